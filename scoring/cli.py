@@ -1,0 +1,99 @@
+"""The `python -m scoring` command line. Exit codes: 0 usable (warnings allowed), 2 unusable input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+from scoring.errors import InputError
+from scoring.plan import Counts, Plan
+from scoring.plan_import import load_plan
+from scoring.textnorm import format_date
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class _VietnameseParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own words are English; keep the exit code it uses
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"Lỗi: tham số không hợp lệ ({message}).\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _VietnameseParser(prog="python -m scoring", description="Chỉ số CCHC — công cụ dòng lệnh.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_VietnameseParser)
+
+    plan = commands.add_parser("plan", help="Kế hoạch CCHC")
+    plan_commands = plan.add_subparsers(dest="action", required=True, parser_class=_VietnameseParser)
+    plan_check = plan_commands.add_parser("check", help="Đọc và kiểm tra một tệp kế hoạch (.txt/.tsv/.docx/.xlsx)")
+    plan_check.add_argument("path")
+    plan_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")
+    plan_check.set_defaults(handler=_plan_check)
+
+    criteria = commands.add_parser("criteria", help="Bộ tiêu chí Chỉ số CCHC")
+    criteria_commands = criteria.add_subparsers(dest="action", required=True, parser_class=_VietnameseParser)
+    criteria_check = criteria_commands.add_parser("check", help="Kiểm tra một bộ tiêu chí (.xlsx/.yaml/.json)")
+    criteria_check.add_argument("path")
+    criteria_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")
+    criteria_check.add_argument("--plan", help="Kế hoạch để đối chiếu mã hoạt động (mặc định: kế hoạch kèm theo)")
+    criteria_check.set_defaults(handler=_criteria_check)
+    return parser
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args, out)
+    except InputError as problem:
+        print(f"Lỗi: {problem}", file=err)
+        return EXIT_BAD_INPUT
+
+
+def _plan_check(args, out: TextIO) -> int:
+    plan = load_plan(args.path)
+    if args.json:
+        json.dump(plan.as_dict(), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(plan_summary(plan))
+    return EXIT_OK
+
+
+def plan_summary(plan: Plan) -> str:
+    lines = [f"{plan.title or '(không có tiêu đề)'} — năm {plan.year or '?'}"]
+    if plan.organisation:
+        lines.append(f"Cơ quan: {plan.organisation}")
+    lines.append("")
+    lines.append(f"{'Lĩnh vực':<10}{'Khai báo (MT/NV/HĐ)':>22}{'Đọc được (MT/NV/HĐ)':>22}")
+    for area in plan.areas:
+        declared, parsed = _counts_text(area.declared), _counts_text(area.parsed)
+        mark = "" if area.declared is None or area.declared == area.parsed else "  ≠"
+        lines.append(f"{area.code:<10}{declared:>22}{parsed:>22}{mark}")
+    lines.append(f"Tổng số hoạt động: {len(plan.activities)}")
+    dated = [a for a in plan.activities if a.due]
+    if dated:
+        lines.append(f"Hạn sớm nhất: {format_date(min(a.due for a in dated))}")
+    lines.append("")
+    if plan.warnings:
+        lines.append(f"Cảnh báo ({len(plan.warnings)}):")
+        lines.extend(f"  - {w.where}: {w.message}" for w in plan.warnings)
+    else:
+        lines.append("Không có cảnh báo.")
+    return "\n".join(lines) + "\n"
+
+
+def _counts_text(counts: Counts | None) -> str:
+    return f"{counts.goals}/{counts.tasks}/{counts.activities}" if counts else "—"
+
+
+def _criteria_check(args, out: TextIO) -> int:
+    from scoring.criteria import run_criteria_check  # the criteria stack loads only for this command
+    from scoring.defaults import bundled_plan_path
+
+    plan = load_plan(args.plan or bundled_plan_path())
+    return run_criteria_check(args.path, as_json=args.json, activity_ids={a.id for a in plan.activities}, out=out)

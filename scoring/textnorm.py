@@ -1,0 +1,96 @@
+"""Text normalisation and Vietnamese formatting used everywhere (one place, so every page and export agrees)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+
+
+def nfc(text: str | None) -> str:
+    """Unicode NFC (documents pasted from other tools arrive decomposed), spaces folded, trimmed."""
+    if text is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(text))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free form for matching words whatever their diacritics or case ("Đ" → "d")."""
+    text = nfc(text).lower().replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def format_number(value: float | int | Decimal | None, decimals: int = 2) -> str:
+    """Vietnamese number: decimal comma, dot for thousands, trailing zeros dropped ("0,5", "1.234,25")."""
+    if value is None:
+        return "—"
+    quantum = Decimal(1).scaleb(-decimals)
+    d = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    sign = "-" if d < 0 else ""
+    d = abs(d)
+    whole, _, frac = f"{d:f}".partition(".")
+    frac = frac.rstrip("0")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    text = ".".join(groups)
+    return f"{sign}{text},{frac}" if frac else f"{sign}{text}"
+
+
+def format_points(value: float | int | Decimal | None) -> str:
+    """Points as users write them: "0,5 điểm"."""
+    if value is None:
+        return "—"
+    return f"{format_number(value)} điểm"
+
+
+def format_percent(value: float | None, decimals: int = 1) -> str:
+    """A percentage, "87,5%"."""
+    if value is None:
+        return "—"
+    return f"{format_number(value, decimals)}%"
+
+
+def format_date(value: date | None) -> str:
+    """Vietnamese date, "20/12/2026"."""
+    if value is None:
+        return "—"
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+
+
+# Vietnamese alphabetical order: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y,
+# then tones (none, huyền, hỏi, ngã, sắc, nặng) as a later key.
+_BASE_ORDER = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_BASE_RANK = {ch: i for i, ch in enumerate(_BASE_ORDER)}
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+_SHAPE_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: part of the letter, not the tone
+
+
+def _letter_key(ch: str) -> tuple[tuple[int, int], int]:
+    decomposed = unicodedata.normalize("NFD", ch.lower())
+    tone = 0
+    base_chars = []
+    for part in decomposed:
+        if part in _TONES:
+            tone = _TONES[part]
+        else:
+            base_chars.append(part)
+    base = unicodedata.normalize("NFC", "".join(base_chars))
+    if base in _BASE_RANK:
+        return (0, _BASE_RANK[base]), tone
+    return (1, ord(base[0]) if base else 0), tone
+
+
+def vn_sort_key(text: str) -> tuple:
+    """Sort key respecting Vietnamese letters: "Đ" after "D", "Ư" after "U", tones as a tie-breaker."""
+    keys = [_letter_key(ch) for ch in nfc(text)]
+    return tuple(k[0] for k in keys), tuple(k[1] for k in keys)
