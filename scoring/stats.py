@@ -1,0 +1,238 @@
+"""Completion statistics of the plan's activities, for the dashboard's charts and the plan criterion.
+
+Pure functions over `ActivityState` (one activity's area, lead units, due date and status): no
+database, no clock unless the caller leaves `today` out. Percentages (`done_pct`) are 0–100 and
+count done activities among the applicable ones ("Không áp dụng" leaves both the count and the
+total); `plan_completion_ratio` is the same quotient as a 0–1 ratio. Where nothing applies the
+value is None, never a division by zero. Areas come in plan order (I, II, … VII), units in
+Vietnamese alphabetical order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from scoring.deadlines import is_overdue
+from scoring.errors import InputError
+from scoring.textnorm import vn_sort_key
+from scoring.units import expand_units, is_collective, unit_key
+
+STATUS_NOT_STARTED = "chua_bat_dau"
+STATUS_IN_PROGRESS = "dang_thuc_hien"
+STATUS_DONE = "hoan_thanh"
+STATUS_NOT_APPLICABLE = "khong_ap_dung"
+
+# Display order of statuses in tables and chart legends.
+STATUSES = (STATUS_NOT_STARTED, STATUS_IN_PROGRESS, STATUS_DONE, STATUS_NOT_APPLICABLE)
+
+STATUS_LABELS = {
+    STATUS_NOT_STARTED: "Chưa bắt đầu",
+    STATUS_IN_PROGRESS: "Đang thực hiện",
+    STATUS_DONE: "Hoàn thành",
+    STATUS_NOT_APPLICABLE: "Không áp dụng",
+}
+
+# Okabe–Ito colours (designed to stay distinct for red–green colour blindness), each dark
+# enough to keep at least 3:1 contrast on a white slide so it survives a washed-out projector.
+STATUS_COLOURS = {
+    STATUS_NOT_STARTED: "#D55E00",  # vermilion
+    STATUS_IN_PROGRESS: "#0072B2",  # blue
+    STATUS_DONE: "#009E73",  # bluish green
+    STATUS_NOT_APPLICABLE: "#7F7F7F",  # mid grey: out of the count, so it should not draw the eye
+}
+
+# Row label for activities whose lead cell is empty, so they are not lost from per-unit views.
+NO_LEAD_UNIT = "(Chưa có đơn vị chủ trì)"
+
+
+@dataclass
+class ActivityState:
+    id: str  # as in the plan model, "I.3"
+    area: str  # Roman numeral of the plan area, "I"–"VII"
+    lead: list[str] = field(default_factory=list)
+    due: date | None = None
+    status: str = STATUS_NOT_STARTED
+    progress: int = 0  # 0–100, as the lead unit reports it
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUS_LABELS:
+            allowed = ", ".join(f"“{label}”" for label in STATUS_LABELS.values())
+            raise InputError(
+                f"Hoạt động {self.id}: trạng thái “{self.status}” không hợp lệ; chỉ nhận {allowed}."
+            )
+        if isinstance(self.progress, bool) or not isinstance(self.progress, int) or not 0 <= self.progress <= 100:
+            raise InputError(
+                f"Hoạt động {self.id}: tiến độ “{self.progress}” không hợp lệ; phải là số nguyên từ 0 đến 100."
+            )
+
+    @property
+    def applicable(self) -> bool:
+        return self.status != STATUS_NOT_APPLICABLE
+
+    @property
+    def done(self) -> bool:
+        return self.status == STATUS_DONE
+
+    def is_overdue(self, today: date) -> bool:
+        return self.applicable and is_overdue(self.due, self.done, today)
+
+
+_ROMAN_NUMERAL = re.compile(r"M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+
+
+def _roman_value(code: str) -> int | None:
+    code = code.strip().upper()
+    if not code or not _ROMAN_NUMERAL.fullmatch(code):
+        return None
+    total = 0
+    for current, following in zip(code, [*code[1:], ""]):
+        value = _ROMAN_VALUES[current]
+        total += -value if following and _ROMAN_VALUES[following] > value else value
+    return total
+
+
+def area_sort_key(code: str) -> tuple:
+    """Plan order: I, II, … by numeral value; codes that are not Roman numerals after them, alphabetically."""
+    value = _roman_value(code)
+    return (0, value, ()) if value is not None else (1, 0, vn_sort_key(code))
+
+
+def unit_sort_key(unit: str) -> tuple:
+    """Vietnamese alphabetical order, with the no-lead row last."""
+    return (unit == NO_LEAD_UNIT, vn_sort_key(unit))
+
+
+def _natural_key(text: str) -> tuple:
+    # "I.10" after "I.9": digit runs compare as numbers.
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part)
+
+
+def _activity_sort_key(state: ActivityState) -> tuple:
+    return (state.due or date.max, area_sort_key(state.area), _natural_key(state.id))
+
+
+def _summary(states: list[ActivityState], today: date) -> dict:
+    counts = {status: 0 for status in STATUSES}
+    for state in states:
+        counts[state.status] += 1
+    applicable = len(states) - counts[STATUS_NOT_APPLICABLE]
+    return {
+        "total": len(states),
+        **counts,
+        "applicable": applicable,
+        "done_pct": counts[STATUS_DONE] / applicable * 100 if applicable else None,
+        "overdue": sum(state.is_overdue(today) for state in states),
+    }
+
+
+def _leads_per_state(
+    states: list[ActivityState], department_units: list[str]
+) -> tuple[list[str], list[list[str]]]:
+    """The unit rows in display order, and each state's lead units spelled as those rows are.
+
+    Rows are every configured unit (even one that leads nothing: the chart should show it) plus
+    every lead named; the collective entry stands for the configured units. Spellings that differ
+    only in case share one row, the configured spelling first.
+    """
+    spelling: dict[str, str] = {}
+    for unit in expand_units(department_units, []):
+        if not is_collective(unit):
+            spelling.setdefault(unit_key(unit), unit)
+    leads = []
+    for state in states:
+        names = expand_units(state.lead, department_units) or [NO_LEAD_UNIT]
+        leads.append(list(dict.fromkeys(spelling.setdefault(unit_key(name), name) for name in names)))
+    return sorted(spelling.values(), key=unit_sort_key), leads
+
+
+def completion_by_area(states: Iterable[ActivityState], today: date | None = None) -> list[dict]:
+    """One row per area in plan order: area, total, a count per status, applicable, done_pct, overdue."""
+    today = today or date.today()
+    by_area: dict[str, list[ActivityState]] = {}
+    for state in states:
+        by_area.setdefault(state.area, []).append(state)
+    return [
+        {"area": area, **_summary(by_area[area], today)} for area in sorted(by_area, key=area_sort_key)
+    ]
+
+
+def completion_by_unit(
+    states: Iterable[ActivityState], department_units: Iterable[str], today: date | None = None
+) -> list[dict]:
+    """One row per lead unit (same columns as by area, `unit` instead of `area`).
+
+    An activity led by "Các phòng thuộc Sở" counts once for every configured unit; an activity
+    led by several units counts once for each of them, so the rows may add up to more than the plan.
+    """
+    today = today or date.today()
+    states = list(states)
+    department_units = list(department_units)
+    units, leads = _leads_per_state(states, department_units)
+    by_unit: dict[str, list[ActivityState]] = {unit: [] for unit in units}
+    for state, state_leads in zip(states, leads):
+        for unit in state_leads:
+            by_unit[unit].append(state)
+    return [{"unit": unit, **_summary(unit_states, today)} for unit, unit_states in by_unit.items()]
+
+
+def unit_area_matrix(states: Iterable[ActivityState], department_units: Iterable[str]) -> list[dict]:
+    """Long-form heatmap cells, every (unit, area) pair: unit, area, total, applicable, done, done_pct.
+
+    Units in the order of `completion_by_unit`, areas in plan order; a pair with no applicable
+    activity has done_pct None (an empty cell, not a red 0%).
+    """
+    states = list(states)
+    department_units = list(department_units)
+    units, leads = _leads_per_state(states, department_units)
+    areas = sorted({state.area for state in states}, key=area_sort_key)
+    cells = {(unit, area): [0, 0, 0] for unit in units for area in areas}  # total, applicable, done
+    for state, state_leads in zip(states, leads):
+        for unit in state_leads:
+            cell = cells[unit, state.area]
+            cell[0] += 1
+            cell[1] += state.applicable
+            cell[2] += state.done
+    return [
+        {
+            "unit": unit,
+            "area": area,
+            "total": total,
+            "applicable": applicable,
+            "done": done,
+            "done_pct": done / applicable * 100 if applicable else None,
+        }
+        for (unit, area), (total, applicable, done) in cells.items()
+    ]
+
+
+def overdue(states: Iterable[ActivityState], today: date) -> list[ActivityState]:
+    """Applicable activities past their due date and not done, the longest overdue first."""
+    return sorted((state for state in states if state.is_overdue(today)), key=_activity_sort_key)
+
+
+def upcoming(states: Iterable[ActivityState], today: date, days: int = 30) -> list[ActivityState]:
+    """Applicable activities not done and due from today to `days` days ahead (both ends included), soonest first."""
+    if days < 0:
+        raise InputError(f"Số ngày sắp đến hạn phải từ 0 trở lên (đang là {days}).")
+    horizon = today + timedelta(days=days)
+    return sorted(
+        (
+            state
+            for state in states
+            if state.applicable and not state.done and state.due is not None and today <= state.due <= horizon
+        ),
+        key=_activity_sort_key,
+    )
+
+
+def plan_completion_ratio(states: Iterable[ActivityState]) -> float | None:
+    """Done ÷ applicable activities (0–1), for the "mức độ thực hiện kế hoạch" criterion; None if nothing applies."""
+    applicable = done = 0
+    for state in states:
+        applicable += state.applicable
+        done += state.done
+    return done / applicable if applicable else None
