@@ -20,4 +20,19 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q -r requirements-dev.txt
+
+# A real PostgreSQL for the storage tests: start the Debian cluster and give the tests a scratch database.
+if [ -z "${TEST_DATABASE_URL:-}" ] && command -v pg_lsclusters >/dev/null; then
+  cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')
+  if [ -n "$cluster" ]; then
+    pg_ctlcluster $cluster start 2>/dev/null || true
+    as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+    as_postgres psql -q -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cchc_test') THEN CREATE ROLE cchc_test LOGIN PASSWORD 'cchc_test' CREATEDB; END IF; END \$\$;" >/dev/null
+    as_postgres psql -q -tc "SELECT 1 FROM pg_database WHERE datname = 'cchc_test'" | grep -q 1 \
+      || as_postgres createdb -O cchc_test cchc_test
+    port=$(pg_lsclusters --no-header | awk 'NR==1 {print $3}')
+    export TEST_DATABASE_URL="postgresql+psycopg://cchc_test:cchc_test@127.0.0.1:${port}/cchc_test"
+  fi
+fi
+
 exec python3 -m pytest "$@"

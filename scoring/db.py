@@ -1,0 +1,105 @@
+"""Opening the database: configuration from the environment, migrations on open, SQLite in WAL mode.
+
+CCHC_DATA_DIR (default data/) holds the database and the evidence files; DATABASE_URL overrides the
+database (e.g. postgresql+psycopg://... for a province that runs one server for all its departments).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from scoring.defaults import data_dir
+from scoring.errors import STALE_WRITE_MESSAGE, ConflictError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    folder = Path(environ.get("CCHC_DATA_DIR") or data_dir())
+    url = environ.get("DATABASE_URL") or f"sqlite:///{(folder / 'cchc.db').resolve()}"
+    return Settings(data_dir=folder, database_url=url)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the schema to the newest migration (creates it on an empty database)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Database:
+    """One open database: an engine, its session factory, and the folder for evidence files."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        if settings.database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(settings.database_url)
+        upgrade_schema(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed whole on success, rolled back whole on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except StaleDataError:
+            # the row's version moved between our read and our write: someone else saved first
+            session.rollback()
+            raise ConflictError(STALE_WRITE_MESSAGE) from None
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(settings: Settings | None = None) -> Database:
+    return Database(settings or settings_from_env())

@@ -1,0 +1,202 @@
+"""Database tables (SQLAlchemy 2). Several departments and years live in one database.
+
+Schema changes go through Alembic migrations in scoring/migrations/ so a later version opens an older
+database; `python -m alembic` is not needed by users: scoring.db upgrades on open.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+POINTS = Numeric(8, 2)  # points are quarter-point exact: never floats in storage
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Department(Base):
+    __tablename__ = "department"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    units: Mapped[list] = mapped_column(JSON, default=list)  # the department's units, expand "Các phòng thuộc Sở"
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CriteriaSetRecord(Base):
+    __tablename__ = "criteria_set"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    year: Mapped[int | None] = mapped_column(Integer)
+    content: Mapped[dict] = mapped_column(JSON)  # the whole set, as scoring.criteria serialises it
+    source_name: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PlanRecord(Base):
+    __tablename__ = "plan"
+    __table_args__ = (UniqueConstraint("department_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    source_name: Mapped[str] = mapped_column(String(300), default="")
+    areas: Mapped[list] = mapped_column(JSON, default=list)  # [{code, name, declared, goals, tasks}]
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    activities: Mapped[list[ActivityRecord]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="ActivityRecord.position"
+    )
+
+
+class ActivityRecord(Base):
+    __tablename__ = "activity"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))  # "I.3"
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    area: Mapped[str] = mapped_column(String(10))
+    goal: Mapped[str] = mapped_column(Text, default="")
+    task: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    output: Mapped[str] = mapped_column(Text, default="")
+    lead: Mapped[list] = mapped_column(JSON, default=list)
+    partners: Mapped[list] = mapped_column(JSON, default=list)
+    deadline: Mapped[str] = mapped_column(Text, default="")
+    due: Mapped[date | None] = mapped_column(Date)
+    deadline_kind: Mapped[str] = mapped_column(String(20), default="missing")
+    conditional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # progress tracked by the Office
+    status: Mapped[str] = mapped_column(String(30), default="chua_bat_dau")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    plan: Mapped[PlanRecord] = relationship(back_populates="activities")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Assessment(Base):
+    """One department × one year × one criteria set."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("department_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_set.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    scores: Mapped[list[ScoreRecord]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
+    criteria_set: Mapped[CriteriaSetRecord] = relationship()
+
+
+class ScoreRecord(Base):
+    """One leaf criterion's self score (and later its appraisal) in one assessment."""
+
+    __tablename__ = "score"
+    __table_args__ = (UniqueConstraint("assessment_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)  # tier chosen, numerator/denominator, count, value
+    not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
+    self_points: Mapped[Decimal | None] = mapped_column(POINTS)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    appraised_points: Mapped[Decimal | None] = mapped_column(POINTS)
+    appraisal_remark: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    assessment: Mapped[Assessment] = relationship(back_populates="scores")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EvidenceRecord(Base):
+    """A document that proves work was done (tài liệu kiểm chứng): a stored file or a link."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    doc_type: Mapped[str] = mapped_column(String(60), default="")  # Kế hoạch, Báo cáo, Quyết định, ...
+    number: Mapped[str] = mapped_column(String(120), default="")  # "15/KH-SDTTG"
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    issuer: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")  # trích yếu
+    file_key: Mapped[str | None] = mapped_column(String(200))  # content-hash key in the evidence store
+    file_name: Mapped[str] = mapped_column(String(300), default="")
+    file_kind: Mapped[str] = mapped_column(String(20), default="")
+    file_size: Mapped[int] = mapped_column(Integer, default=0)
+    link: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    criteria: Mapped[list[EvidenceCriterion]] = relationship(cascade="all, delete-orphan")
+    activities: Mapped[list[EvidenceActivity]] = relationship(cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EvidenceCriterion(Base):
+    __tablename__ = "evidence_criterion"
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    section: Mapped[str] = mapped_column(String(200), default="")  # which part/page serves this criterion
+
+
+class EvidenceActivity(Base):
+    __tablename__ = "evidence_activity"
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AuditEntry(Base):
+    """Every change to a score, evidence or activity: who, when, old → new."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    department_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    entity: Mapped[str] = mapped_column(String(40))  # score, evidence, activity, plan, criteria_set
+    entity_key: Mapped[str] = mapped_column(String(120))  # e.g. "2026/1.1.1"
+    field: Mapped[str] = mapped_column(String(60))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,755 @@
+"""Every read and write the app and the CLI make. Each write is one transaction and leaves an audit entry.
+
+Edits carry the version the person saw: a write against a newer version raises ConflictError, so two
+people editing the same criterion or activity never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from scoring.db import Database
+from scoring.errors import ConflictError, InputError, NotFoundError
+from scoring.models import (
+    ActivityRecord,
+    Assessment,
+    AuditEntry,
+    CriteriaSetRecord,
+    Department,
+    EvidenceActivity,
+    EvidenceCriterion,
+    EvidenceRecord,
+    PlanRecord,
+    ScoreRecord,
+    utcnow,
+)
+from scoring.plan import Plan
+from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUSES, ActivityState
+from scoring.textnorm import format_date, format_number, nfc
+
+SYSTEM_ACTOR = "hệ thống"
+
+
+
+
+# ---------------------------------------------------------------- audit
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format_number(value)
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _audit(session: Session, actor: str, department_id: int | None, entity: str, key: str, changes: dict[str, tuple[Any, Any]]) -> None:
+    now = utcnow()
+    for name, (old, new) in changes.items():
+        if _text(old) != _text(new):
+            session.add(AuditEntry(at=now, actor=actor or SYSTEM_ACTOR, department_id=department_id, entity=entity,
+                                   entity_key=key, field=name, old=_text(old), new=_text(new)))
+
+
+@dataclass(frozen=True)
+class AuditView:
+    at: datetime
+    actor: str
+    entity: str
+    entity_key: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+def audit_log(db: Database, department_id: int, *, actor: str | None = None, entity_key: str | None = None,
+              since: date | None = None, until: date | None = None, limit: int = 500) -> list[AuditView]:
+    with db.session() as session:
+        query = select(AuditEntry).where(AuditEntry.department_id == department_id)
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
+        if entity_key:
+            query = query.where(AuditEntry.entity_key.contains(entity_key))
+        if since:
+            query = query.where(AuditEntry.at >= datetime.combine(since, datetime.min.time()))
+        if until:
+            query = query.where(AuditEntry.at <= datetime.combine(until, datetime.max.time()))
+        rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
+        return [AuditView(r.at, r.actor, r.entity, r.entity_key, r.field, r.old, r.new) for r in rows]
+
+
+# ---------------------------------------------------------------- departments and years
+
+
+@dataclass(frozen=True)
+class DepartmentView:
+    id: int
+    name: str
+    units: list[str]
+
+
+def list_departments(db: Database) -> list[DepartmentView]:
+    with db.session() as session:
+        rows = session.scalars(select(Department).order_by(Department.id)).all()
+        return [DepartmentView(d.id, d.name, list(d.units or [])) for d in rows]
+
+
+def create_department(db: Database, name: str, units: Iterable[str], actor: str = SYSTEM_ACTOR) -> int:
+    name = nfc(name)
+    if not name:
+        raise InputError("Tên cơ quan không được để trống.")
+    with db.session() as session:
+        if session.scalar(select(Department).where(Department.name == name)):
+            raise InputError(f"Cơ quan «{name}» đã có trong cơ sở dữ liệu.")
+        department = Department(name=name, units=_clean_units(units))
+        session.add(department)
+        session.flush()
+        _audit(session, actor, department.id, "department", name, {"tạo mới": (None, name)})
+        return department.id
+
+
+def update_department(db: Database, department_id: int, *, name: str, units: Iterable[str], actor: str) -> None:
+    name = nfc(name)
+    if not name:
+        raise InputError("Tên cơ quan không được để trống.")
+    with db.session() as session:
+        department = _get(session, Department, department_id, "cơ quan")
+        new_units = _clean_units(units)
+        _audit(session, actor, department.id, "department", name,
+               {"tên": (department.name, name), "đơn vị": (department.units, new_units)})
+        department.name, department.units = name, new_units
+
+
+def _clean_units(units: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(u for u in (nfc(x) for x in units) if u))
+
+
+def list_years(db: Database, department_id: int) -> list[int]:
+    with db.session() as session:
+        plan_years = session.scalars(select(PlanRecord.year).where(PlanRecord.department_id == department_id)).all()
+        assessed = session.scalars(select(Assessment.year).where(Assessment.department_id == department_id)).all()
+        return sorted(set(plan_years) | set(assessed), reverse=True)
+
+
+def _get(session: Session, model, key, what: str):
+    row = session.get(model, key)
+    if row is None:
+        raise NotFoundError(f"Không tìm thấy {what} (mã {key}); có thể đã bị xóa. Hãy tải lại trang.")
+    return row
+
+
+# ---------------------------------------------------------------- plan and activities
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: int
+    code: str
+    area: str
+    goal: str
+    task: str
+    text: str
+    output: str
+    lead: list[str]
+    partners: list[str]
+    deadline: str
+    due: date | None
+    deadline_kind: str
+    conditional: bool
+    status: str
+    progress: int
+    completed_on: date | None
+    note: str
+    version: int
+    evidence_dates: list[date] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    def state(self) -> ActivityState:
+        return ActivityState(id=self.code, area=self.area, lead=list(self.lead), due=self.due, status=self.status, progress=self.progress)
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: int
+    year: int
+    title: str
+    organisation: str
+    source_name: str
+    areas: list[dict]
+    warnings: list[dict]
+    imported_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanSaveResult:
+    plan_id: int
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    kept: list[str]
+
+
+def save_plan(db: Database, department_id: int, plan: Plan, *, mode: str = "replace", actor: str = SYSTEM_ACTOR,
+              year: int | None = None) -> PlanSaveResult:
+    """Store an imported plan as the department's plan for its year.
+
+    mode "replace": the year's activities become exactly the new plan's (progress kept for the same codes,
+    since a corrected re-import must not erase the Office's tracking). mode "merge": activities of the new
+    plan are added or updated, activities only in the old plan stay.
+    """
+    if mode not in ("replace", "merge"):
+        raise ValueError(mode)
+    year = year or plan.year
+    if not year:
+        raise InputError("Kế hoạch không ghi năm («... NĂM 2026» trong tiêu đề): hãy chọn năm trước khi lưu.")
+    with db.session() as session:
+        _get(session, Department, department_id, "cơ quan")
+        record = session.scalar(select(PlanRecord).where(PlanRecord.department_id == department_id, PlanRecord.year == year))
+        if record is None:
+            record = PlanRecord(department_id=department_id, year=year)
+            session.add(record)
+        record.title, record.organisation, record.source_name = plan.title, plan.organisation, plan.source
+        record.areas = _merge_areas(record.areas or [], plan, mode)
+        record.warnings = [w.as_dict() for w in plan.warnings]
+        record.imported_at = utcnow()
+        session.flush()
+        existing = {a.code: a for a in record.activities}
+        added, updated = [], []
+        incoming_codes = set()
+        for position, activity in enumerate(plan.activities):
+            incoming_codes.add(activity.id)
+            row = existing.get(activity.id)
+            if row is None:
+                row = ActivityRecord(plan_id=record.id, code=activity.id)
+                record.activities.append(row)
+                added.append(activity.id)
+            else:
+                updated.append(activity.id)
+            row.position = position
+            row.area, row.goal, row.task, row.text = activity.area, activity.goal, activity.task, activity.text
+            row.output, row.lead, row.partners = activity.output, list(activity.lead), list(activity.partners)
+            row.deadline, row.due, row.deadline_kind = activity.deadline, activity.due, activity.deadline_kind
+            row.conditional = activity.conditional
+            row.updated_at, row.updated_by = utcnow(), actor
+        removed, kept = [], []
+        for code, row in existing.items():
+            if code in incoming_codes:
+                continue
+            if mode == "replace":
+                record.activities.remove(row)
+                removed.append(code)
+            else:
+                kept.append(code)
+        _audit(session, actor, department_id, "plan", str(year), {
+            f"nhập kế hoạch ({'thay thế' if mode == 'replace' else 'gộp'})": (
+                None, f"{plan.source}: thêm {len(added)}, cập nhật {len(updated)}, bỏ {len(removed)}"),
+        })
+        session.flush()
+        return PlanSaveResult(record.id, added, updated, removed, kept)
+
+
+def _merge_areas(old: list[dict], plan: Plan, mode: str) -> list[dict]:
+    new = [
+        {**area.as_dict(), "goals": list(area.goals), "tasks": list(area.tasks)}
+        for area in plan.areas
+    ]
+    if mode == "replace":
+        return new
+    merged = {a["code"]: a for a in old}
+    merged.update({a["code"]: a for a in new})
+    return sorted(merged.values(), key=lambda a: _roman_value(a["code"]))
+
+
+def _roman_value(code: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10}
+    total = 0
+    for i, ch in enumerate(code):
+        value = values.get(ch, 0)
+        total += -value if i + 1 < len(code) and values.get(code[i + 1], 0) > value else value
+    return total
+
+
+def get_plan(db: Database, department_id: int, year: int) -> PlanView | None:
+    with db.session() as session:
+        record = session.scalar(select(PlanRecord).where(PlanRecord.department_id == department_id, PlanRecord.year == year))
+        if record is None:
+            return None
+        return PlanView(record.id, record.year, record.title, record.organisation, record.source_name,
+                        list(record.areas or []), list(record.warnings or []), record.imported_at)
+
+
+def list_activities(db: Database, department_id: int, year: int) -> list[ActivityView]:
+    with db.session() as session:
+        record = session.scalar(select(PlanRecord).where(PlanRecord.department_id == department_id, PlanRecord.year == year))
+        if record is None:
+            return []
+        dates = _evidence_dates_by_activity(session, [a.id for a in record.activities])
+        return [_activity_view(a, dates.get(a.id, [])) for a in record.activities]
+
+
+def _evidence_dates_by_activity(session: Session, activity_ids: list[int]) -> dict[int, list[date]]:
+    if not activity_ids:
+        return {}
+    rows = session.execute(
+        select(EvidenceActivity.activity_id, EvidenceRecord.issued_on)
+        .join(EvidenceRecord, EvidenceRecord.id == EvidenceActivity.evidence_id)
+        .where(EvidenceActivity.activity_id.in_(activity_ids))
+    ).all()
+    result: dict[int, list[date]] = {}
+    for activity_id, issued_on in rows:
+        if issued_on:
+            result.setdefault(activity_id, []).append(issued_on)
+    return result
+
+
+def _activity_view(a: ActivityRecord, evidence_dates: list[date]) -> ActivityView:
+    return ActivityView(a.id, a.code, a.area, a.goal, a.task, a.text, a.output, list(a.lead or []), list(a.partners or []),
+                        a.deadline, a.due, a.deadline_kind, a.conditional, a.status, a.progress, a.completed_on, a.note,
+                        a.version, sorted(evidence_dates))
+
+
+def update_activity(db: Database, activity_id: int, expected_version: int, *, actor: str, status: str | None = None,
+                    progress: int | None = None, completed_on: date | None | str = "unchanged", note: str | None = None) -> ActivityView:
+    """Record progress on one activity. Status "done" sets progress to 100 and, if missing, the completion date."""
+    if status is not None and status not in STATUSES:
+        raise InputError(f"Trạng thái «{status}» không hợp lệ.")
+    if progress is not None and not 0 <= int(progress) <= 100:
+        raise InputError(f"Tiến độ phải từ 0 đến 100%, không phải {progress}.")
+    with db.session() as session:
+        row = _get(session, ActivityRecord, activity_id, "hoạt động")
+        _check_version(row, expected_version, f"Hoạt động {row.code}")
+        before = {"trạng thái": row.status, "tiến độ": row.progress, "ngày hoàn thành": row.completed_on, "ghi chú": row.note}
+        if status is not None:
+            row.status = status
+            if status == STATUS_DONE:
+                row.progress = 100
+                if row.completed_on is None and completed_on == "unchanged":
+                    row.completed_on = date.today()
+        if progress is not None and not (status == STATUS_DONE):
+            row.progress = int(progress)
+        if completed_on != "unchanged":
+            row.completed_on = completed_on  # type: ignore[assignment]
+        if note is not None:
+            row.note = nfc(note)
+        if status == STATUS_NOT_APPLICABLE:
+            row.progress = 0
+        row.updated_at, row.updated_by = utcnow(), actor
+        after = {"trạng thái": row.status, "tiến độ": row.progress, "ngày hoàn thành": row.completed_on, "ghi chú": row.note}
+        department_id = row.plan.department_id
+        _audit(session, actor, department_id, "activity", f"{row.plan.year}/{row.code}",
+               {k: (before[k], after[k]) for k in before})
+        session.flush()
+        return _activity_view(row, [])
+
+
+def _check_version(row, expected_version: int, what: str) -> None:
+    if row.version != expected_version:
+        who = f" bởi {row.updated_by}" if getattr(row, "updated_by", "") else ""
+        when = f" lúc {row.updated_at:%H:%M %d/%m/%Y}" if getattr(row, "updated_at", None) else ""
+        raise ConflictError(
+            f"{what} vừa được sửa{who}{when} sau khi bạn mở trang. Thay đổi của bạn chưa được lưu: "
+            "hãy tải lại để xem bản mới nhất rồi sửa lại."
+        )
+
+
+# ---------------------------------------------------------------- evidence
+
+EVIDENCE_TYPES = ("Kế hoạch", "Báo cáo", "Quyết định", "Công văn", "Tờ trình", "Thông báo", "Biên bản", "Văn bản khác")
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    id: int
+    year: int
+    doc_type: str
+    number: str
+    issued_on: date | None
+    issuer: str
+    summary: str
+    file_key: str | None
+    file_name: str
+    file_kind: str
+    file_size: int
+    link: str
+    version: int
+    criteria: list[str]  # criterion codes (of the assessment of the same year)
+    activities: list[str]  # activity codes
+    sections: dict[str, str] = field(default_factory=dict)  # criterion code → part/page that serves it
+
+    @property
+    def title(self) -> str:
+        head = " ".join(x for x in (self.doc_type, f"số {self.number}" if self.number else "") if x)
+        dated = f"ngày {format_date(self.issued_on)}" if self.issued_on else ""
+        return ", ".join(x for x in (head, dated) if x) + (f": {self.summary}" if self.summary else "")
+
+    @property
+    def missing_metadata(self) -> list[str]:
+        missing = []
+        if not self.number:
+            missing.append("số, ký hiệu")
+        if not self.issued_on:
+            missing.append("ngày ban hành")
+        return missing
+
+
+@dataclass
+class EvidenceInput:
+    doc_type: str = ""
+    number: str = ""
+    issued_on: date | None = None
+    issuer: str = ""
+    summary: str = ""
+    link: str = ""
+
+    def cleaned(self) -> EvidenceInput:
+        link = nfc(self.link)
+        if link and not link.lower().startswith(("https://", "http://")):
+            raise InputError(f"Đường dẫn «{link[:60]}» không hợp lệ: phải bắt đầu bằng http:// hoặc https://.")
+        return EvidenceInput(nfc(self.doc_type), nfc(self.number), self.issued_on, nfc(self.issuer), nfc(self.summary), link)
+
+
+def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInput, *, actor: str,
+                 upload: tuple[str, bytes] | None = None, criteria: Iterable[str] = (),
+                 activity_codes: Iterable[str] = ()) -> EvidenceView:
+    """Register a document; the file (if any) is checked by content and stored by hash before the row is saved."""
+    from scoring.evidence_files import EvidenceStore, check_upload
+
+    meta = meta.cleaned()
+    if upload is None and not meta.link and not meta.number:
+        raise InputError("Tài liệu kiểm chứng cần ít nhất một tệp, một đường dẫn hoặc số ký hiệu văn bản.")
+    stored = None
+    if upload is not None:
+        checked = check_upload(*upload)
+        key = EvidenceStore(db.settings.evidence_dir).put(checked, upload[1])
+        stored = (key, checked)
+    with db.session() as session:
+        row = EvidenceRecord(department_id=department_id, year=year, doc_type=meta.doc_type, number=meta.number,
+                             issued_on=meta.issued_on, issuer=meta.issuer, summary=meta.summary, link=meta.link,
+                             updated_by=actor)
+        if stored:
+            row.file_key, row.file_name = stored[0], stored[1].display_name
+            row.file_kind, row.file_size = stored[1].kind, stored[1].size
+        session.add(row)
+        session.flush()
+        _set_evidence_links(session, row, year, criteria, activity_codes)
+        _audit(session, actor, department_id, "evidence", f"{year}/TL{row.id}",
+               {"thêm tài liệu": (None, _evidence_label(row))})
+        session.flush()
+        return _evidence_view(session, row)
+
+
+def update_evidence(db: Database, evidence_id: int, expected_version: int, meta: EvidenceInput, *, actor: str,
+                    criteria: Iterable[str] | None = None, activity_codes: Iterable[str] | None = None) -> EvidenceView:
+    meta = meta.cleaned()
+    with db.session() as session:
+        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
+        old_view = _evidence_view(session, row)
+        changes = {
+            "loại": (row.doc_type, meta.doc_type), "số, ký hiệu": (row.number, meta.number),
+            "ngày ban hành": (row.issued_on, meta.issued_on), "cơ quan ban hành": (row.issuer, meta.issuer),
+            "trích yếu": (row.summary, meta.summary), "đường dẫn": (row.link, meta.link),
+        }
+        row.doc_type, row.number, row.issued_on = meta.doc_type, meta.number, meta.issued_on
+        row.issuer, row.summary, row.link = meta.issuer, meta.summary, meta.link
+        row.updated_at, row.updated_by = utcnow(), actor
+        if criteria is not None or activity_codes is not None:
+            _set_evidence_links(session, row, row.year,
+                                old_view.criteria if criteria is None else criteria,
+                                old_view.activities if activity_codes is None else activity_codes)
+        session.flush()
+        new_view = _evidence_view(session, row)
+        changes["tiêu chí"] = (old_view.criteria, new_view.criteria)
+        changes["hoạt động"] = (old_view.activities, new_view.activities)
+        _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", changes)
+        return new_view
+
+
+def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, actor: str) -> None:
+    from scoring.evidence_files import EvidenceStore
+
+    with db.session() as session:
+        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
+        key = row.file_key
+        _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"xóa tài liệu": (_evidence_label(row), None)})
+        session.delete(row)
+        session.flush()
+        still_used = key and session.scalar(select(EvidenceRecord.id).where(EvidenceRecord.file_key == key).limit(1))
+    if key and not still_used:
+        EvidenceStore(db.settings.evidence_dir).delete(key, unreferenced=True)
+
+
+def link_evidence_to_criterion(db: Database, evidence_id: int, code: str, *, actor: str, section: str = "") -> None:
+    with db.session() as session:
+        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        assessment = _assessment_for(session, row.department_id, row.year)
+        existing = session.get(EvidenceCriterion, (row.id, assessment.id, code))
+        if existing:
+            existing.section = nfc(section)
+        else:
+            session.add(EvidenceCriterion(evidence_id=row.id, assessment_id=assessment.id, code=code, section=nfc(section)))
+        row.updated_at, row.updated_by = utcnow(), actor  # an UPDATE bumps the version: concurrent editors notice
+        _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"gắn tiêu chí": (None, code)})
+
+
+def list_evidence(db: Database, department_id: int, year: int) -> list[EvidenceView]:
+    with db.session() as session:
+        rows = session.scalars(select(EvidenceRecord).where(EvidenceRecord.department_id == department_id,
+                                                            EvidenceRecord.year == year).order_by(EvidenceRecord.id)).all()
+        return [_evidence_view(session, r) for r in rows]
+
+
+def evidence_file(db: Database, evidence_id: int) -> tuple[str, str, bytes]:
+    """(display name, kind, bytes) of an evidence document's stored file."""
+    from scoring.evidence_files import KIND_MIME, EvidenceStore
+
+    with db.session() as session:
+        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        if not row.file_key:
+            raise NotFoundError(f"Tài liệu «{_evidence_label(row)}» không có tệp đính kèm.")
+        key, name, kind = row.file_key, row.file_name, row.file_kind
+    return name, KIND_MIME.get(kind, "application/octet-stream"), EvidenceStore(db.settings.evidence_dir).open_bytes(key)
+
+
+def _set_evidence_links(session: Session, row: EvidenceRecord, year: int, criteria: Iterable[str], activity_codes: Iterable[str]) -> None:
+    criteria = list(dict.fromkeys(criteria))
+    activity_codes = list(dict.fromkeys(activity_codes))
+    sections = {link.code: link.section for link in row.criteria}
+    session.execute(delete(EvidenceCriterion).where(EvidenceCriterion.evidence_id == row.id))
+    session.execute(delete(EvidenceActivity).where(EvidenceActivity.evidence_id == row.id))
+    session.expire(row, ["criteria", "activities"])
+    if criteria:
+        assessment = _assessment_for(session, row.department_id, year)
+        for code in criteria:
+            session.add(EvidenceCriterion(evidence_id=row.id, assessment_id=assessment.id, code=code, section=sections.get(code, "")))
+    if activity_codes:
+        plan = session.scalar(select(PlanRecord).where(PlanRecord.department_id == row.department_id, PlanRecord.year == year))
+        by_code = {a.code: a.id for a in plan.activities} if plan else {}
+        unknown = [c for c in activity_codes if c not in by_code]
+        if unknown:
+            raise InputError(f"Không có hoạt động {', '.join(unknown)} trong kế hoạch năm {year}.")
+        for code in activity_codes:
+            session.add(EvidenceActivity(evidence_id=row.id, activity_id=by_code[code]))
+    session.flush()
+
+
+def _evidence_view(session: Session, row: EvidenceRecord) -> EvidenceView:
+    links = session.scalars(select(EvidenceCriterion).where(EvidenceCriterion.evidence_id == row.id)).all()
+    codes = session.scalars(select(ActivityRecord.code).join(EvidenceActivity, EvidenceActivity.activity_id == ActivityRecord.id)
+                            .where(EvidenceActivity.evidence_id == row.id).order_by(ActivityRecord.position)).all()
+    return EvidenceView(row.id, row.year, row.doc_type, row.number, row.issued_on, row.issuer, row.summary, row.file_key,
+                        row.file_name, row.file_kind, row.file_size, row.link, row.version,
+                        sorted((l.code for l in links), key=_code_key), list(codes),
+                        {l.code: l.section for l in links if l.section})
+
+
+def _evidence_label(row: EvidenceRecord) -> str:
+    return " ".join(x for x in (row.doc_type, row.number, row.file_name) if x) or f"TL{row.id}"
+
+
+def _code_key(code: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in code.split("."))
+
+
+# ---------------------------------------------------------------- criteria sets and assessments
+
+
+def save_criteria_set(db: Database, criteria_set, *, actor: str = SYSTEM_ACTOR, source_name: str = "") -> int:
+    """Store a criteria set as data (it changes by province and year); returns its id."""
+    with db.session() as session:
+        record = CriteriaSetRecord(name=criteria_set.name, year=criteria_set.year, content=criteria_set.to_dict(),
+                                   source_name=source_name or criteria_set.source)
+        session.add(record)
+        session.flush()
+        _audit(session, actor, None, "criteria_set", str(record.id), {"nhập bộ tiêu chí": (None, criteria_set.name)})
+        return record.id
+
+
+@dataclass(frozen=True)
+class CriteriaSetView:
+    id: int
+    name: str
+    year: int | None
+    source_name: str
+    created_at: datetime
+
+
+def list_criteria_sets(db: Database) -> list[CriteriaSetView]:
+    with db.session() as session:
+        rows = session.scalars(select(CriteriaSetRecord).order_by(CriteriaSetRecord.id.desc())).all()
+        return [CriteriaSetView(r.id, r.name, r.year, r.source_name, r.created_at) for r in rows]
+
+
+def load_criteria(db: Database, criteria_set_id: int):
+    from scoring.criteria import criteria_set_from_dict
+
+    with db.session() as session:
+        record = _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        return criteria_set_from_dict(record.content, source_name=record.source_name or record.name)
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    id: int
+    department_id: int
+    year: int
+    criteria_set_id: int
+
+
+def get_assessment(db: Database, department_id: int, year: int) -> AssessmentView | None:
+    with db.session() as session:
+        row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
+        return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id) if row else None
+
+
+def open_assessment(db: Database, department_id: int, year: int, criteria_set_id: int, *, actor: str = SYSTEM_ACTOR) -> AssessmentView:
+    """The department's assessment for the year, created with the given criteria set when it does not exist."""
+    with db.session() as session:
+        row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
+        if row is None:
+            _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+            row = Assessment(department_id=department_id, year=year, criteria_set_id=criteria_set_id)
+            session.add(row)
+            session.flush()
+            _audit(session, actor, department_id, "assessment", str(year), {"mở kỳ đánh giá": (None, str(year))})
+        return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id)
+
+
+def switch_criteria_set(db: Database, assessment_id: int, criteria_set_id: int, *, actor: str) -> None:
+    """Score the assessment with another set. Scores stay stored by code: codes both sets share keep theirs."""
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        _audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
+        row.criteria_set_id = criteria_set_id
+
+
+def _assessment_for(session: Session, department_id: int, year: int) -> Assessment:
+    row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
+    if row is None:
+        raise NotFoundError(f"Năm {year} chưa có kỳ tự đánh giá: hãy chọn bộ tiêu chí cho năm này ở trang Cấu hình.")
+    return row
+
+
+# ---------------------------------------------------------------- scores
+
+
+@dataclass(frozen=True)
+class ScoreView:
+    code: str
+    inputs: dict
+    not_applicable: bool
+    self_points: Decimal | None
+    explanation: str
+    appraised_points: Decimal | None
+    appraisal_remark: str
+    version: int  # 0: never saved
+    updated_at: datetime | None
+    updated_by: str
+
+    @staticmethod
+    def empty(code: str) -> ScoreView:
+        return ScoreView(code, {}, False, None, "", None, "", 0, None, "")
+
+
+def _score_view(row: ScoreRecord) -> ScoreView:
+    return ScoreView(row.code, dict(row.inputs or {}), row.not_applicable, row.self_points, row.explanation,
+                     row.appraised_points, row.appraisal_remark, row.version, row.updated_at, row.updated_by)
+
+
+def list_scores(db: Database, assessment_id: int) -> dict[str, ScoreView]:
+    with db.session() as session:
+        rows = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == assessment_id)).all()
+        return {r.code: _score_view(r) for r in rows}
+
+
+def _score_row(session: Session, assessment: Assessment, code: str, expected_version: int) -> ScoreRecord:
+    row = session.scalar(select(ScoreRecord).where(ScoreRecord.assessment_id == assessment.id, ScoreRecord.code == code))
+    if row is None:
+        if expected_version != 0:
+            raise ConflictError(f"Điểm tiêu chí {code} đã bị xóa sau khi bạn mở trang. Hãy tải lại trang.")
+        row = ScoreRecord(assessment_id=assessment.id, code=code, inputs={})
+        session.add(row)
+    else:
+        _check_version(row, expected_version, f"Điểm tiêu chí {code}")
+    return row
+
+
+def _leaf(session: Session, assessment: Assessment, code: str):
+    from scoring.criteria import criteria_set_from_dict
+
+    criteria_set = criteria_set_from_dict(assessment.criteria_set.content)
+    node = criteria_set.node(code)
+    if node is None or not node.is_leaf:
+        raise InputError(f"Tiêu chí {code} không có trong bộ tiêu chí đang dùng hoặc không phải tiêu chí chấm điểm.")
+    return node
+
+
+def save_self_score(db: Database, assessment_id: int, code: str, expected_version: int, *, inputs: dict,
+                    not_applicable: bool = False, explanation: str = "", actor: str):
+    """Score one leaf from its rule's inputs. Returns (ScoreView, LeafResult); the points come from the rule,
+    never from the caller, so the stored score always matches its inputs."""
+    from scoring.rules import score_leaf
+
+    with db.session() as session:
+        assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        node = _leaf(session, assessment, code)
+        result = score_leaf(node.rule, inputs) if not not_applicable else None
+        if result is not None and result.problems:
+            raise InputError(f"Tiêu chí {code}: " + "; ".join(result.problems))
+        row = _score_row(session, assessment, code, expected_version)
+        before = {"điểm tự chấm": row.self_points, "không đánh giá": row.not_applicable,
+                  "thông tin chấm": row.inputs or {}, "giải trình": row.explanation}
+        row.inputs = dict(inputs)
+        row.not_applicable = bool(not_applicable)
+        row.self_points = None if not_applicable or result is None else result.points
+        row.explanation = nfc(explanation)
+        row.updated_at, row.updated_by = utcnow(), actor
+        after = {"điểm tự chấm": row.self_points, "không đánh giá": row.not_applicable,
+                 "thông tin chấm": row.inputs, "giải trình": row.explanation}
+        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {k: (before[k], after[k]) for k in before})
+        session.flush()
+        return _score_view(row), result
+
+
+def save_appraisal(db: Database, assessment_id: int, code: str, expected_version: int, *, points, remark: str = "",
+                   actor: str) -> ScoreView:
+    """The appraised score (điểm thẩm định) and remark returned by the Department of Home Affairs."""
+    from scoring.rules import parse_decimal
+
+    with db.session() as session:
+        assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        node = _leaf(session, assessment, code)
+        value = None if points in (None, "") else parse_decimal(points)
+        if points not in (None, "") and value is None:
+            raise InputError(f"Tiêu chí {code}: điểm thẩm định «{points}» không phải là số.")
+        if value is not None:
+            low = node.rule.lowest_points if node.rule is not None else Decimal(0)
+            if not low <= value <= node.max_points:
+                raise InputError(f"Tiêu chí {code}: điểm thẩm định {format_number(value)} nằm ngoài khoảng "
+                                 f"{format_number(low)} đến {format_number(node.max_points)}.")
+        row = _score_row(session, assessment, code, expected_version)
+        before = {"điểm thẩm định": row.appraised_points, "nhận xét thẩm định": row.appraisal_remark}
+        row.appraised_points, row.appraisal_remark = value, nfc(remark)
+        row.updated_at, row.updated_by = utcnow(), actor
+        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}",
+               {"điểm thẩm định": (before["điểm thẩm định"], value), "nhận xét thẩm định": (before["nhận xét thẩm định"], row.appraisal_remark)})
+        session.flush()
+        return _score_view(row)

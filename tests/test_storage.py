@@ -1,0 +1,236 @@
+"""Storage on SQLite and on a real PostgreSQL: plans, activities, scores, evidence, audit, stale writes."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from scoring import repository as repo
+from scoring.criteria import criteria_set_from_dict
+from scoring.db import Database, Settings
+from scoring.errors import ConflictError, InputError
+from scoring.models import ScoreRecord
+from scoring.plan_import import load_plan, load_plan_bytes
+from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
+
+SMALL_SET = {
+    "name": "Bộ tiêu chí thử",
+    "total_max": 4,
+    "year": 2026,
+    "nodes": [
+        {
+            "code": "1",
+            "name": "CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH",
+            "max": 4,
+            "children": [
+                {
+                    "code": "1.1",
+                    "name": "Ban hành kế hoạch CCHC năm",
+                    "max": 1,
+                    "activities": ["I.5"],
+                    "rule": {"kind": "tiers", "tiers": [
+                        {"label": "Ban hành kịp thời", "points": 1},
+                        {"label": "Không kịp thời", "points": 0.5},
+                        {"label": "Không ban hành", "points": 0},
+                    ]},
+                },
+                {"code": "1.2", "name": "Mức độ thực hiện kế hoạch", "max": 2,
+                 "rule": {"kind": "value", "step": 0.25}},
+                {"code": "1.3", "name": "Báo cáo định kỳ", "max": 1, "rule": {"kind": "count", "per_item": 0.25}},
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def workspace(db):
+    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"])
+    repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SMALL_SET))
+    assessment = repo.open_assessment(db, department_id, 2026, set_id)
+    return db, department_id, assessment.id
+
+
+def test_schema_is_created_by_migrations(db):
+    assert {"department", "plan", "activity", "assessment", "score", "evidence", "audit_log", "alembic_version"} <= set(db.table_names())
+
+
+def test_plan_round_trips_through_the_database(workspace):
+    db, department_id, _ = workspace
+    activities = repo.list_activities(db, department_id, 2026)
+    assert [a.code for a in activities] == [a.id for a in load_plan(SEED).activities]
+    first = activities[0]
+    assert (first.deadline, first.due, first.lead) == ("Tháng 1 - 2", date(2026, 2, 28), ["Văn phòng"])
+    plan = repo.get_plan(db, department_id, 2026)
+    assert [a["code"] for a in plan.areas] == ["I", "II", "III", "IV", "V", "VI", "VII"]
+    assert repo.list_years(db, department_id) == [2026]
+
+
+def test_activity_progress_is_saved_audited_and_guarded(workspace):
+    db, department_id, _ = workspace
+    first = repo.list_activities(db, department_id, 2026)[0]
+    saved = repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE, completed_on=date(2026, 2, 20))
+    assert (saved.status, saved.progress, saved.completed_on) == (STATUS_DONE, 100, date(2026, 2, 20))
+    assert saved.version == first.version + 1
+    with pytest.raises(ConflictError, match="vừa được sửa bởi vp1"):
+        repo.update_activity(db, first.id, first.version, actor="vp2", status=STATUS_IN_PROGRESS)
+    assert repo.list_activities(db, department_id, 2026)[0].status == STATUS_DONE  # the stale write changed nothing
+    log = repo.audit_log(db, department_id, entity_key="2026/I.1")
+    assert {(e.field, e.old, e.new, e.actor) for e in log} >= {
+        ("trạng thái", "chua_bat_dau", "hoan_thanh", "vp1"), ("tiến độ", "0", "100", "vp1"), ("ngày hoàn thành", None, "20/02/2026", "vp1"),
+    }
+
+
+def test_merge_keeps_old_activities_and_replace_keeps_progress_by_code(workspace):
+    db, department_id, _ = workspace
+    first = repo.list_activities(db, department_id, 2026)[0]
+    repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_IN_PROGRESS, progress=40)
+    small = load_plan_bytes("bo-sung.tsv", "\n".join([
+        "KẾ HOẠCH CCHC NĂM 2026",
+        "TT\tMục tiêu\tNhiệm vụ\tHoạt động\tKết quả\tChủ trì\tPhối hợp\tThời gian",
+        "I\tCHỈ ĐẠO, ĐIỀU HÀNH",
+        "1\tMục tiêu 01: Tuyên truyền\tNhiệm vụ 1: Kế hoạch\tHoạt động 01: Ban hành Kế hoạch tuyên truyền (sửa)\tKế hoạch\tVăn phòng\t\tQuý I",
+        "\t\t\tHoạt động 06: Hoạt động bổ sung\tBáo cáo\tVăn phòng\t\tQuý IV",
+    ]).encode())
+    merged = repo.save_plan(db, department_id, small, mode="merge", actor="vp1")
+    assert merged.added == ["I.6"] and merged.updated == ["I.1"] and len(merged.kept) == 21
+    activities = {a.code: a for a in repo.list_activities(db, department_id, 2026)}
+    assert len(activities) == 23
+    assert activities["I.1"].text.endswith("(sửa)") and activities["I.1"].progress == 40
+
+    replaced = repo.save_plan(db, department_id, small, mode="replace", actor="vp1")
+    assert sorted(replaced.removed) == sorted(set(activities) - {"I.1", "I.6"})
+    activities = {a.code: a for a in repo.list_activities(db, department_id, 2026)}
+    assert set(activities) == {"I.1", "I.6"} and activities["I.1"].status == STATUS_IN_PROGRESS
+
+
+def test_self_score_comes_from_the_rule_and_is_audited(workspace):
+    db, department_id, assessment_id = workspace
+    view, result = repo.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 1}, explanation="Ban hành ngày 25/12", actor="vp1")
+    assert view.self_points == Decimal("0.5") and view.version == 1
+    assert "0,5" in result.explanation
+    view, _ = repo.save_self_score(db, assessment_id, "1.1", 1, inputs={"tier": 0}, actor="vp2")
+    assert view.self_points == Decimal("1") and view.version == 2
+    changes = [(e.field, e.old, e.new, e.actor) for e in repo.audit_log(db, department_id, entity_key="2026/1.1") if e.field == "điểm tự chấm"]
+    assert changes == [("điểm tự chấm", "0,5", "1", "vp2"), ("điểm tự chấm", None, "0,5", "vp1")]
+
+
+def test_two_people_scoring_the_same_criterion_never_overwrite_silently(workspace):
+    db, _, assessment_id = workspace
+    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "1,5"}, actor="an")
+    # both opened the page at version 1; "bình" saves first, "chi" is told and changes nothing
+    repo.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "1,75"}, actor="bình")
+    with pytest.raises(ConflictError):
+        repo.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "0,25"}, actor="chi")
+    # two people creating the first score of a criterion: the second one is told too
+    repo.save_self_score(db, assessment_id, "1.3", 0, inputs={"count": 2}, actor="an")
+    with pytest.raises(ConflictError):
+        repo.save_self_score(db, assessment_id, "1.3", 0, inputs={"count": 4}, actor="bình")
+    scores = repo.list_scores(db, assessment_id)
+    assert scores["1.2"].self_points == Decimal("1.75") and scores["1.3"].self_points == Decimal("0.5")
+
+
+def test_lost_update_is_caught_even_between_read_and_write(workspace):
+    """Two sessions load the same row; the database-level version check stops the second commit."""
+    db, _, assessment_id = workspace
+    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": 1}, actor="an")
+    with pytest.raises(ConflictError):
+        with db.session() as first, db.session() as second:
+            row_a = first.scalar(select(ScoreRecord).where(ScoreRecord.code == "1.2"))
+            row_b = second.scalar(select(ScoreRecord).where(ScoreRecord.code == "1.2"))
+            row_a.self_points = Decimal("2")
+            first.commit()
+            row_b.self_points = Decimal("0")
+            second.flush()
+    assert repo.list_scores(db, assessment_id)["1.2"].self_points == Decimal("2")
+
+
+def test_bad_score_input_is_refused_and_changes_nothing(workspace):
+    db, _, assessment_id = workspace
+    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": 1}, actor="an")
+    with pytest.raises(InputError, match="Tiêu chí 1.2"):
+        repo.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "7"}, actor="an")
+    with pytest.raises(InputError, match="không có trong bộ tiêu chí"):
+        repo.save_self_score(db, assessment_id, "9.9", 0, inputs={}, actor="an")
+    assert repo.list_scores(db, assessment_id)["1.2"].self_points == Decimal("1")
+
+
+def test_not_applicable_and_appraisal(workspace):
+    db, _, assessment_id = workspace
+    view, _ = repo.save_self_score(db, assessment_id, "1.3", 0, inputs={}, not_applicable=True, actor="an")
+    assert view.not_applicable and view.self_points is None
+    view = repo.save_appraisal(db, assessment_id, "1.1", 0, points="0,75", remark="Thiếu phụ lục", actor="snv")
+    assert view.appraised_points == Decimal("0.75") and view.appraisal_remark == "Thiếu phụ lục"
+    with pytest.raises(InputError, match="ngoài khoảng"):
+        repo.save_appraisal(db, assessment_id, "1.1", view.version, points="3", actor="snv")
+
+
+def _pdf() -> bytes:
+    return b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_evidence_is_stored_by_hash_linked_and_audited(workspace):
+    db, department_id, _ = workspace
+    meta = repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18), summary="Kế hoạch CCHC năm 2026")
+    first = repo.add_evidence(db, department_id, 2026, meta, actor="vp1", upload=("../../kế hoạch.pdf", _pdf()),
+                              criteria=["1.1"], activity_codes=["I.5"])
+    second = repo.add_evidence(db, department_id, 2026, meta, actor="vp1", upload=("ban-sao.pdf", _pdf()))
+    assert first.file_key == second.file_key  # same bytes, stored once
+    assert first.file_name == "kế hoạch.pdf"
+    stored = list((db.settings.evidence_dir).rglob("*.pdf"))
+    assert len(stored) == 1 and db.settings.evidence_dir in stored[0].parents
+    assert first.criteria == ["1.1"] and first.activities == ["I.5"]
+    i5 = next(a for a in repo.list_activities(db, department_id, 2026) if a.code == "I.5")
+    assert i5.evidence_dates == [date(2025, 12, 18)]
+    name, mime, content = repo.evidence_file(db, first.id)
+    assert (name, mime, content) == ("kế hoạch.pdf", "application/pdf", _pdf())
+
+    updated = repo.update_evidence(db, first.id, first.version, repo.EvidenceInput(doc_type="Kế hoạch", number="16/KH-SDTTG",
+                                   issued_on=date(2025, 12, 19)), actor="vp2", criteria=["1.1", "1.2"])
+    assert updated.criteria == ["1.1", "1.2"] and updated.activities == ["I.5"]
+    with pytest.raises(ConflictError):
+        repo.update_evidence(db, first.id, first.version, meta, actor="vp3")
+    fields = {e.field for e in repo.audit_log(db, department_id, actor="vp2")}
+    assert {"số, ký hiệu", "ngày ban hành", "tiêu chí"} <= fields
+
+    repo.delete_evidence(db, second.id, second.version, actor="vp1")
+    assert len(list(db.settings.evidence_dir.rglob("*.pdf"))) == 1  # still used by the first document
+    repo.delete_evidence(db, updated.id, updated.version, actor="vp1")
+    assert list(db.settings.evidence_dir.rglob("*.pdf")) == []
+
+
+def test_bad_evidence_is_refused_before_anything_is_saved(workspace):
+    db, department_id, _ = workspace
+    with pytest.raises(InputError, match="«x.pdf»"):
+        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(number="1/BC"), actor="vp1", upload=("x.pdf", b"MZ\x90\x00" + bytes(50)))
+    with pytest.raises(InputError, match="hoạt động IX.1"):
+        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(number="1/BC"), actor="vp1", activity_codes=["IX.1"])
+    with pytest.raises(InputError, match="http"):
+        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(link="javascript:alert(1)"), actor="vp1")
+    assert repo.list_evidence(db, department_id, 2026) == []
+
+
+def test_data_survives_reopening(tmp_path):
+    settings = Settings(data_dir=tmp_path / "d", database_url=f"sqlite:///{tmp_path / 'd' / 'cchc.db'}")
+    first = Database(settings)
+    department_id = repo.create_department(first, "Sở A", ["Văn phòng"])
+    repo.save_plan(first, department_id, load_plan(SEED))
+    first.dispose()
+    again = Database(settings)  # migrations on an up-to-date database change nothing
+    assert len(repo.list_activities(again, department_id, 2026)) == 22
+    again.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_db):
+    with sqlite_db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
