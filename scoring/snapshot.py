@@ -1,0 +1,155 @@
+"""Everything one assessment shows, read once and computed once: the pages, the projector and the exports
+all take their numbers from here, so they can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from scoring import repository as repo
+from scoring.criteria import CriteriaSet, CriterionNode
+from scoring.db import Database
+from scoring.engine import LeafEntry, LinkedActivityState, Rollup, Suggestion, roll_up, suggest_points, uses_whole_plan
+from scoring.stats import (
+    STATUS_DONE,
+    completion_by_area,
+    completion_by_unit,
+    overdue,
+    plan_completion_ratio,
+    unit_area_matrix,
+    upcoming,
+)
+
+
+@dataclass(frozen=True)
+class EvidenceGap:
+    code: str
+    name: str
+    expected: str  # what the criterion asks for
+    attached: int
+    has_explanation: bool
+
+
+@dataclass
+class Snapshot:
+    department: repo.DepartmentView
+    year: int
+    today: date
+    assessment: repo.AssessmentView | None
+    criteria_set: CriteriaSet | None
+    plan: repo.PlanView | None
+    activities: list[repo.ActivityView]
+    scores: dict[str, repo.ScoreView]
+    evidence: list[repo.EvidenceView]
+    rollup: Rollup | None
+
+    # ---- plan completion
+
+    @property
+    def states(self):
+        return [a.state() for a in self.activities]
+
+    def completion_by_area(self) -> list[dict]:
+        return completion_by_area(self.states, today=self.today)
+
+    def completion_by_unit(self) -> list[dict]:
+        return completion_by_unit(self.states, self.department.units, today=self.today)
+
+    def unit_area_matrix(self) -> list[dict]:
+        return unit_area_matrix(self.states, self.department.units)
+
+    def overdue(self):
+        return overdue(self.states, self.today)
+
+    def upcoming(self, days: int = 30):
+        return upcoming(self.states, self.today, days=days)
+
+    @property
+    def plan_completion(self) -> float | None:
+        return plan_completion_ratio(self.states)
+
+    @property
+    def activities_done(self) -> int:
+        return sum(a.status == STATUS_DONE for a in self.activities)
+
+    # ---- scoring
+
+    def leaves(self) -> list[CriterionNode]:
+        return self.criteria_set.leaves() if self.criteria_set else []
+
+    def score(self, code: str) -> repo.ScoreView:
+        return self.scores.get(code) or repo.ScoreView.empty(code)
+
+    def evidence_for(self, code: str) -> list[repo.EvidenceView]:
+        return [e for e in self.evidence if code in e.criteria]
+
+    def activities_for(self, leaf: CriterionNode) -> list[repo.ActivityView]:
+        wanted = set(leaf.activities)
+        return [a for a in self.activities if a.code in wanted]
+
+    def suggestion(self, leaf: CriterionNode) -> Suggestion | None:
+        activities = self.activities if uses_whole_plan(leaf) else self.activities_for(leaf)
+        linked = [LinkedActivityState(a.code, a.status, a.due, list(a.evidence_dates)) for a in activities]
+        return suggest_points(leaf, linked)
+
+    def evidence_gaps(self) -> list[EvidenceGap]:
+        """Applicable leaves that expect evidence and have none attached yet (survey leaves are not self-scored)."""
+        gaps = []
+        for leaf in self.leaves():
+            score = self.score(leaf.code)
+            if score.not_applicable or not leaf.evidence or (leaf.rule and leaf.rule.kind == "survey"):
+                continue
+            attached = len(self.evidence_for(leaf.code))
+            if attached == 0:
+                gaps.append(EvidenceGap(leaf.code, leaf.name, leaf.evidence, attached, bool(score.explanation)))
+        return gaps
+
+    @property
+    def leaves_scored(self) -> int:
+        return self.rollup.total.scored_leaves if self.rollup else 0
+
+    @property
+    def leaves_applicable(self) -> int:
+        return self.rollup.total.applicable_leaves if self.rollup else 0
+
+
+def load_snapshot(db: Database, department_id: int, year: int, today: date | None = None) -> Snapshot:
+    department = next((d for d in repo.list_departments(db) if d.id == department_id), None)
+    if department is None:
+        raise repo.NotFoundError(f"Không tìm thấy cơ quan (mã {department_id}).")
+    assessment = repo.get_assessment(db, department_id, year)
+    criteria_set = repo.load_criteria(db, assessment.criteria_set_id) if assessment else None
+    scores = repo.list_scores(db, assessment.id) if assessment else {}
+    rollup = roll_up(criteria_set, entries_from_scores(scores)) if criteria_set else None
+    return Snapshot(
+        department=department,
+        year=year,
+        today=today or date.today(),
+        assessment=assessment,
+        criteria_set=criteria_set,
+        plan=repo.get_plan(db, department_id, year),
+        activities=repo.list_activities(db, department_id, year),
+        scores=scores,
+        evidence=repo.list_evidence(db, department_id, year),
+        rollup=rollup,
+    )
+
+
+def entries_from_scores(scores: dict[str, repo.ScoreView]) -> dict[str, LeafEntry]:
+    """Stored scores as engine entries. The stored self points were computed by the rule when saved."""
+    return {
+        code: LeafEntry(
+            code=code,
+            inputs=dict(s.inputs),
+            not_applicable=s.not_applicable,
+            self_points=s.self_points if s.self_points is not None else None,
+            appraised_points=s.appraised_points,
+            appraisal_remark=s.appraisal_remark,
+        )
+        for code, s in scores.items()
+    }
+
+
+def points_or_zero(value: Decimal | None) -> Decimal:
+    return value if value is not None else Decimal(0)
