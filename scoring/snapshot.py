@@ -13,6 +13,7 @@ from scoring.db import Database
 from scoring.engine import LeafEntry, LinkedActivityState, Rollup, Suggestion, roll_up, suggest_points, uses_whole_plan
 from scoring.stats import (
     STATUS_DONE,
+    STATUS_NOT_APPLICABLE,
     completion_by_area,
     completion_by_unit,
     overdue,
@@ -29,6 +30,31 @@ class EvidenceGap:
     expected: str  # what the criterion asks for
     attached: int
     has_explanation: bool
+
+
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """One reform area as a leadership meeting sees it: its score and the plan work behind it.
+
+    Criteria area n matches plan area n in Roman numerals (the 7 areas of the national programme); the
+    impact/survey area has no plan area.
+    """
+
+    code: str
+    name: str
+    self_points: Decimal | None
+    applicable_max: Decimal
+    appraised_points: Decimal | None
+    index: Decimal | None  # self points as % of the area's applicable maximum
+    plan_area: str | None
+    activities_total: int
+    activities_done: int
+    activities_applicable: int
+    overdue: list[repo.ActivityView]
+    unscored: int
 
 
 @dataclass
@@ -105,6 +131,29 @@ class Snapshot:
                 gaps.append(EvidenceGap(leaf.code, leaf.name, leaf.evidence, attached, bool(score.explanation)))
         return gaps
 
+    def area_summaries(self) -> list[AreaSummary]:
+        if self.rollup is None:
+            return []
+        overdue_codes = {s.id for s in self.overdue()}
+        summaries = []
+        for number, area in enumerate(self.rollup.areas, start=1):
+            plan_area = ROMAN[number - 1] if number <= len(ROMAN) else None
+            activities = [a for a in self.activities if a.area == plan_area]
+            if not activities:
+                plan_area = None
+            applicable = [a for a in activities if a.status != STATUS_NOT_APPLICABLE]
+            index = None
+            if area.applicable_max > 0 and area.self_points is not None:
+                index = (area.self_points / area.applicable_max * 100).quantize(Decimal("0.1"))
+            summaries.append(AreaSummary(
+                code=area.code, name=area.name, self_points=area.self_points, applicable_max=area.applicable_max,
+                appraised_points=area.appraised_points, index=index, plan_area=plan_area,
+                activities_total=len(activities), activities_done=sum(a.status == STATUS_DONE for a in activities),
+                activities_applicable=len(applicable), overdue=[a for a in activities if a.code in overdue_codes],
+                unscored=area.unscored_leaves,
+            ))
+        return summaries
+
     @property
     def leaves_scored(self) -> int:
         return self.rollup.total.scored_leaves if self.rollup else 0
@@ -150,6 +199,3 @@ def entries_from_scores(scores: dict[str, repo.ScoreView]) -> dict[str, LeafEntr
         for code, s in scores.items()
     }
 
-
-def points_or_zero(value: Decimal | None) -> Decimal:
-    return value if value is not None else Decimal(0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
@@ -94,3 +94,16 @@ def vn_sort_key(text: str) -> tuple:
     """Sort key respecting Vietnamese letters: "Đ" after "D", "Ư" after "U", tones as a tie-breaker."""
     keys = [_letter_key(ch) for ch in nfc(text)]
     return tuple(k[0] for k in keys), tuple(k[1] for k in keys)
+
+
+VIETNAM_TZ = "Asia/Ho_Chi_Minh"
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A stored UTC time as Vietnamese local time (UTC+7), "14:05 20/12/2026"."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(timezone(timedelta(hours=7), VIETNAM_TZ))  # Vietnam keeps no daylight saving
+    return f"{local:%H:%M} {format_date(local.date())}"

@@ -1,0 +1,151 @@
+"""Cấu hình: the department and its units, criteria sets, years, backup, and the change log."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from scoring import repository as repo
+from scoring.criteria import has_errors, load_criteria_set_bytes, validate
+from scoring.criteria_excel import export_criteria_xlsx
+from scoring.errors import InputError
+from scoring.textnorm import format_datetime, format_number
+
+db = ui.database()
+department_id, year = ui.context()
+snap = ui.snapshot()
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+st.title("Cấu hình")
+tab_unit, tab_criteria, tab_years, tab_backup, tab_log = st.tabs(
+    ["Cơ quan và đơn vị", "Bộ tiêu chí", "Năm đánh giá", "Sao lưu", "Nhật ký thay đổi"]
+)
+
+# ---------------------------------------------------------------- department and units
+
+with tab_unit:
+    with st.form(f"department-{department_id}"):
+        name = st.text_input("Tên cơ quan", value=snap.department.name)
+        units_text = st.text_area(
+            "Các đơn vị thuộc cơ quan (mỗi dòng một đơn vị)", value="\n".join(snap.department.units), height=160,
+            help="Dùng để tính tiến độ cho từng đơn vị; «Các phòng thuộc Sở» trong kế hoạch được tính cho mọi đơn vị ở đây.",
+        )
+        if st.form_submit_button("Lưu", type="primary"):
+            ui.attempt(lambda: repo.update_department(db, department_id, name=name, units=units_text.splitlines(), actor=ui.actor()),
+                       success="Đã lưu thông tin cơ quan.")
+            st.rerun()
+
+# ---------------------------------------------------------------- criteria sets
+
+with tab_criteria:
+    activity_ids = {a.code for a in snap.activities} or None
+    if snap.criteria_set:
+        st.markdown(f"Năm {year} đang chấm theo: **{ui.md(snap.criteria_set.name)}**"
+                    + (" — *bộ tiêu chí mẫu*" if snap.criteria_set.template else ""))
+        buffer = io.BytesIO()
+        export_criteria_xlsx(snap.criteria_set, buffer)
+        st.download_button("Tải bộ tiêu chí (Excel)", buffer.getvalue(), file_name=f"bo-tieu-chi-{year}.xlsx", mime=XLSX_MIME)
+        issues = validate(snap.criteria_set, activity_ids)
+        with st.expander(f"Báo cáo kiểm tra bộ tiêu chí đang dùng ({len(issues)} ghi chú)"):
+            if issues:
+                st.dataframe(pd.DataFrame([{"Vị trí": i.where, "Nội dung": i.message} for i in issues]), hide_index=True)
+            else:
+                st.success("Bộ tiêu chí hợp lệ: điểm tối đa cộng đúng, mã không trùng, liên kết đúng hoạt động của kế hoạch.")
+
+    st.subheader("Nhập bộ tiêu chí của tỉnh")
+    st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) hoặc tệp YAML/JSON.")
+    upload = st.file_uploader("Chọn tệp bộ tiêu chí", type=["xlsx", "yaml", "yml", "json"], key="criteria-upload")
+    if upload is not None:
+        try:
+            candidate = load_criteria_set_bytes(upload.name, upload.getvalue())
+        except InputError as err:
+            st.error(str(err))
+            candidate = None
+        if candidate is not None:
+            issues = [*candidate.warnings, *validate(candidate, activity_ids)]
+            st.markdown(f"**{ui.md(candidate.name)}**: {len(candidate.leaves())} tiêu chí chấm điểm, tổng {format_number(candidate.total_max)} điểm.")
+            if issues:
+                st.dataframe(pd.DataFrame([{"Vị trí": i.where, "Nội dung": i.message} for i in issues]), hide_index=True)
+            unusable = has_errors(issues)
+            if unusable:
+                st.error("Bộ tiêu chí có lỗi nên chưa dùng được; hãy sửa tệp rồi nhập lại. Không có gì bị thay đổi.")
+            elif st.button(f"Lưu và dùng cho năm {year}", type="primary", key="criteria-use"):
+                def _use() -> None:
+                    set_id = repo.save_criteria_set(db, candidate, actor=ui.actor(), source_name=upload.name)
+                    if snap.assessment:
+                        repo.switch_criteria_set(db, snap.assessment.id, set_id, actor=ui.actor())
+                    else:
+                        repo.open_assessment(db, department_id, year, set_id, actor=ui.actor())
+                ui.attempt(_use, success=f"Đã dùng «{candidate.name}» cho năm {year}. Điểm đã chấm được giữ theo mã tiêu chí.")
+                st.rerun()
+
+    sets = repo.list_criteria_sets(db)
+    if len(sets) > 1 and snap.assessment:
+        st.subheader("Chuyển sang bộ tiêu chí đã có")
+        by_id = {s.id: s for s in sets}
+        chosen = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(snap.assessment.criteria_set_id),
+                              format_func=lambda i: f"{by_id[i].name} ({by_id[i].source_name}, {format_datetime(by_id[i].created_at)})")
+        if chosen != snap.assessment.criteria_set_id and st.button("Dùng bộ này", key="criteria-switch"):
+            ui.attempt(lambda: repo.switch_criteria_set(db, snap.assessment.id, chosen, actor=ui.actor()), success="Đã chuyển bộ tiêu chí.")
+            st.rerun()
+
+# ---------------------------------------------------------------- years
+
+with tab_years:
+    years = repo.list_years(db, department_id)
+    st.markdown("Các năm đã có: " + ", ".join(str(y) for y in years))
+    with st.form("year-open"):
+        new_year = st.number_input("Mở năm đánh giá mới", min_value=2000, max_value=2100, value=max(years, default=date.today().year) + 1, step=1)
+        sets = repo.list_criteria_sets(db)
+        by_id = {s.id: s for s in sets}
+        default_set = snap.assessment.criteria_set_id if snap.assessment else (sets[0].id if sets else None)
+        set_id = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(default_set) if default_set in by_id else 0,
+                              format_func=lambda i: by_id[i].name) if sets else None
+        if st.form_submit_button("Mở năm", type="primary"):
+            if set_id is None:
+                ui.flash("error", "Chưa có bộ tiêu chí nào: hãy nhập bộ tiêu chí trước.")
+            elif int(new_year) in years:
+                ui.flash("error", f"Năm {int(new_year)} đã có.")
+            else:
+                opened = ui.attempt(lambda: repo.open_assessment(db, department_id, int(new_year), set_id, actor=ui.actor()),
+                                    success=f"Đã mở năm {int(new_year)}. Hãy nhập kế hoạch của năm ở trang Kế hoạch.")
+                if opened:
+                    st.session_state["year"] = int(new_year)
+            st.rerun()
+
+# ---------------------------------------------------------------- backup
+
+with tab_backup:
+    st.markdown("Bản sao lưu gồm toàn bộ dữ liệu (mọi cơ quan, mọi năm) và các tệp tài liệu kiểm chứng; "
+                "khôi phục được trên máy mới bằng lệnh `python -m scoring restore`.")
+    if st.button("Tạo bản sao lưu", key="backup-make"):
+        from scoring.backup import create_backup
+
+        with st.spinner("Đang sao lưu…"):
+            buffer = io.BytesIO()
+            ui.attempt(lambda: create_backup(db, buffer))
+        st.session_state["backup-bytes"] = buffer.getvalue()
+    if st.session_state.get("backup-bytes"):
+        st.download_button("Tải bản sao lưu (.zip)", st.session_state["backup-bytes"],
+                           file_name=f"cchc-sao-luu-{datetime.now():%Y%m%d-%H%M}.zip", mime="application/zip")
+
+# ---------------------------------------------------------------- audit log
+
+with tab_log:
+    c1, c2, c3 = st.columns(3)
+    who = c1.text_input("Người thực hiện", key="log-actor")
+    what = c2.text_input("Tiêu chí / hoạt động (mã)", key="log-key", placeholder="ví dụ 1.1.1 hoặc I.3")
+    since = c3.date_input("Từ ngày", value=None, format="DD/MM/YYYY", key="log-since")
+    entries = repo.audit_log(db, department_id, actor=who.strip() or None, entity_key=what.strip() or None, since=since)
+    if entries:
+        st.dataframe(pd.DataFrame([
+            {"Thời điểm": format_datetime(e.at), "Người": e.actor, "Đối tượng": e.entity_key,
+             "Nội dung": e.field, "Cũ": e.old, "Mới": e.new}
+            for e in entries
+        ]), hide_index=True)
+    else:
+        st.caption("Không có thay đổi nào khớp bộ lọc.")

@@ -1,0 +1,235 @@
+"""Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once."""
+
+from __future__ import annotations
+
+
+import streamlit as st
+
+import ui
+from scoring import repository as repo
+from scoring.criteria import CriterionNode
+from scoring.rules import RuleKind, parse_decimal
+from scoring.snapshot import Snapshot
+from scoring.stats import STATUS_LABELS
+from scoring.textnorm import format_number, format_percent, format_points
+
+snap = ui.snapshot()
+st.title("Chấm điểm Chỉ số CCHC")
+if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
+    st.warning(f"Năm {snap.year} chưa có bộ tiêu chí để chấm: hãy chọn bộ tiêu chí ở trang Cấu hình.")
+    st.stop()
+
+assessment_id = snap.assessment.id
+rollup = snap.rollup
+total = rollup.total
+
+top = st.columns(4)
+top[0].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
+top[1].metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
+top[2].metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
+top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
+if snap.criteria_set.template:
+    st.caption(f"Đang dùng «{snap.criteria_set.name}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
+
+
+def _key(code: str, field: str) -> str:
+    return f"s-{assessment_id}-{code}-{field}"
+
+
+def _area_label(code: str) -> str:
+    node = rollup.node(code)
+    return f"{code}. {node.name} — {format_number(node.self_points or 0)}/{format_number(node.applicable_max)} điểm"
+
+
+areas = snap.criteria_set.areas()
+area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
+only_open = st.toggle("Chỉ hiện tiêu chí chưa chấm", key="score-only-open")
+
+
+# ---------------------------------------------------------------- saving
+
+
+def _inputs_from_widgets(leaf: CriterionNode) -> dict:
+    kind = leaf.rule.kind
+    get = st.session_state.get
+    if kind == RuleKind.TIERS:
+        return {"tier": get(_key(leaf.code, "tier"))} if get(_key(leaf.code, "tier")) is not None else {}
+    if kind == RuleKind.RATIO:
+        numerator, denominator = get(_key(leaf.code, "num")), get(_key(leaf.code, "den"))
+        return {k: v for k, v in (("numerator", numerator), ("denominator", denominator)) if v is not None}
+    if kind == RuleKind.COUNT:
+        return {"count": get(_key(leaf.code, "count"))} if get(_key(leaf.code, "count")) is not None else {}
+    if kind == RuleKind.VALUE:
+        value = get(_key(leaf.code, "value"))
+        return {"value": str(value)} if value is not None else {}
+    if kind == RuleKind.DEDUCTION:
+        occurrences = get(_key(leaf.code, "occ"))
+        return {"occurrences": occurrences} if occurrences is not None else {}
+    survey = (get(_key(leaf.code, "survey")) or "").strip()
+    return {"survey": survey} if survey else {}
+
+
+def _save_self(leaf: CriterionNode, version: int) -> None:
+    ui.attempt(
+        lambda: repo.save_self_score(
+            ui.database(), assessment_id, leaf.code, version,
+            inputs=_inputs_from_widgets(leaf),
+            not_applicable=bool(st.session_state.get(_key(leaf.code, "na"))),
+            explanation=st.session_state.get(_key(leaf.code, "expl")) or "",
+            actor=ui.actor(),
+        ),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+    )
+
+
+def _save_appraisal(leaf: CriterionNode, version: int) -> None:
+    ui.attempt(
+        lambda: repo.save_appraisal(
+            ui.database(), assessment_id, leaf.code, version,
+            points=(st.session_state.get(_key(leaf.code, "appr")) or "").strip(),
+            remark=st.session_state.get(_key(leaf.code, "remark")) or "",
+            actor=ui.actor(),
+        ),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+    )
+
+
+def _apply_suggestion(leaf: CriterionNode, version: int, inputs: dict) -> None:
+    ui.forget_widgets(_key(leaf.code, ""))
+    ui.attempt(
+        lambda: repo.save_self_score(
+            ui.database(), assessment_id, leaf.code, version, inputs=inputs,
+            explanation=snap.score(leaf.code).explanation, actor=ui.actor(),
+        ),
+        success=f"Đã áp dụng điểm gợi ý cho tiêu chí {leaf.code}.",
+    )
+
+
+def _link_evidence(leaf: CriterionNode) -> None:
+    chosen = set(st.session_state.get(_key(leaf.code, "evidence")) or [])
+    db = ui.database()
+    for document in snap.evidence:
+        linked = leaf.code in document.criteria
+        if linked == (document.id in chosen):
+            continue
+        codes = [c for c in document.criteria if c != leaf.code] + ([leaf.code] if not linked else [])
+        meta = repo.EvidenceInput(document.doc_type, document.number, document.issued_on, document.issuer, document.summary, document.link)
+        ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, d.version, m, actor=ui.actor(), criteria=c))
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def _seed(key: str, value) -> None:
+    """Widgets start from what is stored; afterwards they keep what the person typed."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _rule_input(leaf: CriterionNode, score: repo.ScoreView, version: int, disabled: bool) -> None:
+    rule, code, inputs = leaf.rule, leaf.code, score.inputs
+    on_change, args = _save_self, (leaf, version)
+    if rule.kind == RuleKind.TIERS:
+        labels = [t.label for t in rule.tiers]
+        stored = inputs.get("tier")
+        if isinstance(stored, int) and 0 <= stored < len(labels):
+            stored = labels[stored]
+        _seed(_key(code, "tier"), stored if stored in labels else None)
+        points = {t.label: t.points for t in rule.tiers}
+        st.radio("Mức đạt được", labels, key=_key(code, "tier"), format_func=lambda label: f"{label}: {format_points(points[label])}",
+                 on_change=on_change, args=args, disabled=disabled)
+    elif rule.kind == RuleKind.RATIO:
+        _seed(_key(code, "num"), inputs.get("numerator"))
+        _seed(_key(code, "den"), inputs.get("denominator"))
+        left, right = st.columns(2)
+        left.number_input("Số đạt (tử số)", min_value=0, step=1, key=_key(code, "num"), on_change=on_change, args=args, disabled=disabled)
+        right.number_input("Tổng số (mẫu số)", min_value=0, step=1, key=_key(code, "den"), on_change=on_change, args=args, disabled=disabled)
+    elif rule.kind == RuleKind.COUNT:
+        _seed(_key(code, "count"), inputs.get("count"))
+        st.number_input(f"Số {rule.unit}", min_value=0, step=1, key=_key(code, "count"), on_change=on_change, args=args, disabled=disabled)
+    elif rule.kind == RuleKind.VALUE:
+        steps = [rule.step * i for i in range(int(leaf.max_points / rule.step) + 1)]
+        stored = parse_decimal(inputs.get("value")) if inputs.get("value") is not None else None
+        _seed(_key(code, "value"), stored if stored in steps else None)
+        st.selectbox("Điểm", steps, key=_key(code, "value"), format_func=format_points, index=None,
+                     placeholder="Chưa chấm", on_change=on_change, args=args, disabled=disabled)
+    elif rule.kind == RuleKind.DEDUCTION:
+        _seed(_key(code, "occ"), inputs.get("occurrences"))
+        st.number_input(f"Số {rule.unit} vi phạm", min_value=0, step=1, key=_key(code, "occ"), on_change=on_change, args=args, disabled=disabled)
+    else:
+        _seed(_key(code, "survey"), str(inputs.get("survey") or ""))
+        st.text_input("Điểm điều tra XHH (theo kết quả công bố)", key=_key(code, "survey"), placeholder="ví dụ 3,5",
+                      on_change=on_change, args=args, disabled=disabled)
+
+
+def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
+    code = leaf.code
+    score = snap.score(code)
+    totals = rollup.node(code)
+    version = score.version
+    with st.container(border=True):
+        head, points_col = st.columns([5, 1])
+        head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
+        head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {leaf.rule.describe()}")
+        if score.not_applicable:
+            points_col.metric("Tự chấm", "—", delta="không đánh giá", delta_color="gray", delta_arrow="off")
+        elif totals.self_points is None:
+            points_col.metric("Tự chấm", "—", delta="chưa chấm", delta_color="orange", delta_arrow="off")
+        else:
+            points_col.metric("Tự chấm", format_points(totals.self_points))
+
+        left, middle, right = st.columns([3, 3, 2])
+        with left:
+            _seed(_key(code, "na"), score.not_applicable)
+            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key=_key(code, "na"), on_change=_save_self, args=(leaf, version))
+            _rule_input(leaf, score, version, disabled=score.not_applicable)
+            if totals.explanation and not score.not_applicable:
+                st.caption(totals.explanation)
+            suggestion = snap.suggestion(leaf)
+            if suggestion and not score.not_applicable and suggestion.points != score.self_points:
+                st.info(f"Gợi ý từ kế hoạch: {suggestion.reason}")
+                st.button("Áp dụng gợi ý", key=_key(code, "suggest"), on_click=_apply_suggestion, args=(leaf, version, suggestion.inputs))
+        with middle:
+            _seed(_key(code, "expl"), score.explanation)
+            evidence = snap.evidence_for(code)
+            st.text_area("Giải trình cách chấm" + (" (bắt buộc khi thiếu tài liệu)" if not evidence else ""),
+                         key=_key(code, "expl"), height=90, on_change=_save_self, args=(leaf, version))
+            if leaf.evidence:
+                st.caption(f"Tài liệu cần có: {leaf.evidence}")
+            by_id = {e.id: e for e in snap.evidence}
+            _seed(_key(code, "evidence"), [e.id for e in evidence])
+            st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"),
+                           format_func=lambda i: by_id[i].title, on_change=_link_evidence, args=(leaf,),
+                           placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng")
+            linked = snap.activities_for(leaf)
+            if linked:
+                st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{a.code} ({STATUS_LABELS[a.status]})" for a in linked))
+        with right:
+            _seed(_key(code, "appr"), format_number(score.appraised_points) if score.appraised_points is not None else "")
+            _seed(_key(code, "remark"), score.appraisal_remark)
+            st.text_input("Điểm thẩm định", key=_key(code, "appr"), placeholder="Sở Nội vụ chấm",
+                          on_change=_save_appraisal, args=(leaf, version))
+            st.text_input("Nhận xét thẩm định", key=_key(code, "remark"), on_change=_save_appraisal, args=(leaf, version))
+            if totals.gap is not None and totals.gap != 0:
+                st.warning(f"Chênh lệch tự chấm − thẩm định: {format_number(totals.gap)} điểm")
+
+
+area = snap.criteria_set.node(area_code)
+area_totals = rollup.node(area_code)
+st.subheader(f"{area.code}. {area.name}")
+st.caption(
+    f"{format_number(area_totals.self_points or 0)}/{format_number(area_totals.applicable_max)} điểm · "
+    f"đã chấm {area_totals.scored_leaves}/{area_totals.applicable_leaves} tiêu chí"
+)
+for node in area.walk():
+    if node is area:
+        continue
+    if not node.is_leaf:
+        node_totals = rollup.node(node.code)
+        st.markdown(f"#### {ui.md(node.code)} {ui.md(node.name)} · {format_number(node_totals.self_points or 0)}/{format_number(node_totals.applicable_max)} điểm")
+        continue
+    score = snap.score(node.code)
+    if only_open and (score.not_applicable or rollup.node(node.code).self_points is not None):
+        continue
+    _leaf_block(node, snap)
+

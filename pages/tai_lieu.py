@@ -1,0 +1,136 @@
+"""Tài liệu kiểm chứng: the evidence register — upload, edit, link to criteria and activities, preview, gaps."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from scoring import repository as repo
+from scoring.evidence_files import ALLOWED_KINDS, MAX_UPLOAD_BYTES
+from scoring.textnorm import format_date, format_number
+
+snap = ui.snapshot()
+db = ui.database()
+department_id, year = ui.context()
+
+st.title(f"Tài liệu kiểm chứng năm {year}")
+
+leaf_codes = [leaf.code for leaf in snap.leaves()]
+leaf_names = {leaf.code: leaf.name for leaf in snap.leaves()}
+activity_codes = [a.code for a in snap.activities]
+activity_texts = {a.code: a.text for a in snap.activities}
+
+
+def _leaf_label(code: str) -> str:
+    return f"{code} {leaf_names.get(code, '')[:70]}"
+
+
+def _activity_label(code: str) -> str:
+    return f"{code} {activity_texts.get(code, '')[:70]}"
+
+
+tab_register, tab_add, tab_gaps = st.tabs(["Sổ tài liệu", "Thêm tài liệu", "Tiêu chí còn thiếu tài liệu"])
+
+# ---------------------------------------------------------------- add
+
+with tab_add:
+    with st.form("evidence-add", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES)
+        number = c2.text_input("Số, ký hiệu", placeholder="15/KH-SDTTG")
+        issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY")
+        issuer = st.text_input("Cơ quan ban hành", value=snap.department.name)
+        summary = st.text_area("Trích yếu", height=70)
+        upload = st.file_uploader(
+            f"Tệp đính kèm (PDF, Word, Excel, ảnh JPG/PNG; tối đa {MAX_UPLOAD_BYTES // (1024 * 1024)} MB)",
+            type=sorted(ALLOWED_KINDS | {"jpeg"}),
+        )
+        link = st.text_input("Hoặc đường dẫn (http/https)")
+        criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, format_func=_leaf_label)
+        activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes, format_func=_activity_label)
+        if st.form_submit_button("Lưu tài liệu", type="primary"):
+            meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
+            payload = (upload.name, upload.getvalue()) if upload is not None else None
+            with st.spinner("Đang kiểm tra và lưu tệp…"):
+                saved = ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
+                                                            criteria=criteria, activity_codes=activities))
+            if saved:
+                ui.flash("success", f"Đã lưu tài liệu «{saved.title}».")
+            st.rerun()
+
+# ---------------------------------------------------------------- register
+
+with tab_register:
+    if not snap.evidence:
+        st.info("Chưa có tài liệu kiểm chứng nào cho năm này. Thêm ở thẻ «Thêm tài liệu».")
+    else:
+        table = pd.DataFrame([
+            {
+                "Mã": f"TL{e.id}",
+                "Loại": e.doc_type,
+                "Số, ký hiệu": e.number,
+                "Ngày": format_date(e.issued_on) if e.issued_on else "—",
+                "Trích yếu": e.summary,
+                "Tiêu chí": ", ".join(e.criteria),
+                "Hoạt động": ", ".join(e.activities),
+                "Tệp": e.file_name or ("đường dẫn" if e.link else "—"),
+                "Thiếu": ", ".join(e.missing_metadata),
+            }
+            for e in snap.evidence
+        ])
+        st.dataframe(table, hide_index=True, column_config={"Trích yếu": st.column_config.TextColumn(width="large")})
+
+        by_id = {e.id: e for e in snap.evidence}
+        chosen = st.selectbox("Xem, sửa tài liệu", list(by_id), format_func=lambda i: f"TL{i} · {by_id[i].title}", key="evidence-chosen")
+        document = by_id[chosen]
+        view, edit = st.columns([3, 2])
+        with view:
+            if document.file_key:
+                name, mime, content = repo.evidence_file(db, document.id)
+                st.download_button(f"Tải về «{name}» ({format_number(document.file_size / 1024, 0)} KB)", content,
+                                   file_name=name, mime=mime, key=f"evidence-dl-{document.id}")
+                if document.file_kind in ("jpg", "png"):
+                    st.image(content, caption=name)
+                elif document.file_kind == "pdf":
+                    st.pdf(content, height=520, key=f"evidence-pdf-{document.id}")
+            if document.link:
+                st.link_button("Mở đường dẫn", document.link)
+        with edit:
+            with st.form(f"evidence-edit-{document.id}-{document.version}"):
+                types = list(repo.EVIDENCE_TYPES)
+                doc_type = st.selectbox("Loại văn bản", types, index=types.index(document.doc_type) if document.doc_type in types else len(types) - 1)
+                number = st.text_input("Số, ký hiệu", value=document.number)
+                issued_on = st.date_input("Ngày ban hành", value=document.issued_on, format="DD/MM/YYYY")
+                issuer = st.text_input("Cơ quan ban hành", value=document.issuer)
+                summary = st.text_area("Trích yếu", value=document.summary, height=70)
+                link = st.text_input("Đường dẫn", value=document.link)
+                criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, default=[c for c in document.criteria if c in leaf_codes], format_func=_leaf_label)
+                activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes,
+                                            default=[c for c in document.activities if c in activity_codes], format_func=_activity_label)
+                if st.form_submit_button("Lưu thay đổi", type="primary"):
+                    meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
+                    ui.attempt(lambda: repo.update_evidence(db, document.id, document.version, meta, actor=ui.actor(),
+                                                            criteria=criteria, activity_codes=activities),
+                               success="Đã lưu thay đổi tài liệu.")
+                    st.rerun()
+            confirm = st.checkbox("Tôi muốn xóa tài liệu này", key=f"evidence-del-ok-{document.id}")
+            if st.button("Xóa tài liệu", disabled=not confirm, key=f"evidence-del-{document.id}"):
+                ui.attempt(lambda: repo.delete_evidence(db, document.id, document.version, actor=ui.actor()), success="Đã xóa tài liệu.")
+                st.rerun()
+
+# ---------------------------------------------------------------- gaps
+
+with tab_gaps:
+    gaps = snap.evidence_gaps()
+    if not gaps:
+        st.success("Mọi tiêu chí cần tài liệu đều đã có tài liệu kiểm chứng.")
+    else:
+        st.warning(f"{len(gaps)} tiêu chí chưa có tài liệu kiểm chứng. Tiêu chí không có tài liệu phải có giải trình khi gửi thẩm định.")
+        st.dataframe(pd.DataFrame([
+            {"Mã": g.code, "Tiêu chí": g.name, "Tài liệu cần có": g.expected, "Đã có giải trình": g.has_explanation}
+            for g in gaps
+        ]), hide_index=True, column_config={"Tiêu chí": st.column_config.TextColumn(width="large")})
+    undated = [e for e in snap.evidence if e.missing_metadata]
+    if undated:
+        st.warning("Tài liệu thiếu số hoặc ngày ban hành: " + "; ".join(f"TL{e.id} ({', '.join(e.missing_metadata)})" for e in undated))

@@ -1,0 +1,90 @@
+"""Trình chiếu: leadership meetings on a projector — a summary screen, then one screen per reform area.
+
+Large type readable from the back of a room at 1920×1080, high contrast, no sidebar, and big
+previous/next buttons so nobody needs the keyboard.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from scoring.charts import completion_by_area_figure, score_by_area_figure
+from scoring.textnorm import format_date, format_number, format_percent
+
+# Static style only (no user data): hide the sidebar and scale the whole page up for the projector.
+st.html(
+    """
+    <style>
+      html { font-size: 24px; }
+      [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none; }
+      .block-container { padding-top: 1rem; max-width: 100%; }
+      [data-testid="stMetricValue"] { font-size: 2.6rem; font-weight: 700; }
+      [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
+      .stButton button { font-size: 1.2rem; padding: 0.6rem 1.6rem; }
+    </style>
+    """
+)
+
+snap = ui.snapshot()
+summaries = snap.area_summaries()
+slides = ["summary"] + [s.code for s in summaries]
+position = min(st.session_state.get("slide", 0), len(slides) - 1)
+
+
+def _go(step: int) -> None:
+    st.session_state["slide"] = (position + step) % len(slides)
+    st.session_state["slide-pick"] = slides[st.session_state["slide"]]
+
+
+def _jump() -> None:
+    picked = st.session_state.get("slide-pick")
+    if picked in slides:  # clicking the selected segment again clears it: stay where we are
+        st.session_state["slide"] = slides.index(picked)
+
+
+nav_prev, nav_title, nav_next = st.columns([1, 6, 1])
+nav_prev.button("◀ Trước", on_click=_go, args=(-1,), key="slide-prev", use_container_width=True)
+nav_next.button("Tiếp ▶", on_click=_go, args=(1,), key="slide-next", use_container_width=True)
+nav_title.caption(f"{snap.department.name} · Chỉ số CCHC năm {snap.year} · màn hình {position + 1}/{len(slides)}")
+
+current = slides[position]
+if current == "summary":
+    st.title(f"Chỉ số CCHC năm {snap.year} — tổng hợp")
+    if snap.rollup is None:
+        st.warning("Năm này chưa có bộ tiêu chí để chấm điểm.")
+    else:
+        total = snap.rollup.total
+        overdue = snap.overdue()
+        cols = st.columns(4)
+        cols[0].metric("Chỉ số tự đánh giá", format_percent(snap.rollup.index_self, 1))
+        cols[1].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)}/{format_number(total.applicable_max)}")
+        cols[2].metric("Kế hoạch hoàn thành", f"{snap.activities_done}/{len(snap.activities)}")
+        cols[3].metric("Hoạt động quá hạn", str(len(overdue)))
+        left, right = st.columns(2)
+        left.plotly_chart(score_by_area_figure(snap, scale=1.5, height=560), key="slide-score")
+        right.plotly_chart(completion_by_area_figure(snap, scale=1.5, height=560), key="slide-completion")
+else:
+    area = next(s for s in summaries if s.code == current)
+    st.title(f"{area.code}. {area.name}")
+    cols = st.columns(4)
+    cols[0].metric("Điểm tự chấm", f"{format_number(area.self_points or 0)}/{format_number(area.applicable_max)}")
+    cols[1].metric("Tỷ lệ điểm", format_percent(area.index, 1))
+    if area.plan_area:
+        cols[2].metric(f"Kế hoạch lĩnh vực {area.plan_area}", f"{area.activities_done}/{area.activities_applicable} hoàn thành")
+        cols[3].metric("Quá hạn", str(len(area.overdue)))
+    else:
+        cols[2].metric("Tiêu chí chưa chấm", str(area.unscored))
+        cols[3].metric("Điểm thẩm định", format_number(area.appraised_points) if area.appraised_points is not None else "Chưa có")
+    if area.overdue:
+        st.subheader("Hoạt động quá hạn")
+        for activity in area.overdue:
+            st.markdown(f"- **{ui.md(activity.code)}** {ui.md(activity.text)} — hạn {format_date(activity.due)}, chủ trì {ui.md(', '.join(activity.lead))}")
+    elif area.plan_area:
+        st.success("Không có hoạt động quá hạn trong lĩnh vực này.")
+    if area.unscored:
+        st.info(f"Còn {area.unscored} tiêu chí chưa chấm điểm.")
+
+st.session_state.setdefault("slide-pick", slides[position])
+st.segmented_control("Chuyển nhanh", slides, key="slide-pick", on_change=_jump,
+                     format_func=lambda s: "Tổng hợp" if s == "summary" else f"Lĩnh vực {s}")
