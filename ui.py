@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from scoring import repository as repo
-from scoring.db import Database, open_database
+from scoring.db import Database, Settings, open_database, settings_from_env
 from scoring.errors import ConflictError, InputError
 from scoring.snapshot import Snapshot, load_snapshot
 from scoring.textnorm import vn_sort_key
@@ -22,12 +22,17 @@ log = logging.getLogger("cchc")
 
 DEFAULT_ACTOR = "Văn phòng"
 FLASH_KEY = "_flash_messages"
+PENDING_YEAR_KEY = "_pending_year"
+
+
+def database() -> Database:
+    """The database the environment names (CCHC_DATA_DIR / DATABASE_URL), opened once per server process."""
+    return _open_database(settings_from_env())
 
 
 @st.cache_resource(show_spinner=False)
-def database() -> Database:
-    """One database per server process, opened (and migrated, and seeded on first start) once."""
-    db = open_database()
+def _open_database(settings: Settings) -> Database:
+    db = open_database(settings)  # migrates, then seeds the embedded default on first start
     ensure_default_workspace(db)
     return db
 
@@ -50,6 +55,9 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
     with st.sidebar:
         st.selectbox("Cơ quan", list(by_id), format_func=lambda i: by_id[i].name, key="department_id")
         years = repo.list_years(db, st.session_state["department_id"]) or [2026]
+        pending = st.session_state.pop(PENDING_YEAR_KEY, None)
+        if pending in years:
+            st.session_state["year"] = pending
         if st.session_state.get("year") not in years:
             st.session_state["year"] = years[0]
         st.selectbox("Năm đánh giá", years, key="year")
@@ -60,6 +68,11 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
 def context() -> tuple[int, int]:
     """(department id, year) chosen in the sidebar."""
     return int(st.session_state["department_id"]), int(st.session_state["year"])
+
+
+def switch_year(year: int) -> None:
+    """Show another year from the next run on (the year selector cannot change once drawn in this run)."""
+    st.session_state[PENDING_YEAR_KEY] = int(year)
 
 
 def actor() -> str:

@@ -114,7 +114,7 @@ with tab_years:
                 opened = ui.attempt(lambda: repo.open_assessment(db, department_id, int(new_year), set_id, actor=ui.actor()),
                                     success=f"Đã mở năm {int(new_year)}. Hãy nhập kế hoạch của năm ở trang Kế hoạch.")
                 if opened:
-                    st.session_state["year"] = int(new_year)
+                    ui.switch_year(int(new_year))
             st.rerun()
 
 # ---------------------------------------------------------------- backup

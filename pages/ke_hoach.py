@@ -61,7 +61,7 @@ with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", ex
                     result = ui.attempt(lambda: repo.save_plan(db, department_id, imported, mode=mode, actor=ui.actor(), year=target_year))
                 if result:
                     ui.flash("success", f"Đã lưu: thêm {len(result.added)}, cập nhật {len(result.updated)}, bỏ {len(result.removed)} hoạt động.")
-                    st.session_state["year"] = target_year
+                    ui.switch_year(target_year)
                 st.rerun()
 
 if not snap.activities:
@@ -125,11 +125,9 @@ by_label = {label: status for status, label in STATUS_LABELS.items()}
 editor_key = f"plan-editor-{department_id}-{year}-{st.session_state.get('plan-editor-generation', 0)}"
 
 
-def _save_edits() -> None:
+def _save_edits(edited_rows: dict) -> None:
     """Each edited row is saved at once, guarded by the version the table was drawn with."""
-    state = st.session_state.get(editor_key) or {}
-    st.session_state["plan-editor-generation"] = st.session_state.get("plan-editor-generation", 0) + 1
-    for index, changes in (state.get("edited_rows") or {}).items():
+    for index, changes in edited_rows.items():
         activity = shown[int(index)]
         kwargs = {}
         if "Trạng thái" in changes:
@@ -138,18 +136,18 @@ def _save_edits() -> None:
             kwargs["progress"] = int(changes["Tiến độ (%)"])
         if "Ngày hoàn thành" in changes:
             value = changes["Ngày hoàn thành"]
-            kwargs["completed_on"] = date.fromisoformat(value[:10]) if value else None
+            kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
         if "Ghi chú" in changes:
             kwargs["note"] = changes["Ghi chú"] or ""
-        ui.attempt(lambda a=activity, k=kwargs: repo.update_activity(db, a.id, a.version, actor=ui.actor(), **k),
-                   success=f"Đã lưu hoạt động {activity.code}.")
+        if kwargs:
+            ui.attempt(lambda a=activity, k=kwargs: repo.update_activity(db, a.id, a.version, actor=ui.actor(), **k),
+                       success=f"Đã lưu hoạt động {activity.code}.")
 
 
 st.data_editor(
     rows,
     key=editor_key,
     hide_index=True,
-    on_change=_save_edits,
     disabled=["Mã", "Hoạt động", "Chủ trì", "Thời hạn (theo kế hoạch)", "Hạn", "Quá hạn"],
     height=min(36 * (len(rows) + 1) + 4, 820),
     column_config={
@@ -161,6 +159,12 @@ st.data_editor(
         "Ngày hoàn thành": st.column_config.DateColumn(format="DD/MM/YYYY"),
     },
 )
+edits = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
+if edits:
+    # saved as soon as the cell changes; the table is then redrawn from the database under a new key
+    _save_edits(edits)
+    st.session_state["plan-editor-generation"] = st.session_state.get("plan-editor-generation", 0) + 1
+    st.rerun()
 
 with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết quả, phối hợp)"):
     chosen = st.selectbox("Hoạt động", [a.code for a in shown], key="plan-detail",

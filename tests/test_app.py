@@ -1,0 +1,141 @@
+"""Every page under streamlit.testing's AppTest, on the embedded default in a scratch data folder."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from scoring import repository as repo
+from scoring.db import open_database
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/tong_quan.py", "pages/ke_hoach.py", "pages/cham_diem.py", "pages/tai_lieu.py", "pages/trinh_chieu.py", "pages/cau_hinh.py"]
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _stored():
+    db = open_database()  # the same scratch folder the app uses (CCHC_DATA_DIR from conftest)
+    department = repo.list_departments(db)[0]
+    return db, department
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_default_data(app, page):
+    _open(app, page)
+    assert not app.error, [e.value for e in app.error]
+    assert app.title, "each page names itself"
+
+
+def test_first_start_opens_the_bundled_plan_and_criteria(app):
+    db, department = _stored()
+    assert department.name == "Sở Dân tộc và Tôn giáo"
+    assert len(repo.list_activities(db, department.id, 2026)) == 22
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Điểm tự chấm"] == "0 / 100"
+    assert metrics["Hoạt động hoàn thành"] == "0 / 22"
+
+
+def test_choosing_a_tier_saves_and_moves_the_totals(app):
+    _open(app, "pages/cham_diem.py")
+    radio = app.radio(key=_score_key("1.1.1", "tier"))
+    radio.set_value("Ban hành không kịp thời").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Điểm tự chấm"] == "0,5 / 100"
+    db, department = _stored()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    stored = repo.list_scores(db, assessment.id)["1.1.1"]
+    assert stored.self_points == Decimal("0.5") and stored.inputs == {"tier": "Ban hành không kịp thời"}
+    assert repo.audit_log(db, department.id, entity_key="2026/1.1.1")[0].actor == "Văn phòng"
+
+    radio.set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
+    assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "1 / 100"
+
+
+def test_not_applicable_leaves_the_maximum(app):
+    _open(app, "pages/cham_diem.py")
+    toggle = app.toggle(key=_score_key("1.1.2", "na"))
+    toggle.set_value(True).run()
+    assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0 / 99"
+
+
+def test_a_stale_score_is_refused_with_a_vietnamese_message(app):
+    _open(app, "pages/cham_diem.py")
+    db, department = _stored()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    # someone else scores 1.1.1 after this page was drawn
+    repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Không ban hành"}, actor="Người khác")
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    assert any("người khác" in e.value.lower() or "vừa được" in e.value for e in app.error)
+    assert repo.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal("0")
+
+
+def test_changing_an_activity_status_moves_completion(app):
+    _open(app, "pages/ke_hoach.py")
+    _, department = _stored()
+    editor_key = f"plan-editor-{department.id}-2026-0"
+    app.session_state[editor_key] = {"edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert not app.exception
+    assert any("Đã lưu hoạt động I.1" in s.value for s in app.success)
+    db, department = _stored()
+    first = repo.list_activities(db, department.id, 2026)[0]
+    assert (first.status, first.progress) == ("hoan_thanh", 100)
+    _open(app, "pages/tong_quan.py")
+    assert {m.label: m.value for m in app.metric}["Hoạt động hoàn thành"] == "1 / 22"
+
+
+def test_plan_import_shows_warnings_before_saving(app):
+    _open(app, "pages/ke_hoach.py")
+    seed = Path(__file__).resolve().parent / "fixtures" / "plans" / "seed.xlsx"
+    app.file_uploader(key="plan-upload").upload(seed.name, seed.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    assert not app.exception
+    assert any("22 hoạt động" in s.value for s in app.success)
+    assert any("cần kiểm tra" in w.value for w in app.warning)
+    app.button(key="plan-save").click().run()
+    assert any("cập nhật 22" in s.value for s in app.success)
+
+
+def test_bad_plan_upload_is_a_sentence_not_a_traceback(app):
+    _open(app, "pages/ke_hoach.py")
+    app.file_uploader(key="plan-upload").upload("ke-hoach.docx", b"%PDF-1.4 not a docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document").run()
+    assert not app.exception
+    assert any("«ke-hoach.docx»" in e.value and "PDF" in e.value for e in app.error)
+
+
+def test_projector_walks_through_every_area(app):
+    _open(app, "pages/trinh_chieu.py")
+    assert "tổng hợp" in app.title[0].value
+    app.button(key="slide-next").click().run()
+    assert app.title[0].value.startswith("1. Công tác chỉ đạo")
+    app.button(key="slide-prev").click().run()
+    app.button(key="slide-prev").click().run()
+    assert app.title[0].value.startswith("8.")
+
+
+def test_settings_shows_the_criteria_report_and_the_log(app):
+    _open(app, "pages/tai_lieu.py")
+    _open(app, "pages/cau_hinh.py")
+    assert any("Bộ tiêu chí hợp lệ" in s.value for s in app.success)
+
+
+def _score_key(code: str, field: str) -> str:
+    db, department = _stored()
+    return f"s-{repo.get_assessment(db, department.id, 2026).id}-{code}-{field}"
