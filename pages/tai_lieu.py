@@ -88,7 +88,7 @@ with tab_register:
         with view:
             if document.file_key:
                 name, mime, content = repo.evidence_file(db, document.id)
-                st.download_button(f"Tải về «{name}» ({format_number(document.file_size / 1024, 0)} KB)", content,
+                st.download_button(f"Tải về «{name}» ({format_number(document.file_size / 1024, 1)} KB)", content,
                                    file_name=name, mime=mime, key=f"evidence-dl-{document.id}")
                 if document.file_kind in ("jpg", "png"):
                     st.image(content, caption=name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from scoring.charts import completion_by_area_figure, score_by_area_figure
+from scoring.charts import area_criteria_figure, completion_by_area_figure, score_by_area_figure
 from scoring.textnorm import format_date, format_number, format_percent
 
 # Static style only (no user data): hide the sidebar and scale the whole page up for the projector.
@@ -71,19 +71,22 @@ else:
     cols[0].metric("Điểm tự chấm", f"{format_number(area.self_points or 0)}/{format_number(area.applicable_max)}")
     cols[1].metric("Tỷ lệ điểm", format_percent(area.index, 1))
     if area.plan_area:
-        cols[2].metric(f"Kế hoạch lĩnh vực {area.plan_area}", f"{area.activities_done}/{area.activities_applicable} hoàn thành")
+        cols[2].metric(f"Hoạt động lĩnh vực {area.plan_area} hoàn thành", f"{area.activities_done}/{area.activities_applicable}")
         cols[3].metric("Quá hạn", str(len(area.overdue)))
     else:
         cols[2].metric("Tiêu chí chưa chấm", str(area.unscored))
         cols[3].metric("Điểm thẩm định", format_number(area.appraised_points) if area.appraised_points is not None else "Chưa có")
-    if area.overdue:
-        st.subheader("Hoạt động quá hạn")
-        for activity in area.overdue:
-            st.markdown(f"- **{ui.md(activity.code)}** {ui.md(activity.text)} — hạn {format_date(activity.due)}, chủ trì {ui.md(', '.join(activity.lead))}")
-    elif area.plan_area:
-        st.success("Không có hoạt động quá hạn trong lĩnh vực này.")
-    if area.unscored:
-        st.info(f"Còn {area.unscored} tiêu chí chưa chấm điểm.")
+    chart, notes = st.columns([3, 2])
+    chart.plotly_chart(area_criteria_figure(snap, area.code, scale=1.4, height=520), key=f"slide-area-{area.code}")
+    with notes:
+        if area.overdue:
+            st.subheader("Hoạt động quá hạn")
+            for activity in area.overdue:
+                st.markdown(f"- **{ui.md(activity.code)}** {ui.md(activity.text)} — hạn {format_date(activity.due)}, chủ trì {ui.md(', '.join(activity.lead))}")
+        elif area.plan_area:
+            st.success("Không có hoạt động quá hạn trong lĩnh vực này.")
+        if area.unscored:
+            st.info(f"Còn {area.unscored} tiêu chí chưa chấm điểm.")
 
 st.session_state.setdefault("slide-pick", slides[position])
 st.segmented_control("Chuyển nhanh", slides, key="slide-pick", on_change=_jump,

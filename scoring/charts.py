@@ -122,3 +122,23 @@ def score_by_area_figure(snap: Snapshot, *, scale: float = 1.0, height: int | No
     fig.update_xaxes(range=[0, 104], ticksuffix="%", dtick=20)
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, "Điểm tự chấm theo lĩnh vực (% điểm tối đa)", scale=scale, height=height)
+
+
+def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
+    """One area's criteria: self points against each criterion's applicable maximum."""
+    fig = go.Figure()
+    area = snap.criteria_set.node(area_code) if snap.criteria_set else None
+    if area is None or snap.rollup is None:
+        return _layout(fig, "Điểm từng tiêu chí", scale=scale, height=height)
+    totals = [snap.rollup.node(child.code) for child in area.children]
+    totals = [t for t in totals if t is not None and not t.not_applicable]
+    labels = [f"{t.code} {t.name}" if len(t.name) <= 40 else f"{t.code} {t.name[:39]}…" for t in totals]
+    fig.add_bar(name="Điểm tối đa", y=labels, x=[float(t.applicable_max) for t in totals], orientation="h",
+                marker_color=MAX_COLOUR, hovertemplate="%{y}: tối đa %{x} điểm<extra></extra>")
+    fig.add_bar(name="Tự chấm", y=labels, x=[float(t.self_points or 0) for t in totals], orientation="h",
+                marker_color=SCORE_COLOUR, text=[f"{format_number(t.self_points or 0)}/{format_number(t.applicable_max)}" for t in totals],
+                textposition="outside", hovertemplate="%{y}: %{x} điểm<extra></extra>")
+    fig.update_layout(barmode="overlay")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="Điểm")
+    return _layout(fig, f"Điểm từng tiêu chí của lĩnh vực {area_code} (điểm)", scale=scale, height=height)

@@ -1,0 +1,623 @@
+"""Criteria sets of the PAR index (bộ tiêu chí Chỉ số CCHC) as data: the model, YAML/JSON files, validation, check.
+
+A set is a tree of any depth — areas (lĩnh vực) → criteria (tiêu chí) → sub-criteria (tiêu chí thành phần)
+→ … — whose leaves carry a scoring rule (scoring.rules), the evidence they expect and the plan activities
+they draw on. Provinces issue a new set most years, so sets are files users import, never code.
+
+File format (YAML or JSON, checked against scoring/criteria_schema.json):
+
+    name: Bộ tiêu chí mẫu …
+    template: true            # a template, not a province's decision
+    sources: [Quyết định 892/QĐ-BNV …]
+    province: null
+    year: 2026
+    total_max: 100
+    nodes:                    # the areas
+      - code: "1"             # codes are text: quote them in YAML ("1.1", not 1.1)
+        name: Công tác chỉ đạo, điều hành CCHC
+        max: 13
+        cap_children: false   # true: children's maxima may add up to more; the node caps their sum
+        children:
+          - code: "1.1"
+            name: Ban hành kế hoạch CCHC năm
+            max: 1
+            rule: {kind: tiers, tiers: [{label: Kịp thời, points: 1}, {label: Không kịp thời, points: 0.5}]}
+            evidence: Kế hoạch CCHC năm
+            activities: [I.5]
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, TextIO
+
+import jsonschema
+import yaml
+
+from scoring.errors import InputError
+from scoring.plan import Issue
+from scoring.rules import (
+    KIND_LABELS,
+    DeductionRule,
+    Rule,
+    RuleKind,
+    json_number,
+    parse_decimal,
+    rule_from_dict,
+    vn_number,
+)
+from scoring.textnorm import format_points, nfc
+
+SCHEMA_PATH = Path(__file__).with_name("criteria_schema.json")
+CRITERIA_EXTENSIONS = (".yaml", ".yml", ".json", ".xlsx")
+MAX_CRITERIA_BYTES = 5 * 1024 * 1024
+MAX_REPORTED_SCHEMA_ERRORS = 15
+
+EXIT_USABLE = 0
+EXIT_UNUSABLE = 2
+
+SEVERITY_ERROR = "error"
+SEVERITY_WARNING = "warning"
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class CriterionNode:
+    """An area, criterion or sub-criterion. Leaves (no children) carry the rule, evidence and plan links."""
+
+    code: str  # "1", "1.2", "1.2.1": the parent's code plus one number
+    name: str
+    max_points: Decimal
+    children: list[CriterionNode] = field(default_factory=list)
+    rule: Rule | None = None
+    evidence: str = ""  # tài liệu kiểm chứng expected
+    activities: list[str] = field(default_factory=list)  # plan activity ids, "I.5"
+    cap_children: bool = False
+    note: str = ""  # ghi chú
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    @property
+    def level(self) -> int:
+        """1 for an area, 2 for a criterion, 3 for a sub-criterion…"""
+        return self.code.count(".") + 1
+
+    def set_max_points(self, max_points: Decimal) -> None:
+        """Change the maximum and the rule's with it (a rule scores against its leaf's maximum)."""
+        self.max_points = max_points
+        if self.rule is not None:
+            self.rule = self.rule.with_max(max_points)
+
+    def walk(self) -> Iterator[CriterionNode]:
+        """This node and everything below it, in document order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def leaves(self) -> list[CriterionNode]:
+        return [node for node in self.walk() if node.is_leaf]
+
+    def to_dict(self) -> dict:
+        data: dict[str, Any] = {"code": self.code, "name": self.name, "max": json_number(self.max_points)}
+        if self.cap_children:
+            data["cap_children"] = True
+        if self.rule is not None:
+            data["rule"] = self.rule.to_dict()
+        if self.evidence:
+            data["evidence"] = self.evidence
+        if self.activities:
+            data["activities"] = list(self.activities)
+        if self.note:
+            data["note"] = self.note
+        if self.children:
+            data["children"] = [child.to_dict() for child in self.children]
+        return data
+
+
+@dataclass
+class CriteriaSet:
+    name: str
+    nodes: list[CriterionNode]  # the areas, in order
+    total_max: Decimal
+    year: int | None = None
+    province: str = ""
+    template: bool = False  # a template to adapt, not a province's issued set
+    sources: list[str] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list, compare=False)  # what reading the file noticed
+    source: str = field(default="", compare=False)  # the file it was read from
+
+    def areas(self) -> list[CriterionNode]:
+        return list(self.nodes)
+
+    def walk(self) -> Iterator[CriterionNode]:
+        for area in self.nodes:
+            yield from area.walk()
+
+    def leaves(self) -> list[CriterionNode]:
+        return [node for node in self.walk() if node.is_leaf]
+
+    def node(self, code: str) -> CriterionNode | None:
+        return next((node for node in self.walk() if node.code == code), None)
+
+    def parent_codes(self) -> dict[str, str | None]:
+        """Each node's code → its parent's code (None for areas), from the tree itself."""
+        parents: dict[str, str | None] = {}
+
+        def visit(node: CriterionNode, parent: str | None) -> None:
+            parents.setdefault(node.code, parent)
+            for child in node.children:
+                visit(child, node.code)
+
+        for area in self.nodes:
+            visit(area, None)
+        return parents
+
+    def to_dict(self) -> dict:
+        """Plain data in the file format (the inverse of `criteria_set_from_dict`)."""
+        return {
+            "name": self.name,
+            "template": self.template,
+            "sources": list(self.sources),
+            "province": self.province or None,
+            "year": self.year,
+            "total_max": json_number(self.total_max),
+            "nodes": [area.to_dict() for area in self.nodes],
+        }
+
+    def to_check_json(self, activity_ids: set[str] | None = None) -> dict:
+        """The `criteria check --json` object: the flat node list plus every warning and error (errors
+        have messages starting "Lỗi:")."""
+        parents = self.parent_codes()
+        nodes = []
+        for node in self.walk():
+            rule = None
+            if node.is_leaf and node.rule is not None:
+                rule = node.rule.to_dict()
+                rule.setdefault("tiers", [])  # present for every kind, so readers need no special case
+            nodes.append(
+                {
+                    "code": node.code,
+                    "name": node.name,
+                    "max": json_number(node.max_points),
+                    "parent": parents.get(node.code),
+                    "rule": rule,
+                }
+            )
+        issues = [*self.warnings, *validate(self, activity_ids)]
+        return {
+            "name": self.name,
+            "total_max": json_number(self.total_max),
+            "nodes": nodes,
+            "warnings": [_issue_for_report(issue).as_dict() for issue in issues],
+        }
+
+
+@dataclass(frozen=True)
+class CriteriaIssue(Issue):
+    """A validation finding. Errors make the set unusable for scoring; warnings are for a person to look at."""
+
+    severity: str = SEVERITY_WARNING
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == SEVERITY_ERROR
+
+
+def has_errors(issues: list[Issue]) -> bool:
+    return any(getattr(issue, "is_error", False) for issue in issues)
+
+
+def _issue_for_report(issue: Issue) -> Issue:
+    if getattr(issue, "is_error", False):
+        return Issue(issue.where, f"Lỗi: {issue.message}")
+    return issue
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate(criteria_set: CriteriaSet, activity_ids: set[str] | None = None) -> list[CriteriaIssue]:
+    """Every problem of a set, errors first within each place; never raises.
+
+    Errors (unusable): no areas, a missing or malformed or duplicated code, a code not nested under its
+    parent's, an empty name, a negative maximum, children's maxima not adding up to the parent's (unless
+    `cap_children`, where they must reach it), areas not adding up to `total_max`, a leaf without a rule or
+    with a rule that contradicts its maximum. Warnings: links to activities the plan does not have (only
+    when `activity_ids` is given), a top tier below the maximum, gaps or overlaps of percentage bands, a rule
+    on a node with children, and the like.
+    """
+    issues: list[CriteriaIssue] = []
+
+    def error(where: str, message: str) -> None:
+        issues.append(CriteriaIssue(where, message, SEVERITY_ERROR))
+
+    def warn(where: str, message: str) -> None:
+        issues.append(CriteriaIssue(where, message, SEVERITY_WARNING))
+
+    whole = "Bộ tiêu chí"
+    if not nfc(criteria_set.name):
+        warn(whole, "chưa có tên bộ tiêu chí.")
+    if not criteria_set.nodes:
+        error(whole, "không có lĩnh vực nào.")
+        return issues
+
+    seen = Counter(node.code for node in criteria_set.walk())
+    for code, times in seen.items():
+        if times > 1:
+            error(f"Tiêu chí {code}", f"mã «{code}» xuất hiện {times} lần; mỗi mã chỉ được dùng một lần.")
+
+    def check(node: CriterionNode, parent: CriterionNode | None) -> None:
+        where = f"Tiêu chí {node.code}" if node.code else "Tiêu chí (không mã)"
+        _check_code(node, parent, where, error)
+        if not nfc(node.name):
+            error(where, "chưa có tên.")
+        if node.max_points < 0:
+            error(where, f"điểm tối đa {vn_number(node.max_points)} không được âm.")
+        if node.is_leaf:
+            _check_leaf(node, where, activity_ids, error, warn)
+        else:
+            _check_children_sum(node, where, error, warn)
+            if node.rule is not None:
+                warn(where, "có tiêu chí con nên cách chấm của chính nó bị bỏ qua (điểm là tổng các tiêu chí con).")
+            if node.activities:
+                warn(where, "có tiêu chí con; liên kết hoạt động nên đặt ở tiêu chí thành phần.")
+        for child in node.children:
+            check(child, node)
+
+    for area in criteria_set.nodes:
+        check(area, None)
+
+    area_sum = sum((area.max_points for area in criteria_set.nodes), Decimal(0))
+    if area_sum != criteria_set.total_max:
+        error(
+            whole,
+            f"tổng điểm tối đa các lĩnh vực là {vn_number(area_sum)}, khác tổng điểm khai báo "
+            f"{vn_number(criteria_set.total_max)}.",
+        )
+    return issues
+
+
+def _check_code(node: CriterionNode, parent: CriterionNode | None, where: str, error) -> None:
+    parts = node.code.split(".")
+    if not node.code or not all(part.isdigit() for part in parts):
+        error(where, f"mã «{node.code}» không đúng dạng (cần dạng 1, 1.2, 1.2.1).")
+        return
+    if parent is None:
+        if len(parts) != 1:
+            error(where, f"lĩnh vực phải có mã một cấp (như «1»), không phải «{node.code}».")
+    elif node.code.rpartition(".")[0] != parent.code:
+        error(where, f"mã «{node.code}» không nằm dưới mã của tiêu chí cha «{parent.code}» (cần dạng {parent.code}.n).")
+
+
+def _check_leaf(node: CriterionNode, where: str, activity_ids, error, warn) -> None:
+    if node.cap_children:
+        warn(where, "đánh dấu cap_children nhưng không có tiêu chí con.")
+    if node.rule is None:
+        error(where, "là tiêu chí chấm điểm nhưng chưa có cách chấm (rule).")
+    else:
+        if node.rule.max_points != node.max_points:
+            error(
+                where,
+                f"cách chấm đang tính trên điểm tối đa {vn_number(node.rule.max_points)}, khác điểm tối đa "
+                f"{vn_number(node.max_points)} của tiêu chí (đổi điểm tối đa bằng CriterionNode.set_max_points).",
+            )
+        for problem in node.rule.consistency_problems():
+            (error if problem.is_error else warn)(where, f"cách chấm: {problem.message}.")
+        if node.max_points == 0 and not isinstance(node.rule, DeductionRule):
+            warn(where, "điểm tối đa bằng 0: tiêu chí không đóng góp điểm nào.")
+    if activity_ids is not None:
+        unknown = [a for a in node.activities if a not in activity_ids]
+        if unknown:
+            names = ", ".join(f"«{a}»" for a in unknown)
+            warn(where, f"liên kết tới hoạt động không có trong kế hoạch: {names}.")
+
+
+def _check_children_sum(node: CriterionNode, where: str, error, warn) -> None:
+    children_sum = sum((child.max_points for child in node.children), Decimal(0))
+    total, own = vn_number(children_sum), vn_number(node.max_points)
+    if node.cap_children:
+        if children_sum < node.max_points:
+            error(where, f"tổng điểm tối đa các tiêu chí con ({total}) nhỏ hơn điểm tối đa {own}: không đạt được.")
+        elif children_sum == node.max_points:
+            warn(where, "đánh dấu cap_children nhưng tổng điểm các tiêu chí con vừa bằng điểm tối đa (không cần).")
+    elif children_sum != node.max_points:
+        error(
+            where,
+            f"tổng điểm tối đa các tiêu chí con là {total}, khác điểm tối đa {own} "
+            "(nếu bộ tiêu chí cho phép vượt và lấy tối đa, đặt cap_children: true).",
+        )
+
+
+# --------------------------------------------------------------------------- reading and writing files
+
+
+@cache
+def criteria_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def load_criteria_set(path: str | Path) -> CriteriaSet:
+    """Read a set from .yaml/.yml/.json (schema-checked) or .xlsx (the provinces' table layout).
+
+    Raises InputError naming the file and what is wrong. Validation findings are not raised: call `validate`.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in CRITERIA_EXTENSIONS:
+        raise InputError(
+            f"Tệp «{path.name}»: không đọc được loại tệp này; chỉ nhận {', '.join(CRITERIA_EXTENSIONS)}."
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as problem:
+        raise InputError(f"Tệp «{path.name}»: không mở được ({problem.strerror or problem}).") from None
+    return load_criteria_set_bytes(path.name, data)
+
+
+def load_criteria_set_bytes(filename: str, data: bytes) -> CriteriaSet:
+    """Same as `load_criteria_set` for an uploaded file's bytes."""
+    suffix = Path(filename).suffix.lower()
+    if len(data) > MAX_CRITERIA_BYTES:
+        raise InputError(f"Tệp «{filename}»: quá lớn (tối đa {MAX_CRITERIA_BYTES // (1024 * 1024)} MB).")
+    if suffix == ".xlsx":
+        from scoring.criteria_excel import import_criteria_xlsx  # the Excel reader needs this module's model
+
+        return import_criteria_xlsx(data, source_name=filename)
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise InputError(
+            f"Tệp «{filename}»: không đọc được loại tệp này; chỉ nhận {', '.join(CRITERIA_EXTENSIONS)}."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"Tệp «{filename}»: không phải văn bản UTF-8.") from None
+    document = _parse_json(filename, text) if suffix == ".json" else _parse_yaml(filename, text)
+    if document is None:
+        raise InputError(f"Tệp «{filename}» rỗng: không có bộ tiêu chí nào.")
+    return criteria_set_from_dict(document, filename)
+
+
+def _parse_yaml(filename: str, text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        at = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""
+        reason = getattr(problem, "problem", None) or "cú pháp không đúng"
+        raise InputError(f"Tệp «{filename}»: không đọc được YAML{at}: {reason}.") from None
+
+
+def _parse_json(filename: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as problem:
+        raise InputError(
+            f"Tệp «{filename}»: không đọc được JSON (dòng {problem.lineno}, cột {problem.colno}): {problem.msg}."
+        ) from None
+
+
+def criteria_set_from_dict(document: Any, source_name: str = "bộ tiêu chí") -> CriteriaSet:
+    """Build a set from plain data in the file format, after checking it against the JSON Schema."""
+    validator = jsonschema.Draft202012Validator(criteria_schema())
+    errors = list(validator.iter_errors(document))
+    if errors:
+        lines = [_schema_error_text(err, document) for err in errors[:MAX_REPORTED_SCHEMA_ERRORS]]
+        more = len(errors) - len(lines)
+        if more > 0:
+            lines.append(f"… và {more} lỗi khác.")
+        listing = "\n".join(f"- {line}" for line in lines)
+        raise InputError(f"Tệp «{source_name}» không đúng định dạng bộ tiêu chí:\n{listing}")
+    try:
+        nodes = [_node_from_dict(area) for area in document["nodes"]]
+        return CriteriaSet(
+            name=nfc(document["name"]),
+            nodes=nodes,
+            total_max=parse_decimal(document["total_max"]),
+            year=document.get("year"),
+            province=nfc(document.get("province") or ""),
+            template=bool(document.get("template", False)),
+            sources=[nfc(s) for s in document.get("sources") or []],
+            source=source_name,
+        )
+    except InputError as problem:
+        raise InputError(f"Tệp «{source_name}»: {problem}") from None
+
+
+def _node_from_dict(data: dict) -> CriterionNode:
+    max_points = parse_decimal(data["max"])
+    rule = None
+    if data.get("rule") is not None:
+        try:
+            rule = rule_from_dict(data["rule"], max_points)
+        except InputError as problem:
+            raise InputError(f"tiêu chí {data['code']}: {problem}") from None
+    return CriterionNode(
+        code=nfc(data["code"]),
+        name=nfc(data["name"]),
+        max_points=max_points,
+        children=[_node_from_dict(child) for child in data.get("children") or []],
+        rule=rule,
+        evidence=nfc(data.get("evidence") or ""),
+        activities=[nfc(a) for a in data.get("activities") or []],
+        cap_children=bool(data.get("cap_children", False)),
+        note=nfc(data.get("note") or ""),
+    )
+
+
+_TYPE_NAMES = {
+    "string": "chuỗi ký tự",
+    "number": "số",
+    "integer": "số nguyên",
+    "boolean": "true hoặc false",
+    "array": "danh sách",
+    "object": "nhóm trường (tên: giá trị)",
+    "null": "để trống",
+}
+
+
+def _schema_error_text(err: jsonschema.ValidationError, document: Any) -> str:
+    """One schema error as a Vietnamese sentence: where (criterion code and field path) and what."""
+    path = list(err.absolute_path)
+    field_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(gốc tệp)"
+    code = _nearest_code(document, path)
+    where = f"tiêu chí {code}, trường {field_path}" if code else f"trường {field_path}"
+    value = err.instance
+    match err.validator:
+        case "required":
+            missing = [name for name in err.validator_value if not isinstance(value, dict) or name not in value]
+            what = f"thiếu trường «{missing[0]}»" if missing else "thiếu trường bắt buộc"
+        case "additionalProperties":
+            allowed = set(err.schema.get("properties", {}))
+            extra = sorted(k for k in value if k not in allowed) if isinstance(value, dict) else []
+            what = f"có trường không được hỗ trợ «{extra[0]}»" if extra else "có trường không được hỗ trợ"
+        case "type":
+            wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+            what = f"phải là {' hoặc '.join(_TYPE_NAMES.get(t, t) for t in wanted)} (đang là «{value}»)"
+            if path and path[-1] == "code":
+                what += '; trong YAML hãy viết mã trong dấu nháy, ví dụ "1.1"'
+        case "pattern":
+            what = f"«{value}» không phải là số" if "\\d" in str(err.validator_value) else f"«{value}» không đúng dạng"
+        case "enum":
+            options = ", ".join(str(v) for v in err.validator_value)
+            what = f"«{value}» không hợp lệ; chỉ nhận: {options}"
+        case "const":
+            what = f"phải là «{err.validator_value}»"
+        case "minLength":
+            what = "không được để trống"
+        case "minItems":
+            what = f"cần ít nhất {err.validator_value} phần tử"
+        case "minimum":
+            what = f"phải từ {err.validator_value} trở lên (đang là {value})"
+        case "maximum":
+            what = f"không được lớn hơn {err.validator_value} (đang là {value})"
+        case "exclusiveMinimum":
+            what = f"phải lớn hơn {err.validator_value} (đang là {value})"
+        case "exclusiveMaximum":
+            what = f"phải nhỏ hơn {err.validator_value} (đang là {value})"
+        case _:
+            what = f"không hợp lệ ({err.message})"
+    return f"{where}: {what}."
+
+
+def _nearest_code(document: Any, path: list) -> str | None:
+    """The code of the deepest node on the error's path, so a person can find the criterion."""
+    code = None
+    current = document
+    for step in path:
+        if isinstance(current, dict) and isinstance(current.get("code"), str) and "name" in current:
+            code = current["code"]
+        try:
+            current = current[step]
+        except (KeyError, IndexError, TypeError):
+            break
+    if isinstance(current, dict) and isinstance(current.get("code"), str) and "name" in current:
+        code = current["code"]
+    return code
+
+
+def dump_criteria_set(criteria_set: CriteriaSet, path: str | Path) -> None:
+    """Write a set as .yaml/.yml, .json or .xlsx (the provinces' layout), chosen by the file's extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from scoring.criteria_excel import export_criteria_xlsx
+
+        export_criteria_xlsx(criteria_set, path)
+    elif suffix in (".yaml", ".yml"):
+        path.write_text(dump_criteria_yaml(criteria_set), encoding="utf-8")
+    elif suffix == ".json":
+        path.write_text(json.dumps(criteria_set.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    else:
+        raise InputError(
+            f"Tệp «{path.name}»: không ghi được loại tệp này; chỉ nhận {', '.join(CRITERIA_EXTENSIONS)}."
+        )
+
+
+def dump_criteria_yaml(criteria_set: CriteriaSet) -> str:
+    return yaml.safe_dump(criteria_set.to_dict(), allow_unicode=True, sort_keys=False, width=120)
+
+
+# --------------------------------------------------------------------------- the check command
+
+
+def run_criteria_check(path: str, as_json: bool, activity_ids: set[str] | None, out: TextIO) -> int:
+    """Read and check a set; print a Vietnamese summary, or exactly one JSON object (`to_check_json`).
+
+    Returns 0 when the set is usable (warnings allowed) and 2 when it is not (unreadable or with errors).
+    """
+    try:
+        criteria_set = load_criteria_set(path)
+    except InputError as problem:
+        if as_json:
+            report = {"name": None, "total_max": None, "nodes": [], "warnings": [
+                {"where": Path(path).name, "message": f"Lỗi: {problem}"}
+            ]}
+            json.dump(report, out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            out.write(f"Lỗi: {problem}\nKết luận: KHÔNG dùng được bộ tiêu chí này.\n")
+        return EXIT_UNUSABLE
+    issues = validate(criteria_set, activity_ids)
+    usable = not has_errors(issues)
+    if as_json:
+        json.dump(criteria_set.to_check_json(activity_ids), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(criteria_summary(criteria_set, issues))
+    return EXIT_USABLE if usable else EXIT_UNUSABLE
+
+
+def criteria_summary(criteria_set: CriteriaSet, issues: list[CriteriaIssue]) -> str:
+    """A readable Vietnamese report of a set: what it holds, then errors and warnings, then a verdict."""
+    title = criteria_set.name or "(chưa có tên)"
+    template_mark = " — BỘ MẪU, cần thay bằng bộ tiêu chí của tỉnh" if criteria_set.template else ""
+    lines = [f"Bộ tiêu chí: {title}{template_mark}"]
+    details = []
+    if criteria_set.province:
+        details.append(f"Tỉnh: {criteria_set.province}")
+    if criteria_set.year:
+        details.append(f"Năm: {criteria_set.year}")
+    if details:
+        lines.append(" · ".join(details))
+    lines.extend(f"Nguồn: {source}" for source in criteria_set.sources)
+    leaves = criteria_set.leaves()
+    lines.append(
+        f"Tổng điểm tối đa: {format_points(criteria_set.total_max)} · {len(criteria_set.nodes)} lĩnh vực · "
+        f"{len(leaves)} tiêu chí chấm điểm"
+    )
+    kinds = Counter(leaf.rule.kind for leaf in leaves if leaf.rule is not None)
+    if kinds:
+        lines.append("Cách chấm: " + " · ".join(f"{KIND_LABELS[k]} {kinds[k]}" for k in RuleKind if kinds[k]))
+    lines.append("")
+    lines.append(f"{'Mã':<5}{'Lĩnh vực':<60}{'Tối đa':>8}{'Số tiêu chí':>13}")
+    for area in criteria_set.nodes:
+        lines.append(f"{area.code:<5}{_clip(area.name, 58):<60}{vn_number(area.max_points):>8}{len(area.leaves()):>13}")
+    lines.append("")
+    all_issues = [*criteria_set.warnings, *issues]
+    errors = [i for i in all_issues if getattr(i, "is_error", False)]
+    warnings = [i for i in all_issues if not getattr(i, "is_error", False)]
+    for heading, group in (("Lỗi", errors), ("Cảnh báo", warnings)):
+        if group:
+            lines.append(f"{heading} ({len(group)}):")
+            lines.extend(f"  - {issue.where}: {issue.message}" for issue in group)
+    if not all_issues:
+        lines.append("Không có lỗi hay cảnh báo.")
+    lines.append("")
+    if errors:
+        lines.append("Kết luận: KHÔNG dùng được bộ tiêu chí này; hãy sửa các lỗi ở trên.")
+    else:
+        lines.append("Kết luận: dùng được để chấm điểm.")
+    return "\n".join(lines) + "\n"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
