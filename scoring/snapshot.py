@@ -186,13 +186,13 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
 
 
 def entries_from_scores(scores: dict[str, repo.ScoreView]) -> dict[str, LeafEntry]:
-    """Stored scores as engine entries. The stored self points were computed by the rule when saved."""
+    """Stored scores as engine entries: the engine scores the stored inputs through the rule itself (so the
+    explanation is the rule's own words); the stored self points are the same number, kept for queries."""
     return {
         code: LeafEntry(
             code=code,
             inputs=dict(s.inputs),
             not_applicable=s.not_applicable,
-            self_points=s.self_points if s.self_points is not None else None,
             appraised_points=s.appraised_points,
             appraisal_remark=s.appraisal_remark,
         )

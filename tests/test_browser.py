@@ -123,11 +123,10 @@ def test_scoring_a_criterion_in_the_browser(server, browser):
         "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() === '0,5 / 100')",
         timeout=30000,
     )
-    _settled(page)
-    _shot(page, "cham-diem-1366x768.png")
     page.reload()
     _settled(page)
     assert _metric(page, "Điểm tự chấm").inner_text() == "0,5 / 100"  # saved, not only shown
+    _shot(page, "cham-diem-1366x768.png")
     page.close()
 
 
