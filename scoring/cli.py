@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     criteria_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")
     criteria_check.add_argument("--plan", help="Kế hoạch để đối chiếu mã hoạt động (mặc định: kế hoạch kèm theo)")
     criteria_check.set_defaults(handler=_criteria_check)
+
+    from scoring.backup import add_backup_commands
+
+    add_backup_commands(commands)
     return parser
 
 

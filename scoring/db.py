@@ -57,13 +57,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates it on an empty database)."""
+def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to a migration, the newest by default (creates it on an empty database)."""
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 class Database:
