@@ -40,7 +40,6 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
-    Engine,
     Integer,
     MetaData,
     Numeric,
@@ -57,7 +56,7 @@ from scoring.db import Database, make_engine, open_database
 from scoring.errors import InputError
 from scoring.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
 from scoring.models import Base, EvidenceRecord
-from scoring.textnorm import format_number
+from scoring.textnorm import format_datetime, format_number
 
 FORMAT_NAME = "cchc-backup"
 FORMAT_VERSION = 1
@@ -844,4 +843,4 @@ def run_restore_command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _format_moment(moment: datetime) -> str:
-    return f"{moment.astimezone(timezone.utc):%H:%M %d/%m/%Y} (UTC)"
+    return format_datetime(moment)  # Vietnam time, as every other time the app shows
