@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TextIO
 
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     except InputError as problem:
         print(f"Lỗi: {problem}", file=err)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped early: nothing left to say
+        sys.stderr = open(os.devnull, "w")  # silence the interpreter's own report at exit
+        return EXIT_OK
 
 
 def _plan_check(args, out: TextIO) -> int:
