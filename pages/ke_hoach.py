@@ -10,6 +10,7 @@ import streamlit as st
 import ui
 from scoring import repository as repo
 from scoring.errors import InputError
+from scoring.evidence_files import ALLOWED_KINDS
 from scoring.plan_import import PLAN_EXTENSIONS, load_plan_bytes
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_date, format_datetime, vn_sort_key
@@ -176,7 +177,22 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
         st.markdown(f"**Kết quả/Sản phẩm:** {ui.md(activity.output)}")
         st.markdown(f"**Chủ trì:** {ui.md(', '.join(activity.lead))} · **Phối hợp:** {ui.md(', '.join(activity.partners))}")
         docs = [e for e in snap.evidence if activity.code in e.activities]
-        st.markdown("**Tài liệu kiểm chứng:** " + (ui.md("; ".join(e.title for e in docs)) if docs else "chưa có — thêm ở trang Tài liệu kiểm chứng"))
+        st.markdown("**Tài liệu kiểm chứng:** " + (ui.md("; ".join(e.title for e in docs)) if docs else "chưa có"))
+        with st.form(f"plan-evidence-{activity.code}", clear_on_submit=True):
+            st.markdown(f"**Gắn tài liệu kiểm chứng cho hoạt động {ui.md(activity.code)}**")
+            c1, c2, c3 = st.columns(3)
+            doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES)
+            number = c2.text_input("Số, ký hiệu")
+            issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY")
+            summary = st.text_input("Trích yếu", value=activity.output)
+            upload = st.file_uploader("Tệp (PDF, Word, Excel, ảnh)", type=sorted(ALLOWED_KINDS | {"jpeg"}))
+            if st.form_submit_button("Gắn tài liệu"):
+                meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary)
+                payload = (upload.name, upload.getvalue()) if upload is not None else None
+                ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
+                                                     activity_codes=[activity.code]),
+                           success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
+                st.rerun()
 
 if snap.plan and snap.plan.warnings:
     with st.expander(f"Cảnh báo khi nhập kế hoạch ({len(snap.plan.warnings)})"):
