@@ -22,4 +22,4 @@ PAGES = [
 page = st.navigation(PAGES)
 ui.sidebar_context()
 ui.show_flashes()
-page.run()
+ui.run_page(page)

@@ -115,6 +115,21 @@ def attempt(action: Callable[[], Any], *, success: str | None = None, on_conflic
     return result
 
 
+UNEXPECTED_ERROR = "Đã xảy ra lỗi ngoài dự kiến khi hiển thị trang này. Dữ liệu đã lưu không bị ảnh hưởng; hãy tải lại trang hoặc báo cho quản trị viên."
+
+
+def run_page(page) -> None:
+    """Run the chosen page; a bug shows a Vietnamese sentence (details go to the server log), never a traceback.
+
+    st.stop()/st.rerun() raise BaseException subclasses, so they pass through untouched.
+    """
+    try:
+        page.run()
+    except Exception:
+        log.exception("page %s failed", getattr(page, "title", page))
+        st.error(UNEXPECTED_ERROR)
+
+
 def forget_widgets(prefix: str) -> None:
     """Drop widget state under a prefix so the widgets show what is stored (after a conflict or a reload)."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:

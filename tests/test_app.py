@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 from scoring import repository as repo
 from scoring.db import open_database
 
+import ui
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/tong_quan.py", "pages/ke_hoach.py", "pages/cham_diem.py", "pages/tai_lieu.py", "pages/trinh_chieu.py", "pages/cau_hinh.py"]
 
@@ -19,15 +21,21 @@ PAGES = ["pages/tong_quan.py", "pages/ke_hoach.py", "pages/cham_diem.py", "pages
 def app():
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    assert not at.exception
+    _assert_clean(at)
     return at
 
 
 def _open(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    _assert_clean(at)
     return at
+
+
+def _assert_clean(at: AppTest) -> None:
+    """No exception reached Streamlit and no page fell back to the unexpected-error sentence."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error if e.value == ui.UNEXPECTED_ERROR]
 
 
 def _stored():
@@ -56,7 +64,7 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
     _open(app, "pages/cham_diem.py")
     radio = app.radio(key=_score_key("1.1.1", "tier"))
     radio.set_value("Ban hành không kịp thời").run()
-    assert not app.exception
+    _assert_clean(app)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Điểm tự chấm"] == "0,5 / 100"
     db, department = _stored()
@@ -93,7 +101,7 @@ def test_changing_an_activity_status_moves_completion(app):
     editor_key = f"plan-editor-{department.id}-2026-0"
     app.session_state[editor_key] = {"edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
     app.run()
-    assert not app.exception
+    _assert_clean(app)
     assert any("Đã lưu hoạt động I.1" in s.value for s in app.success)
     db, department = _stored()
     first = repo.list_activities(db, department.id, 2026)[0]
@@ -106,7 +114,7 @@ def test_plan_import_shows_warnings_before_saving(app):
     _open(app, "pages/ke_hoach.py")
     seed = Path(__file__).resolve().parent / "fixtures" / "plans" / "seed.xlsx"
     app.file_uploader(key="plan-upload").upload(seed.name, seed.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
-    assert not app.exception
+    _assert_clean(app)
     assert any("22 hoạt động" in s.value for s in app.success)
     assert any("cần kiểm tra" in w.value for w in app.warning)
     app.button(key="plan-save").click().run()
@@ -116,7 +124,7 @@ def test_plan_import_shows_warnings_before_saving(app):
 def test_bad_plan_upload_is_a_sentence_not_a_traceback(app):
     _open(app, "pages/ke_hoach.py")
     app.file_uploader(key="plan-upload").upload("ke-hoach.docx", b"%PDF-1.4 not a docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document").run()
-    assert not app.exception
+    _assert_clean(app)
     assert any("«ke-hoach.docx»" in e.value and "PDF" in e.value for e in app.error)
 
 
@@ -139,3 +147,21 @@ def test_settings_shows_the_criteria_report_and_the_log(app):
 def _score_key(code: str, field: str) -> str:
     db, department = _stored()
     return f"s-{repo.get_assessment(db, department.id, 2026).id}-{code}-{field}"
+
+
+def test_a_failing_page_shows_a_vietnamese_sentence_not_a_traceback():
+    def script():
+        import ui
+
+        class Broken:
+            title = "Hỏng"
+
+            def run(self):
+                raise RuntimeError("lỗi lập trình")
+
+        ui.run_page(Broken())
+
+    at = AppTest.from_function(script)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [ui.UNEXPECTED_ERROR]
