@@ -7,19 +7,26 @@ draws the department/year selectors every page honours, then runs the chosen pag
 import streamlit as st
 
 import ui
+from scoring.auth import Action
 
 st.set_page_config(page_title="Chỉ số CCHC", page_icon="📊", layout="wide")
 
+# (file, title, icon, url, the action that makes the page appear in the menu)
 PAGES = [
-    st.Page("pages/tong_quan.py", title="Tổng quan", icon=":material/dashboard:", url_path="tong-quan", default=True),
-    st.Page("pages/ke_hoach.py", title="Kế hoạch", icon=":material/checklist:", url_path="ke-hoach"),
-    st.Page("pages/cham_diem.py", title="Chấm điểm", icon=":material/grading:", url_path="cham-diem"),
-    st.Page("pages/tai_lieu.py", title="Tài liệu kiểm chứng", icon=":material/folder_open:", url_path="tai-lieu"),
-    st.Page("pages/trinh_chieu.py", title="Trình chiếu", icon=":material/slideshow:", url_path="trinh-chieu"),
-    st.Page("pages/cau_hinh.py", title="Cấu hình", icon=":material/settings:", url_path="cau-hinh"),
+    ("pages/tong_quan.py", "Tổng quan", ":material/dashboard:", "tong-quan", Action.VIEW_DASHBOARD),
+    ("pages/ke_hoach.py", "Kế hoạch", ":material/checklist:", "ke-hoach", Action.VIEW_DASHBOARD),
+    ("pages/cham_diem.py", "Chấm điểm", ":material/grading:", "cham-diem", Action.VIEW_SCORES),
+    ("pages/tai_lieu.py", "Tài liệu kiểm chứng", ":material/folder_open:", "tai-lieu", Action.VIEW_SCORES),
+    ("pages/trinh_chieu.py", "Trình chiếu", ":material/slideshow:", "trinh-chieu", Action.USE_PROJECTOR),
+    ("pages/cau_hinh.py", "Cấu hình", ":material/settings:", "cau-hinh", Action.VIEW_AUDIT_LOG),
 ]
 
-page = st.navigation(PAGES)
+who = ui.current_principal()
+if ui.sign_in_required() and who is None:
+    st.navigation([st.Page(ui.sign_in_page, title="Đăng nhập", url_path="dang-nhap")], position="hidden").run()
+    st.stop()
+st.session_state[ui.PRINCIPAL_KEY] = who
+page = st.navigation(ui.visible_pages(PAGES, who))
 ui.sidebar_context()
 ui.show_flashes()
 ui.run_page(page)

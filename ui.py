@@ -6,12 +6,17 @@ Pages stay thin: every number comes from scoring/; this module only wires Stream
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import streamlit as st
 
 from scoring import repository as repo
+from scoring.accounts import FIRST_ADMIN, ensure_first_admin, principal_for, sign_in, sign_in_required
+from scoring.auth import Action, PermissionDenied, Principal, allowed_actions, authorize, session_expired
+from scoring.auth import can as auth_can
 from scoring.db import Database, Settings, open_database, settings_from_env
 from scoring.errors import ConflictError, InputError
 from scoring.snapshot import Snapshot, load_snapshot
@@ -23,6 +28,8 @@ log = logging.getLogger("cchc")
 DEFAULT_ACTOR = "Văn phòng"
 FLASH_KEY = "_flash_messages"
 PENDING_YEAR_KEY = "_pending_year"
+PRINCIPAL_KEY = "_principal"  # set by app.py for the run; pages read it through principal()
+SESSION_USER, SESSION_STARTED, SESSION_SEEN = "_session_user", "_session_started", "_session_seen"
 
 
 def database() -> Database:
@@ -34,11 +41,106 @@ def database() -> Database:
 def _open_database(settings: Settings) -> Database:
     db = open_database(settings)  # migrates, then seeds the embedded default on first start
     ensure_default_workspace(db)
+    if sign_in_required():
+        password = ensure_first_admin(db, [d.id for d in repo.list_departments(db)])
+        if password:  # shown once, on the console of whoever started the server; only its hash is stored
+            print(f"\n*** Tài khoản quản trị đầu tiên: «{FIRST_ADMIN}», mật khẩu: {password}\n"
+                  "*** Mật khẩu chỉ hiện MỘT lần; đổi bằng: python -m scoring users reset quantri\n", file=sys.stderr, flush=True)
     return db
 
 
+# ---------------------------------------------------------------- who is working
+
+
+def current_principal() -> Principal | None:
+    """The signed-in account for this run; None when nobody is signed in (or the app runs open)."""
+    if not sign_in_required():
+        return None
+    username = st.session_state.get(SESSION_USER)
+    if not username:
+        return None
+    now = datetime.now(timezone.utc)
+    if session_expired(st.session_state[SESSION_STARTED], st.session_state[SESSION_SEEN], now):
+        sign_out("Phiên làm việc đã hết hạn; hãy đăng nhập lại.")
+        return None
+    principal = principal_for(database(), username)  # re-read: a changed role or a disabled account applies at once
+    if principal is None:
+        sign_out("Tài khoản không còn hoạt động.")
+        return None
+    st.session_state[SESSION_SEEN] = now
+    return principal
+
+
+def sign_in_page() -> None:
+    """The only page while sign-in is on and nobody is signed in."""
+    st.title("Chỉ số CCHC — Đăng nhập")
+    show_flashes()
+    with st.form("sign-in"):
+        username = st.text_input("Tên đăng nhập", key="sign-in-user")
+        password = st.text_input("Mật khẩu", type="password", key="sign-in-password")
+        submitted = st.form_submit_button("Đăng nhập", type="primary")
+    if submitted:
+        try:
+            principal = sign_in(database(), username, password)
+        except InputError as err:
+            st.error(str(err))
+            return
+        now = datetime.now(timezone.utc)
+        st.session_state.update({SESSION_USER: principal.username, SESSION_STARTED: now, SESSION_SEEN: now})
+        st.rerun()
+
+
+def sign_out(message: str | None = None) -> None:
+    for key in (SESSION_USER, SESSION_STARTED, SESSION_SEEN, "department_id", "year"):
+        st.session_state.pop(key, None)
+    if message:
+        flash("warning", message)
+
+
+def principal() -> Principal | None:
+    return st.session_state.get(PRINCIPAL_KEY)
+
+
+def can(action: Action, **context) -> bool:
+    """Whether the person may do this here (open mode: yes). Pages use it to disable what they may not do;
+    scoring/ enforces the same rule on every write."""
+    who = principal()
+    if who is None:
+        return True
+    context.setdefault("department_id", context_department())
+    return auth_can(who, action, **context)
+
+
+def require(action: Action, **context) -> None:
+    """Stop the page with a Vietnamese sentence when the person may not see it."""
+    who = principal()
+    if who is None:
+        return
+    context.setdefault("department_id", context_department())
+    try:
+        authorize(who, action, **context)
+    except PermissionDenied as err:
+        st.error(str(err))
+        st.stop()
+
+
+def visible_pages(pages, who: Principal | None) -> list:
+    """Every page stays reachable (each guards itself with require()); the menu shows what the role uses.
+
+    The first page the role may use is the default one.
+    """
+    allowed = allowed_actions(who) if who is not None else None
+    shown = [allowed is None or action in allowed for *_, action in pages]
+    default = shown.index(True) if any(shown) else 0
+    return [
+        st.Page(path, title=title, icon=icon, url_path=url, default=(i == default),
+                visibility="visible" if shown[i] else "hidden")
+        for i, (path, title, icon, url, _action) in enumerate(pages)
+    ]
+
+
 def departments() -> list[repo.DepartmentView]:
-    return sorted(repo.list_departments(database()), key=lambda d: vn_sort_key(d.name))
+    return sorted(repo.list_departments(database(), viewer=principal()), key=lambda d: vn_sort_key(d.name))
 
 
 def sidebar_context() -> tuple[repo.DepartmentView, int]:
@@ -52,6 +154,7 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
     if st.session_state.get("department_id") not in by_id:
         st.session_state["department_id"] = options[0].id
     st.session_state.setdefault("actor", DEFAULT_ACTOR)
+    who = principal()
     with st.sidebar:
         st.selectbox("Cơ quan", list(by_id), format_func=lambda i: by_id[i].name, key="department_id")
         years = repo.list_years(db, st.session_state["department_id"]) or [2026]
@@ -61,7 +164,11 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
         if st.session_state.get("year") not in years:
             st.session_state["year"] = years[0]
         st.selectbox("Năm đánh giá", years, key="year")
-        st.text_input("Người thực hiện", key="actor", help="Tên ghi vào nhật ký thay đổi cho mỗi lần sửa.")
+        if who is None:
+            st.text_input("Người thực hiện", key="actor", help="Tên ghi vào nhật ký thay đổi cho mỗi lần sửa.")
+        else:
+            st.caption(f"Đăng nhập: {who.display_name} · {who.role.label}" + (f" · {who.unit}" if who.unit else ""))
+            st.button("Đăng xuất", key="sign-out", on_click=sign_out)
     return by_id[st.session_state["department_id"]], int(st.session_state["year"])
 
 
@@ -70,18 +177,36 @@ def context() -> tuple[int, int]:
     return int(st.session_state["department_id"]), int(st.session_state["year"])
 
 
+def context_department() -> int | None:
+    value = st.session_state.get("department_id")
+    return int(value) if value is not None else None
+
+
 def switch_year(year: int) -> None:
     """Show another year from the next run on (the year selector cannot change once drawn in this run)."""
     st.session_state[PENDING_YEAR_KEY] = int(year)
 
 
-def actor() -> str:
+def actor() -> repo.Actor:
+    """Who makes a change: the signed-in account (its rights checked by scoring/), or the typed name when open."""
+    who = principal()
+    if who is not None:
+        return who
     return (st.session_state.get("actor") or DEFAULT_ACTOR).strip() or DEFAULT_ACTOR
 
 
 def snapshot() -> Snapshot:
+    """This department's year as the page shows it; stops with a Vietnamese sentence if the person may not see it."""
     department_id, year = context()
-    return load_snapshot(database(), department_id, year)
+    try:
+        return load_snapshot(database(), department_id, year, viewer=principal())
+    except PermissionDenied as err:
+        st.error(str(err))
+        st.stop()
+
+
+def locked(snap: Snapshot) -> bool:
+    return bool(snap.assessment and snap.assessment.locked_at)
 
 
 def flash(kind: str, message: str) -> None:

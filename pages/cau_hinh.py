@@ -9,21 +9,27 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from scoring import accounts
+from scoring.auth import Action, Role
 from scoring import repository as repo
 from scoring.criteria import has_errors, load_criteria_set_bytes, validate
 from scoring.criteria_excel import export_criteria_xlsx
 from scoring.errors import InputError
 from scoring.textnorm import format_datetime, format_number
 
+ui.require(Action.VIEW_AUDIT_LOG)
 db = ui.database()
 department_id, year = ui.context()
 snap = ui.snapshot()
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 st.title("Cấu hình")
-tab_unit, tab_criteria, tab_years, tab_backup, tab_log = st.tabs(
-    ["Cơ quan và đơn vị", "Bộ tiêu chí", "Năm đánh giá", "Sao lưu", "Nhật ký thay đổi"]
+may_configure = ui.can(Action.MANAGE_SETTINGS)
+tab_unit, tab_criteria, tab_years, tab_accounts, tab_backup, tab_log = st.tabs(
+    ["Cơ quan và đơn vị", "Bộ tiêu chí", "Năm đánh giá", "Tài khoản", "Sao lưu", "Nhật ký thay đổi"]
 )
+if not may_configure:
+    st.caption("Tài khoản của bạn chỉ xem được nhật ký thay đổi; cấu hình do quản trị viên thực hiện.")
 
 # ---------------------------------------------------------------- department and units
 
@@ -34,7 +40,7 @@ with tab_unit:
             "Các đơn vị thuộc cơ quan (mỗi dòng một đơn vị)", value="\n".join(snap.department.units), height=160,
             help="Dùng để tính tiến độ cho từng đơn vị; «Các phòng thuộc Sở» trong kế hoạch được tính cho mọi đơn vị ở đây.",
         )
-        if st.form_submit_button("Lưu", type="primary"):
+        if st.form_submit_button("Lưu", type="primary", disabled=not may_configure):
             ui.attempt(lambda: repo.update_department(db, department_id, name=name, units=units_text.splitlines(), actor=ui.actor()),
                        success="Đã lưu thông tin cơ quan.")
             st.rerun()
@@ -58,7 +64,8 @@ with tab_criteria:
 
     st.subheader("Nhập bộ tiêu chí của tỉnh")
     st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) hoặc tệp YAML/JSON.")
-    upload = st.file_uploader("Chọn tệp bộ tiêu chí", type=["xlsx", "yaml", "yml", "json"], key="criteria-upload")
+    upload = st.file_uploader("Chọn tệp bộ tiêu chí", type=["xlsx", "yaml", "yml", "json"], key="criteria-upload",
+                              disabled=not may_configure)
     if upload is not None:
         try:
             candidate = load_criteria_set_bytes(upload.name, upload.getvalue())
@@ -105,7 +112,7 @@ with tab_years:
         default_set = snap.assessment.criteria_set_id if snap.assessment else (sets[0].id if sets else None)
         set_id = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(default_set) if default_set in by_id else 0,
                               format_func=lambda i: by_id[i].name) if sets else None
-        if st.form_submit_button("Mở năm", type="primary"):
+        if st.form_submit_button("Mở năm", type="primary", disabled=not ui.can(Action.MANAGE_YEARS)):
             if set_id is None:
                 ui.flash("error", "Chưa có bộ tiêu chí nào: hãy nhập bộ tiêu chí trước.")
             elif int(new_year) in years:
@@ -117,12 +124,42 @@ with tab_years:
                     ui.switch_year(int(new_year))
             st.rerun()
 
+# ---------------------------------------------------------------- accounts
+
+with tab_accounts:
+    if not accounts.sign_in_required():
+        st.info("Ứng dụng đang chạy không cần đăng nhập (CCHC_AUTH=off), phù hợp một máy tính của Văn phòng. "
+                "Khi dùng chung trong mạng, hãy bật đăng nhập và tạo tài khoản cho từng người.")
+    elif not ui.can(Action.MANAGE_ACCOUNTS):
+        st.caption("Chỉ quản trị viên quản lý tài khoản.")
+    else:
+        listed = accounts.list_accounts(db)
+        st.dataframe(pd.DataFrame([
+            {"Tên đăng nhập": a.username, "Họ tên": a.display_name, "Vai trò": a.role.label, "Đơn vị": a.unit or "",
+             "Đang khóa đến": format_datetime(a.locked_until) if a.locked_until else ""}
+            for a in listed
+        ]), hide_index=True)
+        with st.form("account-add", clear_on_submit=True):
+            st.markdown("**Thêm tài khoản**")
+            c1, c2, c3 = st.columns(3)
+            username = c1.text_input("Tên đăng nhập")
+            display_name = c2.text_input("Họ tên")
+            role = c3.selectbox("Vai trò", list(Role), format_func=lambda r: r.label)
+            unit = st.selectbox("Đơn vị (với tài khoản phòng/đơn vị)", [""] + snap.department.units)
+            password = st.text_input("Mật khẩu (ít nhất 10 ký tự)", type="password")
+            if st.form_submit_button("Tạo tài khoản", type="primary"):
+                ui.attempt(lambda: accounts.create_account(db, username, role=role, password=password, display_name=display_name,
+                                                           department_ids=[department_id], unit=unit or None,
+                                                           actor=repo.actor_name(ui.actor())),
+                           success=f"Đã tạo tài khoản «{username}».")
+                st.rerun()
+
 # ---------------------------------------------------------------- backup
 
 with tab_backup:
     st.markdown("Bản sao lưu gồm toàn bộ dữ liệu (mọi cơ quan, mọi năm) và các tệp tài liệu kiểm chứng; "
                 "khôi phục được trên máy mới bằng lệnh `python -m scoring restore`.")
-    if st.button("Tạo bản sao lưu", key="backup-make"):
+    if st.button("Tạo bản sao lưu", key="backup-make", disabled=not ui.can(Action.BACKUP, department_id=None)):
         from scoring.backup import create_backup
 
         with st.spinner("Đang sao lưu…"):
@@ -140,7 +177,8 @@ with tab_log:
     who = c1.text_input("Người thực hiện", key="log-actor")
     what = c2.text_input("Tiêu chí / hoạt động (mã)", key="log-key", placeholder="ví dụ 1.1.1 hoặc I.3")
     since = c3.date_input("Từ ngày", value=None, format="DD/MM/YYYY", key="log-since")
-    entries = repo.audit_log(db, department_id, actor=who.strip() or None, entity_key=what.strip() or None, since=since)
+    entries = repo.audit_log(db, department_id, viewer=ui.actor(), actor=who.strip() or None,
+                             entity_key=what.strip() or None, since=since)
     if entries:
         st.dataframe(pd.DataFrame([
             {"Thời điểm": format_datetime(e.at), "Người": e.actor, "Đối tượng": e.entity_key,

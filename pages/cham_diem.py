@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from scoring.auth import Action
 from scoring import repository as repo
 from scoring.criteria import CriterionNode
 from scoring.rules import RuleKind, parse_decimal
@@ -13,7 +14,7 @@ from scoring.snapshot import Snapshot
 from scoring.stats import STATUS_LABELS
 from scoring.textnorm import format_number, format_percent, format_points
 
-snap = ui.snapshot()
+snap = ui.snapshot()  # stops with a sentence for an appraiser before the department locks its self-score
 st.title("Chấm điểm Chỉ số CCHC")
 if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
     st.warning(f"Năm {snap.year} chưa có bộ tiêu chí để chấm: hãy chọn bộ tiêu chí ở trang Cấu hình.")
@@ -21,6 +22,11 @@ if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
 
 assessment_id = snap.assessment.id
 rollup = snap.rollup
+may_score = ui.can(Action.EDIT_SELF_SCORE)
+may_appraise = ui.can(Action.EDIT_APPRAISAL, assessment_locked=ui.locked(snap))
+may_link = ui.can(Action.EDIT_EVIDENCE)
+if not may_score:
+    st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise else "."))
 total = rollup.total
 
 top = st.columns(4)
@@ -180,26 +186,27 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
         left, middle, right = st.columns([3, 3, 2])
         with left:
             _seed(_key(code, "na"), score.not_applicable)
-            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key=_key(code, "na"), on_change=_save_self, args=(leaf, version))
-            _rule_input(leaf, score, version, disabled=score.not_applicable)
+            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key=_key(code, "na"), on_change=_save_self, args=(leaf, version),
+                      disabled=not may_score)
+            _rule_input(leaf, score, version, disabled=score.not_applicable or not may_score)
             if totals.explanation and not score.not_applicable:
                 st.caption(totals.explanation)
             suggestion = snap.suggestion(leaf)
-            if suggestion and not score.not_applicable and suggestion.points != score.self_points:
+            if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
                 st.info(f"Gợi ý từ kế hoạch: {suggestion.reason}")
                 st.button("Áp dụng gợi ý", key=_key(code, "suggest"), on_click=_apply_suggestion, args=(leaf, version, suggestion.inputs))
         with middle:
             _seed(_key(code, "expl"), score.explanation)
             evidence = snap.evidence_for(code)
             st.text_area("Giải trình cách chấm" + (" (bắt buộc khi thiếu tài liệu)" if not evidence else ""),
-                         key=_key(code, "expl"), height=90, on_change=_save_self, args=(leaf, version))
+                         key=_key(code, "expl"), height=90, on_change=_save_self, args=(leaf, version), disabled=not may_score)
             if leaf.evidence:
                 st.caption(f"Tài liệu cần có: {leaf.evidence}")
             by_id = {e.id: e for e in snap.evidence}
             _seed(_key(code, "evidence"), [e.id for e in evidence])
             st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"),
                            format_func=lambda i: by_id[i].title, on_change=_link_evidence, args=(leaf,),
-                           placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng")
+                           placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link)
             linked = snap.activities_for(leaf)
             if linked:
                 st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{a.code} ({STATUS_LABELS[a.status]})" for a in linked))
@@ -207,8 +214,9 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
             _seed(_key(code, "appr"), format_number(score.appraised_points) if score.appraised_points is not None else "")
             _seed(_key(code, "remark"), score.appraisal_remark)
             st.text_input("Điểm thẩm định", key=_key(code, "appr"), placeholder="Sở Nội vụ chấm",
-                          on_change=_save_appraisal, args=(leaf, version))
-            st.text_input("Nhận xét thẩm định", key=_key(code, "remark"), on_change=_save_appraisal, args=(leaf, version))
+                          on_change=_save_appraisal, args=(leaf, version), disabled=not may_appraise)
+            st.text_input("Nhận xét thẩm định", key=_key(code, "remark"), on_change=_save_appraisal, args=(leaf, version),
+                          disabled=not may_appraise)
             if totals.gap is not None and totals.gap != 0:
                 st.warning(f"Chênh lệch tự chấm − thẩm định: {format_number(totals.gap)} điểm")
 

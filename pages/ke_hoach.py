@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from scoring.auth import Action, allowed_actions
 from scoring import repository as repo
 from scoring.errors import InputError
 from scoring.evidence_files import ALLOWED_KINDS
@@ -15,6 +16,7 @@ from scoring.plan_import import PLAN_EXTENSIONS, load_plan_bytes
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_date, format_datetime, vn_sort_key
 
+ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot()
 db = ui.database()
 department_id, year = ui.context()
@@ -25,8 +27,11 @@ if snap.plan:
 
 # ---------------------------------------------------------------- import
 
-with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", expanded=snap.plan is None):
-    upload = st.file_uploader("Chọn tệp kế hoạch", type=[e.lstrip(".") for e in PLAN_EXTENSIONS], key="plan-upload")
+with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", expanded=snap.plan is None and ui.can(Action.IMPORT_PLAN)):
+    if not ui.can(Action.IMPORT_PLAN):
+        st.caption("Chỉ Văn phòng và quản trị viên được nhập kế hoạch.")
+    upload = st.file_uploader("Chọn tệp kế hoạch", type=[e.lstrip(".") for e in PLAN_EXTENSIONS], key="plan-upload",
+                              disabled=not ui.can(Action.IMPORT_PLAN))
     if upload is not None:
         try:
             with st.spinner("Đang đọc kế hoạch…"):
@@ -145,11 +150,15 @@ def _save_edits(edited_rows: dict) -> None:
                        success=f"Đã lưu hoạt động {activity.code}.")
 
 
+who = ui.principal()
+may_edit = who is None or Action.EDIT_OWN_UNIT_ACTIVITY in allowed_actions(who)
+if who is not None and who.unit and not ui.can(Action.EDIT_ANY_ACTIVITY):
+    st.caption(f"Bạn cập nhật được tiến độ các hoạt động do {who.unit} chủ trì.")
 st.data_editor(
     rows,
     key=editor_key,
     hide_index=True,
-    disabled=["Mã", "Hoạt động", "Chủ trì", "Thời hạn (theo kế hoạch)", "Hạn", "Quá hạn"],
+    disabled=True if not may_edit else ["Mã", "Hoạt động", "Chủ trì", "Thời hạn (theo kế hoạch)", "Hạn", "Quá hạn"],
     height=min(36 * (len(rows) + 1) + 4, 820),
     column_config={
         "Mã": st.column_config.TextColumn(width="small"),
@@ -178,21 +187,22 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
         st.markdown(f"**Chủ trì:** {ui.md(', '.join(activity.lead))} · **Phối hợp:** {ui.md(', '.join(activity.partners))}")
         docs = [e for e in snap.evidence if activity.code in e.activities]
         st.markdown("**Tài liệu kiểm chứng:** " + (ui.md("; ".join(e.title for e in docs)) if docs else "chưa có"))
-        with st.form(f"plan-evidence-{activity.code}", clear_on_submit=True):
-            st.markdown(f"**Gắn tài liệu kiểm chứng cho hoạt động {ui.md(activity.code)}**")
-            c1, c2, c3 = st.columns(3)
-            doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES)
-            number = c2.text_input("Số, ký hiệu")
-            issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY")
-            summary = st.text_input("Trích yếu", value=activity.output)
-            upload = st.file_uploader("Tệp (PDF, Word, Excel, ảnh)", type=sorted(ALLOWED_KINDS | {"jpeg"}))
-            if st.form_submit_button("Gắn tài liệu"):
-                meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary)
-                payload = (upload.name, upload.getvalue()) if upload is not None else None
-                ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
-                                                     activity_codes=[activity.code]),
-                           success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
-                st.rerun()
+        if ui.can(Action.UPLOAD_EVIDENCE_OWN_UNIT, activity_lead_units=activity.lead):
+            with st.form(f"plan-evidence-{activity.code}", clear_on_submit=True):
+                st.markdown(f"**Gắn tài liệu kiểm chứng cho hoạt động {ui.md(activity.code)}**")
+                c1, c2, c3 = st.columns(3)
+                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES)
+                number = c2.text_input("Số, ký hiệu")
+                issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY")
+                summary = st.text_input("Trích yếu", value=activity.output)
+                upload = st.file_uploader("Tệp (PDF, Word, Excel, ảnh)", type=sorted(ALLOWED_KINDS | {"jpeg"}))
+                if st.form_submit_button("Gắn tài liệu"):
+                    meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary)
+                    payload = (upload.name, upload.getvalue()) if upload is not None else None
+                    ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
+                                                         activity_codes=[activity.code]),
+                               success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
+                    st.rerun()
 
 if snap.plan and snap.plan.warnings:
     with st.expander(f"Cảnh báo khi nhập kế hoạch ({len(snap.plan.warnings)})"):

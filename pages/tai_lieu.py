@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from scoring.auth import Action
 from scoring import repository as repo
 from scoring.evidence_files import ALLOWED_KINDS, MAX_UPLOAD_BYTES
 from scoring.textnorm import format_date, format_number
@@ -30,11 +31,19 @@ def _activity_label(code: str) -> str:
     return f"{code} {activity_texts.get(code, '')[:70]}"
 
 
+may_file_any = ui.can(Action.UPLOAD_EVIDENCE)
+who = ui.principal()
+# a unit files documents only for the activities it leads, and links no criteria (the Office does)
+own_activities = [a.code for a in snap.activities if ui.can(Action.UPLOAD_EVIDENCE_OWN_UNIT, activity_lead_units=a.lead)]
+may_file = may_file_any or bool(own_activities)
+may_edit = ui.can(Action.EDIT_EVIDENCE)
 tab_register, tab_add, tab_gaps = st.tabs(["Sổ tài liệu", "Thêm tài liệu", "Tiêu chí còn thiếu tài liệu"])
 
 # ---------------------------------------------------------------- add
 
 with tab_add:
+    if not may_file:
+        st.info("Tài khoản của bạn không thêm được tài liệu kiểm chứng.")
     with st.form("evidence-add", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES)
@@ -47,9 +56,10 @@ with tab_add:
             type=sorted(ALLOWED_KINDS | {"jpeg"}),
         )
         link = st.text_input("Hoặc đường dẫn (http/https)")
-        criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, format_func=_leaf_label)
-        activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes, format_func=_activity_label)
-        if st.form_submit_button("Lưu tài liệu", type="primary"):
+        criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, format_func=_leaf_label, disabled=not may_file_any)
+        activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes if may_file_any else own_activities,
+                                    format_func=_activity_label)
+        if st.form_submit_button("Lưu tài liệu", type="primary", disabled=not may_file):
             meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
             payload = (upload.name, upload.getvalue()) if upload is not None else None
             with st.spinner("Đang kiểm tra và lưu tệp…"):
@@ -97,6 +107,7 @@ with tab_register:
             if document.link:
                 st.link_button("Mở đường dẫn", document.link)
         with edit:
+          if may_edit:
             with st.form(f"evidence-edit-{document.id}-{document.version}"):
                 types = list(repo.EVIDENCE_TYPES)
                 doc_type = st.selectbox("Loại văn bản", types, index=types.index(document.doc_type) if document.doc_type in types else len(types) - 1)

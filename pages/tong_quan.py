@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from scoring.auth import Action
 from scoring.charts import completion_by_area_figure, completion_by_unit_figure, score_by_area_figure, unit_area_heatmap
 from scoring.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_number, format_percent
 
+ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot()
 st.title(f"Tổng quan CCHC năm {snap.year}")
 st.caption(snap.department.name + (f" · {snap.criteria_set.name}" if snap.criteria_set else ""))

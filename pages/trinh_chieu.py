@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from scoring.auth import Action
 from scoring.charts import area_criteria_figure, completion_by_area_figure, score_by_area_figure
 from scoring.textnorm import format_date, format_number, format_percent
 
@@ -26,6 +27,7 @@ st.html(
     """
 )
 
+ui.require(Action.USE_PROJECTOR)
 snap = ui.snapshot()
 summaries = snap.area_summaries()
 slides = ["summary"] + [s.code for s in summaries]

@@ -42,9 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     criteria_check.add_argument("--plan", help="Kế hoạch để đối chiếu mã hoạt động (mặc định: kế hoạch kèm theo)")
     criteria_check.set_defaults(handler=_criteria_check)
 
+    from scoring.accounts import add_user_commands
     from scoring.backup import add_backup_commands
 
     add_backup_commands(commands)
+    add_user_commands(commands)
     return parser
 
 

@@ -120,6 +120,12 @@ class Assessment(Base):
     year: Mapped[int] = mapped_column(Integer)
     criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_set.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # chốt điểm tự chấm: once locked, self scores are read-only until the Office reopens (audited)
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_by: Mapped[str] = mapped_column(String(120), default="")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)  # the year's settings (rounds, caps, bands), scoring.cycle
+    bonus_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm thưởng, as the province awards it
+    penalty_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm trừ outside the criteria
     scores: Mapped[list[ScoreRecord]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
 
@@ -200,3 +206,28 @@ class AuditEntry(Base):
     field: Mapped[str] = mapped_column(String(60))
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
+
+
+class Account(Base):
+    """A person who signs in. Only the argon2 hash of the password is stored."""
+
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))  # scoring.auth.Role values
+    unit: Mapped[str | None] = mapped_column(String(200))  # for unit accounts: the unit it speaks for
+    password_hash: Mapped[str] = mapped_column(String(300))
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed sign-ins
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    departments: Mapped[list[AccountDepartment]] = relationship(cascade="all, delete-orphan")
+
+
+class AccountDepartment(Base):
+    """Which departments an account works with (an appraiser may be assigned several)."""
+
+    __tablename__ = "account_department"
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), primary_key=True)

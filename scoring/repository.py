@@ -30,11 +30,26 @@ from scoring.models import (
     ScoreRecord,
     utcnow,
 )
+from scoring.auth import Action, Principal, authorize, can
 from scoring.plan import Plan
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUSES, ActivityState
 from scoring.textnorm import format_date, format_number, nfc
 
 SYSTEM_ACTOR = "hệ thống"
+
+# Who makes a change: a signed-in Principal (checked against its role) or, for trusted callers with no
+# account — the command line, first-start seeding, a single office computer running open — a plain name.
+Actor = Principal | str
+
+
+def actor_name(actor: Actor) -> str:
+    return actor.username if isinstance(actor, Principal) else (actor or SYSTEM_ACTOR)
+
+
+def _allow(actor: Actor, action: Action, **context) -> None:
+    """Permission check for signed-in people; enforced here, not only by hiding buttons."""
+    if isinstance(actor, Principal):
+        authorize(actor, action, **context)
 
 
 
@@ -56,11 +71,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _audit(session: Session, actor: str, department_id: int | None, entity: str, key: str, changes: dict[str, tuple[Any, Any]]) -> None:
+def _audit(session: Session, actor: Actor, department_id: int | None, entity: str, key: str, changes: dict[str, tuple[Any, Any]]) -> None:
     now = utcnow()
     for name, (old, new) in changes.items():
         if _text(old) != _text(new):
-            session.add(AuditEntry(at=now, actor=actor or SYSTEM_ACTOR, department_id=department_id, entity=entity,
+            session.add(AuditEntry(at=now, actor=actor_name(actor), department_id=department_id, entity=entity,
                                    entity_key=key, field=name, old=_text(old), new=_text(new)))
 
 
@@ -75,8 +90,10 @@ class AuditView:
     new: str | None
 
 
-def audit_log(db: Database, department_id: int, *, actor: str | None = None, entity_key: str | None = None,
+def audit_log(db: Database, department_id: int, *, viewer: Actor | None = None, actor: str | None = None, entity_key: str | None = None,
               since: date | None = None, until: date | None = None, limit: int = 500) -> list[AuditView]:
+    if viewer is not None:
+        _allow(viewer, Action.VIEW_AUDIT_LOG, department_id=department_id)
     with db.session() as session:
         query = select(AuditEntry).where(AuditEntry.department_id == department_id)
         if actor:
@@ -101,13 +118,17 @@ class DepartmentView:
     units: list[str]
 
 
-def list_departments(db: Database) -> list[DepartmentView]:
+def list_departments(db: Database, viewer: Actor | None = None) -> list[DepartmentView]:
+    """Every department, or only those a signed-in viewer is assigned to."""
     with db.session() as session:
-        rows = session.scalars(select(Department).order_by(Department.id)).all()
+        query = select(Department).order_by(Department.id)
+        if isinstance(viewer, Principal):
+            query = query.where(Department.id.in_(viewer.department_ids))
+        rows = session.scalars(query).all()
         return [DepartmentView(d.id, d.name, list(d.units or [])) for d in rows]
 
 
-def create_department(db: Database, name: str, units: Iterable[str], actor: str = SYSTEM_ACTOR) -> int:
+def create_department(db: Database, name: str, units: Iterable[str], actor: Actor = SYSTEM_ACTOR) -> int:
     name = nfc(name)
     if not name:
         raise InputError("Tên cơ quan không được để trống.")
@@ -121,10 +142,11 @@ def create_department(db: Database, name: str, units: Iterable[str], actor: str 
         return department.id
 
 
-def update_department(db: Database, department_id: int, *, name: str, units: Iterable[str], actor: str) -> None:
+def update_department(db: Database, department_id: int, *, name: str, units: Iterable[str], actor: Actor) -> None:
     name = nfc(name)
     if not name:
         raise InputError("Tên cơ quan không được để trống.")
+    _allow(actor, Action.MANAGE_SETTINGS, department_id=department_id)
     with db.session() as session:
         department = _get(session, Department, department_id, "cơ quan")
         new_units = _clean_units(units)
@@ -205,7 +227,7 @@ class PlanSaveResult:
     kept: list[str]
 
 
-def save_plan(db: Database, department_id: int, plan: Plan, *, mode: str = "replace", actor: str = SYSTEM_ACTOR,
+def save_plan(db: Database, department_id: int, plan: Plan, *, mode: str = "replace", actor: Actor = SYSTEM_ACTOR,
               year: int | None = None) -> PlanSaveResult:
     """Store an imported plan as the department's plan for its year.
 
@@ -218,6 +240,7 @@ def save_plan(db: Database, department_id: int, plan: Plan, *, mode: str = "repl
     year = year or plan.year
     if not year:
         raise InputError("Kế hoạch không ghi năm («... NĂM 2026» trong tiêu đề): hãy chọn năm trước khi lưu.")
+    _allow(actor, Action.IMPORT_PLAN, department_id=department_id)
     with db.session() as session:
         _get(session, Department, department_id, "cơ quan")
         record = session.scalar(select(PlanRecord).where(PlanRecord.department_id == department_id, PlanRecord.year == year))
@@ -246,7 +269,7 @@ def save_plan(db: Database, department_id: int, plan: Plan, *, mode: str = "repl
             row.output, row.lead, row.partners = activity.output, list(activity.lead), list(activity.partners)
             row.deadline, row.due, row.deadline_kind = activity.deadline, activity.due, activity.deadline_kind
             row.conditional = activity.conditional
-            row.updated_at, row.updated_by = utcnow(), actor
+            row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         removed, kept = [], []
         for code, row in existing.items():
             if code in incoming_codes:
@@ -324,7 +347,7 @@ def _activity_view(a: ActivityRecord, evidence_dates: list[date]) -> ActivityVie
                         a.version, sorted(evidence_dates))
 
 
-def update_activity(db: Database, activity_id: int, expected_version: int, *, actor: str, status: str | None = None,
+def update_activity(db: Database, activity_id: int, expected_version: int, *, actor: Actor, status: str | None = None,
                     progress: int | None = None, completed_on: date | None | str = "unchanged", note: str | None = None) -> ActivityView:
     """Record progress on one activity. Status "done" sets progress to 100 and, if missing, the completion date."""
     if status is not None and status not in STATUSES:
@@ -333,6 +356,7 @@ def update_activity(db: Database, activity_id: int, expected_version: int, *, ac
         raise InputError(f"Tiến độ phải từ 0 đến 100%, không phải {progress}.")
     with db.session() as session:
         row = _get(session, ActivityRecord, activity_id, "hoạt động")
+        _allow(actor, Action.EDIT_OWN_UNIT_ACTIVITY, department_id=row.plan.department_id, activity_lead_units=list(row.lead or []))
         _check_version(row, expected_version, f"Hoạt động {row.code}")
         before = {"trạng thái": row.status, "tiến độ": row.progress, "ngày hoàn thành": row.completed_on, "ghi chú": row.note}
         if status is not None:
@@ -349,7 +373,7 @@ def update_activity(db: Database, activity_id: int, expected_version: int, *, ac
             row.note = nfc(note)
         if status == STATUS_NOT_APPLICABLE:
             row.progress = 0
-        row.updated_at, row.updated_by = utcnow(), actor
+        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         after = {"trạng thái": row.status, "tiến độ": row.progress, "ngày hoàn thành": row.completed_on, "ghi chú": row.note}
         department_id = row.plan.department_id
         _audit(session, actor, department_id, "activity", f"{row.plan.year}/{row.code}",
@@ -424,13 +448,14 @@ class EvidenceInput:
         return EvidenceInput(nfc(self.doc_type), nfc(self.number), self.issued_on, nfc(self.issuer), nfc(self.summary), link)
 
 
-def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInput, *, actor: str,
+def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInput, *, actor: Actor,
                  upload: tuple[str, bytes] | None = None, criteria: Iterable[str] = (),
                  activity_codes: Iterable[str] = ()) -> EvidenceView:
     """Register a document; the file (if any) is checked by content and stored by hash before the row is saved."""
     from scoring.evidence_files import EvidenceStore, check_upload
 
     meta = meta.cleaned()
+    _allow_evidence_upload(db, actor, department_id, year, criteria, activity_codes)
     if upload is None and not meta.link and not meta.number:
         raise InputError("Tài liệu kiểm chứng cần ít nhất một tệp, một đường dẫn hoặc số ký hiệu văn bản.")
     stored = None
@@ -441,7 +466,7 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
     with db.session() as session:
         row = EvidenceRecord(department_id=department_id, year=year, doc_type=meta.doc_type, number=meta.number,
                              issued_on=meta.issued_on, issuer=meta.issuer, summary=meta.summary, link=meta.link,
-                             updated_by=actor)
+                             updated_by=actor_name(actor))
         if stored:
             row.file_key, row.file_name = stored[0], stored[1].display_name
             row.file_kind, row.file_size = stored[1].kind, stored[1].size
@@ -454,11 +479,25 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
         return _evidence_view(session, row)
 
 
-def update_evidence(db: Database, evidence_id: int, expected_version: int, meta: EvidenceInput, *, actor: str,
+def _allow_evidence_upload(db: Database, actor: Actor, department_id: int, year: int, criteria: Iterable[str],
+                           activity_codes: Iterable[str]) -> None:
+    """Office may file any document; a unit only documents activities it leads, and links no criteria."""
+    if not isinstance(actor, Principal) or can(actor, Action.UPLOAD_EVIDENCE, department_id=department_id):
+        return
+    codes = list(activity_codes)
+    if list(criteria) or not codes:
+        authorize(actor, Action.UPLOAD_EVIDENCE, department_id=department_id)  # raises the refusal
+    leads = {a.code: a.lead for a in list_activities(db, department_id, year)}
+    for code in codes:
+        authorize(actor, Action.UPLOAD_EVIDENCE_OWN_UNIT, department_id=department_id, activity_lead_units=leads.get(code, []))
+
+
+def update_evidence(db: Database, evidence_id: int, expected_version: int, meta: EvidenceInput, *, actor: Actor,
                     criteria: Iterable[str] | None = None, activity_codes: Iterable[str] | None = None) -> EvidenceView:
     meta = meta.cleaned()
     with db.session() as session:
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
         _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
         old_view = _evidence_view(session, row)
         changes = {
@@ -468,7 +507,7 @@ def update_evidence(db: Database, evidence_id: int, expected_version: int, meta:
         }
         row.doc_type, row.number, row.issued_on = meta.doc_type, meta.number, meta.issued_on
         row.issuer, row.summary, row.link = meta.issuer, meta.summary, meta.link
-        row.updated_at, row.updated_by = utcnow(), actor
+        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         if criteria is not None or activity_codes is not None:
             _set_evidence_links(session, row, row.year,
                                 old_view.criteria if criteria is None else criteria,
@@ -481,11 +520,12 @@ def update_evidence(db: Database, evidence_id: int, expected_version: int, meta:
         return new_view
 
 
-def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, actor: str) -> None:
+def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, actor: Actor) -> None:
     from scoring.evidence_files import EvidenceStore
 
     with db.session() as session:
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
         _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
         key = row.file_key
         _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"xóa tài liệu": (_evidence_label(row), None)})
@@ -496,16 +536,17 @@ def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, ac
         EvidenceStore(db.settings.evidence_dir).delete(key, unreferenced=True)
 
 
-def link_evidence_to_criterion(db: Database, evidence_id: int, code: str, *, actor: str, section: str = "") -> None:
+def link_evidence_to_criterion(db: Database, evidence_id: int, code: str, *, actor: Actor, section: str = "") -> None:
     with db.session() as session:
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
         assessment = _assessment_for(session, row.department_id, row.year)
         existing = session.get(EvidenceCriterion, (row.id, assessment.id, code))
         if existing:
             existing.section = nfc(section)
         else:
             session.add(EvidenceCriterion(evidence_id=row.id, assessment_id=assessment.id, code=code, section=nfc(section)))
-        row.updated_at, row.updated_by = utcnow(), actor  # an UPDATE bumps the version: concurrent editors notice
+        row.updated_at, row.updated_by = utcnow(), actor_name(actor)  # an UPDATE bumps the version: concurrent editors notice
         _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"gắn tiêu chí": (None, code)})
 
 
@@ -571,7 +612,7 @@ def _code_key(code: str) -> tuple:
 # ---------------------------------------------------------------- criteria sets and assessments
 
 
-def save_criteria_set(db: Database, criteria_set, *, actor: str = SYSTEM_ACTOR, source_name: str = "") -> int:
+def save_criteria_set(db: Database, criteria_set, *, actor: Actor = SYSTEM_ACTOR, source_name: str = "") -> int:
     """Store a criteria set as data (it changes by province and year); returns its id."""
     with db.session() as session:
         record = CriteriaSetRecord(name=criteria_set.name, year=criteria_set.year, content=criteria_set.to_dict(),
@@ -611,34 +652,47 @@ class AssessmentView:
     department_id: int
     year: int
     criteria_set_id: int
+    locked_at: datetime | None = None
+    locked_by: str = ""
 
 
 def get_assessment(db: Database, department_id: int, year: int) -> AssessmentView | None:
     with db.session() as session:
         row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
-        return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id) if row else None
+        return _assessment_view(row) if row else None
 
 
-def open_assessment(db: Database, department_id: int, year: int, criteria_set_id: int, *, actor: str = SYSTEM_ACTOR) -> AssessmentView:
+def open_assessment(db: Database, department_id: int, year: int, criteria_set_id: int, *, actor: Actor = SYSTEM_ACTOR) -> AssessmentView:
     """The department's assessment for the year, created with the given criteria set when it does not exist."""
     with db.session() as session:
         row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
         if row is None:
+            _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
             _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
             row = Assessment(department_id=department_id, year=year, criteria_set_id=criteria_set_id)
             session.add(row)
             session.flush()
             _audit(session, actor, department_id, "assessment", str(year), {"mở kỳ đánh giá": (None, str(year))})
-        return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id)
+        return _assessment_view(row)
 
 
-def switch_criteria_set(db: Database, assessment_id: int, criteria_set_id: int, *, actor: str) -> None:
+def _assessment_view(row: Assessment) -> AssessmentView:
+    return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id, row.locked_at, row.locked_by)
+
+
+def switch_criteria_set(db: Database, assessment_id: int, criteria_set_id: int, *, actor: Actor) -> None:
     """Score the assessment with another set. Scores stay stored by code: codes both sets share keep theirs."""
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
         _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
         _audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
         row.criteria_set_id = criteria_set_id
+
+
+def self_score_locked(assessment: Assessment) -> bool:
+    """Whether the department has locked its self-score (chốt điểm) for this assessment."""
+    return assessment.locked_at is not None
 
 
 def _assessment_for(session: Session, department_id: int, year: int) -> Assessment:
@@ -703,13 +757,14 @@ def _leaf(session: Session, assessment: Assessment, code: str):
 
 
 def save_self_score(db: Database, assessment_id: int, code: str, expected_version: int, *, inputs: dict,
-                    not_applicable: bool = False, explanation: str = "", actor: str):
+                    not_applicable: bool = False, explanation: str = "", actor: Actor):
     """Score one leaf from its rule's inputs. Returns (ScoreView, LeafResult); the points come from the rule,
     never from the caller, so the stored score always matches its inputs."""
     from scoring.rules import score_leaf
 
     with db.session() as session:
         assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
         node = _leaf(session, assessment, code)
         result = score_leaf(node.rule, inputs) if not not_applicable else None
         if result is not None and result.problems:
@@ -721,7 +776,7 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
         row.not_applicable = bool(not_applicable)
         row.self_points = None if not_applicable or result is None else result.points
         row.explanation = nfc(explanation)
-        row.updated_at, row.updated_by = utcnow(), actor
+        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         after = {"điểm tự chấm": row.self_points, "không đánh giá": row.not_applicable,
                  "thông tin chấm": row.inputs, "giải trình": row.explanation}
         _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {k: (before[k], after[k]) for k in before})
@@ -730,12 +785,14 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
 
 
 def save_appraisal(db: Database, assessment_id: int, code: str, expected_version: int, *, points, remark: str = "",
-                   actor: str) -> ScoreView:
+                   actor: Actor) -> ScoreView:
     """The appraised score (điểm thẩm định) and remark returned by the Department of Home Affairs."""
     from scoring.rules import parse_decimal
 
     with db.session() as session:
         assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.EDIT_APPRAISAL, department_id=assessment.department_id,
+               assessment_locked=self_score_locked(assessment))
         node = _leaf(session, assessment, code)
         value = None if points in (None, "") else parse_decimal(points)
         if points not in (None, "") and value is None:
@@ -748,7 +805,7 @@ def save_appraisal(db: Database, assessment_id: int, code: str, expected_version
         row = _score_row(session, assessment, code, expected_version)
         before = {"điểm thẩm định": row.appraised_points, "nhận xét thẩm định": row.appraisal_remark}
         row.appraised_points, row.appraisal_remark = value, nfc(remark)
-        row.updated_at, row.updated_by = utcnow(), actor
+        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}",
                {"điểm thẩm định": (before["điểm thẩm định"], value), "nhận xét thẩm định": (before["nhận xét thẩm định"], row.appraisal_remark)})
         session.flush()

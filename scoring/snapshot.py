@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from scoring import repository as repo
+from scoring.auth import Action, Principal, authorize, can
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.db import Database
 from scoring.engine import LeafEntry, LinkedActivityState, Rollup, Suggestion, roll_up, suggest_points, uses_whole_plan
@@ -163,11 +164,17 @@ class Snapshot:
         return self.rollup.total.applicable_leaves if self.rollup else 0
 
 
-def load_snapshot(db: Database, department_id: int, year: int, today: date | None = None) -> Snapshot:
+def load_snapshot(db: Database, department_id: int, year: int, today: date | None = None,
+                  viewer: repo.Actor | None = None) -> Snapshot:
+    """Everything about one department's year; a signed-in viewer must be allowed to see it (PermissionDenied)."""
     department = next((d for d in repo.list_departments(db) if d.id == department_id), None)
     if department is None:
         raise repo.NotFoundError(f"Không tìm thấy cơ quan (mã {department_id}).")
     assessment = repo.get_assessment(db, department_id, year)
+    if isinstance(viewer, Principal) and not can(viewer, Action.VIEW_DASHBOARD, department_id=department_id):
+        # an appraiser sees a department's scores only once it has locked its self-assessment
+        authorize(viewer, Action.VIEW_SCORES, department_id=department_id,
+                  assessment_locked=bool(assessment and assessment.locked_at))
     criteria_set = repo.load_criteria(db, assessment.criteria_set_id) if assessment else None
     scores = repo.list_scores(db, assessment.id) if assessment else {}
     rollup = roll_up(criteria_set, entries_from_scores(scores)) if criteria_set else None

@@ -29,6 +29,7 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     """Anything that reads CCHC_DATA_DIR/DATABASE_URL from the environment gets a scratch folder."""
     monkeypatch.setenv("CCHC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CCHC_AUTH", "off")  # page tests run open; the sign-in tests switch it on themselves
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

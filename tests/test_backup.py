@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, make_url, select, text
 
 import scoring.db
@@ -240,7 +241,7 @@ def test_archive_layout_and_manifest(db, workspace):
         files = {name: archive.read(name) for name in names if name.startswith("evidence/")}
     assert names == {"manifest.json", "database.json"} | {f"evidence/{key}" for key in _stored_files(db)}
     assert manifest["format"] == "cchc-backup" and manifest["format_version"] == 1
-    assert manifest["schema_revision"] == "0001" and manifest["source_dialect"] == db.engine.dialect.name
+    assert manifest["schema_revision"] == HEAD and manifest["source_dialect"] == db.engine.dialect.name
     assert manifest["tables"] == {name: len(rows) for name, rows in _raw_rows(db).items()}
     assert manifest["evidence"] == {
         name.removeprefix("evidence/"): {"sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}
@@ -526,17 +527,19 @@ def test_missing_backup_file_is_named(sqlite_db, tmp_path):
 
 # ---------------------------------------------------------------- schema revisions
 
-MARKER = "đã qua di chuyển 0002"
+HEAD = ScriptDirectory.from_config(scoring.db.alembic_config()).get_current_head()  # this version's schema
+LATER = "9999_mark_activities"  # a later version's migration, made up by the test below
+MARKER = "đã qua di chuyển dữ liệu"
 
 
 def _migrations_with_a_data_migration(folder: Path) -> Path:
-    """A copy of the real migrations plus a 0002 that rewrites data, as future migrations will."""
+    """A copy of the real migrations plus one more that rewrites data, as future migrations will."""
     copy = folder / "migrations"
     shutil.copytree(scoring.db.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / "0002_mark_activities.py").write_text(
+    (copy / "versions" / f"{LATER}.py").write_text(
         '"""test-only data migration: marks every activity, so a test sees it ran on restored rows."""\n'
         "from alembic import op\n"
-        "revision = '0002'\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\n\n"
+        f"revision = '{LATER}'\ndown_revision = '{HEAD}'\nbranch_labels = None\ndepends_on = None\n\n"
         f"def upgrade() -> None:\n    op.execute(\"UPDATE activity SET updated_by = '{MARKER}'\")\n\n"
         "def downgrade() -> None:\n    pass\n",
         encoding="utf-8",
@@ -550,12 +553,12 @@ def _sqlite(folder: Path) -> Database:
 
 def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path, monkeypatch):
     _build_workspace(sqlite_db)
-    old_backup = _backup_bytes(sqlite_db)  # taken at revision 0001
+    old_backup = _backup_bytes(sqlite_db)  # taken at this version's revision
     monkeypatch.setattr(scoring.db, "MIGRATIONS", _migrations_with_a_data_migration(tmp_path))
-    newer = _sqlite(tmp_path / "moi")  # this "later version" of the app is at revision 0002
+    newer = _sqlite(tmp_path / "moi")  # this "later version" of the app is one migration ahead
     try:
         summary = restore_backup(newer, io.BytesIO(old_backup))
-        assert summary.schema_revision == "0001"
+        assert summary.schema_revision == HEAD
         restored, original = _raw_rows(newer), _raw_rows(sqlite_db)
         assert {name: rows for name, rows in restored.items() if name != "activity"} == \
                {name: rows for name, rows in original.items() if name != "activity"}
@@ -566,9 +569,9 @@ def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path,
         newer.dispose()
 
     monkeypatch.setattr(scoring.db, "MIGRATIONS", Path(scoring.db.__file__).resolve().parent / "migrations")
-    older = _sqlite(tmp_path / "cu")  # back at 0001, a backup from 0002 cannot be read
+    older = _sqlite(tmp_path / "cu")  # back at this version, a backup from the later one cannot be read
     try:
-        with pytest.raises(InputError, match="mới hơn \\(lược đồ dữ liệu «0002», phiên bản này đang ở lược đồ «0001»\\)"):
+        with pytest.raises(InputError, match=f"mới hơn \\(lược đồ dữ liệu «{LATER}», phiên bản này đang ở lược đồ «{HEAD}»\\)"):
             restore_backup(older, io.BytesIO(newer_backup))
         assert all(not rows for rows in _raw_rows(older).values())
     finally:
@@ -607,7 +610,7 @@ def test_cli_backup_then_restore(db, workspace, tmp_path, monkeypatch, run_cli):
     archive = tmp_path / "sao-luu-2026.zip"
     code, out, err = run_cli("backup", str(archive))
     assert (code, err) == (0, "")
-    assert out.startswith(f"Đã sao lưu vào «{archive}» lúc ") and "lược đồ dữ liệu 0001:" in out
+    assert out.startswith(f"Đã sao lưu vào «{archive}» lúc ") and f"lược đồ dữ liệu {HEAD}:" in out
     assert "  Hoạt động: 22 dòng\n" in out and "  Tệp kiểm chứng: 3 tệp (" in out
 
     repo.create_department(db, "Sở Xây dựng", ["Văn phòng"])  # work done after the backup
