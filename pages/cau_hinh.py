@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +13,7 @@ import streamlit as st
 import ui
 from scoring import accounts
 from scoring.auth import Action, Role
+from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, band_range_text
 from scoring import repository as repo
 from scoring.criteria import has_errors, load_criteria_set_bytes, validate
 from scoring.criteria_excel import export_criteria_xlsx
@@ -105,23 +108,61 @@ with tab_criteria:
 with tab_years:
     years = repo.list_years(db, department_id)
     st.markdown("Các năm đã có: " + ", ".join(str(y) for y in years))
+    may_years = ui.can(Action.MANAGE_YEARS)
+    if snap.assessment and snap.settings:
+        settings = snap.settings
+        st.subheader(f"Thiết lập năm {year}")
+        with st.form(f"year-settings-{year}"):
+            round_inputs = []
+            for round_ in settings.rounds:
+                c1, c2 = st.columns(2)
+                opens = c1.date_input(f"{round_.label}: từ ngày", value=round_.opens, format="DD/MM/YYYY", key=f"ys-{round_.code}-o")
+                closes = c2.date_input(f"{round_.label}: đến ngày", value=round_.closes, format="DD/MM/YYYY", key=f"ys-{round_.code}-c")
+                round_inputs.append((round_, opens, closes))
+            c1, c2, c3, c4 = st.columns(4)
+            survey_run = c1.checkbox("Có điều tra XHH", value=settings.survey_run)
+            survey_share = c2.number_input("Điểm phần điều tra XHH", min_value=0.0, max_value=100.0, step=0.5, value=float(settings.survey_share))
+            bonus_cap = c3.number_input("Điểm thưởng tối đa", min_value=0.0, step=0.5, value=float(settings.bonus_cap))
+            penalty_cap = c4.number_input("Điểm trừ tối đa", min_value=0.0, step=0.5, value=float(settings.penalty_cap))
+            presets = {"Nhóm A/B/C (≥ 90%, 80% đến dưới 90%)": PROVINCE_GROUP_BANDS,
+                       "Tốt / Khá / Trung bình / Yếu": QUALITY_GRADE_BANDS}
+            current = next((name for name, bands in presets.items() if tuple(bands) == tuple(settings.bands)), None)
+            preset = st.radio("Xếp loại", list(presets), index=list(presets).index(current) if current else 0, horizontal=True)
+            st.caption("Các mức: " + "; ".join(f"{b.label} {band_range_text(b, settings.bands)}" for b in settings.bands))
+            if st.form_submit_button("Lưu thiết lập năm", type="primary", disabled=not may_years):
+                edited = replace(
+                    settings,
+                    rounds=tuple(replace(r, opens=o, closes=c) for r, o, c in round_inputs),
+                    survey_run=survey_run, survey_share=Decimal(str(survey_share)), bonus_cap=Decimal(str(bonus_cap)),
+                    penalty_cap=Decimal(str(penalty_cap)), bands=tuple(presets[preset]),
+                )
+                ui.attempt(lambda: repo.save_year_settings(db, snap.assessment.id, edited, actor=ui.actor()),
+                           success=f"Đã lưu thiết lập năm {year}.")
+                st.rerun()
+
+        st.subheader("Điểm thưởng, điểm trừ do tỉnh quyết định")
+        with st.form(f"bonus-{year}"):
+            c1, c2 = st.columns(2)
+            bonus = c1.text_input("Điểm thưởng", value=format_number(snap.bonus) if snap.bonus is not None else "")
+            penalty = c2.text_input("Điểm trừ", value=format_number(snap.penalty) if snap.penalty is not None else "")
+            st.caption(f"Tối đa {format_number(settings.bonus_cap)} điểm thưởng và {format_number(settings.penalty_cap)} điểm trừ "
+                       "được tính vào chỉ số (xem từng bước ở trang Tổng quan).")
+            may_bonus = ui.can(Action.EDIT_APPRAISAL, assessment_locked=snap.locked)
+            if st.form_submit_button("Lưu điểm thưởng, điểm trừ", disabled=not may_bonus):
+                ui.attempt(lambda: repo.save_bonus_penalty(db, snap.assessment.id, bonus=bonus, penalty=penalty, actor=ui.actor()),
+                           success="Đã lưu điểm thưởng, điểm trừ.")
+                st.rerun()
+
+    st.subheader("Mở năm đánh giá mới")
     with st.form("year-open"):
-        new_year = st.number_input("Mở năm đánh giá mới", min_value=2000, max_value=2100, value=max(years, default=date.today().year) + 1, step=1)
-        sets = repo.list_criteria_sets(db)
-        by_id = {s.id: s for s in sets}
-        default_set = snap.assessment.criteria_set_id if snap.assessment else (sets[0].id if sets else None)
-        set_id = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(default_set) if default_set in by_id else 0,
-                              format_func=lambda i: by_id[i].name) if sets else None
-        if st.form_submit_button("Mở năm", type="primary", disabled=not ui.can(Action.MANAGE_YEARS)):
-            if set_id is None:
-                ui.flash("error", "Chưa có bộ tiêu chí nào: hãy nhập bộ tiêu chí trước.")
-            elif int(new_year) in years:
-                ui.flash("error", f"Năm {int(new_year)} đã có.")
-            else:
-                opened = ui.attempt(lambda: repo.open_assessment(db, department_id, int(new_year), set_id, actor=ui.actor()),
-                                    success=f"Đã mở năm {int(new_year)}. Hãy nhập kế hoạch của năm ở trang Kế hoạch.")
-                if opened:
-                    ui.switch_year(int(new_year))
+        new_year = st.number_input("Năm", min_value=2000, max_value=2100, value=max(years, default=date.today().year) + 1, step=1)
+        source_year = st.selectbox("Sao chép bộ tiêu chí và thiết lập từ năm", years) if years else None
+        st.caption("Bộ tiêu chí, thiết lập năm được sao chép (ngày dời sang năm mới); điểm để trống; kế hoạch nhập ở trang Kế hoạch.")
+        if st.form_submit_button("Mở năm", type="primary", disabled=not may_years or not years):
+            opened = ui.attempt(lambda: repo.open_next_year(db, department_id, int(source_year), int(new_year), actor=ui.actor()),
+                                success=f"Đã mở năm {int(new_year)} từ năm {source_year}.")
+            if opened:
+                ui.switch_year(int(new_year))
             st.rerun()
 
 # ---------------------------------------------------------------- accounts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -12,7 +13,7 @@ from scoring.criteria import CriterionNode
 from scoring.rules import RuleKind, parse_decimal
 from scoring.snapshot import Snapshot
 from scoring.stats import STATUS_LABELS
-from scoring.textnorm import format_number, format_percent, format_points
+from scoring.textnorm import format_datetime, format_number, format_percent, format_points
 
 snap = ui.snapshot()  # stops with a sentence for an appraiser before the department locks its self-score
 st.title("Chấm điểm Chỉ số CCHC")
@@ -22,10 +23,12 @@ if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
 
 assessment_id = snap.assessment.id
 rollup = snap.rollup
-may_score = ui.can(Action.EDIT_SELF_SCORE)
-may_appraise = ui.can(Action.EDIT_APPRAISAL, assessment_locked=ui.locked(snap))
+is_locked = snap.locked
+may_score = ui.can(Action.EDIT_SELF_SCORE) and not is_locked
+may_explain = ui.can(Action.EDIT_SELF_SCORE)
+may_appraise = ui.can(Action.EDIT_APPRAISAL, assessment_locked=is_locked) and is_locked
 may_link = ui.can(Action.EDIT_EVIDENCE)
-if not may_score:
+if not ui.can(Action.EDIT_SELF_SCORE):
     st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise else "."))
 total = rollup.total
 
@@ -45,6 +48,37 @@ def _key(code: str, field: str) -> str:
 def _area_label(code: str) -> str:
     return f"{code}. {snap.criteria_set.node(code).name}"  # static: a label that changes with scores resets the widget
 
+
+# ---------------------------------------------------------------- lock (chốt điểm tự chấm)
+
+
+def _lock(blockers) -> None:
+    ui.attempt(lambda: repo.lock_self_score(ui.database(), assessment_id, blockers, actor=ui.actor()),
+               success="Đã chốt điểm tự chấm: điểm tự chấm chỉ còn xem; Sở Nội vụ có thể thẩm định.")
+
+
+def _reopen() -> None:
+    reason = st.session_state.get("lock-reopen-reason") or ""
+    ui.attempt(lambda: repo.reopen_self_score(ui.database(), assessment_id, reason, actor=ui.actor()),
+               success="Đã mở lại điểm tự chấm để sửa.")
+
+
+with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), expanded=False):
+    if is_locked:
+        st.success(f"Đã chốt lúc {format_datetime(snap.assessment.locked_at)} bởi {snap.assessment.locked_by}. "
+                   "Điểm tự chấm chỉ còn xem; điểm thẩm định và giải trình nhập ở từng tiêu chí.")
+        if ui.can(Action.REOPEN_SELF_SCORE):
+            st.text_input("Lý do mở lại (ghi vào nhật ký)", key="lock-reopen-reason")
+            st.button("Mở lại để sửa điểm tự chấm", key="lock-reopen", on_click=_reopen)
+    else:
+        blockers = snap.lock_blockers()
+        if blockers:
+            st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm:")
+            st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True)
+        else:
+            st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
+        st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock, args=(blockers,),
+                  disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
 
 areas = snap.criteria_set.areas()
 area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
@@ -211,14 +245,65 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
             if linked:
                 st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{a.code} ({STATUS_LABELS[a.status]})" for a in linked))
         with right:
-            _seed(_key(code, "appr"), format_number(score.appraised_points) if score.appraised_points is not None else "")
-            _seed(_key(code, "remark"), score.appraisal_remark)
-            st.text_input("Điểm thẩm định", key=_key(code, "appr"), placeholder="Sở Nội vụ chấm",
-                          on_change=_save_appraisal, args=(leaf, version), disabled=not may_appraise)
-            st.text_input("Nhận xét thẩm định", key=_key(code, "remark"), on_change=_save_appraisal, args=(leaf, version),
-                          disabled=not may_appraise)
-            if totals.gap is not None and totals.gap != 0:
-                st.warning(f"Chênh lệch tự chấm − thẩm định: {format_number(totals.gap)} điểm")
+            _appraisal_column(leaf, score, version)
+
+
+def _save_round(leaf: CriterionNode, version: int, round_number: int) -> None:
+    prefix = f"r{round_number}"
+    ui.attempt(
+        lambda: repo.save_appraisal(
+            ui.database(), assessment_id, leaf.code, version, round_number=round_number,
+            points=(st.session_state.get(_key(leaf.code, f"{prefix}-points")) or "").strip(),
+            remark=st.session_state.get(_key(leaf.code, f"{prefix}-remark")) or "",
+            request_explanation=bool(st.session_state.get(_key(leaf.code, "r1-ask"))) if round_number == 1 else None,
+            actor=ui.actor(),
+        ),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+    )
+
+
+def _save_explanation(leaf: CriterionNode, version: int) -> None:
+    ui.attempt(
+        lambda: repo.save_explanation(
+            ui.database(), assessment_id, leaf.code, version,
+            explanation=st.session_state.get(_key(leaf.code, "answer")) or "",
+            evidence_ids=st.session_state.get(_key(leaf.code, "answer-docs")) or [], actor=ui.actor(),
+        ),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+    )
+
+
+def _appraisal_column(leaf: CriterionNode, score: repo.ScoreView, version: int) -> None:
+    """Round 1, the department's explanation, round 2 — side by side with the self score, differences marked."""
+    code, appraisal = leaf.code, score.appraisal
+    if not is_locked and appraisal.round1_points is None:
+        st.caption("Thẩm định: sau khi chốt điểm tự chấm.")
+        return
+    for round_number, points, remark in ((1, appraisal.round1_points, appraisal.round1_remark),
+                                         (2, appraisal.round2_points, appraisal.round2_remark)):
+        if round_number == 2 and not (appraisal.explanation_requested or appraisal.round2_points is not None):
+            continue
+        _seed(_key(code, f"r{round_number}-points"), format_number(points) if points is not None else "")
+        _seed(_key(code, f"r{round_number}-remark"), remark)
+        st.text_input(f"Thẩm định lần {round_number}", key=_key(code, f"r{round_number}-points"), placeholder="điểm",
+                      on_change=_save_round, args=(leaf, version, round_number), disabled=not may_appraise)
+        st.text_input(f"Nhận xét lần {round_number}", key=_key(code, f"r{round_number}-remark"),
+                      on_change=_save_round, args=(leaf, version, round_number), disabled=not may_appraise)
+        if round_number == 1:
+            _seed(_key(code, "r1-ask"), appraisal.explanation_requested)
+            st.checkbox("Yêu cầu giải trình", key=_key(code, "r1-ask"), on_change=_save_round, args=(leaf, version, 1),
+                        disabled=not may_appraise)
+    if appraisal.explanation_requested:
+        _seed(_key(code, "answer"), appraisal.explanation)
+        st.text_area("Giải trình của cơ quan", key=_key(code, "answer"), height=80, on_change=_save_explanation,
+                     args=(leaf, version), disabled=not may_explain)
+        by_id = {e.id: e for e in snap.evidence}
+        _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
+        st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=lambda i: by_id[i].title,
+                       on_change=_save_explanation, args=(leaf, version), disabled=not may_explain)
+    difference = appraisal.difference_vs_self(score.self_points)
+    if difference:
+        st.warning(f"Thẩm định {'bớt' if difference < 0 else 'thêm'} {format_number(abs(difference))} điểm so với tự chấm")
 
 
 area = snap.criteria_set.node(area_code)

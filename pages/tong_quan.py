@@ -7,7 +7,13 @@ import streamlit as st
 
 import ui
 from scoring.auth import Action
-from scoring.charts import completion_by_area_figure, completion_by_unit_figure, score_by_area_figure, unit_area_heatmap
+from scoring.charts import (
+    completion_by_area_figure,
+    completion_by_unit_figure,
+    score_by_area_figure,
+    unit_area_heatmap,
+    year_comparison_figure,
+)
 from scoring.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_number, format_percent
 
@@ -30,6 +36,36 @@ cols[3].metric("Hoạt động hoàn thành", f"{snap.activities_done} / {len(ap
                delta=f"{len(overdue)} quá hạn" if overdue else "không có quá hạn",
                delta_color="red" if overdue else "off", delta_arrow="off")
 cols[4].metric("Tiêu chí thiếu tài liệu", str(len(gaps)))
+
+breakdown = snap.final_index(use_appraised=snap.locked and snap.rollup is not None and snap.rollup.index_appraised is not None)
+if breakdown is not None:
+    band = f" · xếp loại {breakdown.band.label}" if breakdown.band else ""
+    with st.expander(f"Chỉ số theo cách tỉnh công bố (điểm {breakdown.basis}): {format_percent(breakdown.percent, 2)}{band} — xem từng bước"):
+        st.dataframe(pd.DataFrame([{"Bước": step.label, "Giá trị": step.display, "Ghi chú": step.note} for step in breakdown.steps]),
+                     hide_index=True, column_config={"Ghi chú": st.column_config.TextColumn(width="large")})
+        for problem in breakdown.problems:
+            st.caption(problem)
+
+losses = [loss for loss in snap.points_lost_by_area() if loss.appraised_points is not None]
+if losses:
+    st.subheader("Điểm bị trừ khi thẩm định, theo lĩnh vực")
+    st.dataframe(pd.DataFrame([
+        {"Lĩnh vực": f"{loss.code}. {loss.name}", "Tự chấm": format_number(loss.self_points or 0),
+         "Thẩm định": format_number(loss.appraised_points), "Chênh lệch": format_number(loss.lost or 0)}
+        for loss in losses
+    ]), hide_index=True)
+
+comparison = [row for row in snap.compare_with_previous_year() if row.level <= 1]
+if comparison:
+    st.subheader(f"So sánh với năm {snap.year - 1}")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(year_comparison_figure(snap, height=380), key="chart-years")
+    right.dataframe(pd.DataFrame([
+        {"Lĩnh vực": row.name if row.code else "Toàn bộ", f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
+         f"Năm {snap.year}": format_percent(row.current_pct, 1),
+         "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status}
+        for row in comparison
+    ]), hide_index=True)
 
 if not snap.activities:
     st.info(f"Năm {snap.year} chưa có kế hoạch: hãy nhập kế hoạch ở trang Kế hoạch.")

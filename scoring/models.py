@@ -144,6 +144,9 @@ class ScoreRecord(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     appraised_points: Mapped[Decimal | None] = mapped_column(POINTS)
     appraisal_remark: Mapped[str] = mapped_column(Text, default="")
+    # both appraisal rounds and the explanation between them (scoring.cycle.LeafAppraisal); the two columns
+    # above keep the final result, which the roll-up and queries use
+    appraisal: Mapped[dict] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(120), default="")

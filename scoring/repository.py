@@ -7,7 +7,7 @@ people editing the same criterion or activity never silently overwrite each othe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
@@ -31,9 +31,10 @@ from scoring.models import (
     utcnow,
 )
 from scoring.auth import Action, Principal, authorize, can
+from scoring.cycle import LeafAppraisal, YearSettings, copy_forward, default_settings, settings_problems
 from scoring.plan import Plan
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUSES, ActivityState
-from scoring.textnorm import format_date, format_number, nfc
+from scoring.textnorm import format_date, format_datetime, format_number, nfc
 
 SYSTEM_ACTOR = "hệ thống"
 
@@ -654,6 +655,8 @@ class AssessmentView:
     criteria_set_id: int
     locked_at: datetime | None = None
     locked_by: str = ""
+    bonus_points: Decimal | None = None
+    penalty_points: Decimal | None = None
 
 
 def get_assessment(db: Database, department_id: int, year: int) -> AssessmentView | None:
@@ -677,7 +680,8 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
 
 
 def _assessment_view(row: Assessment) -> AssessmentView:
-    return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id, row.locked_at, row.locked_by)
+    return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id, row.locked_at, row.locked_by,
+                          row.bonus_points, row.penalty_points)
 
 
 def switch_criteria_set(db: Database, assessment_id: int, criteria_set_id: int, *, actor: Actor) -> None:
@@ -717,6 +721,7 @@ class ScoreView:
     version: int  # 0: never saved
     updated_at: datetime | None
     updated_by: str
+    appraisal: LeafAppraisal = field(default_factory=LeafAppraisal)  # both rounds and the explanation
 
     @staticmethod
     def empty(code: str) -> ScoreView:
@@ -725,7 +730,8 @@ class ScoreView:
 
 def _score_view(row: ScoreRecord) -> ScoreView:
     return ScoreView(row.code, dict(row.inputs or {}), row.not_applicable, row.self_points, row.explanation,
-                     row.appraised_points, row.appraisal_remark, row.version, row.updated_at, row.updated_by)
+                     row.appraised_points, row.appraisal_remark, row.version, row.updated_at, row.updated_by,
+                     LeafAppraisal.from_dict(row.appraisal or {}))
 
 
 def list_scores(db: Database, assessment_id: int) -> dict[str, ScoreView]:
@@ -765,6 +771,9 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
     with db.session() as session:
         assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
+        if self_score_locked(assessment):
+            raise InputError(f"Điểm tự chấm năm {assessment.year} đã chốt lúc {format_datetime(assessment.locked_at)} "
+                             f"({assessment.locked_by}); cần quản trị viên mở lại trước khi sửa.")
         node = _leaf(session, assessment, code)
         result = score_leaf(node.rule, inputs) if not not_applicable else None
         if result is not None and result.problems:
@@ -785,28 +794,160 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
 
 
 def save_appraisal(db: Database, assessment_id: int, code: str, expected_version: int, *, points, remark: str = "",
-                   actor: Actor) -> ScoreView:
-    """The appraised score (điểm thẩm định) and remark returned by the Department of Home Affairs."""
+                   round_number: int = 1, request_explanation: bool | None = None, actor: Actor) -> ScoreView:
+    """An appraisal round's score (điểm thẩm định) and remark for one leaf, from the Department of Home Affairs.
+
+    Round 1 may ask the department to explain (yêu cầu giải trình); round 2 follows the explanation. The final
+    appraised points (round 2 where given, else round 1) are what the index counts. Appraisal reads a locked
+    self-assessment: before the lock there is nothing to appraise.
+    """
     from scoring.rules import parse_decimal
 
+    if round_number not in (1, 2):
+        raise ValueError(round_number)
     with db.session() as session:
         assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.EDIT_APPRAISAL, department_id=assessment.department_id,
                assessment_locked=self_score_locked(assessment))
+        if not self_score_locked(assessment):
+            raise InputError(f"Năm {assessment.year} chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định.")
         node = _leaf(session, assessment, code)
         value = None if points in (None, "") else parse_decimal(points)
         if points not in (None, "") and value is None:
             raise InputError(f"Tiêu chí {code}: điểm thẩm định «{points}» không phải là số.")
-        if value is not None:
-            low = node.rule.lowest_points if node.rule is not None else Decimal(0)
-            if not low <= value <= node.max_points:
-                raise InputError(f"Tiêu chí {code}: điểm thẩm định {format_number(value)} nằm ngoài khoảng "
-                                 f"{format_number(low)} đến {format_number(node.max_points)}.")
         row = _score_row(session, assessment, code, expected_version)
-        before = {"điểm thẩm định": row.appraised_points, "nhận xét thẩm định": row.appraisal_remark}
-        row.appraised_points, row.appraisal_remark = value, nfc(remark)
+        before = LeafAppraisal.from_dict(row.appraisal or {})
+        if round_number == 1:
+            after = replace(before, round1_points=value, round1_remark=nfc(remark),
+                            explanation_requested=before.explanation_requested if request_explanation is None else request_explanation)
+        else:
+            after = replace(before, round2_points=value, round2_remark=nfc(remark))
+        problems = after.problems(node)
+        if problems:
+            raise InputError(" ".join(problems))
+        row.appraisal = after.to_dict()
+        row.appraised_points, row.appraisal_remark = after.final_appraised_points, after.final_remark
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
-        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}",
-               {"điểm thẩm định": (before["điểm thẩm định"], value), "nhận xét thẩm định": (before["nhận xét thẩm định"], row.appraisal_remark)})
+        label = f"lần {round_number}"
+        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {
+            f"điểm thẩm định {label}": (getattr(before, f"round{round_number}_points"), value),
+            f"nhận xét thẩm định {label}": (getattr(before, f"round{round_number}_remark"), nfc(remark)),
+            "yêu cầu giải trình": (before.explanation_requested, after.explanation_requested),
+        })
         session.flush()
         return _score_view(row)
+
+
+def save_explanation(db: Database, assessment_id: int, code: str, expected_version: int, *, explanation: str,
+                     evidence_ids: Iterable[int] = (), actor: Actor) -> ScoreView:
+    """The department's answer to a request for explanation (giải trình), with supplementary documents."""
+    with db.session() as session:
+        assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
+        row = _score_row(session, assessment, code, expected_version)
+        before = LeafAppraisal.from_dict(row.appraisal or {})
+        if not before.explanation_requested:
+            raise InputError(f"Tiêu chí {code}: Sở Nội vụ chưa yêu cầu giải trình.")
+        ids = tuple(dict.fromkeys(int(i) for i in evidence_ids))
+        known = set(session.scalars(select(EvidenceRecord.id).where(EvidenceRecord.department_id == assessment.department_id)).all())
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise InputError(f"Không có tài liệu {', '.join(f'TL{i}' for i in unknown)} trong sổ tài liệu của cơ quan.")
+        after = replace(before, explanation=nfc(explanation), supplementary_evidence_ids=ids)
+        row.appraisal = after.to_dict()
+        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
+        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {
+            "giải trình": (before.explanation, after.explanation),
+            "tài liệu bổ sung": (list(before.supplementary_evidence_ids), list(ids)),
+        })
+        session.flush()
+        return _score_view(row)
+
+
+# ---------------------------------------------------------------- the yearly cycle: settings, lock, bonus
+
+
+def year_settings(db: Database, assessment_id: int) -> YearSettings:
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        return YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
+
+
+def save_year_settings(db: Database, assessment_id: int, settings: YearSettings, *, actor: Actor) -> None:
+    problems = settings_problems(settings)
+    if problems:
+        raise InputError("Thiết lập năm chưa hợp lệ: " + "; ".join(problems))
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.MANAGE_YEARS, department_id=row.department_id)
+        _audit(session, actor, row.department_id, "assessment", str(row.year),
+               {"thiết lập năm": (row.settings or None, settings.to_dict())})
+        row.settings = settings.to_dict()
+
+
+def save_bonus_penalty(db: Database, assessment_id: int, *, bonus, penalty, actor: Actor) -> None:
+    """Điểm thưởng / điểm trừ as the province decides them (the year's caps apply when the index is computed)."""
+    from scoring.rules import parse_decimal
+
+    values = {}
+    for label, raw in (("Điểm thưởng", bonus), ("Điểm trừ", penalty)):
+        value = None if raw in (None, "") else parse_decimal(raw)
+        if raw not in (None, "") and (value is None or value < 0):
+            raise InputError(f"{label} «{raw}» phải là một số không âm.")
+        values[label] = value
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.EDIT_APPRAISAL, department_id=row.department_id, assessment_locked=self_score_locked(row))
+        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+            "điểm thưởng": (row.bonus_points, values["Điểm thưởng"]), "điểm trừ": (row.penalty_points, values["Điểm trừ"]),
+        })
+        row.bonus_points, row.penalty_points = values["Điểm thưởng"], values["Điểm trừ"]
+
+
+def lock_self_score(db: Database, assessment_id: int, blockers: list, *, actor: Actor) -> AssessmentView:
+    """Chốt điểm tự chấm. `blockers` come from the caller's snapshot (scoring.cycle.lock_blockers): any one refuses."""
+    from scoring.cycle import LockState
+
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.LOCK_SELF_SCORE, department_id=row.department_id)
+        state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
+        state = state.lock(utcnow(), actor_name(actor), blockers)
+        row.locked_at, row.locked_by = state.locked_at, state.locked_by
+        _audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, "đã chốt")})
+        session.flush()
+        return _assessment_view(row)
+
+
+def reopen_self_score(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:
+    """Open a locked self-score again for corrections; the reason goes into the audit log."""
+    from scoring.cycle import LockState
+
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.REOPEN_SELF_SCORE, department_id=row.department_id)
+        state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
+        state.reopen(utcnow(), actor_name(actor), reason)  # validates: locked, reason given
+        _audit(session, actor, row.department_id, "assessment", str(row.year),
+               {"mở lại điểm tự chấm": (f"đã chốt bởi {row.locked_by}", f"mở lại: {nfc(reason)}")})
+        row.locked_at, row.locked_by = None, ""
+        session.flush()
+        return _assessment_view(row)
+
+
+def open_next_year(db: Database, department_id: int, from_year: int, to_year: int, *, actor: Actor) -> AssessmentView:
+    """Open `to_year` from `from_year`: same criteria set, the year settings moved forward, scores empty."""
+    with db.session() as session:
+        source = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == from_year))
+        if source is None:
+            raise NotFoundError(f"Năm {from_year} chưa có kỳ đánh giá để sao chép.")
+        if session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == to_year)):
+            raise InputError(f"Năm {to_year} đã có kỳ đánh giá.")
+        _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
+        settings = YearSettings.from_dict(source.settings) if source.settings else default_settings(from_year)
+        row = Assessment(department_id=department_id, year=to_year, criteria_set_id=source.criteria_set_id,
+                         settings=copy_forward(settings, to_year).to_dict())
+        session.add(row)
+        session.flush()
+        _audit(session, actor, department_id, "assessment", str(to_year), {"mở kỳ đánh giá": (None, f"{to_year} (từ {from_year})")})
+        return _assessment_view(row)

@@ -9,6 +9,18 @@ from decimal import Decimal
 
 from scoring import repository as repo
 from scoring.auth import Action, Principal, authorize, can
+from scoring.cycle import (
+    AreaLoss,
+    Blocker,
+    IndexBreakdown,
+    LeafAppraisal,
+    YearDelta,
+    YearSettings,
+    compare_years,
+    final_index,
+    lock_blockers,
+    points_lost_by_area,
+)
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.db import Database
 from scoring.engine import LeafEntry, LinkedActivityState, Rollup, Suggestion, roll_up, suggest_points, uses_whole_plan
@@ -70,6 +82,43 @@ class Snapshot:
     scores: dict[str, repo.ScoreView]
     evidence: list[repo.EvidenceView]
     rollup: Rollup | None
+    settings: YearSettings | None = None
+    bonus: Decimal | None = None
+    penalty: Decimal | None = None
+    previous_rollup: Rollup | None = None  # the year before, for year-over-year comparison
+
+    # ---- the yearly cycle
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.assessment and self.assessment.locked_at)
+
+    def lock_blockers(self) -> list[Blocker]:
+        if self.criteria_set is None:
+            return []
+        evidence = {leaf.code: self.evidence_for(leaf.code) for leaf in self.leaves()}
+        explanations = {code: s.explanation for code, s in self.scores.items()}
+        return lock_blockers(self.criteria_set, entries_from_scores(self.scores), evidence, explanations)
+
+    def final_index(self, use_appraised: bool) -> IndexBreakdown | None:
+        """The index as the province publishes it, every step explained (self-scored or appraised basis)."""
+        if self.criteria_set is None or self.rollup is None or self.settings is None:
+            return None
+        return final_index(self.rollup, self.settings, self.bonus or 0, self.penalty or 0,
+                           use_appraised=use_appraised, criteria_set=self.criteria_set)
+
+    def appraisals(self) -> dict[str, LeafAppraisal]:
+        return {code: s.appraisal for code, s in self.scores.items()}
+
+    def points_lost_by_area(self) -> list[AreaLoss]:
+        if self.criteria_set is None or self.rollup is None:
+            return []
+        return points_lost_by_area(self.criteria_set, self.rollup, self.appraisals())
+
+    def compare_with_previous_year(self) -> list[YearDelta]:
+        if self.rollup is None or self.previous_rollup is None:
+            return []
+        return compare_years(self.rollup, self.previous_rollup, current_appraised=False, previous_appraised=False)
 
     # ---- plan completion
 
@@ -178,6 +227,10 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
     criteria_set = repo.load_criteria(db, assessment.criteria_set_id) if assessment else None
     scores = repo.list_scores(db, assessment.id) if assessment else {}
     rollup = roll_up(criteria_set, entries_from_scores(scores)) if criteria_set else None
+    previous = repo.get_assessment(db, department_id, year - 1)
+    previous_rollup = None
+    if previous is not None:
+        previous_rollup = roll_up(repo.load_criteria(db, previous.criteria_set_id), entries_from_scores(repo.list_scores(db, previous.id)))
     return Snapshot(
         department=department,
         year=year,
@@ -189,6 +242,10 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
         scores=scores,
         evidence=repo.list_evidence(db, department_id, year),
         rollup=rollup,
+        settings=repo.year_settings(db, assessment.id) if assessment else None,
+        bonus=assessment.bonus_points if assessment else None,
+        penalty=assessment.penalty_points if assessment else None,
+        previous_rollup=previous_rollup,
     )
 
 

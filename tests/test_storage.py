@@ -163,14 +163,10 @@ def test_bad_score_input_is_refused_and_changes_nothing(workspace):
     assert repo.list_scores(db, assessment_id)["1.2"].self_points == Decimal("1")
 
 
-def test_not_applicable_and_appraisal(workspace):
+def test_not_applicable_leaves_points_out(workspace):
     db, _, assessment_id = workspace
     view, _ = repo.save_self_score(db, assessment_id, "1.3", 0, inputs={}, not_applicable=True, actor="an")
     assert view.not_applicable and view.self_points is None
-    view = repo.save_appraisal(db, assessment_id, "1.1", 0, points="0,75", remark="Thiếu phụ lục", actor="snv")
-    assert view.appraised_points == Decimal("0.75") and view.appraisal_remark == "Thiếu phụ lục"
-    with pytest.raises(InputError, match="ngoài khoảng"):
-        repo.save_appraisal(db, assessment_id, "1.1", view.version, points="3", actor="snv")
 
 
 def _pdf() -> bytes:
