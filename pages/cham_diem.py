@@ -52,8 +52,8 @@ def _area_label(code: str) -> str:
 # ---------------------------------------------------------------- lock (chốt điểm tự chấm)
 
 
-def _lock(blockers) -> None:
-    ui.attempt(lambda: repo.lock_self_score(ui.database(), assessment_id, blockers, actor=ui.actor()),
+def _lock() -> None:
+    ui.attempt(lambda: repo.lock_self_score(ui.database(), assessment_id, actor=ui.actor()),
                success="Đã chốt điểm tự chấm: điểm tự chấm chỉ còn xem; Sở Nội vụ có thể thẩm định.")
 
 
@@ -77,7 +77,7 @@ with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_l
             st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True)
         else:
             st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
-        st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock, args=(blockers,),
+        st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock,
                   disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
 
 areas = snap.criteria_set.areas()

@@ -904,19 +904,36 @@ def save_bonus_penalty(db: Database, assessment_id: int, *, bonus, penalty, acto
         row.bonus_points, row.penalty_points = values["Điểm thưởng"], values["Điểm trừ"]
 
 
-def lock_self_score(db: Database, assessment_id: int, blockers: list, *, actor: Actor) -> AssessmentView:
-    """Chốt điểm tự chấm. `blockers` come from the caller's snapshot (scoring.cycle.lock_blockers): any one refuses."""
-    from scoring.cycle import LockState
+def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> AssessmentView:
+    """Chốt điểm tự chấm: refused (with the list) while anything blocks a sound submission (scoring.cycle)."""
+    from scoring.cycle import LockState, lock_blockers
 
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.LOCK_SELF_SCORE, department_id=row.department_id)
         state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
-        state = state.lock(utcnow(), actor_name(actor), blockers)
+        state = state.lock(utcnow(), actor_name(actor), lock_blockers(*_lock_inputs(session, row)))
         row.locked_at, row.locked_by = state.locked_at, state.locked_by
         _audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, "đã chốt")})
         session.flush()
         return _assessment_view(row)
+
+
+def _lock_inputs(session: Session, assessment: Assessment):
+    """What scoring.cycle.lock_blockers reads, straight from the stored rows (the rule never trusts a caller's copy)."""
+    from scoring.criteria import criteria_set_from_dict
+    from scoring.engine import LeafEntry
+
+    criteria_set = criteria_set_from_dict(assessment.criteria_set.content)
+    scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == assessment.id)).all()
+    entries = {s.code: LeafEntry(code=s.code, inputs=dict(s.inputs or {}), not_applicable=s.not_applicable) for s in scores}
+    evidence: dict[str, list[EvidenceView]] = {}
+    links = session.scalars(select(EvidenceCriterion).where(EvidenceCriterion.assessment_id == assessment.id)).all()
+    for link in links:
+        document = session.get(EvidenceRecord, link.evidence_id)
+        evidence.setdefault(link.code, []).append(_evidence_view(session, document))
+    explanations = {s.code: s.explanation for s in scores}
+    return criteria_set, entries, evidence, explanations
 
 
 def reopen_self_score(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:

@@ -116,13 +116,14 @@ def _build_workspace(db: Database) -> dict:
     repo.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 0}, explanation="Ban hành ngày 18/12/2025", actor="vp1")
     repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "1,75"}, actor="vp2")
     repo.save_self_score(db, assessment_id, "1.3", 0, inputs={}, not_applicable=True, explanation="Không phát sinh", actor="vp2")
-    scored = repo.list_scores(db, assessment_id)["1.1"]
-    repo.save_appraisal(db, assessment_id, "1.1", scored.version, points="0,75", remark="Thiếu phụ lục kèm theo", actor="Sở Nội vụ")
     plan_document = repo.add_evidence(
         db, department_id, 2026,
         repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18),
                            issuer="Sở Dân tộc và Tôn giáo", summary="Kế hoạch cải cách hành chính năm 2026"),
         actor="vp1", upload=("Kế hoạch CCHC 2026.pdf", PLAN_PDF), criteria=["1.1", "1.2"], activity_codes=["I.5"])
+    repo.lock_self_score(db, assessment_id, actor="vp1")  # appraisal reads a locked self-assessment
+    scored = repo.list_scores(db, assessment_id)["1.1"]
+    repo.save_appraisal(db, assessment_id, "1.1", scored.version, points="0,75", remark="Thiếu phụ lục kèm theo", actor="Sở Nội vụ")
     repo.link_evidence_to_criterion(db, plan_document.id, "1.1", actor="vp1", section="Mục II, trang 3")
     repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Biên bản", number="02/BB-SDTTG",
                       issued_on=date(2026, 3, 2), summary="Hội nghị triển khai"),

@@ -63,7 +63,7 @@ def test_lock_is_refused_while_something_blocks_it(cycle):
     blockers = snap.lock_blockers()
     assert {b.code for b in blockers} == {"1.1", "1.2"}  # survey leaves are not self-scored
     with pytest.raises(InputError, match="còn 4 vướng mắc"):
-        repo.lock_self_score(db, assessment_id, blockers, actor=OFFICE)
+        repo.lock_self_score(db, assessment_id, actor=OFFICE)
     assert not load_snapshot(db, department_id, 2026).locked
 
 
@@ -78,7 +78,7 @@ def test_the_whole_cycle(cycle):
     with pytest.raises(PermissionDenied):
         repo.save_appraisal(db, assessment_id, "1.1", 1, points=2, actor=APPRAISER)
 
-    repo.lock_self_score(db, assessment_id, [], actor=OFFICE)
+    repo.lock_self_score(db, assessment_id, actor=OFFICE)
     snap = load_snapshot(db, department_id, 2026, viewer=APPRAISER)
     assert snap.locked and snap.assessment.locked_by == "vanphong"
     with pytest.raises(InputError, match="đã chốt"):
@@ -119,7 +119,7 @@ def test_the_whole_cycle(cycle):
 def test_reopening_needs_the_administrator_and_a_reason(cycle):
     db, department_id, assessment_id = cycle
     _score_everything(db, assessment_id)
-    repo.lock_self_score(db, assessment_id, [], actor=OFFICE)
+    repo.lock_self_score(db, assessment_id, actor=OFFICE)
     with pytest.raises(PermissionDenied):
         repo.reopen_self_score(db, assessment_id, "Sửa 1.2", actor=OFFICE)
     with pytest.raises(InputError, match="lý do"):
