@@ -237,10 +237,13 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
             if leaf.evidence:
                 st.caption(f"Tài liệu cần có: {leaf.evidence}")
             by_id = {e.id: e for e in snap.evidence}
-            _seed(_key(code, "evidence"), [e.id for e in evidence])
-            st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"),
-                           format_func=lambda i: by_id[i].title, on_change=_link_evidence, args=(leaf,),
-                           placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link)
+            if by_id:
+                _seed(_key(code, "evidence"), [e.id for e in evidence])
+                st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"),
+                               format_func=lambda i: by_id[i].title, on_change=_link_evidence, args=(leaf,),
+                               placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link)
+            else:
+                st.caption("Sổ tài liệu kiểm chứng năm này còn trống: thêm tài liệu ở trang Tài liệu kiểm chứng.")
             linked = snap.activities_for(leaf)
             if linked:
                 st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{a.code} ({STATUS_LABELS[a.status]})" for a in linked))
@@ -298,9 +301,11 @@ def _appraisal_column(leaf: CriterionNode, score: repo.ScoreView, version: int) 
         st.text_area("Giải trình của cơ quan", key=_key(code, "answer"), height=80, on_change=_save_explanation,
                      args=(leaf, version), disabled=not may_explain)
         by_id = {e.id: e for e in snap.evidence}
-        _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
-        st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=lambda i: by_id[i].title,
-                       on_change=_save_explanation, args=(leaf, version), disabled=not may_explain)
+        if by_id:
+            _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
+            st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=lambda i: by_id[i].title,
+                           on_change=_save_explanation, args=(leaf, version), disabled=not may_explain,
+                           placeholder="Chọn tài liệu bổ sung")
     difference = appraisal.difference_vs_self(score.self_points)
     if difference:
         st.warning(f"Thẩm định {'bớt' if difference < 0 else 'thêm'} {format_number(abs(difference))} điểm so với tự chấm")

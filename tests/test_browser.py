@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    _require_chromium()
-    data_dir = tmp_path_factory.mktemp("browser-data")
+def _serve(data_dir: Path, auth: str):
+    """Run `streamlit run app.py` on a free port against `data_dir`; yields the base URL."""
     port = _free_port()
-    env = {**os.environ, "CCHC_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "CCHC_DATA_DIR": str(data_dir), "CCHC_AUTH": auth}
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port), "--server.headless", "true",
@@ -69,6 +68,12 @@ def server(tmp_path_factory):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_chromium()
+    yield from _serve(tmp_path_factory.mktemp("browser-data"), auth="off")
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +183,119 @@ def test_no_page_shows_a_traceback(server, browser):
         assert not page.locator('[data-testid="stException"]').count()
     page.close()
 
+
+
+# ---------------------------------------------------------------- with sign-in on: roles and the appraisal cycle
+
+PASSWORD = "Mat-khau-du-dai-2026"
+
+
+def _prepare_signed_in_data(data_dir: Path) -> None:
+    """Accounts for each role, and a self-assessment with every criterion scored and explained (ready to lock)."""
+    from scoring import accounts
+    from scoring import repository as repo
+    from scoring.auth import Role
+    from scoring.db import Database, Settings
+    from scoring.rules import RuleKind
+    from scoring.workspace import ensure_default_workspace
+
+    db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
+    workspace = ensure_default_workspace(db)
+    for username, role, unit in (("vanphong", Role.OFFICE, None), ("phongtg", Role.UNIT, "Phòng Tôn giáo"),
+                                 ("snv", Role.APPRAISER, None), ("quantri", Role.ADMIN, None)):
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id], unit=unit)
+    criteria = repo.load_criteria(db, repo.get_assessment(db, workspace.department_id, 2026).criteria_set_id)
+    sample = {RuleKind.TIERS: lambda rule: {"tier": rule.tiers[0].label}, RuleKind.RATIO: lambda rule: {"numerator": 9, "denominator": 10},
+              RuleKind.COUNT: lambda rule: {"count": 1}, RuleKind.VALUE: lambda rule: {"value": "0"},
+              RuleKind.DEDUCTION: lambda rule: {"occurrences": 0}, RuleKind.SURVEY: lambda rule: {}}
+    for leaf in criteria.leaves():
+        repo.save_self_score(db, workspace.assessment_id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
+                             explanation="Đã đối chiếu hồ sơ lưu tại Văn phòng", actor="vanphong")
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def signed_in_server(tmp_path_factory):
+    _require_chromium()
+    data_dir = tmp_path_factory.mktemp("browser-auth-data")
+    _prepare_signed_in_data(data_dir)
+    for url in _serve(data_dir, auth="on"):
+        yield url, data_dir
+
+
+def _open_from_menu(page, title: str) -> None:
+    """Navigate inside the session (a reload starts a new session, which must sign in again)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.wait_for_function(f"() => document.querySelector('h1') && document.querySelector('h1').innerText.includes({title!r})",
+                           timeout=30000)
+    _settled(page)
+
+
+def _sign_in(browser, url: str, username: str, size=(1366, 900)):
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(url)
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_function("() => document.querySelector('h1') && !document.querySelector('h1').innerText.includes('Đăng nhập')",
+                           timeout=30000)
+    _settled(page)
+    return page
+
+
+def test_a_unit_signs_in_and_cannot_edit_scores(signed_in_server, browser):
+    url, _ = signed_in_server
+    page = _sign_in(browser, url, "phongtg")
+    _open_from_menu(page, "Chấm điểm")
+    page.get_by_text("Ban hành kịp thời", exact=False).first.wait_for()
+    radios = page.locator('[data-testid="stRadio"] input[type="radio"]')
+    assert radios.count() > 0 and all(radios.nth(i).is_disabled() for i in range(radios.count()))
+    assert page.get_by_text("chế độ chỉ đọc").is_visible()
+    _shot(page, "don-vi-chi-doc-1366x900.png")
+    assert not page.locator('[data-testid="stSidebarNav"]').get_by_text("Cấu hình", exact=True).count()  # not in the menu
+    page.goto(f"{url}/cau-hinh")  # typed address: a new session, which must sign in first
+    _settled(page)
+    assert page.get_by_role("heading", name="Chỉ số CCHC — Đăng nhập").is_visible()
+    page.close()
+
+
+def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
+    from scoring import repository as repo
+    from scoring.db import Database, Settings
+
+    url, data_dir = signed_in_server
+    office = _sign_in(browser, url, "vanphong")
+    _open_from_menu(office, "Chấm điểm")
+    office.get_by_text("Chốt điểm tự chấm — chưa chốt").click()
+    office.get_by_role("button", name="Chốt điểm tự chấm").click()
+    office.wait_for_function("() => document.body.innerText.includes('Đã chốt điểm tự chấm')", timeout=30000)
+    _settled(office)
+
+    appraiser = _sign_in(browser, url, "snv")  # an appraiser lands on the scoring page: the only one it uses
+    first_round = appraiser.get_by_label("Thẩm định lần 1").first
+    first_round.fill("0,5")
+    first_round.press("Enter")
+    _settled(appraiser)
+    appraiser.get_by_text("Yêu cầu giải trình").first.click()
+    appraiser.wait_for_function("() => document.body.innerText.includes('Giải trình của cơ quan')", timeout=30000)
+    _settled(appraiser)
+    _shot(appraiser, "tham-dinh-1366x900.png")
+
+    _open_from_menu(office, "Tổng quan")
+    _open_from_menu(office, "Chấm điểm")
+    answer = office.get_by_label("Giải trình của cơ quan").first
+    answer.fill("Kế hoạch ban hành ngày 18/12/2025, trước hạn 20/12")
+    answer.press("Control+Enter")
+    office.wait_for_timeout(1500)
+    _settled(office)
+
+    db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
+    department_id = repo.list_departments(db)[0].id
+    assessment = repo.get_assessment(db, department_id, 2026)
+    stored = repo.list_scores(db, assessment.id)["1.1.1"]
+    db.dispose()
+    assert assessment.locked_by == "vanphong"
+    assert stored.appraisal.round1_points == Decimal("0.5") and stored.appraisal.explanation_requested
+    assert stored.appraisal.explanation == "Kế hoạch ban hành ngày 18/12/2025, trước hạn 20/12"
+    appraiser.close()
+    office.close()

@@ -1,0 +1,111 @@
+"""Sign-in, roles and the appraisal cycle as people meet them on the pages (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from scoring import accounts
+from scoring import repository as repo
+from scoring.auth import Role
+from scoring.db import open_database
+from scoring.workspace import ensure_default_workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PASSWORD = "Mat-khau-du-dai-2026"
+
+
+@pytest.fixture
+def signed_in_app(monkeypatch):
+    """The app with sign-in on, a department seeded, and a factory that signs a given role in."""
+    monkeypatch.setenv("CCHC_AUTH", "on")
+    db = open_database()
+    ensure_default_workspace(db)
+    department = repo.list_departments(db)[0]
+    for username, role, unit in (("vanphong", Role.OFFICE, None), ("phongtg", Role.UNIT, "Phòng Tôn giáo"),
+                                 ("lanhdao", Role.LEADER, None), ("snv", Role.APPRAISER, None), ("quantri", Role.ADMIN, None)):
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit)
+
+    def sign_in(username: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert at.title[0].value == "Chỉ số CCHC — Đăng nhập"
+        at.text_input(key="sign-in-user").input(username)
+        at.text_input(key="sign-in-password").input(PASSWORD)
+        at.button[0].click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return db, department, sign_in
+
+
+def test_nothing_is_shown_before_signing_in(signed_in_app):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert [t.value for t in at.title] == ["Chỉ số CCHC — Đăng nhập"]
+    assert not at.metric  # no figures leak onto the sign-in page
+    with pytest.raises(ValueError, match="Known pages: \\['Đăng nhập'\\]"):  # no other page is even registered
+        at.switch_page("pages/cham_diem.py")
+
+
+def test_wrong_password_gets_one_vietnamese_sentence(signed_in_app):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.text_input(key="sign-in-user").input("vanphong")
+    at.text_input(key="sign-in-password").input("sai-mat-khau-roi")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [accounts.WRONG_CREDENTIALS]
+
+
+def test_office_signs_in_and_the_log_names_the_account(signed_in_app):
+    db, department, sign_in = signed_in_app
+    at = sign_in("vanphong")
+    assert at.title[0].value.startswith("Tổng quan CCHC")
+    at.switch_page("pages/cham_diem.py").run()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    at.radio(key=f"s-{assessment.id}-1.1.1-tier").set_value("Ban hành không kịp thời").run()
+    assert repo.audit_log(db, department.id, entity_key="2026/1.1.1")[0].actor == "vanphong"
+
+
+def test_a_unit_cannot_open_settings(signed_in_app):
+    _, _, sign_in = signed_in_app
+    at = sign_in("phongtg")
+    at.switch_page("pages/cau_hinh.py").run()
+    assert any("không được xem nhật ký" in e.value for e in at.error)
+    assert not at.tabs  # the page stopped before drawing anything
+
+
+def test_a_unit_sees_scores_read_only(signed_in_app):
+    db, department, sign_in = signed_in_app
+    at = sign_in("phongtg")
+    at.switch_page("pages/cham_diem.py").run()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    assert at.radio(key=f"s-{assessment.id}-1.1.1-tier").disabled
+    assert any("chỉ đọc" in i.value for i in at.info)
+
+
+def test_the_appraiser_waits_for_the_lock(signed_in_app):
+    _, _, sign_in = signed_in_app
+    at = sign_in("snv")
+    assert any("sau khi cơ quan đã khóa bản tự chấm" in e.value for e in at.error)
+
+
+def test_lock_panel_lists_what_blocks_the_lock(signed_in_app):
+    _, _, sign_in = signed_in_app
+    at = sign_in("vanphong")
+    at.switch_page("pages/cham_diem.py").run()
+    assert any(w.value.startswith("Còn ") and "vướng mắc" in w.value for w in at.warning)
+    assert at.button(key="lock-now").disabled
+
+
+def test_leader_gets_the_projector_not_the_editors(signed_in_app):
+    db, department, sign_in = signed_in_app
+    at = sign_in("lanhdao")
+    at.switch_page("pages/trinh_chieu.py").run()
+    assert "tổng hợp" in at.title[0].value
+    at.switch_page("pages/ke_hoach.py").run()
+    assert not at.exception
+    assert ui.UNEXPECTED_ERROR not in [e.value for e in at.error]
