@@ -66,9 +66,27 @@ def alembic_config() -> Config:
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to a migration, the newest by default (creates it on an empty database)."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Alembic rebuilds a SQLite table to alter it (copy, drop, rename); with foreign keys enforced the
+            # drop would cascade and delete every row that refers to it. The pragma only works outside a
+            # transaction, so it is set before the migration's transaction begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends SQLAlchemy's autobegun transaction; pysqlite issued no BEGIN for a pragma
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if problems:
+                        raise RuntimeError(f"migration left rows that refer to missing rows: {problems[:5]}")
+        finally:
+            if sqlite:
+                connection.rollback()  # nothing pending after a failed migration's rollback; makes room for the pragma
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 class Database:

@@ -229,3 +229,35 @@ def test_sqlite_runs_in_wal_mode(sqlite_db):
     with sqlite_db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_upgrading_an_older_database_keeps_every_row(tmp_path):
+    """A database made by the first version, with scores and evidence links, upgraded by this one."""
+    from sqlalchemy import text
+
+    from scoring.db import make_engine, upgrade_schema
+
+    url = f"sqlite:///{tmp_path / 'cu.db'}"
+    engine = make_engine(url)
+    upgrade_schema(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO department (id, name, units, created_at) VALUES (1, 'Sở A', '[]', '2026-01-01')"))
+        connection.execute(text("INSERT INTO criteria_set (id, name, year, content, source_name, created_at) "
+                                "VALUES (1, 'Bộ', 2026, '{}', '', '2026-01-01')"))
+        connection.execute(text("INSERT INTO assessment (id, department_id, year, criteria_set_id, created_at) "
+                                "VALUES (1, 1, 2026, 1, '2026-01-01')"))
+        connection.execute(text("INSERT INTO score (assessment_id, code, inputs, not_applicable, self_points, explanation, "
+                                "appraisal_remark, version, updated_at, updated_by) "
+                                "VALUES (1, '1.1', '{}', 0, 1, 'x', '', 1, '2026-01-01', 'vp')"))
+        connection.execute(text("INSERT INTO evidence (id, department_id, year, doc_type, number, issuer, summary, file_name, "
+                                "file_kind, file_size, link, version, created_at, updated_at, updated_by) "
+                                "VALUES (1, 1, 2026, 'Kế hoạch', '1/KH', '', '', '', '', 0, '', 1, '2026-01-01', '2026-01-01', 'vp')"))
+        connection.execute(text("INSERT INTO evidence_criterion (evidence_id, assessment_id, code, section) VALUES (1, 1, '1.1', '')"))
+    engine.dispose()
+    database = Database(Settings(data_dir=tmp_path, database_url=url))  # upgrades to the newest schema
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM score")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM evidence_criterion")).scalar() == 1
+        assert connection.execute(text("SELECT locked_by, settings FROM assessment")).one() == ("", "{}")
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    database.dispose()

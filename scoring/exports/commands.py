@@ -1,0 +1,182 @@
+"""`python -m scoring export scoresheet|report|evidence|charts|summary --year 2026 [--department ID] -o OUT`.
+
+`add_export_commands` registers the commands on the command line's sub-command object (scoring/cli.py
+wires it). Each command opens the configured database (CCHC_DATA_DIR / DATABASE_URL), creates the
+bundled default workspace in an empty one, reads one snapshot and writes one file (a folder for
+`charts`). Files are written to a temporary name first and renamed, so a failed export never leaves a
+half-written file behind. Bad input raises InputError, which the command line prints with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from scoring.errors import InputError
+
+EXIT_OK = 0
+CHART_FILES = {"score": "diem-theo-linh-vuc", "completion": "tien-do-ke-hoach"}
+
+
+def add_export_commands(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser("export", help="Xuất bảng điểm, báo cáo, tài liệu kiểm chứng, biểu đồ, trang tóm tắt")
+    kinds = export.add_subparsers(dest="what", required=True, parser_class=type(export))
+
+    scoresheet = _command(kinds, "scoresheet", "Bảng tự đánh giá, chấm điểm (Excel .xlsx)", "tệp .xlsx cần ghi")
+    scoresheet.set_defaults(handler=_export_scoresheet)
+
+    report = _command(kinds, "report", "Báo cáo kết quả tự đánh giá (Word .docx)", "tệp .docx cần ghi")
+    report.add_argument("--no-charts", action="store_true", help="Không chèn biểu đồ (không cần trình duyệt Chromium)")
+    report.set_defaults(handler=_export_report)
+
+    evidence = _command(kinds, "evidence", "Gói tài liệu kiểm chứng theo tiêu chí (.zip, kèm danh mục Excel)",
+                        "tệp .zip cần ghi")
+    evidence.set_defaults(handler=_export_evidence)
+
+    charts = _command(kinds, "charts", "Hai biểu đồ: điểm theo lĩnh vực và tiến độ kế hoạch (ảnh PNG hoặc SVG)",
+                      "thư mục ghi ảnh (tạo mới nếu chưa có)")
+    charts.add_argument("--format", choices=("png", "svg"), default="png", help="Định dạng ảnh (mặc định: png)")
+    charts.set_defaults(handler=_export_charts)
+
+    summary = _command(kinds, "summary", "Trang tóm tắt một trang cho hồ sơ cuộc họp (PDF)", "tệp .pdf cần ghi")
+    summary.set_defaults(handler=_export_summary)
+
+
+def _command(kinds, name: str, help_text: str, output_help: str) -> argparse.ArgumentParser:
+    command = kinds.add_parser(name, help=help_text, description=help_text)
+    command.add_argument("--year", type=int, required=True, help="Năm đánh giá, ví dụ 2026")
+    command.add_argument("--department", type=int, help="Mã cơ quan (mặc định: cơ quan duy nhất trong dữ liệu)")
+    command.add_argument("-o", "--output", required=True, help=output_help)
+    return command
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _export_scoresheet(args, out: TextIO) -> int:
+    from scoring.exports.scoresheet import write_scoresheet
+
+    with _snapshot(args) as (snapshot, _db):
+        _write_atomically(Path(args.output), lambda handle: write_scoresheet(snapshot, handle))
+    out.write(f"Đã ghi bảng điểm: {args.output}\n")
+    return EXIT_OK
+
+
+def _export_report(args, out: TextIO) -> int:
+    from scoring.exports.report import write_report
+
+    with _snapshot(args) as (snapshot, _db):
+        _write_atomically(Path(args.output), lambda handle: write_report(snapshot, handle, charts=not args.no_charts))
+    out.write(f"Đã ghi báo cáo: {args.output}\n")
+    return EXIT_OK
+
+
+def _export_evidence(args, out: TextIO) -> int:
+    from scoring.evidence_files import EvidenceStore
+    from scoring.exports.evidence_bundle import write_evidence_bundle
+
+    with _snapshot(args) as (snapshot, db):
+        store = EvidenceStore(db.settings.evidence_dir)
+        entries: list = []
+        _write_atomically(Path(args.output),
+                          lambda handle: entries.extend(write_evidence_bundle(snapshot, store, handle)))
+    files = sum(1 for e in entries if e.path and not e.missing_file)
+    missing = [e for e in entries if e.missing_file]
+    out.write(f"Đã ghi gói tài liệu kiểm chứng: {args.output} ({files} tệp, {len(entries)} dòng danh mục)\n")
+    for entry in missing:
+        out.write(f"Cảnh báo: không tìm thấy tệp «{entry.evidence.file_name}» (tiêu chí {entry.code or '—'}) "
+                  "trong kho lưu trữ; đã ghi vào danh mục.\n")
+    return EXIT_OK
+
+
+def _export_charts(args, out: TextIO) -> int:
+    from scoring.exports.charts import (
+        completion_chart,
+        figures_png,
+        figures_svg,
+        score_by_area_chart,
+    )
+
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"«{folder}» là một tệp; lệnh charts cần một thư mục để ghi ảnh.")
+    with _snapshot(args) as (snapshot, _db):
+        figures = {"score": score_by_area_chart(snapshot)}
+        if snapshot.activities:
+            figures["completion"] = completion_chart(snapshot)
+        render = figures_png if args.format == "png" else figures_svg
+        images = render(list(figures.values()))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as problem:
+        raise InputError(f"Không tạo được thư mục «{folder}»: {problem.strerror or problem}.") from None
+    for key, image in zip(figures, images):
+        target = folder / f"{CHART_FILES[key]}.{args.format}"
+        _write_atomically(target, lambda handle, data=image: handle.write(data))
+        out.write(f"Đã ghi biểu đồ: {target}\n")
+    return EXIT_OK
+
+
+def _export_summary(args, out: TextIO) -> int:
+    from scoring.exports.summary_pdf import write_summary_pdf
+
+    with _snapshot(args) as (snapshot, _db):
+        _write_atomically(Path(args.output), lambda handle: write_summary_pdf(snapshot, handle))
+    out.write(f"Đã ghi trang tóm tắt: {args.output}\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+@contextmanager
+def _snapshot(args) -> Iterator[tuple]:
+    """The snapshot the command exports, from the configured database (the default workspace if it is empty)."""
+    from scoring import repository as repo
+    from scoring.db import open_database
+    from scoring.snapshot import load_snapshot
+    from scoring.workspace import ensure_default_workspace
+
+    db = open_database()
+    try:
+        ensure_default_workspace(db)
+        department_id = _department_id(repo.list_departments(db), args.department)
+        yield load_snapshot(db, department_id, args.year), db
+    finally:
+        db.dispose()
+
+
+def _department_id(departments, wanted: int | None) -> int:
+    listed = ", ".join(f"{d.id} ({d.name})" for d in departments)
+    if wanted is not None:
+        if not any(d.id == wanted for d in departments):
+            raise InputError(f"Không có cơ quan mã {wanted}. Các cơ quan: {listed or '(chưa có)'}.")
+        return wanted
+    if len(departments) == 1:
+        return departments[0].id
+    raise InputError(f"Dữ liệu có {len(departments)} cơ quan; hãy chọn bằng --department: {listed}.")
+
+
+def _write_atomically(target: Path, write: Callable) -> None:
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"Thư mục «{folder}» không tồn tại; hãy tạo trước hoặc chọn nơi ghi khác.")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    except OSError as problem:
+        raise InputError(f"Không ghi được vào thư mục «{folder}»: {problem.strerror or problem}.") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; an export is an ordinary document
+        os.replace(temporary, target)
+    except OSError as problem:
+        raise InputError(f"Không ghi được «{target}»: {problem.strerror or problem}.") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

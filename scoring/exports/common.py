@@ -1,0 +1,119 @@
+"""Wording and small helpers every export shares, so the sheet, the report and the bundle say things alike."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from decimal import Decimal
+
+from scoring.criteria import CriteriaSet
+from scoring.errors import InputError
+from scoring.repository import EvidenceView
+from scoring.snapshot import Snapshot
+from scoring.textnorm import fold, format_date, format_percent, nfc
+
+NOT_APPLICABLE_TEXT = "Không đánh giá"
+TEMPLATE_NOTE = "Bộ tiêu chí mẫu, chưa phải bộ tiêu chí do UBND tỉnh ban hành"
+
+_ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def roman(number: int) -> str:
+    """1 → "I", 7 → "VII": areas are numbered this way in Vietnamese administrative tables."""
+    parts = []
+    for value, letters in _ROMAN:
+        while number >= value:
+            parts.append(letters)
+            number -= value
+    return "".join(parts)
+
+
+def require_criteria(snapshot: Snapshot) -> CriteriaSet:
+    """The snapshot's criteria set, or an InputError a person can act on."""
+    if snapshot.criteria_set is None or snapshot.rollup is None:
+        raise InputError(
+            f"Năm {snapshot.year} của {snapshot.department.name} chưa có kỳ tự đánh giá: "
+            "hãy chọn bộ tiêu chí cho năm này ở trang Cấu hình rồi xuất lại."
+        )
+    return snapshot.criteria_set
+
+
+def evidence_reference(evidence: EvidenceView, code: str | None = None) -> str:
+    """How official tables cite a document: "Kế hoạch số 15/KH-SDTTG ngày 18/12/2025" (+ the part that serves
+    the criterion); a document without a number is cited by its summary, file name or link."""
+    head = evidence.doc_type or "Văn bản"
+    if evidence.number:
+        text = f"{head} số {evidence.number}"
+    else:
+        text = f"{head} {evidence.summary or evidence.file_name or evidence.link}".strip()
+    if evidence.issued_on:
+        text += f" ngày {format_date(evidence.issued_on)}"
+    section = evidence.sections.get(code, "") if code else ""
+    if section:
+        text += f" ({section})"
+    return text
+
+
+def department_abbreviation(department_name: str, evidence: list[EvidenceView]) -> str:
+    """The department's sign in document numbers ("SDTTG" in "15/KH-SDTTG").
+
+    The one its own documents use most wins; otherwise the initials of the name without "và"
+    ("Sở Kế hoạch và Đầu tư" → "SKHĐT"), which is how these signs are formed.
+    """
+    signs = Counter()
+    for item in evidence:
+        found = re.search(r"/[^/\s-]+-([A-ZĐ]{2,})\s*$", item.number or "")
+        if found:
+            signs[found.group(1)] += 1
+    if signs:
+        return signs.most_common(1)[0][0]
+    words = [w for w in re.split(r"\s+", nfc(department_name)) if w and fold(w) not in ("va", "-")]
+    initials = "".join(_base_letter(w[0]) for w in words if w[0].isalpha())
+    return initials.upper()
+
+
+def _base_letter(letter: str) -> str:
+    if letter in "đĐ":
+        return "Đ"
+    return unicodedata.normalize("NFD", letter)[0]
+
+
+def sentence_case(text: str) -> str:
+    """Plan headings are written in capitals ("CẢI CÁCH THỂ CHẾ"); charts read better as "Cải cách thể chế"."""
+    text = nfc(text)
+    if text and text == text.upper():
+        return text[0] + text[1:].lower()
+    return text
+
+
+def any_appraised_points(snapshot: Snapshot) -> bool:
+    """Whether the council has returned any appraised score. Survey leaves count as appraised without one
+    (scoring.engine), so the roll-up alone cannot tell; the stored scores can."""
+    return any(score.appraised_points is not None for score in snapshot.scores.values())
+
+
+def percent_text(points: Decimal | None, maximum: Decimal) -> str:
+    """Points as a share of the maximum, "87,5%"; "—" when the maximum is 0."""
+    if points is None or maximum <= 0:
+        return "—"
+    return format_percent(points / maximum * 100, 2)
+
+
+def safe_file_stem(text: str, limit: int = 60) -> str:
+    """A name part safe on every system: letters, digits, "-" and "_" only, diacritics kept out ("1.1" → "1.1")."""
+    folded = fold(text)
+    cleaned = re.sub(r"[^0-9a-z._-]+", "-", folded).strip("-.")
+    return cleaned[:limit].rstrip("-.") or "tai-lieu"
+
+
+def default_file_name(kind: str, year: int) -> str:
+    """Download names the pages and the command line offer: "bang-diem-cchc-2026.xlsx"…"""
+    names = {
+        "scoresheet": f"bang-diem-cchc-{year}.xlsx",
+        "report": f"bao-cao-tu-danh-gia-cchc-{year}.docx",
+        "evidence": f"tai-lieu-kiem-chung-cchc-{year}.zip",
+        "summary": f"tom-tat-chi-so-cchc-{year}.pdf",
+    }
+    return names[kind]

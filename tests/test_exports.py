@@ -1,0 +1,869 @@
+"""Exports: the score sheet (and taking it back), the report, the evidence bundle, the charts, the summary PDF.
+
+Every exported file is opened again with its own library and checked against totals computed by hand for
+the small criteria set below. LibreOffice recalculates the sheet's formulas (their totals must equal the
+engine's) and renders the report; Chromium (through kaleido) renders the charts and prints the summary.
+Without soffice/chromium those tests are skipped on a developer's machine but fail in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_COLOR_INDEX
+from openpyxl import Workbook, load_workbook
+
+from scoring import repository as repo
+from scoring.criteria import criteria_set_from_dict
+from scoring.errors import ConflictError, InputError
+from scoring.evidence_files import EvidenceStore
+from scoring.exports.cells import put_text
+from scoring.exports.charts import (
+    completion_chart,
+    figure_svg,
+    figures_png,
+    score_by_area_chart,
+)
+from scoring.exports.commands import add_export_commands
+from scoring.exports.evidence_bundle import INDEX_NAME, write_evidence_bundle
+from scoring.exports.report import TO_BE_WRITTEN, write_report
+from scoring.exports.scoresheet import (
+    SHEET_EVIDENCE,
+    SHEET_PLAN,
+    SHEET_SCORES,
+    write_scoresheet,
+)
+from scoring.exports.scoresheet_import import (
+    ScoresheetError,
+    apply_scoresheet_changes,
+    read_scoresheet,
+)
+from scoring.exports.summary_pdf import summary_html, write_summary_pdf
+from scoring.plan_import import load_plan
+from scoring.snapshot import load_snapshot
+from scoring.stats import (
+    STATUS_COLOURS,
+    STATUS_DONE,
+    STATUS_IN_PROGRESS,
+    STATUS_LABELS,
+    STATUSES,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
+TODAY = date(2026, 12, 20)
+FORMULA_TEXT = '=HYPERLINK("http://x")'
+
+# Every roll-up rule in a set small enough to add up by hand (expected totals in the comments).
+SET = {
+    "name": "Bộ tiêu chí thử nghiệm xuất",
+    "template": True,
+    "year": 2026,
+    "total_max": 10,
+    "nodes": [
+        {"code": "1", "name": "Công tác chỉ đạo, điều hành CCHC", "max": 6, "children": [
+            {"code": "1.1", "name": "Kế hoạch CCHC năm", "max": 3, "children": [
+                {"code": "1.1.1", "name": "Ban hành kế hoạch CCHC năm", "max": 1, "activities": ["I.5"],
+                 "evidence": "Kế hoạch CCHC năm",
+                 "rule": {"kind": "tiers", "tiers": [{"label": "Kịp thời", "points": 1},
+                                                     {"label": "Không kịp thời", "points": 0.5},
+                                                     {"label": "Không ban hành", "points": 0}]}},
+                {"code": "1.1.2", "name": "Mức độ thực hiện kế hoạch CCHC", "max": 2, "evidence": "Báo cáo CCHC năm",
+                 "rule": {"kind": "ratio", "tiers": [{"label": "Trên 90%", "points": 2},
+                                                     {"label": "Từ 70% - 90%", "points": 1},
+                                                     {"label": "Dưới 70%", "points": 0}]}},
+            ]},
+            {"code": "1.2", "name": "Tuyên truyền CCHC", "max": 2, "cap_children": True, "children": [
+                {"code": "1.2.1", "name": "Tin, bài tuyên truyền", "max": 1.5, "evidence": "Danh sách tin, bài",
+                 "rule": {"kind": "count", "per_item": 0.25, "unit": "tin, bài"}},
+                {"code": "1.2.2", "name": "Hình thức tuyên truyền sáng tạo", "max": 1, "evidence": "Báo cáo",
+                 "rule": {"kind": "value"}},
+            ]},
+            {"code": "1.3", "name": "Báo cáo CCHC", "max": 1, "children": [
+                {"code": "1.3.1", "name": "Báo cáo đúng hạn", "max": 1, "evidence": "Báo cáo quý",
+                 "rule": {"kind": "tiers", "tiers": [{"label": "Đúng hạn", "points": 1},
+                                                     {"label": "Không đúng hạn", "points": 0}]}},
+                {"code": "1.3.2", "name": "Điểm trừ: báo cáo chậm", "max": 0,
+                 "rule": {"kind": "deduction", "per_occurrence": 0.5, "floor": -1, "unit": "báo cáo"}},
+            ]},
+        ]},
+        {"code": "2", "name": "Cải cách thủ tục hành chính", "max": 2, "children": [
+            {"code": "2.1", "name": "Công khai thủ tục hành chính", "max": 1, "evidence": "Quyết định công bố",
+             "rule": {"kind": "value"}},
+            {"code": "2.2", "name": "Giải quyết hồ sơ đúng hạn", "max": 1, "evidence": "Báo cáo",
+             "rule": {"kind": "tiers", "tiers": [{"label": "Đạt", "points": 1}, {"label": "Không đạt", "points": 0}]}},
+        ]},
+        {"code": "3", "name": "Tác động của CCHC", "max": 2, "children": [
+            {"code": "3.1", "name": "Mức độ hài lòng", "max": 2, "rule": {"kind": "survey"}},
+        ]},
+    ],
+}
+# 1.1 = 1 + 1 = 2; 1.2 = min(2, 1,5 + 0,75) = 2; 1.3 = max(0, 0 − 0,5) = 0; area 1 = 4 of 6;
+# area 2 = 0,5 of 1 (2.2 is "không đánh giá"); area 3 = 1,5 of 2; total 6 of 9 = 66,67%.
+SELF_SCORES = {
+    "1.1.1": {"tier": 0},
+    "1.1.2": {"numerator": 17, "denominator": 20},
+    "1.2.1": {"count": 6},
+    "1.2.2": {"value": 0.75},
+    "1.3.1": {"tier": 1},
+    "1.3.2": {"occurrences": 1},
+    "2.1": {"value": "0,5"},
+    "3.1": {"survey": 1.5},
+}
+EXPECTED = {"1.1": 2, "1.2": 2, "1.3": 0, "1": 4, "2": Decimal("0.5"), "3": Decimal("1.5")}
+EXPECTED_MAX = {"1": 6, "2": 1, "3": 2}
+EXPECTED_TOTAL, EXPECTED_TOTAL_MAX, EXPECTED_INDEX = 6, 9, Decimal("66.67")
+
+
+def _pdf(tag: bytes) -> bytes:
+    return b"%PDF-1.4\n% " + tag + b"\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def build_workspace(db):
+    """The department, the 2026 plan, the set above, the scores, an appraisal and three documents."""
+    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"])
+    repo.save_plan(db, department_id, load_plan(SEED), actor="vp")
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET))
+    assessment = repo.open_assessment(db, department_id, 2026, set_id)
+    for number, activity in enumerate(repo.list_activities(db, department_id, 2026)[:5]):
+        repo.update_activity(db, activity.id, activity.version, actor="vp",
+                             status=STATUS_DONE if number < 3 else STATUS_IN_PROGRESS, progress=50)
+    for code, inputs in SELF_SCORES.items():
+        explanation = FORMULA_TEXT if code == "2.1" else ""
+        repo.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation=explanation, actor="vp")
+    repo.save_self_score(db, assessment.id, "2.2", 0, inputs={}, not_applicable=True,
+                         explanation="Sở không tiếp nhận hồ sơ", actor="vp")
+    plan_doc = repo.add_evidence(
+        db, department_id, 2026,
+        repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18),
+                           summary="Kế hoạch CCHC năm 2026"),
+        actor="vp", upload=("../../Kế hoạch.pdf", _pdf(b"ke hoach")), criteria=["1.1.1", "1.2.1"], activity_codes=["I.5"])
+    same_name = repo.add_evidence(
+        db, department_id, 2026,
+        repo.EvidenceInput(doc_type="Quyết định", number="20/QĐ-SDTTG", issued_on=date(2026, 1, 5), summary="Phê duyệt"),
+        actor="vp", upload=("kế hoạch.pdf", _pdf(b"quyet dinh")), criteria=["1.1.1"])
+    link_only = repo.add_evidence(
+        db, department_id, 2026,
+        repo.EvidenceInput(doc_type="Báo cáo", number="-3/BC-SDTTG", issued_on=date(2026, 6, 20),
+                           summary="@Báo cáo 6 tháng", link="https://example.org/bao-cao"),
+        actor="vp", criteria=["1.3.1"])
+    return department_id, assessment.id, (plan_doc, same_name, link_only)
+
+
+LOCK_EXPLANATIONS = {  # the leaves without evidence must explain their score before the lock
+    "1.1.2": "Tỷ lệ lấy từ bảng theo dõi tiến độ kế hoạch",
+    "1.2.2": "Tổ chức tọa đàm trực tuyến",
+    "1.3.2": "Báo cáo quý I gửi chậm 2 ngày",
+}
+
+
+def lock_and_appraise(db, assessment_id) -> None:
+    """The department explains, then locks its self-score; the Home Affairs team cuts 1.1.1 to 0,5 in round 1."""
+    stored = repo.list_scores(db, assessment_id)
+    for code, explanation in LOCK_EXPLANATIONS.items():
+        repo.save_self_score(db, assessment_id, code, stored[code].version, inputs=stored[code].inputs,
+                             explanation=explanation, actor="vp")
+    repo.lock_self_score(db, assessment_id, actor="vp")
+    version = repo.list_scores(db, assessment_id)["1.1.1"].version
+    repo.save_appraisal(db, assessment_id, "1.1.1", version, points="0,5", remark="Ban hành sau ngày 20/12", actor="snv")
+
+
+@pytest.fixture
+def workspace(sqlite_db):
+    """Self-scoring in progress: nothing locked, nothing appraised."""
+    department_id, assessment_id, documents = build_workspace(sqlite_db)
+    return sqlite_db, department_id, assessment_id, documents
+
+
+@pytest.fixture
+def appraised(workspace):
+    """The same assessment after the lock and the first appraisal."""
+    db, _, assessment_id, _ = workspace
+    lock_and_appraise(db, assessment_id)
+    return workspace
+
+
+def snapshot_of(db, department_id):
+    return load_snapshot(db, department_id, 2026, today=TODAY)
+
+
+def _sheet_bytes(snapshot) -> bytes:
+    buffer = io.BytesIO()
+    write_scoresheet(snapshot, buffer)
+    return buffer.getvalue()
+
+
+def _rows_by_code(sheet) -> dict[str, int]:
+    return {sheet.cell(row, 2).value: row for row in range(1, sheet.max_row + 1) if sheet.cell(row, 2).value}
+
+
+def _columns(sheet, header_row: int = 6) -> dict[str, int]:
+    return {sheet.cell(header_row, c).value: c for c in range(1, sheet.max_column + 1)}
+
+
+def _require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI cần «{name}» (scripts/test.sh cài gói Debian tương ứng).")
+        pytest.skip(f"máy này không có {name}")
+    return path
+
+
+# --------------------------------------------------------------------------- safe cells
+
+
+@pytest.mark.parametrize("text", [FORMULA_TEXT, "+1", "-Báo cáo", "@SUM(A1)", "\tTab", "\rCR", "=1+1"])
+def test_user_text_never_becomes_a_formula(text):
+    workbook = Workbook()
+    put_text(workbook.active["A1"], text)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    cell = load_workbook(io.BytesIO(buffer.getvalue())).active["A1"]
+    assert cell.data_type == "s" and cell.value == text
+    assert cell.quotePrefix  # Excel keeps it text even after someone edits the cell
+
+
+def test_put_text_strips_what_xlsx_cannot_hold():
+    workbook = Workbook()
+    cell = put_text(workbook.active["A1"], "Báo\x00cáo\x07 " + "x" * 40_000)
+    assert cell.value.startswith("Báocáo ") and len(cell.value) == 32_767 and not cell.quotePrefix
+
+
+# --------------------------------------------------------------------------- score sheet
+
+
+def test_scoresheet_has_the_official_layout_values_and_live_formulas(appraised):
+    db, department_id, _, _ = appraised
+    workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))
+    assert workbook.sheetnames == [SHEET_SCORES, SHEET_PLAN, SHEET_EVIDENCE]
+    sheet = workbook[SHEET_SCORES]
+    assert sheet["A1"].value == "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026"
+    assert sheet["A2"].value == "Cơ quan: Sở Dân tộc và Tôn giáo"
+    assert "Bộ tiêu chí thử nghiệm xuất" in sheet["A3"].value and "Bộ tiêu chí mẫu" in sheet["A3"].value
+    assert [sheet.cell(6, c).value for c in range(1, 10)] == [
+        "STT", "Mã", "Lĩnh vực, tiêu chí, tiêu chí thành phần", "Điểm tối đa", "Điểm tự đánh giá",
+        "Điểm thẩm định", "Nhận xét thẩm định", "Tài liệu kiểm chứng", "Giải trình"]
+    rows = _rows_by_code(sheet)
+    codes = [c for c in rows if c != "Mã"]
+    assert codes == ["1", "1.1", "1.1.1", "1.1.2", "1.2", "1.2.1", "1.2.2", "1.3", "1.3.1", "1.3.2",
+                     "2", "2.1", "2.2", "3", "3.1"]
+    assert [sheet.cell(rows[c], 1).value for c in ("1", "1.1", "1.1.2", "2", "3.1")] == ["I", "1", "1.2", "II", "1"]
+
+    leaf = {c: sheet.cell(rows[c], 5).value for c in ("1.1.1", "1.1.2", "1.2.1", "1.2.2", "1.3.2", "2.1", "3.1")}
+    assert leaf == {"1.1.1": 1, "1.1.2": 1, "1.2.1": 1.5, "1.2.2": 0.75, "1.3.2": -0.5, "2.1": 0.5, "3.1": 1.5}
+    assert sheet.cell(rows["2.2"], 5).value == "Không đánh giá"
+    assert sheet.cell(rows["1.1.1"], 5).number_format == "0.00"
+    # node and grand totals are formulas over the children: capped where the set caps, floored where deductions are
+    assert sheet.cell(rows["1.1"], 5).value == f"=SUM(E{rows['1.1.1']},E{rows['1.1.2']})"
+    assert sheet.cell(rows["1.2"], 5).value == f"=MIN(D{rows['1.2']},SUM(E{rows['1.2.1']},E{rows['1.2.2']}))"
+    assert sheet.cell(rows["1.3"], 5).value == f"=MAX(0,SUM(E{rows['1.3.1']},E{rows['1.3.2']}))"
+    assert sheet.cell(rows["1"], 5).value == f"=MAX(0,SUM(E{rows['1.1']},E{rows['1.2']},E{rows['1.3']}))"
+    total_row = rows["3.1"] + 1
+    assert sheet.cell(total_row, 3).value == "TỔNG CỘNG"
+    assert sheet.cell(total_row, 5).value == f"=MAX(0,SUM(E{rows['1']},E{rows['2']},E{rows['3']}))"
+    assert sheet.cell(total_row, 4).value == EXPECTED_TOTAL_MAX
+    assert [sheet.cell(rows[c], 4).value for c in ("1", "2", "3")] == [6, 1, 2]  # applicable maxima
+    # appraisal: the appraised value, and survey points mirrored from the self score until appraised
+    assert sheet.cell(rows["1.1.1"], 6).value == 0.5 and sheet.cell(rows["1.1.1"], 7).value == "Ban hành sau ngày 20/12"
+    assert sheet.cell(rows["3.1"], 6).value == f"=E{rows['3.1']}"
+    assert sheet.cell(rows["1.1"], 6).value.startswith("=IF(COUNT(")
+
+    assert sheet.cell(rows["1.1.1"], 8).value == ("Kế hoạch số 15/KH-SDTTG ngày 18/12/2025\n"
+                                                  "Quyết định số 20/QĐ-SDTTG ngày 05/01/2026")
+    explanation = sheet.cell(rows["2.1"], 9)
+    assert explanation.value == FORMULA_TEXT and explanation.data_type == "s" and explanation.quotePrefix
+    assert sheet.cell(rows["1"], 3).font.b and not sheet.cell(rows["1.1.1"], 3).font.b
+    assert sheet.cell(rows["1.1.1"], 3).alignment.indent == 2 and sheet.cell(rows["1.1.1"], 3).alignment.wrap_text
+    assert sheet.freeze_panes == "A7" and sheet.print_title_rows == "$6:$6"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+    assert 5 <= sheet.column_dimensions["A"].width <= 10 and 40 <= sheet.column_dimensions["C"].width <= 70
+    assert {p.name: p.value for p in workbook.custom_doc_props}["cchc.year"] == 2026
+
+
+def test_scoresheet_lists_the_plan_and_the_evidence_register(workspace):
+    db, department_id, _, _ = workspace
+    workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))
+    plan = workbook[SHEET_PLAN]
+    assert [plan.cell(3, c).value for c in (1, 2, 7, 8, 9)] == ["Mã", "Hoạt động", "Hạn", "Trạng thái", "Tiến độ"]
+    activities = repo.list_activities(db, department_id, 2026)
+    assert plan.max_row - 3 == len(activities) == 22
+    first = [plan.cell(4, c).value for c in (1, 7, 8, 9)]
+    assert first == ["I.1", datetime(2026, 2, 28), "Hoàn thành", 1]
+    assert plan.cell(4, 7).number_format == "DD/MM/YYYY" and plan.cell(4, 9).number_format == "0%"
+    assert plan.cell(7, 8).value == "Đang thực hiện" and plan.cell(7, 9).value == 0.5
+
+    register = workbook[SHEET_EVIDENCE]
+    rows = [[register.cell(r, c).value for c in (3, 4, 7, 9, 10)] for r in range(4, register.max_row + 1)]
+    assert rows == [
+        ["15/KH-SDTTG", datetime(2025, 12, 18), "1.1.1, 1.2.1", "Kế hoạch.pdf", None],
+        ["20/QĐ-SDTTG", datetime(2026, 1, 5), "1.1.1", "kế hoạch.pdf", None],
+        ["-3/BC-SDTTG", datetime(2026, 6, 20), "1.3.1", None, "https://example.org/bao-cao"],
+    ]
+    assert register.cell(6, 3).data_type == "s" and register.cell(6, 3).quotePrefix  # "-3/…" stays text
+    assert register.cell(6, 10).hyperlink.target == "https://example.org/bao-cao"
+
+
+def test_scoresheet_leaves_out_the_appraisal_columns_before_any_appraisal(workspace):
+    db, department_id, _, _ = workspace
+    sheet = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))[SHEET_SCORES]
+    assert [sheet.cell(6, c).value for c in range(1, 9)] == [
+        "STT", "Mã", "Lĩnh vực, tiêu chí, tiêu chí thành phần", "Điểm tối đa", "Điểm tự đánh giá",
+        "Tài liệu kiểm chứng", "Giải trình", None]
+
+
+def test_scoresheet_of_a_department_without_a_plan_has_an_empty_plan_sheet(sqlite_db):
+    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"])
+    set_id = repo.save_criteria_set(sqlite_db, criteria_set_from_dict(SET))
+    repo.open_assessment(sqlite_db, department_id, 2026, set_id)
+    workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(sqlite_db, department_id))))
+    assert workbook[SHEET_PLAN].max_row == 3 and workbook[SHEET_PLAN]["A1"].value.startswith(
+        "KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM 2026")
+
+
+def test_exports_need_an_assessment(sqlite_db):
+    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"])
+    with pytest.raises(InputError, match="chưa có kỳ tự đánh giá"):
+        write_scoresheet(snapshot_of(sqlite_db, department_id), io.BytesIO())
+    with pytest.raises(InputError, match="chưa có kỳ tự đánh giá"):
+        write_report(snapshot_of(sqlite_db, department_id), io.BytesIO(), charts=False)
+
+
+# --------------------------------------------------------------------------- taking the sheet back
+
+
+SELF, APPRAISED, REMARK, EXPLANATION, CODE = "Điểm tự đánh giá", "Điểm thẩm định", "Nhận xét thẩm định", "Giải trình", "Mã"
+
+
+def _edited(original: bytes, edits: dict[tuple[str, str], object], header_edits: dict[int, object] | None = None) -> bytes:
+    """The sheet with cells changed as a person would in Excel: (criterion code, column header) → new value."""
+    workbook = load_workbook(io.BytesIO(original))
+    sheet = workbook[SHEET_SCORES]
+    rows, columns = _rows_by_code(sheet), _columns(sheet)
+    for (code, header), value in edits.items():
+        sheet.cell(rows[code], columns[header]).value = value
+    for column, value in (header_edits or {}).items():
+        sheet.cell(6, column).value = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_unchanged_sheet_changes_nothing(workspace):
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    changes = read_scoresheet("bang-diem.xlsx", _sheet_bytes(snapshot), snapshot)
+    assert not changes and changes.changes == []
+
+
+def test_round_trip_edit_import_apply(workspace):
+    db, department_id, assessment_id, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    edited = _edited(_sheet_bytes(snapshot), {
+        ("1.1.1", SELF): 0.5,  # a tier's points → that tier
+        ("1.2.2", SELF): "0,25",  # a free value typed the Vietnamese way
+        ("1.3.2", SELF): 0,  # no late report after all
+        ("2.2", SELF): 1,  # no longer "không đánh giá"
+        ("2.1", EXPLANATION): "Đã công khai trên Cổng dịch vụ công",
+    })
+    changes = read_scoresheet("bang-diem.xlsx", edited, snapshot)
+    assert changes.summary_lines() == [
+        "Tiêu chí 1.1.1 (dòng 9): điểm tự đánh giá: 1 → 0,5",
+        "Tiêu chí 1.2.2 (dòng 13): điểm tự đánh giá: 0,75 → 0,25",
+        "Tiêu chí 1.3.2 (dòng 16): điểm tự đánh giá: -0,5 → 0",
+        "Tiêu chí 2.1 (dòng 18): giải trình: «=HYPERLINK(\"http://x\")» → «Đã công khai trên Cổng dịch vụ công»",
+        "Tiêu chí 2.2 (dòng 19): điểm tự đánh giá: không đánh giá → 1",
+    ]
+    saved = apply_scoresheet_changes(db, assessment_id, changes, actor="an")
+    assert saved == ["1.1.1", "1.2.2", "1.3.2", "2.1", "2.2"]
+
+    scores = repo.list_scores(db, assessment_id)
+    assert (scores["1.1.1"].inputs, scores["1.1.1"].self_points) == ({"tier": "Không kịp thời"}, Decimal("0.5"))
+    assert scores["1.2.2"].inputs == {"value": 0.25}
+    assert scores["1.3.2"].inputs == {"occurrences": 0} and scores["1.3.2"].self_points == Decimal("0")
+    assert not scores["2.2"].not_applicable and scores["2.2"].inputs == {"tier": "Đạt"}
+    assert scores["2.2"].explanation == "Sở không tiếp nhận hồ sơ"  # the sheet's explanation cell, unchanged
+    assert scores["2.1"].explanation == "Đã công khai trên Cổng dịch vụ công"
+    after = snapshot_of(db, department_id).rollup
+    # 1.1 = 0,5 + 1; 1.2 = 1,5 + 0,25; 1.3 = 0 + 0; area 2 = 0,5 + 1 of 2; total 3,25 + 1,5 + 1,5 = 6,25 of 10
+    assert after.node("1").self_points == Decimal("3.25") and after.node("2").self_points == Decimal("1.5")
+    assert (after.total.self_points, after.total.applicable_max) == (Decimal("6.25"), Decimal("10"))
+    assert {e.actor for e in repo.audit_log(db, department_id, entity_key="2026/1.2.2")} >= {"an"}
+    assert not read_scoresheet("bang-diem.xlsx", _sheet_bytes(snapshot_of(db, department_id)), snapshot_of(db, department_id))
+
+
+def test_marking_not_applicable_and_clearing_a_score(workspace):
+    db, department_id, assessment_id, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    edited = _edited(_sheet_bytes(snapshot), {("1.2.1", SELF): "không đánh giá", ("2.1", SELF): None})
+    changes = read_scoresheet("x.xlsx", edited, snapshot)
+    apply_scoresheet_changes(db, assessment_id, changes, actor="an")
+    scores = repo.list_scores(db, assessment_id)
+    assert scores["1.2.1"].not_applicable and scores["1.2.1"].inputs == {"count": 6}  # kept for when it applies again
+    assert scores["2.1"].self_points is None and scores["2.1"].inputs == {}
+
+
+@pytest.mark.parametrize(("edits", "expected"), [
+    pytest.param({("1.2.1", SELF): "abc"}, "Dòng 12: điểm «abc» không phải là số (cột «Điểm tự đánh giá», tiêu chí 1.2.1).", id="not-a-number"),
+    pytest.param({("1.1.1", SELF): 0.75}, "Dòng 9: điểm tự đánh giá 0,75 của tiêu chí 1.1.1: không phải điểm của một mức", id="not-a-tier"),
+    pytest.param({("1.1.1", SELF): 3}, "Dòng 9: điểm tự đánh giá 3 của tiêu chí 1.1.1: phải từ 0 đến 1.", id="out-of-range"),
+    pytest.param({("1.2.2", SELF): 0.3}, "Dòng 13: điểm tự đánh giá 0,3 của tiêu chí 1.2.2: không theo bước 0,25 điểm.", id="off-step"),
+    pytest.param({("1.1.2", SELF): 2}, "Dòng 10: điểm tự đánh giá 2 của tiêu chí 1.1.2: điểm theo tỷ lệ được tính từ tử số và mẫu số", id="ratio-from-points"),
+    pytest.param({("1.3.2", SELF): -1}, "Dòng 16: điểm tự đánh giá -1 của tiêu chí 1.3.2: mức trừ tối đa ứng với nhiều số báo cáo", id="deduction-floor"),
+    pytest.param({("1.3.2", SELF): 0.5}, "Dòng 16: điểm tự đánh giá 0,5 của tiêu chí 1.3.2: phải từ -1 đến 0.", id="deduction-positive"),
+    pytest.param({("2.1", SELF): "=1/2"}, "Dòng 18: ô điểm là công thức «=1/2», hãy nhập số", id="formula"),
+    pytest.param({("1.1.1", CODE): None}, "Dòng 9: thiếu mã tiêu chí (cột «Mã»).", id="code-missing"),
+    pytest.param({("1.1.2", CODE): "1.1.1"}, "Dòng 10: mã «1.1.1» trùng với dòng 9.", id="code-duplicated"),
+    pytest.param({("1.1.2", CODE): "9.9"}, "Dòng 10: mã «9.9» không có trong bộ tiêu chí", id="code-unknown"),
+])
+def test_sheet_edited_out_of_shape_is_refused_row_by_row(workspace, edits, expected):
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    edited = _edited(_sheet_bytes(snapshot), edits)
+    with pytest.raises(ScoresheetError) as refused:
+        read_scoresheet("bang-diem.xlsx", edited, snapshot)
+    assert any(problem.startswith(expected) for problem in refused.value.problems), refused.value.problems
+    assert str(refused.value).startswith("Tệp «bang-diem.xlsx» chưa nhập được, chưa có thay đổi nào được lưu:")
+
+
+def test_count_below_its_cap_is_taken_back_as_the_count(workspace):
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    changes = read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {("1.2.1", SELF): 1}), snapshot)
+    assert [(c.code, c.inputs) for c in changes.changes] == [("1.2.1", {"count": 4})]  # 4 × 0,25
+
+
+def test_count_at_its_cap_cannot_be_told_from_the_points(workspace):
+    db, department_id, assessment_id, _ = workspace
+    repo.save_self_score(db, assessment_id, "1.2.1", 1, inputs={"count": 2}, actor="vp")
+    snapshot = snapshot_of(db, department_id)
+    edited = _edited(_sheet_bytes(snapshot), {("1.2.1", SELF): 1.5})
+    with pytest.raises(ScoresheetError, match="từ 6 tin, bài trở lên"):
+        read_scoresheet("x.xlsx", edited, snapshot)
+
+
+def test_sheet_without_header_or_for_another_year_is_refused(workspace):
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    with pytest.raises(ScoresheetError, match="Không tìm thấy dòng tiêu đề"):
+        read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {}, header_edits={2: "Số thứ tự"}), snapshot)
+    workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot)))
+    workbook[SHEET_SCORES].delete_rows(_rows_by_code(workbook[SHEET_SCORES])["3.1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(ScoresheetError, match="thiếu dòng của 1 tiêu chí: 3.1"):
+        read_scoresheet("x.xlsx", buffer.getvalue(), snapshot)
+    other_year = dataclasses.replace(snapshot, year=2027)
+    with pytest.raises(InputError, match="là bảng điểm năm 2026, không phải năm 2027"):
+        read_scoresheet("x.xlsx", _sheet_bytes(snapshot), other_year)
+    with pytest.raises(InputError, match="không đúng|không phải|không đọc được"):
+        read_scoresheet("x.xlsx", b"not a workbook at all", snapshot)
+
+
+def test_a_refusal_midway_says_what_was_already_saved(workspace, monkeypatch):
+    db, department_id, assessment_id, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    changes = read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {("1.2.2", SELF): 1, ("2.1", SELF): 1}), snapshot)
+    save = repo.save_self_score
+
+    def refuse_2_1(db, assessment_id, code, *args, **kwargs):
+        if code == "2.1":
+            raise InputError("Điểm tự chấm đã chốt.")
+        return save(db, assessment_id, code, *args, **kwargs)
+
+    monkeypatch.setattr(repo, "save_self_score", refuse_2_1)
+    with pytest.raises(InputError, match="Điểm tự chấm đã chốt. Đã lưu trước đó: tiêu chí 1.2.2; các tiêu chí còn lại"):
+        apply_scoresheet_changes(db, assessment_id, changes, actor="an")
+    assert repo.list_scores(db, assessment_id)["1.2.2"].self_points == Decimal("1")
+
+
+def test_applying_stale_changes_saves_nothing(workspace):
+    db, department_id, assessment_id, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    changes = read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {("1.2.2", SELF): 1, ("2.1", SELF): 1}), snapshot)
+    version = repo.list_scores(db, assessment_id)["2.1"].version
+    repo.save_self_score(db, assessment_id, "2.1", version, inputs={"value": 0.25}, actor="bình")
+    with pytest.raises(ConflictError, match="2.1"):
+        apply_scoresheet_changes(db, assessment_id, changes, actor="an")
+    scores = repo.list_scores(db, assessment_id)
+    assert scores["1.2.2"].self_points == Decimal("0.75") and scores["2.1"].self_points == Decimal("0.25")
+
+
+def test_appraisal_round_trip_after_the_lock(appraised):
+    db, department_id, assessment_id, _ = appraised
+    snapshot = snapshot_of(db, department_id)
+    edited = _edited(_sheet_bytes(snapshot), {
+        ("3.1", APPRAISED): 1.25,  # the survey's points, as the council publishes them
+        ("1.1.1", REMARK): "Ban hành ngày 25/12/2025, sau thời hạn",
+    })
+    changes = read_scoresheet("tham-dinh.xlsx", edited, snapshot)
+    assert changes.summary_lines() == [
+        "Tiêu chí 1.1.1 (dòng 9): nhận xét thẩm định lần 1: «Ban hành sau ngày 20/12» → "
+        "«Ban hành ngày 25/12/2025, sau thời hạn»",
+        "Tiêu chí 3.1 (dòng 21): điểm thẩm định lần 1: (trống) → 1,25",
+    ]
+    assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv") == ["1.1.1", "3.1"]
+    scores = repo.list_scores(db, assessment_id)
+    assert scores["3.1"].appraised_points == Decimal("1.25") and scores["3.1"].appraisal.round1_points == Decimal("1.25")
+    assert scores["1.1.1"].appraisal_remark == "Ban hành ngày 25/12/2025, sau thời hạn"
+    assert scores["1.1.1"].appraised_points == Decimal("0.5")
+    # appraised 1.1.1 = 0,5, 3.1 = 1,25, nothing else yet: 1,75
+    assert snapshot_of(db, department_id).rollup.total.appraised_points == Decimal("1.75")
+
+
+def test_the_lock_decides_which_columns_can_be_taken_back(workspace):
+    db, department_id, assessment_id, _ = workspace
+    before_lock = snapshot_of(db, department_id)
+    with_appraisal = io.BytesIO()
+    write_scoresheet(before_lock, with_appraisal, with_appraisal=True)
+    with pytest.raises(ScoresheetError, match="Dòng 9: năm 2026 chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định"):
+        read_scoresheet("x.xlsx", _edited(with_appraisal.getvalue(), {("1.1.1", APPRAISED): 0.5}), before_lock)
+    lock_and_appraise(db, assessment_id)
+    after_lock = snapshot_of(db, department_id)
+    with pytest.raises(ScoresheetError, match="Dòng 13: điểm tự chấm năm 2026 đã chốt, không sửa được"):
+        read_scoresheet("x.xlsx", _edited(_sheet_bytes(after_lock), {("1.2.2", SELF): 1}), after_lock)
+    with pytest.raises(ScoresheetError, match="Dòng 9: điểm thẩm định 0,25 của tiêu chí 1.1.1: không phải điểm của một mức"):
+        read_scoresheet("x.xlsx", _edited(_sheet_bytes(after_lock), {("1.1.1", APPRAISED): 0.25}), after_lock)
+
+
+# --------------------------------------------------------------------------- LibreOffice: recalculation, rendering
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    """One workspace, its sheet (as exported and with one score edited) and report, converted by LibreOffice
+    once: xlsx → xlsx (recalculated formulas), and sheet + report → PDF."""
+    soffice = _require_tool("soffice")
+    from scoring.db import Database, Settings
+
+    folder = tmp_path_factory.mktemp("libreoffice")
+    db = Database(Settings(data_dir=folder / "data", database_url=f"sqlite:///{folder / 'data' / 'cchc.db'}"))
+    department_id, assessment_id, _ = build_workspace(db)
+    lock_and_appraise(db, assessment_id)
+    snapshot = snapshot_of(db, department_id)
+    sheet = _sheet_bytes(snapshot)
+    (folder / "bang-diem.xlsx").write_bytes(sheet)
+    (folder / "bang-diem-sua.xlsx").write_bytes(_edited(sheet, {("1.2.2", SELF): 0.25, ("1.3.2", SELF): None}))
+    write_report(snapshot, folder / "bao-cao.docx", charts=False)
+    out = folder / "out"
+    profile = f"-env:UserInstallation={(folder / 'profile').as_uri()}"  # never collide with a running office
+    for target, names in (("xlsx", ["bang-diem.xlsx", "bang-diem-sua.xlsx"]), ("pdf", ["bang-diem.xlsx", "bao-cao.docx"])):
+        subprocess.run([soffice, profile, "--headless", "--convert-to", target, "--outdir", str(out),
+                        *[str(folder / n) for n in names]], check=True, capture_output=True, timeout=180)
+    db.dispose()
+    return snapshot, out
+
+
+def _pdf_text(path: Path) -> str:
+    _require_tool("pdftotext")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_totals_equal_the_engine(converted):
+    snapshot, out = converted
+    sheet = load_workbook(out / "bang-diem.xlsx", data_only=True)[SHEET_SCORES]
+    rows = _rows_by_code(sheet)
+    rollup = snapshot.rollup
+    for code, expected in EXPECTED.items():
+        assert Decimal(str(sheet.cell(rows[code], 5).value)) == Decimal(expected) == rollup.node(code).self_points
+        if code in EXPECTED_MAX:
+            assert sheet.cell(rows[code], 4).value == EXPECTED_MAX[code] == rollup.node(code).applicable_max
+    total_row = rows["3.1"] + 1
+    assert sheet.cell(total_row, 5).value == EXPECTED_TOTAL == rollup.total.self_points
+    assert Decimal(str(sheet.cell(total_row + 1, 5).value)) == EXPECTED_INDEX == rollup.index_self
+    # appraised: 1.1.1 cut to 0,5, the survey counts as given, nothing else appraised yet
+    assert [sheet.cell(rows[c], 6).value for c in ("1.1", "1", "2", "3")] == [0.5, 0.5, None, 1.5]  # None: ""
+    assert sheet.cell(total_row, 6).value == 2 == rollup.total.appraised_points
+    assert sheet.cell(total_row + 1, 6).value is None  # no appraised index until every leaf is appraised
+    text_cell = load_workbook(out / "bang-diem.xlsx")[SHEET_SCORES].cell(rows["2.1"], 9)
+    assert text_cell.value == FORMULA_TEXT and text_cell.data_type == "s"  # LibreOffice keeps it text
+    # a sheet saved by LibreOffice reads back the same: nothing changed
+    assert not read_scoresheet("bang-diem.xlsx", (out / "bang-diem.xlsx").read_bytes(), snapshot)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_totals_follow_an_edited_score(converted):
+    snapshot, out = converted
+    sheet = load_workbook(out / "bang-diem-sua.xlsx", data_only=True)[SHEET_SCORES]
+    rows = _rows_by_code(sheet)
+    # 1.2 = min(2, 1,5 + 0,25) = 1,75; 1.3 = 0 (the deduction removed); area 1 = 3,75; total 3,75 + 0,5 + 1,5
+    assert [sheet.cell(rows[c], 5).value for c in ("1.2", "1.3", "1")] == [1.75, 0, 3.75]
+    assert sheet.cell(rows["3.1"] + 1, 5).value == 5.75
+    # the edits are read back from LibreOffice's file too (and refused: this self-score is locked)
+    with pytest.raises(ScoresheetError) as refused:
+        read_scoresheet("bang-diem-sua.xlsx", (out / "bang-diem-sua.xlsx").read_bytes(), snapshot)
+    assert [p.split(",")[0] for p in refused.value.problems] == ["Dòng 13: điểm tự chấm năm 2026 đã chốt",
+                                                                  "Dòng 16: điểm tự chấm năm 2026 đã chốt"]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_renders_the_sheet_and_report_with_vietnamese_text(converted):
+    _, out = converted
+    sheet = _pdf_text(out / "bang-diem.pdf")
+    assert "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026" in sheet
+    assert FORMULA_TEXT in sheet and "Kế hoạch số 15/KH-SDTTG ngày 18/12/2025" in sheet
+    report = _pdf_text(out / "bao-cao.pdf")
+    for line in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ DÂN TỘC VÀ TÔN GIÁO",
+                 "Kết quả tự đánh giá, chấm điểm Chỉ số CCHC năm 2026", "GIÁM ĐỐC", TO_BE_WRITTEN):
+        assert line in report, line
+    assert "66,67%" in report
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_report_follows_the_administrative_format(workspace):
+    db, department_id, _, _ = workspace
+    buffer = io.BytesIO()
+    write_report(snapshot_of(db, department_id), buffer, charts=False)
+    document = Document(io.BytesIO(buffer.getvalue()))
+    section = document.sections[0]
+    def mm(length) -> float:
+        return round(length.mm, 1)  # Word stores twips: 210 mm comes back as 210,004 mm
+
+    assert (mm(section.page_width), mm(section.page_height)) == (210, 297)
+    assert [mm(section.top_margin), mm(section.bottom_margin), mm(section.left_margin), mm(section.right_margin)] == [
+        20, 20, 30, 15]
+    assert document.styles["Normal"].font.name == "Times New Roman" and document.styles["Normal"].font.size.pt == 14
+
+    letterhead = document.tables[0]
+    left = [p for p in letterhead.cell(0, 0).paragraphs if p.text]
+    right = [p for p in letterhead.cell(0, 1).paragraphs if p.text]
+    assert left[0].text == "SỞ DÂN TỘC VÀ TÔN GIÁO" and left[0].runs[0].bold  # no province: no superior line
+    assert left[1].text.startswith("Số:") and left[1].text.endswith("/BC-SDTTG")
+    assert [p.text for p in right[:2]] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    assert right[1].runs[0].bold and right[1].runs[0].underline
+    assert right[2].runs[0].italic and right[2].text.endswith("năm 2026")
+
+    texts = [p.text for p in document.paragraphs]
+    assert "BÁO CÁO" in texts and "Kết quả tự đánh giá, chấm điểm Chỉ số CCHC năm 2026" in texts
+    headings = [t for t in texts if t[:4] in ("I. K", "II. ", "III.")]
+    assert headings == ["I. KẾT QUẢ TỰ ĐÁNH GIÁ, CHẤM ĐIỂM",
+                        "II. GIẢI TRÌNH CÁC TIÊU CHÍ KHÔNG CÓ HOẶC THIẾU TÀI LIỆU KIỂM CHỨNG",
+                        "III. KHÓ KHĂN, VƯỚNG MẮC VÀ KIẾN NGHỊ, ĐỀ XUẤT"]
+    assert any("Tổng điểm tự đánh giá: 6/9 điểm; Chỉ số CCHC tự đánh giá: 66,67%." == t for t in texts)
+
+    summary = [[c.text for c in row.cells] for row in document.tables[1].rows]
+    assert summary == [
+        ["STT", "Lĩnh vực", "Điểm tối đa", "Điểm tự đánh giá", "Tỷ lệ đạt"],
+        ["I", "Công tác chỉ đạo, điều hành CCHC", "6", "4", "66,67%"],
+        ["II", "Cải cách thủ tục hành chính", "1", "0,5", "50%"],
+        ["III", "Tác động của CCHC", "2", "1,5", "75%"],
+        ["", "Tổng cộng", "9", "6", "66,67%"],
+    ]
+    # section II: criteria expecting evidence and having none — 1.1.2, 1.2.2, 2.1 (2.2 does not apply)
+    gaps = [t for t in texts if t.startswith("- Tiêu chí")]
+    assert [t.split()[3] for t in gaps] == ["1.1.2.", "1.2.2.", "2.1."]
+    assert gaps[0].startswith("- Tiêu chí 1.1.2. Mức độ thực hiện kế hoạch CCHC (tự đánh giá: 1 điểm)")
+    assert gaps[2].endswith(f"Giải trình: {FORMULA_TEXT}")  # the person's own words, as text
+    prompts = [r for p in document.paragraphs for r in p.runs if r.text == TO_BE_WRITTEN]
+    assert len(prompts) == 4 and all(r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in prompts)
+    signature = document.tables[2]
+    assert signature.cell(0, 0).paragraphs[0].text == "Nơi nhận:" and signature.cell(0, 1).paragraphs[0].text == "GIÁM ĐỐC"
+    assert not document.inline_shapes
+
+
+def test_report_adds_the_appraised_points_once_appraised(appraised):
+    db, department_id, _, _ = appraised
+    buffer = io.BytesIO()
+    write_report(snapshot_of(db, department_id), buffer, charts=False)
+    document = Document(io.BytesIO(buffer.getvalue()))
+    summary = [[c.text for c in row.cells] for row in document.tables[1].rows]
+    assert summary == [
+        ["STT", "Lĩnh vực", "Điểm tối đa", "Điểm tự đánh giá", "Tỷ lệ đạt", "Điểm thẩm định"],
+        ["I", "Công tác chỉ đạo, điều hành CCHC", "6", "4", "66,67%", "0,5"],
+        ["II", "Cải cách thủ tục hành chính", "1", "0,5", "50%", ""],
+        ["III", "Tác động của CCHC", "2", "1,5", "75%", "1,5"],
+        ["", "Tổng cộng", "9", "6", "66,67%", "2"],
+    ]
+    # every leaf without evidence is explained now: section II quotes the explanations, no prompt left there
+    texts = [p.text for p in document.paragraphs]
+    assert any(t.endswith("Giải trình: Tổ chức tọa đàm trực tuyến") for t in texts)
+    assert sum(r.text == TO_BE_WRITTEN for p in document.paragraphs for r in p.runs) == 2  # section III only
+
+
+def test_report_names_the_superior_body_when_the_set_names_the_province(workspace):
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    snapshot.criteria_set.province = "Sơn La"
+    buffer = io.BytesIO()
+    write_report(snapshot, buffer, charts=False)
+    document = Document(io.BytesIO(buffer.getvalue()))
+    left = [p.text for p in document.tables[0].cell(0, 0).paragraphs if p.text]
+    assert left[:2] == ["UBND TỈNH SƠN LA", "SỞ DÂN TỘC VÀ TÔN GIÁO"]
+    assert document.tables[0].cell(0, 1).paragraphs[-1].text.startswith("Sơn La, ngày")
+
+
+# --------------------------------------------------------------------------- evidence bundle
+
+
+def test_evidence_bundle_has_a_folder_per_criterion_and_an_index(workspace):
+    db, department_id, _, _ = workspace
+    store = EvidenceStore(db.settings.evidence_dir)
+    buffer = io.BytesIO()
+    write_evidence_bundle(snapshot_of(db, department_id), store, buffer)
+    bundle = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    assert sorted(bundle.namelist()) == sorted([
+        "1.1.1/Kế hoạch.pdf", "1.1.1/kế hoạch (2).pdf", "1.2.1/Kế hoạch.pdf", INDEX_NAME])
+    assert bundle.read("1.1.1/Kế hoạch.pdf") == bundle.read("1.2.1/Kế hoạch.pdf") == _pdf(b"ke hoach")
+    assert bundle.read("1.1.1/kế hoạch (2).pdf") == _pdf(b"quyet dinh")
+    assert all(not n.startswith("/") and ".." not in n.split("/") for n in bundle.namelist())
+
+    index = load_workbook(io.BytesIO(bundle.read(INDEX_NAME))).active
+    rows = [[index.cell(r, c).value for c in range(2, 10)] for r in range(5, index.max_row + 1)]
+    assert rows == [
+        ["1.1.1", "Ban hành kế hoạch CCHC năm", "Kế hoạch số 15/KH-SDTTG ngày 18/12/2025", "15/KH-SDTTG",
+         datetime(2025, 12, 18), None, "1.1.1/Kế hoạch.pdf", None],
+        ["1.1.1", "Ban hành kế hoạch CCHC năm", "Quyết định số 20/QĐ-SDTTG ngày 05/01/2026", "20/QĐ-SDTTG",
+         datetime(2026, 1, 5), None, "1.1.1/kế hoạch (2).pdf", None],
+        ["1.2.1", "Tin, bài tuyên truyền", "Kế hoạch số 15/KH-SDTTG ngày 18/12/2025", "15/KH-SDTTG",
+         datetime(2025, 12, 18), None, "1.2.1/Kế hoạch.pdf", None],
+        ["1.3.1", "Báo cáo đúng hạn", "Báo cáo số -3/BC-SDTTG ngày 20/06/2026", "-3/BC-SDTTG",
+         datetime(2026, 6, 20), None, None, "https://example.org/bao-cao"],
+    ]
+    assert index.cell(8, 9).hyperlink.target == "https://example.org/bao-cao"
+    assert index.cell(8, 5).data_type == "s" and index.cell(8, 5).quotePrefix
+
+
+def test_evidence_bundle_lists_a_lost_file_instead_of_failing(workspace):
+    db, department_id, _, (_, same_name, _) = workspace
+    store = EvidenceStore(db.settings.evidence_dir)
+    store.path_for(same_name.file_key).unlink()
+    buffer = io.BytesIO()
+    entries = write_evidence_bundle(snapshot_of(db, department_id), store, buffer)
+    assert [e.code for e in entries if e.missing_file] == ["1.1.1"]
+    bundle = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    assert "1.1.1/kế hoạch (2).pdf" not in bundle.namelist()
+    index = load_workbook(io.BytesIO(bundle.read(INDEX_NAME))).active
+    assert index.cell(6, 8).value == "kế hoạch.pdf (không tìm thấy tệp trong kho lưu trữ)"
+
+
+# --------------------------------------------------------------------------- charts and the summary
+
+
+def test_charts_use_the_status_colours_and_the_engine_points(appraised):
+    db, department_id, _, _ = appraised
+    snapshot = snapshot_of(db, department_id)
+    completion = completion_chart(snapshot)
+    assert [t.name for t in completion.data] == [STATUS_LABELS[s] for s in STATUSES]
+    assert [t.marker.color for t in completion.data] == [STATUS_COLOURS[s] for s in STATUSES]
+    assert completion.data[0].y[0] == "I. Công tác chỉ đạo, điều hành"
+    by_status = {t.name: sum(t.x) for t in completion.data}
+    assert by_status["Hoàn thành"] == 3 and by_status["Đang thực hiện"] == 2 and sum(by_status.values()) == 22
+    assert completion.layout.title.text == "Tiến độ Kế hoạch CCHC năm 2026 — hoàn thành 3/22 hoạt động (13,6%)"
+    assert completion.layout.separators == ",."
+
+    scores = score_by_area_chart(snapshot)
+    assert [t.name for t in scores.data] == ["Điểm tối đa", "Điểm tự đánh giá", "Điểm thẩm định"]
+    assert list(scores.data[0].x) == [6, 1, 2] and list(scores.data[1].x) == [4, 0.5, 1.5]
+    assert list(scores.data[2].x) == [0.5, 0, 1.5]
+    assert scores.data[0].text[0] == "4/6 (66,7%); thẩm định 0,5/6 (8,3%)"
+    assert scores.layout.title.text == "Điểm tự đánh giá theo lĩnh vực — tổng 6/9 điểm (66,67%)"
+    assert scores.layout.xaxis.title.text == "Điểm"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    return _require_tool("chromium") if not os.environ.get("BROWSER_PATH") else os.environ["BROWSER_PATH"]
+
+
+def test_charts_export_as_png_and_svg(workspace, chromium):
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    completion, scores = figures_png([completion_chart(snapshot), score_by_area_chart(snapshot)], width=700, scale=2)
+    for image in (completion, scores):
+        assert image.startswith(b"\x89PNG\r\n\x1a\n")
+        assert int.from_bytes(image[16:20], "big") == 1400  # IHDR width: 700 px × scale 2
+    svg = figure_svg(score_by_area_chart(snapshot), width=700).decode("utf-8")
+    assert svg.startswith("<svg") and "Điểm tự đánh giá theo lĩnh vực" in svg and "4/6 (66,7%)" in svg
+
+
+def test_report_embeds_both_charts(workspace, chromium):
+    db, department_id, _, _ = workspace
+    buffer = io.BytesIO()
+    write_report(snapshot_of(db, department_id), buffer, charts=True)
+    document = Document(io.BytesIO(buffer.getvalue()))
+    assert len(document.inline_shapes) == 2
+    captions = [p.text for p in document.paragraphs if p.text.startswith("Hình ")]
+    assert captions == ["Hình 1. Điểm tự đánh giá theo lĩnh vực năm 2026", "Hình 2. Tiến độ thực hiện Kế hoạch CCHC năm 2026"]
+
+
+def test_summary_pdf_is_one_page_with_the_headline_numbers(workspace, chromium, tmp_path):
+    db, department_id, _, _ = workspace
+    target = tmp_path / "tom-tat.pdf"
+    write_summary_pdf(snapshot_of(db, department_id), target)
+    _require_tool("pdfinfo")
+    info = subprocess.run(["pdfinfo", str(target)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1" in info and "pts (A4)" in info
+    text = _pdf_text(target)
+    for expected in ("TÓM TẮT KẾT QUẢ TỰ ĐÁNH GIÁ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026", "SỞ DÂN TỘC VÀ TÔN GIÁO",
+                     "66,67%", "Công tác chỉ đạo, điều hành CCHC", "Số liệu đến ngày 20/12/2026"):
+        assert expected in text, expected
+
+
+def test_summary_html_escapes_database_text(workspace):
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    hostile = dataclasses.replace(snapshot, department=dataclasses.replace(snapshot.department, name="<img src=x onerror=alert(1)>"))
+    page = summary_html(hostile, [])
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _run_cli(argv, capsys) -> tuple[int, str, str]:
+    from scoring import cli
+
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "export" not in commands.choices:  # until scoring/cli.py wires the export commands itself
+        add_export_commands(commands)
+    args = parser.parse_args(argv)
+    try:
+        code = args.handler(args, sys.stdout)
+    except InputError as problem:  # what scoring.cli.main does
+        print(f"Lỗi: {problem}", file=sys.stderr)
+        code = cli.EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_export_commands_work_on_a_fresh_data_folder(tmp_path, capsys):
+    sheet = tmp_path / "bang-diem.xlsx"
+    code, out, _ = _run_cli(["export", "scoresheet", "--year", "2026", "-o", str(sheet)], capsys)
+    assert code == 0 and out == f"Đã ghi bảng điểm: {sheet}\n"
+    workbook = load_workbook(sheet)
+    assert workbook[SHEET_SCORES]["A2"].value == "Cơ quan: Sở Dân tộc và Tôn giáo"
+    assert workbook[SHEET_PLAN].max_row - 3 == 22
+
+    report = tmp_path / "bao-cao.docx"
+    code, out, _ = _run_cli(["export", "report", "--year", "2026", "--no-charts", "-o", str(report)], capsys)
+    assert code == 0 and Document(report).paragraphs[0].text == "BÁO CÁO"
+    bundle = tmp_path / "tai-lieu.zip"
+    code, out, _ = _run_cli(["export", "evidence", "--year", "2026", "-o", str(bundle)], capsys)
+    assert code == 0 and zipfile.ZipFile(bundle).namelist() == [INDEX_NAME]
+
+
+def test_export_commands_report_bad_input_in_vietnamese(tmp_path, capsys):
+    code, _, err = _run_cli(["export", "scoresheet", "--year", "2025", "-o", str(tmp_path / "x.xlsx")], capsys)
+    assert code == 2 and "Năm 2025 của Sở Dân tộc và Tôn giáo chưa có kỳ tự đánh giá" in err
+    code, _, err = _run_cli(["export", "scoresheet", "--year", "2026", "--department", "9", "-o", str(tmp_path / "x.xlsx")], capsys)
+    assert code == 2 and "Không có cơ quan mã 9" in err
+    code, _, err = _run_cli(["export", "scoresheet", "--year", "2026", "-o", str(tmp_path / "khong-co" / "x.xlsx")], capsys)
+    assert code == 2 and "không tồn tại" in err
+    assert list(tmp_path.iterdir()) == [tmp_path / "data"]  # nothing half-written
