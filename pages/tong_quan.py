@@ -39,8 +39,11 @@ cols[4].metric("Tiêu chí thiếu tài liệu", str(len(gaps)))
 
 breakdown = snap.final_index(use_appraised=snap.locked and snap.rollup is not None and snap.rollup.index_appraised is not None)
 if breakdown is not None:
-    band = f" · xếp loại {breakdown.band.label}" if breakdown.band else ""
-    with st.expander(f"Chỉ số theo cách tỉnh công bố (điểm {breakdown.basis}): {format_percent(breakdown.percent, 2)}{band} — xem từng bước"):
+    if breakdown.percent is None:
+        headline = "chưa tính được (còn thiếu điểm)"
+    else:
+        headline = format_percent(breakdown.percent, 2) + (f", xếp loại {breakdown.band.label}" if breakdown.band else "")
+    with st.expander(f"Chỉ số theo cách tỉnh công bố (điểm {breakdown.basis}): {headline} — xem từng bước"):
         st.dataframe(pd.DataFrame([{"Bước": step.label, "Giá trị": step.display, "Ghi chú": step.note} for step in breakdown.steps]),
                      hide_index=True, column_config={"Ghi chú": st.column_config.TextColumn(width="large")})
         for problem in breakdown.problems:

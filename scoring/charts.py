@@ -6,16 +6,23 @@ same status everywhere (scoring.stats.STATUS_COLOURS, colour-blind safe).
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import plotly.graph_objects as go
 
+from scoring.exports.common import any_appraised_points, require_criteria, sentence_case
 from scoring.snapshot import Snapshot
 from scoring.stats import STATUS_COLOURS, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_number, format_percent
 
-FONT_FAMILY = "Source Sans Pro, Noto Sans, DejaVu Sans, Arial, sans-serif"
-SCORE_COLOUR = "#0b5cad"
-MAX_COLOUR = "#d5dde8"
-APPRAISED_COLOUR = "#e69f00"
+FONT_FAMILY = "Source Sans Pro, Liberation Sans, Noto Sans, DejaVu Sans, Arial, sans-serif"  # full Vietnamese coverage
+SCORE_COLOUR = "#0b5cad"  # our own (self-assessed) points, everywhere
+SELF_COLOUR = SCORE_COLOUR
+APPRAISED_COLOUR = "#E69F00"  # Okabe–Ito orange: the appraisal council's points, distinct from every status colour
+MAX_COLOUR = "#d5dde8"  # the room left to the maximum
+LABEL_LINE_CHARS = 30
+LEGEND_TOP_PX = 42  # the legend's top edge, below the title line
 
 
 def _layout(fig: go.Figure, title: str, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
@@ -37,22 +44,121 @@ def _layout(fig: go.Figure, title: str, *, scale: float = 1.0, height: int | Non
     return fig
 
 
-def completion_by_area_figure(snap: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
-    """Stacked bars: activities of each reform area by status."""
-    rows = snap.completion_by_area()
-    areas = [r["area"] for r in rows]
-    fig = go.Figure()
+def _base_layout(title: str, height: int, scale: float = 1.0) -> dict[str, Any]:
+    return dict(
+        title=dict(text=title, x=0.01, xanchor="left", y=0.98, yref="container", yanchor="top", font=dict(size=round(17 * scale))),
+        font=dict(family=FONT_FAMILY, size=round(13 * scale), color="#222222"),
+        separators=",.",  # Vietnamese numbers: decimal comma, dot for thousands
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        height=height,
+        margin=dict(l=10, r=30, t=90, b=50),
+        # the legend spans the whole width under the title, not just the plot area right of the labels
+        legend=dict(orientation="h", xref="container", x=0.01, xanchor="left", yref="container",
+                    y=1 - LEGEND_TOP_PX / height, yanchor="top", traceorder="normal"),
+        bargap=0.3,
+    )
+
+
+def completion_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
+    """Plan activities per area (I–VII) stacked by status, in the status colours and the plan's area order."""
+    rows = snapshot.completion_by_area()
+    names = {a.get("code"): a.get("name", "") for a in (snapshot.plan.areas if snapshot.plan else [])}
+    labels = [_area_label(row["area"], names.get(row["area"], "")) for row in rows]
+    figure = go.Figure()
     for status in STATUSES:
-        counts = [r.get(status, 0) for r in rows]
-        fig.add_bar(
-            name=STATUS_LABELS[status], x=areas, y=counts, marker_color=STATUS_COLOURS[status],
-            text=[str(c) if c else "" for c in counts], textposition="inside",
-            hovertemplate="Lĩnh vực %{x}: %{y} hoạt động " + STATUS_LABELS[status].lower() + "<extra></extra>",
+        counts = [row[status] for row in rows]
+        figure.add_bar(
+            name=STATUS_LABELS[status], y=labels, x=counts, orientation="h",
+            marker_color=STATUS_COLOURS[status], text=[str(c) if c else "" for c in counts],
+            textposition="inside", insidetextanchor="middle", textfont=dict(color="white"),
+            hovertemplate="%{y}<br>" + STATUS_LABELS[status] + ": %{x} hoạt động<extra></extra>",
         )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="Số hoạt động", dtick=1 if max((r["total"] for r in rows), default=0) <= 8 else None)
-    fig.update_xaxes(type="category")  # Roman area codes; the title says they are areas
-    return _layout(fig, "Tiến độ thực hiện kế hoạch theo lĩnh vực (số hoạt động)", scale=scale, height=height)
+    done, applicable = snapshot.activities_done, sum(r["applicable"] for r in rows)
+    overall = snapshot.plan_completion
+    share = f" ({done}/{applicable} hoàn thành)" if overall is not None else ""
+    figure.update_layout(**_base_layout(f"Tiến độ Kế hoạch CCHC năm {snapshot.year}{share}",
+                                        height or _bar_height(len(rows), scale), scale), barmode="stack")
+    figure.update_xaxes(title_text="Số hoạt động", dtick=1 if max((r["total"] for r in rows), default=0) <= 10 else None,
+                        gridcolor="#E5E5E5", rangemode="tozero")
+    figure.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
+    return figure
+
+
+def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
+    """Each area's self-assessed points over its applicable maximum (a grey bar behind), with the appraised
+    points beside them once the council has appraised anything; the label gives points and share."""
+    require_criteria(snapshot)
+    rollup = snapshot.rollup
+    areas = [a for a in rollup.areas if not a.not_applicable]
+    labels = [wrap_label(f"{a.code}. {a.name}") for a in areas]
+    appraised = any_appraised_points(snapshot)
+    figure = go.Figure()
+    figure.add_bar(
+        name="Điểm tối đa", y=labels, x=[float(a.applicable_max) for a in areas], orientation="h",
+        marker_color=MAX_COLOUR, width=0.8, offset=-0.4,
+        text=[_area_text(a, appraised) for a in areas], textposition="outside", textfont=dict(size=round(12 * scale)),
+        cliponaxis=False,
+        hovertemplate="%{y}<br>Điểm tối đa: %{x} điểm<extra></extra>",
+    )
+    figure.add_bar(
+        name="Điểm tự đánh giá", y=labels, x=[float(a.self_points or 0) for a in areas], orientation="h",
+        marker_color=SELF_COLOUR, width=0.3 if appraised else 0.5, offset=-0.3 if appraised else -0.25,
+        hovertemplate="%{y}<br>Tự đánh giá: %{x} điểm<extra></extra>",
+    )
+    if appraised:
+        figure.add_bar(
+            name="Điểm thẩm định", y=labels, x=[float(a.appraised_points or 0) for a in areas], orientation="h",
+            marker_color=APPRAISED_COLOUR, width=0.3, offset=0.0,
+            hovertemplate="%{y}<br>Thẩm định: %{x} điểm<extra></extra>",
+        )
+    total = rollup.total
+    title = (f"Điểm tự đánh giá theo lĩnh vực — tổng {format_number(total.self_points or 0)}/"
+             f"{format_number(total.applicable_max)} điểm")
+    if rollup.index_self is not None:
+        title += f" ({format_percent(rollup.index_self, 2)})"
+    figure.update_layout(**_base_layout(title, height or _bar_height(len(areas), scale), scale), barmode="overlay")
+    longest = max((float(a.applicable_max) for a in areas), default=1)
+    # room on the right for the labels, which sit past the grey bars
+    figure.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (1.7 if appraised else 1.45)])
+    figure.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
+    return figure
+
+
+def _area_text(area, appraised: bool) -> str:
+    text = f"{_points_and_share(area.self_points, area.applicable_max)}"
+    if appraised and area.appraised_points is not None:
+        text += f"; thẩm định {_points_and_share(area.appraised_points, area.applicable_max)}"
+    return text
+
+
+def _points_and_share(points: Decimal | None, maximum: Decimal) -> str:
+    """ "6/13 (46,2%)" """
+    points = points or Decimal(0)
+    text = f"{format_number(points)}/{format_number(maximum)}"
+    if maximum > 0:
+        text += f" ({format_percent(points / maximum * 100)})"
+    return text
+
+
+def _area_label(code: str, name: str) -> str:
+    return wrap_label(f"{code}. {sentence_case(name)}") if name else code
+
+
+def wrap_label(text: str, width: int = LABEL_LINE_CHARS) -> str:
+    """Long area names on two or more lines (plotly's <br>), so the labels do not squeeze the bars."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _bar_height(rows: int, scale: float = 1.0, per_row: int = 40) -> int:
+    return round(max(260, 130 + per_row * rows) * scale)
+
 
 
 def completion_by_unit_figure(snap: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
@@ -95,33 +201,6 @@ def unit_area_heatmap(snap: Snapshot, *, scale: float = 1.0, height: int | None 
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text="Lĩnh vực của kế hoạch", type="category", side="bottom")
     return _layout(fig, "Tỷ lệ hoàn thành theo đơn vị × lĩnh vực (%)", scale=scale, height=height)
-
-
-def score_by_area_figure(snap: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
-    """Self (and appraised) points of each criteria area as a % of its applicable maximum."""
-    rollup = snap.rollup
-    fig = go.Figure()
-    if rollup is None:
-        return _layout(fig, "Điểm theo lĩnh vực (% điểm tối đa)", scale=scale, height=height)
-    areas = [a for a in rollup.areas if a.applicable_max > 0]
-    labels = [f"{a.code}. {a.name}" if len(a.name) <= 28 else f"{a.code}. {a.name[:27]}…" for a in areas]
-
-    def pct(points, maximum) -> float:
-        return float(points / maximum * 100) if points is not None and maximum else 0.0
-
-    self_pct = [pct(a.self_points, a.applicable_max) for a in areas]
-    fig.add_bar(
-        name="Tự chấm", y=labels, x=self_pct, orientation="h", marker_color=SCORE_COLOUR,
-        text=[f"{format_number(a.self_points or 0)}/{format_number(a.applicable_max)} đ ({format_percent(p, 0)})" for a, p in zip(areas, self_pct)],
-        textposition="auto", hovertemplate="%{y}: %{x:.1f}% điểm tối đa<extra></extra>",
-    )
-    if any(a.appraised_points is not None for a in areas):
-        fig.add_bar(name="Thẩm định", y=labels, x=[pct(a.appraised_points, a.applicable_max) for a in areas], orientation="h",
-                    marker_color=APPRAISED_COLOUR, hovertemplate="%{y}: %{x:.1f}% (thẩm định)<extra></extra>")
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(range=[0, 104], ticksuffix="%", dtick=20)
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Điểm tự chấm theo lĩnh vực (% điểm tối đa)", scale=scale, height=height)
 
 
 def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, height: int | None = None) -> go.Figure:

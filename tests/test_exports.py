@@ -30,12 +30,8 @@ from scoring.criteria import criteria_set_from_dict
 from scoring.errors import ConflictError, InputError
 from scoring.evidence_files import EvidenceStore
 from scoring.exports.cells import put_text
-from scoring.exports.charts import (
-    completion_chart,
-    figure_svg,
-    figures_png,
-    score_by_area_chart,
-)
+from scoring.charts import completion_by_area_figure, score_by_area_figure
+from scoring.exports.charts import figure_svg, figures_png
 from scoring.exports.commands import add_export_commands
 from scoring.exports.evidence_bundle import INDEX_NAME, write_evidence_bundle
 from scoring.exports.report import TO_BE_WRITTEN, write_report
@@ -758,7 +754,7 @@ def test_evidence_bundle_lists_a_lost_file_instead_of_failing(workspace):
 def test_charts_use_the_status_colours_and_the_engine_points(appraised):
     db, department_id, _, _ = appraised
     snapshot = snapshot_of(db, department_id)
-    completion = completion_chart(snapshot)
+    completion = completion_by_area_figure(snapshot)
     assert [t.name for t in completion.data] == [STATUS_LABELS[s] for s in STATUSES]
     assert [t.marker.color for t in completion.data] == [STATUS_COLOURS[s] for s in STATUSES]
     assert completion.data[0].y[0] == "I. Công tác chỉ đạo, điều hành"
@@ -767,7 +763,7 @@ def test_charts_use_the_status_colours_and_the_engine_points(appraised):
     assert completion.layout.title.text == "Tiến độ Kế hoạch CCHC năm 2026 — hoàn thành 3/22 hoạt động (13,6%)"
     assert completion.layout.separators == ",."
 
-    scores = score_by_area_chart(snapshot)
+    scores = score_by_area_figure(snapshot)
     assert [t.name for t in scores.data] == ["Điểm tối đa", "Điểm tự đánh giá", "Điểm thẩm định"]
     assert list(scores.data[0].x) == [6, 1, 2] and list(scores.data[1].x) == [4, 0.5, 1.5]
     assert list(scores.data[2].x) == [0.5, 0, 1.5]
@@ -784,11 +780,11 @@ def chromium():
 def test_charts_export_as_png_and_svg(workspace, chromium):
     db, department_id, _, _ = workspace
     snapshot = snapshot_of(db, department_id)
-    completion, scores = figures_png([completion_chart(snapshot), score_by_area_chart(snapshot)], width=700, scale=2)
+    completion, scores = figures_png([completion_by_area_figure(snapshot), score_by_area_figure(snapshot)], width=700, scale=2)
     for image in (completion, scores):
         assert image.startswith(b"\x89PNG\r\n\x1a\n")
         assert int.from_bytes(image[16:20], "big") == 1400  # IHDR width: 700 px × scale 2
-    svg = figure_svg(score_by_area_chart(snapshot), width=700).decode("utf-8")
+    svg = figure_svg(score_by_area_figure(snapshot), width=700).decode("utf-8")
     assert svg.startswith("<svg") and "Điểm tự đánh giá theo lĩnh vực" in svg and "4/6 (66,7%)" in svg
 
 

@@ -18,8 +18,6 @@ _PUBLIC = {
     "ScoresheetError": "scoresheet_import",
     "write_report": "report",
     "write_evidence_bundle": "evidence_bundle",
-    "completion_chart": "charts",
-    "score_by_area_chart": "charts",
     "figure_png": "charts",
     "figure_svg": "charts",
     "figures_png": "charts",

@@ -95,20 +95,16 @@ def _export_evidence(args, out: TextIO) -> int:
 
 
 def _export_charts(args, out: TextIO) -> int:
-    from scoring.exports.charts import (
-        completion_chart,
-        figures_png,
-        figures_svg,
-        score_by_area_chart,
-    )
+    from scoring.charts import completion_by_area_figure, score_by_area_figure
+    from scoring.exports.charts import figures_png, figures_svg
 
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"«{folder}» là một tệp; lệnh charts cần một thư mục để ghi ảnh.")
     with _snapshot(args) as (snapshot, _db):
-        figures = {"score": score_by_area_chart(snapshot)}
+        figures = {"score": score_by_area_figure(snapshot)}
         if snapshot.activities:
-            figures["completion"] = completion_chart(snapshot)
+            figures["completion"] = completion_by_area_figure(snapshot)
         render = figures_png if args.format == "png" else figures_svg
         images = render(list(figures.values()))
     try:

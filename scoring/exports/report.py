@@ -66,15 +66,12 @@ def write_report(snapshot: Snapshot, out: str | BinaryIO, charts: bool = True) -
 
 
 def _chart_images(snapshot: Snapshot) -> list[tuple[bytes, str]]:
-    from scoring.exports.charts import (
-        completion_chart,
-        figures_png,
-        score_by_area_chart,
-    )
+    from scoring.charts import completion_by_area_figure, score_by_area_figure
+    from scoring.exports.charts import figures_png
 
-    figures = [(score_by_area_chart(snapshot), f"Điểm tự đánh giá theo lĩnh vực năm {snapshot.year}")]
+    figures = [(score_by_area_figure(snapshot), f"Điểm tự đánh giá theo lĩnh vực năm {snapshot.year}")]
     if snapshot.activities:
-        figures.append((completion_chart(snapshot), f"Tiến độ thực hiện Kế hoạch CCHC năm {snapshot.year}"))
+        figures.append((completion_by_area_figure(snapshot), f"Tiến độ thực hiện Kế hoạch CCHC năm {snapshot.year}"))
     pictures = figures_png([figure for figure, _ in figures], width=780, scale=2)
     return list(zip(pictures, [caption for _, caption in figures]))
 

@@ -14,13 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from scoring.exports.charts import (
-    ChartExportError,
-    browser_path,
-    completion_chart,
-    figures_svg,
-    score_by_area_chart,
-)
+from scoring.charts import completion_by_area_figure, score_by_area_figure
+from scoring.exports.charts import ChartExportError, browser_path, figures_svg
 from scoring.exports.common import (
     TEMPLATE_NOTE,
     any_appraised_points,
@@ -62,9 +57,9 @@ tr.total td { font-weight: bold; background: #E2EFDA; }
 def write_summary_pdf(snapshot: Snapshot, out: str | Path | BinaryIO) -> None:
     """Write the one-page summary PDF to a path or binary file (needs Chromium, as the charts do)."""
     require_criteria(snapshot)
-    figures = [score_by_area_chart(snapshot)]
+    figures = [score_by_area_figure(snapshot)]
     if snapshot.activities:
-        figures.append(completion_chart(snapshot))
+        figures.append(completion_by_area_figure(snapshot))
     charts = figures_svg(figures, width=CHART_WIDTH_PX)
     pdf = html_to_pdf(summary_html(snapshot, charts))
     if isinstance(out, (str, Path)):
