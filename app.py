@@ -17,6 +17,7 @@ PAGES = [
     ("pages/ke_hoach.py", "Kế hoạch", ":material/checklist:", "ke-hoach", Action.VIEW_DASHBOARD),
     ("pages/cham_diem.py", "Chấm điểm", ":material/grading:", "cham-diem", Action.VIEW_SCORES),
     ("pages/tai_lieu.py", "Tài liệu kiểm chứng", ":material/folder_open:", "tai-lieu", Action.VIEW_SCORES),
+    ("pages/xuat_tep.py", "Xuất, nhập tệp", ":material/download:", "xuat-tep", Action.EXPORT),
     ("pages/trinh_chieu.py", "Trình chiếu", ":material/slideshow:", "trinh-chieu", Action.USE_PROJECTOR),
     ("pages/cau_hinh.py", "Cấu hình", ":material/settings:", "cau-hinh", Action.VIEW_AUDIT_LOG),
 ]

@@ -14,7 +14,8 @@ from scoring.db import open_database
 import ui
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/tong_quan.py", "pages/ke_hoach.py", "pages/cham_diem.py", "pages/tai_lieu.py", "pages/trinh_chieu.py", "pages/cau_hinh.py"]
+PAGES = ["pages/tong_quan.py", "pages/ke_hoach.py", "pages/cham_diem.py", "pages/tai_lieu.py", "pages/xuat_tep.py", "pages/trinh_chieu.py",
+         "pages/cau_hinh.py"]
 
 
 @pytest.fixture
@@ -165,3 +166,49 @@ def test_a_failing_page_shows_a_vietnamese_sentence_not_a_traceback():
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [ui.UNEXPECTED_ERROR]
+
+
+def test_exporting_the_score_sheet_from_the_page(app):
+    _open(app, "pages/xuat_tep.py")
+    _, department = _stored()
+    key = f"export-scoresheet-{department.id}-2026"
+    app.button(key=f"{key}-make").click().run()
+    _assert_clean(app)
+    data = app.session_state[key]
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    assert workbook.sheetnames[0] == "Bảng điểm"
+
+
+def test_importing_a_filled_score_sheet_shows_changes_first(app):
+    import io
+
+    import openpyxl
+
+    from scoring.exports import write_scoresheet
+    from scoring.snapshot import load_snapshot
+
+    db, department = _stored()
+    buffer = io.BytesIO()
+    write_scoresheet(load_snapshot(db, department.id, 2026), buffer)
+    workbook = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    sheet = workbook["Bảng điểm"]
+    header = next(r for r in range(1, 20) if any(c.value == "Mã" for c in sheet[r]))
+    columns = {c.value: c.column for c in sheet[header]}
+    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, columns["Mã"]).value == "1.1.1")
+    self_column = next(col for name, col in columns.items() if name and "tự đánh giá" in str(name).lower())
+    sheet.cell(row, self_column).value = 0.5
+    edited = io.BytesIO()
+    workbook.save(edited)
+
+    _open(app, "pages/xuat_tep.py")
+    app.file_uploader(key="scoresheet-upload").upload("bang-diem.xlsx", edited.getvalue(),
+                                                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    _assert_clean(app)
+    assert any("1 tiêu chí thay đổi" in w.value for w in app.warning)
+    assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id) == {}  # nothing saved before confirming
+    app.button(key="scoresheet-apply").click().run()
+    assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"].self_points == Decimal("0.5")

@@ -1,0 +1,106 @@
+"""Xuất, nhập tệp: the files that leave the app (score sheet, report, evidence bundle, charts, summary) and the
+filled score sheet coming back. Files are made on request: a report with charts takes a few seconds."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import streamlit as st
+
+import ui
+from scoring.auth import Action
+from scoring.evidence_files import EvidenceStore
+from scoring.exports import (
+    apply_scoresheet_changes,
+    default_file_name,
+    figures_png,
+    read_scoresheet,
+    write_evidence_bundle,
+    write_report,
+    write_scoresheet,
+    write_summary_pdf,
+)
+from scoring.charts import completion_by_area_figure, score_by_area_figure
+from scoring.errors import InputError
+
+ui.require(Action.EXPORT)
+snap = ui.snapshot()
+db = ui.database()
+st.title(f"Xuất, nhập tệp năm {snap.year}")
+if snap.criteria_set is None:
+    st.warning(f"Năm {snap.year} chưa có bộ tiêu chí: hãy chọn bộ tiêu chí ở trang Cấu hình.")
+    st.stop()
+
+MIME = {
+    "scoresheet": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "report": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "evidence": "application/zip",
+    "summary": "application/pdf",
+    "charts": "application/zip",
+}
+
+
+def _charts_zip(snapshot, out) -> None:
+    figures = {"diem-theo-linh-vuc.png": score_by_area_figure(snapshot)}
+    if snapshot.activities:
+        figures["tien-do-ke-hoach.png"] = completion_by_area_figure(snapshot)
+    images = figures_png(list(figures.values()))
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, image in zip(figures, images):
+            archive.writestr(name, image)
+
+
+EXPORTS = [
+    ("scoresheet", "Bảng điểm tự đánh giá (Excel)", "Theo mẫu bảng chấm điểm: tổng lĩnh vực và tổng điểm là công thức; "
+     "kèm danh sách hoạt động và sổ tài liệu.", write_scoresheet),
+    ("report", "Báo cáo kết quả tự đánh giá (Word)", "Thể thức Nghị định 30/2020/NĐ-CP, bảng kết quả theo lĩnh vực, giải trình, biểu đồ.",
+     write_report),
+    ("evidence", "Gói tài liệu kiểm chứng (.zip)", "Mỗi tiêu chí một thư mục chứa tài liệu của nó, kèm danh mục Excel.",
+     lambda snapshot, out: write_evidence_bundle(snapshot, EvidenceStore(db.settings.evidence_dir), out)),
+    ("summary", "Trang tóm tắt (PDF, một trang)", "Chỉ số, bảng theo lĩnh vực và hai biểu đồ — cho tập tài liệu cuộc họp.",
+     write_summary_pdf),
+    ("charts", "Biểu đồ (PNG, để đưa vào trình chiếu)", "Điểm theo lĩnh vực và tiến độ kế hoạch, ảnh độ phân giải cao.", _charts_zip),
+]
+
+for kind, title, description, write in EXPORTS:
+    with st.container(border=True):
+        left, right = st.columns([3, 1])
+        left.markdown(f"**{title}**")
+        left.caption(description)
+        key = f"export-{kind}-{snap.department.id}-{snap.year}"
+        if right.button("Tạo tệp", key=f"{key}-make", use_container_width=True):
+            buffer = io.BytesIO()
+            with st.spinner(f"Đang tạo {title.lower()}…"):
+                made = ui.attempt(lambda w=write, b=buffer: w(snap, b) or True)  # writers return None or their rows
+            if not made:
+                st.rerun()  # shows the Vietnamese reason at the top of the page
+            st.session_state[key] = buffer.getvalue()
+        if st.session_state.get(key):
+            name = default_file_name(kind, snap.year) if kind != "charts" else f"bieu-do-cchc-{snap.year}.zip"
+            right.download_button("Tải về", st.session_state[key], file_name=name, mime=MIME[kind], key=f"{key}-dl",
+                                  use_container_width=True, type="primary")
+
+st.subheader("Nhập lại bảng điểm đã sửa trong Excel")
+st.caption("Tệp bảng điểm xuất từ ứng dụng, sửa điểm, giải trình hoặc điểm thẩm định trong Excel/LibreOffice rồi tải lên: "
+           "ứng dụng so từng dòng theo mã tiêu chí và cho xem thay đổi trước khi lưu.")
+upload = st.file_uploader("Bảng điểm (.xlsx)", type=["xlsx"], key="scoresheet-upload",
+                          disabled=not (ui.can(Action.EDIT_SELF_SCORE) or ui.can(Action.EDIT_APPRAISAL, assessment_locked=snap.locked)))
+if upload is not None:
+    try:
+        changes = read_scoresheet(upload.name, upload.getvalue(), snap)
+    except InputError as err:
+        st.error(str(err))
+        changes = None
+    if changes is not None:
+        if not changes:
+            st.info("Bảng điểm không có thay đổi nào so với dữ liệu đang lưu.")
+        else:
+            st.warning(f"{len(changes.changes)} tiêu chí thay đổi:")
+            for line in changes.summary_lines():
+                st.markdown(f"- {ui.md(line)}")
+            if st.button("Lưu các thay đổi này", type="primary", key="scoresheet-apply"):
+                saved = ui.attempt(lambda: apply_scoresheet_changes(db, snap.assessment.id, changes, actor=ui.actor()))
+                if saved is not None:
+                    ui.flash("success", f"Đã lưu {len(saved)} tiêu chí từ bảng điểm «{upload.name}».")
+                st.rerun()
