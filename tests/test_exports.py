@@ -681,10 +681,11 @@ def test_report_adds_the_appraised_points_once_appraised(appraised):
     summary = [[c.text for c in row.cells] for row in document.tables[1].rows]
     assert summary == [
         ["STT", "Lĩnh vực", "Điểm tối đa", "Điểm tự đánh giá", "Tỷ lệ đạt", "Điểm thẩm định"],
-        ["I", "Công tác chỉ đạo, điều hành CCHC", "6", "4", "66,67%", "0,5"],
+        # a partly appraised area says so: a partial sum would read as points cut
+        ["I", "Công tác chỉ đạo, điều hành CCHC", "6", "4", "66,67%", "đang thẩm định (1/6)"],
         ["II", "Cải cách thủ tục hành chính", "1", "0,5", "50%", ""],
         ["III", "Tác động của CCHC", "2", "1,5", "75%", "1,5"],
-        ["", "Tổng cộng", "9", "6", "66,67%", "2"],
+        ["", "Tổng cộng", "9", "6", "66,67%", "đang thẩm định (2/8)"],
     ]
     # every leaf without evidence is explained now: section II quotes the explanations, no prompt left there
     texts = [p.text for p in document.paragraphs]

@@ -317,6 +317,15 @@ def _section_results(document, snapshot: Snapshot, images: list[tuple[bytes, str
         _paragraph(document, f"Hình {number}. {caption}", italic=True, size=Pt(12), align=WD_ALIGN_PARAGRAPH.CENTER)
 
 
+def _appraised_text(totals) -> str:
+    """An area's appraised points once every criterion in it is appraised; a partial sum would read as a cut."""
+    if totals.appraisal_complete:
+        return format_number(totals.appraised_points)
+    if totals.appraised_leaves:
+        return f"đang thẩm định ({totals.appraised_leaves}/{totals.applicable_leaves})"
+    return ""
+
+
 def _score_table(document, snapshot: Snapshot) -> None:
     rollup = snapshot.rollup
     with_appraisal = any_appraised_points(snapshot)
@@ -334,13 +343,13 @@ def _score_table(document, snapshot: Snapshot) -> None:
         cells = [roman(number), area.name, format_number(area.applicable_max), format_number(area.self_points or 0),
                  percent_text(area.self_points or Decimal(0), area.applicable_max)]
         if with_appraisal:
-            cells.append(format_number(area.appraised_points) if area.appraised_points is not None else "")
+            cells.append(_appraised_text(area))
         rows.append((cells, False))
     total = rollup.total
     cells = ["", "Tổng cộng", format_number(total.applicable_max), format_number(total.self_points or 0),
              format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—"]
     if with_appraisal:
-        cells.append(format_number(total.appraised_points) if total.appraised_points is not None else "")
+        cells.append(_appraised_text(total))
     rows.append((cells, True))
 
     table = document.add_table(rows=1 + len(rows), cols=len(headers))
