@@ -156,3 +156,18 @@ def test_open_next_year_copies_set_and_settings_not_scores(cycle):
     comparison = load_snapshot(db, department_id, 2027).compare_with_previous_year()
     total = next(row for row in comparison if row.code == "")
     assert total.previous_pct == Decimal("89.00") and total.current_pct == Decimal("0.00")
+
+
+def test_report_states_the_published_index_and_band(cycle):
+    import io
+
+    from docx import Document
+
+    from scoring.exports import write_report
+
+    db, department_id, assessment_id = cycle
+    _score_everything(db, assessment_id)
+    buffer = io.BytesIO()
+    write_report(load_snapshot(db, department_id, 2026), buffer, charts=False)
+    texts = [p.text for p in Document(io.BytesIO(buffer.getvalue())).paragraphs]
+    assert any("cách tỉnh công bố" in t and "89%" in t and "xếp loại Nhóm B" in t for t in texts)

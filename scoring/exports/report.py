@@ -284,6 +284,12 @@ def _section_results(document, snapshot: Snapshot, images: list[tuple[bytes, str
         appraised = _paragraph(document)
         _run(appraised, f"Điểm thẩm định: {format_number(total.appraised_points)}/{format_points(total.applicable_max)}"
                         f"; Chỉ số sau thẩm định: {format_percent(rollup.index_appraised, 2)}.")
+    published = snapshot.final_index(use_appraised=rollup.index_appraised is not None)
+    if published is not None and published.percent is not None:
+        line = _paragraph(document)
+        _run(line, f"Chỉ số tính theo cách tỉnh công bố (điểm {published.basis}, gồm điểm thưởng, điểm trừ): ")
+        _run(line, format_percent(published.percent, 2), bold=True)
+        _run(line, f"; xếp loại {published.band.label}." if published.band else ".")
     scored = _paragraph(document)
     text = f"Đã chấm {total.scored_leaves}/{total.applicable_leaves} tiêu chí thành phần áp dụng"
     unscored = [n.code for n in rollup.nodes.values() if n.is_leaf and not n.not_applicable and n.self_points is None]
