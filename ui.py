@@ -83,7 +83,7 @@ def sign_in_page() -> None:
         try:
             principal = sign_in(database(), username, password)
         except InputError as err:
-            st.error(str(err))
+            st.error(md(str(err)))
             return
         now = datetime.now(timezone.utc)
         st.session_state.update({SESSION_USER: principal.username, SESSION_STARTED: now, SESSION_SEEN: now})
@@ -120,7 +120,7 @@ def require(action: Action, **context) -> None:
     try:
         authorize(who, action, **context)
     except PermissionDenied as err:
-        st.error(str(err))
+        st.error(md(str(err)))
         st.stop()
 
 
@@ -167,7 +167,7 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
         if who is None:
             st.text_input("Người thực hiện", key="actor", help="Tên ghi vào nhật ký thay đổi cho mỗi lần sửa.")
         else:
-            st.caption(f"Đăng nhập: {who.display_name} · {who.role.label}" + (f" · {who.unit}" if who.unit else ""))
+            st.caption(f"Đăng nhập: {md(who.display_name)} · {who.role.label}" + (f" · {md(who.unit)}" if who.unit else ""))
             st.button("Đăng xuất", key="sign-out", on_click=sign_out)
     return by_id[st.session_state["department_id"]], int(st.session_state["year"])
 
@@ -201,7 +201,7 @@ def snapshot() -> Snapshot:
     try:
         return load_snapshot(database(), department_id, year, viewer=principal())
     except PermissionDenied as err:
-        st.error(str(err))
+        st.error(md(str(err)))
         st.stop()
 
 
@@ -216,7 +216,7 @@ def flash(kind: str, message: str) -> None:
 
 def show_flashes() -> None:
     for kind, message in st.session_state.pop(FLASH_KEY, []):
-        {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(message)
+        {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(md(message))
 
 
 def attempt(action: Callable[[], Any], *, success: str | None = None, on_conflict: Callable[[], None] | None = None) -> Any:

@@ -73,7 +73,7 @@ with tab_criteria:
         try:
             candidate = load_criteria_set_bytes(upload.name, upload.getvalue())
         except InputError as err:
-            st.error(str(err))
+            st.error(ui.md(str(err)))
             candidate = None
         if candidate is not None:
             issues = [*candidate.warnings, *validate(candidate, activity_ids)]

@@ -38,7 +38,7 @@ top[1].metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2
 top[2].metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
 top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
 if snap.criteria_set.template:
-    st.caption(f"Đang dùng «{snap.criteria_set.name}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
+    st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
 
 
 def _key(code: str, field: str) -> str:
@@ -65,7 +65,7 @@ def _reopen() -> None:
 
 with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), expanded=False):
     if is_locked:
-        st.success(f"Đã chốt lúc {format_datetime(snap.assessment.locked_at)} bởi {snap.assessment.locked_by}. "
+        st.success(f"Đã chốt lúc {format_datetime(snap.assessment.locked_at)} bởi {ui.md(snap.assessment.locked_by)}. "
                    "Điểm tự chấm chỉ còn xem; điểm thẩm định và giải trình nhập ở từng tiêu chí.")
         if ui.can(Action.REOPEN_SELF_SCORE):
             st.text_input("Lý do mở lại (ghi vào nhật ký)", key="lock-reopen-reason")
@@ -209,7 +209,7 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
     with st.container(border=True):
         head, points_col = st.columns([5, 1])
         head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
-        head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {leaf.rule.describe()}")
+        head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}")
         if score.not_applicable:
             points_col.metric("Tự chấm", "—", delta="không đánh giá", delta_color="gray", delta_arrow="off")
         elif totals.self_points is None:
@@ -227,7 +227,7 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
                 st.caption(totals.explanation)
             suggestion = snap.suggestion(leaf)
             if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
-                st.info(f"Gợi ý từ kế hoạch: {suggestion.reason}")
+                st.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")
                 st.button("Áp dụng gợi ý", key=_key(code, "suggest"), on_click=_apply_suggestion, args=(leaf, version, suggestion.inputs))
         with middle:
             _seed(_key(code, "expl"), score.explanation)
@@ -235,7 +235,7 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
             st.text_area("Giải trình cách chấm" + (" (bắt buộc khi thiếu tài liệu)" if not evidence else ""),
                          key=_key(code, "expl"), height=90, on_change=_save_self, args=(leaf, version), disabled=not may_score)
             if leaf.evidence:
-                st.caption(f"Tài liệu cần có: {leaf.evidence}")
+                st.caption(f"Tài liệu cần có: {ui.md(leaf.evidence)}")
             by_id = {e.id: e for e in snap.evidence}
             if by_id:
                 _seed(_key(code, "evidence"), [e.id for e in evidence])
@@ -313,7 +313,7 @@ def _appraisal_column(leaf: CriterionNode, score: repo.ScoreView, version: int) 
 
 area = snap.criteria_set.node(area_code)
 area_totals = rollup.node(area_code)
-st.subheader(f"{area.code}. {area.name}")
+st.subheader(f"{ui.md(area.code)}. {ui.md(area.name)}")
 st.caption(
     f"{format_number(area_totals.self_points or 0)}/{format_number(area_totals.applicable_max)} điểm · "
     f"đã chấm {area_totals.scored_leaves}/{area_totals.applicable_leaves} tiêu chí"

@@ -23,7 +23,7 @@ department_id, year = ui.context()
 
 st.title(f"Kế hoạch CCHC năm {year}")
 if snap.plan:
-    st.caption(f"{snap.plan.title} · nguồn: {snap.plan.source_name} · nhập lúc {format_datetime(snap.plan.imported_at)}")
+    st.caption(f"{ui.md(snap.plan.title)} · nguồn: {ui.md(snap.plan.source_name)} · nhập lúc {format_datetime(snap.plan.imported_at)}")
 
 # ---------------------------------------------------------------- import
 
@@ -37,11 +37,11 @@ with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", ex
             with st.spinner("Đang đọc kế hoạch…"):
                 imported = load_plan_bytes(upload.name, upload.getvalue())
         except InputError as err:
-            st.error(str(err))
+            st.error(ui.md(str(err)))
             imported = None
         if imported is not None:
             target_year = imported.year or year
-            st.success(f"Đọc được «{imported.title or upload.name}»: {len(imported.areas)} lĩnh vực, {len(imported.activities)} hoạt động, năm {target_year}.")
+            st.success(f"Đọc được «{ui.md(imported.title or upload.name)}»: {len(imported.areas)} lĩnh vực, {len(imported.activities)} hoạt động, năm {target_year}.")
             counts = pd.DataFrame([
                 {"Lĩnh vực": a.code, "Tên": a.name,
                  "Khai báo (MT/NV/HĐ)": f"{a.declared.goals}/{a.declared.tasks}/{a.declared.activities}" if a.declared else "—",
@@ -153,7 +153,7 @@ def _save_edits(edited_rows: dict) -> None:
 who = ui.principal()
 may_edit = who is None or Action.EDIT_OWN_UNIT_ACTIVITY in allowed_actions(who)
 if who is not None and who.unit and not ui.can(Action.EDIT_ANY_ACTIVITY):
-    st.caption(f"Bạn cập nhật được tiến độ các hoạt động do {who.unit} chủ trì.")
+    st.caption(f"Bạn cập nhật được tiến độ các hoạt động do {ui.md(who.unit)} chủ trì.")
 st.data_editor(
     rows,
     key=editor_key,

@@ -20,7 +20,7 @@ from scoring.textnorm import format_date, format_number, format_percent
 ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot()
 st.title(f"Tổng quan CCHC năm {snap.year}")
-st.caption(snap.department.name + (f" · {snap.criteria_set.name}" if snap.criteria_set else ""))
+st.caption(ui.md(snap.department.name) + (f" · {ui.md(snap.criteria_set.name)}" if snap.criteria_set else ""))
 
 total = snap.rollup.total if snap.rollup else None
 overdue = snap.overdue()

@@ -68,7 +68,7 @@ if current == "summary":
         right.plotly_chart(completion_by_area_figure(snap, scale=1.5, height=560), key="slide-completion")
 else:
     area = next(s for s in summaries if s.code == current)
-    st.title(f"{area.code}. {area.name}")
+    st.title(f"{ui.md(area.code)}. {ui.md(area.name)}")
     cols = st.columns(4)
     cols[0].metric("Điểm tự chấm", f"{format_number(area.self_points or 0)}/{format_number(area.applicable_max)}")
     cols[1].metric("Tỷ lệ điểm", format_percent(area.index, 1))

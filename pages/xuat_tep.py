@@ -90,7 +90,7 @@ if upload is not None:
     try:
         changes = read_scoresheet(upload.name, upload.getvalue(), snap)
     except InputError as err:
-        st.error(str(err))
+        st.error(ui.md(str(err)))
         changes = None
     if changes is not None:
         if not changes:

@@ -15,6 +15,7 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -111,6 +112,12 @@ class Database:
             # the row's version moved between our read and our write: someone else saved first
             session.rollback()
             raise ConflictError(STALE_WRITE_MESSAGE) from None
+        except IntegrityError as err:
+            session.rollback()
+            if _is_unique_violation(err):
+                # two people created the same row (the first score of a criterion) at the same moment
+                raise ConflictError(STALE_WRITE_MESSAGE) from None
+            raise
         except BaseException:
             session.rollback()
             raise
@@ -122,6 +129,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_unique_violation(err: IntegrityError) -> bool:
+    original = err.orig
+    return getattr(original, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(original)
 
 
 def open_database(settings: Settings | None = None) -> Database:
