@@ -343,6 +343,19 @@ def _read_number(inputs: Mapping[str, Any], key: str) -> tuple[bool, Decimal | N
     return True, parse_decimal(raw), raw
 
 
+def _read_points(inputs: Mapping[str, Any], key: str, label: str, unscored: str,
+                 maximum: Decimal) -> tuple[Decimal | None, LeafResult | None]:
+    """(points, None) for a number from 0 to `maximum`; (None, result) when absent or unusable."""
+    present, value, raw = _read_number(inputs, key)
+    if not present:
+        return None, _not_scored(unscored)
+    if value is None:
+        return None, _bad_input("Không chấm được.", f"{label} «{raw}» không phải là số.")
+    if value < 0 or value > maximum:
+        return None, _bad_input("Không chấm được.", f"{label} {vn_number(value)} phải từ 0 đến {vn_number(maximum)}.")
+    return value, None
+
+
 def _read_whole(inputs: Mapping[str, Any], key: str, what: str) -> tuple[int | None, LeafResult | None]:
     """A non-negative whole number input (a count of items or occurrences), or the result to return instead."""
     present, number, raw = _read_number(inputs, key)
@@ -558,16 +571,9 @@ class ValueRule(Rule):
         return {} if self.step == DEFAULT_STEP else {"step": json_number(self.step)}
 
     def score(self, inputs: Mapping[str, Any]) -> LeafResult:
-        present, value, raw = _read_number(inputs, "value")
-        if not present:
-            return _not_scored("điểm")
-        if value is None:
-            return _bad_input("Không chấm được.", f"Điểm «{raw}» không phải là số.")
-        if value < 0 or value > self.max_points:
-            return _bad_input(
-                "Không chấm được.",
-                f"Điểm {vn_number(value)} phải từ 0 đến {vn_number(self.max_points)}.",
-            )
+        value, early = _read_points(inputs, "value", "Điểm", "điểm", self.max_points)
+        if early is not None:
+            return early
         if not is_on_step(value, self.step):
             suggestion = round_down_to_step(value, self.step)
             return _bad_input(
@@ -647,16 +653,9 @@ class SurveyRule(Rule):
     kind: ClassVar[RuleKind] = RuleKind.SURVEY
 
     def score(self, inputs: Mapping[str, Any]) -> LeafResult:
-        present, value, raw = _read_number(inputs, "survey")
-        if not present:
-            return _not_scored("điểm điều tra xã hội học")
-        if value is None:
-            return _bad_input("Không chấm được.", f"Điểm điều tra «{raw}» không phải là số.")
-        if value < 0 or value > self.max_points:
-            return _bad_input(
-                "Không chấm được.",
-                f"Điểm điều tra {vn_number(value)} phải từ 0 đến {vn_number(self.max_points)}.",
-            )
+        value, early = _read_points(inputs, "survey", "Điểm điều tra", "điểm điều tra xã hội học", self.max_points)
+        if early is not None:
+            return early
         return LeafResult(value, f"Điểm điều tra XHH theo kết quả công bố: {format_points(value)}")
 
     def lines(self) -> list[str]:
