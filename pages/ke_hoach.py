@@ -125,7 +125,7 @@ rows = pd.DataFrame([
     }
     for a in shown
 ])
-rows["Ngày hoàn thành"] = pd.to_datetime(rows["Ngày hoàn thành"])  # NaT shows as an empty cell, None as "None"
+rows["Ngày hoàn thành"] = pd.to_datetime(rows["Ngày hoàn thành"])  # a date column, so the editor offers a date picker
 by_label = {label: status for status, label in STATUS_LABELS.items()}
 # a new key after every save: the table is redrawn from what is stored, with no stale edits on top
 editor_key = f"plan-editor-{department_id}-{year}-{st.session_state.get('plan-editor-generation', 0)}"
@@ -158,6 +158,7 @@ st.data_editor(
     rows,
     key=editor_key,
     hide_index=True,
+    placeholder="—",  # empty cells (no completion date yet) read as empty, not "None"
     disabled=True if not may_edit else ["Mã", "Hoạt động", "Chủ trì", "Thời hạn (theo kế hoạch)", "Hạn", "Quá hạn"],
     height=min(36 * (len(rows) + 1) + 4, 820),
     column_config={
