@@ -195,11 +195,11 @@ def actor() -> repo.Actor:
     return (st.session_state.get("actor") or DEFAULT_ACTOR).strip() or DEFAULT_ACTOR
 
 
-def snapshot() -> Snapshot:
+def snapshot(with_previous_year: bool = False) -> Snapshot:
     """This department's year as the page shows it; stops with a Vietnamese sentence if the person may not see it."""
     department_id, year = context()
     try:
-        return load_snapshot(database(), department_id, year, viewer=principal())
+        return load_snapshot(database(), department_id, year, viewer=principal(), with_previous_year=with_previous_year)
     except PermissionDenied as err:
         st.error(md(str(err)))
         st.stop()

@@ -18,7 +18,7 @@ from scoring.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_number, format_percent
 
 ui.require(Action.VIEW_DASHBOARD)
-snap = ui.snapshot()
+snap = ui.snapshot(with_previous_year=True)  # the year-over-year comparison is shown here
 st.title(f"Tổng quan CCHC năm {snap.year}")
 st.caption(ui.md(snap.department.name) + (f" · {ui.md(snap.criteria_set.name)}" if snap.criteria_set else ""))
 

@@ -405,9 +405,30 @@ def _parse_json(filename: str, text: str) -> Any:
         ) from None
 
 
+# Canonical JSON of documents that already passed the schema: stored sets are read on every page run, and
+# the schema check is most of the cost of reading one. Keyed by content, so a restored or edited set is
+# checked again.
+_SCHEMA_VALID: set[str] = set()
+_SCHEMA_VALID_LIMIT = 256
+
+
 def criteria_set_from_dict(document: Any, source_name: str = "bộ tiêu chí") -> CriteriaSet:
     """Build a set from plain data in the file format, after checking it against the JSON Schema."""
-    validator = jsonschema.Draft202012Validator(criteria_schema())
+    try:
+        canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        canonical = None
+    if canonical is None or canonical not in _SCHEMA_VALID:
+        _check_schema(document, source_name)
+        if canonical is not None:
+            if len(_SCHEMA_VALID) >= _SCHEMA_VALID_LIMIT:
+                _SCHEMA_VALID.clear()
+            _SCHEMA_VALID.add(canonical)
+    return _build_set(document, source_name)
+
+
+def _check_schema(document: Any, source_name: str) -> None:
+    validator = _schema_validator()
     errors = list(validator.iter_errors(document))
     if errors:
         lines = [_schema_error_text(err, document) for err in errors[:MAX_REPORTED_SCHEMA_ERRORS]]
@@ -416,6 +437,14 @@ def criteria_set_from_dict(document: Any, source_name: str = "bộ tiêu chí") 
             lines.append(f"… và {more} lỗi khác.")
         listing = "\n".join(f"- {line}" for line in lines)
         raise InputError(f"Tệp «{source_name}» không đúng định dạng bộ tiêu chí:\n{listing}")
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(criteria_schema())
+
+
+def _build_set(document: Any, source_name: str) -> CriteriaSet:
     try:
         nodes = [_node_from_dict(area) for area in document["nodes"]]
         return CriteriaSet(

@@ -555,7 +555,19 @@ def list_evidence(db: Database, department_id: int, year: int) -> list[EvidenceV
     with db.session() as session:
         rows = session.scalars(select(EvidenceRecord).where(EvidenceRecord.department_id == department_id,
                                                             EvidenceRecord.year == year).order_by(EvidenceRecord.id)).all()
-        return [_evidence_view(session, r) for r in rows]
+        ids = [r.id for r in rows]
+        # the links of every document in two queries, not two per document
+        criteria: dict[int, list[EvidenceCriterion]] = {}
+        for link in session.scalars(select(EvidenceCriterion).where(EvidenceCriterion.evidence_id.in_(ids))).all():
+            criteria.setdefault(link.evidence_id, []).append(link)
+        activities: dict[int, list[str]] = {}
+        for evidence_id, code in session.execute(
+            select(EvidenceActivity.evidence_id, ActivityRecord.code)
+            .join(ActivityRecord, ActivityRecord.id == EvidenceActivity.activity_id)
+            .where(EvidenceActivity.evidence_id.in_(ids)).order_by(ActivityRecord.position)
+        ).all():
+            activities.setdefault(evidence_id, []).append(code)
+        return [_evidence_view_from(r, criteria.get(r.id, []), activities.get(r.id, [])) for r in rows]
 
 
 def evidence_file(db: Database, evidence_id: int) -> tuple[str, str, bytes]:
@@ -596,10 +608,14 @@ def _evidence_view(session: Session, row: EvidenceRecord) -> EvidenceView:
     links = session.scalars(select(EvidenceCriterion).where(EvidenceCriterion.evidence_id == row.id)).all()
     codes = session.scalars(select(ActivityRecord.code).join(EvidenceActivity, EvidenceActivity.activity_id == ActivityRecord.id)
                             .where(EvidenceActivity.evidence_id == row.id).order_by(ActivityRecord.position)).all()
+    return _evidence_view_from(row, links, list(codes))
+
+
+def _evidence_view_from(row: EvidenceRecord, links: list[EvidenceCriterion], activity_codes: list[str]) -> EvidenceView:
     return EvidenceView(row.id, row.year, row.doc_type, row.number, row.issued_on, row.issuer, row.summary, row.file_key,
                         row.file_name, row.file_kind, row.file_size, row.link, row.version,
-                        sorted((l.code for l in links), key=_code_key), list(codes),
-                        {l.code: l.section for l in links if l.section})
+                        sorted((link.code for link in links), key=_code_key), activity_codes,
+                        {link.code: link.section for link in links if link.section})
 
 
 def _evidence_label(row: EvidenceRecord) -> str:

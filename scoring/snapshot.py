@@ -214,7 +214,7 @@ class Snapshot:
 
 
 def load_snapshot(db: Database, department_id: int, year: int, today: date | None = None,
-                  viewer: repo.Actor | None = None) -> Snapshot:
+                  viewer: repo.Actor | None = None, with_previous_year: bool = False) -> Snapshot:
     """Everything about one department's year; a signed-in viewer must be allowed to see it (PermissionDenied)."""
     department = next((d for d in repo.list_departments(db) if d.id == department_id), None)
     if department is None:
@@ -227,9 +227,9 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
     criteria_set = repo.load_criteria(db, assessment.criteria_set_id) if assessment else None
     scores = repo.list_scores(db, assessment.id) if assessment else {}
     rollup = roll_up(criteria_set, entries_from_scores(scores)) if criteria_set else None
-    previous = repo.get_assessment(db, department_id, year - 1)
+    previous = repo.get_assessment(db, department_id, year - 1) if with_previous_year else None
     previous_rollup = None
-    if previous is not None:
+    if previous is not None:  # read only where the comparison is shown: it costs a second roll-up
         previous_rollup = roll_up(repo.load_criteria(db, previous.criteria_set_id), entries_from_scores(repo.list_scores(db, previous.id)))
     return Snapshot(
         department=department,

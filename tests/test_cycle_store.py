@@ -153,7 +153,7 @@ def test_open_next_year_copies_set_and_settings_not_scores(cycle):
     assert moved.year == 2027 and moved.get_round("tu_cham").closes == date(2027, 12, 20)
     with pytest.raises(InputError, match="đã có"):
         repo.open_next_year(db, department_id, 2026, 2027, actor=ADMIN)
-    comparison = load_snapshot(db, department_id, 2027).compare_with_previous_year()
+    comparison = load_snapshot(db, department_id, 2027, with_previous_year=True).compare_with_previous_year()
     total = next(row for row in comparison if row.code == "")
     assert total.previous_pct == Decimal("89.00") and total.current_pct == Decimal("0.00")
 
