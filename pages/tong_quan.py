@@ -58,7 +58,8 @@ if losses:
         for loss in losses
     ]), hide_index=True)
 
-comparison = [row for row in snap.compare_with_previous_year() if row.level <= 1]
+all_comparison = snap.compare_with_previous_year()
+comparison = [row for row in all_comparison if row.level <= 1]
 if comparison:
     st.subheader(f"So sánh với năm {snap.year - 1}")
     left, right = st.columns([3, 2])
@@ -69,6 +70,13 @@ if comparison:
          "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status}
         for row in comparison
     ]), hide_index=True)
+    with st.expander("So sánh từng tiêu chí"):
+        st.dataframe(pd.DataFrame([
+            {"Mã": row.code, "Tiêu chí": row.name, f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
+             f"Năm {snap.year}": format_percent(row.current_pct, 1),
+             "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status}
+            for row in all_comparison if row.level == 2
+        ]), hide_index=True, column_config={"Tiêu chí": st.column_config.TextColumn(width="large")})
 
 if not snap.activities:
     st.info(f"Năm {snap.year} chưa có kế hoạch: hãy nhập kế hoạch ở trang Kế hoạch.")
