@@ -397,6 +397,13 @@ def parse_rows(doc: RawDocument) -> Plan:
         if heading:
             code, text = heading
             name, declared = _split_declared(text)
+            existing = next((a for a in plan.areas if a.code == code), None)
+            if existing is not None:
+                # an area heading repeated (at a page break, or pasted twice): its rows continue the same area
+                state = _State(area=existing, goal=existing.goals[-1] if existing.goals else "",
+                               task=existing.tasks[-1] if existing.tasks else "")
+                warnings.append(Issue(row.where, f"Tiêu đề lĩnh vực {code} lặp lại; các dòng sau được gộp vào lĩnh vực {code} phía trên."))
+                continue
             state = _State(area=Area(code=code, name=name, declared=declared))
             plan.areas.append(state.area)
             if declared is None:
@@ -583,11 +590,7 @@ def _read_title(plan: Plan, preamble: list[tuple[str, str]], warnings: list[Issu
 
 
 def _check_counts(plan: Plan, warnings: list[Issue]) -> None:
-    seen: set[str] = set()
     for area in plan.areas:
-        if area.code in seen:
-            warnings.append(Issue(f"lĩnh vực {area.code}", f"Lĩnh vực {area.code} xuất hiện hai lần trong kế hoạch."))
-        seen.add(area.code)
         if area.declared is None:
             continue
         parsed = area.parsed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from scoring.cli import main as cli_main
@@ -308,6 +308,7 @@ _cell = st.one_of(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_cell, max_size=10), max_size=25))
+@example([["I", "0"], ["", "", "", "0"], ["I", "0"], ["", "", "", "0"]])  # found in CI: a repeated area heading
 def test_no_table_shape_crashes_the_parser(rows):
     lines = ["KẾ HOẠCH CCHC NĂM 2026", HEADER] + ["\t".join(r) for r in rows]
     try:
@@ -315,3 +316,21 @@ def test_no_table_shape_crashes_the_parser(rows):
     except InputError:
         return
     assert len({a.id for a in plan.activities}) == len(plan.activities)  # ids stay unique
+
+
+def test_a_repeated_area_heading_continues_the_same_area():
+    data = _tsv(
+        "KẾ HOẠCH CCHC NĂM 2026",
+        HEADER,
+        "I\tCHỈ ĐẠO (1 Mục tiêu; 1 Nhiệm vụ; 2 Hoạt động)",
+        "1\tMục tiêu 1: A\tNhiệm vụ 1: B\tHoạt động 1: C\tKế hoạch\tVăn phòng\t\tQuý I",
+        HEADER,
+        "I\tCHỈ ĐẠO (1 Mục tiêu; 1 Nhiệm vụ; 2 Hoạt động)",
+        "\t\t\tHoạt động 2: D\tBáo cáo\tVăn phòng\t\tQuý II",
+    )
+    plan = load_plan_bytes("kh.txt", data)
+    assert [a.code for a in plan.areas] == ["I"]
+    assert [a.id for a in plan.activities] == ["I.1", "I.2"]
+    assert plan.activities[1].task == "Nhiệm vụ 1: B"
+    assert any(w.where == "dòng 6" and "lặp lại" in w.message for w in plan.warnings)
+    assert not [w for w in plan.warnings if "đọc được" in w.message]  # counts match once merged
