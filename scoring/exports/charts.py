@@ -10,6 +10,7 @@ single start, which is what the report and the summary use.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import shutil
@@ -81,7 +82,7 @@ _PIPE_LOGGER = "choreographer.channels.pipe"
 
 def _render(figures: list[go.Figure], image_format: str, width: int | None, height: int | None,
             scale: float) -> list[bytes]:
-    import kaleido  # imported here: only static export needs it
+    import kaleido  # noqa: F401 - first: it installs the logger class the pipe logger below must be made with
 
     pipe_logger = logging.getLogger(_PIPE_LOGGER)
     if not any(isinstance(f, _ShutdownNoiseFilter) for f in pipe_logger.filters):
@@ -94,25 +95,82 @@ def _render(figures: list[go.Figure], image_format: str, width: int | None, heig
                                        height=height or figure.layout.height or DEFAULT_HEIGHT))
         for figure in figures
     ]
-
-    async def render_all() -> list[bytes]:
-        async with kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_SECONDS, mathjax=False, path=path) as browser:
-            return [await browser.calc_fig(spec, opts=opts) for spec, opts in specs]
-
-    results: list[Any] = []
-
-    def run() -> None:  # a thread of its own: the caller (Streamlit, a test) may already run an event loop
-        try:
-            results.append(asyncio.run(render_all()))
-        except BaseException as problem:  # handed to the calling thread below
-            results.append(problem)
-
-    thread = threading.Thread(target=run, name="kaleido-export")
-    thread.start()
-    thread.join()
-    outcome = results[0]
-    if isinstance(outcome, BaseException):
-        if type(outcome).__name__ == "ChromeNotFoundError":
-            raise ChartExportError(f"Không xuất được biểu đồ thành ảnh: không chạy được trình duyệt «{path}».") from outcome
-        raise outcome
+    try:
+        outcome = _RENDERER.render(path, specs)
+    except Exception as problem:  # noqa: BLE001 - the browser's failures come in many types
+        if type(problem).__name__ == "ChromeNotFoundError":
+            raise ChartExportError(f"Không xuất được biểu đồ thành ảnh: không chạy được trình duyệt «{path}».") from problem
+        raise
     return [bytes(image) if not isinstance(image, str) else image.encode("utf-8") for image in outcome]
+
+
+class _Renderer:
+    """One browser kept open for the life of the process, on an event loop of its own.
+
+    Starting Chromium is most of an export's time (about 2 s); the app exports many times, so it starts
+    once. Each request gets its own future with a time limit, so concurrent exports from several sessions
+    never mix up their images, and a browser that dies is dropped and started again on the next request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._browser: Any = None
+        self._path: str | None = None
+
+    def render(self, path: str, specs: list[tuple[dict, dict]]) -> list[Any]:
+        with self._lock:
+            loop = self._ensure(path)
+        future = asyncio.run_coroutine_threadsafe(self._calc_all(specs), loop)
+        try:
+            return future.result(timeout=RENDER_TIMEOUT_SECONDS)
+        except BaseException:
+            future.cancel()
+            self.close()  # a broken or stuck browser is not reused
+            raise
+
+    async def _calc_all(self, specs: list[tuple[dict, dict]]) -> list[Any]:
+        return [await self._browser.calc_fig(spec, opts=opts) for spec, opts in specs]
+
+    def _ensure(self, path: str) -> asyncio.AbstractEventLoop:
+        if self._loop is not None and self._path == path:
+            return self._loop
+        self._close_locked()
+        import kaleido  # imported here: only static export needs it
+
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="kaleido-export", daemon=True)
+        thread.start()
+
+        async def start() -> Any:
+            browser = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_SECONDS, mathjax=False, path=path)
+            await browser.open()
+            return browser
+
+        try:
+            self._browser = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=RENDER_TIMEOUT_SECONDS)
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            raise
+        self._loop, self._path = loop, path
+        return loop
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        loop, browser = self._loop, self._browser
+        self._loop = self._browser = self._path = None
+        if loop is None:
+            return
+        if browser is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(browser.close(), loop).result(timeout=15)
+            except BaseException:  # noqa: BLE001 - closing a broken browser may fail; the process ends it anyway
+                pass
+        loop.call_soon_threadsafe(loop.stop)
+
+
+_RENDERER = _Renderer()
+atexit.register(_RENDERER.close)
