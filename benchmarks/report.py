@@ -41,7 +41,7 @@ ROWS = (
     Row("page_overview", "Chạy lại trang **Tổng quan** sau khi một điểm đổi", 0.3, "< 300 ms (cấp tỉnh)"),
     Row("export_scoresheet", "Xuất bảng điểm Excel (gồm đọc kỳ đánh giá)", 2.0, "< 2 s"),
     Row("export_report", "Xuất báo cáo Word, không biểu đồ", 2.0, "< 2 s"),
-    Row("export_report_charts", "Xuất báo cáo Word kèm 2 biểu đồ (khởi động Chromium)", 2.0, "< 2 s"),
+    Row("export_report_charts", "Xuất báo cáo Word kèm 2 biểu đồ (Chromium mở sẵn; lần đầu khởi động thêm khoảng 2 s)", 2.0, "< 2 s"),
     Row("export_bundle", "Xuất gói tài liệu kiểm chứng (.zip, 50 tài liệu)", 2.0, "< 2 s"),
     Row("backup", "Sao lưu toàn bộ (CSDL + mọi tệp tài liệu)"),
     Row("generate", "Sinh dữ liệu thử (một lần, không phải thao tác người dùng)"),
