@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     criteria_check.add_argument("--plan", help="Kế hoạch để đối chiếu mã hoạt động (mặc định: kế hoạch kèm theo)")
     criteria_check.set_defaults(handler=_criteria_check)
 
+    init = commands.add_parser("init", help="Tạo cơ sở dữ liệu với dữ liệu mặc định và tài khoản quản trị đầu tiên (nếu chưa có)")
+    init.set_defaults(handler=_init)
+
     from scoring.accounts import add_user_commands
     from scoring.backup import add_backup_commands
     from scoring.exports.commands import add_export_commands
@@ -97,6 +100,24 @@ def plan_summary(plan: Plan) -> str:
     else:
         lines.append("Không có cảnh báo.")
     return "\n".join(lines) + "\n"
+
+
+def _init(args, out: TextIO) -> int:
+    """First start, before the server: the embedded default, and the first administrator's password shown once."""
+    from scoring.accounts import FIRST_ADMIN, ensure_first_admin, sign_in_required
+    from scoring.db import open_database
+    from scoring.repository import list_departments
+    from scoring.workspace import ensure_default_workspace
+
+    db = open_database()
+    created = ensure_default_workspace(db)
+    print(f"Cơ sở dữ liệu: {db.settings.database_url}" + (" (vừa tạo với kế hoạch 2026 và bộ tiêu chí mẫu)" if created else ""), file=out)
+    if sign_in_required():
+        password = ensure_first_admin(db, [d.id for d in list_departments(db)])
+        if password:
+            print(f"Tài khoản quản trị đầu tiên: «{FIRST_ADMIN}», mật khẩu (chỉ hiện MỘT lần): {password}", file=out)
+            print("Đổi mật khẩu: python -m scoring users reset quantri", file=out)
+    return EXIT_OK
 
 
 def _counts_text(counts: Counts | None) -> str:

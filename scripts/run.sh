@@ -18,4 +18,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q -r requirements.txt
+python3 -m scoring init   # first start: the embedded default, and the first administrator's password (shown once)
 exec python3 -m streamlit run app.py "$@"
