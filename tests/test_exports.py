@@ -864,3 +864,35 @@ def test_export_commands_report_bad_input_in_vietnamese(tmp_path, capsys):
     code, _, err = _run_cli(["export", "scoresheet", "--year", "2026", "-o", str(tmp_path / "khong-co" / "x.xlsx")], capsys)
     assert code == 2 and "không tồn tại" in err
     assert list(tmp_path.iterdir()) == [tmp_path / "data"]  # nothing half-written
+
+
+def test_a_missing_browser_is_a_sentence_and_the_next_export_still_works(workspace, chromium, monkeypatch, tmp_path):
+    from scoring.exports.charts import ChartExportError
+
+    db, department_id, _, _ = workspace
+    figure = score_by_area_figure(snapshot_of(db, department_id))
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "khong-co-trinh-duyet"))
+    with pytest.raises(ChartExportError, match="không chạy được trình duyệt"):
+        figure_svg(figure)
+    monkeypatch.setenv("BROWSER_PATH", chromium)  # the kept-open browser was dropped: a new one starts
+    assert figure_svg(figure).startswith(b"<svg")
+
+
+def test_exports_from_several_sessions_at_once_get_their_own_images(workspace, chromium):
+    import threading
+
+    db, department_id, _, _ = workspace
+    snapshot = snapshot_of(db, department_id)
+    figures = {"score": score_by_area_figure(snapshot), "completion": completion_by_area_figure(snapshot)}
+    results: dict[str, bytes] = {}
+
+    def export(name: str) -> None:
+        results[name] = figure_svg(figures[name], width=700)
+
+    threads = [threading.Thread(target=export, args=(name,)) for name in figures]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert "Điểm tự đánh giá theo lĩnh vực" in results["score"].decode("utf-8")
+    assert "Tiến độ Kế hoạch CCHC" in results["completion"].decode("utf-8")
