@@ -24,3 +24,26 @@ def test_init_creates_the_default_and_prints_the_first_password_once(monkeypatch
     again = io.StringIO()
     assert main(["init"], out=again) == 0  # idempotent: nothing created, no password shown again
     assert "vừa tạo" not in again.getvalue() and "mật khẩu" not in again.getvalue()
+
+
+def test_users_add_list_reset_from_the_shell(monkeypatch):
+    assert main(["init"], out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["users", "add", "NguyenVanA", "--role", "unit", "--unit", "Phòng Tôn giáo", "--name", "Nguyễn Văn A"], out=out) == 0
+    password = out.getvalue().split("(chỉ hiện một lần): ", 1)[1].split()[0]
+    db = open_database()
+    principal = accounts.sign_in(db, "nguyenvana", password)  # user names are kept in lower case
+    assert (principal.role.value, principal.unit) == ("unit", "Phòng Tôn giáo")
+
+    listing = io.StringIO()
+    assert main(["users", "list"], out=listing) == 0
+    assert "nguyenvana" in listing.getvalue() and "Phòng Tôn giáo" in listing.getvalue()
+
+    reset = io.StringIO()
+    assert main(["users", "reset", "nguyenvana"], out=reset) == 0
+    new_password = reset.getvalue().split("(chỉ hiện một lần): ", 1)[1].split()[0]
+    assert accounts.sign_in(db, "nguyenvana", new_password).username == "nguyenvana"
+
+    errors = io.StringIO()
+    assert main(["users", "reset", "khong-co"], out=io.StringIO(), err=errors) == 2
+    assert errors.getvalue().strip() == "Lỗi: Không có tài khoản «khong-co»."
