@@ -15,6 +15,7 @@ from scoring.evidence_files import ALLOWED_KINDS
 from scoring.plan_import import PLAN_EXTENSIONS, load_plan_bytes
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_date, format_datetime, vn_sort_key
+from scoring.units import expand_units
 
 ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot()
@@ -80,6 +81,10 @@ units = sorted({u for a in snap.activities for u in a.lead}, key=vn_sort_key)
 areas = list(dict.fromkeys(a.area for a in snap.activities))
 f1, f2, f3, f4 = st.columns(4)
 area_filter = f1.multiselect("Lĩnh vực", areas, key="plan-f-area", placeholder="Tất cả")
+viewer = ui.principal()
+if viewer is not None and viewer.unit and "plan-f-unit" not in st.session_state:
+    # a unit account starts on the activities it leads (the ones it may update)
+    st.session_state["plan-f-unit"] = [u for u in units if u.casefold() == viewer.unit.casefold()]
 unit_filter = f2.multiselect("Đơn vị chủ trì", units, key="plan-f-unit", placeholder="Tất cả")
 status_filter = f3.multiselect("Trạng thái", list(STATUSES), format_func=STATUS_LABELS.get, key="plan-f-status", placeholder="Tất cả")
 deadline_filter = f4.selectbox("Thời hạn", ["all", "overdue", "30", "undated"], key="plan-f-due",
@@ -92,8 +97,8 @@ upcoming_codes = {s.id for s in snap.upcoming(30)}
 def _visible(activity: repo.ActivityView) -> bool:
     if area_filter and activity.area not in area_filter:
         return False
-    if unit_filter and not set(activity.lead) & set(unit_filter):
-        return False
+    if unit_filter and not set(expand_units(activity.lead, snap.department.units)) & set(unit_filter):
+        return False  # "Các phòng thuộc Sở" counts for every unit
     if status_filter and activity.status not in status_filter:
         return False
     return {"all": True, "overdue": activity.code in overdue_codes, "30": activity.code in upcoming_codes,
