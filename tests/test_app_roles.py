@@ -116,3 +116,12 @@ def test_leader_gets_the_projector_not_the_editors(signed_in_app):
 def _plain(markdown: str) -> str:
     """What a message reads on screen: the pages escape markdown in user text (ui.md), the tests read past it."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_a_unit_starts_on_the_activities_it_leads(signed_in_app):
+    _, _, sign_in = signed_in_app
+    at = sign_in("phongtg")
+    at.switch_page("pages/ke_hoach.py").run()
+    # III.1 and III.2 name Phòng Tôn giáo; II.1 is led by "Các phòng thuộc Sở", which includes it
+    assert any(_plain(c.value).startswith("3 hoạt động") for c in at.caption)
+    assert at.multiselect(key="plan-f-unit").value == ["Phòng Tôn giáo"]
