@@ -370,6 +370,16 @@ def _read_whole(inputs: Mapping[str, Any], key: str, what: str) -> tuple[int | N
     return int(number), None
 
 
+def _top_tier_problems(tiers: tuple[Tier, ...], max_points: Decimal) -> list[RuleProblem]:
+    """The best tier must reach the leaf's maximum exactly: above it is an error, below it a warning."""
+    top = max(t.points for t in tiers)
+    if top > max_points:
+        return [RuleProblem(f"có mức {vn_number(top)} điểm, vượt điểm tối đa {vn_number(max_points)}", True)]
+    if top < max_points:
+        return [RuleProblem(f"mức cao nhất chỉ {vn_number(top)} điểm, không đạt được điểm tối đa {vn_number(max_points)}", False)]
+    return []
+
+
 @dataclass(frozen=True)
 class TiersRule(Rule):
     """Choose one tier: "Ban hành đúng hạn: 1; chậm: 0,5; không ban hành: 0"."""
@@ -409,18 +419,7 @@ class TiersRule(Rule):
             problems.append(RuleProblem("cách chấm theo mức cần ít nhất 2 mức", True))
         if not self.tiers:
             return problems
-        top = max(t.points for t in self.tiers)
-        if top > self.max_points:
-            problems.append(
-                RuleProblem(f"có mức {vn_number(top)} điểm, vượt điểm tối đa {vn_number(self.max_points)}", True)
-            )
-        elif top < self.max_points:
-            problems.append(
-                RuleProblem(
-                    f"mức cao nhất chỉ {vn_number(top)} điểm, không đạt được điểm tối đa {vn_number(self.max_points)}",
-                    False,
-                )
-            )
+        problems.extend(_top_tier_problems(self.tiers, self.max_points))
         if any(t.points < 0 for t in self.tiers):
             problems.append(RuleProblem("điểm của một mức không được âm (dùng cách chấm điểm trừ)", True))
         return problems
@@ -518,13 +517,7 @@ class RatioRule(Rule):
         if any(t.band is None for t in self.tiers):
             problems.append(RuleProblem("mỗi mức của cách chấm theo tỷ lệ phải nêu khoảng tỷ lệ (%)", True))
             return problems
-        top = max(t.points for t in self.tiers)
-        if top > self.max_points:
-            problems.append(
-                RuleProblem(f"có mức {vn_number(top)} điểm, vượt điểm tối đa {vn_number(self.max_points)}", True)
-            )
-        elif top < self.max_points:
-            problems.append(RuleProblem("mức cao nhất không đạt được điểm tối đa", False))
+        problems.extend(_top_tier_problems(self.tiers, self.max_points))
         problems.extend(RuleProblem(f"các mức tỷ lệ: {p}", False) for p in band_problems([t.band for t in self.tiers]))
         return problems
 

@@ -73,6 +73,18 @@ CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
 NUMBER_ALIGN = Alignment(horizontal="right", vertical="top")
 
 
+def _write_header(ws, columns, header_row: int) -> None:
+    """The column headings of a sheet's table: bold, shaded, wrapped, two lines high; column widths set."""
+    for index, column in enumerate(columns, start=1):
+        cell = put_text(ws.cell(header_row, index), column.header)
+        cell.font = _font(True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
+
+
 def _font(bold: bool = False, italic: bool = False, size: int = FONT_SIZE) -> Font:
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic)
 
@@ -155,14 +167,7 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column])
     ws.row_dimensions[1].height = 22
     header_row = len(title_lines) + 2
 
-    for index, column in enumerate(columns, start=1):
-        cell = put_text(ws.cell(header_row, index), column.header)
-        cell.font = _font(True)
-        cell.fill = HEADER_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
+    _write_header(ws, columns, header_row)
 
     nodes = list(criteria_set.walk())
     row_of = {node.code: header_row + 1 + i for i, node in enumerate(nodes)}
@@ -389,14 +394,7 @@ def _table(ws: Worksheet, title: str, columns: list[Column], rows: list[list[tup
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 22
     header_row = 3
-    for index, column in enumerate(columns, start=1):
-        cell = put_text(ws.cell(header_row, index), column.header)
-        cell.font = _font(True)
-        cell.fill = HEADER_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
+    _write_header(ws, columns, header_row)
     for offset, values in enumerate(rows, start=1):
         row = header_row + offset
         for index, (kind, value) in enumerate(values, start=1):
