@@ -125,3 +125,26 @@ def test_a_unit_starts_on_the_activities_it_leads(signed_in_app):
     # III.1 and III.2 name Phòng Tôn giáo; II.1 is led by "Các phòng thuộc Sở", which includes it
     assert any(_plain(c.value).startswith("3 hoạt động") for c in at.caption)
     assert at.multiselect(key="plan-f-unit").value == ["Phòng Tôn giáo"]
+
+
+def test_the_administrator_creates_an_account_on_the_settings_page(signed_in_app):
+    db, _, sign_in = signed_in_app
+    at = sign_in("quantri")
+    at.switch_page("pages/cau_hinh.py").run()
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["Tên đăng nhập"].input("tranthib")
+    form_inputs["Họ tên"].input("Trần Thị B")
+    form_inputs["Mật khẩu (ít nhất 10 ký tự)"].input("Mot-mat-khau-rat-dai")
+    next(s for s in at.selectbox if s.label == "Vai trò").set_value(Role.LEADER)
+    next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
+    assert any("Đã tạo tài khoản «tranthib»" in _plain(s.value) for s in at.success)
+    created = next(a for a in accounts.list_accounts(db) if a.username == "tranthib")
+    assert (created.role, created.display_name) == (Role.LEADER, "Trần Thị B")
+
+
+def test_office_cannot_manage_accounts(signed_in_app):
+    _, _, sign_in = signed_in_app
+    at = sign_in("vanphong")
+    at.switch_page("pages/cau_hinh.py").run()
+    assert any("Chỉ quản trị viên quản lý tài khoản" in _plain(c.value) for c in at.caption)
+    assert not [b for b in at.button if b.label == "Tạo tài khoản"]
