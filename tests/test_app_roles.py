@@ -148,3 +148,47 @@ def test_office_cannot_manage_accounts(signed_in_app):
     at.switch_page("pages/cau_hinh.py").run()
     assert any("Chỉ quản trị viên quản lý tài khoản" in _plain(c.value) for c in at.caption)
     assert not [b for b in at.button if b.label == "Tạo tài khoản"]
+
+
+def _score_every_leaf(db, department_id: int) -> None:
+    from scoring.rules import RuleKind
+
+    assessment = repo.get_assessment(db, department_id, 2026)
+    criteria = repo.load_criteria(db, assessment.criteria_set_id)
+    inputs = {RuleKind.TIERS: lambda r: {"tier": r.tiers[0].label}, RuleKind.RATIO: lambda r: {"numerator": 9, "denominator": 10},
+              RuleKind.COUNT: lambda r: {"count": 1}, RuleKind.VALUE: lambda r: {"value": "0"},
+              RuleKind.DEDUCTION: lambda r: {"occurrences": 0}, RuleKind.SURVEY: lambda r: {}}
+    for leaf in criteria.leaves():
+        repo.save_self_score(db, assessment.id, leaf.code, 0, inputs=inputs[leaf.rule.kind](leaf.rule),
+                             explanation="Đối chiếu hồ sơ", actor="vanphong")
+
+
+def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_in_app):
+    db, department, sign_in = signed_in_app
+    _score_every_leaf(db, department.id)
+    office = sign_in("vanphong")
+    office.switch_page("pages/cham_diem.py").run()
+    assert not office.button(key="lock-now").disabled
+    office.button(key="lock-now").click().run()
+    assert any("Đã chốt điểm tự chấm" in _plain(s.value) for s in office.success)
+    assert repo.get_assessment(db, department.id, 2026).locked_by == "vanphong"
+    assert not [b for b in office.button if b.key == "lock-reopen"]  # only the administrator reopens
+
+    admin = sign_in("quantri")
+    admin.switch_page("pages/cham_diem.py").run()
+    admin.text_input(key="lock-reopen-reason").input("Bổ sung tài liệu tiêu chí 1.2.1")
+    admin.button(key="lock-reopen").click().run()
+    assert repo.get_assessment(db, department.id, 2026).locked_at is None
+
+
+def test_year_settings_and_next_year_from_the_settings_page(signed_in_app):
+    db, department, sign_in = signed_in_app
+    admin = sign_in("quantri")
+    admin.switch_page("pages/cau_hinh.py").run()
+    next(n for n in admin.number_input if n.label == "Điểm thưởng tối đa").set_value(2.0)
+    next(b for b in admin.button if b.label == "Lưu thiết lập năm").click().run()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    assert str(repo.year_settings(db, assessment.id).bonus_cap) in ("2", "2.0")
+    next(b for b in admin.button if b.label == "Mở năm").click().run()
+    assert repo.get_assessment(db, department.id, 2027) is not None
+    assert repo.year_settings(db, repo.get_assessment(db, department.id, 2027).id).bonus_cap == repo.year_settings(db, assessment.id).bonus_cap
