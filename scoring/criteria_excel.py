@@ -54,7 +54,7 @@ from scoring.rules import (
     parse_tier_line,
     vn_number,
 )
-from scoring.textnorm import fold, nfc
+from scoring.textnorm import fold, nfc, roman_value
 
 INFO_SHEET = "Thông tin"
 CRITERIA_SHEET = "Bộ tiêu chí"
@@ -72,7 +72,6 @@ _ROLE_PATTERNS = (
     ("name", re.compile(r"\b(linh vuc|tieu chi|noi dung)\b")),
 )
 _ROMAN = re.compile(r"X{0,3}(IX|IV|V?I{0,3})")  # areas: I … XXXIX is plenty
-_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 _DOTTED = re.compile(r"^\d+(?:\.\d+)*\.?$")
 _BULLET = re.compile(r"^[-+•*–—]+\s*")
 _TOTAL_ROW = re.compile(r"^(tong cong|tong diem|tong so diem)\b")
@@ -331,7 +330,7 @@ def _criterion_row(number: int, code_text: str, name: str, raw_max: Any, errors:
         errors.append((number, f"Dòng {number}: điểm tối đa {vn_number(max_points)} không được âm."))
     return _Row(
         number=number,
-        raw_code=str(_roman_value(bare_code)) if is_roman else bare_code,
+        raw_code=str(roman_value(bare_code)) if is_roman else bare_code,
         is_area_roman=is_roman,
         name=name,
         max_points=max_points if max_points is not None else Decimal(0),
@@ -354,15 +353,6 @@ def _rule_line(text: str, raw_points: Any) -> str:
     if points is not None and parse_tier_line(line) is None:
         line = f"{line}: {vn_number(points)}"
     return line
-
-
-def _roman_value(text: str) -> int:
-    letters = text.rstrip(".").upper()
-    total = 0
-    for current, following in zip(letters, letters[1:] + " "):
-        value = _ROMAN_VALUES[current]
-        total += -value if following != " " and _ROMAN_VALUES[following] > value else value
-    return total
 
 
 def _assign_codes(rows: list[_Row]) -> None:

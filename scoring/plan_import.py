@@ -38,7 +38,6 @@ _HEADER_PATTERNS = {
 }
 _HEADER_NUMBERING = re.compile(r"^\(?\d+\)?[.)]?\s*")
 
-_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 _ROMAN_CELL = re.compile(r"^(X{0,1}(?:IX|IV|V?I{0,3}))\s*[.)]?$")
 _DECLARED = re.compile(
     r"\(\s*(\d+)\s*m[uụ]c\s*ti[eê]u\s*[;,]\s*(\d+)\s*nhi[eệ]m\s*v[uụ]\s*[;,]\s*(\d+)\s*ho[aạ]t\s*[đd][oộ]ng\s*\)",

@@ -33,7 +33,7 @@ from scoring.models import (
 from scoring.auth import Action, Principal, authorize, can
 from scoring.cycle import LeafAppraisal, YearSettings, copy_forward, default_settings, settings_problems
 from scoring.plan import Plan
-from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUSES, ActivityState
+from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUSES, ActivityState, area_sort_key
 from scoring.textnorm import format_date, format_datetime, format_number, nfc
 
 SYSTEM_ACTOR = "hệ thống"
@@ -297,16 +297,7 @@ def _merge_areas(old: list[dict], plan: Plan, mode: str) -> list[dict]:
         return new
     merged = {a["code"]: a for a in old}
     merged.update({a["code"]: a for a in new})
-    return sorted(merged.values(), key=lambda a: _roman_value(a["code"]))
-
-
-def _roman_value(code: str) -> int:
-    values = {"I": 1, "V": 5, "X": 10}
-    total = 0
-    for i, ch in enumerate(code):
-        value = values.get(ch, 0)
-        total += -value if i + 1 < len(code) and values.get(code[i + 1], 0) > value else value
-    return total
+    return sorted(merged.values(), key=lambda a: area_sort_key(a["code"]))
 
 
 def get_plan(db: Database, department_id: int, year: int) -> PlanView | None:

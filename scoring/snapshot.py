@@ -24,6 +24,7 @@ from scoring.cycle import (
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.db import Database
 from scoring.engine import LeafEntry, LinkedActivityState, Rollup, Suggestion, roll_up, suggest_points, uses_whole_plan
+from scoring.textnorm import roman
 from scoring.stats import (
     STATUS_DONE,
     STATUS_NOT_APPLICABLE,
@@ -43,9 +44,6 @@ class EvidenceGap:
     expected: str  # what the criterion asks for
     attached: int
     has_explanation: bool
-
-
-ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
 
 @dataclass(frozen=True)
@@ -187,7 +185,7 @@ class Snapshot:
         overdue_codes = {s.id for s in self.overdue()}
         summaries = []
         for number, area in enumerate(self.rollup.areas, start=1):
-            plan_area = ROMAN[number - 1] if number <= len(ROMAN) else None
+            plan_area = roman(number)
             activities = [a for a in self.activities if a.area == plan_area]
             if not activities:
                 plan_area = None

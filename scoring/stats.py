@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from scoring.deadlines import is_overdue
 from scoring.errors import InputError
-from scoring.textnorm import vn_sort_key
+from scoring.textnorm import roman_value, vn_sort_key
 from scoring.units import expand_units, is_collective, unit_key
 
 STATUS_NOT_STARTED = "chua_bat_dau"
@@ -80,24 +80,9 @@ class ActivityState:
         return self.applicable and is_overdue(self.due, self.done, today)
 
 
-_ROMAN_NUMERAL = re.compile(r"M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
-_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
-
-
-def _roman_value(code: str) -> int | None:
-    code = code.strip().upper()
-    if not code or not _ROMAN_NUMERAL.fullmatch(code):
-        return None
-    total = 0
-    for current, following in zip(code, [*code[1:], ""]):
-        value = _ROMAN_VALUES[current]
-        total += -value if following and _ROMAN_VALUES[following] > value else value
-    return total
-
-
 def area_sort_key(code: str) -> tuple:
     """Plan order: I, II, … by numeral value; codes that are not Roman numerals after them, alphabetically."""
-    value = _roman_value(code)
+    value = roman_value(code)
     return (0, value, ()) if value is not None else (1, 0, vn_sort_key(code))
 
 

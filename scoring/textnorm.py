@@ -107,3 +107,32 @@ def format_datetime(value: datetime | None) -> str:
         value = value.replace(tzinfo=timezone.utc)
     local = value.astimezone(timezone(timedelta(hours=7), VIETNAM_TZ))  # Vietnam keeps no daylight saving
     return f"{local:%H:%M} {format_date(local.date())}"
+
+
+# Roman numerals: plan areas (I–VII) and the areas of the official tables are numbered this way.
+_ROMAN_NUMERAL = re.compile(r"M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_ROMAN_LETTERS = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                  (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def roman_value(code: str) -> int | None:
+    """ "VII" → 7; None for anything that is not a Roman numeral."""
+    code = code.strip().upper()
+    if not code or not _ROMAN_NUMERAL.fullmatch(code):
+        return None
+    total = 0
+    for current, following in zip(code, [*code[1:], ""]):
+        value = _ROMAN_VALUES[current]
+        total += -value if following and _ROMAN_VALUES[following] > value else value
+    return total
+
+
+def roman(number: int) -> str:
+    """7 → "VII"."""
+    parts = []
+    for value, letters in _ROMAN_LETTERS:
+        while number >= value:
+            parts.append(letters)
+            number -= value
+    return "".join(parts)

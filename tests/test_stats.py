@@ -338,3 +338,11 @@ def test_counts_add_up_and_percentages_stay_in_range(states):
     ratio = plan_completion_ratio(states)
     assert ratio is None or 0 <= ratio <= 1
     assert len(overdue(states, TODAY)) == sum(r["overdue"] for r in area_rows)
+
+
+def test_roman_numerals_read_and_write_back():
+    from scoring.textnorm import roman, roman_value
+
+    assert [roman(n) for n in (1, 4, 7, 9, 14, 39)] == ["I", "IV", "VII", "IX", "XIV", "XXXIX"]
+    assert all(roman_value(roman(n)) == n for n in range(1, 200))
+    assert roman_value(" vii ") == 7 and roman_value("IIII") is None and roman_value("Văn phòng") is None

@@ -16,20 +16,6 @@ from scoring.textnorm import fold, format_date, format_percent, nfc
 NOT_APPLICABLE_TEXT = "Không đánh giá"
 TEMPLATE_NOTE = "Bộ tiêu chí mẫu, chưa phải bộ tiêu chí do UBND tỉnh ban hành"
 
-_ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
-
-
-def roman(number: int) -> str:
-    """1 → "I", 7 → "VII": areas are numbered this way in Vietnamese administrative tables."""
-    parts = []
-    for value, letters in _ROMAN:
-        while number >= value:
-            parts.append(letters)
-            number -= value
-    return "".join(parts)
-
-
 def require_criteria(snapshot: Snapshot) -> CriteriaSet:
     """The snapshot's criteria set, or an InputError a person can act on."""
     if snapshot.criteria_set is None or snapshot.rollup is None:

@@ -34,10 +34,9 @@ from scoring.exports.common import (
     department_abbreviation,
     percent_text,
     require_criteria,
-    roman,
 )
 from scoring.snapshot import Snapshot
-from scoring.textnorm import fold, format_number, format_percent, format_points, nfc
+from scoring.textnorm import fold, format_number, format_percent, format_points, nfc, roman
 
 FONT_NAME = "Times New Roman"
 BODY_SIZE = Pt(14)

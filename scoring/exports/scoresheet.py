@@ -30,11 +30,10 @@ from scoring.exports.common import (
     TEMPLATE_NOTE,
     evidence_reference,
     require_criteria,
-    roman,
 )
 from scoring.rules import DeductionRule, SurveyRule, vn_number
 from scoring.snapshot import Snapshot
-from scoring.textnorm import format_date
+from scoring.textnorm import format_date, roman
 
 SHEET_SCORES = "Bảng điểm"
 SHEET_PLAN = "Kế hoạch"

@@ -21,10 +21,9 @@ from scoring.exports.common import (
     any_appraised_points,
     percent_text,
     require_criteria,
-    roman,
 )
 from scoring.snapshot import Snapshot
-from scoring.textnorm import format_date, format_number, format_percent
+from scoring.textnorm import format_date, format_number, format_percent, roman
 
 PRINT_TIMEOUT_SECONDS = 90
 CHART_WIDTH_PX = 760  # each chart keeps its own height; the page scales both into the same box
