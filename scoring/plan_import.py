@@ -17,6 +17,7 @@ from pathlib import Path
 
 from scoring.deadlines import parse_deadline
 from scoring.errors import InputError
+from scoring.evidence_files import sniff_kind
 from scoring.plan import Activity, Area, Counts, Issue, Plan
 from scoring.textnorm import fold, nfc
 from scoring.units import split_units
@@ -127,27 +128,15 @@ def read_document(filename: str, data: bytes) -> RawDocument:
 
 def _sniff_container(data: bytes) -> str | None:
     """What the bytes really are, for the formats people rename by mistake; None for anything else (text)."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
+    kind = sniff_kind(data)  # the evidence store's check: PDF, images, and Office packages by their parts
+    if kind is not None:
+        return "jpeg" if kind == "jpg" else kind
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         return "ole"  # legacy .doc/.xls
     if data.startswith((b"MZ", b"\x7fELF")):
         return "executable"
     if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            return "broken-zip"
-        if "word/document.xml" in names:
-            return "docx"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        return "zip"
+        return "zip" if zipfile.is_zipfile(io.BytesIO(data)) else "broken-zip"
     return None
 
 
