@@ -55,9 +55,13 @@ with tab_criteria:
     if snap.criteria_set:
         st.markdown(f"Năm {year} đang chấm theo: **{ui.md(snap.criteria_set.name)}**"
                     + (" — *bộ tiêu chí mẫu*" if snap.criteria_set.template else ""))
-        buffer = io.BytesIO()
-        export_criteria_xlsx(snap.criteria_set, buffer)
-        st.download_button("Tải bộ tiêu chí (Excel)", buffer.getvalue(), file_name=f"bo-tieu-chi-{year}.xlsx", mime=XLSX_MIME)
+        def _criteria_workbook(criteria_set=snap.criteria_set) -> bytes:
+            buffer = io.BytesIO()
+            export_criteria_xlsx(criteria_set, buffer)
+            return buffer.getvalue()
+
+        # made when clicked, not on every run of the page
+        st.download_button("Tải bộ tiêu chí (Excel)", _criteria_workbook, file_name=f"bo-tieu-chi-{year}.xlsx", mime=XLSX_MIME)
         issues = validate(snap.criteria_set, activity_ids)
         with st.expander(f"Báo cáo kiểm tra bộ tiêu chí đang dùng ({len(issues)} ghi chú)"):
             if issues:
