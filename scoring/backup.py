@@ -52,11 +52,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError
 
 from scoring import db as db_module
-from scoring.db import Database, make_engine, open_database
+from scoring.db import DATA_REVISION, Database, bump_revision, make_engine, open_database
 from scoring.errors import InputError
 from scoring.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
 from scoring.models import Base, EvidenceRecord
 from scoring.textnorm import format_datetime, format_number
+
+NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name}  # the schema's own bookkeeping, not data
 
 FORMAT_NAME = "cchc-backup"
 FORMAT_VERSION = 1
@@ -605,7 +607,7 @@ def _migrated_rows(tables_json: dict, revision: str, target_revision: str, label
             db_module.upgrade_schema(engine, revision)
             old_schema = MetaData()
             old_schema.reflect(engine)
-            old_tables = [table for table in old_schema.sorted_tables if table.name != "alembic_version"]
+            old_tables = [table for table in old_schema.sorted_tables if table.name not in NOT_BACKED_UP]
             rows = _decode_tables(tables_json, old_tables, label)
             with engine.begin() as connection:
                 _insert_rows(connection, old_tables, rows, label)
@@ -673,6 +675,7 @@ def _replace_all_rows(db: Database, rows_by_table: dict[str, list[dict[str, Any]
         _insert_rows(connection, tables, rows_by_table, label)
         if postgresql:
             _reset_sequences(connection, tables)
+        bump_revision(connection)  # every page's kept copy of the old data is now out of date
 
 
 def _insert_rows(connection: Connection, tables: list[Table], rows_by_table: dict[str, list[dict[str, Any]]],

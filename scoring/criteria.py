@@ -427,6 +427,28 @@ def criteria_set_from_dict(document: Any, source_name: str = "bộ tiêu chí") 
     return _build_set(document, source_name)
 
 
+# Sets read back from the database, by content: the pages, each save and each lock check read the
+# assessment's set, and building its tree costs more than everything else a save does.
+_STORED_SETS: dict[tuple[str, str], CriteriaSet] = {}
+_STORED_SETS_LIMIT = 32
+
+
+def stored_criteria_set(document: Any, source_name: str = "bộ tiêu chí") -> CriteriaSet:
+    """The set stored as `document`, built once per content and shared: callers must not change it.
+
+    Keyed by the content itself, so a set restored from a backup or stored under another id is never
+    mistaken for a different one.
+    """
+    key = (json.dumps(document, sort_keys=True, ensure_ascii=False, default=str), source_name)
+    found = _STORED_SETS.get(key)
+    if found is None:
+        found = criteria_set_from_dict(document, source_name)
+        if len(_STORED_SETS) >= _STORED_SETS_LIMIT:
+            _STORED_SETS.clear()
+        _STORED_SETS[key] = found
+    return found
+
+
 def _check_schema(document: Any, source_name: str) -> None:
     validator = _schema_validator()
     errors = list(validator.iter_errors(document))

@@ -7,6 +7,7 @@ database (e.g. postgresql+psycopg://... for a province that runs one server for 
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +15,24 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, Table, create_engine, event, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from scoring.defaults import data_dir
 from scoring.errors import STALE_WRITE_MESSAGE, ConflictError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# One row counting committed write transactions (migration 0004). Kept out of the models' metadata on
+# purpose: it describes this database, not the data, so a backup neither carries nor restores it.
+DATA_REVISION = Table(
+    "data_revision", MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+_WROTE = "cchc_wrote"  # Session.info flag: this unit of work changed rows
 
 
 @dataclass(frozen=True)
@@ -100,14 +110,25 @@ class Database:
         self.engine = make_engine(settings.database_url)
         upgrade_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "after_flush", _note_flushed_changes)
+        event.listen(self._sessions, "do_orm_execute", _note_bulk_write)
+        self._thread = threading.local()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed whole on success, rolled back whole on any error."""
+        """A unit of work: committed whole on success, rolled back whole on any error.
+
+        A unit that changed rows also moves the data revision on, in the same transaction, just before
+        it commits (so the counter's row lock is held for the shortest time on PostgreSQL).
+        """
         session = self._sessions()
         try:
             yield session
+            session.flush()
+            revision = bump_revision(session.connection()) if session.info.get(_WROTE) else None
             session.commit()
+            if revision is not None:
+                self._thread.revision = revision
         except StaleDataError:
             # the row's version moved between our read and our write: someone else saved first
             session.rollback()
@@ -124,11 +145,45 @@ class Database:
         finally:
             session.close()
 
+    def revision(self) -> int:
+        """The data revision now: it changes whenever any write is committed, by anyone, in any process.
+
+        Equal revisions mean equal data, so whatever was computed from the data can be kept until it moves.
+        """
+        with self.engine.connect() as connection:
+            return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
+
+    def last_write_revision(self) -> int | None:
+        """The revision this thread's latest committed write produced (None before any write).
+
+        Revisions move by exactly one per committed write, so a reader that held the data at revision r and
+        then sees its own write commit as r + 1 knows that nobody else wrote in between.
+        """
+        return getattr(self._thread, "revision", None)
+
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def bump_revision(connection: Connection) -> int:
+    """Move the data revision on by one inside the caller's transaction; returns the new revision."""
+    statement = (update(DATA_REVISION).where(DATA_REVISION.c.id == 1)
+                 .values(revision=DATA_REVISION.c.revision + 1).returning(DATA_REVISION.c.revision))
+    return connection.execute(statement).scalar_one()
+
+
+def _note_flushed_changes(session: Session, _flush_context) -> None:
+    # after_flush still sees the pre-flush collections: anything in them was just written
+    if session.new or session.dirty or session.deleted:
+        session.info[_WROTE] = True
+
+
+def _note_bulk_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 def _is_unique_violation(err: IntegrityError) -> bool:

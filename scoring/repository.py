@@ -647,11 +647,12 @@ def list_criteria_sets(db: Database) -> list[CriteriaSetView]:
 
 
 def load_criteria(db: Database, criteria_set_id: int):
-    from scoring.criteria import criteria_set_from_dict
+    """The stored set, shared between callers (see criteria.stored_criteria_set): do not change it."""
+    from scoring.criteria import stored_criteria_set
 
     with db.session() as session:
         record = _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
-        return criteria_set_from_dict(record.content, source_name=record.source_name or record.name)
+        return stored_criteria_set(record.content, source_name=record.source_name or record.name)
 
 
 @dataclass(frozen=True)
@@ -760,10 +761,9 @@ def _score_row(session: Session, assessment: Assessment, code: str, expected_ver
 
 
 def _leaf(session: Session, assessment: Assessment, code: str):
-    from scoring.criteria import criteria_set_from_dict
+    from scoring.criteria import stored_criteria_set
 
-    criteria_set = criteria_set_from_dict(assessment.criteria_set.content)
-    node = criteria_set.node(code)
+    node = stored_criteria_set(assessment.criteria_set.content).node(code)
     if node is None or not node.is_leaf:
         raise InputError(f"Tiêu chí {code} không có trong bộ tiêu chí đang dùng hoặc không phải tiêu chí chấm điểm.")
     return node
@@ -928,10 +928,10 @@ def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> Assess
 
 def _lock_inputs(session: Session, assessment: Assessment):
     """What scoring.cycle.lock_blockers reads, straight from the stored rows (the rule never trusts a caller's copy)."""
-    from scoring.criteria import criteria_set_from_dict
+    from scoring.criteria import stored_criteria_set
     from scoring.engine import LeafEntry
 
-    criteria_set = criteria_set_from_dict(assessment.criteria_set.content)
+    criteria_set = stored_criteria_set(assessment.criteria_set.content)
     scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == assessment.id)).all()
     entries = {s.code: LeafEntry(code=s.code, inputs=dict(s.inputs or {}), not_applicable=s.not_applicable) for s in scores}
     evidence: dict[str, list[EvidenceView]] = {}

@@ -3,7 +3,7 @@ all take their numbers from here, so they can never disagree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -84,6 +84,13 @@ class Snapshot:
     bonus: Decimal | None = None
     penalty: Decimal | None = None
     previous_rollup: Rollup | None = None  # the year before, for year-over-year comparison
+
+    def with_score(self, view: repo.ScoreView) -> Snapshot:
+        """This snapshot once one leaf's stored score has become `view`: the scores and the roll-up follow;
+        nothing else a score save touches is part of a snapshot."""
+        scores = {**self.scores, view.code: view}
+        rollup = roll_up(self.criteria_set, entries_from_scores(scores)) if self.criteria_set else None
+        return replace(self, scores=scores, rollup=rollup)
 
     # ---- the yearly cycle
 
@@ -245,6 +252,55 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
         penalty=assessment.penalty_points if assessment else None,
         previous_rollup=previous_rollup,
     )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    key: tuple
+    revision: int
+    snapshot: Snapshot
+
+
+class SnapshotKeeper:
+    """One person's latest snapshot, kept while the data revision (scoring.db) has not moved.
+
+    A page run that changed nothing reads one number instead of the whole year. After the person's own
+    score save, the kept snapshot takes the saved row in place of a reload, but only when that save is
+    the one and only write since the snapshot was read (its revision is exactly one more); any other
+    write anywhere means a reload. The revision is read before the snapshot, so a write that lands while
+    it is being read makes the kept copy look older than it is (a harmless extra reload), never newer.
+    """
+
+    def __init__(self) -> None:
+        self._kept: _Kept | None = None
+
+    def snapshot(self, db: Database, department_id: int, year: int, *, viewer: repo.Actor | None = None,
+                 with_previous_year: bool = False, today: date | None = None) -> Snapshot:
+        today = today or date.today()
+        key = (db.settings, department_id, year, viewer, with_previous_year, today)
+        revision = db.revision()
+        kept = self._kept
+        if kept is not None and kept.key == key and kept.revision == revision:
+            return kept.snapshot
+        self._kept = None  # a failed read (PermissionDenied) must not leave the old one standing
+        snapshot = load_snapshot(db, department_id, year, today=today, viewer=viewer, with_previous_year=with_previous_year)
+        self._kept = _Kept(key, revision, snapshot)
+        return snapshot
+
+    def score_saved(self, db: Database, assessment_id: int, view: repo.ScoreView) -> None:
+        """Tell the keeper about a score this thread has just saved through `db`."""
+        kept, written = self._kept, db.last_write_revision()
+        if kept is None:
+            return
+        current = kept.snapshot.assessment
+        if (written is not None and written == kept.revision + 1 and kept.key[0] == db.settings
+                and current is not None and current.id == assessment_id and kept.snapshot.criteria_set is not None):
+            self._kept = _Kept(kept.key, written, kept.snapshot.with_score(view))
+        else:
+            self._kept = None
+
+    def forget(self) -> None:
+        self._kept = None
 
 
 def entries_from_scores(scores: dict[str, repo.ScoreView]) -> dict[str, LeafEntry]:
