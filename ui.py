@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from scoring import repository as repo
 from scoring.accounts import FIRST_ADMIN, ensure_first_admin, principal_for, sign_in, sign_in_required
@@ -19,7 +21,7 @@ from scoring.auth import Action, PermissionDenied, Principal, allowed_actions, a
 from scoring.auth import can as auth_can
 from scoring.db import Database, Settings, open_database, settings_from_env
 from scoring.errors import ConflictError, InputError
-from scoring.snapshot import Snapshot, load_snapshot
+from scoring.snapshot import Snapshot, SnapshotKeeper
 from scoring.textnorm import vn_sort_key
 from scoring.workspace import ensure_default_workspace
 
@@ -30,14 +32,29 @@ FLASH_KEY = "_flash_messages"
 PENDING_YEAR_KEY = "_pending_year"
 PRINCIPAL_KEY = "_principal"  # set by app.py for the run; pages read it through principal()
 SESSION_USER, SESSION_STARTED, SESSION_SEEN = "_session_user", "_session_started", "_session_seen"
+SNAPSHOT_KEEPER = "_snapshot_keeper"
+
+
+_DATABASES: dict[Settings, Database] = {}
+_OPENING = threading.Lock()
 
 
 def database() -> Database:
-    """The database the environment names (CCHC_DATA_DIR / DATABASE_URL), opened once per server process."""
-    return _open_database(settings_from_env())
+    """The database the environment names (CCHC_DATA_DIR / DATABASE_URL), opened once per server process.
+
+    A plain dictionary rather than st.cache_resource: every save and every fragment asks for it, and
+    st.cache_resource hashes its argument on each call, which cost more than the save itself.
+    """
+    settings = settings_from_env()
+    db = _DATABASES.get(settings)
+    if db is None:
+        with _OPENING:  # two sessions starting together must not migrate and seed twice
+            db = _DATABASES.get(settings)
+            if db is None:
+                db = _DATABASES[settings] = _open_database(settings)
+    return db
 
 
-@st.cache_resource(show_spinner=False)
 def _open_database(settings: Settings) -> Database:
     db = open_database(settings)  # migrates, then seeds the embedded default on first start
     ensure_default_workspace(db)
@@ -188,21 +205,55 @@ def switch_year(year: int) -> None:
 
 
 def actor() -> repo.Actor:
-    """Who makes a change: the signed-in account (its rights checked by scoring/), or the typed name when open."""
-    who = principal()
-    if who is not None:
-        return who
-    return (st.session_state.get("actor") or DEFAULT_ACTOR).strip() or DEFAULT_ACTOR
+    """Who makes a change: the signed-in account (its rights checked by scoring/), or the typed name when open.
+
+    With sign-in on, the account is read again for every write: a fragment rerun does not pass through
+    app.py, and an expired session, a disabled account or a changed role must still apply at once.
+    """
+    if not sign_in_required():
+        return (st.session_state.get("actor") or DEFAULT_ACTOR).strip() or DEFAULT_ACTOR
+    who = current_principal()
+    if who is None:
+        raise InputError("Phiên đăng nhập đã kết thúc nên thay đổi chưa được lưu; hãy đăng nhập lại.")
+    st.session_state[PRINCIPAL_KEY] = who
+    return who
+
+
+def in_fragment_rerun() -> bool:
+    """Whether this run reruns fragments only (the page's top level did not run)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)
+
+
+def _run_token() -> object | None:
+    """An object that stands for this script run and no other (Streamlit makes a new fragment coordinator
+    for every run); None where there is none, which only costs a fresh check of the data revision."""
+    ctx = get_script_run_ctx()
+    return getattr(ctx, "parallel_coordinator", None) if ctx is not None else None
+
+
+def _keeper() -> SnapshotKeeper:
+    keeper = st.session_state.get(SNAPSHOT_KEEPER)
+    if keeper is None:
+        keeper = st.session_state[SNAPSHOT_KEEPER] = SnapshotKeeper()
+    return keeper
 
 
 def snapshot(with_previous_year: bool = False) -> Snapshot:
-    """This department's year as the page shows it; stops with a Vietnamese sentence if the person may not see it."""
+    """This department's year as the page shows it, kept between runs while nothing is written;
+    stops with a Vietnamese sentence if the person may not see it."""
     department_id, year = context()
     try:
-        return load_snapshot(database(), department_id, year, viewer=principal(), with_previous_year=with_previous_year)
+        return _keeper().snapshot(database(), department_id, year, viewer=principal(), with_previous_year=with_previous_year,
+                                  run=_run_token())
     except PermissionDenied as err:
         st.error(md(str(err)))
         st.stop()
+
+
+def score_saved(assessment_id: int, view: repo.ScoreView) -> None:
+    """A page saved this score: the kept snapshot takes it instead of reading the year again."""
+    _keeper().score_saved(database(), assessment_id, view, run=_run_token())
 
 
 def locked(snap: Snapshot) -> bool:

@@ -1,4 +1,10 @@
-"""Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once."""
+"""Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once.
+
+A working session changes one criterion at a time, so each criterion is a fragment of its own: a save
+reruns that criterion, the headings above it, the headline totals and the lock panel (st.rerun with
+their keys), not the whole page. A refused save reruns the whole page, which shows why and the stored
+values. Fragments rerun without the page's top level, so they read the data through `_data()`.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,6 @@ if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
     st.stop()
 
 assessment_id = snap.assessment.id
-rollup = snap.rollup
 is_locked = snap.locked
 may_score = ui.can(Action.EDIT_SELF_SCORE) and not is_locked
 may_explain = ui.can(Action.EDIT_SELF_SCORE)
@@ -30,13 +35,35 @@ may_appraise = ui.can(Action.EDIT_APPRAISAL, assessment_locked=is_locked) and is
 may_link = ui.can(Action.EDIT_EVIDENCE)
 if not ui.can(Action.EDIT_SELF_SCORE):
     st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise else "."))
-total = rollup.total
 
-top = st.columns(4)
-top[0].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
-top[1].metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
-top[2].metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
-top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
+HEADLINE, LOCK_PANEL, AREA_HEADING = "cd-tong", "cd-chot", "cd-linh-vuc"
+
+
+def _data() -> Snapshot:
+    """The page's snapshot on a full run; a fresh one (kept while nothing else changed) on a fragment rerun."""
+    return ui.snapshot() if ui.in_fragment_rerun() else snap
+
+
+def _group_key(code: str) -> str:
+    return f"cd-nhom-{code}"
+
+
+def _leaf_key(code: str) -> str:
+    return f"cd-tc-{code}"
+
+
+@st.fragment(key=HEADLINE)
+def _headline() -> None:
+    rollup = _data().rollup
+    total = rollup.total
+    top = st.columns(4)
+    top[0].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
+    top[1].metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
+    top[2].metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
+    top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
+
+
+_headline()
 if snap.criteria_set.template:
     st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
 
@@ -55,30 +82,42 @@ def _area_label(code: str) -> str:
 def _lock() -> None:
     ui.attempt(lambda: repo.lock_self_score(ui.database(), assessment_id, actor=ui.actor()),
                success="Đã chốt điểm tự chấm: điểm tự chấm chỉ còn xem; Sở Nội vụ có thể thẩm định.")
+    st.rerun()  # every criterion changes what it allows: the whole page
 
 
 def _reopen() -> None:
     reason = st.session_state.get("lock-reopen-reason") or ""
     ui.attempt(lambda: repo.reopen_self_score(ui.database(), assessment_id, reason, actor=ui.actor()),
                success="Đã mở lại điểm tự chấm để sửa.")
+    st.rerun()
 
 
-with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), expanded=False):
+@st.fragment(key=LOCK_PANEL)
+def _lock_panel() -> None:
+    snap = _data()
+    with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), expanded=False):
+        _lock_panel_body(snap)
+
+
+def _lock_panel_body(snap: Snapshot) -> None:
     if is_locked:
         st.success(f"Đã chốt lúc {format_datetime(snap.assessment.locked_at)} bởi {ui.md(snap.assessment.locked_by)}. "
                    "Điểm tự chấm chỉ còn xem; điểm thẩm định và giải trình nhập ở từng tiêu chí.")
         if ui.can(Action.REOPEN_SELF_SCORE):
             st.text_input("Lý do mở lại (ghi vào nhật ký)", key="lock-reopen-reason")
             st.button("Mở lại để sửa điểm tự chấm", key="lock-reopen", on_click=_reopen)
+        return
+    blockers = snap.lock_blockers()
+    if blockers:
+        st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm:")
+        st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True)
     else:
-        blockers = snap.lock_blockers()
-        if blockers:
-            st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm:")
-            st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True)
-        else:
-            st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
-        st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock,
-                  disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
+        st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
+    st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock,
+              disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
+
+
+_lock_panel()
 
 areas = snap.criteria_set.areas()
 area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
@@ -108,8 +147,23 @@ def _inputs_from_widgets(leaf: CriterionNode) -> dict:
     return {"survey": survey} if survey else {}
 
 
+def _refresh_after(code: str, saved) -> None:
+    """After a criterion's write: on success rerun what shows it (the criterion, its headings, the totals,
+    the lock panel); on a refusal rerun the whole page, which shows the message and what is stored."""
+    if saved is None:
+        st.rerun()
+    if isinstance(saved, repo.ScoreView):
+        ui.score_saved(assessment_id, saved)
+    parents = snap.criteria_set.parent_codes()
+    headings, parent = [], parents.get(code)
+    while parent is not None and parents.get(parent) is not None:  # the area itself is AREA_HEADING
+        headings.append(_group_key(parent))
+        parent = parents.get(parent)
+    st.rerun([HEADLINE, LOCK_PANEL, AREA_HEADING, *headings, _leaf_key(code)])
+
+
 def _save_self(leaf: CriterionNode, version: int) -> None:
-    ui.attempt(
+    saved = ui.attempt(
         lambda: repo.save_self_score(
             ui.database(), assessment_id, leaf.code, version,
             inputs=_inputs_from_widgets(leaf),
@@ -119,41 +173,32 @@ def _save_self(leaf: CriterionNode, version: int) -> None:
         ),
         on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
     )
-
-
-def _save_appraisal(leaf: CriterionNode, version: int) -> None:
-    ui.attempt(
-        lambda: repo.save_appraisal(
-            ui.database(), assessment_id, leaf.code, version,
-            points=(st.session_state.get(_key(leaf.code, "appr")) or "").strip(),
-            remark=st.session_state.get(_key(leaf.code, "remark")) or "",
-            actor=ui.actor(),
-        ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
-    )
+    _refresh_after(leaf.code, saved[0] if saved else None)
 
 
 def _apply_suggestion(leaf: CriterionNode, version: int, inputs: dict) -> None:
     ui.forget_widgets(_key(leaf.code, ""))
-    ui.attempt(
+    saved = ui.attempt(
         lambda: repo.save_self_score(
             ui.database(), assessment_id, leaf.code, version, inputs=inputs,
-            explanation=snap.score(leaf.code).explanation, actor=ui.actor(),
+            explanation=_data().score(leaf.code).explanation, actor=ui.actor(),
         ),
-        success=f"Đã áp dụng điểm gợi ý cho tiêu chí {leaf.code}.",
     )
+    _refresh_after(leaf.code, saved[0] if saved else None)
 
 
 def _link_evidence(leaf: CriterionNode) -> None:
     chosen = set(st.session_state.get(_key(leaf.code, "evidence")) or [])
     db = ui.database()
-    for document in snap.evidence:
+    done = True
+    for document in _data().evidence:
         linked = leaf.code in document.criteria
         if linked == (document.id in chosen):
             continue
         codes = [c for c in document.criteria if c != leaf.code] + ([leaf.code] if not linked else [])
         meta = repo.EvidenceInput(document.doc_type, document.number, document.issued_on, document.issuer, document.summary, document.link)
-        ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, d.version, m, actor=ui.actor(), criteria=c))
+        done = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, d.version, m, actor=ui.actor(), criteria=c)) is not None and done
+    _refresh_after(leaf.code, True if done else None)
 
 
 # ---------------------------------------------------------------- drawing
@@ -201,10 +246,11 @@ def _rule_input(leaf: CriterionNode, score: repo.ScoreView, version: int, disabl
                       on_change=on_change, args=args, disabled=disabled)
 
 
-def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
-    code = leaf.code
+def _leaf_block(code: str) -> None:
+    snap = _data()
+    leaf = snap.criteria_set.node(code)
     score = snap.score(code)
-    totals = rollup.node(code)
+    totals = snap.rollup.node(code)
     version = score.version
     with st.container(border=True):
         head, points_col = st.columns([5, 1])
@@ -248,12 +294,12 @@ def _leaf_block(leaf: CriterionNode, snap: Snapshot) -> None:
             if linked:
                 st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{a.code} ({STATUS_LABELS[a.status]})" for a in linked))
         with right:
-            _appraisal_column(leaf, score, version)
+            _appraisal_column(snap, leaf, score, version)
 
 
 def _save_round(leaf: CriterionNode, version: int, round_number: int) -> None:
     prefix = f"r{round_number}"
-    ui.attempt(
+    saved = ui.attempt(
         lambda: repo.save_appraisal(
             ui.database(), assessment_id, leaf.code, version, round_number=round_number,
             points=(st.session_state.get(_key(leaf.code, f"{prefix}-points")) or "").strip(),
@@ -263,10 +309,11 @@ def _save_round(leaf: CriterionNode, version: int, round_number: int) -> None:
         ),
         on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
     )
+    _refresh_after(leaf.code, saved)
 
 
 def _save_explanation(leaf: CriterionNode, version: int) -> None:
-    ui.attempt(
+    saved = ui.attempt(
         lambda: repo.save_explanation(
             ui.database(), assessment_id, leaf.code, version,
             explanation=st.session_state.get(_key(leaf.code, "answer")) or "",
@@ -274,9 +321,10 @@ def _save_explanation(leaf: CriterionNode, version: int) -> None:
         ),
         on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
     )
+    _refresh_after(leaf.code, saved)
 
 
-def _appraisal_column(leaf: CriterionNode, score: repo.ScoreView, version: int) -> None:
+def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: repo.ScoreView, version: int) -> None:
     """Round 1, the department's explanation, round 2 — side by side with the self score, differences marked."""
     code, appraisal = leaf.code, score.appraisal
     if not is_locked and appraisal.round1_points is None:
@@ -311,22 +359,32 @@ def _appraisal_column(leaf: CriterionNode, score: repo.ScoreView, version: int) 
         st.warning(f"Thẩm định {'bớt' if difference < 0 else 'thêm'} {format_number(abs(difference))} điểm so với tự chấm")
 
 
+@st.fragment(key=AREA_HEADING)
+def _area_heading(code: str) -> None:
+    snap = _data()
+    area, totals = snap.criteria_set.node(code), snap.rollup.node(code)
+    st.subheader(f"{ui.md(area.code)}. {ui.md(area.name)}")
+    st.caption(
+        f"{format_number(totals.self_points or 0)}/{format_number(totals.applicable_max)} điểm · "
+        f"đã chấm {totals.scored_leaves}/{totals.applicable_leaves} tiêu chí"
+    )
+
+
+def _group_heading(code: str) -> None:
+    snap = _data()
+    node, totals = snap.criteria_set.node(code), snap.rollup.node(code)
+    st.markdown(f"#### {ui.md(node.code)} {ui.md(node.name)} · {format_number(totals.self_points or 0)}/{format_number(totals.applicable_max)} điểm")
+
+
 area = snap.criteria_set.node(area_code)
-area_totals = rollup.node(area_code)
-st.subheader(f"{ui.md(area.code)}. {ui.md(area.name)}")
-st.caption(
-    f"{format_number(area_totals.self_points or 0)}/{format_number(area_totals.applicable_max)} điểm · "
-    f"đã chấm {area_totals.scored_leaves}/{area_totals.applicable_leaves} tiêu chí"
-)
+_area_heading(area_code)
 for node in area.walk():
     if node is area:
         continue
     if not node.is_leaf:
-        node_totals = rollup.node(node.code)
-        st.markdown(f"#### {ui.md(node.code)} {ui.md(node.name)} · {format_number(node_totals.self_points or 0)}/{format_number(node_totals.applicable_max)} điểm")
+        st.fragment(_group_heading, key=_group_key(node.code))(node.code)
         continue
     score = snap.score(node.code)
-    if only_open and (score.not_applicable or rollup.node(node.code).self_points is not None):
-        continue
-    _leaf_block(node, snap)
-
+    if only_open and (score.not_applicable or snap.rollup.node(node.code).self_points is not None):
+        continue  # the filter applies when the page is drawn whole: a criterion scored just now stays in view
+    st.fragment(_leaf_block, key=_leaf_key(node.code))(node.code)

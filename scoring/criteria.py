@@ -28,9 +28,10 @@ File format (YAML or JSON, checked against scoring/criteria_schema.json):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -147,7 +148,17 @@ class CriteriaSet:
         return [node for node in self.walk() if node.is_leaf]
 
     def node(self, code: str) -> CriterionNode | None:
-        return next((node for node in self.walk() if node.code == code), None)
+        # An index by code, checked on every hit and rebuilt on a miss: a set being built (the Excel reader
+        # adds children as it reads) is never answered from a stale index.
+        index = self.__dict__.get("_index")
+        found = index.get(code) if index is not None else None
+        if found is not None and found.code == code:
+            return found
+        index = {}
+        for node in self.walk():
+            index.setdefault(node.code, node)
+        self.__dict__["_index"] = index
+        return index.get(code)
 
     def parent_codes(self) -> dict[str, str | None]:
         """Each node's code → its parent's code (None for areas), from the tree itself."""
@@ -427,22 +438,31 @@ def criteria_set_from_dict(document: Any, source_name: str = "bộ tiêu chí") 
     return _build_set(document, source_name)
 
 
-# Sets read back from the database, by content: the pages, each save and each lock check read the
-# assessment's set, and building its tree costs more than everything else a save does.
+# Sets read back from the database, by the digest of their content: the pages, each save and each lock
+# check read the assessment's set, and decoding and building its tree costs more than the rest of a save.
 _STORED_SETS: dict[tuple[str, str], CriteriaSet] = {}
 _STORED_SETS_LIMIT = 32
 
 
-def stored_criteria_set(document: Any, source_name: str = "bộ tiêu chí") -> CriteriaSet:
-    """The set stored as `document`, built once per content and shared: callers must not change it.
+def content_digest(document: Any) -> str:
+    """SHA-256 of a set's plain data in canonical JSON: equal digests mean equal content."""
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    Keyed by the content itself, so a set restored from a backup or stored under another id is never
-    mistaken for a different one.
+
+def stored_criteria_set(digest: str, read_content: Callable[[], Any], source_name: str = "bộ tiêu chí") -> CriteriaSet:
+    """The stored set whose content has this digest, built once and shared: callers must not change it.
+
+    `read_content` fetches the content only when the set is not built yet. Keyed by content, not by row,
+    so a set restored from a backup or stored under another id is never mistaken for a different one.
     """
-    key = (json.dumps(document, sort_keys=True, ensure_ascii=False, default=str), source_name)
+    if not digest:  # a row without a digest (never written by this version): key it by its content
+        document = read_content()
+        digest, read_content = content_digest(document), (lambda: document)
+    key = (digest, source_name)
     found = _STORED_SETS.get(key)
     if found is None:
-        found = criteria_set_from_dict(document, source_name)
+        found = criteria_set_from_dict(read_content(), source_name)
         if len(_STORED_SETS) >= _STORED_SETS_LIMIT:
             _STORED_SETS.clear()
         _STORED_SETS[key] = found

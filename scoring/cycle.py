@@ -680,6 +680,7 @@ def lock_blockers(
     entries: Mapping[str, LeafEntry],
     evidence_by_code: Mapping[str, Iterable[EvidenceLike]],
     explanations: Mapping[str, str],
+    rollup: Rollup | None = None,
 ) -> list[Blocker]:
     """What stands in the way of a sound self-score submission, in document order.
 
@@ -687,7 +688,8 @@ def lock_blockers(
     it must have evidence or an explanation of how it was scored (the guidance asks for an explanation where
     evidence is missing); each evidence document must carry its number and date, as the appraisers cite them.
     """
-    rollup = roll_up(criteria_set, dict(entries))  # the engine decides what "scored" means
+    if rollup is None:  # a caller that has rolled these entries up already passes its roll-up
+        rollup = roll_up(criteria_set, dict(entries))  # the engine decides what "scored" means
     blockers: list[Blocker] = []
     for leaf in criteria_set.leaves():
         totals = rollup.nodes[leaf.code]

@@ -58,6 +58,7 @@ class CriteriaSetRecord(Base):
     name: Mapped[str] = mapped_column(String(300))
     year: Mapped[int | None] = mapped_column(Integer)
     content: Mapped[dict] = mapped_column(JSON)  # the whole set, as scoring.criteria serialises it
+    digest: Mapped[str] = mapped_column(String(64), default="")  # SHA-256 of the content (criteria.content_digest)
     source_name: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

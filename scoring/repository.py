@@ -623,8 +623,11 @@ def _code_key(code: str) -> tuple:
 def save_criteria_set(db: Database, criteria_set, *, actor: Actor = SYSTEM_ACTOR, source_name: str = "") -> int:
     """Store a criteria set as data (it changes by province and year); returns its id."""
     with db.session() as session:
-        record = CriteriaSetRecord(name=criteria_set.name, year=criteria_set.year, content=criteria_set.to_dict(),
-                                   source_name=source_name or criteria_set.source)
+        from scoring.criteria import content_digest
+
+        content = criteria_set.to_dict()
+        record = CriteriaSetRecord(name=criteria_set.name, year=criteria_set.year, content=content,
+                                   digest=content_digest(content), source_name=source_name or criteria_set.source)
         session.add(record)
         session.flush()
         _audit(session, actor, None, "criteria_set", str(record.id), {"nhập bộ tiêu chí": (None, criteria_set.name)})
@@ -648,11 +651,20 @@ def list_criteria_sets(db: Database) -> list[CriteriaSetView]:
 
 def load_criteria(db: Database, criteria_set_id: int):
     """The stored set, shared between callers (see criteria.stored_criteria_set): do not change it."""
+    with db.session() as session:
+        return _stored_set(session, criteria_set_id)
+
+
+def _stored_set(session: Session, criteria_set_id: int):
+    """A stored set without reading its content when it is built already (its content is most of its row)."""
     from scoring.criteria import stored_criteria_set
 
-    with db.session() as session:
-        record = _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
-        return stored_criteria_set(record.content, source_name=record.source_name or record.name)
+    row = session.execute(select(CriteriaSetRecord.digest, CriteriaSetRecord.source_name, CriteriaSetRecord.name)
+                          .where(CriteriaSetRecord.id == criteria_set_id)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Không tìm thấy bộ tiêu chí (mã {criteria_set_id}); có thể đã bị xóa. Hãy tải lại trang.")
+    content = lambda: session.scalar(select(CriteriaSetRecord.content).where(CriteriaSetRecord.id == criteria_set_id))  # noqa: E731
+    return stored_criteria_set(row.digest, content, source_name=row.source_name or row.name)
 
 
 @dataclass(frozen=True)
@@ -761,9 +773,7 @@ def _score_row(session: Session, assessment: Assessment, code: str, expected_ver
 
 
 def _leaf(session: Session, assessment: Assessment, code: str):
-    from scoring.criteria import stored_criteria_set
-
-    node = stored_criteria_set(assessment.criteria_set.content).node(code)
+    node = _stored_set(session, assessment.criteria_set_id).node(code)
     if node is None or not node.is_leaf:
         raise InputError(f"Tiêu chí {code} không có trong bộ tiêu chí đang dùng hoặc không phải tiêu chí chấm điểm.")
     return node
@@ -928,10 +938,9 @@ def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> Assess
 
 def _lock_inputs(session: Session, assessment: Assessment):
     """What scoring.cycle.lock_blockers reads, straight from the stored rows (the rule never trusts a caller's copy)."""
-    from scoring.criteria import stored_criteria_set
     from scoring.engine import LeafEntry
 
-    criteria_set = stored_criteria_set(assessment.criteria_set.content)
+    criteria_set = _stored_set(session, assessment.criteria_set_id)
     scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == assessment.id)).all()
     entries = {s.code: LeafEntry(code=s.code, inputs=dict(s.inputs or {}), not_applicable=s.not_applicable) for s in scores}
     evidence: dict[str, list[EvidenceView]] = {}

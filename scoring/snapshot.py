@@ -3,6 +3,8 @@ all take their numbers from here, so they can never disagree."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -101,9 +103,12 @@ class Snapshot:
     def lock_blockers(self) -> list[Blocker]:
         if self.criteria_set is None:
             return []
-        evidence = {leaf.code: self.evidence_for(leaf.code) for leaf in self.leaves()}
+        evidence: dict[str, list[repo.EvidenceView]] = {}
+        for document in self.evidence:
+            for code in document.criteria:
+                evidence.setdefault(code, []).append(document)
         explanations = {code: s.explanation for code, s in self.scores.items()}
-        return lock_blockers(self.criteria_set, entries_from_scores(self.scores), evidence, explanations)
+        return lock_blockers(self.criteria_set, entries_from_scores(self.scores), evidence, explanations, rollup=self.rollup)
 
     def final_index(self, use_appraised: bool) -> IndexBreakdown | None:
         """The index as the province publishes it, every step explained (self-scored or appraised basis)."""
@@ -259,14 +264,26 @@ class _Kept:
     key: tuple
     revision: int
     snapshot: Snapshot
+    checked_in: Callable[[], object | None] = lambda: None  # the page run that last confirmed the revision
+
+
+def _reference(run: object | None) -> Callable[[], object | None]:
+    if run is None:
+        return lambda: None
+    try:
+        return weakref.ref(run)  # a finished run's token may go; a new one is never mistaken for it
+    except TypeError:
+        return lambda: run
 
 
 class SnapshotKeeper:
     """One person's latest snapshot, kept while the data revision (scoring.db) has not moved.
 
-    A page run that changed nothing reads one number instead of the whole year. After the person's own
-    score save, the kept snapshot takes the saved row in place of a reload, but only when that save is
-    the one and only write since the snapshot was read (its revision is exactly one more); any other
+    A page run that changed nothing reads one number instead of the whole year, and only once per run
+    (`run`: any object that stands for the current page run; parts of the page drawn in the same run
+    share what the first part read, as one page drawn whole shares one snapshot). After the person's
+    own score save, the kept snapshot takes the saved row in place of a reload, but only when that save
+    is the one and only write since the snapshot was read (its revision is exactly one more); any other
     write anywhere means a reload. The revision is read before the snapshot, so a write that lands while
     it is being read makes the kept copy look older than it is (a harmless extra reload), never newer.
     """
@@ -275,27 +292,36 @@ class SnapshotKeeper:
         self._kept: _Kept | None = None
 
     def snapshot(self, db: Database, department_id: int, year: int, *, viewer: repo.Actor | None = None,
-                 with_previous_year: bool = False, today: date | None = None) -> Snapshot:
+                 with_previous_year: bool = False, today: date | None = None, run: object | None = None) -> Snapshot:
         today = today or date.today()
         key = (db.settings, department_id, year, viewer, with_previous_year, today)
-        revision = db.revision()
         kept = self._kept
-        if kept is not None and kept.key == key and kept.revision == revision:
-            return kept.snapshot
+        if kept is not None and kept.key == key:
+            if run is not None and kept.checked_in() is run:
+                return kept.snapshot
+            revision = db.revision()
+            if kept.revision == revision:
+                self._kept = replace(kept, checked_in=_reference(run))
+                return kept.snapshot
+        else:
+            revision = db.revision()
         self._kept = None  # a failed read (PermissionDenied) must not leave the old one standing
         snapshot = load_snapshot(db, department_id, year, today=today, viewer=viewer, with_previous_year=with_previous_year)
-        self._kept = _Kept(key, revision, snapshot)
+        self._kept = _Kept(key, revision, snapshot, _reference(run))
         return snapshot
 
-    def score_saved(self, db: Database, assessment_id: int, view: repo.ScoreView) -> None:
-        """Tell the keeper about a score this thread has just saved through `db`."""
+    def score_saved(self, db: Database, assessment_id: int, view: repo.ScoreView, *, run: object | None = None) -> None:
+        """Tell the keeper about a score this thread has just saved through `db` (during `run`).
+
+        The snapshot it keeps is then the data as the save committed it, as fresh as a read made in this run.
+        """
         kept, written = self._kept, db.last_write_revision()
         if kept is None:
             return
         current = kept.snapshot.assessment
         if (written is not None and written == kept.revision + 1 and kept.key[0] == db.settings
                 and current is not None and current.id == assessment_id and kept.snapshot.criteria_set is not None):
-            self._kept = _Kept(kept.key, written, kept.snapshot.with_score(view))
+            self._kept = _Kept(kept.key, written, kept.snapshot.with_score(view), _reference(run))
         else:
             self._kept = None
 

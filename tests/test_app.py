@@ -80,6 +80,54 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "1 / 100"
 
 
+def test_a_score_change_reruns_that_criterion_its_headings_and_the_totals_not_the_page(app):
+    _open(app, "pages/cham_diem.py")
+    assert len(app.radio) > 3 and app.selectbox(key="score-area")
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    _assert_clean(app)
+    # a fragment rerun: the area selector and the other criteria were not drawn again …
+    assert not [s for s in app.selectbox if s.key == "score-area"]
+    assert [r.key for r in app.radio] == [_score_key("1.1.1", "tier")]
+    # … but everything that shows the changed score was
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Điểm tự chấm"] == "0,5 / 100" and metrics["Tự chấm"] == "0,5 điểm"
+    assert metrics["Tiêu chí đã chấm"].startswith("1 / ")
+    captions = [_plain(c.value) for c in app.caption]
+    assert any(c.startswith("0,5/13 điểm · đã chấm 1/") for c in captions)  # the area heading
+    assert "#### 1.1 Kế hoạch CCHC năm · 0,5/5 điểm" in [_plain(m.value) for m in app.markdown]  # its group
+    assert [e.label for e in app.expander] == ["🔒 Chốt điểm tự chấm — chưa chốt"]
+
+    app.run()  # the next full run draws the whole page with the same figures
+    assert app.selectbox(key="score-area") and len(app.radio) > 3
+    assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0,5 / 100"
+
+
+def test_after_its_own_save_the_page_reads_nothing_again(app, monkeypatch):
+    _open(app, "pages/cham_diem.py")
+    reads = []
+    for name in ("list_evidence", "list_activities", "list_scores", "load_criteria"):
+        original = getattr(repo, name)
+        monkeypatch.setattr(repo, name, lambda *a, _f=original, _n=name, **k: reads.append(_n) or _f(*a, **k))
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    _assert_clean(app)
+    assert reads == []  # the kept snapshot took the saved row
+    assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0,5 / 100"
+
+    db, department = _stored()  # someone else scores another criterion: the next change reads the year again
+    assessment = repo.get_assessment(db, department.id, 2026)
+    repo.save_self_score(db, assessment.id, "1.1.2", 0, inputs={"tier": 0}, actor="Người khác")
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
+    assert "list_scores" in reads
+    other = repo.list_scores(db, assessment.id)["1.1.2"].self_points
+    assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == f"{_vn(1 + other)} / 100"
+
+
+def _vn(number) -> str:
+    from scoring.textnorm import format_number
+
+    return format_number(number)
+
+
 def test_not_applicable_leaves_the_maximum(app):
     _open(app, "pages/cham_diem.py")
     toggle = app.toggle(key=_score_key("1.1.2", "na"))
@@ -96,6 +144,9 @@ def test_a_stale_score_is_refused_with_a_vietnamese_message(app):
     app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
     assert any("người khác" in _plain(e.value).lower() or "vừa được" in _plain(e.value) for e in app.error)
     assert repo.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal("0")
+    # the refusal redraws the whole page, showing what is stored now
+    assert app.selectbox(key="score-area")
+    assert app.radio(key=_score_key("1.1.1", "tier")).value == "Không ban hành"
 
 
 def test_changing_an_activity_status_moves_completion(app):

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 import ui
@@ -14,6 +15,7 @@ from scoring import accounts
 from scoring import repository as repo
 from scoring.auth import Role
 from scoring.db import open_database
+from scoring.models import Account
 from scoring.workspace import ensure_default_workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -70,6 +72,20 @@ def test_office_signs_in_and_the_log_names_the_account(signed_in_app):
     assessment = repo.get_assessment(db, department.id, 2026)
     at.radio(key=f"s-{assessment.id}-1.1.1-tier").set_value("Ban hành không kịp thời").run()
     assert repo.audit_log(db, department.id, entity_key="2026/1.1.1")[0].actor == "vanphong"
+
+
+def test_an_account_disabled_while_its_page_is_open_cannot_save(signed_in_app):
+    db, department, sign_in = signed_in_app
+    at = sign_in("vanphong")
+    at.switch_page("pages/cham_diem.py").run()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    with db.session() as session:  # the administrator disables the account meanwhile
+        session.scalar(select(Account).where(Account.username == "vanphong")).active = False
+    # the change would rerun only the criterion (not app.py's sign-in check): the save itself re-reads the account
+    at.radio(key=f"s-{assessment.id}-1.1.1-tier").set_value("Ban hành không kịp thời").run()
+    assert repo.list_scores(db, assessment.id).get("1.1.1") is None
+    assert at.title[0].value == "Chỉ số CCHC — Đăng nhập"
+    assert any("đăng nhập lại" in _plain(e.value) for e in at.error)
 
 
 def test_a_unit_cannot_open_settings(signed_in_app):

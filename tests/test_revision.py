@@ -12,11 +12,11 @@ from sqlalchemy import delete, select
 
 from scoring import repository as repo
 from scoring.backup import create_backup, restore_backup
-from scoring.criteria import load_criteria_set, stored_criteria_set
+from scoring.criteria import content_digest, load_criteria_set, stored_criteria_set
 from scoring.db import Database, Settings
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import ConflictError, InputError
-from scoring.models import AuditEntry, EvidenceCriterion
+from scoring.models import AuditEntry, CriteriaSetRecord, EvidenceCriterion
 from scoring.snapshot import SnapshotKeeper, load_snapshot
 from scoring.workspace import ensure_default_workspace
 
@@ -201,13 +201,29 @@ def test_a_save_to_another_assessment_is_not_taken_into_the_kept_snapshot(space)
 # ---------------------------------------------------------------- stored criteria sets
 
 
-def test_a_stored_criteria_set_is_built_once_per_content():
+def test_a_stored_criteria_set_is_built_once_per_content_and_read_only_when_not_built():
     document = load_criteria_set(bundled_criteria_path()).to_dict()
-    first = stored_criteria_set(document, "mẫu")
-    assert stored_criteria_set(dict(document), "mẫu") is first
+    digest = content_digest(document)
+    reads = []
+
+    def read():
+        reads.append(1)
+        return document
+
+    first = stored_criteria_set(digest, read, "mẫu")
+    assert stored_criteria_set(digest, read, "mẫu") is first
+    assert len(reads) <= 1  # an earlier test may have built it already
     changed = {**document, "name": "Bộ tiêu chí đã sửa"}
-    assert stored_criteria_set(changed, "mẫu") is not first
-    assert stored_criteria_set(changed, "mẫu").name == "Bộ tiêu chí đã sửa"
+    assert content_digest(changed) != digest
+    assert stored_criteria_set(content_digest(changed), lambda: changed, "mẫu").name == "Bộ tiêu chí đã sửa"
+    assert stored_criteria_set("", lambda: changed, "mẫu").name == "Bộ tiêu chí đã sửa"  # a row without a digest
+
+
+def test_stored_sets_carry_the_digest_of_their_content(space):
+    db, ws = space
+    with db.session() as session:
+        row = session.scalars(select(CriteriaSetRecord)).one()
+        assert row.digest == content_digest(row.content)
 
 
 def test_reopening_a_database_keeps_its_revision(tmp_path):
@@ -220,3 +236,38 @@ def test_reopening_a_database_keeps_its_revision(tmp_path):
     again = Database(settings)
     assert again.revision() == revision > 0
     again.dispose()
+
+
+class _Run:
+    """Stands for one page run (the app passes an object Streamlit makes anew for every run)."""
+
+
+def test_within_one_run_the_revision_is_read_once_and_a_new_run_reads_it_again(space, monkeypatch):
+    db, ws = space
+    keeper = SnapshotKeeper()
+    reads = []
+    original = Database.revision
+    monkeypatch.setattr(Database, "revision", lambda self: reads.append(1) or original(self))
+    run = _Run()
+    first = keeper.snapshot(db, ws.department_id, ws.year, today=TODAY, run=run)
+    assert keeper.snapshot(db, ws.department_id, ws.year, today=TODAY, run=run) is first
+    assert len(reads) == 1
+
+    _save_tier(db, ws.assessment_id, "1.1.1", 2, actor="Người khác")
+    later = _Run()
+    assert keeper.snapshot(db, ws.department_id, ws.year, today=TODAY, run=later).score("1.1.1").inputs == {"tier": 2}
+    assert len(reads) == 2
+
+
+def test_the_run_that_saved_uses_the_saved_snapshot_without_reading_the_revision(space, monkeypatch):
+    db, ws = space
+    keeper = SnapshotKeeper()
+    keeper.snapshot(db, ws.department_id, ws.year, today=TODAY, run=_Run())
+    run = _Run()  # the run whose callback saves, then draws the criterion again
+    view = _save_tier(db, ws.assessment_id, "1.1.1", 1)
+    keeper.score_saved(db, ws.assessment_id, view, run=run)
+    reads = []
+    original = Database.revision
+    monkeypatch.setattr(Database, "revision", lambda self: reads.append(1) or original(self))
+    kept = keeper.snapshot(db, ws.department_id, ws.year, today=TODAY, run=run)
+    assert reads == [] and kept.score("1.1.1").inputs == {"tier": 1}

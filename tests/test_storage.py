@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from scoring import repository as repo
-from scoring.criteria import criteria_set_from_dict
+from scoring.criteria import content_digest, criteria_set_from_dict
 from scoring.db import Database, Settings
 from scoring.errors import ConflictError, InputError
 from scoring.models import ScoreRecord
@@ -259,5 +259,7 @@ def test_upgrading_an_older_database_keeps_every_row(tmp_path):
         assert connection.execute(text("SELECT count(*) FROM score")).scalar() == 1
         assert connection.execute(text("SELECT count(*) FROM evidence_criterion")).scalar() == 1
         assert connection.execute(text("SELECT locked_by, settings FROM assessment")).one() == ("", "{}")
+        assert connection.execute(text("SELECT digest FROM criteria_set")).scalar() == content_digest({})
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert database.revision() == 0
     database.dispose()
