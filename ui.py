@@ -5,7 +5,9 @@ Pages stay thin: every number comes from scoring/; this module only wires Stream
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -45,7 +47,7 @@ def database() -> Database:
     A plain dictionary rather than st.cache_resource: every save and every fragment asks for it, and
     st.cache_resource hashes its argument on each call, which cost more than the save itself.
     """
-    settings = settings_from_env()
+    settings = _settings(os.environ.get("CCHC_DATA_DIR"), os.environ.get("DATABASE_URL"))
     db = _DATABASES.get(settings)
     if db is None:
         with _OPENING:  # two sessions starting together must not migrate and seed twice
@@ -53,6 +55,12 @@ def database() -> Database:
             if db is None:
                 db = _DATABASES[settings] = _open_database(settings)
     return db
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(data_dir: str | None, database_url: str | None) -> Settings:
+    """Settings for these environment values (building them resolves paths on disk: once is enough)."""
+    return settings_from_env({k: v for k, v in (("CCHC_DATA_DIR", data_dir), ("DATABASE_URL", database_url)) if v})
 
 
 def _open_database(settings: Settings) -> Database:

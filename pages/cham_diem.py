@@ -1,8 +1,8 @@
 """Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once.
 
 A working session changes one criterion at a time, so each criterion is a fragment of its own: a save
-reruns that criterion, the headings above it, the headline totals and the lock panel (st.rerun with
-their keys), not the whole page. A refused save reruns the whole page, which shows why and the stored
+reruns that criterion, the headings above it and the summary (headline totals and lock panel) with
+st.rerun and their keys, not the whole page. A refused save reruns the whole page, which shows why and the stored
 values. Fragments rerun without the page's top level, so they read the data through `_data()`.
 """
 
@@ -36,7 +36,7 @@ may_link = ui.can(Action.EDIT_EVIDENCE)
 if not ui.can(Action.EDIT_SELF_SCORE):
     st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise else "."))
 
-HEADLINE, LOCK_PANEL, AREA_HEADING = "cd-tong", "cd-chot", "cd-linh-vuc"
+SUMMARY, AREA_HEADING = "cd-tong", "cd-linh-vuc"
 
 
 def _data() -> Snapshot:
@@ -50,22 +50,6 @@ def _group_key(code: str) -> str:
 
 def _leaf_key(code: str) -> str:
     return f"cd-tc-{code}"
-
-
-@st.fragment(key=HEADLINE)
-def _headline() -> None:
-    rollup = _data().rollup
-    total = rollup.total
-    top = st.columns(4)
-    top[0].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
-    top[1].metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
-    top[2].metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
-    top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
-
-
-_headline()
-if snap.criteria_set.template:
-    st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
 
 
 def _key(code: str, field: str) -> str:
@@ -92,9 +76,18 @@ def _reopen() -> None:
     st.rerun()
 
 
-@st.fragment(key=LOCK_PANEL)
-def _lock_panel() -> None:
+@st.fragment(key=SUMMARY)
+def _summary() -> None:
+    """The headline totals and the lock panel: what every save can change above the criteria."""
     snap = _data()
+    rollup, total = snap.rollup, snap.rollup.total
+    top = st.columns(4)
+    top[0].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
+    top[1].metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
+    top[2].metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
+    top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
+    if snap.criteria_set.template:
+        st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
     with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), expanded=False):
         _lock_panel_body(snap)
 
@@ -117,7 +110,7 @@ def _lock_panel_body(snap: Snapshot) -> None:
               disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
 
 
-_lock_panel()
+_summary()
 
 areas = snap.criteria_set.areas()
 area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
@@ -148,8 +141,8 @@ def _inputs_from_widgets(leaf: CriterionNode) -> dict:
 
 
 def _refresh_after(code: str, saved) -> None:
-    """After a criterion's write: on success rerun what shows it (the criterion, its headings, the totals,
-    the lock panel); on a refusal rerun the whole page, which shows the message and what is stored."""
+    """After a criterion's write: on success rerun what shows it (the criterion, its headings, the summary);
+    on a refusal rerun the whole page, which shows the message and what is stored."""
     if saved is None:
         st.rerun()
     if isinstance(saved, repo.ScoreView):
@@ -159,7 +152,7 @@ def _refresh_after(code: str, saved) -> None:
     while parent is not None and parents.get(parent) is not None:  # the area itself is AREA_HEADING
         headings.append(_group_key(parent))
         parent = parents.get(parent)
-    st.rerun([HEADLINE, LOCK_PANEL, AREA_HEADING, *headings, _leaf_key(code)])
+    st.rerun([SUMMARY, AREA_HEADING, *headings, _leaf_key(code)])
 
 
 def _save_self(leaf: CriterionNode, version: int) -> None:

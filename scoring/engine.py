@@ -186,22 +186,49 @@ def _combine(code: str, name: str, level: int, declared_max: Decimal, cap: bool,
 def roll_up(criteria_set: CriteriaSet, entries: dict[str, LeafEntry]) -> Rollup:
     """Per-node, per-area and total points of an assessment (see the module doc for the rules)."""
     totals: dict[str, NodeTotals] = {}
-    problems: list[Issue] = []
 
     def visit(node: CriterionNode) -> NodeTotals:
         if node.is_leaf:
             result = _leaf_totals(node, entries.get(node.code))
-            problems.extend(Issue(f"Tiêu chí {node.code}", p) for p in result.problems)
         else:
-            children = [visit(child) for child in node.children]
-            result = _combine(node.code, node.name, node.level, node.max_points, node.cap_children, children)
+            result = _node_totals(node, [visit(child) for child in node.children])
         totals[node.code] = result
         return result
 
-    areas = [visit(area) for area in criteria_set.nodes]
+    for area in criteria_set.nodes:
+        visit(area)
+    return _finish(criteria_set, {node.code: totals[node.code] for node in criteria_set.walk()}, entries)
+
+
+def roll_up_after_change(criteria_set: CriteriaSet, previous: Rollup, entries: dict[str, LeafEntry], code: str) -> Rollup:
+    """The roll-up once only leaf `code`'s entry has changed: that leaf and its ancestors are worked out
+    again, every other node is taken from `previous` (the roll-up of the same entries before the change).
+    The same result as roll_up(criteria_set, entries), for a fraction of the work on a page that saves one
+    score at a time."""
+    leaf = criteria_set.node(code)
+    if leaf is None or not leaf.is_leaf or code not in previous.nodes:
+        return roll_up(criteria_set, entries)
+    nodes = dict(previous.nodes)
+    nodes[code] = _leaf_totals(leaf, entries.get(code))
+    parents = criteria_set.parent_codes()
+    parent = parents.get(code)
+    while parent is not None:
+        node = criteria_set.node(parent)
+        nodes[parent] = _node_totals(node, [nodes[child.code] for child in node.children])
+        parent = parents.get(parent)
+    return _finish(criteria_set, nodes, entries)
+
+
+def _node_totals(node: CriterionNode, children: list[NodeTotals]) -> NodeTotals:
+    return _combine(node.code, node.name, node.level, node.max_points, node.cap_children, children)
+
+
+def _finish(criteria_set: CriteriaSet, nodes: dict[str, NodeTotals], entries: dict[str, LeafEntry]) -> Rollup:
+    """The total and the problems, from every node's totals in document order."""
+    areas = [nodes[area.code] for area in criteria_set.nodes]
     # The total has a positive maximum, so _combine already keeps it at or above 0.
     total = _combine("", "Tổng cộng", 0, criteria_set.total_max, False, areas)
-
+    problems = [Issue(f"Tiêu chí {code}", problem) for code, totals in nodes.items() if totals.is_leaf for problem in totals.problems]
     for code in entries:
         node = criteria_set.node(code)
         if node is None:
@@ -209,8 +236,7 @@ def roll_up(criteria_set: CriteriaSet, entries: dict[str, LeafEntry]) -> Rollup:
         elif not node.is_leaf:
             problems.append(Issue(f"Tiêu chí {code}", "có tiêu chí con; điểm được cộng từ tiêu chí con, "
                                                       "điểm nhập cho chính nó không được tính."))
-    in_document_order = {node.code: totals[node.code] for node in criteria_set.walk()}
-    return Rollup(nodes=in_document_order, areas=areas, total=total, problems=problems)
+    return Rollup(nodes=nodes, areas=areas, total=total, problems=problems)
 
 
 # --------------------------------------------------------------------------- suggestions from the plan

@@ -25,7 +25,16 @@ from scoring.cycle import (
 )
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.db import Database
-from scoring.engine import LeafEntry, LinkedActivityState, Rollup, Suggestion, roll_up, suggest_points, uses_whole_plan
+from scoring.engine import (
+    LeafEntry,
+    LinkedActivityState,
+    Rollup,
+    Suggestion,
+    roll_up,
+    roll_up_after_change,
+    suggest_points,
+    uses_whole_plan,
+)
 from scoring.textnorm import roman
 from scoring.stats import (
     STATUS_DONE,
@@ -91,7 +100,11 @@ class Snapshot:
         """This snapshot once one leaf's stored score has become `view`: the scores and the roll-up follow;
         nothing else a score save touches is part of a snapshot."""
         scores = {**self.scores, view.code: view}
-        rollup = roll_up(self.criteria_set, entries_from_scores(scores)) if self.criteria_set else None
+        rollup = None
+        if self.criteria_set is not None:
+            entries = entries_from_scores(scores)
+            rollup = (roll_up_after_change(self.criteria_set, self.rollup, entries, view.code) if self.rollup is not None
+                      else roll_up(self.criteria_set, entries))
         return replace(self, scores=scores, rollup=rollup)
 
     # ---- the yearly cycle

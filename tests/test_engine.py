@@ -15,6 +15,7 @@ from scoring.engine import (
     describe_index,
     is_plan_completion,
     roll_up,
+    roll_up_after_change,
     suggest_points,
     uses_whole_plan,
 )
@@ -289,3 +290,55 @@ def test_which_leaves_take_the_plan_ratio():
     assert is_plan_completion(template.node("1.1.4")) and uses_whole_plan(template.node("1.1.4"))
     assert is_plan_completion(template.node("5.3.2")) and not uses_whole_plan(template.node("5.3.2"))
     assert not is_plan_completion(template.node("1.1.1"))
+
+
+# ---------------------------------------------------------------- one leaf changed
+
+
+def _entry_strategy(leaf):
+    """Any entry a page could store for the leaf, good or bad: the rule's top inputs, nothing, not
+    applicable, typed points inside or outside the range, an appraisal."""
+    from hypothesis import strategies as hs
+
+    return hs.one_of(
+        hs.just(None),
+        hs.just(LeafEntry(leaf.code, inputs=top_inputs(leaf.rule))),
+        hs.just(LeafEntry(leaf.code, not_applicable=True)),
+        hs.builds(lambda points, appraised: LeafEntry(leaf.code, self_points=points, appraised_points=appraised),
+                  hs.sampled_from(["0", "0,5", "1", "abc", "-1", "999"]), hs.sampled_from([None, "0", "0,25", "x"])),
+    )
+
+
+def test_rolling_up_after_one_change_equals_rolling_up_everything():
+    from hypothesis import HealthCheck, given, settings, strategies as hs
+
+    template = load_criteria_set(bundled_criteria_path())
+    leaves = template.leaves()
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(hs.data())
+    def check(data):
+        entries = {}
+        for leaf in leaves:
+            entry = data.draw(_entry_strategy(leaf))
+            if entry is not None:
+                entries[leaf.code] = entry
+        before = roll_up(template, entries)
+        for _ in range(data.draw(hs.integers(1, 4))):  # several saves in a row, each from the last roll-up
+            leaf = data.draw(hs.sampled_from(leaves))
+            entry = data.draw(_entry_strategy(leaf))
+            if entry is None:
+                entries.pop(leaf.code, None)
+            else:
+                entries[leaf.code] = entry
+            after = roll_up_after_change(template, before, entries, leaf.code)
+            assert after == roll_up(template, entries)
+            assert list(after.nodes) == list(roll_up(template, entries).nodes)
+            before = after
+
+    check()
+
+
+def test_a_change_to_a_code_outside_the_set_rolls_everything_up(small):
+    entries = {"9.9": LeafEntry("9.9", self_points="1")}
+    assert roll_up_after_change(small, roll_up(small, {}), entries, "9.9") == roll_up(small, entries)
