@@ -38,6 +38,7 @@ ROWS = (
     Row("page_scoring", "Chạy lại trang **Chấm điểm** sau khi đổi một điểm", 0.15, "< 150 ms"),
     Row("ratio_scoring", "… so với trang trống", 3.0, "≤ 3 ×"),
     Row("page_scoring_signed_in", "… cùng thao tác khi đã đăng nhập (tài khoản Văn phòng)", 0.15, "< 150 ms"),
+    Row("page_scoring_whole", "Vẽ lại cả trang **Chấm điểm** (đổi lĩnh vực, bật lọc, tải lại)"),
     Row("page_overview", "Chạy lại trang **Tổng quan** sau khi một điểm đổi", 0.3, "< 300 ms (cấp tỉnh)"),
     Row("export_scoresheet", "Xuất bảng điểm Excel (gồm đọc kỳ đánh giá)", 2.0, "< 2 s"),
     Row("export_report", "Xuất báo cáo Word, không biểu đồ", 2.0, "< 2 s"),

@@ -245,6 +245,10 @@ def _measure_pages_inner(results: Results, key: str, db: Database, department_id
     _fail_on_exception(scoring, "cham_diem")
     if scoring.error:
         raise RuntimeError(f"trang Chấm điểm báo lỗi: {[e.value for e in scoring.error]}")
+    # a score change reruns only its criterion (a fragment); the whole page is drawn when the area, the
+    # filter or the year changes, and on every visit
+    results.put("page_scoring_whole", key, measure(scoring.run, runs=runs.page))
+    _fail_on_exception(scoring, "cham_diem")
 
     # the overview, after one score changed elsewhere
     overview = AppTest.from_file(str(APP), default_timeout=120)
