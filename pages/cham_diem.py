@@ -37,6 +37,7 @@ if not ui.can(Action.EDIT_SELF_SCORE):
     st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise else "."))
 
 SUMMARY, AREA_HEADING = "cd-tong", "cd-linh-vuc"
+LOCK_PANEL_OPEN = "lock-panel-open"
 
 
 def _data() -> Snapshot:
@@ -88,8 +89,10 @@ def _summary() -> None:
     top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
     if snap.criteria_set.template:
         st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
-    with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), expanded=False):
-        _lock_panel_body(snap)
+    with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), key=LOCK_PANEL_OPEN,
+                     on_change="rerun"):
+        if st.session_state.get(LOCK_PANEL_OPEN):  # the list of blockers is worked out only while someone looks at it
+            _lock_panel_body(snap)
 
 
 def _lock_panel_body(snap: Snapshot) -> None:

@@ -115,8 +115,15 @@ def test_lock_panel_lists_what_blocks_the_lock(signed_in_app):
     _, _, sign_in = signed_in_app
     at = sign_in("vanphong")
     at.switch_page("pages/cham_diem.py").run()
+    assert not [b for b in at.button if b.key == "lock-now"]  # closed: the blockers are not even worked out
+    _open_lock_panel(at)
     assert any(_plain(w.value).startswith("Còn ") and "vướng mắc" in _plain(w.value) for w in at.warning)
     assert at.button(key="lock-now").disabled
+
+
+def _open_lock_panel(at: AppTest) -> None:
+    at.session_state["lock-panel-open"] = True  # what clicking the expander does
+    at.run()
 
 
 def test_leader_gets_the_projector_not_the_editors(signed_in_app):
@@ -184,6 +191,7 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
     _score_every_leaf(db, department.id)
     office = sign_in("vanphong")
     office.switch_page("pages/cham_diem.py").run()
+    _open_lock_panel(office)
     assert not office.button(key="lock-now").disabled
     office.button(key="lock-now").click().run()
     assert any("Đã chốt điểm tự chấm" in _plain(s.value) for s in office.success)
@@ -192,6 +200,7 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
 
     admin = sign_in("quantri")
     admin.switch_page("pages/cham_diem.py").run()
+    _open_lock_panel(admin)
     admin.text_input(key="lock-reopen-reason").input("Bổ sung tài liệu tiêu chí 1.2.1")
     admin.button(key="lock-reopen").click().run()
     assert repo.get_assessment(db, department.id, 2026).locked_at is None
