@@ -227,12 +227,6 @@ def actor() -> repo.Actor:
     return who
 
 
-def in_fragment_rerun() -> bool:
-    """Whether this run reruns fragments only (the page's top level did not run)."""
-    ctx = get_script_run_ctx()
-    return bool(ctx and ctx.fragment_ids_this_run)
-
-
 def _run_token() -> object | None:
     """An object that stands for this script run and no other (Streamlit makes a new fragment coordinator
     for every run); None where there is none, which only costs a fresh check of the data revision."""

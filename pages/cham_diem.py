@@ -41,8 +41,9 @@ LOCK_PANEL_OPEN = "lock-panel-open"
 
 
 def _data() -> Snapshot:
-    """The page's snapshot on a full run; a fresh one (kept while nothing else changed) on a fragment rerun."""
-    return ui.snapshot() if ui.in_fragment_rerun() else snap
+    """This run's snapshot: on a full run the one the page read above, on a fragment rerun a current one
+    (ui.snapshot checks the data revision once per run and keeps the snapshot while it has not moved)."""
+    return ui.snapshot()
 
 
 def _group_key(code: str) -> str:

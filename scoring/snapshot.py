@@ -338,9 +338,6 @@ class SnapshotKeeper:
         else:
             self._kept = None
 
-    def forget(self) -> None:
-        self._kept = None
-
 
 def entries_from_scores(scores: dict[str, repo.ScoreView]) -> dict[str, LeafEntry]:
     """Stored scores as engine entries: the engine scores the stored inputs through the rule itself (so the
