@@ -31,16 +31,20 @@ def measure(action: Callable[[], Any], *, runs: int, setup: Callable[[], Any] | 
             memory: bool = True) -> Timing:
     """Time `action` with time.perf_counter over `runs` runs (after `warmup` untimed ones); `setup` runs before
     every run, outside the timing. Peak memory comes from one more run under tracemalloc, timed apart because
-    tracing slows Python down."""
+    tracing slows Python down.
+
+    Garbage is collected once before the series, not before each run: a full collection also empties Python's
+    free lists, so the run after it pays about a millisecond to refill them, which a running server never does
+    (and which flattered the ratio of a page to the bare page)."""
     for _ in range(warmup):
         if setup:
             setup()
         action()
+    gc.collect()
     samples = []
     for _ in range(runs):
         if setup:
             setup()
-        gc.collect()
         started = time.perf_counter()
         action()
         samples.append(time.perf_counter() - started)

@@ -1,9 +1,13 @@
 """Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once.
 
-A working session changes one criterion at a time, so each criterion is a fragment of its own: a save
-reruns that criterion, the headings above it and the summary (headline totals and lock panel) with
-st.rerun and their keys, not the whole page. A refused save reruns the whole page, which shows why and the stored
-values. Fragments rerun without the page's top level, so they read the data through `_data()`.
+A working session changes one criterion at a time, so the page is drawn in keyed fragments and a save reruns
+only what shows the change, with st.rerun and their keys: a score saved from the criterion's inputs reruns its
+header (points, how they were reached, the plan's suggestion), the headings above it and the summary (headline
+totals, lock panel); the inputs already show what was typed. A save that changes what the inputs offer (not
+applicable, a suggestion applied, appraisal, evidence) reruns the whole criterion. A refused save reruns the
+whole page, which shows why and the stored values. Fragments rerun without the page's top level, so they read the
+data through `_data()`, and a save expects the version the person last saw (`_seen_version`), not one bound
+into a widget when it was drawn.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ may_link = ui.can(Action.EDIT_EVIDENCE)
 if not ui.can(Action.EDIT_SELF_SCORE):
     st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise else "."))
 
-SUMMARY, AREA_HEADING = "cd-tong", "cd-linh-vuc"
+SUMMARY, LOCK_PANEL, AREA_HEADING = "cd-tong", "cd-chot", "cd-linh-vuc"
 LOCK_PANEL_OPEN = "lock-panel-open"
 
 
@@ -54,8 +58,21 @@ def _leaf_key(code: str) -> str:
     return f"cd-tc-{code}"
 
 
+def _header_key(code: str) -> str:
+    return f"cd-tc-{code}-dau"
+
+
 def _key(code: str, field: str) -> str:
     return f"s-{assessment_id}-{code}-{field}"
+
+
+def _seen_version(code: str) -> int:
+    """The criterion's version as this session last drew or saved it: what its next save expects to replace."""
+    return st.session_state[_key(code, "version")]
+
+
+def _saw(code: str, version: int) -> None:
+    st.session_state[_key(code, "version")] = version
 
 
 def _area_label(code: str) -> str:
@@ -80,20 +97,25 @@ def _reopen() -> None:
 
 @st.fragment(key=SUMMARY)
 def _summary() -> None:
-    """The headline totals and the lock panel: what every save can change above the criteria."""
+    """The headline totals: what every save changes above the criteria."""
     snap = _data()
     rollup, total = snap.rollup, snap.rollup.total
-    top = st.columns(4)
-    top[0].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
-    top[1].metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
-    top[2].metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
-    top[3].metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
+    with st.container(horizontal=True):
+        st.metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
+        st.metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
+        st.metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
+        st.metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
     if snap.criteria_set.template:
         st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
+
+
+@st.fragment(key=LOCK_PANEL)
+def _lock_panel() -> None:
+    """Locking the self-score; a save reruns it only while it is open, when it lists what still blocks the lock."""
     with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), key=LOCK_PANEL_OPEN,
                      on_change="rerun"):
         if st.session_state.get(LOCK_PANEL_OPEN):  # the list of blockers is worked out only while someone looks at it
-            _lock_panel_body(snap)
+            _lock_panel_body(_data())
 
 
 def _lock_panel_body(snap: Snapshot) -> None:
@@ -115,6 +137,7 @@ def _lock_panel_body(snap: Snapshot) -> None:
 
 
 _summary()
+_lock_panel()
 
 areas = snap.criteria_set.areas()
 area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
@@ -144,25 +167,28 @@ def _inputs_from_widgets(leaf: CriterionNode) -> dict:
     return {"survey": survey} if survey else {}
 
 
-def _refresh_after(code: str, saved) -> None:
-    """After a criterion's write: on success rerun what shows it (the criterion, its headings, the summary);
-    on a refusal rerun the whole page, which shows the message and what is stored."""
+def _refresh_after(code: str, saved, *, inputs_change: bool = True) -> None:
+    """After a criterion's write: on success rerun what shows it (the criterion, or only its header when the
+    inputs stay as typed; its headings; the summary); on a refusal rerun the whole page, which shows the message
+    and what is stored."""
     if saved is None:
         st.rerun()
     if isinstance(saved, repo.ScoreView):
         ui.score_saved(assessment_id, saved)
+        _saw(code, saved.version)
     parents = snap.criteria_set.parent_codes()
     headings, parent = [], parents.get(code)
     while parent is not None and parents.get(parent) is not None:  # the area itself is AREA_HEADING
         headings.append(_group_key(parent))
         parent = parents.get(parent)
-    st.rerun([SUMMARY, AREA_HEADING, *headings, _leaf_key(code)])
+    lock_panel = [LOCK_PANEL] if st.session_state.get(LOCK_PANEL_OPEN) else []
+    st.rerun([SUMMARY, *lock_panel, AREA_HEADING, *headings, _leaf_key(code) if inputs_change else _header_key(code)])
 
 
-def _save_self(leaf: CriterionNode, version: int) -> None:
+def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
     saved = ui.attempt(
         lambda: repo.save_self_score(
-            ui.database(), assessment_id, leaf.code, version,
+            ui.database(), assessment_id, leaf.code, _seen_version(leaf.code),
             inputs=_inputs_from_widgets(leaf),
             not_applicable=bool(st.session_state.get(_key(leaf.code, "na"))),
             explanation=st.session_state.get(_key(leaf.code, "expl")) or "",
@@ -170,11 +196,12 @@ def _save_self(leaf: CriterionNode, version: int) -> None:
         ),
         on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
     )
-    _refresh_after(leaf.code, saved[0] if saved else None)
+    _refresh_after(leaf.code, saved[0] if saved else None, inputs_change=inputs_change)
 
 
-def _apply_suggestion(leaf: CriterionNode, version: int, inputs: dict) -> None:
-    ui.forget_widgets(_key(leaf.code, ""))
+def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
+    version = _seen_version(leaf.code)
+    ui.forget_widgets(_key(leaf.code, ""))  # the inputs are drawn again from the applied suggestion
     saved = ui.attempt(
         lambda: repo.save_self_score(
             ui.database(), assessment_id, leaf.code, version, inputs=inputs,
@@ -207,9 +234,9 @@ def _seed(key: str, value) -> None:
         st.session_state[key] = value
 
 
-def _rule_input(leaf: CriterionNode, score: repo.ScoreView, version: int, disabled: bool) -> None:
+def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> None:
     rule, code, inputs = leaf.rule, leaf.code, score.inputs
-    on_change, args = _save_self, (leaf, version)
+    on_change, args = _save_self, (leaf,)
     if rule.kind == RuleKind.TIERS:
         labels = [t.label for t in rule.tiers]
         stored = inputs.get("tier")
@@ -243,40 +270,45 @@ def _rule_input(leaf: CriterionNode, score: repo.ScoreView, version: int, disabl
                       on_change=on_change, args=args, disabled=disabled)
 
 
+def _leaf_header(code: str) -> None:
+    """What a score change changes in a criterion: its points, how they were reached, the plan's suggestion."""
+    snap = _data()
+    leaf, score, totals = snap.criteria_set.node(code), snap.score(code), snap.rollup.node(code)
+    head, points_col = st.columns([5, 1])
+    head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
+    head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}")
+    if totals.explanation and not score.not_applicable:
+        head.caption(f"→ {totals.explanation}")
+    suggestion = snap.suggestion(leaf)
+    if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
+        head.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")
+        head.button("Áp dụng gợi ý", key=_key(code, "suggest"), on_click=_apply_suggestion, args=(leaf, suggestion.inputs))
+    if score.not_applicable:
+        points_col.metric("Tự chấm", "—", delta="không đánh giá", delta_color="gray", delta_arrow="off")
+    elif totals.self_points is None:
+        points_col.metric("Tự chấm", "—", delta="chưa chấm", delta_color="orange", delta_arrow="off")
+    else:
+        points_col.metric("Tự chấm", format_points(totals.self_points))
+
+
 def _leaf_block(code: str) -> None:
     snap = _data()
     leaf = snap.criteria_set.node(code)
     score = snap.score(code)
-    totals = snap.rollup.node(code)
-    version = score.version
+    _saw(code, score.version)
     with st.container(border=True):
-        head, points_col = st.columns([5, 1])
-        head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
-        head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}")
-        if score.not_applicable:
-            points_col.metric("Tự chấm", "—", delta="không đánh giá", delta_color="gray", delta_arrow="off")
-        elif totals.self_points is None:
-            points_col.metric("Tự chấm", "—", delta="chưa chấm", delta_color="orange", delta_arrow="off")
-        else:
-            points_col.metric("Tự chấm", format_points(totals.self_points))
-
+        st.fragment(_leaf_header, key=_header_key(code))(code)
         left, middle, right = st.columns([3, 3, 2])
         with left:
             _seed(_key(code, "na"), score.not_applicable)
-            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key=_key(code, "na"), on_change=_save_self, args=(leaf, version),
-                      disabled=not may_score)
-            _rule_input(leaf, score, version, disabled=score.not_applicable or not may_score)
-            if totals.explanation and not score.not_applicable:
-                st.caption(totals.explanation)
-            suggestion = snap.suggestion(leaf)
-            if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
-                st.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")
-                st.button("Áp dụng gợi ý", key=_key(code, "suggest"), on_click=_apply_suggestion, args=(leaf, version, suggestion.inputs))
+            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key=_key(code, "na"), on_change=_save_self,
+                      args=(leaf, True), disabled=not may_score)  # the inputs below are enabled or not
+            _rule_input(leaf, score, disabled=score.not_applicable or not may_score)
         with middle:
             _seed(_key(code, "expl"), score.explanation)
             evidence = snap.evidence_for(code)
             st.text_area("Giải trình cách chấm" + (" (bắt buộc khi thiếu tài liệu)" if not evidence else ""),
-                         key=_key(code, "expl"), height=90, on_change=_save_self, args=(leaf, version), disabled=not may_score)
+                         key=_key(code, "expl"), height=90, on_change=_save_self, args=(leaf,), disabled=not may_score)
             if leaf.evidence:
                 st.caption(f"Tài liệu cần có: {ui.md(leaf.evidence)}")
             by_id = {e.id: e for e in snap.evidence}
@@ -291,14 +323,14 @@ def _leaf_block(code: str) -> None:
             if linked:
                 st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{a.code} ({STATUS_LABELS[a.status]})" for a in linked))
         with right:
-            _appraisal_column(snap, leaf, score, version)
+            _appraisal_column(snap, leaf, score)
 
 
-def _save_round(leaf: CriterionNode, version: int, round_number: int) -> None:
+def _save_round(leaf: CriterionNode, round_number: int) -> None:
     prefix = f"r{round_number}"
     saved = ui.attempt(
         lambda: repo.save_appraisal(
-            ui.database(), assessment_id, leaf.code, version, round_number=round_number,
+            ui.database(), assessment_id, leaf.code, _seen_version(leaf.code), round_number=round_number,
             points=(st.session_state.get(_key(leaf.code, f"{prefix}-points")) or "").strip(),
             remark=st.session_state.get(_key(leaf.code, f"{prefix}-remark")) or "",
             request_explanation=bool(st.session_state.get(_key(leaf.code, "r1-ask"))) if round_number == 1 else None,
@@ -309,10 +341,10 @@ def _save_round(leaf: CriterionNode, version: int, round_number: int) -> None:
     _refresh_after(leaf.code, saved)
 
 
-def _save_explanation(leaf: CriterionNode, version: int) -> None:
+def _save_explanation(leaf: CriterionNode) -> None:
     saved = ui.attempt(
         lambda: repo.save_explanation(
-            ui.database(), assessment_id, leaf.code, version,
+            ui.database(), assessment_id, leaf.code, _seen_version(leaf.code),
             explanation=st.session_state.get(_key(leaf.code, "answer")) or "",
             evidence_ids=st.session_state.get(_key(leaf.code, "answer-docs")) or [], actor=ui.actor(),
         ),
@@ -321,7 +353,7 @@ def _save_explanation(leaf: CriterionNode, version: int) -> None:
     _refresh_after(leaf.code, saved)
 
 
-def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: repo.ScoreView, version: int) -> None:
+def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: repo.ScoreView) -> None:
     """Round 1, the department's explanation, round 2 — side by side with the self score, differences marked."""
     code, appraisal = leaf.code, score.appraisal
     if not is_locked and appraisal.round1_points is None:
@@ -334,22 +366,22 @@ def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: repo.ScoreView
         _seed(_key(code, f"r{round_number}-points"), format_number(points) if points is not None else "")
         _seed(_key(code, f"r{round_number}-remark"), remark)
         st.text_input(f"Thẩm định lần {round_number}", key=_key(code, f"r{round_number}-points"), placeholder="điểm",
-                      on_change=_save_round, args=(leaf, version, round_number), disabled=not may_appraise)
+                      on_change=_save_round, args=(leaf, round_number), disabled=not may_appraise)
         st.text_input(f"Nhận xét lần {round_number}", key=_key(code, f"r{round_number}-remark"),
-                      on_change=_save_round, args=(leaf, version, round_number), disabled=not may_appraise)
+                      on_change=_save_round, args=(leaf, round_number), disabled=not may_appraise)
         if round_number == 1:
             _seed(_key(code, "r1-ask"), appraisal.explanation_requested)
-            st.checkbox("Yêu cầu giải trình", key=_key(code, "r1-ask"), on_change=_save_round, args=(leaf, version, 1),
+            st.checkbox("Yêu cầu giải trình", key=_key(code, "r1-ask"), on_change=_save_round, args=(leaf, 1),
                         disabled=not may_appraise)
     if appraisal.explanation_requested:
         _seed(_key(code, "answer"), appraisal.explanation)
         st.text_area("Giải trình của cơ quan", key=_key(code, "answer"), height=80, on_change=_save_explanation,
-                     args=(leaf, version), disabled=not may_explain)
+                     args=(leaf,), disabled=not may_explain)
         by_id = {e.id: e for e in snap.evidence}
         if by_id:
             _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
             st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=lambda i: by_id[i].title,
-                           on_change=_save_explanation, args=(leaf, version), disabled=not may_explain,
+                           on_change=_save_explanation, args=(leaf,), disabled=not may_explain,
                            placeholder="Chọn tài liệu bổ sung")
     difference = appraisal.difference_vs_self(score.self_points)
     if difference:

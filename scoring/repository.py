@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
 from scoring.db import Database
@@ -655,16 +655,22 @@ def load_criteria(db: Database, criteria_set_id: int):
         return _stored_set(session, criteria_set_id)
 
 
+_SET_IDENTITY = (CriteriaSetRecord.digest, CriteriaSetRecord.source_name, CriteriaSetRecord.name)
+
+
 def _stored_set(session: Session, criteria_set_id: int):
     """A stored set without reading its content when it is built already (its content is most of its row)."""
-    from scoring.criteria import stored_criteria_set
-
-    row = session.execute(select(CriteriaSetRecord.digest, CriteriaSetRecord.source_name, CriteriaSetRecord.name)
-                          .where(CriteriaSetRecord.id == criteria_set_id)).one_or_none()
+    row = session.execute(select(*_SET_IDENTITY).where(CriteriaSetRecord.id == criteria_set_id)).one_or_none()
     if row is None:
         raise NotFoundError(f"Không tìm thấy bộ tiêu chí (mã {criteria_set_id}); có thể đã bị xóa. Hãy tải lại trang.")
+    return _set_from_identity(session, criteria_set_id, row.digest, row.source_name, row.name)
+
+
+def _set_from_identity(session: Session, criteria_set_id: int, digest: str, source_name: str, name: str):
+    from scoring.criteria import stored_criteria_set
+
     content = lambda: session.scalar(select(CriteriaSetRecord.content).where(CriteriaSetRecord.id == criteria_set_id))  # noqa: E731
-    return stored_criteria_set(row.digest, content, source_name=row.source_name or row.name)
+    return stored_criteria_set(digest, content, source_name=source_name or name)
 
 
 @dataclass(frozen=True)
@@ -760,23 +766,48 @@ def list_scores(db: Database, assessment_id: int) -> dict[str, ScoreView]:
         return {r.code: _score_view(r) for r in rows}
 
 
-def _score_row(session: Session, assessment: Assessment, code: str, expected_version: int) -> ScoreRecord:
-    row = session.scalar(select(ScoreRecord).where(ScoreRecord.assessment_id == assessment.id, ScoreRecord.code == code))
-    if row is None:
-        if expected_version != 0:
-            raise ConflictError(f"Điểm tiêu chí {code} đã bị xóa sau khi bạn mở trang. Hãy tải lại trang.")
-        row = ScoreRecord(assessment_id=assessment.id, code=code, inputs={})
-        session.add(row)
-    else:
-        _check_version(row, expected_version, f"Điểm tiêu chí {code}")
-    return row
+@dataclass
+class _LeafWrite:
+    """What a write to one criterion's score reads first, in one query: a working session saves often."""
+    session: Session
+    assessment: Assessment
+    code: str
+    stored: ScoreRecord | None  # None before the criterion's first save
+    criteria_set_identity: tuple[str, str, str]  # digest, source name, name
+
+    def leaf(self):
+        """The criterion in the assessment's set; refused when the set has no such leaf."""
+        digest, source_name, name = self.criteria_set_identity
+        criteria_set = _set_from_identity(self.session, self.assessment.criteria_set_id, digest, source_name, name)
+        node = criteria_set.node(self.code)
+        if node is None or not node.is_leaf:
+            raise InputError(f"Tiêu chí {self.code} không có trong bộ tiêu chí đang dùng hoặc không phải tiêu chí chấm điểm.")
+        return node
+
+    def score_row(self, expected_version: int) -> ScoreRecord:
+        """The row to change, if it is still the version the person saw (a new row when it was never saved)."""
+        row = self.stored
+        if row is None:
+            if expected_version != 0:
+                raise ConflictError(f"Điểm tiêu chí {self.code} đã bị xóa sau khi bạn mở trang. Hãy tải lại trang.")
+            row = ScoreRecord(assessment_id=self.assessment.id, code=self.code, inputs={})
+            self.session.add(row)
+        else:
+            _check_version(row, expected_version, f"Điểm tiêu chí {self.code}")
+        return row
 
 
-def _leaf(session: Session, assessment: Assessment, code: str):
-    node = _stored_set(session, assessment.criteria_set_id).node(code)
-    if node is None or not node.is_leaf:
-        raise InputError(f"Tiêu chí {code} không có trong bộ tiêu chí đang dùng hoặc không phải tiêu chí chấm điểm.")
-    return node
+def _leaf_write(session: Session, assessment_id: int, code: str) -> _LeafWrite:
+    found = session.execute(
+        select(Assessment, ScoreRecord, *_SET_IDENTITY)
+        .join(CriteriaSetRecord, CriteriaSetRecord.id == Assessment.criteria_set_id)
+        .outerjoin(ScoreRecord, and_(ScoreRecord.assessment_id == Assessment.id, ScoreRecord.code == code))
+        .where(Assessment.id == assessment_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFoundError(f"Không tìm thấy kỳ đánh giá (mã {assessment_id}); có thể đã bị xóa. Hãy tải lại trang.")
+    assessment, stored, digest, source_name, name = found
+    return _LeafWrite(session, assessment, code, stored, (digest, source_name, name))
 
 
 def save_self_score(db: Database, assessment_id: int, code: str, expected_version: int, *, inputs: dict,
@@ -786,16 +817,17 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
     from scoring.rules import score_leaf
 
     with db.session() as session:
-        assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        write = _leaf_write(session, assessment_id, code)
+        assessment = write.assessment
         _allow(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
         if self_score_locked(assessment):
             raise InputError(f"Điểm tự chấm năm {assessment.year} đã chốt lúc {format_datetime(assessment.locked_at)} "
                              f"({assessment.locked_by}); cần quản trị viên mở lại trước khi sửa.")
-        node = _leaf(session, assessment, code)
+        node = write.leaf()
         result = score_leaf(node.rule, inputs) if not not_applicable else None
         if result is not None and result.problems:
             raise InputError(f"Tiêu chí {code}: " + "; ".join(result.problems))
-        row = _score_row(session, assessment, code, expected_version)
+        row = write.score_row(expected_version)
         before = {"điểm tự chấm": row.self_points, "không đánh giá": row.not_applicable,
                   "thông tin chấm": row.inputs or {}, "giải trình": row.explanation}
         row.inputs = dict(inputs)
@@ -823,16 +855,17 @@ def save_appraisal(db: Database, assessment_id: int, code: str, expected_version
     if round_number not in (1, 2):
         raise ValueError(round_number)
     with db.session() as session:
-        assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        write = _leaf_write(session, assessment_id, code)
+        assessment = write.assessment
         _allow(actor, Action.EDIT_APPRAISAL, department_id=assessment.department_id,
                assessment_locked=self_score_locked(assessment))
         if not self_score_locked(assessment):
             raise InputError(f"Năm {assessment.year} chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định.")
-        node = _leaf(session, assessment, code)
+        node = write.leaf()
         value = None if points in (None, "") else parse_decimal(points)
         if points not in (None, "") and value is None:
             raise InputError(f"Tiêu chí {code}: điểm thẩm định «{points}» không phải là số.")
-        row = _score_row(session, assessment, code, expected_version)
+        row = write.score_row(expected_version)
         before = LeafAppraisal.from_dict(row.appraisal or {})
         if round_number == 1:
             after = replace(before, round1_points=value, round1_remark=nfc(remark),
@@ -859,9 +892,10 @@ def save_explanation(db: Database, assessment_id: int, code: str, expected_versi
                      evidence_ids: Iterable[int] = (), actor: Actor) -> ScoreView:
     """The department's answer to a request for explanation (giải trình), with supplementary documents."""
     with db.session() as session:
-        assessment = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        write = _leaf_write(session, assessment_id, code)
+        assessment = write.assessment
         _allow(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
-        row = _score_row(session, assessment, code, expected_version)
+        row = write.score_row(expected_version)
         before = LeafAppraisal.from_dict(row.appraisal or {})
         if not before.explanation_requested:
             raise InputError(f"Tiêu chí {code}: Sở Nội vụ chưa yêu cầu giải trình.")

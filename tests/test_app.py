@@ -80,26 +80,82 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "1 / 100"
 
 
-def test_a_score_change_reruns_that_criterion_its_headings_and_the_totals_not_the_page(app):
+# AppTest keeps only what the last run drew: after a fragment rerun its tree holds that fragment alone, while a browser
+# keeps the whole page and sends every widget's state. So the tests act through widgets taken from the last full
+# run, as a person on the page does.
+
+
+def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals_not_the_page(app):
     _open(app, "pages/cham_diem.py")
     assert len(app.radio) > 3 and app.selectbox(key="score-area")
     app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
     _assert_clean(app)
-    # a fragment rerun: the area selector and the other criteria were not drawn again …
+    # fragment reruns: the area selector, the other criteria and this criterion's inputs (which already show what
+    # was chosen) were not drawn again; nor the lock panel, which is closed …
     assert not [s for s in app.selectbox if s.key == "score-area"]
-    assert [r.key for r in app.radio] == [_score_key("1.1.1", "tier")]
+    assert not app.radio and not app.text_area and not app.expander
     # … but everything that shows the changed score was
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Điểm tự chấm"] == "0,5 / 100" and metrics["Tự chấm"] == "0,5 điểm"
     assert metrics["Tiêu chí đã chấm"].startswith("1 / ")
     captions = [_plain(c.value) for c in app.caption]
     assert any(c.startswith("0,5/13 điểm · đã chấm 1/") for c in captions)  # the area heading
+    assert any(c.startswith("→ ") and "0,5" in c for c in captions)  # how the criterion's points were reached
     assert "#### 1.1 Kế hoạch CCHC năm · 0,5/5 điểm" in [_plain(m.value) for m in app.markdown]  # its group
-    assert [e.label for e in app.expander] == ["🔒 Chốt điểm tự chấm — chưa chốt"]
 
     app.run()  # the next full run draws the whole page with the same figures
     assert app.selectbox(key="score-area") and len(app.radio) > 3
+    assert app.radio(key=_score_key("1.1.1", "tier")).value == "Ban hành không kịp thời"
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0,5 / 100"
+
+
+def test_saving_twice_from_inputs_not_drawn_again_expects_the_new_version(app):
+    _open(app, "pages/cham_diem.py")
+    radio, explanation = app.radio(key=_score_key("1.1.1", "tier")), app.text_area(key=_score_key("1.1.1", "expl"))
+    radio.set_value("Ban hành không kịp thời").run()
+    explanation.input("Kế hoạch ban hành ngày 25/12").run()  # same criterion, its inputs not drawn since
+    _assert_clean(app)
+    assert not app.error
+    db, department = _stored()
+    stored = repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"]
+    assert (stored.self_points, stored.explanation, stored.version) == (Decimal("0.5"), "Kế hoạch ban hành ngày 25/12", 2)
+
+
+def test_a_change_after_someone_elses_save_of_that_criterion_is_refused(app):
+    _open(app, "pages/cham_diem.py")
+    radio = app.radio(key=_score_key("1.1.1", "tier"))
+    radio.set_value("Ban hành không kịp thời").run()  # saved: version 1, inputs not drawn again
+    db, department = _stored()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    repo.save_self_score(db, assessment.id, "1.1.1", 1, inputs={"tier": 2}, actor="Người khác")
+    radio.set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
+    assert any("vừa được sửa bởi Người khác" in _plain(e.value) for e in app.error)
+    assert repo.list_scores(db, assessment.id)["1.1.1"].updated_by == "Người khác"
+    assert app.radio(key=_score_key("1.1.1", "tier")).value == "Không ban hành"  # the whole page, with what is stored
+
+
+def test_not_applicable_redraws_the_whole_criterion(app):
+    _open(app, "pages/cham_diem.py")
+    app.toggle(key=_score_key("1.1.1", "na")).set_value(True).run()
+    _assert_clean(app)
+    assert app.radio(key=_score_key("1.1.1", "tier")).disabled  # what the inputs allow changed with it
+    assert not [s for s in app.selectbox if s.key == "score-area"]  # still not the whole page
+
+
+def test_with_the_lock_panel_open_a_save_lists_the_blockers_again(app):
+    _open(app, "pages/cham_diem.py")
+    app.session_state["lock-panel-open"] = True  # what clicking the expander does
+    app.run()
+    before = next(_plain(w.value) for w in app.warning if "vướng mắc" in _plain(w.value))
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    _assert_clean(app)
+    after = next(_plain(w.value) for w in app.warning if "vướng mắc" in _plain(w.value))
+    assert [e.label for e in app.expander] == ["🔒 Chốt điểm tự chấm — chưa chốt"]
+    assert _blocker_count(after) == _blocker_count(before) - 1  # 1.1.1 is scored now
+
+
+def _blocker_count(sentence: str) -> int:
+    return int(re.search(r"Còn (\d+) vướng mắc", sentence).group(1))
 
 
 def test_after_its_own_save_the_page_reads_nothing_again(app, monkeypatch):
@@ -108,7 +164,8 @@ def test_after_its_own_save_the_page_reads_nothing_again(app, monkeypatch):
     for name in ("list_evidence", "list_activities", "list_scores", "load_criteria"):
         original = getattr(repo, name)
         monkeypatch.setattr(repo, name, lambda *a, _f=original, _n=name, **k: reads.append(_n) or _f(*a, **k))
-    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    radio = app.radio(key=_score_key("1.1.1", "tier"))
+    radio.set_value("Ban hành không kịp thời").run()
     _assert_clean(app)
     assert reads == []  # the kept snapshot took the saved row
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0,5 / 100"
@@ -116,7 +173,7 @@ def test_after_its_own_save_the_page_reads_nothing_again(app, monkeypatch):
     db, department = _stored()  # someone else scores another criterion: the next change reads the year again
     assessment = repo.get_assessment(db, department.id, 2026)
     repo.save_self_score(db, assessment.id, "1.1.2", 0, inputs={"tier": 0}, actor="Người khác")
-    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
+    radio.set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
     assert "list_scores" in reads
     other = repo.list_scores(db, assessment.id)["1.1.2"].self_points
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == f"{_vn(1 + other)} / 100"
