@@ -277,8 +277,8 @@ def _leaf_header(code: str) -> None:
     head, points_col = st.columns([5, 1])
     head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
     head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}")
-    if totals.explanation and not score.not_applicable:
-        head.caption(f"→ {totals.explanation}")
+    if totals.explanation and not score.not_applicable and (score.inputs or totals.self_points is not None):
+        head.caption(f"→ {totals.explanation}")  # "not scored yet" alone is what the points already say
     suggestion = snap.suggestion(leaf)
     if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
         head.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")

@@ -134,6 +134,18 @@ def test_a_change_after_someone_elses_save_of_that_criterion_is_refused(app):
     assert app.radio(key=_score_key("1.1.1", "tier")).value == "Không ban hành"  # the whole page, with what is stored
 
 
+def test_applying_the_plans_suggestion_saves_it_and_redraws_the_inputs_with_it(app):
+    _open(app, "pages/cham_diem.py")
+    assert any(_plain(i.value).startswith("Gợi ý từ kế hoạch: Kế hoạch: 0/22") for i in app.info)
+    app.button(key=_score_key("1.1.4", "suggest")).click().run()
+    _assert_clean(app)
+    assert (app.number_input(key=_score_key("1.1.4", "num")).value, app.number_input(key=_score_key("1.1.4", "den")).value) == (0, 22)
+    assert not [b for b in app.button if b.key == _score_key("1.1.4", "suggest")]  # followed: no longer suggested
+    db, department = _stored()
+    stored = repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.4"]
+    assert stored.inputs == {"numerator": 0, "denominator": 22} and stored.self_points == 0
+
+
 def test_not_applicable_redraws_the_whole_criterion(app):
     _open(app, "pages/cham_diem.py")
     app.toggle(key=_score_key("1.1.1", "na")).set_value(True).run()
