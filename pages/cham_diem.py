@@ -2,8 +2,8 @@
 
 A working session changes one criterion at a time, so the page is drawn in keyed fragments and a save reruns
 only what shows the change, with st.rerun and their keys: a score saved from the criterion's inputs reruns its
-header (points, how they were reached, the plan's suggestion), the headings above it and the summary (headline
-totals, lock panel); the inputs already show what was typed. A save that changes what the inputs offer (not
+header (points, how they were reached, the plan's suggestion), the headings above it and the headline totals
+(and the lock panel while it is open); the inputs already show what was typed. A save that changes what the inputs offer (not
 applicable, a suggestion applied, appraisal, evidence) reruns the whole criterion. A refused save reruns the
 whole page, which shows why and the stored values. Fragments rerun without the page's top level, so they read the
 data through `_data()`, and a save expects the version the person last saw (`_seen_version`), not one bound
