@@ -153,6 +153,46 @@ def test_scoring_a_criterion_in_the_browser(server, browser):
     page.close()
 
 
+def test_a_suggestion_matched_by_hand_goes_away_and_never_applies_itself(browser, tmp_path):
+    """A score saved from a criterion's inputs reruns only its header, which drops the plan's suggestion (and its
+    button) once the inputs match it. The browser must not send that button again with a later change: AppTest's
+    stale tree would, and the suggestion would then be saved a second time by itself."""
+    from scoring import repository as repo
+    from scoring.db import Database, Settings
+
+    serving = _serve(tmp_path, auth="off")
+    url = next(serving)
+    try:
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(url)
+        _settled(page)
+        _open_from_menu(page, "Chấm điểm")
+        suggest = page.get_by_role("button", name="Áp dụng gợi ý")
+        assert suggest.count() == 1  # 1.1.4: the plan has 0 of 22 activities done
+        for label, value in (("Số đạt (tử số)", "0"), ("Tổng số (mẫu số)", "22")):
+            field = page.get_by_label(label).first
+            field.fill(value)
+            field.press("Enter")
+            _settled(page)
+        assert suggest.count() == 0  # matched by hand: nothing left to suggest
+        page.get_by_text("Ban hành không kịp thời: 0,5 điểm").first.click()  # another criterion, later
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() === '0,5 / 100')",
+            timeout=30000,
+        )
+        _settled(page)
+        assert not page.locator('[data-testid="stAlertContentError"]').count()
+        page.close()
+    finally:
+        next(serving, None)  # stops the server
+    db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))
+    department = repo.list_departments(db)[0]
+    scores = repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)
+    assert (scores["1.1.4"].version, scores["1.1.4"].inputs) == (2, {"numerator": 0, "denominator": 22})  # two saves, no third
+    assert scores["1.1.1"].version == 1
+    db.dispose()
+
+
 def test_uploading_an_evidence_pdf(server, browser, tmp_path):
     pdf = tmp_path / "ke-hoach-cchc-2026.pdf"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
