@@ -170,8 +170,12 @@ def list_years(db: Database, department_id: int) -> list[int]:
 def _get(session: Session, model, key, what: str):
     row = session.get(model, key)
     if row is None:
-        raise NotFoundError(f"Không tìm thấy {what} (mã {key}); có thể đã bị xóa. Hãy tải lại trang.")
+        raise _not_found(what, key)
     return row
+
+
+def _not_found(what: str, key) -> NotFoundError:
+    return NotFoundError(f"Không tìm thấy {what} (mã {key}); có thể đã bị xóa. Hãy tải lại trang.")
 
 
 # ---------------------------------------------------------------- plan and activities
@@ -662,7 +666,7 @@ def _stored_set(session: Session, criteria_set_id: int):
     """A stored set without reading its content when it is built already (its content is most of its row)."""
     row = session.execute(select(*_SET_IDENTITY).where(CriteriaSetRecord.id == criteria_set_id)).one_or_none()
     if row is None:
-        raise NotFoundError(f"Không tìm thấy bộ tiêu chí (mã {criteria_set_id}); có thể đã bị xóa. Hãy tải lại trang.")
+        raise _not_found("bộ tiêu chí", criteria_set_id)
     return _set_from_identity(session, criteria_set_id, row.digest, row.source_name, row.name)
 
 
@@ -805,7 +809,7 @@ def _leaf_write(session: Session, assessment_id: int, code: str) -> _LeafWrite:
         .where(Assessment.id == assessment_id)
     ).one_or_none()
     if found is None:
-        raise NotFoundError(f"Không tìm thấy kỳ đánh giá (mã {assessment_id}); có thể đã bị xóa. Hãy tải lại trang.")
+        raise _not_found("kỳ đánh giá", assessment_id)
     assessment, stored, digest, source_name, name = found
     return _LeafWrite(session, assessment, code, stored, (digest, source_name, name))
 

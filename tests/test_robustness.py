@@ -105,6 +105,18 @@ def test_editing_evidence_someone_deleted_is_a_sentence_not_a_crash(workspace, s
     assert repo.list_evidence(db, ws.department_id, ws.year) == []
 
 
+def test_a_score_for_a_missing_year_or_criterion_is_a_sentence_and_writes_nothing(workspace):
+    db, ws = workspace
+    before = count_rows(db)
+    with pytest.raises(NotFoundError, match=r"kỳ đánh giá \(mã 999999\).*tải lại trang"):
+        repo.save_self_score(db, 999999, "1.1.1", 0, inputs={"tier": 0}, actor="an")
+    with pytest.raises(InputError, match="Tiêu chí 9.9.9 không có trong bộ tiêu chí"):
+        repo.save_self_score(db, ws.assessment_id, "9.9.9", 0, inputs={"tier": 0}, actor="an")
+    with pytest.raises(InputError, match="Tiêu chí 1.1 không có .*không phải tiêu chí chấm điểm"):
+        repo.save_self_score(db, ws.assessment_id, "1.1", 0, inputs={"tier": 0}, actor="an")
+    assert count_rows(db) == before
+
+
 def test_two_people_creating_the_first_score_at_the_same_moment(workspace, second_client):
     """Neither has a row yet: the second person's save runs right after the first one looked for the row and found
     none (the interleaving forced exactly). The unique (assessment, code) constraint stops the duplicate and the
