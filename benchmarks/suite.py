@@ -227,29 +227,17 @@ def _measure_pages_inner(results: Results, key: str, db: Database, department_id
     from streamlit.testing.v1 import AppTest
 
     # the scoring page: one tier changed, the callback saves it, what shows the change is drawn again
-    scoring = AppTest.from_file(str(APP), default_timeout=120)
-    scoring.session_state["department_id"] = department_id
-    scoring.run()
-    scoring.switch_page("pages/cham_diem.py")
-    scoring.run()
-    _fail_on_exception(scoring, "cham_diem")
+    scoring = _opened("cham_diem", department_id)
     change_score, choose_other_tier = _score_change(scoring, assessment_id)
     results.put("page_scoring", key, measure(change_score, setup=choose_other_tier, runs=runs.page))
     _fail_on_exception(scoring, "cham_diem")
-    if scoring.error:
-        raise RuntimeError(f"trang Chấm điểm báo lỗi: {[e.value for e in scoring.error]}")
     # a score change reruns only what shows it (fragments); the whole page is drawn when the area, the
     # filter or the year changes, and on every visit
     results.put("page_scoring_whole", key, measure(scoring.run, runs=runs.page))
     _fail_on_exception(scoring, "cham_diem")
 
     # the overview, after one score changed elsewhere
-    overview = AppTest.from_file(str(APP), default_timeout=120)
-    overview.session_state["department_id"] = department_id
-    overview.run()
-    overview.switch_page("pages/tong_quan.py")
-    overview.run()
-    _fail_on_exception(overview, "tong_quan")
+    overview = _opened("tong_quan", department_id)
     results.put("page_overview", key, measure(overview.run, setup=_alternating_score(db, assessment_id, OTHER_LEAF),
                                               runs=runs.page))
     _fail_on_exception(overview, "tong_quan")
@@ -262,6 +250,20 @@ def _measure_pages_inner(results: Results, key: str, db: Database, department_id
         _measure_signed_in(results, key, db, department_id, assessment_id, runs)
     except (ImportError, AttributeError, TypeError) as problem:  # sign-in is newer than this benchmark
         results.skipped["page_scoring_signed_in"] = f"không đăng nhập được để đo ({type(problem).__name__}: {problem})"[:200]
+
+
+def _opened(page: str, department_id: int, session: dict | None = None):
+    """A new AppTest session (with `session` entries, e.g. a signed-in account) on `page` of the app."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    for name, value in {**(session or {}), "department_id": department_id}.items():
+        at.session_state[name] = value
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    _fail_on_exception(at, page)
+    return at
 
 
 def _score_change(at, assessment_id: int) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -295,8 +297,6 @@ def _measure_signed_in(results: Results, key: str, db: Database, department_id: 
     """The scoring page as it runs by default: sign-in on, an Office account signed in (re-read every run)."""
     from datetime import datetime
 
-    from streamlit.testing.v1 import AppTest
-
     import ui
     from scoring.accounts import create_account, list_accounts
     from scoring.auth import Role
@@ -307,21 +307,11 @@ def _measure_signed_in(results: Results, key: str, db: Database, department_id: 
     saved = os.environ.get("CCHC_AUTH")
     os.environ["CCHC_AUTH"] = "on"
     try:
-        at = AppTest.from_file(str(APP), default_timeout=120)
         now = datetime.now(UTC)
-        at.session_state[ui.SESSION_USER] = SIGNED_IN_USER
-        at.session_state[ui.SESSION_STARTED] = now
-        at.session_state[ui.SESSION_SEEN] = now
-        at.session_state["department_id"] = department_id
-        at.run()
-        at.switch_page("pages/cham_diem.py")
-        at.run()
-        _fail_on_exception(at, "cham_diem (đăng nhập)")
+        at = _opened("cham_diem", department_id, {ui.SESSION_USER: SIGNED_IN_USER, ui.SESSION_STARTED: now, ui.SESSION_SEEN: now})
         change_score, choose_other_tier = _score_change(at, assessment_id)
         results.put("page_scoring_signed_in", key, measure(change_score, setup=choose_other_tier, runs=runs.page))
         _fail_on_exception(at, "cham_diem (đăng nhập)")
-        if at.error:
-            raise RuntimeError(f"trang Chấm điểm (đăng nhập) báo lỗi: {[e.value for e in at.error]}")
     finally:
         os.environ["CCHC_AUTH"] = saved if saved is not None else "off"
 
