@@ -23,7 +23,7 @@ from scoring import backup
 from scoring import cli
 from scoring import repository as repo
 from scoring.backup import BackupSummary, create_backup, restore_backup
-from scoring.criteria import criteria_set_from_dict
+from scoring.criteria import load_criteria_set
 from scoring.db import Database, Settings
 from scoring.errors import InputError
 from scoring.evidence_files import EvidenceStore, check_upload
@@ -34,33 +34,7 @@ from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
 
-CRITERIA = {
-    "name": "Bộ tiêu chí sao lưu thử",
-    "total_max": 4,
-    "year": 2026,
-    "nodes": [
-        {
-            "code": "1",
-            "name": "CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH",
-            "max": 4,
-            "children": [
-                {
-                    "code": "1.1",
-                    "name": "Ban hành kế hoạch CCHC năm",
-                    "max": 1,
-                    "activities": ["I.5"],
-                    "rule": {"kind": "tiers", "tiers": [
-                        {"label": "Ban hành kịp thời", "points": 1},
-                        {"label": "Không kịp thời", "points": 0.5},
-                        {"label": "Không ban hành", "points": 0},
-                    ]},
-                },
-                {"code": "1.2", "name": "Mức độ thực hiện kế hoạch", "max": 2, "rule": {"kind": "value", "step": 0.25}},
-                {"code": "1.3", "name": "Báo cáo định kỳ", "max": 1, "rule": {"kind": "count", "per_item": 0.25}},
-            ],
-        }
-    ],
-}
+CRITERIA = ROOT / "tests" / "fixtures" / "criteria" / "bo-tieu-chi-nho-4-diem.json"  # 1.1 tiers, 1.2 value, 1.3 count
 
 
 def _pdf(line: str) -> bytes:
@@ -106,7 +80,7 @@ def _build_workspace(db: Database) -> dict:
     department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Chính sách Dân tộc", "Phòng Tôn giáo"],
                                            actor="quản trị")
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CRITERIA), actor="quản trị")
+    set_id = repo.save_criteria_set(db, load_criteria_set(CRITERIA), actor="quản trị")
     assessment_id = repo.open_assessment(db, department_id, 2026, set_id, actor="vp1").id
     activities = {a.code: a for a in repo.list_activities(db, department_id, 2026)}
     repo.update_activity(db, activities["I.5"].id, activities["I.5"].version, actor="vp1", status=STATUS_DONE,

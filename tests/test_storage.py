@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from scoring import repository as repo
-from scoring.criteria import content_digest, criteria_set_from_dict
+from scoring.criteria import content_digest, load_criteria_set
 from scoring.db import Database, Settings
 from scoring.errors import ConflictError, InputError
 from scoring.models import ScoreRecord
@@ -20,41 +20,14 @@ from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
 
-SMALL_SET = {
-    "name": "Bộ tiêu chí thử",
-    "total_max": 4,
-    "year": 2026,
-    "nodes": [
-        {
-            "code": "1",
-            "name": "CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH",
-            "max": 4,
-            "children": [
-                {
-                    "code": "1.1",
-                    "name": "Ban hành kế hoạch CCHC năm",
-                    "max": 1,
-                    "activities": ["I.5"],
-                    "rule": {"kind": "tiers", "tiers": [
-                        {"label": "Ban hành kịp thời", "points": 1},
-                        {"label": "Không kịp thời", "points": 0.5},
-                        {"label": "Không ban hành", "points": 0},
-                    ]},
-                },
-                {"code": "1.2", "name": "Mức độ thực hiện kế hoạch", "max": 2,
-                 "rule": {"kind": "value", "step": 0.25}},
-                {"code": "1.3", "name": "Báo cáo định kỳ", "max": 1, "rule": {"kind": "count", "per_item": 0.25}},
-            ],
-        }
-    ],
-}
+SMALL_SET = ROOT / "tests" / "fixtures" / "criteria" / "bo-tieu-chi-nho-4-diem.json"  # 1.1 tiers, 1.2 value, 1.3 count
 
 
 @pytest.fixture
 def workspace(db):
     department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"])
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SMALL_SET))
+    set_id = repo.save_criteria_set(db, load_criteria_set(SMALL_SET))
     assessment = repo.open_assessment(db, department_id, 2026, set_id)
     return db, department_id, assessment.id
 
