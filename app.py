@@ -8,6 +8,7 @@ import streamlit as st
 
 import ui
 from scoring.auth import Action
+from scoring.errors import StorageError
 
 st.set_page_config(page_title="Chỉ số CCHC", page_icon="📊", layout="wide")
 
@@ -22,12 +23,19 @@ PAGES = [
     ("pages/cau_hinh.py", "Cấu hình", ":material/settings:", "cau-hinh", Action.VIEW_AUDIT_LOG),
 ]
 
-who = ui.current_principal()
-if ui.sign_in_required() and who is None:
-    st.navigation([st.Page(ui.sign_in_page, title="Đăng nhập", url_path="dang-nhap")], position="hidden").run()
+if ui.open_mode_refuses_this_client():
+    st.error(ui.OPEN_MODE_REMOTE_REFUSED)
     st.stop()
-st.session_state[ui.PRINCIPAL_KEY] = who
-page = st.navigation(ui.visible_pages(PAGES, who))
-ui.sidebar_context()
+try:
+    who = ui.current_principal()
+    if ui.sign_in_required() and who is None:
+        st.navigation([st.Page(ui.sign_in_page, title="Đăng nhập", url_path="dang-nhap")], position="hidden").run()
+        st.stop()
+    st.session_state[ui.PRINCIPAL_KEY] = who
+    page = st.navigation(ui.visible_pages(PAGES, who))
+    ui.sidebar_context()
+except StorageError as problem:  # the database cannot be opened or read: a sentence, never a traceback
+    st.error(ui.md(str(problem)))
+    st.stop()
 ui.show_flashes()
 ui.run_page(page)

@@ -22,7 +22,7 @@ from scoring.accounts import FIRST_ADMIN, ensure_first_admin, principal_for, sig
 from scoring.auth import Action, PermissionDenied, Principal, allowed_actions, authorize, session_expired
 from scoring.auth import can as auth_can
 from scoring.db import Database, Settings, open_database, settings_from_env
-from scoring.errors import ConflictError, InputError
+from scoring.errors import ConflictError, InputError, StorageError
 from scoring.snapshot import Snapshot, SnapshotKeeper
 from scoring.textnorm import vn_sort_key
 from scoring.workspace import ensure_default_workspace
@@ -94,6 +94,23 @@ def current_principal() -> Principal | None:
         return None
     st.session_state[SESSION_SEEN] = now
     return principal
+
+
+OPEN_MODE_REMOTE_REFUSED = (
+    "Ứng dụng đang chạy ở chế độ không cần đăng nhập (CCHC_AUTH=off) nên chỉ dùng được trên chính máy chạy nó. "
+    "Muốn dùng qua mạng, hãy bật đăng nhập (bỏ CCHC_AUTH=off); hoặc, nếu thật sự muốn mở không cần đăng nhập cho "
+    "cả mạng, khởi động với --server.address=0.0.0.0."
+)
+
+
+def open_mode_refuses_this_client() -> bool:
+    """Open mode (no sign-in) makes whoever connects an administrator, so it serves this machine only, unless
+    whoever started the server chose an address on purpose (scripts/run.sh listens on 127.0.0.1 in open mode)."""
+    if sign_in_required():
+        return False
+    address = st.get_option("server.address")
+    remote = st.context.ip_address  # Streamlit reports local connections as None
+    return not address and isinstance(remote, str) and bool(remote)
 
 
 def sign_in_page() -> None:
@@ -303,6 +320,9 @@ def run_page(page) -> None:
     """
     try:
         page.run()
+    except StorageError as err:  # the database cannot be read: say what happened (disk, permissions, busy)
+        log.warning("page %s: %s", getattr(page, "title", page), err.__cause__ or err)
+        st.error(md(str(err)))
     except Exception:
         log.exception("page %s failed", getattr(page, "title", page))
         st.error(UNEXPECTED_ERROR)

@@ -397,9 +397,21 @@ def load_criteria_set_bytes(filename: str, data: bytes) -> CriteriaSet:
     return criteria_set_from_dict(document, filename)
 
 
+class _LoaderWithoutAliases(yaml.SafeLoader):
+    """YAML without anchors' aliases: a criteria set never needs them, and a few hundred bytes of nested
+    aliases expand to gigabytes in memory ("billion laughs") before any check can look at the result."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(problem="tệp dùng bí danh YAML (*tên) — bộ tiêu chí không cho phép; hãy viết đầy đủ từng mục",
+                                       problem_mark=mark)
+        return super().compose_node(parent, index)
+
+
 def _parse_yaml(filename: str, text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LoaderWithoutAliases)  # noqa: S506 — a SafeLoader, with aliases refused
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         at = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""

@@ -16,14 +16,17 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, Table, create_engine, event, inspect, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from scoring.defaults import data_dir
-from scoring.errors import STALE_WRITE_MESSAGE, ConflictError
+from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, StorageError, storage_problem
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# How long a write waits for another process that holds SQLite's write lock before it is told the
+# database is busy (a sentence, nothing saved): long enough for any save of ours, short enough to wait for.
+SQLITE_BUSY_TIMEOUT_SECONDS = 15
 
 # One row counting committed write transactions (migration 0004). Kept out of the models' metadata on
 # purpose: it describes this database, not the data, so a backup neither carries nor restores it.
@@ -54,7 +57,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:
@@ -105,10 +108,16 @@ class Database:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        if settings.database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = make_engine(settings.database_url)
-        upgrade_schema(self.engine)
+        try:
+            if settings.database_url.startswith("sqlite"):
+                _private_sqlite_file(settings)
+            self.engine = make_engine(settings.database_url)
+            upgrade_schema(self.engine)
+        except (OperationalError, OSError) as err:
+            message = storage_problem(err)
+            if message is None:
+                raise
+            raise StorageError(message) from err
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "after_flush", _note_flushed_changes)
         event.listen(self._sessions, "do_orm_execute", _note_bulk_write)
@@ -139,6 +148,13 @@ class Database:
                 # two people created the same row (the first score of a criterion) at the same moment
                 raise ConflictError(STALE_WRITE_MESSAGE) from None
             raise
+        except (OperationalError, OSError) as err:
+            # disk full, read-only folder, database busy or gone: say which, nothing was saved
+            session.rollback()
+            message = storage_problem(err)
+            if message is None:
+                raise
+            raise StorageError(message) from err
         except BaseException:
             session.rollback()
             raise
@@ -150,8 +166,14 @@ class Database:
 
         Equal revisions mean equal data, so whatever was computed from the data can be kept until it moves.
         """
-        with self.engine.connect() as connection:
-            return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
+        except OperationalError as err:
+            message = storage_problem(err)
+            if message is None:
+                raise
+            raise StorageError(message) from err
 
     def last_write_revision(self) -> int | None:
         """The revision this thread's latest committed write produced (None before any write).
@@ -166,6 +188,28 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _private_sqlite_file(settings: Settings) -> None:
+    """The data folder exists and the database file is readable by its owner only (it holds password
+    hashes); SQLite gives the -wal and -shm files the database file's permissions."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(settings.database_url)
+    if path is None:
+        return
+    if not path.exists() and "mode=ro" not in settings.database_url:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.geteuid():
+            file.chmod(0o600)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// URL; None for an in-memory or non-SQLite database."""
+    if not url.startswith("sqlite:///"):
+        return None
+    name = url.removeprefix("sqlite:///").split("?", 1)[0].removeprefix("file:")  # also SQLite's URI form
+    return Path(name) if name and name != ":memory:" else None
 
 
 def bump_revision(connection: Connection) -> int:
@@ -192,4 +236,10 @@ def _is_unique_violation(err: IntegrityError) -> bool:
 
 
 def open_database(settings: Settings | None = None) -> Database:
-    return Database(settings or settings_from_env())
+    """The database the app or the command line works on; temporary files of uploads killed half-way are
+    removed on the way (nothing refers to them)."""
+    from scoring.evidence_files import EvidenceStore
+
+    db = Database(settings or settings_from_env())
+    EvidenceStore(db.settings.evidence_dir).sweep_abandoned_uploads()
+    return db

@@ -16,16 +16,19 @@ import os
 import re
 import struct
 import tempfile
+import time
 import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from scoring.errors import InputError
+from scoring.errors import InputError, StorageError, storage_problem
 from scoring.textnorm import format_number, nfc
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# A temporary upload file older than this was left by a process killed mid-write (a write takes seconds).
+ABANDONED_UPLOAD_SECONDS = 3600
 
 # Canonical kind → MIME type. The kind is also the extension files are stored under.
 KIND_MIME: dict[str, str] = {
@@ -254,8 +257,14 @@ class EvidenceStore:
         target = self.path_for(key)
         if target.is_file() and target.stat().st_size == len(content):
             return key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, content)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(target, content)
+        except OSError as err:  # disk full, read-only folder: a sentence; the temporary file is already gone
+            message = storage_problem(err)
+            if message is None:
+                raise
+            raise StorageError(message) from err
         return key
 
     def path_for(self, key: str) -> Path:
@@ -314,6 +323,26 @@ class EvidenceStore:
                 key = f"{folder.name}/{entry.name}"
                 if _KEY_PATTERN.fullmatch(key) and entry.is_file():
                     yield key
+
+
+    def sweep_abandoned_uploads(self, older_than: float = ABANDONED_UPLOAD_SECONDS, now: float | None = None) -> list[str]:
+        """Remove temporary files that uploads killed half-way left behind (`.upload-*.part`, older than
+        `older_than` seconds, so a write in progress in another process is never touched); returns their names."""
+        if not self.root.is_dir():
+            return []
+        cutoff = (time.time() if now is None else now) - older_than
+        removed = []
+        for folder in sorted(self.root.iterdir()):
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            for entry in folder.glob(".upload-*.part"):
+                try:
+                    if entry.is_file() and not entry.is_symlink() and entry.stat().st_mtime < cutoff:
+                        entry.unlink()
+                        removed.append(f"{folder.name}/{entry.name}")
+                except FileNotFoundError:
+                    continue  # another process finished or swept it meanwhile
+        return removed
 
 
 def _write_atomically(target: Path, content: bytes) -> None:

@@ -19,4 +19,9 @@ fi
 
 python3 -m pip install -q -r requirements.txt
 python3 -m scoring init   # first start: the embedded default, and the first administrator's password (shown once)
+# Without sign-in whoever connects is an administrator: listen on this machine only, unless told otherwise.
+if [ "${CCHC_AUTH:-on}" = "off" ] && ! printf '%s\n' "$@" | grep -q -- '--server.address'; then
+  echo "Chế độ không cần đăng nhập (CCHC_AUTH=off): chỉ mở được trên máy này, http://localhost:8501" >&2
+  set -- --server.address=127.0.0.1 "$@"
+fi
 exec python3 -m streamlit run app.py "$@"

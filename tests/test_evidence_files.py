@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import evidence_files
-from scoring.errors import InputError
+from scoring.errors import InputError, StorageError
 from scoring.evidence_files import (
     ALLOWED_KINDS,
     MAX_DISPLAY_NAME_CHARS,
@@ -613,7 +613,7 @@ def test_failed_write_leaves_neither_a_partial_file_nor_a_temp_file(store, pdf_b
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(evidence_files.os, "fsync", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="đã đầy"):  # told as a sentence, not a traceback
         store.put(checked, pdf_bytes)
 
     assert [p for p in store.root.rglob("*") if p.is_file()] == []

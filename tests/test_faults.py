@@ -1,0 +1,206 @@
+"""Storage faults and hostile inputs that must end in a Vietnamese sentence with nothing half saved:
+a busy, read-only, missing or full database or data folder; YAML alias bombs; uploads killed half-way;
+a private database file; open mode (no sign-in) serving this machine only."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from streamlit.testing.v1 import AppTest
+
+import scoring.db as db_module
+import ui
+from scoring import repository as repo
+from scoring.criteria import load_criteria_set_bytes
+from scoring.db import Database, Settings, open_database
+from scoring.errors import InputError, StorageError, storage_problem
+from scoring.evidence_files import EvidenceStore
+from scoring.workspace import ensure_default_workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _seeded(folder: Path) -> Database:
+    db = Database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))
+    ensure_default_workspace(db)
+    return db
+
+
+def _first_activity(db: Database):
+    department = repo.list_departments(db)[0]
+    return department, repo.list_activities(db, department.id, 2026)[0]
+
+
+# ---------------------------------------------------------------- what each failure is called
+
+
+@pytest.mark.parametrize("error, words", [
+    (sqlite3.OperationalError("database is locked"), "đang bận"),
+    (sqlite3.OperationalError("database or disk is full"), "đã đầy"),
+    (sqlite3.OperationalError("attempt to write a readonly database"), "chỉ đọc"),
+    (sqlite3.OperationalError("unable to open database file"), "Không mở được cơ sở dữ liệu"),
+    (OSError(errno.ENOSPC, "No space left on device"), "đã đầy"),
+    (OSError(errno.EROFS, "Read-only file system"), "chỉ đọc"),
+])
+def test_each_storage_failure_has_its_own_sentence(error, words):
+    wrapped = OperationalError("UPDATE activity SET note=?", ("ghi chú",), error)
+    for candidate in (error, wrapped):
+        sentence = storage_problem(candidate)
+        assert sentence and words in sentence, (candidate, sentence)
+
+
+def test_an_ordinary_bug_is_not_mistaken_for_a_storage_failure():
+    assert storage_problem(sqlite3.OperationalError("no such table: activity")) is None
+    # the statement's own values never decide: a note that says "database is locked" is just text
+    wrapped = OperationalError("UPDATE activity SET note=?", ("database is locked",), sqlite3.OperationalError("no such column: x"))
+    assert storage_problem(wrapped) is None
+
+
+# ---------------------------------------------------------------- real failures, nothing saved
+
+
+def test_a_database_held_by_another_process_makes_the_save_wait_a_bounded_time_then_say_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_SECONDS", 1)
+    db = _seeded(tmp_path / "data")
+    department, activity = _first_activity(db)
+    holder = sqlite3.connect(tmp_path / "data" / "cchc.db", timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="đang bận"):
+            repo.update_activity(db, activity.id, activity.version, actor="Văn phòng", note="ghi trong lúc bận")
+        assert time.monotonic() - started < 10
+    finally:
+        holder.rollback()
+        holder.close()
+    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.id == activity.id)
+    assert stored.note == activity.note and stored.version == activity.version
+    repo.update_activity(db, activity.id, activity.version, actor="Văn phòng", note="ghi sau khi hết bận")  # then it works
+    db.dispose()
+
+
+def test_a_read_only_database_says_so_and_keeps_what_was_saved(tmp_path):
+    folder = tmp_path / "data"
+    _seeded(folder).dispose()
+    read_only = Database(Settings(data_dir=folder, database_url=f"sqlite:///file:{folder / 'cchc.db'}?mode=ro&uri=true"))
+    department, activity = _first_activity(read_only)
+    with pytest.raises(StorageError, match="chỉ đọc"):
+        repo.update_activity(read_only, activity.id, activity.version, actor="Văn phòng", note="không lưu được")
+    assert _first_activity(read_only)[1].note == activity.note
+    read_only.dispose()
+
+
+def test_a_database_that_cannot_be_opened_is_a_sentence(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "cchc.db").mkdir()  # a folder where the database file should be
+    with pytest.raises(StorageError, match="Không mở được cơ sở dữ liệu"):
+        Database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))
+
+
+def test_a_full_disk_while_storing_evidence_saves_no_record(tmp_path, monkeypatch):
+    db = _seeded(tmp_path / "data")
+    department = repo.list_departments(db)[0]
+    before = len(repo.list_evidence(db, department.id, 2026))
+
+    def disk_full(target, content):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("scoring.evidence_files._write_atomically", disk_full)
+    meta = repo.EvidenceInput("Báo cáo", "12/BC-SDTTG", None, department.name, "Báo cáo quý")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    with pytest.raises(StorageError, match="đã đầy"):
+        repo.add_evidence(db, department.id, 2026, meta, actor="Văn phòng", upload=("bao-cao.pdf", pdf))
+    assert len(repo.list_evidence(db, department.id, 2026)) == before
+    db.dispose()
+
+
+def test_the_app_says_what_happened_when_its_database_cannot_be_opened(tmp_path, monkeypatch):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "cchc.db").mkdir()
+    monkeypatch.setenv("CCHC_DATA_DIR", str(folder))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Không mở được cơ sở dữ liệu" in e.value for e in at.error), [e.value for e in at.error]
+
+
+# ---------------------------------------------------------------- private files, left-overs
+
+
+def test_the_database_file_is_readable_by_its_owner_only(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "cchc.db"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)  # an older version left it world-readable
+    db = _seeded(folder)
+    for file in folder.glob("cchc.db*"):
+        assert stat.S_IMODE(file.stat().st_mode) & 0o077 == 0, file
+    db.dispose()
+
+
+def test_temporary_files_of_killed_uploads_are_swept_but_not_uploads_in_progress(tmp_path):
+    store_root = tmp_path / "data" / "evidence"
+    (store_root / "ab").mkdir(parents=True)
+    abandoned = store_root / "ab" / ".upload-x1.part"
+    in_progress = store_root / "ab" / ".upload-x2.part"
+    kept = store_root / "ab" / ("ab" + "0" * 62 + ".pdf")
+    for file in (abandoned, in_progress, kept):
+        file.write_bytes(b"...")
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    os.utime(kept, (two_hours_ago, two_hours_ago))
+    db = open_database(Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'data' / 'cchc.db'}"))
+    assert not abandoned.exists()
+    assert in_progress.exists() and kept.exists()
+    db.dispose()
+
+
+# ---------------------------------------------------------------- hostile criteria files
+
+
+def test_yaml_aliases_are_refused_before_they_can_expand():
+    layers = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for previous, name in zip("abcdefgh", "bcdefghi"):
+        layers.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    bomb = ("\n".join(layers) + "\n").encode()
+    assert len(bomb) < 600
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"«bom\.yaml».*bí danh"):
+        load_criteria_set_bytes("bom.yaml", bomb)
+    assert time.monotonic() - started < 1
+
+
+def test_the_bundled_criteria_set_has_no_alias_and_still_loads():
+    path = Path(__file__).resolve().parent.parent / "data" / "criteria" / "bo-tieu-chi-mau-2026.yaml"
+    assert load_criteria_set_bytes(path.name, path.read_bytes()).leaves()
+
+
+# ---------------------------------------------------------------- open mode serves this machine only
+
+
+class _Context:
+    def __init__(self, ip):
+        self.ip_address = ip
+
+
+@pytest.mark.parametrize("auth, address, ip, refused", [
+    ("off", None, "192.0.2.7", True),       # open mode, default address, a client from the network
+    ("off", None, None, False),             # open mode, the machine itself (Streamlit reports None)
+    ("off", "0.0.0.0", "192.0.2.7", False),  # whoever started the server chose the network on purpose
+    ("on", None, "192.0.2.7", False),       # sign-in on: the sign-in page guards
+])
+def test_open_mode_serves_only_this_machine_unless_told_otherwise(monkeypatch, auth, address, ip, refused):
+    monkeypatch.setenv("CCHC_AUTH", auth)
+    monkeypatch.setattr(ui.st, "context", _Context(ip))
+    monkeypatch.setattr(ui.st, "get_option", lambda name: address if name == "server.address" else None)
+    assert ui.open_mode_refuses_this_client() is refused
