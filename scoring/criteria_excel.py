@@ -44,6 +44,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.errors import InputError
 from scoring.exports.cells import put_text
+from scoring.import_limits import MAX_CRITERIA_ROWS, check_package, check_workbook_rows
 from scoring.plan import Issue
 from scoring.rules import (
     DEFAULT_STEP,
@@ -116,6 +117,8 @@ def import_criteria_xlsx(source: bytes | str | Path | IO[bytes], source_name: st
             raise InputError(f"Tệp «{source_name}»: không mở được ({problem.strerror or problem}).") from None
     source_name = source_name or "bảng tiêu chí.xlsx"
     data = source if isinstance(source, bytes) else source.read()
+    check_package(source_name, data)  # before openpyxl builds anything in memory
+    check_workbook_rows(source_name, data, MAX_CRITERIA_ROWS)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):

@@ -18,6 +18,7 @@ from pathlib import Path
 from scoring.deadlines import parse_deadline
 from scoring.errors import InputError
 from scoring.evidence_files import sniff_kind
+from scoring.import_limits import MAX_PLAN_ROWS, check_package, check_row_count, check_workbook_rows
 from scoring.plan import Activity, Area, Counts, Issue, Plan
 from scoring.textnorm import fold, nfc
 from scoring.units import split_units
@@ -116,13 +117,17 @@ def read_document(filename: str, data: bytes) -> RawDocument:
     if ext == ".docx":
         if content != "docx":
             raise InputError(f"Tệp «{name}» không phải tài liệu Word (.docx) hợp lệ: {_describe(content)}.")
+        check_package(name, data)
         return _read_docx(name, data)
     if ext == ".xlsx":
         if content != "xlsx":
             raise InputError(f"Tệp «{name}» không phải bảng tính Excel (.xlsx) hợp lệ: {_describe(content)}.")
+        check_package(name, data)
+        check_workbook_rows(name, data, MAX_PLAN_ROWS)
         return _read_xlsx(name, data)
     if content is not None:
         raise InputError(f"Tệp «{name}» không phải văn bản: {_describe(content)}.")
+    check_row_count(name, data.count(b"\n") + 1, MAX_PLAN_ROWS)
     return _read_text(name, data)
 
 
@@ -360,6 +365,15 @@ class _State:
     last_activity: Activity | None = None
     carried: dict[str, str] = field(default_factory=dict)  # last filled output/lead/partners/deadline
     next_number: int = 1
+    taken: set[int] = field(default_factory=set)  # activity numbers already used in the area
+    highest: int = 0  # the largest of them
+
+    def __post_init__(self) -> None:
+        # an area heading met again continues that area: its numbers stay taken (a set and its maximum, so
+        # that numbering an activity costs the same in a plan of 40 or of 40.000 activities)
+        if self.area is not None and not self.taken:
+            self.taken = {a.number for a in self.area.activities}
+            self.highest = max(self.taken, default=0)
 
 
 def parse_rows(doc: RawDocument) -> Plan:
@@ -508,11 +522,13 @@ def _add_activity(text: str, cells: dict[str, str], where: str, state: _State, w
     area = state.area
     assert area is not None
     labelled, number = _label_number("activity", text)
-    taken = {a.number for a in area.activities}
+    taken = state.taken
     if number is None or number in taken:
         if number in taken:
             warnings.append(Issue(where, f"Số hoạt động {number} bị trùng trong lĩnh vực {area.code}; đã đánh số lại."))
-        number = max(taken | {state.next_number - 1, 0}) + 1
+        number = max(state.highest, state.next_number - 1) + 1
+    taken.add(number)
+    state.highest = max(state.highest, number)
     state.next_number = number + 1
     activity = Activity(
         id=f"{area.code}.{number}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
@@ -20,6 +21,7 @@ def nfc(text: str | None) -> str:
     return "\n".join(line for line in lines if line).strip()
 
 
+@functools.lru_cache(maxsize=65536)  # a plan repeats the same cells (units, deadlines) on thousands of rows
 def fold(text: str) -> str:
     """Lower-case, accent-free form for matching words whatever their diacritics or case ("Đ" → "d")."""
     text = nfc(text).lower().replace("đ", "d")

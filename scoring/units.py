@@ -18,6 +18,7 @@ Naming policy (so the same unit written differently counts once):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -164,6 +165,15 @@ def split_units(text: str | None) -> list[str]:
     Collective phrases are recognised before splitting (some contain commas) and kept as the
     single entry `COLLECTIVE_UNIT`.
     """
+    return list(_split_units(text or ""))
+
+
+@functools.lru_cache(maxsize=16384)  # the same few "Chủ trì" cells recur on every row of a plan
+def _split_units(text: str) -> tuple[str, ...]:
+    return tuple(_split_units_uncached(text))
+
+
+def _split_units_uncached(text: str) -> list[str]:
     source = nfc(text)
     if not source:
         return []
