@@ -133,8 +133,9 @@ def sign_in_page() -> None:
 
 
 def sign_out(message: str | None = None) -> None:
-    for key in (SESSION_USER, SESSION_STARTED, SESSION_SEEN, "department_id", "year"):
-        st.session_state.pop(key, None)
+    """End the sign-in and forget everything the person had in this tab: every widget's value, kept
+    snapshots, files made for download. The next person to sign in here starts from nothing."""
+    st.session_state.clear()
     if message:
         flash("warning", message)
 

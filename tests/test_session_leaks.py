@@ -1,0 +1,55 @@
+"""Signing out (or a session running out) leaves nothing of the previous person in the tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from scoring import accounts
+from scoring import repository as repo
+from scoring.auth import Role
+from scoring.db import open_database
+from scoring.workspace import ensure_default_workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PASSWORD = "Mat-khau-du-dai-2026"
+
+
+@pytest.fixture
+def accounts_seeded(monkeypatch):
+    monkeypatch.setenv("CCHC_AUTH", "on")
+    db = open_database()
+    ensure_default_workspace(db)
+    department = repo.list_departments(db)[0]
+    accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[department.id])
+    accounts.create_account(db, "lanhdao", role=Role.LEADER, password=PASSWORD, department_ids=[department.id])
+    return db
+
+
+def _sign_in(at: AppTest, username: str) -> None:
+    at.text_input(key="sign-in-user").input(username)
+    at.text_input(key="sign-in-password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_signing_out_forgets_everything_the_previous_person_had(accounts_seeded):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    _sign_in(at, "quantri")
+    at.switch_page("pages/cau_hinh.py")
+    at.run()
+    # whatever the administrator's pages kept in this tab (files made, kept snapshots, widget values)
+    at.session_state["backup-bytes"] = b"PK...every department..."
+    at.session_state["plan-f-status"] = ["chua_bat_dau"]
+    admin_keys = {k for k in at.session_state.keys()}
+    assert admin_keys
+    at.button(key="sign-out").click().run()
+    assert [t.value for t in at.title] == ["Chỉ số CCHC — Đăng nhập"]
+    left = set(at.session_state.keys())
+    assert not left & (admin_keys - {"sign-in-user", "sign-in-password"}), left & admin_keys
+    _sign_in(at, "lanhdao")
+    assert "backup-bytes" not in at.session_state
+    assert not [b for b in at.get("download_button") if "sao lưu" in str(b.proto.label)]
