@@ -200,7 +200,7 @@ def test_the_summary_says_the_appraisal_is_in_progress(partly):
     page = summary_html(snapshot_of(db, department_id), [])
     cells = re.findall(r"<td class='n'>([^<]*)</td>", page)
     assert [cells[i] for i in (3, 7, 11, 15)] == ["đang thẩm định 2/3", "chưa thẩm định", "1,5", "đang thẩm định 3/6"]
-    assert "<div class='value'>đang thẩm định 3/6</div><div class='label'>Chỉ số sau thẩm định" in page
+    assert "<div class='value state'>đang thẩm định 3/6</div><div class='label'>Chỉ số sau thẩm định" in page
     assert "<div class='value'>3/21</div>" in page
     _no_partial_sum(page)
 

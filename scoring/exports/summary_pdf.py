@@ -41,6 +41,7 @@ h1 { font-size: 14pt; text-align: center; margin: 3mm 0 1mm; }
 .tiles { display: flex; gap: 2.5mm; margin-bottom: 2.5mm; }
 .tile { flex: 1; border: 1px solid #bbb; border-radius: 2mm; padding: 1.5mm 2mm; }
 .tile .value { font-size: 17pt; font-weight: bold; color: #0072B2; line-height: 1.15; }
+.tile .value.state { font-size: 12pt; color: #8a5a00; }  /* a state in words, not a figure */
 .tile .label { font-size: 9pt; color: #333; }
 table { width: 100%; border-collapse: collapse; font-size: 9.5pt; margin-bottom: 2mm; }
 th, td { border: 1px solid #999; padding: 0.6mm 1.5mm; }
@@ -83,7 +84,7 @@ def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
     if appraisal.complete and rollup.index_appraised is not None:
         tiles.insert(1, (format_percent(rollup.index_appraised, 2), "Chỉ số sau thẩm định"))
     elif appraisal.in_progress:
-        tiles.insert(1, (appraisal.text(), "Chỉ số sau thẩm định (có khi thẩm định xong)"))
+        tiles.insert(1, (appraisal.text(), "Chỉ số sau thẩm định (có khi thẩm định xong)", "state"))
     if snapshot.activities:
         share = format_percent(snapshot.plan_completion * 100) if snapshot.plan_completion is not None else "—"
         tiles.append((f"{snapshot.activities_done}/{snapshot.activities_applicable}",
@@ -115,8 +116,8 @@ def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
         f"<img class='chart' alt='Biểu đồ {i}' src='data:image/svg+xml;base64,{base64.b64encode(svg).decode()}'>"
         for i, svg in enumerate(chart_svgs, start=1)
     )
-    tile_html = "".join(f"<div class='tile'><div class='value'>{e(v)}</div><div class='label'>{e(label)}</div></div>"
-                        for v, label in tiles)
+    tile_html = "".join(f"<div class='tile'><div class='{' '.join(['value', *style])}'>{e(value)}</div>"
+                        f"<div class='label'>{e(label)}</div></div>" for value, label, *style in tiles)
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>Tóm tắt Chỉ số CCHC năm {snapshot.year}</title>
 <style>{_STYLE}</style></head>
