@@ -123,16 +123,17 @@ def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int 
     figure.update_layout(**_base_layout(title, height or _bar_height(len(areas), scale), scale), barmode="overlay")
     longest = max((float(a.applicable_max) for a in areas), default=1)
     # room on the right for the labels, which sit past the grey bars
-    figure.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (1.7 if appraised else 1.45)])
+    figure.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (1.9 if appraised else 1.45)])
     figure.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
     return figure
 
 
 def _area_text(area, appraisal: AppraisalProgress | None) -> str:
-    """ "4/6 (66,7%); thẩm định 3,5/6 (58,3%)", or "…; đang thẩm định 2/3" while the area is being appraised."""
+    """ "4/6 (66,7%)", then on a second line (narrow columns) "thẩm định 3,5/6 (58,3%)" or, while the area is being
+    appraised, "đang thẩm định 2/3"."""
     text = _points_and_share(area.self_points, area.applicable_max)
     if appraisal is not None:
-        text += "; " + appraisal.text(lambda points: f"thẩm định {_points_and_share(points, area.applicable_max)}")
+        text += "<br>" + appraisal.text(lambda points: f"thẩm định {_points_and_share(points, area.applicable_max)}")
     return text
 
 

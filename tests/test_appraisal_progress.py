@@ -153,14 +153,14 @@ def test_the_score_chart_draws_appraised_bars_only_for_complete_areas(partly):
     maximum, self_points, appraised = figure.data
     assert appraised.name == "Điểm thẩm định"
     assert list(appraised.x) == [None, None, 1.5]  # no bar for area 1's partial 2,75, none for unappraised area 2
-    assert list(maximum.text) == ["5/6 (83,3%); đang thẩm định 2/3", "1,5/2 (75%); chưa thẩm định",
-                                  "1,5/2 (75%); thẩm định 1,5/2 (75%)"]
+    assert list(maximum.text) == ["5/6 (83,3%)<br>đang thẩm định 2/3", "1,5/2 (75%)<br>chưa thẩm định",
+                                  "1,5/2 (75%)<br>thẩm định 1,5/2 (75%)"]
     _no_partial_sum(figure.to_json())
 
     appraise(db, assessment_id, REST)
     maximum, _, appraised = score_by_area_figure(snapshot_of(db, department_id)).data
     assert list(appraised.x) == [4.75, 1.5, 1.5]
-    assert maximum.text[0] == "5/6 (83,3%); thẩm định 4,75/6 (79,2%)"
+    assert maximum.text[0] == "5/6 (83,3%)<br>thẩm định 4,75/6 (79,2%)"
 
 
 def test_chart_labels_are_plain_text(partly):

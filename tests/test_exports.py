@@ -768,7 +768,7 @@ def test_charts_use_the_status_colours_and_the_engine_points(appraised):
     assert [t.name for t in scores.data] == ["Điểm tối đa", "Điểm tự đánh giá", "Điểm thẩm định"]
     assert list(scores.data[0].x) == [6, 1, 2] and list(scores.data[1].x) == [4, 0.5, 1.5]
     assert list(scores.data[2].x) == [None, None, 1.5]  # bars only where the appraisal is complete (the survey)
-    assert scores.data[0].text[0] == "4/6 (66,7%); đang thẩm định 1/6"
+    assert scores.data[0].text[0] == "4/6 (66,7%)<br>đang thẩm định 1/6"
     assert scores.layout.title.text == "Điểm tự đánh giá theo lĩnh vực — tổng 6/9 điểm (66,67%)"
     assert scores.layout.xaxis.title.text == "Điểm"
 
