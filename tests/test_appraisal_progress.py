@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,8 +26,10 @@ from scoring import repository as repo
 from scoring.charts import completion_by_area_figure, score_by_area_figure
 from scoring.criteria import criteria_set_from_dict
 from scoring.db import open_database
+from scoring.engine import AppraisalProgress, LeafEntry, roll_up
+from scoring.exports.charts import figure_svg
 from scoring.exports.report import write_report
-from scoring.exports.summary_pdf import summary_html
+from scoring.exports.summary_pdf import summary_html, write_summary_pdf
 from scoring.plan_import import load_plan
 from scoring.snapshot import load_snapshot
 from scoring.stats import STATUS_DONE, STATUS_NOT_APPLICABLE
@@ -104,6 +109,20 @@ def _no_partial_sum(text: str) -> None:
 
 
 # --------------------------------------------------------------------------- the core
+
+
+def test_appraisal_progress_shows_points_only_once_complete():
+    criteria_set = criteria_set_from_dict(SET)
+    entries = {"1.1": LeafEntry("1.1", self_points=Decimal(2), appraised_points=Decimal("1.5")),
+               "2.1": LeafEntry("2.1", not_applicable=True), "2.2": LeafEntry("2.2", not_applicable=True)}
+    rollup = roll_up(criteria_set, entries)
+    assert rollup.node("1").appraisal() == AppraisalProgress(1, 3, None)
+    assert rollup.node("1").appraisal().text() == "đang thẩm định 1/3"
+    assert rollup.node("1.1").appraisal().text(lambda p: f"{p} điểm") == "1.5 điểm"
+    assert rollup.node("1.1").appraisal(started=False).text() == "chưa thẩm định"
+    assert rollup.node("2").appraisal().text() == "không đánh giá"
+
+
 
 
 def test_the_snapshot_carries_complete_appraisals_only_and_the_progress(partly):
@@ -311,3 +330,31 @@ def test_scoring_page_shows_the_appraisal_in_progress(app_on_partly):
     _open(at, "pages/cham_diem.py")
     assert _metrics(at)["Chỉ số sau thẩm định"][0] == "77,5%"
     assert any(c.value.startswith("5/6 điểm · đã chấm 3/3 tiêu chí · thẩm định 4,75/6 điểm") for c in at.caption)
+
+
+# --------------------------------------------------------------------------- rendered
+
+
+def _tool(name: str) -> str:
+    path = os.environ.get("BROWSER_PATH") if name == "chromium" else None
+    path = path or shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI cần «{name}» (scripts/test.sh cài gói Debian tương ứng).")
+        pytest.skip(f"máy này không có {name}")
+    return path
+
+
+def test_rendered_chart_and_summary_pdf_show_the_progress_not_the_partial_sum(partly, tmp_path):
+    db, department_id, _ = partly
+    _tool("chromium")
+    snap = snapshot_of(db, department_id)
+    svg = figure_svg(score_by_area_figure(snap), width=700).decode("utf-8")  # the picture the report embeds
+    assert "đang thẩm định 2/3" in svg and "chưa thẩm định" in svg
+    _no_partial_sum(svg)
+    target = tmp_path / "tom-tat.pdf"
+    write_summary_pdf(snap, target)
+    text = subprocess.run([_tool("pdftotext"), "-layout", str(target), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "đang thẩm định 3/6" in text and "đang thẩm định 2/3" in text and "3/21" in text
+    _no_partial_sum(text)
