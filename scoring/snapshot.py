@@ -230,6 +230,7 @@ class Snapshot:
         if self.rollup is None:
             return []
         overdue_codes = {s.id for s in self.overdue()}
+        started = self.appraisal_started
         summaries = []
         for number, area in enumerate(self.rollup.areas, start=1):
             plan_area = roman(number)
@@ -241,7 +242,7 @@ class Snapshot:
                 index = (area.self_points / area.applicable_max * 100).quantize(Decimal("0.1"))
             summaries.append(AreaSummary(
                 code=area.code, name=area.name, self_points=area.self_points, applicable_max=area.applicable_max,
-                appraisal=area.appraisal(started=self.appraisal_started), index=index, plan_area=plan_area,
+                appraisal=area.appraisal(started=started), index=index, plan_area=plan_area,
                 activities_total=len(activities), activities_done=_done_count(activities),
                 activities_applicable=sum(_applies(a) for a in activities),
                 overdue=[a for a in activities if a.code in overdue_codes],
