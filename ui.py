@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 import streamlit as st
@@ -24,7 +25,8 @@ from scoring.auth import can as auth_can
 from scoring.db import Database, Settings, open_database, settings_from_env
 from scoring.errors import ConflictError, InputError, StorageError
 from scoring.snapshot import Snapshot, SnapshotKeeper
-from scoring.textnorm import vn_sort_key
+from scoring.engine import AppraisalProgress
+from scoring.textnorm import format_percent, vn_sort_key
 from scoring.workspace import ensure_default_workspace
 
 log = logging.getLogger("cchc")
@@ -341,3 +343,19 @@ _MARKDOWN_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|<>~
 def md(text: str) -> str:
     """User or imported text made inert for st.markdown: no formatting, links, images or HTML from data."""
     return (text or "").translate(_MARKDOWN_SPECIAL).replace("\n", "  \n")
+
+
+def appraisal_metric(container, label: str, appraisal: AppraisalProgress, figure: Callable[[Decimal], str]) -> None:
+    """A metric of appraised points: `figure(points)` once the node is wholly appraised; until then "—" with how
+    far the appraisal has got ("đang thẩm định 4/11"), never a partial sum."""
+    if appraisal.complete:
+        container.metric(label, figure(appraisal.points))
+    else:
+        container.metric(label, "—", delta=appraisal.text(), delta_arrow="off",
+                         delta_color="orange" if appraisal.in_progress else "gray")
+
+
+def appraised_index_metric(container, snap: Snapshot, *, decimals: int = 2) -> None:
+    """ "Chỉ số sau thẩm định" of the whole set (scoring.engine.Rollup.index_appraised)."""
+    appraisal_metric(container, "Chỉ số sau thẩm định", snap.appraisal(),
+                     lambda _points: format_percent(snap.rollup.index_appraised, decimals))

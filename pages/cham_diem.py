@@ -104,7 +104,7 @@ def _summary() -> None:
         st.metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
         st.metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
         st.metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
-        st.metric("Chỉ số sau thẩm định", format_percent(rollup.index_appraised, 2) if rollup.index_appraised is not None else "Chưa có")
+        ui.appraised_index_metric(st, snap)
     if snap.criteria_set.template:
         st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
 
@@ -395,14 +395,23 @@ def _area_heading(code: str) -> None:
     st.subheader(f"{ui.md(area.code)}. {ui.md(area.name)}")
     st.caption(
         f"{format_number(totals.self_points or 0)}/{format_number(totals.applicable_max)} điểm · "
-        f"đã chấm {totals.scored_leaves}/{totals.applicable_leaves} tiêu chí"
+        f"đã chấm {totals.scored_leaves}/{totals.applicable_leaves} tiêu chí" + _appraisal_part(snap, code)
     )
 
 
 def _group_heading(code: str) -> None:
     snap = _data()
     node, totals = snap.criteria_set.node(code), snap.rollup.node(code)
-    st.markdown(f"#### {ui.md(node.code)} {ui.md(node.name)} · {format_number(totals.self_points or 0)}/{format_number(totals.applicable_max)} điểm")
+    st.markdown(f"#### {ui.md(node.code)} {ui.md(node.name)} · {format_number(totals.self_points or 0)}/"
+                f"{format_number(totals.applicable_max)} điểm" + _appraisal_part(snap, code))
+
+
+def _appraisal_part(snap: Snapshot, code: str) -> str:
+    """ " · thẩm định 4,5/6 điểm" once the node is appraised, " · đang thẩm định 2/3" meanwhile; nothing before."""
+    if not snap.appraisal_started:
+        return ""
+    maximum = snap.rollup.node(code).applicable_max
+    return " · " + snap.appraisal(code).text(lambda points: f"thẩm định {format_number(points)}/{format_number(maximum)} điểm")
 
 
 area = snap.criteria_set.node(area_code)

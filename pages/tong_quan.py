@@ -25,17 +25,19 @@ st.caption(ui.md(snap.department.name) + (f" · {ui.md(snap.criteria_set.name)}"
 total = snap.rollup.total if snap.rollup else None
 overdue = snap.overdue()
 gaps = snap.evidence_gaps()
-applicable_activities = [a for a in snap.activities if a.status != "khong_ap_dung"]
+show_appraisal = snap.rollup is not None and (snap.locked or snap.appraisal_started)
 
-cols = st.columns(5)
+cols = st.columns(6 if show_appraisal else 5)
 cols[0].metric("Chỉ số tự đánh giá", format_percent(snap.rollup.index_self, 2) if snap.rollup else "—",
                help="Điểm tự chấm so với tổng điểm tối đa của các tiêu chí được đánh giá.")
 cols[1].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}" if total else "—")
 cols[2].metric("Tiêu chí đã chấm", f"{snap.leaves_scored} / {snap.leaves_applicable}")
-cols[3].metric("Hoạt động hoàn thành", f"{snap.activities_done} / {len(applicable_activities)}",
+cols[3].metric("Hoạt động hoàn thành", f"{snap.activities_done} / {snap.activities_applicable}",
                delta=f"{len(overdue)} quá hạn" if overdue else "không có quá hạn",
                delta_color="red" if overdue else "off", delta_arrow="off")
 cols[4].metric("Tiêu chí thiếu tài liệu", str(len(gaps)))
+if show_appraisal:
+    ui.appraised_index_metric(cols[5], snap)
 
 breakdown = snap.final_index(use_appraised=snap.locked and snap.rollup is not None and snap.rollup.index_appraised is not None)
 if breakdown is not None:
@@ -49,12 +51,12 @@ if breakdown is not None:
         for problem in breakdown.problems:
             st.caption(problem)
 
-losses = [loss for loss in snap.points_lost_by_area() if loss.appraised_points is not None]
+losses = snap.points_cut_by_area()
 if losses:
     st.subheader("Điểm bị trừ khi thẩm định, theo lĩnh vực")
     st.dataframe(pd.DataFrame([
         {"Lĩnh vực": f"{loss.code}. {loss.name}", "Tự chấm": format_number(loss.self_points or 0),
-         "Thẩm định": format_number(loss.appraised_points), "Chênh lệch": format_number(loss.lost or 0)}
+         "Thẩm định": format_number(loss.appraised_points), "Bị trừ": format_number(loss.lost)}
         for loss in losses
     ]), hide_index=True)
 

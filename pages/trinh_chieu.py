@@ -58,26 +58,28 @@ if current == "summary":
     else:
         total = snap.rollup.total
         overdue = snap.overdue()
-        cols = st.columns(4)
+        cols = st.columns(5)
         cols[0].metric("Chỉ số tự đánh giá", format_percent(snap.rollup.index_self, 1))
         cols[1].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)}/{format_number(total.applicable_max)}")
-        cols[2].metric("Kế hoạch hoàn thành", f"{snap.activities_done}/{len(snap.activities)}")
-        cols[3].metric("Hoạt động quá hạn", str(len(overdue)))
+        ui.appraised_index_metric(cols[2], snap, decimals=1)
+        cols[3].metric("Kế hoạch hoàn thành", f"{snap.activities_done}/{snap.activities_applicable}")
+        cols[4].metric("Hoạt động quá hạn", str(len(overdue)))
         left, right = st.columns(2)
         left.plotly_chart(score_by_area_figure(snap, scale=1.5, height=560), key="slide-score")
         right.plotly_chart(completion_by_area_figure(snap, scale=1.5, height=560), key="slide-completion")
 else:
     area = next(s for s in summaries if s.code == current)
     st.title(f"{ui.md(area.code)}. {ui.md(area.name)}")
-    cols = st.columns(4)
+    cols = st.columns(5)
     cols[0].metric("Điểm tự chấm", f"{format_number(area.self_points or 0)}/{format_number(area.applicable_max)}")
     cols[1].metric("Tỷ lệ điểm", format_percent(area.index, 1))
+    ui.appraisal_metric(cols[2], "Điểm thẩm định", area.appraisal,
+                        lambda points: f"{format_number(points)}/{format_number(area.applicable_max)}")
     if area.plan_area:
-        cols[2].metric(f"Hoạt động lĩnh vực {area.plan_area} hoàn thành", f"{area.activities_done}/{area.activities_applicable}")
-        cols[3].metric("Quá hạn", str(len(area.overdue)))
+        cols[3].metric(f"Hoạt động lĩnh vực {area.plan_area} hoàn thành", f"{area.activities_done}/{area.activities_applicable}")
+        cols[4].metric("Quá hạn", str(len(area.overdue)))
     else:
-        cols[2].metric("Tiêu chí chưa chấm", str(area.unscored))
-        cols[3].metric("Điểm thẩm định", format_number(area.appraised_points) if area.appraised_points is not None else "Chưa có")
+        cols[3].metric("Tiêu chí chưa chấm", str(area.unscored))
     chart, notes = st.columns([3, 2])
     chart.plotly_chart(area_criteria_figure(snap, area.code, scale=1.4, height=520), key=f"slide-area-{area.code}")
     with notes:

@@ -1,7 +1,8 @@
 """Plotly figures shared by the pages, the projector and the exports: one chart definition, one look.
 
 Every chart has a title and its unit, Vietnamese labels and number formats, and the same colour for the
-same status everywhere (scoring.stats.STATUS_COLOURS, colour-blind safe).
+same status everywhere (scoring.stats.STATUS_COLOURS, colour-blind safe). Plotly reads tags in chart text
+(<b>, <a href>…), so text from the data goes through `plain_text` before it is drawn.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from scoring.exports.common import any_appraised_points, require_criteria, sentence_case
+from scoring.engine import AppraisalProgress
+from scoring.exports.common import require_criteria, sentence_case
 from scoring.snapshot import Snapshot
 from scoring.stats import STATUS_COLOURS, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_number, format_percent
@@ -74,9 +76,8 @@ def completion_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height:
             textposition="inside", insidetextanchor="middle", textfont=dict(color="white"),
             hovertemplate="%{y}<br>" + STATUS_LABELS[status] + ": %{x} hoạt động<extra></extra>",
         )
-    done, applicable = snapshot.activities_done, sum(r["applicable"] for r in rows)
-    overall = snapshot.plan_completion
-    share = f" ({done}/{applicable} hoàn thành)" if overall is not None else ""
+    applicable = snapshot.activities_applicable
+    share = f" ({snapshot.activities_done}/{applicable} hoàn thành)" if applicable else ""
     figure.update_layout(**_base_layout(f"Tiến độ Kế hoạch CCHC năm {snapshot.year}{share}",
                                         height or _bar_height(len(rows), scale), scale), barmode="stack")
     figure.update_xaxes(title_text="Số hoạt động", dtick=1 if max((r["total"] for r in rows), default=0) <= 10 else None,
@@ -86,19 +87,21 @@ def completion_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height:
 
 
 def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
-    """Each area's self-assessed points over its applicable maximum (a grey bar behind), with the appraised
-    points beside them once the council has appraised anything; the label gives points and share."""
+    """Each area's self-assessed points over its applicable maximum (a grey bar behind), and once the council
+    has appraised anything, the appraised points beside them for each area whose appraisal is complete; an
+    area still being appraised has no appraised bar, its label says "đang thẩm định k/n"."""
     require_criteria(snapshot)
     rollup = snapshot.rollup
     areas = [a for a in rollup.areas if not a.not_applicable]
     labels = [wrap_label(f"{a.code}. {a.name}") for a in areas]
-    appraised = any_appraised_points(snapshot)
+    appraised = snapshot.appraisal_started
+    appraisals = [snapshot.appraisal(a.code) for a in areas]
     figure = go.Figure()
     figure.add_bar(
         name="Điểm tối đa", y=labels, x=[float(a.applicable_max) for a in areas], orientation="h",
         marker_color=MAX_COLOUR, width=0.8, offset=-0.4,
-        text=[_area_text(a, appraised) for a in areas], textposition="outside", textfont=dict(size=round(12 * scale)),
-        cliponaxis=False,
+        text=[_area_text(a, p if appraised else None) for a, p in zip(areas, appraisals)], textposition="outside",
+        textfont=dict(size=round(12 * scale)), cliponaxis=False,
         hovertemplate="%{y}<br>Điểm tối đa: %{x} điểm<extra></extra>",
     )
     figure.add_bar(
@@ -107,9 +110,9 @@ def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int 
         hovertemplate="%{y}<br>Tự đánh giá: %{x} điểm<extra></extra>",
     )
     if appraised:
-        figure.add_bar(
-            name="Điểm thẩm định", y=labels, x=[float(a.appraised_points or 0) for a in areas], orientation="h",
-            marker_color=APPRAISED_COLOUR, width=0.3, offset=0.0,
+        figure.add_bar(  # no bar where the appraisal is not complete: a partial sum would read as points cut
+            name="Điểm thẩm định", y=labels, x=[float(p.points) if p.complete else None for p in appraisals],
+            orientation="h", marker_color=APPRAISED_COLOUR, width=0.3, offset=0.0,
             hovertemplate="%{y}<br>Thẩm định: %{x} điểm<extra></extra>",
         )
     total = rollup.total
@@ -120,15 +123,17 @@ def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int 
     figure.update_layout(**_base_layout(title, height or _bar_height(len(areas), scale), scale), barmode="overlay")
     longest = max((float(a.applicable_max) for a in areas), default=1)
     # room on the right for the labels, which sit past the grey bars
-    figure.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (1.7 if appraised else 1.45)])
+    figure.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (1.9 if appraised else 1.45)])
     figure.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
     return figure
 
 
-def _area_text(area, appraised: bool) -> str:
-    text = f"{_points_and_share(area.self_points, area.applicable_max)}"
-    if appraised and area.appraised_points is not None:
-        text += f"; thẩm định {_points_and_share(area.appraised_points, area.applicable_max)}"
+def _area_text(area, appraisal: AppraisalProgress | None) -> str:
+    """ "4/6 (66,7%)", then on a second line (narrow columns) "thẩm định 3,5/6 (58,3%)" or, while the area is being
+    appraised, "đang thẩm định 2/3"."""
+    text = _points_and_share(area.self_points, area.applicable_max)
+    if appraisal is not None:
+        text += "<br>" + appraisal.text(lambda points: f"thẩm định {_points_and_share(points, area.applicable_max)}")
     return text
 
 
@@ -141,19 +146,26 @@ def _points_and_share(points: Decimal | None, maximum: Decimal) -> str:
     return text
 
 
+def plain_text(text: str) -> str:
+    """Text from the data as plotly draws it literally: its tags (<b>, <a href>, <br>) are markup, its
+    entities are decoded, so "&", "<" and ">" are written as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _area_label(code: str, name: str) -> str:
-    return wrap_label(f"{code}. {sentence_case(name)}") if name else code
+    return wrap_label(f"{code}. {sentence_case(name)}" if name else code)
 
 
 def wrap_label(text: str, width: int = LABEL_LINE_CHARS) -> str:
-    """Long area names on two or more lines (plotly's <br>), so the labels do not squeeze the bars."""
+    """Long area names on two or more lines (plotly's <br>), so the labels do not squeeze the bars; the text
+    itself stays plain (`plain_text`)."""
     lines: list[str] = []
     for word in text.split():
         if lines and len(lines[-1]) + 1 + len(word) <= width:
             lines[-1] += " " + word
         else:
             lines.append(word)
-    return "<br>".join(lines)
+    return "<br>".join(plain_text(line) for line in lines)
 
 
 def _bar_height(rows: int, scale: float = 1.0, per_row: int = 40) -> int:
@@ -164,7 +176,7 @@ def _bar_height(rows: int, scale: float = 1.0, per_row: int = 40) -> int:
 def completion_by_unit_figure(snap: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
     """Horizontal stacked bars: activities each unit leads (the collective entry counts for every unit)."""
     rows = [r for r in snap.completion_by_unit() if r["total"]]
-    units = [r["unit"] for r in rows]
+    units = [plain_text(r["unit"]) for r in rows]
     fig = go.Figure()
     for status in STATUSES:
         counts = [r.get(status, 0) for r in rows]
@@ -193,7 +205,7 @@ def unit_area_heatmap(snap: Snapshot, *, scale: float = 1.0, height: int | None 
         z.append(z_row)
         text.append(text_row)
     fig = go.Figure(go.Heatmap(
-        z=z, x=areas, y=units, text=text, texttemplate="%{text}",
+        z=z, x=[plain_text(a) for a in areas], y=[plain_text(u) for u in units], text=text, texttemplate="%{text}",
         zmin=0, zmax=100, colorscale=[[0, "#f3d9c6"], [0.5, "#f6e8a6"], [1, "#9fd3b8"]],
         colorbar={"title": {"text": "% hoàn thành"}, "ticksuffix": "%"}, hoverongaps=False,
         hovertemplate="%{y} · %{x}: %{z:.0f}% hoàn thành<extra></extra>",
@@ -211,7 +223,7 @@ def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, 
         return _layout(fig, "Điểm từng tiêu chí", scale=scale, height=height)
     totals = [snap.rollup.node(child.code) for child in area.children]
     totals = [t for t in totals if t is not None and not t.not_applicable]
-    labels = [f"{t.code} {t.name}" if len(t.name) <= 40 else f"{t.code} {t.name[:39]}…" for t in totals]
+    labels = [plain_text(f"{t.code} {t.name}" if len(t.name) <= 40 else f"{t.code} {t.name[:39]}…") for t in totals]
     fig.add_bar(name="Điểm tối đa", y=labels, x=[float(t.applicable_max) for t in totals], orientation="h",
                 marker_color=MAX_COLOUR, hovertemplate="%{y}: tối đa %{x} điểm<extra></extra>")
     fig.add_bar(name="Tự chấm", y=labels, x=[float(t.self_points or 0) for t in totals], orientation="h",
@@ -220,13 +232,13 @@ def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, 
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text="Điểm")
-    return _layout(fig, f"Điểm từng tiêu chí của lĩnh vực {area_code} (điểm)", scale=scale, height=height)
+    return _layout(fig, f"Điểm từng tiêu chí của lĩnh vực {plain_text(area_code)} (điểm)", scale=scale, height=height)
 
 
 def year_comparison_figure(snap: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
     """Each area's self-scored % of its maximum, this year next to the year before."""
     rows = [row for row in snap.compare_with_previous_year() if row.level == 1]
-    labels = [f"{row.code}. {row.name}" if len(row.name) <= 28 else f"{row.code}. {row.name[:27]}…" for row in rows]
+    labels = [plain_text(f"{row.code}. {row.name}" if len(row.name) <= 28 else f"{row.code}. {row.name[:27]}…") for row in rows]
     fig = go.Figure()
     fig.add_bar(name=f"Năm {snap.year - 1}", y=labels, x=[float(r.previous_pct) if r.previous_pct is not None else None for r in rows],
                 orientation="h", marker_color=MAX_COLOUR, hovertemplate="%{y}: %{x:.1f}%<extra></extra>")

@@ -18,6 +18,9 @@ Roll-up rules (per node, from the leaves up), following the official methods as 
   self-scored nor appraised: the published survey points count on both sides unless an appraised value is
   given. A node's gap (self − appraised) and the appraised index exist only once every applicable leaf
   under it is appraised, so a half-done appraisal never reads as a cut.
+- What is shown of a node's appraisal is its `AppraisalProgress`: the appraised points once complete,
+  otherwise "đang thẩm định k/n" (the `appraised_points` of an unfinished node is a partial sum, kept for
+  the sheet's own bookkeeping, never a figure to show).
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Callable
 
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.plan import Issue
 from scoring.rules import LeafResult, RatioRule, SurveyRule, Tier, TiersRule, parse_decimal, score_leaf, vn_number
 from scoring.stats import STATUS_DONE, STATUS_NOT_APPLICABLE
-from scoring.textnorm import fold, format_percent, format_points
+from scoring.textnorm import fold, format_number, format_percent, format_points
 
 ZERO = Decimal(0)
 PERCENT_QUANTUM = Decimal("0.01")
@@ -48,6 +51,38 @@ class LeafEntry:
     self_points: Decimal | None = None  # typed directly; wins over the inputs
     appraised_points: Decimal | None = None  # điểm thẩm định of the Home Affairs team, None until appraised
     appraisal_remark: str = ""
+
+
+NOT_APPRAISED_TEXT = "chưa thẩm định"
+APPRAISAL_NOT_APPLICABLE_TEXT = "không đánh giá"
+
+
+@dataclass(frozen=True)
+class AppraisalProgress:
+    """Where the appraisal of one node stands, as every page, chart and export shows it: the appraised
+    points only once every applicable leaf under the node is appraised, otherwise how far it has got."""
+
+    appraised_leaves: int
+    applicable_leaves: int
+    points: Decimal | None = None  # the appraised total; None until complete (a partial sum would read as a cut)
+
+    @property
+    def complete(self) -> bool:
+        return self.points is not None
+
+    @property
+    def in_progress(self) -> bool:
+        return not self.complete and self.appraised_leaves > 0
+
+    def text(self, figure: Callable[[Decimal], str] = format_number) -> str:
+        """`figure(points)` once complete; else "đang thẩm định 4/11" or "chưa thẩm định"."""
+        if self.complete:
+            return figure(self.points)
+        if self.applicable_leaves == 0:
+            return APPRAISAL_NOT_APPLICABLE_TEXT
+        if self.in_progress:
+            return f"đang thẩm định {self.appraised_leaves}/{self.applicable_leaves}"
+        return NOT_APPRAISED_TEXT
 
 
 @dataclass
@@ -76,6 +111,14 @@ class NodeTotals:
     @property
     def appraisal_complete(self) -> bool:
         return self.applicable_leaves > 0 and self.appraised_leaves == self.applicable_leaves
+
+    def appraisal(self, started: bool = True) -> AppraisalProgress:
+        """The node's appraisal as it may be shown. `started` False (the council has returned no score yet)
+        reads as not appraised, although survey leaves count as appraised without a score of their own."""
+        if not started or self.not_applicable:
+            return AppraisalProgress(0, self.applicable_leaves)
+        return AppraisalProgress(self.appraised_leaves, self.applicable_leaves,
+                                 self.appraised_points if self.appraisal_complete else None)
 
 
 @dataclass

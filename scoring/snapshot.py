@@ -26,6 +26,7 @@ from scoring.cycle import (
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.db import Database
 from scoring.engine import (
+    AppraisalProgress,
     LeafEntry,
     LinkedActivityState,
     Rollup,
@@ -69,12 +70,12 @@ class AreaSummary:
     name: str
     self_points: Decimal | None
     applicable_max: Decimal
-    appraised_points: Decimal | None
+    appraisal: AppraisalProgress  # its points only once the whole area is appraised
     index: Decimal | None  # self points as % of the area's applicable maximum
     plan_area: str | None
     activities_total: int
-    activities_done: int
-    activities_applicable: int
+    activities_done: int  # done among the applicable ones
+    activities_applicable: int  # not "không áp dụng": what completion counts out of
     overdue: list[repo.ActivityView]
     unscored: int
 
@@ -130,6 +131,17 @@ class Snapshot:
         return final_index(self.rollup, self.settings, self.bonus or 0, self.penalty or 0,
                            use_appraised=use_appraised, criteria_set=self.criteria_set)
 
+    @property
+    def appraisal_started(self) -> bool:
+        """Whether the council has returned any appraised score. Survey leaves count as appraised without one
+        (scoring.engine), so the roll-up alone cannot tell; the stored scores can."""
+        return any(score.appraised_points is not None for score in self.scores.values())
+
+    def appraisal(self, code: str = "") -> AppraisalProgress:
+        """How far the appraisal of node `code` ("" for the whole set) has got, as everything shows it."""
+        totals = self.rollup.total if code == "" else self.rollup.node(code)
+        return totals.appraisal(started=self.appraisal_started)
+
     def appraisals(self) -> dict[str, LeafAppraisal]:
         return {code: s.appraisal for code, s in self.scores.items()}
 
@@ -137,6 +149,10 @@ class Snapshot:
         if self.criteria_set is None or self.rollup is None:
             return []
         return points_lost_by_area(self.criteria_set, self.rollup, self.appraisals())
+
+    def points_cut_by_area(self) -> list[AreaLoss]:
+        """The areas whose appraisal is complete and took points away (an area appraised as scored is not cut)."""
+        return [loss for loss in self.points_lost_by_area() if loss.lost is not None and loss.lost > 0]
 
     def compare_with_previous_year(self) -> list[YearDelta]:
         if self.rollup is None or self.previous_rollup is None:
@@ -169,8 +185,14 @@ class Snapshot:
         return plan_completion_ratio(self.states)
 
     @property
+    def activities_applicable(self) -> int:
+        """Activities that apply ("Không áp dụng" leaves the count): what every completion figure counts out of."""
+        return sum(_applies(a) for a in self.activities)
+
+    @property
     def activities_done(self) -> int:
-        return sum(a.status == STATUS_DONE for a in self.activities)
+        """Done activities among the applicable ones."""
+        return _done_count(self.activities)
 
     # ---- scoring
 
@@ -208,21 +230,22 @@ class Snapshot:
         if self.rollup is None:
             return []
         overdue_codes = {s.id for s in self.overdue()}
+        started = self.appraisal_started
         summaries = []
         for number, area in enumerate(self.rollup.areas, start=1):
             plan_area = roman(number)
             activities = [a for a in self.activities if a.area == plan_area]
             if not activities:
                 plan_area = None
-            applicable = [a for a in activities if a.status != STATUS_NOT_APPLICABLE]
             index = None
             if area.applicable_max > 0 and area.self_points is not None:
                 index = (area.self_points / area.applicable_max * 100).quantize(Decimal("0.1"))
             summaries.append(AreaSummary(
                 code=area.code, name=area.name, self_points=area.self_points, applicable_max=area.applicable_max,
-                appraised_points=area.appraised_points, index=index, plan_area=plan_area,
-                activities_total=len(activities), activities_done=sum(a.status == STATUS_DONE for a in activities),
-                activities_applicable=len(applicable), overdue=[a for a in activities if a.code in overdue_codes],
+                appraisal=area.appraisal(started=started), index=index, plan_area=plan_area,
+                activities_total=len(activities), activities_done=_done_count(activities),
+                activities_applicable=sum(_applies(a) for a in activities),
+                overdue=[a for a in activities if a.code in overdue_codes],
                 unscored=area.unscored_leaves,
             ))
         return summaries
@@ -234,6 +257,14 @@ class Snapshot:
     @property
     def leaves_applicable(self) -> int:
         return self.rollup.total.applicable_leaves if self.rollup else 0
+
+
+def _applies(activity: repo.ActivityView) -> bool:
+    return activity.status != STATUS_NOT_APPLICABLE
+
+
+def _done_count(activities: list[repo.ActivityView]) -> int:
+    return sum(_applies(a) and a.status == STATUS_DONE for a in activities)
 
 
 def load_snapshot(db: Database, department_id: int, year: int, today: date | None = None,

@@ -682,10 +682,10 @@ def test_report_adds_the_appraised_points_once_appraised(appraised):
     assert summary == [
         ["STT", "Lĩnh vực", "Điểm tối đa", "Điểm tự đánh giá", "Tỷ lệ đạt", "Điểm thẩm định"],
         # a partly appraised area says so: a partial sum would read as points cut
-        ["I", "Công tác chỉ đạo, điều hành CCHC", "6", "4", "66,67%", "đang thẩm định (1/6)"],
-        ["II", "Cải cách thủ tục hành chính", "1", "0,5", "50%", ""],
+        ["I", "Công tác chỉ đạo, điều hành CCHC", "6", "4", "66,67%", "đang thẩm định 1/6"],
+        ["II", "Cải cách thủ tục hành chính", "1", "0,5", "50%", "chưa thẩm định"],
         ["III", "Tác động của CCHC", "2", "1,5", "75%", "1,5"],
-        ["", "Tổng cộng", "9", "6", "66,67%", "đang thẩm định (2/8)"],
+        ["", "Tổng cộng", "9", "6", "66,67%", "đang thẩm định 2/8"],
     ]
     # every leaf without evidence is explained now: section II quotes the explanations, no prompt left there
     texts = [p.text for p in document.paragraphs]
@@ -767,8 +767,8 @@ def test_charts_use_the_status_colours_and_the_engine_points(appraised):
     scores = score_by_area_figure(snapshot)
     assert [t.name for t in scores.data] == ["Điểm tối đa", "Điểm tự đánh giá", "Điểm thẩm định"]
     assert list(scores.data[0].x) == [6, 1, 2] and list(scores.data[1].x) == [4, 0.5, 1.5]
-    assert list(scores.data[2].x) == [0.5, 0, 1.5]
-    assert scores.data[0].text[0] == "4/6 (66,7%); thẩm định 0,5/6 (8,3%)"
+    assert list(scores.data[2].x) == [None, None, 1.5]  # bars only where the appraisal is complete (the survey)
+    assert scores.data[0].text[0] == "4/6 (66,7%)<br>đang thẩm định 1/6"
     assert scores.layout.title.text == "Điểm tự đánh giá theo lĩnh vực — tổng 6/9 điểm (66,67%)"
     assert scores.layout.xaxis.title.text == "Điểm"
 

@@ -74,12 +74,6 @@ def sentence_case(text: str) -> str:
     return text
 
 
-def any_appraised_points(snapshot: Snapshot) -> bool:
-    """Whether the council has returned any appraised score. Survey leaves count as appraised without one
-    (scoring.engine), so the roll-up alone cannot tell; the stored scores can."""
-    return any(score.appraised_points is not None for score in snapshot.scores.values())
-
-
 def percent_text(points: Decimal | None, maximum: Decimal) -> str:
     """Points as a share of the maximum, "87,5%"; "—" when the maximum is 0."""
     if points is None or maximum <= 0:

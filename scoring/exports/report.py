@@ -30,7 +30,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from scoring.exports.common import (
-    any_appraised_points,
+    NOT_APPLICABLE_TEXT,
     department_abbreviation,
     percent_text,
     require_criteria,
@@ -68,7 +68,8 @@ def _chart_images(snapshot: Snapshot) -> list[tuple[bytes, str]]:
     from scoring.charts import completion_by_area_figure, score_by_area_figure
     from scoring.exports.charts import figures_png
 
-    figures = [(score_by_area_figure(snapshot), f"Điểm tự đánh giá theo lĩnh vực năm {snapshot.year}")]
+    what = "Điểm tự đánh giá và điểm thẩm định" if snapshot.appraisal_started else "Điểm tự đánh giá"
+    figures = [(score_by_area_figure(snapshot), f"{what} theo lĩnh vực năm {snapshot.year}")]
     if snapshot.activities:
         figures.append((completion_by_area_figure(snapshot), f"Tiến độ thực hiện Kế hoạch CCHC năm {snapshot.year}"))
     pictures = figures_png([figure for figure, _ in figures], width=780, scale=2)
@@ -279,10 +280,15 @@ def _section_results(document, snapshot: Snapshot, images: list[tuple[bytes, str
                   f"{format_points(total.applicable_max)}; Chỉ số CCHC tự đánh giá: ")
     _run(summary, format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—", bold=True)
     _run(summary, ".")
-    if rollup.index_appraised is not None:
+    appraisal = snapshot.appraisal()
+    if appraisal.complete and rollup.index_appraised is not None:
         appraised = _paragraph(document)
-        _run(appraised, f"Điểm thẩm định: {format_number(total.appraised_points)}/{format_points(total.applicable_max)}"
+        _run(appraised, f"Điểm thẩm định: {format_number(appraisal.points)}/{format_points(total.applicable_max)}"
                         f"; Chỉ số sau thẩm định: {format_percent(rollup.index_appraised, 2)}.")
+    elif appraisal.in_progress:
+        appraised = _paragraph(document)
+        _run(appraised, f"Điểm thẩm định: {appraisal.text()} tiêu chí thành phần; điểm và chỉ số sau thẩm định "
+                        "có khi mọi tiêu chí đã được thẩm định.")
     published = snapshot.final_index(use_appraised=rollup.index_appraised is not None)
     if published is not None and published.percent is not None:
         line = _paragraph(document)
@@ -304,7 +310,7 @@ def _section_results(document, snapshot: Snapshot, images: list[tuple[bytes, str
     plan = _paragraph(document)
     if snapshot.activities:
         rows = snapshot.completion_by_area()
-        applicable = sum(r["applicable"] for r in rows)
+        applicable = snapshot.activities_applicable
         in_progress = sum(r["dang_thuc_hien"] for r in rows)
         overdue = snapshot.overdue()
         share = format_percent(snapshot.plan_completion * 100) if snapshot.plan_completion is not None else "—"
@@ -322,18 +328,9 @@ def _section_results(document, snapshot: Snapshot, images: list[tuple[bytes, str
         _paragraph(document, f"Hình {number}. {caption}", italic=True, size=Pt(12), align=WD_ALIGN_PARAGRAPH.CENTER)
 
 
-def _appraised_text(totals) -> str:
-    """An area's appraised points once every criterion in it is appraised; a partial sum would read as a cut."""
-    if totals.appraisal_complete:
-        return format_number(totals.appraised_points)
-    if totals.appraised_leaves:
-        return f"đang thẩm định ({totals.appraised_leaves}/{totals.applicable_leaves})"
-    return ""
-
-
 def _score_table(document, snapshot: Snapshot) -> None:
     rollup = snapshot.rollup
-    with_appraisal = any_appraised_points(snapshot)
+    with_appraisal = snapshot.appraisal_started
     headers = ["STT", "Lĩnh vực", "Điểm tối đa", "Điểm tự đánh giá", "Tỷ lệ đạt"]
     widths = [Mm(15), Mm(74), Mm(24), Mm(28), Mm(24)]  # 165 mm: the text width
     if with_appraisal:
@@ -342,19 +339,19 @@ def _score_table(document, snapshot: Snapshot) -> None:
     rows = []
     for number, area in enumerate(rollup.areas, start=1):
         if area.not_applicable:
-            cells = [roman(number), area.name, "—", "Không đánh giá", "—"]
+            cells = [roman(number), area.name, "—", NOT_APPLICABLE_TEXT, "—"]
             rows.append((cells + (["—"] if with_appraisal else []), False))
             continue
         cells = [roman(number), area.name, format_number(area.applicable_max), format_number(area.self_points or 0),
                  percent_text(area.self_points or Decimal(0), area.applicable_max)]
         if with_appraisal:
-            cells.append(_appraised_text(area))
+            cells.append(snapshot.appraisal(area.code).text())
         rows.append((cells, False))
     total = rollup.total
     cells = ["", "Tổng cộng", format_number(total.applicable_max), format_number(total.self_points or 0),
              format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—"]
     if with_appraisal:
-        cells.append(_appraised_text(total))
+        cells.append(snapshot.appraisal().text())
     rows.append((cells, True))
 
     table = document.add_table(rows=1 + len(rows), cols=len(headers))

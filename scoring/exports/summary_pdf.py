@@ -17,8 +17,8 @@ from typing import BinaryIO
 from scoring.charts import completion_by_area_figure, score_by_area_figure
 from scoring.exports.charts import ChartExportError, browser_path, figures_svg
 from scoring.exports.common import (
+    NOT_APPLICABLE_TEXT,
     TEMPLATE_NOTE,
-    any_appraised_points,
     percent_text,
     require_criteria,
 )
@@ -41,6 +41,7 @@ h1 { font-size: 14pt; text-align: center; margin: 3mm 0 1mm; }
 .tiles { display: flex; gap: 2.5mm; margin-bottom: 2.5mm; }
 .tile { flex: 1; border: 1px solid #bbb; border-radius: 2mm; padding: 1.5mm 2mm; }
 .tile .value { font-size: 17pt; font-weight: bold; color: #0072B2; line-height: 1.15; }
+.tile .value.state { font-size: 12pt; color: #8a5a00; }  /* a state in words, not a figure */
 .tile .label { font-size: 9pt; color: #333; }
 table { width: 100%; border-collapse: collapse; font-size: 9.5pt; margin-bottom: 2mm; }
 th, td { border: 1px solid #999; padding: 0.6mm 1.5mm; }
@@ -79,32 +80,35 @@ def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
         (f"{format_number(total.self_points or 0)}/{format_number(total.applicable_max)}", "Tổng điểm tự đánh giá"),
         (f"{total.scored_leaves}/{total.applicable_leaves}", "Tiêu chí thành phần đã chấm"),
     ]
-    if rollup.index_appraised is not None:
+    appraisal = snapshot.appraisal()
+    if appraisal.complete and rollup.index_appraised is not None:
         tiles.insert(1, (format_percent(rollup.index_appraised, 2), "Chỉ số sau thẩm định"))
+    elif appraisal.in_progress:
+        tiles.insert(1, (appraisal.text(), "Chỉ số sau thẩm định (có khi thẩm định xong)", "state"))
     if snapshot.activities:
-        applicable = sum(r["applicable"] for r in snapshot.completion_by_area())
         share = format_percent(snapshot.plan_completion * 100) if snapshot.plan_completion is not None else "—"
-        tiles.append((f"{snapshot.activities_done}/{applicable}", f"Hoạt động kế hoạch hoàn thành ({share})"))
+        tiles.append((f"{snapshot.activities_done}/{snapshot.activities_applicable}",
+                      f"Hoạt động kế hoạch hoàn thành ({share})"))
     tiles.append((str(len(snapshot.evidence_gaps())), "Tiêu chí chưa có tài liệu kiểm chứng"))
 
-    with_appraisal = any_appraised_points(snapshot)
+    with_appraisal = snapshot.appraisal_started
     head = "<tr><th>STT</th><th>Lĩnh vực</th><th>Điểm tối đa</th><th>Tự đánh giá</th><th>Tỷ lệ</th>"
     head += "<th>Thẩm định</th></tr>" if with_appraisal else "</tr>"
     rows = []
     for number, area in enumerate(rollup.areas, start=1):
         if area.not_applicable:
-            cells = ["—", "Không đánh giá", "—"]
+            cells = ["—", NOT_APPLICABLE_TEXT, "—"]
         else:
             cells = [format_number(area.applicable_max), format_number(area.self_points or 0),
                      percent_text(area.self_points or 0, area.applicable_max)]
         if with_appraisal:
-            cells.append(format_number(area.appraised_points) if area.appraised_points is not None else "")
+            cells.append("—" if area.not_applicable else snapshot.appraisal(area.code).text())
         rows.append(f"<tr><td class='c'>{roman(number)}</td><td>{e(area.name)}</td>"
                     + "".join(f"<td class='n'>{e(c)}</td>" for c in cells) + "</tr>")
     total_cells = [format_number(total.applicable_max), format_number(total.self_points or 0),
                    format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—"]
     if with_appraisal:
-        total_cells.append(format_number(total.appraised_points) if total.appraised_points is not None else "")
+        total_cells.append(snapshot.appraisal().text())
     rows.append("<tr class='total'><td></td><td>Tổng cộng</td>"
                 + "".join(f"<td class='n'>{e(c)}</td>" for c in total_cells) + "</tr>")
 
@@ -112,8 +116,8 @@ def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
         f"<img class='chart' alt='Biểu đồ {i}' src='data:image/svg+xml;base64,{base64.b64encode(svg).decode()}'>"
         for i, svg in enumerate(chart_svgs, start=1)
     )
-    tile_html = "".join(f"<div class='tile'><div class='value'>{e(v)}</div><div class='label'>{e(label)}</div></div>"
-                        for v, label in tiles)
+    tile_html = "".join(f"<div class='tile'><div class='{' '.join(['value', *style])}'>{e(value)}</div>"
+                        f"<div class='label'>{e(label)}</div></div>" for value, label, *style in tiles)
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>Tóm tắt Chỉ số CCHC năm {snapshot.year}</title>
 <style>{_STYLE}</style></head>
@@ -126,7 +130,7 @@ def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
 <table>{head}{''.join(rows)}</table>
 {images}
 <div class="note">Số liệu lấy từ phần mềm Chỉ số CCHC; điểm tự đánh giá chưa qua thẩm định của Sở Nội vụ
-trừ khi có cột «Thẩm định».</div>
+trừ khi có cột «Thẩm định», cột này ghi điểm của lĩnh vực đã thẩm định xong.</div>
 </body></html>"""
 
 
