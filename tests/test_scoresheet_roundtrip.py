@@ -23,21 +23,14 @@ from scoring import repository as repo
 from scoring.criteria import criteria_set_from_dict
 from scoring.errors import InputError
 from scoring.exports import scoresheet_import
-from scoring.exports.scoresheet import (
-    HEADER_DENOMINATOR,
-    HEADER_ENTRY,
-    HEADER_NOT_APPLICABLE,
-    HEADER_NUMERATOR,
-    SHEET_RULES,
-    SHEET_SCORES,
-    write_scoresheet,
-)
+from scoring.exports.scoresheet import SHEET_SCORES, write_scoresheet
 from scoring.exports.scoresheet_import import ScoresheetError, apply_scoresheet_changes, read_scoresheet
 from scoring.snapshot import load_snapshot
 from test_exports import SET, _require_tool, build_workspace, lock_and_appraise, snapshot_of
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-NA, ENTRY, NUM, DEN = HEADER_NOT_APPLICABLE, HEADER_ENTRY, HEADER_NUMERATOR, HEADER_DENOMINATOR
+NA, ENTRY, NUM, DEN = "Không đánh giá (x)", "Mức đạt được, số lượng hoặc điểm", "Tử số", "Mẫu số"
+SHEET_RULES = "Cách chấm"
 SELF, APPRAISED, REMARK, EXPLANATION, CODE = "Điểm tự đánh giá", "Điểm thẩm định", "Nhận xét thẩm định", "Giải trình", "Mã"
 HEADER_ROW = 6
 

@@ -140,10 +140,10 @@ def score_columns(with_appraisal: bool) -> list[Column]:
         Column("entry", HEADER_ENTRY, 22),
         Column("numerator", HEADER_NUMERATOR, 7),
         Column("denominator", HEADER_DENOMINATOR, 7),
-        Column("self", HEADER_SELF, 10),
+        Column("self", HEADER_SELF, 12),
     ]
     if with_appraisal:
-        columns += [Column("appraised", HEADER_APPRAISED, 10), Column("remark", HEADER_REMARK, 24)]
+        columns += [Column("appraised", HEADER_APPRAISED, 12), Column("remark", HEADER_REMARK, 24)]
     columns += [Column("evidence", HEADER_EVIDENCE, 34), Column("explanation", HEADER_EXPLANATION, 30)]
     if with_appraisal:
         # hidden helpers of the appraised totals: how many leaves count, how many are appraised
@@ -349,9 +349,11 @@ def _write_input(cell, rule: Rule, key: str, inputs: dict) -> None:
     """A leaf's stored input in its own form: a tier's label, a count, a numerator…"""
     cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
     if isinstance(rule, TiersRule):
-        tier = rule.find_tier(inputs.get("tier"))
-        if tier is not None:
-            put_text(cell, tier.label)
+        choice = inputs.get("tier")
+        tier = rule.find_tier(choice)
+        if tier is not None or choice not in (None, ""):
+            # a stored choice the set no longer has stays visible: the formula says "Không hợp lệ", as the engine does
+            put_text(cell, tier.label if tier is not None else choice)
         return
     name = {"numerator": "numerator", "denominator": "denominator"}.get(key) or {
         CountRule: "count", ValueRule: "value", DeductionRule: "occurrences", SurveyRule: "survey"}[type(rule)]
