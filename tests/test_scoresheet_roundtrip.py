@@ -369,38 +369,50 @@ def test_libreoffice_totals_of_an_edited_sheet_are_what_the_import_saves(db, tmp
 
 @pytest.mark.libreoffice
 def test_every_rule_formula_matches_the_rule(db, tmp_path):
-    """Each rule kind's formula against scoring.rules, at band edges, steps and caps (LibreOffice computes)."""
+    """Each rule kind's formula against scoring.rules, at band edges, steps, caps and floors, and on input the
+    rule refuses ("Không hợp lệ" in the sheet, a problem for the rule). LibreOffice computes."""
     soffice = _require_tool("soffice")
-    ratio_set = {**SET, "nodes": [{"code": "1", "name": "Tỷ lệ", "max": 4, "children": [
+    rules_set = {**SET, "total_max": 6, "nodes": [{"code": "1", "name": "Mọi cách chấm", "max": 6, "children": [
         {"code": "1.1", "name": "Tỷ lệ theo mức", "max": 2,
          "rule": {"kind": "ratio", "tiers": [{"label": "Từ 80% trở lên", "points": 2},
                                              {"label": "Từ 50% đến dưới 80%", "points": 1},
                                              {"label": "Dưới 50%", "points": 0}]}},
         {"code": "1.2", "name": "Tỷ lệ thuận", "max": 2,
          "rule": {"kind": "ratio", "proportional": True, "floor_percent": 30, "step": 0.25}},
-    ]}], "total_max": 4}
+        {"code": "1.3", "name": "Đếm", "max": 1, "rule": {"kind": "count", "per_item": 0.25, "unit": "tin"}},
+        {"code": "1.4", "name": "Điểm trừ", "max": 0,
+         "rule": {"kind": "deduction", "per_occurrence": 0.5, "floor": -1, "unit": "lần"}},
+        {"code": "1.5", "name": "Tự do", "max": 1, "rule": {"kind": "value", "step": 0.25}},
+    ]}]}
     department_id = repo.create_department(db, "Sở Thử", ["Văn phòng"])
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(ratio_set))
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(rules_set))
     repo.open_assessment(db, department_id, 2026, set_id)
     snapshot = load_snapshot(db, department_id, 2026)
     criteria = snapshot.criteria_set
-    cases = [(8, 10), (4, 5), (7999, 10000), (1, 2), (49, 100), (0, 3), (3, 3), (17, 20), (3, 10), (29, 100), (1, 3)]
+    # (numerator, denominator) for both ratios; the same numerator is the count, the deductions and the value
+    cases = [(8, 10), (4, 5), (7999, 10000), (1, 2), (49, 100), (0, 3), (3, 3), (17, 20), (3, 10), (29, 100),
+             (1, 3), (5, 4), (2, 0), (0.75, 1), (0.3, 1), (1.5, 2), (-1, 2)]
     out = tmp_path / "out"
     profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
     names = []
     for number, (numerator, denominator) in enumerate(cases):
-        edited = _edited(_sheet(snapshot), {("1.1", NUM): numerator, ("1.1", DEN): denominator,
-                                            ("1.2", NUM): numerator, ("1.2", DEN): denominator})
-        names.append(tmp_path / f"ty-le-{number}.xlsx")
-        names[-1].write_bytes(edited)
+        edits = {(code, header): value for code in ("1.1", "1.2")
+                 for header, value in ((NUM, numerator), (DEN, denominator))}
+        edits |= {(code, ENTRY): numerator for code in ("1.3", "1.4", "1.5")}
+        names.append(tmp_path / f"cach-cham-{number}.xlsx")
+        names[-1].write_bytes(_edited(_sheet(snapshot), edits))
     subprocess.run([soffice, profile, "--headless", "--convert-to", "xlsx", "--outdir", str(out),
-                    *map(str, names)], check=True, capture_output=True, timeout=180)
+                    *map(str, names)], check=True, capture_output=True, timeout=300)
+    inputs_of = {"1.3": "count", "1.4": "occurrences", "1.5": "value"}
     for path, (numerator, denominator) in zip(names, cases):
         sheet = load_workbook(out / path.name, data_only=True)[SHEET_SCORES]
         rows, columns = _layout(sheet)
-        for code in ("1.1", "1.2"):
-            expected = criteria.node(code).rule.score({"numerator": numerator, "denominator": denominator}).points
-            assert sheet.cell(rows[code], columns[SELF]).value == float(expected), (code, numerator, denominator)
+        for code in ("1.1", "1.2", "1.3", "1.4", "1.5"):
+            inputs = ({inputs_of[code]: numerator} if code in inputs_of
+                      else {"numerator": numerator, "denominator": denominator})
+            result = criteria.node(code).rule.score(inputs)
+            expected = "Không hợp lệ" if result.problems else float(result.points)
+            assert sheet.cell(rows[code], columns[SELF]).value == expected, (code, inputs)
 
 
 # --------------------------------------------------------------------------- the page
