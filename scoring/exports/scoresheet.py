@@ -173,6 +173,16 @@ def input_columns(rule: Rule | None) -> tuple[str, ...]:
     return ("entry",)
 
 
+# The input a rule kind takes from the "Mức đạt được, số lượng hoặc điểm" column (a ratio's are its two columns).
+_ENTRY_INPUT = {TiersRule: "tier", CountRule: "count", ValueRule: "value", DeductionRule: "occurrences",
+                SurveyRule: "survey"}
+
+
+def input_name(rule: Rule, column: str) -> str:
+    """The scoring.rules input a score-sheet input column holds for this rule ("count", "numerator"…)."""
+    return column if isinstance(rule, RatioRule) else _ENTRY_INPUT[type(rule)]
+
+
 def write_scoresheet(snapshot: Snapshot, out: str | BinaryIO, *, with_appraisal: bool | None = None) -> None:
     """Write the score sheet workbook to a path or binary file. `with_appraisal` None: the appraisal columns
     appear once the assessment holds any appraised score or remark."""
@@ -355,9 +365,7 @@ def _write_input(cell, rule: Rule, key: str, inputs: dict) -> None:
             # a stored choice the set no longer has stays visible: the formula says "Không hợp lệ", as the engine does
             put_text(cell, tier.label if tier is not None else choice)
         return
-    name = {"numerator": "numerator", "denominator": "denominator"}.get(key) or {
-        CountRule: "count", ValueRule: "value", DeductionRule: "occurrences", SurveyRule: "survey"}[type(rule)]
-    value = inputs.get(name)
+    value = inputs.get(input_name(rule, key))
     number = None if value is None else parse_decimal(value)
     if number is None and value not in (None, ""):
         put_text(cell, value)  # kept as stored: the formula says "Không hợp lệ", as the engine does
@@ -520,7 +528,7 @@ def _write_total_rows(ws: Worksheet, row: int, criteria_set, columns: list[Colum
         elif column.key == "self":
             points = _clamp("SUM(" + ",".join(cells.at("self", c) for c in area_codes) + ")", maximum, criteria_set.total_max)
             put_formula(total, f'=IF(ISNUMBER({maximum}),{points},"{NOT_APPLICABLE_TEXT}")', POINTS_FORMAT)
-            put_formula(percent, _index_formula(cells.at("self", ""), maximum, f'""'), POINTS_FORMAT)
+            put_formula(percent, _index_formula(cells.at("self", ""), maximum, '""'), POINTS_FORMAT)
         elif column.key == "appraised":
             put_formula(total, "=" + _appraised_total("", area_codes, criteria_set.total_max, cells), POINTS_FORMAT)
             appraised = cells.at("appraised", "")

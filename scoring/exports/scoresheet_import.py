@@ -53,6 +53,7 @@ from scoring.exports.scoresheet import (
     SHEET_SCORES,
     TOTAL_LABEL,
     input_columns,
+    input_name,
 )
 from scoring.rules import (
     CountRule,
@@ -97,8 +98,6 @@ _COLUMN_NAMES = {"na": HEADER_NOT_APPLICABLE, "entry": HEADER_ENTRY, "numerator"
                  "denominator": HEADER_DENOMINATOR, "self": HEADER_SELF, "appraised": HEADER_APPRAISED}
 _SKIPPED_LABELS = {fold(TOTAL_LABEL), fold(INDEX_LABEL)}
 _NOT_APPLICABLE_WORDS = {fold(NOT_APPLICABLE_MARK), fold(NOT_APPLICABLE_TEXT)}
-# The input each rule kind takes from the "Mức đạt được, số lượng hoặc điểm" column (ratios use two columns).
-_ENTRY_INPUT = {CountRule: "count", ValueRule: "value", DeductionRule: "occurrences", SurveyRule: "survey"}
 
 
 class ScoresheetError(InputError):
@@ -480,8 +479,7 @@ def _inputs(node: CriterionNode, values: dict[str, Any]) -> dict[str, Any]:
     for key in input_columns(rule):
         number = _number(values.get(key), key)
         if number is not _BLANK:
-            name = key if isinstance(rule, RatioRule) else _ENTRY_INPUT[type(rule)]
-            inputs[name] = json_number(number)
+            inputs[input_name(rule, key)] = json_number(number)
     return inputs
 
 
