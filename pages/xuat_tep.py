@@ -82,8 +82,10 @@ for kind, title, description, write in EXPORTS:
                                   use_container_width=True, type="primary")
 
 st.subheader("Nhập lại bảng điểm đã sửa trong Excel")
-st.caption("Tệp bảng điểm xuất từ ứng dụng, sửa điểm, giải trình hoặc điểm thẩm định trong Excel/LibreOffice rồi tải lên: "
-           "ứng dụng so từng dòng theo mã tiêu chí và cho xem thay đổi trước khi lưu.")
+st.caption("Tệp bảng điểm xuất từ ứng dụng: nhập ở các ô nền vàng (không đánh giá, mức đạt được, số lượng hoặc điểm, "
+           "tử số và mẫu số, giải trình; điểm và nhận xét thẩm định sau khi chốt) trong Excel/LibreOffice rồi tải lên. "
+           "Ứng dụng so từng dòng theo mã tiêu chí, chấm lại theo cách chấm của tiêu chí và cho xem thay đổi trước khi lưu; "
+           "dòng nào không nhập được thì được liệt kê kèm lý do, các dòng khác vẫn lưu được.")
 upload = st.file_uploader("Bảng điểm (.xlsx)", type=["xlsx"], key="scoresheet-upload",
                           disabled=not (ui.can(Action.EDIT_SELF_SCORE) or ui.can(Action.EDIT_APPRAISAL, assessment_locked=snap.locked)))
 if upload is not None:
@@ -93,14 +95,23 @@ if upload is not None:
         st.error(ui.md(str(err)))
         changes = None
     if changes is not None:
+        if changes.skipped:
+            st.error(f"{len(changes.skipped)} dòng không nhập được, điểm đang lưu của các tiêu chí này giữ nguyên:")
+            for line in changes.skipped_lines():
+                st.markdown(f"- {ui.md(line)}")
+        if changes.missing_codes:
+            st.info(ui.md(changes.missing_line()))
         if not changes:
-            st.info("Bảng điểm không có thay đổi nào so với dữ liệu đang lưu.")
+            st.info("Bảng điểm không có thay đổi nào khác so với dữ liệu đang lưu." if changes.skipped else
+                    "Bảng điểm không có thay đổi nào so với dữ liệu đang lưu.")
         else:
             st.warning(f"{len(changes.changes)} tiêu chí thay đổi:")
             for line in changes.summary_lines():
                 st.markdown(f"- {ui.md(line)}")
-            if st.button("Lưu các thay đổi này", type="primary", key="scoresheet-apply"):
+            label = "Lưu các thay đổi này" + (" (bỏ qua các dòng không nhập được)" if changes.skipped else "")
+            if st.button(label, type="primary", key="scoresheet-apply"):
                 saved = ui.attempt(lambda: apply_scoresheet_changes(db, snap.assessment.id, changes, actor=ui.actor()))
                 if saved is not None:
-                    ui.flash("success", f"Đã lưu {len(saved)} tiêu chí từ bảng điểm «{upload.name}».")
+                    left_out = f"; {len(changes.skipped)} dòng không nhập được đã bỏ qua" if changes.skipped else ""
+                    ui.flash("success", f"Đã lưu {len(saved)} tiêu chí từ bảng điểm «{upload.name}»{left_out}.")
                 st.rerun()

@@ -1,26 +1,24 @@
 """Taking a filled score sheet back: what changed, checked against the rules, then saved through the repository.
 
 `read_scoresheet` reads the "Bảng điểm" sheet written by `write_scoresheet` (or one edited in Excel or
-LibreOffice): rows are matched by the "Mã" column, and every leaf whose self score, "Không đánh giá"
-mark, explanation, appraised score or appraisal remark differs from the stored one becomes a
-`LeafChange` (old → new). A sheet edited out of shape — header row not found, a code missing,
-unknown or repeated, a score that is not a number or that the rule cannot give — raises
-`ScoresheetError` listing every bad row in Vietnamese, and nothing is changed. So does a change the
-yearly cycle does not allow yet: self scores and explanations once the self-score is locked (chốt
-điểm), appraised scores before it.
+LibreOffice): rows are matched by the "Mã" column, and each leaf's inputs are read back in the form its rule
+takes them — "Không đánh giá" (x), the tier's label, the count, the number of deductions, the free or survey
+points, a ratio's numerator and denominator — together with the explanation, appraised score and appraisal
+remark. The inputs are scored through the rule (as `repository.save_self_score` does again when saving), so
+the points stored are the points the sheet's own formulas show. The computed cells (points, maxima, totals)
+are never read as data.
 
-Stored self scores always come from a rule's inputs (see `repository.save_self_score`), so a number
-typed in the sheet is turned back into the inputs that give it: the tier with those points, the
-free value, the survey points, or the count / number of deductions when only one count gives them.
-Where the points alone cannot say what the inputs were — a ratio (which numerator and denominator?),
-or a count at its cap (4 items or 10?) — the row is reported as an error asking the person to score
-that criterion on the scoring page instead, rather than inventing inputs.
+Only what makes the whole file unusable refuses it (not an .xlsx, too large, another year or department, no
+header row): `ScoresheetError`/`InputError`, nothing changed. A row that cannot be taken back — a code that is
+unknown or repeated, an input the rule cannot score, a change the yearly cycle does not allow yet (self
+scores and explanations once the self-score is locked, appraised scores before it) — is left out and listed
+in `ScoresheetChanges.skipped` with its row, criterion code and a Vietnamese reason; the other rows are saved
+once the person confirms.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,15 +38,22 @@ from scoring.exports.common import NOT_APPLICABLE_TEXT, require_criteria
 from scoring.exports.scoresheet import (
     HEADER_APPRAISED,
     HEADER_CODE,
+    HEADER_DENOMINATOR,
+    HEADER_ENTRY,
     HEADER_EXPLANATION,
     HEADER_NAME,
+    HEADER_NOT_APPLICABLE,
+    HEADER_NUMERATOR,
     HEADER_REMARK,
     HEADER_SELF,
     INDEX_LABEL,
+    NOT_APPLICABLE_MARK,
     PROPERTY_DEPARTMENT,
     PROPERTY_YEAR,
     SHEET_SCORES,
     TOTAL_LABEL,
+    input_columns,
+    input_name,
 )
 from scoring.rules import (
     CountRule,
@@ -65,9 +70,13 @@ from scoring.rules import (
     vn_number,
 )
 from scoring.snapshot import Snapshot
-from scoring.textnorm import fold, nfc
+from scoring.textnorm import fold, format_number, nfc
 
 MAX_SCORESHEET_BYTES = 10 * 1024 * 1024
+# A score sheet is a few hundred kB unpacked and about twenty parts; check_upload's limits are for any Office
+# document. These are checked on the zip directory, before openpyxl inflates anything.
+MAX_SCORESHEET_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_SCORESHEET_PARTS = 500
 HEADER_SEARCH_ROWS = 30
 MAX_REPORTED_ERRORS = 30
 
@@ -75,17 +84,24 @@ MAX_REPORTED_ERRORS = 30
 _HEADER_KEYS = {
     "code": {fold(HEADER_CODE), "ma tieu chi", "ma so"},
     "name": {fold(HEADER_NAME), "ten tieu chi", "linh vuc, tieu chi"},
-    "self": {fold(HEADER_SELF), "diem tu cham", "tu danh gia", "diem tu danh gia, cham diem"},
+    "na": {fold(HEADER_NOT_APPLICABLE), fold(NOT_APPLICABLE_TEXT)},
+    "entry": {fold(HEADER_ENTRY)},
+    "numerator": {fold(HEADER_NUMERATOR)},
+    "denominator": {fold(HEADER_DENOMINATOR)},
+    "self": {fold(HEADER_SELF)},
     "appraised": {fold(HEADER_APPRAISED), "diem snv danh gia", "snv danh gia"},
     "remark": {fold(HEADER_REMARK)},
     "explanation": {fold(HEADER_EXPLANATION), "giai trinh, ghi chu"},
 }
-_COLUMN_NAMES = {"self": HEADER_SELF, "appraised": HEADER_APPRAISED}
+_REQUIRED = ("code", "na", "entry", "numerator", "denominator")
+_COLUMN_NAMES = {"na": HEADER_NOT_APPLICABLE, "entry": HEADER_ENTRY, "numerator": HEADER_NUMERATOR,
+                 "denominator": HEADER_DENOMINATOR, "self": HEADER_SELF, "appraised": HEADER_APPRAISED}
 _SKIPPED_LABELS = {fold(TOTAL_LABEL), fold(INDEX_LABEL)}
+_NOT_APPLICABLE_WORDS = {fold(NOT_APPLICABLE_MARK), fold(NOT_APPLICABLE_TEXT)}
 
 
 class ScoresheetError(InputError):
-    """The sheet cannot be taken back; `problems` are the Vietnamese lines ("Dòng 14: …"), also in the message."""
+    """The sheet cannot be taken back at all; `problems` are the Vietnamese lines, also in the message."""
 
     def __init__(self, filename: str, problems: list[str]):
         self.problems = problems
@@ -96,6 +112,19 @@ class ScoresheetError(InputError):
         if more > 0:
             lines.append(f"- … và {more} lỗi khác.")
         super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row left out of the import, and why (the stored score of its criterion stays as it is)."""
+
+    row: int
+    code: str  # "" when the row lost its code
+    reason: str
+
+    def line(self) -> str:
+        where = f"Dòng {self.row}, tiêu chí {self.code}" if self.code else f"Dòng {self.row}"
+        return f"{where}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -118,10 +147,13 @@ class LeafChange:
     old_remark: str
     new_remark: str
     appraisal_round: int = 1  # which appraisal round an appraised score or remark goes to
+    inputs_changed: bool = False  # the rule inputs differ from the stored ones (the points may not)
+    scoring_text: str = ""  # how the rule scores the new inputs: "Tỷ lệ 95,00% (19/20) → Trên 90%: 2 điểm"
 
     @property
     def self_changed(self) -> bool:
-        return self.old_not_applicable != self.new_not_applicable or self.old_points != self.new_points
+        return (self.old_not_applicable != self.new_not_applicable or self.old_points != self.new_points
+                or self.inputs_changed)
 
     @property
     def explanation_changed(self) -> bool:
@@ -132,11 +164,14 @@ class LeafChange:
         return self.old_appraised != self.new_appraised or self.old_remark != self.new_remark
 
     def descriptions(self) -> list[str]:
-        """One Vietnamese line per changed field: "điểm tự đánh giá: 0,5 → 1"."""
+        """One Vietnamese line per changed field: "điểm tự đánh giá: 0,5 → 1 (Mức «Kịp thời»: 1 điểm)"."""
         lines = []
-        if self.self_changed:
+        detail = f" ({self.scoring_text})" if self.scoring_text and not self.new_not_applicable else ""
+        if self.old_not_applicable != self.new_not_applicable or self.old_points != self.new_points:
             lines.append(f"điểm tự đánh giá: {_points_text(self.old_points, self.old_not_applicable)} → "
-                         f"{_points_text(self.new_points, self.new_not_applicable)}")
+                         f"{_points_text(self.new_points, self.new_not_applicable)}{detail}")
+        elif self.inputs_changed:
+            lines.append(f"thông tin chấm: {self.scoring_text or 'đã sửa'} (điểm không đổi)")
         if self.explanation_changed:
             lines.append(f"giải trình: {_quoted(self.old_explanation)} → {_quoted(self.new_explanation)}")
         if self.old_appraised != self.new_appraised:
@@ -165,6 +200,8 @@ class ScoresheetChanges:
     year: int
     assessment_id: int
     changes: list[LeafChange] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)  # rows left out, each with its reason
+    missing_codes: list[str] = field(default_factory=list)  # leaves with no row in the sheet: left as stored
 
     def __bool__(self) -> bool:
         return bool(self.changes)
@@ -173,19 +210,32 @@ class ScoresheetChanges:
         """For the confirmation step: "Tiêu chí 1.1.1 (dòng 9): điểm tự đánh giá: 0,5 → 1"."""
         return [f"Tiêu chí {c.code} (dòng {c.row}): {'; '.join(c.descriptions())}" for c in self.changes]
 
+    def skipped_lines(self) -> list[str]:
+        """Every row left out: "Dòng 12, tiêu chí 1.2.1: …"."""
+        return [s.line() for s in self.skipped]
+
+    def missing_line(self) -> str:
+        """The criteria the sheet has no row for ("" when none): their stored scores stay."""
+        if not self.missing_codes:
+            return ""
+        shown = ", ".join(self.missing_codes[:15]) + ("…" if len(self.missing_codes) > 15 else "")
+        return (f"Bảng không có dòng của {len(self.missing_codes)} tiêu chí ({shown}): "
+                "điểm đang lưu của các tiêu chí này giữ nguyên.")
+
 
 # --------------------------------------------------------------------------- reading
 
 
 def read_scoresheet(filename: str, data: bytes, snapshot: Snapshot) -> ScoresheetChanges:
-    """The changes a filled score sheet makes to the snapshot's assessment; ScoresheetError if it cannot be read."""
+    """The changes a filled score sheet makes to the snapshot's assessment, and the rows it leaves out.
+    ScoresheetError (or InputError) only when the file as a whole cannot be read."""
     criteria_set = require_criteria(snapshot)
     name = nfc(filename) or "bảng điểm"
     workbook = _open_workbook(name, data)
     _check_belongs_to(workbook, name, snapshot)
     sheet, header_row, columns = _find_table(workbook, name)
 
-    problems: list[str] = []
+    skipped: list[SkippedRow] = []
     changes: list[LeafChange] = []
     seen: dict[str, int] = {}
     for row in range(header_row + 1, sheet.max_row + 1):
@@ -193,38 +243,53 @@ def read_scoresheet(filename: str, data: bytes, snapshot: Snapshot) -> Scoreshee
         code = _code_text(values.get("code"))
         if not code:
             if _row_needs_code(values):
-                problems.append(f"Dòng {row}: thiếu mã tiêu chí (cột «{HEADER_CODE}»).")
+                skipped.append(SkippedRow(row, "", f"thiếu mã tiêu chí (cột «{HEADER_CODE}»), dòng này không được nhập."))
             continue
         if code in seen:
-            problems.append(f"Dòng {row}: mã «{code}» trùng với dòng {seen[code]}.")
+            skipped.append(SkippedRow(row, code, f"mã trùng với dòng {seen[code]}, dòng này không được nhập."))
             continue
         seen[code] = row
         node = criteria_set.node(code)
         if node is None:
-            problems.append(f"Dòng {row}: mã «{code}» không có trong bộ tiêu chí «{criteria_set.name}».")
+            skipped.append(SkippedRow(row, code, f"mã không có trong bộ tiêu chí «{criteria_set.name}»."))
             continue
         if not node.is_leaf:
             continue  # node totals are formulas of the leaves: nothing to take back
-        change = _leaf_change(node, row, values, columns, snapshot, problems)
+        try:
+            change = _leaf_change(node, row, values, columns, snapshot)
+        except _RowSkipped as skip:
+            skipped.append(SkippedRow(row, code, skip.reason))
+            continue
         if change is not None:
             changes.append(change)
     missing = [leaf.code for leaf in criteria_set.leaves() if leaf.code not in seen]
-    if missing:
-        problems.append(f"Bảng thiếu dòng của {len(missing)} tiêu chí: {', '.join(missing[:15])}"
-                        + ("…" if len(missing) > 15 else "") + " (không được xóa dòng hay sửa mã).")
-    if problems:
-        raise ScoresheetError(name, problems)
-    return ScoresheetChanges(name, snapshot.department.id, snapshot.year, snapshot.assessment.id, changes)
+    return ScoresheetChanges(name, snapshot.department.id, snapshot.year, snapshot.assessment.id, changes,
+                             skipped, missing)
 
 
 def _open_workbook(name: str, data: bytes):
     if not name.lower().endswith(".xlsx"):
         raise InputError(f"Tệp «{name}»: bảng điểm phải là tệp Excel .xlsx (tệp phần mềm đã xuất).")
     checked = check_upload(name, data, max_bytes=MAX_SCORESHEET_BYTES)  # size, real xlsx, zip-bomb guards
+    _check_package_size(checked.display_name, data)
     try:
         return load_workbook(io.BytesIO(data), data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as problem:
         raise InputError(f"Tệp «{checked.display_name}»: không đọc được bảng tính ({problem}).") from None
+
+
+def _check_package_size(shown: str, data: bytes) -> None:
+    """What the zip directory declares (nothing is inflated here) must fit a score sheet."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # check_upload has read this directory already
+        parts = archive.infolist()
+    unpacked = sum(part.file_size for part in parts)
+    if len(parts) > MAX_SCORESHEET_PARTS or unpacked > MAX_SCORESHEET_UNPACKED_BYTES:
+        raise InputError(
+            f"Tệp «{shown}» có {len(parts)} thành phần, giải nén ra {format_number(unpacked / 1024 / 1024, 1)} MB: "
+            f"quá lớn với một bảng điểm (tối đa {MAX_SCORESHEET_PARTS} thành phần, "
+            f"{MAX_SCORESHEET_UNPACKED_BYTES // 1024 // 1024} MB). "
+            "Hãy dùng bảng điểm do phần mềm xuất ra."
+        )
 
 
 def _check_belongs_to(workbook, name: str, snapshot: Snapshot) -> None:
@@ -260,6 +325,13 @@ def _find_table(workbook, name: str) -> tuple[Worksheet, int, dict[str, int]]:
                 if key and key not in columns:
                     columns[key] = column
             if "code" in columns and "self" in columns:
+                missing = [k for k in _REQUIRED if k not in columns]
+                if missing:
+                    names = ", ".join(f"«{_COLUMN_NAMES[k]}»" for k in missing)
+                    raise ScoresheetError(name, [(
+                        f"Bảng điểm không có cột {names} (bảng theo mẫu cũ hoặc đã bị xóa cột): điểm được tính từ "
+                        "các cột này. Hãy xuất lại bảng điểm từ phần mềm, nhập vào bảng mới rồi tải lên."
+                    )])
                 return sheet, row, columns
     raise ScoresheetError(name, [(
         f"Không tìm thấy dòng tiêu đề có các cột «{HEADER_CODE}» và «{HEADER_SELF}» trong {HEADER_SEARCH_ROWS} "
@@ -289,35 +361,36 @@ def _row_needs_code(values: dict[str, Any]) -> bool:
 
 # --------------------------------------------------------------------------- one leaf row
 
+
+class _RowSkipped(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 _BLANK = object()
-_NOT_APPLICABLE = object()
 
 
 def _leaf_change(node: CriterionNode, row: int, values: dict[str, Any], columns: dict[str, int],
-                 snapshot: Snapshot, problems: list[str]) -> LeafChange | None:
+                 snapshot: Snapshot) -> LeafChange | None:
+    """The row's change to its leaf, None when it changes nothing; _RowSkipped when it cannot be taken back."""
     stored = snapshot.score(node.code)
-    before = len(problems)
-    where = f"tiêu chí {node.code}"
-
-    entered = _score_cell(values.get("self"), row, "self", node, columns, problems)
-    if entered is _NOT_APPLICABLE:
-        new_points, new_na = None, True
-    elif entered is _BLANK:
-        new_points, new_na = None, False
-    else:
-        new_points, new_na = entered, False
-    inputs = dict(stored.inputs)
-    self_changed = new_na != stored.not_applicable or (not new_na and new_points != stored.self_points)
-    if self_changed and new_points is not None:
-        problem = _range_problem(node, new_points)
-        if problem is None:
-            derived, problem = _inputs_for_points(node.rule, new_points, stored.inputs)
-        if problem:
-            problems.append(f"Dòng {row}: điểm tự đánh giá {vn_number(new_points)} của {where}: {problem}.")
-        else:
-            inputs = derived
-    elif self_changed and not new_na:
-        inputs = {}  # the score was deleted in the sheet: the leaf goes back to "not scored yet"
+    rule = node.rule
+    new_na = _not_applicable(values.get("na"))
+    new_inputs = _inputs(node, values) if rule is not None else dict(stored.inputs)
+    inputs_changed = rule is not None and _canonical(rule, new_inputs) != _canonical(rule, stored.inputs)
+    new_points, scoring_text = stored.self_points, ""
+    if rule is not None and (inputs_changed or new_na != stored.not_applicable):
+        result = score_leaf(rule, new_inputs)
+        if result.problems:
+            raise _RowSkipped(" ".join(result.problems) + " Dòng này không được nhập.")
+        new_points = None if new_na else result.points
+        scoring_text = result.explanation if result.points is not None else ""
+    elif new_na:
+        new_points = None
+    if not inputs_changed:
+        new_inputs = dict(stored.inputs)  # "17/20" stored as text stays as it was stored
+    _check_typed_points(rule, values.get("self"), new_points, new_na)
 
     new_explanation = stored.explanation
     if "explanation" in columns:
@@ -325,67 +398,140 @@ def _leaf_change(node: CriterionNode, row: int, values: dict[str, Any], columns:
 
     new_appraised, new_remark = stored.appraised_points, stored.appraisal_remark
     if "appraised" in columns:
-        appraised = _score_cell(values.get("appraised"), row, "appraised", node, columns, problems)
-        new_appraised = None if appraised is _BLANK else appraised
-        if new_appraised is not None and new_appraised != stored.appraised_points:
-            problem = _range_problem(node, new_appraised) or _achievable_problem(node.rule, new_appraised)
-            if problem:
-                problems.append(f"Dòng {row}: điểm thẩm định {vn_number(new_appraised)} của {where}: {problem}.")
+        new_appraised = _appraised(node, values.get("appraised"), row, columns, stored.appraised_points)
     if "remark" in columns:
         new_remark = nfc(_text(values.get("remark")))
 
-    if len(problems) > before:
-        return None
     change = LeafChange(
-        code=node.code, name=node.name, row=row, expected_version=stored.version, inputs=inputs,
+        code=node.code, name=node.name, row=row, expected_version=stored.version, inputs=new_inputs,
         old_points=stored.self_points, new_points=new_points, old_not_applicable=stored.not_applicable,
         new_not_applicable=new_na, old_explanation=stored.explanation, new_explanation=new_explanation,
         old_appraised=stored.appraised_points, new_appraised=new_appraised,
         old_remark=stored.appraisal_remark, new_remark=new_remark,
         # the sheet shows the final appraisal: an edit goes to the round that produced it
         appraisal_round=2 if stored.appraisal.round2_points is not None else 1,
+        inputs_changed=inputs_changed, scoring_text=scoring_text,
     )
     if not (change.self_changed or change.explanation_changed or change.appraisal_changed):
         return None
     # Self-scores are edited before the lock (chốt điểm), appraisals after it: say so now, not half-way through.
     locked = snapshot.assessment.locked_at is not None
     if locked and (change.self_changed or change.explanation_changed):
-        problems.append(f"Dòng {row}: điểm tự chấm năm {snapshot.year} đã chốt, không sửa được điểm tự đánh giá "
-                        f"và giải trình của {where} (cần mở lại điểm tự chấm trước).")
-        return None
+        raise _RowSkipped(f"điểm tự chấm năm {snapshot.year} đã chốt, không sửa được điểm tự đánh giá và giải trình "
+                          "(cần mở lại điểm tự chấm trước).")
     if not locked and change.appraisal_changed:
-        problems.append(f"Dòng {row}: năm {snapshot.year} chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định "
-                        f"của {where}.")
-        return None
+        raise _RowSkipped(f"năm {snapshot.year} chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định.")
     return change
 
 
-def _score_cell(value: Any, row: int, key: str, node: CriterionNode, columns: dict[str, int],
-                problems: list[str]) -> Any:
-    """A score cell as _BLANK, _NOT_APPLICABLE (self column only) or a Decimal; a problem line otherwise."""
-    column_name = _COLUMN_NAMES[key]
-    where = f"(cột «{column_name}», tiêu chí {node.code})"
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _check_typed_points(rule: Rule | None, self_cell: Any, points: Decimal | None, not_applicable: bool) -> None:
+    """The points cell is a formula of the row's inputs. A sheet saved as values still reads back when each
+    value is what the inputs give; a number typed over the formula is not taken for an input."""
+    if rule is None or (_is_blank(self_cell) and points is None) or _is_formula(self_cell):
+        return
+    if not_applicable and isinstance(self_cell, str) and fold(self_cell) == fold(NOT_APPLICABLE_TEXT):
+        return
+    typed = parse_decimal(self_cell) if isinstance(self_cell, (int, float)) else None
+    if typed is not None and points is not None and not not_applicable and typed == points:
+        return
+    raise _RowSkipped(
+        f"ô «{HEADER_SELF}» được tính từ các ô nhập của dòng, không nhập tay được (đang là «{_text(self_cell)}», "
+        f"các ô nhập cho {_points_text(points, not_applicable)}); hãy nhập {_what_to_type(rule)}.")
+
+
+def _what_to_type(rule: Rule) -> str:
+    if isinstance(rule, RatioRule):
+        return f"tử số và mẫu số ở cột «{HEADER_NUMERATOR}», «{HEADER_DENOMINATOR}»"
+    if isinstance(rule, TiersRule):
+        return f"mức đạt được ở cột «{HEADER_ENTRY}»"
+    return f"số liệu hoặc điểm ở cột «{HEADER_ENTRY}»"
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def _not_applicable(value: Any) -> bool:
+    if _is_blank(value):
+        return False
+    if isinstance(value, str) and fold(value) in _NOT_APPLICABLE_WORDS:
+        return True
+    raise _RowSkipped(f"ô «{HEADER_NOT_APPLICABLE}» chỉ nhận «{NOT_APPLICABLE_MARK}» (không đánh giá) hoặc để trống, "
+                      f"đang là «{_text(value)}».")
+
+
+def _inputs(node: CriterionNode, values: dict[str, Any]) -> dict[str, Any]:
+    """The rule inputs the row's input cells hold, in the form scoring.rules takes them; blank cells are left out."""
+    rule = node.rule
+    inputs: dict[str, Any] = {}
+    if isinstance(rule, TiersRule):
+        value = values.get("entry")
+        if _is_blank(value):
+            return inputs
+        if _is_formula(value):
+            raise _RowSkipped(f"ô «{HEADER_ENTRY}» là công thức «{value[:40]}», hãy chọn một mức trong danh sách.")
+        typed = " ".join(_text(value).split()).casefold()
+        tier = next((t for t in rule.tiers if " ".join(t.label.split()).casefold() == typed), None)
+        if tier is None:  # matched as the sheet's formula matches it: whole label, any case
+            options = "; ".join(f"«{t.label}»" for t in rule.tiers)
+            raise _RowSkipped(f"không có mức «{_text(value)}»; các mức: {options}.")
+        return {"tier": tier.label}
+    for key in input_columns(rule):
+        number = _number(values.get(key), key)
+        if number is not _BLANK:
+            inputs[input_name(rule, key)] = json_number(number)
+    return inputs
+
+
+def _number(value: Any, key: str) -> Decimal | object:
+    """A number cell as a Decimal (_BLANK when empty). Text is refused even when it reads as a number: the
+    sheet's formulas do not count it either, so the import must not."""
+    column = f"ô «{_COLUMN_NAMES[key]}»"
+    if _is_blank(value):
         return _BLANK
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("="):
-            if key == "appraised" and isinstance(node.rule, SurveyRule) and _is_self_mirror(text, row, columns):
-                return _BLANK  # the exported survey row: appraised = self until the council says otherwise
-            problems.append(f"Dòng {row}: ô điểm là công thức «{text[:40]}», hãy nhập số {where}.")
-            return None
-        if key == "self" and fold(text) == fold(NOT_APPLICABLE_TEXT):
-            return _NOT_APPLICABLE
-    if isinstance(value, (bool, datetime, date)):
-        problems.append(f"Dòng {row}: điểm «{_text(value)}» không phải là số {where}.")
-        return None
+    if _is_formula(value):
+        raise _RowSkipped(f"{column} là công thức «{value[:40]}», hãy nhập số.")
+    if isinstance(value, (bool, datetime, date)) or not isinstance(value, (int, float)):
+        raise _RowSkipped(f"{column} đang là chữ «{_text(value)}», không phải số; hãy nhập số (ô định dạng số).")
     number = parse_decimal(value)
     if number is None:
-        problems.append(f"Dòng {row}: điểm «{_text(value)}» không phải là số {where}.")
-        return None
+        raise _RowSkipped(f"{column}: «{_text(value)}» không phải là số.")
     if isinstance(value, float):
         number = number.quantize(Decimal("1e-9")).normalize()  # 0.30000000000000004 typed as 0.3
     return number
+
+
+def _appraised(node: CriterionNode, value: Any, row: int, columns: dict[str, int],
+               stored: Decimal | None) -> Decimal | None:
+    if _is_formula(value) and isinstance(node.rule, SurveyRule) and _is_self_mirror(value, row, columns):
+        return None  # the exported survey row: appraised = self until the council says otherwise
+    number = _number(value, "appraised")
+    if number is _BLANK:
+        return None
+    if number != stored:
+        problem = _range_problem(node, number) or _achievable_problem(node.rule, number)
+        if problem:
+            raise _RowSkipped(f"điểm thẩm định {vn_number(number)}: {problem}.")
+    return number
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _canonical(rule: Rule, inputs: dict) -> tuple:
+    """Inputs compared by meaning: tier 0 and its label are the same choice, 17 and "17" the same count."""
+    if isinstance(rule, TiersRule):
+        choice = inputs.get("tier")
+        tier = rule.find_tier(choice) if not _is_blank(choice) else None
+        return ("tier", tier.label if tier is not None else (None if _is_blank(choice) else str(choice)))
+    items = []
+    for key, value in sorted(inputs.items()):
+        if _is_blank(value):
+            continue
+        number = parse_decimal(value)
+        items.append((key, number.normalize() if number is not None else str(value)))
+    return tuple(items)
 
 
 def _is_self_mirror(formula: str, row: int, columns: dict[str, int]) -> bool:
@@ -434,40 +580,6 @@ def _achievable_problem(rule: Rule | None, points: Decimal) -> str | None:
             return None
         return f"không phải bội số của {vn_number(rule.per_occurrence)} điểm trừ mỗi {rule.unit}"
     return None  # survey points are entered as published
-
-
-def _inputs_for_points(rule: Rule | None, points: Decimal, stored_inputs: dict) -> tuple[dict | None, str | None]:
-    """The rule inputs that give exactly `points`, or why a bare number cannot say what they are."""
-    if rule is None:
-        return None, "tiêu chí chưa có cách chấm"
-    if stored_inputs and score_leaf(rule, stored_inputs).points == points:
-        return dict(stored_inputs), None  # e.g. "Không đánh giá" taken off a leaf scored before
-    achievable = _achievable_problem(rule, points)
-    if achievable:
-        return None, achievable
-    on_page = "hãy chấm tiêu chí này trên trang Chấm điểm"
-    match rule:
-        case TiersRule():
-            tier = next(t for t in rule.tiers if t.points == points)
-            return {"tier": tier.label}, None
-        case ValueRule():
-            return {"value": json_number(points)}, None
-        case SurveyRule():
-            return {"survey": json_number(points)}, None
-        case CountRule():
-            if points == rule.max_points and points > 0:
-                needed = math.ceil(points / rule.per_item)
-                return None, (f"điểm tối đa ứng với từ {vn_number(needed)} {rule.unit} trở lên, bảng điểm không "
-                              f"cho biết số {rule.unit} thực tế; {on_page}")
-            return {"count": int(points / rule.per_item)}, None
-        case DeductionRule():
-            if rule.floor is not None and points == rule.floor and points < 0:
-                return None, (f"mức trừ tối đa ứng với nhiều số {rule.unit} khác nhau, bảng điểm không cho biết "
-                              f"số {rule.unit} thực tế; {on_page}")
-            return {"occurrences": int(-points / rule.per_occurrence)}, None
-        case RatioRule():
-            return None, f"điểm theo tỷ lệ được tính từ tử số và mẫu số, bảng điểm không có hai số này; {on_page}"
-    return None, on_page
 
 
 # --------------------------------------------------------------------------- applying
