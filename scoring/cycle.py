@@ -1215,12 +1215,20 @@ def may_write(who: Principal | str, write: Write, state: CycleState, *, departme
         if state.locked:
             return Verdict(InputError(f"Điểm tự chấm năm {year} đã chốt; cần quản trị viên mở lại trước khi sửa."))
         return Verdict()
-    if write in (Write.LOCK, Write.PUBLISH, Write.OVERRIDE_ROUND):
-        if write is Write.PUBLISH and not state.locked:
-            return Verdict(InputError(f"Năm {year} chưa chốt điểm tự chấm nên chưa công bố được chỉ số."))
-        return Verdict()  # locking twice is refused by LockState.lock, with the time of the first lock
+    if write is Write.LOCK:
+        if state.locked:
+            return Verdict(InputError(f"Điểm tự chấm năm {year} đã được chốt."))
+        return Verdict()  # what still blocks the lock is LockState.lock's answer, on the stored scores
     if write is Write.REOPEN_LOCK:
-        return Verdict()  # LockState.reopen refuses an unlocked self-score and a missing reason
+        if not state.locked:
+            return Verdict(InputError("Điểm tự chấm chưa được chốt nên không cần mở lại."))
+        return Verdict()
+    if write is Write.PUBLISH:
+        if not state.locked:
+            return Verdict(InputError(f"Năm {year} chưa chốt điểm tự chấm nên chưa công bố được chỉ số."))
+        return Verdict()  # whether the appraised index is complete is the repository's check, on the stored scores
+    if write is Write.OVERRIDE_ROUND:
+        return Verdict()
     if write is Write.EXPLANATION:
         where = f"Tiêu chí {code}: " if code else ""
         if leaf is None or not leaf.explanation_requested:
@@ -1254,19 +1262,15 @@ def _authorship(who: Principal | str, state: CycleState, stored: Authorship | No
     the Office from the province's document; neither changes what the other entered."""
     if isinstance(who, Principal) and who.role is Role.APPRAISER:
         if stored is not None and stored.kind != AUTHOR_APPRAISER:
-            return Verdict(InputError(f"{what} do {_lower_first(stored.text)}: tài khoản thẩm định không sửa kết quả này."))
+            return Verdict(InputError(f"{what}: {stored.text}; tài khoản thẩm định không sửa kết quả này."))
         return Verdict(author_kind=AUTHOR_APPRAISER)
     if state.appraisers:
         names = ", ".join(f"«{name}»" for name in state.appraisers)
         return Verdict(InputError(f"Cơ quan đã có tài khoản thẩm định {names}: kết quả thẩm định do tài khoản đó nhập, "
                                   "Văn phòng không ghi thay."))
     if stored is not None and stored.kind == AUTHOR_APPRAISER:
-        return Verdict(InputError(f"{what} do {_lower_first(stored.text)}: Văn phòng không sửa kết quả này."))
+        return Verdict(InputError(f"{what}: {stored.text}; Văn phòng không sửa kết quả này."))
     return Verdict(author_kind=AUTHOR_TRANSCRIBED)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 # --------------------------------------------------------------------------- year over year
