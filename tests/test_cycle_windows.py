@@ -5,9 +5,11 @@ have one author at a time; bonus and penalty expect the version the person saw."
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -21,11 +23,14 @@ from scoring.cycle import (
     ROUND_APPRAISAL_1,
     ROUND_APPRAISAL_2,
     ROUND_EXPLANATION,
+    ROUND_SELF_SCORING,
+    Round,
     SourceDocument,
     default_settings,
     vietnam_today,
 )
 from scoring.errors import ConflictError, InputError
+from scoring.textnorm import format_date
 
 SET = {"name": "Bộ thử lịch", "total_max": 4, "year": 2026, "nodes": [
     {"code": "1", "name": "CHỈ ĐẠO", "max": 4, "children": [
@@ -257,3 +262,110 @@ def test_today_is_the_vietnam_date(monkeypatch):
     monkeypatch.setattr(scoring.cycle, "datetime", LateEveningUtc)
     assert vietnam_today() == date(2026, 12, 21)  # round 1's first day, although the server's UTC date is the 20th
     assert vietnam_today(date(2026, 12, 1)) == date(2026, 12, 1)
+
+
+# --------------------------------------------------------------------------- on the scoring page
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PASSWORD = "Mat-khau-du-dai-2026"
+
+
+def _settings_with_round_1_from(first_day: date):
+    """The 2026 settings with round 1 opening on `first_day` (the page uses the real Vietnam date)."""
+    day = timedelta(days=1)
+    rounds = (Round(ROUND_SELF_SCORING, "Tự chấm điểm", first_day - 60 * day, first_day - day),
+              Round(ROUND_APPRAISAL_1, "Thẩm định lần 1", first_day, first_day + 10 * day),
+              Round(ROUND_EXPLANATION, "Giải trình", first_day + 11 * day, first_day + 15 * day),
+              Round(ROUND_APPRAISAL_2, "Thẩm định lần 2", first_day + 16 * day, first_day + 20 * day))
+    return replace(default_settings(2026), rounds=rounds)
+
+
+@pytest.fixture
+def locked_app(monkeypatch):
+    """The default workspace with sign-in on, every criterion scored and the self-score locked; round 1 opens
+    tomorrow. Returns the database, the assessment and a function that signs an account in on the scoring page."""
+    from streamlit.testing.v1 import AppTest
+
+    from scoring.db import open_database
+    from scoring.rules import RuleKind
+    from scoring.workspace import ensure_default_workspace
+
+    monkeypatch.setenv("CCHC_AUTH", "on")
+    db = open_database()
+    workspace = ensure_default_workspace(db)
+    assessment = repo.get_assessment(db, workspace.department_id, 2026)
+    sample = {RuleKind.TIERS: lambda r: {"tier": r.tiers[0].label}, RuleKind.RATIO: lambda r: {"numerator": 9, "denominator": 10},
+              RuleKind.COUNT: lambda r: {"count": 1}, RuleKind.VALUE: lambda r: {"value": "0"},
+              RuleKind.DEDUCTION: lambda r: {"occurrences": 0}, RuleKind.SURVEY: lambda r: {}}
+    for leaf in repo.load_criteria(db, assessment.criteria_set_id).leaves():
+        repo.save_self_score(db, assessment.id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
+                             explanation="Đối chiếu hồ sơ", actor="vanphong")
+    repo.lock_self_score(db, assessment.id, actor="vanphong")
+    repo.save_year_settings(db, assessment.id, _settings_with_round_1_from(vietnam_today() + timedelta(days=1)),
+                            actor="quantri")
+
+    def sign_in(username: str, role: Role) -> AppTest:
+        if accounts.principal_for(db, username) is None:
+            accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id],
+                                    unit="Phòng Tôn giáo" if role is Role.UNIT else None)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.text_input(key="sign-in-user").input(username)
+        at.text_input(key="sign-in-password").input(PASSWORD)
+        at.button[0].click().run()
+        if role is not Role.APPRAISER:  # an appraiser lands on the scoring page already
+            at.switch_page("pages/cham_diem.py").run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        return at
+
+    return db, assessment, sign_in
+
+
+def _keys(at) -> set[str]:
+    return {w.key for w in (*at.text_input, *at.text_area, *at.checkbox, *at.date_input) if w.key}
+
+
+def _captions(at) -> list[str]:
+    return [re.sub(r"\\(.)", r"\1", c.value) for c in at.caption]
+
+
+def test_the_page_shows_round_1_inputs_only_once_the_round_is_open(locked_app):
+    db, assessment, sign_in = locked_app
+    office = sign_in("vanphong", Role.OFFICE)
+    points = f"s-{assessment.id}-1.1.1-r1-points"
+    tomorrow = format_date(vietnam_today() + timedelta(days=1))
+    assert points not in _keys(office) and "appraisal-source-number" not in _keys(office)
+    assert any(c.startswith(f"Vòng thẩm định lần 1 mở từ {tomorrow}") for c in _captions(office))
+    assert f"s-{assessment.id}-1.1.1-answer" not in _keys(office)
+
+    repo.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3),
+                        "Sở Nội vụ thẩm định sớm", actor="quantri")
+    office = sign_in("vanphong", Role.OFFICE)
+    assert {points, "appraisal-source-number", "appraisal-source-date"} <= _keys(office)
+    office.text_input(key=points).input("0,5").run()  # without the document: refused, nothing stored
+    assert any("cần ghi số, ký hiệu và ngày" in e.value for e in office.error)
+    assert repo.list_scores(db, assessment.id)["1.1.1"].appraisal.round1_points is None
+    office.text_input(key="appraisal-source-number").input("25/KQ-SNV")
+    office.date_input(key="appraisal-source-date").set_value(date(2026, 12, 28))
+    office.text_input(key=points).input("0,25").run()
+    stored = repo.list_scores(db, assessment.id)["1.1.1"].appraisal
+    assert stored.round1_points == Decimal("0.25")
+    assert stored.round1_author.text == "Văn phòng ghi theo văn bản số 25/KQ-SNV ngày 28/12/2026 («vanphong»)"
+    office = sign_in("vanphong", Role.OFFICE)
+    assert stored.round1_author.text in _captions(office)
+
+
+def test_with_an_appraiser_account_the_office_sees_the_appraisal_read_only(locked_app):
+    db, assessment, sign_in = locked_app
+    repo.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3), "Thẩm định sớm",
+                        actor="quantri")
+    appraiser = sign_in("snv", Role.APPRAISER)
+    points = f"s-{assessment.id}-1.1.1-r1-points"
+    assert points in _keys(appraiser) and "appraisal-source-number" not in _keys(appraiser)
+    assert "bonus-points" in _keys(appraiser)
+    office = sign_in("vanphong", Role.OFFICE)
+    assert points not in _keys(office) and "bonus-points" not in _keys(office)
+    assert any("đã có tài khoản thẩm định «snv»" in c for c in _captions(office))
+    unit = sign_in("phongtg", Role.UNIT)
+    assert points not in _keys(unit)
+    assert not any("tài khoản thẩm định" in c or "Vòng thẩm định" in c for c in _captions(unit))  # said once, as read-only
