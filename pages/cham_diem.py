@@ -8,6 +8,10 @@ applicable, a suggestion applied, appraisal, evidence) reruns the whole criterio
 whole page, which shows why and the stored values. Fragments rerun without the page's top level, so they read the
 data through `_data()`, and a save expects the version the person last saw (`_seen_version`), not one bound
 into a widget when it was drawn.
+
+Appraisal rounds, explanations, bonus/penalty, the reopening of the lock and publication are editors only where
+the core would accept the write now (`_verdict`, scoring.cycle.may_write on the cycle's state for today, the
+Vietnam date); elsewhere the page shows what is stored and, unless the role alone decides, why.
 """
 
 from __future__ import annotations
@@ -154,9 +158,12 @@ def _lock_panel_body(snap: Snapshot) -> None:
     if is_locked:
         st.success(f"Đã chốt lúc {format_datetime(snap.assessment.locked_at)} bởi {ui.md(snap.assessment.locked_by)}. "
                    "Điểm tự chấm chỉ còn xem; điểm thẩm định và giải trình nhập ở từng tiêu chí.")
-        if ui.can(Action.REOPEN_SELF_SCORE):
+        reopen = _verdict(Write.REOPEN_LOCK)
+        if reopen.allowed:
             st.text_input("Lý do mở lại (ghi vào nhật ký)", key="lock-reopen-reason")
             st.button("Mở lại để sửa điểm tự chấm", key="lock-reopen", on_click=_reopen)
+        elif not reopen.by_role:
+            st.caption(ui.md(reopen.reason))
         return
     blockers = snap.lock_blockers()
     if blockers:

@@ -264,6 +264,21 @@ def test_today_is_the_vietnam_date(monkeypatch):
     assert vietnam_today(date(2026, 12, 1)) == date(2026, 12, 1)
 
 
+def test_authors_and_overrides_are_stored_as_plain_data_and_read_back():
+    from scoring.cycle import Authorship, LeafAppraisal, RoundOverride
+
+    appraisal = LeafAppraisal(round1_points=Decimal("0.5"), round1_author=Authorship(AUTHOR_TRANSCRIBED, "vp", RESULT_1),
+                              round2_points=Decimal(1), round2_author=Authorship(AUTHOR_APPRAISER, "snv"))
+    assert LeafAppraisal.from_dict(appraisal.to_dict()) == appraisal
+    assert LeafAppraisal.from_dict({"round1_points": 1}).round1_author is None  # entered before authors were kept
+    override = RoundOverride(ROUND_APPRAISAL_1, date(2026, 12, 1), date(2026, 12, 5), "Sớm", "quantri",
+                             datetime(2026, 12, 1, 2, 0))
+    assert RoundOverride.from_dict(override.to_dict()) == override
+    with pytest.raises(InputError, match="không phải là cách nhập đã biết"):
+        Authorship.from_dict({"kind": "ai_do", "username": "x"})
+    with pytest.raises(InputError, match="thiếu ngày mở"):
+        RoundOverride.from_dict({"round": ROUND_APPRAISAL_1, "until": "2026-12-05", "at": "2026-12-01T02:00:00"})
+
 # --------------------------------------------------------------------------- on the scoring page
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -369,3 +384,24 @@ def test_with_an_appraiser_account_the_office_sees_the_appraisal_read_only(locke
     unit = sign_in("phongtg", Role.UNIT)
     assert points not in _keys(unit)
     assert not any("tài khoản thẩm định" in c or "Vòng thẩm định" in c for c in _captions(unit))  # said once, as read-only
+
+
+def test_after_publication_the_page_offers_no_editor_and_the_administrator_reopens(locked_app):
+    from scoring.models import Assessment
+
+    db, assessment, sign_in = locked_app
+    repo.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3), "Thẩm định sớm",
+                        actor="quantri")
+    with db.session() as session:  # published as publish_index leaves it (its own checks are tested above)
+        row = session.get(Assessment, assessment.id)
+        row.published_at, row.published_by = datetime(2026, 12, 1, 3, 0), "quantri"
+    office = sign_in("vanphong", Role.OFFICE)
+    assert f"s-{assessment.id}-1.1.1-r1-points" not in _keys(office) and "bonus-points" not in _keys(office)
+    assert any("đã công bố lúc 10:00 01/12/2026 (quantri)" in re.sub(r"\\(.)", r"\1", s.value) for s in office.success)
+    assert not [b for b in office.button if b.key in ("lock-reopen", "publish-reopen", "override-now")]
+    admin = sign_in("quantri", Role.ADMIN)
+    assert not [b for b in admin.button if b.key in ("lock-reopen", "override-now", "publish-now")]
+    admin.text_input(key="publish-reopen-reason").input("Tỉnh điều chỉnh kết quả")
+    admin.button(key="publish-reopen").click().run()
+    assert repo.get_assessment(db, assessment.department_id, 2026).published_at is None
+    assert f"s-{assessment.id}-1.1.1-r1-points" in _keys(admin)
