@@ -52,7 +52,7 @@ from scoring.cycle import (
 )
 from scoring.plan import Plan
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUSES, ActivityState, area_sort_key
-from scoring.textnorm import format_date, format_datetime, format_number, nfc
+from scoring.textnorm import format_date, format_datetime, format_number, format_percent, nfc
 
 SYSTEM_ACTOR = "hệ thống"
 
@@ -1148,7 +1148,7 @@ def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date
             raise InputError(f"Chưa công bố được chỉ số năm {row.year}: " + " ".join(index.problems))
         row.published_at, row.published_by = utcnow(), actor_name(actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year), {
-            "công bố chỉ số": (None, f"{format_number(index.percent)}% — {index.band.label}"),
+            "công bố chỉ số": (None, f"{format_percent(index.percent, 2)} — {index.band.label}"),
         })
         session.flush()
         return _assessment_view(row)
