@@ -18,7 +18,7 @@ from scoring import repository as repo
 from scoring.criteria import has_errors, load_criteria_set_bytes, validate
 from scoring.criteria_excel import export_criteria_xlsx
 from scoring.errors import InputError
-from scoring.textnorm import format_datetime, format_number
+from scoring.textnorm import format_datetime, format_number, format_points
 
 ui.require(Action.VIEW_AUDIT_LOG)
 db = ui.database()
@@ -145,17 +145,10 @@ with tab_years:
                 st.rerun()
 
         st.subheader("Điểm thưởng, điểm trừ do tỉnh quyết định")
-        with st.form(f"bonus-{year}"):
-            c1, c2 = st.columns(2)
-            bonus = c1.text_input("Điểm thưởng", value=format_number(snap.bonus) if snap.bonus is not None else "")
-            penalty = c2.text_input("Điểm trừ", value=format_number(snap.penalty) if snap.penalty is not None else "")
-            st.caption(f"Tối đa {format_number(settings.bonus_cap)} điểm thưởng và {format_number(settings.penalty_cap)} điểm trừ "
-                       "được tính vào chỉ số (xem từng bước ở trang Tổng quan).")
-            may_bonus = ui.can(Action.EDIT_APPRAISAL, assessment_locked=snap.locked)
-            if st.form_submit_button("Lưu điểm thưởng, điểm trừ", disabled=not may_bonus):
-                ui.attempt(lambda: repo.save_bonus_penalty(db, snap.assessment.id, bonus=bonus, penalty=penalty, actor=ui.actor()),
-                           success="Đã lưu điểm thưởng, điểm trừ.")
-                st.rerun()
+        # entered with the appraisal, where the cycle decides who may and when (pages/cham_diem.py)
+        st.markdown(f"Điểm thưởng: {format_points(snap.bonus)} · Điểm trừ: {format_points(snap.penalty)}")
+        st.caption(f"Tối đa {format_number(settings.bonus_cap)} điểm thưởng và {format_number(settings.penalty_cap)} điểm trừ "
+                   "được tính vào chỉ số. Nhập ở trang Chấm điểm, mục «Lịch thẩm định, điểm thưởng/điểm trừ, công bố».")
 
     st.subheader("Mở năm đánh giá mới")
     with st.form("year-open"):

@@ -8,6 +8,10 @@ applicable, a suggestion applied, appraisal, evidence) reruns the whole criterio
 whole page, which shows why and the stored values. Fragments rerun without the page's top level, so they read the
 data through `_data()`, and a save expects the version the person last saw (`_seen_version`), not one bound
 into a widget when it was drawn.
+
+Appraisal rounds, explanations, bonus/penalty, the reopening of the lock and publication are editors only where
+the core would accept the write now (`_verdict`, scoring.cycle.may_write on the cycle's state for today, the
+Vietnam date); elsewhere the page shows what is stored and, unless the role alone decides, why.
 """
 
 from __future__ import annotations
@@ -17,13 +21,27 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from datetime import timedelta
+
 from scoring.auth import Action
 from scoring import repository as repo
 from scoring.criteria import CriterionNode
+from scoring.cycle import (
+    APPRAISAL_WRITES,
+    ROUND_APPRAISAL_1,
+    ROUND_APPRAISAL_2,
+    ROUND_EXPLANATION,
+    ROUND_LABELS,
+    LeafAppraisal,
+    SourceDocument,
+    Verdict,
+    Write,
+    may_write,
+)
 from scoring.rules import RuleKind, parse_decimal
 from scoring.snapshot import Snapshot
 from scoring.stats import STATUS_LABELS
-from scoring.textnorm import format_datetime, format_number, format_percent, format_points
+from scoring.textnorm import format_date, format_datetime, format_number, format_percent, format_points
 
 snap = ui.snapshot()  # stops with a sentence for an appraiser before the department locks its self-score
 st.title("Chấm điểm Chỉ số CCHC")
@@ -33,12 +51,24 @@ if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
 
 assessment_id = snap.assessment.id
 is_locked = snap.locked
+# Where the cycle stands today (Vietnam date): the same state every appraisal, explanation and bonus write checks.
+cycle = repo.cycle_state(ui.database(), assessment_id)
 may_score = ui.can(Action.EDIT_SELF_SCORE) and not is_locked
-may_explain = ui.can(Action.EDIT_SELF_SCORE)
-may_appraise = ui.can(Action.EDIT_APPRAISAL, assessment_locked=is_locked) and is_locked
 may_link = ui.can(Action.EDIT_EVIDENCE)
+
+
+def _verdict(write: Write, leaf: LeafAppraisal | None = None, code: str = "") -> Verdict:
+    """The core's answer for this person now (scoring.cycle.may_write): the page shows an editor only where it is yes."""
+    who = ui.principal() or repo.actor_name(st.session_state.get("actor") or "")  # open mode: a trusted name
+    return may_write(who, write, cycle, department_id=snap.assessment.department_id, leaf=leaf, code=code,
+                     bonus_author=snap.assessment.bonus_penalty_author)
+
+
+may_appraise_now = any(_verdict(w).allowed for w in (Write.APPRAISAL_1, Write.APPRAISAL_2, Write.BONUS_PENALTY))
 if not ui.can(Action.EDIT_SELF_SCORE):
-    st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise else "."))
+    st.info("Bạn xem điểm ở chế độ chỉ đọc" + (": có thể nhập điểm thẩm định." if may_appraise_now else "."))
+if cycle.published:
+    st.success(ui.md(cycle.published_text))
 
 SUMMARY, LOCK_PANEL, AREA_HEADING = "cd-tong", "cd-chot", "cd-linh-vuc"
 LOCK_PANEL_OPEN = "lock-panel-open"
@@ -69,6 +99,12 @@ def _key(code: str, field: str) -> str:
 def _seen_version(code: str) -> int:
     """The criterion's version as this session last drew or saved it: what its next save expects to replace."""
     return st.session_state[_key(code, "version")]
+
+
+def _seed(key: str, value) -> None:
+    """Widgets start from what is stored; afterwards they keep what the person typed."""
+    if key not in st.session_state:
+        st.session_state[key] = value
 
 
 def _saw(code: str, version: int) -> None:
@@ -122,9 +158,12 @@ def _lock_panel_body(snap: Snapshot) -> None:
     if is_locked:
         st.success(f"Đã chốt lúc {format_datetime(snap.assessment.locked_at)} bởi {ui.md(snap.assessment.locked_by)}. "
                    "Điểm tự chấm chỉ còn xem; điểm thẩm định và giải trình nhập ở từng tiêu chí.")
-        if ui.can(Action.REOPEN_SELF_SCORE):
+        reopen = _verdict(Write.REOPEN_LOCK)
+        if reopen.allowed:
             st.text_input("Lý do mở lại (ghi vào nhật ký)", key="lock-reopen-reason")
             st.button("Mở lại để sửa điểm tự chấm", key="lock-reopen", on_click=_reopen)
+        elif not reopen.by_role:
+            st.caption(ui.md(reopen.reason))
         return
     blockers = snap.lock_blockers()
     if blockers:
@@ -136,8 +175,114 @@ def _lock_panel_body(snap: Snapshot) -> None:
               disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
 
 
+# ---------------------------------------------------------------- the cycle: rounds, the province's document, bonus, publication
+
+SOURCE_NUMBER, SOURCE_DATE = "appraisal-source-number", "appraisal-source-date"
+
+
+def _source() -> SourceDocument | None:
+    """The province's result document the Office is transcribing from, as typed above the criteria."""
+    number, issued_on = st.session_state.get(SOURCE_NUMBER) or "", st.session_state.get(SOURCE_DATE)
+    return SourceDocument(number, issued_on) if number.strip() or issued_on else None
+
+
+def _save_bonus_penalty() -> None:
+    ui.attempt(lambda: repo.save_bonus_penalty(
+        ui.database(), assessment_id, snap.assessment.bonus_penalty_version,
+        bonus=st.session_state.get("bonus-points") or "", penalty=st.session_state.get("penalty-points") or "",
+        source=_source(), actor=ui.actor()), success="Đã lưu điểm thưởng, điểm trừ.")
+    st.rerun()
+
+
+def _override_round() -> None:
+    code = st.session_state.get("override-round")
+    ui.attempt(lambda: repo.override_round(ui.database(), assessment_id, code, st.session_state.get("override-until"),
+                                           st.session_state.get("override-reason") or "", actor=ui.actor()),
+               success=f"Đã mở vòng «{ROUND_LABELS.get(code, code)}» ngoài lịch.")
+    st.rerun()
+
+
+def _publish() -> None:
+    ui.attempt(lambda: repo.publish_index(ui.database(), assessment_id, actor=ui.actor()),
+               success=f"Đã công bố chỉ số năm {snap.year}: từ nay không sửa được gì nữa.")
+    st.rerun()
+
+
+def _reopen_published() -> None:
+    reason = st.session_state.get("publish-reopen-reason") or ""
+    ui.attempt(lambda: repo.reopen_published(ui.database(), assessment_id, reason, actor=ui.actor()),
+               success="Đã mở lại chỉ số đã công bố để sửa.")
+    st.rerun()
+
+
+def _cycle_panel() -> None:
+    """The year's rounds as they stand today, the administrator's overrides, bonus and penalty, publication."""
+    with st.expander(f"📅 Lịch thẩm định, điểm thưởng/điểm trừ, công bố — hôm nay {format_date(cycle.today)}"):
+        for r in cycle.settings.rounds:
+            state = "đang mở" if cycle.round_open(r.code) else ("đã kết thúc" if cycle.round_over(r.code) else "chưa mở")
+            st.markdown(f"- {ui.md(r.label)}: {r.period_text()} — **{state}**")
+        for o in cycle.overrides:
+            st.caption(ui.md(f"Mở ngoài lịch: {ROUND_LABELS.get(o.round_code, o.round_code)} từ {format_date(o.opened_on)} "
+                             f"đến {format_date(o.until)} ({o.by}): {o.reason}"))
+        _bonus_penalty_section()
+        override = _verdict(Write.OVERRIDE_ROUND)
+        if override.allowed:
+            st.markdown("**Mở hoặc gia hạn một vòng ngoài lịch** (ghi vào nhật ký)")
+            c1, c2 = st.columns(2)
+            c1.selectbox("Vòng", [ROUND_APPRAISAL_1, ROUND_EXPLANATION, ROUND_APPRAISAL_2], format_func=ROUND_LABELS.get,
+                         key="override-round")
+            c2.date_input("Mở đến hết ngày", value=cycle.today + timedelta(days=7), min_value=cycle.today,
+                          format="DD/MM/YYYY", key="override-until")
+            st.text_input("Lý do", key="override-reason")
+            st.button("Mở vòng", key="override-now", on_click=_override_round)
+        if cycle.published:
+            if _verdict(Write.REOPEN_PUBLISHED).allowed:
+                st.text_input("Lý do mở lại chỉ số đã công bố (ghi vào nhật ký)", key="publish-reopen-reason")
+                st.button("Mở lại chỉ số đã công bố", key="publish-reopen", on_click=_reopen_published)
+        else:
+            publish = _verdict(Write.PUBLISH)
+            if publish.allowed:
+                st.button("Công bố chỉ số", key="publish-now", type="primary", on_click=_publish,
+                          help="Sau khi công bố, không điểm, kết quả thẩm định, giải trình hay điểm thưởng/điểm trừ "
+                               "nào sửa được nữa, trừ khi quản trị viên mở lại.")
+            elif not publish.by_role:
+                st.caption(ui.md(publish.reason))
+
+
+def _bonus_penalty_section() -> None:
+    assessment, verdict = snap.assessment, _verdict(Write.BONUS_PENALTY)
+    st.markdown("**Điểm thưởng, điểm trừ do tỉnh quyết định**")
+    if verdict.allowed:
+        for key, points in (("bonus-points", assessment.bonus_points), ("penalty-points", assessment.penalty_points)):
+            _seed(key, format_number(points) if points is not None else "")
+        c1, c2 = st.columns(2)
+        c1.text_input("Điểm thưởng", key="bonus-points")
+        c2.text_input("Điểm trừ", key="penalty-points")
+        st.button("Lưu điểm thưởng, điểm trừ", key="bonus-save", on_click=_save_bonus_penalty)
+    else:
+        st.markdown(f"Điểm thưởng: {format_points(assessment.bonus_points)} · Điểm trừ: {format_points(assessment.penalty_points)}")
+        if not verdict.by_role:
+            st.caption(ui.md(verdict.reason))
+    if assessment.bonus_penalty_author is not None:
+        st.caption(ui.md(assessment.bonus_penalty_author.text))
+    st.caption(f"Tối đa {format_number(cycle.settings.bonus_cap)} điểm thưởng và {format_number(cycle.settings.penalty_cap)} "
+               "điểm trừ được tính vào chỉ số (xem từng bước ở trang Tổng quan).")
+
+
+def _source_inputs() -> None:
+    """Where the Office transcribes (no appraiser account), every appraisal it enters names the province's document."""
+    if not any(_verdict(w).needs_source for w in (Write.APPRAISAL_1, Write.APPRAISAL_2, Write.BONUS_PENALTY)):
+        return
+    st.markdown("**Văn bản kết quả thẩm định của tỉnh** — Văn phòng ghi kết quả thẩm định theo văn bản này")
+    c1, c2 = st.columns(2)
+    c1.text_input("Số, ký hiệu văn bản", key=SOURCE_NUMBER, placeholder="ví dụ 25/KQ-SNV")
+    c2.date_input("Ngày văn bản", value=None, format="DD/MM/YYYY", key=SOURCE_DATE)
+
+
 _summary()
 _lock_panel()
+_cycle_panel()
+_source_inputs()
 
 areas = snap.criteria_set.areas()
 area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
@@ -226,12 +371,6 @@ def _link_evidence(leaf: CriterionNode) -> None:
 
 
 # ---------------------------------------------------------------- drawing
-
-
-def _seed(key: str, value) -> None:
-    """Widgets start from what is stored; afterwards they keep what the person typed."""
-    if key not in st.session_state:
-        st.session_state[key] = value
 
 
 def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> None:
@@ -334,7 +473,7 @@ def _save_round(leaf: CriterionNode, round_number: int) -> None:
             points=(st.session_state.get(_key(leaf.code, f"{prefix}-points")) or "").strip(),
             remark=st.session_state.get(_key(leaf.code, f"{prefix}-remark")) or "",
             request_explanation=bool(st.session_state.get(_key(leaf.code, "r1-ask"))) if round_number == 1 else None,
-            actor=ui.actor(),
+            source=_source(), actor=ui.actor(),
         ),
         on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
     )
@@ -354,38 +493,63 @@ def _save_explanation(leaf: CriterionNode) -> None:
 
 
 def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: repo.ScoreView) -> None:
-    """Round 1, the department's explanation, round 2 — side by side with the self score, differences marked."""
+    """Round 1, the department's explanation, round 2 — side by side with the self score, differences marked.
+
+    Each is an editor only where the core would accept the write now (`_verdict`); otherwise what is stored, and
+    why it cannot be changed (the round's dates, the order of the rounds, the author, the publication)."""
     code, appraisal = leaf.code, score.appraisal
     if not is_locked and appraisal.round1_points is None:
         st.caption("Thẩm định: sau khi chốt điểm tự chấm.")
         return
-    for round_number, points, remark in ((1, appraisal.round1_points, appraisal.round1_remark),
-                                         (2, appraisal.round2_points, appraisal.round2_remark)):
+    for round_number in (1, 2):
         if round_number == 2 and not (appraisal.explanation_requested or appraisal.round2_points is not None):
             continue
-        _seed(_key(code, f"r{round_number}-points"), format_number(points) if points is not None else "")
-        _seed(_key(code, f"r{round_number}-remark"), remark)
-        st.text_input(f"Thẩm định lần {round_number}", key=_key(code, f"r{round_number}-points"), placeholder="điểm",
-                      on_change=_save_round, args=(leaf, round_number), disabled=not may_appraise)
-        st.text_input(f"Nhận xét lần {round_number}", key=_key(code, f"r{round_number}-remark"),
-                      on_change=_save_round, args=(leaf, round_number), disabled=not may_appraise)
-        if round_number == 1:
-            _seed(_key(code, "r1-ask"), appraisal.explanation_requested)
-            st.checkbox("Yêu cầu giải trình", key=_key(code, "r1-ask"), on_change=_save_round, args=(leaf, 1),
-                        disabled=not may_appraise)
+        verdict = _verdict(APPRAISAL_WRITES[round_number], appraisal, code)
+        points, remark, author = appraisal.points(round_number), appraisal.remark(round_number), appraisal.author(round_number)
+        if verdict.allowed:
+            _seed(_key(code, f"r{round_number}-points"), format_number(points) if points is not None else "")
+            _seed(_key(code, f"r{round_number}-remark"), remark)
+            st.text_input(f"Thẩm định lần {round_number}", key=_key(code, f"r{round_number}-points"), placeholder="điểm",
+                          on_change=_save_round, args=(leaf, round_number))
+            st.text_input(f"Nhận xét lần {round_number}", key=_key(code, f"r{round_number}-remark"),
+                          on_change=_save_round, args=(leaf, round_number))
+            if round_number == 1:
+                _seed(_key(code, "r1-ask"), appraisal.explanation_requested)
+                st.checkbox("Yêu cầu giải trình", key=_key(code, "r1-ask"), on_change=_save_round, args=(leaf, 1))
+        else:
+            shown = format_points(points) if points is not None else "chưa có"
+            st.markdown(f"**Thẩm định lần {round_number}:** {shown}" + (f" — {ui.md(remark)}" if remark else ""))
+            if round_number == 1 and appraisal.explanation_requested:
+                st.caption("Có yêu cầu giải trình.")
+            if not verdict.by_role:
+                st.caption(ui.md(verdict.reason))
+        if author is not None:
+            st.caption(ui.md(author.text))
     if appraisal.explanation_requested:
-        _seed(_key(code, "answer"), appraisal.explanation)
-        st.text_area("Giải trình của cơ quan", key=_key(code, "answer"), height=80, on_change=_save_explanation,
-                     args=(leaf,), disabled=not may_explain)
-        by_id = {e.id: e for e in snap.evidence}
-        if by_id:
-            _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
-            st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=lambda i: by_id[i].title,
-                           on_change=_save_explanation, args=(leaf,), disabled=not may_explain,
-                           placeholder="Chọn tài liệu bổ sung")
+        _explanation_inputs(snap, leaf, appraisal)
     difference = appraisal.difference_vs_self(score.self_points)
     if difference:
         st.warning(f"Thẩm định {'bớt' if difference < 0 else 'thêm'} {format_number(abs(difference))} điểm so với tự chấm")
+
+
+def _explanation_inputs(snap: Snapshot, leaf: CriterionNode, appraisal: LeafAppraisal) -> None:
+    code, verdict = leaf.code, _verdict(Write.EXPLANATION, appraisal, leaf.code)
+    by_id = {e.id: e for e in snap.evidence}
+    if verdict.allowed:
+        _seed(_key(code, "answer"), appraisal.explanation)
+        st.text_area("Giải trình của cơ quan", key=_key(code, "answer"), height=80, on_change=_save_explanation,
+                     args=(leaf,))
+        if by_id:
+            _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
+            st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=lambda i: by_id[i].title,
+                           on_change=_save_explanation, args=(leaf,), placeholder="Chọn tài liệu bổ sung")
+        return
+    st.markdown("**Giải trình của cơ quan:** " + (ui.md(appraisal.explanation) if appraisal.explanation else "chưa có"))
+    documents = [by_id[i].title for i in appraisal.supplementary_evidence_ids if i in by_id]
+    if documents:
+        st.caption("Tài liệu bổ sung: " + "; ".join(ui.md(t) for t in documents))
+    if not verdict.by_role:
+        st.caption(ui.md(verdict.reason))
 
 
 @st.fragment(key=AREA_HEADING)

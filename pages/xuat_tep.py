@@ -9,7 +9,8 @@ import zipfile
 import streamlit as st
 
 import ui
-from scoring.auth import Action
+from scoring.auth import Action, Role
+from scoring.cycle import SourceDocument
 from scoring.evidence_files import EvidenceStore
 from scoring.exports import (
     apply_scoresheet_changes,
@@ -108,9 +109,18 @@ if upload is not None:
             st.warning(f"{len(changes.changes)} tiêu chí thay đổi:")
             for line in changes.summary_lines():
                 st.markdown(f"- {ui.md(line)}")
+            source = None
+            who = ui.principal()
+            if any(c.appraisal_changed for c in changes.changes) and not (who and who.role is Role.APPRAISER):
+                # the Office records appraisal results from the province's document (scoring.cycle.may_write)
+                c1, c2 = st.columns(2)
+                number = c1.text_input("Số, ký hiệu văn bản kết quả thẩm định của tỉnh", key="scoresheet-source-number")
+                issued_on = c2.date_input("Ngày văn bản", value=None, format="DD/MM/YYYY", key="scoresheet-source-date")
+                source = SourceDocument(number, issued_on) if number.strip() or issued_on else None
             label = "Lưu các thay đổi này" + (" (bỏ qua các dòng không nhập được)" if changes.skipped else "")
             if st.button(label, type="primary", key="scoresheet-apply"):
-                saved = ui.attempt(lambda: apply_scoresheet_changes(db, snap.assessment.id, changes, actor=ui.actor()))
+                saved = ui.attempt(lambda: apply_scoresheet_changes(db, snap.assessment.id, changes, actor=ui.actor(),
+                                                                    source=source))
                 if saved is not None:
                     left_out = f"; {len(changes.skipped)} dòng không nhập được đã bỏ qua" if changes.skipped else ""
                     ui.flash("success", f"Đã lưu {len(saved)} tiêu chí từ bảng điểm «{upload.name}»{left_out}.")

@@ -17,13 +17,33 @@ Decisions (issue 8):
   administrator gets the list of departments it looks after; an account with no departments
   can do nothing. Only `BACKUP` concerns the whole installation and may be checked without a
   department.
-- The Office may enter appraisal results too: the province returns them on paper and the
-  Office types them in. Reopening a locked self-assessment is for the administrator only, so
+- The Office may enter appraisal results too where the department has no appraiser account:
+  the province returns them on paper and the Office types them in (see "The cycle"). Reopening a locked self-assessment is for the administrator only, so
   that what the appraiser is looking at does not change under them without a second person.
 - The appraiser may see scores and enter appraisal only once the department has locked its
   self-assessment: drafts are the department's own business. Other lock-state rules (no self
   score edits after locking, no locking twice) belong to the repository, which must check the
   stored state in the same transaction as the write anyway.
+
+The cycle (issue 14; enforced by scoring.cycle.may_write, which every repository write and the
+scoring page ask):
+- Appraisal results have one author at a time. Where an active appraiser account is assigned to
+  the department, only appraiser accounts enter appraisal points, remarks, requests for
+  explanation, and the bonus and penalty (the province decides those too, so they are treated as
+  appraisal results). Where none is, the Office (or the administrator, or a trusted caller without
+  an account) records them as transcribed from the province's result, naming that document's
+  number and date, which are stored with the entry and shown ("Văn phòng ghi theo văn bản số …").
+  Neither changes an entry the other made: each round of each criterion keeps its author.
+- Explanations (giải trình) are the department's: the Office and the administrator write them,
+  an appraiser cannot.
+- Rounds open and close by the year's settings, in the Vietnam calendar. Self-scoring is bounded
+  by the lock, not by its dates (a late lock shows in its time). Round 1 needs the lock and its
+  window; explanations need a request and the explanation window; round 2 needs its window and
+  round 1 and the explanation round to have ended; bonus and penalty may be entered from the
+  opening of round 1. The administrator may open or extend a round with a reason (audited).
+- The administrator publishes the index (công bố). Afterwards nothing changes (no score,
+  appraisal, explanation, bonus or penalty, no lock, no override) until the administrator reopens
+  the publication with a reason (audited).
 - A unit works only on activities it leads ("Chủ trì"); being a partner ("Phối hợp") is not
   enough. A collective lead ("Các phòng thuộc Sở") counts for every unit. Units may add
   evidence to their activities but not edit or remove evidence: the Office does that.
@@ -317,6 +337,10 @@ class Action(Enum):
     EDIT_APPRAISAL = ("edit_appraisal", "nhập điểm và nhận xét thẩm định")
     LOCK_SELF_SCORE = ("lock_self_score", "khóa bản tự chấm")
     REOPEN_SELF_SCORE = ("reopen_self_score", "mở lại bản tự chấm đã khóa")
+    EDIT_EXPLANATION = ("edit_explanation", "giải trình theo yêu cầu thẩm định")
+    OVERRIDE_ROUND = ("override_round", "mở hoặc gia hạn một vòng đánh giá ngoài lịch")
+    PUBLISH_INDEX = ("publish_index", "công bố chỉ số")
+    REOPEN_PUBLISHED = ("reopen_published", "mở lại chỉ số đã công bố")
     IMPORT_PLAN = ("import_plan", "nhập kế hoạch")
     EDIT_ANY_ACTIVITY = ("edit_any_activity", "sửa mọi nhiệm vụ của kế hoạch")
     EDIT_OWN_UNIT_ACTIVITY = ("edit_own_unit_activity", "cập nhật nhiệm vụ này")
@@ -340,7 +364,8 @@ _READ_ONLY = frozenset({Action.VIEW_DASHBOARD, Action.VIEW_SCORES})
 
 _OFFICE_ACTIONS = _READ_ONLY | {
     Action.EDIT_SELF_SCORE,
-    Action.EDIT_APPRAISAL,  # results returned on paper by the province
+    Action.EDIT_APPRAISAL,  # results returned on paper by the province, where no appraiser account exists
+    Action.EDIT_EXPLANATION,
     Action.LOCK_SELF_SCORE,
     Action.IMPORT_PLAN,
     Action.EDIT_ANY_ACTIVITY,
@@ -358,6 +383,9 @@ _GRANTS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _OFFICE_ACTIONS
     | {
         Action.REOPEN_SELF_SCORE,
+        Action.OVERRIDE_ROUND,
+        Action.PUBLISH_INDEX,
+        Action.REOPEN_PUBLISHED,
         Action.MANAGE_SETTINGS,
         Action.MANAGE_ACCOUNTS,
         Action.MANAGE_YEARS,

@@ -30,9 +30,12 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
+from zoneinfo import ZoneInfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple, Protocol
 
+from scoring.auth import Action, PermissionDenied, Principal, Role, authorize
 from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.engine import PERCENT_QUANTUM, LeafEntry, NodeTotals, Rollup, _combine, roll_up
 from scoring.errors import InputError
@@ -834,6 +837,17 @@ class LeafAppraisal:
     supplementary_evidence_ids: tuple[int, ...] = ()  # tài liệu bổ sung
     round2_points: Decimal | None = None
     round2_remark: str = ""
+    round1_author: Authorship | None = None  # who entered round 1 (None: entered before authors were kept)
+    round2_author: Authorship | None = None
+
+    def author(self, round_number: int) -> Authorship | None:
+        return self.round1_author if round_number == 1 else self.round2_author
+
+    def points(self, round_number: int) -> Decimal | None:
+        return self.round1_points if round_number == 1 else self.round2_points
+
+    def remark(self, round_number: int) -> str:
+        return self.round1_remark if round_number == 1 else self.round2_remark
 
     @property
     def final_appraised_points(self) -> Decimal | None:
@@ -875,6 +889,8 @@ class LeafAppraisal:
             "supplementary_evidence_ids": list(self.supplementary_evidence_ids),
             "round2_points": json_number(self.round2_points),
             "round2_remark": self.round2_remark,
+            "round1_author": self.round1_author.to_dict() if self.round1_author else None,
+            "round2_author": self.round2_author.to_dict() if self.round2_author else None,
         }
 
     @staticmethod
@@ -896,6 +912,8 @@ class LeafAppraisal:
             supplementary_evidence_ids=tuple(ids),
             round2_points=_decimal(data, "round2_points", where, None),
             round2_remark=_text(data, "round2_remark", where, default=""),
+            round1_author=Authorship.from_dict(data["round1_author"]) if data.get("round1_author") else None,
+            round2_author=Authorship.from_dict(data["round2_author"]) if data.get("round2_author") else None,
         )
 
 
@@ -954,6 +972,305 @@ def points_lost_by_area(criteria_set: CriteriaSet, rollup_self: Rollup, appraisa
         lost = totals.self_points - appraised if appraised is not None and totals.self_points is not None else None
         losses.append(AreaLoss(area.code, area.name, totals.self_points, appraised, lost))
     return losses
+
+
+# --------------------------------------------------------------------------- who writes what, and when
+
+VIETNAM_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vietnam_today(today: date | None = None) -> date:
+    """The calendar day in Vietnam (the rounds' dates are Vietnamese days whatever the server's zone);
+    `today` when given, so tests and callers that already know the day pass it through."""
+    return today if today is not None else datetime.now(VIETNAM_ZONE).date()
+
+
+AUTHOR_APPRAISER = "tham_dinh"  # entered in the app by an appraiser account of the Department of Home Affairs
+AUTHOR_TRANSCRIBED = "van_phong_ghi"  # recorded by the Office from the province's result document
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """The province's document an appraisal result is transcribed from: its number (số, ký hiệu) and date."""
+
+    number: str
+    issued_on: date | None
+
+    def checked(self) -> SourceDocument:
+        """The document with its number cleaned; InputError unless both the number and the date are given."""
+        number = nfc(self.number)
+        missing = [what for what, present in (("số, ký hiệu", number), ("ngày", self.issued_on)) if not present]
+        if missing:
+            raise InputError("Văn phòng ghi kết quả thẩm định theo văn bản của tỉnh: cần ghi "
+                             f"{' và '.join(missing)} của văn bản đó.")
+        return SourceDocument(number, self.issued_on)
+
+    @property
+    def text(self) -> str:
+        return f"văn bản số {self.number} ngày {format_date(self.issued_on)}"
+
+
+@dataclass(frozen=True)
+class Authorship:
+    """Who entered an appraisal result: an appraiser account, or the Office transcribing a province document."""
+
+    kind: str  # AUTHOR_APPRAISER or AUTHOR_TRANSCRIBED
+    username: str
+    source: SourceDocument | None = None  # for AUTHOR_TRANSCRIBED
+
+    @property
+    def text(self) -> str:
+        """"Thẩm định «snv» nhập" or "Văn phòng ghi theo văn bản số 12/KQ-SNV ngày 15/01/2027 («vanphong»)"."""
+        if self.kind == AUTHOR_APPRAISER:
+            return f"Thẩm định «{self.username}» nhập"
+        source = self.source.text if self.source else "văn bản của tỉnh"
+        return f"Văn phòng ghi theo {source} («{self.username}»)"
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "username": self.username,
+            "source_number": self.source.number if self.source else None,
+            "source_issued_on": self.source.issued_on.isoformat() if self.source and self.source.issued_on else None,
+        }
+
+    @staticmethod
+    def from_dict(data: Any) -> Authorship:
+        where = "người nhập kết quả thẩm định"
+        data = _mapping(data, where)
+        kind = _text(data, "kind", where)
+        if kind not in (AUTHOR_APPRAISER, AUTHOR_TRANSCRIBED):
+            raise InputError(f"Dữ liệu {where} không đúng dạng: «{kind}» không phải là cách nhập đã biết.")
+        number = data.get("source_number")
+        source = None
+        if number is not None or data.get("source_issued_on") is not None:
+            source = SourceDocument(_text(data, "source_number", where, default=""),
+                                    _date_field(data, "source_issued_on", where))
+        return Authorship(kind, _text(data, "username", where, default=""), source)
+
+
+@dataclass(frozen=True)
+class RoundOverride:
+    """An administrator opened a round outside its dates (open now, or extend): from `opened_on` to `until`."""
+
+    round_code: str
+    opened_on: date  # the Vietnam day it was granted
+    until: date  # inclusive
+    reason: str
+    by: str
+    at: datetime
+
+    def covers(self, day: date) -> bool:
+        return self.opened_on <= day <= self.until
+
+    def to_dict(self) -> dict:
+        return {"round": self.round_code, "opened_on": self.opened_on.isoformat(), "until": self.until.isoformat(),
+                "reason": self.reason, "by": self.by, "at": self.at.isoformat()}
+
+    @staticmethod
+    def from_dict(data: Any) -> RoundOverride:
+        where = "lần mở vòng ngoài lịch"
+        data = _mapping(data, where)
+        opened_on, until, at = (_date_field(data, "opened_on", where), _date_field(data, "until", where),
+                                _datetime_field(data, "at", where))
+        if opened_on is None or until is None or at is None:
+            raise InputError(f"Dữ liệu {where} không đúng dạng: thiếu ngày mở, ngày kết thúc hoặc thời điểm.")
+        return RoundOverride(_text(data, "round", where), opened_on, until, _text(data, "reason", where, default=""),
+                             _text(data, "by", where, default=""), at)
+
+
+class Write(Enum):
+    """A write the cycle governs, with the permission it needs and its Vietnamese phrase."""
+
+    SELF_SCORE = ("self_score", Action.EDIT_SELF_SCORE)
+    LOCK = ("lock", Action.LOCK_SELF_SCORE)
+    REOPEN_LOCK = ("reopen_lock", Action.REOPEN_SELF_SCORE)
+    APPRAISAL_1 = ("appraisal_1", Action.EDIT_APPRAISAL)
+    EXPLANATION = ("explanation", Action.EDIT_EXPLANATION)
+    APPRAISAL_2 = ("appraisal_2", Action.EDIT_APPRAISAL)
+    BONUS_PENALTY = ("bonus_penalty", Action.EDIT_APPRAISAL)
+    OVERRIDE_ROUND = ("override_round", Action.OVERRIDE_ROUND)
+    PUBLISH = ("publish", Action.PUBLISH_INDEX)
+    REOPEN_PUBLISHED = ("reopen_published", Action.REOPEN_PUBLISHED)
+
+    def __init__(self, key: str, action: Action) -> None:
+        self.key = key
+        self.action = action
+
+
+APPRAISAL_WRITES = {1: Write.APPRAISAL_1, 2: Write.APPRAISAL_2}
+
+
+@dataclass(frozen=True)
+class CycleState:
+    """What decides whether a write is allowed today: the year's rounds, the lock, the publication, the
+    administrator's overrides, and the appraiser accounts assigned to the department."""
+
+    settings: YearSettings
+    today: date
+    locked: bool = False
+    published_at: datetime | None = None
+    published_by: str = ""
+    overrides: tuple[RoundOverride, ...] = ()
+    appraisers: tuple[str, ...] = ()  # usernames of the active appraiser accounts assigned to the department
+
+    @property
+    def published(self) -> bool:
+        return self.published_at is not None
+
+    def round(self, code: str) -> Round:
+        found = self.settings.get_round(code)
+        return found if found is not None else Round(code, ROUND_LABELS.get(code, code))
+
+    def _overrides(self, code: str) -> list[RoundOverride]:
+        return [o for o in self.overrides if o.round_code == code]
+
+    def round_open(self, code: str) -> bool:
+        """Open today by the year's dates or by an administrator's override."""
+        return self.round(code).is_open_on(self.today) or any(o.covers(self.today) for o in self._overrides(code))
+
+    def round_over(self, code: str) -> bool:
+        """The round has been held and has ended (its last day may be today: rounds may share a day)."""
+        r = self.round(code)
+        spans = [(o.opened_on, o.until) for o in self._overrides(code)]
+        if r.opens is not None or r.closes is not None:
+            spans.append((r.opens, r.closes))
+        if not spans:
+            return False
+        return all(end is not None and end <= self.today for _, end in spans) and any(
+            start is None or start <= self.today for start, _ in spans)
+
+    def round_started(self, code: str) -> bool:
+        r = self.round(code)
+        return self.round_open(code) or self.round_over(code) or (r.opens is not None and r.opens <= self.today)
+
+    def closed_text(self, code: str) -> str:
+        """Why a round is not open today, as the page's caption says it: "Vòng thẩm định lần 1 mở từ 21/12/2026"."""
+        r = self.round(code)
+        name = f"Vòng {r.label[:1].lower()}{r.label[1:]}"
+        if r.opens is None and r.closes is None and not self._overrides(code):
+            return f"{name} chưa đặt lịch (thiết lập năm {self.settings.year})."
+        latest = max([o.until for o in self._overrides(code)] + ([r.closes] if r.closes else []), default=None)
+        if r.opens is not None and self.today < r.opens:
+            return f"{name} mở từ {format_date(r.opens)}" + (f" đến {format_date(r.closes)}." if r.closes else ".")
+        return f"{name} đã kết thúc ngày {format_date(latest)}; quản trị viên có thể mở lại vòng (ghi lý do)."
+
+    @property
+    def published_text(self) -> str:
+        return (f"Chỉ số năm {self.settings.year} đã công bố lúc {format_datetime(self.published_at)} "
+                f"({self.published_by}): không sửa được nữa, trừ khi quản trị viên mở lại (ghi lý do).")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a write is allowed now and, if not, why (`error`, to raise or to show)."""
+
+    error: InputError | None = None
+    author_kind: str | None = None  # for appraisal results: how the write will be recorded
+
+    @property
+    def allowed(self) -> bool:
+        return self.error is None
+
+    @property
+    def reason(self) -> str:
+        return str(self.error) if self.error is not None else ""
+
+    @property
+    def by_role(self) -> bool:
+        """Refused by the account's role or department: pages say that once, not beside every criterion."""
+        return isinstance(self.error, PermissionDenied)
+
+    @property
+    def needs_source(self) -> bool:
+        return self.author_kind == AUTHOR_TRANSCRIBED
+
+    def check(self) -> Verdict:
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+def may_write(who: Principal | str, write: Write, state: CycleState, *, department_id: int,
+              leaf: LeafAppraisal | None = None, code: str = "", bonus_author: Authorship | None = None) -> Verdict:
+    """May `who` make `write` now, and if not, why: the one answer the repository's writes enforce and the
+    scoring page follows to show or hide an editor.
+
+    `who` is a signed-in Principal (its role checked) or, for trusted callers without an account (the command
+    line, a single office computer running open), a name: such callers count as the Office. `leaf` is the
+    criterion's stored appraisal for the per-criterion writes (`code` names it in messages); `bonus_author`
+    who entered the stored bonus and penalty. Decisions are in the module doc of scoring.auth ("The cycle").
+    """
+    if isinstance(who, Principal):
+        try:
+            authorize(who, write.action, department_id=department_id, assessment_locked=state.locked)
+        except PermissionDenied as refused:
+            return Verdict(refused)
+    year = state.settings.year
+    if write is Write.REOPEN_PUBLISHED:
+        return Verdict() if state.published else Verdict(InputError(f"Chỉ số năm {year} chưa công bố nên không cần mở lại."))
+    if state.published:
+        return Verdict(InputError(state.published_text))
+    if write is Write.SELF_SCORE:
+        if state.locked:
+            return Verdict(InputError(f"Điểm tự chấm năm {year} đã chốt; cần quản trị viên mở lại trước khi sửa."))
+        return Verdict()
+    if write is Write.LOCK:
+        if state.locked:
+            return Verdict(InputError(f"Điểm tự chấm năm {year} đã được chốt."))
+        return Verdict()  # what still blocks the lock is LockState.lock's answer, on the stored scores
+    if write is Write.REOPEN_LOCK:
+        if not state.locked:
+            return Verdict(InputError("Điểm tự chấm chưa được chốt nên không cần mở lại."))
+        return Verdict()
+    if write is Write.PUBLISH:
+        if not state.locked:
+            return Verdict(InputError(f"Năm {year} chưa chốt điểm tự chấm nên chưa công bố được chỉ số."))
+        return Verdict()  # whether the appraised index is complete is the repository's check, on the stored scores
+    if write is Write.OVERRIDE_ROUND:
+        return Verdict()
+    if write is Write.EXPLANATION:
+        where = f"Tiêu chí {code}: " if code else ""
+        if leaf is None or not leaf.explanation_requested:
+            return Verdict(InputError(f"{where}Sở Nội vụ chưa yêu cầu giải trình."))
+        if not state.round_open(ROUND_EXPLANATION):
+            return Verdict(InputError(state.closed_text(ROUND_EXPLANATION)))
+        return Verdict()
+    if not state.locked:
+        return Verdict(InputError(f"Năm {year} chưa chốt điểm tự chấm nên chưa nhập được kết quả thẩm định."))
+    if write is Write.BONUS_PENALTY:
+        if not state.round_started(ROUND_APPRAISAL_1):
+            return Verdict(InputError("Điểm thưởng, điểm trừ nhập được từ khi vòng thẩm định lần 1 bắt đầu "
+                                      f"({state.round(ROUND_APPRAISAL_1).period_text()})."))
+        return _authorship(who, state, bonus_author, "Điểm thưởng, điểm trừ")
+    round_number = 1 if write is Write.APPRAISAL_1 else 2
+    round_code = ROUND_APPRAISAL_1 if round_number == 1 else ROUND_APPRAISAL_2
+    if round_number == 2:
+        for earlier in (ROUND_APPRAISAL_1, ROUND_EXPLANATION):
+            if not state.round_over(earlier):
+                label = ROUND_LABELS[earlier].lower()
+                return Verdict(InputError(f"Thẩm định lần 2 chỉ sau khi vòng {label} đã kết thúc "
+                                          f"({state.round(earlier).period_text()})."))
+    if not state.round_open(round_code):
+        return Verdict(InputError(state.closed_text(round_code)))
+    stored = leaf.author(round_number) if leaf is not None else None
+    return _authorship(who, state, stored, f"Kết quả thẩm định lần {round_number}" + (f" tiêu chí {code}" if code else ""))
+
+
+def _authorship(who: Principal | str, state: CycleState, stored: Authorship | None, what: str) -> Verdict:
+    """Appraisal results have one author at a time: the appraiser account where the department has one, else
+    the Office from the province's document; neither changes what the other entered."""
+    if isinstance(who, Principal) and who.role is Role.APPRAISER:
+        if stored is not None and stored.kind != AUTHOR_APPRAISER:
+            return Verdict(InputError(f"{what}: {stored.text}; tài khoản thẩm định không sửa kết quả này."))
+        return Verdict(author_kind=AUTHOR_APPRAISER)
+    if state.appraisers:
+        names = ", ".join(f"«{name}»" for name in state.appraisers)
+        return Verdict(InputError(f"Cơ quan đã có tài khoản thẩm định {names}: kết quả thẩm định do tài khoản đó nhập, "
+                                  "Văn phòng không ghi thay."))
+    if stored is not None and stored.kind == AUTHOR_APPRAISER:
+        return Verdict(InputError(f"{what}: {stored.text}; Văn phòng không sửa kết quả này."))
+    return Verdict(author_kind=AUTHOR_TRANSCRIBED)
 
 
 # --------------------------------------------------------------------------- year over year

@@ -127,6 +127,14 @@ class Assessment(Base):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)  # the year's settings (rounds, caps, bands), scoring.cycle
     bonus_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm thưởng, as the province awards it
     penalty_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm trừ outside the criteria
+    # who entered the bonus and penalty (scoring.cycle.Authorship), and their own version: edits expect it
+    bonus_penalty_author: Mapped[dict] = mapped_column(JSON, default=dict)
+    bonus_penalty_version: Mapped[int] = mapped_column(Integer, default=0)
+    # rounds the administrator opened or extended outside their dates (scoring.cycle.RoundOverride)
+    round_overrides: Mapped[list] = mapped_column(JSON, default=list)
+    # công bố: once published, nothing changes until the administrator reopens (audited)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_by: Mapped[str] = mapped_column(String(120), default="")
     scores: Mapped[list[ScoreRecord]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from scoring.db import Database
 from scoring.errors import ConflictError, InputError, NotFoundError
 from scoring.models import (
+    Account,
+    AccountDepartment,
     ActivityRecord,
     Assessment,
     AuditEntry,
@@ -30,11 +32,27 @@ from scoring.models import (
     ScoreRecord,
     utcnow,
 )
-from scoring.auth import Action, Principal, authorize, can
-from scoring.cycle import LeafAppraisal, YearSettings, copy_forward, default_settings, settings_problems
+from scoring.auth import Action, Principal, Role, authorize, can
+from scoring.cycle import (
+    APPRAISAL_WRITES,
+    AUTHOR_TRANSCRIBED,
+    ROUND_LABELS,
+    Authorship,
+    CycleState,
+    LeafAppraisal,
+    RoundOverride,
+    SourceDocument,
+    Write,
+    YearSettings,
+    copy_forward,
+    default_settings,
+    may_write,
+    settings_problems,
+    vietnam_today,
+)
 from scoring.plan import Plan
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUSES, ActivityState, area_sort_key
-from scoring.textnorm import format_date, format_datetime, format_number, nfc
+from scoring.textnorm import format_date, format_datetime, format_number, format_percent, nfc
 
 SYSTEM_ACTOR = "hệ thống"
 
@@ -687,6 +705,11 @@ class AssessmentView:
     locked_by: str = ""
     bonus_points: Decimal | None = None
     penalty_points: Decimal | None = None
+    bonus_penalty_author: Authorship | None = None
+    bonus_penalty_version: int = 0  # what a change of the bonus or penalty expects to replace
+    published_at: datetime | None = None
+    published_by: str = ""
+    round_overrides: tuple[RoundOverride, ...] = ()
 
 
 def get_assessment(db: Database, department_id: int, year: int) -> AssessmentView | None:
@@ -711,7 +734,16 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
 
 def _assessment_view(row: Assessment) -> AssessmentView:
     return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id, row.locked_at, row.locked_by,
-                          row.bonus_points, row.penalty_points)
+                          row.bonus_points, row.penalty_points, _bonus_author(row), row.bonus_penalty_version or 0,
+                          row.published_at, row.published_by or "", _overrides(row))
+
+
+def _bonus_author(row: Assessment) -> Authorship | None:
+    return Authorship.from_dict(row.bonus_penalty_author) if row.bonus_penalty_author else None
+
+
+def _overrides(row: Assessment) -> tuple[RoundOverride, ...]:
+    return tuple(RoundOverride.from_dict(o) for o in row.round_overrides or [])
 
 
 def switch_criteria_set(db: Database, assessment_id: int, criteria_set_id: int, *, actor: Actor) -> None:
@@ -847,12 +879,15 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
 
 
 def save_appraisal(db: Database, assessment_id: int, code: str, expected_version: int, *, points, remark: str = "",
-                   round_number: int = 1, request_explanation: bool | None = None, actor: Actor) -> ScoreView:
+                   round_number: int = 1, request_explanation: bool | None = None, source: SourceDocument | None = None,
+                   actor: Actor, today: date | None = None) -> ScoreView:
     """An appraisal round's score (điểm thẩm định) and remark for one leaf, from the Department of Home Affairs.
 
     Round 1 may ask the department to explain (yêu cầu giải trình); round 2 follows the explanation. The final
-    appraised points (round 2 where given, else round 1) are what the index counts. Appraisal reads a locked
-    self-assessment: before the lock there is nothing to appraise.
+    appraised points (round 2 where given, else round 1) are what the index counts. Who may write a round, and
+    when, is scoring.cycle.may_write's answer for `today` (Vietnam date by default): an appraiser account where
+    the department has one, else the Office transcribing the province's document `source` (number and date),
+    which is stored with the round as its author.
     """
     from scoring.rules import parse_decimal
 
@@ -861,21 +896,19 @@ def save_appraisal(db: Database, assessment_id: int, code: str, expected_version
     with db.session() as session:
         write = _leaf_write(session, assessment_id, code)
         assessment = write.assessment
-        _allow(actor, Action.EDIT_APPRAISAL, department_id=assessment.department_id,
-               assessment_locked=self_score_locked(assessment))
-        if not self_score_locked(assessment):
-            raise InputError(f"Năm {assessment.year} chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định.")
+        before = LeafAppraisal.from_dict(write.stored.appraisal or {}) if write.stored is not None else LeafAppraisal()
+        verdict = _may(session, assessment, actor, APPRAISAL_WRITES[round_number], today=today, leaf=before, code=code)
+        author = _author(actor, verdict, source)
         node = write.leaf()
         value = None if points in (None, "") else parse_decimal(points)
         if points not in (None, "") and value is None:
             raise InputError(f"Tiêu chí {code}: điểm thẩm định «{points}» không phải là số.")
         row = write.score_row(expected_version)
-        before = LeafAppraisal.from_dict(row.appraisal or {})
         if round_number == 1:
-            after = replace(before, round1_points=value, round1_remark=nfc(remark),
+            after = replace(before, round1_points=value, round1_remark=nfc(remark), round1_author=author,
                             explanation_requested=before.explanation_requested if request_explanation is None else request_explanation)
         else:
-            after = replace(before, round2_points=value, round2_remark=nfc(remark))
+            after = replace(before, round2_points=value, round2_remark=nfc(remark), round2_author=author)
         problems = after.problems(node)
         if problems:
             raise InputError(" ".join(problems))
@@ -883,26 +916,27 @@ def save_appraisal(db: Database, assessment_id: int, code: str, expected_version
         row.appraised_points, row.appraisal_remark = after.final_appraised_points, after.final_remark
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         label = f"lần {round_number}"
+        old_author = before.author(round_number)
         _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {
-            f"điểm thẩm định {label}": (getattr(before, f"round{round_number}_points"), value),
-            f"nhận xét thẩm định {label}": (getattr(before, f"round{round_number}_remark"), nfc(remark)),
+            f"điểm thẩm định {label}": (before.points(round_number), value),
+            f"nhận xét thẩm định {label}": (before.remark(round_number), nfc(remark)),
             "yêu cầu giải trình": (before.explanation_requested, after.explanation_requested),
+            f"người nhập thẩm định {label}": (old_author.text if old_author else None, author.text),
         })
         session.flush()
         return _score_view(row)
 
 
 def save_explanation(db: Database, assessment_id: int, code: str, expected_version: int, *, explanation: str,
-                     evidence_ids: Iterable[int] = (), actor: Actor) -> ScoreView:
-    """The department's answer to a request for explanation (giải trình), with supplementary documents."""
+                     evidence_ids: Iterable[int] = (), actor: Actor, today: date | None = None) -> ScoreView:
+    """The department's answer to a request for explanation (giải trình), with supplementary documents,
+    during the explanation window (scoring.cycle.may_write)."""
     with db.session() as session:
         write = _leaf_write(session, assessment_id, code)
         assessment = write.assessment
-        _allow(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
+        before = LeafAppraisal.from_dict(write.stored.appraisal or {}) if write.stored is not None else LeafAppraisal()
+        _may(session, assessment, actor, Write.EXPLANATION, today=today, leaf=before, code=code)
         row = write.score_row(expected_version)
-        before = LeafAppraisal.from_dict(row.appraisal or {})
-        if not before.explanation_requested:
-            raise InputError(f"Tiêu chí {code}: Sở Nội vụ chưa yêu cầu giải trình.")
         ids = tuple(dict.fromkeys(int(i) for i in evidence_ids))
         known = set(session.scalars(select(EvidenceRecord.id).where(EvidenceRecord.department_id == assessment.department_id)).all())
         unknown = [i for i in ids if i not in known]
@@ -917,6 +951,47 @@ def save_explanation(db: Database, assessment_id: int, code: str, expected_versi
         })
         session.flush()
         return _score_view(row)
+
+
+def _appraiser_usernames(session: Session, department_id: int) -> tuple[str, ...]:
+    """The active appraiser accounts assigned to the department: where there is one, it alone appraises."""
+    return tuple(session.scalars(
+        select(Account.username).join(AccountDepartment, AccountDepartment.account_id == Account.id)
+        .where(AccountDepartment.department_id == department_id, Account.role == Role.APPRAISER.value,
+               Account.active.is_(True))
+        .order_by(Account.username)
+    ).all())
+
+
+def _cycle_state(session: Session, assessment: Assessment, today: date | None = None) -> CycleState:
+    settings = YearSettings.from_dict(assessment.settings) if assessment.settings else default_settings(assessment.year)
+    return CycleState(settings=settings, today=vietnam_today(today), locked=self_score_locked(assessment),
+                      published_at=assessment.published_at, published_by=assessment.published_by or "",
+                      overrides=_overrides(assessment), appraisers=_appraiser_usernames(session, assessment.department_id))
+
+
+def cycle_state(db: Database, assessment_id: int, today: date | None = None) -> CycleState:
+    """Where the assessment's cycle stands on `today` (Vietnam date by default), for scoring.cycle.may_write."""
+    with db.session() as session:
+        return _cycle_state(session, _get(session, Assessment, assessment_id, "kỳ đánh giá"), today)
+
+
+def _may(session: Session, assessment: Assessment, actor: Actor, write: Write, *, today: date | None = None,
+         leaf: LeafAppraisal | None = None, code: str = ""):
+    """scoring.cycle.may_write on the stored state, in the write's own transaction; raises its refusal."""
+    state = _cycle_state(session, assessment, today)
+    return may_write(actor, write, state, department_id=assessment.department_id, leaf=leaf, code=code,
+                     bonus_author=_bonus_author(assessment)).check()
+
+
+def _author(actor: Actor, verdict, source: SourceDocument | None) -> Authorship:
+    """The author an allowed appraisal write is recorded under; a transcription names its document."""
+    if verdict.author_kind == AUTHOR_TRANSCRIBED:
+        if source is None:
+            raise InputError("Văn phòng ghi kết quả thẩm định theo văn bản của tỉnh: cần ghi số, ký hiệu và ngày "
+                             "của văn bản đó.")
+        return Authorship(AUTHOR_TRANSCRIBED, actor_name(actor), source.checked())
+    return Authorship(verdict.author_kind, actor_name(actor))
 
 
 # ---------------------------------------------------------------- the yearly cycle: settings, lock, bonus
@@ -940,8 +1015,16 @@ def save_year_settings(db: Database, assessment_id: int, settings: YearSettings,
         row.settings = settings.to_dict()
 
 
-def save_bonus_penalty(db: Database, assessment_id: int, *, bonus, penalty, actor: Actor) -> None:
-    """Điểm thưởng / điểm trừ as the province decides them (the year's caps apply when the index is computed)."""
+def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, *, bonus, penalty,
+                       source: SourceDocument | None = None, actor: Actor, today: date | None = None) -> AssessmentView:
+    """Điểm thưởng / điểm trừ as the province decides them (the year's caps apply when the index is computed).
+
+    Treated as appraisal results (scoring.cycle.may_write): an appraiser account enters them where the department
+    has one, else the Office from the province's document `source`. `expected_version` is the
+    `bonus_penalty_version` the person saw.
+    """
+    from sqlalchemy import update
+
     from scoring.rules import parse_decimal
 
     values = {}
@@ -952,11 +1035,25 @@ def save_bonus_penalty(db: Database, assessment_id: int, *, bonus, penalty, acto
         values[label] = value
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _allow(actor, Action.EDIT_APPRAISAL, department_id=row.department_id, assessment_locked=self_score_locked(row))
+        verdict = _may(session, row, actor, Write.BONUS_PENALTY, today=today)
+        author = _author(actor, verdict, source)
+        # the version moves in the UPDATE itself, so two people saving at once cannot both pass the check
+        moved = session.execute(update(Assessment).where(Assessment.id == row.id,
+                                                         Assessment.bonus_penalty_version == expected_version)
+                                .values(bonus_penalty_version=expected_version + 1)).rowcount
+        if moved != 1:
+            raise ConflictError(f"Điểm thưởng, điểm trừ năm {row.year} vừa được sửa sau khi bạn mở trang. Thay đổi của bạn "
+                                "chưa được lưu: hãy tải lại để xem bản mới nhất rồi sửa lại.")
+        session.refresh(row)
+        old_author = _bonus_author(row)
         _audit(session, actor, row.department_id, "assessment", str(row.year), {
             "điểm thưởng": (row.bonus_points, values["Điểm thưởng"]), "điểm trừ": (row.penalty_points, values["Điểm trừ"]),
+            "người nhập điểm thưởng, điểm trừ": (old_author.text if old_author else None, author.text),
         })
         row.bonus_points, row.penalty_points = values["Điểm thưởng"], values["Điểm trừ"]
+        row.bonus_penalty_author = author.to_dict()
+        session.flush()
+        return _assessment_view(row)
 
 
 def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> AssessmentView:
@@ -965,7 +1062,7 @@ def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> Assess
 
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _allow(actor, Action.LOCK_SELF_SCORE, department_id=row.department_id)
+        _may(session, row, actor, Write.LOCK)
         state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
         state = state.lock(utcnow(), actor_name(actor), lock_blockers(*_lock_inputs(session, row)))
         row.locked_at, row.locked_by = state.locked_at, state.locked_by
@@ -996,12 +1093,79 @@ def reopen_self_score(db: Database, assessment_id: int, reason: str, *, actor: A
 
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _allow(actor, Action.REOPEN_SELF_SCORE, department_id=row.department_id)
+        _may(session, row, actor, Write.REOPEN_LOCK)  # not once published: the publication is reopened first
         state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
         state.reopen(utcnow(), actor_name(actor), reason)  # validates: locked, reason given
         _audit(session, actor, row.department_id, "assessment", str(row.year),
                {"mở lại điểm tự chấm": (f"đã chốt bởi {row.locked_by}", f"mở lại: {nfc(reason)}")})
         row.locked_at, row.locked_by = None, ""
+        session.flush()
+        return _assessment_view(row)
+
+
+def override_round(db: Database, assessment_id: int, round_code: str, until: date, reason: str, *, actor: Actor,
+                   today: date | None = None) -> AssessmentView:
+    """The administrator opens a round from today to `until` outside the year's dates (open now, or extend);
+    the reason is required and kept with the override and in the audit log."""
+    if round_code not in ROUND_LABELS:
+        raise InputError(f"Không có vòng «{round_code}» trong quy trình đánh giá.")
+    day = vietnam_today(today)
+    if not nfc(reason):
+        raise InputError(f"Cần ghi lý do mở vòng «{ROUND_LABELS[round_code]}» ngoài lịch.")
+    if until < day:
+        raise InputError(f"Ngày kết thúc {format_date(until)} đã qua (hôm nay {format_date(day)}).")
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _may(session, row, actor, Write.OVERRIDE_ROUND, today=day)
+        override = RoundOverride(round_code, day, until, nfc(reason), actor_name(actor), utcnow())
+        row.round_overrides = [*(row.round_overrides or []), override.to_dict()]
+        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+            "mở vòng ngoài lịch": (None, f"{ROUND_LABELS[round_code]} từ {format_date(day)} đến {format_date(until)}: "
+                                         f"{override.reason}"),
+        })
+        session.flush()
+        return _assessment_view(row)
+
+
+def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date | None = None) -> AssessmentView:
+    """Công bố: the administrator publishes the appraised index; afterwards nothing changes until reopened.
+
+    Refused while the appraised index cannot be computed (criteria not appraised, survey points missing)."""
+    from scoring.cycle import final_index, with_final_appraisals
+    from scoring.engine import roll_up
+
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        state = _cycle_state(session, row, today)
+        _may(session, row, actor, Write.PUBLISH, today=today)
+        criteria_set, entries, _, _ = _lock_inputs(session, row)
+        scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == row.id)).all()
+        appraisals = {s.code: LeafAppraisal.from_dict(s.appraisal) for s in scores if s.appraisal}
+        rollup = roll_up(criteria_set, with_final_appraisals(entries, appraisals))
+        index = final_index(rollup, state.settings, row.bonus_points or 0, row.penalty_points or 0,
+                            criteria_set=criteria_set)
+        if index.percent is None:
+            raise InputError(f"Chưa công bố được chỉ số năm {row.year}: " + " ".join(index.problems))
+        row.published_at, row.published_by = utcnow(), actor_name(actor)
+        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+            "công bố chỉ số": (None, f"{format_percent(index.percent, 2)} — {index.band.label}"),
+        })
+        session.flush()
+        return _assessment_view(row)
+
+
+def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:
+    """The administrator reopens a published index for a correction; the reason goes into the audit log."""
+    if not nfc(reason):
+        raise InputError("Cần ghi lý do mở lại chỉ số đã công bố.")
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _may(session, row, actor, Write.REOPEN_PUBLISHED)
+        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+            "mở lại chỉ số đã công bố": (f"công bố lúc {format_datetime(row.published_at)} bởi {row.published_by}",
+                                         f"mở lại: {nfc(reason)}"),
+        })
+        row.published_at, row.published_by = None, ""
         session.flush()
         return _assessment_view(row)
 

@@ -44,6 +44,10 @@ EDIT_SELF_SCORE             Y     Y     -     -       -
 EDIT_APPRAISAL              Y     Y     -     -       Y
 LOCK_SELF_SCORE             Y     Y     -     -       -
 REOPEN_SELF_SCORE           Y     -     -     -       -
+EDIT_EXPLANATION            Y     Y     -     -       -
+OVERRIDE_ROUND              Y     -     -     -       -
+PUBLISH_INDEX               Y     -     -     -       -
+REOPEN_PUBLISHED            Y     -     -     -       -
 IMPORT_PLAN                 Y     Y     -     -       -
 EDIT_ANY_ACTIVITY           Y     Y     -     -       -
 EDIT_OWN_UNIT_ACTIVITY      Y     Y     Y     -       -

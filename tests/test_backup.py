@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, event, make_url, select, text
 import scoring.db
 from scoring import backup
 from scoring import cli
+from scoring.cycle import SourceDocument
 from scoring import repository as repo
 from scoring.backup import BackupSummary, create_backup, restore_backup
 from scoring.criteria import load_criteria_set
@@ -36,6 +37,10 @@ SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
 
 CRITERIA = ROOT / "tests" / "fixtures" / "criteria" / "bo-tieu-chi-nho-4-diem.json"  # 1.1 tiers, 1.2 value, 1.3 count
 
+
+
+PROVINCE_RESULT = SourceDocument("25/KQ-SNV", date(2026, 12, 28))  # the province's round-1 result
+ROUND_1_DAY = date(2026, 12, 29)  # inside round 1 of the default 2026 settings
 
 def _pdf(line: str) -> bytes:
     """A real one-page PDF (correct xref table) showing one line of text."""
@@ -97,7 +102,11 @@ def _build_workspace(db: Database) -> dict:
         actor="vp1", upload=("Kế hoạch CCHC 2026.pdf", PLAN_PDF), criteria=["1.1", "1.2"], activity_codes=["I.5"])
     repo.lock_self_score(db, assessment_id, actor="vp1")  # appraisal reads a locked self-assessment
     scored = repo.list_scores(db, assessment_id)["1.1"]
-    repo.save_appraisal(db, assessment_id, "1.1", scored.version, points="0,75", remark="Thiếu phụ lục kèm theo", actor="Sở Nội vụ")
+    repo.save_appraisal(db, assessment_id, "1.1", scored.version, points="0,75", remark="Thiếu phụ lục kèm theo", actor="Sở Nội vụ",
+                        source=PROVINCE_RESULT, today=ROUND_1_DAY)  # no appraiser account: the Office transcribes
+    repo.save_bonus_penalty(db, assessment_id, 0, bonus="0,5", penalty="", source=PROVINCE_RESULT, actor="vp1", today=ROUND_1_DAY)
+    repo.override_round(db, assessment_id, "giai_trinh", date(2027, 1, 5), "Sở Nội vụ cho giải trình sớm", actor="quantri",
+                        today=ROUND_1_DAY)
     repo.link_evidence_to_criterion(db, plan_document.id, "1.1", actor="vp1", section="Mục II, trang 3")
     repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Biên bản", number="02/BB-SDTTG",
                       issued_on=date(2026, 3, 2), summary="Hội nghị triển khai"),
@@ -254,7 +263,8 @@ def test_new_rows_after_a_restore_get_fresh_ids(db, workspace, empty_target):
                                  actor="vp1", criteria=["1.2"])
     assert document.id == max(row[0] for row in restored["evidence"]) + 1
     appraised = repo.list_scores(empty_target, workspace["assessment_id"])["1.2"]
-    repo.save_appraisal(empty_target, workspace["assessment_id"], "1.2", appraised.version, points="1,5", actor="Sở Nội vụ")
+    repo.save_appraisal(empty_target, workspace["assessment_id"], "1.2", appraised.version, points="1,5", actor="Sở Nội vụ",
+                        source=PROVINCE_RESULT, today=ROUND_1_DAY)
     assert len(_raw_rows(empty_target)["audit_log"]) > len(restored["audit_log"])
 
 

@@ -252,7 +252,10 @@ def _prepare_signed_in_data(data_dir: Path) -> None:
     """Accounts for each role, and a self-assessment with every criterion scored and explained (ready to lock)."""
     from scoring import accounts
     from scoring import repository as repo
+    from datetime import timedelta
+
     from scoring.auth import Role
+    from scoring.cycle import ROUND_APPRAISAL_1, ROUND_EXPLANATION, vietnam_today
     from scoring.db import Database, Settings
     from scoring.rules import RuleKind
     from scoring.workspace import ensure_default_workspace
@@ -269,6 +272,10 @@ def _prepare_signed_in_data(data_dir: Path) -> None:
     for leaf in criteria.leaves():
         repo.save_self_score(db, workspace.assessment_id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
                              explanation="Đã đối chiếu hồ sơ lưu tại Văn phòng", actor="vanphong")
+    # the test appraises and explains on the day it runs: the administrator opens both rounds from today
+    for round_code in (ROUND_APPRAISAL_1, ROUND_EXPLANATION):
+        repo.override_round(db, workspace.assessment_id, round_code, vietnam_today() + timedelta(days=7),
+                            "Kiểm thử: thẩm định và giải trình trong cùng một ngày", actor="quantri")
     db.dispose()
 
 

@@ -49,6 +49,8 @@ def cycle(db):
 OFFICE = Principal("vanphong", "Văn phòng", Role.OFFICE, frozenset({1}))
 ADMIN = Principal("quantri", "Quản trị", Role.ADMIN, frozenset({1}))
 APPRAISER = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({1}))
+# days inside the default 2026 rounds (scoring.cycle.default_settings)
+ROUND_1_DAY, EXPLANATION_DAY, ROUND_2_DAY = date(2026, 12, 22), date(2027, 1, 20), date(2027, 1, 30)
 
 
 def _score_everything(db, assessment_id):
@@ -76,7 +78,7 @@ def test_the_whole_cycle(cycle):
     with pytest.raises(PermissionDenied):
         load_snapshot(db, department_id, 2026, viewer=APPRAISER)
     with pytest.raises(PermissionDenied):
-        repo.save_appraisal(db, assessment_id, "1.1", 1, points=2, actor=APPRAISER)
+        repo.save_appraisal(db, assessment_id, "1.1", 1, points=2, actor=APPRAISER, today=ROUND_1_DAY)
 
     repo.lock_self_score(db, assessment_id, actor=OFFICE)
     snap = load_snapshot(db, department_id, 2026, viewer=APPRAISER)
@@ -86,24 +88,25 @@ def test_the_whole_cycle(cycle):
     with pytest.raises(PermissionDenied):
         repo.save_self_score(db, assessment_id, "1.2", snap.score("1.2").version, inputs={"value": 3}, actor=APPRAISER)
 
-    # round 1: a cut on 1.1 with a request for explanation
+    # round 1 (the year's default dates): a cut on 1.1 with a request for explanation
     view = repo.save_appraisal(db, assessment_id, "1.1", snap.score("1.1").version, points=2, remark="Ban hành sau 20/12",
-                               request_explanation=True, actor=APPRAISER)
-    repo.save_appraisal(db, assessment_id, "1.2", snap.score("1.2").version, points="2,5", actor=APPRAISER)
+                               request_explanation=True, actor=APPRAISER, today=ROUND_1_DAY)
+    repo.save_appraisal(db, assessment_id, "1.2", snap.score("1.2").version, points="2,5", actor=APPRAISER, today=ROUND_1_DAY)
     assert view.appraised_points == Decimal(2) and view.appraisal.explanation_requested
     # the department explains, with a supplementary document
     evidence = repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG",
                                  issued_on=date(2025, 12, 18)), actor=OFFICE, criteria=["1.1"])
     with pytest.raises(PermissionDenied):
-        repo.save_explanation(db, assessment_id, "1.1", view.version, explanation="x", actor=APPRAISER)
+        repo.save_explanation(db, assessment_id, "1.1", view.version, explanation="x", actor=APPRAISER, today=EXPLANATION_DAY)
     view = repo.save_explanation(db, assessment_id, "1.1", view.version, explanation="Kế hoạch ký ngày 18/12/2025",
-                                 evidence_ids=[evidence.id], actor=OFFICE)
+                                 evidence_ids=[evidence.id], actor=OFFICE, today=EXPLANATION_DAY)
     assert view.appraisal.supplementary_evidence_ids == (evidence.id,)
     # round 2 restores the points
-    view = repo.save_appraisal(db, assessment_id, "1.1", view.version, points=4, remark="Đã giải trình", round_number=2, actor=APPRAISER)
+    view = repo.save_appraisal(db, assessment_id, "1.1", view.version, points=4, remark="Đã giải trình", round_number=2, actor=APPRAISER,
+                             today=ROUND_2_DAY)
     assert (view.appraised_points, view.appraisal.round1_points, view.appraisal_remark) == (Decimal(4), Decimal(2), "Đã giải trình")
 
-    repo.save_bonus_penalty(db, assessment_id, bonus="5", penalty="1", actor=APPRAISER)
+    repo.save_bonus_penalty(db, assessment_id, 0, bonus="5", penalty="1", actor=APPRAISER, today=ROUND_2_DAY)
     snap = load_snapshot(db, department_id, 2026)
     appraised = snap.final_index(use_appraised=True)
     # 4 + 2,5 + survey 2,4 = 8,9; bonus capped at 3 → 11,9; penalty 1 → 10,9 of 10 → capped at 100%

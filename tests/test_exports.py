@@ -26,6 +26,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from openpyxl import Workbook, load_workbook
 
 from scoring import repository as repo
+from scoring.cycle import SourceDocument
 from scoring.criteria import criteria_set_from_dict
 from scoring.errors import ConflictError, InputError
 from scoring.evidence_files import EvidenceStore
@@ -174,7 +175,13 @@ def lock_and_appraise(db, assessment_id) -> None:
                              explanation=explanation, actor="vp")
     repo.lock_self_score(db, assessment_id, actor="vp")
     version = repo.list_scores(db, assessment_id)["1.1.1"].version
-    repo.save_appraisal(db, assessment_id, "1.1.1", version, points="0,5", remark="Ban hành sau ngày 20/12", actor="snv")
+    repo.save_appraisal(db, assessment_id, "1.1.1", version, points="0,5", remark="Ban hành sau ngày 20/12", actor="snv",
+                        source=PROVINCE_RESULT, today=ROUND_1_DAY)
+
+
+# No appraiser account in these tests: the Office records the province's result, inside round 1's default dates.
+PROVINCE_RESULT = SourceDocument("25/KQ-SNV", date(2026, 12, 28))
+ROUND_1_DAY = date(2026, 12, 29)
 
 
 @pytest.fixture
@@ -474,7 +481,8 @@ def test_appraisal_round_trip_after_the_lock(appraised):
         "«Ban hành ngày 25/12/2025, sau thời hạn»",
         "Tiêu chí 3.1 (dòng 21): điểm thẩm định lần 1: (trống) → 1,25",
     ]
-    assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv") == ["1.1.1", "3.1"]
+    assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv", source=PROVINCE_RESULT,
+                                    today=ROUND_1_DAY) == ["1.1.1", "3.1"]
     scores = repo.list_scores(db, assessment_id)
     assert scores["3.1"].appraised_points == Decimal("1.25") and scores["3.1"].appraisal.round1_points == Decimal("1.25")
     assert scores["1.1.1"].appraisal_remark == "Ban hành ngày 25/12/2025, sau thời hạn"

@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from scoring import repository as repo
 from scoring.criteria import CriterionNode
+from scoring.cycle import SourceDocument
 from scoring.db import Database
 from scoring.errors import ConflictError, InputError
 from scoring.evidence_files import check_upload
@@ -586,8 +587,12 @@ def _achievable_problem(rule: Rule | None, points: Decimal) -> str | None:
 
 
 def apply_scoresheet_changes(db: Database, assessment_id: int, changes: ScoresheetChanges,
-                             actor: repo.Actor) -> list[str]:
+                             actor: repo.Actor, *, source: SourceDocument | None = None,
+                             today: date | None = None) -> list[str]:
     """Save the changes through the repository (audited); returns the codes saved, in sheet order.
+
+    Appraisal changes follow the cycle like any appraisal write (scoring.cycle.may_write): where the Office
+    transcribes them, `source` is the province's document they come from.
 
     Every score is first checked against the version the sheet was compared with: if anyone saved one of
     these criteria since, ConflictError names them and nothing is saved. A write the repository still
@@ -615,7 +620,8 @@ def apply_scoresheet_changes(db: Database, assessment_id: int, changes: Scoreshe
                 version = view.version
             if change.appraisal_changed:
                 repo.save_appraisal(db, assessment_id, change.code, version, points=change.new_appraised,
-                                    remark=change.new_remark, round_number=change.appraisal_round, actor=actor)
+                                    remark=change.new_remark, round_number=change.appraisal_round, source=source,
+                                    actor=actor, today=today)
         except InputError as problem:
             if not saved:
                 raise  # nothing saved: the repository's own error (conflict, lock, permission) as it is
