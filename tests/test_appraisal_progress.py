@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 from scoring import repository as repo
 from scoring.charts import completion_by_area_figure, score_by_area_figure
 from scoring.criteria import criteria_set_from_dict
+from scoring.cycle import SourceDocument
 from scoring.db import open_database
 from scoring.engine import AppraisalProgress, LeafEntry, roll_up
 from scoring.exports.charts import figure_svg
@@ -87,10 +89,15 @@ def build(db) -> tuple[int, int]:
     return department_id, assessment.id
 
 
+PROVINCE_RESULT = SourceDocument("25/KQ-SNV", date(2026, 12, 28))  # the Office transcribes the province's result
+ROUND_1_DAY = date(2026, 12, 29)  # inside the default round 1 window
+
+
 def appraise(db, assessment_id: int, points: dict[str, str]) -> None:
     for code, value in points.items():
         version = repo.list_scores(db, assessment_id)[code].version
-        repo.save_appraisal(db, assessment_id, code, version, points=value, remark="", actor="snv")
+        repo.save_appraisal(db, assessment_id, code, version, points=value, remark="", actor="snv",
+                            source=PROVINCE_RESULT, today=ROUND_1_DAY)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from scoring.exports import scoresheet_import
 from scoring.exports.scoresheet import SHEET_SCORES, write_scoresheet
 from scoring.exports.scoresheet_import import ScoresheetError, apply_scoresheet_changes, read_scoresheet
 from scoring.snapshot import load_snapshot
-from test_exports import SET, _require_tool, build_workspace, lock_and_appraise, snapshot_of
+from test_exports import PROVINCE_RESULT, ROUND_1_DAY, SET, _require_tool, build_workspace, lock_and_appraise, snapshot_of
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 NA, ENTRY, NUM, DEN = "Không đánh giá (x)", "Mức đạt được, số lượng hoặc điểm", "Tử số", "Mẫu số"
@@ -230,7 +230,8 @@ def test_the_lock_decides_which_rows_are_taken_back(workspace):
     assert changes.skipped_lines() == [
         "Dòng 13, tiêu chí 1.2.2: điểm tự chấm năm 2026 đã chốt, không sửa được điểm tự đánh giá và giải trình "
         "(cần mở lại điểm tự chấm trước)."]
-    assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv") == ["1.2.1"]
+    assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv", source=PROVINCE_RESULT,
+                                    today=ROUND_1_DAY) == ["1.2.1"]
     stored = repo.list_scores(db, assessment_id)["1.2.1"]
     assert (stored.appraised_points, stored.appraisal_remark) == (Decimal("1"), "Có 4 tin, bài đạt yêu cầu")
 
@@ -298,7 +299,8 @@ def test_libreoffice_recalculates_the_engine_roll_up(db, tmp_path):
     lock_and_appraise(db, assessment_id)
     stored = repo.list_scores(db, assessment_id)
     for code, points in (("1.2.1", "1"), ("3.1", "1.5")):
-        repo.save_appraisal(db, assessment_id, code, stored[code].version, points=points, actor="snv")
+        repo.save_appraisal(db, assessment_id, code, stored[code].version, points=points, actor="snv",
+                            source=PROVINCE_RESULT, today=ROUND_1_DAY)
     snapshot = snapshot_of(db, department_id)
     # appraised: 1.1.1, 1.2.1 and 3.1 of 8 applicable leaves: every area total but 3 is in progress
     assert snapshot.rollup.total.appraised_leaves == 3 and snapshot.rollup.total.applicable_leaves == 8
@@ -324,7 +326,8 @@ def test_libreoffice_recalculates_the_engine_roll_up(db, tmp_path):
     # the same sheet once every leaf is appraised (and 1.3.2's deduction confirmed): complete sums, an index
     db_scores = repo.list_scores(db, assessment_id)
     for code, points in (("1.1.2", "1"), ("1.2.2", "0.5"), ("1.3.1", "0"), ("1.3.2", "-0.5"), ("2.1", "0.5")):
-        repo.save_appraisal(db, assessment_id, code, db_scores[code].version, points=points, actor="snv")
+        repo.save_appraisal(db, assessment_id, code, db_scores[code].version, points=points, actor="snv",
+                            source=PROVINCE_RESULT, today=ROUND_1_DAY)
     complete = snapshot_of(db, department_id)
     assert complete.rollup.index_appraised is not None
     (tmp_path / "day-du.xlsx").write_bytes(_sheet(complete))
