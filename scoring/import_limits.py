@@ -33,7 +33,8 @@ MAX_CRITERIA_ROWS = 3_000
 MAX_SCORESHEET_ROWS = 5_000
 
 
-def check_package(name: str, data: bytes) -> None:
+def check_package(name: str, data: bytes, *, max_unpacked: int = MAX_IMPORT_UNPACKED_BYTES,
+                  max_parts: int = MAX_IMPORT_PARTS) -> None:
     """Refuse an Office package that would unpack to more than an importer may parse (InputError naming `name`).
 
     Anything that is not a readable zip passes: the importer's own check says what the file really is."""
@@ -43,11 +44,11 @@ def check_package(name: str, data: bytes) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError):
         return
     unpacked = sum(info.file_size for info in infos)
-    if len(infos) > MAX_IMPORT_PARTS:
+    if len(infos) > max_parts:
         raise InputError(f"Tệp «{name}» có {format_number(len(infos), 0)} thành phần (một tệp Word/Excel thường chỉ vài chục; "
-                         f"tối đa {format_number(MAX_IMPORT_PARTS, 0)}), có thể là tệp độc hại; không đọc tệp này.")
-    if unpacked > MAX_IMPORT_UNPACKED_BYTES or unpacked > MAX_IMPORT_COMPRESSION_RATIO * max(len(data), 1):
-        raise InputError(f"Tệp «{name}» khi giải nén sẽ lớn {_megabytes(unpacked)} (tối đa {_megabytes(MAX_IMPORT_UNPACKED_BYTES)} "
+                         f"tối đa {format_number(max_parts, 0)}), có thể là tệp độc hại; không đọc tệp này.")
+    if unpacked > max_unpacked or unpacked > MAX_IMPORT_COMPRESSION_RATIO * max(len(data), 1):
+        raise InputError(f"Tệp «{name}» khi giải nén sẽ lớn {_megabytes(unpacked)} (tối đa {_megabytes(max_unpacked)} "
                          "cho một tệp nhập), quá lớn hoặc có thể là tệp độc hại; không đọc tệp này. Hãy kiểm tra lại tệp, "
                          "xóa các trang tính, hình ảnh không cần thiết rồi lưu lại.")
 

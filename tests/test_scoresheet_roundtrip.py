@@ -265,7 +265,7 @@ def test_an_oversized_package_is_refused_before_openpyxl_opens_it(workspace, mon
         raise AssertionError("openpyxl opened the file")
 
     monkeypatch.setattr(scoresheet_import, "load_workbook", must_not_open)
-    with pytest.raises(InputError, match=r"có 614 thành phần, giải nén ra 0,1 MB: quá lớn với một bảng điểm"):
+    with pytest.raises(InputError, match=r"«bang-diem\.xlsx» có 614 thành phần .*tối đa 500"):
         read_scoresheet("bang-diem.xlsx", padded.getvalue(), snapshot)
 
 

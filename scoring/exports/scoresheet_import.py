@@ -35,6 +35,7 @@ from scoring.cycle import SourceDocument
 from scoring.db import Database
 from scoring.errors import ConflictError, InputError
 from scoring.evidence_files import check_upload
+from scoring.import_limits import MAX_SCORESHEET_ROWS, check_package, check_workbook_rows
 from scoring.exports.common import NOT_APPLICABLE_TEXT, require_criteria
 from scoring.exports.scoresheet import (
     HEADER_APPRAISED,
@@ -75,8 +76,7 @@ from scoring.textnorm import fold, format_number, nfc
 
 MAX_SCORESHEET_BYTES = 10 * 1024 * 1024
 # A score sheet is a few hundred kB unpacked and about twenty parts; check_upload's limits are for any Office
-# document. These are checked on the zip directory, before openpyxl inflates anything.
-MAX_SCORESHEET_UNPACKED_BYTES = 64 * 1024 * 1024
+# document, scoring.import_limits' for what an importer parses.
 MAX_SCORESHEET_PARTS = 500
 HEADER_SEARCH_ROWS = 30
 MAX_REPORTED_ERRORS = 30
@@ -272,25 +272,12 @@ def _open_workbook(name: str, data: bytes):
     if not name.lower().endswith(".xlsx"):
         raise InputError(f"Tệp «{name}»: bảng điểm phải là tệp Excel .xlsx (tệp phần mềm đã xuất).")
     checked = check_upload(name, data, max_bytes=MAX_SCORESHEET_BYTES)  # size, real xlsx, zip-bomb guards
-    _check_package_size(checked.display_name, data)
+    check_package(checked.display_name, data, max_parts=MAX_SCORESHEET_PARTS)  # nothing inflated yet
+    check_workbook_rows(checked.display_name, data, MAX_SCORESHEET_ROWS)
     try:
         return load_workbook(io.BytesIO(data), data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as problem:
         raise InputError(f"Tệp «{checked.display_name}»: không đọc được bảng tính ({problem}).") from None
-
-
-def _check_package_size(shown: str, data: bytes) -> None:
-    """What the zip directory declares (nothing is inflated here) must fit a score sheet."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # check_upload has read this directory already
-        parts = archive.infolist()
-    unpacked = sum(part.file_size for part in parts)
-    if len(parts) > MAX_SCORESHEET_PARTS or unpacked > MAX_SCORESHEET_UNPACKED_BYTES:
-        raise InputError(
-            f"Tệp «{shown}» có {len(parts)} thành phần, giải nén ra {format_number(unpacked / 1024 / 1024, 1)} MB: "
-            f"quá lớn với một bảng điểm (tối đa {MAX_SCORESHEET_PARTS} thành phần, "
-            f"{MAX_SCORESHEET_UNPACKED_BYTES // 1024 // 1024} MB). "
-            "Hãy dùng bảng điểm do phần mềm xuất ra."
-        )
 
 
 def _check_belongs_to(workbook, name: str, snapshot: Snapshot) -> None:
