@@ -225,8 +225,8 @@ with tab_log:
     entries = repo.audit_log(db, department_id, viewer=ui.actor(), actor=who.strip() or None,
                              entity_key=what.strip() or None, since=since)
     if entries:
-        st.dataframe(pd.DataFrame([
-            {"Thời điểm": format_datetime(e.at), "Người": e.actor, "Đối tượng": e.entity_key,
+        st.dataframe(pd.DataFrame([  # readable text comes from the core (AuditView): labels, "có"/"không", names
+            {"Thời điểm": e.at_text, "Người": e.actor_label, "Đối tượng": e.subject,
              "Nội dung": e.field, "Cũ": e.old, "Mới": e.new}
             for e in entries
         ]), hide_index=True)
