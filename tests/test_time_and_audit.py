@@ -23,7 +23,7 @@ from scoring.errors import ConflictError, InputError
 from scoring.models import AuditEntry
 from scoring.plan_import import load_plan
 from scoring.snapshot import SnapshotKeeper, load_snapshot
-from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_NOT_APPLICABLE, STATUS_NOT_STARTED
+from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUS_NOT_STARTED, reconcile_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
@@ -209,3 +209,178 @@ def test_the_day_filter_counts_vietnam_days(workspace):
                                entity_key="2026-khuya", field="ghi chú", old=None, new="x"))
     assert repo.audit_log(db, department_id, entity_key="2026-khuya", since=date(2026, 12, 21))
     assert not repo.audit_log(db, department_id, entity_key="2026-khuya", until=date(2026, 12, 20))
+
+
+# ---------------------------------------------------------------- an activity's status, progress and date agree
+
+TODAY = date(2026, 12, 20)
+NOT_STARTED = (STATUS_NOT_STARTED, 0, None)
+IN_PROGRESS = (STATUS_IN_PROGRESS, 40, None)
+DONE = (STATUS_DONE, 100, date(2026, 12, 1))
+
+
+def _change(stored, **change):
+    return reconcile_progress("I.3", stored, today=TODAY, **change)
+
+
+@pytest.mark.parametrize("progress", [150, -5, 12.5, "abc", True])
+def test_rule_1_progress_outside_0_to_100_is_refused_naming_activity_and_field(progress):
+    with pytest.raises(InputError, match=r"^Hoạt động I\.3: tiến độ .*không hợp lệ; hãy nhập một số nguyên từ 0 đến 100"):
+        _change(IN_PROGRESS, progress=progress)
+
+
+def test_rule_1_a_whole_number_typed_as_float_or_text_is_taken():
+    assert _change(IN_PROGRESS, progress=60.0).progress == 60
+    assert _change(IN_PROGRESS, progress="70").progress == 70
+
+
+def test_rule_2_a_completion_date_in_the_future_is_refused():
+    with pytest.raises(InputError, match=r"Hoạt động I\.3: ngày hoàn thành 21/12/2026 ở sau hôm nay \(20/12/2026\)"):
+        _change(DONE, completed_on=date(2026, 12, 21))
+    assert _change(DONE, completed_on=TODAY).completed_on == TODAY
+
+
+@pytest.mark.parametrize("status, progress, fix", [
+    (STATUS_NOT_STARTED, 100, "để tiến độ 0%"), (STATUS_NOT_STARTED, 30, "để tiến độ 0%"),
+    (STATUS_NOT_APPLICABLE, 10, "để tiến độ 0%"), (STATUS_DONE, 0, "tiến độ 100%"), (STATUS_DONE, 99, "tiến độ 100%"),
+    (STATUS_IN_PROGRESS, 100, "dưới 100%"),
+])
+def test_rule_3_status_and_progress_given_together_must_agree(status, progress, fix):
+    with pytest.raises(InputError, match=rf"Hoạt động I\.3: trạng thái «.+» không khớp tiến độ {progress}%; hãy .*{fix}"):
+        _change(IN_PROGRESS, status=status, progress=progress)
+
+
+def test_rule_3_agreeing_pairs_are_kept_as_given():
+    result = _change(NOT_STARTED, status=STATUS_IN_PROGRESS, progress=35)
+    assert (result.status, result.progress, result.notices) == (STATUS_IN_PROGRESS, 35, ())
+
+
+def test_rule_4_in_progress_is_refused_while_progress_is_100():
+    with pytest.raises(InputError, match=r"tiến độ đang là 100% nên chưa thể chọn «Đang thực hiện»; hãy sửa tiến độ xuống dưới 100%"):
+        _change(DONE, status=STATUS_IN_PROGRESS)
+
+
+def test_rule_5_a_completion_date_needs_the_done_status():
+    with pytest.raises(InputError, match=r"ngày hoàn thành 10/12/2026 chỉ ghi cho hoạt động «Hoàn thành», mà trạng thái là «Đang thực hiện»"):
+        _change(IN_PROGRESS, completed_on=date(2026, 12, 10))
+    with pytest.raises(InputError, match="chỉ ghi cho hoạt động «Hoàn thành»"):
+        _change(DONE, status=STATUS_NOT_STARTED, completed_on=date(2026, 12, 10))
+
+
+def test_rule_6_choosing_done_sets_100_and_todays_date_and_says_so():
+    result = _change(IN_PROGRESS, status=STATUS_DONE)
+    assert (result.status, result.progress, result.completed_on) == (STATUS_DONE, 100, TODAY)
+    assert result.notices == ("Hoạt động I.3: tiến độ được đặt thành 100% cho khớp trạng thái «Hoàn thành».",
+                              "Hoạt động I.3: ngày hoàn thành được ghi là hôm nay, 20/12/2026; sửa lại nếu hoàn thành ngày khác.")
+    dated = _change(IN_PROGRESS, status=STATUS_DONE, completed_on=date(2026, 11, 3))
+    assert dated.completed_on == date(2026, 11, 3) and len(dated.notices) == 1
+
+
+@pytest.mark.parametrize("status", [STATUS_NOT_STARTED, STATUS_NOT_APPLICABLE])
+def test_rule_7_not_started_or_not_applicable_sets_0_and_says_so(status):
+    result = _change(IN_PROGRESS, status=status)
+    assert (result.status, result.progress) == (status, 0)
+    assert result.notices == (f"Hoạt động I.3: tiến độ được đặt thành 0% cho khớp trạng thái «{STATUS_LABELS[status]}».",)
+
+
+@pytest.mark.parametrize("stored, progress, status", [
+    (IN_PROGRESS, 100, STATUS_DONE), (NOT_STARTED, 100, STATUS_DONE), (NOT_STARTED, 20, STATUS_IN_PROGRESS),
+    ((STATUS_NOT_APPLICABLE, 0, None), 20, STATUS_IN_PROGRESS), (DONE, 80, STATUS_IN_PROGRESS), (DONE, 0, STATUS_NOT_STARTED),
+])
+def test_rule_8_the_status_follows_the_progress_typed_and_says_so(stored, progress, status):
+    result = _change(stored, progress=progress)
+    assert (result.status, result.progress) == (status, progress)
+    assert f"trạng thái được chuyển thành «{STATUS_LABELS[status]}» cho khớp tiến độ {progress}%" in result.notices[0]
+
+
+def test_rule_8_progress_within_the_same_status_changes_nothing_else():
+    result = _change(IN_PROGRESS, progress=70)
+    assert (result.status, result.progress, result.notices) == (STATUS_IN_PROGRESS, 70, ())
+
+
+def test_rule_9_leaving_done_clears_the_date_and_says_so():
+    result = _change(DONE, progress=90)
+    assert (result.status, result.completed_on) == (STATUS_IN_PROGRESS, None)
+    assert "ngày hoàn thành 01/12/2026 được xóa vì hoạt động không còn «Hoàn thành»" in result.notices[-1]
+    assert _change(DONE, status=STATUS_NOT_APPLICABLE).completed_on is None
+
+
+def test_a_done_activity_may_have_its_date_cleared():
+    result = _change(DONE, completed_on=None)
+    assert (result.status, result.progress, result.completed_on, result.notices) == (STATUS_DONE, 100, None, ())
+
+
+def test_the_repository_applies_the_rules_and_reports_the_adjustments(workspace, monkeypatch):
+    db, department_id, _ = workspace
+    _clock(monkeypatch, MORNING_UTC)
+    first = repo.list_activities(db, department_id, 2026)[0]
+    with pytest.raises(InputError, match=rf"Hoạt động {first.code}: tiến độ «150»"):
+        repo.update_activity(db, first.id, first.version, actor="vp1", progress=150)
+    with pytest.raises(InputError, match=rf"Hoạt động {first.code}: trạng thái «Chưa bắt đầu» không khớp tiến độ 100%"):
+        repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_NOT_STARTED, progress=100)
+    assert repo.list_activities(db, department_id, 2026)[0] == first  # refused: nothing stored
+    assert not repo.audit_log(db, department_id, entity_key=f"2026/{first.code}")
+    saved = repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE)
+    assert (saved.status, saved.progress, saved.completed_on) == (STATUS_DONE, 100, date(2026, 12, 20))
+    assert len(saved.notices) == 2 and repo.list_activities(db, department_id, 2026)[0].notices == ()
+
+
+# ---------------------------------------------------------------- the pages show it
+
+
+def _app_at(page: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _unescaped(text: str) -> str:
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _edit_plan_row(at, changes: dict):
+    from scoring.db import open_database
+
+    department = repo.list_departments(open_database())[0]
+    at.session_state[f"plan-editor-{department.id}-2026-0"] = {"edited_rows": {0: changes}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return open_database(), department
+
+
+def test_the_plan_table_refuses_a_contradiction_with_a_sentence_naming_the_row():
+    at = _app_at("pages/ke_hoach.py")
+    db, department = _edit_plan_row(at, {"Trạng thái": "Chưa bắt đầu", "Tiến độ (%)": 100})
+    errors = [_unescaped(e.value) for e in at.error]
+    assert errors == ["Hoạt động I.1: trạng thái «Chưa bắt đầu» không khớp tiến độ 100%; hãy để tiến độ 0% hoặc chọn «Đang thực hiện»."]
+    first = repo.list_activities(db, department.id, 2026)[0]
+    assert (first.status, first.progress) == (STATUS_NOT_STARTED, 0)
+
+
+def test_the_plan_table_says_what_it_adjusted():
+    at = _app_at("pages/ke_hoach.py")
+    db, department = _edit_plan_row(at, {"Tiến độ (%)": 100})
+    infos = [_unescaped(i.value) for i in at.info]
+    assert "Hoạt động I.1: trạng thái được chuyển thành «Hoàn thành» cho khớp tiến độ 100%." in infos
+    assert any(i.startswith("Hoạt động I.1: ngày hoàn thành được ghi là hôm nay") for i in infos)
+    assert repo.list_activities(db, department.id, 2026)[0].status == STATUS_DONE
+
+
+def test_the_change_log_page_shows_readable_values():
+    at = _app_at("pages/ke_hoach.py")
+    _edit_plan_row(at, {"Trạng thái": "Đang thực hiện"})
+    at.switch_page("pages/cau_hinh.py")
+    at.run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    row = table[table["Nội dung"] == "trạng thái"].iloc[0]
+    assert (row["Cũ"], row["Mới"], row["Đối tượng"], row["Người"]) == ("Chưa bắt đầu", "Đang thực hiện", "Hoạt động 2026/I.1", "Văn phòng")
+    assert not table.isin(["None", "chua_bat_dau", "dang_thuc_hien"]).any().any()
+    assert table["Thời điểm"].str.fullmatch(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4}").all()
