@@ -384,3 +384,136 @@ def test_the_change_log_page_shows_readable_values():
     assert (row["Cũ"], row["Mới"], row["Đối tượng"], row["Người"]) == ("Chưa bắt đầu", "Đang thực hiện", "Hoạt động 2026/I.1", "Văn phòng")
     assert not table.isin(["None", "chua_bat_dau", "dang_thuc_hien"]).any().any()
     assert table["Thời điểm"].str.fullmatch(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4}").all()
+
+
+# ---------------------------------------------------------------- downloads are made when clicked
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """The callables the pages hand to st.download_button, by the id the browser would ask for (AppTest has no
+    browser to ask): calling one is what Streamlit does when the person clicks."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    registered: dict[str, tuple] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **options):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name=file_name, **options)
+        registered[file_id] = (data_callable, file_name)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return registered
+
+
+def _download(at, deferred, key: str):
+    button = next(b for b in at.get("download_button") if b.key == key)
+    return deferred[button.proto.deferred_file_id]
+
+
+def _self_points_in_sheet(data: bytes, code: str):
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Bảng điểm"]
+    header = next(r for r in range(1, 20) if any(c.value == "Mã" for c in sheet[r]))
+    columns = {c.value: c.column for c in sheet[header]}
+    column = next(col for name, col in columns.items() if name and "tự đánh giá" in str(name).lower())
+    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, columns["Mã"]).value == code)
+    return sheet.cell(row, column).value
+
+
+def test_one_click_downloads_the_score_sheet_as_stored_at_the_click(deferred):
+    """The page drawn before a change still hands out the changed data: the file is read when clicked."""
+    at = _app_at("pages/xuat_tep.py")
+    from scoring.db import open_database
+
+    db = open_database()
+    department = repo.list_departments(db)[0]
+    assert not [b for b in at.button if b.label == "Tạo tệp"]  # one click, no second button
+    make, file_name = _download(at, deferred, f"export-scoresheet-{department.id}-2026")
+    assert _self_points_in_sheet(make(), "1.1.1") in (None, "")
+    assessment = repo.get_assessment(db, department.id, 2026)
+    repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="vp1")
+    assert _self_points_in_sheet(make(), "1.1.1") == 0.5  # same page run, same button: the new value
+    import re
+
+    assert re.fullmatch(r"bang-diem-cchc-2026-\d{8}-\d{4}\.xlsx", file_name)
+    assert file_name.split("-")[-2] == textnorm.local_today().strftime("%Y%m%d")
+    assert not [k for k, v in at.session_state.to_dict().items() if isinstance(v, bytes)]
+
+
+def test_a_failed_download_is_a_vietnamese_sentence_at_its_button(deferred, monkeypatch):
+    from scoring.exports import commands
+
+    at = _app_at("pages/xuat_tep.py")
+    department = repo.list_departments(__import__("scoring.db", fromlist=["open_database"]).open_database())[0]
+    key = f"export-report-{department.id}-2026"
+
+    def broken(snapshot, out, db):
+        raise RuntimeError("chromium crashed")
+
+    monkeypatch.setitem(commands._WRITERS, "report", broken)
+    make, _ = _download(at, deferred, key)
+    with pytest.raises(RuntimeError):
+        make()  # Streamlit's download thread gets the failure: no file is sent
+    at.get("download_button")[[b.key for b in at.get("download_button")].index(key)].click().run()
+    assert not at.exception
+    assert [_unescaped(e.value) for e in at.error] == [
+        "Không tạo được báo cáo do lỗi ngoài dự kiến; dữ liệu đã lưu không bị ảnh hưởng. Hãy thử lại hoặc báo cho quản trị viên."]
+    at.run()
+    assert not at.error  # said once
+
+
+def test_the_click_run_waits_for_the_file_and_shows_an_input_error(deferred, monkeypatch):
+    """In a browser the click reruns the page while the file is being made: that run waits and tells the outcome."""
+    import threading
+
+    from scoring.exports import commands
+
+    at = _app_at("pages/xuat_tep.py")
+    department = repo.list_departments(__import__("scoring.db", fromlist=["open_database"]).open_database())[0]
+    key = f"export-summary-{department.id}-2026"
+
+    def refused(snapshot, out, db):
+        raise InputError("Trang tóm tắt cần LibreOffice; hãy cài gói libreoffice-writer-nogui.")
+
+    monkeypatch.setitem(commands._WRITERS, "summary", refused)
+    make, _ = _download(at, deferred, key)
+
+    def browser_request():
+        import time
+
+        time.sleep(1.0)  # arrives well after the rerun reached the button: only its waiting shows the outcome
+        with pytest.raises(InputError):
+            make()
+
+    request = threading.Thread(target=browser_request)
+    request.start()
+    at.get("download_button")[[b.key for b in at.get("download_button")].index(key)].click().run()
+    request.join()
+    assert [_unescaped(e.value) for e in at.error] == ["Trang tóm tắt cần LibreOffice; hãy cài gói libreoffice-writer-nogui."]
+
+
+def test_the_backup_download_is_made_when_clicked_and_never_kept(deferred):
+    at = _app_at("pages/cau_hinh.py")
+    assert not [b for b in at.button if b.label == "Tạo bản sao lưu"]
+    make, file_name = _download(at, deferred, "backup-download")
+    import re
+
+    assert re.fullmatch(r"cchc-sao-luu-\d{8}-\d{4}\.zip", file_name)
+    with zipfile.ZipFile(io.BytesIO(make())) as archive:
+        assert {"manifest.json", "database.json"} <= set(archive.namelist())
+    assert "backup-bytes" not in at.session_state
+    assert not [k for k, v in at.session_state.to_dict().items() if isinstance(v, bytes)]
+
+
+def test_the_export_core_reads_afresh_and_names_files_in_local_time(workspace):
+    from scoring.exports.commands import export_bytes, export_file_name
+
+    db, department_id, assessment_id = workspace
+    assert export_file_name("report", 2026, LATE_EVENING_UTC) == "bao-cao-tu-danh-gia-cchc-2026-20261221-0630.docx"
+    assert export_file_name("charts", 2026, MORNING_UTC) == "bieu-do-cchc-2026-20261220-1333.zip"
+    before = export_bytes(db, department_id, 2026, "scoresheet")
+    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "0,75"}, actor="vp1")
+    assert export_bytes(db, department_id, 2026, "scoresheet") != before
