@@ -517,3 +517,54 @@ def test_the_export_core_reads_afresh_and_names_files_in_local_time(workspace):
     before = export_bytes(db, department_id, 2026, "scoresheet")
     repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "0,75"}, actor="vp1")
     assert export_bytes(db, department_id, 2026, "scoresheet") != before
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+
+    _require_chromium()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.mark.browser
+def test_in_a_browser_one_click_downloads_the_current_file(browser, tmp_path):
+    """A real click: the file arrives (no second button), named with the Vietnam date, and a change made
+    after the page was drawn is in the next download."""
+    import re
+
+    from test_browser import _open_from_menu, _serve, _settled
+
+    from scoring.db import Database, Settings
+
+    serving = _serve(tmp_path, auth="off")
+    url = next(serving)
+    try:
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+        page.goto(url)
+        _settled(page)
+        _open_from_menu(page, "Xuất, nhập tệp")
+        button = page.locator('[data-testid="stDownloadButton"]').first
+        with page.expect_download(timeout=60000) as first:
+            button.click()
+        assert re.fullmatch(rf"bang-diem-cchc-2026-{textnorm.local_today():%Y%m%d}-\d{{4}}\.xlsx", first.value.suggested_filename)
+        assert _self_points_in_sheet(Path(first.value.path()).read_bytes(), "1.1.1") in (None, "")
+        _settled(page)
+        db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))
+        department = repo.list_departments(db)[0]
+        assessment = repo.get_assessment(db, department.id, 2026)
+        repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="vp1")
+        db.dispose()
+        with page.expect_download(timeout=60000) as second:
+            button.click()  # the page was not drawn again since the change
+        assert _self_points_in_sheet(Path(second.value.path()).read_bytes(), "1.1.1") == 0.5
+        _settled(page)
+        assert not page.locator('[data-testid="stAlertContentError"]').count()
+        assert "Traceback" not in page.content()
+        page.close()
+    finally:
+        next(serving, None)
