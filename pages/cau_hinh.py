@@ -232,7 +232,7 @@ with tab_log:
     what = c2.text_input("Tiêu chí / hoạt động (mã)", key="log-key", placeholder="ví dụ 1.1.1 hoặc I.3")
     since = c3.date_input("Từ ngày", value=None, format="DD/MM/YYYY", key="log-since")
     entries = repo.audit_log(db, department_id, viewer=ui.actor(), actor=who.strip() or None,
-                             entity_key=what.strip() or None, since=since)
+                             entity_key=what.strip() or None, since=since, with_accounts=ui.can(Action.MANAGE_ACCOUNTS))
     if entries:
         st.dataframe(pd.DataFrame([  # readable text comes from the core (AuditView): labels, "có"/"không", names
             {"Thời điểm": e.at_text, "Người": e.actor_label, "Đối tượng": e.subject,

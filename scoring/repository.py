@@ -210,14 +210,24 @@ def _utc_bound(day: date, end: bool) -> datetime:
 
 
 def audit_log(db: Database, department_id: int, *, viewer: Actor | None = None, actor: str | None = None, entity_key: str | None = None,
-              since: date | None = None, until: date | None = None, limit: int = 500) -> list[AuditView]:
-    """The department's changes, newest first, readable (AuditView). since/until are days in local time."""
+              since: date | None = None, until: date | None = None, limit: int = 500, with_accounts: bool = False) -> list[AuditView]:
+    """The department's changes, newest first, readable (AuditView). `actor` is a login or an account's full
+    name; since/until are days in local time.
+
+    with_accounts adds the changes that belong to no department (accounts, criteria sets): for those who
+    manage accounts."""
     if viewer is not None:
         _allow(viewer, Action.VIEW_AUDIT_LOG, department_id=department_id)
+        if with_accounts:
+            _allow(viewer, Action.MANAGE_ACCOUNTS, department_id=department_id)
     with db.session() as session:
-        query = select(AuditEntry).where(AuditEntry.department_id == department_id)
-        if actor:
-            query = query.where(AuditEntry.actor == actor)
+        scope = AuditEntry.department_id == department_id
+        query = select(AuditEntry).where(scope | AuditEntry.department_id.is_(None) if with_accounts else scope)
+        if actor:  # the login, or the full name of an account
+            from scoring.models import Account
+
+            named = session.scalars(select(Account.username).where(Account.display_name == nfc(actor))).all()
+            query = query.where(AuditEntry.actor.in_({actor, *named}))
         if entity_key:
             query = query.where(AuditEntry.entity_key.contains(entity_key))
         if since:

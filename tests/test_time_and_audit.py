@@ -568,3 +568,20 @@ def test_in_a_browser_one_click_downloads_the_current_file(browser, tmp_path):
         page.close()
     finally:
         next(serving, None)
+
+
+def test_account_changes_show_for_those_who_manage_accounts_and_people_are_found_by_name(workspace):
+    from scoring.auth import PermissionDenied, Principal
+
+    db, department_id, _ = workspace
+    create_account(db, "nguyenvana", role=Role.OFFICE, password="mat-khau-rat-dai-2026", display_name="Nguyễn Văn A",
+                   department_ids=[department_id], actor="quantri")
+    assert not [e for e in repo.audit_log(db, department_id) if e.entity == "account"]
+    created = next(e for e in repo.audit_log(db, department_id, with_accounts=True) if e.entity == "account")
+    assert (created.subject, created.field, created.old, created.new) == ("Tài khoản nguyenvana", "tạo tài khoản", "—", "Văn phòng")
+    office = Principal("nguyenvana", "Nguyễn Văn A", Role.OFFICE, frozenset({department_id}))
+    with pytest.raises(PermissionDenied):
+        repo.audit_log(db, department_id, viewer=office, with_accounts=True)
+    first = repo.list_activities(db, department_id, 2026)[0]
+    repo.update_activity(db, first.id, first.version, actor="nguyenvana", progress=30)
+    assert {e.actor for e in repo.audit_log(db, department_id, actor="Nguyễn Văn A")} == {"nguyenvana"}
