@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from scoring.db import Database
 from scoring.errors import ConflictError, InputError, NotFoundError
 from scoring.models import (
+    Account,
     ActivityRecord,
     Assessment,
     AuditEntry,
@@ -140,18 +141,15 @@ _AUDIT_KEY_LABELS = {
     "bonus_cap": "điểm thưởng tối đa", "penalty_cap": "điểm trừ tối đa", "bands": "xếp loại", "code": "mã",
     "label": "tên", "opens": "từ ngày", "closes": "đến ngày", "min_percent": "từ (%)",
 }
-_STATUS_FIELDS = {"trạng thái"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 
 
-def audit_value_text(field_name: str, stored: str | None) -> str:
-    """A stored audit value as people read it (rows of every age: codes, JSON, Python's True/None)."""
+def audit_value_text(stored: str | None) -> str:
+    """A stored audit value as people read it (rows of every age: status codes, JSON, Python's True/None)."""
     if stored is None or not stored.strip() or stored.strip() == "None":
         return EMPTY_AUDIT_VALUE
     stored = stored.strip()
-    if field_name in _STATUS_FIELDS and stored in STATUS_LABELS:
-        return STATUS_LABELS[stored]
     if stored[0] in "[{":
         try:
             return _readable(json.loads(stored))
@@ -193,8 +191,6 @@ def _readable_scalar(text: str) -> str:
 
 def _actor_labels(session: Session, logins: Iterable[str]) -> dict[str, str]:
     """Login → "Full Name (login)" for the accounts among them; typed names and "hệ thống" stay as they are."""
-    from scoring.models import Account
-
     logins = sorted(set(logins))
     if not logins:
         return {}
@@ -224,8 +220,6 @@ def audit_log(db: Database, department_id: int, *, viewer: Actor | None = None, 
         scope = AuditEntry.department_id == department_id
         query = select(AuditEntry).where(scope | AuditEntry.department_id.is_(None) if with_accounts else scope)
         if actor:  # the login, or the full name of an account
-            from scoring.models import Account
-
             named = session.scalars(select(Account.username).where(Account.display_name == nfc(actor))).all()
             query = query.where(AuditEntry.actor.in_({actor, *named}))
         if entity_key:
@@ -236,8 +230,8 @@ def audit_log(db: Database, department_id: int, *, viewer: Actor | None = None, 
             query = query.where(AuditEntry.at <= _utc_bound(until, end=True))
         rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
         labels = _actor_labels(session, (r.actor for r in rows))
-        return [AuditView(r.at, r.actor, r.entity, r.entity_key, r.field, audit_value_text(r.field, r.old),
-                          audit_value_text(r.field, r.new), labels.get(r.actor, r.actor)) for r in rows]
+        return [AuditView(r.at, r.actor, r.entity, r.entity_key, r.field, audit_value_text(r.old), audit_value_text(r.new),
+                          labels.get(r.actor, r.actor)) for r in rows]
 
 
 # ---------------------------------------------------------------- departments and years
