@@ -42,7 +42,7 @@ EXPORTS = [
 
 # The file is made on Streamlit's download thread, where the page's session is not at hand: it gets the
 # database, the year and the person now, and reads the data itself when clicked.
-department_id, viewer = snap.department.id, ui.principal()
+department_id, year, viewer = snap.department.id, snap.year, ui.principal()
 for kind, title, what, description in EXPORTS:
     with st.container(border=True):
         left, right = st.columns([3, 1])
@@ -50,8 +50,8 @@ for kind, title, what, description in EXPORTS:
         left.caption(description)
         with right:
             problem = ui.download_button(
-                "Tải về", lambda kind=kind: export_bytes(db, department_id, snap.year, kind, viewer=viewer), what=what,
-                file_name=export_file_name(kind, snap.year), mime=MIME[kind], key=f"export-{kind}-{department_id}-{snap.year}",
+                "Tải về", lambda kind=kind: export_bytes(db, department_id, year, kind, viewer=viewer), what=what,
+                file_name=export_file_name(kind, year), mime=MIME[kind], key=f"export-{kind}-{department_id}-{year}",
                 width="stretch", type="primary")
         if problem:
             st.error(ui.md(problem))

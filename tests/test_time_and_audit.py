@@ -364,6 +364,14 @@ def test_the_plan_table_refuses_a_contradiction_with_a_sentence_naming_the_row()
     assert (first.status, first.progress) == (STATUS_NOT_STARTED, 0)
 
 
+def test_the_plan_table_refuses_150_percent_rather_than_clamping_it():
+    at = _app_at("pages/ke_hoach.py")
+    db, department = _edit_plan_row(at, {"Tiến độ (%)": 150})
+    assert [_unescaped(e.value) for e in at.error] == [
+        "Hoạt động I.1: tiến độ «150» không hợp lệ; hãy nhập một số nguyên từ 0 đến 100 (%)."]
+    assert repo.list_activities(db, department.id, 2026)[0].progress == 0
+
+
 def test_the_plan_table_says_what_it_adjusted():
     at = _app_at("pages/ke_hoach.py")
     db, department = _edit_plan_row(at, {"Tiến độ (%)": 100})
