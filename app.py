@@ -8,9 +8,15 @@ import streamlit as st
 
 import ui
 from scoring.auth import Action
-from scoring.errors import StorageError
+from scoring.errors import InputError, StorageError
+from scoring.textnorm import local_zone
 
 st.set_page_config(page_title="Chỉ số CCHC", page_icon="📊", layout="wide")
+try:
+    local_zone()  # a wrong CCHC_TIMEZONE is said once, at the start, rather than as wrong times on every page
+except InputError as problem:
+    st.error(str(problem))
+    st.stop()
 
 # (file, title, icon, url, the action that makes the page appear in the menu)
 PAGES = [

@@ -10,7 +10,9 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -359,3 +361,78 @@ def appraised_index_metric(container, snap: Snapshot, *, decimals: int = 2) -> N
     """ "Chỉ số sau thẩm định" of the whole set (scoring.engine.Rollup.index_appraised)."""
     appraisal_metric(container, "Chỉ số sau thẩm định", snap.appraisal(),
                      lambda _points: format_percent(snap.rollup.index_appraised, decimals))
+
+
+# ---------------------------------------------------------------- downloads made when clicked
+
+
+@dataclass
+class _Generation:
+    """One click's file being made on Streamlit's download thread, and what went wrong, in Vietnamese."""
+
+    finished: threading.Event = field(default_factory=threading.Event)
+    error: str | None = None
+
+
+_GENERATIONS: dict[tuple[str, str], _Generation] = {}  # (session id, button key) → the latest generation
+_GENERATIONS_LOCK = threading.Lock()
+GENERATION_START_WAIT = 5.0  # seconds the click's rerun waits for the browser's file request to arrive
+GENERATION_WAIT = 300.0  # … and for the file to be made
+
+
+def download_button(label: str, make: Callable[[], bytes], *, what: str, file_name: str, mime: str, key: str,
+                    disabled: bool = False, **options) -> str | None:
+    """A download button that makes its file when clicked, so the file is always as the data is then.
+
+    Streamlit runs `make` on a thread of its own when the browser asks for the file, without this page's
+    context: Streamlit calls inside it (st.spinner, st.session_state) do nothing, so `make` takes everything
+    it needs as arguments, and the button shows its own spinner while it waits. The click also reruns the
+    page: that run waits (under st.spinner) for the file to be made, so a failure is known in the same run.
+    Returns the Vietnamese sentence of a failure, for the page to show beside the button (Streamlit itself
+    can only show a short English line under the button for a few seconds: streamlit#13466); None otherwise.
+    Nothing is kept in session state: no file outlives the click, nor survives signing out.
+    """
+    ctx = get_script_run_ctx()
+    slot = (ctx.session_id if ctx is not None else "", key)
+
+    def generate() -> bytes:
+        generation = _Generation()
+        with _GENERATIONS_LOCK:
+            _GENERATIONS[slot] = generation
+        try:
+            return make()
+        except InputError as err:
+            generation.error = str(err)
+            raise
+        except Exception:
+            log.exception("download %s failed", key)
+            generation.error = (f"Không tạo được {what} do lỗi ngoài dự kiến; dữ liệu đã lưu không bị ảnh hưởng. "
+                                "Hãy thử lại hoặc báo cho quản trị viên.")
+            raise
+        finally:
+            generation.finished.set()
+
+    clicked = st.download_button(label, generate, file_name=file_name, mime=mime, key=key, disabled=disabled, **options)
+    if clicked:
+        with st.spinner(f"Đang tạo {what}…"):
+            _wait_for_generation(slot)
+    with _GENERATIONS_LOCK:
+        generation = _GENERATIONS.get(slot)
+        if generation is not None and generation.finished.is_set():
+            del _GENERATIONS[slot]
+        else:
+            generation = None
+    return generation.error if generation is not None else None
+
+
+def _wait_for_generation(slot: tuple[str, str]) -> None:
+    started = time.monotonic()
+    while True:
+        with _GENERATIONS_LOCK:
+            generation = _GENERATIONS.get(slot)
+        if generation is not None:
+            generation.finished.wait(GENERATION_WAIT)
+            return
+        if time.monotonic() - started > GENERATION_START_WAIT:
+            return  # the request never came (the browser went away): the next run shows any outcome
+        time.sleep(0.05)

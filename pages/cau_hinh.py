@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
@@ -12,13 +11,14 @@ import streamlit as st
 
 import ui
 from scoring import accounts
-from scoring.auth import Action, Role
+from scoring.auth import Action, Role, authorize
+from scoring.backup import backup_file_name, create_backup
 from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, band_range_text
 from scoring import repository as repo
 from scoring.criteria import has_errors, load_criteria_set_bytes, validate
 from scoring.criteria_excel import export_criteria_xlsx
 from scoring.errors import InputError
-from scoring.textnorm import format_datetime, format_number, format_points
+from scoring.textnorm import format_datetime, format_number, format_points, local_today
 
 ui.require(Action.VIEW_AUDIT_LOG)
 db = ui.database()
@@ -152,7 +152,7 @@ with tab_years:
 
     st.subheader("Mở năm đánh giá mới")
     with st.form("year-open"):
-        new_year = st.number_input("Năm", min_value=2000, max_value=2100, value=max(years, default=date.today().year) + 1, step=1)
+        new_year = st.number_input("Năm", min_value=2000, max_value=2100, value=max(years, default=local_today().year) + 1, step=1)
         source_year = st.selectbox("Sao chép bộ tiêu chí và thiết lập từ năm", years) if years else None
         st.caption("Bộ tiêu chí, thiết lập năm được sao chép (ngày dời sang năm mới); điểm để trống; kế hoạch nhập ở trang Kế hoạch.")
         if st.form_submit_button("Mở năm", type="primary", disabled=not may_years or not years):
@@ -194,19 +194,28 @@ with tab_accounts:
 
 # ---------------------------------------------------------------- backup
 
+def _backup_bytes(who) -> bytes:
+    """The whole backup as of the click, for an account that may still make one (its rights read again)."""
+    if who is not None:
+        current = accounts.principal_for(db, who.username)
+        if current is None:
+            raise InputError("Tài khoản không còn hoạt động nên không tạo được bản sao lưu; hãy đăng nhập lại.")
+        authorize(current, Action.BACKUP, department_id=None)
+    buffer = io.BytesIO()
+    create_backup(db, buffer)
+    return buffer.getvalue()
+
+
 with tab_backup:
     st.markdown("Bản sao lưu gồm toàn bộ dữ liệu (mọi cơ quan, mọi năm) và các tệp tài liệu kiểm chứng; "
                 "khôi phục được trên máy mới bằng lệnh `python -m scoring restore`.")
-    if st.button("Tạo bản sao lưu", key="backup-make", disabled=not ui.can(Action.BACKUP, department_id=None)):
-        from scoring.backup import create_backup
-
-        with st.spinner("Đang sao lưu…"):
-            buffer = io.BytesIO()
-            ui.attempt(lambda: create_backup(db, buffer))
-        st.session_state["backup-bytes"] = buffer.getvalue()
-    if st.session_state.get("backup-bytes"):
-        st.download_button("Tải bản sao lưu (.zip)", st.session_state["backup-bytes"],
-                           file_name=f"cchc-sao-luu-{datetime.now():%Y%m%d-%H%M}.zip", mime="application/zip")
+    # made when clicked (on Streamlit's download thread: the person is checked again there), never kept in the session
+    may_back_up = ui.can(Action.BACKUP, department_id=None)
+    problem = ui.download_button("Tải bản sao lưu (.zip)", lambda who=ui.principal(): _backup_bytes(who), what="bản sao lưu",
+                                 file_name=backup_file_name(), mime="application/zip", key="backup-download",
+                                 disabled=not may_back_up, type="primary")
+    if problem:
+        st.error(ui.md(problem))
 
 # ---------------------------------------------------------------- audit log
 
@@ -216,10 +225,10 @@ with tab_log:
     what = c2.text_input("Tiêu chí / hoạt động (mã)", key="log-key", placeholder="ví dụ 1.1.1 hoặc I.3")
     since = c3.date_input("Từ ngày", value=None, format="DD/MM/YYYY", key="log-since")
     entries = repo.audit_log(db, department_id, viewer=ui.actor(), actor=who.strip() or None,
-                             entity_key=what.strip() or None, since=since)
+                             entity_key=what.strip() or None, since=since, with_accounts=ui.can(Action.MANAGE_ACCOUNTS))
     if entries:
-        st.dataframe(pd.DataFrame([
-            {"Thời điểm": format_datetime(e.at), "Người": e.actor, "Đối tượng": e.entity_key,
+        st.dataframe(pd.DataFrame([  # readable text comes from the core (AuditView): labels, "có"/"không", names
+            {"Thời điểm": e.at_text, "Người": e.actor_label, "Đối tượng": e.subject,
              "Nội dung": e.field, "Cũ": e.old, "Mới": e.new}
             for e in entries
         ]), hide_index=True)

@@ -137,22 +137,25 @@ editor_key = f"plan-editor-{department_id}-{year}-{st.session_state.get('plan-ed
 
 
 def _save_edits(edited_rows: dict) -> None:
-    """Each edited row is saved at once, guarded by the version the table was drawn with."""
+    """Each edited row is saved at once, guarded by the version the table was drawn with. The core keeps status,
+    progress and date coherent: a refusal and each adjustment it made are said in a sentence naming the activity."""
     for index, changes in edited_rows.items():
         activity = shown[int(index)]
         kwargs = {}
         if "Trạng thái" in changes:
             kwargs["status"] = by_label.get(changes["Trạng thái"], activity.status)
         if "Tiến độ (%)" in changes and changes["Tiến độ (%)"] is not None:
-            kwargs["progress"] = int(changes["Tiến độ (%)"])
+            kwargs["progress"] = changes["Tiến độ (%)"]  # as typed: the core refuses 150 or 12,5 rather than clamp them
         if "Ngày hoàn thành" in changes:
             value = changes["Ngày hoàn thành"]
             kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
         if "Ghi chú" in changes:
             kwargs["note"] = changes["Ghi chú"] or ""
         if kwargs:
-            ui.attempt(lambda a=activity, k=kwargs: repo.update_activity(db, a.id, a.version, actor=ui.actor(), **k),
-                       success=f"Đã lưu hoạt động {activity.code}.")
+            saved = ui.attempt(lambda a=activity, k=kwargs: repo.update_activity(db, a.id, a.version, actor=ui.actor(), **k),
+                               success=f"Đã lưu hoạt động {activity.code}.")
+            for notice in saved.notices if saved else ():
+                ui.flash("info", notice)
 
 
 who = ui.principal()

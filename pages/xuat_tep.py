@@ -1,28 +1,16 @@
 """Xuất, nhập tệp: the files that leave the app (score sheet, report, evidence bundle, charts, summary) and the
-filled score sheet coming back. Files are made on request: a report with charts takes a few seconds."""
+filled score sheet coming back. Each file is made when its button is clicked, from the data as stored at that
+moment (scoring.exports.commands.export_bytes), so a download never serves an older file."""
 
 from __future__ import annotations
-
-import io
-import zipfile
 
 import streamlit as st
 
 import ui
 from scoring.auth import Action, Role
 from scoring.cycle import SourceDocument
-from scoring.evidence_files import EvidenceStore
-from scoring.exports import (
-    apply_scoresheet_changes,
-    default_file_name,
-    figures_png,
-    read_scoresheet,
-    write_evidence_bundle,
-    write_report,
-    write_scoresheet,
-    write_summary_pdf,
-)
-from scoring.charts import completion_by_area_figure, score_by_area_figure
+from scoring.exports import apply_scoresheet_changes, read_scoresheet
+from scoring.exports.commands import export_bytes, export_file_name
 from scoring.errors import InputError
 
 ui.require(Action.EXPORT)
@@ -41,46 +29,33 @@ MIME = {
     "charts": "application/zip",
 }
 
-
-def _charts_zip(snapshot, out) -> None:
-    figures = {"diem-theo-linh-vuc.png": score_by_area_figure(snapshot)}
-    if snapshot.activities:
-        figures["tien-do-ke-hoach.png"] = completion_by_area_figure(snapshot)
-    images = figures_png(list(figures.values()))
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, image in zip(figures, images):
-            archive.writestr(name, image)
-
-
 EXPORTS = [
-    ("scoresheet", "Bảng điểm tự đánh giá (Excel)", "Theo mẫu bảng chấm điểm: tổng lĩnh vực và tổng điểm là công thức; "
-     "kèm danh sách hoạt động và sổ tài liệu.", write_scoresheet),
-    ("report", "Báo cáo kết quả tự đánh giá (Word)", "Thể thức Nghị định 30/2020/NĐ-CP, bảng kết quả theo lĩnh vực, giải trình, biểu đồ.",
-     write_report),
-    ("evidence", "Gói tài liệu kiểm chứng (.zip)", "Mỗi tiêu chí một thư mục chứa tài liệu của nó, kèm danh mục Excel.",
-     lambda snapshot, out: write_evidence_bundle(snapshot, EvidenceStore(db.settings.evidence_dir), out)),
-    ("summary", "Trang tóm tắt (PDF, một trang)", "Chỉ số, bảng theo lĩnh vực và hai biểu đồ — cho tập tài liệu cuộc họp.",
-     write_summary_pdf),
-    ("charts", "Biểu đồ (PNG, để đưa vào trình chiếu)", "Điểm theo lĩnh vực và tiến độ kế hoạch, ảnh độ phân giải cao.", _charts_zip),
+    ("scoresheet", "Bảng điểm tự đánh giá (Excel)", "bảng điểm", "Theo mẫu bảng chấm điểm: tổng lĩnh vực và tổng điểm là "
+     "công thức; kèm danh sách hoạt động và sổ tài liệu."),
+    ("report", "Báo cáo kết quả tự đánh giá (Word)", "báo cáo", "Thể thức Nghị định 30/2020/NĐ-CP, bảng kết quả theo lĩnh vực, "
+     "giải trình, biểu đồ."),
+    ("evidence", "Gói tài liệu kiểm chứng (.zip)", "gói tài liệu kiểm chứng", "Mỗi tiêu chí một thư mục chứa tài liệu của nó, "
+     "kèm danh mục Excel."),
+    ("summary", "Trang tóm tắt (PDF, một trang)", "trang tóm tắt", "Chỉ số, bảng theo lĩnh vực và hai biểu đồ — cho tập tài liệu "
+     "cuộc họp."),
+    ("charts", "Biểu đồ (PNG, để đưa vào trình chiếu)", "ảnh biểu đồ", "Điểm theo lĩnh vực và tiến độ kế hoạch, ảnh độ phân giải cao."),
 ]
 
-for kind, title, description, write in EXPORTS:
+# The file is made on Streamlit's download thread, where the page's session is not at hand: it gets the
+# database, the year and the person now, and reads the data itself when clicked.
+department_id, year, viewer = snap.department.id, snap.year, ui.principal()
+for kind, title, what, description in EXPORTS:
     with st.container(border=True):
         left, right = st.columns([3, 1])
         left.markdown(f"**{title}**")
         left.caption(description)
-        key = f"export-{kind}-{snap.department.id}-{snap.year}"
-        if right.button("Tạo tệp", key=f"{key}-make", use_container_width=True):
-            buffer = io.BytesIO()
-            with st.spinner(f"Đang tạo {title.lower()}…"):
-                made = ui.attempt(lambda w=write, b=buffer: w(snap, b) or True)  # writers return None or their rows
-            if not made:
-                st.rerun()  # shows the Vietnamese reason at the top of the page
-            st.session_state[key] = buffer.getvalue()
-        if st.session_state.get(key):
-            name = default_file_name(kind, snap.year) if kind != "charts" else f"bieu-do-cchc-{snap.year}.zip"
-            right.download_button("Tải về", st.session_state[key], file_name=name, mime=MIME[kind], key=f"{key}-dl",
-                                  use_container_width=True, type="primary")
+        with right:
+            problem = ui.download_button(
+                "Tải về", lambda kind=kind: export_bytes(db, department_id, year, kind, viewer=viewer), what=what,
+                file_name=export_file_name(kind, year), mime=MIME[kind], key=f"export-{kind}-{department_id}-{year}",
+                width="stretch", type="primary")
+        if problem:
+            st.error(ui.md(problem))
 
 st.subheader("Nhập lại bảng điểm đã sửa trong Excel")
 st.caption("Tệp bảng điểm xuất từ ứng dụng: nhập ở các ô nền vàng (không đánh giá, mức đạt được, số lượng hoặc điểm, "

@@ -1,7 +1,8 @@
 """Backup and restore: the whole database and every evidence file in one .zip.
 
 The archive holds
-  manifest.json   format version, schema revision, creation time, rows per table, SHA-256 of everything else
+  manifest.json   format version, schema revision, creation time (ISO 8601 in UTC, and as people read it in local
+                  time), rows per table, SHA-256 of everything else
   database.json   every table of the schema as {"columns": [...], "rows": [[...], ...]}, values in plain JSON
                   (dates and times ISO 8601, decimals as strings) so a SQLite backup restores into PostgreSQL
                   and the other way round
@@ -56,7 +57,7 @@ from scoring.db import DATA_REVISION, Database, bump_revision, make_engine, open
 from scoring.errors import InputError
 from scoring.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
 from scoring.models import Base, EvidenceRecord
-from scoring.textnorm import format_datetime, format_number
+from scoring.textnorm import file_stamp, format_datetime, format_number, local_zone, to_local
 
 NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name}  # the schema's own bookkeeping, not data
 
@@ -164,7 +165,7 @@ def create_backup(db: Database, out: Path | BinaryIO) -> BackupSummary:
     keys = sorted(referenced | set(store.iter_keys()))
 
     def write(target: BinaryIO) -> BackupSummary:
-        timestamp = created_at.timetuple()[:6]
+        timestamp = to_local(created_at).timetuple()[:6]  # zip times have no zone; unzip tools show them as local time
         evidence: dict[str, dict[str, Any]] = {}
         skipped: list[str] = []
         with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
@@ -182,6 +183,7 @@ def create_backup(db: Database, out: Path | BinaryIO) -> BackupSummary:
                 "format_version": FORMAT_VERSION,
                 "app": "Chỉ số CCHC",
                 "created_at": created_at.isoformat(),
+                "created_at_local": f"{format_datetime(created_at)} ({local_zone().key})",  # for a person opening the file
                 "schema_revision": revision,
                 "source_dialect": db.engine.dialect.name,
                 "tables": {name: len(rows) for name, rows in rows_by_table.items()},
@@ -843,6 +845,11 @@ def run_restore_command(args: argparse.Namespace, out: TextIO) -> int:
               f"lược đồ dữ liệu {summary.schema_revision}):\n")
     out.write("\n".join(summary.lines()) + "\n")
     return EXIT_OK
+
+
+def backup_file_name(moment: datetime | None = None) -> str:
+    """The name offered for a backup: local date and time, "cchc-sao-luu-20261220-1405.zip"."""
+    return f"cchc-sao-luu-{file_stamp(moment)}.zip"
 
 
 def _format_moment(moment: datetime) -> str:

@@ -11,7 +11,7 @@ from typing import TextIO
 from scoring.errors import InputError
 from scoring.plan import Counts, Plan
 from scoring.plan_import import load_plan
-from scoring.textnorm import format_date
+from scoring.textnorm import format_date, local_zone
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
     try:
+        local_zone()  # a wrong CCHC_TIMEZONE stops every command at once, before any time is written
         return args.handler(args, out)
     except InputError as problem:
         print(f"Lỗi: {problem}", file=err)

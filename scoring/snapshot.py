@@ -36,7 +36,7 @@ from scoring.engine import (
     suggest_points,
     uses_whole_plan,
 )
-from scoring.textnorm import roman
+from scoring.textnorm import local_today, roman
 from scoring.stats import (
     STATUS_DONE,
     STATUS_NOT_APPLICABLE,
@@ -288,7 +288,7 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
     return Snapshot(
         department=department,
         year=year,
-        today=today or date.today(),
+        today=today or local_today(),  # Vietnam's date, not the server's: deadlines are Vietnamese days
         assessment=assessment,
         criteria_set=criteria_set,
         plan=repo.get_plan(db, department_id, year),
@@ -337,7 +337,7 @@ class SnapshotKeeper:
 
     def snapshot(self, db: Database, department_id: int, year: int, *, viewer: repo.Actor | None = None,
                  with_previous_year: bool = False, today: date | None = None, run: object | None = None) -> Snapshot:
-        today = today or date.today()
+        today = today or local_today()
         key = (db.settings, department_id, year, viewer, with_previous_year, today)
         kept = self._kept
         if kept is not None and kept.key == key:

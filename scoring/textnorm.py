@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import functools
+import os
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scoring.errors import InputError
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
 
@@ -21,7 +25,7 @@ def nfc(text: str | None) -> str:
     return "\n".join(line for line in lines if line).strip()
 
 
-@functools.lru_cache(maxsize=65536)  # a plan repeats the same cells (units, deadlines) on thousands of rows
+@lru_cache(maxsize=65536)  # a plan repeats the same cells (units, deadlines) on thousands of rows
 def fold(text: str) -> str:
     """Lower-case, accent-free form for matching words whatever their diacritics or case ("Đ" → "d")."""
     text = nfc(text).lower().replace("đ", "d")
@@ -99,16 +103,59 @@ def vn_sort_key(text: str) -> tuple:
 
 
 VIETNAM_TZ = "Asia/Ho_Chi_Minh"
+TIMEZONE_VARIABLE = "CCHC_TIMEZONE"
+
+
+def local_zone(environ: dict[str, str] | None = None) -> ZoneInfo:
+    """The zone people read times in: CCHC_TIMEZONE (an IANA name), Asia/Ho_Chi_Minh when unset.
+
+    A name that is no zone raises InputError; the app and the command line ask for it when they start.
+    """
+    environ = os.environ if environ is None else environ
+    return _zone(nfc(environ.get(TIMEZONE_VARIABLE)) or VIETNAM_TZ)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown name, a path ("../x"), a folder ("Asia")
+        raise InputError(
+            f"Biến môi trường {TIMEZONE_VARIABLE} ghi múi giờ «{name[:60]}» không hợp lệ: hãy ghi tên múi giờ IANA, "
+            f"ví dụ «{VIETNAM_TZ}» (giờ Việt Nam), hoặc bỏ biến này để dùng giờ Việt Nam."
+        ) from None
+
+
+def to_local(value: datetime) -> datetime:
+    """A moment in the local zone (see local_zone). The database keeps naive UTC (models.utcnow), so a naive
+    value is read as UTC; an aware one is converted from its own zone. The one conversion every display uses."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(local_zone())
+
+
+def local_now() -> datetime:
+    """Now, in the local zone (aware)."""
+    return to_local(datetime.now(timezone.utc))
+
+
+def local_today() -> date:
+    """Today's date where people work: at 23:00 UTC it is already tomorrow in Vietnam."""
+    return local_now().date()
 
 
 def format_datetime(value: datetime | None) -> str:
-    """A stored UTC time as Vietnamese local time (UTC+7), "14:05 20/12/2026"."""
+    """A stored moment as local time (Vietnam unless configured), "14:05 20/12/2026"."""
     if value is None:
         return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    local = value.astimezone(timezone(timedelta(hours=7), VIETNAM_TZ))  # Vietnam keeps no daylight saving
+    local = to_local(value)
     return f"{local:%H:%M} {format_date(local.date())}"
+
+
+def file_stamp(value: datetime | None = None) -> str:
+    """Local date and time for file names, "20261220-1405" (now when no moment is given)."""
+    local = to_local(value) if value is not None else local_now()
+    return f"{local:%Y%m%d-%H%M}"
 
 
 # Roman numerals: plan areas (I–VII) and the areas of the official tables are numbered this way.

@@ -137,7 +137,7 @@ def build_workspace(db):
     assessment = repo.open_assessment(db, department_id, 2026, set_id)
     for number, activity in enumerate(repo.list_activities(db, department_id, 2026)[:5]):
         repo.update_activity(db, activity.id, activity.version, actor="vp",
-                             status=STATUS_DONE if number < 3 else STATUS_IN_PROGRESS, progress=50)
+                             status=STATUS_DONE if number < 3 else STATUS_IN_PROGRESS, progress=100 if number < 3 else 50)
     for code, inputs in SELF_SCORES.items():
         explanation = FORMULA_TEXT if code == "2.1" else ""
         repo.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation=explanation, actor="vp")

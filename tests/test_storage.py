@@ -58,7 +58,7 @@ def test_activity_progress_is_saved_audited_and_guarded(workspace):
     assert repo.list_activities(db, department_id, 2026)[0].status == STATUS_DONE  # the stale write changed nothing
     log = repo.audit_log(db, department_id, entity_key="2026/I.1")
     assert {(e.field, e.old, e.new, e.actor) for e in log} >= {
-        ("trạng thái", "chua_bat_dau", "hoan_thanh", "vp1"), ("tiến độ", "0", "100", "vp1"), ("ngày hoàn thành", None, "20/02/2026", "vp1"),
+        ("trạng thái", "Chưa bắt đầu", "Hoàn thành", "vp1"), ("tiến độ", "0", "100", "vp1"), ("ngày hoàn thành", "—", "20/02/2026", "vp1"),
     }
 
 
@@ -93,7 +93,7 @@ def test_self_score_comes_from_the_rule_and_is_audited(workspace):
     view, _ = repo.save_self_score(db, assessment_id, "1.1", 1, inputs={"tier": 0}, actor="vp2")
     assert view.self_points == Decimal("1") and view.version == 2
     changes = [(e.field, e.old, e.new, e.actor) for e in repo.audit_log(db, department_id, entity_key="2026/1.1") if e.field == "điểm tự chấm"]
-    assert changes == [("điểm tự chấm", "0,5", "1", "vp2"), ("điểm tự chấm", None, "0,5", "vp1")]
+    assert changes == [("điểm tự chấm", "0,5", "1", "vp2"), ("điểm tự chấm", "—", "0,5", "vp1")]
 
 
 def test_two_people_scoring_the_same_criterion_never_overwrite_silently(workspace):

@@ -5,22 +5,97 @@ wires it). Each command opens the configured database (CCHC_DATA_DIR / DATABASE_
 bundled default workspace in an empty one, reads one snapshot and writes one file (a folder for
 `charts`). Files are written to a temporary name first and renamed, so a failed export never leaves a
 half-written file behind. Bad input raises InputError, which the command line prints with exit code 2.
+
+`export_bytes` is the same export for the pages' download buttons: made when clicked, from a fresh read.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from scoring.errors import InputError
+from scoring.textnorm import file_stamp
 
 EXIT_OK = 0
 CHART_FILES = {"score": "diem-theo-linh-vuc", "completion": "tien-do-ke-hoach"}
+PAGE_EXPORTS = ("scoresheet", "report", "evidence", "summary", "charts")  # what the Xuất, nhập tệp page offers
+
+
+def export_bytes(db, department_id: int, year: int, kind: str, *, viewer=None) -> bytes:
+    """One export of the year as it is stored now: the year is read afresh (never a copy kept from an earlier
+    read), so a download made after any change carries it. `viewer` (a signed-in Principal) must be allowed
+    to export. "charts" is a .zip of the two chart images."""
+    from scoring.auth import Action, Principal, authorize
+    from scoring.snapshot import load_snapshot
+
+    if kind not in PAGE_EXPORTS:
+        raise ValueError(kind)
+    if isinstance(viewer, Principal):
+        authorize(viewer, Action.EXPORT, department_id=department_id)
+    snapshot = load_snapshot(db, department_id, year, viewer=viewer)
+    buffer = io.BytesIO()
+    _WRITERS[kind](snapshot, buffer, db)
+    return buffer.getvalue()
+
+
+def export_file_name(kind: str, year: int, moment=None) -> str:
+    """The name a downloaded export gets: the year and the local date and time it was made,
+    "bang-diem-cchc-2026-20261220-1405.xlsx"."""
+    from scoring.exports.common import default_file_name
+
+    name = default_file_name(kind, year) if kind != "charts" else f"bieu-do-cchc-{year}.zip"
+    stem, dot, extension = name.rpartition(".")
+    return f"{stem}-{file_stamp(moment)}{dot}{extension}"
+
+
+def _write_scoresheet_to(snapshot, out, _db) -> None:
+    from scoring.exports.scoresheet import write_scoresheet
+
+    write_scoresheet(snapshot, out)
+
+
+def _write_report_to(snapshot, out, _db) -> None:
+    from scoring.exports.report import write_report
+
+    write_report(snapshot, out)
+
+
+def _write_evidence_to(snapshot, out, db) -> None:
+    from scoring.evidence_files import EvidenceStore
+    from scoring.exports.evidence_bundle import write_evidence_bundle
+
+    write_evidence_bundle(snapshot, EvidenceStore(db.settings.evidence_dir), out)
+
+
+def _write_summary_to(snapshot, out, _db) -> None:
+    from scoring.exports.summary_pdf import write_summary_pdf
+
+    write_summary_pdf(snapshot, out)
+
+
+def _write_charts_zip_to(snapshot, out, _db) -> None:
+    from scoring.charts import completion_by_area_figure, score_by_area_figure
+    from scoring.exports.charts import figures_png
+
+    figures = {f"{CHART_FILES['score']}.png": score_by_area_figure(snapshot)}
+    if snapshot.activities:
+        figures[f"{CHART_FILES['completion']}.png"] = completion_by_area_figure(snapshot)
+    images = figures_png(list(figures.values()))
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, image in zip(figures, images):
+            archive.writestr(name, image)
+
+
+_WRITERS = {"scoresheet": _write_scoresheet_to, "report": _write_report_to, "evidence": _write_evidence_to,
+            "summary": _write_summary_to, "charts": _write_charts_zip_to}
 
 
 def add_export_commands(commands: argparse._SubParsersAction) -> None:

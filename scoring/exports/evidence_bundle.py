@@ -11,7 +11,6 @@ their address; documents not linked to any criterion go to the folder "Chua-gan-
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -22,6 +21,7 @@ from openpyxl.styles import Alignment, Font
 from scoring.evidence_files import EvidenceStore, safe_display_name
 from scoring.exports.cells import put_date, put_link, put_text
 from scoring.exports.common import evidence_reference, require_criteria, safe_file_stem
+from scoring.textnorm import local_now
 from scoring.exports.scoresheet import (
     BORDER,
     HEADER_FILL,
@@ -106,7 +106,7 @@ def _unique_name(evidence: EvidenceView, taken: set[str]) -> str:
 def _zip_info(path: str) -> zipfile.ZipInfo:
     if path.startswith("/") or ".." in path.split("/") or "\\" in path:
         raise ValueError(f"unsafe path in bundle: {path!r}")  # every path is built above; this must never happen
-    info = zipfile.ZipInfo(path, date_time=time.localtime()[:6])
+    info = zipfile.ZipInfo(path, date_time=local_now().timetuple()[:6])  # Vietnam time, not the server's
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     return info

@@ -264,7 +264,6 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
     row_of = {node.code: header_row + 1 + i for i, node in enumerate(nodes)}
     total_row = header_row + 1 + len(nodes)
     cells = _Cells(col, row_of)
-    with_appraisal = "appraised" in col
     validations: list[DataValidation] = []
 
     for node in nodes:

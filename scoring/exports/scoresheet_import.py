@@ -72,7 +72,7 @@ from scoring.rules import (
     vn_number,
 )
 from scoring.snapshot import Snapshot
-from scoring.textnorm import fold, format_number, nfc
+from scoring.textnorm import fold, nfc
 
 MAX_SCORESHEET_BYTES = 10 * 1024 * 1024
 # A score sheet is a few hundred kB unpacked and about twenty parts; check_upload's limits are for any Office
