@@ -420,15 +420,17 @@ def _download(at, deferred, key: str):
     return deferred[button.proto.deferred_file_id]
 
 
-def _self_points_in_sheet(data: bytes, code: str):
+def _entry_in_sheet(data: bytes, code: str):
+    """What the sheet holds as the criterion's input (its points are a formula of it)."""
     import openpyxl
+
+    from scoring.exports.scoresheet import HEADER_ENTRY
 
     sheet = openpyxl.load_workbook(io.BytesIO(data))["Bảng điểm"]
     header = next(r for r in range(1, 20) if any(c.value == "Mã" for c in sheet[r]))
     columns = {c.value: c.column for c in sheet[header]}
-    column = next(col for name, col in columns.items() if name and "tự đánh giá" in str(name).lower())
     row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, columns["Mã"]).value == code)
-    return sheet.cell(row, column).value
+    return sheet.cell(row, columns[HEADER_ENTRY]).value
 
 
 def test_one_click_downloads_the_score_sheet_as_stored_at_the_click(deferred):
@@ -440,10 +442,10 @@ def test_one_click_downloads_the_score_sheet_as_stored_at_the_click(deferred):
     department = repo.list_departments(db)[0]
     assert not [b for b in at.button if b.label == "Tạo tệp"]  # one click, no second button
     make, file_name = _download(at, deferred, f"export-scoresheet-{department.id}-2026")
-    assert _self_points_in_sheet(make(), "1.1.1") in (None, "")
+    assert _entry_in_sheet(make(), "1.1.1") in (None, "")
     assessment = repo.get_assessment(db, department.id, 2026)
     repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="vp1")
-    assert _self_points_in_sheet(make(), "1.1.1") == 0.5  # same page run, same button: the new value
+    assert _entry_in_sheet(make(), "1.1.1") == "Ban hành không kịp thời"  # same page run, same button: the new value
     import re
 
     assert re.fullmatch(r"bang-diem-cchc-2026-\d{8}-\d{4}\.xlsx", file_name)
@@ -560,7 +562,7 @@ def test_in_a_browser_one_click_downloads_the_current_file(browser, tmp_path):
         with page.expect_download(timeout=60000) as first:
             button.click()
         assert re.fullmatch(rf"bang-diem-cchc-2026-{textnorm.local_today():%Y%m%d}-\d{{4}}\.xlsx", first.value.suggested_filename)
-        assert _self_points_in_sheet(Path(first.value.path()).read_bytes(), "1.1.1") in (None, "")
+        assert _entry_in_sheet(Path(first.value.path()).read_bytes(), "1.1.1") in (None, "")
         _settled(page)
         db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))
         department = repo.list_departments(db)[0]
@@ -569,7 +571,7 @@ def test_in_a_browser_one_click_downloads_the_current_file(browser, tmp_path):
         db.dispose()
         with page.expect_download(timeout=60000) as second:
             button.click()  # the page was not drawn again since the change
-        assert _self_points_in_sheet(Path(second.value.path()).read_bytes(), "1.1.1") == 0.5
+        assert _entry_in_sheet(Path(second.value.path()).read_bytes(), "1.1.1") == "Ban hành không kịp thời"
         _settled(page)
         assert not page.locator('[data-testid="stAlertContentError"]').count()
         assert "Traceback" not in page.content()
