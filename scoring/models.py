@@ -50,6 +50,11 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     units: Mapped[list] = mapped_column(JSON, default=list)  # the department's units, expand "Các phòng thuộc Sở"
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class CriteriaSetRecord(Base):
@@ -127,8 +132,14 @@ class Assessment(Base):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)  # the year's settings (rounds, caps, bands), scoring.cycle
     bonus_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm thưởng, as the province awards it
     penalty_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm trừ outside the criteria
+    # any change to the row (settings, criteria set, lock, bonus) moves the version: a form drawn before it is refused
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
     scores: Mapped[list[ScoreRecord]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ScoreRecord(Base):
@@ -226,6 +237,11 @@ class Account(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Moved by the changes a person makes (password, role, unit, departments, active), not by the sign-in
+    # counters: a failed sign-in between drawing an account and resetting it is no edit to be warned about.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
     departments: Mapped[list[AccountDepartment]] = relationship(cascade="all, delete-orphan")
 
 

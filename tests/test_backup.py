@@ -98,7 +98,7 @@ def _build_workspace(db: Database) -> dict:
     repo.lock_self_score(db, assessment_id, actor="vp1")  # appraisal reads a locked self-assessment
     scored = repo.list_scores(db, assessment_id)["1.1"]
     repo.save_appraisal(db, assessment_id, "1.1", scored.version, points="0,75", remark="Thiếu phụ lục kèm theo", actor="Sở Nội vụ")
-    repo.link_evidence_to_criterion(db, plan_document.id, "1.1", actor="vp1", section="Mục II, trang 3")
+    repo.link_evidence_to_criterion(db, plan_document.id, plan_document.version, "1.1", actor="vp1", section="Mục II, trang 3")
     repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Biên bản", number="02/BB-SDTTG",
                       issued_on=date(2026, 3, 2), summary="Hội nghị triển khai"),
                       actor="vp2", upload=("ảnh hội nghị.png", PHOTO_PNG), criteria=["1.3"], activity_codes=["I.1", "II.1"])
