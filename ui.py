@@ -308,6 +308,30 @@ def run_page(page) -> None:
         st.error(UNEXPECTED_ERROR)
 
 
+EDITOR_GENERATIONS, VERSIONS_SEEN = "_editor_generations", "_versions_seen"
+
+
+def editor_key(name: str) -> str:
+    """The widget key of an editor (a form or a table) that is drawn afresh after each save or refusal: its name
+    and its generation. Its widgets keep what the person saw until then (see version_seen)."""
+    return f"{name}-{st.session_state.get(EDITOR_GENERATIONS, {}).get(name, 0)}"
+
+
+def redraw_editor(name: str) -> None:
+    """From the next run the editor shows what is stored, and expects the versions it then shows."""
+    generations = st.session_state.setdefault(EDITOR_GENERATIONS, {})
+    generations[name] = generations.get(name, 0) + 1
+    seen = st.session_state.get(VERSIONS_SEEN, {})
+    for key in [key for key in seen if key[0] == name]:
+        del seen[key]
+
+
+def version_seen(name: str, row_id: object, version: int) -> int:
+    """The version of a row that the editor `name` showed when it was drawn in its generation: what a save from
+    it expects, even once the page has read a newer version (someone else's change is then told, not overwritten)."""
+    return st.session_state.setdefault(VERSIONS_SEEN, {}).setdefault((name, row_id), version)
+
+
 def forget_widgets(prefix: str) -> None:
     """Drop widget state under a prefix so the widgets show what is stored (after a conflict or a reload)."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:

@@ -189,3 +189,117 @@ def _account_audit(db):
 
     with db.session() as session:
         return session.scalars(select(AuditEntry).where(AuditEntry.entity == "account")).all()
+
+
+# ---------------------------------------------------------------- pages: two people, two sessions
+
+
+@pytest.fixture
+def people(monkeypatch):
+    """Sign-in on, the bundled department, and a factory that opens a new session (a browser tab) signed in."""
+    monkeypatch.setenv("CCHC_AUTH", "on")
+    db = open_database()  # the scratch folder the app uses (CCHC_DATA_DIR from conftest)
+    ensure_default_workspace(db)
+    department = repo.list_departments(db)[0]
+    for username, role, unit in (("vanphong1", Role.OFFICE, None), ("quantri", Role.ADMIN, None),
+                                 ("phongtg", Role.UNIT, "Phòng Tôn giáo")):
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit)
+
+    def session(username: str, page: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.text_input(key="sign-in-user").input(username)
+        at.text_input(key="sign-in-password").input(PASSWORD)
+        at.button[0].click().run()
+        at.switch_page(page).run()
+        _assert_clean(at)
+        return at
+
+    yield db, department, session
+    db.dispose()
+
+
+def _assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert ui.UNEXPECTED_ERROR not in [_plain(e.value) for e in at.error]
+
+
+def _plain(markdown: str) -> str:
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _plan_editor_key(at: AppTest) -> str:
+    (editor,) = at.data_editor
+    return editor.key
+
+
+def _edit_plan_cell(at: AppTest, code: str, column: str, value) -> AppTest:
+    """Change one cell of the plan table as the browser sends it: the row's position in the table drawn."""
+    (editor,) = at.data_editor
+    position = list(editor.value["Mã"]).index(code)
+    at.session_state[editor.key] = {"edited_rows": {position: {column: value}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _assert_clean(at)
+    return at
+
+
+def _table_value(at: AppTest, code: str, column: str):
+    (editor,) = at.data_editor
+    table = editor.value
+    return table.loc[table["Mã"] == code, column].item()
+
+
+def test_plan_table_the_second_save_of_an_activity_is_told_and_the_first_stands(people):
+    db, department, session = people
+    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")  # both see 0 %
+    _edit_plan_cell(office, "VII.2", "Tiến độ (%)", 40)
+    assert any("Đã lưu hoạt động VII.2" in _plain(s.value) for s in office.success)
+
+    _edit_plan_cell(admin, "VII.2", "Tiến độ (%)", 70)  # typed on the 0 % the administrator's table still showed
+    errors = [_plain(e.value) for e in admin.error]
+    assert any(e.startswith("Hoạt động VII.2 vừa được sửa bởi vanphong1 lúc ") for e in errors), errors
+    assert not [s for s in admin.success if "VII.2" in s.value]
+    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "VII.2")
+    assert stored.progress == 40
+    assert _table_value(admin, "VII.2", "Tiến độ (%)") == 40  # the table now shows what is stored
+    assert [(e.actor, e.old, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2")] == [("vanphong1", "0", "40")]
+
+
+def test_plan_table_an_edit_lands_on_the_activity_drawn_even_when_the_rows_moved(people):
+    db, department, session = people
+    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")
+    admin.multiselect(key="plan-f-status").set_value(["chua_bat_dau"]).run()  # the administrator filters on "not started"
+    assert _table_value(admin, "VII.1", "Tiến độ (%)") == 0
+    _edit_plan_cell(office, "VII.1", "Trạng thái", "Đang thực hiện")  # VII.1 leaves the administrator's filter
+
+    _edit_plan_cell(admin, "VII.2", "Tiến độ (%)", 70)  # the row below VII.1 in the table the administrator saw
+    by_code = {a.code: a for a in repo.list_activities(db, department.id, 2026)}
+    assert (by_code["VII.2"].progress, by_code["VII.3"].progress) == (70, 0)  # not moved onto the next activity
+    assert any("Đã lưu hoạt động VII.2" in _plain(s.value) for s in admin.success)
+
+
+def test_plan_table_an_edit_of_a_row_that_left_the_filter_is_told_not_dropped(people):
+    db, department, session = people
+    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")
+    admin.multiselect(key="plan-f-status").set_value(["chua_bat_dau"]).run()
+    _edit_plan_cell(office, "VII.1", "Trạng thái", "Đang thực hiện")
+
+    _edit_plan_cell(admin, "VII.1", "Tiến độ (%)", 30)  # the row the administrator saw has left the filter since
+    errors = [_plain(e.value) for e in admin.error]
+    assert any(e.startswith("Hoạt động VII.1 vừa được sửa bởi vanphong1") for e in errors), errors
+    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "VII.1")
+    assert (stored.status, stored.progress) == ("dang_thuc_hien", 0)
+
+
+def test_plan_table_a_unit_edits_only_the_activities_it_leads(people):
+    db, department, session = people
+    unit = session("phongtg", "pages/ke_hoach.py")
+    unit.multiselect(key="plan-f-unit").set_value([]).run()  # every activity, not only its own
+    (editor,) = unit.data_editor
+    assert set(editor.value["Mã"]) == {"II.1", "III.1", "III.2"}  # led by it, or by "Các phòng thuộc Sở"
+    (read_only,) = [d for d in unit.dataframe if d.editing_mode == "read_only" and "Mã" in d.value.columns]
+    assert read_only.editing_mode == "read_only" and len(read_only.value) == 22 - 3
+    _edit_plan_cell(unit, "III.1", "Tiến độ (%)", 50)
+    assert any("Đã lưu hoạt động III.1" in _plain(s.value) for s in unit.success)
