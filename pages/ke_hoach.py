@@ -183,7 +183,7 @@ edits = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
 if edits:
     # saved as soon as the cell changes, before anything is drawn again; the table is then redrawn from the
     # database under a new key (a refused edit shows the stored value, with the refusal above it)
-    _save_edits(edits, st.session_state.get(drawn_key, []))
+    _save_edits(edits, st.session_state.pop(drawn_key, []))
     ui.redraw_editor(editor_name)
     st.rerun()
 
@@ -247,12 +247,9 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
                 if st.form_submit_button("Gắn tài liệu"):
                     meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary)
                     payload = (upload.name, upload.getvalue()) if upload is not None else None
-                    saved = ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
-                                                                 activity_codes=[activity.code]),
-                                       success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
-                    if saved:  # a refusal keeps what was typed, to correct and send again
-                        ui.redraw_editor(form_name)
-                    st.rerun()
+                    ui.save_from_editors((form_name,), lambda: repo.add_evidence(
+                        db, department_id, year, meta, actor=ui.actor(), upload=payload, activity_codes=[activity.code]),
+                        success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
 
 if snap.plan and snap.plan.warnings:
     with st.expander(f"Cảnh báo khi nhập kế hoạch ({len(snap.plan.warnings)})"):
