@@ -202,7 +202,7 @@ def people(monkeypatch):
     ensure_default_workspace(db)
     department = repo.list_departments(db)[0]
     for username, role, unit in (("vanphong1", Role.OFFICE, None), ("quantri", Role.ADMIN, None),
-                                 ("phongtg", Role.UNIT, "Phòng Tôn giáo")):
+                                 ("quantri2", Role.ADMIN, None), ("phongtg", Role.UNIT, "Phòng Tôn giáo")):
         accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit)
 
     def session(username: str, page: str) -> AppTest:
@@ -303,3 +303,116 @@ def test_plan_table_a_unit_edits_only_the_activities_it_leads(people):
     assert read_only.editing_mode == "read_only" and len(read_only.value) == 22 - 3
     _edit_plan_cell(unit, "III.1", "Tiến độ (%)", 50)
     assert any("Đã lưu hoạt động III.1" in _plain(s.value) for s in unit.success)
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    _assert_clean(at)
+    return at
+
+
+def _field(widgets, label: str, form: str):
+    """The widget with this label in the form whose key starts with `form` (found as a person finds it, by label)."""
+    (widget,) = [w for w in widgets if w.label == label and w.form_id.startswith(form)]
+    return widget
+
+
+def _told(at: AppTest, who: str) -> list[str]:
+    errors = [_plain(e.value) for e in at.error]
+    assert any(f"vừa được sửa bởi {who} lúc " in e and "chưa được lưu" in e for e in errors), errors
+    return errors
+
+
+def test_evidence_form_the_second_save_is_told_and_the_form_then_shows_the_first(people):
+    db, department, session = people
+    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1")
+    office, admin = session("vanphong1", "pages/tai_lieu.py"), session("quantri", "pages/tai_lieu.py")
+    form = f"evidence-edit-{document.id}"
+    _field(office.text_input, "Số, ký hiệu", form).input("2/BC")
+    _click(office, "Lưu thay đổi")
+    assert any("Đã lưu thay đổi tài liệu" in s.value for s in office.success)
+
+    _field(admin.text_input, "Số, ký hiệu", form).input("3/BC")  # typed on the "1/BC" the administrator's form still showed
+    _click(admin, "Lưu thay đổi")
+    _told(admin, "vanphong1")
+    assert repo.list_evidence(db, department.id, 2026)[0].number == "2/BC"
+    assert _field(admin.text_input, "Số, ký hiệu", form).value == "2/BC"  # the form now shows what is stored
+
+    _field(admin.text_input, "Số, ký hiệu", form).input("3/BC")  # made on what is stored: saved
+    _click(admin, "Lưu thay đổi")
+    assert repo.list_evidence(db, department.id, 2026)[0].number == "3/BC"
+
+
+def test_evidence_delete_after_someone_elses_edit_is_told_and_keeps_the_document(people):
+    db, department, session = people
+    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1")
+    office, admin = session("vanphong1", "pages/tai_lieu.py"), session("quantri", "pages/tai_lieu.py")
+    _field(office.text_input, "Số, ký hiệu", f"evidence-edit-{document.id}").input("2/BC")
+    _click(office, "Lưu thay đổi")
+
+    next(c for c in admin.checkbox if c.label == "Tôi muốn xóa tài liệu này").check().run()
+    _click(admin, "Xóa tài liệu")
+    _told(admin, "vanphong1")
+    assert [e.number for e in repo.list_evidence(db, department.id, 2026)] == ["2/BC"]
+
+
+def test_department_form_the_second_save_is_told_and_the_units_saved_first_stand(people):
+    db, department, session = people
+    first, second = session("quantri", "pages/cau_hinh.py"), session("quantri2", "pages/cau_hinh.py")
+    form, units_label = f"department-{department.id}", "Các đơn vị thuộc cơ quan (mỗi dòng một đơn vị)"
+    _field(first.text_area, units_label, form).input("\n".join([*department.units, "Phòng Dân tộc"]))
+    _click(first, "Lưu")
+    assert any("Đã lưu thông tin cơ quan" in s.value for s in first.success)
+
+    _field(second.text_input, "Tên cơ quan", form).input("Sở Dân tộc và Tôn giáo tỉnh")  # on the units it still showed
+    _click(second, "Lưu")
+    _told(second, "quantri")
+    stored = repo.list_departments(db)[0]
+    assert (stored.name, stored.units) == (department.name, [*department.units, "Phòng Dân tộc"])
+    assert _field(second.text_area, units_label, form).value.splitlines()[-1] == "Phòng Dân tộc"
+
+
+def test_year_settings_form_the_second_save_is_told_and_the_first_stands(people):
+    db, department, session = people
+    first, second = session("quantri", "pages/cau_hinh.py"), session("quantri2", "pages/cau_hinh.py")
+    assessment = repo.get_assessment(db, department.id, 2026)
+    before = repo.year_settings(db, assessment.id)
+    _field(first.number_input, "Điểm thưởng tối đa", "year-settings-").set_value(2.0)
+    _click(first, "Lưu thiết lập năm")
+    assert any("Đã lưu thiết lập năm 2026" in s.value for s in first.success)
+
+    _field(second.number_input, "Điểm trừ tối đa", "year-settings-").set_value(float(before.penalty_cap) + 3)
+    _click(second, "Lưu thiết lập năm")
+    _told(second, "quantri")
+    stored = repo.year_settings(db, assessment.id)
+    assert (stored.bonus_cap, stored.penalty_cap) == (Decimal(2), before.penalty_cap)
+    assert _field(second.number_input, "Điểm thưởng tối đa", "year-settings-").value == 2.0
+
+
+def test_the_years_own_settings_save_does_not_refuse_its_next_criteria_set_choice(people):
+    db, department, session = people
+    admin = session("quantri", "pages/cau_hinh.py")
+    _field(admin.number_input, "Điểm thưởng tối đa", "year-settings-").set_value(2.0)
+    _click(admin, "Lưu thiết lập năm")
+    content = repo.load_criteria(db, repo.get_assessment(db, department.id, 2026).criteria_set_id).to_dict()
+    other = repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}))
+    admin.run()
+    next(s for s in admin.selectbox if s.label == "Bộ tiêu chí").set_value(other).run()
+    _click(admin, "Dùng bộ này")
+    assert not admin.error, [e.value for e in admin.error]
+    assert repo.get_assessment(db, department.id, 2026).criteria_set_id == other
+
+
+def test_a_form_left_for_another_page_expects_what_is_stored_when_it_comes_back(people):
+    db, department, session = people
+    admin = session("quantri", "pages/cau_hinh.py")
+    seen = repo.list_departments(db)[0]
+    repo.update_department(db, department.id, seen.version, name=seen.name, units=[*seen.units, "Phòng Dân tộc"], actor="quantri2")
+    admin.switch_page("pages/tong_quan.py").run()
+    admin.switch_page("pages/cau_hinh.py").run()  # the form is made again, from what is stored now
+    form = f"department-{department.id}"
+    assert _field(admin.text_area, "Các đơn vị thuộc cơ quan (mỗi dòng một đơn vị)", form).value.splitlines()[-1] == "Phòng Dân tộc"
+    _field(admin.text_input, "Tên cơ quan", form).input("Sở Dân tộc và Tôn giáo tỉnh")
+    _click(admin, "Lưu")
+    assert not admin.error, [e.value for e in admin.error]
+    assert repo.list_departments(db)[0].name == "Sở Dân tộc và Tôn giáo tỉnh"
