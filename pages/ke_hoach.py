@@ -22,6 +22,50 @@ snap = ui.snapshot()
 db = ui.database()
 department_id, year = ui.context()
 
+# ---------------------------------------------------------------- progress edits from the table drawn last
+
+by_label = {label: status for status, label in STATUS_LABELS.items()}
+# a new key after every save: the table is redrawn from what is stored, with no stale edits on top
+editor_name = f"plan-editor-{department_id}-{year}"
+editor_key = ui.editor_key(editor_name)
+# The rows the editor drew, by position, with the version each showed. The edits the browser sends are
+# positions in the table the person saw; the page reads the plan again before they arrive, and the filtered
+# rows may have moved or gone meanwhile (someone else's change), so each edit is taken to the activity drawn
+# at its position and expects the version drawn there.
+drawn_key = f"{editor_key}-drawn"
+
+
+def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
+    """Each edited row is saved at once, guarded by the version the table was drawn with."""
+    for index, changes in edited_rows.items():
+        if int(index) >= len(drawn):
+            ui.flash("error", "Một thay đổi trong bảng không còn khớp hoạt động nào nên chưa được lưu; hãy sửa lại.")
+            continue
+        activity_id, version, code = drawn[int(index)]
+        kwargs = {}
+        if "Trạng thái" in changes:
+            kwargs["status"] = by_label.get(changes["Trạng thái"], changes["Trạng thái"])
+        if "Tiến độ (%)" in changes and changes["Tiến độ (%)"] is not None:
+            kwargs["progress"] = int(changes["Tiến độ (%)"])
+        if "Ngày hoàn thành" in changes:
+            value = changes["Ngày hoàn thành"]
+            kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
+        if "Ghi chú" in changes:
+            kwargs["note"] = changes["Ghi chú"] or ""
+        if kwargs:
+            ui.attempt(lambda i=activity_id, v=version, k=kwargs: repo.update_activity(db, i, v, actor=ui.actor(), **k),
+                       success=f"Đã lưu hoạt động {code}.")
+
+
+edits = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
+if edits:
+    # saved as soon as the cell changes, before anything is drawn (or a filter that now matches nothing stops
+    # the page); the table is then redrawn from the database under a new key (a refused edit shows the stored
+    # value, with the refusal above it)
+    _save_edits(edits, st.session_state.pop(drawn_key, []))
+    ui.redraw_editor(editor_name)
+    st.rerun()
+
 st.title(f"Kế hoạch CCHC năm {year}")
 if snap.plan:
     st.caption(f"{ui.md(snap.plan.title)} · nguồn: {ui.md(snap.plan.source_name)} · nhập lúc {format_datetime(snap.plan.imported_at)}")
@@ -146,47 +190,6 @@ COLUMN_CONFIG = {
     "Tiến độ (%)": st.column_config.NumberColumn(min_value=0, max_value=100, step=5, format="%d%%"),
     "Ngày hoàn thành": st.column_config.DateColumn(format="DD/MM/YYYY"),
 }
-by_label = {label: status for status, label in STATUS_LABELS.items()}
-# a new key after every save: the table is redrawn from what is stored, with no stale edits on top
-editor_name = f"plan-editor-{department_id}-{year}"
-editor_key = ui.editor_key(editor_name)
-# The rows the editor drew, by position, with the version each showed. The edits the browser sends are
-# positions in the table the person saw; the page reads the plan again before they arrive, and the filtered
-# rows may have moved or gone meanwhile (someone else's change), so each edit is taken to the activity drawn
-# at its position and expects the version drawn there.
-drawn_key = f"{editor_key}-drawn"
-
-
-def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
-    """Each edited row is saved at once, guarded by the version the table was drawn with."""
-    for index, changes in edited_rows.items():
-        if int(index) >= len(drawn):
-            ui.flash("error", "Một thay đổi trong bảng không còn khớp hoạt động nào nên chưa được lưu; hãy sửa lại.")
-            continue
-        activity_id, version, code = drawn[int(index)]
-        kwargs = {}
-        if "Trạng thái" in changes:
-            kwargs["status"] = by_label.get(changes["Trạng thái"], changes["Trạng thái"])
-        if "Tiến độ (%)" in changes and changes["Tiến độ (%)"] is not None:
-            kwargs["progress"] = int(changes["Tiến độ (%)"])
-        if "Ngày hoàn thành" in changes:
-            value = changes["Ngày hoàn thành"]
-            kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
-        if "Ghi chú" in changes:
-            kwargs["note"] = changes["Ghi chú"] or ""
-        if kwargs:
-            ui.attempt(lambda i=activity_id, v=version, k=kwargs: repo.update_activity(db, i, v, actor=ui.actor(), **k),
-                       success=f"Đã lưu hoạt động {code}.")
-
-
-edits = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
-if edits:
-    # saved as soon as the cell changes, before anything is drawn again; the table is then redrawn from the
-    # database under a new key (a refused edit shows the stored value, with the refusal above it)
-    _save_edits(edits, st.session_state.pop(drawn_key, []))
-    ui.redraw_editor(editor_name)
-    st.rerun()
-
 who = ui.principal()
 # an editor only where the core would accept the write (scoring.auth, as update_activity checks it)
 may_update = {a.id for a in shown if ui.can(Action.EDIT_OWN_UNIT_ACTIVITY, activity_lead_units=a.lead)}

@@ -416,3 +416,16 @@ def test_a_form_left_for_another_page_expects_what_is_stored_when_it_comes_back(
     _click(admin, "Lưu")
     assert not admin.error, [e.value for e in admin.error]
     assert repo.list_departments(db)[0].name == "Sở Dân tộc và Tôn giáo tỉnh"
+
+
+def test_plan_table_an_edit_is_told_even_when_the_filter_now_matches_nothing(people):
+    db, department, session = people
+    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")
+    admin.multiselect(key="plan-f-area").set_value(["VI"]).run()
+    admin.multiselect(key="plan-f-status").set_value(["chua_bat_dau"]).run()  # VI.1 and VI.2
+    for code in ("VI.1", "VI.2"):
+        _edit_plan_cell(office, code, "Trạng thái", "Đang thực hiện")  # both leave the administrator's filter
+
+    _edit_plan_cell(admin, "VI.1", "Tiến độ (%)", 30)
+    assert any(_plain(e.value).startswith("Hoạt động VI.1 vừa được sửa bởi vanphong1") for e in admin.error)
+    assert any("Không có hoạt động nào khớp bộ lọc" in i.value for i in admin.info)
