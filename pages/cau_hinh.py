@@ -63,7 +63,7 @@ with tab_criteria:
     activity_ids = {a.code for a in snap.activities} or None
     # choosing another set expects the assessment as the page showed it when these widgets were made
     criteria_key = ui.editor_key(criteria_form)
-    assessment_seen = ui.version_seen(criteria_key, snap.assessment.id, snap.assessment.version) if snap.assessment else None
+    assessment_seen = ui.version_seen(criteria_key, snap.assessment.id, snap.assessment.settings_version) if snap.assessment else None
     if snap.criteria_set:
         st.markdown(f"Năm {year} đang chấm theo: **{ui.md(snap.criteria_set.name)}**"
                     + (" — *bộ tiêu chí mẫu*" if snap.criteria_set.template else ""))
@@ -131,7 +131,7 @@ with tab_years:
         st.subheader(f"Thiết lập năm {year}")
         # the form keeps what it showed until saved or refused; its save expects the assessment version it showed
         form_key = ui.editor_key(settings_form)
-        settings_seen = ui.version_seen(form_key, snap.assessment.id, snap.assessment.version)
+        settings_seen = ui.version_seen(form_key, snap.assessment.id, snap.assessment.settings_version)
         with st.form(form_key):
             round_inputs = []
             for round_ in settings.rounds:

@@ -132,14 +132,13 @@ class Assessment(Base):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)  # the year's settings (rounds, caps, bands), scoring.cycle
     bonus_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm thưởng, as the province awards it
     penalty_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm trừ outside the criteria
-    # any change to the row (settings, criteria set, lock, bonus) moves the version: a form drawn before it is refused
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    # The year's settings and its criteria set, edited together on the settings page, have their own version
+    # (scoring.repository.save_year_settings): a lock or a bonus entered meanwhile is no edit of theirs.
+    settings_version: Mapped[int] = mapped_column(Integer, default=1)
+    settings_updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    settings_updated_by: Mapped[str] = mapped_column(String(120), default="")
     scores: Mapped[list[ScoreRecord]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class ScoreRecord(Base):

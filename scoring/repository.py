@@ -12,11 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from scoring.db import Database
-from scoring.errors import ConflictError, InputError, NotFoundError
+from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, InputError, NotFoundError
 from scoring.models import (
     ActivityRecord,
     Assessment,
@@ -389,9 +389,13 @@ def update_activity(db: Database, activity_id: int, expected_version: int, *, ac
 
 def _check_version(row, expected_version: int, what: str) -> None:
     """Refuse a write made from an older version of the row than the stored one, naming who changed it and when."""
-    if row.version != expected_version:
-        who = f" bởi {row.updated_by}" if getattr(row, "updated_by", "") else ""
-        when = f" lúc {format_datetime(row.updated_at)}" if getattr(row, "updated_at", None) else ""
+    _check_seen(row.version, expected_version, what, getattr(row, "updated_by", ""), getattr(row, "updated_at", None))
+
+
+def _check_seen(version: int, expected_version: int, what: str, updated_by: str, updated_at: datetime | None) -> None:
+    if version != expected_version:
+        who = f" bởi {updated_by}" if updated_by else ""
+        when = f" lúc {format_datetime(updated_at)}" if updated_at else ""
         raise ConflictError(
             f"{what} vừa được sửa{who}{when} sau khi bạn mở trang. Thay đổi của bạn chưa được lưu: "
             "hãy tải lại để xem bản mới nhất rồi sửa lại."
@@ -699,7 +703,7 @@ class AssessmentView:
     locked_by: str = ""
     bonus_points: Decimal | None = None
     penalty_points: Decimal | None = None
-    version: int = 1  # what a change to the year's settings or criteria set expects
+    settings_version: int = 1  # what a change to the year's settings or criteria set expects
 
 
 def get_assessment(db: Database, department_id: int, year: int) -> AssessmentView | None:
@@ -716,7 +720,7 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
             _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
             _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
             row = Assessment(department_id=department_id, year=year, criteria_set_id=criteria_set_id,
-                             updated_by=actor_name(actor))
+                             settings_updated_by=actor_name(actor))
             session.add(row)
             session.flush()
             _audit(session, actor, department_id, "assessment", str(year), {"mở kỳ đánh giá": (None, str(year))})
@@ -725,7 +729,7 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
 
 def _assessment_view(row: Assessment) -> AssessmentView:
     return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id, row.locked_at, row.locked_by,
-                          row.bonus_points, row.penalty_points, row.version)
+                          row.bonus_points, row.penalty_points, row.settings_version)
 
 
 def switch_criteria_set(db: Database, assessment_id: int, expected_version: int, *, criteria_set_id: int,
@@ -735,11 +739,10 @@ def switch_criteria_set(db: Database, assessment_id: int, expected_version: int,
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
-        _check_version(row, expected_version, f"Kỳ đánh giá năm {row.year}")
         _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        _claim_settings_version(session, row, expected_version, actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
         row.criteria_set_id = criteria_set_id
-        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         session.flush()
         return _assessment_view(row)
 
@@ -957,13 +960,29 @@ def save_year_settings(db: Database, assessment_id: int, expected_version: int, 
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.MANAGE_YEARS, department_id=row.department_id)
-        _check_version(row, expected_version, f"Kỳ đánh giá năm {row.year}")
+        _claim_settings_version(session, row, expected_version, actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year),
                {"thiết lập năm": (row.settings or None, settings.to_dict())})
         row.settings = settings.to_dict()
-        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         session.flush()
         return _assessment_view(row)
+
+
+def _claim_settings_version(session: Session, row: Assessment, expected_version: int, actor: Actor) -> None:
+    """Move the settings version on from the one the person saw, or refuse naming who moved it first.
+
+    The version has a column of its own (a lock or a bonus changes the same row but not what the settings page
+    showed), so the ORM does not guard it: the UPDATE does, and two saves at once cannot both pass.
+    """
+    what = f"Thiết lập năm {row.year} (bộ tiêu chí, đợt chấm, mức xếp loại)"
+    _check_seen(row.settings_version, expected_version, what, row.settings_updated_by, row.settings_updated_at)
+    claimed = session.execute(
+        update(Assessment).where(Assessment.id == row.id, Assessment.settings_version == expected_version)
+        .values(settings_version=expected_version + 1, settings_updated_at=utcnow(), settings_updated_by=actor_name(actor))
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if not claimed:
+        raise ConflictError(STALE_WRITE_MESSAGE)
 
 
 def save_bonus_penalty(db: Database, assessment_id: int, *, bonus, penalty, actor: Actor) -> None:
@@ -995,7 +1014,6 @@ def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> Assess
         state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
         state = state.lock(utcnow(), actor_name(actor), lock_blockers(*_lock_inputs(session, row)))
         row.locked_at, row.locked_by = state.locked_at, state.locked_by
-        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, "đã chốt")})
         session.flush()
         return _assessment_view(row)
@@ -1029,7 +1047,6 @@ def reopen_self_score(db: Database, assessment_id: int, reason: str, *, actor: A
         _audit(session, actor, row.department_id, "assessment", str(row.year),
                {"mở lại điểm tự chấm": (f"đã chốt bởi {row.locked_by}", f"mở lại: {nfc(reason)}")})
         row.locked_at, row.locked_by = None, ""
-        row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         session.flush()
         return _assessment_view(row)
 
@@ -1045,7 +1062,7 @@ def open_next_year(db: Database, department_id: int, from_year: int, to_year: in
         _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
         settings = YearSettings.from_dict(source.settings) if source.settings else default_settings(from_year)
         row = Assessment(department_id=department_id, year=to_year, criteria_set_id=source.criteria_set_id,
-                         settings=copy_forward(settings, to_year).to_dict(), updated_by=actor_name(actor))
+                         settings=copy_forward(settings, to_year).to_dict(), settings_updated_by=actor_name(actor))
         session.add(row)
         session.flush()
         _audit(session, actor, department_id, "assessment", str(to_year), {"mở kỳ đánh giá": (None, f"{to_year} (từ {from_year})")})

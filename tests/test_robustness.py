@@ -391,7 +391,7 @@ def hostile_workspace():
     ws = ensure_default_workspace(db)
     criteria_set = criteria_set_from_dict(_hostile_criteria_set(), source_name="bo-tieu-chi-doc-hai.yaml")
     set_id = repo.save_criteria_set(db, criteria_set)
-    repo.switch_criteria_set(db, ws.assessment_id, repo.get_assessment(db, ws.department_id, ws.year).version,
+    repo.switch_criteria_set(db, ws.assessment_id, repo.get_assessment(db, ws.department_id, ws.year).settings_version,
                              criteria_set_id=set_id, actor="an")
     yield db, ws
     db.dispose()

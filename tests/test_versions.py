@@ -91,17 +91,17 @@ SURFACES = {
     ),
     "year settings": (
         _assessment,
-        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.version,
+        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.settings_version,
                                                      replace(repo.year_settings(db, seen.id), survey_run=False), actor="vanphong1"),
-        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.version,
+        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.settings_version,
                                                      replace(repo.year_settings(db, seen.id), bonus_cap=Decimal(5)), actor="quantri"),
         lambda db, ws: repo.year_settings(db, ws.assessment_id).to_dict(),
     ),
     "criteria set choice": (
         _assessment,
-        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.version,
+        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.settings_version,
                                                      replace(repo.year_settings(db, seen.id), survey_run=False), actor="vanphong1"),
-        lambda db, ws, seen: repo.switch_criteria_set(db, seen.id, seen.version, criteria_set_id=_other_set(db), actor="quantri"),
+        lambda db, ws, seen: repo.switch_criteria_set(db, seen.id, seen.settings_version, criteria_set_id=_other_set(db), actor="quantri"),
         lambda db, ws: _assessment(db, ws).criteria_set_id,
     ),
     "account password": (
@@ -153,13 +153,13 @@ def test_a_save_from_the_version_stored_goes_through(world, surface):
     assert count_rows(db)["audit_log"] > before
 
 
-def test_every_change_to_an_assessment_moves_its_version(world):
+def test_every_change_to_a_years_settings_or_criteria_set_moves_their_version(world):
     db, ws = world
-    versions = [_assessment(db, ws).version]
+    versions = [_assessment(db, ws).settings_version]
     repo.save_year_settings(db, ws.assessment_id, versions[-1], repo.year_settings(db, ws.assessment_id), actor="quantri")
-    versions.append(_assessment(db, ws).version)
+    versions.append(_assessment(db, ws).settings_version)
     repo.switch_criteria_set(db, ws.assessment_id, versions[-1], criteria_set_id=_other_set(db), actor="quantri")
-    versions.append(_assessment(db, ws).version)
+    versions.append(_assessment(db, ws).settings_version)
     assert versions == sorted(set(versions)) and len(versions) == 3
 
 
