@@ -361,18 +361,28 @@ def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
 
 def _edit_plan_cell(page, row: int, column: int, text: str) -> None:
     """Type into one cell of the plan table as a person does: the grid is drawn on a canvas, so click its first
-    cell, walk there with the arrow keys, open the cell's editor with Enter, type and press Enter."""
+    cell, walk there with the arrow keys, open the cell's editor with Enter, type and press Enter. A click that
+    lands before the grid takes keyboard focus opens nothing: then it is tried again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.bring_to_front()
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # below the header row: the first row's first cell
-    for _ in range(row):
-        page.keyboard.press("ArrowDown")
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")  # opens the cell's editor
-    editor = page.locator("#portal input, #portal textarea").first  # Glide draws it outside the canvas
-    editor.wait_for(timeout=10000)
+    editor = page.locator("#portal input, #portal textarea").first  # Glide draws the cell editor outside the canvas
+    for _attempt in range(3):
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # below the header row: the first row's first cell
+        page.wait_for_timeout(300)
+        for _ in range(row):
+            page.keyboard.press("ArrowDown")
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")  # opens the cell's editor
+        try:
+            editor.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
     editor.fill(text)
     editor.press("Enter")
 
