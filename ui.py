@@ -333,6 +333,50 @@ def run_page(page) -> None:
         st.error(UNEXPECTED_ERROR)
 
 
+EDITOR_GENERATIONS, VERSIONS_SEEN = "_editor_generations", "_versions_seen"
+
+
+def editor_key(name: str) -> str:
+    """The key of an editor (a form or a table) that is drawn afresh after each save or refusal: its name and its
+    generation. A form's widgets take keys that start with it, so they keep what they showed (see version_seen)."""
+    return f"{name}-{st.session_state.get(EDITOR_GENERATIONS, {}).get(name, 0)}"
+
+
+def redraw_editor(name: str) -> None:
+    """From the next run the editor shows what is stored, and expects the versions it then shows."""
+    generations = st.session_state.setdefault(EDITOR_GENERATIONS, {})
+    generations[name] = generations.get(name, 0) + 1
+    seen = st.session_state.get(VERSIONS_SEEN, {})
+    for key in [key for key in seen if key[0].startswith(f"{name}-")]:
+        del seen[key]
+
+
+def version_seen(form_key: str, row_id: object, version: int) -> int:
+    """The version of a row that the form `form_key` (from editor_key) showed when its widgets were made: what
+    a save from it expects, even once the page has read a newer version (someone else's change is then told,
+    not overwritten). Widgets keyed "<form_key>-…" keep their values while they are drawn in every run; once
+    they were not (the person opened another page), Streamlit has dropped them and the form shows, and so
+    expects, what is stored now."""
+    seen = st.session_state.setdefault(VERSIONS_SEEN, {})
+    prefix = f"{form_key}-"
+    if not any(isinstance(key, str) and key.startswith(prefix) for key in st.session_state):
+        seen[(form_key, row_id)] = version  # the widgets are about to be made from what is stored now
+    return seen.setdefault((form_key, row_id), version)
+
+
+def save_from_editors(names: tuple[str, ...], action: Callable[[], Any], *, success: str) -> None:
+    """A save from a form, then a new run. Saved, or refused because someone changed the row since the form was
+    drawn, the named editors (the forms of that row) then show what is stored, the refusal saying who and when;
+    refused for its input, the form keeps what was typed, to correct."""
+    def redraw() -> None:
+        for name in names:
+            redraw_editor(name)
+
+    if attempt(action, success=success, on_conflict=redraw) is not None:
+        redraw()
+    st.rerun()
+
+
 def forget_widgets(prefix: str) -> None:
     """Drop widget state under a prefix so the widgets show what is stored (after a conflict or a reload)."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:

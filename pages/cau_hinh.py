@@ -34,24 +34,36 @@ tab_unit, tab_criteria, tab_years, tab_accounts, tab_backup, tab_log = st.tabs(
 if not may_configure:
     st.caption("Tài khoản của bạn chỉ xem được nhật ký thay đổi; cấu hình do quản trị viên thực hiện.")
 
+
+# the forms that change the year's assessment row: a save from one moves the version the others expect
+settings_form, criteria_form = f"year-settings-{department_id}-{year}", f"criteria-choice-{department_id}-{year}"
+
 # ---------------------------------------------------------------- department and units
 
 with tab_unit:
-    with st.form(f"department-{department_id}"):
-        name = st.text_input("Tên cơ quan", value=snap.department.name)
+    # the form keeps what it showed until saved or refused; its save expects the version it showed
+    department_form = f"department-{department_id}"
+    form_key = ui.editor_key(department_form)
+    department_seen = ui.version_seen(form_key, department_id, snap.department.version)
+    with st.form(form_key):
+        name = st.text_input("Tên cơ quan", value=snap.department.name, key=f"{form_key}-name")
         units_text = st.text_area(
             "Các đơn vị thuộc cơ quan (mỗi dòng một đơn vị)", value="\n".join(snap.department.units), height=160,
             help="Dùng để tính tiến độ cho từng đơn vị; «Các phòng thuộc Sở» trong kế hoạch được tính cho mọi đơn vị ở đây.",
+            key=f"{form_key}-units",
         )
         if st.form_submit_button("Lưu", type="primary", disabled=not may_configure):
-            ui.attempt(lambda: repo.update_department(db, department_id, name=name, units=units_text.splitlines(), actor=ui.actor()),
-                       success="Đã lưu thông tin cơ quan.")
-            st.rerun()
+            ui.save_from_editors((department_form,), lambda: repo.update_department(
+                db, department_id, department_seen, name=name, units=units_text.splitlines(), actor=ui.actor()),
+                success="Đã lưu thông tin cơ quan.")
 
 # ---------------------------------------------------------------- criteria sets
 
 with tab_criteria:
     activity_ids = {a.code for a in snap.activities} or None
+    # choosing another set expects the assessment as the page showed it when these widgets were made
+    criteria_key = ui.editor_key(criteria_form)
+    assessment_seen = ui.version_seen(criteria_key, snap.assessment.id, snap.assessment.settings_version) if snap.assessment else None
     if snap.criteria_set:
         st.markdown(f"Năm {year} đang chấm theo: **{ui.md(snap.criteria_set.name)}**"
                     + (" — *bộ tiêu chí mẫu*" if snap.criteria_set.template else ""))
@@ -71,7 +83,7 @@ with tab_criteria:
 
     st.subheader("Nhập bộ tiêu chí của tỉnh")
     st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) hoặc tệp YAML/JSON.")
-    upload = st.file_uploader("Chọn tệp bộ tiêu chí", type=["xlsx", "yaml", "yml", "json"], key="criteria-upload",
+    upload = st.file_uploader("Chọn tệp bộ tiêu chí", type=["xlsx", "yaml", "yml", "json"], key=f"{criteria_key}-upload",
                               disabled=not may_configure)
     if upload is not None:
         try:
@@ -88,24 +100,25 @@ with tab_criteria:
             if unusable:
                 st.error("Bộ tiêu chí có lỗi nên chưa dùng được; hãy sửa tệp rồi nhập lại. Không có gì bị thay đổi.")
             elif st.button(f"Lưu và dùng cho năm {year}", type="primary", key="criteria-use"):
-                def _use() -> None:
+                def _use():
                     set_id = repo.save_criteria_set(db, candidate, actor=ui.actor(), source_name=upload.name)
                     if snap.assessment:
-                        repo.switch_criteria_set(db, snap.assessment.id, set_id, actor=ui.actor())
-                    else:
-                        repo.open_assessment(db, department_id, year, set_id, actor=ui.actor())
-                ui.attempt(_use, success=f"Đã dùng «{candidate.name}» cho năm {year}. Điểm đã chấm được giữ theo mã tiêu chí.")
-                st.rerun()
+                        # refused as stale, the set stays stored and can be chosen below once the page shows what changed
+                        return repo.switch_criteria_set(db, snap.assessment.id, assessment_seen, criteria_set_id=set_id, actor=ui.actor())
+                    return repo.open_assessment(db, department_id, year, set_id, actor=ui.actor())
+                ui.save_from_editors((settings_form, criteria_form), _use,
+                                     success=f"Đã dùng «{candidate.name}» cho năm {year}. Điểm đã chấm được giữ theo mã tiêu chí.")
 
     sets = repo.list_criteria_sets(db)
     if len(sets) > 1 and snap.assessment:
         st.subheader("Chuyển sang bộ tiêu chí đã có")
         by_id = {s.id: s for s in sets}
         chosen = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(snap.assessment.criteria_set_id),
-                              format_func=lambda i: f"{by_id[i].name} ({by_id[i].source_name}, {format_datetime(by_id[i].created_at)})")
+                              format_func=lambda i: f"{by_id[i].name} ({by_id[i].source_name}, {format_datetime(by_id[i].created_at)})",
+                              key=f"{criteria_key}-set")
         if chosen != snap.assessment.criteria_set_id and st.button("Dùng bộ này", key="criteria-switch"):
-            ui.attempt(lambda: repo.switch_criteria_set(db, snap.assessment.id, chosen, actor=ui.actor()), success="Đã chuyển bộ tiêu chí.")
-            st.rerun()
+            ui.save_from_editors((settings_form, criteria_form), lambda: repo.switch_criteria_set(
+                db, snap.assessment.id, assessment_seen, criteria_set_id=chosen, actor=ui.actor()), success="Đã chuyển bộ tiêu chí.")
 
 # ---------------------------------------------------------------- years
 
@@ -116,22 +129,28 @@ with tab_years:
     if snap.assessment and snap.settings:
         settings = snap.settings
         st.subheader(f"Thiết lập năm {year}")
-        with st.form(f"year-settings-{year}"):
+        # the form keeps what it showed until saved or refused; its save expects the assessment version it showed
+        form_key = ui.editor_key(settings_form)
+        settings_seen = ui.version_seen(form_key, snap.assessment.id, snap.assessment.settings_version)
+        with st.form(form_key):
             round_inputs = []
             for round_ in settings.rounds:
                 c1, c2 = st.columns(2)
-                opens = c1.date_input(f"{round_.label}: từ ngày", value=round_.opens, format="DD/MM/YYYY", key=f"ys-{round_.code}-o")
-                closes = c2.date_input(f"{round_.label}: đến ngày", value=round_.closes, format="DD/MM/YYYY", key=f"ys-{round_.code}-c")
+                opens = c1.date_input(f"{round_.label}: từ ngày", value=round_.opens, format="DD/MM/YYYY", key=f"{form_key}-{round_.code}-o")
+                closes = c2.date_input(f"{round_.label}: đến ngày", value=round_.closes, format="DD/MM/YYYY", key=f"{form_key}-{round_.code}-c")
                 round_inputs.append((round_, opens, closes))
             c1, c2, c3, c4 = st.columns(4)
-            survey_run = c1.checkbox("Có điều tra XHH", value=settings.survey_run)
-            survey_share = c2.number_input("Điểm phần điều tra XHH", min_value=0.0, max_value=100.0, step=0.5, value=float(settings.survey_share))
-            bonus_cap = c3.number_input("Điểm thưởng tối đa", min_value=0.0, step=0.5, value=float(settings.bonus_cap))
-            penalty_cap = c4.number_input("Điểm trừ tối đa", min_value=0.0, step=0.5, value=float(settings.penalty_cap))
+            survey_run = c1.checkbox("Có điều tra XHH", value=settings.survey_run, key=f"{form_key}-survey")
+            survey_share = c2.number_input("Điểm phần điều tra XHH", min_value=0.0, max_value=100.0, step=0.5, value=float(settings.survey_share),
+                                           key=f"{form_key}-survey-share")
+            bonus_cap = c3.number_input("Điểm thưởng tối đa", min_value=0.0, step=0.5, value=float(settings.bonus_cap), key=f"{form_key}-bonus-cap")
+            penalty_cap = c4.number_input("Điểm trừ tối đa", min_value=0.0, step=0.5, value=float(settings.penalty_cap),
+                                          key=f"{form_key}-penalty-cap")
             presets = {"Nhóm A/B/C (≥ 90%, 80% đến dưới 90%)": PROVINCE_GROUP_BANDS,
                        "Tốt / Khá / Trung bình / Yếu": QUALITY_GRADE_BANDS}
             current = next((name for name, bands in presets.items() if tuple(bands) == tuple(settings.bands)), None)
-            preset = st.radio("Xếp loại", list(presets), index=list(presets).index(current) if current else 0, horizontal=True)
+            preset = st.radio("Xếp loại", list(presets), index=list(presets).index(current) if current else 0, horizontal=True,
+                              key=f"{form_key}-bands")
             st.caption("Các mức: " + "; ".join(f"{b.label} {band_range_text(b, settings.bands)}" for b in settings.bands))
             if st.form_submit_button("Lưu thiết lập năm", type="primary", disabled=not may_years):
                 edited = replace(
@@ -140,9 +159,8 @@ with tab_years:
                     survey_run=survey_run, survey_share=Decimal(str(survey_share)), bonus_cap=Decimal(str(bonus_cap)),
                     penalty_cap=Decimal(str(penalty_cap)), bands=tuple(presets[preset]),
                 )
-                ui.attempt(lambda: repo.save_year_settings(db, snap.assessment.id, edited, actor=ui.actor()),
-                           success=f"Đã lưu thiết lập năm {year}.")
-                st.rerun()
+                ui.save_from_editors((settings_form, criteria_form), lambda: repo.save_year_settings(
+                    db, snap.assessment.id, settings_seen, edited, actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.")
 
         st.subheader("Điểm thưởng, điểm trừ do tỉnh quyết định")
         # entered with the appraisal, where the cycle decides who may and when (pages/cham_diem.py)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring.auth import Action, allowed_actions
+from scoring.auth import Action
 from scoring import repository as repo
 from scoring.errors import InputError
 from scoring.evidence_files import ALLOWED_KINDS
@@ -21,6 +21,53 @@ ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot()
 db = ui.database()
 department_id, year = ui.context()
+
+# ---------------------------------------------------------------- progress edits from the table drawn last
+
+by_label = {label: status for status, label in STATUS_LABELS.items()}
+# a new key after every save: the table is redrawn from what is stored, with no stale edits on top
+editor_name = f"plan-editor-{department_id}-{year}"
+editor_key = ui.editor_key(editor_name)
+# The rows the editor drew, by position, with the version each showed. The edits the browser sends are
+# positions in the table the person saw; the page reads the plan again before they arrive, and the filtered
+# rows may have moved or gone meanwhile (someone else's change), so each edit is taken to the activity drawn
+# at its position and expects the version drawn there.
+drawn_key = f"{editor_key}-drawn"
+
+
+def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
+    """Each edited row is saved at once, guarded by the version the table was drawn with. The core keeps status,
+    progress and date coherent: a refusal and each adjustment it made are said in a sentence naming the activity."""
+    for index, changes in edited_rows.items():
+        if int(index) >= len(drawn):
+            ui.flash("error", "Một thay đổi trong bảng không còn khớp hoạt động nào nên chưa được lưu; hãy sửa lại.")
+            continue
+        activity_id, version, code = drawn[int(index)]
+        kwargs = {}
+        if "Trạng thái" in changes:
+            kwargs["status"] = by_label.get(changes["Trạng thái"], changes["Trạng thái"])
+        if "Tiến độ (%)" in changes and changes["Tiến độ (%)"] is not None:
+            kwargs["progress"] = changes["Tiến độ (%)"]  # as typed: the core refuses 150 or 12,5 rather than clamp them
+        if "Ngày hoàn thành" in changes:
+            value = changes["Ngày hoàn thành"]
+            kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
+        if "Ghi chú" in changes:
+            kwargs["note"] = changes["Ghi chú"] or ""
+        if kwargs:
+            saved = ui.attempt(lambda i=activity_id, v=version, k=kwargs: repo.update_activity(db, i, v, actor=ui.actor(), **k),
+                               success=f"Đã lưu hoạt động {code}.")
+            for notice in saved.notices if saved else ():
+                ui.flash("info", notice)
+
+
+edits = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
+if edits:
+    # saved as soon as the cell changes, before anything is drawn (or a filter that now matches nothing stops
+    # the page); the table is then redrawn from the database under a new key (a refused edit shows the stored
+    # value, with the refusal above it)
+    _save_edits(edits, st.session_state.pop(drawn_key, []))
+    ui.redraw_editor(editor_name)
+    st.rerun()
 
 st.title(f"Kế hoạch CCHC năm {year}")
 if snap.plan:
@@ -115,80 +162,75 @@ if not shown:
 
 # ---------------------------------------------------------------- the table: progress edited in place
 
-rows = pd.DataFrame([
-    {
-        "Mã": a.code,
-        "Hoạt động": a.text,
-        "Trạng thái": STATUS_LABELS[a.status],
-        "Tiến độ (%)": a.progress,
-        "Ngày hoàn thành": a.completed_on,
-        "Hạn": format_date(a.due) if a.due else "—",
-        "Quá hạn": a.code in overdue_codes,
-        "Chủ trì": ", ".join(a.lead),
-        "Thời hạn (theo kế hoạch)": a.deadline,
-        "Ghi chú": a.note,
-    }
-    for a in shown
-])
-rows["Ngày hoàn thành"] = pd.to_datetime(rows["Ngày hoàn thành"])  # a date column, so the editor offers a date picker
-by_label = {label: status for status, label in STATUS_LABELS.items()}
-# a new key after every save: the table is redrawn from what is stored, with no stale edits on top
-editor_key = f"plan-editor-{department_id}-{year}-{st.session_state.get('plan-editor-generation', 0)}"
+EDITABLE_COLUMNS = ("Trạng thái", "Tiến độ (%)", "Ngày hoàn thành", "Ghi chú")
 
 
-def _save_edits(edited_rows: dict) -> None:
-    """Each edited row is saved at once, guarded by the version the table was drawn with. The core keeps status,
-    progress and date coherent: a refusal and each adjustment it made are said in a sentence naming the activity."""
-    for index, changes in edited_rows.items():
-        activity = shown[int(index)]
-        kwargs = {}
-        if "Trạng thái" in changes:
-            kwargs["status"] = by_label.get(changes["Trạng thái"], activity.status)
-        if "Tiến độ (%)" in changes and changes["Tiến độ (%)"] is not None:
-            kwargs["progress"] = changes["Tiến độ (%)"]  # as typed: the core refuses 150 or 12,5 rather than clamp them
-        if "Ngày hoàn thành" in changes:
-            value = changes["Ngày hoàn thành"]
-            kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
-        if "Ghi chú" in changes:
-            kwargs["note"] = changes["Ghi chú"] or ""
-        if kwargs:
-            saved = ui.attempt(lambda a=activity, k=kwargs: repo.update_activity(db, a.id, a.version, actor=ui.actor(), **k),
-                               success=f"Đã lưu hoạt động {activity.code}.")
-            for notice in saved.notices if saved else ():
-                ui.flash("info", notice)
+def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
+    rows = pd.DataFrame([
+        {
+            "Mã": a.code,
+            "Hoạt động": a.text,
+            "Trạng thái": STATUS_LABELS[a.status],
+            "Tiến độ (%)": a.progress,
+            "Ngày hoàn thành": a.completed_on,
+            "Hạn": format_date(a.due) if a.due else "—",
+            "Quá hạn": a.code in overdue_codes,
+            "Chủ trì": ", ".join(a.lead),
+            "Thời hạn (theo kế hoạch)": a.deadline,
+            "Ghi chú": a.note,
+        }
+        for a in activities
+    ])
+    rows["Ngày hoàn thành"] = pd.to_datetime(rows["Ngày hoàn thành"])  # a date column, so the editor offers a date picker
+    return rows
 
 
+COLUMN_CONFIG = {
+    "Mã": st.column_config.TextColumn(width="small"),
+    "Hoạt động": st.column_config.TextColumn(width="medium"),
+    "Quá hạn": st.column_config.CheckboxColumn(width="small"),
+    "Trạng thái": st.column_config.SelectboxColumn(options=[STATUS_LABELS[s] for s in STATUSES], required=True),
+    "Tiến độ (%)": st.column_config.NumberColumn(min_value=0, max_value=100, step=5, format="%d%%"),
+    "Ngày hoàn thành": st.column_config.DateColumn(format="DD/MM/YYYY"),
+}
 who = ui.principal()
-may_edit = who is None or Action.EDIT_OWN_UNIT_ACTIVITY in allowed_actions(who)
+# an editor only where the core would accept the write (scoring.auth, as update_activity checks it)
+may_update = {a.id for a in shown if ui.can(Action.EDIT_OWN_UNIT_ACTIVITY, activity_lead_units=a.lead)}
+editable = [a for a in shown if a.id in may_update]
+read_only = [a for a in shown if a.id not in may_update]
 if who is not None and who.unit and not ui.can(Action.EDIT_ANY_ACTIVITY):
     st.caption(f"Bạn cập nhật được tiến độ các hoạt động do {ui.md(who.unit)} chủ trì.")
-st.data_editor(
-    rows,
-    key=editor_key,
-    hide_index=True,
-    placeholder="—",  # empty cells (no completion date yet) read as empty, not "None"
-    disabled=True if not may_edit else ["Mã", "Hoạt động", "Chủ trì", "Thời hạn (theo kế hoạch)", "Hạn", "Quá hạn"],
-    height=min(36 * (len(rows) + 1) + 4, 820),
-    column_config={
-        "Mã": st.column_config.TextColumn(width="small"),
-        "Hoạt động": st.column_config.TextColumn(width="medium"),
-        "Quá hạn": st.column_config.CheckboxColumn(width="small"),
-        "Trạng thái": st.column_config.SelectboxColumn(options=[STATUS_LABELS[s] for s in STATUSES], required=True),
-        "Tiến độ (%)": st.column_config.NumberColumn(min_value=0, max_value=100, step=5, format="%d%%"),
-        "Ngày hoàn thành": st.column_config.DateColumn(format="DD/MM/YYYY"),
-    },
-)
-edits = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
-if edits:
-    # saved as soon as the cell changes; the table is then redrawn from the database under a new key
-    _save_edits(edits)
-    st.session_state["plan-editor-generation"] = st.session_state.get("plan-editor-generation", 0) + 1
-    st.rerun()
+if editable:
+    if read_only:
+        st.markdown(f"**Hoạt động bạn cập nhật được ({len(editable)})**")
+    st.session_state[drawn_key] = [(a.id, a.version, a.code) for a in editable]
+    rows = _table(editable)
+    st.data_editor(
+        rows,
+        key=editor_key,
+        hide_index=True,
+        placeholder="—",  # empty cells (no completion date yet) read as empty, not "None"
+        disabled=[c for c in rows.columns if c not in EDITABLE_COLUMNS],
+        height=min(36 * (len(rows) + 1) + 4, 820),
+        column_config=COLUMN_CONFIG,
+    )
+if read_only:
+    if editable:
+        st.markdown(f"**Các hoạt động khác, chỉ xem ({len(read_only)})**")
+    rows = _table(read_only)
+    st.dataframe(rows, hide_index=True, placeholder="—",
+                 height=min(36 * (len(rows) + 1) + 4, 820), column_config=COLUMN_CONFIG)
 
 with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết quả, phối hợp)"):
-    chosen = st.selectbox("Hoạt động", [a.code for a in shown], key="plan-detail",
-                          format_func=lambda c: next(f"{a.code}: {a.text[:90]}" for a in shown if a.code == c))
-    activity = next((a for a in shown if a.code == chosen), None)
+    by_code = {a.code: a for a in snap.activities}
+    detail_codes = [a.code for a in shown]
+    if st.session_state.get("plan-detail") in by_code and st.session_state["plan-detail"] not in detail_codes:
+        # the activity open here stays open when it leaves the filter (someone else's change): a document
+        # being attached to it is neither lost nor attached to another activity
+        detail_codes.insert(0, st.session_state["plan-detail"])
+    chosen = st.selectbox("Hoạt động", detail_codes, key="plan-detail",
+                          format_func=lambda c: f"{c}: {by_code[c].text[:90]}")
+    activity = by_code.get(chosen)
     if activity:
         st.markdown(f"**Mục tiêu:** {ui.md(activity.goal)}")
         st.markdown(f"**Nhiệm vụ:** {ui.md(activity.task)}")
@@ -197,21 +239,23 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
         docs = [e for e in snap.evidence if activity.code in e.activities]
         st.markdown("**Tài liệu kiểm chứng:** " + (ui.md("; ".join(e.title for e in docs)) if docs else "chưa có"))
         if ui.can(Action.UPLOAD_EVIDENCE_OWN_UNIT, activity_lead_units=activity.lead):
-            with st.form(f"plan-evidence-{activity.code}", clear_on_submit=True):
+            # keyed by the activity drawn and its generation: the fields keep what the person typed and saw
+            form_name = f"plan-evidence-{activity.id}"
+            form_key = ui.editor_key(form_name)
+            with st.form(form_key):
                 st.markdown(f"**Gắn tài liệu kiểm chứng cho hoạt động {ui.md(activity.code)}**")
                 c1, c2, c3 = st.columns(3)
-                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES)
-                number = c2.text_input("Số, ký hiệu")
-                issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY")
-                summary = st.text_input("Trích yếu", value=activity.output)
-                upload = st.file_uploader("Tệp (PDF, Word, Excel, ảnh)", type=sorted(ALLOWED_KINDS | {"jpeg"}))
+                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, key=f"{form_key}-type")
+                number = c2.text_input("Số, ký hiệu", key=f"{form_key}-number")
+                issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{form_key}-issued")
+                summary = st.text_input("Trích yếu", value=activity.output, key=f"{form_key}-summary")
+                upload = st.file_uploader("Tệp (PDF, Word, Excel, ảnh)", type=sorted(ALLOWED_KINDS | {"jpeg"}), key=f"{form_key}-file")
                 if st.form_submit_button("Gắn tài liệu"):
                     meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary)
                     payload = (upload.name, upload.getvalue()) if upload is not None else None
-                    ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
-                                                         activity_codes=[activity.code]),
-                               success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
-                    st.rerun()
+                    ui.save_from_editors((form_name,), lambda: repo.add_evidence(
+                        db, department_id, year, meta, actor=ui.actor(), upload=payload, activity_codes=[activity.code]),
+                        success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
 
 if snap.plan and snap.plan.warnings:
     with st.expander(f"Cảnh báo khi nhập kế hoạch ({len(snap.plan.warnings)})"):

@@ -108,26 +108,35 @@ with tab_register:
                 st.link_button("Mở đường dẫn", document.link)
         with edit:
           if may_edit:
-            with st.form(f"evidence-edit-{document.id}-{document.version}"):
+            # The form keeps what it first showed until it is saved or refused, and its saves expect the version
+            # it showed then: a change someone made meanwhile is told, never overwritten.
+            form_name = f"evidence-edit-{document.id}"
+            form_key = ui.editor_key(form_name)
+            seen = ui.version_seen(form_key, document.id, document.version)
+
+            with st.form(form_key):
                 types = list(repo.EVIDENCE_TYPES)
-                doc_type = st.selectbox("Loại văn bản", types, index=types.index(document.doc_type) if document.doc_type in types else len(types) - 1)
-                number = st.text_input("Số, ký hiệu", value=document.number)
-                issued_on = st.date_input("Ngày ban hành", value=document.issued_on, format="DD/MM/YYYY")
-                issuer = st.text_input("Cơ quan ban hành", value=document.issuer)
-                summary = st.text_area("Trích yếu", value=document.summary, height=70)
-                link = st.text_input("Đường dẫn", value=document.link)
-                criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, default=[c for c in document.criteria if c in leaf_codes], format_func=_leaf_label)
+                doc_type = st.selectbox("Loại văn bản", types, index=types.index(document.doc_type) if document.doc_type in types else len(types) - 1,
+                                        key=f"{form_key}-type")
+                number = st.text_input("Số, ký hiệu", value=document.number, key=f"{form_key}-number")
+                issued_on = st.date_input("Ngày ban hành", value=document.issued_on, format="DD/MM/YYYY", key=f"{form_key}-issued")
+                issuer = st.text_input("Cơ quan ban hành", value=document.issuer, key=f"{form_key}-issuer")
+                summary = st.text_area("Trích yếu", value=document.summary, height=70, key=f"{form_key}-summary")
+                link = st.text_input("Đường dẫn", value=document.link, key=f"{form_key}-link")
+                criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, default=[c for c in document.criteria if c in leaf_codes],
+                                          format_func=_leaf_label, key=f"{form_key}-criteria")
                 activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes,
-                                            default=[c for c in document.activities if c in activity_codes], format_func=_activity_label)
+                                            default=[c for c in document.activities if c in activity_codes], format_func=_activity_label,
+                                            key=f"{form_key}-activities")
                 if st.form_submit_button("Lưu thay đổi", type="primary"):
                     meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
-                    ui.attempt(lambda: repo.update_evidence(db, document.id, document.version, meta, actor=ui.actor(),
-                                                            criteria=criteria, activity_codes=activities),
-                               success="Đã lưu thay đổi tài liệu.")
-                    st.rerun()
-            confirm = st.checkbox("Tôi muốn xóa tài liệu này", key=f"evidence-del-ok-{document.id}")
-            if st.button("Xóa tài liệu", disabled=not confirm, key=f"evidence-del-{document.id}"):
-                ui.attempt(lambda: repo.delete_evidence(db, document.id, document.version, actor=ui.actor()), success="Đã xóa tài liệu.")
+                    ui.save_from_editors((form_name,), lambda: repo.update_evidence(
+                        db, document.id, seen, meta, actor=ui.actor(), criteria=criteria, activity_codes=activities),
+                        success="Đã lưu thay đổi tài liệu.")
+            confirm = st.checkbox("Tôi muốn xóa tài liệu này", key=f"{form_key}-del-ok")
+            if st.button("Xóa tài liệu", disabled=not confirm, key=f"{form_key}-del"):
+                ui.attempt(lambda: repo.delete_evidence(db, document.id, seen, actor=ui.actor()), success="Đã xóa tài liệu.")
+                ui.redraw_editor(form_name)  # deleted, or refused: either way the register shows what is stored
                 st.rerun()
 
 # ---------------------------------------------------------------- gaps

@@ -22,7 +22,8 @@ from scoring.auth import (
 )
 from scoring.db import Database
 from scoring.errors import InputError, NotFoundError
-from scoring.models import Account, AccountDepartment, AuditEntry, Department
+from scoring.models import Account, AccountDepartment, AuditEntry, Department, utcnow
+from scoring.repository import _check_version  # the one sentence for "someone changed it after you opened it"
 from scoring.textnorm import nfc
 
 FIRST_ADMIN = "quantri"
@@ -44,6 +45,7 @@ class AccountView:
     department_ids: list[int]
     active: bool
     locked_until: datetime | None
+    version: int = 1  # what a change to the account expects (Account.version)
 
 
 def _principal(account: Account) -> Principal:
@@ -73,7 +75,7 @@ def create_account(db: Database, username: str, *, role: Role | str, password: s
             if session.get(Department, department_id) is None:
                 raise NotFoundError(f"Không có cơ quan mã {department_id}.")
         account = Account(username=username, display_name=nfc(display_name) or username, role=role.value,
-                          unit=nfc(unit) if unit else None, password_hash=hash_password(password))
+                          unit=nfc(unit) if unit else None, password_hash=hash_password(password), updated_by=actor)
         account.departments = [AccountDepartment(department_id=d) for d in dict.fromkeys(department_ids)]
         session.add(account)
         _audit(session, actor, "tạo tài khoản", username, None, f"{role.label}")
@@ -81,15 +83,77 @@ def create_account(db: Database, username: str, *, role: Role | str, password: s
         return _view(account)
 
 
-def reset_password(db: Database, username: str, password: str, *, actor: str = "hệ thống") -> None:
+def reset_password(db: Database, username: str, password: str, *, expected_version: int | None, actor: str = "hệ thống") -> None:
+    """A new password (and the lock-out lifted), if the account is still the version the person saw.
+
+    `expected_version` None: the caller showed no version (the command line, which names the account and
+    acts at once); a password reset then overwrites no one's edit, since a password is never shown.
+    """
     problems = password_problems(password, username)
     if problems:
         raise InputError("Mật khẩu chưa đạt: " + "; ".join(problems))
     with db.session() as session:
         account = _get(session, username)
+        if expected_version is not None:
+            _check_version(account, expected_version, f"Tài khoản «{account.username}»")
         account.password_hash = hash_password(password)
         account.failures, account.locked_until = 0, None  # a reset also lifts a lock-out
+        _changed(account, actor)
         _audit(session, actor, "đặt lại mật khẩu", account.username, None, None)  # never the password itself
+
+
+_UNCHANGED = object()
+
+
+def update_account(db: Database, username: str, expected_version: int, *, actor: str, role: Role | str | None = None,
+                   display_name: str | None = None, unit: str | None | object = _UNCHANGED,
+                   department_ids: list[int] | None = None, active: bool | None = None) -> AccountView:
+    """Change an account's role, name, unit, departments or whether it may sign in; None (for unit: left out)
+    keeps a field. Refused when someone changed the account after `expected_version` was read."""
+    with db.session() as session:
+        account = _get(session, username)
+        _check_version(account, expected_version, f"Tài khoản «{account.username}»")
+        before = _described(account)
+        if role is not None:
+            account.role = Role(role).value
+        if display_name is not None:
+            account.display_name = nfc(display_name) or account.username
+        if unit is not _UNCHANGED:
+            account.unit = nfc(unit) if unit else None
+        if Role(account.role) is Role.UNIT and not (account.unit or "").strip():
+            raise InputError("Tài khoản phòng/đơn vị cần ghi rõ đơn vị (ví dụ «Phòng Tôn giáo»).")
+        if department_ids is not None:
+            for department_id in department_ids:
+                if session.get(Department, department_id) is None:
+                    raise NotFoundError(f"Không có cơ quan mã {department_id}.")
+            account.departments = [AccountDepartment(department_id=d) for d in dict.fromkeys(department_ids)]
+        if active is not None:
+            account.active = bool(active)
+        after = _described(account)
+        for what in before:
+            if before[what] != after[what]:
+                _audit(session, actor, what, account.username, before[what], after[what])
+        if before != after:
+            _changed(account, actor)
+        session.flush()
+        return _view(account)
+
+
+def _described(account: Account) -> dict[str, str]:
+    """An account's editable fields as the audit log shows them."""
+    return {
+        "vai trò": Role(account.role).label,
+        "họ tên": account.display_name,
+        "đơn vị": account.unit or "",
+        "cơ quan": ", ".join(str(d) for d in sorted(d.department_id for d in account.departments)),
+        "trạng thái": "đang dùng" if account.active else "đã khóa",
+    }
+
+
+def _changed(account: Account, actor: str) -> None:
+    """A person changed the account: the version moves on (the sign-in counters never move it)."""
+    account.version += 1
+    account.updated_at, account.updated_by = utcnow(), actor
 
 
 def list_accounts(db: Database) -> list[AccountView]:
@@ -156,7 +220,8 @@ def _get(session, username: str) -> Account:
 
 def _view(account: Account) -> AccountView:
     return AccountView(account.username, account.display_name, Role(account.role), account.unit,
-                       sorted(d.department_id for d in account.departments), account.active, account.locked_until)
+                       sorted(d.department_id for d in account.departments), account.active, account.locked_until,
+                       account.version)
 
 
 
@@ -199,7 +264,8 @@ def _cli_reset(args, out) -> int:
     from scoring.db import open_database
 
     password = generate_password()
-    reset_password(open_database(), args.username, password, actor="dòng lệnh")
+    # the command names the account and acts at once: there is no earlier view of it to expect
+    reset_password(open_database(), args.username, password, expected_version=None, actor="dòng lệnh")
     print(f"Đã đặt lại mật khẩu và mở khóa «{nfc(args.username).lower()}».", file=out)
     print(f"Mật khẩu mới (chỉ hiện một lần): {password}", file=out)
     return 0

@@ -342,10 +342,10 @@ class Action(Enum):
     PUBLISH_INDEX = ("publish_index", "công bố chỉ số")
     REOPEN_PUBLISHED = ("reopen_published", "mở lại chỉ số đã công bố")
     IMPORT_PLAN = ("import_plan", "nhập kế hoạch")
-    EDIT_ANY_ACTIVITY = ("edit_any_activity", "sửa mọi nhiệm vụ của kế hoạch")
-    EDIT_OWN_UNIT_ACTIVITY = ("edit_own_unit_activity", "cập nhật nhiệm vụ này")
+    EDIT_ANY_ACTIVITY = ("edit_any_activity", "sửa mọi hoạt động của kế hoạch")
+    EDIT_OWN_UNIT_ACTIVITY = ("edit_own_unit_activity", "cập nhật hoạt động này")
     UPLOAD_EVIDENCE = ("upload_evidence", "thêm tài liệu kiểm chứng")
-    UPLOAD_EVIDENCE_OWN_UNIT = ("upload_evidence_own_unit", "thêm tài liệu kiểm chứng cho nhiệm vụ này")
+    UPLOAD_EVIDENCE_OWN_UNIT = ("upload_evidence_own_unit", "thêm tài liệu kiểm chứng cho hoạt động này")
     EDIT_EVIDENCE = ("edit_evidence", "sửa hoặc xóa tài liệu kiểm chứng")
     EXPORT = ("export", "xuất báo cáo")
     USE_PROJECTOR = ("use_projector", "dùng chế độ trình chiếu")
@@ -484,9 +484,9 @@ def authorize(
             raise denied(f"{who} chưa được gán phòng/đơn vị nên không được {action.phrase}.")
         if not _leads(principal.unit, activity_lead_units):
             if activity_lead_units:
-                reason = f"nhiệm vụ do {', '.join(activity_lead_units)} chủ trì, không phải {principal.unit}"
+                reason = f"hoạt động do {', '.join(activity_lead_units)} chủ trì, không phải {principal.unit}"
             else:
-                reason = "nhiệm vụ chưa ghi đơn vị chủ trì; Văn phòng cần bổ sung trước"
+                reason = "hoạt động chưa ghi đơn vị chủ trì; Văn phòng cần bổ sung trước"
             raise denied(f"{who} không được {action.phrase}: {reason}.")
 
     if principal.role is Role.APPRAISER and action in _APPRAISER_AFTER_LOCK and assessment_locked is not True:

@@ -50,6 +50,11 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     units: Mapped[list] = mapped_column(JSON, default=list)  # the department's units, expand "Các phòng thuộc Sở"
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class CriteriaSetRecord(Base):
@@ -135,6 +140,11 @@ class Assessment(Base):
     # công bố: once published, nothing changes until the administrator reopens (audited)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_by: Mapped[str] = mapped_column(String(120), default="")
+    # The year's settings and its criteria set, edited together on the settings page, have their own version
+    # (scoring.repository.save_year_settings): a lock or a bonus entered meanwhile is no edit of theirs.
+    settings_version: Mapped[int] = mapped_column(Integer, default=1)
+    settings_updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    settings_updated_by: Mapped[str] = mapped_column(String(120), default="")
     scores: Mapped[list[ScoreRecord]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
 
@@ -234,6 +244,11 @@ class Account(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Moved by the changes a person makes (password, role, unit, departments, active), not by the sign-in
+    # counters: a failed sign-in between drawing an account and resetting it is no edit to be warned about.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
     departments: Mapped[list[AccountDepartment]] = relationship(cascade="all, delete-orphan")
 
 

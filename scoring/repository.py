@@ -13,11 +13,11 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from scoring.db import Database
-from scoring.errors import ConflictError, InputError, NotFoundError
+from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, InputError, NotFoundError
 from scoring.models import (
     Account,
     AccountDepartment,
@@ -259,6 +259,7 @@ class DepartmentView:
     id: int
     name: str
     units: list[str]
+    version: int = 1
 
 
 def list_departments(db: Database, viewer: Actor | None = None) -> list[DepartmentView]:
@@ -268,7 +269,7 @@ def list_departments(db: Database, viewer: Actor | None = None) -> list[Departme
         if isinstance(viewer, Principal):
             query = query.where(Department.id.in_(viewer.department_ids))
         rows = session.scalars(query).all()
-        return [DepartmentView(d.id, d.name, list(d.units or [])) for d in rows]
+        return [DepartmentView(d.id, d.name, list(d.units or []), d.version) for d in rows]
 
 
 def create_department(db: Database, name: str, units: Iterable[str], actor: Actor = SYSTEM_ACTOR) -> int:
@@ -278,24 +279,32 @@ def create_department(db: Database, name: str, units: Iterable[str], actor: Acto
     with db.session() as session:
         if session.scalar(select(Department).where(Department.name == name)):
             raise InputError(f"Cơ quan «{name}» đã có trong cơ sở dữ liệu.")
-        department = Department(name=name, units=_clean_units(units))
+        department = Department(name=name, units=_clean_units(units), updated_by=actor_name(actor))
         session.add(department)
         session.flush()
         _audit(session, actor, department.id, "department", name, {"tạo mới": (None, name)})
         return department.id
 
 
-def update_department(db: Database, department_id: int, *, name: str, units: Iterable[str], actor: Actor) -> None:
+def update_department(db: Database, department_id: int, expected_version: int, *, name: str, units: Iterable[str],
+                      actor: Actor) -> DepartmentView:
+    """The department's name and units, if they are still the version the person saw (DepartmentView.version)."""
     name = nfc(name)
     if not name:
         raise InputError("Tên cơ quan không được để trống.")
     _allow(actor, Action.MANAGE_SETTINGS, department_id=department_id)
     with db.session() as session:
         department = _get(session, Department, department_id, "cơ quan")
+        _check_version(department, expected_version, f"Thông tin cơ quan «{department.name}»")
+        if name != department.name and session.scalar(select(Department.id).where(Department.name == name)):
+            raise InputError(f"Cơ quan «{name}» đã có trong cơ sở dữ liệu.")
         new_units = _clean_units(units)
         _audit(session, actor, department.id, "department", name,
                {"tên": (department.name, name), "đơn vị": (department.units, new_units)})
         department.name, department.units = name, new_units
+        department.updated_at, department.updated_by = utcnow(), actor_name(actor)
+        session.flush()
+        return DepartmentView(department.id, department.name, list(department.units), department.version)
 
 
 def _clean_units(units: Iterable[str]) -> list[str]:
@@ -514,9 +523,14 @@ def update_activity(db: Database, activity_id: int, expected_version: int, *, ac
 
 
 def _check_version(row, expected_version: int, what: str) -> None:
-    if row.version != expected_version:
-        who = f" bởi {row.updated_by}" if getattr(row, "updated_by", "") else ""
-        when = f" lúc {format_datetime(row.updated_at)}" if getattr(row, "updated_at", None) else ""  # Vietnam time, as shown elsewhere
+    """Refuse a write made from an older version of the row than the stored one, naming who changed it and when."""
+    _check_seen(row.version, expected_version, what, getattr(row, "updated_by", ""), getattr(row, "updated_at", None))
+
+
+def _check_seen(version: int, expected_version: int, what: str, updated_by: str, updated_at: datetime | None) -> None:
+    if version != expected_version:
+        who = f" bởi {updated_by}" if updated_by else ""
+        when = f" lúc {format_datetime(updated_at)}" if updated_at else ""
         raise ConflictError(
             f"{what} vừa được sửa{who}{when} sau khi bạn mở trang. Thay đổi của bạn chưa được lưu: "
             "hãy tải lại để xem bản mới nhất rồi sửa lại."
@@ -667,10 +681,12 @@ def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, ac
         EvidenceStore(db.settings.evidence_dir).delete(key, unreferenced=True)
 
 
-def link_evidence_to_criterion(db: Database, evidence_id: int, code: str, *, actor: Actor, section: str = "") -> None:
+def link_evidence_to_criterion(db: Database, evidence_id: int, expected_version: int, code: str, *, actor: Actor,
+                               section: str = "") -> None:
     with db.session() as session:
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
         _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
+        _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
         assessment = _assessment_for(session, row.department_id, row.year)
         existing = session.get(EvidenceCriterion, (row.id, assessment.id, code))
         if existing:
@@ -827,6 +843,7 @@ class AssessmentView:
     published_at: datetime | None = None
     published_by: str = ""
     round_overrides: tuple[RoundOverride, ...] = ()
+    settings_version: int = 1  # what a change to the year's settings or criteria set expects
 
 
 def get_assessment(db: Database, department_id: int, year: int) -> AssessmentView | None:
@@ -842,7 +859,8 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
         if row is None:
             _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
             _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
-            row = Assessment(department_id=department_id, year=year, criteria_set_id=criteria_set_id)
+            row = Assessment(department_id=department_id, year=year, criteria_set_id=criteria_set_id,
+                             settings_updated_by=actor_name(actor))
             session.add(row)
             session.flush()
             _audit(session, actor, department_id, "assessment", str(year), {"mở kỳ đánh giá": (None, str(year))})
@@ -852,7 +870,7 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
 def _assessment_view(row: Assessment) -> AssessmentView:
     return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id, row.locked_at, row.locked_by,
                           row.bonus_points, row.penalty_points, _bonus_author(row), row.bonus_penalty_version or 0,
-                          row.published_at, row.published_by or "", _overrides(row))
+                          row.published_at, row.published_by or "", _overrides(row), row.settings_version)
 
 
 def _bonus_author(row: Assessment) -> Authorship | None:
@@ -863,14 +881,19 @@ def _overrides(row: Assessment) -> tuple[RoundOverride, ...]:
     return tuple(RoundOverride.from_dict(o) for o in row.round_overrides or [])
 
 
-def switch_criteria_set(db: Database, assessment_id: int, criteria_set_id: int, *, actor: Actor) -> None:
-    """Score the assessment with another set. Scores stay stored by code: codes both sets share keep theirs."""
+def switch_criteria_set(db: Database, assessment_id: int, expected_version: int, *, criteria_set_id: int,
+                        actor: Actor) -> AssessmentView:
+    """Score the assessment with another set, if the assessment is still the version the person saw.
+    Scores stay stored by code: codes both sets share keep theirs."""
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
         _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        _claim_settings_version(session, row, expected_version, actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
         row.criteria_set_id = criteria_set_id
+        session.flush()
+        return _assessment_view(row)
 
 
 def self_score_locked(assessment: Assessment) -> bool:
@@ -1120,16 +1143,38 @@ def year_settings(db: Database, assessment_id: int) -> YearSettings:
         return YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
 
 
-def save_year_settings(db: Database, assessment_id: int, settings: YearSettings, *, actor: Actor) -> None:
+def save_year_settings(db: Database, assessment_id: int, expected_version: int, settings: YearSettings, *,
+                       actor: Actor) -> AssessmentView:
+    """The year's settings, if the assessment is still the version the person saw (AssessmentView.version)."""
     problems = settings_problems(settings)
     if problems:
         raise InputError("Thiết lập năm chưa hợp lệ: " + "; ".join(problems))
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.MANAGE_YEARS, department_id=row.department_id)
+        _claim_settings_version(session, row, expected_version, actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year),
                {"thiết lập năm": (row.settings or None, settings.to_dict())})
         row.settings = settings.to_dict()
+        session.flush()
+        return _assessment_view(row)
+
+
+def _claim_settings_version(session: Session, row: Assessment, expected_version: int, actor: Actor) -> None:
+    """Move the settings version on from the one the person saw, or refuse naming who moved it first.
+
+    The version has a column of its own (a lock or a bonus changes the same row but not what the settings page
+    showed), so the ORM does not guard it: the UPDATE does, and two saves at once cannot both pass.
+    """
+    what = f"Thiết lập năm {row.year} (bộ tiêu chí, đợt chấm, mức xếp loại)"
+    _check_seen(row.settings_version, expected_version, what, row.settings_updated_by, row.settings_updated_at)
+    claimed = session.execute(
+        update(Assessment).where(Assessment.id == row.id, Assessment.settings_version == expected_version)
+        .values(settings_version=expected_version + 1, settings_updated_at=utcnow(), settings_updated_by=actor_name(actor))
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if not claimed:
+        raise ConflictError(STALE_WRITE_MESSAGE)
 
 
 def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, *, bonus, penalty,
@@ -1298,7 +1343,7 @@ def open_next_year(db: Database, department_id: int, from_year: int, to_year: in
         _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
         settings = YearSettings.from_dict(source.settings) if source.settings else default_settings(from_year)
         row = Assessment(department_id=department_id, year=to_year, criteria_set_id=source.criteria_set_id,
-                         settings=copy_forward(settings, to_year).to_dict())
+                         settings=copy_forward(settings, to_year).to_dict(), settings_updated_by=actor_name(actor))
         session.add(row)
         session.flush()
         _audit(session, actor, department_id, "assessment", str(to_year), {"mở kỳ đánh giá": (None, f"{to_year} (từ {from_year})")})

@@ -241,8 +241,8 @@ def test_refusal_for_another_units_activity_says_who_leads_it():
             activity_lead_units=["Văn phòng"],
         )
     assert str(refused.value) == (
-        "Tài khoản «tongiao» (vai trò Phòng/đơn vị) không được cập nhật nhiệm vụ này: "
-        "nhiệm vụ do Văn phòng chủ trì, không phải Phòng Tôn giáo."
+        "Tài khoản «tongiao» (vai trò Phòng/đơn vị) không được cập nhật hoạt động này: "
+        "hoạt động do Văn phòng chủ trì, không phải Phòng Tôn giáo."
     )
 
 

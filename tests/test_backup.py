@@ -107,7 +107,7 @@ def _build_workspace(db: Database) -> dict:
     repo.save_bonus_penalty(db, assessment_id, 0, bonus="0,5", penalty="", source=PROVINCE_RESULT, actor="vp1", today=ROUND_1_DAY)
     repo.override_round(db, assessment_id, "giai_trinh", date(2027, 1, 5), "Sở Nội vụ cho giải trình sớm", actor="quantri",
                         today=ROUND_1_DAY)
-    repo.link_evidence_to_criterion(db, plan_document.id, "1.1", actor="vp1", section="Mục II, trang 3")
+    repo.link_evidence_to_criterion(db, plan_document.id, plan_document.version, "1.1", actor="vp1", section="Mục II, trang 3")
     repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Biên bản", number="02/BB-SDTTG",
                       issued_on=date(2026, 3, 2), summary="Hội nghị triển khai"),
                       actor="vp2", upload=("ảnh hội nghị.png", PHOTO_PNG), criteria=["1.3"], activity_codes=["I.1", "II.1"])

@@ -364,3 +364,72 @@ def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
     assert stored.appraisal.explanation == "Kế hoạch ban hành ngày 18/12/2025, trước hạn 20/12"
     appraiser.close()
     office.close()
+
+
+def _edit_plan_cell(page, row: int, column: int, text: str) -> None:
+    """Type into one cell of the plan table as a person does: the grid is drawn on a canvas, so click its first
+    cell, walk there with the arrow keys, open the cell's editor with Enter, type and press Enter. A click that
+    lands before the grid takes keyboard focus opens nothing: then it is tried again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.bring_to_front()
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    editor = page.locator("#portal input, #portal textarea").first  # Glide draws the cell editor outside the canvas
+    for _attempt in range(3):
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # below the header row: the first row's first cell
+        page.wait_for_timeout(300)
+        for _ in range(row):
+            page.keyboard.press("ArrowDown")
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")  # opens the cell's editor
+        try:
+            editor.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    editor.fill(text)
+    editor.press("Enter")
+
+
+def _plan_cell(page, code: str, column: int) -> str:
+    row = page.locator('[data-testid="stDataFrame"] table tr').filter(has_text=code).first
+    return row.locator("td").nth(column).inner_text()
+
+
+def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(signed_in_server, browser):
+    """The VII.2 case: the Office saves 40 % while the administrator's table still shows 0 %; the administrator's
+    70 % is refused with who saved first and when, and the table then shows the 40 % stored."""
+    from scoring import repository as repo
+    from scoring.db import Database, Settings
+
+    url, data_dir = signed_in_server
+    db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
+    department = repo.list_departments(db)[0]
+    row = [a.code for a in repo.list_activities(db, department.id, 2026)].index("VII.2")
+    progress_column = 3  # Mã, Hoạt động, Trạng thái, Tiến độ (%)
+    office = _sign_in(browser, url, "vanphong", size=(1366, 1400))
+    admin = _sign_in(browser, url, "quantri", size=(1366, 1400))
+    for page in (office, admin):  # both tables drawn before either saves
+        _open_from_menu(page, "Kế hoạch")
+        assert _plan_cell(page, "VII.2", progress_column) == "0"
+
+    _edit_plan_cell(office, row, progress_column, "40")
+    office.wait_for_function("() => document.body.innerText.includes('Đã lưu hoạt động VII.2')", timeout=30000)
+    _settled(office)
+
+    _edit_plan_cell(admin, row, progress_column, "70")
+    admin.wait_for_function("() => document.body.innerText.includes('Hoạt động VII.2 vừa được sửa bởi vanphong lúc')", timeout=30000)
+    _settled(admin)
+    assert "Đã lưu hoạt động VII.2" not in admin.inner_text("body")
+    _shot(admin, "ke-hoach-xung-dot-1366x1400.png")
+    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "VII.2")
+    assert stored.progress == 40
+    assert [(e.actor, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2")] == [("vanphong", "40")]
+    # the administrator's table now shows what is stored (read from the grid's accessible copy of its cells)
+    assert _plan_cell(admin, "VII.2", progress_column) == "40"
+    office.close()
+    admin.close()
+    db.dispose()

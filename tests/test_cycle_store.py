@@ -146,7 +146,7 @@ def test_open_next_year_copies_set_and_settings_not_scores(cycle):
     db, department_id, assessment_id = cycle
     _score_everything(db, assessment_id)
     settings = default_settings(2026)
-    repo.save_year_settings(db, assessment_id, settings, actor=ADMIN)
+    repo.save_year_settings(db, assessment_id, repo.get_assessment(db, department_id, 2026).settings_version, settings, actor=ADMIN)
     with pytest.raises(PermissionDenied):
         repo.open_next_year(db, department_id, 2026, 2027, actor=OFFICE)
     opened = repo.open_next_year(db, department_id, 2026, 2027, actor=ADMIN)

@@ -21,7 +21,6 @@ from scoring import repository as repo
 from scoring.criteria import load_criteria_set_bytes
 from scoring.db import Database, Settings, open_database
 from scoring.errors import InputError, StorageError, storage_problem
-from scoring.evidence_files import EvidenceStore
 from scoring.workspace import ensure_default_workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -101,7 +101,7 @@ def test_editing_evidence_someone_deleted_is_a_sentence_not_a_crash(workspace, s
     with pytest.raises(NotFoundError, match="tải lại trang"):
         repo.update_evidence(db, document.id, document.version, repo.EvidenceInput(number="2/BC"), actor="an")
     with pytest.raises(NotFoundError):
-        repo.link_evidence_to_criterion(db, document.id, "1.1.1", actor="an")
+        repo.link_evidence_to_criterion(db, document.id, document.version, "1.1.1", actor="an")
     assert repo.list_evidence(db, ws.department_id, ws.year) == []
 
 
@@ -391,7 +391,8 @@ def hostile_workspace():
     ws = ensure_default_workspace(db)
     criteria_set = criteria_set_from_dict(_hostile_criteria_set(), source_name="bo-tieu-chi-doc-hai.yaml")
     set_id = repo.save_criteria_set(db, criteria_set)
-    repo.switch_criteria_set(db, ws.assessment_id, set_id, actor="an")
+    repo.switch_criteria_set(db, ws.assessment_id, repo.get_assessment(db, ws.department_id, ws.year).settings_version,
+                             criteria_set_id=set_id, actor="an")
     yield db, ws
     db.dispose()
 

@@ -2,7 +2,7 @@
 opened outside their dates, publication of the index
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0004'  # the lead re-chains this after 0005 at merge
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
