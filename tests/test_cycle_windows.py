@@ -53,7 +53,7 @@ def locked(db):
     """Both criteria self-scored and the self-score locked; a year without a survey, so the index needs only them."""
     department = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"])
     assessment = repo.open_assessment(db, department, 2026, repo.save_criteria_set(db, criteria_set_from_dict(SET))).id
-    repo.save_year_settings(db, assessment, replace(default_settings(2026), survey_run=False), actor="quantri")
+    repo.save_year_settings(db, assessment, 1, replace(default_settings(2026), survey_run=False), actor="quantri")  # new: version 1
     for code in ("1.1", "1.2"):
         repo.save_self_score(db, assessment, code, 0, inputs={"value": 2}, explanation="Đối chiếu hồ sơ", actor="vp")
     repo.lock_self_score(db, assessment, actor="vp")
@@ -316,8 +316,8 @@ def locked_app(monkeypatch):
         repo.save_self_score(db, assessment.id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
                              explanation="Đối chiếu hồ sơ", actor="vanphong")
     repo.lock_self_score(db, assessment.id, actor="vanphong")
-    repo.save_year_settings(db, assessment.id, _settings_with_round_1_from(vietnam_today() + timedelta(days=1)),
-                            actor="quantri")
+    repo.save_year_settings(db, assessment.id, repo.get_assessment(db, workspace.department_id, 2026).settings_version,
+                            _settings_with_round_1_from(vietnam_today() + timedelta(days=1)), actor="quantri")
 
     def sign_in(username: str, role: Role) -> AppTest:
         if accounts.principal_for(db, username) is None:

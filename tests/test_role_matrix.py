@@ -203,7 +203,7 @@ def stored(db):
     department = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"])
     assessment = repo.open_assessment(db, department, 2026, repo.save_criteria_set(db, criteria_set_from_dict(SET))).id
     # no survey this year, so the appraised criterion alone makes a publishable index
-    repo.save_year_settings(db, assessment, replace(default_settings(2026), survey_run=False), actor="quantri")
+    repo.save_year_settings(db, assessment, 1, replace(default_settings(2026), survey_run=False), actor="quantri")  # new: version 1
     repo.save_self_score(db, assessment, "1.1", 0, inputs={"value": 2}, explanation="Đã ban hành", actor="vp")
     repo.save_self_score(db, assessment, "1.2", 0, inputs={"value": 2}, explanation="Đủ báo cáo", actor="vp")
     repo.lock_self_score(db, assessment, actor="vp")
