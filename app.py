@@ -18,15 +18,17 @@ except InputError as problem:
     st.error(str(problem))
     st.stop()
 
-# (file, title, icon, url, the action that makes the page appear in the menu)
+# (file, title, icon, url, the action that makes the page appear in the menu). The files live in views/, not
+# pages/: Streamlit treats a pages/ folder as an old-style multipage app on a server's first run, looks the
+# address up among its file names (cham_diem) instead of these urls (cham-diem) and shows "Page not found".
 PAGES = [
-    ("pages/tong_quan.py", "Tổng quan", ":material/dashboard:", "tong-quan", Action.VIEW_DASHBOARD),
-    ("pages/ke_hoach.py", "Kế hoạch", ":material/checklist:", "ke-hoach", Action.VIEW_DASHBOARD),
-    ("pages/cham_diem.py", "Chấm điểm", ":material/grading:", "cham-diem", Action.VIEW_SCORES),
-    ("pages/tai_lieu.py", "Tài liệu kiểm chứng", ":material/folder_open:", "tai-lieu", Action.VIEW_SCORES),
-    ("pages/xuat_tep.py", "Xuất, nhập tệp", ":material/download:", "xuat-tep", Action.EXPORT),
-    ("pages/trinh_chieu.py", "Trình chiếu", ":material/slideshow:", "trinh-chieu", Action.USE_PROJECTOR),
-    ("pages/cau_hinh.py", "Cấu hình", ":material/settings:", "cau-hinh", Action.VIEW_AUDIT_LOG),
+    ("views/tong_quan.py", "Tổng quan", ":material/dashboard:", "tong-quan", Action.VIEW_DASHBOARD),
+    ("views/ke_hoach.py", "Kế hoạch", ":material/checklist:", "ke-hoach", Action.VIEW_DASHBOARD),
+    ("views/cham_diem.py", "Chấm điểm", ":material/grading:", "cham-diem", Action.VIEW_SCORES),
+    ("views/tai_lieu.py", "Tài liệu kiểm chứng", ":material/folder_open:", "tai-lieu", Action.VIEW_SCORES),
+    ("views/xuat_tep.py", "Xuất, nhập tệp", ":material/download:", "xuat-tep", Action.EXPORT),
+    ("views/trinh_chieu.py", "Trình chiếu", ":material/slideshow:", "trinh-chieu", Action.USE_PROJECTOR),
+    ("views/cau_hinh.py", "Cấu hình", ":material/settings:", "cau-hinh", Action.VIEW_AUDIT_LOG),
 ]
 
 if ui.open_mode_refuses_this_client():

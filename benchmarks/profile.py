@@ -22,7 +22,7 @@ from benchmarks.suite import (
 )
 from scoring.defaults import PROJECT_ROOT
 
-PAGES = {"cham_diem": "pages/cham_diem.py", "tong_quan": "pages/tong_quan.py"}
+PAGES = {"cham_diem": "views/cham_diem.py", "tong_quan": "views/tong_quan.py"}
 
 
 @contextmanager
@@ -91,8 +91,8 @@ def profile_pages(folder: Path, population: Population, *, reruns: int = 10, out
                 stats.dump_stats(str(out_dir / f"{name}.prof"))
             report.write(f"\n===== {page}: {reruns} lần chạy lại — theo thời gian tích lũy =====\n")
             stats.sort_stats("cumulative").print_stats(top)
-            report.write(f"\n===== {page}: chỉ mã của dự án (scoring/, ui.py, pages/), theo thời gian tích lũy =====\n")
-            stats.sort_stats("cumulative").print_stats(re.escape(str(PROJECT_ROOT)) + r"/(scoring|ui\.py|pages)", top)
+            report.write(f"\n===== {page}: chỉ mã của dự án (scoring/, ui.py, views/), theo thời gian tích lũy =====\n")
+            stats.sort_stats("cumulative").print_stats(re.escape(str(PROJECT_ROOT)) + r"/(scoring|ui\.py|views)", top)
             report.write(f"\n===== {page}: theo thời gian riêng =====\n")
             stats.sort_stats("tottime").print_stats(top)
     db.dispose()

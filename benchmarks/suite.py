@@ -260,7 +260,7 @@ def _opened(page: str, department_id: int, session: dict | None = None):
     for name, value in {**(session or {}), "department_id": department_id}.items():
         at.session_state[name] = value
     at.run()
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"views/{page}.py")
     at.run()
     _fail_on_exception(at, page)
     return at

@@ -1,4 +1,4 @@
 """Chỉ số CCHC — the pure-Python core: plan import, criteria, scoring, storage, exports.
 
-Nothing in this package imports Streamlit: the UI in app.py/pages/ calls into it.
+Nothing in this package imports Streamlit: the UI in app.py/views/ calls into it.
 """

@@ -16,8 +16,8 @@ from scoring.db import open_database
 import ui
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/tong_quan.py", "pages/ke_hoach.py", "pages/cham_diem.py", "pages/tai_lieu.py", "pages/xuat_tep.py", "pages/trinh_chieu.py",
-         "pages/cau_hinh.py"]
+PAGES = ["views/tong_quan.py", "views/ke_hoach.py", "views/cham_diem.py", "views/tai_lieu.py", "views/xuat_tep.py", "views/trinh_chieu.py",
+         "views/cau_hinh.py"]
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_first_start_opens_the_bundled_plan_and_criteria(app):
 
 
 def test_choosing_a_tier_saves_and_moves_the_totals(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     radio = app.radio(key=_score_key("1.1.1", "tier"))
     radio.set_value("Ban hành không kịp thời").run()
     _assert_clean(app)
@@ -86,7 +86,7 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
 
 
 def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals_not_the_page(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     assert len(app.radio) > 3 and app.selectbox(key="score-area")
     app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
     _assert_clean(app)
@@ -110,7 +110,7 @@ def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals
 
 
 def test_saving_twice_from_inputs_not_drawn_again_expects_the_new_version(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     radio, explanation = app.radio(key=_score_key("1.1.1", "tier")), app.text_area(key=_score_key("1.1.1", "expl"))
     radio.set_value("Ban hành không kịp thời").run()
     explanation.input("Kế hoạch ban hành ngày 25/12").run()  # same criterion, its inputs not drawn since
@@ -122,7 +122,7 @@ def test_saving_twice_from_inputs_not_drawn_again_expects_the_new_version(app):
 
 
 def test_a_change_after_someone_elses_save_of_that_criterion_is_refused(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     radio = app.radio(key=_score_key("1.1.1", "tier"))
     radio.set_value("Ban hành không kịp thời").run()  # saved: version 1, inputs not drawn again
     db, department = _stored()
@@ -135,7 +135,7 @@ def test_a_change_after_someone_elses_save_of_that_criterion_is_refused(app):
 
 
 def test_applying_the_plans_suggestion_saves_it_and_redraws_the_inputs_with_it(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     assert any(_plain(i.value).startswith("Gợi ý từ kế hoạch: Kế hoạch: 0/22") for i in app.info)
     app.button(key=_score_key("1.1.4", "suggest")).click().run()
     _assert_clean(app)
@@ -147,7 +147,7 @@ def test_applying_the_plans_suggestion_saves_it_and_redraws_the_inputs_with_it(a
 
 
 def test_not_applicable_redraws_the_whole_criterion(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     app.toggle(key=_score_key("1.1.1", "na")).set_value(True).run()
     _assert_clean(app)
     assert app.radio(key=_score_key("1.1.1", "tier")).disabled  # what the inputs allow changed with it
@@ -155,7 +155,7 @@ def test_not_applicable_redraws_the_whole_criterion(app):
 
 
 def test_with_the_lock_panel_open_a_save_lists_the_blockers_again(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     app.session_state["lock-panel-open"] = True  # what clicking the expander does
     app.run()
     before = next(_plain(w.value) for w in app.warning if "vướng mắc" in _plain(w.value))
@@ -171,7 +171,7 @@ def _blocker_count(sentence: str) -> int:
 
 
 def test_after_its_own_save_the_page_reads_nothing_again(app, monkeypatch):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     reads = []
     for name in ("list_evidence", "list_activities", "list_scores", "load_criteria"):
         original = getattr(repo, name)
@@ -198,14 +198,14 @@ def _vn(number) -> str:
 
 
 def test_not_applicable_leaves_the_maximum(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     toggle = app.toggle(key=_score_key("1.1.2", "na"))
     toggle.set_value(True).run()
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0 / 99"
 
 
 def test_a_stale_score_is_refused_with_a_vietnamese_message(app):
-    _open(app, "pages/cham_diem.py")
+    _open(app, "views/cham_diem.py")
     db, department = _stored()
     assessment = repo.get_assessment(db, department.id, 2026)
     # someone else scores 1.1.1 after this page was drawn
@@ -219,7 +219,7 @@ def test_a_stale_score_is_refused_with_a_vietnamese_message(app):
 
 
 def test_changing_an_activity_status_moves_completion(app):
-    _open(app, "pages/ke_hoach.py")
+    _open(app, "views/ke_hoach.py")
     _, department = _stored()
     editor_key = f"plan-editor-{department.id}-2026-0"
     app.session_state[editor_key] = {"edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
@@ -229,12 +229,12 @@ def test_changing_an_activity_status_moves_completion(app):
     db, department = _stored()
     first = repo.list_activities(db, department.id, 2026)[0]
     assert (first.status, first.progress) == ("hoan_thanh", 100)
-    _open(app, "pages/tong_quan.py")
+    _open(app, "views/tong_quan.py")
     assert {m.label: m.value for m in app.metric}["Hoạt động hoàn thành"] == "1 / 22"
 
 
 def test_plan_import_shows_warnings_before_saving(app):
-    _open(app, "pages/ke_hoach.py")
+    _open(app, "views/ke_hoach.py")
     seed = Path(__file__).resolve().parent / "fixtures" / "plans" / "seed.xlsx"
     app.file_uploader(key="plan-upload").upload(seed.name, seed.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
     _assert_clean(app)
@@ -245,14 +245,14 @@ def test_plan_import_shows_warnings_before_saving(app):
 
 
 def test_bad_plan_upload_is_a_sentence_not_a_traceback(app):
-    _open(app, "pages/ke_hoach.py")
+    _open(app, "views/ke_hoach.py")
     app.file_uploader(key="plan-upload").upload("ke-hoach.docx", b"%PDF-1.4 not a docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document").run()
     _assert_clean(app)
     assert any("«ke-hoach.docx»" in _plain(e.value) and "PDF" in _plain(e.value) for e in app.error)
 
 
 def test_projector_walks_through_every_area(app):
-    _open(app, "pages/trinh_chieu.py")
+    _open(app, "views/trinh_chieu.py")
     assert "tổng hợp" in app.title[0].value
     app.button(key="slide-next").click().run()
     assert app.title[0].value.startswith("1. Công tác chỉ đạo")
@@ -262,8 +262,8 @@ def test_projector_walks_through_every_area(app):
 
 
 def test_settings_shows_the_criteria_report_and_the_log(app):
-    _open(app, "pages/tai_lieu.py")
-    _open(app, "pages/cau_hinh.py")
+    _open(app, "views/tai_lieu.py")
+    _open(app, "views/cau_hinh.py")
     assert any("Bộ tiêu chí hợp lệ" in _plain(s.value) for s in app.success)
 
 
@@ -302,7 +302,7 @@ def test_exporting_the_score_sheet_from_the_page(app, monkeypatch):
         return file_id
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", record)
-    _open(app, "pages/xuat_tep.py")
+    _open(app, "views/xuat_tep.py")
     _, department = _stored()
     key = f"export-scoresheet-{department.id}-2026"
     button = next(b for b in app.get("download_button") if b.key == key)
@@ -335,7 +335,7 @@ def test_importing_a_filled_score_sheet_shows_changes_first(app):
     edited = io.BytesIO()
     workbook.save(edited)
 
-    _open(app, "pages/xuat_tep.py")
+    _open(app, "views/xuat_tep.py")
     app.file_uploader(key="scoresheet-upload").upload("bang-diem.xlsx", edited.getvalue(),
                                                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
     _assert_clean(app)

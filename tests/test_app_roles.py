@@ -52,7 +52,7 @@ def test_nothing_is_shown_before_signing_in(signed_in_app):
     assert [t.value for t in at.title] == ["Chỉ số CCHC — Đăng nhập"]
     assert not at.metric  # no figures leak onto the sign-in page
     with pytest.raises(ValueError, match="Known pages: \\['Đăng nhập'\\]"):  # no other page is even registered
-        at.switch_page("pages/cham_diem.py")
+        at.switch_page("views/cham_diem.py")
 
 
 def test_wrong_password_gets_one_vietnamese_sentence(signed_in_app):
@@ -68,7 +68,7 @@ def test_office_signs_in_and_the_log_names_the_account(signed_in_app):
     db, department, sign_in = signed_in_app
     at = sign_in("vanphong")
     assert at.title[0].value.startswith("Tổng quan CCHC")
-    at.switch_page("pages/cham_diem.py").run()
+    at.switch_page("views/cham_diem.py").run()
     assessment = repo.get_assessment(db, department.id, 2026)
     at.radio(key=f"s-{assessment.id}-1.1.1-tier").set_value("Ban hành không kịp thời").run()
     assert repo.audit_log(db, department.id, entity_key="2026/1.1.1")[0].actor == "vanphong"
@@ -77,7 +77,7 @@ def test_office_signs_in_and_the_log_names_the_account(signed_in_app):
 def test_an_account_disabled_while_its_page_is_open_cannot_save(signed_in_app):
     db, department, sign_in = signed_in_app
     at = sign_in("vanphong")
-    at.switch_page("pages/cham_diem.py").run()
+    at.switch_page("views/cham_diem.py").run()
     assessment = repo.get_assessment(db, department.id, 2026)
     with db.session() as session:  # the administrator disables the account meanwhile
         session.scalar(select(Account).where(Account.username == "vanphong")).active = False
@@ -91,7 +91,7 @@ def test_an_account_disabled_while_its_page_is_open_cannot_save(signed_in_app):
 def test_a_unit_cannot_open_settings(signed_in_app):
     _, _, sign_in = signed_in_app
     at = sign_in("phongtg")
-    at.switch_page("pages/cau_hinh.py").run()
+    at.switch_page("views/cau_hinh.py").run()
     assert any("không được xem nhật ký" in _plain(e.value) for e in at.error)
     assert not at.tabs  # the page stopped before drawing anything
 
@@ -99,7 +99,7 @@ def test_a_unit_cannot_open_settings(signed_in_app):
 def test_a_unit_sees_scores_read_only(signed_in_app):
     db, department, sign_in = signed_in_app
     at = sign_in("phongtg")
-    at.switch_page("pages/cham_diem.py").run()
+    at.switch_page("views/cham_diem.py").run()
     assessment = repo.get_assessment(db, department.id, 2026)
     assert at.radio(key=f"s-{assessment.id}-1.1.1-tier").disabled
     assert any("chỉ đọc" in _plain(i.value) for i in at.info)
@@ -114,7 +114,7 @@ def test_the_appraiser_waits_for_the_lock(signed_in_app):
 def test_lock_panel_lists_what_blocks_the_lock(signed_in_app):
     _, _, sign_in = signed_in_app
     at = sign_in("vanphong")
-    at.switch_page("pages/cham_diem.py").run()
+    at.switch_page("views/cham_diem.py").run()
     assert not [b for b in at.button if b.key == "lock-now"]  # closed: the blockers are not even worked out
     _open_lock_panel(at)
     assert any(_plain(w.value).startswith("Còn ") and "vướng mắc" in _plain(w.value) for w in at.warning)
@@ -129,9 +129,9 @@ def _open_lock_panel(at: AppTest) -> None:
 def test_leader_gets_the_projector_not_the_editors(signed_in_app):
     db, department, sign_in = signed_in_app
     at = sign_in("lanhdao")
-    at.switch_page("pages/trinh_chieu.py").run()
+    at.switch_page("views/trinh_chieu.py").run()
     assert "tổng hợp" in at.title[0].value
-    at.switch_page("pages/ke_hoach.py").run()
+    at.switch_page("views/ke_hoach.py").run()
     assert not at.exception
     assert ui.UNEXPECTED_ERROR not in [_plain(e.value) for e in at.error]
 
@@ -144,7 +144,7 @@ def _plain(markdown: str) -> str:
 def test_a_unit_starts_on_the_activities_it_leads(signed_in_app):
     _, _, sign_in = signed_in_app
     at = sign_in("phongtg")
-    at.switch_page("pages/ke_hoach.py").run()
+    at.switch_page("views/ke_hoach.py").run()
     # III.1 and III.2 name Phòng Tôn giáo; II.1 is led by "Các phòng thuộc Sở", which includes it
     assert any(_plain(c.value).startswith("3 hoạt động") for c in at.caption)
     assert at.multiselect(key="plan-f-unit").value == ["Phòng Tôn giáo"]
@@ -153,7 +153,7 @@ def test_a_unit_starts_on_the_activities_it_leads(signed_in_app):
 def test_the_administrator_creates_an_account_on_the_settings_page(signed_in_app):
     db, _, sign_in = signed_in_app
     at = sign_in("quantri")
-    at.switch_page("pages/cau_hinh.py").run()
+    at.switch_page("views/cau_hinh.py").run()
     form_inputs = {t.label: t for t in at.text_input}
     form_inputs["Tên đăng nhập"].input("tranthib")
     form_inputs["Họ tên"].input("Trần Thị B")
@@ -168,7 +168,7 @@ def test_the_administrator_creates_an_account_on_the_settings_page(signed_in_app
 def test_office_cannot_manage_accounts(signed_in_app):
     _, _, sign_in = signed_in_app
     at = sign_in("vanphong")
-    at.switch_page("pages/cau_hinh.py").run()
+    at.switch_page("views/cau_hinh.py").run()
     assert any("Chỉ quản trị viên quản lý tài khoản" in _plain(c.value) for c in at.caption)
     assert not [b for b in at.button if b.label == "Tạo tài khoản"]
 
@@ -190,7 +190,7 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
     db, department, sign_in = signed_in_app
     _score_every_leaf(db, department.id)
     office = sign_in("vanphong")
-    office.switch_page("pages/cham_diem.py").run()
+    office.switch_page("views/cham_diem.py").run()
     _open_lock_panel(office)
     assert not office.button(key="lock-now").disabled
     office.button(key="lock-now").click().run()
@@ -199,7 +199,7 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
     assert not [b for b in office.button if b.key == "lock-reopen"]  # only the administrator reopens
 
     admin = sign_in("quantri")
-    admin.switch_page("pages/cham_diem.py").run()
+    admin.switch_page("views/cham_diem.py").run()
     _open_lock_panel(admin)
     admin.text_input(key="lock-reopen-reason").input("Bổ sung tài liệu tiêu chí 1.2.1")
     admin.button(key="lock-reopen").click().run()
@@ -209,7 +209,7 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
 def test_year_settings_and_next_year_from_the_settings_page(signed_in_app):
     db, department, sign_in = signed_in_app
     admin = sign_in("quantri")
-    admin.switch_page("pages/cau_hinh.py").run()
+    admin.switch_page("views/cau_hinh.py").run()
     next(n for n in admin.number_input if n.label == "Điểm thưởng tối đa").set_value(2.0)
     next(b for b in admin.button if b.label == "Lưu thiết lập năm").click().run()
     assessment = repo.get_assessment(db, department.id, 2026)

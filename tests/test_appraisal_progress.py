@@ -281,7 +281,7 @@ def _charts(at: AppTest) -> list[str]:
 
 def test_overview_shows_the_appraisal_in_progress_and_the_same_activity_count(app_on_partly):
     at, db, assessment_id = app_on_partly
-    _open(at, "pages/tong_quan.py")
+    _open(at, "views/tong_quan.py")
     metrics = _metrics(at)
     assert metrics["Chỉ số sau thẩm định"] == ("—", "đang thẩm định 3/6")
     assert metrics["Hoạt động hoàn thành"][0] == "3 / 21"
@@ -291,7 +291,7 @@ def test_overview_shows_the_appraisal_in_progress_and_the_same_activity_count(ap
     _no_partial_sum(_page_text(at) + "\n".join(charts))
 
     appraise(db, assessment_id, REST)
-    _open(at, "pages/tong_quan.py")
+    _open(at, "views/tong_quan.py")
     assert _metrics(at)["Chỉ số sau thẩm định"][0] == "77,5%"
     assert [s.value for s in at.subheader if s.value.startswith("Điểm bị trừ")] == ["Điểm bị trừ khi thẩm định, theo lĩnh vực"]
     losses = next(df.value for df in at.dataframe if "Bị trừ" in df.value.columns)
@@ -301,7 +301,7 @@ def test_overview_shows_the_appraisal_in_progress_and_the_same_activity_count(ap
 
 def test_projector_shows_the_appraisal_in_progress_and_the_same_activity_count(app_on_partly):
     at, db, assessment_id = app_on_partly
-    _open(at, "pages/trinh_chieu.py")
+    _open(at, "views/trinh_chieu.py")
     metrics = _metrics(at)
     assert metrics["Kế hoạch hoàn thành"][0] == "3/21"
     assert metrics["Chỉ số sau thẩm định"] == ("—", "đang thẩm định 3/6")
@@ -327,14 +327,14 @@ def test_projector_shows_the_appraisal_in_progress_and_the_same_activity_count(a
 
 def test_scoring_page_shows_the_appraisal_in_progress(app_on_partly):
     at, db, assessment_id = app_on_partly
-    _open(at, "pages/cham_diem.py")
+    _open(at, "views/cham_diem.py")
     assert _metrics(at)["Chỉ số sau thẩm định"] == ("—", "đang thẩm định 3/6")
     captions = [c.value for c in at.caption]
     assert any(c.startswith("5/6 điểm · đã chấm 3/3 tiêu chí · đang thẩm định 2/3") for c in captions)
     _no_partial_sum(_page_text(at))
 
     appraise(db, assessment_id, REST)
-    _open(at, "pages/cham_diem.py")
+    _open(at, "views/cham_diem.py")
     assert _metrics(at)["Chỉ số sau thẩm định"][0] == "77,5%"
     assert any(c.value.startswith("5/6 điểm · đã chấm 3/3 tiêu chí · thẩm định 4,75/6 điểm") for c in at.caption)
 

@@ -433,3 +433,15 @@ def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(s
     office.close()
     admin.close()
     db.dispose()
+
+
+def test_a_link_to_a_page_opens_that_page_on_a_server_just_started(tmp_path, browser):
+    """The first visit after the server starts, straight to a page's address (a bookmark, a link in a message),
+    opens that page with no "Page not found" (Streamlit's old pages/ folder lookup once did that)."""
+    for url in _serve(tmp_path / "moi", auth="off"):
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(f"{url}/cham-diem")
+        _settled(page)
+        assert page.locator("h1").first.inner_text().startswith("Chấm điểm")
+        assert not page.get_by_text("Page not found").count()
+        page.close()

@@ -329,7 +329,7 @@ def locked_app(monkeypatch):
         at.text_input(key="sign-in-password").input(PASSWORD)
         at.button[0].click().run()
         if role is not Role.APPRAISER:  # an appraiser lands on the scoring page already
-            at.switch_page("pages/cham_diem.py").run()
+            at.switch_page("views/cham_diem.py").run()
         assert not at.exception and not at.error, [e.value for e in at.error]
         return at
 

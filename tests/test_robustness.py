@@ -418,7 +418,7 @@ def _rendered_markdown(at) -> list[tuple[str, str]]:
 
 
 def test_criterion_names_with_markup_appear_as_plain_text_on_the_scoring_page(hostile_workspace):
-    at = _page("pages/cham_diem.py")
+    at = _page("views/cham_diem.py")
     texts = [text for _, text in _rendered_markdown(at)]
     # the criterion tree — group headings and leaf headers — escapes every name through ui.md()
     assert any(t.startswith("#### ") and r"Kế hoạch \<script\>alert\(1\)\</script\>" in t for t in texts)
@@ -428,7 +428,7 @@ def test_criterion_names_with_markup_appear_as_plain_text_on_the_scoring_page(ho
     assert tree and not [t for t in tree if RAW_MARKUP.search(t)]
 
 
-PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(f"views/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 
 
 @pytest.mark.parametrize("page", PAGES)

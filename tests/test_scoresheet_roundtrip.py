@@ -435,7 +435,7 @@ def test_the_import_on_the_page_lists_skipped_rows_and_saves_the_rest():
         ("1.3.2", ENTRY): "nhiều",  # not a count
         ("1.1.1", ENTRY): "Ban hành không kịp thời",
     })
-    at.switch_page("pages/xuat_tep.py").run()
+    at.switch_page("views/xuat_tep.py").run()
     at.file_uploader(key="scoresheet-upload").upload(
         "bang-diem.xlsx", edited, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
     assert not at.exception

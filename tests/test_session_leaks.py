@@ -39,7 +39,7 @@ def test_signing_out_forgets_everything_the_previous_person_had(accounts_seeded)
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     _sign_in(at, "quantri")
-    at.switch_page("pages/cau_hinh.py")
+    at.switch_page("views/cau_hinh.py")
     at.run()
     # whatever the administrator's pages kept in this tab (files made, kept snapshots, widget values)
     at.session_state["backup-bytes"] = b"PK...every department..."

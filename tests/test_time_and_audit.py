@@ -356,7 +356,7 @@ def _edit_plan_row(at, changes: dict):
 
 
 def test_the_plan_table_refuses_a_contradiction_with_a_sentence_naming_the_row():
-    at = _app_at("pages/ke_hoach.py")
+    at = _app_at("views/ke_hoach.py")
     db, department = _edit_plan_row(at, {"Trạng thái": "Chưa bắt đầu", "Tiến độ (%)": 100})
     errors = [_unescaped(e.value) for e in at.error]
     assert errors == ["Hoạt động I.1: trạng thái «Chưa bắt đầu» không khớp tiến độ 100%; hãy để tiến độ 0% hoặc chọn «Đang thực hiện»."]
@@ -365,7 +365,7 @@ def test_the_plan_table_refuses_a_contradiction_with_a_sentence_naming_the_row()
 
 
 def test_the_plan_table_refuses_150_percent_rather_than_clamping_it():
-    at = _app_at("pages/ke_hoach.py")
+    at = _app_at("views/ke_hoach.py")
     db, department = _edit_plan_row(at, {"Tiến độ (%)": 150})
     assert [_unescaped(e.value) for e in at.error] == [
         "Hoạt động I.1: tiến độ «150» không hợp lệ; hãy nhập một số nguyên từ 0 đến 100 (%)."]
@@ -373,7 +373,7 @@ def test_the_plan_table_refuses_150_percent_rather_than_clamping_it():
 
 
 def test_the_plan_table_says_what_it_adjusted():
-    at = _app_at("pages/ke_hoach.py")
+    at = _app_at("views/ke_hoach.py")
     db, department = _edit_plan_row(at, {"Tiến độ (%)": 100})
     infos = [_unescaped(i.value) for i in at.info]
     assert "Hoạt động I.1: trạng thái được chuyển thành «Hoàn thành» cho khớp tiến độ 100%." in infos
@@ -382,9 +382,9 @@ def test_the_plan_table_says_what_it_adjusted():
 
 
 def test_the_change_log_page_shows_readable_values():
-    at = _app_at("pages/ke_hoach.py")
+    at = _app_at("views/ke_hoach.py")
     _edit_plan_row(at, {"Trạng thái": "Đang thực hiện"})
-    at.switch_page("pages/cau_hinh.py")
+    at.switch_page("views/cau_hinh.py")
     at.run()
     assert not at.exception
     table = at.dataframe[-1].value
@@ -435,7 +435,7 @@ def _entry_in_sheet(data: bytes, code: str):
 
 def test_one_click_downloads_the_score_sheet_as_stored_at_the_click(deferred):
     """The page drawn before a change still hands out the changed data: the file is read when clicked."""
-    at = _app_at("pages/xuat_tep.py")
+    at = _app_at("views/xuat_tep.py")
     from scoring.db import open_database
 
     db = open_database()
@@ -456,7 +456,7 @@ def test_one_click_downloads_the_score_sheet_as_stored_at_the_click(deferred):
 def test_a_failed_download_is_a_vietnamese_sentence_at_its_button(deferred, monkeypatch):
     from scoring.exports import commands
 
-    at = _app_at("pages/xuat_tep.py")
+    at = _app_at("views/xuat_tep.py")
     department = repo.list_departments(__import__("scoring.db", fromlist=["open_database"]).open_database())[0]
     key = f"export-report-{department.id}-2026"
 
@@ -481,7 +481,7 @@ def test_the_click_run_waits_for_the_file_and_shows_an_input_error(deferred, mon
 
     from scoring.exports import commands
 
-    at = _app_at("pages/xuat_tep.py")
+    at = _app_at("views/xuat_tep.py")
     department = repo.list_departments(__import__("scoring.db", fromlist=["open_database"]).open_database())[0]
     key = f"export-summary-{department.id}-2026"
 
@@ -506,7 +506,7 @@ def test_the_click_run_waits_for_the_file_and_shows_an_input_error(deferred, mon
 
 
 def test_the_backup_download_is_made_when_clicked_and_never_kept(deferred):
-    at = _app_at("pages/cau_hinh.py")
+    at = _app_at("views/cau_hinh.py")
     assert not [b for b in at.button if b.label == "Tạo bản sao lưu"]
     make, file_name = _download(at, deferred, "backup-download")
     import re

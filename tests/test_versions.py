@@ -253,7 +253,7 @@ def _table_value(at: AppTest, code: str, column: str):
 
 def test_plan_table_the_second_save_of_an_activity_is_told_and_the_first_stands(people):
     db, department, session = people
-    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")  # both see 0 %
+    office, admin = session("vanphong1", "views/ke_hoach.py"), session("quantri", "views/ke_hoach.py")  # both see 0 %
     _edit_plan_cell(office, "VII.2", "Tiến độ (%)", 40)
     assert any("Đã lưu hoạt động VII.2" in _plain(s.value) for s in office.success)
 
@@ -271,7 +271,7 @@ def test_plan_table_the_second_save_of_an_activity_is_told_and_the_first_stands(
 
 def test_plan_table_an_edit_lands_on_the_activity_drawn_even_when_the_rows_moved(people):
     db, department, session = people
-    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")
+    office, admin = session("vanphong1", "views/ke_hoach.py"), session("quantri", "views/ke_hoach.py")
     admin.multiselect(key="plan-f-status").set_value(["chua_bat_dau"]).run()  # the administrator filters on "not started"
     assert _table_value(admin, "VII.1", "Tiến độ (%)") == 0
     _edit_plan_cell(office, "VII.1", "Trạng thái", "Đang thực hiện")  # VII.1 leaves the administrator's filter
@@ -284,7 +284,7 @@ def test_plan_table_an_edit_lands_on_the_activity_drawn_even_when_the_rows_moved
 
 def test_plan_table_an_edit_of_a_row_that_left_the_filter_is_told_not_dropped(people):
     db, department, session = people
-    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")
+    office, admin = session("vanphong1", "views/ke_hoach.py"), session("quantri", "views/ke_hoach.py")
     admin.multiselect(key="plan-f-status").set_value(["chua_bat_dau"]).run()
     _edit_plan_cell(office, "VII.1", "Trạng thái", "Đang thực hiện")
 
@@ -297,7 +297,7 @@ def test_plan_table_an_edit_of_a_row_that_left_the_filter_is_told_not_dropped(pe
 
 def test_plan_table_a_unit_edits_only_the_activities_it_leads(people):
     db, department, session = people
-    unit = session("phongtg", "pages/ke_hoach.py")
+    unit = session("phongtg", "views/ke_hoach.py")
     unit.multiselect(key="plan-f-unit").set_value([]).run()  # every activity, not only its own
     (editor,) = unit.data_editor
     assert set(editor.value["Mã"]) == {"II.1", "III.1", "III.2"}  # led by it, or by "Các phòng thuộc Sở"
@@ -328,7 +328,7 @@ def _told(at: AppTest, who: str) -> list[str]:
 def test_evidence_form_the_second_save_is_told_and_the_form_then_shows_the_first(people):
     db, department, session = people
     document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1")
-    office, admin = session("vanphong1", "pages/tai_lieu.py"), session("quantri", "pages/tai_lieu.py")
+    office, admin = session("vanphong1", "views/tai_lieu.py"), session("quantri", "views/tai_lieu.py")
     form = f"evidence-edit-{document.id}"
     _field(office.text_input, "Số, ký hiệu", form).input("2/BC")
     _click(office, "Lưu thay đổi")
@@ -348,7 +348,7 @@ def test_evidence_form_the_second_save_is_told_and_the_form_then_shows_the_first
 def test_evidence_delete_after_someone_elses_edit_is_told_and_keeps_the_document(people):
     db, department, session = people
     document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1")
-    office, admin = session("vanphong1", "pages/tai_lieu.py"), session("quantri", "pages/tai_lieu.py")
+    office, admin = session("vanphong1", "views/tai_lieu.py"), session("quantri", "views/tai_lieu.py")
     _field(office.text_input, "Số, ký hiệu", f"evidence-edit-{document.id}").input("2/BC")
     _click(office, "Lưu thay đổi")
 
@@ -360,7 +360,7 @@ def test_evidence_delete_after_someone_elses_edit_is_told_and_keeps_the_document
 
 def test_department_form_the_second_save_is_told_and_the_units_saved_first_stand(people):
     db, department, session = people
-    first, second = session("quantri", "pages/cau_hinh.py"), session("quantri2", "pages/cau_hinh.py")
+    first, second = session("quantri", "views/cau_hinh.py"), session("quantri2", "views/cau_hinh.py")
     form, units_label = f"department-{department.id}", "Các đơn vị thuộc cơ quan (mỗi dòng một đơn vị)"
     _field(first.text_area, units_label, form).input("\n".join([*department.units, "Phòng Dân tộc"]))
     _click(first, "Lưu")
@@ -376,7 +376,7 @@ def test_department_form_the_second_save_is_told_and_the_units_saved_first_stand
 
 def test_year_settings_form_the_second_save_is_told_and_the_first_stands(people):
     db, department, session = people
-    first, second = session("quantri", "pages/cau_hinh.py"), session("quantri2", "pages/cau_hinh.py")
+    first, second = session("quantri", "views/cau_hinh.py"), session("quantri2", "views/cau_hinh.py")
     assessment = repo.get_assessment(db, department.id, 2026)
     before = repo.year_settings(db, assessment.id)
     _field(first.number_input, "Điểm thưởng tối đa", "year-settings-").set_value(2.0)
@@ -393,7 +393,7 @@ def test_year_settings_form_the_second_save_is_told_and_the_first_stands(people)
 
 def test_the_years_own_settings_save_does_not_refuse_its_next_criteria_set_choice(people):
     db, department, session = people
-    admin = session("quantri", "pages/cau_hinh.py")
+    admin = session("quantri", "views/cau_hinh.py")
     _field(admin.number_input, "Điểm thưởng tối đa", "year-settings-").set_value(2.0)
     _click(admin, "Lưu thiết lập năm")
     content = repo.load_criteria(db, repo.get_assessment(db, department.id, 2026).criteria_set_id).to_dict()
@@ -407,11 +407,11 @@ def test_the_years_own_settings_save_does_not_refuse_its_next_criteria_set_choic
 
 def test_a_form_left_for_another_page_expects_what_is_stored_when_it_comes_back(people):
     db, department, session = people
-    admin = session("quantri", "pages/cau_hinh.py")
+    admin = session("quantri", "views/cau_hinh.py")
     seen = repo.list_departments(db)[0]
     repo.update_department(db, department.id, seen.version, name=seen.name, units=[*seen.units, "Phòng Dân tộc"], actor="quantri2")
-    admin.switch_page("pages/tong_quan.py").run()
-    admin.switch_page("pages/cau_hinh.py").run()  # the form is made again, from what is stored now
+    admin.switch_page("views/tong_quan.py").run()
+    admin.switch_page("views/cau_hinh.py").run()  # the form is made again, from what is stored now
     form = f"department-{department.id}"
     assert _field(admin.text_area, "Các đơn vị thuộc cơ quan (mỗi dòng một đơn vị)", form).value.splitlines()[-1] == "Phòng Dân tộc"
     _field(admin.text_input, "Tên cơ quan", form).input("Sở Dân tộc và Tôn giáo tỉnh")
@@ -422,7 +422,7 @@ def test_a_form_left_for_another_page_expects_what_is_stored_when_it_comes_back(
 
 def test_plan_table_an_edit_is_told_even_when_the_filter_now_matches_nothing(people):
     db, department, session = people
-    office, admin = session("vanphong1", "pages/ke_hoach.py"), session("quantri", "pages/ke_hoach.py")
+    office, admin = session("vanphong1", "views/ke_hoach.py"), session("quantri", "views/ke_hoach.py")
     admin.multiselect(key="plan-f-area").set_value(["VI"]).run()
     admin.multiselect(key="plan-f-status").set_value(["chua_bat_dau"]).run()  # VI.1 and VI.2
     for code in ("VI.1", "VI.2"):

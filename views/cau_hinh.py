@@ -163,7 +163,7 @@ with tab_years:
                     db, snap.assessment.id, settings_seen, edited, actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.")
 
         st.subheader("Điểm thưởng, điểm trừ do tỉnh quyết định")
-        # entered with the appraisal, where the cycle decides who may and when (pages/cham_diem.py)
+        # entered with the appraisal, where the cycle decides who may and when (views/cham_diem.py)
         st.markdown(f"Điểm thưởng: {format_points(snap.bonus)} · Điểm trừ: {format_points(snap.penalty)}")
         st.caption(f"Tối đa {format_number(settings.bonus_cap)} điểm thưởng và {format_number(settings.penalty_cap)} điểm trừ "
                    "được tính vào chỉ số. Nhập ở trang Chấm điểm, mục «Lịch thẩm định, điểm thưởng/điểm trừ, công bố».")
