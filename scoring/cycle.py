@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from zoneinfo import ZoneInfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple, Protocol
 
@@ -40,7 +39,7 @@ from scoring.criteria import CriteriaSet, CriterionNode
 from scoring.engine import PERCENT_QUANTUM, LeafEntry, NodeTotals, Rollup, _combine, roll_up
 from scoring.errors import InputError
 from scoring.rules import RuleKind, json_number, parse_decimal, vn_number
-from scoring.textnorm import format_date, format_datetime, format_percent, format_points, nfc
+from scoring.textnorm import format_date, format_datetime, format_percent, format_points, local_today, nfc
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -976,13 +975,11 @@ def points_lost_by_area(criteria_set: CriteriaSet, rollup_self: Rollup, appraisa
 
 # --------------------------------------------------------------------------- who writes what, and when
 
-VIETNAM_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
 def vietnam_today(today: date | None = None) -> date:
-    """The calendar day in Vietnam (the rounds' dates are Vietnamese days whatever the server's zone);
-    `today` when given, so tests and callers that already know the day pass it through."""
-    return today if today is not None else datetime.now(VIETNAM_ZONE).date()
+    """The calendar day where people work (the rounds' dates are their days whatever the server's zone:
+    scoring.textnorm.local_today, Vietnam unless CCHC_TIMEZONE says otherwise); `today` when given, so tests
+    and callers that already know the day pass it through."""
+    return today if today is not None else local_today()
 
 
 AUTHOR_APPRAISER = "tham_dinh"  # entered in the app by an appraiser account of the Department of Home Affairs

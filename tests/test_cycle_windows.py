@@ -251,7 +251,7 @@ def test_the_cycle_state_the_page_reads_is_the_one_the_writes_check(locked):
 
 
 def test_today_is_the_vietnam_date(monkeypatch):
-    import scoring.cycle
+    import scoring.textnorm
 
     class LateEveningUtc(datetime):
         @classmethod
@@ -259,7 +259,7 @@ def test_today_is_the_vietnam_date(monkeypatch):
             moment = datetime(2026, 12, 20, 23, 30, tzinfo=timezone.utc)
             return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
 
-    monkeypatch.setattr(scoring.cycle, "datetime", LateEveningUtc)
+    monkeypatch.setattr(scoring.textnorm, "datetime", LateEveningUtc)  # the one clock: textnorm.local_now
     assert vietnam_today() == date(2026, 12, 21)  # round 1's first day, although the server's UTC date is the 20th
     assert vietnam_today(date(2026, 12, 1)) == date(2026, 12, 1)
 
