@@ -17,12 +17,14 @@ from scoring.textnorm import format_date, format_number, format_percent
 st.html(
     """
     <style>
-      html { font-size: 24px; }
+      /* 24px on a 1920-wide projector, scaled down with the screen (15px at 1024) so nothing is cut off */
+      html { font-size: clamp(15px, 1.25vw, 24px); }
       [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none; }
       .block-container { padding-top: 1rem; max-width: 100%; }
       [data-testid="stMetricValue"] { font-size: 2.6rem; font-weight: 700; }
-      [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
-      .stButton button { font-size: 1.2rem; padding: 0.6rem 1.6rem; }
+      [data-testid="stMetricLabel"] p { font-size: 1.1rem; white-space: normal; }
+      [data-testid="stMetricLabel"] div { overflow: visible; text-overflow: clip; white-space: normal; }
+      .stButton button { font-size: 1.2rem; padding: 0.6rem 1rem; white-space: nowrap; }
     </style>
     """
 )
@@ -45,7 +47,7 @@ def _jump() -> None:
         st.session_state["slide"] = slides.index(picked)
 
 
-nav_prev, nav_title, nav_next = st.columns([1, 6, 1])
+nav_prev, nav_title, nav_next = st.columns([1.3, 5, 1.3])
 nav_prev.button("◀ Trước", on_click=_go, args=(-1,), key="slide-prev", use_container_width=True)
 nav_next.button("Tiếp ▶", on_click=_go, args=(1,), key="slide-next", use_container_width=True)
 nav_title.caption(f"{snap.department.name} · Chỉ số CCHC năm {snap.year} · màn hình {position + 1}/{len(slides)}")
