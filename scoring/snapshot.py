@@ -137,6 +137,18 @@ class Snapshot:
         (scoring.engine), so the roll-up alone cannot tell; the stored scores can."""
         return any(score.appraised_points is not None for score in self.scores.values())
 
+    def appraisal_sources(self) -> list[str]:
+        """Who entered the appraisal results, once each, in criteria order: "Thẩm định «snv» nhập", "Văn phòng ghi
+        theo văn bản số … ngày … («vanphong»)" — so an export says whose figures it shows."""
+        sources: dict[str, None] = {}
+        for leaf in self.leaves():
+            appraisal = self.scores[leaf.code].appraisal if leaf.code in self.scores else None
+            for round_number in (1, 2):
+                author = appraisal.author(round_number) if appraisal is not None else None
+                if author is not None:
+                    sources.setdefault(author.text)
+        return list(sources)
+
     def appraisal(self, code: str = "") -> AppraisalProgress:
         """How far the appraisal of node `code` ("" for the whole set) has got, as everything shows it."""
         totals = self.rollup.total if code == "" else self.rollup.node(code)

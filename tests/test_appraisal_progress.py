@@ -221,6 +221,14 @@ def test_the_report_says_the_appraisal_is_in_progress(partly):
     assert "Điểm thẩm định: 7,75/10 điểm; Chỉ số sau thẩm định: 77,5%." in paragraphs
 
 
+def test_the_report_says_whose_appraisal_results_it_shows(partly):
+    db, department_id, _ = partly
+    snap = snapshot_of(db, department_id)
+    assert snap.appraisal_sources() == ["Văn phòng ghi theo văn bản số 25/KQ-SNV ngày 28/12/2026 («snv»)"]
+    paragraphs, _ = _report_text(snap)
+    assert "Kết quả thẩm định: Văn phòng ghi theo văn bản số 25/KQ-SNV ngày 28/12/2026 («snv»)." in paragraphs
+
+
 def test_the_summary_says_the_appraisal_is_in_progress(partly):
     db, department_id, assessment_id = partly
     page = summary_html(snapshot_of(db, department_id), [])

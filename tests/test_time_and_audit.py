@@ -529,16 +529,7 @@ def test_the_export_core_reads_afresh_and_names_files_in_local_time(workspace):
     assert export_bytes(db, department_id, 2026, "scoresheet") != before
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
-
-    _require_chromium()
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+from test_browser import browser  # noqa: E402,F401 — the browser tests' own Chromium fixture
 
 
 @pytest.mark.browser

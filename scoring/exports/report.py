@@ -289,6 +289,9 @@ def _section_results(document, snapshot: Snapshot, images: list[tuple[bytes, str
         appraised = _paragraph(document)
         _run(appraised, f"Điểm thẩm định: {appraisal.text()} tiêu chí thành phần; điểm và chỉ số sau thẩm định "
                         "có khi mọi tiêu chí đã được thẩm định.")
+    sources = snapshot.appraisal_sources()
+    if sources:
+        _run(_paragraph(document), "Kết quả thẩm định: " + "; ".join(sources) + ".")
     published = snapshot.final_index(use_appraised=rollup.index_appraised is not None)
     if published is not None and published.percent is not None:
         line = _paragraph(document)
