@@ -92,6 +92,8 @@ def _settled(page) -> None:
     page.wait_for_selector('[data-testid="stApp"]', timeout=30000)
     page.wait_for_selector("h1", timeout=60000)  # the first run on a new data folder seeds the database
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30000)
+    # on a busy machine the page may still be drawing its placeholders after the run has finished
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60000)
     page.wait_for_timeout(700)
 
 
@@ -168,6 +170,7 @@ def test_a_suggestion_matched_by_hand_goes_away_and_never_applies_itself(browser
         _settled(page)
         _open_from_menu(page, "Chấm điểm")
         suggest = page.get_by_role("button", name="Áp dụng gợi ý")
+        suggest.first.wait_for(timeout=30000)  # criteria headers are drawn by their own fragments
         assert suggest.count() == 1  # 1.1.4: the plan has 0 of 22 activities done
         for label, value in (("Số đạt (tử số)", "0"), ("Tổng số (mẫu số)", "22")):
             field = page.get_by_label(label).first
@@ -427,7 +430,9 @@ def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(s
     _shot(admin, "ke-hoach-xung-dot-1366x1400.png")
     stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "VII.2")
     assert stored.progress == 40
-    assert [(e.actor, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2")] == [("vanphong", "40")]
+    # only the Office's save is in the log (its status followed the progress typed); nothing of the refused one
+    assert sorted((e.actor, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2")) == [
+        ("vanphong", "40"), ("vanphong", "Đang thực hiện")]
     # the administrator's table now shows what is stored (read from the grid's accessible copy of its cells)
     assert _plan_cell(admin, "VII.2", progress_column) == "40"
     office.close()
