@@ -1,0 +1,91 @@
+"""Load: ten people saving scores at the same time on one server, for a bounded time, on SQLite and PostgreSQL.
+
+A Streamlit server serves every session from its own thread and shares one Database (one engine, one pool)
+between them (ui.database()), so ten threads on one Database is what ten people at work are to the core.
+Each thread is one person on the Chấm điểm page: they save their own criterion again and again, each save
+expecting the version their last save returned, and now and then the page reads the whole year again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from scoring import repository as repo
+from scoring.db import DATA_REVISION
+from scoring.models import AuditEntry
+from scoring.rules import RuleKind
+from scoring.snapshot import load_snapshot
+from scoring.workspace import ensure_default_workspace
+
+SESSIONS = 10
+# How long the ten sessions save, per database: long enough for thousands of overlapping transactions, short
+# enough for CI (2 cores) to run it on SQLite and PostgreSQL well inside the suite's budget.
+LOAD_SECONDS = 20
+FULL_READ_EVERY = 5  # a session reads the whole year again after this many saves (a full run of the page)
+
+
+@dataclass
+class _Session:
+    code: str
+    tiers: tuple[str, str]
+    saves: int = 0  # saves attempted
+    version: int = 0  # the version this person last saw
+    errors: list[str] = field(default_factory=list)
+
+
+def _work(db, assessment_id: int, department_id: int, person: _Session, start: threading.Barrier, until: list[float]) -> None:
+    start.wait()
+    while time.monotonic() < until[0]:
+        person.saves += 1
+        try:
+            saved, _ = repo.save_self_score(
+                db, assessment_id, person.code, person.version, inputs={"tier": person.tiers[person.saves % 2]},
+                explanation=f"lần lưu thứ {person.saves}", actor=f"người chấm {person.code}")
+            person.version = saved.version
+            if person.saves % FULL_READ_EVERY == 0:
+                load_snapshot(db, department_id, 2026)
+        except Exception as err:  # every failure counts, whatever it is
+            person.errors.append(f"{type(err).__name__}: {err}")
+            return
+
+
+def test_ten_sessions_saving_scores_at_once_lose_nothing_and_never_find_the_database_locked(db):
+    workspace = ensure_default_workspace(db)
+    leaves = [leaf for leaf in repo.load_criteria(db, repo.get_assessment(db, workspace.department_id, 2026).criteria_set_id).leaves()
+              if leaf.rule.kind == RuleKind.TIERS][:SESSIONS]
+    assert len(leaves) == SESSIONS
+    people = [_Session(leaf.code, (leaf.rule.tiers[0].label, leaf.rule.tiers[-1].label)) for leaf in leaves]
+    revision_before = db.revision()
+    start, until = threading.Barrier(SESSIONS + 1), [0.0]
+    threads = [threading.Thread(target=_work, args=(db, workspace.assessment_id, workspace.department_id, p, start, until))
+               for p in people]
+    for thread in threads:
+        thread.start()
+    until[0] = time.monotonic() + LOAD_SECONDS
+    start.wait()
+    for thread in threads:
+        thread.join(timeout=LOAD_SECONDS + 60)  # a save waits at most the busy timeout
+    assert not any(thread.is_alive() for thread in threads)
+
+    assert [e for p in people for e in p.errors] == []  # no "database is locked", no conflict, nothing else
+    attempted = sum(p.saves for p in people)
+    assert attempted >= SESSIONS * 10, f"only {attempted} saves in {LOAD_SECONDS} s: the test proves little"
+    stored = repo.list_scores(db, workspace.assessment_id)
+    with db.session() as session:
+        audited = Counter(dict(session.execute(
+            select(AuditEntry.entity_key, func.count()).where(AuditEntry.entity == "score", AuditEntry.field == "giải trình")
+            .group_by(AuditEntry.entity_key)).all()))
+        revision_after = session.execute(select(DATA_REVISION.c.revision)).scalar_one()
+    for person in people:
+        score = stored[person.code]
+        # each save changed the row once (its version counts them) and wrote its line in the log
+        assert score.version == person.saves, person.code
+        assert audited[f"2026/{person.code}"] == person.saves, person.code
+        assert score.explanation == f"lần lưu thứ {person.saves}"
+        assert score.inputs == {"tier": person.tiers[person.saves % 2]}
+    assert revision_after - revision_before == attempted  # one committed write per save, none lost, none extra
