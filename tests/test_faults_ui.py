@@ -1,0 +1,157 @@
+"""Storage faults as people meet them on the pages: a read-only data folder, a database another process holds.
+
+The core's side (a StorageError with a sentence, nothing saved) is tests/test_faults.py; here the page shows
+that sentence where the person works, keeps what they chose or uploaded, and saves it once storage is back.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import scoring.db as db_module
+import ui
+from scoring import repository as repo
+from scoring.db import open_database
+from scoring.stats import STATUS_DONE, STATUS_LABELS
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SEED_PLAN = ROOT / "tests" / "fixtures" / "plans" / "seed.xlsx"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+READ_ONLY = "chế độ chỉ đọc"
+BUSY = "đang bận"
+CHOSEN = "Ban hành không kịp thời"
+
+
+def _plain(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [_plain(e.value) for e in at.error]
+
+
+def _clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert ui.UNEXPECTED_ERROR not in _errors(at)
+
+
+def _app_on(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    _clean(at)
+    return at
+
+
+def _stored():
+    db = open_database()  # the scratch folder of conftest, writable
+    department = repo.list_departments(db)[0]
+    assessment = repo.get_assessment(db, department.id, 2026)
+    return db, department, assessment
+
+
+@pytest.fixture
+def read_only(tmp_path, monkeypatch):
+    """The app's database seeded, then opened read-only: what SQLite does when the data folder cannot be written
+    (chmod does not stop root, so SQLite's own read-only mode stands in). Unset, the app writes again."""
+    _app_on("views/cham_diem.py")  # first start: migrates and seeds the database
+    path = tmp_path / "data" / "cchc.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
+    return monkeypatch
+
+
+def test_a_score_chosen_while_the_folder_is_read_only_is_told_kept_on_screen_and_not_stored(read_only):
+    at = _app_on("views/cham_diem.py")
+    db, _, assessment = _stored()
+    key = f"s-{assessment.id}-1.1.1-tier"
+    at.radio(key=key).set_value(CHOSEN).run()
+    _clean(at)
+    assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
+    assert at.radio(key=key).value == CHOSEN  # the whole page again, still showing what the person chose
+    assert "1.1.1" not in repo.list_scores(db, assessment.id)
+
+    read_only.delenv("DATABASE_URL")  # the administrator gives the folder back
+    at.radio(key=key).set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
+    _clean(at)
+    assert not _errors(at)
+    assert repo.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal(1)
+
+
+def test_a_plan_table_edit_while_the_folder_is_read_only_is_told_and_the_table_shows_what_is_stored(read_only):
+    at = _app_on("views/ke_hoach.py")
+    db, department, _ = _stored()
+    first = repo.list_activities(db, department.id, 2026)[0]
+    editor = f"plan-editor-{department.id}-2026-0"
+    at.session_state[editor] = {"edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _clean(at)
+    assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
+    assert not at.success
+    stored = repo.list_activities(db, department.id, 2026)[0]
+    assert (stored.status, stored.version) == (first.status, first.version)
+    # the table is drawn again, under a new key, from what is stored: it never shows a status that was not saved
+    table = at.get("data_editor")[0].value
+    assert first.status != STATUS_DONE
+    assert (table.iloc[0]["Mã"], table.iloc[0]["Trạng thái"]) == (first.code, STATUS_LABELS[first.status])
+
+
+def test_a_plan_import_refused_by_a_read_only_folder_keeps_the_file_and_saves_it_once_writable(read_only):
+    at = _app_on("views/ke_hoach.py")
+    db, department, _ = _stored()
+    before = repo.get_plan(db, department.id, 2026)
+    at.file_uploader(key="plan-upload").upload(SEED_PLAN.name, SEED_PLAN.read_bytes(), XLSX).run()
+    at.button(key="plan-save").click().run()
+    _clean(at)
+    assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
+    assert repo.get_plan(db, department.id, 2026).imported_at == before.imported_at  # nothing stored
+    assert at.button(key="plan-save"), "the uploaded file is still there, ready to save again"
+
+    read_only.delenv("DATABASE_URL")
+    at.button(key="plan-save").click().run()
+    _clean(at)
+    assert not _errors(at)
+    assert repo.get_plan(db, department.id, 2026).imported_at > before.imported_at
+
+
+HOLDER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], timeout=0)
+connection.execute("BEGIN EXCLUSIVE")  # the write lock, held for 20 s unless this process ends first
+print("held", flush=True)
+time.sleep(20)
+"""
+
+
+def test_a_save_while_another_process_holds_the_database_waits_a_bounded_time_then_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_SECONDS", 1)  # read when the app opens its database
+    at = _app_on("views/cham_diem.py")
+    db, _, assessment = _stored()
+    key = f"s-{assessment.id}-1.1.1-tier"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "data" / "cchc.db")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        at.radio(key=key).set_value(CHOSEN).run()
+        waited = time.monotonic() - started
+        _clean(at)
+        assert any(BUSY in e for e in _errors(at)), _errors(at)
+        assert 1 <= waited < 10, waited  # waited for the lock, gave up long before the other process let go
+        assert at.radio(key=key).value == CHOSEN
+        assert "1.1.1" not in repo.list_scores(db, assessment.id)
+    finally:
+        holder.kill()
+        holder.wait()
+    at.radio(key=key).set_value("Không ban hành").run()  # the other process is gone: the next choice saves
+    _clean(at)
+    assert not _errors(at)
+    assert repo.list_scores(db, assessment.id)["1.1.1"].inputs == {"tier": "Không ban hành"}
