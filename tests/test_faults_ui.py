@@ -7,6 +7,8 @@ that sentence where the person works, keeps what they chose or uploaded, and sav
 from __future__ import annotations
 
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,12 +16,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 import scoring.db as db_module
 import ui
+from benchmarks.generate import write_plan_file
 from scoring import repository as repo
-from scoring.db import open_database
+from scoring.db import Database, Settings, open_database
+from scoring.models import AuditEntry
 from scoring.stats import STATUS_DONE, STATUS_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,3 +160,97 @@ def test_a_save_while_another_process_holds_the_database_waits_a_bounded_time_th
     _clean(at)
     assert not _errors(at)
     assert repo.list_scores(db, assessment.id)["1.1.1"].inputs == {"tier": "Không ban hành"}
+
+
+# ---------------------------------------------------------------- the server killed in the middle of a save from the page
+
+KILLED_PLAN_ACTIVITIES = 10_000  # a plan whose save takes seconds, so the kill lands inside it
+
+
+def _sqlite_is_whole(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        connection.close()
+
+
+def _plan_stored(folder: Path) -> tuple[int, int, int]:
+    """(activities stored, activities the plan row counts, plan saves in the log), reading as the app does."""
+    db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+    try:
+        department = repo.list_departments(db)[0]
+        activities = len(repo.list_activities(db, department.id, 2026))
+        counted = sum(area["parsed"]["activities"] for area in repo.get_plan(db, department.id, 2026).areas)
+        with db.session() as session:
+            saves = len(session.scalars(select(AuditEntry.id).where(AuditEntry.entity == "plan")).all())
+        return activities, counted, saves
+    finally:
+        db.dispose()
+
+
+def _import_plan(page, plan_file: Path) -> None:
+    """On Kế hoạch: open the import, upload the file, wait until it is read, press save."""
+    page.get_by_text("Nhập kế hoạch từ tệp").first.click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".txt"]').set_input_files(str(plan_file))
+    save = page.get_by_role("button", name="Lưu kế hoạch năm 2026")
+    save.wait_for(timeout=60000)  # drawn once the file is read
+    save.click()
+
+
+@pytest.mark.browser
+def test_killing_the_server_while_the_plan_page_saves_leaves_the_old_plan_whole_and_the_app_working(tmp_path):
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _open_from_menu, _require_chromium, _settled, _start_server
+
+    _require_chromium()
+    folder = tmp_path / "server-data"
+    plan_file = tmp_path / "ke-hoach-lon.txt"
+    write_plan_file(plan_file, KILLED_PLAN_ACTIVITIES)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        server, url = _start_server(folder, auth="off")
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url)
+            _settled(page)  # the first visit seeds the bundled plan
+            before = _plan_stored(folder)
+            _open_from_menu(page, "Kế hoạch")
+            _import_plan(page, plan_file)
+            # the spinner shows once the save has run for half a second; the save takes several
+            page.get_by_text("Đang lưu…").first.wait_for(timeout=60000)
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            page.close()
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+        _sqlite_is_whole(folder / "cchc.db")
+        assert _plan_stored(folder) == before, "the save killed half-way left no trace: the old plan, whole"
+
+        server, url = _start_server(folder, auth="off")  # the server restarted on the same folder
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            for path in ("tong-quan", "ke-hoach", "cham-diem"):
+                page.goto(f"{url}/{path}")
+                _settled(page)
+                assert not page.locator('[data-testid="stException"]').count(), path
+                assert not page.get_by_text(ui.UNEXPECTED_ERROR).count(), path
+            # and it writes again: nothing of the killed save holds a lock
+            page.get_by_text(f"{CHOSEN}: 0,5 điểm").first.click()
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() === '0,5 / 100')",
+                timeout=30000)
+            page.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    _sqlite_is_whole(folder / "cchc.db")
+    assert _plan_stored(folder) == before
+    db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+    department = repo.list_departments(db)[0]
+    assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"].inputs == {"tier": CHOSEN}
+    db.dispose()
