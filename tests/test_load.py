@@ -8,15 +8,17 @@ expecting the version their last save returned, and now and then the page reads 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pytest
 from sqlalchemy import func, select
 
 from scoring import repository as repo
-from scoring.db import DATA_REVISION
+from scoring.db import DATA_REVISION, Database, Settings
 from scoring.models import AuditEntry
 from scoring.rules import RuleKind
 from scoring.snapshot import load_snapshot
@@ -89,3 +91,72 @@ def test_ten_sessions_saving_scores_at_once_lose_nothing_and_never_find_the_data
         assert score.explanation == f"lần lưu thứ {person.saves}"
         assert score.inputs == {"tier": person.tiers[person.saves % 2]}
     assert revision_after - revision_before == attempted  # one committed write per save, none lost, none extra
+
+
+# ---------------------------------------------------------------- the same through a real server and browsers
+
+BROWSER_SESSIONS = 4  # pages (websocket sessions) on one server, each scoring its own criterion
+BROWSER_ROUNDS = 5  # each page changes its criterion this many times; the pages' saves overlap in every round
+
+
+def _key_class(key: str) -> str:
+    """The class Streamlit gives a keyed widget's container (what its front end does to the key)."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def _wait_for_versions(db, assessment_id: int, codes: list[str], version: int, timeout: float = 60) -> None:
+    """Until every criterion's score is at `version` (each page's save of this round has been committed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stored = repo.list_scores(db, assessment_id)
+        versions = {code: stored[code].version if code in stored else 0 for code in codes}
+        if all(v == version for v in versions.values()):
+            return
+        assert time.monotonic() < deadline, f"saves of round {version} not all stored: {versions}"
+        time.sleep(0.2)
+
+
+@pytest.mark.browser
+def test_several_browser_sessions_scoring_at_once_on_one_server_each_save_once(tmp_path):
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium, _serve, _settled
+
+    _require_chromium()
+    folder = tmp_path / "server-data"
+    serving = _serve(folder, auth="off")
+    url = next(serving)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pages = [browser.new_page(viewport={"width": 1366, "height": 900}) for _ in range(BROWSER_SESSIONS)]
+            for page in pages:  # the sessions start together
+                page.goto(f"{url}/cham-diem")
+            for page in pages:
+                _settled(page)
+            db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+            workspace_department = repo.list_departments(db)[0]
+            assessment = repo.get_assessment(db, workspace_department.id, 2026)
+            shown = repo.load_criteria(db, assessment.criteria_set_id).node("1")  # the area the page opens on
+            leaves = [leaf for leaf in shown.leaves() if leaf.rule.kind == RuleKind.TIERS][:BROWSER_SESSIONS]
+            assert len(leaves) == BROWSER_SESSIONS
+            for round_number in range(1, BROWSER_ROUNDS + 1):
+                for page, leaf in zip(pages, leaves):  # every page clicks before any is waited for
+                    label = leaf.rule.tiers[0 if round_number % 2 else -1].label
+                    radio = page.locator("." + _key_class(f"s-{assessment.id}-{leaf.code}-tier"))
+                    radio.get_by_text(re.compile("^" + re.escape(label) + ":")).click()
+                _wait_for_versions(db, assessment.id, [leaf.code for leaf in leaves], round_number)
+                for page in pages:
+                    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
+            for page in pages:
+                _settled(page)
+                assert not page.locator('[data-testid="stAlertContentError"]').count()
+                assert not page.locator('[data-testid="stException"]').count()
+            browser.close()
+        stored = repo.list_scores(db, assessment.id)
+        for leaf in leaves:
+            log = [e for e in repo.audit_log(db, workspace_department.id, entity_key=f"2026/{leaf.code}") if e.field == "thông tin chấm"]
+            assert stored[leaf.code].version == BROWSER_ROUNDS == len(log), leaf.code  # each click saved once, logged once
+            assert stored[leaf.code].inputs == {"tier": leaf.rule.tiers[0 if BROWSER_ROUNDS % 2 else -1].label}
+        db.dispose()
+    finally:
+        next(serving, None)
