@@ -15,11 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from benchmarks.generate import small_pdf
 from scoring import repository as repo
 from scoring.db import DATA_REVISION, Database, Settings
+from scoring.defaults import bundled_plan_path
 from scoring.models import AuditEntry
+from scoring.plan_import import load_plan
 from scoring.rules import RuleKind
 from scoring.snapshot import load_snapshot
 from scoring.workspace import ensure_default_workspace
@@ -92,6 +95,31 @@ def test_ten_sessions_saving_scores_at_once_lose_nothing_and_never_find_the_data
         assert score.inputs == {"tier": person.tiers[person.saves % 2]}
     assert revision_after - revision_before == attempted  # one committed write per save, none lost, none extra
 
+
+
+def test_every_write_transaction_on_sqlite_begins_with_its_write(sqlite_db):
+    """Why the load above never finds the database locked: Python's sqlite3 opens a transaction just before the
+    first INSERT/UPDATE/DELETE, so a save asks for the write lock first and SQLite waits for it (busy timeout).
+    A transaction that read first and then asked would be refused at once, whatever the timeout (SQLITE_BUSY)."""
+    workspace = ensure_default_workspace(sqlite_db)
+    statements: list[str] = []
+    event.listen(sqlite_db.engine, "connect", lambda connection, _record: connection.set_trace_callback(statements.append))
+    sqlite_db.engine.dispose()  # the pooled connections are opened again, traced
+
+    department_id, year = workspace.department_id, workspace.year
+    repo.save_self_score(sqlite_db, workspace.assessment_id, "1.1.1", 0, inputs={"tier": 1}, actor="an")
+    activity = repo.list_activities(sqlite_db, department_id, year)[0]
+    repo.update_activity(sqlite_db, activity.id, activity.version, actor="an", progress=40)
+    repo.save_plan(sqlite_db, department_id, load_plan(bundled_plan_path()), mode="replace", actor="an")
+    document = repo.add_evidence(sqlite_db, department_id, year, repo.EvidenceInput("Báo cáo", "1/BC"), actor="an",
+                                 upload=("bao-cao.pdf", small_pdf("bao cao")))
+    document = repo.update_evidence(sqlite_db, document.id, document.version, repo.EvidenceInput("Báo cáo", "2/BC"),
+                                    actor="an", criteria=["1.1.1"])
+    repo.delete_evidence(sqlite_db, document.id, document.version, actor="an")
+
+    after_begin = [statements[i + 1].split(None, 1)[0].upper() for i, s in enumerate(statements) if s.startswith("BEGIN")]
+    assert len(after_begin) == 6
+    assert set(after_begin) <= {"INSERT", "UPDATE", "DELETE"}, after_begin
 
 # ---------------------------------------------------------------- the same through a real server and browsers
 
