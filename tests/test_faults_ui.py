@@ -1,7 +1,10 @@
-"""Storage faults as people meet them on the pages: a read-only data folder, a database another process holds.
+"""Faults as people meet them on the pages: a read-only data folder, a database another process holds, the
+server killed while a page saves.
 
-The core's side (a StorageError with a sentence, nothing saved) is tests/test_faults.py; here the page shows
-that sentence where the person works, keeps what they chose or uploaded, and saves it once storage is back.
+The core's side (a StorageError with a sentence, nothing saved; a save loop killed) is tests/test_faults.py and
+tests/test_robustness.py; here the page shows the sentence where the person works, keeps what they chose or
+uploaded and saves it once storage is back, and a real server killed in the middle of a page's save restarts on
+a whole database.
 """
 
 from __future__ import annotations

@@ -121,6 +121,7 @@ def test_every_write_transaction_on_sqlite_begins_with_its_write(sqlite_db):
     assert len(after_begin) == 6
     assert set(after_begin) <= {"INSERT", "UPDATE", "DELETE"}, after_begin
 
+
 # ---------------------------------------------------------------- the same through a real server and browsers
 
 BROWSER_SESSIONS = 4  # pages (websocket sessions) on one server, each scoring its own criterion
@@ -162,8 +163,8 @@ def test_several_browser_sessions_scoring_at_once_on_one_server_each_save_once(t
             for page in pages:
                 _settled(page)
             db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
-            workspace_department = repo.list_departments(db)[0]
-            assessment = repo.get_assessment(db, workspace_department.id, 2026)
+            department = repo.list_departments(db)[0]
+            assessment = repo.get_assessment(db, department.id, 2026)
             shown = repo.load_criteria(db, assessment.criteria_set_id).node("1")  # the area the page opens on
             leaves = [leaf for leaf in shown.leaves() if leaf.rule.kind == RuleKind.TIERS][:BROWSER_SESSIONS]
             assert len(leaves) == BROWSER_SESSIONS
@@ -182,7 +183,7 @@ def test_several_browser_sessions_scoring_at_once_on_one_server_each_save_once(t
             browser.close()
         stored = repo.list_scores(db, assessment.id)
         for leaf in leaves:
-            log = [e for e in repo.audit_log(db, workspace_department.id, entity_key=f"2026/{leaf.code}") if e.field == "thông tin chấm"]
+            log = [e for e in repo.audit_log(db, department.id, entity_key=f"2026/{leaf.code}") if e.field == "thông tin chấm"]
             assert stored[leaf.code].version == BROWSER_ROUNDS == len(log), leaf.code  # each click saved once, logged once
             assert stored[leaf.code].inputs == {"tier": leaf.rule.tiers[0 if BROWSER_ROUNDS % 2 else -1].label}
         db.dispose()
