@@ -42,6 +42,17 @@ def _free_port() -> int:
 
 def _serve(data_dir: Path, auth: str):
     """Run `streamlit run app.py` on a free port against `data_dir`; yields the base URL."""
+    process, url = _start_server(data_dir, auth)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _start_server(data_dir: Path, auth: str) -> tuple[subprocess.Popen, str]:
+    """A `streamlit run app.py` process on a free port against `data_dir`, once it answers; and its base URL."""
     port = _free_port()
     env = {**os.environ, "CCHC_DATA_DIR": str(data_dir), "CCHC_AUTH": auth}
     env.pop("DATABASE_URL", None)
@@ -62,12 +73,7 @@ def _serve(data_dir: Path, auth: str):
     else:
         process.kill()
         pytest.fail("máy chủ Streamlit không khởi động được:\n" + process.stdout.read().decode(errors="replace"))
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    return process, url
 
 
 @pytest.fixture(scope="module")

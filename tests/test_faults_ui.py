@@ -1,0 +1,259 @@
+"""Faults as people meet them on the pages: a read-only data folder, a database another process holds, the
+server killed while a page saves.
+
+The core's side (a StorageError with a sentence, nothing saved; a save loop killed) is tests/test_faults.py and
+tests/test_robustness.py; here the page shows the sentence where the person works, keeps what they chose or
+uploaded and saves it once storage is back, and a real server killed in the middle of a page's save restarts on
+a whole database.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+import scoring.db as db_module
+import ui
+from benchmarks.generate import write_plan_file
+from scoring import repository as repo
+from scoring.db import Database, Settings, open_database
+from scoring.models import AuditEntry
+from scoring.stats import STATUS_DONE, STATUS_LABELS
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SEED_PLAN = ROOT / "tests" / "fixtures" / "plans" / "seed.xlsx"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+READ_ONLY = "chế độ chỉ đọc"
+BUSY = "đang bận"
+CHOSEN = "Ban hành không kịp thời"
+
+
+def _plain(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [_plain(e.value) for e in at.error]
+
+
+def _clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert ui.UNEXPECTED_ERROR not in _errors(at)
+
+
+def _app_on(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    _clean(at)
+    return at
+
+
+def _stored():
+    db = open_database()  # the scratch folder of conftest, writable
+    department = repo.list_departments(db)[0]
+    assessment = repo.get_assessment(db, department.id, 2026)
+    return db, department, assessment
+
+
+@pytest.fixture
+def read_only(tmp_path, monkeypatch):
+    """The app's database seeded, then opened read-only: what SQLite does when the data folder cannot be written
+    (chmod does not stop root, so SQLite's own read-only mode stands in). Unset, the app writes again."""
+    _app_on("views/cham_diem.py")  # first start: migrates and seeds the database
+    path = tmp_path / "data" / "cchc.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
+    return monkeypatch
+
+
+def test_a_score_chosen_while_the_folder_is_read_only_is_told_kept_on_screen_and_not_stored(read_only):
+    at = _app_on("views/cham_diem.py")
+    db, _, assessment = _stored()
+    key = f"s-{assessment.id}-1.1.1-tier"
+    at.radio(key=key).set_value(CHOSEN).run()
+    _clean(at)
+    assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
+    assert at.radio(key=key).value == CHOSEN  # the whole page again, still showing what the person chose
+    assert "1.1.1" not in repo.list_scores(db, assessment.id)
+
+    read_only.delenv("DATABASE_URL")  # the administrator gives the folder back
+    at.radio(key=key).set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
+    _clean(at)
+    assert not _errors(at)
+    assert repo.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal(1)
+
+
+def test_a_plan_table_edit_while_the_folder_is_read_only_is_told_and_the_table_shows_what_is_stored(read_only):
+    at = _app_on("views/ke_hoach.py")
+    db, department, _ = _stored()
+    first = repo.list_activities(db, department.id, 2026)[0]
+    editor = f"plan-editor-{department.id}-2026-0"
+    at.session_state[editor] = {"edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    _clean(at)
+    assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
+    assert not at.success
+    stored = repo.list_activities(db, department.id, 2026)[0]
+    assert (stored.status, stored.version) == (first.status, first.version)
+    # the table is drawn again, under a new key, from what is stored: it never shows a status that was not saved
+    table = at.get("data_editor")[0].value
+    assert first.status != STATUS_DONE
+    assert (table.iloc[0]["Mã"], table.iloc[0]["Trạng thái"]) == (first.code, STATUS_LABELS[first.status])
+
+
+def test_a_plan_import_refused_by_a_read_only_folder_keeps_the_file_and_saves_it_once_writable(read_only):
+    at = _app_on("views/ke_hoach.py")
+    db, department, _ = _stored()
+    before = repo.get_plan(db, department.id, 2026)
+    at.file_uploader(key="plan-upload").upload(SEED_PLAN.name, SEED_PLAN.read_bytes(), XLSX).run()
+    at.button(key="plan-save").click().run()
+    _clean(at)
+    assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
+    assert repo.get_plan(db, department.id, 2026).imported_at == before.imported_at  # nothing stored
+    assert at.button(key="plan-save"), "the uploaded file is still there, ready to save again"
+
+    read_only.delenv("DATABASE_URL")
+    at.button(key="plan-save").click().run()
+    _clean(at)
+    assert not _errors(at)
+    assert repo.get_plan(db, department.id, 2026).imported_at > before.imported_at
+
+
+HOLDER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], timeout=0)
+connection.execute("BEGIN EXCLUSIVE")  # the write lock, held for 20 s unless this process ends first
+print("held", flush=True)
+time.sleep(20)
+"""
+
+
+def test_a_save_while_another_process_holds_the_database_waits_a_bounded_time_then_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_SECONDS", 1)  # read when the app opens its database
+    at = _app_on("views/cham_diem.py")
+    db, _, assessment = _stored()
+    key = f"s-{assessment.id}-1.1.1-tier"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "data" / "cchc.db")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        at.radio(key=key).set_value(CHOSEN).run()
+        waited = time.monotonic() - started
+        _clean(at)
+        assert any(BUSY in e for e in _errors(at)), _errors(at)
+        assert 1 <= waited < 10, waited  # waited for the lock, gave up long before the other process let go
+        assert at.radio(key=key).value == CHOSEN
+        assert "1.1.1" not in repo.list_scores(db, assessment.id)
+    finally:
+        holder.kill()
+        holder.wait()
+    at.radio(key=key).set_value("Không ban hành").run()  # the other process is gone: the next choice saves
+    _clean(at)
+    assert not _errors(at)
+    assert repo.list_scores(db, assessment.id)["1.1.1"].inputs == {"tier": "Không ban hành"}
+
+
+# ---------------------------------------------------------------- the server killed in the middle of a save from the page
+
+KILLED_PLAN_ACTIVITIES = 10_000  # a plan whose save takes seconds, so the kill lands inside it
+
+
+def _sqlite_is_whole(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        connection.close()
+
+
+def _plan_stored(folder: Path) -> tuple[int, int, int]:
+    """(activities stored, activities the plan row counts, plan saves in the log), reading as the app does."""
+    db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+    try:
+        department = repo.list_departments(db)[0]
+        activities = len(repo.list_activities(db, department.id, 2026))
+        counted = sum(area["parsed"]["activities"] for area in repo.get_plan(db, department.id, 2026).areas)
+        with db.session() as session:
+            saves = len(session.scalars(select(AuditEntry.id).where(AuditEntry.entity == "plan")).all())
+        return activities, counted, saves
+    finally:
+        db.dispose()
+
+
+def _import_plan(page, plan_file: Path) -> None:
+    """On Kế hoạch: open the import, upload the file, wait until it is read, press save."""
+    page.get_by_text("Nhập kế hoạch từ tệp").first.click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".txt"]').set_input_files(str(plan_file))
+    save = page.get_by_role("button", name="Lưu kế hoạch năm 2026")
+    save.wait_for(timeout=60000)  # drawn once the file is read
+    save.click()
+
+
+@pytest.mark.browser
+def test_killing_the_server_while_the_plan_page_saves_leaves_the_old_plan_whole_and_the_app_working(tmp_path):
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _open_from_menu, _require_chromium, _settled, _start_server
+
+    _require_chromium()
+    folder = tmp_path / "server-data"
+    plan_file = tmp_path / "ke-hoach-lon.txt"
+    write_plan_file(plan_file, KILLED_PLAN_ACTIVITIES)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        server, url = _start_server(folder, auth="off")
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url)
+            _settled(page)  # the first visit seeds the bundled plan
+            before = _plan_stored(folder)
+            _open_from_menu(page, "Kế hoạch")
+            _import_plan(page, plan_file)
+            # the spinner shows once the save has run for half a second; the save takes several
+            page.get_by_text("Đang lưu…").first.wait_for(timeout=60000)
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            page.close()
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+        _sqlite_is_whole(folder / "cchc.db")
+        assert _plan_stored(folder) == before, "the save killed half-way left no trace: the old plan, whole"
+
+        server, url = _start_server(folder, auth="off")  # the server restarted on the same folder
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            for path in ("tong-quan", "ke-hoach", "cham-diem"):
+                page.goto(f"{url}/{path}")
+                _settled(page)
+                assert not page.locator('[data-testid="stException"]').count(), path
+                assert not page.get_by_text(ui.UNEXPECTED_ERROR).count(), path
+            # and it writes again: nothing of the killed save holds a lock
+            page.get_by_text(f"{CHOSEN}: 0,5 điểm").first.click()
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() === '0,5 / 100')",
+                timeout=30000)
+            page.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    _sqlite_is_whole(folder / "cchc.db")
+    assert _plan_stored(folder) == before
+    db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+    department = repo.list_departments(db)[0]
+    assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"].inputs == {"tier": CHOSEN}
+    db.dispose()
