@@ -71,8 +71,6 @@ _KIND_LABEL = {
     "png": "ảnh PNG",
 }
 _ACCEPTED_SUMMARY = "PDF, Word (.docx), Excel (.xlsx), ảnh JPG hoặc PNG"
-# What an evidence uploader accepts, for the widget's `type` (it refuses other names in the browser).
-UPLOAD_EXTENSIONS: tuple[str, ...] = tuple(sorted(EXTENSION_KIND))
 
 _PDF_MAGIC = b"%PDF-"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

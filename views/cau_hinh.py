@@ -84,8 +84,8 @@ with tab_criteria:
 
     st.subheader("Nhập bộ tiêu chí của tỉnh")
     st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) hoặc tệp YAML/JSON.")
-    upload = st.file_uploader("Chọn tệp bộ tiêu chí", type=[e.lstrip(".") for e in CRITERIA_EXTENSIONS], key=f"{criteria_key}-upload",
-                              disabled=not may_configure)
+    # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+    upload = st.file_uploader("Chọn tệp bộ tiêu chí", key=f"{criteria_key}-upload", disabled=not may_configure)
     st.caption(upload_rule(MAX_CRITERIA_BYTES, f"bộ tiêu chí dạng {extensions_text(CRITERIA_EXTENSIONS)}"))
     if upload is not None:
         try:

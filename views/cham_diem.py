@@ -390,8 +390,10 @@ def _link_evidence(leaf: CriterionNode) -> None:
             if other is not seen and other.get(document.id) == seen[document.id]:
                 other[document.id] = saved.version
         seen[document.id] = saved.version
-    if not done:
-        ui.forget_widgets(_key(leaf.code, "evidence"))  # the list and its versions are drawn again from what is stored
+    if not done:  # the page is drawn whole again: every criterion's list, and the versions it expects, from what is stored
+        for key in [k for k in st.session_state.keys() if isinstance(k, str) and k.startswith(f"s-{assessment_id}-")
+                    and k.endswith(("-evidence", "-evidence-seen"))]:
+            del st.session_state[key]
     _refresh_after(leaf.code, True if done else None)
 
 

@@ -11,7 +11,7 @@ import ui
 from scoring.auth import Action
 from scoring import repository as repo
 from scoring.errors import InputError
-from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, UPLOAD_EXTENSIONS, extensions_text, safe_display_name, upload_rule
+from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
 from scoring.plan_import import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_bytes
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_date, format_datetime, vn_sort_key
@@ -78,7 +78,8 @@ if snap.plan:
 with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", expanded=snap.plan is None and ui.can(Action.IMPORT_PLAN)):
     if not ui.can(Action.IMPORT_PLAN):
         st.caption("Chỉ Văn phòng và quản trị viên được nhập kế hoạch.")
-    upload = st.file_uploader("Chọn tệp kế hoạch", type=[e.lstrip(".") for e in PLAN_EXTENSIONS], key="plan-upload",
+    # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+    upload = st.file_uploader("Chọn tệp kế hoạch", key="plan-upload",
                               disabled=not ui.can(Action.IMPORT_PLAN))
     st.caption(upload_rule(MAX_PLAN_BYTES, f"kế hoạch dạng {extensions_text(PLAN_EXTENSIONS)}"))
     if upload is not None:
@@ -252,7 +253,8 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
                 summary = st.text_input("Trích yếu", value=activity.output, key=f"{form_key}-summary")
                 attachment = st.radio("Tài liệu lưu kèm", list(repo.EVIDENCE_ATTACHMENTS), format_func=repo.EVIDENCE_ATTACHMENTS.get,
                                       horizontal=True, key=f"{form_key}-attachment")
-                upload = st.file_uploader("Tệp đính kèm", type=list(UPLOAD_EXTENSIONS), key=f"{form_key}-file")
+                # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+                upload = st.file_uploader("Tệp đính kèm", key=f"{form_key}-file")
                 st.caption(EVIDENCE_UPLOAD_RULE)
                 link = st.text_input("Đường dẫn (http/https)", key=f"{form_key}-link")
                 if st.form_submit_button("Gắn tài liệu"):

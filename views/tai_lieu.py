@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 from scoring.auth import Action
 from scoring import repository as repo
-from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, UPLOAD_EXTENSIONS
+from scoring.evidence_files import EVIDENCE_UPLOAD_RULE
 from scoring.textnorm import format_date, format_number
 
 snap = ui.snapshot()
@@ -61,7 +61,9 @@ with tab_add:
         issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{add_key}-issued")
         issuer = st.text_input("Cơ quan ban hành", value=snap.department.name, key=f"{add_key}-issuer")
         summary = st.text_area("Trích yếu", height=70, key=f"{add_key}-summary")
-        upload = st.file_uploader("Tệp đính kèm", type=list(UPLOAD_EXTENSIONS), key=f"{add_key}-file")
+        # No `type=`: Streamlit would then check names itself, and a name it dislikes (a NUL byte) raises its English
+        # error on every later run of the session; the core refuses a wrong name or content in Vietnamese, naming the file.
+        upload = st.file_uploader("Tệp đính kèm", key=f"{add_key}-file")
         st.caption(EVIDENCE_UPLOAD_RULE)
         link = st.text_input("Đường dẫn (http/https)", key=f"{add_key}-link")
         criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, format_func=_leaf_label, disabled=not may_file_any or published,

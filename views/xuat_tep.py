@@ -64,10 +64,10 @@ st.caption("Tệp bảng điểm xuất từ ứng dụng: nhập ở các ô n�
            "tử số và mẫu số, giải trình; điểm và nhận xét thẩm định sau khi chốt) trong Excel/LibreOffice rồi tải lên. "
            "Ứng dụng so từng dòng theo mã tiêu chí, chấm lại theo cách chấm của tiêu chí và cho xem thay đổi trước khi lưu; "
            "dòng nào không nhập được thì được liệt kê kèm lý do, các dòng khác vẫn lưu được.")
-SCORESHEET_TYPES = ["xlsx"]  # the score sheet the app exports
-upload = st.file_uploader("Bảng điểm (.xlsx)", type=SCORESHEET_TYPES, key="scoresheet-upload",
+# no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+upload = st.file_uploader("Bảng điểm (.xlsx)", key="scoresheet-upload",
                           disabled=not (ui.can(Action.EDIT_SELF_SCORE) or ui.can(Action.EDIT_APPRAISAL, assessment_locked=snap.locked)))
-st.caption(upload_rule(MAX_SCORESHEET_BYTES, f"bảng điểm dạng {extensions_text(SCORESHEET_TYPES)}"))
+st.caption(upload_rule(MAX_SCORESHEET_BYTES, f"bảng điểm dạng {extensions_text(['xlsx'])} xuất từ ứng dụng"))
 if upload is not None:
     try:
         changes = read_scoresheet(upload.name, upload.getvalue(), snap)
