@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -325,4 +325,20 @@ def test_criterion_evidence_list_expects_the_document_version_it_showed():
     at.multiselect(key=f"s-{assessment.id}-1.1.2-evidence").set_value([document.id]).run()  # its own save is not a conflict
     _assert_clean(at)
     assert repo.list_evidence(db, department.id, 2026)[0].criteria == ["1.1.1", "1.1.2"]
+    db.dispose()
+
+
+def test_after_publication_the_pages_offer_no_evidence_link():
+    db = open_database()
+    ensure_default_workspace(db)
+    department = repo.list_departments(db)[0]
+    repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vp",
+                      attachment=repo.ATTACH_NUMBER, criteria=["1.1.1"])
+    assessment = repo.get_assessment(db, department.id, 2026)
+    _publish(db, assessment.id)
+    register = _open("views/tai_lieu.py")
+    assert any("đã công bố: tài liệu kiểm chứng của các tiêu chí năm này" in _plain(i.value) for i in register.info)
+    assert _in_form(register.multiselect, "Dùng cho tiêu chí", "evidence-add-").disabled
+    scoring_page = _open("views/cham_diem.py")
+    assert scoring_page.multiselect(key=f"s-{assessment.id}-1.1.1-evidence").disabled
     db.dispose()

@@ -39,6 +39,9 @@ may_file = may_file_any or bool(own_activities)
 may_edit = ui.can(Action.EDIT_EVIDENCE)
 # once the year's index is published its criteria's documents stay as published (the core refuses the change)
 published = bool(snap.assessment and snap.assessment.published_at)
+if published:
+    st.info(f"Chỉ số năm {year} đã công bố: tài liệu kiểm chứng của các tiêu chí năm này không thêm, sửa, xóa được nữa, "
+            "trừ khi quản trị viên mở lại.")
 tab_register, tab_add, tab_gaps = st.tabs(["Sổ tài liệu", "Thêm tài liệu", "Tiêu chí còn thiếu tài liệu"])
 
 # ---------------------------------------------------------------- add
@@ -46,8 +49,6 @@ tab_register, tab_add, tab_gaps = st.tabs(["Sổ tài liệu", "Thêm tài liệ
 with tab_add:
     if not may_file:
         st.info("Tài khoản của bạn không thêm được tài liệu kiểm chứng.")
-    if published:
-        st.info(f"Chỉ số năm {year} đã công bố: tài liệu mới không gắn được vào tiêu chí, trừ khi quản trị viên mở lại.")
     # Keyed by its generation: a refused save keeps what was typed (and the chosen file) to correct; a saved
     # document starts a new, empty form.
     add_form = f"evidence-add-{department_id}-{year}"
