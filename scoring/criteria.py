@@ -376,6 +376,9 @@ def load_criteria_set(path: str | Path) -> CriteriaSet:
 
 def load_criteria_set_bytes(filename: str, data: bytes) -> CriteriaSet:
     """Same as `load_criteria_set` for an uploaded file's bytes."""
+    from scoring.evidence_files import safe_display_name
+
+    filename = safe_display_name(filename) or "bộ tiêu chí"  # no folders, control characters or NUL in any message
     suffix = Path(filename).suffix.lower()
     if len(data) > MAX_CRITERIA_BYTES:
         raise InputError(f"Tệp «{filename}»: quá lớn (tối đa {MAX_CRITERIA_BYTES // (1024 * 1024)} MB).")

@@ -26,7 +26,10 @@ from pathlib import Path
 from scoring.errors import InputError, StorageError, storage_problem
 from scoring.textnorm import format_number, nfc
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_MIB = 1024 * 1024
+_KIB = 1024
+# Every uploader's ceiling: .streamlit/config.toml's server.maxUploadSize says the same (tests/test_uploads.py).
+MAX_UPLOAD_BYTES = 20 * _MIB
 # A temporary upload file older than this was left by a process killed mid-write (a write takes seconds).
 ABANDONED_UPLOAD_SECONDS = 3600
 
@@ -178,6 +181,25 @@ def check_upload(filename: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTE
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
+
+
+def upload_rule(max_bytes: int, accepted: str) -> str:
+    """The one sentence every uploader shows under it: its limit and what it takes ("Mỗi tệp tối đa 20 MB; nhận …")."""
+    return f"Mỗi tệp tối đa {format_number(max_bytes / _MIB, 0 if max_bytes % _MIB == 0 else 1)} MB; nhận {accepted}."
+
+
+def extensions_text(extensions) -> str:
+    """".docx, .xlsx hoặc .txt" from extensions with or without their dot."""
+    names = [f".{e.lstrip('.')}" for e in extensions]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} hoặc {names[-1]}"
+
+
+def upload_megabytes(max_bytes: int) -> int:
+    """A limit in whole MB, as Streamlit's `server.maxUploadSize` states it."""
+    return max_bytes // _MIB
+
+
+EVIDENCE_UPLOAD_RULE = upload_rule(MAX_UPLOAD_BYTES, f"tài liệu kiểm chứng dạng {_ACCEPTED_SUMMARY}")
 
 
 def safe_display_name(filename: str | None) -> str:
@@ -435,9 +457,6 @@ def _mismatch_refusal(shown: str, extension: str, kind: str, actual_kind: str | 
         )
     return f"{message}; tệp có thể bị hỏng hoặc bị đổi đuôi."
 
-
-_MIB = 1024 * 1024
-_KIB = 1024
 
 
 def _format_size_against_limit(size: int, limit: int) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from scoring.deadlines import parse_deadline
 from scoring.errors import InputError
-from scoring.evidence_files import sniff_kind
+from scoring.evidence_files import safe_display_name, sniff_kind
 from scoring.import_limits import MAX_PLAN_ROWS, check_package, check_row_count, check_workbook_rows
 from scoring.plan import Activity, Area, Counts, Issue, Plan
 from scoring.textnorm import fold, nfc
@@ -103,7 +103,7 @@ def load_plan_bytes(filename: str, data: bytes) -> Plan:
 
 
 def read_document(filename: str, data: bytes) -> RawDocument:
-    name = Path(filename.replace("\\", "/")).name or "tệp"
+    name = safe_display_name(filename) or "tệp"  # no folders, control characters or NUL, before any message
     ext = Path(name).suffix.lower()
     if ext not in PLAN_EXTENSIONS:
         raise InputError(

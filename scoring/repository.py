@@ -593,22 +593,40 @@ class EvidenceInput:
         return EvidenceInput(nfc(self.doc_type), nfc(self.number), self.issued_on, nfc(self.issuer), nfc(self.summary), link)
 
 
+# How a document is registered: with its file, or by its number or its link alone. The person says which, so a
+# file the uploader refused in the browser (the server then receives nothing) never becomes a record without file.
+ATTACH_FILE, ATTACH_NUMBER, ATTACH_LINK = "file", "number", "link"
+EVIDENCE_ATTACHMENTS = {
+    ATTACH_FILE: "Tệp đính kèm",
+    ATTACH_NUMBER: "Không kèm tệp: chỉ ghi số hiệu văn bản",
+    ATTACH_LINK: "Không kèm tệp: chỉ có đường dẫn",
+}
+
+
 def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInput, *, actor: Actor,
-                 upload: tuple[str, bytes] | None = None, criteria: Iterable[str] = (),
+                 upload: tuple[str, bytes] | None = None, attachment: str = ATTACH_FILE, criteria: Iterable[str] = (),
                  activity_codes: Iterable[str] = ()) -> EvidenceView:
-    """Register a document; the file (if any) is checked by content and stored by hash before the row is saved."""
+    """Register a document; the file (if any) is checked by content and stored by hash before the row is saved.
+
+    `attachment` is how the person registers it (EVIDENCE_ATTACHMENTS): with a file, which must then have
+    arrived, or by its number or link alone, without one."""
     from scoring.evidence_files import EvidenceStore, check_upload
 
     meta = meta.cleaned()
+    criteria, activity_codes = list(criteria), list(activity_codes)
     _allow_evidence_upload(db, actor, department_id, year, criteria, activity_codes)
-    if upload is None and not meta.link and not meta.number:
-        raise InputError("Tài liệu kiểm chứng cần ít nhất một tệp, một đường dẫn hoặc số ký hiệu văn bản.")
+    _check_attachment(meta, upload, attachment)
+    if criteria:
+        with db.session() as session:  # before the file is stored: a refused document leaves nothing behind
+            _refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
     stored = None
     if upload is not None:
         checked = check_upload(*upload)
         key = EvidenceStore(db.settings.evidence_dir).put(checked, upload[1])
         stored = (key, checked)
     with db.session() as session:
+        if criteria:  # again in the write's own transaction: the index may have been published meanwhile
+            _refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
         row = EvidenceRecord(department_id=department_id, year=year, doc_type=meta.doc_type, number=meta.number,
                              issued_on=meta.issued_on, issuer=meta.issuer, summary=meta.summary, link=meta.link,
                              updated_by=actor_name(actor))
@@ -622,6 +640,39 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
                {"thêm tài liệu": (None, _evidence_label(row))})
         session.flush()
         return _evidence_view(session, row)
+
+
+def _check_attachment(meta: EvidenceInput, upload: tuple[str, bytes] | None, attachment: str) -> None:
+    """A document is saved with its file, or, when the person chose so, by its number or link alone."""
+    from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, safe_display_name
+
+    if attachment not in EVIDENCE_ATTACHMENTS:
+        raise ValueError(f"unknown attachment {attachment!r}")
+    file_choice, number_choice, link_choice = (f"«{EVIDENCE_ATTACHMENTS[a]}»" for a in (ATTACH_FILE, ATTACH_NUMBER, ATTACH_LINK))
+    if attachment == ATTACH_FILE:
+        if upload is None:
+            raise InputError(
+                "Chưa nhận được tệp đính kèm nên tài liệu chưa được lưu. "
+                f"{EVIDENCE_UPLOAD_RULE} Tệp lớn hơn hoặc khác loại bị ô tải tệp từ chối; hãy chọn lại tệp, "
+                f"hoặc chọn {number_choice} hay {link_choice} nếu tài liệu không kèm tệp."
+            )
+        return
+    if upload is not None:
+        name = safe_display_name(upload[0]) or "(không có tên)"
+        raise InputError(f"Đã chọn {number_choice if attachment == ATTACH_NUMBER else link_choice} nhưng có tệp «{name}»: "
+                         f"hãy chọn {file_choice} để lưu kèm tệp, hoặc bỏ tệp ra.")
+    if attachment == ATTACH_NUMBER and not meta.number:
+        raise InputError(f"Đã chọn {number_choice}: hãy ghi số, ký hiệu của văn bản.")
+    if attachment == ATTACH_LINK and not meta.link:
+        raise InputError(f"Đã chọn {link_choice}: hãy ghi đường dẫn (http/https) tới tài liệu.")
+
+
+def _refuse_if_published(session: Session, department_id: int, year: int, what: str) -> None:
+    """Once the year's index is published its criteria's documents and links stay as published, until the
+    administrator reopens it (reopen_published): the refusal says what was refused, then the publication."""
+    assessment = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
+    if assessment is not None and assessment.published_at is not None:
+        raise InputError(f"{what}. {_cycle_state(session, assessment).published_text}")
 
 
 def _allow_evidence_upload(db: Database, actor: Actor, department_id: int, year: int, criteria: Iterable[str],
@@ -650,12 +701,20 @@ def update_evidence(db: Database, evidence_id: int, expected_version: int, meta:
             "ngày ban hành": (row.issued_on, meta.issued_on), "cơ quan ban hành": (row.issuer, meta.issuer),
             "trích yếu": (row.summary, meta.summary), "đường dẫn": (row.link, meta.link),
         }
+        new_criteria = old_view.criteria if criteria is None else list(dict.fromkeys(criteria))
+        criteria_change = sorted(new_criteria, key=_code_key) != old_view.criteria
+        if criteria_change:
+            _refuse_if_published(session, row.department_id, row.year,
+                                 f"Không đổi được các tiêu chí của tài liệu «{_evidence_label(row)}»")
+        elif old_view.criteria and any(old != new for old, new in changes.values()):
+            _refuse_if_published(session, row.department_id, row.year,
+                                 f"Không sửa được tài liệu «{_evidence_label(row)}» của các tiêu chí "
+                                 f"{', '.join(old_view.criteria)}")
         row.doc_type, row.number, row.issued_on = meta.doc_type, meta.number, meta.issued_on
         row.issuer, row.summary, row.link = meta.issuer, meta.summary, meta.link
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         if criteria is not None or activity_codes is not None:
-            _set_evidence_links(session, row, row.year,
-                                old_view.criteria if criteria is None else criteria,
+            _set_evidence_links(session, row, row.year, new_criteria,
                                 old_view.activities if activity_codes is None else activity_codes)
         session.flush()
         new_view = _evidence_view(session, row)
@@ -672,6 +731,9 @@ def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, ac
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
         _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
         _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
+        if _serves_criteria(session, row):
+            _refuse_if_published(session, row.department_id, row.year,
+                                 f"Không xóa được tài liệu «{_evidence_label(row)}» của các tiêu chí năm {row.year}")
         key = row.file_key
         _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"xóa tài liệu": (_evidence_label(row), None)})
         session.delete(row)
@@ -681,12 +743,25 @@ def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, ac
         EvidenceStore(db.settings.evidence_dir).delete(key, unreferenced=True)
 
 
+def _serves_criteria(session: Session, row: EvidenceRecord) -> bool:
+    """Linked to a criterion of its year, or given as a supplementary document of an explanation that year."""
+    if session.scalar(select(EvidenceCriterion.code).where(EvidenceCriterion.evidence_id == row.id).limit(1)) is not None:
+        return True
+    appraisals = session.scalars(
+        select(ScoreRecord.appraisal).join(Assessment, Assessment.id == ScoreRecord.assessment_id)
+        .where(Assessment.department_id == row.department_id, Assessment.year == row.year)
+    ).all()
+    return any(row.id in ((appraisal or {}).get("supplementary_evidence_ids") or []) for appraisal in appraisals)
+
+
 def link_evidence_to_criterion(db: Database, evidence_id: int, expected_version: int, code: str, *, actor: Actor,
                                section: str = "") -> None:
     with db.session() as session:
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
         _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
         _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
+        _refuse_if_published(session, row.department_id, row.year,
+                             f"Không gắn được tài liệu «{_evidence_label(row)}» vào tiêu chí {code}")
         assessment = _assessment_for(session, row.department_id, row.year)
         existing = session.get(EvidenceCriterion, (row.id, assessment.id, code))
         if existing:

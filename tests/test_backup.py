@@ -112,7 +112,8 @@ def _build_workspace(db: Database) -> dict:
                       issued_on=date(2026, 3, 2), summary="Hội nghị triển khai"),
                       actor="vp2", upload=("ảnh hội nghị.png", PHOTO_PNG), criteria=["1.3"], activity_codes=["I.1", "II.1"])
     repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="120/BC-SDTTG",
-                      link="https://sodttg.example.gov.vn/bao-cao-quy-1"), actor="vp2", criteria=["1.3"])
+                      link="https://sodttg.example.gov.vn/bao-cao-quy-1"), actor="vp2", attachment=repo.ATTACH_LINK,
+                      criteria=["1.3"])
     # A file still in the store that no record uses any more: backed up too, nothing is lost.
     EvidenceStore(db.settings.evidence_dir).put(check_upload("bản nháp.pdf", ORPHAN_PDF), ORPHAN_PDF)
     return {"department_id": department_id, "assessment_id": assessment_id, "plan_document_id": plan_document.id}
@@ -260,7 +261,7 @@ def test_new_rows_after_a_restore_get_fresh_ids(db, workspace, empty_target):
     department_id = repo.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"])
     assert department_id == max(row[0] for row in restored["department"]) + 1
     document = repo.add_evidence(empty_target, workspace["department_id"], 2026, repo.EvidenceInput(number="07/TB-SDTTG"),
-                                 actor="vp1", criteria=["1.2"])
+                                 actor="vp1", attachment=repo.ATTACH_NUMBER, criteria=["1.2"])
     assert document.id == max(row[0] for row in restored["evidence"]) + 1
     appraised = repo.list_scores(empty_target, workspace["assessment_id"])["1.2"]
     repo.save_appraisal(empty_target, workspace["assessment_id"], "1.2", appraised.version, points="1,5", actor="Sở Nội vụ",

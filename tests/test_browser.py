@@ -224,6 +224,37 @@ def test_uploading_an_evidence_pdf(server, browser, tmp_path):
     page.close()
 
 
+def test_an_evidence_file_the_uploader_refused_is_not_saved_as_a_record_without_file(server, browser, tmp_path):
+    """Over the limit, Streamlit's uploader refuses the file in the browser and the server receives nothing: the save
+    says so (limit and types, in Vietnamese) and keeps what was typed; a file of another type is refused by name."""
+    large = tmp_path / "bao-cao-24mb.pdf"
+    large.write_bytes(b"%PDF-1.4\n" + bytes(24 * 1024 * 1024))
+    drawing = tmp_path / "so-do.svg"
+    drawing.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{server}/tai-lieu")
+    _settled(page)
+    page.get_by_role("tab", name="Thêm tài liệu").click()
+    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Lưu tài liệu"))
+    form.get_by_label("Số, ký hiệu").fill("99/BC-SDTTG")
+    form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(large))
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Lưu tài liệu").click()
+    page.wait_for_function("() => document.body.innerText.includes('Chưa nhận được tệp đính kèm')", timeout=30000)
+    _settled(page)
+    assert page.get_by_text(re.compile(r"Mỗi tệp tối đa 20 MB")).first.is_visible()
+    page.get_by_role("tab", name="Thêm tài liệu").click()
+    assert form.get_by_label("Số, ký hiệu").input_value() == "99/BC-SDTTG"  # kept, to correct
+
+    form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(drawing))
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Lưu tài liệu").click()
+    page.wait_for_function("() => document.body.innerText.includes('có đuôi .svg không được nhận')", timeout=30000)
+    _settled(page)
+    assert not page.get_by_text("Đã lưu tài liệu").count()
+    page.close()  # what is stored is checked on the same form under AppTest (tests/test_uploads.py)
+
+
 def test_projector_mode_is_readable_and_navigable(server, browser):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server}/trinh-chieu")

@@ -95,7 +95,7 @@ def test_the_whole_cycle(cycle):
     assert view.appraised_points == Decimal(2) and view.appraisal.explanation_requested
     # the department explains, with a supplementary document
     evidence = repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG",
-                                 issued_on=date(2025, 12, 18)), actor=OFFICE, criteria=["1.1"])
+                                 issued_on=date(2025, 12, 18)), actor=OFFICE, attachment=repo.ATTACH_NUMBER, criteria=["1.1"])
     with pytest.raises(PermissionDenied):
         repo.save_explanation(db, assessment_id, "1.1", view.version, explanation="x", actor=APPRAISER, today=EXPLANATION_DAY)
     view = repo.save_explanation(db, assessment_id, "1.1", view.version, explanation="Kế hoạch ký ngày 18/12/2025",

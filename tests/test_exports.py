@@ -156,7 +156,7 @@ def build_workspace(db):
         db, department_id, 2026,
         repo.EvidenceInput(doc_type="Báo cáo", number="-3/BC-SDTTG", issued_on=date(2026, 6, 20),
                            summary="@Báo cáo 6 tháng", link="https://example.org/bao-cao"),
-        actor="vp", criteria=["1.3.1"])
+        attachment=repo.ATTACH_LINK, actor="vp", criteria=["1.3.1"])
     return department_id, assessment.id, (plan_doc, same_name, link_only)
 
 

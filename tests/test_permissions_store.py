@@ -27,7 +27,8 @@ def world(db):
     repo.save_plan(db, department, load_plan(SEED))
     set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET))
     assessment = repo.open_assessment(db, department, 2026, set_id).id
-    evidence = repo.add_evidence(db, department, 2026, repo.EvidenceInput(number="1/KH"), actor="vp")
+    evidence = repo.add_evidence(db, department, 2026, repo.EvidenceInput(number="1/KH"), actor="vp",
+                                 attachment=repo.ATTACH_NUMBER)
     activities = {a.code: a for a in repo.list_activities(db, department, 2026)}
     return db, department, other, assessment, evidence, activities
 
@@ -44,7 +45,7 @@ WRITES = {
     "activity_of_another_unit": lambda w, who: repo.update_activity(w[0], w[5]["I.1"].id, w[5]["I.1"].version, actor=who, progress=50),
     "edit_evidence": lambda w, who: repo.update_evidence(w[0], w[4].id, w[4].version, repo.EvidenceInput(number="2/KH"), actor=who),
     "delete_evidence": lambda w, who: repo.delete_evidence(w[0], w[4].id, w[4].version, actor=who),
-    "evidence_for_criteria": lambda w, who: repo.add_evidence(w[0], w[1], 2026, repo.EvidenceInput(number="3/KH"), actor=who, criteria=["1.1"]),
+    "evidence_for_criteria": lambda w, who: repo.add_evidence(w[0], w[1], 2026, repo.EvidenceInput(number="3/KH"), actor=who, attachment=repo.ATTACH_NUMBER, criteria=["1.1"]),
     "department_settings": lambda w, who: repo.update_department(w[0], w[1], 1, name="Sở X", units=[], actor=who),
     "year_settings": lambda w, who: repo.save_year_settings(w[0], w[3], 1, default_settings(2026), actor=who),
     "open_year": lambda w, who: repo.open_next_year(w[0], w[1], 2026, 2027, actor=who),
@@ -92,7 +93,8 @@ def test_a_unit_updates_its_own_activities_and_documents_them(world):
     assert saved.progress == 60
     collective = activities["II.1"]  # led by "Các phòng thuộc Sở": every unit
     repo.update_activity(db, collective.id, collective.version, actor=unit, progress=10)
-    document = repo.add_evidence(db, department, 2026, repo.EvidenceInput(number="5/BC"), actor=unit, activity_codes=["III.1"])
+    document = repo.add_evidence(db, department, 2026, repo.EvidenceInput(number="5/BC"), actor=unit, attachment=repo.ATTACH_NUMBER,
+                                 activity_codes=["III.1"])
     assert document.activities == ["III.1"]
     assert repo.audit_log(db, department, actor=unit.username)
 

@@ -181,9 +181,9 @@ def test_bad_evidence_is_refused_before_anything_is_saved(workspace):
     with pytest.raises(InputError, match="«x.pdf»"):
         repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(number="1/BC"), actor="vp1", upload=("x.pdf", b"MZ\x90\x00" + bytes(50)))
     with pytest.raises(InputError, match="hoạt động IX.1"):
-        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(number="1/BC"), actor="vp1", activity_codes=["IX.1"])
+        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(number="1/BC"), actor="vp1", attachment=repo.ATTACH_NUMBER, activity_codes=["IX.1"])
     with pytest.raises(InputError, match="http"):
-        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(link="javascript:alert(1)"), actor="vp1")
+        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(link="javascript:alert(1)"), actor="vp1", attachment=repo.ATTACH_LINK)
     assert repo.list_evidence(db, department_id, 2026) == []
 
 

@@ -122,7 +122,7 @@ SURFACES = {
 @pytest.fixture
 def world(db):
     ws = ensure_default_workspace(db)
-    repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1")
+    repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=repo.ATTACH_NUMBER)
     content = repo.load_criteria(db, _assessment(db, ws).criteria_set_id).to_dict()
     repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}))
     accounts.create_account(db, "tongiao", role=Role.UNIT, unit="Phòng Tôn giáo", password=PASSWORD,
@@ -327,7 +327,7 @@ def _told(at: AppTest, who: str) -> list[str]:
 
 def test_evidence_form_the_second_save_is_told_and_the_form_then_shows_the_first(people):
     db, department, session = people
-    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1")
+    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=repo.ATTACH_NUMBER)
     office, admin = session("vanphong1", "views/tai_lieu.py"), session("quantri", "views/tai_lieu.py")
     form = f"evidence-edit-{document.id}"
     _field(office.text_input, "Số, ký hiệu", form).input("2/BC")
@@ -347,7 +347,7 @@ def test_evidence_form_the_second_save_is_told_and_the_form_then_shows_the_first
 
 def test_evidence_delete_after_someone_elses_edit_is_told_and_keeps_the_document(people):
     db, department, session = people
-    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1")
+    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=repo.ATTACH_NUMBER)
     office, admin = session("vanphong1", "views/tai_lieu.py"), session("quantri", "views/tai_lieu.py")
     _field(office.text_input, "Số, ký hiệu", f"evidence-edit-{document.id}").input("2/BC")
     _click(office, "Lưu thay đổi")

@@ -15,9 +15,10 @@ from scoring.auth import Action, Role, authorize
 from scoring.backup import backup_file_name, create_backup
 from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, band_range_text
 from scoring import repository as repo
-from scoring.criteria import has_errors, load_criteria_set_bytes, validate
+from scoring.criteria import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, has_errors, load_criteria_set_bytes, validate
 from scoring.criteria_excel import export_criteria_xlsx
 from scoring.errors import InputError
+from scoring.evidence_files import MAX_UPLOAD_BYTES, extensions_text, safe_display_name, upload_megabytes, upload_rule
 from scoring.textnorm import format_datetime, format_number, format_points, local_today
 
 ui.require(Action.VIEW_AUDIT_LOG)
@@ -83,8 +84,9 @@ with tab_criteria:
 
     st.subheader("Nhập bộ tiêu chí của tỉnh")
     st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) hoặc tệp YAML/JSON.")
-    upload = st.file_uploader("Chọn tệp bộ tiêu chí", type=["xlsx", "yaml", "yml", "json"], key=f"{criteria_key}-upload",
-                              disabled=not may_configure)
+    # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+    upload = st.file_uploader("Chọn tệp bộ tiêu chí", key=f"{criteria_key}-upload", disabled=not may_configure)
+    st.caption(upload_rule(MAX_CRITERIA_BYTES, f"bộ tiêu chí dạng {extensions_text(CRITERIA_EXTENSIONS)}"))
     if upload is not None:
         try:
             candidate = load_criteria_set_bytes(upload.name, upload.getvalue())
@@ -101,7 +103,7 @@ with tab_criteria:
                 st.error("Bộ tiêu chí có lỗi nên chưa dùng được; hãy sửa tệp rồi nhập lại. Không có gì bị thay đổi.")
             elif st.button(f"Lưu và dùng cho năm {year}", type="primary", key="criteria-use"):
                 def _use():
-                    set_id = repo.save_criteria_set(db, candidate, actor=ui.actor(), source_name=upload.name)
+                    set_id = repo.save_criteria_set(db, candidate, actor=ui.actor(), source_name=safe_display_name(upload.name))
                     if snap.assessment:
                         # refused as stale, the set stays stored and can be chosen below once the page shows what changed
                         return repo.switch_criteria_set(db, snap.assessment.id, assessment_seen, criteria_set_id=set_id, actor=ui.actor())
@@ -226,7 +228,8 @@ def _backup_bytes(who) -> bytes:
 
 with tab_backup:
     st.markdown("Bản sao lưu gồm toàn bộ dữ liệu (mọi cơ quan, mọi năm) và các tệp tài liệu kiểm chứng; "
-                "khôi phục được trên máy mới bằng lệnh `python -m scoring restore`.")
+                "khôi phục bằng lệnh `python -m scoring restore` trên máy chủ, không qua trang này: bản sao lưu của cả tỉnh "
+                f"có thể lớn hơn giới hạn {upload_megabytes(MAX_UPLOAD_BYTES)} MB mỗi tệp tải lên trang.")
     # made when clicked (on Streamlit's download thread: the person is checked again there), never kept in the session
     may_back_up = ui.can(Action.BACKUP, department_id=None)
     problem = ui.download_button("Tải bản sao lưu (.zip)", lambda who=ui.principal(): _backup_bytes(who), what="bản sao lưu",

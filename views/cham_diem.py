@@ -54,7 +54,7 @@ is_locked = snap.locked
 # Where the cycle stands today (Vietnam date): the same state every appraisal, explanation and bonus write checks.
 cycle = repo.cycle_state(ui.database(), assessment_id)
 may_score = ui.can(Action.EDIT_SELF_SCORE) and not is_locked
-may_link = ui.can(Action.EDIT_EVIDENCE)
+may_link = ui.can(Action.EDIT_EVIDENCE) and not cycle.published  # published: the core keeps the links as published
 
 
 def _verdict(write: Write, leaf: LeafAppraisal | None = None, code: str = "") -> Verdict:
@@ -356,17 +356,44 @@ def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
     _refresh_after(leaf.code, saved[0] if saved else None)
 
 
+def _evidence_seen_key(code: str) -> str:
+    return _key(code, "evidence-seen")
+
+
 def _link_evidence(leaf: CriterionNode) -> None:
+    """Attach or detach the documents the person changed in the criterion's list. Each save expects the version of
+    the document the list showed when it was drawn (`_evidence_seen_key`): a document someone changed meanwhile
+    is told, never overwritten, and one added since the list was drawn is left as it is."""
     chosen = set(st.session_state.get(_key(leaf.code, "evidence")) or [])
+    seen = st.session_state.get(_evidence_seen_key(leaf.code)) or {}
     db = ui.database()
     done = True
-    for document in _data().evidence:
+    current = {document.id: document for document in _data().evidence}
+    for evidence_id in [i for i in seen if i not in current and i in chosen]:
+        ui.flash("error", f"Tài liệu TL{evidence_id} đã bị xóa khỏi sổ tài liệu nên không còn gắn với tiêu chí {leaf.code}.")
+        done = False
+    for document in current.values():
+        if document.id not in seen:
+            continue  # not in the list the person saw
         linked = leaf.code in document.criteria
         if linked == (document.id in chosen):
             continue
         codes = [c for c in document.criteria if c != leaf.code] + ([leaf.code] if not linked else [])
         meta = repo.EvidenceInput(document.doc_type, document.number, document.issued_on, document.issuer, document.summary, document.link)
-        done = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, d.version, m, actor=ui.actor(), criteria=c)) is not None and done
+        saved = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, seen[d.id], m, actor=ui.actor(), criteria=c))
+        if saved is None:
+            done = False
+            continue
+        # this session's other lists that showed the version just replaced now show the saved one
+        for key in [k for k in st.session_state.keys() if isinstance(k, str) and k.endswith("-evidence-seen")]:
+            other = st.session_state[key]
+            if other is not seen and other.get(document.id) == seen[document.id]:
+                other[document.id] = saved.version
+        seen[document.id] = saved.version
+    if not done:  # the page is drawn whole again: every criterion's list, and the versions it expects, from what is stored
+        for key in [k for k in st.session_state.keys() if isinstance(k, str) and k.startswith(f"s-{assessment_id}-")
+                    and k.endswith(("-evidence", "-evidence-seen"))]:
+            del st.session_state[key]
     _refresh_after(leaf.code, True if done else None)
 
 
@@ -452,6 +479,8 @@ def _leaf_block(code: str) -> None:
                 st.caption(f"Tài liệu cần có: {ui.md(leaf.evidence)}")
             by_id = {e.id: e for e in snap.evidence}
             if by_id:
+                if _key(code, "evidence") not in st.session_state:  # the list and the versions it shows are drawn together
+                    st.session_state[_evidence_seen_key(code)] = {e.id: e.version for e in snap.evidence}
                 _seed(_key(code, "evidence"), [e.id for e in evidence])
                 st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"),
                                format_func=lambda i: by_id[i].title, on_change=_link_evidence, args=(leaf,),

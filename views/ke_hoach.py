@@ -11,8 +11,8 @@ import ui
 from scoring.auth import Action
 from scoring import repository as repo
 from scoring.errors import InputError
-from scoring.evidence_files import ALLOWED_KINDS
-from scoring.plan_import import PLAN_EXTENSIONS, load_plan_bytes
+from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
+from scoring.plan_import import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_bytes
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_date, format_datetime, vn_sort_key
 from scoring.units import expand_units
@@ -78,8 +78,10 @@ if snap.plan:
 with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", expanded=snap.plan is None and ui.can(Action.IMPORT_PLAN)):
     if not ui.can(Action.IMPORT_PLAN):
         st.caption("Chỉ Văn phòng và quản trị viên được nhập kế hoạch.")
-    upload = st.file_uploader("Chọn tệp kế hoạch", type=[e.lstrip(".") for e in PLAN_EXTENSIONS], key="plan-upload",
+    # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+    upload = st.file_uploader("Chọn tệp kế hoạch", key="plan-upload",
                               disabled=not ui.can(Action.IMPORT_PLAN))
+    st.caption(upload_rule(MAX_PLAN_BYTES, f"kế hoạch dạng {extensions_text(PLAN_EXTENSIONS)}"))
     if upload is not None:
         try:
             with st.spinner("Đang đọc kế hoạch…"):
@@ -89,7 +91,7 @@ with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", ex
             imported = None
         if imported is not None:
             target_year = imported.year or year
-            st.success(f"Đọc được «{ui.md(imported.title or upload.name)}»: {len(imported.areas)} lĩnh vực, {len(imported.activities)} hoạt động, năm {target_year}.")
+            st.success(f"Đọc được «{ui.md(imported.title or safe_display_name(upload.name))}»: {len(imported.areas)} lĩnh vực, {len(imported.activities)} hoạt động, năm {target_year}.")
             counts = pd.DataFrame([
                 {"Lĩnh vực": a.code, "Tên": a.name,
                  "Khai báo (MT/NV/HĐ)": f"{a.declared.goals}/{a.declared.tasks}/{a.declared.activities}" if a.declared else "—",
@@ -249,12 +251,18 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
                 number = c2.text_input("Số, ký hiệu", key=f"{form_key}-number")
                 issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{form_key}-issued")
                 summary = st.text_input("Trích yếu", value=activity.output, key=f"{form_key}-summary")
-                upload = st.file_uploader("Tệp (PDF, Word, Excel, ảnh)", type=sorted(ALLOWED_KINDS | {"jpeg"}), key=f"{form_key}-file")
+                attachment = st.radio("Tài liệu lưu kèm", list(repo.EVIDENCE_ATTACHMENTS), format_func=repo.EVIDENCE_ATTACHMENTS.get,
+                                      horizontal=True, key=f"{form_key}-attachment")
+                # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+                upload = st.file_uploader("Tệp đính kèm", key=f"{form_key}-file")
+                st.caption(EVIDENCE_UPLOAD_RULE)
+                link = st.text_input("Đường dẫn (http/https)", key=f"{form_key}-link")
                 if st.form_submit_button("Gắn tài liệu"):
-                    meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary)
+                    meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary, link)
                     payload = (upload.name, upload.getvalue()) if upload is not None else None
                     ui.save_from_editors((form_name,), lambda: repo.add_evidence(
-                        db, department_id, year, meta, actor=ui.actor(), upload=payload, activity_codes=[activity.code]),
+                        db, department_id, year, meta, actor=ui.actor(), upload=payload, attachment=attachment,
+                        activity_codes=[activity.code]),
                         success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")
 
 if snap.plan and snap.plan.warnings:

@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 from scoring.auth import Action
 from scoring import repository as repo
-from scoring.evidence_files import ALLOWED_KINDS, MAX_UPLOAD_BYTES
+from scoring.evidence_files import EVIDENCE_UPLOAD_RULE
 from scoring.textnorm import format_date, format_number
 
 snap = ui.snapshot()
@@ -37,6 +37,11 @@ who = ui.principal()
 own_activities = [a.code for a in snap.activities if ui.can(Action.UPLOAD_EVIDENCE_OWN_UNIT, activity_lead_units=a.lead)]
 may_file = may_file_any or bool(own_activities)
 may_edit = ui.can(Action.EDIT_EVIDENCE)
+# once the year's index is published its criteria's documents stay as published (the core refuses the change)
+published = bool(snap.assessment and snap.assessment.published_at)
+if published:
+    st.info(f"Chỉ số năm {year} đã công bố: tài liệu kiểm chứng của các tiêu chí năm này không thêm, sửa, xóa được nữa, "
+            "trừ khi quản trị viên mở lại.")
 tab_register, tab_add, tab_gaps = st.tabs(["Sổ tài liệu", "Thêm tài liệu", "Tiêu chí còn thiếu tài liệu"])
 
 # ---------------------------------------------------------------- add
@@ -44,29 +49,37 @@ tab_register, tab_add, tab_gaps = st.tabs(["Sổ tài liệu", "Thêm tài liệ
 with tab_add:
     if not may_file:
         st.info("Tài khoản của bạn không thêm được tài liệu kiểm chứng.")
-    with st.form("evidence-add", clear_on_submit=True):
+    # Keyed by its generation: a refused save keeps what was typed (and the chosen file) to correct; a saved
+    # document starts a new, empty form.
+    add_form = f"evidence-add-{department_id}-{year}"
+    add_key = ui.editor_key(add_form)
+    with st.form(add_key):
+        attachment = st.radio("Tài liệu lưu kèm", list(repo.EVIDENCE_ATTACHMENTS), format_func=repo.EVIDENCE_ATTACHMENTS.get,
+                              horizontal=True, key=f"{add_key}-attachment")
         c1, c2, c3 = st.columns(3)
-        doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES)
-        number = c2.text_input("Số, ký hiệu", placeholder="15/KH-SDTTG")
-        issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY")
-        issuer = st.text_input("Cơ quan ban hành", value=snap.department.name)
-        summary = st.text_area("Trích yếu", height=70)
-        upload = st.file_uploader(
-            f"Tệp đính kèm (PDF, Word, Excel, ảnh JPG/PNG; tối đa {MAX_UPLOAD_BYTES // (1024 * 1024)} MB)",
-            type=sorted(ALLOWED_KINDS | {"jpeg"}),
-        )
-        link = st.text_input("Hoặc đường dẫn (http/https)")
-        criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, format_func=_leaf_label, disabled=not may_file_any)
+        doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, key=f"{add_key}-type")
+        number = c2.text_input("Số, ký hiệu", placeholder="15/KH-SDTTG", key=f"{add_key}-number")
+        issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{add_key}-issued")
+        issuer = st.text_input("Cơ quan ban hành", value=snap.department.name, key=f"{add_key}-issuer")
+        summary = st.text_area("Trích yếu", height=70, key=f"{add_key}-summary")
+        # No `type=`: Streamlit would then check names itself, and a name it dislikes (a NUL byte) raises its English
+        # error on every later run of the session; the core refuses a wrong name or content in Vietnamese, naming the file.
+        upload = st.file_uploader("Tệp đính kèm", key=f"{add_key}-file")
+        st.caption(EVIDENCE_UPLOAD_RULE)
+        link = st.text_input("Đường dẫn (http/https)", key=f"{add_key}-link")
+        criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, format_func=_leaf_label, disabled=not may_file_any or published,
+                                  key=f"{add_key}-criteria")
         activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes if may_file_any else own_activities,
-                                    format_func=_activity_label)
+                                    format_func=_activity_label, key=f"{add_key}-activities")
         if st.form_submit_button("Lưu tài liệu", type="primary", disabled=not may_file):
             meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
             payload = (upload.name, upload.getvalue()) if upload is not None else None
             with st.spinner("Đang kiểm tra và lưu tệp…"):
                 saved = ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
-                                                            criteria=criteria, activity_codes=activities))
+                                                            attachment=attachment, criteria=criteria, activity_codes=activities))
             if saved:
-                ui.flash("success", f"Đã lưu tài liệu «{saved.title}».")
+                ui.flash("success", f"Đã lưu tài liệu «{saved.title}»" + (f" kèm tệp «{saved.file_name}»." if saved.file_name else "."))
+                ui.redraw_editor(add_form)
             st.rerun()
 
 # ---------------------------------------------------------------- register

@@ -12,6 +12,8 @@ from scoring.cycle import SourceDocument
 from scoring.exports import apply_scoresheet_changes, read_scoresheet
 from scoring.exports.commands import export_bytes, export_file_name
 from scoring.errors import InputError
+from scoring.evidence_files import extensions_text, safe_display_name, upload_rule
+from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
 
 ui.require(Action.EXPORT)
 snap = ui.snapshot()
@@ -62,8 +64,10 @@ st.caption("Tệp bảng điểm xuất từ ứng dụng: nhập ở các ô n�
            "tử số và mẫu số, giải trình; điểm và nhận xét thẩm định sau khi chốt) trong Excel/LibreOffice rồi tải lên. "
            "Ứng dụng so từng dòng theo mã tiêu chí, chấm lại theo cách chấm của tiêu chí và cho xem thay đổi trước khi lưu; "
            "dòng nào không nhập được thì được liệt kê kèm lý do, các dòng khác vẫn lưu được.")
-upload = st.file_uploader("Bảng điểm (.xlsx)", type=["xlsx"], key="scoresheet-upload",
+# no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
+upload = st.file_uploader("Bảng điểm (.xlsx)", key="scoresheet-upload",
                           disabled=not (ui.can(Action.EDIT_SELF_SCORE) or ui.can(Action.EDIT_APPRAISAL, assessment_locked=snap.locked)))
+st.caption(upload_rule(MAX_SCORESHEET_BYTES, f"bảng điểm dạng {extensions_text(['xlsx'])} xuất từ ứng dụng"))
 if upload is not None:
     try:
         changes = read_scoresheet(upload.name, upload.getvalue(), snap)
@@ -98,5 +102,5 @@ if upload is not None:
                                                                     source=source))
                 if saved is not None:
                     left_out = f"; {len(changes.skipped)} dòng không nhập được đã bỏ qua" if changes.skipped else ""
-                    ui.flash("success", f"Đã lưu {len(saved)} tiêu chí từ bảng điểm «{upload.name}»{left_out}.")
+                    ui.flash("success", f"Đã lưu {len(saved)} tiêu chí từ bảng điểm «{safe_display_name(upload.name)}»{left_out}.")
                 st.rerun()

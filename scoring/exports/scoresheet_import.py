@@ -34,7 +34,7 @@ from scoring.criteria import CriterionNode
 from scoring.cycle import SourceDocument
 from scoring.db import Database
 from scoring.errors import ConflictError, InputError
-from scoring.evidence_files import check_upload
+from scoring.evidence_files import check_upload, safe_display_name
 from scoring.import_limits import MAX_SCORESHEET_ROWS, check_package, check_workbook_rows
 from scoring.exports.common import NOT_APPLICABLE_TEXT, require_criteria
 from scoring.exports.scoresheet import (
@@ -231,7 +231,7 @@ def read_scoresheet(filename: str, data: bytes, snapshot: Snapshot) -> Scoreshee
     """The changes a filled score sheet makes to the snapshot's assessment, and the rows it leaves out.
     ScoresheetError (or InputError) only when the file as a whole cannot be read."""
     criteria_set = require_criteria(snapshot)
-    name = nfc(filename) or "bảng điểm"
+    name = safe_display_name(filename) or "bảng điểm"  # no folders, control characters or NUL in any message
     workbook = _open_workbook(name, data)
     _check_belongs_to(workbook, name, snapshot)
     sheet, header_row, columns = _find_table(workbook, name)
