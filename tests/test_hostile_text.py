@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.generate import small_pdf
 from scoring import repository as repo
 from scoring.criteria import criteria_set_from_dict, load_criteria_set
 from scoring.db import open_database
@@ -97,8 +98,10 @@ def seed_hostile_year(db) -> dict:
     assessment = repo.get_assessment(db, department.id, year)
     set_id = repo.save_criteria_set(db, criteria_set_from_dict(hostile_criteria(), source_name="bo-tieu-chi-doc-hai.yaml"))
     repo.switch_criteria_set(db, assessment.id, assessment.settings_version, criteria_set_id=set_id, actor="an")
-    same_title = repo.EvidenceInput(doc_type="Báo cáo", summary=hostile("Trích yếu"))
-    documents = [repo.add_evidence(db, department.id, year, same_title, actor="an", criteria=[TIER_LEAF]) for _ in range(2)]
+    same_title = repo.EvidenceInput(doc_type="Báo cáo", number="12/BC", summary=hostile("Trích yếu"))
+    # a file name keeps no "/" (it is cut there), so no address: its text is what the download button shows
+    documents = [repo.add_evidence(db, department.id, year, same_title, actor="an", criteria=[TIER_LEAF],
+                                   upload=(f"bao-cao {BOLD} {WWW} {EMAIL} {n}.pdf", small_pdf(f"bao cao {n}"))) for n in range(2)]
     assert documents[0].title == documents[1].title
     repo.add_evidence(db, department.id, year, repo.EvidenceInput(doc_type="Kế hoạch", number="1/KH", issuer=hostile("Nơi ban hành"),
                                                                  summary=hostile("Văn bản")),
@@ -126,6 +129,9 @@ _UNESCAPED_SYNTAX = re.compile(
 _AUTOLINKED = re.compile(r"https?://|www\.|[\w.+-]@[\w-]+\.", re.IGNORECASE)
 
 
+_DATA_MARK = re.compile(r"HYPERLINK|liên kết|đậm")
+
+
 def live_markup(text: str) -> list[str]:
     """The link, image or tag syntax from the data that Streamlit's Markdown would make live in `text`."""
     return _UNESCAPED_SYNTAX.findall(text) + _AUTOLINKED.findall(_ESCAPE.sub(r"\1", text))
@@ -134,26 +140,21 @@ def live_markup(text: str) -> list[str]:
 # proto fields Streamlit renders as Markdown; selectbox and multiselect options, text values and table cells are
 # drawn as plain text and are not here
 _MARKDOWN_FIELDS = {"body", "label", "help", "caption"}
-_MARKDOWN_OPTION_TYPES = {"radio", "button_group"}
+_MARKDOWN_OPTIONS = {"Radio": "options", "Option": "content"}  # radio options; segmented control, pills (ButtonGroup)
 
 
-def _markdown_texts(message, where: str = ""):
+def _markdown_texts(message, where: str):
     from google.protobuf.message import Message
 
+    kind = type(message).__name__
     for field, value in message.ListFields():
-        name = field.name
-        if isinstance(value, Message):
-            yield from _markdown_texts(value, f"{where}.{name}")
-        elif field.label == field.LABEL_REPEATED and value and isinstance(value[0], Message):
-            for item in value:
-                yield from _markdown_texts(item, f"{where}.{name}")
-        elif name in _MARKDOWN_FIELDS and isinstance(value, str):
-            yield f"{where}.{name}", value
-        elif name == "options" and where.split(".")[-1] in _MARKDOWN_OPTION_TYPES:
-            for option in value:
-                yield f"{where}.options", option if isinstance(option, str) else ""
-        elif name == "content" and "button_group" in where and isinstance(value, str):
-            yield f"{where}.content", value
+        name, here = field.name, f"{where}.{field.name}"
+        values = [value] if isinstance(value, (str, bytes, Message, int, float, bool)) else list(value)  # repeated
+        for item in values:
+            if isinstance(item, Message):
+                yield from _markdown_texts(item, here)
+            elif isinstance(item, str) and (name in _MARKDOWN_FIELDS or _MARKDOWN_OPTIONS.get(kind) == name):
+                yield here, item
 
 
 def drawn_markdown(at) -> list[tuple[str, str]]:
@@ -234,8 +235,8 @@ def test_every_page_is_listed():
 @pytest.mark.parametrize("path", _pages())
 def test_no_hostile_text_becomes_markup_on_any_page(hostile_year, path):
     at = _page(path, **({"lock-panel-open": True} if path.endswith("cham_diem.py") else {}))
-    texts = drawn_markdown(at)
-    assert any("HYPERLINK" in text for _, text in texts), "the hostile text is drawn on the page"
+    if not path.endswith("xuat_tep.py"):  # the export page draws no data as Markdown (its file preview aside)
+        assert any(_DATA_MARK.search(text) for _, text in drawn_markdown(at)), "the hostile text is drawn on the page"
     found = live_markup_on(at)
     if path.endswith("trinh_chieu.py"):  # the projector opens on the summary; the hostile area is the next slide
         at.button(key="slide-next").click().run()
@@ -248,7 +249,7 @@ def test_no_hostile_text_becomes_markup_on_any_page(hostile_year, path):
 def test_the_scoring_page_shows_the_hostile_texts(hostile_year):
     """The checks above look where the data is drawn: tier options, units, evidence, explanation, headings."""
     at = _page("views/cham_diem.py")
-    places = {where for where, text in drawn_markdown(at) if "HYPERLINK" in text}
+    places = {where for where, text in drawn_markdown(at) if _DATA_MARK.search(text)}
     assert any(w.startswith("Radio") and w.endswith(".options") for w in places), places
     assert any(w.startswith("NumberInput") for w in places), places  # the count and deduction units
     assert any(w.startswith("Markdown") for w in places), places
