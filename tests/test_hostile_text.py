@@ -302,3 +302,75 @@ def test_two_documents_with_one_title_both_stay_linked_when_the_tier_changes(hos
 
 def hostile_criteria_tier_label(index: int) -> str:
     return hostile(f"Mức {index + 1}")
+
+
+# ---------------------------------------------------------------- in a real browser: no request leaves for the data's addresses
+
+# (menu entry, text of the page's heading once it is drawn)
+BROWSER_PAGES = [("Tổng quan", "Tổng quan CCHC"), ("Kế hoạch", "Kế hoạch CCHC"), ("Chấm điểm", "Chấm điểm Chỉ số CCHC"),
+                 ("Tài liệu kiểm chứng", "Tài liệu kiểm chứng năm"), ("Xuất, nhập tệp", "Xuất, nhập tệp"),
+                 ("Cấu hình", "Cấu hình"), ("Trình chiếu", "Chỉ số CCHC năm")]  # the projector hides the menu: last
+DATA_ADDRESSES = re.compile(re.escape(DATA_HOST) + r"|example\.com|mailto:", re.IGNORECASE)
+
+
+def _links_and_images_to_data(page) -> list[str]:
+    found = page.eval_on_selector_all(
+        "a, img, image, [src], [srcset]",  # plotly's links are SVG <a xlink:href>
+        "els => els.map(e => [e.tagName, e.getAttribute('href') || e.getAttribute('xlink:href') || '',"
+        " e.getAttribute('src') || '', e.getAttribute('srcset') || ''].join(' '))")
+    return [f for f in found if DATA_ADDRESSES.search(f)]
+
+
+@pytest.mark.browser
+def test_in_the_browser_no_request_leaves_and_no_link_or_image_comes_from_the_data(tmp_path):
+    from scoring.db import Settings
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium, _serve, _settled, _shot
+
+    _require_chromium()
+    folder = tmp_path / "hostile-browser"
+    db = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))
+    seed_hostile_year(db)
+    db.dispose()
+    serving = _serve(folder, auth="off")
+    url = next(serving)
+    requests: list[str] = []
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(url)
+            _settled(page)
+            problems: dict[str, list[str]] = {}
+            for entry, heading in BROWSER_PAGES:
+                page.locator('[data-testid="stSidebarNav"]').get_by_text(entry, exact=True).click()
+                page.wait_for_function(f"() => document.querySelector('h1') && document.querySelector('h1').innerText"
+                                       f".includes({heading!r})", timeout=30000)
+                _settled(page)
+                if entry == "Trình chiếu":  # the hostile area is the second slide
+                    page.get_by_role("button", name="Tiếp ▶").click()
+                    page.wait_for_function("() => document.querySelector('h1').innerText.includes('HYPERLINK')", timeout=30000)
+                    _settled(page)
+                if entry == "Chấm điểm":
+                    page.get_by_text("Chốt điểm tự chấm — chưa chốt").click()  # the lock panel lists the blockers
+                    _settled(page)
+                page.wait_for_timeout(800)  # plotly draws its charts after the page has settled
+                text = page.inner_text("body")
+                assert "Traceback" not in text
+                problems[entry] = _links_and_images_to_data(page)
+                # the escapes are invisible: the text reads as typed
+                problems[entry] += [piece for piece in ("\\[", "\\]", "\\(", "\\!", "\\*", "\\<", "\\:") if piece in text]
+                if entry == "Chấm điểm":
+                    assert f"=HYPERLINK(\"http://{DATA_HOST}/f\";\"y\")" in text.replace("\u2060", "")
+                    page.locator('[data-testid="stRadio"]').first.scroll_into_view_if_needed()
+                    _shot(page, "hostile-cham-diem-1366x768.png")
+                if entry == "Tài liệu kiểm chứng":
+                    _shot(page, "hostile-tai-lieu-1366x768.png")
+            browser.close()
+    finally:
+        next(serving, None)  # stops the server
+    assert {entry: found for entry, found in problems.items() if found} == {}
+    own = (url, "data:", "blob:", "about:")
+    assert [r for r in requests if not r.startswith(own)] == []
