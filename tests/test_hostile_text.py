@@ -284,6 +284,32 @@ def test_messages_built_from_typed_names_are_inert(hostile_year):
     assert live_markup_on(at) == []
 
 
+
+def _chart_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _chart_strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _chart_strings(item)
+
+
+def test_chart_text_from_the_data_is_drawn_literally(hostile_year):
+    """Plotly reads tags in every text it draws (titles, tick labels, bar texts, hover labels: <a href>, <b>…);
+    the only tags in the charts are the line breaks and hover boxes the charts make themselves."""
+    from scoring import charts
+    from scoring.snapshot import load_snapshot
+
+    db, seeded = hostile_year
+    snap = load_snapshot(db, seeded["department_id"], 2026, with_previous_year=True)
+    figures = [charts.completion_by_area_figure(snap), charts.score_by_area_figure(snap), charts.completion_by_unit_figure(snap),
+               charts.unit_area_heatmap(snap), charts.area_criteria_figure(snap, "1"), charts.year_comparison_figure(snap)]
+    strings = [text for figure in figures for text in _chart_strings(figure.to_plotly_json())]
+    assert any("HYPERLINK" in text for text in strings) and any("&lt;script&gt;" in text for text in strings)
+    assert [text for text in strings if re.search(r"<(?!br>|extra>|/extra>)", text)] == []
+
 # ---------------------------------------------------------------- options are told apart by what they show
 
 
@@ -353,7 +379,9 @@ def test_in_the_browser_no_request_leaves_and_no_link_or_image_comes_from_the_da
                 if entry == "Chấm điểm":
                     page.get_by_text("Chốt điểm tự chấm — chưa chốt").click()  # the lock panel lists the blockers
                     _settled(page)
-                page.wait_for_timeout(800)  # plotly draws its charts after the page has settled
+                if page.locator('[data-testid="stPlotlyChart"]').count():  # plotly loads lazily, after the page
+                    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30000)
+                page.wait_for_timeout(800)
                 text = page.inner_text("body")
                 assert "Traceback" not in text
                 problems[entry] = _links_and_images_to_data(page)
