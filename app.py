@@ -15,7 +15,7 @@ st.set_page_config(page_title="Chỉ số CCHC", page_icon="📊", layout="wide"
 try:
     local_zone()  # a wrong CCHC_TIMEZONE is said once, at the start, rather than as wrong times on every page
 except InputError as problem:
-    st.error(ui.md(str(problem)))
+    st.error(str(problem))
     st.stop()
 
 # (file, title, icon, url, the action that makes the page appear in the menu). The files live in views/, not
