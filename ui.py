@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -203,7 +204,7 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
     st.session_state.setdefault("actor", DEFAULT_ACTOR)
     who = principal()
     with st.sidebar:
-        st.selectbox("Cơ quan", list(by_id), format_func=lambda i: by_id[i].name, key="department_id")
+        st.selectbox("Cơ quan", list(by_id), format_func=distinct_options(list(by_id), lambda i: by_id[i].name), key="department_id")
         years = repo.list_years(db, st.session_state["department_id"]) or [2026]
         pending = st.session_state.pop(PENDING_YEAR_KEY, None)
         if pending in years:
@@ -384,11 +385,37 @@ def forget_widgets(prefix: str) -> None:
 
 
 _MARKDOWN_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|<>~$:"})
+# Streamlit's Markdown (remark-gfm) turns bare "http://…", "www.…" and "name@host.vn" into links even when every
+# character is escaped: it finds them in the text once the escapes are read. An invisible word joiner inside
+# "://", after "@" and after "www" breaks what it looks for; the text reads as typed.
+WORD_JOINER = "\u2060"
+_AUTOLINK_START = re.compile(r"(?<=:)(?=//)|(?<=@)|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def md(text: str) -> str:
-    """User or imported text made inert for st.markdown: no formatting, links, images or HTML from data."""
-    return (text or "").translate(_MARKDOWN_SPECIAL).replace("\n", "  \n")
+    """User or imported text made inert for st.markdown, st.caption, st.info…: no formatting, links, images or HTML
+    from data."""
+    return _AUTOLINK_START.sub(WORD_JOINER, text or "").translate(_MARKDOWN_SPECIAL).replace("\n", "  \n")
+
+
+def label(text: str) -> str:
+    """User or imported text in what Streamlit draws as Markdown on one line: a widget's label, a radio or
+    segmented-control option, an expander's, a tab's, a metric's or a button's label (links and images included)."""
+    return md(" ".join((text or "").split()))
+
+
+def distinct_options(options: list, text: Callable[[Any], str], *, markdown: bool = False) -> Callable[[Any], str]:
+    """The format_func for a selectbox, multiselect, radio…: Streamlit tells the chosen options apart by the text
+    shown, so two options showing the same text are one for it (choosing one may drop the other). A repeated text
+    gets " (2)", " (3)"… in the order of the options; `markdown` for widgets that draw their options as Markdown
+    (radio, segmented control), whose text goes through label()."""
+    shown: dict[Any, str] = {}
+    seen: dict[str, int] = {}
+    for option in dict.fromkeys(options):  # an option listed twice is one option
+        base = label(text(option)) if markdown else text(option)
+        seen[base] = seen.get(base, 0) + 1
+        shown[option] = base if seen[base] == 1 else f"{base} ({seen[base]})"
+    return lambda option: shown[option] if option in shown else (label(text(option)) if markdown else text(option))
 
 
 def appraisal_metric(container, label: str, appraisal: AppraisalProgress, figure: Callable[[Decimal], str]) -> None:

@@ -116,7 +116,8 @@ with tab_criteria:
         st.subheader("Chuyển sang bộ tiêu chí đã có")
         by_id = {s.id: s for s in sets}
         chosen = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(snap.assessment.criteria_set_id),
-                              format_func=lambda i: f"{by_id[i].name} ({by_id[i].source_name}, {format_datetime(by_id[i].created_at)})",
+                              format_func=ui.distinct_options(list(by_id), lambda i: f"{by_id[i].name} ({by_id[i].source_name}, "
+                                                                              f"{format_datetime(by_id[i].created_at)})"),
                               key=f"{criteria_key}-set")
         if chosen != snap.assessment.criteria_set_id and st.button("Dùng bộ này", key="criteria-switch"):
             ui.save_from_editors((settings_form, criteria_form), lambda: repo.switch_criteria_set(
@@ -138,8 +139,8 @@ with tab_years:
             round_inputs = []
             for round_ in settings.rounds:
                 c1, c2 = st.columns(2)
-                opens = c1.date_input(f"{round_.label}: từ ngày", value=round_.opens, format="DD/MM/YYYY", key=f"{form_key}-{round_.code}-o")
-                closes = c2.date_input(f"{round_.label}: đến ngày", value=round_.closes, format="DD/MM/YYYY", key=f"{form_key}-{round_.code}-c")
+                opens = c1.date_input(ui.label(f"{round_.label}: từ ngày"), value=round_.opens, format="DD/MM/YYYY", key=f"{form_key}-{round_.code}-o")
+                closes = c2.date_input(ui.label(f"{round_.label}: đến ngày"), value=round_.closes, format="DD/MM/YYYY", key=f"{form_key}-{round_.code}-c")
                 round_inputs.append((round_, opens, closes))
             c1, c2, c3, c4 = st.columns(4)
             survey_run = c1.checkbox("Có điều tra XHH", value=settings.survey_run, key=f"{form_key}-survey")
@@ -153,7 +154,7 @@ with tab_years:
             current = next((name for name, bands in presets.items() if tuple(bands) == tuple(settings.bands)), None)
             preset = st.radio("Xếp loại", list(presets), index=list(presets).index(current) if current else 0, horizontal=True,
                               key=f"{form_key}-bands")
-            st.caption("Các mức: " + "; ".join(f"{b.label} {band_range_text(b, settings.bands)}" for b in settings.bands))
+            st.caption("Các mức: " + ui.md("; ".join(f"{b.label} {band_range_text(b, settings.bands)}" for b in settings.bands)))
             if st.form_submit_button("Lưu thiết lập năm", type="primary", disabled=not may_years):
                 edited = replace(
                     settings,

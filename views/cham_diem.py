@@ -17,6 +17,8 @@ Vietnam date); elsewhere the page shows what is stored and, unless the role alon
 from __future__ import annotations
 
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -400,6 +402,12 @@ def _link_evidence(leaf: CriterionNode) -> None:
 # ---------------------------------------------------------------- drawing
 
 
+def _evidence_label(by_id: dict) -> Callable[[int], str]:
+    """A document as the evidence lists show it: its code in the register (TL12) first, so that two documents
+    with the same title stay two options (Streamlit tells the chosen ones apart by the text shown)."""
+    return lambda i: f"TL{i} · {by_id[i].title}"
+
+
 def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> None:
     rule, code, inputs = leaf.rule, leaf.code, score.inputs
     on_change, args = _save_self, (leaf,)
@@ -410,8 +418,8 @@ def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> N
             stored = labels[stored]
         _seed(_key(code, "tier"), stored if stored in labels else None)
         points = {t.label: t.points for t in rule.tiers}
-        st.radio("Mức đạt được", labels, key=_key(code, "tier"), format_func=lambda label: f"{label}: {format_points(points[label])}",
-                 on_change=on_change, args=args, disabled=disabled)
+        st.radio("Mức đạt được", labels, key=_key(code, "tier"), on_change=on_change, args=args, disabled=disabled,
+                 format_func=lambda label: ui.label(f"{label}: {format_points(points[label])}"))
     elif rule.kind == RuleKind.RATIO:
         _seed(_key(code, "num"), inputs.get("numerator"))
         _seed(_key(code, "den"), inputs.get("denominator"))
@@ -420,7 +428,7 @@ def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> N
         right.number_input("Tổng số (mẫu số)", min_value=0, step=1, key=_key(code, "den"), on_change=on_change, args=args, disabled=disabled)
     elif rule.kind == RuleKind.COUNT:
         _seed(_key(code, "count"), inputs.get("count"))
-        st.number_input(f"Số {rule.unit}", min_value=0, step=1, key=_key(code, "count"), on_change=on_change, args=args, disabled=disabled)
+        st.number_input(ui.label(f"Số {rule.unit}"), min_value=0, step=1, key=_key(code, "count"), on_change=on_change, args=args, disabled=disabled)
     elif rule.kind == RuleKind.VALUE:
         steps = [rule.step * i for i in range(int(leaf.max_points / rule.step) + 1)]
         stored = parse_decimal(inputs.get("value")) if inputs.get("value") is not None else None
@@ -429,7 +437,7 @@ def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> N
                      placeholder="Chưa chấm", on_change=on_change, args=args, disabled=disabled)
     elif rule.kind == RuleKind.DEDUCTION:
         _seed(_key(code, "occ"), inputs.get("occurrences"))
-        st.number_input(f"Số {rule.unit} vi phạm", min_value=0, step=1, key=_key(code, "occ"), on_change=on_change, args=args, disabled=disabled)
+        st.number_input(ui.label(f"Số {rule.unit} vi phạm"), min_value=0, step=1, key=_key(code, "occ"), on_change=on_change, args=args, disabled=disabled)
     else:
         _seed(_key(code, "survey"), str(inputs.get("survey") or ""))
         st.text_input("Điểm điều tra XHH (theo kết quả công bố)", key=_key(code, "survey"), placeholder="ví dụ 3,5",
@@ -444,7 +452,7 @@ def _leaf_header(code: str) -> None:
     head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
     head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}")
     if totals.explanation and not score.not_applicable and (score.inputs or totals.self_points is not None):
-        head.caption(f"→ {totals.explanation}")  # "not scored yet" alone is what the points already say
+        head.caption(f"→ {ui.md(totals.explanation)}")  # "not scored yet" alone is what the points already say
     suggestion = snap.suggestion(leaf)
     if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
         head.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")
@@ -483,13 +491,13 @@ def _leaf_block(code: str) -> None:
                     st.session_state[_evidence_seen_key(code)] = {e.id: e.version for e in snap.evidence}
                 _seed(_key(code, "evidence"), [e.id for e in evidence])
                 st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"),
-                               format_func=lambda i: by_id[i].title, on_change=_link_evidence, args=(leaf,),
+                               format_func=_evidence_label(by_id), on_change=_link_evidence, args=(leaf,),
                                placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link)
             else:
                 st.caption("Sổ tài liệu kiểm chứng năm này còn trống: thêm tài liệu ở trang Tài liệu kiểm chứng.")
             linked = snap.activities_for(leaf)
             if linked:
-                st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{a.code} ({STATUS_LABELS[a.status]})" for a in linked))
+                st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{ui.md(a.code)} ({STATUS_LABELS[a.status]})" for a in linked))
         with right:
             _appraisal_column(snap, leaf, score)
 
@@ -570,7 +578,7 @@ def _explanation_inputs(snap: Snapshot, leaf: CriterionNode, appraisal: LeafAppr
                      args=(leaf,))
         if by_id:
             _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
-            st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=lambda i: by_id[i].title,
+            st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=_evidence_label(by_id),
                            on_change=_save_explanation, args=(leaf,), placeholder="Chọn tài liệu bổ sung")
         return
     st.markdown("**Giải trình của cơ quan:** " + (ui.md(appraisal.explanation) if appraisal.explanation else "chưa có"))

@@ -111,10 +111,10 @@ with tab_register:
         with view:
             if document.file_key:
                 name, mime, content = repo.evidence_file(db, document.id)
-                st.download_button(f"Tải về «{name}» ({format_number(document.file_size / 1024, 1)} KB)", content,
+                st.download_button(ui.label(f"Tải về «{name}» ({format_number(document.file_size / 1024, 1)} KB)"), content,
                                    file_name=name, mime=mime, key=f"evidence-dl-{document.id}")
                 if document.file_kind in ("jpg", "png"):
-                    st.image(content, caption=name)
+                    st.image(content, caption=ui.label(name))
                 elif document.file_kind == "pdf":
                     st.pdf(content, height=520, key=f"evidence-pdf-{document.id}")
             if document.link:

@@ -45,11 +45,11 @@ if breakdown is not None:
         headline = "chưa tính được (còn thiếu điểm)"
     else:
         headline = format_percent(breakdown.percent, 2) + (f", xếp loại {breakdown.band.label}" if breakdown.band else "")
-    with st.expander(f"Chỉ số theo cách tỉnh công bố (điểm {breakdown.basis}): {headline} — xem từng bước"):
+    with st.expander(ui.label(f"Chỉ số theo cách tỉnh công bố (điểm {breakdown.basis}): {headline} — xem từng bước")):
         st.dataframe(pd.DataFrame([{"Bước": step.label, "Giá trị": step.display, "Ghi chú": step.note} for step in breakdown.steps]),
                      hide_index=True, column_config={"Ghi chú": st.column_config.TextColumn(width="large")})
         for problem in breakdown.problems:
-            st.caption(problem)
+            st.caption(ui.md(problem))
 
 losses = snap.points_cut_by_area()
 if losses:

@@ -50,7 +50,7 @@ def _jump() -> None:
 nav_prev, nav_title, nav_next = st.columns([1.3, 5, 1.3])
 nav_prev.button("◀ Trước", on_click=_go, args=(-1,), key="slide-prev", use_container_width=True)
 nav_next.button("Tiếp ▶", on_click=_go, args=(1,), key="slide-next", use_container_width=True)
-nav_title.caption(f"{snap.department.name} · Chỉ số CCHC năm {snap.year} · màn hình {position + 1}/{len(slides)}")
+nav_title.caption(f"{ui.md(snap.department.name)} · Chỉ số CCHC năm {snap.year} · màn hình {position + 1}/{len(slides)}")
 
 current = slides[position]
 if current == "summary":
@@ -78,7 +78,7 @@ else:
     ui.appraisal_metric(cols[2], "Điểm thẩm định", area.appraisal,
                         lambda points: f"{format_number(points)}/{format_number(area.applicable_max)}")
     if area.plan_area:
-        cols[3].metric(f"Hoạt động lĩnh vực {area.plan_area} hoàn thành", f"{area.activities_done}/{area.activities_applicable}")
+        cols[3].metric(ui.label(f"Hoạt động lĩnh vực {area.plan_area} hoàn thành"), f"{area.activities_done}/{area.activities_applicable}")
         cols[4].metric("Quá hạn", str(len(area.overdue)))
     else:
         cols[3].metric("Tiêu chí chưa chấm", str(area.unscored))
@@ -96,4 +96,4 @@ else:
 
 st.session_state.setdefault("slide-pick", slides[position])
 st.segmented_control("Chuyển nhanh", slides, key="slide-pick", on_change=_jump,
-                     format_func=lambda s: "Tổng hợp" if s == "summary" else f"Lĩnh vực {s}")
+                     format_func=ui.distinct_options(slides, lambda s: "Tổng hợp" if s == "summary" else f"Lĩnh vực {s}", markdown=True))
