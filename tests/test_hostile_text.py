@@ -106,7 +106,7 @@ def seed_hostile_year(db) -> dict:
     assert documents[0].title == documents[1].title
     repo.add_evidence(db, department.id, year, repo.EvidenceInput(doc_type="Kế hoạch", number="1/KH", issuer=hostile("Nơi ban hành"),
                                                                  summary=hostile("Văn bản")),
-                      actor="an", criteria=[TIER_LEAF], activity_codes=["I.1"])
+                      actor="an", criteria=[TIER_LEAF], activity_codes=["I.1"], attachment=repo.ATTACH_NUMBER)
     repo.save_self_score(db, assessment.id, TIER_LEAF, 0, inputs={"tier": 0}, explanation=hostile("Giải trình"), actor="an")
     return {"department_id": department.id, "assessment_id": assessment.id, "documents": [d.id for d in documents]}
 
