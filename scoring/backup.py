@@ -690,9 +690,11 @@ class _PlacedFiles:
         self.store = store
         self.added: list[str] = []
         self.set_aside: list[tuple[Path, Path]] = []  # (the damaged file's path, where it waits)
+        self.folders: list[Path] = []  # folders the restore made (the store's root, "ab/" prefixes), deepest last
 
     def put(self, checked: CheckedUpload, content: bytes, label: str, shown: str) -> None:
         path = self.store.path_for(evidence_key(checked.sha256, checked.kind))
+        self.folders += [folder for folder in (self.store.root, path.parent) if not folder.exists() and folder not in self.folders]
         if path.is_file():
             if _file_sha256(path) == checked.sha256:
                 return
@@ -719,6 +721,11 @@ class _PlacedFiles:
                 self.store.path_for(key).unlink(missing_ok=True)
         for path, aside in self.set_aside:
             os.replace(aside, path)
+        for folder in reversed(self.folders):
+            try:
+                folder.rmdir()  # only when empty: a file someone uploaded meanwhile keeps its folder
+            except OSError:
+                pass
 
     def keep(self) -> None:
         for _path, aside in self.set_aside:

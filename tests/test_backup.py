@@ -434,7 +434,26 @@ def _link_to_missing_activity(members):
     _edit_table(members, "evidence_activity", lambda rows: rows.append({"evidence_id": rows[0]["evidence_id"], "activity_id": 999_999}))
 
 
+PASSWD = "../../../../etc/passwd"
+
+
+def _record_points_outside_the_store(members):
+    """A record whose file key is a path, listed as a file the backup could not hold: both would be restored."""
+    _edit_table(members, "evidence", lambda rows: rows[0].update(file_key=PASSWD))
+    _edit_manifest(members, lambda manifest: manifest["skipped_evidence"].append(PASSWD))
+
+
+def _path_in_the_manifest_s_files(members):
+    _edit_manifest(members, lambda manifest: manifest["evidence"].update({"ab/../../x.pdf": {"sha256": "ab" * 32, "size": 1}}))
+
+
 REFUSALS = {
+    "path as a skipped file key": (lambda members: _edit_manifest(members, lambda m: m["skipped_evidence"].append(PASSWD)),
+                                   f"mục «skipped_evidence» của manifest.json có mã tệp kiểm chứng «{PASSWD}» không hợp lệ"),
+    "record pointing outside the store": (_record_points_outside_the_store, f"«{PASSWD}» không hợp lệ"),
+    "record with a path only": (lambda members: _edit_table(members, "evidence", lambda rows: rows[0].update(file_key=PASSWD)),
+                                f"tài liệu kiểm chứng số 1 trong database.json có mã tệp kiểm chứng «{PASSWD}» không hợp lệ"),
+    "path among the manifest's files": (_path_in_the_manifest_s_files, "mục «evidence» của manifest.json có mã tệp kiểm chứng «ab/../../x.pdf»"),
     "not a zip": (lambda members: None, "không phải tệp .zip"),
     "no manifest": (lambda members: members.pop("manifest.json"), "thiếu manifest.json"),
     "no database": (lambda members: members.pop("database.json"), "thiếu database.json"),
@@ -480,6 +499,63 @@ def test_a_bad_backup_is_refused_and_changes_nothing(db, workspace, tmp_path, ca
     assert _stored_files(db) == files_before
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.name not in ("cchc.db-wal", "cchc.db-shm")) \
         == [p for p in store_listing if p.name not in ("cchc.db-wal", "cchc.db-shm")]
+
+
+@pytest.mark.parametrize("failure", ["constraint", "disk"])
+def test_a_refused_restore_leaves_none_of_its_files_and_the_store_s_own_as_they_were(db, workspace, empty_target, monkeypatch,
+                                                                                     failure):
+    """Files are put before the rows' transaction; when that fails, what was put goes, what was there stays."""
+    members = _members(_backup_bytes(db))
+    if failure == "constraint":  # fails inside the transaction, after every file is in place
+        _link_to_missing_activity(members)
+    archive = _zip(members)
+    store = EvidenceStore(empty_target.settings.evidence_dir)
+    own = store.put(check_upload("của máy này.png", PHOTO_PNG), PHOTO_PNG)  # also in the archive: must stay
+    damaged_key = repo.list_evidence(db, workspace["department_id"], 2026)[0].file_key
+    damaged = b"%PDF-" + bytes(len(PLAN_PDF) - 5)  # a damaged copy of an archive file: put back as it was
+    store.path_for(damaged_key).parent.mkdir(parents=True, exist_ok=True)
+    store.path_for(damaged_key).write_bytes(damaged)
+    listing_before = sorted(p.relative_to(store.root) for p in store.root.rglob("*"))
+    rows_before = _raw_rows(empty_target)
+    if failure == "disk":  # the disk fills up while the last file is written
+        real_put, calls = EvidenceStore.put, []
+
+        def put(self, checked, content):
+            calls.append(checked.sha256)
+            if len(calls) == 2:
+                raise OSError(28, "No space left on device")
+            return real_put(self, checked, content)
+
+        monkeypatch.setattr(EvidenceStore, "put", put)
+
+    with pytest.raises((InputError, OSError)):
+        restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
+    assert sorted(p.relative_to(store.root) for p in store.root.rglob("*")) == listing_before
+    assert store.open_bytes(own) == PHOTO_PNG and store.path_for(damaged_key).read_bytes() == damaged
+    assert _raw_rows(empty_target) == rows_before
+
+
+def test_a_record_s_file_key_is_never_restored_unless_the_store_accepts_it(db, workspace, empty_target):
+    """The Tài liệu page opens every restored record's file: a path restored as a key would break it (or worse)."""
+    members = _members(_backup_bytes(db))
+    _record_points_outside_the_store(members)
+    with pytest.raises(InputError, match="không hợp lệ"):
+        restore_backup(empty_target, io.BytesIO(_zip(members)), actor=repo.SYSTEM_ACTOR)
+    assert repo.list_departments(empty_target) == [] and _stored_files(empty_target) == {}
+
+
+def test_a_backup_file_is_readable_by_its_owner_only(db, workspace, tmp_path):
+    out = tmp_path / "sao-luu.zip"
+    create_backup(db, out, actor=repo.SYSTEM_ACTOR)
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_restored_evidence_files_and_folders_are_not_readable_by_others(db, workspace, empty_target):
+    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=repo.SYSTEM_ACTOR)
+    root = EvidenceStore(empty_target.settings.evidence_dir).root
+    assert root.stat().st_mode & 0o077 == 0
+    for path in root.rglob("*"):
+        assert path.stat().st_mode & 0o077 == 0, path
 
 
 @pytest.mark.parametrize("cap", ["MAX_EVIDENCE_FILE_BYTES", "MAX_DATABASE_BYTES", "MAX_TOTAL_BYTES"])
