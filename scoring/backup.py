@@ -14,8 +14,9 @@ A backup is read in one transaction, so it is a consistent snapshot even while p
 A restore checks the whole archive first — every member, every evidence key the manifest or a record names —
 and refuses, naming the problem, before it changes anything; it then puts the archive's files in the store
 and replaces every row of every table in one transaction. Should that transaction fail, the files it put
-are taken away again: nothing of a refused archive remains, and the store's own files are left as they were. A backup from an older version of the
-app is carried through the migrations it missed in a scratch SQLite database before it is restored.
+are taken away again: nothing of a refused archive remains, and the store's own files are left as they were.
+A backup from an older version of the app is carried through the migrations it missed in a scratch SQLite
+database before it is restored.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError
 
 from scoring import db as db_module
+from scoring.auth import Action
 from scoring.db import DATA_REVISION, Database, bump_revision, make_engine, open_database
 from scoring.errors import InputError
 from scoring.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
-from scoring.auth import Action
 from scoring.models import Base, EvidenceRecord
 from scoring.repository import Actor, _allow, command_line_actor
 from scoring.textnorm import file_stamp, format_datetime, format_number, local_zone, to_local

@@ -14,6 +14,7 @@ from scoring import repository as repo
 from scoring.auth import PermissionDenied, Principal, Role
 from scoring.backup import count_rows, create_backup, restore_backup
 from scoring.criteria import criteria_set_from_dict
+from scoring.evidence_files import EvidenceStore
 from test_backup import PLAN_PDF as PDF  # a real one-page PDF
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,3 +185,14 @@ def test_the_command_line_acts_as_the_machine_s_operator(monkeypatch):
     created = next(e for e in repo.audit_log(opened, department, viewer=SYSTEM, with_accounts=True) if e.entity_key == "nguyenvana")
     assert created.actor == "dòng lệnh (vanhanh)"
     opened.dispose()
+
+
+def test_what_the_app_writes_is_for_its_owner_only(sqlite_db):
+    """Evidence is the department's: on a server shared with other logins, none of them may read or list it."""
+    department = repo.create_department(sqlite_db, "Sở Y tế", ["Văn phòng"], actor=SYSTEM)
+    document = repo.add_evidence(sqlite_db, department, 2026, repo.EvidenceInput(number="1/KH"), actor=SYSTEM,
+                                 upload=("ke-hoach.pdf", PDF))
+    store_file = EvidenceStore(sqlite_db.settings.evidence_dir).path_for(document.file_key)
+    for folder in (sqlite_db.settings.data_dir, store_file.parent.parent, store_file.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert store_file.stat().st_mode & 0o777 == 0o600
