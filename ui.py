@@ -9,7 +9,6 @@ import functools
 import logging
 import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from scoring import repository as repo
-from scoring.accounts import FIRST_ADMIN, ensure_first_admin, principal_for, sign_in, sign_in_required
+from scoring.accounts import NO_ADMIN_YET, has_accounts, principal_for, sign_in, sign_in_required
 from scoring.auth import Action, PermissionDenied, Principal, allowed_actions, authorize, session_expired
 from scoring.auth import can as auth_can
 from scoring.db import Database, Settings, open_database, settings_from_env
@@ -69,13 +68,11 @@ def _settings(data_dir: str | None, database_url: str | None) -> Settings:
 
 
 def _open_database(settings: Settings) -> Database:
-    db = open_database(settings)  # migrates, then seeds the embedded default on first start
+    """Migrates, then seeds the embedded default on first start. It makes no account: the first administrator
+    is made by `python -m scoring init` on the operator's console (scripts/run.sh runs it), never because a
+    visitor opened the sign-in page, and its password never reaches the server's log."""
+    db = open_database(settings)
     ensure_default_workspace(db)
-    if sign_in_required():
-        password = ensure_first_admin(db, [d.id for d in repo.list_departments(db)])
-        if password:  # shown once, on the console of whoever started the server; only its hash is stored
-            print(f"\n*** Tài khoản quản trị đầu tiên: «{FIRST_ADMIN}», mật khẩu: {password}\n"
-                  "*** Mật khẩu chỉ hiện MỘT lần; đổi bằng: python -m scoring users reset quantri\n", file=sys.stderr, flush=True)
     return db
 
 
@@ -122,6 +119,9 @@ def sign_in_page() -> None:
     """The only page while sign-in is on and nobody is signed in."""
     st.title("Chỉ số CCHC — Đăng nhập")
     show_flashes()
+    if not has_accounts(database()):
+        st.warning(NO_ADMIN_YET)  # our own words (a command in backticks), not data
+        return
     with st.form("sign-in"):
         username = st.text_input("Tên đăng nhập", key="sign-in-user")
         password = st.text_input("Mật khẩu", type="password", key="sign-in-password")

@@ -222,14 +222,14 @@ def populate(db: Database, departments: int = 1, years: int = 1, *, last_year: i
         return result
 
     criteria_set = load_criteria_set(bundled_criteria_path())
-    criteria_set_id = repo.save_criteria_set(db, criteria_set, source_name=bundled_criteria_path().name)
+    criteria_set_id = repo.save_criteria_set(db, criteria_set, source_name=bundled_criteria_path().name, actor=repo.SYSTEM_ACTOR)
     year_list = list(range(last_year - years + 1, last_year + 1))
     plans = {year: bundled_plan_for(year) for year in year_list}
     units = [u for u in plans[last_year].units if not is_collective(u)]
     store = EvidenceStore(db.settings.evidence_dir)
     focus = None
     for d_index, name in enumerate(department_names(departments)):
-        department_id = repo.create_department(db, name, units)
+        department_id = repo.create_department(db, name, units, actor=repo.SYSTEM_ACTOR)
         for year in year_list:
             rng = random.Random(f"{seed}/{name}/{year}")
             repo.save_plan(db, department_id, plans[year], mode="replace", actor=FOCUS_ACTOR)

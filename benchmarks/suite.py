@@ -120,7 +120,7 @@ def measure_plan_files(results: Results, runs: Runs, *, big_rows: int = 10_000, 
     plan = plans[-1]
     with scratch_data_dir() as folder:
         db = open_scratch(folder)
-        department_id = repo.create_department(db, "Sở thử kế hoạch lớn", ["Văn phòng"])
+        department_id = repo.create_department(db, "Sở thử kế hoạch lớn", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
         results.put("big_plan_save", "1x1", measure(lambda: repo.save_plan(db, department_id, plan, mode="replace"),
                                                     runs=max(1, runs.slow), memory=False),
                     note=f"{vn_int(big_rows)} hoạt động")
@@ -178,7 +178,7 @@ def measure_scale(results: Results, scale: Scale, runs: Runs, *, keep: Path | No
 
         target = folder.parent / f"{folder.name}-sao-luu.zip"
         try:
-            timing = measure(lambda: create_backup(db, target), runs=runs.slow, warmup=0)
+            timing = measure(lambda: create_backup(db, target, actor=repo.SYSTEM_ACTOR), runs=runs.slow, warmup=0)
             results.put("backup", key, timing, note=_size(target.stat().st_size))
         finally:
             target.unlink(missing_ok=True)
@@ -303,7 +303,7 @@ def _measure_signed_in(results: Results, key: str, db: Database, department_id: 
 
     if not any(a.username == SIGNED_IN_USER for a in list_accounts(db)):
         create_account(db, SIGNED_IN_USER, role=Role.OFFICE, password="Do-hieu-nang-2026!", display_name="Văn phòng (đo)",
-                       department_ids=[department_id])
+                       department_ids=[department_id], actor=repo.SYSTEM_ACTOR)
     saved = os.environ.get("CCHC_AUTH")
     os.environ["CCHC_AUTH"] = "on"
     try:

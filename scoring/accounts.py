@@ -13,6 +13,7 @@ from scoring.auth import (
     LoginAttempts,
     Principal,
     Role,
+    authorize_account_change,
     generate_password,
     hash_password,
     lockout_message,
@@ -23,11 +24,16 @@ from scoring.auth import (
 from scoring.db import Database
 from scoring.errors import InputError, NotFoundError
 from scoring.models import Account, AccountDepartment, AuditEntry, Department, utcnow
-from scoring.repository import _check_version  # the one sentence for "someone changed it after you opened it"
+from scoring.repository import Actor, _check_version, _trusted, actor_name, command_line_actor
 from scoring.textnorm import nfc
 
 FIRST_ADMIN = "quantri"
 WRONG_CREDENTIALS = "Tên đăng nhập hoặc mật khẩu không đúng."
+NO_ADMIN_YET = (
+    "Chưa có tài khoản nào nên chưa đăng nhập được. Người quản lý máy chủ hãy chạy lệnh `python -m scoring init` "
+    f"trên máy chủ (scripts/run.sh tự chạy lệnh này): lệnh tạo tài khoản quản trị đầu tiên «{FIRST_ADMIN}» và in "
+    "mật khẩu một lần trên cửa sổ dòng lệnh đó; rồi tải lại trang này."
+)
 
 
 def sign_in_required(environ: dict[str, str] | None = None) -> bool:
@@ -53,12 +59,24 @@ def _principal(account: Account) -> Principal:
                      frozenset(d.department_id for d in account.departments), account.unit)
 
 
-def _audit(session, actor: str, what: str, username: str, old: str | None, new: str | None) -> None:
-    session.add(AuditEntry(actor=actor, department_id=None, entity="account", entity_key=username, field=what, old=old, new=new))
+def _audit(session, actor: Actor, what: str, username: str, old: str | None, new: str | None) -> None:
+    session.add(AuditEntry(actor=actor_name(actor), department_id=None, entity="account", entity_key=username,
+                           field=what, old=old, new=new))
+
+
+def _allow_account_change(actor: Actor, department_ids) -> None:
+    """Only an administrator holding every department involved changes an account (auth.authorize_account_change);
+    a name is a trusted caller (the command line, first-start seeding: see repository.Actor)."""
+    if isinstance(actor, Principal):
+        authorize_account_change(actor, department_ids)
+    else:
+        _trusted(actor)
 
 
 def create_account(db: Database, username: str, *, role: Role | str, password: str, display_name: str = "",
-                   department_ids: list[int] = (), unit: str | None = None, actor: str = "hệ thống") -> AccountView:
+                   department_ids: list[int] = (), unit: str | None = None, actor: Actor) -> AccountView:
+    """A new account, by an administrator for departments it holds (or by a trusted caller: see repository.Actor)."""
+    _allow_account_change(actor, department_ids)
     username = nfc(username).lower()
     role = Role(role)
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
@@ -75,7 +93,7 @@ def create_account(db: Database, username: str, *, role: Role | str, password: s
             if session.get(Department, department_id) is None:
                 raise NotFoundError(f"Không có cơ quan mã {department_id}.")
         account = Account(username=username, display_name=nfc(display_name) or username, role=role.value,
-                          unit=nfc(unit) if unit else None, password_hash=hash_password(password), updated_by=actor)
+                          unit=nfc(unit) if unit else None, password_hash=hash_password(password), updated_by=actor_name(actor))
         account.departments = [AccountDepartment(department_id=d) for d in dict.fromkeys(department_ids)]
         session.add(account)
         _audit(session, actor, "tạo tài khoản", username, None, f"{role.label}")
@@ -83,17 +101,20 @@ def create_account(db: Database, username: str, *, role: Role | str, password: s
         return _view(account)
 
 
-def reset_password(db: Database, username: str, password: str, *, expected_version: int | None, actor: str = "hệ thống") -> None:
-    """A new password (and the lock-out lifted), if the account is still the version the person saw.
+def reset_password(db: Database, username: str, password: str, *, expected_version: int | None, actor: Actor) -> None:
+    """A new password (and the lock-out lifted), if the account is still the version the person saw; by an
+    administrator holding every department of the account (or a trusted caller: see repository.Actor).
 
     `expected_version` None: the caller showed no version (the command line, which names the account and
     acts at once); a password reset then overwrites no one's edit, since a password is never shown.
     """
+    _allow_account_change(actor, ())  # the role first: whether the account exists is not everyone's business
     problems = password_problems(password, username)
     if problems:
         raise InputError("Mật khẩu chưa đạt: " + "; ".join(problems))
     with db.session() as session:
         account = _get(session, username)
+        _allow_account_change(actor, [d.department_id for d in account.departments])
         if expected_version is not None:
             _check_version(account, expected_version, f"Tài khoản «{account.username}»")
         account.password_hash = hash_password(password)
@@ -105,13 +126,16 @@ def reset_password(db: Database, username: str, password: str, *, expected_versi
 _UNCHANGED = object()
 
 
-def update_account(db: Database, username: str, expected_version: int, *, actor: str, role: Role | str | None = None,
+def update_account(db: Database, username: str, expected_version: int, *, actor: Actor, role: Role | str | None = None,
                    display_name: str | None = None, unit: str | None | object = _UNCHANGED,
                    department_ids: list[int] | None = None, active: bool | None = None) -> AccountView:
     """Change an account's role, name, unit, departments or whether it may sign in; None (for unit: left out)
-    keeps a field. Refused when someone changed the account after `expected_version` was read."""
+    keeps a field. By an administrator holding every department the account has and is given (or a trusted
+    caller: see repository.Actor). Refused when someone changed the account after `expected_version` was read."""
+    _allow_account_change(actor, department_ids or ())
     with db.session() as session:
         account = _get(session, username)
+        _allow_account_change(actor, [d.department_id for d in account.departments])
         _check_version(account, expected_version, f"Tài khoản «{account.username}»")
         before = _described(account)
         if role is not None:
@@ -150,10 +174,10 @@ def _described(account: Account) -> dict[str, str]:
     }
 
 
-def _changed(account: Account, actor: str) -> None:
+def _changed(account: Account, actor: Actor) -> None:
     """A person changed the account: the version moves on (the sign-in counters never move it)."""
     account.version += 1
-    account.updated_at, account.updated_by = utcnow(), actor
+    account.updated_at, account.updated_by = utcnow(), actor_name(actor)
 
 
 def list_accounts(db: Database) -> list[AccountView]:
@@ -201,13 +225,17 @@ def principal_for(db: Database, username: str) -> Principal | None:
         return _principal(account) if account and account.active else None
 
 
-def ensure_first_admin(db: Database, department_ids: list[int]) -> str | None:
-    """Create the first administrator when there is no account; returns the generated password (shown once)."""
+def ensure_first_admin(db: Database, department_ids: list[int], *, actor: Actor) -> str | None:
+    """Create the first administrator when there is no account; returns the generated password (shown once).
+
+    Only `python -m scoring init` calls this, on the operator's console: the server never makes an account
+    (a visitor opening the sign-in page must not be what creates the administrator, nor write its password
+    into the server's log); its sign-in page says how to create one instead (NO_ADMIN_YET)."""
     if has_accounts(db):
         return None
     password = generate_password()
     create_account(db, FIRST_ADMIN, role=Role.ADMIN, password=password, display_name="Quản trị viên",
-                   department_ids=department_ids)
+                   department_ids=department_ids, actor=actor)
     return password
 
 
@@ -254,7 +282,7 @@ def _cli_add(args, out) -> int:
     departments = args.department or [d.id for d in list_departments(db)][:1]
     password = generate_password()
     account = create_account(db, args.username, role=args.role, password=password, display_name=args.name,
-                             department_ids=departments, unit=args.unit, actor="dòng lệnh")
+                             department_ids=departments, unit=args.unit, actor=command_line_actor())
     print(f"Đã tạo tài khoản «{account.username}» ({account.role.label}), cơ quan {', '.join(map(str, account.department_ids))}.", file=out)
     print(f"Mật khẩu (chỉ hiện một lần): {password}", file=out)
     return 0
@@ -265,7 +293,7 @@ def _cli_reset(args, out) -> int:
 
     password = generate_password()
     # the command names the account and acts at once: there is no earlier view of it to expect
-    reset_password(open_database(), args.username, password, expected_version=None, actor="dòng lệnh")
+    reset_password(open_database(), args.username, password, expected_version=None, actor=command_line_actor())
     print(f"Đã đặt lại mật khẩu và mở khóa «{nfc(args.username).lower()}».", file=out)
     print(f"Mật khẩu mới (chỉ hiện một lần): {password}", file=out)
     return 0

@@ -15,8 +15,15 @@ Decisions (issue 8):
 - Every department-scoped action needs the department it is about, and the principal must hold
   that department explicitly: there is no "all departments" account. A province-level
   administrator gets the list of departments it looks after; an account with no departments
-  can do nothing. Only `BACKUP` concerns the whole installation and may be checked without a
-  department.
+  can do nothing. Only the installation-wide actions (`INSTALLATION_WIDE_ACTIONS`: backup and
+  restore, adding a department, storing a criteria set) may be checked without a department;
+  they still need an account that holds at least one.
+- Accounts (issue 15): only the administrator creates, resets or changes an account, and only
+  within the departments it holds: every department the account has, or is given, must be one
+  of the administrator's (`authorize_account_change`), so an administrator of one department
+  cannot take over another's accounts.
+- Seeing a department's year (scores, plan, evidence files) is `VIEW_DASHBOARD` there, or, for
+  the appraiser, `VIEW_SCORES` once the self-assessment is locked (`authorize_view`).
 - The Office may enter appraisal results too where the department has no appraiser account:
   the province returns them on paper and the Office types them in (see "The cycle"). Reopening a locked self-assessment is for the administrator only, so
   that what the appraiser is looking at does not change under them without a second person.
@@ -354,6 +361,9 @@ class Action(Enum):
     MANAGE_YEARS = ("manage_years", "quản lý năm đánh giá")
     VIEW_AUDIT_LOG = ("view_audit_log", "xem nhật ký thay đổi")
     BACKUP = ("backup", "sao lưu dữ liệu")
+    RESTORE = ("restore", "khôi phục dữ liệu từ bản sao lưu")
+    CREATE_DEPARTMENT = ("create_department", "thêm cơ quan")
+    MANAGE_CRITERIA = ("manage_criteria", "nhập bộ tiêu chí")
 
     def __init__(self, key: str, phrase: str) -> None:
         self.key = key  # stable identifier for logs and storage
@@ -390,6 +400,9 @@ _GRANTS: dict[Role, frozenset[Action]] = {
         Action.MANAGE_ACCOUNTS,
         Action.MANAGE_YEARS,
         Action.BACKUP,
+        Action.RESTORE,
+        Action.CREATE_DEPARTMENT,
+        Action.MANAGE_CRITERIA,
     },
     Role.OFFICE: _OFFICE_ACTIONS,
     Role.UNIT: _READ_ONLY | {Action.EDIT_OWN_UNIT_ACTIVITY, Action.UPLOAD_EVIDENCE_OWN_UNIT},
@@ -406,8 +419,9 @@ _UNIT_SCOPED = {
 # What the appraiser may do only once the self-assessment is locked.
 _APPRAISER_AFTER_LOCK = frozenset({Action.VIEW_SCORES, Action.EDIT_APPRAISAL})
 
-# Actions about the whole installation rather than one department.
-INSTALLATION_WIDE_ACTIONS = frozenset({Action.BACKUP})
+# Actions about the whole installation rather than one department: a backup holds every department, a
+# restore replaces them all, a new department belongs to none yet, a criteria set may serve any of them.
+INSTALLATION_WIDE_ACTIONS = frozenset({Action.BACKUP, Action.RESTORE, Action.CREATE_DEPARTMENT, Action.MANAGE_CRITERIA})
 
 
 @dataclass(frozen=True)
@@ -500,3 +514,22 @@ def can(principal: Principal, action: Action, **context: object) -> bool:
     except PermissionDenied:
         return False
     return True
+
+
+def authorize_view(principal: Principal, *, department_id: int, assessment_locked: bool | None) -> None:
+    """Raise `PermissionDenied` unless `principal` may see this department's year: its scores, plan and
+    evidence files. The dashboard's readers may; the appraiser only once the self-assessment is locked."""
+    if can(principal, Action.VIEW_DASHBOARD, department_id=department_id):
+        return
+    authorize(principal, Action.VIEW_SCORES, department_id=department_id, assessment_locked=assessment_locked)
+
+
+def authorize_account_change(principal: Principal, department_ids: Iterable[int]) -> None:
+    """Raise `PermissionDenied` unless `principal` may create, reset or change an account that has (or is
+    given) `department_ids`: an administrator, holding every one of them. An account with no department can
+    do nothing, so any administrator may make or change one."""
+    if Action.MANAGE_ACCOUNTS not in _GRANTS[principal.role]:
+        raise PermissionDenied(f"Tài khoản «{principal.username}» (vai trò {principal.role.label}) không được "
+                               f"{Action.MANAGE_ACCOUNTS.phrase}.", username=principal.username, action=Action.MANAGE_ACCOUNTS)
+    for department_id in sorted(set(department_ids)):
+        authorize(principal, Action.MANAGE_ACCOUNTS, department_id=department_id)

@@ -8,10 +8,15 @@ The archive holds
                   and the other way round
   evidence/<key>  every evidence file, under its content-hash key in the store ("ab/<sha256>.pdf")
 
+A backup is the administrator's alone (it holds every department, every account's password hash), and so
+is a restore (auth.Action.BACKUP, RESTORE; the command line acts as the machine's operator).
 A backup is read in one transaction, so it is a consistent snapshot even while people keep working.
-A restore checks the whole archive first and refuses, naming the problem, before it changes anything;
-it then replaces every row of every table in one transaction. A backup from an older version of the
-app is carried through the migrations it missed in a scratch SQLite database before it is restored.
+A restore checks the whole archive first — every member, every evidence key the manifest or a record names —
+and refuses, naming the problem, before it changes anything; it then puts the archive's files in the store
+and replaces every row of every table in one transaction. Should that transaction fail, the files it put
+are taken away again: nothing of a refused archive remains, and the store's own files are left as they were.
+A backup from an older version of the app is carried through the migrations it missed in a scratch SQLite
+database before it is restored.
 """
 
 from __future__ import annotations
@@ -53,10 +58,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError
 
 from scoring import db as db_module
+from scoring.auth import Action
 from scoring.db import DATA_REVISION, Database, bump_revision, make_engine, open_database
 from scoring.errors import InputError
 from scoring.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
 from scoring.models import Base, EvidenceRecord
+from scoring.repository import Actor, _allow, command_line_actor
 from scoring.textnorm import file_stamp, format_datetime, format_number, local_zone, to_local
 
 NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name}  # the schema's own bookkeeping, not data
@@ -144,11 +151,14 @@ class DatabaseNotEmptyError(InputError):
 # ---------------------------------------------------------------- backup
 
 
-def create_backup(db: Database, out: Path | BinaryIO) -> BackupSummary:
-    """Write a backup of the whole database and evidence store to `out` (a path, or a writable binary stream).
+def create_backup(db: Database, out: Path | BinaryIO, *, actor: Actor) -> BackupSummary:
+    """Write a backup of the whole database and evidence store to `out` (a path, or a writable binary stream),
+    for an administrator or a trusted caller (see repository.Actor).
 
-    A path is written through a temporary file and renamed, so it never holds half a backup.
+    A path is written through a temporary file (readable by its owner only) and renamed, so it never holds
+    half a backup.
     """
+    _allow(actor, Action.BACKUP)
     created_at = datetime.now(timezone.utc).replace(microsecond=0)
     with db.engine.connect() as connection:
         _begin_snapshot(connection)
@@ -377,22 +387,30 @@ class _CheckedBackup:
     evidence: list[_EvidenceMember]
 
 
-def restore_backup(db: Database, source: Path | BinaryIO, *, overwrite: bool = True) -> BackupSummary:
-    """Replace everything in `db` (rows and evidence files) with the backup in `source`.
+def restore_backup(db: Database, source: Path | BinaryIO, *, actor: Actor, overwrite: bool = True) -> BackupSummary:
+    """Replace everything in `db` (rows and evidence files) with the backup in `source`, for an administrator
+    or a trusted caller (see repository.Actor).
 
     The whole archive is checked first; anything wrong raises InputError naming it, and nothing has
     changed. With overwrite=False a database that holds any row is refused (DatabaseNotEmptyError).
     Files in the store that the backup does not have are left in place: they are unreferenced after
     the restore, and deleting documents is never worth the risk.
     """
+    _allow(actor, Action.RESTORE)
     with _open_archive(source) as (archive, label):
-        checked = _check_archive(archive, label, _database_revision(db))
+        checked = _check_archive(archive, label, _database_revision(db), EvidenceStore(db.settings.evidence_dir))
         if not overwrite:
             _refuse_if_not_empty(db)
-        # Files first: they are content-addressed, so writing them changes nothing a record sees, and a
-        # failure here leaves the database untouched. The rows follow in one transaction.
-        _store_evidence(db, archive, label, checked.evidence)
-    _replace_all_rows(db, checked.rows_by_table, label)
+        # Files first: they are content-addressed, so writing them changes nothing a record sees. The rows
+        # follow in one transaction; if anything fails on the way, the files put here are taken away again.
+        placed = _PlacedFiles(EvidenceStore(db.settings.evidence_dir))
+        try:
+            _store_evidence(archive, label, checked.evidence, placed)
+            _replace_all_rows(db, checked.rows_by_table, label)
+        except BaseException:
+            placed.undo(db)
+            raise
+    placed.keep()
     return checked.summary
 
 
@@ -457,7 +475,7 @@ def _spooled(source: BinaryIO, label: str) -> BinaryIO:
     return copy
 
 
-def _check_archive(archive: zipfile.ZipFile, label: str, target_revision: str) -> _CheckedBackup:
+def _check_archive(archive: zipfile.ZipFile, label: str, target_revision: str, store: EvidenceStore) -> _CheckedBackup:
     members = _check_members(archive, label)
     if MANIFEST_NAME not in members:
         raise _refusal(label, f"thiếu {MANIFEST_NAME}: đây không phải bản sao lưu do ứng dụng tạo ra.")
@@ -476,6 +494,12 @@ def _check_archive(archive: zipfile.ZipFile, label: str, target_revision: str) -
     skipped = _manifest_field(manifest, "skipped_evidence", list, label)
     if not all(isinstance(key, str) for key in skipped):
         raise _refusal(label, f"{MANIFEST_NAME} có mục «skipped_evidence» không hợp lệ.")
+    # Every key must be one the store itself could have made ("ab/<sha256>.pdf"): a key such as
+    # "../../etc/passwd" restored into a record would point outside the store (or break the Tài liệu page).
+    for key in listed_evidence:
+        _check_key(store, key, label, f"mục «evidence» của {MANIFEST_NAME}")
+    for key in skipped:
+        _check_key(store, key, label, f"mục «skipped_evidence» của {MANIFEST_NAME}")
     _check_revision(revision, target_revision, label)
 
     if DATABASE_NAME not in members:
@@ -501,6 +525,8 @@ def _check_archive(archive: zipfile.ZipFile, label: str, target_revision: str) -
     evidence = _check_evidence(archive, members, listed_evidence, label)
     available = {member.key for member in evidence} | set(skipped)
     for row in rows_by_table[EvidenceRecord.__tablename__]:
+        if row["file_key"]:
+            _check_key(store, row["file_key"], label, f"tài liệu kiểm chứng số {row['id']} trong {DATABASE_NAME}")
         if row["file_key"] and row["file_key"] not in available:
             raise _refusal(label, f"tài liệu kiểm chứng số {row['id']} dùng tệp «{_shorten(row['file_key'])}» "
                                   "nhưng bản sao lưu không có tệp này.")
@@ -645,22 +671,75 @@ def _check_evidence(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo
     return checked
 
 
-def _store_evidence(db: Database, archive: zipfile.ZipFile, label: str, evidence: list[_EvidenceMember]) -> None:
-    store = EvidenceStore(db.settings.evidence_dir)
+def _check_key(store: EvidenceStore, key: str, label: str, where: str) -> None:
+    """Refuse a key the evidence store would not accept (EvidenceStore.path_for: its key pattern, inside the store)."""
+    try:
+        store.path_for(key)
+    except InputError:
+        raise _refusal(label, f"{where} có mã tệp kiểm chứng «{_shorten(str(key))}» không hợp lệ (mã tệp có dạng "
+                              "«ab/<mã băm SHA-256>.pdf»); có thể tệp đã bị sửa.") from None
+
+
+class _PlacedFiles:
+    """The files a restore puts in the evidence store, so that a restore that fails takes them away again.
+
+    A key already stored with its right content is left alone. A damaged copy (same key, other bytes) is moved
+    aside, not deleted, until the restore has committed: a refused restore puts it back as it was.
+    """
+
+    def __init__(self, store: EvidenceStore) -> None:
+        self.store = store
+        self.added: list[str] = []
+        self.set_aside: list[tuple[Path, Path]] = []  # (the damaged file's path, where it waits)
+        self.folders: list[Path] = []  # folders the restore made (the store's root, "ab/" prefixes), deepest last
+
+    def put(self, checked: CheckedUpload, content: bytes, label: str, shown: str) -> None:
+        path = self.store.path_for(evidence_key(checked.sha256, checked.kind))
+        self.folders += [folder for folder in (self.store.root, path.parent) if not folder.exists() and folder not in self.folders]
+        if path.is_file():
+            if _file_sha256(path) == checked.sha256:
+                return
+            aside = path.with_name(f".restore-{path.name}.old")
+            os.replace(path, aside)
+            self.set_aside.append((path, aside))
+        else:
+            self.added.append(evidence_key(checked.sha256, checked.kind))
+        try:
+            self.store.put(checked, content)
+        except ValueError:
+            raise _refusal(label, f"tệp kiểm chứng «{shown}» thay đổi trong lúc khôi phục.") from None
+
+    def undo(self, db: Database) -> None:
+        """Take away what was put, and put back what was moved aside. A file that a record refers to now is
+        kept: someone may have uploaded the same document while the restore ran."""
+        try:
+            with db.engine.connect() as connection:
+                referenced = set(connection.execute(select(EvidenceRecord.file_key)).scalars())
+        except Exception:  # the database cannot even be read: keep every file rather than guess
+            referenced = set(self.added)
+        for key in self.added:
+            if key not in referenced:
+                self.store.path_for(key).unlink(missing_ok=True)
+        for path, aside in self.set_aside:
+            os.replace(aside, path)
+        for folder in reversed(self.folders):
+            try:
+                folder.rmdir()  # only when empty: a file someone uploaded meanwhile keeps its folder
+            except OSError:
+                pass
+
+    def keep(self) -> None:
+        for _path, aside in self.set_aside:
+            aside.unlink(missing_ok=True)
+
+
+def _store_evidence(archive: zipfile.ZipFile, label: str, evidence: list[_EvidenceMember], placed: _PlacedFiles) -> None:
     for member in evidence:
         # Read again rather than trust the earlier read: put() re-checks the bytes against the hash.
         content = _read_member(archive, member.info, label, MAX_EVIDENCE_FILE_BYTES)
         checked = CheckedUpload(kind=member.kind, mime=KIND_MIME[member.kind], display_name=member.key,
                                 size=member.size, sha256=member.sha256)
-        try:
-            key = store.put(checked, content)
-        except ValueError:
-            raise _refusal(label, f"tệp kiểm chứng «{EVIDENCE_FOLDER}{member.key}» thay đổi trong lúc khôi phục.") from None
-        path = store.path_for(key)
-        if _file_sha256(path) != member.sha256:
-            # put() keeps a same-sized file already in the store; a damaged copy is replaced by the good one.
-            path.unlink()
-            store.put(checked, content)
+        placed.put(checked, content, label, EVIDENCE_FOLDER + member.key)
 
 
 def _replace_all_rows(db: Database, rows_by_table: dict[str, list[dict[str, Any]]], label: str) -> None:
@@ -821,7 +900,7 @@ def run_backup_command(args: argparse.Namespace, out: TextIO) -> int:
         raise InputError(f"«{target}» là thư mục; hãy ghi tên tệp sao lưu, ví dụ «{target / 'sao-luu.zip'}».")
     db = open_database()
     try:
-        summary = create_backup(db, target)
+        summary = create_backup(db, target, actor=command_line_actor())
     finally:
         db.dispose()
     out.write(f"Đã sao lưu vào «{args.out}» lúc {_format_moment(summary.created_at)}, "
@@ -836,7 +915,7 @@ def run_restore_command(args: argparse.Namespace, out: TextIO) -> int:
     db = open_database()
     try:
         try:
-            summary = restore_backup(db, Path(args.source), overwrite=args.yes)
+            summary = restore_backup(db, Path(args.source), actor=command_line_actor(), overwrite=args.yes)
         except DatabaseNotEmptyError as refusal:
             raise DatabaseNotEmptyError(f"{refusal} Chưa khôi phục gì; nếu chắc chắn, hãy chạy lại lệnh với --yes.") from None
     finally:

@@ -107,14 +107,14 @@ def _init(args, out: TextIO) -> int:
     """First start, before the server: the embedded default, and the first administrator's password shown once."""
     from scoring.accounts import FIRST_ADMIN, ensure_first_admin, sign_in_required
     from scoring.db import open_database
-    from scoring.repository import list_departments
+    from scoring.repository import command_line_actor, list_departments
     from scoring.workspace import ensure_default_workspace
 
     db = open_database()
     created = ensure_default_workspace(db)
     print(f"Cơ sở dữ liệu: {db.settings.database_url}" + (" (vừa tạo với kế hoạch 2026 và bộ tiêu chí mẫu)" if created else ""), file=out)
     if sign_in_required():
-        password = ensure_first_admin(db, [d.id for d in list_departments(db)])
+        password = ensure_first_admin(db, [d.id for d in list_departments(db)], actor=command_line_actor())
         if password:
             print(f"Tài khoản quản trị đầu tiên: «{FIRST_ADMIN}», mật khẩu (chỉ hiện MỘT lần): {password}", file=out)
             print("Đổi mật khẩu: python -m scoring users reset quantri", file=out)

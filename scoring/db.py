@@ -193,7 +193,7 @@ class Database:
 def _private_sqlite_file(settings: Settings) -> None:
     """The data folder exists and the database file is readable by its owner only (it holds password
     hashes); SQLite gives the -wal and -shm files the database file's permissions."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # made here: owner only, like what it holds
     path = sqlite_path(settings.database_url)
     if path is None:
         return

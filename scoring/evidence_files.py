@@ -280,7 +280,11 @@ class EvidenceStore:
         if target.is_file() and target.stat().st_size == len(content):
             return key
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            # Owner only, like the files (mkstemp makes them 0600): documents are the department's, and the
+            # folder of a server shared with other logins lists nothing to them. mkdir's mode applies to the
+            # folder it makes, not to missing parents, so the root is made first.
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target.parent.mkdir(mode=0o700, exist_ok=True)
             _write_atomically(target, content)
         except OSError as err:  # disk full, read-only folder: a sentence; the temporary file is already gone
             message = storage_problem(err)

@@ -6,6 +6,7 @@ people editing the same criterion or activity never silently overwrite each othe
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from scoring.models import (
     ScoreRecord,
     utcnow,
 )
-from scoring.auth import Action, Principal, Role, authorize, can
+from scoring.auth import Action, Principal, Role, authorize, authorize_view, can
 from scoring.cycle import (
     APPRAISAL_WRITES,
     AUTHOR_TRANSCRIBED,
@@ -55,11 +56,27 @@ from scoring.plan import Plan
 from scoring.stats import STATUS_LABELS, UNCHANGED, ActivityState, area_sort_key, reconcile_progress
 from scoring.textnorm import format_date, format_datetime, format_number, format_percent, local_today, local_zone, nfc
 
-SYSTEM_ACTOR = "hệ thống"
+SYSTEM_ACTOR = "hệ thống"  # the app itself: the embedded default seeded on first start (scoring.workspace)
+COMMAND_LINE = "dòng lệnh"
 
-# Who makes a change: a signed-in Principal (checked against its role) or, for trusted callers with no
-# account — the command line, first-start seeding, a single office computer running open — a plain name.
+# Who makes a change, or reads what needs a right (every write and every guarded read takes one, no default):
+# - a signed-in `Principal`: its role and departments are checked here, on every call (`_allow`);
+# - a plain, non-empty name: a caller without an account that is trusted with everything, because whoever runs
+#   it already holds the data folder and the database file. Three callers do this, and only they:
+#   the command line, as the machine's operator (`command_line_actor()`, "dòng lệnh (root)");
+#   first-start seeding (`SYSTEM_ACTOR`);
+#   the app in open mode (CCHC_AUTH=off, served to the machine it runs on only), as the name typed in its sidebar.
+#   With sign-in on the app never passes a name: ui.actor() gives the signed-in Principal.
 Actor = Principal | str
+
+
+def command_line_actor() -> str:
+    """The command line's name in the audit log: the operator's login on this machine, when it can be read."""
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in the environment nor in the password database
+        return COMMAND_LINE
+    return f"{COMMAND_LINE} ({login})" if login else COMMAND_LINE
 
 
 def actor_name(actor: Actor) -> str:
@@ -67,9 +84,17 @@ def actor_name(actor: Actor) -> str:
 
 
 def _allow(actor: Actor, action: Action, **context) -> None:
-    """Permission check for signed-in people; enforced here, not only by hiding buttons."""
+    """Permission check for signed-in people; enforced here, not only by hiding buttons. A name is a trusted
+    caller (see Actor); anything else (None, an empty name) is a programming error, never an open door."""
     if isinstance(actor, Principal):
         authorize(actor, action, **context)
+    else:
+        _trusted(actor)
+
+
+def _trusted(actor: Actor) -> None:
+    if not isinstance(actor, str) or not actor.strip():
+        raise TypeError(f"an actor is a Principal or the non-empty name of a trusted caller, not {actor!r}")
 
 
 
@@ -222,17 +247,17 @@ def _utc_bound(day: date, end: bool) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def audit_log(db: Database, department_id: int, *, viewer: Actor | None = None, actor: str | None = None, entity_key: str | None = None,
+def audit_log(db: Database, department_id: int, *, viewer: Actor, actor: str | None = None, entity_key: str | None = None,
               since: date | None = None, until: date | None = None, limit: int = 500, with_accounts: bool = False) -> list[AuditView]:
-    """The department's changes, newest first, readable (AuditView). `actor` is a login or an account's full
-    name; since/until are days in local time.
+    """The department's changes, newest first, readable (AuditView), for `viewer` (a Principal allowed to see the
+    log there, or a trusted caller's name: see Actor). `actor` is a login or an account's full name; since/until
+    are days in local time.
 
     with_accounts adds the changes that belong to no department (accounts, criteria sets): for those who
     manage accounts."""
-    if viewer is not None:
-        _allow(viewer, Action.VIEW_AUDIT_LOG, department_id=department_id)
-        if with_accounts:
-            _allow(viewer, Action.MANAGE_ACCOUNTS, department_id=department_id)
+    _allow(viewer, Action.VIEW_AUDIT_LOG, department_id=department_id)
+    if with_accounts:
+        _allow(viewer, Action.MANAGE_ACCOUNTS, department_id=department_id)
     with db.session() as session:
         scope = AuditEntry.department_id == department_id
         query = select(AuditEntry).where(scope | AuditEntry.department_id.is_(None) if with_accounts else scope)
@@ -272,7 +297,10 @@ def list_departments(db: Database, viewer: Actor | None = None) -> list[Departme
         return [DepartmentView(d.id, d.name, list(d.units or []), d.version) for d in rows]
 
 
-def create_department(db: Database, name: str, units: Iterable[str], actor: Actor = SYSTEM_ACTOR) -> int:
+def create_department(db: Database, name: str, units: Iterable[str], *, actor: Actor) -> int:
+    """A new department; for the administrator (or a trusted caller). The administrator who adds it is given it,
+    since an account sees only the departments it holds and nobody else could give it one they do not hold."""
+    _allow(actor, Action.CREATE_DEPARTMENT)
     name = nfc(name)
     if not name:
         raise InputError("Tên cơ quan không được để trống.")
@@ -283,6 +311,16 @@ def create_department(db: Database, name: str, units: Iterable[str], actor: Acto
         session.add(department)
         session.flush()
         _audit(session, actor, department.id, "department", name, {"tạo mới": (None, name)})
+        if isinstance(actor, Principal):
+            account = session.scalar(select(Account).where(Account.username == actor.username))
+            if account is None:
+                raise NotFoundError(f"Không có tài khoản «{actor.username}»; hãy đăng nhập lại.")
+            held = sorted(d.department_id for d in account.departments)
+            account.departments.append(AccountDepartment(department_id=department.id))
+            account.version += 1  # as every change to an account does (accounts._changed)
+            account.updated_at, account.updated_by = utcnow(), actor.username
+            session.add(AuditEntry(actor=actor.username, department_id=None, entity="account", entity_key=account.username,
+                                   field="cơ quan", old=", ".join(map(str, held)), new=", ".join(map(str, [*held, department.id]))))
         return department.id
 
 
@@ -791,12 +829,20 @@ def list_evidence(db: Database, department_id: int, year: int) -> list[EvidenceV
         return [_evidence_view_from(r, criteria.get(r.id, []), activities.get(r.id, [])) for r in rows]
 
 
-def evidence_file(db: Database, evidence_id: int) -> tuple[str, str, bytes]:
-    """(display name, kind, bytes) of an evidence document's stored file."""
+def evidence_file(db: Database, evidence_id: int, *, viewer: Actor) -> tuple[str, str, bytes]:
+    """(display name, MIME type, bytes) of an evidence document's stored file, for a viewer who may see that
+    department's year (auth.authorize_view) or a trusted caller (see Actor)."""
     from scoring.evidence_files import KIND_MIME, EvidenceStore
 
     with db.session() as session:
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        if isinstance(viewer, Principal):
+            assessment = session.scalar(select(Assessment).where(Assessment.department_id == row.department_id,
+                                                                 Assessment.year == row.year))
+            authorize_view(viewer, department_id=row.department_id,
+                           assessment_locked=bool(assessment and self_score_locked(assessment)))
+        else:
+            _trusted(viewer)
         if not row.file_key:
             raise NotFoundError(f"Tài liệu «{_evidence_label(row)}» không có tệp đính kèm.")
         key, name, kind = row.file_key, row.file_name, row.file_kind
@@ -850,8 +896,10 @@ def _code_key(code: str) -> tuple:
 # ---------------------------------------------------------------- criteria sets and assessments
 
 
-def save_criteria_set(db: Database, criteria_set, *, actor: Actor = SYSTEM_ACTOR, source_name: str = "") -> int:
-    """Store a criteria set as data (it changes by province and year); returns its id."""
+def save_criteria_set(db: Database, criteria_set, *, actor: Actor, source_name: str = "") -> int:
+    """Store a criteria set as data (it changes by province and year); returns its id. For the administrator
+    (or a trusted caller): a stored set may be chosen by any department."""
+    _allow(actor, Action.MANAGE_CRITERIA)
     with db.session() as session:
         from scoring.criteria import content_digest
 

@@ -24,7 +24,8 @@ class Workspace:
 
 
 def ensure_default_workspace(db: Database) -> Workspace | None:
-    """Create the bundled default in an empty database; do nothing in one that already holds a department.
+    """Create the bundled default in an empty database, as the app itself (repository.SYSTEM_ACTOR); do nothing
+    in one that already holds a department.
 
     Returns the default workspace when it was created, else None.
     """
@@ -32,10 +33,11 @@ def ensure_default_workspace(db: Database) -> Workspace | None:
         return None
     plan = load_plan(bundled_plan_path())
     units = [u for u in plan.units if not is_collective(u)]
-    department_id = repo.create_department(db, plan.organisation or DEFAULT_DEPARTMENT, units)
-    repo.save_plan(db, department_id, plan, mode="replace")
+    seeding = repo.SYSTEM_ACTOR  # the app itself, before any account exists (see repository.Actor)
+    department_id = repo.create_department(db, plan.organisation or DEFAULT_DEPARTMENT, units, actor=seeding)
+    repo.save_plan(db, department_id, plan, mode="replace", actor=seeding)
     criteria_set = load_criteria_set(bundled_criteria_path())
-    criteria_set_id = repo.save_criteria_set(db, criteria_set, source_name=bundled_criteria_path().name)
+    criteria_set_id = repo.save_criteria_set(db, criteria_set, source_name=bundled_criteria_path().name, actor=seeding)
     assert plan.year is not None  # the bundled plan's title names its year
-    assessment = repo.open_assessment(db, department_id, plan.year, criteria_set_id)
+    assessment = repo.open_assessment(db, department_id, plan.year, criteria_set_id, actor=seeding)
     return Workspace(department_id, plan.year, assessment.id)

@@ -74,7 +74,7 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
     assessment = repo.get_assessment(db, department.id, 2026)
     stored = repo.list_scores(db, assessment.id)["1.1.1"]
     assert stored.self_points == Decimal("0.5") and stored.inputs == {"tier": "Ban hành không kịp thời"}
-    assert repo.audit_log(db, department.id, entity_key="2026/1.1.1")[0].actor == "Văn phòng"
+    assert repo.audit_log(db, department.id, entity_key="2026/1.1.1", viewer=repo.SYSTEM_ACTOR)[0].actor == "Văn phòng"
 
     radio.set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "1 / 100"

@@ -73,14 +73,14 @@ REST = {"1.3": "2", "2.1": "1", "2.2": "0,5"}
 def build(db) -> tuple[int, int]:
     """The department, its 2026 plan (I.1 not applicable, the next three done), the set, the self-score, the lock
     and the first two appraised criteria."""
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"])
+    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp")
     activities = repo.list_activities(db, department_id, YEAR)
     assert len(activities) == 22
     for number, activity in enumerate(activities[:4]):
         repo.update_activity(db, activity.id, activity.version, actor="vp",
                              status=STATUS_NOT_APPLICABLE if number == 0 else STATUS_DONE)
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET))
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)
     assessment = repo.open_assessment(db, department_id, YEAR, set_id)
     for code, inputs in SELF.items():
         repo.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation="Theo báo cáo năm", actor="vp")
@@ -153,8 +153,8 @@ def test_the_snapshot_carries_complete_appraisals_only_and_the_progress(partly):
 def test_before_any_appraisal_nothing_reads_as_appraised(db):
     """The survey criterion counts as appraised without a score of its own; until the council returns one, no
     area is appraised."""
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"])
-    assessment = repo.open_assessment(db, department_id, YEAR, repo.save_criteria_set(db, criteria_set_from_dict(SET)))
+    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    assessment = repo.open_assessment(db, department_id, YEAR, repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR))
     repo.save_self_score(db, assessment.id, "3.1", 0, inputs={"survey": "1,5"}, actor="vp")
     snap = snapshot_of(db, department_id)
     assert snap.rollup.node("3").appraisal_complete  # by the engine's rule …

@@ -61,6 +61,9 @@ MANAGE_ACCOUNTS             Y     -     -     -       -
 MANAGE_YEARS                Y     -     -     -       -
 VIEW_AUDIT_LOG              Y     Y     -     Y       -
 BACKUP                      Y     -     -     -       -
+RESTORE                     Y     -     -     -       -
+CREATE_DEPARTMENT           Y     -     -     -       -
+MANAGE_CRITERIA             Y     -     -     -       -
 """
 
 

@@ -180,7 +180,7 @@ def _repository_views(db: Database, department_id: int, assessment_id: int) -> d
         "assessment": repo.get_assessment(db, department_id, 2026),
         "scores": repo.list_scores(db, assessment_id),
         "evidence": repo.list_evidence(db, department_id, 2026),
-        "audit": repo.audit_log(db, department_id, limit=10_000),
+        "audit": repo.audit_log(db, department_id, limit=10_000, viewer=repo.SYSTEM_ACTOR),
     }
 
 
@@ -191,7 +191,7 @@ def _stored_files(db: Database) -> dict[str, bytes]:
 
 def _backup_bytes(db: Database) -> bytes:
     buffer = io.BytesIO()
-    create_backup(db, buffer)
+    create_backup(db, buffer, actor=repo.SYSTEM_ACTOR)
     return buffer.getvalue()
 
 
@@ -200,8 +200,8 @@ def _backup_bytes(db: Database) -> bytes:
 
 def test_restore_brings_back_every_row_and_every_file(db, workspace, empty_target, tmp_path):
     archive = tmp_path / "sao-luu.zip"
-    made = create_backup(db, archive)
-    restored = restore_backup(empty_target, archive)
+    made = create_backup(db, archive, actor=repo.SYSTEM_ACTOR)
+    restored = restore_backup(empty_target, archive, actor=repo.SYSTEM_ACTOR)
 
     assert _raw_rows(empty_target) == _raw_rows(db)
     ids = (workspace["department_id"], workspace["assessment_id"])
@@ -209,7 +209,7 @@ def test_restore_brings_back_every_row_and_every_file(db, workspace, empty_targe
     files = _stored_files(db)
     assert len(files) == 3  # the plan PDF, the photo and the orphaned draft
     assert _stored_files(empty_target) == files
-    assert repo.evidence_file(empty_target, workspace["plan_document_id"]) == ("Kế hoạch CCHC 2026.pdf", "application/pdf", PLAN_PDF)
+    assert repo.evidence_file(empty_target, workspace["plan_document_id"], viewer=repo.SYSTEM_ACTOR) == ("Kế hoạch CCHC 2026.pdf", "application/pdf", PLAN_PDF)
 
     assert restored == made
     assert made.row_counts == {name: len(rows) for name, rows in _raw_rows(db).items()}
@@ -245,20 +245,20 @@ def test_archive_layout_and_manifest(db, workspace):
 
 def test_restoring_twice_replaces_everything_the_same_way(db, workspace, empty_target):
     # the target already holds other work: a restore replaces it, it does not merge
-    other = repo.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"])
+    other = repo.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     repo.save_plan(empty_target, other, load_plan(SEED))
     archive = _backup_bytes(db)
-    restore_backup(empty_target, io.BytesIO(archive))
+    restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
     first = _raw_rows(empty_target)
-    restore_backup(empty_target, io.BytesIO(archive))
+    restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
     assert _raw_rows(empty_target) == first == _raw_rows(db)
     assert [d.name for d in repo.list_departments(empty_target)] == ["Sở Dân tộc và Tôn giáo"]
 
 
 def test_new_rows_after_a_restore_get_fresh_ids(db, workspace, empty_target):
-    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)))
+    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=repo.SYSTEM_ACTOR)
     restored = _raw_rows(empty_target)
-    department_id = repo.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"])
+    department_id = repo.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     assert department_id == max(row[0] for row in restored["department"]) + 1
     document = repo.add_evidence(empty_target, workspace["department_id"], 2026, repo.EvidenceInput(number="07/TB-SDTTG"),
                                  actor="vp1", attachment=repo.ATTACH_NUMBER, criteria=["1.2"])
@@ -285,7 +285,7 @@ def test_backup_and_restore_through_streams(db, workspace, empty_target):
             buffer[: len(chunk)] = chunk
             return len(chunk)
 
-    restore_backup(empty_target, Unseekable(_backup_bytes(db)))
+    restore_backup(empty_target, Unseekable(_backup_bytes(db)), actor=repo.SYSTEM_ACTOR)
     assert _raw_rows(empty_target) == _raw_rows(db)
     assert _stored_files(empty_target) == _stored_files(db)
 
@@ -322,12 +322,12 @@ def test_missing_and_damaged_store_files_are_reported_not_fatal(db, workspace, e
     store.path_for(photo_key).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(len(PHOTO_PNG) - 8))  # bit rot, same size
 
     buffer = io.BytesIO()
-    summary = create_backup(db, buffer)
+    summary = create_backup(db, buffer, actor=repo.SYSTEM_ACTOR)
     assert summary.skipped_evidence == tuple(sorted([plan_key, photo_key]))
     assert summary.evidence_files == 1  # only the orphaned draft is intact
     assert any(line.startswith("Cảnh báo: 2 tệp kiểm chứng") for line in summary.lines())
 
-    restored = restore_backup(empty_target, io.BytesIO(buffer.getvalue()))
+    restored = restore_backup(empty_target, io.BytesIO(buffer.getvalue()), actor=repo.SYSTEM_ACTOR)
     assert restored.skipped_evidence == summary.skipped_evidence
     assert _raw_rows(empty_target) == _raw_rows(db)  # the records keep pointing at their files
     assert set(_stored_files(empty_target)) == set(_stored_files(db)) - {plan_key, photo_key}
@@ -339,13 +339,13 @@ def test_restore_repairs_a_damaged_copy_already_in_the_store(db, workspace, empt
     damaged = EvidenceStore(empty_target.settings.evidence_dir)
     damaged.path_for(key).parent.mkdir(parents=True)
     damaged.path_for(key).write_bytes(b"%PDF-" + bytes(len(PLAN_PDF) - 5))
-    restore_backup(empty_target, io.BytesIO(archive))
+    restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
     assert damaged.open_bytes(key) == PLAN_PDF
 
 
 def test_a_failed_backup_leaves_no_partial_file_and_keeps_the_old_one(db, workspace, tmp_path, monkeypatch):
     out = tmp_path / "sao-luu.zip"
-    create_backup(db, out)
+    create_backup(db, out, actor=repo.SYSTEM_ACTOR)
     previous = out.read_bytes()
 
     def disk_error(self, key):
@@ -353,7 +353,7 @@ def test_a_failed_backup_leaves_no_partial_file_and_keeps_the_old_one(db, worksp
 
     monkeypatch.setattr(EvidenceStore, "open_bytes", disk_error)
     with pytest.raises(OSError):
-        create_backup(db, out)
+        create_backup(db, out, actor=repo.SYSTEM_ACTOR)
     assert out.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
 
@@ -435,7 +435,26 @@ def _link_to_missing_activity(members):
     _edit_table(members, "evidence_activity", lambda rows: rows.append({"evidence_id": rows[0]["evidence_id"], "activity_id": 999_999}))
 
 
+PASSWD = "../../../../etc/passwd"
+
+
+def _record_points_outside_the_store(members):
+    """A record whose file key is a path, listed as a file the backup could not hold: both would be restored."""
+    _edit_table(members, "evidence", lambda rows: rows[0].update(file_key=PASSWD))
+    _edit_manifest(members, lambda manifest: manifest["skipped_evidence"].append(PASSWD))
+
+
+def _path_in_the_manifest_s_files(members):
+    _edit_manifest(members, lambda manifest: manifest["evidence"].update({"ab/../../x.pdf": {"sha256": "ab" * 32, "size": 1}}))
+
+
 REFUSALS = {
+    "path as a skipped file key": (lambda members: _edit_manifest(members, lambda m: m["skipped_evidence"].append(PASSWD)),
+                                   f"mục «skipped_evidence» của manifest.json có mã tệp kiểm chứng «{PASSWD}» không hợp lệ"),
+    "record pointing outside the store": (_record_points_outside_the_store, f"«{PASSWD}» không hợp lệ"),
+    "record with a path only": (lambda members: _edit_table(members, "evidence", lambda rows: rows[0].update(file_key=PASSWD)),
+                                f"tài liệu kiểm chứng số 1 trong database.json có mã tệp kiểm chứng «{PASSWD}» không hợp lệ"),
+    "path among the manifest's files": (_path_in_the_manifest_s_files, "mục «evidence» của manifest.json có mã tệp kiểm chứng «ab/../../x.pdf»"),
     "not a zip": (lambda members: None, "không phải tệp .zip"),
     "no manifest": (lambda members: members.pop("manifest.json"), "thiếu manifest.json"),
     "no database": (lambda members: members.pop("database.json"), "thiếu database.json"),
@@ -473,7 +492,7 @@ def test_a_bad_backup_is_refused_and_changes_nothing(db, workspace, tmp_path, ca
     store_listing = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
 
     with pytest.raises(InputError) as refused:
-        restore_backup(db, source)
+        restore_backup(db, source, actor=repo.SYSTEM_ACTOR)
     message = str(refused.value)
     assert expected in message and message.startswith("Không khôi phục được từ «hong.zip»")
     assert message.endswith("Dữ liệu hiện có chưa bị thay đổi.")
@@ -483,13 +502,70 @@ def test_a_bad_backup_is_refused_and_changes_nothing(db, workspace, tmp_path, ca
         == [p for p in store_listing if p.name not in ("cchc.db-wal", "cchc.db-shm")]
 
 
+@pytest.mark.parametrize("failure", ["constraint", "disk"])
+def test_a_refused_restore_leaves_none_of_its_files_and_the_store_s_own_as_they_were(db, workspace, empty_target, monkeypatch,
+                                                                                     failure):
+    """Files are put before the rows' transaction; when that fails, what was put goes, what was there stays."""
+    members = _members(_backup_bytes(db))
+    if failure == "constraint":  # fails inside the transaction, after every file is in place
+        _link_to_missing_activity(members)
+    archive = _zip(members)
+    store = EvidenceStore(empty_target.settings.evidence_dir)
+    own = store.put(check_upload("của máy này.png", PHOTO_PNG), PHOTO_PNG)  # also in the archive: must stay
+    damaged_key = repo.list_evidence(db, workspace["department_id"], 2026)[0].file_key
+    damaged = b"%PDF-" + bytes(len(PLAN_PDF) - 5)  # a damaged copy of an archive file: put back as it was
+    store.path_for(damaged_key).parent.mkdir(parents=True, exist_ok=True)
+    store.path_for(damaged_key).write_bytes(damaged)
+    listing_before = sorted(p.relative_to(store.root) for p in store.root.rglob("*"))
+    rows_before = _raw_rows(empty_target)
+    if failure == "disk":  # the disk fills up while the last file is written
+        real_put, calls = EvidenceStore.put, []
+
+        def put(self, checked, content):
+            calls.append(checked.sha256)
+            if len(calls) == 2:
+                raise OSError(28, "No space left on device")
+            return real_put(self, checked, content)
+
+        monkeypatch.setattr(EvidenceStore, "put", put)
+
+    with pytest.raises((InputError, OSError)):
+        restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
+    assert sorted(p.relative_to(store.root) for p in store.root.rglob("*")) == listing_before
+    assert store.open_bytes(own) == PHOTO_PNG and store.path_for(damaged_key).read_bytes() == damaged
+    assert _raw_rows(empty_target) == rows_before
+
+
+def test_a_record_s_file_key_is_never_restored_unless_the_store_accepts_it(db, workspace, empty_target):
+    """The Tài liệu page opens every restored record's file: a path restored as a key would break it (or worse)."""
+    members = _members(_backup_bytes(db))
+    _record_points_outside_the_store(members)
+    with pytest.raises(InputError, match="không hợp lệ"):
+        restore_backup(empty_target, io.BytesIO(_zip(members)), actor=repo.SYSTEM_ACTOR)
+    assert repo.list_departments(empty_target) == [] and _stored_files(empty_target) == {}
+
+
+def test_a_backup_file_is_readable_by_its_owner_only(db, workspace, tmp_path):
+    out = tmp_path / "sao-luu.zip"
+    create_backup(db, out, actor=repo.SYSTEM_ACTOR)
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_restored_evidence_files_and_folders_are_not_readable_by_others(db, workspace, empty_target):
+    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=repo.SYSTEM_ACTOR)
+    root = EvidenceStore(empty_target.settings.evidence_dir).root
+    assert root.stat().st_mode & 0o077 == 0
+    for path in root.rglob("*"):
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
 @pytest.mark.parametrize("cap", ["MAX_EVIDENCE_FILE_BYTES", "MAX_DATABASE_BYTES", "MAX_TOTAL_BYTES"])
 def test_members_larger_than_the_caps_are_refused_before_reading(db, workspace, monkeypatch, cap):
     archive = _backup_bytes(db)
     rows_before = _raw_rows(db)
     monkeypatch.setattr(backup, cap, len(PLAN_PDF) - 1)
     with pytest.raises(InputError, match="lớn bất thường"):
-        restore_backup(db, io.BytesIO(archive))
+        restore_backup(db, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
     assert _raw_rows(db) == rows_before
 
 
@@ -503,12 +579,12 @@ def test_a_real_zip_bomb_is_refused_by_its_declared_size(sqlite_db, tmp_path):
                 member.write(zeros)
     assert len(bomb.getvalue()) < 2 * 1024 * 1024
     with pytest.raises(InputError, match="«database.json» khi giải nén lớn bất thường"):
-        restore_backup(sqlite_db, io.BytesIO(bomb.getvalue()))
+        restore_backup(sqlite_db, io.BytesIO(bomb.getvalue()), actor=repo.SYSTEM_ACTOR)
 
 
 def test_missing_backup_file_is_named(sqlite_db, tmp_path):
     with pytest.raises(InputError, match="Không tìm thấy tệp sao lưu"):
-        restore_backup(sqlite_db, tmp_path / "khong-co.zip")
+        restore_backup(sqlite_db, tmp_path / "khong-co.zip", actor=repo.SYSTEM_ACTOR)
 
 
 # ---------------------------------------------------------------- schema revisions
@@ -543,7 +619,7 @@ def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path,
     monkeypatch.setattr(scoring.db, "MIGRATIONS", _migrations_with_a_data_migration(tmp_path))
     newer = _sqlite(tmp_path / "moi")  # this "later version" of the app is one migration ahead
     try:
-        summary = restore_backup(newer, io.BytesIO(old_backup))
+        summary = restore_backup(newer, io.BytesIO(old_backup), actor=repo.SYSTEM_ACTOR)
         assert summary.schema_revision == HEAD
         restored, original = _raw_rows(newer), _raw_rows(sqlite_db)
         assert {name: rows for name, rows in restored.items() if name != "activity"} == \
@@ -558,7 +634,7 @@ def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path,
     older = _sqlite(tmp_path / "cu")  # back at this version, a backup from the later one cannot be read
     try:
         with pytest.raises(InputError, match=f"mới hơn \\(lược đồ dữ liệu «{LATER}», phiên bản này đang ở lược đồ «{HEAD}»\\)"):
-            restore_backup(older, io.BytesIO(newer_backup))
+            restore_backup(older, io.BytesIO(newer_backup), actor=repo.SYSTEM_ACTOR)
         assert all(not rows for rows in _raw_rows(older).values())
     finally:
         older.dispose()
@@ -599,7 +675,7 @@ def test_cli_backup_then_restore(db, workspace, tmp_path, monkeypatch, run_cli):
     assert out.startswith(f"Đã sao lưu vào «{archive}» lúc ") and f"lược đồ dữ liệu {HEAD}:" in out
     assert "  Hoạt động: 22 dòng\n" in out and "  Tệp kiểm chứng: 3 tệp (" in out
 
-    repo.create_department(db, "Sở Xây dựng", ["Văn phòng"])  # work done after the backup
+    repo.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)  # work done after the backup
     changed = _raw_rows(db)
     code, out, err = run_cli("restore", str(archive))
     assert code == 2 and out == ""
@@ -615,7 +691,7 @@ def test_cli_backup_then_restore(db, workspace, tmp_path, monkeypatch, run_cli):
 
 def test_cli_restore_into_an_empty_database_needs_no_confirmation(db, workspace, tmp_path, monkeypatch, run_cli):
     archive = tmp_path / "sao-luu.zip"
-    create_backup(db, archive)
+    create_backup(db, archive, actor=repo.SYSTEM_ACTOR)
     fresh = tmp_path / "may-moi"
     monkeypatch.setenv("CCHC_DATA_DIR", str(fresh))
     monkeypatch.delenv("DATABASE_URL", raising=False)

@@ -51,8 +51,8 @@ APPRAISER = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({1}))
 @pytest.fixture
 def locked(db):
     """Both criteria self-scored and the self-score locked; a year without a survey, so the index needs only them."""
-    department = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"])
-    assessment = repo.open_assessment(db, department, 2026, repo.save_criteria_set(db, criteria_set_from_dict(SET))).id
+    department = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    assessment = repo.open_assessment(db, department, 2026, repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)).id
     repo.save_year_settings(db, assessment, 1, replace(default_settings(2026), survey_run=False), actor="quantri")  # new: version 1
     for code in ("1.1", "1.2"):
         repo.save_self_score(db, assessment, code, 0, inputs={"value": 2}, explanation="Đối chiếu hồ sơ", actor="vp")
@@ -71,11 +71,11 @@ def _appraise(db, assessment, code="1.1", *, round_number=1, today, actor="vp", 
 
 def test_round_1_is_refused_before_its_dates_and_after_them(locked):
     db, department, assessment = locked
-    before = repo.audit_log(db, department)
+    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
     # the reported case: 01/12/2026 accepted although round 1 opens on 21/12/2026
     with pytest.raises(InputError, match="Vòng thẩm định lần 1 mở từ 21/12/2026 đến 15/01/2027"):
         _appraise(db, assessment, today=BEFORE_ROUND_1)
-    assert repo.audit_log(db, department) == before and repo.list_scores(db, assessment)["1.1"].appraised_points is None
+    assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before and repo.list_scores(db, assessment)["1.1"].appraised_points is None
     assert _appraise(db, assessment, today=ROUND_1).appraisal.round1_points == Decimal(1)  # its first day counts
     assert _appraise(db, assessment, today=date(2027, 1, 15), points=2).appraised_points == Decimal(2)  # and its last
     with pytest.raises(InputError, match="Vòng thẩm định lần 1 đã kết thúc ngày 15/01/2027"):
@@ -130,7 +130,7 @@ def test_the_administrator_opens_a_round_now_with_a_reason_and_it_is_audited(loc
                                  "Công văn 99/SNV", actor=ADMIN, today=BEFORE_ROUND_1)
     assert [(o.round_code, o.opened_on, o.until, o.by) for o in opened.round_overrides] == [
         (ROUND_APPRAISAL_1, BEFORE_ROUND_1, date(2026, 12, 5), "quantri")]
-    entry = next(e for e in repo.audit_log(db, department) if e.field == "mở vòng ngoài lịch")
+    entry = next(e for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) if e.field == "mở vòng ngoài lịch")
     assert entry.actor == "quantri" and entry.new == ("Thẩm định lần 1 từ 01/12/2026 đến 05/12/2026: "
                                                        "Sở Nội vụ thẩm định sớm theo Công văn 99/SNV")
     assert _appraise(db, assessment, today=BEFORE_ROUND_1).appraised_points == Decimal(1)
@@ -160,9 +160,9 @@ def test_after_publication_nothing_changes_until_the_administrator_reopens(locke
         repo.publish_index(db, assessment, actor=OFFICE, today=AFTER)
     published = repo.publish_index(db, assessment, actor=ADMIN, today=AFTER)
     assert published.published_by == "quantri" and published.published_at is not None
-    assert any(e.field == "công bố chỉ số" and e.new == "75% — Nhóm C" for e in repo.audit_log(db, department))
+    assert any(e.field == "công bố chỉ số" and e.new == "75% — Nhóm C" for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR))
 
-    before = repo.audit_log(db, department)
+    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
     every_write = [
         lambda: repo.save_self_score(db, assessment, "1.1", _version(db, assessment), inputs={"value": 1}, actor="vp"),
         lambda: _appraise(db, assessment, today=ROUND_1, points=2),
@@ -176,11 +176,11 @@ def test_after_publication_nothing_changes_until_the_administrator_reopens(locke
     for write in every_write:
         with pytest.raises(InputError):
             write()
-    assert repo.audit_log(db, department) == before
+    assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before
     with pytest.raises(InputError, match="lý do"):
         repo.reopen_published(db, assessment, " ", actor=ADMIN)
     repo.reopen_published(db, assessment, "Tỉnh điều chỉnh điểm tiêu chí 1.1", actor=ADMIN)
-    entry = next(e for e in repo.audit_log(db, department) if e.field == "mở lại chỉ số đã công bố")
+    entry = next(e for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) if e.field == "mở lại chỉ số đã công bố")
     assert entry.actor == "quantri" and entry.new == "mở lại: Tỉnh điều chỉnh điểm tiêu chí 1.1"
     assert entry.old.startswith("công bố lúc ") and entry.old.endswith("bởi quantri")
     assert repo.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_2, actor="vp",
@@ -198,14 +198,14 @@ def test_without_an_appraiser_account_the_office_transcribes_naming_the_document
     assert (author.kind, author.username, author.source) == (AUTHOR_TRANSCRIBED, "vanphong", RESULT_1)
     assert author.text == "Văn phòng ghi theo văn bản số 12/KQ-SNV ngày 28/12/2026 («vanphong»)"
     assert repo.list_scores(db, assessment)["1.1"].appraisal.round1_author == author  # stored with the appraisal
-    entry = next(e for e in repo.audit_log(db, department) if e.field == "người nhập thẩm định lần 1")
+    entry = next(e for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) if e.field == "người nhập thẩm định lần 1")
     assert entry.new == author.text
 
 
 def test_with_an_appraiser_account_only_it_appraises_and_nobody_edits_the_others_entries(locked):
     db, department, assessment = locked
     _appraise(db, assessment, "1.2", today=ROUND_1, actor=OFFICE)  # transcribed before any appraiser account existed
-    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department])
+    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=repo.SYSTEM_ACTOR)
     with pytest.raises(InputError, match="đã có tài khoản thẩm định «snv»"):
         _appraise(db, assessment, today=ROUND_1, actor=OFFICE)
     with pytest.raises(InputError, match="đã có tài khoản thẩm định «snv»"):
@@ -228,10 +228,10 @@ def test_bonus_and_penalty_expect_the_version_the_person_saw(locked):
     db, department, assessment = locked
     first = repo.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="0,5", source=RESULT_1, actor="vp", today=ROUND_1)
     assert (first.bonus_points, first.penalty_points, first.bonus_penalty_version) == (Decimal(1), Decimal("0.5"), 1)
-    before = repo.audit_log(db, department)
+    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
     with pytest.raises(ConflictError, match="vừa được sửa"):
         repo.save_bonus_penalty(db, assessment, 0, bonus="2", penalty="", source=RESULT_1, actor="vp2", today=ROUND_1)
-    assert repo.audit_log(db, department) == before
+    assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before
     assert repo.get_assessment(db, department, 2026).bonus_points == Decimal(1)
     second = repo.save_bonus_penalty(db, assessment, 1, bonus="2", penalty="", source=RESULT_1, actor="vp2", today=ROUND_1)
     assert (second.bonus_points, second.penalty_points, second.bonus_penalty_version) == (Decimal(2), None, 2)
@@ -245,8 +245,8 @@ def test_the_cycle_state_the_page_reads_is_the_one_the_writes_check(locked):
     state = repo.cycle_state(db, assessment, today=ROUND_1)
     assert state.locked and state.round_open(ROUND_APPRAISAL_1) and not state.round_open(ROUND_EXPLANATION)
     assert state.appraisers == ()
-    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department])
-    accounts.create_account(db, "snv-khac", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[])
+    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=repo.SYSTEM_ACTOR)
+    accounts.create_account(db, "snv-khac", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[], actor=repo.SYSTEM_ACTOR)
     assert repo.cycle_state(db, assessment, today=ROUND_1).appraisers == ("snv",)
 
 
@@ -322,7 +322,7 @@ def locked_app(monkeypatch):
     def sign_in(username: str, role: Role) -> AppTest:
         if accounts.principal_for(db, username) is None:
             accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id],
-                                    unit="Phòng Tôn giáo" if role is Role.UNIT else None)
+                                    unit="Phòng Tôn giáo" if role is Role.UNIT else None, actor=repo.SYSTEM_ACTOR)
         at = AppTest.from_file(APP, default_timeout=60)
         at.run()
         at.text_input(key="sign-in-user").input(username)

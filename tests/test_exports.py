@@ -131,9 +131,9 @@ def _pdf(tag: bytes) -> bytes:
 
 def build_workspace(db):
     """The department, the 2026 plan, the set above, the scores, an appraisal and three documents."""
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"])
+    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp")
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET))
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)
     assessment = repo.open_assessment(db, department_id, 2026, set_id)
     for number, activity in enumerate(repo.list_activities(db, department_id, 2026)[:5]):
         repo.update_activity(db, activity.id, activity.version, actor="vp",
@@ -341,8 +341,8 @@ def test_scoresheet_leaves_out_the_appraisal_columns_before_any_appraisal(worksp
 
 
 def test_scoresheet_of_a_department_without_a_plan_has_an_empty_plan_sheet(sqlite_db):
-    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"])
-    set_id = repo.save_criteria_set(sqlite_db, criteria_set_from_dict(SET))
+    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    set_id = repo.save_criteria_set(sqlite_db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)
     repo.open_assessment(sqlite_db, department_id, 2026, set_id)
     workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(sqlite_db, department_id))))
     assert workbook[SHEET_PLAN].max_row == 3 and workbook[SHEET_PLAN]["A1"].value.startswith(
@@ -350,7 +350,7 @@ def test_scoresheet_of_a_department_without_a_plan_has_an_empty_plan_sheet(sqlit
 
 
 def test_exports_need_an_assessment(sqlite_db):
-    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"])
+    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     with pytest.raises(InputError, match="chưa có kỳ tự đánh giá"):
         write_scoresheet(snapshot_of(sqlite_db, department_id), io.BytesIO())
     with pytest.raises(InputError, match="chưa có kỳ tự đánh giá"):

@@ -60,7 +60,7 @@ def test_every_committed_write_moves_the_revision_on_by_one_and_reads_do_not(spa
 
     _save_tier(db, ws.assessment_id, "1.1.1", 0)
     assert db.revision() == start + 1 == db.last_write_revision()
-    repo.create_department(db, "Sở Y tế", ["Văn phòng"])
+    repo.create_department(db, "Sở Y tế", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     assert db.revision() == start + 2 == db.last_write_revision()
 
 
@@ -93,7 +93,7 @@ def test_the_last_write_revision_belongs_to_the_thread_that_wrote(space):
 
     def other() -> None:
         seen["before"] = db.last_write_revision()
-        repo.create_department(db, "Sở Tư pháp", ["Văn phòng"])
+        repo.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
         seen["after"] = db.last_write_revision()
 
     thread = threading.Thread(target=other)
@@ -106,10 +106,10 @@ def test_the_last_write_revision_belongs_to_the_thread_that_wrote(space):
 def test_restoring_a_backup_moves_the_revision_on_and_the_backup_does_not_carry_it(space, tmp_path):
     db, ws = space
     archive = tmp_path / "sao-luu.zip"
-    create_backup(db, archive)
+    create_backup(db, archive, actor=repo.SYSTEM_ACTOR)
     _save_tier(db, ws.assessment_id, "1.1.1", 0)
     before = db.revision()
-    restore_backup(db, archive)
+    restore_backup(db, archive, actor=repo.SYSTEM_ACTOR)
     assert db.revision() == before + 1
     assert db.revision() != 0
 
@@ -186,7 +186,7 @@ def test_a_write_by_someone_else_between_read_and_own_save_forces_a_reload(space
 
 def test_a_save_to_another_assessment_is_not_taken_into_the_kept_snapshot(space):
     db, ws = space
-    other_department = repo.create_department(db, "Sở Y tế", ["Văn phòng"])
+    other_department = repo.create_department(db, "Sở Y tế", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     criteria_set_id = repo.list_criteria_sets(db)[0].id
     other = repo.open_assessment(db, other_department, ws.year, criteria_set_id)
     keeper = SnapshotKeeper()

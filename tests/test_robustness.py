@@ -219,7 +219,7 @@ def _sqlite_integrity(folder: Path) -> None:
 
 def test_killing_the_server_during_plan_saves_never_leaves_half_a_plan(sqlite_db, tmp_path):
     folder = sqlite_db.settings.data_dir
-    department_id = repo.create_department(sqlite_db, "Sở thử dừng đột ngột", ["Văn phòng"])
+    department_id = repo.create_department(sqlite_db, "Sở thử dừng đột ngột", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     plans = [load_plan_bytes(f"ke-hoach-{n}.txt", generate_plan(n).data()) for n in PLAN_SIZES]
     repo.save_plan(sqlite_db, department_id, plans[1], mode="replace")
     sqlite_db.dispose()
@@ -273,7 +273,7 @@ def test_killing_the_server_during_uploads_never_leaves_a_record_without_its_who
             completed = sum(line.startswith("saved") for line in _lines(progress))
             assert completed <= len(documents) <= completed + 1
             for document in documents:  # every record's file is there, whole: its content hashes to its key
-                content = repo.evidence_file(db, document.id)[2]
+                content = repo.evidence_file(db, document.id, viewer=repo.SYSTEM_ACTOR)[2]
                 assert hashlib.sha256(content).hexdigest() in document.file_key
             store = EvidenceStore(db.settings.evidence_dir)
             for key in store.iter_keys():  # no torn file under any key (a leftover .part file is skipped)
@@ -357,7 +357,7 @@ def test_a_ten_thousand_row_plan_reads_whole_and_saves(sqlite_db):
     assert not [w for w in plan.warnings if "đọc được" in w.message]  # declared counts all match
     assert len({a.id for a in plan.activities}) == 10_000
     assert all(a.due is not None for a in plan.activities)
-    department_id = repo.create_department(sqlite_db, "Sở kế hoạch lớn", ["Văn phòng"])
+    department_id = repo.create_department(sqlite_db, "Sở kế hoạch lớn", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     repo.save_plan(sqlite_db, department_id, plan)
     assert len(repo.list_activities(sqlite_db, department_id, 2026)) == 10_000
 
@@ -390,7 +390,7 @@ def hostile_workspace():
     db = open_database()
     ws = ensure_default_workspace(db)
     criteria_set = criteria_set_from_dict(_hostile_criteria_set(), source_name="bo-tieu-chi-doc-hai.yaml")
-    set_id = repo.save_criteria_set(db, criteria_set)
+    set_id = repo.save_criteria_set(db, criteria_set, actor=repo.SYSTEM_ACTOR)
     repo.switch_criteria_set(db, ws.assessment_id, repo.get_assessment(db, ws.department_id, ws.year).settings_version,
                              criteria_set_id=set_id, actor="an")
     yield db, ws

@@ -110,7 +110,7 @@ def test_every_rule_kind_round_trips_through_its_inputs(workspace):
         "2.2": ({"tier": "Đạt"}, Decimal("1"), False),
         "3.1": ({"survey": 1.75}, Decimal("1.75"), False),
     }
-    assert {e.actor for e in repo.audit_log(db, department_id, entity_key="2026/1.1.2")} >= {"an"}
+    assert {e.actor for e in repo.audit_log(db, department_id, entity_key="2026/1.1.2", viewer=repo.SYSTEM_ACTOR)} >= {"an"}
     after = snapshot_of(db, department_id)
     # 1.1 = 0,5 + 2; 1.2 = 0,75 + 0,25; 1.3 = 0; area 2 = 1 of 1 (2.1 left out); 3 = 1,75: 6,25 of 9
     assert (after.rollup.total.self_points, after.rollup.total.applicable_max) == (Decimal("6.25"), Decimal("9"))
@@ -387,8 +387,8 @@ def test_every_rule_formula_matches_the_rule(db, tmp_path):
          "rule": {"kind": "deduction", "per_occurrence": 0.5, "floor": -1, "unit": "lần"}},
         {"code": "1.5", "name": "Tự do", "max": 1, "rule": {"kind": "value", "step": 0.25}},
     ]}]}
-    department_id = repo.create_department(db, "Sở Thử", ["Văn phòng"])
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(rules_set))
+    department_id = repo.create_department(db, "Sở Thử", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(rules_set), actor=repo.SYSTEM_ACTOR)
     repo.open_assessment(db, department_id, 2026, set_id)
     snapshot = load_snapshot(db, department_id, 2026)
     criteria = snapshot.criteria_set

@@ -23,8 +23,8 @@ def accounts_seeded(monkeypatch):
     db = open_database()
     ensure_default_workspace(db)
     department = repo.list_departments(db)[0]
-    accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[department.id])
-    accounts.create_account(db, "lanhdao", role=Role.LEADER, password=PASSWORD, department_ids=[department.id])
+    accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
+    accounts.create_account(db, "lanhdao", role=Role.LEADER, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
     return db
 
 

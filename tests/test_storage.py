@@ -25,9 +25,9 @@ SMALL_SET = ROOT / "tests" / "fixtures" / "criteria" / "bo-tieu-chi-nho-4-diem.j
 
 @pytest.fixture
 def workspace(db):
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"])
+    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
-    set_id = repo.save_criteria_set(db, load_criteria_set(SMALL_SET))
+    set_id = repo.save_criteria_set(db, load_criteria_set(SMALL_SET), actor=repo.SYSTEM_ACTOR)
     assessment = repo.open_assessment(db, department_id, 2026, set_id)
     return db, department_id, assessment.id
 
@@ -56,7 +56,7 @@ def test_activity_progress_is_saved_audited_and_guarded(workspace):
     with pytest.raises(ConflictError, match="vừa được sửa bởi vp1"):
         repo.update_activity(db, first.id, first.version, actor="vp2", status=STATUS_IN_PROGRESS)
     assert repo.list_activities(db, department_id, 2026)[0].status == STATUS_DONE  # the stale write changed nothing
-    log = repo.audit_log(db, department_id, entity_key="2026/I.1")
+    log = repo.audit_log(db, department_id, entity_key="2026/I.1", viewer=repo.SYSTEM_ACTOR)
     assert {(e.field, e.old, e.new, e.actor) for e in log} >= {
         ("trạng thái", "Chưa bắt đầu", "Hoàn thành", "vp1"), ("tiến độ", "0", "100", "vp1"), ("ngày hoàn thành", "—", "20/02/2026", "vp1"),
     }
@@ -92,7 +92,7 @@ def test_self_score_comes_from_the_rule_and_is_audited(workspace):
     assert "0,5" in result.explanation
     view, _ = repo.save_self_score(db, assessment_id, "1.1", 1, inputs={"tier": 0}, actor="vp2")
     assert view.self_points == Decimal("1") and view.version == 2
-    changes = [(e.field, e.old, e.new, e.actor) for e in repo.audit_log(db, department_id, entity_key="2026/1.1") if e.field == "điểm tự chấm"]
+    changes = [(e.field, e.old, e.new, e.actor) for e in repo.audit_log(db, department_id, entity_key="2026/1.1", viewer=repo.SYSTEM_ACTOR) if e.field == "điểm tự chấm"]
     assert changes == [("điểm tự chấm", "0,5", "1", "vp2"), ("điểm tự chấm", "—", "0,5", "vp1")]
 
 
@@ -159,7 +159,7 @@ def test_evidence_is_stored_by_hash_linked_and_audited(workspace):
     assert first.criteria == ["1.1"] and first.activities == ["I.5"]
     i5 = next(a for a in repo.list_activities(db, department_id, 2026) if a.code == "I.5")
     assert i5.evidence_dates == [date(2025, 12, 18)]
-    name, mime, content = repo.evidence_file(db, first.id)
+    name, mime, content = repo.evidence_file(db, first.id, viewer=repo.SYSTEM_ACTOR)
     assert (name, mime, content) == ("kế hoạch.pdf", "application/pdf", _pdf())
 
     updated = repo.update_evidence(db, first.id, first.version, repo.EvidenceInput(doc_type="Kế hoạch", number="16/KH-SDTTG",
@@ -167,7 +167,7 @@ def test_evidence_is_stored_by_hash_linked_and_audited(workspace):
     assert updated.criteria == ["1.1", "1.2"] and updated.activities == ["I.5"]
     with pytest.raises(ConflictError):
         repo.update_evidence(db, first.id, first.version, meta, actor="vp3")
-    fields = {e.field for e in repo.audit_log(db, department_id, actor="vp2")}
+    fields = {e.field for e in repo.audit_log(db, department_id, actor="vp2", viewer=repo.SYSTEM_ACTOR)}
     assert {"số, ký hiệu", "ngày ban hành", "tiêu chí"} <= fields
 
     repo.delete_evidence(db, second.id, second.version, actor="vp1")
@@ -190,7 +190,7 @@ def test_bad_evidence_is_refused_before_anything_is_saved(workspace):
 def test_data_survives_reopening(tmp_path):
     settings = Settings(data_dir=tmp_path / "d", database_url=f"sqlite:///{tmp_path / 'd' / 'cchc.db'}")
     first = Database(settings)
-    department_id = repo.create_department(first, "Sở A", ["Văn phòng"])
+    department_id = repo.create_department(first, "Sở A", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     repo.save_plan(first, department_id, load_plan(SEED))
     first.dispose()
     again = Database(settings)  # migrations on an up-to-date database change nothing

@@ -41,9 +41,9 @@ def _vietnam_time(monkeypatch):
 
 @pytest.fixture
 def workspace(db):
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"])
+    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
-    set_id = repo.save_criteria_set(db, load_criteria_set(SMALL_SET))
+    set_id = repo.save_criteria_set(db, load_criteria_set(SMALL_SET), actor=repo.SYSTEM_ACTOR)
     assessment = repo.open_assessment(db, department_id, 2026, set_id)
     return db, department_id, assessment.id
 
@@ -139,7 +139,7 @@ def test_backup_names_and_manifest_read_in_vietnam_time(workspace, monkeypatch):
     db, _, _ = workspace
     assert backup.backup_file_name(LATE_EVENING_UTC) == "cchc-sao-luu-20261221-0630.zip"
     buffer = io.BytesIO()
-    summary = backup.create_backup(db, buffer)
+    summary = backup.create_backup(db, buffer, actor=repo.SYSTEM_ACTOR)
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         member_time = datetime(*archive.getinfo("manifest.json").date_time)
@@ -162,12 +162,12 @@ def test_the_evidence_bundle_dates_its_files_in_vietnam_time(monkeypatch):
 def test_the_audit_log_reads_with_labels_names_and_vietnamese_values(workspace):
     db, department_id, assessment_id = workspace
     create_account(db, "nguyenvana", role=Role.OFFICE, password="mat-khau-rat-dai-2026", display_name="Nguyễn Văn A",
-                   department_ids=[department_id])
+                   department_ids=[department_id], actor=repo.SYSTEM_ACTOR)
     first = repo.list_activities(db, department_id, 2026)[0]
     repo.update_activity(db, first.id, first.version, actor="nguyenvana", status=STATUS_IN_PROGRESS, progress=40)
     repo.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 1}, actor="vp1")
     repo.save_self_score(db, assessment_id, "1.1", 1, inputs={}, not_applicable=True, actor="vp1")
-    log = repo.audit_log(db, department_id)
+    log = repo.audit_log(db, department_id, viewer=repo.SYSTEM_ACTOR)
     activity = {e.field: e for e in log if e.entity_key == f"2026/{first.code}"}
     assert (activity["trạng thái"].old, activity["trạng thái"].new) == ("Chưa bắt đầu", "Đang thực hiện")
     assert activity["trạng thái"].actor_label == "Nguyễn Văn A (nguyenvana)"
@@ -191,7 +191,7 @@ def test_rows_written_by_older_versions_read_as_well(workspace):
                                 ("thiết lập năm", None, '{"survey_run": true, "bonus_cap": 2, "rounds": [{"code": "r1", "opens": "2026-01-05"}]}')]:
             session.add(AuditEntry(at=MORNING_UTC, actor="hệ thống", department_id=department_id, entity="assessment",
                                    entity_key="2026", field=field, old=old, new=new))
-    read = {e.field: (e.old, e.new) for e in repo.audit_log(db, department_id, entity_key="2026") if e.at == MORNING_UTC}
+    read = {e.field: (e.old, e.new) for e in repo.audit_log(db, department_id, entity_key="2026", viewer=repo.SYSTEM_ACTOR) if e.at == MORNING_UTC}
     assert read == {
         "trạng thái": ("Không áp dụng", "Hoàn thành"),
         "không đánh giá": ("không", "có"),
@@ -207,8 +207,8 @@ def test_the_day_filter_counts_vietnam_days(workspace):
     with db.session() as session:
         session.add(AuditEntry(at=LATE_EVENING_UTC, actor="vp1", department_id=department_id, entity="plan",
                                entity_key="2026-khuya", field="ghi chú", old=None, new="x"))
-    assert repo.audit_log(db, department_id, entity_key="2026-khuya", since=date(2026, 12, 21))
-    assert not repo.audit_log(db, department_id, entity_key="2026-khuya", until=date(2026, 12, 20))
+    assert repo.audit_log(db, department_id, entity_key="2026-khuya", since=date(2026, 12, 21), viewer=repo.SYSTEM_ACTOR)
+    assert not repo.audit_log(db, department_id, entity_key="2026-khuya", until=date(2026, 12, 20), viewer=repo.SYSTEM_ACTOR)
 
 
 # ---------------------------------------------------------------- an activity's status, progress and date agree
@@ -319,7 +319,7 @@ def test_the_repository_applies_the_rules_and_reports_the_adjustments(workspace,
     with pytest.raises(InputError, match=rf"Hoạt động {first.code}: trạng thái «Chưa bắt đầu» không khớp tiến độ 100%"):
         repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_NOT_STARTED, progress=100)
     assert repo.list_activities(db, department_id, 2026)[0] == first  # refused: nothing stored
-    assert not repo.audit_log(db, department_id, entity_key=f"2026/{first.code}")
+    assert not repo.audit_log(db, department_id, entity_key=f"2026/{first.code}", viewer=repo.SYSTEM_ACTOR)
     saved = repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE)
     assert (saved.status, saved.progress, saved.completed_on) == (STATUS_DONE, 100, date(2026, 12, 20))
     assert len(saved.notices) == 2 and repo.list_activities(db, department_id, 2026)[0].notices == ()
@@ -577,12 +577,12 @@ def test_account_changes_show_for_those_who_manage_accounts_and_people_are_found
     db, department_id, _ = workspace
     create_account(db, "nguyenvana", role=Role.OFFICE, password="mat-khau-rat-dai-2026", display_name="Nguyễn Văn A",
                    department_ids=[department_id], actor="quantri")
-    assert not [e for e in repo.audit_log(db, department_id) if e.entity == "account"]
-    created = next(e for e in repo.audit_log(db, department_id, with_accounts=True) if e.entity == "account")
+    assert not [e for e in repo.audit_log(db, department_id, viewer=repo.SYSTEM_ACTOR) if e.entity == "account"]
+    created = next(e for e in repo.audit_log(db, department_id, with_accounts=True, viewer=repo.SYSTEM_ACTOR) if e.entity == "account")
     assert (created.subject, created.field, created.old, created.new) == ("Tài khoản nguyenvana", "tạo tài khoản", "—", "Văn phòng")
     office = Principal("nguyenvana", "Nguyễn Văn A", Role.OFFICE, frozenset({department_id}))
     with pytest.raises(PermissionDenied):
         repo.audit_log(db, department_id, viewer=office, with_accounts=True)
     first = repo.list_activities(db, department_id, 2026)[0]
     repo.update_activity(db, first.id, first.version, actor="nguyenvana", progress=30)
-    assert {e.actor for e in repo.audit_log(db, department_id, actor="Nguyễn Văn A")} == {"nguyenvana"}
+    assert {e.actor for e in repo.audit_log(db, department_id, actor="Nguyễn Văn A", viewer=repo.SYSTEM_ACTOR)} == {"nguyenvana"}

@@ -124,9 +124,9 @@ def world(db):
     ws = ensure_default_workspace(db)
     repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=repo.ATTACH_NUMBER)
     content = repo.load_criteria(db, _assessment(db, ws).criteria_set_id).to_dict()
-    repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}))
+    repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}), actor=repo.SYSTEM_ACTOR)
     accounts.create_account(db, "tongiao", role=Role.UNIT, unit="Phòng Tôn giáo", password=PASSWORD,
-                            department_ids=[ws.department_id])
+                            department_ids=[ws.department_id], actor=repo.SYSTEM_ACTOR)
     return db, ws
 
 
@@ -203,7 +203,7 @@ def people(monkeypatch):
     department = repo.list_departments(db)[0]
     for username, role, unit in (("vanphong1", Role.OFFICE, None), ("quantri", Role.ADMIN, None),
                                  ("quantri2", Role.ADMIN, None), ("phongtg", Role.UNIT, "Phòng Tôn giáo")):
-        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit)
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit, actor=repo.SYSTEM_ACTOR)
 
     def session(username: str, page: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
@@ -265,7 +265,7 @@ def test_plan_table_the_second_save_of_an_activity_is_told_and_the_first_stands(
     assert stored.progress == 40
     assert _table_value(admin, "VII.2", "Tiến độ (%)") == 40  # the table now shows what is stored
     # only the Office's save is in the log (its status followed the progress typed); nothing of the refused one
-    assert sorted((e.actor, e.old, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2")) == [
+    assert sorted((e.actor, e.old, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2", viewer=repo.SYSTEM_ACTOR)) == [
         ("vanphong1", "0", "40"), ("vanphong1", "Chưa bắt đầu", "Đang thực hiện")]
 
 
@@ -397,7 +397,7 @@ def test_the_years_own_settings_save_does_not_refuse_its_next_criteria_set_choic
     _field(admin.number_input, "Điểm thưởng tối đa", "year-settings-").set_value(2.0)
     _click(admin, "Lưu thiết lập năm")
     content = repo.load_criteria(db, repo.get_assessment(db, department.id, 2026).criteria_set_id).to_dict()
-    other = repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}))
+    other = repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}), actor=repo.SYSTEM_ACTOR)
     admin.run()
     next(s for s in admin.selectbox if s.label == "Bộ tiêu chí").set_value(other).run()
     _click(admin, "Dùng bộ này")

@@ -11,7 +11,7 @@ import streamlit as st
 
 import ui
 from scoring import accounts
-from scoring.auth import Action, Role, authorize
+from scoring.auth import Action, Principal, Role
 from scoring.backup import backup_file_name, create_backup
 from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, band_range_text
 from scoring import repository as repo
@@ -209,21 +209,21 @@ with tab_accounts:
             if st.form_submit_button("Tạo tài khoản", type="primary"):
                 ui.attempt(lambda: accounts.create_account(db, username, role=role, password=password, display_name=display_name,
                                                            department_ids=[department_id], unit=unit or None,
-                                                           actor=repo.actor_name(ui.actor())),
+                                                           actor=ui.actor()),
                            success=f"Đã tạo tài khoản «{username}».")
                 st.rerun()
 
 # ---------------------------------------------------------------- backup
 
-def _backup_bytes(who) -> bytes:
-    """The whole backup as of the click, for an account that may still make one (its rights read again)."""
-    if who is not None:
-        current = accounts.principal_for(db, who.username)
-        if current is None:
+def _backup_bytes(who: repo.Actor) -> bytes:
+    """The whole backup as of the click, for an account that may still make one (its rights read again here:
+    this runs on Streamlit's download thread, after the page); open mode: the typed name."""
+    if isinstance(who, Principal):
+        who = accounts.principal_for(db, who.username)
+        if who is None:
             raise InputError("Tài khoản không còn hoạt động nên không tạo được bản sao lưu; hãy đăng nhập lại.")
-        authorize(current, Action.BACKUP, department_id=None)
     buffer = io.BytesIO()
-    create_backup(db, buffer)
+    create_backup(db, buffer, actor=who)
     return buffer.getvalue()
 
 
@@ -233,7 +233,7 @@ with tab_backup:
                 f"có thể lớn hơn giới hạn {upload_megabytes(MAX_UPLOAD_BYTES)} MB mỗi tệp tải lên trang.")
     # made when clicked (on Streamlit's download thread: the person is checked again there), never kept in the session
     may_back_up = ui.can(Action.BACKUP, department_id=None)
-    problem = ui.download_button("Tải bản sao lưu (.zip)", lambda who=ui.principal(): _backup_bytes(who), what="bản sao lưu",
+    problem = ui.download_button("Tải bản sao lưu (.zip)", lambda who=ui.actor(): _backup_bytes(who), what="bản sao lưu",
                                  file_name=backup_file_name(), mime="application/zip", key="backup-download",
                                  disabled=not may_back_up, type="primary")
     if problem:

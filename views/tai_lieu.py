@@ -110,7 +110,7 @@ with tab_register:
         view, edit = st.columns([3, 2])
         with view:
             if document.file_key:
-                name, mime, content = repo.evidence_file(db, document.id)
+                name, mime, content = repo.evidence_file(db, document.id, viewer=ui.actor())
                 st.download_button(ui.label(f"Tải về «{name}» ({format_number(document.file_size / 1024, 1)} KB)"), content,
                                    file_name=name, mime=mime, key=f"evidence-dl-{document.id}")
                 if document.file_kind in ("jpg", "png"):
