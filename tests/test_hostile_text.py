@@ -97,7 +97,7 @@ def seed_hostile_year(db) -> dict:
     plan = load_plan_bytes("ke-hoach-doc-hai.txt", hostile_plan_bytes())
     repo.save_plan(db, department.id, plan, actor="an", year=year)
     assessment = repo.get_assessment(db, department.id, year)
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(hostile_criteria(), source_name="bo-tieu-chi-doc-hai.yaml"))
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(hostile_criteria(), source_name="bo-tieu-chi-doc-hai.yaml"), actor="an")
     repo.switch_criteria_set(db, assessment.id, assessment.settings_version, criteria_set_id=set_id, actor="an")
     same_title = repo.EvidenceInput(doc_type="Báo cáo", number="12/BC", summary=hostile("Trích yếu"))
     # a file name keeps no "/" (it is cut there), so no address: its text is what the download button shows

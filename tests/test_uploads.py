@@ -75,7 +75,7 @@ def test_with_file_chosen_but_none_arrived_nothing_is_saved_and_the_limit_is_sai
     assert "tối đa 20 MB" in message and "PDF, Word (.docx), Excel (.xlsx), ảnh JPG hoặc PNG" in message
     assert "«Không kèm tệp: chỉ ghi số hiệu văn bản»" in message
     assert repo.list_evidence(db, ws.department_id, ws.year) == []
-    assert repo.audit_log(db, ws.department_id, entity_key=f"{ws.year}/TL1") == []
+    assert repo.audit_log(db, ws.department_id, entity_key=f"{ws.year}/TL1", viewer=repo.SYSTEM_ACTOR) == []
 
 
 def test_without_file_only_when_chosen_and_with_what_identifies_it(workspace):
@@ -144,7 +144,7 @@ def test_after_publication_the_years_evidence_stays_until_the_administrator_reop
     linked, loose, supplementary = add("1/BC", criteria=["1.1.1"]), add("2/BC"), add("3/BC")
     _give_as_supplementary(db, assessment.id, "1.1.2", supplementary.id)
     _publish(db, assessment.id)
-    before = repo.audit_log(db, ws.department_id)
+    before = repo.audit_log(db, ws.department_id, viewer=repo.SYSTEM_ACTOR)
     current = lambda document: next(e for e in repo.list_evidence(db, ws.department_id, ws.year) if e.id == document.id)
 
     refusals = {
@@ -170,7 +170,7 @@ def test_after_publication_the_years_evidence_stays_until_the_administrator_reop
         assert str(refused.value).startswith(opening), str(refused.value)
         assert "Chỉ số năm 2026 đã công bố lúc 10:00 01/12/2026 (quantri): không sửa được nữa, trừ khi quản trị viên " \
                "mở lại (ghi lý do)." in str(refused.value)
-    assert repo.audit_log(db, ws.department_id) == before
+    assert repo.audit_log(db, ws.department_id, viewer=repo.SYSTEM_ACTOR) == before
     assert _stored_files(db) == []  # the refused upload left no file behind
     assert (current(linked).criteria, current(loose).criteria) == (["1.1.1"], [])
 
