@@ -196,7 +196,8 @@ def _plan_stored(folder: Path) -> tuple[int, int, int]:
 def _import_plan(page, plan_file: Path) -> None:
     """On Kế hoạch: open the import, upload the file, wait until it is read, press save."""
     page.get_by_text("Nhập kế hoạch từ tệp").first.click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".txt"]').set_input_files(str(plan_file))
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Chọn tệp kế hoạch")
+    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(plan_file))
     save = page.get_by_role("button", name="Lưu kế hoạch năm 2026")
     save.wait_for(timeout=60000)  # drawn once the file is read
     save.click()
