@@ -162,7 +162,7 @@ def test_with_the_lock_panel_open_a_save_lists_the_blockers_again(app):
     app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
     _assert_clean(app)
     after = next(_plain(w.value) for w in app.warning if "vướng mắc" in _plain(w.value))
-    assert [e.label for e in app.expander] == ["🔒 Chốt điểm tự chấm — chưa chốt"]
+    assert [e.label for e in app.expander] == ["Chốt điểm tự chấm — chưa chốt"]
     assert _blocker_count(after) == _blocker_count(before) - 1  # 1.1.1 is scored now
 
 

@@ -150,7 +150,8 @@ def _summary() -> None:
 @st.fragment(key=LOCK_PANEL)
 def _lock_panel() -> None:
     """Locking the self-score; a save reruns it only while it is open, when it lists what still blocks the lock."""
-    with st.expander("🔒 Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), key=LOCK_PANEL_OPEN,
+    with st.expander("Chốt điểm tự chấm" + (" — đã chốt" if is_locked else " — chưa chốt"), key=LOCK_PANEL_OPEN,
+                     icon=":material/lock:",
                      on_change="rerun"):
         if st.session_state.get(LOCK_PANEL_OPEN):  # the list of blockers is worked out only while someone looks at it
             _lock_panel_body(_data())
@@ -219,7 +220,9 @@ def _reopen_published() -> None:
 
 def _cycle_panel() -> None:
     """The year's rounds as they stand today, the administrator's overrides, bonus and penalty, publication."""
-    with st.expander(f"📅 Lịch thẩm định, điểm thưởng/điểm trừ, công bố — hôm nay {format_date(cycle.today)}"):
+    # a bundled icon font, not an emoji: the projector and office PCs may have no emoji font (a box was drawn)
+    with st.expander(f"Lịch thẩm định, điểm thưởng/điểm trừ, công bố — hôm nay {format_date(cycle.today)}",
+                     icon=":material/calendar_month:"):
         for r in cycle.settings.rounds:
             state = "đang mở" if cycle.round_open(r.code) else ("đã kết thúc" if cycle.round_over(r.code) else "chưa mở")
             st.markdown(f"- {ui.md(r.label)}: {r.period_text()} — **{state}**")
