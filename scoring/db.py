@@ -21,7 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from scoring.defaults import data_dir
-from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, StorageError, storage_problem
+from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, raise_as_storage_error
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a write waits for another process that holds SQLite's write lock before it is told the
@@ -114,10 +114,7 @@ class Database:
             self.engine = make_engine(settings.database_url)
             upgrade_schema(self.engine)
         except (OperationalError, OSError) as err:
-            message = storage_problem(err)
-            if message is None:
-                raise
-            raise StorageError(message) from err
+            raise_as_storage_error(err)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "after_flush", _note_flushed_changes)
         event.listen(self._sessions, "do_orm_execute", _note_bulk_write)
@@ -151,10 +148,7 @@ class Database:
         except (OperationalError, OSError) as err:
             # disk full, read-only folder, database busy or gone: say which, nothing was saved
             session.rollback()
-            message = storage_problem(err)
-            if message is None:
-                raise
-            raise StorageError(message) from err
+            raise_as_storage_error(err)
         except BaseException:
             session.rollback()
             raise
@@ -170,10 +164,7 @@ class Database:
             with self.engine.connect() as connection:
                 return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
         except OperationalError as err:
-            message = storage_problem(err)
-            if message is None:
-                raise
-            raise StorageError(message) from err
+            raise_as_storage_error(err)
 
     def last_write_revision(self) -> int | None:
         """The revision this thread's latest committed write produced (None before any write).

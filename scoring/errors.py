@@ -1,5 +1,7 @@
 """The one error type the core raises for bad input: its message is a Vietnamese sentence for users."""
 
+from typing import NoReturn
+
 
 class InputError(Exception):
     """Input a person supplied cannot be used. `str(err)` is shown to users as is (Vietnamese, names the file/row/field)."""
@@ -53,6 +55,14 @@ _OS_PROBLEMS = {  # errno name → sentence, for the evidence store and the data
     "EPERM": _SQLITE_PROBLEMS[3][1],
     "EIO": _SQLITE_PROBLEMS[4][1],
 }
+
+
+def raise_as_storage_error(err: BaseException) -> NoReturn:
+    """Raise StorageError with the sentence for a storage failure, or `err` itself when it is not one."""
+    message = storage_problem(err)
+    if message is None:
+        raise err
+    raise StorageError(message) from err
 
 
 def storage_problem(err: BaseException) -> str | None:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from scoring.errors import InputError, StorageError, storage_problem
+from scoring.errors import InputError, raise_as_storage_error
 from scoring.textnorm import format_number, nfc
 
 _MIB = 1024 * 1024
@@ -287,10 +287,7 @@ class EvidenceStore:
             target.parent.mkdir(mode=0o700, exist_ok=True)
             _write_atomically(target, content)
         except OSError as err:  # disk full, read-only folder: a sentence; the temporary file is already gone
-            message = storage_problem(err)
-            if message is None:
-                raise
-            raise StorageError(message) from err
+            raise_as_storage_error(err)
         return key
 
     def path_for(self, key: str) -> Path:
