@@ -24,4 +24,4 @@ if [ "${CCHC_AUTH:-on}" = "off" ] && ! printf '%s\n' "$@" | grep -q -- '--server
   echo "Chế độ không cần đăng nhập (CCHC_AUTH=off): chỉ mở được trên máy này, http://localhost:8501" >&2
   set -- --server.address=127.0.0.1 "$@"
 fi
-exec python3 -m streamlit run app.py "$@"
+exec python3 -m streamlit run server.py "$@"

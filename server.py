@@ -1,0 +1,9 @@
+"""Chỉ số CCHC served as a web application: `python -m streamlit run server.py` (scripts/run.sh does this).
+
+`app.py` is the Streamlit script; this file wraps it in Streamlit's ASGI app with the routes and middleware
+of web.py (sign-in page, session cookie, health route, what is public and what is not).
+"""
+
+import streamlit as st
+
+app = st.App("app.py")
