@@ -168,3 +168,25 @@ def test_open_mode_lets_this_machine_in_without_a_session(monkeypatch, web_clien
     monkeypatch.setenv("CCHC_AUTH", "off")
     assert web_client.get("/cham-diem").text == "streamlit"
     assert web_client.get("/media/x.pdf").text == "streamlit"
+
+
+def test_a_database_that_cannot_be_read_is_a_vietnamese_sentence_on_the_sign_in_page(signed_in_mode, web_client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from scoring.errors import StorageError, storage_problem
+
+    full = OperationalError("INSERT", {}, Exception("database or disk is full"))
+    sentence = storage_problem(full)
+
+    def broken(*_args, **_kwargs):
+        raise StorageError(sentence)
+
+    monkeypatch.setattr(web, "check_session", broken)
+    monkeypatch.setattr(web, "has_accounts", broken)
+    web_client.cookies.set(sessions.COOKIE_NAME, "some-token")
+    for answer in (web_client.get("/dang-nhap"), web_client.get("/cham-diem"), web_client.get("/media/x.png")):
+        assert answer.status_code == 503 and sentence in answer.text
+        assert "Traceback" not in answer.text and "sqlalchemy" not in answer.text.lower()
+    monkeypatch.setattr(web, "sign_in", broken)
+    posted = _sign_in(web_client)
+    assert posted.status_code == 503 and sentence in posted.text and 'value="vanphong"' in posted.text  # kept
