@@ -256,6 +256,26 @@ def snapshot(with_previous_year: bool = False) -> Snapshot:
         st.stop()
 
 
+FOLLOW_EVERY_SECONDS = 3
+
+
+def follow_the_data() -> None:
+    """Redraw this page within a few seconds of anyone's save (a projector nobody touches, a second laptop in
+    the room): every FOLLOW_EVERY_SECONDS one read of the data revision, a full rerun only when it moved.
+    Call after ui.snapshot(): the page follows from the revision it drew."""
+    _watch_revision(_keeper().revision)
+
+
+@st.fragment(run_every=FOLLOW_EVERY_SECONDS)
+def _watch_revision(shown: int | None) -> None:
+    try:
+        moved = shown is not None and database().revision() != shown
+    except StorageError:  # busy or unreachable for a moment: look again at the next tick
+        return
+    if moved:
+        st.rerun(scope="app")
+
+
 def score_saved(assessment_id: int, view: repo.ScoreView) -> None:
     """A page saved this score: the kept snapshot takes it instead of reading the year again."""
     _keeper().score_saved(database(), assessment_id, view, run=_run_token())

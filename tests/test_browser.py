@@ -40,9 +40,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_DATA_DIRS: dict[str, Path] = {}  # base URL → the data folder its server runs on
+
+
 def _serve(data_dir: Path, auth: str):
     """Run the app as it is served (`streamlit run server.py`) on a free port against `data_dir`; yields the base URL."""
     process, url = _start_server(data_dir, auth)
+    SERVER_DATA_DIRS[url] = data_dir
     yield url
     process.terminate()
     try:
