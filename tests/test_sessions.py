@@ -142,3 +142,19 @@ def test_deleting_an_account_deletes_its_sessions(people):
         session.delete(session.scalar(select(Account).where(Account.username == "vanphong")))
     with people.engine.connect() as connection:
         assert connection.execute(select(SIGN_IN_SESSIONS.c.id)).all() == []
+
+
+def test_a_database_that_cannot_be_written_just_now_still_lets_people_read(tmp_path):
+    from scoring.db import Database, Settings, open_database
+
+    folder = tmp_path / "data"
+    writable = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))
+    ensure_default_workspace(writable)
+    accounts.create_account(writable, "vanphong", role=Role.OFFICE, password=PASSWORD, department_ids=[], actor=repo.SYSTEM_ACTOR)
+    token = _open(writable)
+    writable.dispose()
+    read_only = Database(Settings(data_dir=folder, database_url=f"sqlite:///file:{folder / 'cchc.db'}?mode=ro&uri=true"))
+    later = T0 + timedelta(minutes=5)  # its last use is due to be written, and cannot be
+    assert sessions.check_session(read_only, token, now=later).signed_in.principal.username == "vanphong"
+    assert sessions.check_session(read_only, token, now=T0 + timedelta(hours=9)).reason == sessions.Ended.EXPIRED
+    read_only.dispose()
