@@ -182,6 +182,8 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
     office = sign_in("vanphong")
     office.switch_page("views/cham_diem.py").run()
     _open_lock_panel(office)
+    assert office.button(key="lock-now").disabled  # not before saying what locking means
+    office.checkbox(key="lock-understood").check().run()
     assert not office.button(key="lock-now").disabled
     office.button(key="lock-now").click().run()
     assert any("Đã chốt điểm tự chấm" in _plain(s.value) for s in office.success)

@@ -381,6 +381,7 @@ def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
     office = _sign_in(browser, url, "vanphong")
     _open_from_menu(office, "Chấm điểm")
     office.get_by_text("Chốt điểm tự chấm — chưa chốt").click()
+    office.get_by_text("Tôi hiểu: sau khi chốt").click()  # locking says what it means, and asks
     office.get_by_role("button", name="Chốt điểm tự chấm").click()
     office.wait_for_function("() => document.body.innerText.includes('Đã chốt điểm tự chấm')", timeout=30000)
     _settled(office)

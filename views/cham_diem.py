@@ -174,8 +174,11 @@ def _lock_panel_body(snap: Snapshot) -> None:
         st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True)
     else:
         st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
-    st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock,
-              disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
+    may_lock = not blockers and ui.can(Action.LOCK_SELF_SCORE)
+    understood = st.checkbox("Tôi hiểu: sau khi chốt, điểm tự chấm của mọi tiêu chí chỉ còn xem, không sửa được; Sở Nội vụ "
+                             "bắt đầu thẩm định; chỉ quản trị viên mở lại được, và phải ghi lý do vào nhật ký.",
+                             key="lock-understood", disabled=not may_lock)
+    st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock, disabled=not (may_lock and understood))
 
 
 # ---------------------------------------------------------------- the cycle: rounds, the province's document, bonus, publication
