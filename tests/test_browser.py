@@ -497,3 +497,21 @@ def test_a_link_to_a_page_opens_that_page_on_a_server_just_started(tmp_path, bro
         assert page.locator("h1").first.inner_text().startswith("Chấm điểm")
         assert not page.get_by_text("Page not found").count()
         page.close()
+
+
+def test_every_criterions_points_fit_their_column_at_1366(server, browser):
+    """The figure beside each criterion ("0,75 điểm", "-0,5 điểm") is never cut to "0,75 đi…" on the Office's laptops."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{server}/cham-diem")
+    _settled(page)
+    figures = page.locator("[data-testid='stColumn'] [data-testid='stMetricValue']")  # the headline's are in a row, not columns
+    figures.first.wait_for(timeout=30000)
+    widest = page.evaluate("""() => {
+        const cells = [...document.querySelectorAll("[data-testid='stColumn'] [data-testid='stMetricValue']")];
+        // the longest figure a criterion shows, written into each cell in turn, must fit the cell
+        return cells.map(cell => { const keep = cell.innerHTML; const target = cell.querySelector('div') || cell;
+                                    target.textContent = '-10,75 điểm'; const fits = target.scrollWidth <= target.clientWidth + 1;
+                                    cell.innerHTML = keep; return fits; });
+    }""")
+    assert widest and all(widest), widest
+    page.close()
