@@ -151,19 +151,28 @@ def require(action: Action, **context) -> None:
         st.stop()
 
 
+START_URL = "bat-dau"  # the address "/" stands for: it only opens the first page the person uses
+
+
 def visible_pages(pages, who: Principal | None) -> list:
     """Every page stays reachable (each guards itself with require()); the menu shows what the role uses.
 
-    The first page the role may use is the default one.
+    Every page keeps its own address (/tong-quan, /cham-diem…), so a bookmark or a shared link always names
+    a page Streamlit knows: the root address is a hidden start page that opens the first page the role uses
+    (Streamlit serves its default page at "/" only, and answers "Page not found" for the default's own name).
     """
     allowed = allowed_actions(who) if who is not None else None
     shown = [allowed is None or action in allowed for *_, action in pages]
-    default = shown.index(True) if any(shown) else 0
-    return [
-        st.Page(path, title=title, icon=icon, url_path=url, default=(i == default),
-                visibility="visible" if shown[i] else "hidden")
+    real = [
+        st.Page(path, title=title, icon=icon, url_path=url, visibility="visible" if shown[i] else "hidden")
         for i, (path, title, icon, url, _action) in enumerate(pages)
     ]
+    first = real[shown.index(True) if any(shown) else 0]
+
+    def start() -> None:
+        st.switch_page(first)
+
+    return [st.Page(start, title=first.title, url_path=START_URL, default=True, visibility="hidden"), *real]
 
 
 def departments() -> list[repo.DepartmentView]:

@@ -496,6 +496,13 @@ def test_a_link_to_a_page_opens_that_page_on_a_server_just_started(tmp_path, bro
         _settled(page)
         assert page.locator("h1").first.inner_text().startswith("Chấm điểm")
         assert not page.get_by_text("Page not found").count()
+        # every page has an address of its own, the first one too; the root opens it under that address
+        for path, title in (("tong-quan", "Tổng quan"), ("trinh-chieu", "Chỉ số CCHC năm"), ("", "Tổng quan")):
+            page.goto(f"{url}/{path}")
+            _settled(page)
+            assert page.locator("h1").first.inner_text().startswith(title), path
+            assert not page.get_by_text("Page not found").count(), path
+        assert page.url == f"{url}/tong-quan"
         page.close()
 
 
