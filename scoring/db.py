@@ -227,10 +227,11 @@ def _is_unique_violation(err: IntegrityError) -> bool:
 
 
 def open_database(settings: Settings | None = None) -> Database:
-    """The database the app or the command line works on; temporary files of uploads killed half-way are
-    removed on the way (nothing refers to them)."""
+    """The database the app or the command line works on; what uploads killed half-way left in the evidence
+    folder (a temporary file, a file whose record was never saved) is removed on the way."""
     from scoring.evidence_files import EvidenceStore
+    from scoring.repository import evidence_file_in_use
 
     db = Database(settings or settings_from_env())
-    EvidenceStore(db.settings.evidence_dir).sweep_abandoned_uploads()
+    EvidenceStore(db.settings.evidence_dir).sweep_abandoned_uploads(referenced=lambda key: evidence_file_in_use(db, key))
     return db

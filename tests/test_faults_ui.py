@@ -15,6 +15,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -258,3 +260,181 @@ def test_killing_the_server_while_the_plan_page_saves_leaves_the_old_plan_whole_
     department = repo.list_departments(db)[0]
     assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"].inputs == {"tier": CHOSEN}
     db.dispose()
+
+
+# ---------------------------------------------------------------- a save inside a page when storage fails
+
+# What SQLite says when the disk is full, the data folder read-only or another process holds the write lock, and
+# the words of the sentence each becomes (scoring.errors). The fault is raised by the driver on every write
+# statement, so each page's save meets it exactly where a real one would.
+FAULTS = {
+    "disk-full": ("database or disk is full", "Ổ đĩa chứa dữ liệu đã đầy"),
+    "read-only": ("attempt to write a readonly database", "Thư mục dữ liệu đang ở chế độ chỉ đọc"),
+    "busy": ("database is locked", "Cơ sở dữ liệu đang bận"),
+}
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+class _FailingWrites:
+    """Every INSERT/UPDATE/DELETE on the app's own engine fails as SQLite fails it, until `stop()`."""
+
+    def __init__(self, message: str):
+        from sqlalchemy import event
+
+        self.message, self.event = message, event
+        self.engine = ui.database().engine  # the app's database, opened by the page in this process
+        self.event.listen(self.engine, "before_cursor_execute", self._fail)
+
+    def _fail(self, _connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            raise sqlite3.OperationalError(self.message)
+
+    def stop(self) -> None:
+        self.event.remove(self.engine, "before_cursor_execute", self._fail)
+
+
+def _in_form(widgets, label: str, form: str):
+    (widget,) = [w for w in widgets if w.label == label and w.form_id.startswith(form)]
+    return widget
+
+
+def _press(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click().run()
+
+
+def _told(at: AppTest, words: str) -> None:
+    _clean(at)
+    assert any(words in e for e in _errors(at)), _errors(at)
+    assert not any("ngoài dự kiến" in e for e in _errors(at)), _errors(at)
+    assert not [s.value for s in at.success if s.value.startswith("Đã ")], "nothing is said to be saved"
+
+
+@dataclass
+class _PageSave:
+    """One save a person makes on a page: make it, see it still on screen, make it again as is, find it stored."""
+
+    page: str
+    make: Callable[[AppTest], None]
+    kept: Callable[[AppTest], bool]
+    again: Callable[[AppTest], None]
+    stored: Callable[[], bool]
+
+
+def _score_save() -> _PageSave:
+    """Chấm điểm: a level of 1.1.1 chosen."""
+    db, _, assessment = _stored()
+    key = f"s-{assessment.id}-1.1.1-tier"
+    return _PageSave(
+        "views/cham_diem.py",
+        make=lambda at: at.radio(key=key).set_value(CHOSEN).run(),
+        kept=lambda at: at.radio(key=key).value == CHOSEN,
+        again=lambda at: at.radio(key=key).set_value("Không ban hành").run(),  # a radio saves when it changes
+        stored=lambda: "1.1.1" in repo.list_scores(db, assessment.id))
+
+
+EVIDENCE_FORM = "evidence-add-"
+
+
+def _evidence_save() -> _PageSave:
+    """Tài liệu kiểm chứng: a new document with its PDF; saved again by pressing the button, the file not chosen again."""
+    db, department, _ = _stored()
+
+    def make(at):
+        _in_form(at.text_input, "Số, ký hiệu", EVIDENCE_FORM).input("15/KH-SDTTG")
+        _in_form(at.text_area, "Trích yếu", EVIDENCE_FORM).input("Kế hoạch CCHC năm 2026")
+        (uploader,) = [u for u in at.file_uploader if u.form_id.startswith(EVIDENCE_FORM)]
+        uploader.upload("ke-hoach.pdf", PDF, "application/pdf")
+        _press(at, "Lưu tài liệu")
+
+    def stored():
+        return [(e.number, e.summary, e.file_name) for e in repo.list_evidence(db, department.id, 2026)] == [
+            ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026", "ke-hoach.pdf")]
+
+    return _PageSave(
+        "views/tai_lieu.py", make,
+        kept=lambda at: (_in_form(at.text_input, "Số, ký hiệu", EVIDENCE_FORM).value,
+                         _in_form(at.text_area, "Trích yếu", EVIDENCE_FORM).value) == ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026"),
+        again=lambda at: _press(at, "Lưu tài liệu"),
+        stored=stored)
+
+
+def _bonus_cap(at: AppTest):
+    return next(n for n in at.number_input if n.label == "Điểm thưởng tối đa")
+
+
+def _settings_save() -> _PageSave:
+    """Cấu hình: the year's bonus cap."""
+    db, department, assessment = _stored()
+
+    def make(at):
+        _bonus_cap(at).set_value(3.5)
+        _press(at, "Lưu thiết lập năm")
+
+    return _PageSave(
+        "views/cau_hinh.py", make,
+        kept=lambda at: _bonus_cap(at).value == 3.5,
+        again=lambda at: _press(at, "Lưu thiết lập năm"),
+        stored=lambda: repo.get_assessment(db, department.id, 2026).settings_version != assessment.settings_version)
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("save", [_score_save, _evidence_save, _settings_save], ids=["cham-diem", "tai-lieu", "cau-hinh"])
+def test_a_save_inside_a_page_when_storage_fails_says_which_failure_keeps_what_was_typed_and_saves_it_later(save, fault):
+    message, sentence = FAULTS[fault]
+    _app_on("views/tong_quan.py")  # first start: migrates and seeds the database
+    what = save()
+    at = _app_on(what.page)
+    failing = _FailingWrites(message)
+    try:
+        what.make(at)
+        _told(at, sentence)
+        assert what.kept(at), "what the person typed or chose is still on the page"
+        assert not what.stored()
+    finally:
+        failing.stop()
+    what.again(at)  # storage is back: the same input, as it stands on the page, saves
+    _clean(at)
+    assert not _errors(at)
+    assert what.stored()
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_plan_table_edit_when_storage_fails_says_which_failure_and_the_table_shows_what_is_stored(fault):
+    message, sentence = FAULTS[fault]
+    at = _app_on("views/ke_hoach.py")
+    db, department, _ = _stored()
+    first = repo.list_activities(db, department.id, 2026)[0]
+    failing = _FailingWrites(message)
+    try:
+        at.session_state[f"plan-editor-{department.id}-2026-0"] = {
+            "edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
+        at.run()
+        _told(at, sentence)
+    finally:
+        failing.stop()
+    stored = repo.list_activities(db, department.id, 2026)[0]
+    assert (stored.status, stored.version) == (first.status, first.version)
+    table = at.get("data_editor")[0].value
+    assert table.iloc[0]["Trạng thái"] == STATUS_LABELS[first.status]  # never a status that was not saved
+
+
+def test_a_full_disk_while_the_evidence_file_is_written_is_told_on_the_page_and_nothing_is_kept_on_disk(monkeypatch):
+    """The file system, not the database, refuses: the evidence file cannot be written (ENOSPC)."""
+    import errno
+
+    _app_on("views/tong_quan.py")  # first start: migrates and seeds the database
+    what = _evidence_save()
+    at = _app_on(what.page)
+
+    def disk_full(*_args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("scoring.evidence_files._write_atomically", disk_full)
+        what.make(at)
+        _told(at, FAULTS["disk-full"][1])
+        assert what.kept(at) and not what.stored()
+    what.again(at)
+    _clean(at)
+    assert what.stored()
