@@ -438,3 +438,97 @@ def test_a_full_disk_while_the_evidence_file_is_written_is_told_on_the_page_and_
     what.again(at)
     _clean(at)
     assert what.stored()
+
+
+# ---------------------------------------------------------------- the server killed in the middle of an evidence upload from the page
+
+KILLED_UPLOAD_BYTES = 19 * 1024 * 1024  # under the 20 MB limit, and long enough to write that the kill lands inside
+
+
+def _evidence_left(folder: Path) -> tuple[list[tuple[str | None, str]], list[str]]:
+    """(the evidence records as (file key, number), every file in the evidence folder), reading as the app does."""
+    db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+    try:
+        department = repo.list_departments(db)[0]
+        records = [(e.file_key, e.number) for e in repo.list_evidence(db, department.id, 2026)]
+    finally:
+        db.dispose()
+    root = folder / "evidence"
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return records, files
+
+
+def _add_evidence(page, number: str, file: Path) -> None:
+    """On Tài liệu kiểm chứng: the «Thêm tài liệu» form filled, its file uploaded to the server, then saved."""
+    page.get_by_role("tab", name="Thêm tài liệu").click()
+    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Lưu tài liệu"))
+    form.get_by_label("Số, ký hiệu").fill(number)
+    form.get_by_label("Trích yếu").fill("Báo cáo kết quả CCHC năm 2026")
+    form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(file))
+    form.locator('[data-testid="stFileChip"]').filter(has_text=file.name).wait_for(timeout=60000)
+    page.wait_for_function(  # the browser has finished sending the file to the server
+        "() => !document.querySelector('[data-testid=stFileChipIconSpinner]')", timeout=120000)
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Lưu tài liệu").click()
+
+
+@pytest.mark.browser
+def test_killing_the_server_while_an_evidence_upload_is_stored_leaves_no_record_without_its_file_nor_file_without_its_record(tmp_path):
+    import hashlib
+
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _open_from_menu, _require_chromium, _settled, _start_server
+
+    _require_chromium()
+    folder = tmp_path / "server-data"
+    large = tmp_path / "bao-cao-19mb.pdf"
+    large.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * (KILLED_UPLOAD_BYTES // 256 - 1) + b"\n%%EOF\n")
+    digest = hashlib.sha256(large.read_bytes()).hexdigest()
+    stored_at = folder / "evidence" / digest[:2]
+    marker, part = stored_at / f".pending-{digest}.pdf", stored_at / f".upload-{digest}.pdf.part"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        server, url = _start_server(folder, auth="off")
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url)
+            _settled(page)  # the first visit seeds the database
+            _open_from_menu(page, "Tài liệu kiểm chứng")
+            _add_evidence(page, "19/BC-SDTTG", large)
+            deadline = time.monotonic() + 60
+            while not (marker.exists() or part.exists()):  # the upload is being stored: its marker, then its temporary file
+                assert time.monotonic() < deadline, "the upload never reached the evidence folder"
+                time.sleep(0.001)
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            page.close()
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+        _sqlite_is_whole(folder / "cchc.db")
+        records, files = _evidence_left(folder)
+        assert records == [], "the record was never committed"
+        assert f"{digest[:2]}/{marker.name}" in files, "the kill landed while the upload was being stored"
+
+        server, url = _start_server(folder, auth="off")  # the server restarted on the same folder
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            for path in ("tong-quan", "tai-lieu"):  # the first visit opens the database, which finishes the killed upload
+                page.goto(f"{url}/{path}")
+                _settled(page)
+                assert not page.locator('[data-testid="stException"]').count(), path
+                assert not page.get_by_text(ui.UNEXPECTED_ERROR).count(), path
+            assert _evidence_left(folder) == ([], []), "nothing of the killed upload is left: no file, no temporary file"
+            # and the page stores the same document again: nothing of the killed upload holds a lock
+            _add_evidence(page, "19/BC-SDTTG", large)
+            page.wait_for_function("() => document.body.innerText.includes('Đã lưu tài liệu')", timeout=60000)
+            page.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    _sqlite_is_whole(folder / "cchc.db")
+    key = f"{digest[:2]}/{digest}.pdf"
+    assert _evidence_left(folder) == ([(key, "19/BC-SDTTG")], [key])  # one record, its whole file, nothing else
+    assert hashlib.sha256((folder / "evidence" / key).read_bytes()).hexdigest() == digest
