@@ -303,6 +303,22 @@ def _press(at: AppTest, label: str) -> None:
     next(b for b in at.button if b.label == label).click().run()
 
 
+def _nodes(node, path=()):
+    """Every block and element of the page with its place in the tree, in the order they are drawn."""
+    yield node, path
+    for index, child in getattr(node, "children", {}).items():
+        yield from _nodes(child, (*path, index))
+
+
+def _said_beside(at: AppTest, words: str, is_input: Callable) -> bool:
+    """Whether an error with `words` is drawn inside the same part of the page (a criterion's box, a tab) as the
+    input the save was made from, rather than at the top of the page."""
+    nodes = list(_nodes(at._tree))
+    errors = [path for node, path in nodes if getattr(node, "type", "") == "error" and words in _plain(node.value)]
+    inputs = [path for node, path in nodes if is_input(node)]
+    return any(len(error) > 2 and place[:len(error) - 1] == error[:-1] for error in errors for place in inputs)
+
+
 def _told(at: AppTest, words: str) -> None:
     _clean(at)
     assert any(words in e for e in _errors(at)), _errors(at)
@@ -315,6 +331,7 @@ class _PageSave:
     """One save a person makes on a page: make it, see it still on screen, make it again as is, find it stored."""
 
     page: str
+    source: Callable  # is this node the input the save was made from?
     make: Callable[[AppTest], None]
     kept: Callable[[AppTest], bool]
     again: Callable[[AppTest], None]
@@ -326,7 +343,7 @@ def _score_save() -> _PageSave:
     db, _, assessment = _stored()
     key = f"s-{assessment.id}-1.1.1-tier"
     return _PageSave(
-        "views/cham_diem.py",
+        "views/cham_diem.py", lambda node: getattr(node, "key", None) == key,
         make=lambda at: at.radio(key=key).set_value(CHOSEN).run(),
         kept=lambda at: at.radio(key=key).value == CHOSEN,
         again=lambda at: at.radio(key=key).set_value("Không ban hành").run(),  # a radio saves when it changes
@@ -352,7 +369,7 @@ def _evidence_save() -> _PageSave:
             ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026", "ke-hoach.pdf")]
 
     return _PageSave(
-        "views/tai_lieu.py", make,
+        "views/tai_lieu.py", lambda node: getattr(node, "form_id", "").startswith(EVIDENCE_FORM), make,
         kept=lambda at: (_in_form(at.text_input, "Số, ký hiệu", EVIDENCE_FORM).value,
                          _in_form(at.text_area, "Trích yếu", EVIDENCE_FORM).value) == ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026"),
         again=lambda at: _press(at, "Lưu tài liệu"),
@@ -372,7 +389,7 @@ def _settings_save() -> _PageSave:
         _press(at, "Lưu thiết lập năm")
 
     return _PageSave(
-        "views/cau_hinh.py", make,
+        "views/cau_hinh.py", lambda node: getattr(node, "label", None) == "Điểm thưởng tối đa", make,
         kept=lambda at: _bonus_cap(at).value == 3.5,
         again=lambda at: _press(at, "Lưu thiết lập năm"),
         stored=lambda: repo.get_assessment(db, department.id, 2026).settings_version != assessment.settings_version)
@@ -389,6 +406,7 @@ def test_a_save_inside_a_page_when_storage_fails_says_which_failure_keeps_what_w
     try:
         what.make(at)
         _told(at, sentence)
+        assert _said_beside(at, sentence, what.source), "said where the save was made, not only at the top of the page"
         assert what.kept(at), "what the person typed or chose is still on the page"
         assert not what.stored()
     finally:
@@ -413,6 +431,11 @@ def test_a_plan_table_edit_when_storage_fails_says_which_failure_and_the_table_s
         _told(at, sentence)
     finally:
         failing.stop()
+    drawn = [node for node, _ in _nodes(at._tree)]
+    said = next(i for i, node in enumerate(drawn) if getattr(node, "type", "") == "error" and sentence in _plain(node.value))
+    filters = next(i for i, node in enumerate(drawn) if getattr(node, "label", None) == "Lĩnh vực")
+    table = next(i for i, node in enumerate(drawn) if getattr(node, "type", "") == "dataframe")
+    assert filters < said < table, "said just above the table the edit was made in"
     stored = repo.list_activities(db, department.id, 2026)[0]
     assert (stored.status, stored.version) == (first.status, first.version)
     table = at.get("data_editor")[0].value
