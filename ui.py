@@ -315,23 +315,36 @@ def attempt(action: Callable[[], Any], *, success: str | None = None, on_conflic
             place: str | None = None) -> Any:
     """Run a write; people see a Vietnamese sentence, never a traceback, at `place` (see flash). A storage failure
     (disk full, read-only folder, busy database) says which. Returns the action's result, or None when refused."""
+    ongoing = object()
+    st.session_state[_ATTEMPT_KEY] = ongoing
+
+    def said(kind: str, message: str) -> None:
+        # a session cleared meanwhile (signed out: the account was disabled) draws no page, so no place: the top
+        flash(kind, message, place if st.session_state.get(_ATTEMPT_KEY) is ongoing else None)
+
     try:
         result = action()
     except ConflictError as err:
         if on_conflict:
             on_conflict()
-        flash("error", str(err), place)
+        said("error", str(err))
         return None
     except InputError as err:  # StorageError included: its sentence says what happened to the disk or database
-        flash("error", str(err), place)
+        said("error", str(err))
         return None
     except Exception:  # a bug must not cost the person their page: log it and say so
         log.exception("unexpected error")
-        flash("error", "Đã xảy ra lỗi ngoài dự kiến, thay đổi chưa được lưu. Hãy thử lại hoặc báo cho quản trị viên.", place)
+        said("error", "Đã xảy ra lỗi ngoài dự kiến, thay đổi chưa được lưu. Hãy thử lại hoặc báo cho quản trị viên.")
         return None
+    finally:
+        if st.session_state.get(_ATTEMPT_KEY) is ongoing:
+            del st.session_state[_ATTEMPT_KEY]
     if success:
         flash("success", success, place)
     return result
+
+
+_ATTEMPT_KEY = "_attempt_ongoing"
 
 
 UNEXPECTED_ERROR = "Đã xảy ra lỗi ngoài dự kiến khi hiển thị trang này. Dữ liệu đã lưu không bị ảnh hưởng; hãy tải lại trang hoặc báo cho quản trị viên."

@@ -336,6 +336,12 @@ class _PageSave:
     kept: Callable[[AppTest], bool]
     again: Callable[[AppTest], None]
     stored: Callable[[], bool]
+    files: Callable[[], list[str]] = lambda: []  # what the save keeps on disk besides the database
+
+
+def _evidence_files() -> list[str]:
+    root = open_database().settings.evidence_dir
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def _score_save() -> _PageSave:
@@ -373,7 +379,7 @@ def _evidence_save() -> _PageSave:
         kept=lambda at: (_in_form(at.text_input, "Số, ký hiệu", EVIDENCE_FORM).value,
                          _in_form(at.text_area, "Trích yếu", EVIDENCE_FORM).value) == ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026"),
         again=lambda at: _press(at, "Lưu tài liệu"),
-        stored=stored)
+        stored=stored, files=_evidence_files)
 
 
 def _bonus_cap(at: AppTest):
@@ -409,6 +415,7 @@ def test_a_save_inside_a_page_when_storage_fails_says_which_failure_keeps_what_w
         assert _said_beside(at, sentence, what.source), "said where the save was made, not only at the top of the page"
         assert what.kept(at), "what the person typed or chose is still on the page"
         assert not what.stored()
+        assert what.files() == [], "no file without its record"
     finally:
         failing.stop()
     what.again(at)  # storage is back: the same input, as it stands on the page, saves
@@ -458,6 +465,7 @@ def test_a_full_disk_while_the_evidence_file_is_written_is_told_on_the_page_and_
         what.make(at)
         _told(at, FAULTS["disk-full"][1])
         assert what.kept(at) and not what.stored()
+        assert what.files() == []
     what.again(at)
     _clean(at)
     assert what.stored()
