@@ -4,7 +4,9 @@ An upload is judged by its bytes, not its name: the extension must be one we acc
 content must really be that kind of file, executables are always refused, and Office files are
 inspected as zip archives without ever decompressing them (so a zip bomb costs nothing).
 Accepted files are stored under `root/ab/<sha256>.<ext>`: the same document uploaded twice is
-stored once, and no name a person typed ever becomes part of a path on disk.
+stored once, and no name a person typed ever becomes part of a path on disk. While a file is stored for
+a record (`EvidenceStore.storing`), a locked marker beside it says so, so a record that fails to save,
+or a process killed before it did, leaves no file behind (`sweep_abandoned_uploads` finishes at the next open).
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.errors import InputError, raise_as_storage_error
+from scoring.textnorm import format_number, nfc
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; an abandoned marker is then told by its age alone
     fcntl = None
-from scoring.textnorm import format_number, nfc
 
 _MIB = 1024 * 1024
 _KIB = 1024
@@ -541,6 +543,7 @@ class _Pending:
                 self.marker.unlink(missing_ok=True)
         finally:
             os.close(self.fd)
+
 
 def _write_atomically(target: Path, content: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, rename: readers see the old file or the whole new one.

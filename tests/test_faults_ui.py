@@ -1,10 +1,10 @@
-"""Faults as people meet them on the pages: a read-only data folder, a database another process holds, the
-server killed while a page saves.
+"""Faults as people meet them on the pages: a full disk, a read-only data folder, a database another process holds,
+the server killed while a page saves a plan or stores an evidence upload.
 
 The core's side (a StorageError with a sentence, nothing saved; a save loop killed) is tests/test_faults.py and
-tests/test_robustness.py; here the page shows the sentence where the person works, keeps what they chose or
-uploaded and saves it once storage is back, and a real server killed in the middle of a page's save restarts on
-a whole database.
+tests/test_robustness.py; here the page shows the sentence where the person made the save, keeps what they chose,
+typed or uploaded and saves it once storage is back, and a real server killed in the middle of a page's save
+restarts on a whole database and a store with every file beside its record.
 """
 
 from __future__ import annotations
