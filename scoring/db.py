@@ -16,7 +16,7 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, Table, create_engine, event, inspect, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -113,7 +113,7 @@ class Database:
                 _private_sqlite_file(settings)
             self.engine = make_engine(settings.database_url)
             upgrade_schema(self.engine)
-        except (OperationalError, OSError) as err:
+        except (DBAPIError, OSError) as err:
             raise_as_storage_error(err)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "after_flush", _note_flushed_changes)
@@ -145,8 +145,9 @@ class Database:
                 # two people created the same row (the first score of a criterion) at the same moment
                 raise ConflictError(STALE_WRITE_MESSAGE) from None
             raise
-        except (OperationalError, OSError) as err:
-            # disk full, read-only folder, database busy or gone: say which, nothing was saved
+        except (DBAPIError, OSError) as err:
+            # disk full, read-only folder, database busy or gone: say which, nothing was saved. Not only
+            # OperationalError: PostgreSQL's read-only transaction (25006) reaches us as an InternalError
             session.rollback()
             raise_as_storage_error(err)
         except BaseException:
@@ -163,7 +164,7 @@ class Database:
         try:
             with self.engine.connect() as connection:
                 return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
-        except OperationalError as err:
+        except DBAPIError as err:
             raise_as_storage_error(err)
 
     def last_write_revision(self) -> int | None:

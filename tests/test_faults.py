@@ -59,6 +59,21 @@ def test_each_storage_failure_has_its_own_sentence(error, words):
         assert sentence and words in sentence, (candidate, sentence)
 
 
+def test_a_read_only_postgresql_transaction_is_a_storage_failure_though_the_driver_calls_it_internal(sqlite_db):
+    """psycopg raises ReadOnlySqlTransaction (25006: a standby, default_transaction_read_only) as an InternalError,
+    not an OperationalError: the write still ends in the sentence, never as an unexpected error."""
+    import psycopg.errors
+    from sqlalchemy.exc import InternalError
+
+    refused = psycopg.errors.ReadOnlySqlTransaction("cannot execute UPDATE in a read-only transaction")
+    with pytest.raises(StorageError, match="chế độ chỉ đọc"):
+        with sqlite_db.session():
+            raise InternalError("UPDATE activity SET note=%(note)s", {"note": "x"}, refused)
+    with pytest.raises(InternalError):  # the same kind of error that is not a storage failure stays what it is
+        with sqlite_db.session():
+            raise InternalError("SELECT 1", {}, psycopg.errors.InternalError_("cache lookup failed"))
+
+
 def test_an_ordinary_bug_is_not_mistaken_for_a_storage_failure():
     assert storage_problem(sqlite3.OperationalError("no such table: activity")) is None
     # the statement's own values never decide: a note that says "database is locked" is just text
@@ -255,12 +270,25 @@ def test_an_upload_in_progress_in_another_process_is_left_alone_by_the_sweep(tmp
     assert _evidence_folder_entries(folder) == []
 
 
-@pytest.mark.parametrize("message, words", [("database or disk is full", "đã đầy"),
-                                            ("attempt to write a readonly database", "chỉ đọc"),
-                                            ("database is locked", "đang bận")])
-def test_an_evidence_record_the_database_refuses_takes_its_new_file_away_and_keeps_a_shared_one(db, message, words):
+def _driver_fault(dialect: str, fault: str) -> Exception:
+    """The error the database driver raises for a full disk, a read-only database or a held lock."""
+    import psycopg.errors
+
+    return {
+        "sqlite": {"disk-full": sqlite3.OperationalError("database or disk is full"),
+                   "read-only": sqlite3.OperationalError("attempt to write a readonly database"),
+                   "busy": sqlite3.OperationalError("database is locked")},
+        "postgresql": {"disk-full": psycopg.errors.DiskFull("could not extend file"),
+                       "read-only": psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction"),
+                       "busy": psycopg.errors.LockNotAvailable("could not obtain lock")},
+    }[dialect][fault]
+
+
+@pytest.mark.parametrize("fault", ["disk-full", "read-only", "busy"])
+def test_an_evidence_record_the_database_refuses_takes_its_new_file_away_and_keeps_a_shared_one(db, fault):
     from sqlalchemy import event
 
+    error = _driver_fault(db.engine.dialect.name, fault)
     ensure_default_workspace(db)
     department = repo.list_departments(db)[0]
     shared = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "1/BC"), actor="Văn phòng",
@@ -268,14 +296,15 @@ def test_an_evidence_record_the_database_refuses_takes_its_new_file_away_and_kee
 
     def refuse(_connection, _cursor, statement, *_args):
         if statement.lstrip().upper().startswith("INSERT"):
-            raise sqlite3.OperationalError(message)
+            raise error
 
     event.listen(db.engine, "before_cursor_execute", refuse)
     try:
         for name, content in (("moi.pdf", PDF.replace(b"1 0 obj", b"2 0 obj")), ("cung-noi-dung.pdf", PDF)):
-            with pytest.raises(StorageError, match=words):
+            with pytest.raises(StorageError) as refused:
                 repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "2/BC"), actor="Văn phòng",
                                   upload=(name, content))
+            assert str(refused.value) == storage_problem(error)  # the sentence of that failure
     finally:
         event.remove(db.engine, "before_cursor_execute", refuse)
     assert [e.id for e in repo.list_evidence(db, department.id, 2026)] == [shared.id]
