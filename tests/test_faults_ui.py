@@ -449,21 +449,23 @@ def test_a_plan_table_edit_when_storage_fails_says_which_failure_and_the_table_s
     assert table.iloc[0]["Trạng thái"] == STATUS_LABELS[first.status]  # never a status that was not saved
 
 
-def test_a_full_disk_while_the_evidence_file_is_written_is_told_on_the_page_and_nothing_is_kept_on_disk(monkeypatch):
-    """The file system, not the database, refuses: the evidence file cannot be written (ENOSPC)."""
+@pytest.mark.parametrize("code, fault", [("ENOSPC", "disk-full"), ("EROFS", "read-only")])
+def test_a_file_system_refusing_the_evidence_file_is_told_on_the_page_and_nothing_is_kept_on_disk(monkeypatch, code, fault):
+    """The file system, not the database, refuses: the evidence file cannot be written (no space, read-only)."""
     import errno
+    import os
 
     _app_on("views/tong_quan.py")  # first start: migrates and seeds the database
     what = _evidence_save()
     at = _app_on(what.page)
 
-    def disk_full(*_args):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def refused(*_args):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
 
     with monkeypatch.context() as patched:
-        patched.setattr("scoring.evidence_files._write_atomically", disk_full)
+        patched.setattr("scoring.evidence_files._write_atomically", refused)
         what.make(at)
-        _told(at, FAULTS["disk-full"][1])
+        _told(at, FAULTS[fault][1])
         assert what.kept(at) and not what.stored()
         assert what.files() == []
     what.again(at)
