@@ -281,7 +281,7 @@ class EvidenceStore:
         (a restore; `storing` is for a file that must not outlive a record that failed to save)."""
         key = self._key_of(checked, content)
         with self._pending(key) as pending:
-            self._write(pending, content)
+            self._write(pending, content, for_record=False)
         return key
 
     @contextmanager
@@ -295,7 +295,7 @@ class EvidenceStore:
         stores, or deletes, the same content waits for it."""
         key = self._key_of(checked, content)
         with self._pending(key) as pending:
-            self._write(pending, content)
+            self._write(pending, content, for_record=True)
             try:
                 yield key
             except BaseException:
@@ -336,12 +336,15 @@ class EvidenceStore:
         finally:
             pending.release()
 
-    def _write(self, pending: _Pending, content: bytes) -> None:
+    def _write(self, pending: _Pending, content: bytes, *, for_record: bool) -> None:
+        """Write the content under the marker, unless it is stored already (content-addressed); `for_record`: the
+        file must go again if its record is never saved, which the marker then says."""
         target = pending.target
         if target.is_file() and target.stat().st_size == len(content):
-            return  # the same content is stored already (content-addressed)
+            return
         try:
-            pending.mark_new()
+            if for_record:
+                pending.mark_new()
             _write_atomically(target, content)
         except OSError as err:  # disk full, read-only folder: a sentence; the temporary file is already gone
             raise_as_storage_error(err)
