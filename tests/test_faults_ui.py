@@ -388,7 +388,8 @@ def _bonus_cap(at: AppTest):
 
 def _settings_save() -> _PageSave:
     """Cấu hình: the year's bonus cap."""
-    db, department, assessment = _stored()
+    db, _, assessment = _stored()
+    assert repo.year_settings(db, assessment.id).bonus_cap != Decimal("3.5")
 
     def make(at):
         _bonus_cap(at).set_value(3.5)
@@ -398,7 +399,7 @@ def _settings_save() -> _PageSave:
         "views/cau_hinh.py", lambda node: getattr(node, "label", None) == "Điểm thưởng tối đa", make,
         kept=lambda at: _bonus_cap(at).value == 3.5,
         again=lambda at: _press(at, "Lưu thiết lập năm"),
-        stored=lambda: repo.get_assessment(db, department.id, 2026).settings_version != assessment.settings_version)
+        stored=lambda: repo.year_settings(db, assessment.id).bonus_cap == Decimal("3.5"))
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
