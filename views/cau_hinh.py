@@ -135,6 +135,7 @@ with tab_years:
         # the form keeps what it showed until saved or refused; its save expects the assessment version it showed
         form_key = ui.editor_key(settings_form)
         settings_seen = ui.version_seen(form_key, snap.assessment.id, snap.assessment.settings_version)
+        ui.show_flashes(settings_form)
         with st.form(form_key):
             round_inputs = []
             for round_ in settings.rounds:
@@ -163,7 +164,8 @@ with tab_years:
                     penalty_cap=Decimal(str(penalty_cap)), bands=tuple(presets[preset]),
                 )
                 ui.save_from_editors((settings_form, criteria_form), lambda: repo.save_year_settings(
-                    db, snap.assessment.id, settings_seen, edited, actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.")
+                    db, snap.assessment.id, settings_seen, edited, actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.",
+                    place=settings_form)
 
         st.subheader("Điểm thưởng, điểm trừ do tỉnh quyết định")
         # entered with the appraisal, where the cycle decides who may and when (views/cham_diem.py)

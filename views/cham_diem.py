@@ -351,7 +351,7 @@ def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
             explanation=st.session_state.get(_key(leaf.code, "expl")) or "",
             actor=ui.actor(),
         ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")), place=_leaf_key(leaf.code),
     )
     _refresh_after(leaf.code, saved[0] if saved else None, inputs_change=inputs_change)
 
@@ -364,6 +364,7 @@ def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
             ui.database(), assessment_id, leaf.code, version, inputs=inputs,
             explanation=_data().score(leaf.code).explanation, actor=ui.actor(),
         ),
+        place=_leaf_key(leaf.code),
     )
     _refresh_after(leaf.code, saved[0] if saved else None)
 
@@ -382,7 +383,8 @@ def _link_evidence(leaf: CriterionNode) -> None:
     done = True
     current = {document.id: document for document in _data().evidence}
     for evidence_id in [i for i in seen if i not in current and i in chosen]:
-        ui.flash("error", f"Tài liệu TL{evidence_id} đã bị xóa khỏi sổ tài liệu nên không còn gắn với tiêu chí {leaf.code}.")
+        ui.flash("error", f"Tài liệu TL{evidence_id} đã bị xóa khỏi sổ tài liệu nên không còn gắn với tiêu chí {leaf.code}.",
+                 _leaf_key(leaf.code))
         done = False
     for document in current.values():
         if document.id not in seen:
@@ -392,7 +394,8 @@ def _link_evidence(leaf: CriterionNode) -> None:
             continue
         codes = [c for c in document.criteria if c != leaf.code] + ([leaf.code] if not linked else [])
         meta = repo.EvidenceInput(document.doc_type, document.number, document.issued_on, document.issuer, document.summary, document.link)
-        saved = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, seen[d.id], m, actor=ui.actor(), criteria=c))
+        saved = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, seen[d.id], m, actor=ui.actor(), criteria=c),
+                           place=_leaf_key(leaf.code))
         if saved is None:
             done = False
             continue
@@ -483,6 +486,7 @@ def _leaf_block(code: str) -> None:
     _saw(code, score.version)
     with st.container(border=True):
         st.fragment(_leaf_header, key=_header_key(code))(code)
+        ui.show_flashes(_leaf_key(code))  # a save of this criterion that was refused says why here, beside its inputs
         left, middle, right = st.columns([3, 3, 2])
         with left:
             _seed(_key(code, "na"), score.not_applicable)
@@ -523,7 +527,7 @@ def _save_round(leaf: CriterionNode, round_number: int) -> None:
             request_explanation=bool(st.session_state.get(_key(leaf.code, "r1-ask"))) if round_number == 1 else None,
             source=_source(), actor=ui.actor(),
         ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")), place=_leaf_key(leaf.code),
     )
     _refresh_after(leaf.code, saved)
 
@@ -535,7 +539,7 @@ def _save_explanation(leaf: CriterionNode) -> None:
             explanation=st.session_state.get(_key(leaf.code, "answer")) or "",
             evidence_ids=st.session_state.get(_key(leaf.code, "answer-docs")) or [], actor=ui.actor(),
         ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")), place=_leaf_key(leaf.code),
     )
     _refresh_after(leaf.code, saved)
 
