@@ -67,7 +67,8 @@ def current_principal() -> Principal | None:
     digest = signed_in.digest if signed_in else None
     former = st.session_state.get(SESSION_DIGEST)
     if former is not None and former != digest:
-        said = st.session_state.get(FLASH_KEY, []) if digest is None else []  # e.g. "not saved: the session ended"
+        # e.g. "not saved: the session ended", said at the top of the sign-in page (its place is not drawn there)
+        said = [(kind, message) for kind, message, *_ in st.session_state.get(FLASH_KEY, [])] if digest is None else []
         st.session_state.clear()  # the session changed hands or ended: nothing of the former person stays
         if said:
             st.session_state[FLASH_KEY] = said
