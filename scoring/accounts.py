@@ -395,50 +395,108 @@ def _view(account: Account) -> AccountView:
 
 def add_user_commands(commands) -> None:
     users = commands.add_parser("users", help="Tài khoản đăng nhập")
-    actions = users.add_subparsers(dest="action", required=True, parser_class=type(users))
+    actions = users.add_subparsers(dest="action", required=True, parser_class=type(users), metavar="{add,reset,list}")
     add = actions.add_parser("add", help="Thêm tài khoản (mật khẩu được tạo và in ra một lần)")
-    add.add_argument("username")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role], help="admin, office, unit, leader, appraiser")
-    add.add_argument("--name", default="", help="Họ tên hiển thị")
-    add.add_argument("--department", type=int, action="append", default=[], help="Mã cơ quan (lặp lại được)")
-    add.add_argument("--unit", help="Đơn vị, với tài khoản phòng/đơn vị")
+    add.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role],
+                     help="; ".join(f"{r.value}: {r.label}" for r in Role))
+    add.add_argument("--name", default="", metavar="HỌ_TÊN", help="Họ tên hiển thị")
+    add.add_argument("--department", action="append", default=[], metavar="CƠ_QUAN",
+                     help="Tên hoặc mã cơ quan (lặp lại được; mặc định: cơ quan duy nhất trong dữ liệu)")
+    add.add_argument("--unit", metavar="ĐƠN_VỊ", help="Đơn vị của tài khoản phòng/đơn vị, một trong các đơn vị của cơ quan")
     add.set_defaults(handler=_cli_add)
     reset = actions.add_parser("reset", help="Đặt lại mật khẩu (mật khẩu mới được in ra một lần) và mở khóa")
-    reset.add_argument("username")
+    reset.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP")
     reset.set_defaults(handler=_cli_reset)
     listing = actions.add_parser("list", help="Liệt kê tài khoản")
     listing.set_defaults(handler=_cli_list)
 
 
-def _cli_add(args, out) -> int:
-    from scoring.db import open_database
+def _existing_database() -> Database:
+    """The database the environment names, if it has been made (`python -m scoring init`): a `users` command on a
+    folder without one says so and creates nothing (no empty database with no administrator in it)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from scoring.db import open_database, settings_from_env
+    from scoring.errors import raise_as_storage_error
+
+    settings = settings_from_env()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        where = url.database or ""
+        exists = bool(where) and where != ":memory:" and os.path.isfile(where)
+    else:
+        where = url.render_as_string(hide_password=True)
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                exists = inspect(connection).has_table("account")
+        except OperationalError as err:
+            raise_as_storage_error(err)
+        finally:
+            engine.dispose()
+    if not exists:
+        raise InputError(f"Chưa có cơ sở dữ liệu ({where}) nên chưa có tài khoản nào. Hãy chạy `python -m scoring init` "
+                         "trước: lệnh này tạo cơ sở dữ liệu và tài khoản quản trị đầu tiên.")
+    return open_database(settings)
+
+
+def _cli_departments(db: Database, wanted: list[str]) -> list[int]:
+    """The departments named on the command line (by name or id); the only one when none is named."""
     from scoring.repository import list_departments
 
-    db = open_database()
-    departments = args.department or [d.id for d in list_departments(db)][:1]
+    departments = list_departments(db)
+    listed = "; ".join(f"{d.id}: {d.name}" for d in departments) or "(chưa có cơ quan nào)"
+    if not wanted:
+        if len(departments) == 1:
+            return [departments[0].id]
+        raise InputError(f"Dữ liệu có {len(departments)} cơ quan; hãy chọn bằng --department (tên hoặc mã): {listed}.")
+    chosen = []
+    for given in wanted:
+        text = nfc(given).strip()
+        match = [d for d in departments if str(d.id) == text or d.name.casefold() == text.casefold()]
+        if not match:
+            raise InputError(f"Không có cơ quan «{text}». Các cơ quan hiện có (mã: tên): {listed}.")
+        chosen.append(match[0].id)
+    return chosen
+
+
+def _department_names_of(db: Database, account: AccountView) -> str:
+    from scoring.repository import list_departments
+
+    names = {d.id: d.name for d in list_departments(db)}
+    return ", ".join(names.get(d, f"mã {d}") for d in account.department_ids) or "(chưa giao cơ quan nào)"
+
+
+def _cli_add(args, out) -> int:
+    db = _existing_database()
     password = generate_password()
     account = create_account(db, args.username, role=args.role, password=password, display_name=args.name,
-                             department_ids=departments, unit=args.unit, actor=command_line_actor())
-    print(f"Đã tạo tài khoản «{account.username}» ({account.role.label}), cơ quan {', '.join(map(str, account.department_ids))}.", file=out)
+                             department_ids=_cli_departments(db, args.department), unit=args.unit, actor=command_line_actor())
+    unit = f", {account.unit}" if account.unit else ""
+    print(f"Đã tạo tài khoản «{account.username}» ({account.role.label}{unit}) cho {_department_names_of(db, account)}.", file=out)
     print(f"Mật khẩu (chỉ hiện một lần): {password}", file=out)
     return 0
 
 
 def _cli_reset(args, out) -> int:
-    from scoring.db import open_database
-
     password = generate_password()
     # the command names the account and acts at once: there is no earlier view of it to expect
-    reset_password(open_database(), args.username, password, expected_version=None, actor=command_line_actor())
+    reset_password(_existing_database(), args.username, password, expected_version=None, actor=command_line_actor())
     print(f"Đã đặt lại mật khẩu và mở khóa «{nfc(args.username).lower()}».", file=out)
     print(f"Mật khẩu mới (chỉ hiện một lần): {password}", file=out)
     return 0
 
 
 def _cli_list(args, out) -> int:
-    from scoring.db import open_database
-
-    for account in list_accounts(open_database()):
+    db = _existing_database()
+    listed = list_accounts(db)
+    if not listed:
+        print("Chưa có tài khoản nào. Lệnh `python -m scoring init` tạo tài khoản quản trị đầu tiên.", file=out)
+    for account in listed:
         unit = f", {account.unit}" if account.unit else ""
-        print(f"{account.username:<20} {account.role.label}{unit} — cơ quan {', '.join(map(str, account.department_ids)) or '(chưa giao)'}", file=out)
+        print(f"{account.username:<20} {account.role.label}{unit} — {_department_names_of(db, account)} — "
+              f"{account.status_text()}", file=out)
     return 0
