@@ -365,7 +365,14 @@ def _show_new_password(new_password: tuple[str, str]) -> None:
 def _accounts_panel() -> None:
     """The accounts the administrator's departments have; a change reruns this panel alone."""
     new_password = st.session_state.pop(ACCOUNT_NEW_PASSWORD, None)  # taken out at once: never shown twice
-    who = ui.principal()
+    # read again: this panel reruns alone (not through app.py), and a session that ended, an account disabled or
+    # no longer an administrator must not see the list even once; the whole page then shows what they may see
+    try:
+        who = ui.actor()  # the account as stored now (and the rights the page's other calls read)
+    except InputError:
+        st.rerun()  # signed out: the sign-in page
+    if not ui.can(Action.MANAGE_ACCOUNTS):
+        st.rerun()  # the page without this tab
     names = {d.id: d.name for d in repo.list_departments(db)}
     mine = ui.departments()
     by_id = {d.id: d for d in mine}
