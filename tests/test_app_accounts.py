@@ -204,6 +204,19 @@ def test_a_unit_is_chosen_from_the_departments_list(people):
     assert _account(db, "phongtg").unit == department.units[0]
 
 
+def test_a_unit_account_without_its_department_is_refused_at_the_departments_field(people):
+    db, department = people
+    at = _edit(_settings("quantri"), "phongtg")
+    _input(at, "multiselect", "Cơ quan", "account-edit:phongtg").set_value([]).run()
+    _click(at, "Lưu thay đổi")
+    drawn = [(n.type, getattr(n, "key", None)) for n in at.main if n.type in ("multiselect", "selectbox", "error")]
+    departments_at = next(i for i, (kind, key) in enumerate(drawn) if kind == "multiselect")
+    assert drawn[departments_at + 1][0] == "error"
+    assert _errors(at) == ["Tài khoản phòng/đơn vị làm việc cho đúng một cơ quan: hãy chọn một cơ quan."]
+    assert _input(at, "multiselect", "Cơ quan", "account-edit:phongtg").value == []  # what was chosen stays
+    assert _account(db, "phongtg").department_ids == [department.id]
+
+
 def test_a_change_made_meanwhile_is_told_and_not_overwritten(people):
     db, _ = people
     at = _edit(_settings("quantri"), "vanphong")

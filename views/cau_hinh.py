@@ -259,11 +259,20 @@ def _change_account(username: str, seen: int, action, success: str) -> bool:
 def _save_account(username: str, form_key: str, seen: int) -> None:
     state = st.session_state
     role = state.get(f"{form_key}-role")
-    _change_account(username, seen, lambda: accounts.update_account(
-        db, username, seen, role=role, display_name=state.get(f"{form_key}-name"),
-        unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None,
-        department_ids=list(state.get(f"{form_key}-departments", [])), actor=ui.actor()),
-        f"Đã lưu tài khoản «{username}».")
+    errors = state.setdefault(ACCOUNT_FIELD_ERRORS, {})
+    errors.pop(form_key, None)
+
+    def save():
+        try:
+            return accounts.update_account(
+                db, username, seen, role=role, display_name=state.get(f"{form_key}-name"),
+                unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None,
+                department_ids=list(state.get(f"{form_key}-departments", [])), actor=ui.actor())
+        except accounts.AccountFieldError as err:
+            errors[form_key] = (err.field, str(err))  # said at the field; the editor keeps what was chosen
+            return None
+
+    _change_account(username, seen, save, f"Đã lưu tài khoản «{username}».")
 
 
 def _set_active(username: str, seen: int, active: bool) -> None:
