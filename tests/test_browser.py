@@ -277,6 +277,21 @@ def test_projector_mode_is_readable_and_navigable(server, browser):
     page.close()
 
 
+def test_a_save_in_a_settings_tab_keeps_that_tab_open(server, browser):
+    """The message a save leaves above the page makes the tabs new elements; they still show the tab saved from."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(server)
+    _settled(page)
+    _open_from_menu(page, "Cấu hình")
+    page.get_by_role("tab", name="Năm đánh giá").click()
+    _settled(page)
+    page.get_by_role("button", name="Lưu thiết lập năm").click()
+    page.wait_for_function("() => document.body.innerText.includes('Đã lưu thiết lập năm')", timeout=30000)
+    _settled(page)
+    assert page.get_by_role("tab", name="Năm đánh giá").get_attribute("aria-selected") == "true"
+    page.close()
+
+
 def test_no_page_shows_a_traceback(server, browser):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     for path in ("ke-hoach", "cau-hinh"):
@@ -485,6 +500,43 @@ def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(s
     office.close()
     admin.close()
     db.dispose()
+
+
+def test_a_weak_password_for_a_new_account_keeps_the_accounts_tab_and_what_was_typed(signed_in_server, browser):
+    """Cấu hình → Tài khoản in the browser: a refusal is said at the password, the tab stays open, what was typed
+    stays; then the account is made."""
+    from scoring import accounts
+    from scoring.db import Database, Settings
+
+    url, data_dir = signed_in_server
+    page = _sign_in(browser, url, "quantri", size=(1366, 768))
+    _open_from_menu(page, "Cấu hình")
+    page.get_by_role("tab", name="Tài khoản").click()
+    _settled(page)
+    assert page.get_by_placeholder("Chọn vai trò…").is_visible()  # no role until one is chosen
+    page.get_by_role("textbox", name="Tên đăng nhập").fill("nguoimoi")
+    page.get_by_role("textbox", name="Họ tên").fill("Người Mới")
+    page.get_by_role("combobox", name="Vai trò").click()
+    page.get_by_role("option", name="Lãnh đạo").click()
+    _settled(page)
+    page.get_by_role("textbox", name="Mật khẩu (ít nhất 10 ký tự)").fill("ngan")
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    page.wait_for_function("() => document.body.innerText.includes('Mật khẩu chưa đạt')", timeout=30000)
+    _settled(page)
+    _shot(page, "tai-khoan-mat-khau-yeu-1366x768.png")
+    assert page.get_by_role("tab", name="Tài khoản").get_attribute("aria-selected") == "true"
+    assert page.get_by_role("textbox", name="Tên đăng nhập").input_value() == "nguoimoi"
+    assert page.get_by_role("textbox", name="Họ tên").input_value() == "Người Mới"
+
+    page.get_by_role("textbox", name="Mật khẩu (ít nhất 10 ký tự)").fill("Mot-mat-khau-rat-dai")
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    page.wait_for_function("() => document.body.innerText.includes('Đã tạo tài khoản «nguoimoi»')", timeout=30000)
+    _settled(page)
+    assert page.get_by_role("tab", name="Tài khoản").get_attribute("aria-selected") == "true"
+    db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
+    assert accounts.sign_in(db, "nguoimoi", "Mot-mat-khau-rat-dai").display_name == "Người Mới"
+    db.dispose()
+    page.close()
 
 
 def test_a_link_to_a_page_opens_that_page_on_a_server_just_started(tmp_path, browser):
