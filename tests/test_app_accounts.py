@@ -35,13 +35,19 @@ def people(monkeypatch):
     return db, department
 
 
+_COOKIE = {}
+
+
+@pytest.fixture(autouse=True)
+def _browser_cookie(browser_cookie):
+    _COOKIE["sign_in"] = browser_cookie
+
+
 def _signed_in(username: str) -> AppTest:
     """A new browser tab with `username` signed in (the one place this file signs in)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    _COOKIE["sign_in"](at, username, PASSWORD)
     at.run()
-    at.text_input(key="sign-in-user").input(username)
-    at.text_input(key="sign-in-password").input(PASSWORD)
-    at.button[0].click().run()
     _clean(at)
     return at
 
