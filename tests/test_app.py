@@ -348,3 +348,31 @@ def test_importing_a_filled_score_sheet_shows_changes_first(app):
 def _plain(markdown: str) -> str:
     """What a message reads on screen: the pages escape markdown in user text (ui.md), the tests read past it."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_a_refused_value_stays_typed_and_the_criterion_says_it_is_not_saved_until_fixed_or_dropped(app):
+    _open(app, "views/cham_diem.py")
+    db, department = _stored()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    # (a save reruns only what shows the criterion's points, so AppTest's tree is drawn whole again with run())
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(2).run()
+    app.run()
+    app.number_input(key=_score_key("1.1.4", "den")).set_value(3).run()  # saved: 2 of 3
+    app.run()
+    saved = repo.list_scores(db, assessment.id)["1.1.4"]
+    assert saved.inputs == {"numerator": 2, "denominator": 3}
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(5).run()  # 5 of 3: refused by the rule
+    app.run()
+    assert repo.list_scores(db, assessment.id)["1.1.4"].version == saved.version
+    assert app.number_input(key=_score_key("1.1.4", "num")).value == 5  # what was typed stays
+    assert any("chưa được lưu" in _plain(w.value) for w in app.warning)  # and says it is not what is saved
+    app.button(key=f"show-saved-{assessment.id}-1.1.4").click().run()  # the person drops it
+    app.run()
+    assert app.number_input(key=_score_key("1.1.4", "num")).value == 2
+    assert not any("chưa được lưu" in _plain(w.value) for w in app.warning)
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(5).run()
+    app.run()
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(3).run()  # or fixes it: saved, and nothing more to say
+    app.run()
+    assert repo.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
+    assert not any("chưa được lưu" in _plain(w.value) for w in app.warning)

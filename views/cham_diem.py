@@ -342,7 +342,23 @@ def _refresh_after(code: str, saved, *, inputs_change: bool = True) -> None:
     st.rerun([SUMMARY, *lock_panel, AREA_HEADING, *headings, _leaf_key(code) if inputs_change else _header_key(code)])
 
 
+def _unsaved_key(code: str) -> str:
+    return f"unsaved-{assessment_id}-{code}"
+
+
+def _show_saved(code: str) -> None:
+    """Draw the criterion's inputs again from what is stored (after a refusal the person chose to drop)."""
+    ui.forget_widgets(_key(code, ""))
+    st.session_state.pop(_unsaved_key(code), None)
+
+
+def _drop_unsaved(code: str) -> None:
+    _show_saved(code)
+    st.rerun([_leaf_key(code)])  # the inputs live in the criterion, below its header: draw it whole
+
+
 def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
+    conflicted = []
     saved = ui.attempt(
         lambda: repo.save_self_score(
             ui.database(), assessment_id, leaf.code, _seen_version(leaf.code),
@@ -351,8 +367,14 @@ def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
             explanation=st.session_state.get(_key(leaf.code, "expl")) or "",
             actor=ui.actor(),
         ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")), place=_leaf_key(leaf.code),
+        on_conflict=lambda: (_show_saved(leaf.code), conflicted.append(True)), place=_leaf_key(leaf.code),
     )
+    # A refused value stays in its input (nothing typed is thrown away), and the criterion says it is not saved
+    # until it is saved or dropped; a conflict draws the stored inputs instead, which need no such word.
+    if saved is None and not conflicted:
+        st.session_state[_unsaved_key(leaf.code)] = True
+    else:
+        st.session_state.pop(_unsaved_key(leaf.code), None)
     _refresh_after(leaf.code, saved[0] if saved else None, inputs_change=inputs_change)
 
 
@@ -471,6 +493,11 @@ def _leaf_header(code: str) -> None:
     if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
         head.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")
         head.button("Áp dụng gợi ý", key=_key(code, "suggest"), on_click=_apply_suggestion, args=(leaf, suggestion.inputs))
+    if st.session_state.get(_unsaved_key(code)):
+        saved_points = "chưa chấm" if totals.self_points is None else format_points(totals.self_points)
+        head.warning(f"Các ô của tiêu chí này đang hiện giá trị **chưa được lưu**; điểm đã lưu vẫn là {saved_points}. "
+                     "Sửa lại để lưu, hoặc hiện lại giá trị đã lưu.")
+        head.button("Hiện lại giá trị đã lưu", key=f"show-saved-{assessment_id}-{code}", on_click=_drop_unsaved, args=(code,))
     if score.not_applicable:
         points_col.metric("Tự chấm", "—", delta="không đánh giá", delta_color="gray", delta_arrow="off")
     elif totals.self_points is None:
