@@ -574,3 +574,32 @@ def test_every_criterions_points_fit_their_column_at_1366(server, browser):
     }""")
     assert widest and all(widest), widest
     page.close()
+
+
+def _click_table_row(page, table, row: int) -> None:
+    """Tick a row of a selectable st.dataframe: the grid is a canvas, so click the row's marker at its left."""
+    table.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
+
+
+def test_an_areas_table_and_the_locks_blockers_each_open_their_criterion(server, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{server}/cham-diem")
+    _settled(page)
+    page.get_by_text("Bảng cả lĩnh vực", exact=True).click()
+    _settled(page)
+    _shot(page, "cham-diem-bang-linh-vuc-1366x768.png")
+    _click_table_row(page, page.locator('[data-testid="stDataFrame"]').last, 3)  # the fourth criterion: 1.1.4
+    page.get_by_role("button", name="Hiện cả lĩnh vực 1").wait_for(timeout=30000)
+    _settled(page)
+    assert page.get_by_text("Mức độ thực hiện kế hoạch CCHC").first.is_visible()
+    assert not page.get_by_text("Ban hành kế hoạch CCHC năm", exact=True).count()  # 1.1.1 is not drawn
+    page.get_by_text("Chốt điểm tự chấm — chưa chốt").click()
+    _settled(page)
+    _click_table_row(page, page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').first, 0)
+    page.wait_for_function("() => document.body.innerText.includes('Hiện cả lĩnh vực')", timeout=30000)
+    _settled(page)
+    assert page.get_by_role("button", name=re.compile("Hiện cả lĩnh vực")).is_visible()
+    page.close()

@@ -174,8 +174,11 @@ def _lock_panel_body(snap: Snapshot) -> None:
         return
     blockers = snap.lock_blockers()
     if blockers:
-        st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm:")
-        st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True)
+        st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm (chọn một dòng để mở tiêu chí đó):")
+        st.session_state["lock-blocker-codes"] = [b.code for b in blockers]
+        st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True,
+                     key="lock-blockers", on_select=lambda: _opened_from("lock-blockers", "lock-blocker-codes"),
+                     selection_mode="single-row")
     else:
         st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
     may_lock = not blockers and ui.can(Action.LOCK_SELF_SCORE)
@@ -296,9 +299,36 @@ _lock_panel()
 _cycle_panel()
 _source_inputs()
 
-areas = snap.criteria_set.areas()
-area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
-only_open = st.toggle("Chỉ hiện tiêu chí chưa chấm", key="score-only-open")
+# ---------------------------------------------------------------- which criteria: an area whole, its table, or one criterion
+
+VIEW_DETAIL, VIEW_TABLE = "Từng tiêu chí", "Bảng cả lĩnh vực"
+AREA, VIEW, FOCUS, OVERVIEW, OVERVIEW_CODES = "score-area", "score-view", "score-focus", "score-overview", "score-overview-codes"
+area_codes = [a.code for a in snap.criteria_set.areas()]
+
+
+def _open_criterion(code: str) -> None:
+    """Show one criterion by itself, in its area (from the area's table or from the lock's blockers)."""
+    st.session_state.update({AREA: snap.criteria_set.area_of(code), VIEW: VIEW_DETAIL, FOCUS: code})
+    st.rerun()  # whole page: the call may come from inside a fragment (the lock panel)
+
+
+def _opened_from(table_key: str, codes_key: str) -> None:
+    rows = st.session_state[table_key].selection.rows
+    codes = st.session_state.get(codes_key) or []
+    if rows and rows[0] < len(codes):
+        _open_criterion(codes[rows[0]])
+
+
+def _step_area(step: int) -> None:
+    here = area_codes.index(st.session_state[AREA]) if st.session_state.get(AREA) in area_codes else 0
+    st.session_state[AREA] = area_codes[(here + step) % len(area_codes)]
+    st.session_state.pop(FOCUS, None)
+
+
+def _whole_area() -> None:
+    st.session_state.pop(FOCUS, None)
+
+
 
 
 # ---------------------------------------------------------------- saving
@@ -657,15 +687,67 @@ def _appraisal_part(snap: Snapshot, code: str) -> str:
     return " · " + snap.appraisal(code).text(lambda points: f"thẩm định {format_number(points)}/{format_number(maximum)} điểm")
 
 
+def _overview(area_code: str) -> None:
+    """The room's overview of an area: every criterion on one screen; a row opens its criterion."""
+    rows = snap.criterion_rows(area_code)
+    st.session_state[OVERVIEW_CODES] = [r.code for r in rows]
+    table = pd.DataFrame([{
+        "Mã": r.code,
+        "Tiêu chí": r.name,
+        "Tối đa": format_points(r.maximum),
+        "Tự chấm": "không đánh giá" if r.not_applicable else ("chưa chấm" if r.self_points is None else format_points(r.self_points)),
+        "Thẩm định": "—" if r.not_applicable else r.appraisal.text(format_points),
+        "Tài liệu": r.evidence,
+        "Còn thiếu": "; ".join(r.missing) or "—",
+    } for r in rows])
+    st.caption("Chọn một dòng để mở tiêu chí đó.")
+    st.dataframe(table, hide_index=True, key=OVERVIEW, on_select=lambda: _opened_from(OVERVIEW, OVERVIEW_CODES),
+                 selection_mode="single-row", height=min(38 + 35 * len(rows), 640),
+                 column_config={"Tiêu chí": st.column_config.TextColumn(width="medium"),
+                                "Còn thiếu": st.column_config.TextColumn(width="large")})
+
+
+st.session_state.setdefault(VIEW, VIEW_DETAIL)
+pick_area, pick_view = st.columns([3, 2], vertical_alignment="bottom")
+area_code = pick_area.selectbox("Lĩnh vực", area_codes, format_func=_area_label, key=AREA, on_change=_whole_area)
+view = pick_view.segmented_control("Cách xem", [VIEW_DETAIL, VIEW_TABLE], key=VIEW, on_change=_whole_area) or VIEW_DETAIL
+focus = st.session_state.get(FOCUS)
+if focus is not None and snap.criteria_set.area_of(focus) != area_code:
+    focus = None
 area = snap.criteria_set.node(area_code)
 _area_heading(area_code)
-for node in area.walk():
-    if node is area:
-        continue
-    if not node.is_leaf:
-        st.fragment(_group_heading, key=_group_key(node.code))(node.code)
-        continue
-    score = snap.score(node.code)
-    if only_open and (score.not_applicable or snap.rollup.node(node.code).self_points is not None):
-        continue  # the filter applies when the page is drawn whole: a criterion scored just now stays in view
-    st.fragment(_leaf_block, key=_leaf_key(node.code))(node.code)
+if view == VIEW_TABLE:
+    _overview(area_code)
+elif focus is not None:
+    # One criterion by itself, under the headings of the groups it belongs to (its saves rerun them).
+    st.button(f"Hiện cả lĩnh vực {area_code}", key="score-whole-area", on_click=_whole_area, icon=":material/unfold_more:")
+    ancestors, parent = set(), snap.criteria_set.parent_codes()
+    step = parent.get(focus)
+    while step is not None:
+        ancestors.add(step)
+        step = parent.get(step)
+    for node in area.walk():
+        if node is not area and not node.is_leaf and node.code in ancestors:
+            st.fragment(_group_heading, key=_group_key(node.code))(node.code)
+    st.fragment(_leaf_block, key=_leaf_key(focus))(focus)
+else:
+    only_open = st.toggle("Chỉ hiện tiêu chí chưa chấm", key="score-only-open")
+    for node in area.walk():
+        if node is area:
+            continue
+        if not node.is_leaf:
+            st.fragment(_group_heading, key=_group_key(node.code))(node.code)
+            continue
+        score = snap.score(node.code)
+        if only_open and (score.not_applicable or snap.rollup.node(node.code).self_points is not None):
+            continue  # the filter applies when the page is drawn whole: a criterion scored just now stays in view
+        st.fragment(_leaf_block, key=_leaf_key(node.code))(node.code)
+
+here = area_codes.index(area_code)
+back, _, onward = st.columns([2, 3, 2])
+if here > 0:
+    back.button(f"◀ Lĩnh vực {area_codes[here - 1]}", key="score-area-back", on_click=_step_area, args=(-1,),
+                use_container_width=True)
+if here < len(area_codes) - 1:
+    onward.button(f"Lĩnh vực {area_codes[here + 1]} ▶", key="score-area-next", on_click=_step_area, args=(1,),
+                  use_container_width=True)
