@@ -115,7 +115,7 @@ with tab_criteria:
     if len(sets) > 1 and snap.assessment:
         st.subheader("Chuyển sang bộ tiêu chí đã có")
         by_id = {s.id: s for s in sets}
-        chosen = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(snap.assessment.criteria_set_id),
+        chosen = st.selectbox("Bộ tiêu chí", list(by_id), placeholder=ui.CHOOSE_ONE, index=list(by_id).index(snap.assessment.criteria_set_id),
                               format_func=ui.distinct_options(list(by_id), lambda i: f"{by_id[i].name} ({by_id[i].source_name}, "
                                                                               f"{format_datetime(by_id[i].created_at)})"),
                               key=f"{criteria_key}-set")
@@ -174,7 +174,7 @@ with tab_years:
     st.subheader("Mở năm đánh giá mới")
     with st.form("year-open"):
         new_year = st.number_input("Năm", min_value=2000, max_value=2100, value=max(years, default=local_today().year) + 1, step=1)
-        source_year = st.selectbox("Sao chép bộ tiêu chí và thiết lập từ năm", years) if years else None
+        source_year = st.selectbox("Sao chép bộ tiêu chí và thiết lập từ năm", years, placeholder=ui.CHOOSE_ONE) if years else None
         st.caption("Bộ tiêu chí, thiết lập năm được sao chép (ngày dời sang năm mới); điểm để trống; kế hoạch nhập ở trang Kế hoạch.")
         if st.form_submit_button("Mở năm", type="primary", disabled=not may_years or not years):
             opened = ui.attempt(lambda: repo.open_next_year(db, department_id, int(source_year), int(new_year), actor=ui.actor()),
@@ -203,8 +203,8 @@ with tab_accounts:
             c1, c2, c3 = st.columns(3)
             username = c1.text_input("Tên đăng nhập")
             display_name = c2.text_input("Họ tên")
-            role = c3.selectbox("Vai trò", list(Role), format_func=lambda r: r.label)
-            unit = st.selectbox("Đơn vị (với tài khoản phòng/đơn vị)", [""] + snap.department.units)
+            role = c3.selectbox("Vai trò", list(Role), placeholder=ui.CHOOSE_ONE, format_func=lambda r: r.label)
+            unit = st.selectbox("Đơn vị (với tài khoản phòng/đơn vị)", [""] + snap.department.units, placeholder=ui.CHOOSE_ONE)
             password = st.text_input("Mật khẩu (ít nhất 10 ký tự)", type="password")
             if st.form_submit_button("Tạo tài khoản", type="primary"):
                 ui.attempt(lambda: accounts.create_account(db, username, role=role, password=password, display_name=display_name,

@@ -234,7 +234,7 @@ def _cycle_panel() -> None:
         if override.allowed:
             st.markdown("**Mở hoặc gia hạn một vòng ngoài lịch** (ghi vào nhật ký)")
             c1, c2 = st.columns(2)
-            c1.selectbox("Vòng", [ROUND_APPRAISAL_1, ROUND_EXPLANATION, ROUND_APPRAISAL_2], format_func=ROUND_LABELS.get,
+            c1.selectbox("Vòng", [ROUND_APPRAISAL_1, ROUND_EXPLANATION, ROUND_APPRAISAL_2], placeholder=ui.CHOOSE_ONE, format_func=ROUND_LABELS.get,
                          key="override-round")
             c2.date_input("Mở đến hết ngày", value=cycle.today + timedelta(days=7), min_value=cycle.today,
                           format="DD/MM/YYYY", key="override-until")
@@ -290,7 +290,7 @@ _cycle_panel()
 _source_inputs()
 
 areas = snap.criteria_set.areas()
-area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
+area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], placeholder=ui.CHOOSE_ONE, format_func=_area_label, key="score-area")
 only_open = st.toggle("Chỉ hiện tiêu chí chưa chấm", key="score-only-open")
 
 

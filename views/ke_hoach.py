@@ -136,7 +136,7 @@ if viewer is not None and viewer.unit and "plan-f-unit" not in st.session_state:
     st.session_state["plan-f-unit"] = [u for u in units if u.casefold() == viewer.unit.casefold()]
 unit_filter = f2.multiselect("Đơn vị chủ trì", units, key="plan-f-unit", placeholder="Tất cả")
 status_filter = f3.multiselect("Trạng thái", list(STATUSES), format_func=STATUS_LABELS.get, key="plan-f-status", placeholder="Tất cả")
-deadline_filter = f4.selectbox("Thời hạn", ["all", "overdue", "30", "undated"], key="plan-f-due",
+deadline_filter = f4.selectbox("Thời hạn", ["all", "overdue", "30", "undated"], placeholder=ui.CHOOSE_ONE, key="plan-f-due",
                                format_func={"all": "Tất cả", "overdue": "Quá hạn", "30": "Đến hạn trong 30 ngày",
                                             "undated": "Không có ngày (theo sự kiện)"}.get)
 overdue_codes = {s.id for s in snap.overdue()}
@@ -230,7 +230,7 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
         # the activity open here stays open when it leaves the filter (someone else's change): a document
         # being attached to it is neither lost nor attached to another activity
         detail_codes.insert(0, st.session_state["plan-detail"])
-    chosen = st.selectbox("Hoạt động", detail_codes, key="plan-detail",
+    chosen = st.selectbox("Hoạt động", detail_codes, placeholder=ui.CHOOSE_ONE, key="plan-detail",
                           format_func=lambda c: f"{c}: {by_code[c].text[:90]}")
     activity = by_code.get(chosen)
     if activity:
@@ -247,7 +247,7 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
             with st.form(form_key):
                 st.markdown(f"**Gắn tài liệu kiểm chứng cho hoạt động {ui.md(activity.code)}**")
                 c1, c2, c3 = st.columns(3)
-                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, key=f"{form_key}-type")
+                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, placeholder=ui.CHOOSE_ONE, key=f"{form_key}-type")
                 number = c2.text_input("Số, ký hiệu", key=f"{form_key}-number")
                 issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{form_key}-issued")
                 summary = st.text_input("Trích yếu", value=activity.output, key=f"{form_key}-summary")
