@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +12,7 @@ from scoring.errors import InputError
 from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
 from scoring.plan_import import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_bytes
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
-from scoring.textnorm import format_date, format_datetime, vn_sort_key
+from scoring.textnorm import DATE_TEXT_PATTERN, format_date, format_datetime, parse_date, vn_sort_key
 from scoring.units import expand_units
 
 ui.require(Action.VIEW_DASHBOARD)
@@ -49,8 +47,9 @@ def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
         if "Tiến độ (%)" in changes and changes["Tiến độ (%)"] is not None:
             kwargs["progress"] = changes["Tiến độ (%)"]  # as typed: the core refuses 150 or 12,5 rather than clamp them
         if "Ngày hoàn thành" in changes:
-            value = changes["Ngày hoàn thành"]
-            kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
+            typed = (changes["Ngày hoàn thành"] or "").strip()
+            # day first, as shown; text that is not a date goes to the core, which refuses it naming the activity
+            kwargs["completed_on"] = (parse_date(typed) or typed) if typed else None
         if "Ghi chú" in changes:
             kwargs["note"] = changes["Ghi chú"] or ""
         if kwargs:
@@ -174,7 +173,7 @@ def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
             "Hoạt động": a.text,
             "Trạng thái": STATUS_LABELS[a.status],
             "Tiến độ (%)": a.progress,
-            "Ngày hoàn thành": a.completed_on,
+            "Ngày hoàn thành": format_date(a.completed_on) if a.completed_on else None,
             "Hạn": format_date(a.due) if a.due else "—",
             "Quá hạn": a.code in overdue_codes,
             "Chủ trì": ", ".join(a.lead),
@@ -183,7 +182,6 @@ def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
         }
         for a in activities
     ])
-    rows["Ngày hoàn thành"] = pd.to_datetime(rows["Ngày hoàn thành"])  # a date column, so the editor offers a date picker
     return rows
 
 
@@ -193,7 +191,9 @@ COLUMN_CONFIG = {
     "Quá hạn": st.column_config.CheckboxColumn(width="small"),
     "Trạng thái": st.column_config.SelectboxColumn(options=[STATUS_LABELS[s] for s in STATUSES], required=True),
     "Tiến độ (%)": st.column_config.NumberColumn(min_value=0, max_value=100, step=5, format="%d%%"),
-    "Ngày hoàn thành": st.column_config.DateColumn(format="DD/MM/YYYY"),
+    # Text typed day first, not a DateColumn: its format= sets how the cell reads, but its editor is the browser's own
+    # date box, which puts the month first in an English-language browser (12/01/2026 for 1 December)
+    "Ngày hoàn thành": st.column_config.TextColumn(help="Ngày/tháng/năm, ví dụ 01/12/2026", validate=rf"^\s*$|{DATE_TEXT_PATTERN}"),  # empty: no date yet
 }
 who = ui.principal()
 # an editor only where the core would accept the write (scoring.auth, as update_activity checks it)

@@ -1,0 +1,268 @@
+"""Every word a person sees is Vietnamese, Streamlit's own included (issue 16).
+
+Streamlit's frontend is English only and has no language option: ui.vietnamese_widget_texts() puts Vietnamese in
+place of its words. The browser test walks every page, signed in as an administrator, and looks for the English
+Streamlit is known to draw; the AppTest checks cover what the pages pass to Streamlit (placeholders, figures).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from scoring import repository as repo
+from scoring.db import open_database
+from scoring.textnorm import format_number, local_today, parse_date
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def _pages() -> list[tuple[str, str]]:
+    """(file, menu title) of every page app.py lists."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    (pages,) = [node.value for node in tree.body if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES"]
+    return [(entry.elts[0].value, entry.elts[1].value) for entry in pages.elts]
+
+
+# ---------------------------------------------------------------- what the pages pass to Streamlit
+
+
+def _plain(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_dates_are_read_day_first():
+    assert parse_date("01/12/2026") == date(2026, 12, 1)
+    assert parse_date(" 1-2-2026 ") == date(2026, 2, 1)
+    assert parse_date("31.12.2026") == date(2026, 12, 31)
+    for not_a_date in ("31/02/2026", "12/2026", "2026-12-01", "", "hôm qua", "01/13/2026"):
+        assert parse_date(not_a_date) is None, not_a_date
+
+
+@pytest.mark.parametrize("page", [file for file, _title in _pages()])
+def test_every_select_shows_a_vietnamese_placeholder(page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    selects = [*at.selectbox, *at.multiselect]
+    for widget in selects:
+        assert widget.proto.placeholder, f"{page}: «{widget.label}» has Streamlit's English placeholder"
+        assert widget.proto.placeholder not in ui.STREAMLIT_TEXTS, widget.label
+
+
+def test_the_translations_are_vietnamese_and_the_script_survives_the_sanitizer():
+    for english, vietnamese in ui.STREAMLIT_TEXTS.items():
+        assert vietnamese and (vietnamese != english or english in ("Euro",)), english
+    at = AppTest.from_string("import ui\nui.vietnamese_widget_texts()").run()
+    (block,) = at.get("html")
+    assert block.proto.unsafe_allow_javascript
+    script = block.proto.body.split("<script", 1)[1].split(">", 1)[1].rsplit("</script>", 1)[0]
+    assert "<" not in script  # DOMPurify drops a script with "<" in its text (the page would stay English)
+
+
+def test_year_settings_take_figures_with_a_decimal_comma():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("views/cau_hinh.py").run()
+    db = open_database()
+    department = repo.list_departments(db)[0]
+    assessment = repo.get_assessment(db, department.id, 2026)
+    before = repo.year_settings(db, assessment.id)
+    field = next(w for w in at.text_input if w.label == "Điểm phần điều tra XHH")
+    assert field.value == format_number(before.survey_share)  # as the app writes numbers everywhere
+    next(w for w in at.text_input if w.label == "Điểm thưởng tối đa").set_value("2,5")
+    next(b for b in at.button if b.label == "Lưu thiết lập năm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert repo.year_settings(db, assessment.id).bonus_cap == Decimal("2.5")
+    assert next(w for w in at.text_input if w.label == "Điểm thưởng tối đa").value == "2,5"
+
+    next(w for w in at.text_input if w.label == "Điểm trừ tối đa").set_value("hai điểm")
+    next(b for b in at.button if b.label == "Lưu thiết lập năm").click().run()
+    assert any("«Điểm trừ tối đa» phải là một số" in _plain(e.value) for e in at.error), [e.value for e in at.error]
+    assert next(w for w in at.text_input if w.label == "Điểm trừ tối đa").value == "hai điểm"  # kept, to correct
+    assert repo.year_settings(db, assessment.id).penalty_cap == before.penalty_cap
+    db.dispose()
+
+
+def test_the_plan_table_takes_a_completion_date_typed_day_first():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("views/ke_hoach.py").run()
+    (editor,) = at.data_editor
+    position = list(editor.value["Mã"]).index("I.2")
+    day = local_today() - timedelta(days=40)  # a day whose day and month differ (unless both are 1 … 12 alike)
+    typed = f"{day.day}/{day.month}/{day.year}"  # as people type it: no leading zeros
+    at.session_state[editor.key] = {"edited_rows": {position: {"Trạng thái": "Hoàn thành", "Ngày hoàn thành": typed}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    db = open_database()
+    department = repo.list_departments(db)[0]
+    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "I.2")
+    assert stored.completed_on == day
+    (editor,) = at.data_editor
+    assert editor.value.loc[editor.value["Mã"] == "I.2", "Ngày hoàn thành"].item() == day.strftime("%d/%m/%Y")
+
+    at.session_state[editor.key] = {"edited_rows": {position: {"Ngày hoàn thành": "31/02/2026"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert "Hoạt động I.2: ngày hoàn thành «31/02/2026» không phải một ngày." in [_plain(e.value) for e in at.error]
+    assert next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "I.2").completed_on == day
+    db.dispose()
+
+
+# ---------------------------------------------------------------- in a real browser
+
+# English that Streamlit 1.67 draws in this app's widgets (found in its frontend bundle), as whole words.
+STREAMLIT_ENGLISH = [
+    "Upload", "Browse files", "Drag and drop", "per file", "Choose an option", "Choose options", "No options to select",
+    "No results", "Select all", "Press Enter", "Ctrl+Enter to apply", "to apply", "submit form", "dd", "mm", "yyyy",
+    "Choose date", "Download as CSV", "Search", "Fullscreen", "Show/hide columns", "Add row", "Delete row",
+    "Running...", "Deploy", "Main menu", "Help for", "Link to heading", "Increment", "Decrement", "Open", "Sidebar",
+    "App pages", "Collapse sidebar", "Sort ascending", "Download plot", "Autoscale", "Reset axes", "Zoom", "Pan",
+    "Stop", "Rerun", "Clear all", "Remove",
+]
+_ENGLISH = re.compile("|".join(rf"(?<![\w]){re.escape(word)}(?![\w])" for word in STREAMLIT_ENGLISH))
+
+# What a person sees: text of visible elements (not the names of Material icons, which the icon font draws as
+# pictures), their placeholder/title/aria-label, and generated ::before/::after text.
+_VISIBLE_TEXT = """() => {
+  const out = [];
+  const shown = (e) => e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true});
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || !node.data.trim() || parent.closest('[data-testid="stIconMaterial"], script, style') || !shown(parent)) continue;
+    out.push(node.data.trim());
+  }
+  for (const e of document.body.querySelectorAll('*')) {
+    if (!shown(e)) continue;
+    for (const name of ['placeholder', 'title', 'aria-label', 'data-title']) { const v = e.getAttribute(name); if (v) out.push(v); }
+    for (const pseudo of ['::before', '::after']) {
+      const content = getComputedStyle(e, pseudo).content;
+      if (content && content !== 'none' && content !== 'normal') out.push(content);
+    }
+  }
+  return out;
+}"""
+
+
+def _english_on(page, where: str, seen: dict[str, str]) -> None:
+    for text in page.evaluate(_VISIBLE_TEXT):
+        match = _ENGLISH.search(text)
+        if match:
+            seen.setdefault(f"{where}: «{text[:80]}»", match.group(0))
+
+
+@pytest.mark.browser
+def test_every_page_shows_vietnamese_only(tmp_path):
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _open_from_menu, _require_chromium, _serve, _settled, _shot, _sign_in
+    from playwright.sync_api import sync_playwright
+
+    from scoring import accounts
+    from scoring.auth import Role
+    from scoring.db import Database, Settings
+    from scoring.workspace import ensure_default_workspace
+
+    _require_chromium()
+    db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))
+    workspace = ensure_default_workspace(db)
+    accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[workspace.department_id],
+                            actor=repo.SYSTEM_ACTOR)
+    db.dispose()
+    seen: dict[str, str] = {}
+    serving = _serve(tmp_path, auth="on")
+    url = next(serving)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = _sign_in(browser, url, "quantri", size=(1366, 768))
+            for _file, title in _pages():
+                _open_from_menu(page, title)
+                _reveal_everything(page)
+                _english_on(page, title, seen)
+                _check_popups(page, title, seen)
+                if title == "Kế hoạch":
+                    _check_plan_date_editor(page, seen)
+                    _shot(page, "ke-hoach-tieng-viet-1366x768.png")
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            _open_from_menu(page, "Tài liệu kiểm chứng")
+            page.get_by_role("tab", name="Thêm tài liệu").click()
+            page.wait_for_timeout(500)
+            _english_on(page, "Tài liệu kiểm chứng 1920×1080", seen)
+            _shot(page, "tai-lieu-tieng-viet-1920x1080.png")
+            browser.close()
+    finally:
+        next(serving, None)  # stops the server
+    assert not seen, seen
+
+
+def _reveal_everything(page) -> None:
+    """Open every expander and leave each tab's content drawn once (the last tab stays open)."""
+    for summary in page.locator('[data-testid="stExpander"] details:not([open]) > summary').all():
+        summary.click()
+        page.wait_for_timeout(200)
+    tabs = page.get_by_role("tab")
+    for i in range(tabs.count()):
+        tabs.nth(i).click()
+        page.wait_for_timeout(300)
+    _settled(page)
+
+
+def _check_popups(page, where: str, seen: dict[str, str]) -> None:
+    """What shows only on demand: a select's list (and its empty result), a text field's hint once typed into,
+    a table's toolbar tooltips, a date box's calendar."""
+    select = page.locator('[data-testid="stMain"] [data-testid="stMultiSelect"], [data-testid="stMain"] [data-testid="stSelectbox"]')
+    for i in range(min(select.count(), 2)):
+        if not select.nth(i).is_visible() or select.nth(i).locator("input[disabled]").count():
+            continue
+        select.nth(i).click()
+        page.wait_for_timeout(400)
+        _english_on(page, f"{where} (danh sách)", seen)
+        page.keyboard.type("zzzz")
+        page.wait_for_timeout(400)
+        _english_on(page, f"{where} (không có kết quả)", seen)
+        page.keyboard.press("Escape")
+    text = page.locator('[data-testid="stMain"] [data-testid="stTextInput"] input:not([disabled])')
+    if text.count() and text.first.is_visible():
+        text.first.click()
+        text.first.press("End")
+        page.keyboard.type("x")
+        page.wait_for_timeout(300)
+        _english_on(page, f"{where} (ô nhập)", seen)
+        page.keyboard.press("Backspace")
+    for button in page.locator('[data-testid="stElementToolbarButton"] button').all()[:4]:
+        if button.is_visible():
+            button.hover()
+            page.wait_for_timeout(1300)  # the tooltip waits a second
+            _english_on(page, f"{where} (nút trên bảng)", seen)
+    calendar = page.locator('[data-testid="stDateInputCalendarButton"]:not([disabled])')
+    if calendar.count() and calendar.first.is_visible():
+        calendar.first.click()
+        page.wait_for_timeout(500)
+        _english_on(page, f"{where} (lịch)", seen)
+        page.keyboard.press("Escape")
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+
+
+def _check_plan_date_editor(page, seen: dict[str, str]) -> None:
+    """The plan table's completion date reads and is typed day first, whatever the browser's language."""
+    from test_browser import _edit_plan_cell, _settled
+
+    _edit_plan_cell(page, 0, 4, f"{local_today().day:02d}/{local_today().month:02d}/{local_today().year}")  # Mã, Hoạt động, Trạng thái, Tiến độ, Ngày hoàn thành
+    page.wait_for_function("() => document.body.innerText.includes('Đã lưu hoạt động I.1')", timeout=30000)
+    _settled(page)
+    row = page.locator('[data-testid="stDataFrame"] table tr').filter(has_text="I.1").first
+    shown = row.locator("td").nth(4).inner_text()
+    if shown != local_today().strftime("%d/%m/%Y"):
+        seen[f"Kế hoạch: ngày hoàn thành hiện «{shown}»"] = "dd/mm/yyyy"
