@@ -139,6 +139,7 @@ STREAMLIT_PATTERNS = (
     (r"^Select (\d+) matches$", "Chọn $1 mục khớp"),
     (r"^File must be .+ or smaller\.$", "Tệp quá lớn: vượt giới hạn dung lượng ghi dưới ô tải tệp."),
     (r"^Selected Date: (.+)$", "Ngày đã chọn: $1"),
+    (r"^Choose date, (.+)$", "Chọn ngày, $1"),  # the calendar, with the month shown
 )
 # Where text is the user's or the app's own (Markdown, options, labels, table cells, file names), never translated:
 # a department called "Search" stays "Search". Tooltips are Streamlit's (table toolbar) or the app's Vietnamese help; the

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, _edit_plan_cell, _plan_cell, _require_chromium,
+                          _serve, _settled, _shot, _sign_in)
 
 import ui
 from scoring import repository as repo
@@ -25,11 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
-def _pages() -> list[tuple[str, str]]:
-    """(file, menu title) of every page app.py lists."""
+def _pages() -> list[tuple[str, str, str]]:
+    """(file, menu title, address) of every page app.py lists."""
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
     (pages,) = [node.value for node in tree.body if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES"]
-    return [(entry.elts[0].value, entry.elts[1].value) for entry in pages.elts]
+    return [(entry.elts[0].value, entry.elts[1].value, entry.elts[3].value) for entry in pages.elts]
 
 
 # ---------------------------------------------------------------- what the pages pass to Streamlit
@@ -47,7 +49,7 @@ def test_dates_are_read_day_first():
         assert parse_date(not_a_date) is None, not_a_date
 
 
-@pytest.mark.parametrize("page", [file for file, _title in _pages()])
+@pytest.mark.parametrize("page", [file for file, _title, _url in _pages()])
 def test_every_select_shows_a_vietnamese_placeholder(page):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
@@ -165,7 +167,6 @@ def _english_on(page, where: str, seen: dict[str, str]) -> None:
 
 @pytest.mark.browser
 def test_every_page_shows_vietnamese_only(tmp_path):
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _open_from_menu, _require_chromium, _serve, _settled, _shot, _sign_in
     from playwright.sync_api import sync_playwright
 
     from scoring import accounts
@@ -178,6 +179,8 @@ def test_every_page_shows_vietnamese_only(tmp_path):
     workspace = ensure_default_workspace(db)
     accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[workspace.department_id],
                             actor=repo.SYSTEM_ACTOR)
+    first = repo.list_activities(db, workspace.department_id, 2026)[0]
+    repo.update_activity(db, first.id, first.version, actor=repo.SYSTEM_ACTOR, status="hoan_thanh")  # its date: today
     db.dispose()
     seen: dict[str, str] = {}
     serving = _serve(tmp_path, auth="on")
@@ -186,35 +189,57 @@ def test_every_page_shows_vietnamese_only(tmp_path):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = _sign_in(browser, url, "quantri", size=(1366, 768))
-            for _file, title in _pages():
-                _open_from_menu(page, title)
-                _reveal_everything(page)
-                _english_on(page, title, seen)
-                _check_popups(page, title, seen)
+            pages = {title: address for _file, title, address in _pages()}
+            projector = pages.pop("Trình chiếu")  # it has no menu to leave it by: it comes last
+            for title, address in pages.items():
+                _go(page, title, address)
+                _check_page(page, title, seen)
                 if title == "Kế hoạch":
                     _check_plan_date_editor(page, seen)
                     _shot(page, "ke-hoach-tieng-viet-1366x768.png")
             page.set_viewport_size({"width": 1920, "height": 1080})
-            _open_from_menu(page, "Tài liệu kiểm chứng")
+            _go(page, "Tài liệu kiểm chứng", pages["Tài liệu kiểm chứng"])
             page.get_by_role("tab", name="Thêm tài liệu").click()
             page.wait_for_timeout(500)
             _english_on(page, "Tài liệu kiểm chứng 1920×1080", seen)
             _shot(page, "tai-lieu-tieng-viet-1920x1080.png")
+            _go(page, "Trình chiếu", projector)
+            _check_page(page, "Trình chiếu", seen)
             browser.close()
     finally:
         next(serving, None)  # stops the server
     assert not seen, seen
 
 
-def _reveal_everything(page) -> None:
-    """Open every expander and leave each tab's content drawn once (the last tab stays open)."""
-    for summary in page.locator('[data-testid="stExpander"] details:not([open]) > summary').all():
-        summary.click()
-        page.wait_for_timeout(200)
-    tabs = page.get_by_role("tab")
-    for i in range(tabs.count()):
-        tabs.nth(i).click()
-        page.wait_for_timeout(300)
+def _go(page, title: str, address: str) -> None:
+    """Open a page from the menu, inside the signed-in session."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.wait_for_function(f"() => location.pathname.endsWith({'/' + address!r})"  # the first page also lives at /
+                           + (" || location.pathname === '/'" if address == _pages()[0][2] else ""), timeout=30000)
+    page.wait_for_timeout(500)
+    _settled(page)
+
+
+def _check_page(page, title: str, seen: dict[str, str]) -> None:
+    """Each tab in turn, its expanders open, then what shows on demand."""
+    tabs = page.locator('[data-testid="stMain"]').get_by_role("tab")
+    for tab in range(max(tabs.count(), 1)):
+        where = title if not tabs.count() else f"{title} › {tabs.nth(tab).inner_text()}"
+        if tabs.count():
+            tabs.nth(tab).click()
+            page.wait_for_timeout(300)
+        _open_expanders(page)
+        _english_on(page, where, seen)
+        _check_popups(page, where, seen)
+
+
+def _open_expanders(page) -> None:
+    summaries = page.locator('[data-testid="stMain"] [data-testid="stExpander"] details > summary')
+    for i in range(summaries.count()):
+        summary = summaries.nth(i)
+        if summary.is_visible() and summary.evaluate("e => !e.parentElement.open"):
+            summary.click()
+            page.wait_for_timeout(200)
     _settled(page)
 
 
@@ -240,9 +265,13 @@ def _check_popups(page, where: str, seen: dict[str, str]) -> None:
         page.wait_for_timeout(300)
         _english_on(page, f"{where} (ô nhập)", seen)
         page.keyboard.press("Backspace")
-    for button in page.locator('[data-testid="stElementToolbarButton"] button').all()[:4]:
-        if button.is_visible():
-            button.hover()
+    table = page.locator('[data-testid="stElementContainer"]:has([data-testid="stDataFrame"])')
+    if table.count() and table.first.is_visible():
+        table.first.scroll_into_view_if_needed()
+        buttons = table.first.locator('[data-testid="stElementToolbarButton"] button')
+        for i in range(buttons.count()):
+            table.first.hover(position={"x": 40, "y": 60})  # the toolbar shows while the pointer is over the table
+            buttons.nth(i).hover(force=True, timeout=5000)
             page.wait_for_timeout(1300)  # the tooltip waits a second
             _english_on(page, f"{where} (nút trên bảng)", seen)
     calendar = page.locator('[data-testid="stDateInputCalendarButton"]:not([disabled])')
@@ -256,13 +285,14 @@ def _check_popups(page, where: str, seen: dict[str, str]) -> None:
 
 
 def _check_plan_date_editor(page, seen: dict[str, str]) -> None:
-    """The plan table's completion date reads and is typed day first, whatever the browser's language."""
-    from test_browser import _edit_plan_cell, _settled
-
-    _edit_plan_cell(page, 0, 4, f"{local_today().day:02d}/{local_today().month:02d}/{local_today().year}")  # Mã, Hoạt động, Trạng thái, Tiến độ, Ngày hoàn thành
+    """The plan table's completion date reads, opens and is typed day first, whatever the browser's language."""
+    date_column = 4  # Mã, Hoạt động, Trạng thái, Tiến độ (%), Ngày hoàn thành
+    today = local_today()
+    if _plan_cell(page, "I.1", date_column) != today.strftime("%d/%m/%Y"):
+        seen[f"Kế hoạch: ngày hoàn thành hiện «{_plan_cell(page, 'I.1', date_column)}»"] = "dd/mm/yyyy"
+    day = today - timedelta(days=40)
+    _edit_plan_cell(page, 0, date_column, f"{day.day}/{day.month}/{day.year}")
     page.wait_for_function("() => document.body.innerText.includes('Đã lưu hoạt động I.1')", timeout=30000)
     _settled(page)
-    row = page.locator('[data-testid="stDataFrame"] table tr').filter(has_text="I.1").first
-    shown = row.locator("td").nth(4).inner_text()
-    if shown != local_today().strftime("%d/%m/%Y"):
-        seen[f"Kế hoạch: ngày hoàn thành hiện «{shown}»"] = "dd/mm/yyyy"
+    if _plan_cell(page, "I.1", date_column) != day.strftime("%d/%m/%Y"):
+        seen[f"Kế hoạch: ngày vừa gõ hiện «{_plan_cell(page, 'I.1', date_column)}»"] = "dd/mm/yyyy"
