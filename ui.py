@@ -147,7 +147,7 @@ STREAMLIT_PATTERNS = (
 _USER_TEXT = ('[data-testid="stMarkdownContainer"]:not([data-testid="stTooltipContent"] *):not([data-testid="stFileUploaderDropzone"] button *), '
               '[role="option"][data-key]:not([data-key^="__select_"]), '
               '[data-tag], [data-testid="stWidgetLabel"], [data-testid="stFileUploaderFileName"], [data-testid="stDataFrame"] table, '
-              'h1, h2, h3, h4, h5, h6, [data-testid="stExpander"] summary')
+              '[data-testid="stHeading"], [data-testid="stExpander"] summary')
 
 _STYLE = """
 <style>

@@ -209,6 +209,7 @@ def test_every_page_shows_vietnamese_only(tmp_path):
     finally:
         next(serving, None)  # stops the server
     assert not seen, seen
+    assert {"Tải về tệp CSV", "Tìm", "Toàn màn hình"} <= TOOLTIPS, TOOLTIPS
 
 
 def _go(page, title: str, address: str) -> None:
@@ -243,6 +244,9 @@ def _open_expanders(page) -> None:
     _settled(page)
 
 
+TOOLTIPS: set[str] = set()  # the table toolbar's tooltips the walk saw: proof that it looked at them
+
+
 def _check_popups(page, where: str, seen: dict[str, str]) -> None:
     """What shows only on demand: a select's list (and its empty result), a text field's hint once typed into,
     a table's toolbar tooltips, a date box's calendar."""
@@ -265,14 +269,19 @@ def _check_popups(page, where: str, seen: dict[str, str]) -> None:
         page.wait_for_timeout(300)
         _english_on(page, f"{where} (ô nhập)", seen)
         page.keyboard.press("Backspace")
-    table = page.locator('[data-testid="stElementContainer"]:has([data-testid="stDataFrame"])')
-    if table.count() and table.first.is_visible():
-        table.first.scroll_into_view_if_needed()
-        buttons = table.first.locator('[data-testid="stElementToolbarButton"] button')
+    tables = [t for t in page.locator('[data-testid="stElementContainer"]:has([data-testid="stDataFrame"])').all() if t.is_visible()]
+    for table in tables[:1]:
+        table.locator('[data-testid="stElementToolbar"]').evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(300)
+        buttons = table.locator('[data-testid="stElementToolbarButton"] button')
         for i in range(buttons.count()):
-            table.first.hover(position={"x": 40, "y": 60})  # the toolbar shows while the pointer is over the table
-            buttons.nth(i).hover(force=True, timeout=5000)
-            page.wait_for_timeout(1300)  # the tooltip waits a second
+            area = table.bounding_box()
+            page.mouse.move(area["x"] + 40, area["y"] + 60)  # the toolbar shows while the pointer is over the table
+            page.wait_for_timeout(200)
+            box = buttons.nth(i).bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_function("() => document.querySelector('[data-testid=stTooltipContent]')", timeout=5000)  # after a second
+            TOOLTIPS.update(page.locator('[data-testid="stTooltipContent"]').all_inner_texts())
             _english_on(page, f"{where} (nút trên bảng)", seen)
     calendar = page.locator('[data-testid="stDateInputCalendarButton"]:not([disabled])')
     if calendar.count() and calendar.first.is_visible():
