@@ -215,17 +215,25 @@ _SCRIPT = """
 """
 
 
-def vietnamese_widget_texts() -> None:
-    """Streamlit's own words (uploader, selects, date inputs, input hints, table menus, chart buttons) in Vietnamese.
-
-    app.py calls it once per run, before anything else is drawn. The script is static (no data in it) and runs once
-    per browser tab; it changes only the exact strings of STREAMLIT_TEXTS / STREAMLIT_PATTERNS, never user text.
-    """
+def _vietnamese_widget_html() -> str:
     script = (_SCRIPT.replace("__TEXTS__", json.dumps(STREAMLIT_TEXTS, ensure_ascii=False))
               .replace("__PATTERNS__", json.dumps(STREAMLIT_PATTERNS, ensure_ascii=False))
               .replace("__USER_TEXT__", json.dumps(_USER_TEXT)))
     assert "<" not in script.split(">", 1)[1].rsplit("<", 1)[0], "the sanitizer would drop the script"
-    st.html(_STYLE + script, unsafe_allow_javascript=True)
+    return (_STYLE + script).strip()  # as st.html keeps it (it strips the text)
+
+
+# static: the same for every page and person, with no data in it (tests/test_hostile_text.py knows it by this text)
+VIETNAMESE_WIDGET_HTML = _vietnamese_widget_html()
+
+
+def vietnamese_widget_texts() -> None:
+    """Streamlit's own words (uploader, selects, date inputs, input hints, table menus, chart buttons) in Vietnamese.
+
+    app.py calls it once per run, before anything else is drawn. The script runs once per browser tab; it changes
+    only the exact strings of STREAMLIT_TEXTS / STREAMLIT_PATTERNS, never user text.
+    """
+    st.html(VIETNAMESE_WIDGET_HTML, unsafe_allow_javascript=True)
 
 
 # ---------------------------------------------------------------- who is working
