@@ -126,7 +126,10 @@ STREAMLIT_TEXTS = {
     "Show closest data on hover": "Hiện điểm gần nhất", "Compare data on hover": "So sánh khi di chuột",
     # the page around the widgets
     "Running...": "Đang chạy…", "Stop": "Dừng", "Rerun": "Chạy lại", "Connecting": "Đang kết nối",
-    "Connection error": "Mất kết nối tới máy chủ", "Close": "Đóng", "Skip to main content": "Đến nội dung chính",
+    "Connection error": "Mất kết nối tới máy chủ",
+    "Streamlit server is not responding. Are you connected to the internet?":
+        "Máy chủ không trả lời. Hãy kiểm tra kết nối mạng; nếu vẫn vậy, hãy báo cho quản trị viên.",
+    "Unable to connect to Streamlit server": "Không kết nối được tới máy chủ", "Close": "Đóng", "Skip to main content": "Đến nội dung chính",
     "Collapse sidebar": "Thu gọn thanh bên", "Expand sidebar": "Mở thanh bên", "Sidebar": "Thanh bên",
     "App pages": "Các trang", "Link to heading": "Liên kết tới mục này", "Main menu": "Trình đơn",
     "Page not found": "Không tìm thấy trang",
