@@ -90,7 +90,7 @@ CHOOSE_MANY = "Chọn một hoặc nhiều mục"
 STREAMLIT_TEXTS = {
     # file uploader (its "… per file" line is hidden: each uploader states the limit below it, once, in Vietnamese)
     "Upload": "Tải tệp lên", "Drag and drop a file here": "Thả tệp vào đây", "Drag and drop files here": "Thả các tệp vào đây",
-    "Add files": "Thêm tệp", "Remove file": "Bỏ tệp", "Delete file": "Bỏ tệp", "Browse files": "Chọn tệp",
+    "Add files": "Thêm tệp", "add icon": "thêm", "file upload": "tải tệp lên", "Error:": "Lỗi:", "Remove file": "Bỏ tệp", "Delete file": "Bỏ tệp", "Browse files": "Chọn tệp",
     # the line under text inputs, text areas and number inputs (Ctrl+Enter also works on a Mac)
     "Press Enter to apply": "Nhấn Enter để áp dụng", "Press Enter to submit form": "Nhấn Enter để gửi biểu mẫu",
     "Press Ctrl+Enter to apply": "Nhấn Ctrl+Enter để áp dụng", "Press ⌘+Enter to apply": "Nhấn Ctrl+Enter để áp dụng",
@@ -141,6 +141,9 @@ STREAMLIT_PATTERNS = (
     (r"^day, (.+)$", "ngày, $1"), (r"^month, (.+)$", "tháng, $1"), (r"^year, (.+)$", "năm, $1"),
     (r"^Select (\d+) matches$", "Chọn $1 mục khớp"),
     (r"^File must be .+ or smaller\.$", "Tệp quá lớn: vượt giới hạn dung lượng ghi dưới ô tải tệp."),
+    # a chosen file's size, and its name with its size: "2,0 KB", "ke-hoach.pdf, 2,0 KB"
+    (r"^(\d+)\.(\d+)(B|KB|MB|GB)$", "$1,$2 $3"), (r"^(\d+)(B|KB|MB|GB)$", "$1 $2"),
+    (r"^(.+), (\d+)\.(\d+)(B|KB|MB|GB)$", "$1, $2,$3 $4"), (r"^(.+), (\d+)(B|KB|MB|GB)$", "$1, $2 $3"),
     (r"^Selected Date: (.+)$", "Ngày đã chọn: $1"),
     (r"^Choose date, (.+)$", "Chọn ngày, $1"),  # the calendar, with the month shown
 )
@@ -149,7 +152,7 @@ STREAMLIT_PATTERNS = (
 # uploader's button label is Streamlit's.
 _USER_TEXT = ('[data-testid="stMarkdownContainer"]:not([data-testid="stTooltipContent"] *):not([data-testid="stFileUploaderDropzone"] button *), '
               '[role="option"][data-key]:not([data-key^="__select_"]), '
-              '[data-tag], [data-testid="stWidgetLabel"], [data-testid="stFileUploaderFileName"], [data-testid="stDataFrame"] table, '
+              '[data-tag], [data-testid="stWidgetLabel"], [data-testid="stFileChipName"], [data-testid="stDataFrame"] table, '
               '[data-testid="stHeading"], [data-testid="stExpander"] summary')
 
 _STYLE = """

@@ -132,9 +132,10 @@ STREAMLIT_ENGLISH = [
     "Choose date", "Download as CSV", "Search", "Fullscreen", "Show/hide columns", "Add row", "Delete row",
     "Running...", "Deploy", "Main menu", "Help for", "Link to heading", "Increment", "Decrement", "Open", "Sidebar",
     "App pages", "Collapse sidebar", "Sort ascending", "Download plot", "Autoscale", "Reset axes", "Zoom", "Pan",
-    "Stop", "Rerun", "Clear all", "Remove",
+    "Stop", "Rerun", "Clear all", "Remove", "Hide column", "Pin column", "Autosize", "File must be", "Error:", "Connection error",
 ]
-_ENGLISH = re.compile("|".join(rf"(?<![\w]){re.escape(word)}(?![\w])" for word in STREAMLIT_ENGLISH))
+_ENGLISH = re.compile("|".join(rf"(?<![\w]){re.escape(word)}(?![\w])" for word in STREAMLIT_ENGLISH)
+                      + r"|\d\.\d+ ?[KMG]?B\b")  # a file size with a decimal point
 
 # What a person sees: text of visible elements (not the names of Material icons, which the icon font draws as
 # pictures), their placeholder/title/aria-label, and generated ::before/::after text.
@@ -197,12 +198,14 @@ def test_every_page_shows_vietnamese_only(tmp_path):
                 _check_page(page, title, seen)
                 if title == "Kế hoạch":
                     _check_plan_date_editor(page, seen)
+                    _check_column_menu(page, seen)
                     _shot(page, "ke-hoach-tieng-viet-1366x768.png")
             page.set_viewport_size({"width": 1920, "height": 1080})
             _go(page, "Tài liệu kiểm chứng", pages["Tài liệu kiểm chứng"])
             page.get_by_role("tab", name="Thêm tài liệu").click()
             page.wait_for_timeout(500)
             _english_on(page, "Tài liệu kiểm chứng 1920×1080", seen)
+            _check_chosen_files(page, tmp_path, seen)
             _shot(page, "tai-lieu-tieng-viet-1920x1080.png")
             _go(page, "Trình chiếu", projector)
             _check_page(page, "Trình chiếu", seen)
@@ -306,3 +309,31 @@ def _check_plan_date_editor(page, seen: dict[str, str]) -> None:
     _settled(page)
     if _plan_cell(page, "I.1", date_column) != day.strftime("%d/%m/%Y"):
         seen[f"Kế hoạch: ngày vừa gõ hiện «{_plan_cell(page, 'I.1', date_column)}»"] = "dd/mm/yyyy"
+
+
+def _check_column_menu(page, seen: dict[str, str]) -> None:
+    """A table column's menu (sort, pin, hide…), opened from its header as a person does."""
+    table = page.locator('[data-testid="stElementContainer"]:has([data-testid="stDataFrame"])').first
+    table.locator('[data-testid="stElementToolbar"]').evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
+    box = table.locator('[data-testid="stDataFrame"]').bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 17)  # over the first column's header: its menu button (⋮) shows
+    page.wait_for_timeout(300)
+    page.mouse.click(box["x"] + 60, box["y"] + 17)  # the button, at the right of the small first column
+    page.wait_for_selector('[role="menu"]', timeout=10000)
+    _english_on(page, "Kế hoạch (trình đơn cột)", seen)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+
+
+def _check_chosen_files(page, folder: Path, seen: dict[str, str]) -> None:
+    """A file chosen in the uploader (its name, size, remove button), and one over the limit (its refusal)."""
+    small, large = folder / "ke-hoach.pdf", folder / "bao-cao-24mb.pdf"
+    small.write_bytes(b"%PDF-1.4\n" + bytes(1500))
+    large.write_bytes(b"%PDF-1.4\n" + bytes(24 * 1024 * 1024))
+    uploader = page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').first
+    for chosen in (small, large):
+        uploader.set_input_files(str(chosen))
+        page.wait_for_selector(f'[data-testid="stFileChipName"][title="{chosen.name}"]', timeout=10000)
+        page.wait_for_timeout(800)
+        _english_on(page, f"Tài liệu kiểm chứng (tệp {chosen.name})", seen)
