@@ -155,6 +155,9 @@ _USER_TEXT = ('[data-testid="stMarkdownContainer"]:not([data-testid="stTooltipCo
               '[data-tag], [data-testid="stWidgetLabel"], [data-testid="stFileChipName"], [data-testid="stDataFrame"] table, '
               '[data-testid="stHeading"], [data-testid="stExpander"] summary')
 
+# … and elements whose title/aria-label is such text itself (a chosen option, a chosen file's name)
+_USER_LABELLED = '[data-tag], [data-testid="stFileChipName"]'
+
 _STYLE = """
 <style>
   /* this block and the script below draw nothing */
@@ -175,6 +178,7 @@ _SCRIPT = """
   const TEXTS = __TEXTS__;
   const PATTERNS = __PATTERNS__.map(([p, r]) => [new RegExp(p), r]);
   const USER_TEXT = __USER_TEXT__;
+  const USER_LABELLED = __USER_LABELLED__;
   const ATTRIBUTES = ["placeholder", "title", "aria-label", "data-title"];
   const vietnamese = (text) => {
     const key = text.trim();
@@ -192,6 +196,7 @@ _SCRIPT = """
     if (changed !== null && changed !== node.data) node.data = changed;
   };
   const attributes = (element) => {
+    if (element.matches(USER_LABELLED)) return;
     for (const name of ATTRIBUTES) {
       const value = element.getAttribute(name);
       if (value === null) continue;
@@ -224,7 +229,7 @@ _SCRIPT = """
 def _vietnamese_widget_html() -> str:
     script = (_SCRIPT.replace("__TEXTS__", json.dumps(STREAMLIT_TEXTS, ensure_ascii=False))
               .replace("__PATTERNS__", json.dumps(STREAMLIT_PATTERNS, ensure_ascii=False))
-              .replace("__USER_TEXT__", json.dumps(_USER_TEXT)))
+              .replace("__USER_TEXT__", json.dumps(_USER_TEXT)).replace("__USER_LABELLED__", json.dumps(_USER_LABELLED)))
     assert "<" not in script.split(">", 1)[1].rsplit("<", 1)[0], "the sanitizer would drop the script"
     return (_STYLE + script).strip()  # as st.html keeps it (it strips the text)
 
