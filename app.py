@@ -12,6 +12,7 @@ from scoring.errors import InputError, StorageError
 from scoring.textnorm import local_zone
 
 st.set_page_config(page_title="Chỉ số CCHC", page_icon="📊", layout="wide")
+ui.vietnamese_widget_texts()  # Streamlit's own English words (uploader, selects, tables…) in Vietnamese
 try:
     local_zone()  # a wrong CCHC_TIMEZONE is said once, at the start, rather than as wrong times on every page
 except InputError as problem:

@@ -43,6 +43,176 @@ SESSION_OVER = "Phiên đăng nhập đã kết thúc nên thay đổi chưa đ�
 SNAPSHOT_KEEPER = "_snapshot_keeper"
 
 
+# ---------------------------------------------------------------- Streamlit's own words, in Vietnamese
+
+# Placeholders of every select: Streamlit's default is English ("Choose an option", "Choose options").
+CHOOSE_ONE = "Chọn một mục"
+CHOOSE_MANY = "Chọn một hoặc nhiều mục"
+
+# Every English word Streamlit 1.67's frontend draws in this app's widgets and that no parameter sets, with what a
+# person reads instead (tests/test_vietnamese_ui.py walks every page and finds none of them). Streamlit has no
+# language option (its frontend is English only), so one small script puts these in place, in text and in the
+# title/placeholder/aria-label attributes (tooltips, screen readers), as Streamlit draws them.
+STREAMLIT_TEXTS = {
+    # file uploader (its "… per file" line is hidden: each uploader states the limit below it, once, in Vietnamese)
+    "Upload": "Tải tệp lên", "Drag and drop a file here": "Thả tệp vào đây", "Drag and drop files here": "Thả các tệp vào đây",
+    "Add files": "Thêm tệp", "add icon": "thêm", "file upload": "tải tệp lên", "Error:": "Lỗi:", "Remove file": "Bỏ tệp", "Delete file": "Bỏ tệp", "Browse files": "Chọn tệp",
+    # the line under text inputs, text areas and number inputs (Ctrl+Enter also works on a Mac)
+    "Press Enter to apply": "Nhấn Enter để áp dụng", "Press Enter to submit form": "Nhấn Enter để gửi biểu mẫu",
+    "Press Ctrl+Enter to apply": "Nhấn Ctrl+Enter để áp dụng", "Press ⌘+Enter to apply": "Nhấn Ctrl+Enter để áp dụng",
+    "Press Ctrl+Enter to submit form": "Nhấn Ctrl+Enter để gửi biểu mẫu", "Press ⌘+Enter to submit form": "Nhấn Ctrl+Enter để gửi biểu mẫu",
+    # selects
+    "Choose an option": CHOOSE_ONE, "Choose options": CHOOSE_MANY, "No options to select": "Không có lựa chọn nào",
+    "No results": "Không có kết quả", "Select all": "Chọn tất cả", "Clear all": "Bỏ chọn tất cả", "Open": "Mở danh sách",
+    "Selected values": "Đã chọn", "Selectbox options": "Các lựa chọn", "Clear value": "Xóa lựa chọn", "Dismiss": "Đóng",
+    # date inputs: the day/month/year boxes and the calendar (its month names follow the language set below)
+    "dd": "ngày", "mm": "tháng", "yyyy": "năm", "Choose date": "Chọn ngày", "Clear date": "Xóa ngày",
+    "Previous": "Tháng trước", "Next": "Tháng sau", "Use arrow keys to navigate dates. Enter to select. Escape to close.":
+        "Dùng phím mũi tên để chọn ngày, Enter để chọn, Escape để đóng.",
+    # number inputs
+    "Increment": "Tăng", "Decrement": "Giảm",
+    # tables: toolbar, search, column menu
+    "Download as CSV": "Tải về tệp CSV", "Search": "Tìm", "Fullscreen": "Toàn màn hình", "Close fullscreen": "Thoát toàn màn hình",
+    "Show/hide columns": "Hiện, ẩn cột", "Add row": "Thêm dòng", "Delete row(s)": "Xóa dòng", "Clear selection": "Bỏ chọn",
+    "Type to search": "Gõ để tìm", "Close Search": "Đóng tìm kiếm", "Next Result": "Kết quả sau", "Previous Result": "Kết quả trước",
+    "Dataframe column menu": "Trình đơn cột", "Copy column name": "Chép tên cột", "Sort ascending": "Sắp xếp tăng dần",
+    "Sort descending": "Sắp xếp giảm dần", "Format": "Định dạng", "Autosize": "Tự điều chỉnh độ rộng", "Pin column": "Ghim cột",
+    "Unpin column": "Bỏ ghim cột", "Hide column": "Ẩn cột", "Statistics": "Thống kê", "Automatic": "Tự động",
+    "Localized": "Theo ngôn ngữ", "Plain": "Số thường", "Compact": "Rút gọn", "Scientific": "Khoa học", "Percent": "Phần trăm",
+    "Dollar": "Đô la", "Euro": "Euro", "Yen": "Yên", "Accounting": "Kế toán", "Calendar": "Lịch", "Distance": "Khoảng cách",
+    "Duration": "Khoảng thời gian", "Count": "Số giá trị", "Distinct": "Số giá trị khác nhau", "Empty": "Ô trống",
+    "Minimum": "Nhỏ nhất", "Maximum": "Lớn nhất", "Average": "Trung bình", "Median": "Trung vị", "Sum": "Tổng",
+    "Standard deviation": "Độ lệch chuẩn", "Range": "Khoảng", "Values": "Giá trị", "Minimum length": "Độ dài nhỏ nhất",
+    "Maximum length": "Độ dài lớn nhất", "Average length": "Độ dài trung bình", "True": "Đúng", "False": "Sai",
+    "No data": "Không có dữ liệu", "No options": "Không có lựa chọn nào",
+    # charts (Plotly's buttons above a chart)
+    "Download plot as a PNG": "Tải ảnh biểu đồ (PNG)", "Zoom": "Phóng to vùng chọn", "Pan": "Kéo", "Zoom in": "Phóng to",
+    "Zoom out": "Thu nhỏ", "Autoscale": "Tự co giãn", "Reset axes": "Đặt lại trục", "Box Select": "Chọn vùng",
+    "Lasso Select": "Chọn tự do", "Reset view": "Đặt lại khung nhìn", "Toggle Spike Lines": "Bật, tắt đường gióng",
+    "Show closest data on hover": "Hiện điểm gần nhất", "Compare data on hover": "So sánh khi di chuột",
+    # the page around the widgets
+    "Running...": "Đang chạy…", "Stop": "Dừng", "Rerun": "Chạy lại", "Connecting": "Đang kết nối",
+    "Connection error": "Mất kết nối tới máy chủ",
+    "Streamlit server is not responding. Are you connected to the internet?":
+        "Máy chủ không trả lời. Hãy kiểm tra kết nối mạng; nếu vẫn vậy, hãy báo cho quản trị viên.",
+    "Unable to connect to Streamlit server": "Không kết nối được tới máy chủ", "Close": "Đóng", "Skip to main content": "Đến nội dung chính",
+    "Collapse sidebar": "Thu gọn thanh bên", "Expand sidebar": "Mở thanh bên", "Sidebar": "Thanh bên",
+    "App pages": "Các trang", "Link to heading": "Liên kết tới mục này", "Main menu": "Trình đơn",
+    "Page not found": "Không tìm thấy trang",
+}
+# … and those that carry a name or a number: (pattern, replacement)
+STREAMLIT_PATTERNS = (
+    (r"^Help for (.+)$", "Trợ giúp: $1"),
+    (r"^Remove (.+)$", "Bỏ $1"),
+    (r"^day, (.+)$", "ngày, $1"), (r"^month, (.+)$", "tháng, $1"), (r"^year, (.+)$", "năm, $1"),
+    (r"^Select (\d+) matches$", "Chọn $1 mục khớp"),
+    (r"^File must be .+ or smaller\.$", "Tệp quá lớn: vượt giới hạn dung lượng ghi dưới ô tải tệp."),
+    # a chosen file's size, and its name with its size: "2,0 KB", "ke-hoach.pdf, 2,0 KB"
+    (r"^(\d+)\.(\d+)(B|KB|MB|GB)$", "$1,$2 $3"), (r"^(\d+)(B|KB|MB|GB)$", "$1 $2"),
+    (r"^(.+), (\d+)\.(\d+)(B|KB|MB|GB)$", "$1, $2,$3 $4"), (r"^(.+), (\d+)(B|KB|MB|GB)$", "$1, $2 $3"),
+    (r"^Selected Date: (.+)$", "Ngày đã chọn: $1"),
+    (r"^Choose date, (.+)$", "Chọn ngày, $1"),  # the calendar, with the month shown
+)
+# Where text is the user's or the app's own (Markdown, options, labels, table cells, file names), never translated:
+# a department called "Search" stays "Search". Tooltips are Streamlit's (table toolbar) or the app's Vietnamese help; the
+# uploader's button label is Streamlit's.
+_USER_TEXT = ('[data-testid="stMarkdownContainer"]:not([data-testid="stTooltipContent"] *):not([data-testid="stFileUploaderDropzone"] button *), '
+              '[role="option"][data-key]:not([data-key^="__select_"]), '
+              '[data-tag], [data-testid="stWidgetLabel"], [data-testid="stFileChipName"], [data-testid="stDataFrame"] table, '
+              '[data-testid="stHeading"], [data-testid="stExpander"] summary')
+
+# … and elements whose title/aria-label is such text itself (a chosen option, a chosen file's name)
+_USER_LABELLED = '[data-tag], [data-testid="stFileChipName"]'
+
+_STYLE = """
+<style>
+  /* this block and the script below draw nothing */
+  .stElementContainer:has(> .stHtml [data-cchc-vietnamese]) { display: none; }
+  /* the uploader's English "20MB per file": the app states its limit, in Vietnamese, under every uploader */
+  [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+</style>
+"""
+
+# No "<" inside the script: Streamlit's HTML sanitizer (DOMPurify) drops a script whose text contains one.
+_SCRIPT = """
+<script data-cchc-vietnamese>
+(() => {
+  if (window.__cchcVietnamese) return;
+  window.__cchcVietnamese = true;
+  // Streamlit reads the browser's language for the calendar's month and day names (and locale formats): Vietnamese
+  try { Object.defineProperty(navigator, "language", {get: () => "vi-VN", configurable: true}); } catch (e) {}
+  const TEXTS = __TEXTS__;
+  const PATTERNS = __PATTERNS__.map(([p, r]) => [new RegExp(p), r]);
+  const USER_TEXT = __USER_TEXT__;
+  const USER_LABELLED = __USER_LABELLED__;
+  const ATTRIBUTES = ["placeholder", "title", "aria-label", "data-title"];
+  const vietnamese = (text) => {
+    const key = text.trim();
+    if (!key) return null;
+    if (Object.prototype.hasOwnProperty.call(TEXTS, key)) return text.replace(key, TEXTS[key]);
+    for (const [pattern, replacement] of PATTERNS) if (pattern.test(key)) return text.replace(key, key.replace(pattern, replacement));
+    const colon = key.indexOf(": ");  // a table toolbar button's label: "Search: " and the table's label
+    if (colon > 0 && Object.prototype.hasOwnProperty.call(TEXTS, key.slice(0, colon))) return text.replace(key.slice(0, colon), TEXTS[key.slice(0, colon)]);
+    return null;
+  };
+  const textNode = (node) => {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(USER_TEXT) || parent.closest("script, style")) return;
+    const changed = vietnamese(node.data);
+    if (changed !== null && changed !== node.data) node.data = changed;
+  };
+  const attributes = (element) => {
+    if (element.matches(USER_LABELLED)) return;
+    for (const name of ATTRIBUTES) {
+      const value = element.getAttribute(name);
+      if (value === null) continue;
+      const changed = vietnamese(value);
+      if (changed !== null && changed !== value) element.setAttribute(name, changed);
+    }
+  };
+  const visit = (root) => {
+    if (root.nodeType === Node.TEXT_NODE) return textNode(root);
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    attributes(root);
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.nodeType === Node.TEXT_NODE) textNode(node); else attributes(node);
+    }
+  };
+  new MutationObserver((mutations) => {
+    for (const m of mutations) {
+      if (m.type === "childList") m.addedNodes.forEach(visit);
+      else if (m.type === "characterData") textNode(m.target);
+      else attributes(m.target);
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ATTRIBUTES});
+  visit(document.body);
+})();
+</script>
+"""
+
+
+def _vietnamese_widget_html() -> str:
+    script = (_SCRIPT.replace("__TEXTS__", json.dumps(STREAMLIT_TEXTS, ensure_ascii=False))
+              .replace("__PATTERNS__", json.dumps(STREAMLIT_PATTERNS, ensure_ascii=False))
+              .replace("__USER_TEXT__", json.dumps(_USER_TEXT)).replace("__USER_LABELLED__", json.dumps(_USER_LABELLED)))
+    assert "<" not in script.split(">", 1)[1].rsplit("<", 1)[0], "the sanitizer would drop the script"
+    return (_STYLE + script).strip()  # as st.html keeps it (it strips the text)
+
+
+# static: the same for every page and person, with no data in it (tests/test_hostile_text.py knows it by this text)
+VIETNAMESE_WIDGET_HTML = _vietnamese_widget_html()
+
+
+def vietnamese_widget_texts() -> None:
+    """Streamlit's own words (uploader, selects, date inputs, input hints, table menus, chart buttons) in Vietnamese.
+
+    app.py calls it once per run, before anything else is drawn. The script runs once per browser tab; it changes
+    only the exact strings of STREAMLIT_TEXTS / STREAMLIT_PATTERNS, never user text.
+    """
+    st.html(VIETNAMESE_WIDGET_HTML, unsafe_allow_javascript=True)
+
+
 # ---------------------------------------------------------------- who is working
 
 
@@ -194,14 +364,14 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
     st.session_state.setdefault("actor", DEFAULT_ACTOR)
     who = principal()
     with st.sidebar:
-        st.selectbox("Cơ quan", list(by_id), format_func=distinct_options(list(by_id), lambda i: by_id[i].name), key="department_id")
+        st.selectbox("Cơ quan", list(by_id), placeholder=CHOOSE_ONE, format_func=distinct_options(list(by_id), lambda i: by_id[i].name), key="department_id")
         years = repo.list_years(db, st.session_state["department_id"]) or [2026]
         pending = st.session_state.pop(PENDING_YEAR_KEY, None)
         if pending in years:
             st.session_state["year"] = pending
         if st.session_state.get("year") not in years:
             st.session_state["year"] = years[0]
-        st.selectbox("Năm đánh giá", years, key="year")
+        st.selectbox("Năm đánh giá", years, placeholder=CHOOSE_ONE, key="year")
         if who is None:
             st.text_input("Người thực hiện", key="actor", help="Tên ghi vào nhật ký thay đổi cho mỗi lần sửa.")
         else:

@@ -73,6 +73,23 @@ def format_date(value: date | None) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 
+# the form format_date writes, read back: day first, then month, then year ("1/12/2026", "01-12-2026", "01.12.2026")
+DATE_TEXT_PATTERN = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$"
+_DATE_TEXT = re.compile(DATE_TEXT_PATTERN)
+
+
+def parse_date(text: str) -> date | None:
+    """A Vietnamese date as typed, day first ("01/12/2026" is 1 December 2026); None if it is not one."""
+    match = _DATE_TEXT.match(text or "")
+    if not match:
+        return None
+    day, month, year = (int(group) for group in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:  # 31/02/2026
+        return None
+
+
 # Vietnamese alphabetical order: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y,
 # then tones (none, huyền, hỏi, ngã, sắc, nặng) as a later key.
 _BASE_ORDER = "aăâbcdđeêghiklmnoôơpqrstuưvxy"

@@ -202,7 +202,7 @@ def test_year_settings_and_next_year_from_the_settings_page(signed_in_app):
     db, department, sign_in = signed_in_app
     admin = sign_in("quantri")
     admin.switch_page("views/cau_hinh.py").run()
-    next(n for n in admin.number_input if n.label == "Điểm thưởng tối đa").set_value(2.0)
+    next(n for n in admin.text_input if n.label == "Điểm thưởng tối đa").set_value("2")
     next(b for b in admin.button if b.label == "Lưu thiết lập năm").click().run()
     assessment = repo.get_assessment(db, department.id, 2026)
     assert str(repo.year_settings(db, assessment.id).bonus_cap) in ("2", "2.0")

@@ -161,9 +161,11 @@ def drawn_markdown(at) -> list[tuple[str, str]]:
     """(where, text) of every text in the page's element tree that Streamlit renders as Markdown."""
     found: list[tuple[str, str]] = []
 
+    import ui
+
     def visit(node) -> None:
         proto = getattr(node, "proto", None)
-        if proto is not None:
+        if proto is not None and not (type(proto).__name__ == "Html" and proto.body == ui.VIETNAMESE_WIDGET_HTML):  # static, no data
             found.extend(_markdown_texts(proto, type(proto).__name__))
         for child in (getattr(node, "children", None) or {}).values():
             visit(child)

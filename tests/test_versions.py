@@ -377,22 +377,22 @@ def test_year_settings_form_the_second_save_is_told_and_the_first_stands(people)
     first, second = session("quantri", "views/cau_hinh.py"), session("quantri2", "views/cau_hinh.py")
     assessment = repo.get_assessment(db, department.id, 2026)
     before = repo.year_settings(db, assessment.id)
-    _field(first.number_input, "Điểm thưởng tối đa", "year-settings-").set_value(2.0)
+    _field(first.text_input, "Điểm thưởng tối đa", "year-settings-").set_value("2")
     _click(first, "Lưu thiết lập năm")
     assert any("Đã lưu thiết lập năm 2026" in s.value for s in first.success)
 
-    _field(second.number_input, "Điểm trừ tối đa", "year-settings-").set_value(float(before.penalty_cap) + 3)
+    _field(second.text_input, "Điểm trừ tối đa", "year-settings-").set_value(str(before.penalty_cap + 3))
     _click(second, "Lưu thiết lập năm")
     _told(second, "quantri")
     stored = repo.year_settings(db, assessment.id)
     assert (stored.bonus_cap, stored.penalty_cap) == (Decimal(2), before.penalty_cap)
-    assert _field(second.number_input, "Điểm thưởng tối đa", "year-settings-").value == 2.0
+    assert _field(second.text_input, "Điểm thưởng tối đa", "year-settings-").value == "2"
 
 
 def test_the_years_own_settings_save_does_not_refuse_its_next_criteria_set_choice(people):
     db, department, session = people
     admin = session("quantri", "views/cau_hinh.py")
-    _field(admin.number_input, "Điểm thưởng tối đa", "year-settings-").set_value(2.0)
+    _field(admin.text_input, "Điểm thưởng tối đa", "year-settings-").set_value("2")
     _click(admin, "Lưu thiết lập năm")
     content = repo.load_criteria(db, repo.get_assessment(db, department.id, 2026).criteria_set_id).to_dict()
     other = repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}), actor=repo.SYSTEM_ACTOR)

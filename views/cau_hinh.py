@@ -13,11 +13,12 @@ import ui
 from scoring import accounts
 from scoring.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, generate_password
 from scoring.backup import backup_file_name, create_backup
-from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, band_range_text
+from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
 from scoring import repository as repo
 from scoring.criteria import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, has_errors, load_criteria_set_bytes, validate
 from scoring.criteria_excel import export_criteria_xlsx
 from scoring.errors import InputError
+from scoring.rules import parse_decimal
 from scoring.evidence_files import MAX_UPLOAD_BYTES, extensions_text, safe_display_name, upload_megabytes, upload_rule
 from scoring.textnorm import format_datetime, format_number, format_points, local_today
 
@@ -26,6 +27,15 @@ db = ui.database()
 department_id, year = ui.context()
 snap = ui.snapshot()
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _settings_number(label: str, text: str) -> Decimal:
+    """A figure of the year's settings as typed, Vietnamese style ("2,5") or with a dot ("2.5")."""
+    number = parse_decimal(text)
+    if number is None:
+        raise InputError(f"«{label}» phải là một số, ví dụ 2,5 (đang là «{text.strip()}»); thiết lập năm chưa được lưu.")
+    return number
+
 
 st.title("Cấu hình")
 may_configure = ui.can(Action.MANAGE_SETTINGS)
@@ -121,7 +131,7 @@ with tab_criteria:
     if len(sets) > 1 and snap.assessment:
         st.subheader("Chuyển sang bộ tiêu chí đã có")
         by_id = {s.id: s for s in sets}
-        chosen = st.selectbox("Bộ tiêu chí", list(by_id), index=list(by_id).index(snap.assessment.criteria_set_id),
+        chosen = st.selectbox("Bộ tiêu chí", list(by_id), placeholder=ui.CHOOSE_ONE, index=list(by_id).index(snap.assessment.criteria_set_id),
                               format_func=ui.distinct_options(list(by_id), lambda i: f"{by_id[i].name} ({by_id[i].source_name}, "
                                                                               f"{format_datetime(by_id[i].created_at)})"),
                               key=f"{criteria_key}-set")
@@ -151,11 +161,11 @@ with tab_years:
                 round_inputs.append((round_, opens, closes))
             c1, c2, c3, c4 = st.columns(4)
             survey_run = c1.checkbox("Có điều tra XHH", value=settings.survey_run, key=f"{form_key}-survey")
-            survey_share = c2.number_input("Điểm phần điều tra XHH", min_value=0.0, max_value=100.0, step=0.5, value=float(settings.survey_share),
-                                           key=f"{form_key}-survey-share")
-            bonus_cap = c3.number_input("Điểm thưởng tối đa", min_value=0.0, step=0.5, value=float(settings.bonus_cap), key=f"{form_key}-bonus-cap")
-            penalty_cap = c4.number_input("Điểm trừ tối đa", min_value=0.0, step=0.5, value=float(settings.penalty_cap),
-                                          key=f"{form_key}-penalty-cap")
+            # text, not st.number_input: its printf-style format can only write "2.50", never the Vietnamese "2,5"
+            # (the core checks the ranges: scoring.cycle.settings_problems)
+            survey_share = c2.text_input("Điểm phần điều tra XHH", value=format_number(settings.survey_share), key=f"{form_key}-survey-share")
+            bonus_cap = c3.text_input("Điểm thưởng tối đa", value=format_number(settings.bonus_cap), key=f"{form_key}-bonus-cap")
+            penalty_cap = c4.text_input("Điểm trừ tối đa", value=format_number(settings.penalty_cap), key=f"{form_key}-penalty-cap")
             presets = {"Nhóm A/B/C (≥ 90%, 80% đến dưới 90%)": PROVINCE_GROUP_BANDS,
                        "Tốt / Khá / Trung bình / Yếu": QUALITY_GRADE_BANDS}
             current = next((name for name, bands in presets.items() if tuple(bands) == tuple(settings.bands)), None)
@@ -163,14 +173,17 @@ with tab_years:
                               key=f"{form_key}-bands")
             st.caption("Các mức: " + ui.md("; ".join(f"{b.label} {band_range_text(b, settings.bands)}" for b in settings.bands)))
             if st.form_submit_button("Lưu thiết lập năm", type="primary", disabled=not may_years):
-                edited = replace(
-                    settings,
-                    rounds=tuple(replace(r, opens=o, closes=c) for r, o, c in round_inputs),
-                    survey_run=survey_run, survey_share=Decimal(str(survey_share)), bonus_cap=Decimal(str(bonus_cap)),
-                    penalty_cap=Decimal(str(penalty_cap)), bands=tuple(presets[preset]),
-                )
+                def edited() -> YearSettings:  # inside the save: a figure that is not a number is told, the form kept
+                    return replace(
+                        settings,
+                        rounds=tuple(replace(r, opens=o, closes=c) for r, o, c in round_inputs),
+                        survey_run=survey_run, survey_share=_settings_number("Điểm phần điều tra XHH", survey_share),
+                        bonus_cap=_settings_number("Điểm thưởng tối đa", bonus_cap),
+                        penalty_cap=_settings_number("Điểm trừ tối đa", penalty_cap), bands=tuple(presets[preset]),
+                    )
+
                 ui.save_from_editors((settings_form, criteria_form), lambda: repo.save_year_settings(
-                    db, snap.assessment.id, settings_seen, edited, actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.",
+                    db, snap.assessment.id, settings_seen, edited(), actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.",
                     place=settings_form)
 
         st.subheader("Điểm thưởng, điểm trừ do tỉnh quyết định")
@@ -182,7 +195,7 @@ with tab_years:
     st.subheader("Mở năm đánh giá mới")
     with st.form("year-open"):
         new_year = st.number_input("Năm", min_value=2000, max_value=2100, value=max(years, default=local_today().year) + 1, step=1)
-        source_year = st.selectbox("Sao chép bộ tiêu chí và thiết lập từ năm", years) if years else None
+        source_year = st.selectbox("Sao chép bộ tiêu chí và thiết lập từ năm", years, placeholder=ui.CHOOSE_ONE) if years else None
         st.caption("Bộ tiêu chí, thiết lập năm được sao chép (ngày dời sang năm mới); điểm để trống; kế hoạch nhập ở trang Kế hoạch.")
         if st.form_submit_button("Mở năm", type="primary", disabled=not may_years or not years):
             opened = ui.attempt(lambda: repo.open_next_year(db, department_id, int(source_year), int(new_year), actor=ui.actor()),

@@ -244,7 +244,7 @@ def _cycle_panel() -> None:
         if override.allowed:
             st.markdown("**Mở hoặc gia hạn một vòng ngoài lịch** (ghi vào nhật ký)")
             c1, c2 = st.columns(2)
-            c1.selectbox("Vòng", [ROUND_APPRAISAL_1, ROUND_EXPLANATION, ROUND_APPRAISAL_2], format_func=ROUND_LABELS.get,
+            c1.selectbox("Vòng", [ROUND_APPRAISAL_1, ROUND_EXPLANATION, ROUND_APPRAISAL_2], placeholder=ui.CHOOSE_ONE, format_func=ROUND_LABELS.get,
                          key="override-round")
             c2.date_input("Mở đến hết ngày", value=cycle.today + timedelta(days=7), min_value=cycle.today,
                           format="DD/MM/YYYY", key="override-until")
@@ -709,7 +709,8 @@ def _overview(area_code: str) -> None:
 
 st.session_state.setdefault(VIEW, VIEW_DETAIL)
 pick_area, pick_view = st.columns([3, 2], vertical_alignment="bottom")
-area_code = pick_area.selectbox("Lĩnh vực", area_codes, format_func=_area_label, key=AREA, on_change=_whole_area)
+area_code = pick_area.selectbox("Lĩnh vực", area_codes, placeholder=ui.CHOOSE_ONE, format_func=_area_label, key=AREA,
+                                on_change=_whole_area)
 view = pick_view.segmented_control("Cách xem", [VIEW_DETAIL, VIEW_TABLE], key=VIEW, on_change=_whole_area) or VIEW_DETAIL
 focus = st.session_state.get(FOCUS)
 if focus is not None and snap.criteria_set.area_of(focus) != area_code:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +12,7 @@ from scoring.errors import InputError
 from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
 from scoring.plan_import import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_bytes
 from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
-from scoring.textnorm import format_date, format_datetime, vn_sort_key
+from scoring.textnorm import DATE_TEXT_PATTERN, format_date, format_datetime, parse_date, vn_sort_key
 from scoring.units import expand_units
 
 ui.require(Action.VIEW_DASHBOARD)
@@ -49,8 +47,9 @@ def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
         if "Tiến độ (%)" in changes and changes["Tiến độ (%)"] is not None:
             kwargs["progress"] = changes["Tiến độ (%)"]  # as typed: the core refuses 150 or 12,5 rather than clamp them
         if "Ngày hoàn thành" in changes:
-            value = changes["Ngày hoàn thành"]
-            kwargs["completed_on"] = date.fromisoformat(str(value)[:10]) if value else None
+            typed = (changes["Ngày hoàn thành"] or "").strip()
+            # day first, as shown; text that is not a date goes to the core, which refuses it naming the activity
+            kwargs["completed_on"] = (parse_date(typed) or typed) if typed else None
         if "Ghi chú" in changes:
             kwargs["note"] = changes["Ghi chú"] or ""
         if kwargs:
@@ -136,7 +135,7 @@ if viewer is not None and viewer.unit and "plan-f-unit" not in st.session_state:
     st.session_state["plan-f-unit"] = [u for u in units if u.casefold() == viewer.unit.casefold()]
 unit_filter = f2.multiselect("Đơn vị chủ trì", units, key="plan-f-unit", placeholder="Tất cả")
 status_filter = f3.multiselect("Trạng thái", list(STATUSES), format_func=STATUS_LABELS.get, key="plan-f-status", placeholder="Tất cả")
-deadline_filter = f4.selectbox("Thời hạn", ["all", "overdue", "30", "undated"], key="plan-f-due",
+deadline_filter = f4.selectbox("Thời hạn", ["all", "overdue", "30", "undated"], placeholder=ui.CHOOSE_ONE, key="plan-f-due",
                                format_func={"all": "Tất cả", "overdue": "Quá hạn", "30": "Đến hạn trong 30 ngày",
                                             "undated": "Không có ngày (theo sự kiện)"}.get)
 overdue_codes = {s.id for s in snap.overdue()}
@@ -175,7 +174,7 @@ def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
             "Hoạt động": a.text,
             "Trạng thái": STATUS_LABELS[a.status],
             "Tiến độ (%)": a.progress,
-            "Ngày hoàn thành": a.completed_on,
+            "Ngày hoàn thành": format_date(a.completed_on) if a.completed_on else None,
             "Hạn": format_date(a.due) if a.due else "—",
             "Quá hạn": a.code in overdue_codes,
             "Chủ trì": ", ".join(a.lead),
@@ -184,7 +183,6 @@ def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
         }
         for a in activities
     ])
-    rows["Ngày hoàn thành"] = pd.to_datetime(rows["Ngày hoàn thành"])  # a date column, so the editor offers a date picker
     return rows
 
 
@@ -194,7 +192,9 @@ COLUMN_CONFIG = {
     "Quá hạn": st.column_config.CheckboxColumn(width="small"),
     "Trạng thái": st.column_config.SelectboxColumn(options=[STATUS_LABELS[s] for s in STATUSES], required=True),
     "Tiến độ (%)": st.column_config.NumberColumn(min_value=0, max_value=100, step=5, format="%d%%"),
-    "Ngày hoàn thành": st.column_config.DateColumn(format="DD/MM/YYYY"),
+    # Text typed day first, not a DateColumn: its format= sets how the cell reads, but its editor is the browser's own
+    # date box, which puts the month first in an English-language browser (12/01/2026 for 1 December)
+    "Ngày hoàn thành": st.column_config.TextColumn(help="Ngày/tháng/năm, ví dụ 01/12/2026", validate=rf"^\s*$|{DATE_TEXT_PATTERN}"),  # empty: no date yet
 }
 who = ui.principal()
 # an editor only where the core would accept the write (scoring.auth, as update_activity checks it)
@@ -231,7 +231,7 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
         # the activity open here stays open when it leaves the filter (someone else's change): a document
         # being attached to it is neither lost nor attached to another activity
         detail_codes.insert(0, st.session_state["plan-detail"])
-    chosen = st.selectbox("Hoạt động", detail_codes, key="plan-detail",
+    chosen = st.selectbox("Hoạt động", detail_codes, placeholder=ui.CHOOSE_ONE, key="plan-detail",
                           format_func=lambda c: f"{c}: {by_code[c].text[:90]}")
     activity = by_code.get(chosen)
     if activity:
@@ -248,7 +248,7 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
             with st.form(form_key):
                 st.markdown(f"**Gắn tài liệu kiểm chứng cho hoạt động {ui.md(activity.code)}**")
                 c1, c2, c3 = st.columns(3)
-                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, key=f"{form_key}-type")
+                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, placeholder=ui.CHOOSE_ONE, key=f"{form_key}-type")
                 number = c2.text_input("Số, ký hiệu", key=f"{form_key}-number")
                 issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{form_key}-issued")
                 summary = st.text_input("Trích yếu", value=activity.output, key=f"{form_key}-summary")

@@ -58,7 +58,7 @@ with tab_add:
         attachment = st.radio("Tài liệu lưu kèm", list(repo.EVIDENCE_ATTACHMENTS), format_func=repo.EVIDENCE_ATTACHMENTS.get,
                               horizontal=True, key=f"{add_key}-attachment")
         c1, c2, c3 = st.columns(3)
-        doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, key=f"{add_key}-type")
+        doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, placeholder=ui.CHOOSE_ONE, key=f"{add_key}-type")
         number = c2.text_input("Số, ký hiệu", placeholder="15/KH-SDTTG", key=f"{add_key}-number")
         issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{add_key}-issued")
         issuer = st.text_input("Cơ quan ban hành", value=snap.department.name, key=f"{add_key}-issuer")
@@ -68,10 +68,10 @@ with tab_add:
         upload = st.file_uploader("Tệp đính kèm", key=f"{add_key}-file")
         st.caption(EVIDENCE_UPLOAD_RULE)
         link = st.text_input("Đường dẫn (http/https)", key=f"{add_key}-link")
-        criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, format_func=_leaf_label, disabled=not may_file_any or published,
+        criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, placeholder=ui.CHOOSE_MANY, format_func=_leaf_label, disabled=not may_file_any or published,
                                   key=f"{add_key}-criteria")
         activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes if may_file_any else own_activities,
-                                    format_func=_activity_label, key=f"{add_key}-activities")
+                                    placeholder=ui.CHOOSE_MANY, format_func=_activity_label, key=f"{add_key}-activities")
         if st.form_submit_button("Lưu tài liệu", type="primary", disabled=not may_file):
             meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
             payload = (upload.name, upload.getvalue()) if upload is not None else None
@@ -108,7 +108,7 @@ with tab_register:
         st.dataframe(table, hide_index=True, column_config={"Trích yếu": st.column_config.TextColumn(width="large")})
 
         by_id = {e.id: e for e in snap.evidence}
-        chosen = st.selectbox("Xem, sửa tài liệu", list(by_id), format_func=lambda i: f"TL{i} · {by_id[i].title}", key="evidence-chosen")
+        chosen = st.selectbox("Xem, sửa tài liệu", list(by_id), placeholder=ui.CHOOSE_ONE, format_func=lambda i: f"TL{i} · {by_id[i].title}", key="evidence-chosen")
         document = by_id[chosen]
         view, edit = st.columns([3, 2])
         with view:
@@ -133,17 +133,17 @@ with tab_register:
 
             with st.form(form_key):
                 types = list(repo.EVIDENCE_TYPES)
-                doc_type = st.selectbox("Loại văn bản", types, index=types.index(document.doc_type) if document.doc_type in types else len(types) - 1,
+                doc_type = st.selectbox("Loại văn bản", types, placeholder=ui.CHOOSE_ONE, index=types.index(document.doc_type) if document.doc_type in types else len(types) - 1,
                                         key=f"{form_key}-type")
                 number = st.text_input("Số, ký hiệu", value=document.number, key=f"{form_key}-number")
                 issued_on = st.date_input("Ngày ban hành", value=document.issued_on, format="DD/MM/YYYY", key=f"{form_key}-issued")
                 issuer = st.text_input("Cơ quan ban hành", value=document.issuer, key=f"{form_key}-issuer")
                 summary = st.text_area("Trích yếu", value=document.summary, height=70, key=f"{form_key}-summary")
                 link = st.text_input("Đường dẫn", value=document.link, key=f"{form_key}-link")
-                criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, default=[c for c in document.criteria if c in leaf_codes],
+                criteria = st.multiselect("Dùng cho tiêu chí", leaf_codes, placeholder=ui.CHOOSE_MANY, default=[c for c in document.criteria if c in leaf_codes],
                                           format_func=_leaf_label, key=f"{form_key}-criteria")
                 activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes,
-                                            default=[c for c in document.activities if c in activity_codes], format_func=_activity_label,
+                                            placeholder=ui.CHOOSE_MANY, default=[c for c in document.activities if c in activity_codes], format_func=_activity_label,
                                             key=f"{form_key}-activities")
                 if st.form_submit_button("Lưu thay đổi", type="primary"):
                     meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
