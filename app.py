@@ -37,7 +37,10 @@ if ui.open_mode_refuses_this_client():
 try:
     who = ui.current_principal()
     if ui.sign_in_required() and who is None:
-        st.navigation([st.Page(ui.sign_in_page, title="Đăng nhập", url_path="dang-nhap")], position="hidden").run()
+        # Every address shows the same thing (the tab is sent to web.py's sign-in page, which brings it back here).
+        # Registered under every page's address, so Streamlit never says "Page not found" for one of them.
+        st.navigation([st.Page(ui.sign_in_needed_page, title="Đăng nhập", url_path=url, default=(i == 0))
+                       for i, (*_, url, _action) in enumerate(PAGES)], position="hidden").run()
         st.stop()
     st.session_state[ui.PRINCIPAL_KEY] = who
     page = st.navigation(ui.visible_pages(PAGES, who))

@@ -5,5 +5,8 @@ of web.py (sign-in page, session cookie, health route, what is public and what i
 """
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-app = st.App("app.py")
+import web
+
+app = st.App("app.py", routes=web.routes(), middleware=[Middleware(web.SignInGate)])

@@ -5,15 +5,14 @@ Pages stay thin: every number comes from scoring/; this module only wires Stream
 
 from __future__ import annotations
 
-import functools
+import json
 import logging
-import os
 import re
 import threading
+from urllib.parse import urlencode, urlsplit
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -21,15 +20,15 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from scoring import repository as repo
-from scoring.accounts import NO_ADMIN_YET, has_accounts, principal_for, sign_in, sign_in_required
-from scoring.auth import Action, PermissionDenied, Principal, allowed_actions, authorize, session_expired
+from scoring.accounts import sign_in_required
+from scoring.auth import Action, PermissionDenied, Principal, allowed_actions, authorize
 from scoring.auth import can as auth_can
-from scoring.db import Database, Settings, open_database, settings_from_env
 from scoring.errors import ConflictError, InputError, StorageError
 from scoring.snapshot import Snapshot, SnapshotKeeper
 from scoring.engine import AppraisalProgress
 from scoring.textnorm import format_percent, vn_sort_key
-from scoring.workspace import ensure_default_workspace
+from scoring.sessions import COOKIE_NAME, check_session, end_session, reason_message
+from web import bind_streamlit_session, database, sign_in_url
 
 log = logging.getLogger("cchc")
 
@@ -37,65 +36,42 @@ DEFAULT_ACTOR = "Văn phòng"
 FLASH_KEY = "_flash_messages"
 PENDING_YEAR_KEY = "_pending_year"
 PRINCIPAL_KEY = "_principal"  # set by app.py for the run; pages read it through principal()
-SESSION_USER, SESSION_STARTED, SESSION_SEEN = "_session_user", "_session_started", "_session_seen"
+SESSION_DIGEST = "_sign_in_digest"  # which sign-in this Streamlit session serves (None: nobody)
+SIGN_IN_REASON = "_sign_in_reason"  # why nobody is signed in (scoring.sessions.reason_message)
+SESSION_OVER = "Phiên đăng nhập đã kết thúc nên thay đổi chưa được lưu; hãy đăng nhập lại."
 SNAPSHOT_KEEPER = "_snapshot_keeper"
-
-
-_DATABASES: dict[Settings, Database] = {}
-_OPENING = threading.Lock()
-
-
-def database() -> Database:
-    """The database the environment names (CCHC_DATA_DIR / DATABASE_URL), opened once per server process.
-
-    A plain dictionary rather than st.cache_resource: every save and every fragment asks for it, and
-    st.cache_resource hashes its argument on each call, which cost more than the save itself.
-    """
-    settings = _settings(os.environ.get("CCHC_DATA_DIR"), os.environ.get("DATABASE_URL"))
-    db = _DATABASES.get(settings)
-    if db is None:
-        with _OPENING:  # two sessions starting together must not migrate and seed twice
-            db = _DATABASES.get(settings)
-            if db is None:
-                db = _DATABASES[settings] = _open_database(settings)
-    return db
-
-
-@functools.lru_cache(maxsize=8)
-def _settings(data_dir: str | None, database_url: str | None) -> Settings:
-    """Settings for these environment values (building them resolves paths on disk: once is enough)."""
-    return settings_from_env({k: v for k, v in (("CCHC_DATA_DIR", data_dir), ("DATABASE_URL", database_url)) if v})
-
-
-def _open_database(settings: Settings) -> Database:
-    """Migrates, then seeds the embedded default on first start. It makes no account: the first administrator
-    is made by `python -m scoring init` on the operator's console (scripts/run.sh runs it), never because a
-    visitor opened the sign-in page, and its password never reaches the server's log."""
-    db = open_database(settings)
-    ensure_default_workspace(db)
-    return db
 
 
 # ---------------------------------------------------------------- who is working
 
 
+def browser_session_token() -> str | None:
+    """The sign-in token this browser's cookie carries (web.py sets it at sign-in; HttpOnly, so no script in the
+    page can read it, only the server, from the websocket's opening request)."""
+    return st.context.cookies.get(COOKIE_NAME)
+
+
 def current_principal() -> Principal | None:
-    """The signed-in account for this run; None when nobody is signed in (or the app runs open)."""
+    """The signed-in account for this run; None when nobody is signed in (or the app runs open).
+
+    Who is signed in comes from the browser's cookie on every run, never from this Streamlit session alone:
+    a session that changes hands (another person signed in on this browser, or a session id used from
+    another browser) starts from nothing, and the gate in web.py keeps a copied session id from reaching
+    the session at all. The account is read afresh, so a changed role or a disabled account applies at once.
+    """
     if not sign_in_required():
         return None
-    username = st.session_state.get(SESSION_USER)
-    if not username:
-        return None
-    now = datetime.now(timezone.utc)
-    if session_expired(st.session_state[SESSION_STARTED], st.session_state[SESSION_SEEN], now):
-        sign_out("Phiên làm việc đã hết hạn; hãy đăng nhập lại.")
-        return None
-    principal = principal_for(database(), username)  # re-read: a changed role or a disabled account applies at once
-    if principal is None:
-        sign_out("Tài khoản không còn hoạt động.")
-        return None
-    st.session_state[SESSION_SEEN] = now
-    return principal
+    check = check_session(database(), browser_session_token())
+    signed_in = check.signed_in
+    digest = signed_in.digest if signed_in else None
+    if st.session_state.get(SESSION_DIGEST, digest) != digest:
+        st.session_state.clear()  # the session changed hands or ended: nothing of the former person stays
+    st.session_state[SESSION_DIGEST] = digest
+    st.session_state[SIGN_IN_REASON] = check.reason
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        bind_streamlit_session(ctx.session_id, digest, signed_in.principal.username if signed_in else None)
+    return signed_in.principal if signed_in else None
 
 
 OPEN_MODE_REMOTE_REFUSED = (
@@ -115,34 +91,32 @@ def open_mode_refuses_this_client() -> bool:
     return not address and isinstance(remote, str) and bool(remote)
 
 
-def sign_in_page() -> None:
-    """The only page while sign-in is on and nobody is signed in."""
+def sign_in_needed_page() -> None:
+    """The only page while sign-in is on and this browser has no live session: it sends the tab to the
+    sign-in page (web.py), which brings the person back to the page they were on."""
     st.title("Chỉ số CCHC — Đăng nhập")
-    show_flashes()
-    if not has_accounts(database()):
-        st.warning(NO_ADMIN_YET)  # our own words (a command in backticks), not data
-        return
-    with st.form("sign-in"):
-        username = st.text_input("Tên đăng nhập", key="sign-in-user")
-        password = st.text_input("Mật khẩu", type="password", key="sign-in-password")
-        submitted = st.form_submit_button("Đăng nhập", type="primary")
-    if submitted:
-        try:
-            principal = sign_in(database(), username, password)
-        except InputError as err:
-            st.error(md(str(err)))
-            return
-        now = datetime.now(timezone.utc)
-        st.session_state.update({SESSION_USER: principal.username, SESSION_STARTED: now, SESSION_SEEN: now})
-        st.rerun()
+    reason = st.session_state.get(SIGN_IN_REASON)
+    st.info(md(reason_message(reason) or "Hãy đăng nhập để tiếp tục."))
+    target = sign_in_url(_current_path(), reason)
+    st.link_button("Mở trang đăng nhập", target, type="primary")
+    st.html(f"<script>window.location.replace({json.dumps(target)});</script>", unsafe_allow_javascript=True)
 
 
-def sign_out(message: str | None = None) -> None:
-    """End the sign-in and forget everything the person had in this tab: every widget's value, kept
-    snapshots, files made for download. The next person to sign in here starts from nothing."""
+def _current_path() -> str | None:
+    """The page (and its query) the browser shows, as a path of this site."""
+    url = st.context.url
+    if not url:
+        return None
+    path = urlsplit(url).path or "/"
+    query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+    return path + ("?" + query if query else "")
+
+
+def sign_out() -> None:
+    """The sign-out button: the session ends on the server (every tab of this browser is signed out with
+    it), and everything the person had in this tab is forgotten: widget values, kept snapshots, downloads."""
+    end_session(database(), browser_session_token())
     st.session_state.clear()
-    if message:
-        flash("warning", message)
 
 
 def principal() -> Principal | None:
@@ -243,11 +217,12 @@ def actor() -> repo.Actor:
     """
     if not sign_in_required():
         return (st.session_state.get("actor") or DEFAULT_ACTOR).strip() or DEFAULT_ACTOR
-    who = current_principal()
-    if who is None:
-        raise InputError("Phiên đăng nhập đã kết thúc nên thay đổi chưa được lưu; hãy đăng nhập lại.")
-    st.session_state[PRINCIPAL_KEY] = who
-    return who
+    # No state is cleared here (a callback is half-way through the page): the next full run does that.
+    signed_in = check_session(database(), browser_session_token()).signed_in
+    if signed_in is None or signed_in.digest != st.session_state.get(SESSION_DIGEST):
+        raise InputError(SESSION_OVER)
+    st.session_state[PRINCIPAL_KEY] = signed_in.principal
+    return signed_in.principal
 
 
 def _run_token() -> object | None:

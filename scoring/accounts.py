@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from scoring.auth import (
     DEFAULT_THROTTLE,
@@ -21,7 +22,7 @@ from scoring.auth import (
     spend_verification_time,
     verify_and_maybe_rehash,
 )
-from scoring.db import Database
+from scoring.db import SIGN_IN_SESSIONS, Database
 from scoring.errors import InputError, NotFoundError
 from scoring.models import Account, AccountDepartment, AuditEntry, Department, utcnow
 from scoring.repository import Actor, _check_version, _trusted, actor_name, command_line_actor
@@ -119,8 +120,27 @@ def reset_password(db: Database, username: str, password: str, *, expected_versi
             _check_version(account, expected_version, f"Tài khoản «{account.username}»")
         account.password_hash = hash_password(password)
         account.failures, account.locked_until = 0, None  # a reset also lifts a lock-out
+        end_sessions_of(session.connection(), account.id, Ended.PASSWORD_RESET)
         _changed(account, actor)
         _audit(session, actor, "đặt lại mật khẩu", account.username, None, None)  # never the password itself
+
+
+class Ended(StrEnum):
+    """Why a session ended (stored in ended_why)."""
+
+    SIGNED_OUT = "signed_out"
+    EXPIRED = "expired"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_DISABLED = "account_disabled"
+
+
+def end_sessions_of(connection, account_id: int, why: Ended, *, now: datetime | None = None) -> None:
+    """End every live session of an account, inside the caller's transaction (a password reset, a disabled
+    account: whoever was signed in with the old password or on the old account is signed out at once)."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    table = SIGN_IN_SESSIONS
+    connection.execute(update(table).where(table.c.account_id == account_id, table.c.ended_at.is_(None))
+                       .values(ended_at=now, ended_why=why.value))
 
 
 _UNCHANGED = object()
@@ -153,6 +173,8 @@ def update_account(db: Database, username: str, expected_version: int, *, actor:
             account.departments = [AccountDepartment(department_id=d) for d in dict.fromkeys(department_ids)]
         if active is not None:
             account.active = bool(active)
+            if not account.active:
+                end_sessions_of(session.connection(), account.id, Ended.ACCOUNT_DISABLED)
         after = _described(account)
         for what in before:
             if before[what] != after[what]:

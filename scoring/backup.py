@@ -59,14 +59,14 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from scoring import db as db_module
 from scoring.auth import Action
-from scoring.db import DATA_REVISION, Database, bump_revision, make_engine, open_database
+from scoring.db import DATA_REVISION, SIGN_IN_SESSIONS, Database, bump_revision, make_engine, open_database
 from scoring.errors import InputError
 from scoring.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
 from scoring.models import Base, EvidenceRecord
 from scoring.repository import Actor, _allow, command_line_actor
 from scoring.textnorm import file_stamp, format_datetime, format_number, local_zone, to_local
 
-NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name}  # the schema's own bookkeeping, not data
+NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name, SIGN_IN_SESSIONS.name}  # the installation's own bookkeeping, not data
 
 FORMAT_NAME = "cchc-backup"
 FORMAT_VERSION = 1

@@ -15,7 +15,8 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, Table, create_engine, event, inspect, select, update
+from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, create_engine, event,
+                        inspect, select, update)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,6 +35,19 @@ DATA_REVISION = Table(
     "data_revision", MetaData(),
     Column("id", Integer, primary_key=True),
     Column("revision", BigInteger, nullable=False),
+)
+# Who is signed in where (migration 0007): one row per browser session, holding only the digest of the
+# token its cookie carries. Bookkeeping of this installation like the revision above, not data: a backup
+# neither carries nor restores it, and signing in or being seen does not move the data revision.
+SIGN_IN_SESSIONS = Table(
+    "sign_in_session", MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, nullable=False),  # account.id; the migration makes it cascade on delete
+    Column("created_at", DateTime, nullable=False),  # naive UTC, as every stored time
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("ended_why", String(40)),  # scoring.sessions.Ended
 )
 _WROTE = "cchc_wrote"  # Session.info flag: this unit of work changed rows
 
