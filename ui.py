@@ -64,8 +64,12 @@ def current_principal() -> Principal | None:
     check = check_session(database(), browser_session_token())
     signed_in = check.signed_in
     digest = signed_in.digest if signed_in else None
-    if st.session_state.get(SESSION_DIGEST, digest) != digest:
+    former = st.session_state.get(SESSION_DIGEST)
+    if former is not None and former != digest:
+        said = st.session_state.get(FLASH_KEY, []) if digest is None else []  # e.g. "not saved: the session ended"
         st.session_state.clear()  # the session changed hands or ended: nothing of the former person stays
+        if said:
+            st.session_state[FLASH_KEY] = said
     st.session_state[SESSION_DIGEST] = digest
     st.session_state[SIGN_IN_REASON] = check.reason
     ctx = get_script_run_ctx()
@@ -95,6 +99,7 @@ def sign_in_needed_page() -> None:
     """The only page while sign-in is on and this browser has no live session: it sends the tab to the
     sign-in page (web.py), which brings the person back to the page they were on."""
     st.title("Chỉ số CCHC — Đăng nhập")
+    show_flashes()
     reason = st.session_state.get(SIGN_IN_REASON)
     st.info(md(reason_message(reason) or "Hãy đăng nhập để tiếp tục."))
     target = sign_in_url(_current_path(), reason)
@@ -249,6 +254,26 @@ def snapshot(with_previous_year: bool = False) -> Snapshot:
     except PermissionDenied as err:
         st.error(md(str(err)))
         st.stop()
+
+
+FOLLOW_EVERY_SECONDS = 3
+
+
+def follow_the_data() -> None:
+    """Redraw this page within a few seconds of anyone's save (a projector nobody touches, a second laptop in
+    the room): every FOLLOW_EVERY_SECONDS one read of the data revision, a full rerun only when it moved.
+    Call after ui.snapshot(): the page follows from the revision it drew."""
+    _watch_revision(_keeper().revision)
+
+
+@st.fragment(run_every=FOLLOW_EVERY_SECONDS)
+def _watch_revision(shown: int | None) -> None:
+    try:
+        moved = shown is not None and database().revision() != shown
+    except StorageError:  # busy or unreachable for a moment: look again at the next tick
+        return
+    if moved:
+        st.rerun(scope="app")
 
 
 def score_saved(assessment_id: int, view: repo.ScoreView) -> None:

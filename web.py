@@ -271,15 +271,19 @@ def _without_session_cookie(response: Response, request: Request) -> Response:
 
 
 async def sign_in_page(request: Request) -> Response:
-    db = await run_in_threadpool(database)
-    if request.method == "POST":
-        return await _sign_in_posted(request, db)
     next_path = safe_next(request.query_params.get("next"))
-    token = request.cookies.get(COOKIE_NAME)
-    check = await run_in_threadpool(check_session, db, token) if token else NO_SESSION
+    try:
+        db = await run_in_threadpool(database)
+        if request.method == "POST":
+            return await _sign_in_posted(request, db)
+        token = request.cookies.get(COOKIE_NAME)
+        check = await run_in_threadpool(check_session, db, token) if token else NO_SESSION
+        accounts_exist = await run_in_threadpool(has_accounts, db)
+    except StorageError as problem:  # disk full, read-only, busy, unreachable: the sentence, never a traceback
+        return _storage_problem_page(problem)
     if check.signed_in is not None:  # already signed in (another tab did it): straight on
         return RedirectResponse(next_path, status_code=303)
-    if not await run_in_threadpool(has_accounts, db):
+    if not accounts_exist:
         return _sign_in_page(next_path=next_path, info=NO_ADMIN_YET, form=False)
     info = reason_message(check.reason) or reason_message(request.query_params.get("ly-do"))
     response = _sign_in_page(next_path=next_path, info=info)
@@ -307,10 +311,17 @@ async def _sign_in_posted(request: Request, db) -> Response:
     return _with_session_cookie(RedirectResponse(next_path, status_code=303), token, request)
 
 
+def _storage_problem_page(problem: StorageError) -> HTMLResponse:
+    log.warning("sign-in page: %s", problem.__cause__ or problem)
+    return _sign_in_page(next_path=HOME, error=str(problem), form=False, status=503)
+
+
 async def sign_out_page(request: Request) -> Response:
     """A link or form to /dang-xuat ends the session (the app's own button ends it in ui.sign_out)."""
-    db = await run_in_threadpool(database)
-    await run_in_threadpool(end_session, db, request.cookies.get(COOKIE_NAME))
+    try:
+        await run_in_threadpool(end_session, await run_in_threadpool(database), request.cookies.get(COOKIE_NAME))
+    except StorageError as problem:
+        return _storage_problem_page(problem)
     return _without_session_cookie(RedirectResponse(sign_in_url(reason="signed_out"), status_code=303), request)
 
 
@@ -376,6 +387,10 @@ def without_foreign_session_id(scope: Scope, digest: str | None, username: str |
     return {**scope, "headers": headers}
 
 
+def _check(token: str):
+    return check_session(database(), token)
+
+
 class SignInGate:
     """Pure ASGI middleware (it must see websockets too): see the module's docstring for what passes."""
 
@@ -395,7 +410,14 @@ class SignInGate:
             await self.app(scope, receive, send)
             return
         token = _cookies(scope).get(COOKIE_NAME)
-        check = await run_in_threadpool(check_session, database(), token) if token else NO_SESSION
+        try:
+            check = await run_in_threadpool(_check, token) if token else NO_SESSION
+        except StorageError as problem:
+            if scope["type"] == "websocket":  # the page itself says what happened (app.py)
+                await self.app(without_foreign_session_id(scope, None, None), receive, send)
+            else:
+                await _storage_problem_page(problem)(scope, receive, send)
+            return
         signed_in = check.signed_in
         if scope["type"] == "websocket":
             digest, username = (signed_in.digest, signed_in.principal.username) if signed_in else (None, None)

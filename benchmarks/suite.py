@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 
 from benchmarks.generate import Population, generate_plan, populate
@@ -294,26 +293,29 @@ SIGNED_IN_USER = "vanphong.do"
 
 def _measure_signed_in(results: Results, key: str, db: Database, department_id: int, assessment_id: int,
                        runs: Runs) -> None:
-    """The scoring page as it runs by default: sign-in on, an Office account signed in (re-read every run)."""
-    from datetime import datetime
-
+    """The scoring page as it runs by default: sign-in on, an Office account signed in (its session cookie
+    looked up, and the account re-read, on every run)."""
     import ui
-    from scoring.accounts import create_account, list_accounts
+    from scoring.accounts import create_account, list_accounts, sign_in
     from scoring.auth import Role
+    from scoring.sessions import open_session
 
+    password = "Do-hieu-nang-2026!"
     if not any(a.username == SIGNED_IN_USER for a in list_accounts(db)):
-        create_account(db, SIGNED_IN_USER, role=Role.OFFICE, password="Do-hieu-nang-2026!", display_name="Văn phòng (đo)",
+        create_account(db, SIGNED_IN_USER, role=Role.OFFICE, password=password, display_name="Văn phòng (đo)",
                        department_ids=[department_id], actor=repo.SYSTEM_ACTOR)
-    saved = os.environ.get("CCHC_AUTH")
+    token = open_session(db, sign_in(db, SIGNED_IN_USER, password))
+    saved, cookie = os.environ.get("CCHC_AUTH"), ui.browser_session_token
     os.environ["CCHC_AUTH"] = "on"
+    ui.browser_session_token = lambda: token  # AppTest has no browser: the cookie web.py would have set
     try:
-        now = datetime.now(UTC)
-        at = _opened("cham_diem", department_id, {ui.SESSION_USER: SIGNED_IN_USER, ui.SESSION_STARTED: now, ui.SESSION_SEEN: now})
+        at = _opened("cham_diem", department_id, {})
         change_score, choose_other_tier = _score_change(at, assessment_id)
         results.put("page_scoring_signed_in", key, measure(change_score, setup=choose_other_tier, runs=runs.page))
         _fail_on_exception(at, "cham_diem (đăng nhập)")
     finally:
         os.environ["CCHC_AUTH"] = saved if saved is not None else "off"
+        ui.browser_session_token = cookie
 
 
 def _fail_on_exception(at, page: str) -> None:

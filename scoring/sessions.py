@@ -13,6 +13,7 @@ backup neither carries nor restores them.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -25,6 +26,8 @@ from scoring.db import SIGN_IN_SESSIONS, Database
 from scoring.errors import raise_as_storage_error
 from scoring.models import Account
 from scoring.textnorm import format_number
+
+log = logging.getLogger("cchc")
 
 COOKIE_NAME = "cchc_phien"
 # A session's last use is written at most this often: often enough for a 30-minute idle limit to be
@@ -110,30 +113,41 @@ def check_session(db: Database, token: str | None, *, now: datetime | None = Non
     digest = token_digest(token)
     table = SIGN_IN_SESSIONS
     try:
-        with db.engine.begin() as connection:
+        with db.engine.connect() as connection:
             row = connection.execute(
                 select(table.c.id, table.c.created_at, table.c.last_seen_at, table.c.ended_at, table.c.ended_why,
                        Account.username, Account.active)
                 .join(Account, Account.id == table.c.account_id)
                 .where(table.c.token_digest == digest)
             ).one_or_none()
-            if row is None:
-                return NO_SESSION
-            if row.ended_at is not None:
-                return SessionCheck(None, row.ended_why)
-            if session_expired(row.created_at, row.last_seen_at, now, policy):
-                connection.execute(update(table).where(table.c.id == row.id).values(ended_at=now, ended_why=Ended.EXPIRED.value))
-                return SessionCheck(None, Ended.EXPIRED.value)
-            if not row.active:
-                return SessionCheck(None, INACTIVE)
-            if now - row.last_seen_at >= TOUCH_INTERVAL:
-                connection.execute(update(table).where(table.c.id == row.id).values(last_seen_at=now))
     except OperationalError as err:
         raise_as_storage_error(err)
+    if row is None:
+        return NO_SESSION
+    if row.ended_at is not None:
+        return SessionCheck(None, row.ended_why)
+    if session_expired(row.created_at, row.last_seen_at, now, policy):
+        _note(db, row.id, ended_at=now, ended_why=Ended.EXPIRED.value)
+        return SessionCheck(None, Ended.EXPIRED.value)
+    if not row.active:
+        return SessionCheck(None, INACTIVE)
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        _note(db, row.id, last_seen_at=now)
     principal = principal_for(db, row.username)
     if principal is None:  # disabled between the two reads
         return SessionCheck(None, INACTIVE)
     return SessionCheck(SignedIn(principal, digest))
+
+
+def _note(db: Database, session_id: int, **values) -> None:
+    """Write a session's last use or its end. Best effort: a database that cannot be written just now (a
+    read-only folder, a full disk) must not stop people from reading; the session then looks idle since its
+    last recorded use, and an expiry is found again at the next look."""
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(update(SIGN_IN_SESSIONS).where(SIGN_IN_SESSIONS.c.id == session_id).values(**values))
+    except OperationalError as err:
+        log.warning("sign-in session %s not updated: %s", session_id, err.orig)
 
 
 def end_session(db: Database, token: str | None, *, now: datetime | None = None) -> None:

@@ -366,6 +366,11 @@ class SnapshotKeeper:
         self._kept = _Kept(key, revision, snapshot, _reference(run))
         return snapshot
 
+    @property
+    def revision(self) -> int | None:
+        """The data revision the kept snapshot shows (None when none is kept)."""
+        return self._kept.revision if self._kept is not None else None
+
     def score_saved(self, db: Database, assessment_id: int, view: repo.ScoreView, *, run: object | None = None) -> None:
         """Tell the keeper about a score this thread has just saved through `db` (during `run`).
 

@@ -58,3 +58,52 @@ def sqlite_db(tmp_path):
     database = Database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def browser_cookie(monkeypatch):
+    """AppTest has no browser, so no cookie: this stands in for the one web.py sets at sign-in. It returns
+    `sign_in(at, username, password)`, which signs in through the core (password check, lock-out, session
+    row) and gives that AppTest's session the token, as the browser's cookie would."""
+    import streamlit as st
+
+    import ui
+    from scoring import accounts, sessions
+
+    key = "_test_browser_cookie"
+    monkeypatch.setattr(ui, "browser_session_token", lambda: st.session_state.get(key))
+
+    def sign_in(at, username: str, password: str):
+        db = ui.database()
+        token = sessions.open_session(db, accounts.sign_in(db, username, password))
+        at.session_state[key] = token
+        return token
+
+    return sign_in
+
+
+@pytest.fixture
+def web_client():
+    """web.py's routes and gate in front of a stand-in for Streamlit (which answers every other address
+    with "streamlit"), through Starlette's TestClient: what a browser gets, without starting a server."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.testclient import TestClient
+
+    import web
+
+    async def streamlit(request):
+        return PlainTextResponse("streamlit")
+
+    async def stream(websocket):
+        await websocket.accept(subprotocol="streamlit")
+        await websocket.send_text(websocket.headers.get("sec-websocket-protocol", ""))
+        await websocket.close()
+
+    app = Starlette(routes=[*web.routes(), WebSocketRoute("/_stcore/stream", stream),
+                            Route("/{path:path}", streamlit, methods=["GET", "HEAD", "POST", "PUT"])],
+                    middleware=[Middleware(web.SignInGate)])
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        yield client

@@ -40,9 +40,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_DATA_DIRS: dict[str, Path] = {}  # base URL → the data folder its server runs on
+
+
 def _serve(data_dir: Path, auth: str):
-    """Run `streamlit run app.py` on a free port against `data_dir`; yields the base URL."""
+    """Run the app as it is served (`streamlit run server.py`) on a free port against `data_dir`; yields the base URL."""
     process, url = _start_server(data_dir, auth)
+    SERVER_DATA_DIRS[url] = data_dir
     yield url
     process.terminate()
     try:
@@ -51,15 +55,15 @@ def _serve(data_dir: Path, auth: str):
         process.kill()
 
 
-def _start_server(data_dir: Path, auth: str, script: str = "app.py", environ: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """A `streamlit run <script>` process on a free port against `data_dir` (and `environ`, e.g. a DATABASE_URL),
+def _start_server(data_dir: Path, auth: str, environ: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """A `streamlit run server.py` process on a free port against `data_dir` (and `environ`, e.g. a DATABASE_URL),
     once it answers; and its base URL."""
     port = _free_port()
     env = {**os.environ, "CCHC_DATA_DIR": str(data_dir), "CCHC_AUTH": auth}
     env.pop("DATABASE_URL", None)
     env.update(environ or {})
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / script), "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
@@ -331,23 +335,28 @@ def signed_in_server(tmp_path_factory):
 
 
 def _open_from_menu(page, title: str) -> None:
-    """Navigate inside the session (a reload starts a new session, which must sign in again)."""
+    """Navigate inside the session, as a person clicks the menu."""
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
     page.wait_for_function(f"() => document.querySelector('h1') && document.querySelector('h1').innerText.includes({title!r})",
                            timeout=30000)
     _settled(page)
 
 
-def _sign_in(browser, url: str, username: str, size=(1366, 900)):
+def _sign_in(browser, url: str, username: str, size=(1366, 900), path: str = ""):
+    """A new browser (its own cookies) opening `url + path`, signing in on the sign-in page it is sent to."""
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    page.goto(url)
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_function("() => document.querySelector('h1') && !document.querySelector('h1').innerText.includes('Đăng nhập')",
-                           timeout=30000)
+    page.goto(url + path)
+    page.wait_for_url("**/dang-nhap**", timeout=30000)
+    _fill_sign_in(page, username)
+    page.wait_for_url(lambda address: "/dang-nhap" not in address, timeout=30000)
     _settled(page)
     return page
+
+
+def _fill_sign_in(page, username: str, password: str = PASSWORD) -> None:
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_a_unit_signs_in_and_cannot_edit_scores(signed_in_server, browser):
@@ -360,9 +369,9 @@ def test_a_unit_signs_in_and_cannot_edit_scores(signed_in_server, browser):
     assert page.get_by_text("chế độ chỉ đọc").is_visible()
     _shot(page, "don-vi-chi-doc-1366x900.png")
     assert not page.locator('[data-testid="stSidebarNav"]').get_by_text("Cấu hình", exact=True).count()  # not in the menu
-    page.goto(f"{url}/cau-hinh")  # typed address: a new session, which must sign in first
-    _settled(page)
-    assert page.get_by_role("heading", name="Chỉ số CCHC — Đăng nhập").is_visible()
+    page.goto(f"{url}/cau-hinh")  # a typed address: still signed in, and the page itself refuses the unit
+    page.get_by_text("không được xem nhật ký").wait_for(timeout=60000)
+    assert "/dang-nhap" not in page.url
     page.close()
 
 

@@ -296,7 +296,7 @@ def _settings_with_round_1_from(first_day: date):
 
 
 @pytest.fixture
-def locked_app(monkeypatch):
+def locked_app(monkeypatch, browser_cookie):
     """The default workspace with sign-in on, every criterion scored and the self-score locked; round 1 opens
     tomorrow. Returns the database, the assessment and a function that signs an account in on the scoring page."""
     from streamlit.testing.v1 import AppTest
@@ -324,10 +324,8 @@ def locked_app(monkeypatch):
             accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id],
                                     unit="Phòng Tôn giáo" if role is Role.UNIT else None, actor=repo.SYSTEM_ACTOR)
         at = AppTest.from_file(APP, default_timeout=60)
+        browser_cookie(at, username, PASSWORD)
         at.run()
-        at.text_input(key="sign-in-user").input(username)
-        at.text_input(key="sign-in-password").input(PASSWORD)
-        at.button[0].click().run()
         if role is not Role.APPRAISER:  # an appraiser lands on the scoring page already
             at.switch_page("views/cham_diem.py").run()
         assert not at.exception and not at.error, [e.value for e in at.error]

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import ui
+
 from scoring import accounts
 from scoring import repository as repo
 from scoring.auth import Role
@@ -18,27 +20,27 @@ PASSWORD = "Mat-khau-du-dai-2026"
 
 
 @pytest.fixture
-def accounts_seeded(monkeypatch):
+def accounts_seeded(monkeypatch, browser_cookie):
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()
     ensure_default_workspace(db)
     department = repo.list_departments(db)[0]
     accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
     accounts.create_account(db, "lanhdao", role=Role.LEADER, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
-    return db
+    return db, browser_cookie
 
 
-def _sign_in(at: AppTest, username: str) -> None:
-    at.text_input(key="sign-in-user").input(username)
-    at.text_input(key="sign-in-password").input(PASSWORD)
-    at.button[0].click().run()
+def _sign_in(at: AppTest, sign_in, username: str) -> None:
+    sign_in(at, username, PASSWORD)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
 
 
 def test_signing_out_forgets_everything_the_previous_person_had(accounts_seeded):
+    _db, sign_in = accounts_seeded
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    _sign_in(at, "quantri")
+    _sign_in(at, sign_in, "quantri")
     at.switch_page("views/cau_hinh.py")
     at.run()
     # whatever the administrator's pages kept in this tab (files made, kept snapshots, widget values)
@@ -49,7 +51,9 @@ def test_signing_out_forgets_everything_the_previous_person_had(accounts_seeded)
     at.button(key="sign-out").click().run()
     assert [t.value for t in at.title] == ["Chỉ số CCHC — Đăng nhập"]
     left = set(at.session_state.keys())
-    assert not left & (admin_keys - {"sign-in-user", "sign-in-password"}), left & admin_keys
-    _sign_in(at, "lanhdao")
+    assert not left & admin_keys - {ui.SESSION_DIGEST, ui.SIGN_IN_REASON}, left & admin_keys
+    assert at.session_state[ui.SESSION_DIGEST] is None  # the bookkeeping now says: nobody
+    _sign_in(at, sign_in, "lanhdao")
     assert "backup-bytes" not in at.session_state
-    assert not [b for b in at.get("download_button") if "sao lưu" in str(b.proto.label)]
+    # the leader may see the button, but it makes no file for them
+    assert not [b for b in at.get("download_button") if "sao lưu" in str(b.proto.label) and not b.proto.disabled]

@@ -22,7 +22,7 @@ from scoring import repository as repo
 from scoring.auth import Role
 from scoring.db import Database, Settings
 from scoring.workspace import ensure_default_workspace
-from test_browser import PASSWORD, _metric, _require_chromium, _settled, _start_server, browser  # noqa: F401 — browser is a fixture
+from test_browser import PASSWORD, _fill_sign_in, _metric, _require_chromium, _settled, _start_server, browser  # noqa: F401 — a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -49,7 +49,7 @@ def province(tmp_path_factory) -> Settings:
 def two_servers(province):
     """Two `streamlit run server.py` processes with sign-in on, on their own ports, on the province's database and folder."""
     with ThreadPoolExecutor(2) as pool:  # both start at once: half the waiting
-        starting = [pool.submit(_start_server, province.data_dir, "on", "server.py", {"DATABASE_URL": province.database_url})
+        starting = [pool.submit(_start_server, province.data_dir, "on", {"DATABASE_URL": province.database_url})
                     for _ in range(2)]
     started = [future.result() for future in starting if future.exception() is None]
     try:
@@ -92,9 +92,7 @@ def test_signed_in_once_on_both_processes_and_a_score_saved_through_one_shows_on
     through_first = context.new_page()
     through_first.goto(f"{first}/cham-diem")
     assert "/dang-nhap" in through_first.url  # no session yet: the sign-in page, which brings the browser back
-    through_first.get_by_label("Tên đăng nhập").fill("vanphong")
-    through_first.get_by_label("Mật khẩu").fill(PASSWORD)
-    through_first.get_by_role("button", name="Đăng nhập").click()
+    _fill_sign_in(through_first, "vanphong")
     through_first.wait_for_url(f"{first}/cham-diem", timeout=30000)
     _settled(through_first)
     _signed_in_on(through_first, "Chấm điểm")

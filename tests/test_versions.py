@@ -195,7 +195,7 @@ def _account_audit(db):
 
 
 @pytest.fixture
-def people(monkeypatch):
+def people(monkeypatch, browser_cookie):
     """Sign-in on, the bundled department, and a factory that opens a new session (a browser tab) signed in."""
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()  # the scratch folder the app uses (CCHC_DATA_DIR from conftest)
@@ -207,10 +207,8 @@ def people(monkeypatch):
 
     def session(username: str, page: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
+        browser_cookie(at, username, PASSWORD)
         at.run()
-        at.text_input(key="sign-in-user").input(username)
-        at.text_input(key="sign-in-password").input(PASSWORD)
-        at.button[0].click().run()
         at.switch_page(page).run()
         _assert_clean(at)
         return at

@@ -112,3 +112,5 @@ else:
             ]), hide_index=True)
         else:
             st.caption("Không có hoạt động nào đến hạn trong 30 ngày tới.")
+
+ui.follow_the_data()

@@ -1,7 +1,8 @@
 """Trình chiếu: leadership meetings on a projector — a summary screen, then one screen per reform area.
 
 Large type readable from the back of a room at 1920×1080, high contrast, no sidebar, and big
-previous/next buttons so nobody needs the keyboard.
+previous/next buttons; a presenter's clicker (PageDown/PageUp) and the arrow keys move between screens,
+Esc leaves. The screen follows the room: a score saved on a laptop shows here within a few seconds.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ st.html(
       [data-testid="stMetricLabel"] p { font-size: 1.1rem; white-space: normal; }
       [data-testid="stMetricLabel"] div { overflow: visible; text-overflow: clip; white-space: normal; }
       .stButton button { font-size: 1.2rem; padding: 0.6rem 1rem; white-space: nowrap; }
+      /* the arrow keys' twins of the buttons: they only listen for their key */
+      .st-key-slide-arrow-keys { display: none; }
     </style>
     """
 )
@@ -47,10 +50,16 @@ def _jump() -> None:
         st.session_state["slide"] = slides.index(picked)
 
 
-nav_prev, nav_title, nav_next = st.columns([1.3, 5, 1.3])
-nav_prev.button("◀ Trước", on_click=_go, args=(-1,), key="slide-prev", use_container_width=True)
-nav_next.button("Tiếp ▶", on_click=_go, args=(1,), key="slide-next", use_container_width=True)
+nav_prev, nav_title, nav_next, nav_leave = st.columns([1.6, 4, 1.6, 1.3], vertical_alignment="center")
+nav_prev.button("◀ Trước", on_click=_go, args=(-1,), key="slide-prev", shortcut="PageUp", use_container_width=True)
+nav_next.button("Tiếp ▶", on_click=_go, args=(1,), key="slide-next", shortcut="PageDown", use_container_width=True)
+if nav_leave.button("Thoát", key="slide-leave", shortcut="Esc", use_container_width=True,
+                    help="Rời màn hình trình chiếu, về trang Tổng quan"):
+    st.switch_page("views/tong_quan.py")
 nav_title.caption(f"{ui.md(snap.department.name)} · Chỉ số CCHC năm {snap.year} · màn hình {position + 1}/{len(slides)}")
+with st.container(key="slide-arrow-keys"):
+    st.button("◀", on_click=_go, args=(-1,), key="slide-prev-arrow", shortcut="Left")
+    st.button("▶", on_click=_go, args=(1,), key="slide-next-arrow", shortcut="Right")
 
 current = slides[position]
 if current == "summary":
@@ -97,3 +106,5 @@ else:
 st.session_state.setdefault("slide-pick", slides[position])
 st.segmented_control("Chuyển nhanh", slides, key="slide-pick", on_change=_jump,
                      format_func=ui.distinct_options(slides, lambda s: "Tổng hợp" if s == "summary" else f"Lĩnh vực {s}", markdown=True))
+
+ui.follow_the_data()
