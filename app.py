@@ -39,8 +39,9 @@ try:
     if ui.sign_in_required() and who is None:
         # Every address shows the same thing (the tab is sent to web.py's sign-in page, which brings it back here).
         # Registered under every page's address, so Streamlit never says "Page not found" for one of them.
-        st.navigation([st.Page(ui.sign_in_needed_page, title="Đăng nhập", url_path=url, default=(i == 0))
-                       for i, (*_, url, _action) in enumerate(PAGES)], position="hidden").run()
+        st.navigation([st.Page(ui.sign_in_needed_page, title="Đăng nhập", url_path=ui.START_URL, default=True)]
+                      + [st.Page(ui.sign_in_needed_page, title="Đăng nhập", url_path=url) for *_, url, _action in PAGES],
+                      position="hidden").run()
         st.stop()
     st.session_state[ui.PRINCIPAL_KEY] = who
     page = st.navigation(ui.visible_pages(PAGES, who))

@@ -18,6 +18,7 @@ from typing import Any
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from scoring import repository as repo
 from scoring.accounts import sign_in_required
@@ -66,7 +67,8 @@ def current_principal() -> Principal | None:
     digest = signed_in.digest if signed_in else None
     former = st.session_state.get(SESSION_DIGEST)
     if former is not None and former != digest:
-        said = st.session_state.get(FLASH_KEY, []) if digest is None else []  # e.g. "not saved: the session ended"
+        # e.g. "not saved: the session ended", said at the top of the sign-in page (its place is not drawn there)
+        said = [(kind, message) for kind, message, *_ in st.session_state.get(FLASH_KEY, [])] if digest is None else []
         st.session_state.clear()  # the session changed hands or ended: nothing of the former person stays
         if said:
             st.session_state[FLASH_KEY] = said
@@ -151,19 +153,28 @@ def require(action: Action, **context) -> None:
         st.stop()
 
 
+START_URL = "bat-dau"  # the address "/" stands for: it only opens the first page the person uses
+
+
 def visible_pages(pages, who: Principal | None) -> list:
     """Every page stays reachable (each guards itself with require()); the menu shows what the role uses.
 
-    The first page the role may use is the default one.
+    Every page keeps its own address (/tong-quan, /cham-diem…), so a bookmark or a shared link always names
+    a page Streamlit knows: the root address is a hidden start page that opens the first page the role uses
+    (Streamlit serves its default page at "/" only, and answers "Page not found" for the default's own name).
     """
     allowed = allowed_actions(who) if who is not None else None
     shown = [allowed is None or action in allowed for *_, action in pages]
-    default = shown.index(True) if any(shown) else 0
-    return [
-        st.Page(path, title=title, icon=icon, url_path=url, default=(i == default),
-                visibility="visible" if shown[i] else "hidden")
+    real = [
+        st.Page(path, title=title, icon=icon, url_path=url, visibility="visible" if shown[i] else "hidden")
         for i, (path, title, icon, url, _action) in enumerate(pages)
     ]
+    first = real[shown.index(True) if any(shown) else 0]
+
+    def start() -> None:
+        st.switch_page(first)
+
+    return [st.Page(start, title=first.title, url_path=START_URL, default=True, visibility="hidden"), *real]
 
 
 def departments() -> list[repo.DepartmentView]:
@@ -285,35 +296,65 @@ def locked(snap: Snapshot) -> bool:
     return bool(snap.assessment and snap.assessment.locked_at)
 
 
-def flash(kind: str, message: str) -> None:
-    """A message to show on the next run (callbacks run before the page is drawn)."""
-    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
+def flash(kind: str, message: str, place: str | None = None) -> None:
+    """A message to show on the next run (callbacks run before the page is drawn): at the top of the page, or at
+    `place`, the name of the part of the page the save was made from, where that part calls show_flashes(place)."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, message) if place is None else (kind, message, place))
 
 
-def show_flashes() -> None:
-    for kind, message in st.session_state.pop(FLASH_KEY, []):
+def show_flashes(place: str | None = None) -> None:
+    """Show the messages flashed for `place` (None: the top of the page); the others wait for their place."""
+    waiting, shown = [], []
+    for entry in st.session_state.get(FLASH_KEY, []):
+        (shown if (entry[2] if len(entry) > 2 else None) == place else waiting).append(entry)
+    if waiting:
+        st.session_state[FLASH_KEY] = waiting
+    else:
+        st.session_state.pop(FLASH_KEY, None)
+    for kind, message, *_ in shown:
         {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(md(message))
 
 
-def attempt(action: Callable[[], Any], *, success: str | None = None, on_conflict: Callable[[], None] | None = None) -> Any:
-    """Run a write; people see a Vietnamese sentence, never a traceback. Returns the action's result or None."""
+def _show_flashes_left_over() -> None:
+    """Messages whose place the page did not draw this time (it stopped first): shown at its end, never lost."""
+    for kind, message, *_ in st.session_state.pop(FLASH_KEY, []):
+        {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(md(message))
+
+
+def attempt(action: Callable[[], Any], *, success: str | None = None, on_conflict: Callable[[], None] | None = None,
+            place: str | None = None) -> Any:
+    """Run a write; people see a Vietnamese sentence, never a traceback, at `place` (see flash). A storage failure
+    (disk full, read-only folder, busy database) says which. Returns the action's result, or None when refused."""
+    ongoing = object()
+    st.session_state[_ATTEMPT_KEY] = ongoing
+
+    def said(kind: str, message: str) -> None:
+        # a session cleared meanwhile (signed out: the account was disabled) draws no page, so no place: the top
+        flash(kind, message, place if st.session_state.get(_ATTEMPT_KEY) is ongoing else None)
+
     try:
         result = action()
     except ConflictError as err:
         if on_conflict:
             on_conflict()
-        flash("error", str(err))
+        said("error", str(err))
         return None
-    except InputError as err:
-        flash("error", str(err))
+    except InputError as err:  # StorageError included: its sentence says what happened to the disk or database
+        said("error", str(err))
         return None
     except Exception:  # a bug must not cost the person their page: log it and say so
         log.exception("unexpected error")
-        flash("error", "Đã xảy ra lỗi ngoài dự kiến, thay đổi chưa được lưu. Hãy thử lại hoặc báo cho quản trị viên.")
+        said("error", "Đã xảy ra lỗi ngoài dự kiến, thay đổi chưa được lưu. Hãy thử lại hoặc báo cho quản trị viên.")
         return None
+    finally:
+        if st.session_state.get(_ATTEMPT_KEY) is ongoing:
+            del st.session_state[_ATTEMPT_KEY]
     if success:
-        flash("success", success)
+        flash("success", success, place)
     return result
+
+
+_ATTEMPT_KEY = "_attempt_ongoing"
 
 
 UNEXPECTED_ERROR = "Đã xảy ra lỗi ngoài dự kiến khi hiển thị trang này. Dữ liệu đã lưu không bị ảnh hưởng; hãy tải lại trang hoặc báo cho quản trị viên."
@@ -332,6 +373,10 @@ def run_page(page) -> None:
     except Exception:
         log.exception("page %s failed", getattr(page, "title", page))
         st.error(UNEXPECTED_ERROR)
+    except StopException:
+        _show_flashes_left_over()
+        raise
+    _show_flashes_left_over()
 
 
 EDITOR_GENERATIONS, VERSIONS_SEEN = "_editor_generations", "_versions_seen"
@@ -365,7 +410,7 @@ def version_seen(form_key: str, row_id: object, version: int) -> int:
     return seen.setdefault((form_key, row_id), version)
 
 
-def save_from_editors(names: tuple[str, ...], action: Callable[[], Any], *, success: str) -> None:
+def save_from_editors(names: tuple[str, ...], action: Callable[[], Any], *, success: str, place: str | None = None) -> None:
     """A save from a form, then a new run. Saved, or refused because someone changed the row since the form was
     drawn, the named editors (the forms of that row) then show what is stored, the refusal saying who and when;
     refused for its input, the form keeps what was typed, to correct."""
@@ -373,7 +418,7 @@ def save_from_editors(names: tuple[str, ...], action: Callable[[], Any], *, succ
         for name in names:
             redraw_editor(name)
 
-    if attempt(action, success=success, on_conflict=redraw) is not None:
+    if attempt(action, success=success, on_conflict=redraw, place=place) is not None:
         redraw()
     st.rerun()
 

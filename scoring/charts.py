@@ -223,7 +223,7 @@ def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, 
         return _layout(fig, "Điểm từng tiêu chí", scale=scale, height=height)
     totals = [snap.rollup.node(child.code) for child in area.children]
     totals = [t for t in totals if t is not None and not t.not_applicable]
-    labels = [plain_text(f"{t.code} {t.name}" if len(t.name) <= 40 else f"{t.code} {t.name[:39]}…") for t in totals]
+    labels = [wrap_label(f"{t.code} {t.name}", 40) for t in totals]  # whole names, on two lines if need be, never cut with "…"
     fig.add_bar(name="Điểm tối đa", y=labels, x=[float(t.applicable_max) for t in totals], orientation="h",
                 marker_color=MAX_COLOUR, hovertemplate="%{y}: tối đa %{x} điểm<extra></extra>")
     fig.add_bar(name="Tự chấm", y=labels, x=[float(t.self_points or 0) for t in totals], orientation="h",

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from scoring.errors import InputError
@@ -17,27 +22,106 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
 
+# argparse's own words (headings, the -h help, its refusals), in Vietnamese. argparse looks each up through
+# gettext when it writes it (`_`, `ngettext` in its module, Python 3.11's msgids); _argparse_in_vietnamese
+# answers those lookups while our parser is built, parses and writes its help, and only then.
+_ARGPARSE_VIETNAMESE = {
+    "usage: ": "Cách dùng: ",
+    "positional arguments": "tham số",
+    "options": "tùy chọn",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "không có lệnh %(parser_name)r (chọn một trong: %(choices)s)",
+    "unrecognized arguments: %s": "không hiểu tham số: %s",
+    "not allowed with argument %s": "không dùng được cùng tham số %s",
+    "ignored explicit argument %r": "không nhận giá trị %r",
+    "the following arguments are required: %s": "còn thiếu tham số bắt buộc: %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "expected one argument": "cần một giá trị",
+    "expected at most one argument": "cần nhiều nhất một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "expected %s argument": "cần %s giá trị",
+    "expected %s arguments": "cần %s giá trị",
+    "ambiguous option: %(option)s could match %(matches)s": "tùy chọn %(option)s chưa rõ, có thể là %(matches)s",
+    "unexpected option string: %s": "tùy chọn không đúng chỗ: %s",
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ: %(value)r",
+    "invalid choice: %(value)r (choose from %(choices)s)": "không có lựa chọn %(value)r (chọn một trong: %(choices)s)",
+    "can't open '%(filename)s': %(error)s": "không mở được tệp '%(filename)s': %(error)s",
+}
+# What an option's value is called in the help when the option does not say (argparse would print the English
+# name of its variable: --year YEAR, -o OUTPUT).
+_METAVARS = {"year": "NĂM", "department": "CƠ_QUAN", "output": "TỆP", "path": "TỆP", "plan": "TỆP_KẾ_HOẠCH", "format": "ĐỊNH_DẠNG"}
+
+
+def _vietnamese(message: str) -> str:
+    return _ARGPARSE_VIETNAMESE.get(message, message)
+
+
+def _vietnamese_plural(singular: str, plural: str, count: int) -> str:
+    return _vietnamese(singular if count == 1 else plural)
+
+
+@contextmanager
+def _argparse_in_vietnamese() -> Iterator[None]:
+    saved = argparse._, argparse.ngettext
+    argparse._, argparse.ngettext = _vietnamese, _vietnamese_plural
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
 class _VietnameseParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own words are English; keep the exit code it uses
+    """An ArgumentParser that speaks Vietnamese: its headings, -h help, refusals and value names."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        with _argparse_in_vietnamese():  # the "tham số"/"tùy chọn" headings and the -h help are made here
+            super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        option = args and str(args[0]).startswith("-")
+        takes_value = kwargs.get("action") in (None, "store", "append") and "choices" not in kwargs
+        if option and takes_value and "metavar" not in kwargs:
+            dest = kwargs.get("dest") or max(args, key=len).lstrip("-").replace("-", "_")
+            kwargs["metavar"] = _METAVARS.get(dest, "GIÁ_TRỊ")
+        return super().add_argument(*args, **kwargs)
+
+    def parse_args(self, *args, **kwargs):  # says "unrecognized arguments" itself, after parse_known_args
+        with _argparse_in_vietnamese():
+            return super().parse_args(*args, **kwargs)
+
+    def parse_known_args(self, *args, **kwargs):  # what the subcommands' parsers are called through
+        with _argparse_in_vietnamese():
+            return super().parse_known_args(*args, **kwargs)
+
+    def format_usage(self) -> str:
+        with _argparse_in_vietnamese():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with _argparse_in_vietnamese():
+            return super().format_help()
+
+    def error(self, message: str) -> None:  # the exit code argparse uses, our own words around its message
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, f"Lỗi: tham số không hợp lệ ({message}).\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _VietnameseParser(prog="python -m scoring", description="Chỉ số CCHC — công cụ dòng lệnh.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_VietnameseParser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_VietnameseParser, metavar="LỆNH")
 
     plan = commands.add_parser("plan", help="Kế hoạch CCHC")
     plan_commands = plan.add_subparsers(dest="action", required=True, parser_class=_VietnameseParser)
     plan_check = plan_commands.add_parser("check", help="Đọc và kiểm tra một tệp kế hoạch (.txt/.tsv/.docx/.xlsx)")
-    plan_check.add_argument("path")
+    plan_check.add_argument("path", metavar="TỆP")
     plan_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")
     plan_check.set_defaults(handler=_plan_check)
 
     criteria = commands.add_parser("criteria", help="Bộ tiêu chí Chỉ số CCHC")
     criteria_commands = criteria.add_subparsers(dest="action", required=True, parser_class=_VietnameseParser)
     criteria_check = criteria_commands.add_parser("check", help="Kiểm tra một bộ tiêu chí (.xlsx/.yaml/.json)")
-    criteria_check.add_argument("path")
+    criteria_check.add_argument("path", metavar="TỆP")
     criteria_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")
     criteria_check.add_argument("--plan", help="Kế hoạch để đối chiếu mã hoạt động (mặc định: kế hoạch kèm theo)")
     criteria_check.set_defaults(handler=_criteria_check)
@@ -117,8 +201,22 @@ def _init(args, out: TextIO) -> int:
         password = ensure_first_admin(db, [d.id for d in list_departments(db)], actor=command_line_actor())
         if password:
             print(f"Tài khoản quản trị đầu tiên: «{FIRST_ADMIN}», mật khẩu (chỉ hiện MỘT lần): {password}", file=out)
-            print("Đổi mật khẩu: python -m scoring users reset quantri", file=out)
+            print(f"Đổi mật khẩu: {this_command(['users', 'reset', FIRST_ADMIN])}", file=out)
     return EXIT_OK
+
+
+def this_command(arguments: list[str], environ: dict[str, str] | None = None) -> str:
+    """A shell command that runs `python -m scoring <arguments>` as this process runs: from the same folder,
+    with the same interpreter, on the same data (CCHC_DATA_DIR, DATABASE_URL as set now, the folder made
+    absolute), whatever folder the person's shell is in and whatever it has exported."""
+    environ = os.environ if environ is None else environ
+    settings = {name: environ[name] for name in ("CCHC_DATA_DIR", "DATABASE_URL") if environ.get(name)}
+    if "CCHC_DATA_DIR" in settings:
+        settings["CCHC_DATA_DIR"] = str(Path(settings["CCHC_DATA_DIR"]).resolve())
+    # "python3" only where that is this very interpreter (the shell finds another one under pyenv, in a venv not activated)
+    python = "python3" if shutil.which("python3") == sys.executable else sys.executable
+    words = [f"{name}={shlex.quote(value)}" for name, value in settings.items()] + [shlex.quote(python), "-m", "scoring"]
+    return f"cd {shlex.quote(os.getcwd())} && " + " ".join(words + [shlex.quote(a) for a in arguments])
 
 
 def _counts_text(counts: Counts | None) -> str:

@@ -160,6 +160,13 @@ class CriteriaSet:
         self.__dict__["_index"] = index
         return index.get(code)
 
+    def area_of(self, code: str) -> str | None:
+        """The code of the area a node belongs to (itself for an area); None for a code not in the set."""
+        for area in self.nodes:
+            if any(node.code == code for node in area.walk()):
+                return area.code
+        return None
+
     def parent_codes(self) -> dict[str, str | None]:
         """Each node's code → its parent's code (None for areas), from the tree itself."""
         parents: dict[str, str | None] = {}

@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, create_engine, event,
                         inspect, select, update)
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -127,7 +127,7 @@ class Database:
                 _private_sqlite_file(settings)
             self.engine = make_engine(settings.database_url)
             upgrade_schema(self.engine)
-        except (OperationalError, OSError) as err:
+        except (DBAPIError, OSError) as err:
             raise_as_storage_error(err)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "after_flush", _note_flushed_changes)
@@ -159,8 +159,9 @@ class Database:
                 # two people created the same row (the first score of a criterion) at the same moment
                 raise ConflictError(STALE_WRITE_MESSAGE) from None
             raise
-        except (OperationalError, OSError) as err:
-            # disk full, read-only folder, database busy or gone: say which, nothing was saved
+        except (DBAPIError, OSError) as err:
+            # disk full, read-only folder, database busy or gone: say which, nothing was saved. Not only
+            # OperationalError: PostgreSQL's read-only transaction (25006) reaches us as an InternalError
             session.rollback()
             raise_as_storage_error(err)
         except BaseException:
@@ -177,7 +178,7 @@ class Database:
         try:
             with self.engine.connect() as connection:
                 return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
-        except OperationalError as err:
+        except DBAPIError as err:
             raise_as_storage_error(err)
 
     def last_write_revision(self) -> int | None:
@@ -241,10 +242,11 @@ def _is_unique_violation(err: IntegrityError) -> bool:
 
 
 def open_database(settings: Settings | None = None) -> Database:
-    """The database the app or the command line works on; temporary files of uploads killed half-way are
-    removed on the way (nothing refers to them)."""
+    """The database the app or the command line works on; what uploads killed half-way left in the evidence
+    folder (a temporary file, a file whose record was never saved) is removed on the way."""
     from scoring.evidence_files import EvidenceStore
+    from scoring.repository import evidence_file_in_use
 
     db = Database(settings or settings_from_env())
-    EvidenceStore(db.settings.evidence_dir).sweep_abandoned_uploads()
+    EvidenceStore(db.settings.evidence_dir).sweep_abandoned_uploads(referenced=lambda key: evidence_file_in_use(db, key))
     return db

@@ -4,7 +4,9 @@ An upload is judged by its bytes, not its name: the extension must be one we acc
 content must really be that kind of file, executables are always refused, and Office files are
 inspected as zip archives without ever decompressing them (so a zip bomb costs nothing).
 Accepted files are stored under `root/ab/<sha256>.<ext>`: the same document uploaded twice is
-stored once, and no name a person typed ever becomes part of a path on disk.
+stored once, and no name a person typed ever becomes part of a path on disk. While a file is stored for
+a record (`EvidenceStore.storing`), a locked marker beside it says so, so a record that fails to save,
+or a process killed before it did, leaves no file behind (`sweep_abandoned_uploads` finishes at the next open).
 """
 
 from __future__ import annotations
@@ -15,16 +17,21 @@ import math
 import os
 import re
 import struct
-import tempfile
 import time
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.errors import InputError, raise_as_storage_error
 from scoring.textnorm import format_number, nfc
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; an abandoned marker is then told by its age alone
+    fcntl = None
 
 _MIB = 1024 * 1024
 _KIB = 1024
@@ -270,25 +277,77 @@ class EvidenceStore:
         self.root = Path(root).resolve()
 
     def put(self, checked: CheckedUpload, content: bytes) -> str:
-        """Store the content (once per distinct content) and return its key."""
+        """Store the content (once per distinct content) and return its key; the file stays whatever follows
+        (a restore; `storing` is for a file that must not outlive a record that failed to save)."""
+        key = self._key_of(checked, content)
+        with self._pending(key) as pending:
+            self._write(pending, content, for_record=False)
+        return key
+
+    @contextmanager
+    def storing(self, checked: CheckedUpload, content: bytes, *, referenced: Callable[[str], bool]) -> Iterator[str]:
+        """Store the content for a record the caller saves inside the block, and yield its key.
+
+        Saved, the file stays. The block failed, or the process died inside it (sweep_abandoned_uploads then
+        finishes at the next open): the file goes again if this upload put it there and `referenced(key)`,
+        asked once the block is over, says no record has it. So no file is left without its record, and no
+        record without its file: the content's marker stays locked until the block ends, and whoever else
+        stores, or deletes, the same content waits for it."""
+        key = self._key_of(checked, content)
+        with self._pending(key) as pending:
+            self._write(pending, content, for_record=True)
+            try:
+                yield key
+            except BaseException:
+                pending.undo(referenced)
+                raise
+
+    def delete_unreferenced(self, key: str, *, referenced: Callable[[str], bool]) -> bool:
+        """Remove the file once `referenced(key)`, asked while nobody else stores or deletes this content,
+        says no record has it (the content is shared by every record that uploaded the same bytes); True if removed."""
+        with self._pending(key):
+            if referenced(key):
+                return False
+            return self.delete(key, unreferenced=True)
+
+    def _key_of(self, checked: CheckedUpload, content: bytes) -> str:
         digest = hashlib.sha256(content).hexdigest()
         if digest != checked.sha256 or len(content) != checked.size:
             # The key promises the content; storing other bytes under it would corrupt the store.
             raise ValueError("content does not match the CheckedUpload it is stored with")
-        key = evidence_key(digest, checked.kind)
+        return evidence_key(digest, checked.kind)
+
+    @contextmanager
+    def _pending(self, key: str) -> Iterator[_Pending]:
+        """The content's marker, locked for the block; removed when the block is over (left, unlocked, when the
+        block's failure could not be undone, for the next open to finish)."""
         target = self.path_for(key)
-        if target.is_file() and target.stat().st_size == len(content):
-            return key
         try:
-            # Owner only, like the files (mkstemp makes them 0600): documents are the department's, and the
-            # folder of a server shared with other logins lists nothing to them. mkdir's mode applies to the
-            # folder it makes, not to missing parents, so the root is made first.
+            # Owner only, like the files: documents are the department's, and the folder of a server shared with
+            # other logins lists nothing to them. mkdir's mode applies to the folder it makes, not to missing
+            # parents, so the root is made first.
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             target.parent.mkdir(mode=0o700, exist_ok=True)
+            pending = _Pending.lock(target, wait=True)
+        except OSError as err:  # disk full, read-only folder: a sentence
+            raise_as_storage_error(err)
+        try:
+            yield pending
+        finally:
+            pending.release()
+
+    def _write(self, pending: _Pending, content: bytes, *, for_record: bool) -> None:
+        """Write the content under the marker, unless it is stored already (content-addressed); `for_record`: the
+        file must go again if its record is never saved, which the marker then says."""
+        target = pending.target
+        if target.is_file() and target.stat().st_size == len(content):
+            return
+        try:
+            if for_record:
+                pending.mark_new()
             _write_atomically(target, content)
         except OSError as err:  # disk full, read-only folder: a sentence; the temporary file is already gone
             raise_as_storage_error(err)
-        return key
 
     def path_for(self, key: str) -> Path:
         """The file's path inside root; InputError for anything that is not a well-formed key."""
@@ -348,9 +407,16 @@ class EvidenceStore:
                     yield key
 
 
-    def sweep_abandoned_uploads(self, older_than: float = ABANDONED_UPLOAD_SECONDS, now: float | None = None) -> list[str]:
-        """Remove temporary files that uploads killed half-way left behind (`.upload-*.part`, older than
-        `older_than` seconds, so a write in progress in another process is never touched); returns their names."""
+    def sweep_abandoned_uploads(self, *, referenced: Callable[[str], bool], older_than: float = ABANDONED_UPLOAD_SECONDS,
+                                now: float | None = None) -> list[str]:
+        """Finish what uploads killed half-way left behind; returns the names removed.
+
+        An upload's marker (`.pending-<sha256>.<kind>`) that no process holds locked any more was left by a
+        process that died inside `storing`: the file it put there goes unless `referenced(key)` says a record
+        has it, and the marker and the temporary file (`.upload-….part`) go. A marker someone holds, and its
+        temporary file, belong to an upload in progress (in this or another process) and are left alone.
+        A temporary file of another name (an older version's) goes once older than `older_than` seconds;
+        so does a marker where the system has no locks."""
         if not self.root.is_dir():
             return []
         cutoff = (time.time() if now is None else now) - older_than
@@ -358,25 +424,144 @@ class EvidenceStore:
         for folder in sorted(self.root.iterdir()):
             if folder.is_symlink() or not folder.is_dir():
                 continue
-            for entry in folder.glob(".upload-*.part"):
+            for marker in sorted(folder.glob(f"{_PENDING_PREFIX}*")):
+                key = f"{folder.name}/{marker.name.removeprefix(_PENDING_PREFIX)}"
+                if not _KEY_PATTERN.fullmatch(key) or marker.is_symlink() or (fcntl is None and _younger(marker, cutoff)):
+                    continue
                 try:
-                    if entry.is_file() and not entry.is_symlink() and entry.stat().st_mtime < cutoff:
-                        entry.unlink()
+                    pending = _Pending.lock(self.path_for(key), wait=False)
+                    if pending is None:
+                        continue  # an upload in progress holds it
+                    try:
+                        removed += [f"{folder.name}/{name}" for name in pending.undo(referenced)]
+                    finally:
+                        pending.release()
+                except OSError:
+                    continue  # a read-only folder: left for an open that can write; the store opens all the same
+            for entry in sorted(folder.glob(f"{_PART_PREFIX}*{_PART_SUFFIX}")):
+                name = entry.name.removeprefix(_PART_PREFIX).removesuffix(_PART_SUFFIX)
+                ours = _KEY_PATTERN.fullmatch(f"{folder.name}/{name}") is not None
+                try:
+                    if not entry.is_file() or entry.is_symlink():
+                        continue
+                    if (ours and not (folder / f"{_PENDING_PREFIX}{name}").exists()) or (not ours and entry.stat().st_mtime < cutoff):
+                        entry.unlink()  # no upload writes a temporary file without holding its marker
                         removed.append(f"{folder.name}/{entry.name}")
-                except FileNotFoundError:
-                    continue  # another process finished or swept it meanwhile
+                except OSError:
+                    continue  # another process finished or swept it meanwhile, or the folder is read-only
         return removed
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, rename: readers see the old file or the whole new one."""
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=".upload-", suffix=".part", delete=False)
-    temp_path = Path(handle.name)
+_PENDING_PREFIX, _PART_PREFIX, _PART_SUFFIX = ".pending-", ".upload-", ".part"
+_NEW = b"new"  # what a marker holds once its upload may have put the file there
+
+
+def _younger(path: Path, cutoff: float) -> bool:
     try:
-        with handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
+        return path.stat().st_mtime >= cutoff
+    except FileNotFoundError:
+        return True
+
+
+@dataclass
+class _Pending:
+    """The marker `ab/.pending-<sha256>.<kind>` of one content being stored or deleted, locked (flock, released by
+    the system when its process dies) for as long as the work lasts: an upload killed half-way leaves it behind
+    unlocked, and saying `new` when the upload may have put the file there."""
+
+    target: Path
+    marker: Path
+    fd: int
+    settled: bool = False  # the marker was removed by `undo`, or is left for the next open: release leaves its name alone
+
+    @classmethod
+    def lock(cls, target: Path, *, wait: bool) -> _Pending | None:
+        """The marker of `target`, made if missing and locked (waiting for whoever holds it when `wait`); None when
+        not waiting and it is held, or when it is gone."""
+        marker = target.with_name(f"{_PENDING_PREFIX}{target.name}")
+        while True:
+            try:
+                fd = os.open(marker, os.O_RDWR | (os.O_CREAT if wait else 0), 0o600)
+            except FileNotFoundError:
+                if wait:
+                    raise
+                return None
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                if os.path.samestat(os.fstat(fd), os.stat(marker)):
+                    return cls(target, marker, fd)
+                # whoever held it before us finished and removed it: this one is nobody's; take a new one
+            except BlockingIOError:
+                os.close(fd)
+                return None
+            except FileNotFoundError:
+                pass
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+            if not wait:
+                return None
+
+    @property
+    def part(self) -> Path:
+        return self.target.with_name(f"{_PART_PREFIX}{self.target.name}{_PART_SUFFIX}")
+
+    def is_new(self) -> bool:
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        return os.read(self.fd, len(_NEW)) == _NEW
+
+    def mark_new(self) -> None:
+        """Said before the file is written: if the process dies from here on, the file may be this upload's."""
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        os.write(self.fd, _NEW)
+        os.fsync(self.fd)
+
+    def undo(self, referenced: Callable[[str], bool]) -> list[str]:
+        """The block under this marker failed (or its process died): take away the file it may have put there,
+        unless a record has it; returns the names removed. When that cannot be known (the database cannot be
+        read), the file and the marker stay for the next open to finish."""
+        removed = []
+        key = f"{self.target.parent.name}/{self.target.name}"
+        self.settled = True
+        try:
+            if self.is_new() and self.target.exists() and not referenced(key):
+                self.target.unlink()
+                removed.append(self.target.name)
+        except Exception:  # never hides the failure being undone; the marker stays
+            return removed
+        if self.part.exists():
+            self.part.unlink(missing_ok=True)
+            removed.append(self.part.name)
+        self.marker.unlink(missing_ok=True)  # while locked: the name is still this marker's
+        removed.append(self.marker.name)
+        return removed
+
+    def release(self) -> None:
+        """Done: the marker goes (unless `undo` settled it), then its lock. Unlinked while still locked, so the
+        name removed is this marker's and not one another process made after it."""
+        try:
+            if not self.settled:
+                self.marker.unlink(missing_ok=True)
+        finally:
+            os.close(self.fd)
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Write via a temporary file in the same folder, fsync, rename: readers see the old file or the whole new one.
+    The temporary file's name is the target's (`.upload-<name>.part`): only the holder of the target's marker
+    writes it (EvidenceStore._pending), and the sweep knows whose it is."""
+    temp_path = target.with_name(f"{_PART_PREFIX}{target.name}{_PART_SUFFIX}")
+    try:
+        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(temp_path, target)
     except BaseException:
         temp_path.unlink(missing_ok=True)

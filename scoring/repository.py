@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -657,27 +658,34 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
     if criteria:
         with db.session() as session:  # before the file is stored: a refused document leaves nothing behind
             _refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
-    stored = None
-    if upload is not None:
-        checked = check_upload(*upload)
-        key = EvidenceStore(db.settings.evidence_dir).put(checked, upload[1])
-        stored = (key, checked)
+    checked = check_upload(*upload) if upload is not None else None
+    # the file and its record are saved together: a record that fails to save (or a process killed between
+    # the two) leaves no file that this upload put in the store (EvidenceStore.storing)
+    with (EvidenceStore(db.settings.evidence_dir).storing(checked, upload[1], referenced=lambda key: evidence_file_in_use(db, key))
+          if checked is not None else nullcontext()) as key:
+        with db.session() as session:
+            if criteria:  # again in the write's own transaction: the index may have been published meanwhile
+                _refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
+            row = EvidenceRecord(department_id=department_id, year=year, doc_type=meta.doc_type, number=meta.number,
+                                 issued_on=meta.issued_on, issuer=meta.issuer, summary=meta.summary, link=meta.link,
+                                 updated_by=actor_name(actor))
+            if checked is not None:
+                row.file_key, row.file_name = key, checked.display_name
+                row.file_kind, row.file_size = checked.kind, checked.size
+            session.add(row)
+            session.flush()
+            _set_evidence_links(session, row, year, criteria, activity_codes)
+            _audit(session, actor, department_id, "evidence", f"{year}/TL{row.id}",
+                   {"thêm tài liệu": (None, _evidence_label(row))})
+            session.flush()
+            view = _evidence_view(session, row)
+    return view
+
+
+def evidence_file_in_use(db: Database, key: str) -> bool:
+    """Whether any evidence record refers to the stored file `key`."""
     with db.session() as session:
-        if criteria:  # again in the write's own transaction: the index may have been published meanwhile
-            _refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
-        row = EvidenceRecord(department_id=department_id, year=year, doc_type=meta.doc_type, number=meta.number,
-                             issued_on=meta.issued_on, issuer=meta.issuer, summary=meta.summary, link=meta.link,
-                             updated_by=actor_name(actor))
-        if stored:
-            row.file_key, row.file_name = stored[0], stored[1].display_name
-            row.file_kind, row.file_size = stored[1].kind, stored[1].size
-        session.add(row)
-        session.flush()
-        _set_evidence_links(session, row, year, criteria, activity_codes)
-        _audit(session, actor, department_id, "evidence", f"{year}/TL{row.id}",
-               {"thêm tài liệu": (None, _evidence_label(row))})
-        session.flush()
-        return _evidence_view(session, row)
+        return session.scalar(select(EvidenceRecord.id).where(EvidenceRecord.file_key == key).limit(1)) is not None
 
 
 def _check_attachment(meta: EvidenceInput, upload: tuple[str, bytes] | None, attachment: str) -> None:
@@ -775,10 +783,8 @@ def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, ac
         key = row.file_key
         _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"xóa tài liệu": (_evidence_label(row), None)})
         session.delete(row)
-        session.flush()
-        still_used = key and session.scalar(select(EvidenceRecord.id).where(EvidenceRecord.file_key == key).limit(1))
-    if key and not still_used:
-        EvidenceStore(db.settings.evidence_dir).delete(key, unreferenced=True)
+    if key:  # asked once nobody else is storing the same content: it may be about to get a record again
+        EvidenceStore(db.settings.evidence_dir).delete_unreferenced(key, referenced=lambda k: evidence_file_in_use(db, k))
 
 
 def _serves_criteria(session: Session, row: EvidenceRecord) -> bool:

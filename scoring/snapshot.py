@@ -50,6 +50,20 @@ from scoring.stats import (
 
 
 @dataclass(frozen=True)
+class CriterionRow:
+    """One criterion of an area at a glance (the room's overview on Chấm điểm)."""
+
+    code: str
+    name: str
+    maximum: Decimal
+    not_applicable: bool
+    self_points: Decimal | None  # None: not scored yet
+    appraisal: AppraisalProgress  # of this criterion alone: its points once appraised, or why not yet
+    evidence: int  # documents linked
+    missing: tuple[str, ...]  # what still stops the lock, in the lock's own words
+
+
+@dataclass(frozen=True)
 class EvidenceGap:
     code: str
     name: str
@@ -210,6 +224,28 @@ class Snapshot:
 
     def leaves(self) -> list[CriterionNode]:
         return self.criteria_set.leaves() if self.criteria_set else []
+
+    def criterion_rows(self, area_code: str) -> list[CriterionRow]:
+        """Every criterion of an area, in order, with what a room checks at a glance (the same figures as the
+        criterion itself shows: the roll-up, the appraisal progress, the lock's blockers)."""
+        if self.criteria_set is None or self.rollup is None:
+            return []
+        blockers: dict[str, list[str]] = {}
+        for blocker in self.lock_blockers():
+            blockers.setdefault(blocker.code, []).append(blocker.message.removeprefix(f"Tiêu chí {blocker.code}: ").rstrip("."))
+        counts: dict[str, int] = {}
+        for document in self.evidence:
+            for code in document.criteria:
+                counts[code] = counts.get(code, 0) + 1
+        rows = []
+        for node in self.criteria_set.node(area_code).walk():
+            if not node.is_leaf:
+                continue
+            totals = self.rollup.node(node.code)
+            rows.append(CriterionRow(node.code, node.name, node.max_points, self.score(node.code).not_applicable,
+                                     totals.self_points, self.appraisal(node.code), counts.get(node.code, 0),
+                                     tuple(blockers.get(node.code, ()))))
+        return rows
 
     def score(self, code: str) -> repo.ScoreView:
         return self.scores.get(code) or repo.ScoreView.empty(code)

@@ -348,3 +348,72 @@ def test_importing_a_filled_score_sheet_shows_changes_first(app):
 def _plain(markdown: str) -> str:
     """What a message reads on screen: the pages escape markdown in user text (ui.md), the tests read past it."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_a_refused_value_stays_typed_and_the_criterion_says_it_is_not_saved_until_fixed_or_dropped(app):
+    _open(app, "views/cham_diem.py")
+    db, department = _stored()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    # (a save reruns only what shows the criterion's points, so AppTest's tree is drawn whole again with run())
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(2).run()
+    app.run()
+    app.number_input(key=_score_key("1.1.4", "den")).set_value(3).run()  # saved: 2 of 3
+    app.run()
+    saved = repo.list_scores(db, assessment.id)["1.1.4"]
+    assert saved.inputs == {"numerator": 2, "denominator": 3}
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(5).run()  # 5 of 3: refused by the rule
+    app.run()
+    assert repo.list_scores(db, assessment.id)["1.1.4"].version == saved.version
+    assert app.number_input(key=_score_key("1.1.4", "num")).value == 5  # what was typed stays
+    assert any("chưa được lưu" in _plain(w.value) for w in app.warning)  # and says it is not what is saved
+    app.button(key=f"show-saved-{assessment.id}-1.1.4").click().run()  # the person drops it
+    app.run()
+    assert app.number_input(key=_score_key("1.1.4", "num")).value == 2
+    assert not any("chưa được lưu" in _plain(w.value) for w in app.warning)
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(5).run()
+    app.run()
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(3).run()  # or fixes it: saved, and nothing more to say
+    app.run()
+    assert repo.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
+    assert not any("chưa được lưu" in _plain(w.value) for w in app.warning)
+
+
+def test_an_areas_table_shows_every_criterion_at_a_glance_and_a_row_opens_it(app):
+    _open(app, "views/cham_diem.py")
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    app.run()
+    app.segmented_control(key="score-view").set_value("Bảng cả lĩnh vực").run()
+    _assert_clean(app)
+    table = app.dataframe(key="score-overview").value
+    assert list(table.columns) == ["Mã", "Tiêu chí", "Tối đa", "Tự chấm", "Thẩm định", "Tài liệu", "Còn thiếu"]
+    from scoring.snapshot import load_snapshot
+
+    db, department = _stored()
+    snap_rows = load_snapshot(db, department.id, 2026).criterion_rows("1")
+    assert list(table["Mã"]) == [r.code for r in snap_rows] and len(table) == 11
+    first = table[table["Mã"] == "1.1.1"].iloc[0]
+    assert first["Tự chấm"] == "0,5 điểm" and first["Tài liệu"] == 0 and "chưa có tài liệu" in first["Còn thiếu"]
+    assert not [r for r in app.radio if r.key == _score_key("1.1.2", "tier")]  # one screen: no criterion cards
+
+
+
+def test_an_opened_criterion_is_shown_alone_under_its_headings_until_the_whole_area_is_asked_for(app):
+    _open(app, "views/cham_diem.py")
+    app.session_state["score-focus"] = "1.1.4"  # what choosing its row (or its blocker) sets; the click: test_browser.py
+    app.run()
+    _assert_clean(app)
+    assert [n.key for n in app.number_input if n.key.endswith(("-num", "-den"))] == [_score_key("1.1.4", "num"), _score_key("1.1.4", "den")]
+    assert not [r for r in app.radio if r.key == _score_key("1.1.1", "tier")]
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(1).run()  # saving it reruns its headings too: no error
+    _assert_clean(app)
+    app.run()
+    app.button(key="score-whole-area").click().run()
+    assert app.radio(key=_score_key("1.1.1", "tier"))
+
+
+def test_the_next_area_button_moves_to_the_next_area(app):
+    _open(app, "views/cham_diem.py")
+    app.button(key="score-area-next").click().run()
+    assert app.selectbox(key="score-area").value == "2"
+    app.button(key="score-area-back").click().run()
+    assert app.selectbox(key="score-area").value == "1"

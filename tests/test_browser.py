@@ -279,6 +279,21 @@ def test_projector_mode_is_readable_and_navigable(server, browser):
     page.close()
 
 
+def test_a_save_in_a_settings_tab_keeps_that_tab_open(server, browser):
+    """The message a save leaves above the page makes the tabs new elements; they still show the tab saved from."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(server)
+    _settled(page)
+    _open_from_menu(page, "Cấu hình")
+    page.get_by_role("tab", name="Năm đánh giá").click()
+    _settled(page)
+    page.get_by_role("button", name="Lưu thiết lập năm").click()
+    page.wait_for_function("() => document.body.innerText.includes('Đã lưu thiết lập năm')", timeout=30000)
+    _settled(page)
+    assert page.get_by_role("tab", name="Năm đánh giá").get_attribute("aria-selected") == "true"
+    page.close()
+
+
 def test_no_page_shows_a_traceback(server, browser):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     for path in ("ke-hoach", "cau-hinh"):
@@ -383,6 +398,7 @@ def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
     office = _sign_in(browser, url, "vanphong")
     _open_from_menu(office, "Chấm điểm")
     office.get_by_text("Chốt điểm tự chấm — chưa chốt").click()
+    office.get_by_text("Tôi hiểu: sau khi chốt").click()  # locking says what it means, and asks
     office.get_by_role("button", name="Chốt điểm tự chấm").click()
     office.wait_for_function("() => document.body.innerText.includes('Đã chốt điểm tự chấm')", timeout=30000)
     _settled(office)
@@ -488,6 +504,43 @@ def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(s
     db.dispose()
 
 
+def test_a_weak_password_for_a_new_account_keeps_the_accounts_tab_and_what_was_typed(signed_in_server, browser):
+    """Cấu hình → Tài khoản in the browser: a refusal is said at the password, the tab stays open, what was typed
+    stays; then the account is made."""
+    from scoring import accounts
+    from scoring.db import Database, Settings
+
+    url, data_dir = signed_in_server
+    page = _sign_in(browser, url, "quantri", size=(1366, 768))
+    _open_from_menu(page, "Cấu hình")
+    page.get_by_role("tab", name="Tài khoản").click()
+    _settled(page)
+    assert page.get_by_placeholder("Chọn vai trò…").is_visible()  # no role until one is chosen
+    page.get_by_role("textbox", name="Tên đăng nhập").fill("nguoimoi")
+    page.get_by_role("textbox", name="Họ tên").fill("Người Mới")
+    page.get_by_role("combobox", name="Vai trò").click()
+    page.get_by_role("option", name="Lãnh đạo").click()
+    _settled(page)
+    page.get_by_role("textbox", name="Mật khẩu (ít nhất 10 ký tự)").fill("ngan")
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    page.wait_for_function("() => document.body.innerText.includes('Mật khẩu chưa đạt')", timeout=30000)
+    _settled(page)
+    _shot(page, "tai-khoan-mat-khau-yeu-1366x768.png")
+    assert page.get_by_role("tab", name="Tài khoản").get_attribute("aria-selected") == "true"
+    assert page.get_by_role("textbox", name="Tên đăng nhập").input_value() == "nguoimoi"
+    assert page.get_by_role("textbox", name="Họ tên").input_value() == "Người Mới"
+
+    page.get_by_role("textbox", name="Mật khẩu (ít nhất 10 ký tự)").fill("Mot-mat-khau-rat-dai")
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    page.wait_for_function("() => document.body.innerText.includes('Đã tạo tài khoản «nguoimoi»')", timeout=30000)
+    _settled(page)
+    assert page.get_by_role("tab", name="Tài khoản").get_attribute("aria-selected") == "true"
+    db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
+    assert accounts.sign_in(db, "nguoimoi", "Mot-mat-khau-rat-dai").display_name == "Người Mới"
+    db.dispose()
+    page.close()
+
+
 def test_a_link_to_a_page_opens_that_page_on_a_server_just_started(tmp_path, browser):
     """The first visit after the server starts, straight to a page's address (a bookmark, a link in a message),
     opens that page with no "Page not found" (Streamlit's old pages/ folder lookup once did that)."""
@@ -497,4 +550,58 @@ def test_a_link_to_a_page_opens_that_page_on_a_server_just_started(tmp_path, bro
         _settled(page)
         assert page.locator("h1").first.inner_text().startswith("Chấm điểm")
         assert not page.get_by_text("Page not found").count()
+        # every page has an address of its own, the first one too; the root opens it under that address
+        for path, title in (("tong-quan", "Tổng quan"), ("trinh-chieu", "Chỉ số CCHC năm"), ("", "Tổng quan")):
+            page.goto(f"{url}/{path}")
+            _settled(page)
+            assert page.locator("h1").first.inner_text().startswith(title), path
+            assert not page.get_by_text("Page not found").count(), path
+        assert page.url == f"{url}/tong-quan"
         page.close()
+
+
+def test_every_criterions_points_fit_their_column_at_1366(server, browser):
+    """The figure beside each criterion ("0,75 điểm", "-0,5 điểm") is never cut to "0,75 đi…" on the Office's laptops."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{server}/cham-diem")
+    _settled(page)
+    figures = page.locator("[data-testid='stColumn'] [data-testid='stMetricValue']")  # the headline's are in a row, not columns
+    figures.first.wait_for(timeout=30000)
+    widest = page.evaluate("""() => {
+        const cells = [...document.querySelectorAll("[data-testid='stColumn'] [data-testid='stMetricValue']")];
+        // the longest figure a criterion shows, written into each cell in turn, must fit the cell
+        return cells.map(cell => { const keep = cell.innerHTML; const target = cell.querySelector('div') || cell;
+                                    target.textContent = '-10,75 điểm'; const fits = target.scrollWidth <= target.clientWidth + 1;
+                                    cell.innerHTML = keep; return fits; });
+    }""")
+    assert widest and all(widest), widest
+    page.close()
+
+
+def _click_table_row(page, table, row: int) -> None:
+    """Tick a row of a selectable st.dataframe: the grid is a canvas, so click the row's marker at its left."""
+    table.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
+
+
+def test_an_areas_table_and_the_locks_blockers_each_open_their_criterion(server, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{server}/cham-diem")
+    _settled(page)
+    page.get_by_text("Bảng cả lĩnh vực", exact=True).click()
+    _settled(page)
+    _shot(page, "cham-diem-bang-linh-vuc-1366x768.png")
+    _click_table_row(page, page.locator('[data-testid="stDataFrame"]').last, 3)  # the fourth criterion: 1.1.4
+    page.get_by_role("button", name="Hiện cả lĩnh vực 1").wait_for(timeout=30000)
+    _settled(page)
+    assert page.get_by_text("Mức độ thực hiện kế hoạch CCHC").first.is_visible()
+    assert not page.get_by_text("Ban hành kế hoạch CCHC năm", exact=True).count()  # 1.1.1 is not drawn
+    page.get_by_text("Chốt điểm tự chấm — chưa chốt").click()
+    _settled(page)
+    _click_table_row(page, page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').first, 0)
+    page.wait_for_function("() => document.body.innerText.includes('Hiện cả lĩnh vực')", timeout=30000)
+    _settled(page)
+    assert page.get_by_role("button", name=re.compile("Hiện cả lĩnh vực")).is_visible()
+    page.close()

@@ -7,7 +7,10 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import signal
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,7 +26,8 @@ from scoring.db import Database, Settings, open_database
 from scoring.errors import InputError, StorageError, storage_problem
 from scoring.workspace import ensure_default_workspace
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
 
 
 def _seeded(folder: Path) -> Database:
@@ -53,6 +57,21 @@ def test_each_storage_failure_has_its_own_sentence(error, words):
     for candidate in (error, wrapped):
         sentence = storage_problem(candidate)
         assert sentence and words in sentence, (candidate, sentence)
+
+
+def test_a_read_only_postgresql_transaction_is_a_storage_failure_though_the_driver_calls_it_internal(sqlite_db):
+    """psycopg raises ReadOnlySqlTransaction (25006: a standby, default_transaction_read_only) as an InternalError,
+    not an OperationalError: the write still ends in the sentence, never as an unexpected error."""
+    import psycopg.errors
+    from sqlalchemy.exc import InternalError
+
+    refused = psycopg.errors.ReadOnlySqlTransaction("cannot execute UPDATE in a read-only transaction")
+    with pytest.raises(StorageError, match="chế độ chỉ đọc"):
+        with sqlite_db.session():
+            raise InternalError("UPDATE activity SET note=%(note)s", {"note": "x"}, refused)
+    with pytest.raises(InternalError):  # the same kind of error that is not a storage failure stays what it is
+        with sqlite_db.session():
+            raise InternalError("SELECT 1", {}, psycopg.errors.InternalError_("cache lookup failed"))
 
 
 def test_an_ordinary_bug_is_not_mistaken_for_a_storage_failure():
@@ -162,6 +181,134 @@ def test_temporary_files_of_killed_uploads_are_swept_but_not_uploads_in_progress
     assert not abandoned.exists()
     assert in_progress.exists() and kept.exists()
     db.dispose()
+
+
+# ---------------------------------------------------------------- an upload killed or refused half-way: a record and its file, or neither
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+KILLED_UPLOAD = """
+import os, signal, sys
+from pathlib import Path
+from scoring import evidence_files, repository as repo
+from scoring.db import Database, Settings
+
+folder, point = Path(sys.argv[1]), sys.argv[2]
+db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+department = repo.list_departments(db)[0]
+
+def die(*_args, **_kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if point == "before-rename":  # the temporary file written whole, not yet the store's
+    evidence_files.os.replace = die
+elif point == "before-commit":  # the file in the store, its record not yet committed
+    repo._set_evidence_links = die
+elif point == "after-commit":  # the record committed, the upload's marker not yet removed
+    evidence_files._Pending.release = die
+repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "7/BC"), actor="Văn phòng",
+                  upload=("bao-cao.pdf", sys.stdin.buffer.read()))
+"""
+
+
+def _evidence_folder_entries(folder: Path) -> list[str]:
+    root = folder / "evidence"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.mark.parametrize("point, saved", [("before-rename", False), ("before-commit", False), ("after-commit", True)])
+def test_an_upload_killed_at_any_point_leaves_its_record_with_its_file_or_neither_once_reopened(tmp_path, point, saved):
+    folder = tmp_path / "data"
+    _seeded(folder).dispose()
+    child = subprocess.run([sys.executable, "-c", KILLED_UPLOAD, str(folder), point], input=PDF, cwd=ROOT, capture_output=True)
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    left = _evidence_folder_entries(folder)
+    assert any(name.split("/")[-1].startswith(".pending-") for name in left), left  # killed inside the upload
+
+    db = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))  # the restart
+    department = repo.list_departments(db)[0]
+    documents = repo.list_evidence(db, department.id, 2026)
+    keys = [d.file_key for d in documents]
+    assert _evidence_folder_entries(folder) == keys  # every file has its record and nothing else is left
+    assert len(documents) == int(saved)
+    if saved:
+        assert repo.evidence_file(db, documents[0].id, viewer=repo.SYSTEM_ACTOR)[2] == PDF
+    db.dispose()
+
+
+HELD_UPLOAD = """
+import sys, time
+from pathlib import Path
+from scoring.evidence_files import _Pending, _write_atomically
+
+target = Path(sys.argv[1])
+target.parent.mkdir(parents=True, exist_ok=True)
+pending = _Pending.lock(target, wait=True)  # an upload in progress in another process
+pending.mark_new()
+_write_atomically(target.with_name(".upload-" + target.name + ".part"), b"...")  # stands for its temporary file
+print("held", flush=True)
+time.sleep(30)
+"""
+
+
+def test_an_upload_in_progress_in_another_process_is_left_alone_by_the_sweep(tmp_path):
+    import hashlib
+
+    folder = tmp_path / "data"
+    _seeded(folder).dispose()
+    digest = hashlib.sha256(PDF).hexdigest()
+    target = folder / "evidence" / digest[:2] / f"{digest}.pdf"
+    holder = subprocess.Popen([sys.executable, "-c", HELD_UPLOAD, str(target)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        in_progress = _evidence_folder_entries(folder)
+        open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}")).dispose()
+        assert _evidence_folder_entries(folder) == in_progress and len(in_progress) == 2
+    finally:
+        holder.kill()
+        holder.wait()
+    open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}")).dispose()  # its process is gone
+    assert _evidence_folder_entries(folder) == []
+
+
+def _driver_fault(dialect: str, fault: str) -> Exception:
+    """The error the database driver raises for a full disk, a read-only database or a held lock."""
+    import psycopg.errors
+
+    return {
+        "sqlite": {"disk-full": sqlite3.OperationalError("database or disk is full"),
+                   "read-only": sqlite3.OperationalError("attempt to write a readonly database"),
+                   "busy": sqlite3.OperationalError("database is locked")},
+        "postgresql": {"disk-full": psycopg.errors.DiskFull("could not extend file"),
+                       "read-only": psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction"),
+                       "busy": psycopg.errors.LockNotAvailable("could not obtain lock")},
+    }[dialect][fault]
+
+
+@pytest.mark.parametrize("fault", ["disk-full", "read-only", "busy"])
+def test_an_evidence_record_the_database_refuses_takes_its_new_file_away_and_keeps_a_shared_one(db, fault):
+    from sqlalchemy import event
+
+    error = _driver_fault(db.engine.dialect.name, fault)
+    ensure_default_workspace(db)
+    department = repo.list_departments(db)[0]
+    shared = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "1/BC"), actor="Văn phòng",
+                               upload=("bao-cao.pdf", PDF))
+
+    def refuse(_connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT"):
+            raise error
+
+    event.listen(db.engine, "before_cursor_execute", refuse)
+    try:
+        for name, content in (("moi.pdf", PDF.replace(b"1 0 obj", b"2 0 obj")), ("cung-noi-dung.pdf", PDF)):
+            with pytest.raises(StorageError) as refused:
+                repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "2/BC"), actor="Văn phòng",
+                                  upload=(name, content))
+            assert str(refused.value) == storage_problem(error)  # the sentence of that failure
+    finally:
+        event.remove(db.engine, "before_cursor_execute", refuse)
+    assert [e.id for e in repo.list_evidence(db, department.id, 2026)] == [shared.id]
+    assert _evidence_folder_entries(db.settings.data_dir) == [shared.file_key]  # the new file went; the shared one stayed
 
 
 # ---------------------------------------------------------------- hostile criteria files

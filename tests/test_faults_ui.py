@@ -1,10 +1,10 @@
-"""Faults as people meet them on the pages: a read-only data folder, a database another process holds, the
-server killed while a page saves.
+"""Faults as people meet them on the pages: a full disk, a read-only data folder, a database another process holds,
+the server killed while a page saves a plan or stores an evidence upload.
 
 The core's side (a StorageError with a sentence, nothing saved; a save loop killed) is tests/test_faults.py and
-tests/test_robustness.py; here the page shows the sentence where the person works, keeps what they chose or
-uploaded and saves it once storage is back, and a real server killed in the middle of a page's save restarts on
-a whole database.
+tests/test_robustness.py; here the page shows the sentence where the person made the save, keeps what they chose,
+typed or uploaded and saves it once storage is back, and a real server killed in the middle of a page's save
+restarts on a whole database and a store with every file beside its record.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -258,3 +260,309 @@ def test_killing_the_server_while_the_plan_page_saves_leaves_the_old_plan_whole_
     department = repo.list_departments(db)[0]
     assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"].inputs == {"tier": CHOSEN}
     db.dispose()
+
+
+# ---------------------------------------------------------------- a save inside a page when storage fails
+
+# What SQLite says when the disk is full, the data folder read-only or another process holds the write lock, and
+# the words of the sentence each becomes (scoring.errors). The fault is raised by the driver on every write
+# statement, so each page's save meets it exactly where a real one would.
+FAULTS = {
+    "disk-full": ("database or disk is full", "Ổ đĩa chứa dữ liệu đã đầy"),
+    "read-only": ("attempt to write a readonly database", "Thư mục dữ liệu đang ở chế độ chỉ đọc"),
+    "busy": ("database is locked", "Cơ sở dữ liệu đang bận"),
+}
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+class _FailingWrites:
+    """Every INSERT/UPDATE/DELETE on the app's own engine fails as SQLite fails it, until `stop()`."""
+
+    def __init__(self, message: str):
+        from sqlalchemy import event
+
+        self.message, self.event = message, event
+        self.engine = ui.database().engine  # the app's database, opened by the page in this process
+        self.event.listen(self.engine, "before_cursor_execute", self._fail)
+
+    def _fail(self, _connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            raise sqlite3.OperationalError(self.message)
+
+    def stop(self) -> None:
+        self.event.remove(self.engine, "before_cursor_execute", self._fail)
+
+
+def _in_form(widgets, label: str, form: str):
+    (widget,) = [w for w in widgets if w.label == label and w.form_id.startswith(form)]
+    return widget
+
+
+def _press(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click().run()
+
+
+def _nodes(node, path=()):
+    """Every block and element of the page with its place in the tree, in the order they are drawn."""
+    yield node, path
+    for index, child in getattr(node, "children", {}).items():
+        yield from _nodes(child, (*path, index))
+
+
+def _said_beside(at: AppTest, words: str, is_input: Callable) -> bool:
+    """Whether an error with `words` is drawn inside the same part of the page (a criterion's box, a tab) as the
+    input the save was made from, rather than at the top of the page."""
+    nodes = list(_nodes(at._tree))
+    errors = [path for node, path in nodes if getattr(node, "type", "") == "error" and words in _plain(node.value)]
+    inputs = [path for node, path in nodes if is_input(node)]
+    return any(len(error) > 2 and place[:len(error) - 1] == error[:-1] for error in errors for place in inputs)
+
+
+def _told(at: AppTest, words: str) -> None:
+    _clean(at)
+    assert any(words in e for e in _errors(at)), _errors(at)
+    assert not any("ngoài dự kiến" in e for e in _errors(at)), _errors(at)
+    assert not [s.value for s in at.success if s.value.startswith("Đã ")], "nothing is said to be saved"
+
+
+@dataclass
+class _PageSave:
+    """One save a person makes on a page: make it, see it still on screen, make it again as is, find it stored."""
+
+    page: str
+    source: Callable  # is this node the input the save was made from?
+    make: Callable[[AppTest], None]
+    kept: Callable[[AppTest], bool]
+    again: Callable[[AppTest], None]
+    stored: Callable[[], bool]
+    files: Callable[[], list[str]] = lambda: []  # what the save keeps on disk besides the database
+
+
+def _evidence_files() -> list[str]:
+    root = open_database().settings.evidence_dir
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def _score_save() -> _PageSave:
+    """Chấm điểm: a level of 1.1.1 chosen."""
+    db, _, assessment = _stored()
+    key = f"s-{assessment.id}-1.1.1-tier"
+    return _PageSave(
+        "views/cham_diem.py", lambda node: getattr(node, "key", None) == key,
+        make=lambda at: at.radio(key=key).set_value(CHOSEN).run(),
+        kept=lambda at: at.radio(key=key).value == CHOSEN,
+        again=lambda at: at.radio(key=key).set_value("Không ban hành").run(),  # a radio saves when it changes
+        stored=lambda: "1.1.1" in repo.list_scores(db, assessment.id))
+
+
+EVIDENCE_FORM = "evidence-add-"
+
+
+def _evidence_save() -> _PageSave:
+    """Tài liệu kiểm chứng: a new document with its PDF; saved again by pressing the button, the file not chosen again."""
+    db, department, _ = _stored()
+
+    def make(at):
+        _in_form(at.text_input, "Số, ký hiệu", EVIDENCE_FORM).input("15/KH-SDTTG")
+        _in_form(at.text_area, "Trích yếu", EVIDENCE_FORM).input("Kế hoạch CCHC năm 2026")
+        (uploader,) = [u for u in at.file_uploader if u.form_id.startswith(EVIDENCE_FORM)]
+        uploader.upload("ke-hoach.pdf", PDF, "application/pdf")
+        _press(at, "Lưu tài liệu")
+
+    def stored():
+        return [(e.number, e.summary, e.file_name) for e in repo.list_evidence(db, department.id, 2026)] == [
+            ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026", "ke-hoach.pdf")]
+
+    return _PageSave(
+        "views/tai_lieu.py", lambda node: getattr(node, "form_id", "").startswith(EVIDENCE_FORM), make,
+        kept=lambda at: (_in_form(at.text_input, "Số, ký hiệu", EVIDENCE_FORM).value,
+                         _in_form(at.text_area, "Trích yếu", EVIDENCE_FORM).value) == ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026"),
+        again=lambda at: _press(at, "Lưu tài liệu"),
+        stored=stored, files=_evidence_files)
+
+
+def _bonus_cap(at: AppTest):
+    return next(n for n in at.number_input if n.label == "Điểm thưởng tối đa")
+
+
+def _settings_save() -> _PageSave:
+    """Cấu hình: the year's bonus cap."""
+    db, _, assessment = _stored()
+    assert repo.year_settings(db, assessment.id).bonus_cap != Decimal("3.5")
+
+    def make(at):
+        _bonus_cap(at).set_value(3.5)
+        _press(at, "Lưu thiết lập năm")
+
+    return _PageSave(
+        "views/cau_hinh.py", lambda node: getattr(node, "label", None) == "Điểm thưởng tối đa", make,
+        kept=lambda at: _bonus_cap(at).value == 3.5,
+        again=lambda at: _press(at, "Lưu thiết lập năm"),
+        stored=lambda: repo.year_settings(db, assessment.id).bonus_cap == Decimal("3.5"))
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("save", [_score_save, _evidence_save, _settings_save], ids=["cham-diem", "tai-lieu", "cau-hinh"])
+def test_a_save_inside_a_page_when_storage_fails_says_which_failure_keeps_what_was_typed_and_saves_it_later(save, fault):
+    message, sentence = FAULTS[fault]
+    _app_on("views/tong_quan.py")  # first start: migrates and seeds the database
+    what = save()
+    at = _app_on(what.page)
+    failing = _FailingWrites(message)
+    try:
+        what.make(at)
+        _told(at, sentence)
+        assert _said_beside(at, sentence, what.source), "said where the save was made, not only at the top of the page"
+        assert what.kept(at), "what the person typed or chose is still on the page"
+        assert not what.stored()
+        assert what.files() == [], "no file without its record"
+    finally:
+        failing.stop()
+    what.again(at)  # storage is back: the same input, as it stands on the page, saves
+    _clean(at)
+    assert not _errors(at)
+    assert what.stored()
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_plan_table_edit_when_storage_fails_says_which_failure_and_the_table_shows_what_is_stored(fault):
+    message, sentence = FAULTS[fault]
+    at = _app_on("views/ke_hoach.py")
+    db, department, _ = _stored()
+    first = repo.list_activities(db, department.id, 2026)[0]
+    failing = _FailingWrites(message)
+    try:
+        at.session_state[f"plan-editor-{department.id}-2026-0"] = {
+            "edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
+        at.run()
+        _told(at, sentence)
+    finally:
+        failing.stop()
+    drawn = [node for node, _ in _nodes(at._tree)]
+    said = next(i for i, node in enumerate(drawn) if getattr(node, "type", "") == "error" and sentence in _plain(node.value))
+    filters = next(i for i, node in enumerate(drawn) if getattr(node, "label", None) == "Lĩnh vực")
+    table = next(i for i, node in enumerate(drawn) if getattr(node, "type", "") == "dataframe")
+    assert filters < said < table, "said just above the table the edit was made in"
+    stored = repo.list_activities(db, department.id, 2026)[0]
+    assert (stored.status, stored.version) == (first.status, first.version)
+    table = at.get("data_editor")[0].value
+    assert table.iloc[0]["Trạng thái"] == STATUS_LABELS[first.status]  # never a status that was not saved
+
+
+@pytest.mark.parametrize("code, fault", [("ENOSPC", "disk-full"), ("EROFS", "read-only")])
+def test_a_file_system_refusing_the_evidence_file_is_told_on_the_page_and_nothing_is_kept_on_disk(monkeypatch, code, fault):
+    """The file system, not the database, refuses: the evidence file cannot be written (no space, read-only)."""
+    import errno
+    import os
+
+    _app_on("views/tong_quan.py")  # first start: migrates and seeds the database
+    what = _evidence_save()
+    at = _app_on(what.page)
+
+    def refused(*_args):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
+
+    with monkeypatch.context() as patched:
+        patched.setattr("scoring.evidence_files._write_atomically", refused)
+        what.make(at)
+        _told(at, FAULTS[fault][1])
+        assert what.kept(at) and not what.stored()
+        assert what.files() == []
+    what.again(at)
+    _clean(at)
+    assert what.stored()
+
+
+# ---------------------------------------------------------------- the server killed in the middle of an evidence upload from the page
+
+KILLED_UPLOAD_BYTES = 19 * 1024 * 1024  # under the 20 MB limit, and long enough to write that the kill lands inside
+
+
+def _evidence_left(folder: Path) -> tuple[list[tuple[str | None, str]], list[str]]:
+    """(the evidence records as (file key, number), every file in the evidence folder), reading as the app does."""
+    db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+    try:
+        department = repo.list_departments(db)[0]
+        records = [(e.file_key, e.number) for e in repo.list_evidence(db, department.id, 2026)]
+    finally:
+        db.dispose()
+    root = folder / "evidence"
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return records, files
+
+
+def _add_evidence(page, number: str, file: Path) -> None:
+    """On Tài liệu kiểm chứng: the «Thêm tài liệu» form filled, its file uploaded to the server, then saved."""
+    page.get_by_role("tab", name="Thêm tài liệu").click()
+    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Lưu tài liệu"))
+    form.get_by_label("Số, ký hiệu").fill(number)
+    form.get_by_label("Trích yếu").fill("Báo cáo kết quả CCHC năm 2026")
+    form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(file))
+    form.locator('[data-testid="stFileChip"]').filter(has_text=file.name).wait_for(timeout=60000)
+    page.wait_for_function(  # the browser has finished sending the file to the server
+        "() => !document.querySelector('[data-testid=stFileChipIconSpinner]')", timeout=120000)
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Lưu tài liệu").click()
+
+
+@pytest.mark.browser
+def test_killing_the_server_while_an_evidence_upload_is_stored_leaves_no_record_without_its_file_nor_file_without_its_record(tmp_path):
+    import hashlib
+
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, _open_from_menu, _require_chromium, _settled, _start_server
+
+    _require_chromium()
+    folder = tmp_path / "server-data"
+    large = tmp_path / "bao-cao-19mb.pdf"
+    large.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * (KILLED_UPLOAD_BYTES // 256 - 1) + b"\n%%EOF\n")
+    digest = hashlib.sha256(large.read_bytes()).hexdigest()
+    stored_at = folder / "evidence" / digest[:2]
+    marker, part = stored_at / f".pending-{digest}.pdf", stored_at / f".upload-{digest}.pdf.part"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        server, url = _start_server(folder, auth="off")
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url)
+            _settled(page)  # the first visit seeds the database
+            _open_from_menu(page, "Tài liệu kiểm chứng")
+            _add_evidence(page, "19/BC-SDTTG", large)
+            deadline = time.monotonic() + 60
+            while not (marker.exists() or part.exists()):  # the upload is being stored: its marker, then its temporary file
+                assert time.monotonic() < deadline, "the upload never reached the evidence folder"
+                time.sleep(0.001)
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            page.close()
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+        _sqlite_is_whole(folder / "cchc.db")
+        records, files = _evidence_left(folder)
+        assert records == [], "the record was never committed"
+        assert f"{digest[:2]}/{marker.name}" in files, "the kill landed while the upload was being stored"
+
+        server, url = _start_server(folder, auth="off")  # the server restarted on the same folder
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            for path in ("tong-quan", "tai-lieu"):  # the first visit opens the database, which finishes the killed upload
+                page.goto(f"{url}/{path}")
+                _settled(page)
+                assert not page.locator('[data-testid="stException"]').count(), path
+                assert not page.get_by_text(ui.UNEXPECTED_ERROR).count(), path
+            assert _evidence_left(folder) == ([], []), "nothing of the killed upload is left: no file, no temporary file"
+            # and the page stores the same document again: nothing of the killed upload holds a lock
+            _add_evidence(page, "19/BC-SDTTG", large)
+            page.wait_for_function("() => document.body.innerText.includes('Đã lưu tài liệu')", timeout=60000)
+            page.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    _sqlite_is_whole(folder / "cchc.db")
+    key = f"{digest[:2]}/{digest}.pdf"
+    assert _evidence_left(folder) == ([(key, "19/BC-SDTTG")], [key])  # one record, its whole file, nothing else
+    assert hashlib.sha256((folder / "evidence" / key).read_bytes()).hexdigest() == digest

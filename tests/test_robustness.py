@@ -267,7 +267,7 @@ def test_killing_the_server_during_uploads_never_leaves_a_record_without_its_who
         last_lines.append(_kill_after_saves(child, progress, saves, delay))
 
         _sqlite_integrity(folder)
-        db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
+        db = open_database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))  # the restart finishes the killed upload
         try:
             documents = repo.list_evidence(db, ws.department_id, ws.year)
             completed = sum(line.startswith("saved") for line in _lines(progress))
@@ -276,8 +276,11 @@ def test_killing_the_server_during_uploads_never_leaves_a_record_without_its_who
                 content = repo.evidence_file(db, document.id, viewer=repo.SYSTEM_ACTOR)[2]
                 assert hashlib.sha256(content).hexdigest() in document.file_key
             store = EvidenceStore(db.settings.evidence_dir)
-            for key in store.iter_keys():  # no torn file under any key (a leftover .part file is skipped)
+            for key in store.iter_keys():  # no torn file under any key
                 assert hashlib.sha256(store.open_bytes(key)).hexdigest() in key
+            # every file has its record, and nothing else is left (no temporary file, no upload's marker)
+            on_disk = sorted(str(p.relative_to(store.root)) for p in store.root.rglob("*") if p.is_file())
+            assert on_disk == sorted({d.file_key for d in documents})  # a content uploaded again is stored once
         finally:
             db.dispose()
     assert any(line.startswith("start") for line in last_lines), "at least one kill landed inside an upload"

@@ -1,4 +1,4 @@
-"""Cấu hình: the department and its units, criteria sets, years, backup, and the change log."""
+"""Cấu hình: the department and its units, criteria sets, years, accounts, backup, and the change log."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import streamlit as st
 
 import ui
 from scoring import accounts
-from scoring.auth import Action, Principal, Role
+from scoring.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, generate_password
 from scoring.backup import backup_file_name, create_backup
 from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, band_range_text
 from scoring import repository as repo
@@ -29,9 +29,15 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 st.title("Cấu hình")
 may_configure = ui.can(Action.MANAGE_SETTINGS)
-tab_unit, tab_criteria, tab_years, tab_accounts, tab_backup, tab_log = st.tabs(
-    ["Cơ quan và đơn vị", "Bộ tiêu chí", "Năm đánh giá", "Tài khoản", "Sao lưu", "Nhật ký thay đổi"]
-)
+# "Tài khoản" only for those who manage accounts (the core refuses anyone else on every call). The tabs keep
+# which one is open (key, on_change): a message above the page after a save would otherwise make them new
+# elements, and the browser would open the first tab again.
+may_manage_accounts = ui.can(Action.MANAGE_ACCOUNTS)
+tab_labels = ["Cơ quan và đơn vị", "Bộ tiêu chí", "Năm đánh giá", *(["Tài khoản"] if may_manage_accounts else []),
+              "Sao lưu", "Nhật ký thay đổi"]
+tabs = dict(zip(tab_labels, st.tabs(tab_labels, key="settings-tab", on_change="rerun")))
+tab_unit, tab_criteria, tab_years = tabs["Cơ quan và đơn vị"], tabs["Bộ tiêu chí"], tabs["Năm đánh giá"]
+tab_accounts, tab_backup, tab_log = tabs.get("Tài khoản"), tabs["Sao lưu"], tabs["Nhật ký thay đổi"]
 if not may_configure:
     st.caption("Tài khoản của bạn chỉ xem được nhật ký thay đổi; cấu hình do quản trị viên thực hiện.")
 
@@ -135,6 +141,7 @@ with tab_years:
         # the form keeps what it showed until saved or refused; its save expects the assessment version it showed
         form_key = ui.editor_key(settings_form)
         settings_seen = ui.version_seen(form_key, snap.assessment.id, snap.assessment.settings_version)
+        ui.show_flashes(settings_form)
         with st.form(form_key):
             round_inputs = []
             for round_ in settings.rounds:
@@ -163,7 +170,8 @@ with tab_years:
                     penalty_cap=Decimal(str(penalty_cap)), bands=tuple(presets[preset]),
                 )
                 ui.save_from_editors((settings_form, criteria_form), lambda: repo.save_year_settings(
-                    db, snap.assessment.id, settings_seen, edited, actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.")
+                    db, snap.assessment.id, settings_seen, edited, actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.",
+                    place=settings_form)
 
         st.subheader("Điểm thưởng, điểm trừ do tỉnh quyết định")
         # entered with the appraisal, where the cycle decides who may and when (views/cham_diem.py)
@@ -184,34 +192,234 @@ with tab_years:
             st.rerun()
 
 # ---------------------------------------------------------------- accounts
+#
+# Every action is a button callback: it runs before the panel is drawn again, so the list and the editor show the
+# change at once. A refusal about one field of a new account is said beside that field and keeps what was typed;
+# any other refusal (someone changed the account meanwhile, the last administrator) is said under the buttons, and the
+# editor then shows what is stored. A reset's password is shown in the one run that follows it, never again.
 
-with tab_accounts:
-    if not accounts.sign_in_required():
-        st.info("Ứng dụng đang chạy không cần đăng nhập (CCHC_AUTH=off), phù hợp một máy tính của Văn phòng. "
-                "Khi dùng chung trong mạng, hãy bật đăng nhập và tạo tài khoản cho từng người.")
-    elif not ui.can(Action.MANAGE_ACCOUNTS):
-        st.caption("Chỉ quản trị viên quản lý tài khoản.")
+ACCOUNT_NEW = "new-account"  # editor of a new account (ui.editor_key): drawn empty again after a creation
+ACCOUNT_FIELD_ERRORS = "_account_field_errors"  # editor key → (field, sentence) of its last refusal
+ACCOUNT_NEW_PASSWORD = "_account_new_password"  # (username, password) of a reset: popped by the run that shows it
+SECTION_ADD, SECTION_EDIT = "Thêm tài khoản", "Sửa tài khoản"
+
+
+def _editor_name(username: str) -> str:
+    return f"account-edit:{username}"
+
+
+def _department_text(department_ids, names: dict[int, str]) -> str:
+    return ", ".join(names.get(d, f"cơ quan mã {d}") for d in department_ids) or "(chưa giao)"
+
+
+def _units_of(department_ids, by_id: dict[int, repo.DepartmentView]) -> list[str]:
+    """The units of the chosen departments, each once, in the departments' order (a unit account has one)."""
+    return list(dict.fromkeys(u for d in department_ids if d in by_id for u in by_id[d].units))
+
+
+def _field_error(form_key: str, field: str) -> None:
+    """The sentence of the last refusal, under the field it is about."""
+    refused = st.session_state.get(ACCOUNT_FIELD_ERRORS, {}).get(form_key)
+    if refused and refused[0] == field:
+        st.error(ui.md(refused[1]))
+
+
+def _create_account(form_key: str) -> None:
+    state = st.session_state
+    role = state.get(f"{form_key}-role")
+    errors = state.setdefault(ACCOUNT_FIELD_ERRORS, {})
+    errors.pop(form_key, None)
+
+    def create():
+        try:
+            return accounts.create_account(
+                db, state.get(f"{form_key}-username", ""), role=role, password=state.get(f"{form_key}-password", ""),
+                display_name=state.get(f"{form_key}-name", ""), department_ids=state.get(f"{form_key}-departments", []),
+                unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None, actor=ui.actor())
+        except accounts.AccountFieldError as err:
+            errors[form_key] = (err.field, str(err))  # said at the field; everything typed stays
+            return None
+
+    created = ui.attempt(create)
+    if created is not None:
+        ui.redraw_editor(ACCOUNT_NEW)
+        ui.flash("success", f"Đã tạo tài khoản «{created.username}» ({created.role.label}). Hãy báo mật khẩu cho người dùng "
+                            "qua một kênh riêng.")
+
+
+def _change_account(username: str, seen: int, action, success: str) -> bool:
+    """A change from the editor of `username`, which showed version `seen`; saved or refused as stale, the editor
+    then shows what is stored (and expects its version)."""
+    name = _editor_name(username)
+    changed = ui.attempt(action, success=None, on_conflict=lambda: ui.redraw_editor(name))
+    if changed is not None:
+        ui.redraw_editor(name)
+        ui.flash("success", success if changed.version != seen else "Không có thay đổi nào để lưu.")
+    return changed is not None
+
+
+def _save_account(username: str, form_key: str, seen: int) -> None:
+    state = st.session_state
+    role = state.get(f"{form_key}-role")
+    errors = state.setdefault(ACCOUNT_FIELD_ERRORS, {})
+    errors.pop(form_key, None)
+
+    def save():
+        try:
+            return accounts.update_account(
+                db, username, seen, role=role, display_name=state.get(f"{form_key}-name"),
+                unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None,
+                department_ids=list(state.get(f"{form_key}-departments", [])), actor=ui.actor())
+        except accounts.AccountFieldError as err:
+            errors[form_key] = (err.field, str(err))  # said at the field; the editor keeps what was chosen
+            return None
+
+    _change_account(username, seen, save, f"Đã lưu tài khoản «{username}».")
+
+
+def _set_active(username: str, seen: int, active: bool) -> None:
+    _change_account(username, seen, lambda: accounts.update_account(db, username, seen, active=active, actor=ui.actor()),
+                    f"Đã cho tài khoản «{username}» dùng lại." if active else
+                    f"Đã vô hiệu hóa tài khoản «{username}»: từ nay tài khoản này không đăng nhập được.")
+
+
+def _unlock(username: str, seen: int) -> None:
+    _change_account(username, seen, lambda: accounts.unlock_account(db, username, seen, actor=ui.actor()),
+                    f"Đã mở khóa đăng nhập cho tài khoản «{username}».")
+
+
+def _reset_password(username: str, seen: int) -> None:
+    password = generate_password()
+    if _change_account(username, seen, lambda: accounts.reset_password(db, username, password, expected_version=seen, actor=ui.actor()),
+                       f"Đã đặt lại mật khẩu của tài khoản «{username}»."):
+        st.session_state[ACCOUNT_NEW_PASSWORD] = (username, password)
+
+
+def _new_account_editor(mine: list[repo.DepartmentView], by_id: dict[int, repo.DepartmentView]) -> None:
+    form_key = ui.editor_key(ACCOUNT_NEW)
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.text_input("Tên đăng nhập", key=f"{form_key}-username", help="Chữ không dấu, số, dấu chấm, gạch dưới, gạch ngang.")
+        _field_error(form_key, accounts.FIELD_USERNAME)
+    with c2:
+        st.text_input("Họ tên", key=f"{form_key}-name")
+    with c3:
+        role = st.selectbox("Vai trò", list(Role), index=None, placeholder="Chọn vai trò…", format_func=lambda r: r.label,
+                            key=f"{form_key}-role")
+        _field_error(form_key, accounts.FIELD_ROLE)
+    _account_scope_fields(form_key, role, mine, by_id,
+                          [department_id] if department_id in by_id else [], None)
+    st.text_input(f"Mật khẩu (ít nhất {MIN_PASSWORD_LENGTH} ký tự)", type="password", key=f"{form_key}-password",
+                  help="Không chứa tên đăng nhập, không chỉ gồm chữ số, không phải mật khẩu phổ biến.")
+    _field_error(form_key, accounts.FIELD_PASSWORD)
+    st.button("Tạo tài khoản", type="primary", key=f"{form_key}-create", on_click=_create_account, args=(form_key,))
+
+
+def _account_scope_fields(form_key: str, role: Role | None, mine: list[repo.DepartmentView],
+                          by_id: dict[int, repo.DepartmentView], departments: list[int], unit: str | None) -> None:
+    """The departments an account works with, and for a unit account its unit from their list."""
+    options = [d.id for d in mine]
+    c1, c2 = st.columns(2)
+    with c1:
+        chosen = st.multiselect("Cơ quan", options, default=[d for d in departments if d in options], key=f"{form_key}-departments",
+                                format_func=ui.distinct_options(options, lambda i: by_id[i].name), placeholder="Chọn cơ quan…",
+                                help="Tài khoản thẩm định, Văn phòng, lãnh đạo có thể làm việc với nhiều cơ quan; "
+                                     "tài khoản phòng/đơn vị thuộc đúng một cơ quan.")
+        _field_error(form_key, accounts.FIELD_DEPARTMENTS)
+    if role is Role.UNIT:
+        with c2:
+            units = _units_of(chosen, by_id)
+            st.selectbox("Đơn vị", units, index=units.index(unit) if unit in units else None,
+                         placeholder="Chọn đơn vị…" if units else "Cơ quan đã chọn chưa khai báo đơn vị nào",
+                         key=f"{form_key}-unit", help="Danh sách đơn vị của cơ quan sửa ở mục «Cơ quan và đơn vị».")
+            _field_error(form_key, accounts.FIELD_UNIT)
+
+
+def _account_editor(account: accounts.AccountView, mine: list[repo.DepartmentView], by_id: dict[int, repo.DepartmentView],
+                    new_password: tuple[str, str] | None) -> None:
+    name = _editor_name(account.username)
+    form_key = ui.editor_key(name)
+    seen = ui.version_seen(form_key, account.username, account.version)
+    st.markdown(f"Trạng thái: **{ui.md(account.status_text())}**")
+    c1, c2 = st.columns(2)
+    c1.text_input("Họ tên", value=account.display_name, key=f"{form_key}-name")
+    roles = list(Role)
+    role = c2.selectbox("Vai trò", roles, index=roles.index(account.role), format_func=lambda r: r.label, key=f"{form_key}-role")
+    _account_scope_fields(form_key, role, mine, by_id, account.department_ids, account.unit)
+    st.button("Lưu thay đổi", type="primary", key=f"{form_key}-save", on_click=_save_account,
+              args=(account.username, form_key, seen))
+
+    st.markdown("**Đăng nhập**")
+    row = st.container(horizontal=True)
+    if account.active:
+        row.button("Vô hiệu hóa tài khoản", key=f"{form_key}-disable", on_click=_set_active, args=(account.username, seen, False),
+                   help="Tài khoản không đăng nhập được nữa; mọi thay đổi nó đã làm vẫn giữ trong nhật ký.")
     else:
-        listed = accounts.list_accounts(db)
-        st.dataframe(pd.DataFrame([
-            {"Tên đăng nhập": a.username, "Họ tên": a.display_name, "Vai trò": a.role.label, "Đơn vị": a.unit or "",
-             "Đang khóa đến": format_datetime(a.locked_until) if a.locked_until else ""}
-            for a in listed
-        ]), hide_index=True)
-        with st.form("account-add", clear_on_submit=True):
-            st.markdown("**Thêm tài khoản**")
-            c1, c2, c3 = st.columns(3)
-            username = c1.text_input("Tên đăng nhập")
-            display_name = c2.text_input("Họ tên")
-            role = c3.selectbox("Vai trò", list(Role), format_func=lambda r: r.label)
-            unit = st.selectbox("Đơn vị (với tài khoản phòng/đơn vị)", [""] + snap.department.units)
-            password = st.text_input("Mật khẩu (ít nhất 10 ký tự)", type="password")
-            if st.form_submit_button("Tạo tài khoản", type="primary"):
-                ui.attempt(lambda: accounts.create_account(db, username, role=role, password=password, display_name=display_name,
-                                                           department_ids=[department_id], unit=unit or None,
-                                                           actor=ui.actor()),
-                           success=f"Đã tạo tài khoản «{username}».")
-                st.rerun()
+        row.button("Cho dùng lại", key=f"{form_key}-enable", on_click=_set_active, args=(account.username, seen, True))
+    if account.locked():
+        row.button("Mở khóa đăng nhập", key=f"{form_key}-unlock", on_click=_unlock, args=(account.username, seen),
+                   help="Bỏ khóa do nhập sai mật khẩu nhiều lần; mật khẩu giữ nguyên.")
+    row.button("Đặt lại mật khẩu", key=f"{form_key}-reset", on_click=_reset_password, args=(account.username, seen),
+               help="Tạo một mật khẩu mới ngẫu nhiên (mật khẩu cũ hết dùng được) và mở khóa đăng nhập.")
+    if new_password and new_password[0] == account.username:
+        _show_new_password(new_password)
+
+
+def _show_new_password(new_password: tuple[str, str]) -> None:
+    username, password = new_password
+    st.info(f"Mật khẩu mới của tài khoản «{ui.md(username)}» — hãy ghi lại và báo cho người dùng qua một kênh riêng. "
+            "Mật khẩu này chỉ hiện một lần, ngay bây giờ: tải lại trang hay thao tác tiếp là không xem lại được.")
+    st.code(password, language=None)
+
+
+@st.fragment
+def _accounts_panel() -> None:
+    """The accounts the administrator's departments have; a change reruns this panel alone."""
+    new_password = st.session_state.pop(ACCOUNT_NEW_PASSWORD, None)  # taken out at once: never shown twice
+    # read again: this panel reruns alone (not through app.py), and a session that ended, an account disabled or
+    # no longer an administrator must not see the list even once; the whole page then shows what they may see
+    try:
+        who = ui.actor()  # the account as stored now (and the rights the page's other calls read)
+    except InputError:
+        st.rerun()  # signed out: the sign-in page
+    if not ui.can(Action.MANAGE_ACCOUNTS):
+        st.rerun()  # the page without this tab
+    names = {d.id: d.name for d in repo.list_departments(db)}
+    mine = ui.departments()
+    by_id = {d.id: d for d in mine}
+    listed = accounts.list_accounts(db, viewer=who)
+    st.dataframe(pd.DataFrame([
+        {"Tên đăng nhập": a.username, "Họ tên": a.display_name, "Vai trò": a.role.label, "Đơn vị": a.unit or "",
+         "Cơ quan": _department_text(a.department_ids, names), "Trạng thái": a.status_text()}
+        for a in listed
+    ]), hide_index=True)
+    changeable = {a.username: a for a in listed if accounts.may_change(who, a)}
+    if len(changeable) < len(listed):
+        st.caption("Tài khoản làm việc với cả cơ quan bạn không được giao chỉ quản trị viên được giao đủ các cơ quan đó sửa được.")
+    section = st.segmented_control("Việc cần làm", [SECTION_ADD, SECTION_EDIT], default=SECTION_ADD, required=True,
+                                   key="account-section", label_visibility="collapsed")
+    picked = None
+    if section == SECTION_ADD:
+        _new_account_editor(mine, by_id)
+    else:
+        picked = st.selectbox("Tài khoản", list(changeable), index=None, placeholder="Chọn tài khoản cần sửa…", key="account-pick",
+                              format_func=ui.distinct_options(list(changeable), lambda u: f"{u} — {changeable[u].display_name}"))
+        if picked in changeable:
+            _account_editor(changeable[picked], mine, by_id, new_password)
+    if new_password and new_password[0] != picked:  # its editor is not drawn: shown here, still only once
+        _show_new_password(new_password)
+    ui.show_flashes()  # this panel's own reruns, under the button clicked (a run of the whole page shows them at its top)
+
+
+if tab_accounts is None:
+    st.session_state.pop(ACCOUNT_NEW_PASSWORD, None)  # no longer one who manages accounts: never shown
+else:
+    with tab_accounts:
+        if not accounts.sign_in_required():
+            st.info("Ứng dụng đang chạy không cần đăng nhập (CCHC_AUTH=off), phù hợp một máy tính của Văn phòng. "
+                    "Khi dùng chung trong mạng, hãy bật đăng nhập và tạo tài khoản cho từng người.")
+        else:
+            _accounts_panel()
 
 # ---------------------------------------------------------------- backup
 

@@ -45,6 +45,10 @@ from scoring.snapshot import Snapshot
 from scoring.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_datetime, format_number, format_percent, format_points
 
+# Static style only: a criterion's points ("-0,75 điểm") fit their column at 1366×768 instead of "0,75 đi…".
+st.html("<style>[class*='st-key-leaf-points-'] [data-testid='stMetricValue'] "
+        "{ font-size: clamp(1.25rem, 1.9vw, 2rem); } "
+        "[class*='st-key-leaf-points-'] [data-testid='stMetricValue'] div { overflow: visible; text-overflow: clip; }</style>")
 snap = ui.snapshot()  # stops with a sentence for an appraiser before the department locks its self-score
 st.title("Chấm điểm Chỉ số CCHC")
 if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
@@ -170,12 +174,18 @@ def _lock_panel_body(snap: Snapshot) -> None:
         return
     blockers = snap.lock_blockers()
     if blockers:
-        st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm:")
-        st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True)
+        st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm (chọn một dòng để mở tiêu chí đó):")
+        st.session_state["lock-blocker-codes"] = [b.code for b in blockers]
+        st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True,
+                     key="lock-blockers", on_select=lambda: _opened_from("lock-blockers", "lock-blocker-codes"),
+                     selection_mode="single-row")
     else:
         st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
-    st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock,
-              disabled=bool(blockers) or not ui.can(Action.LOCK_SELF_SCORE))
+    may_lock = not blockers and ui.can(Action.LOCK_SELF_SCORE)
+    understood = st.checkbox("Tôi hiểu: sau khi chốt, điểm tự chấm của mọi tiêu chí chỉ còn xem, không sửa được; Sở Nội vụ "
+                             "bắt đầu thẩm định; chỉ quản trị viên mở lại được, và phải ghi lý do vào nhật ký.",
+                             key="lock-understood", disabled=not may_lock)
+    st.button("Chốt điểm tự chấm", key="lock-now", type="primary", on_click=_lock, disabled=not (may_lock and understood))
 
 
 # ---------------------------------------------------------------- the cycle: rounds, the province's document, bonus, publication
@@ -289,9 +299,36 @@ _lock_panel()
 _cycle_panel()
 _source_inputs()
 
-areas = snap.criteria_set.areas()
-area_code = st.selectbox("Lĩnh vực", [a.code for a in areas], format_func=_area_label, key="score-area")
-only_open = st.toggle("Chỉ hiện tiêu chí chưa chấm", key="score-only-open")
+# ---------------------------------------------------------------- which criteria: an area whole, its table, or one criterion
+
+VIEW_DETAIL, VIEW_TABLE = "Từng tiêu chí", "Bảng cả lĩnh vực"
+AREA, VIEW, FOCUS, OVERVIEW, OVERVIEW_CODES = "score-area", "score-view", "score-focus", "score-overview", "score-overview-codes"
+area_codes = [a.code for a in snap.criteria_set.areas()]
+
+
+def _open_criterion(code: str) -> None:
+    """Show one criterion by itself, in its area (from the area's table or from the lock's blockers)."""
+    st.session_state.update({AREA: snap.criteria_set.area_of(code), VIEW: VIEW_DETAIL, FOCUS: code})
+    st.rerun()  # whole page: the call may come from inside a fragment (the lock panel)
+
+
+def _opened_from(table_key: str, codes_key: str) -> None:
+    rows = st.session_state[table_key].selection.rows
+    codes = st.session_state.get(codes_key) or []
+    if rows and rows[0] < len(codes):
+        _open_criterion(codes[rows[0]])
+
+
+def _step_area(step: int) -> None:
+    here = area_codes.index(st.session_state[AREA]) if st.session_state.get(AREA) in area_codes else 0
+    st.session_state[AREA] = area_codes[(here + step) % len(area_codes)]
+    st.session_state.pop(FOCUS, None)
+
+
+def _whole_area() -> None:
+    st.session_state.pop(FOCUS, None)
+
+
 
 
 # ---------------------------------------------------------------- saving
@@ -335,7 +372,23 @@ def _refresh_after(code: str, saved, *, inputs_change: bool = True) -> None:
     st.rerun([SUMMARY, *lock_panel, AREA_HEADING, *headings, _leaf_key(code) if inputs_change else _header_key(code)])
 
 
+def _unsaved_key(code: str) -> str:
+    return f"unsaved-{assessment_id}-{code}"
+
+
+def _show_saved(code: str) -> None:
+    """Draw the criterion's inputs again from what is stored (after a refusal the person chose to drop)."""
+    ui.forget_widgets(_key(code, ""))
+    st.session_state.pop(_unsaved_key(code), None)
+
+
+def _drop_unsaved(code: str) -> None:
+    _show_saved(code)
+    st.rerun([_leaf_key(code)])  # the inputs live in the criterion, below its header: draw it whole
+
+
 def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
+    conflicted = []
     saved = ui.attempt(
         lambda: repo.save_self_score(
             ui.database(), assessment_id, leaf.code, _seen_version(leaf.code),
@@ -344,8 +397,14 @@ def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
             explanation=st.session_state.get(_key(leaf.code, "expl")) or "",
             actor=ui.actor(),
         ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+        on_conflict=lambda: (_show_saved(leaf.code), conflicted.append(True)), place=_leaf_key(leaf.code),
     )
+    # A refused value stays in its input (nothing typed is thrown away), and the criterion says it is not saved
+    # until it is saved or dropped; a conflict draws the stored inputs instead, which need no such word.
+    if saved is None and not conflicted:
+        st.session_state[_unsaved_key(leaf.code)] = True
+    else:
+        st.session_state.pop(_unsaved_key(leaf.code), None)
     _refresh_after(leaf.code, saved[0] if saved else None, inputs_change=inputs_change)
 
 
@@ -357,6 +416,7 @@ def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
             ui.database(), assessment_id, leaf.code, version, inputs=inputs,
             explanation=_data().score(leaf.code).explanation, actor=ui.actor(),
         ),
+        place=_leaf_key(leaf.code),
     )
     _refresh_after(leaf.code, saved[0] if saved else None)
 
@@ -375,7 +435,8 @@ def _link_evidence(leaf: CriterionNode) -> None:
     done = True
     current = {document.id: document for document in _data().evidence}
     for evidence_id in [i for i in seen if i not in current and i in chosen]:
-        ui.flash("error", f"Tài liệu TL{evidence_id} đã bị xóa khỏi sổ tài liệu nên không còn gắn với tiêu chí {leaf.code}.")
+        ui.flash("error", f"Tài liệu TL{evidence_id} đã bị xóa khỏi sổ tài liệu nên không còn gắn với tiêu chí {leaf.code}.",
+                 _leaf_key(leaf.code))
         done = False
     for document in current.values():
         if document.id not in seen:
@@ -385,7 +446,8 @@ def _link_evidence(leaf: CriterionNode) -> None:
             continue
         codes = [c for c in document.criteria if c != leaf.code] + ([leaf.code] if not linked else [])
         meta = repo.EvidenceInput(document.doc_type, document.number, document.issued_on, document.issuer, document.summary, document.link)
-        saved = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, seen[d.id], m, actor=ui.actor(), criteria=c))
+        saved = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, seen[d.id], m, actor=ui.actor(), criteria=c),
+                           place=_leaf_key(leaf.code))
         if saved is None:
             done = False
             continue
@@ -451,7 +513,8 @@ def _leaf_header(code: str) -> None:
     """What a score change changes in a criterion: its points, how they were reached, the plan's suggestion."""
     snap = _data()
     leaf, score, totals = snap.criteria_set.node(code), snap.score(code), snap.rollup.node(code)
-    head, points_col = st.columns([5, 1])
+    head, points_side = st.columns([4, 1])
+    points_col = points_side.container(key=f"leaf-points-{code}")  # its figure is sized to fit (see the style above)
     head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
     head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}")
     if totals.explanation and not score.not_applicable and (score.inputs or totals.self_points is not None):
@@ -460,6 +523,11 @@ def _leaf_header(code: str) -> None:
     if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
         head.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")
         head.button("Áp dụng gợi ý", key=_key(code, "suggest"), on_click=_apply_suggestion, args=(leaf, suggestion.inputs))
+    if st.session_state.get(_unsaved_key(code)):
+        saved_points = "chưa chấm" if totals.self_points is None else format_points(totals.self_points)
+        head.warning(f"Các ô của tiêu chí này đang hiện giá trị **chưa được lưu**; điểm đã lưu vẫn là {saved_points}. "
+                     "Sửa lại để lưu, hoặc hiện lại giá trị đã lưu.")
+        head.button("Hiện lại giá trị đã lưu", key=f"show-saved-{assessment_id}-{code}", on_click=_drop_unsaved, args=(code,))
     if score.not_applicable:
         points_col.metric("Tự chấm", "—", delta="không đánh giá", delta_color="gray", delta_arrow="off")
     elif totals.self_points is None:
@@ -475,6 +543,7 @@ def _leaf_block(code: str) -> None:
     _saw(code, score.version)
     with st.container(border=True):
         st.fragment(_leaf_header, key=_header_key(code))(code)
+        ui.show_flashes(_leaf_key(code))  # a save of this criterion that was refused says why here, beside its inputs
         left, middle, right = st.columns([3, 3, 2])
         with left:
             _seed(_key(code, "na"), score.not_applicable)
@@ -515,7 +584,7 @@ def _save_round(leaf: CriterionNode, round_number: int) -> None:
             request_explanation=bool(st.session_state.get(_key(leaf.code, "r1-ask"))) if round_number == 1 else None,
             source=_source(), actor=ui.actor(),
         ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")), place=_leaf_key(leaf.code),
     )
     _refresh_after(leaf.code, saved)
 
@@ -527,7 +596,7 @@ def _save_explanation(leaf: CriterionNode) -> None:
             explanation=st.session_state.get(_key(leaf.code, "answer")) or "",
             evidence_ids=st.session_state.get(_key(leaf.code, "answer-docs")) or [], actor=ui.actor(),
         ),
-        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")),
+        on_conflict=lambda: ui.forget_widgets(_key(leaf.code, "")), place=_leaf_key(leaf.code),
     )
     _refresh_after(leaf.code, saved)
 
@@ -618,15 +687,67 @@ def _appraisal_part(snap: Snapshot, code: str) -> str:
     return " · " + snap.appraisal(code).text(lambda points: f"thẩm định {format_number(points)}/{format_number(maximum)} điểm")
 
 
+def _overview(area_code: str) -> None:
+    """The room's overview of an area: every criterion on one screen; a row opens its criterion."""
+    rows = snap.criterion_rows(area_code)
+    st.session_state[OVERVIEW_CODES] = [r.code for r in rows]
+    table = pd.DataFrame([{
+        "Mã": r.code,
+        "Tiêu chí": r.name,
+        "Tối đa": format_points(r.maximum),
+        "Tự chấm": "không đánh giá" if r.not_applicable else ("chưa chấm" if r.self_points is None else format_points(r.self_points)),
+        "Thẩm định": "—" if r.not_applicable else r.appraisal.text(format_points),
+        "Tài liệu": r.evidence,
+        "Còn thiếu": "; ".join(r.missing) or "—",
+    } for r in rows])
+    st.caption("Chọn một dòng để mở tiêu chí đó.")
+    st.dataframe(table, hide_index=True, key=OVERVIEW, on_select=lambda: _opened_from(OVERVIEW, OVERVIEW_CODES),
+                 selection_mode="single-row", height=min(38 + 35 * len(rows), 640),
+                 column_config={"Tiêu chí": st.column_config.TextColumn(width="medium"),
+                                "Còn thiếu": st.column_config.TextColumn(width="large")})
+
+
+st.session_state.setdefault(VIEW, VIEW_DETAIL)
+pick_area, pick_view = st.columns([3, 2], vertical_alignment="bottom")
+area_code = pick_area.selectbox("Lĩnh vực", area_codes, format_func=_area_label, key=AREA, on_change=_whole_area)
+view = pick_view.segmented_control("Cách xem", [VIEW_DETAIL, VIEW_TABLE], key=VIEW, on_change=_whole_area) or VIEW_DETAIL
+focus = st.session_state.get(FOCUS)
+if focus is not None and snap.criteria_set.area_of(focus) != area_code:
+    focus = None
 area = snap.criteria_set.node(area_code)
 _area_heading(area_code)
-for node in area.walk():
-    if node is area:
-        continue
-    if not node.is_leaf:
-        st.fragment(_group_heading, key=_group_key(node.code))(node.code)
-        continue
-    score = snap.score(node.code)
-    if only_open and (score.not_applicable or snap.rollup.node(node.code).self_points is not None):
-        continue  # the filter applies when the page is drawn whole: a criterion scored just now stays in view
-    st.fragment(_leaf_block, key=_leaf_key(node.code))(node.code)
+if view == VIEW_TABLE:
+    _overview(area_code)
+elif focus is not None:
+    # One criterion by itself, under the headings of the groups it belongs to (its saves rerun them).
+    st.button(f"Hiện cả lĩnh vực {area_code}", key="score-whole-area", on_click=_whole_area, icon=":material/unfold_more:")
+    ancestors, parent = set(), snap.criteria_set.parent_codes()
+    step = parent.get(focus)
+    while step is not None:
+        ancestors.add(step)
+        step = parent.get(step)
+    for node in area.walk():
+        if node is not area and not node.is_leaf and node.code in ancestors:
+            st.fragment(_group_heading, key=_group_key(node.code))(node.code)
+    st.fragment(_leaf_block, key=_leaf_key(focus))(focus)
+else:
+    only_open = st.toggle("Chỉ hiện tiêu chí chưa chấm", key="score-only-open")
+    for node in area.walk():
+        if node is area:
+            continue
+        if not node.is_leaf:
+            st.fragment(_group_heading, key=_group_key(node.code))(node.code)
+            continue
+        score = snap.score(node.code)
+        if only_open and (score.not_applicable or snap.rollup.node(node.code).self_points is not None):
+            continue  # the filter applies when the page is drawn whole: a criterion scored just now stays in view
+        st.fragment(_leaf_block, key=_leaf_key(node.code))(node.code)
+
+here = area_codes.index(area_code)
+back, _, onward = st.columns([2, 3, 2])
+if here > 0:
+    back.button(f"◀ Lĩnh vực {area_codes[here - 1]}", key="score-area-back", on_click=_step_area, args=(-1,),
+                use_container_width=True)
+if here < len(area_codes) - 1:
+    onward.button(f"Lĩnh vực {area_codes[here + 1]} ▶", key="score-area-next", on_click=_step_area, args=(1,),
+                  use_container_width=True)

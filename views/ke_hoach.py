@@ -40,7 +40,7 @@ def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
     progress and date coherent: a refusal and each adjustment it made are said in a sentence naming the activity."""
     for index, changes in edited_rows.items():
         if int(index) >= len(drawn):
-            ui.flash("error", "Một thay đổi trong bảng không còn khớp hoạt động nào nên chưa được lưu; hãy sửa lại.")
+            ui.flash("error", "Một thay đổi trong bảng không còn khớp hoạt động nào nên chưa được lưu; hãy sửa lại.", editor_name)
             continue
         activity_id, version, code = drawn[int(index)]
         kwargs = {}
@@ -55,9 +55,9 @@ def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
             kwargs["note"] = changes["Ghi chú"] or ""
         if kwargs:
             saved = ui.attempt(lambda i=activity_id, v=version, k=kwargs: repo.update_activity(db, i, v, actor=ui.actor(), **k),
-                               success=f"Đã lưu hoạt động {code}.")
+                               success=f"Đã lưu hoạt động {code}.", place=editor_name)
             for notice in saved.notices if saved else ():
-                ui.flash("info", notice)
+                ui.flash("info", notice, editor_name)
 
 
 edits = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
@@ -155,6 +155,7 @@ def _visible(activity: repo.ActivityView) -> bool:
 
 
 shown = [a for a in snap.activities if _visible(a)]
+ui.show_flashes(editor_name)  # what the table's last edits came to, just above the table
 done = sum(a.status == STATUS_DONE for a in shown)
 st.caption(f"{len(shown)} hoạt động · {done} hoàn thành · {len([a for a in shown if a.code in overdue_codes])} quá hạn")
 

@@ -53,6 +53,7 @@ with tab_add:
     # document starts a new, empty form.
     add_form = f"evidence-add-{department_id}-{year}"
     add_key = ui.editor_key(add_form)
+    ui.show_flashes(add_form)
     with st.form(add_key):
         attachment = st.radio("Tài liệu lưu kèm", list(repo.EVIDENCE_ATTACHMENTS), format_func=repo.EVIDENCE_ATTACHMENTS.get,
                               horizontal=True, key=f"{add_key}-attachment")
@@ -76,9 +77,11 @@ with tab_add:
             payload = (upload.name, upload.getvalue()) if upload is not None else None
             with st.spinner("Đang kiểm tra và lưu tệp…"):
                 saved = ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
-                                                            attachment=attachment, criteria=criteria, activity_codes=activities))
+                                                            attachment=attachment, criteria=criteria, activity_codes=activities),
+                                   place=add_form)
             if saved:
-                ui.flash("success", f"Đã lưu tài liệu «{saved.title}»" + (f" kèm tệp «{saved.file_name}»." if saved.file_name else "."))
+                ui.flash("success", f"Đã lưu tài liệu «{saved.title}»" + (f" kèm tệp «{saved.file_name}»." if saved.file_name else "."),
+                         add_form)
                 ui.redraw_editor(add_form)
             st.rerun()
 
@@ -126,6 +129,7 @@ with tab_register:
             form_name = f"evidence-edit-{document.id}"
             form_key = ui.editor_key(form_name)
             seen = ui.version_seen(form_key, document.id, document.version)
+            ui.show_flashes(form_name)
 
             with st.form(form_key):
                 types = list(repo.EVIDENCE_TYPES)
@@ -145,7 +149,7 @@ with tab_register:
                     meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
                     ui.save_from_editors((form_name,), lambda: repo.update_evidence(
                         db, document.id, seen, meta, actor=ui.actor(), criteria=criteria, activity_codes=activities),
-                        success="Đã lưu thay đổi tài liệu.")
+                        success="Đã lưu thay đổi tài liệu.", place=form_name)
             confirm = st.checkbox("Tôi muốn xóa tài liệu này", key=f"{form_key}-del-ok")
             if st.button("Xóa tài liệu", disabled=not confirm, key=f"{form_key}-del"):
                 ui.attempt(lambda: repo.delete_evidence(db, document.id, seen, actor=ui.actor()), success="Đã xóa tài liệu.")

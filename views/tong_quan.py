@@ -96,10 +96,10 @@ else:
         by_code = {a.code: a for a in snap.activities}
         if overdue:
             st.dataframe(pd.DataFrame([
-                {"Mã": s.id, "Hoạt động": by_code[s.id].text, "Chủ trì": ", ".join(s.lead), "Hạn": format_date(s.due),
-                 "Trạng thái": STATUS_LABELS[s.status]}
+                {"Mã": s.id, "Hạn": format_date(s.due), "Trạng thái": STATUS_LABELS[s.status], "Chủ trì": ", ".join(s.lead),
+                 "Hoạt động": by_code[s.id].text}
                 for s in overdue
-            ]), hide_index=True)
+            ]), hide_index=True)  # deadline first: the activity's long text would push it out of sight at 1366×768
         else:
             st.success("Không có hoạt động nào quá hạn.")
     with soon:
@@ -107,7 +107,7 @@ else:
         st.subheader(f"Đến hạn trong 30 ngày ({len(upcoming)})")
         if upcoming:
             st.dataframe(pd.DataFrame([
-                {"Mã": s.id, "Hoạt động": by_code[s.id].text, "Chủ trì": ", ".join(s.lead), "Hạn": format_date(s.due)}
+                {"Mã": s.id, "Hạn": format_date(s.due), "Chủ trì": ", ".join(s.lead), "Hoạt động": by_code[s.id].text}
                 for s in upcoming
             ]), hide_index=True)
         else:
