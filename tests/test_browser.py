@@ -55,11 +55,13 @@ def _serve(data_dir: Path, auth: str):
         process.kill()
 
 
-def _start_server(data_dir: Path, auth: str) -> tuple[subprocess.Popen, str]:
-    """A `streamlit run server.py` process on a free port against `data_dir`, once it answers; and its base URL."""
+def _start_server(data_dir: Path, auth: str, environ: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """A `streamlit run server.py` process on a free port against `data_dir` (and `environ`, e.g. a DATABASE_URL),
+    once it answers; and its base URL."""
     port = _free_port()
     env = {**os.environ, "CCHC_DATA_DIR": str(data_dir), "CCHC_AUTH": auth}
     env.pop("DATABASE_URL", None)
+    env.update(environ or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
