@@ -105,6 +105,8 @@ TABLE_LABELS: dict[str, str] = {
     "evidence_criterion": "Liên kết tài liệu – tiêu chí",
     "evidence_activity": "Liên kết tài liệu – hoạt động",
     "audit_log": "Nhật ký thay đổi",
+    "account": "Tài khoản",
+    "account_department": "Tài khoản – cơ quan được giao",
 }
 
 _INT32 = range(-(2**31), 2**31)

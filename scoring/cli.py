@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.engine import make_url
+
 from scoring.errors import InputError
 from scoring.plan import Counts, Plan
 from scoring.plan_import import load_plan
@@ -196,7 +198,8 @@ def _init(args, out: TextIO) -> int:
 
     db = open_database()
     created = ensure_default_workspace(db)
-    print(f"Cơ sở dữ liệu: {db.settings.database_url}" + (" (vừa tạo với kế hoạch 2026 và bộ tiêu chí mẫu)" if created else ""), file=out)
+    shown = make_url(db.settings.database_url).render_as_string(hide_password=True)  # a console is read over shoulders
+    print(f"Cơ sở dữ liệu: {shown}" + (" (vừa tạo với kế hoạch 2026 và bộ tiêu chí mẫu)" if created else ""), file=out)
     if sign_in_required():
         password = ensure_first_admin(db, [d.id for d in list_departments(db)], actor=command_line_actor())
         if password:
