@@ -633,6 +633,12 @@ def distinct_options(options: list, text: Callable[[Any], str], *, markdown: boo
     return lambda option: shown[option] if option in shown else (label(text(option)) if markdown else text(option))
 
 
+def chart(container, figure, *, key: str) -> None:
+    """A figure of scoring.charts as it was made: its own fonts, sizes and colours (the same as in the exports),
+    not Streamlit's chart theme, which would draw every axis and legend in small grey type."""
+    container.plotly_chart(figure, key=key, theme=None, config={"displaylogo": False})
+
+
 def appraisal_metric(container, label: str, appraisal: AppraisalProgress, figure: Callable[[Decimal], str]) -> None:
     """A metric of appraised points: `figure(points)` once the node is wholly appraised; until then "—" with how
     far the appraisal has got ("đang thẩm định 4/11"), never a partial sum."""

@@ -28,12 +28,13 @@ LEGEND_TOP_PX = 42  # the legend's top edge, below the title line
 
 
 def _layout(fig: go.Figure, title: str, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
+    lines = _title_lines(title, scale)
     fig.update_layout(
-        title={"text": title, "font": {"size": round(18 * scale)}},
+        title={"text": "<br>".join(lines), "font": {"size": round(18 * scale)}},
         font={"family": FONT_FAMILY, "size": round(13 * scale), "color": "#17202a"},
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 10, "r": 10, "t": round(60 * scale), "b": 10},
+        margin={"l": 10, "r": 10, "t": round(60 * scale) + round(22 * scale) * (len(lines) - 1), "b": 10},
         # legend under the plot: above it, it collides with the title on narrow columns
         legend={"orientation": "h", "yanchor": "top", "y": -0.14, "xanchor": "left", "x": 0, "title": None},
         separators=",.",  # Vietnamese: decimal comma, dot for thousands
@@ -46,18 +47,38 @@ def _layout(fig: go.Figure, title: str, *, scale: float = 1.0, height: int | Non
     return fig
 
 
+# Characters of a title line at scale 1 in half a page; large (projector) type gets fewer per line, so a
+# title breaks onto a second line instead of running past the chart's edge on a 1024- or 1366-wide screen.
+TITLE_LINE_CHARS = 52
+
+
+def _title_lines(title: str, scale: float) -> list[str]:
+    width = max(20, round(TITLE_LINE_CHARS / scale)) if scale > 1 else 10_000
+    lines: list[str] = []
+    for word in title.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
 def _base_layout(title: str, height: int, scale: float = 1.0) -> dict[str, Any]:
+    lines = _title_lines(title, scale)
+    extra = round(22 * scale) * (len(lines) - 1)  # each further title line pushes the legend and the plot down
     return dict(
-        title=dict(text=title, x=0.01, xanchor="left", y=0.98, yref="container", yanchor="top", font=dict(size=round(17 * scale))),
+        # plotly anchors a title of several lines by its first line: the further lines are let down by as much
+        title=dict(text="<br>".join(lines), x=0.01, xanchor="left", y=0.98 - extra / height, yref="container", yanchor="top",
+                   font=dict(size=round(17 * scale))),
         font=dict(family=FONT_FAMILY, size=round(13 * scale), color="#222222"),
         separators=",.",  # Vietnamese numbers: decimal comma, dot for thousands
         plot_bgcolor="white",
         paper_bgcolor="white",
         height=height,
-        margin=dict(l=10, r=30, t=90, b=50),
+        margin=dict(l=10, r=30, t=90 + extra, b=50),
         # the legend spans the whole width under the title, not just the plot area right of the labels
         legend=dict(orientation="h", xref="container", x=0.01, xanchor="left", yref="container",
-                    y=1 - LEGEND_TOP_PX / height, yanchor="top", traceorder="normal"),
+                    y=1 - (LEGEND_TOP_PX * scale + extra) / height, yanchor="top", traceorder="normal"),
         bargap=0.3,
     )
 

@@ -65,7 +65,7 @@ comparison = [row for row in all_comparison if row.level <= 1]
 if comparison:
     st.subheader(f"So sánh với năm {snap.year - 1}")
     left, right = st.columns([3, 2])
-    left.plotly_chart(year_comparison_figure(snap, height=380), key="chart-years")
+    ui.chart(left, year_comparison_figure(snap, height=380), key="chart-years")
     right.dataframe(pd.DataFrame([
         {"Lĩnh vực": row.name if row.code else "Toàn bộ", f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
          f"Năm {snap.year}": format_percent(row.current_pct, 1),
@@ -84,11 +84,11 @@ if not snap.activities:
     st.info(f"Năm {snap.year} chưa có kế hoạch: hãy nhập kế hoạch ở trang Kế hoạch.")
 else:
     left, right = st.columns(2)
-    left.plotly_chart(completion_by_area_figure(snap, height=380), key="chart-area")
-    right.plotly_chart(score_by_area_figure(snap, height=380), key="chart-score")
+    ui.chart(left, completion_by_area_figure(snap, height=380), key="chart-area")
+    ui.chart(right, score_by_area_figure(snap, height=380), key="chart-score")
     left, right = st.columns(2)
-    left.plotly_chart(completion_by_unit_figure(snap, height=360), key="chart-unit")
-    right.plotly_chart(unit_area_heatmap(snap, height=360), key="chart-heatmap")
+    ui.chart(left, completion_by_unit_figure(snap, height=360), key="chart-unit")
+    ui.chart(right, unit_area_heatmap(snap, height=360), key="chart-heatmap")
 
     late, soon = st.columns(2)
     with late:

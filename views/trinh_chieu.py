@@ -76,8 +76,8 @@ if current == "summary":
         cols[3].metric("Kế hoạch hoàn thành", f"{snap.activities_done}/{snap.activities_applicable}")
         cols[4].metric("Hoạt động quá hạn", str(len(overdue)))
         left, right = st.columns(2)
-        left.plotly_chart(score_by_area_figure(snap, scale=1.5, height=560), key="slide-score")
-        right.plotly_chart(completion_by_area_figure(snap, scale=1.5, height=560), key="slide-completion")
+        ui.chart(left, score_by_area_figure(snap, scale=1.5, height=560), key="slide-score")
+        ui.chart(right, completion_by_area_figure(snap, scale=1.5, height=560), key="slide-completion")
 else:
     area = next(s for s in summaries if s.code == current)
     st.title(f"{ui.md(area.code)}. {ui.md(area.name)}")
@@ -92,7 +92,7 @@ else:
     else:
         cols[3].metric("Tiêu chí chưa chấm", str(area.unscored))
     chart, notes = st.columns([3, 2])
-    chart.plotly_chart(area_criteria_figure(snap, area.code, scale=1.4, height=520), key=f"slide-area-{area.code}")
+    ui.chart(chart, area_criteria_figure(snap, area.code, scale=1.4, height=520), key=f"slide-area-{area.code}")
     with notes:
         if area.overdue:
             st.subheader("Hoạt động quá hạn")
