@@ -472,8 +472,9 @@ def flash(kind: str, message: str, place: str | None = None) -> None:
     st.session_state.setdefault(FLASH_KEY, []).append((kind, message) if place is None else (kind, message, place))
 
 
-def show_flashes(place: str | None = None) -> None:
-    """Show the messages flashed for `place` (None: the top of the page); the others wait for their place."""
+def show_flashes(place: str | None = None) -> int:
+    """Show the messages flashed for `place` (None: the top of the page); the others wait for their place.
+    Returns how many were shown."""
     waiting, shown = [], []
     for entry in st.session_state.get(FLASH_KEY, []):
         (shown if (entry[2] if len(entry) > 2 else None) == place else waiting).append(entry)
@@ -483,6 +484,7 @@ def show_flashes(place: str | None = None) -> None:
         st.session_state.pop(FLASH_KEY, None)
     for kind, message, *_ in shown:
         {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(md(message))
+    return len(shown)
 
 
 def _show_flashes_left_over() -> None:

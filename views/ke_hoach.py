@@ -154,9 +154,14 @@ def _visible(activity: repo.ActivityView) -> bool:
 
 
 shown = [a for a in snap.activities if _visible(a)]
-ui.show_flashes(editor_name)  # what the table's last edits came to, just above the table
 done = sum(a.status == STATUS_DONE for a in shown)
 st.caption(f"{len(shown)} hoạt động · {done} hoàn thành · {len([a for a in shown if a.code in overdue_codes])} quá hạn")
+# What the table's last edits came to, just above it, in a box of fixed height: a message never pushes the table
+# down under the pointer, so the next click lands on the row the person aimed at.
+with st.container(height=92, border=False, key="plan-edit-messages"):
+    if not ui.show_flashes(editor_name):
+        st.caption("Sửa ngay trong bảng các cột Trạng thái, Tiến độ, Ngày hoàn thành (ngày/tháng/năm) và Ghi chú: "
+                   "mỗi ô được lưu ngay khi sửa xong; kết quả hiện ở đây.")
 
 if not shown:
     st.info("Không có hoạt động nào khớp bộ lọc.")
