@@ -5,4 +5,5 @@ measure.py   — timing (time.perf_counter, median and range of several runs) an
 suite.py     — what is measured, at 1 department × 1 year and at 40 departments × 5 years
 report.py    — the Markdown table, written into README between <!-- bench:start --> and <!-- bench:end -->
 profile.py   — where a page rerun spends its time (cProfile inside the AppTest script thread)
+browser.py   — the served app in headless Chromium: click to visible update against a bare page, GC on/off, sessions, memory
 """

@@ -1,0 +1,676 @@
+"""Speed as the room feels it: the served app in headless Chromium, against a bare Streamlit page in the same run.
+
+    python -m benchmarks --browser           # A/B/C interleaved, page and area changes, 1/5/10 sessions (~5 min)
+    python -m benchmarks --browser --quick   # a few repetitions of each, for checking the benchmark itself
+    python -m benchmarks --browser --soak    # memory over ~2000 actions with runner.postScriptGC on and off
+    python -m benchmarks.browser ...         # the same
+
+Three servers run at once, each a `python -m streamlit run` process on a free local port: the app (server.py,
+open mode, a scratch data folder seeded by benchmarks.generate.populate) with Streamlit's `runner.postScriptGC`
+on, the same app with it off, and a bare page (one st.radio, one st.metric showing the choice). The
+measurements take turns between them (A/B/C interleaved), so a machine shared with other work slows all three
+alike.
+
+A click is timed inside the page (performance.now()): the click is dispatched by script, a MutationObserver
+watches the page, and the time is taken in the animation frame after the headline metric shows the new value
+("visible"), then after the script run has ended and nothing is left to draw ("settled"). A wrapped WebSocket
+records when the browser sent the rerun and when each server message arrived, so the time splits into the
+browser's handling of the click, the server's answer, and drawing. The server's CPU time per click comes from
+/proc/<pid>/stat (utime + stime), its memory from /proc/<pid>/status (VmRSS); the browser's main-thread work
+from Chromium's Performance.getMetrics (TaskDuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.generate import department_names, populate
+from benchmarks.report import machine, vn
+from benchmarks.suite import SCORED_LEAF, open_scratch, scratch_data_dir
+from scoring.defaults import PROJECT_ROOT
+
+OUT = PROJECT_ROOT / "benchmarks" / "out"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1366, "height": 900}
+BARE_SCRIPT = """import streamlit as st
+
+choice = st.radio("Mức", ["Mức 1", "Mức 2", "Mức 3"], key="muc")
+st.metric("Giá trị", choice)
+"""
+# Streamlit writes a widget's key into a class, dots turned to dashes: st-key-s-<assessment>-1-1-1-tier
+SCORE_RADIO = f'div.stElementContainer[class*="st-key-s-"][class*="-{SCORED_LEAF.replace(".", "-")}-tier"]'
+HEADLINE = "Điểm tự chấm"
+BARE_RADIO = "div.st-key-muc"
+BARE_METRIC = "Giá trị"
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+PAUSE = 0.15  # seconds between two timed actions, after the previous one settled
+
+# The page side. `__benchTime` does one action and resolves with the times (ms after the action) at which the
+# change became visible and the page settled, and when WebSocket messages went out and came in.
+PAGE_SCRIPT = r"""
+(() => {
+  const Native = window.WebSocket;
+  const log = {sent: [], received: []};
+  window.__benchSockets = log;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => log.received.push(performance.now()));
+    }
+    send(data) { log.sent.push(performance.now()); return super.send(data); }
+  };
+  const state = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app ? app.getAttribute('data-test-script-state') : null;
+  };
+  const metric = (label) => {
+    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+      const name = m.querySelector('[data-testid="stMetricLabel"]');
+      if (name && name.innerText.trim() === label) {
+        const value = m.querySelector('[data-testid="stMetricValue"]');
+        return value ? value.innerText.trim() : null;
+      }
+    }
+    return null;
+  };
+  const heading = (tag) => [...document.querySelectorAll(tag)].map(h => h.innerText.trim());
+  window.__benchState = state;
+  window.__benchMetric = metric;
+  window.__benchTime = (spec) => new Promise((resolve, reject) => {
+    let act, visible, detail = {};
+    if (spec.kind === 'radio') {
+      const root = document.querySelector(spec.radio);
+      if (!root) return reject(new Error('no radio ' + spec.radio));
+      const inputs = [...root.querySelectorAll('input[type="radio"]')];
+      const labels = [...root.querySelectorAll('label')];
+      const next = (inputs.findIndex(i => i.checked) + 1) % inputs.length;
+      const before = metric(spec.metric);
+      detail = {before, option: labels[next].innerText.trim()};
+      act = () => inputs[next].click();
+      visible = () => { const now = metric(spec.metric); return now !== null && now !== before; };
+    } else if (spec.kind === 'nav') {
+      const link = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
+        .find(a => a.innerText.includes(spec.title));  // the text follows the icon's ligature
+      if (!link) return reject(new Error('no menu entry ' + spec.title));
+      act = () => link.click();
+      visible = () => heading('h1').some(h => h.includes(spec.title));
+    } else if (spec.kind === 'option') {  // a selectbox already opened: the option after the chosen one
+      const options = [...document.querySelectorAll('[role="option"]')];
+      if (!options.length) return reject(new Error('no open selectbox'));
+      const chosen = options.findIndex(o => o.getAttribute('aria-selected') === 'true');
+      const option = options[(chosen + 1) % options.length];
+      const code = option.innerText.trim().split('.')[0];
+      detail = {option: option.innerText.trim()};
+      act = () => option.click();
+      visible = () => heading('h3').some(h => h.startsWith(code + '.'));
+    } else {
+      return reject(new Error('unknown action ' + spec.kind));
+    }
+    log.sent.length = 0;
+    log.received.length = 0;
+    let started, shown = null, ran = false, finished = false;
+    // the change being visible means the server has answered; a quick run may never show "running" at all
+    // (React renders running → notRunning in one go), so the state alone cannot say the run began
+    const settledNow = () => state() === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"]')
+      && !document.querySelector('[data-stale="true"]');
+    const check = () => {
+      if (finished) return;
+      if (state() !== 'notRunning') ran = true;
+      if (shown === null && visible()) {
+        shown = -1;
+        requestAnimationFrame(() => { shown = performance.now() - started; check(); });
+      }
+      if (shown !== null && shown >= 0 && settledNow()) {
+        finished = true;
+        observer.disconnect();
+        requestAnimationFrame(() => {
+          const settled = performance.now() - started;
+          clearTimeout(timer);
+          resolve({...detail, visible: shown, settled,
+                   sent: log.sent.map(t => t - started), received: log.received.map(t => t - started)});
+        });
+      }
+    };
+    // a quick run may go running → notRunning between two callbacks: any change of the attribute means it ran
+    const observer = new MutationObserver((records) => {
+      if (records.some(r => r.attributeName === 'data-test-script-state')) ran = true;
+      check();
+    });
+    observer.observe(document.documentElement, {subtree: true, childList: true, characterData: true,
+                                               attributes: true, attributeFilter: ['data-test-script-state', 'data-stale']});
+    const timer = setTimeout(() => { finished = true; observer.disconnect();
+      reject(new Error(`no change after ${spec.timeout} ms (${spec.kind}; visible=${shown}, ran=${ran}, state=${state()})`)); },
+      spec.timeout);
+    started = performance.now();
+    act();
+    check();
+  });
+})();
+"""
+
+
+# ---------------------------------------------------------------------------------------------- servers
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    url: str
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICK  # utime, stime (fields 14 and 15 of stat)
+
+    def rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(name: str, script: Path, env: dict[str, str], extra: list[str], logs: Path) -> Server:
+    """`python -m streamlit run script` on a free port, from the project folder (so it reads .streamlit/config.toml)."""
+    port = _free_port()
+    log = logs / f"{name}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra],
+        cwd=PROJECT_ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    return Server(name, process, f"http://127.0.0.1:{port}", log)
+
+
+def wait_until_up(server: Server, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"máy chủ «{server.name}» không khởi động được:\n{server.log.read_text(errors='replace')[-3000:]}")
+
+
+def app_env(folder: Path) -> dict[str, str]:
+    env = {**os.environ, "CCHC_DATA_DIR": str(folder), "CCHC_AUTH": "off"}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+# ---------------------------------------------------------------------------------------------- the page side
+
+
+async def settled(page, timeout: float = 90_000) -> None:
+    await page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    await page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
+
+
+async def open_page(context, url: str, *, scoring: bool, department: str | None = None):
+    page = await context.new_page()
+    await page.add_init_script(PAGE_SCRIPT)
+    await page.goto(url)
+    await page.wait_for_selector("h1" if scoring else BARE_RADIO, timeout=120_000)
+    await settled(page)
+    if department is not None:
+        await choose(page, page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Cơ quan"),
+                     department)
+    if scoring:
+        await page.locator('[data-testid="stSidebarNav"]').get_by_text("Chấm điểm", exact=True).click()
+        await page.wait_for_selector(SCORE_RADIO, timeout=120_000)
+        await settled(page)
+    return page
+
+
+async def choose(page, selectbox, label: str) -> None:
+    await selectbox.click()
+    await page.get_by_role("option", name=label, exact=True).click()
+    await page.wait_for_timeout(300)
+    await settled(page)
+
+
+async def browser_work(cdp) -> float:
+    metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
+    return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+
+@dataclass
+class Sample:
+    visible: float  # ms
+    settled: float
+    first_sent: float | None
+    last_received: float | None  # the last server message before the change was visible
+    cpu_ms: float  # server CPU over the action and the pause after it
+    browser_ms: float  # Chromium main-thread task time over the action
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def values(self, name: str) -> list[float]:
+        return [getattr(s, name) for s in self.samples if getattr(s, name) is not None]
+
+
+class Target:
+    """One page in one browser context, on one server, with the action it times."""
+
+    def __init__(self, server: Server, page, cdp, spec: dict):
+        self.server, self.page, self.cdp, self.spec = server, page, cdp, spec
+
+    async def time_once(self, series: Series, *, pause: float = PAUSE, before=None) -> Sample | None:
+        try:
+            if before is not None:
+                await before(self.page)
+            cpu, work = self.server.cpu_seconds(), await browser_work(self.cdp)
+            result = await self.page.evaluate("spec => window.__benchTime(spec)", {"timeout": 30_000, **self.spec})
+            await asyncio.sleep(pause)  # what the server still does after the run (a collection, cleanup) counts
+            cpu, work = self.server.cpu_seconds() - cpu, await browser_work(self.cdp) - work
+        except Exception as problem:  # noqa: BLE001 - counted and reported, never hidden
+            series.errors.append(f"{type(problem).__name__}: {str(problem).splitlines()[0][:160]}")
+            await asyncio.sleep(pause)
+            return None
+        shown_errors = self.page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+        if await shown_errors.count():
+            series.errors.append("trang báo lỗi: " + (await shown_errors.first.inner_text())[:200])
+        visible = result["visible"]
+        sent = result["sent"]
+        received = [t for t in result["received"] if t <= visible]
+        sample = Sample(visible, result["settled"], sent[0] if sent else None, received[-1] if received else None,
+                        cpu * 1000, work * 1000)
+        series.samples.append(sample)
+        return sample
+
+
+async def new_target(browser, server: Server, *, scoring: bool, department: str | None = None) -> Target:
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await open_page(context, server.url, scoring=scoring, department=department)
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("Performance.enable")
+    spec = ({"kind": "radio", "radio": SCORE_RADIO, "metric": HEADLINE} if scoring
+            else {"kind": "radio", "radio": BARE_RADIO, "metric": BARE_METRIC})
+    return Target(server, page, cdp, spec)
+
+
+# ---------------------------------------------------------------------------------------------- measurements
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"n": len(values), "median": statistics.median(values), "p95": p95, "mean": statistics.fmean(values),
+            "min": ordered[0], "max": ordered[-1]}
+
+
+def series_dict(series: Series) -> dict:
+    return {name: summary(series.values(name)) for name in
+            ("visible", "settled", "first_sent", "last_received", "cpu_ms", "browser_ms")} | {"errors": series.errors}
+
+
+async def interleaved_clicks(targets: dict[str, Target], repetitions: int, log) -> dict[str, Series]:
+    """Each repetition clicks once on every target, the order turning round so no target always goes first."""
+    names = list(targets)
+    for name in names:  # warm-up: the first clicks compile and fill caches
+        for _ in range(2):
+            await targets[name].time_once(Series())
+    results = {name: Series() for name in names}
+    for rep in range(repetitions):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            await targets[name].time_once(results[name])
+        if (rep + 1) % 10 == 0:
+            log(f"  đổi điểm: {rep + 1}/{repetitions}")
+    return results
+
+
+async def page_and_area_changes(targets: dict[str, Target], repetitions: int, log) -> dict[str, dict[str, Series]]:
+    """Per app server: menu Chấm điểm → Tổng quan, Tổng quan → Chấm điểm, and the Lĩnh vực selector on Chấm điểm."""
+    results = {name: {"to_overview": Series(), "to_scoring": Series(), "area": Series()} for name in targets}
+    names = list(targets)
+
+    async def open_area_list(page) -> None:
+        await page.locator('[data-testid="stSelectbox"]').filter(has_text="Lĩnh vực").click()
+        await page.wait_for_selector('[role="option"]', timeout=30_000)
+
+    for rep in range(repetitions + 1):  # the first round warms up
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            target = targets[name]
+            into = results[name] if rep else {k: Series() for k in results[name]}
+            for key, title in (("to_overview", "Tổng quan"), ("to_scoring", "Chấm điểm")):
+                spec = target.spec
+                target.spec = {"kind": "nav", "title": title}
+                try:
+                    await target.time_once(into[key])
+                finally:
+                    target.spec = spec
+            spec = target.spec
+            target.spec = {"kind": "option"}
+            try:
+                await target.time_once(into["area"], before=open_area_list)
+            finally:
+                target.spec = spec
+        if rep and rep % 5 == 0:
+            log(f"  đổi trang, đổi lĩnh vực: {rep}/{repetitions}")
+    return results
+
+
+async def concurrent_sessions(browser, server: Server, sessions: int, seconds: float, departments: list[str]) -> dict:
+    """`sessions` browser contexts, each on its own department's Chấm điểm, each changing a score about once a
+    second for `seconds`: click-to-visible times, errors, the server's CPU share and memory."""
+    series = Series()
+    targets = []
+    for i in range(sessions):  # one at a time: ten page loads at once on two busy cores time out
+        try:
+            targets.append(await new_target(browser, server, scoring=True, department=departments[i] if i else None))
+        except Exception as problem:  # noqa: BLE001 - a session that cannot open is an error, reported
+            series.errors.append(f"không mở được phiên {i + 1}: {type(problem).__name__}: {str(problem).splitlines()[0][:120]}")
+    rss_before, cpu_before, started = server.rss_bytes(), server.cpu_seconds(), time.monotonic()
+    stop_at = started + seconds
+
+    async def loop(index: int, target: Target) -> None:
+        await asyncio.sleep(index / sessions)  # spread the sessions over the second
+        while time.monotonic() < stop_at:
+            began = time.monotonic()
+            await target.time_once(series, pause=0)
+            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
+
+    await asyncio.gather(*(loop(i, t) for i, t in enumerate(targets)))
+    elapsed = time.monotonic() - started
+    cpu = server.cpu_seconds() - cpu_before
+    result = {"sessions": sessions, "opened": len(targets), "seconds": elapsed, "clicks": len(series.samples),
+              "visible": summary(series.values("visible")), "settled": summary(series.values("settled")),
+              "errors": series.errors, "server_cpu_share": cpu / elapsed, "rss_before": rss_before,
+              "rss_after": server.rss_bytes()}
+    for target in targets:
+        await target.page.context.close()
+    return result
+
+
+async def soak(browser, servers: list[Server], actions: int, sessions: int, max_seconds: float, log,
+               departments: list[str]) -> dict:
+    """Per server, `sessions` sessions (each on its own department: two people changing one criterion at once are
+    told of the conflict, which is right but is not what this measures) take turns at score changes, with a trip to Tổng quan and back every tenth
+    action and a new browser context (a new Streamlit session) every 150 actions; the servers' RSS is sampled."""
+    samples: list[dict] = []
+    done = {s.name: 0 for s in servers}
+    errors = {s.name: [] for s in servers}
+    started = time.monotonic()
+    finished = asyncio.Event()
+
+    async def sampler() -> None:
+        while not finished.is_set():
+            samples.append({"t": time.monotonic() - started, "actions": dict(done),
+                            **{s.name: s.rss_bytes() for s in servers}})
+            try:
+                await asyncio.wait_for(finished.wait(), timeout=2)
+            except TimeoutError:
+                pass
+
+    async def worker(server: Server, index: int) -> None:
+        series = Series()
+        department = departments[index] if index else None
+        target = await new_target(browser, server, scoring=True, department=department)
+        count = 0
+        while done[server.name] < actions and time.monotonic() - started < max_seconds:
+            count += 1
+            if count % 150 == 0:
+                await target.page.context.close()
+                target = await new_target(browser, server, scoring=True, department=department)
+            if count % 10 == 0:
+                for title in ("Tổng quan", "Chấm điểm"):
+                    spec, target.spec = target.spec, {"kind": "nav", "title": title}
+                    try:
+                        await target.time_once(series, pause=0)
+                    finally:
+                        target.spec = spec
+                done[server.name] += 2
+            await target.time_once(series, pause=0)
+            done[server.name] += 1
+            if done[server.name] % 250 < 1:
+                log(f"  {server.name}: {done[server.name]} thao tác")
+        errors[server.name] = series.errors
+        await target.page.context.close()
+
+    sampling = asyncio.create_task(sampler())
+    await asyncio.gather(*(worker(s, i) for s in servers for i in range(sessions)))
+    finished.set()
+    await sampling
+    samples.append({"t": time.monotonic() - started, "actions": dict(done), **{s.name: s.rss_bytes() for s in servers}})
+    return {"samples": samples, "actions": done, "errors": errors, "seconds": time.monotonic() - started}
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{vn(value, 0)} ms" if value >= 10 else f"{vn(value, 1)} ms"
+
+
+def mb(count: int) -> str:
+    return f"{vn(count / 1024 / 1024, 0)} MB"
+
+
+LABELS = {"gc_on": "Ứng dụng, `postScriptGC = true`", "gc_off": "Ứng dụng, `postScriptGC = false`",
+          "bare": "Trang trống (1 radio + 1 metric)"}
+
+
+def render_clicks(clicks: dict[str, dict], bare_gc: str) -> list[str]:
+    lines = [
+        "| Đổi một điểm (bấm → hiện) | Trung vị | p95 | Xong hẳn (trung vị) | Trình duyệt gửi | Tin cuối từ máy chủ | "
+        "CPU máy chủ / lần bấm | CPU trình duyệt / lần bấm | Lỗi |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, data in clicks.items():
+        visible, settled_, sent, received = data["visible"], data["settled"], data["first_sent"], data["last_received"]
+        label = LABELS[name] + (f" (`postScriptGC = {bare_gc}`)" if name == "bare" else "")
+        lines.append(f"| {label} | {ms(visible.get('median'))} | {ms(visible.get('p95'))} | "
+                     f"{ms(settled_.get('median'))} | {ms(sent.get('median'))} | {ms(received.get('median'))} | "
+                     f"{ms(data['cpu_ms'].get('mean'))} | {ms(data['browser_ms'].get('mean'))} | {len(data['errors'])} |")
+    bare = clicks.get("bare", {}).get("visible", {}).get("median")
+    for name in ("gc_on", "gc_off"):
+        page = clicks.get(name, {}).get("visible", {}).get("median")
+        if page and bare:
+            lines.append(f"| … {LABELS[name]} so với trang trống | {vn(page / bare, 2)} × | | | | | | | |")
+    return lines
+
+
+def render_changes(changes: dict[str, dict]) -> list[str]:
+    lines = ["| Đổi trang, đổi lĩnh vực (bấm → xong hẳn) | Trung vị | p95 | Hiện (trung vị) | CPU máy chủ / lần | Lỗi |",
+             "|---|---|---|---|---|---|"]
+    names = {"to_scoring": "Tổng quan → **Chấm điểm** (menu)", "to_overview": "Chấm điểm → **Tổng quan** (menu)",
+             "area": "Đổi **Lĩnh vực** trên Chấm điểm"}
+    for key, text in names.items():
+        for server, data in changes.items():
+            row = data[key]
+            lines.append(f"| {text}, {LABELS[server].split(', ')[1]} | {ms(row['settled'].get('median'))} | "
+                         f"{ms(row['settled'].get('p95'))} | {ms(row['visible'].get('median'))} | "
+                         f"{ms(row['cpu_ms'].get('mean'))} | {len(row['errors'])} |")
+    return lines
+
+
+def render_concurrency(levels: dict[str, list[dict]]) -> list[str]:
+    lines = ["| Phiên cùng lúc (mỗi phiên đổi điểm ~1 lần/giây) | Số lần bấm | Trung vị | p95 | CPU máy chủ | RSS máy chủ sau | Lỗi |",
+             "|---|---|---|---|---|---|---|"]
+    for server, rows in levels.items():
+        for row in rows:
+            opened = row.get("opened", row["sessions"])
+            lines.append(f"| {row['sessions']} phiên{'' if opened == row['sessions'] else f' ({opened} mở được)'}, {LABELS[server].split(', ')[1]} | {row['clicks']} | "
+                         f"{ms(row['visible'].get('median'))} | {ms(row['visible'].get('p95'))} | "
+                         f"{vn(row['server_cpu_share'] * 100, 0)} % một lõi | {mb(row['rss_after'])} | {len(row['errors'])} |")
+    return lines
+
+
+def render_soak(data: dict, names: list[str]) -> list[str]:
+    samples = data["samples"]
+    lines = ["| RSS máy chủ trong lúc chạy dài | " + " | ".join(LABELS[n].split(", ")[1] for n in names) + " |",
+             "|---|" + "---|" * len(names)]
+    for fraction in (0, 0.25, 0.5, 0.75, 1):
+        sample = samples[min(len(samples) - 1, round(fraction * (len(samples) - 1)))]
+        counts = " / ".join(str(sample["actions"][n]) for n in names)
+        lines.append(f"| sau {vn(sample['t'], 0)} s ({counts} thao tác) | " + " | ".join(mb(sample[n]) for n in names) + " |")
+    lines.append("| cao nhất | " + " | ".join(mb(max(s[n] for s in samples)) for n in names) + " |")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def project_post_script_gc() -> str:
+    """What .streamlit/config.toml sets (the bare page runs with it); Streamlit's default is true."""
+    import tomllib
+
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    return "true" if config.get("runner", {}).get("postScriptGC", True) else "false"
+
+
+async def run(args, log) -> dict:
+    from playwright.async_api import async_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"Cần Chromium của Debian ở {CHROMIUM} (apt-get install chromium).")
+    concurrency = [int(n) for n in args.sessions.split(",") if n.strip()] if not args.soak else []
+    departments = department_names(max(concurrency + [args.soak_sessions if args.soak else 1]))
+    result: dict = {"machine": machine(), "quick": args.quick, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    with ExitStack() as stack:
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc-bench-browser-")))
+        folders = {}
+        for name in ("gc_on", "gc_off"):
+            folder = stack.enter_context(scratch_data_dir())
+            db = open_scratch(folder)
+            populate(db, departments=len(departments), years=1)
+            db.dispose()
+            folders[name] = folder
+        bare_script = logs / "trang_tron.py"
+        bare_script.write_text(BARE_SCRIPT, encoding="utf-8")
+        log(f"đã sinh dữ liệu ({len(departments)} cơ quan × 1 năm); khởi động máy chủ")
+        servers = {
+            "gc_on": start_server("gc_on", PROJECT_ROOT / "server.py", app_env(folders["gc_on"]),
+                                  ["--runner.postScriptGC", "true"], logs),
+            "gc_off": start_server("gc_off", PROJECT_ROOT / "server.py", app_env(folders["gc_off"]),
+                                   ["--runner.postScriptGC", "false"], logs),
+        }
+        if not args.soak:
+            servers["bare"] = start_server("bare", bare_script, {**os.environ}, [], logs)
+        for server in servers.values():
+            stack.callback(server.stop)
+        for server in servers.values():
+            wait_until_up(server)
+        result["bare_post_script_gc"] = project_post_script_gc()
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                if args.soak:
+                    actions = 200 if args.quick else args.soak_actions
+                    log(f"chạy dài: {actions} thao tác mỗi máy chủ, {args.soak_sessions} phiên mỗi máy chủ")
+                    result["soak"] = await soak(browser, list(servers.values()), actions, args.soak_sessions,
+                                                60 if args.quick else args.soak_seconds, log, departments)
+                    result["rss_after_soak"] = {n: s.rss_bytes() for n, s in servers.items()}
+                else:
+                    repetitions = 8 if args.quick else args.repetitions
+                    targets = {name: await new_target(browser, server, scoring=name != "bare")
+                               for name, server in servers.items()}
+                    log(f"đổi điểm: {repetitions} lần mỗi trang, xen kẽ")
+                    clicks = await interleaved_clicks(targets, repetitions, log)
+                    result["clicks"] = {name: series_dict(s) for name, s in clicks.items()}
+                    apps = {name: t for name, t in targets.items() if name != "bare"}
+                    changes = await page_and_area_changes(apps, max(3, repetitions // 3), log)
+                    result["changes"] = {n: {k: series_dict(s) for k, s in v.items()} for n, v in changes.items()}
+                    for target in targets.values():
+                        await target.page.context.close()
+                    seconds = 6 if args.quick else args.seconds
+                    result["concurrency"] = {name: [] for name in apps}
+                    for sessions in concurrency:
+                        for name in apps:
+                            log(f"{sessions} phiên cùng lúc, {name}: {seconds} s")
+                            result["concurrency"][name].append(
+                                await concurrent_sessions(browser, servers[name], sessions, seconds, departments))
+                    result["rss"] = {n: s.rss_bytes() for n, s in servers.items()}
+            finally:
+                await browser.close()
+    return result
+
+
+def render(result: dict) -> str:
+    lines = [f"Đo bằng Chromium không giao diện (Playwright), {result['machine']}; bắt đầu {result['started']}."]
+    if "clicks" in result:
+        lines += ["", *render_clicks(result["clicks"], result["bare_post_script_gc"])]
+        lines += ["", *render_changes(result["changes"])]
+        if any(result["concurrency"].values()):
+            lines += ["", *render_concurrency(result["concurrency"])]
+        lines += ["", "RSS máy chủ cuối lần đo: " + ", ".join(f"{LABELS[n]} {mb(v)}" for n, v in result["rss"].items()) + "."]
+    if "soak" in result:
+        names = list(result["soak"]["actions"])
+        lines += ["", *render_soak(result["soak"], names)]
+        lines.append("")
+        lines.append("Lỗi: " + ", ".join(f"{LABELS[n]} {len(e)}" for n, e in result["soak"]["errors"].items()) + ".")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.browser", description="Đo tốc độ trong trình duyệt.")
+    parser.add_argument("--quick", action="store_true", help="ít lần đo, để kiểm tra chính bộ đo")
+    parser.add_argument("--repetitions", type=int, default=40, help="số lần đổi điểm trên mỗi trang (mặc định 40)")
+    parser.add_argument("--sessions", default="1,5,10", help="số phiên cùng lúc, cách nhau bởi dấu phẩy; rỗng: bỏ qua")
+    parser.add_argument("--seconds", type=float, default=15, help="thời gian mỗi mức phiên cùng lúc (giây)")
+    parser.add_argument("--soak", action="store_true", help="thay vào đó: chạy dài, lấy mẫu bộ nhớ máy chủ")
+    parser.add_argument("--soak-actions", type=int, default=2000, help="số thao tác mỗi máy chủ khi chạy dài")
+    parser.add_argument("--soak-sessions", type=int, default=3, help="số phiên mỗi máy chủ khi chạy dài")
+    parser.add_argument("--soak-seconds", type=float, default=300, help="giới hạn thời gian chạy dài (giây)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    result = asyncio.run(run(args, log))
+    result["seconds"] = time.perf_counter() - started
+    text = render(result) + f"\n\nCả lần đo: {vn(result['seconds'] / 60, 1)} phút."
+    print(text)
+    OUT.mkdir(parents=True, exist_ok=True)
+    name = "trinh-duyet-chay-dai" if args.soak else "trinh-duyet"
+    (OUT / f"{name}{'-nhanh' if args.quick else ''}.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    (OUT / f"{name}{'-nhanh' if args.quick else ''}.md").write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
