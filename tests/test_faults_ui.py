@@ -383,7 +383,7 @@ def _evidence_save() -> _PageSave:
 
 
 def _bonus_cap(at: AppTest):
-    return next(n for n in at.number_input if n.label == "Điểm thưởng tối đa")
+    return next(n for n in at.text_input if n.label == "Điểm thưởng tối đa")  # a text field: typed with a decimal comma
 
 
 def _settings_save() -> _PageSave:
@@ -392,12 +392,12 @@ def _settings_save() -> _PageSave:
     assert repo.year_settings(db, assessment.id).bonus_cap != Decimal("3.5")
 
     def make(at):
-        _bonus_cap(at).set_value(3.5)
+        _bonus_cap(at).set_value("3,5")
         _press(at, "Lưu thiết lập năm")
 
     return _PageSave(
         "views/cau_hinh.py", lambda node: getattr(node, "label", None) == "Điểm thưởng tối đa", make,
-        kept=lambda at: _bonus_cap(at).value == 3.5,
+        kept=lambda at: _bonus_cap(at).value == "3,5",
         again=lambda at: _press(at, "Lưu thiết lập năm"),
         stored=lambda: repo.year_settings(db, assessment.id).bonus_cap == Decimal("3.5"))
 
