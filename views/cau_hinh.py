@@ -237,23 +237,29 @@ def _field_error(form_key: str, field: str) -> None:
         st.error(ui.md(refused[1]))
 
 
+def _said_at_its_field(form_key: str, action):
+    """`action` as a write whose refusal about one field (AccountFieldError) is kept for that field of the editor
+    `form_key` to say, beside what was typed there (which stays); the editor's former refusal is forgotten."""
+    errors = st.session_state.setdefault(ACCOUNT_FIELD_ERRORS, {})
+    errors.pop(form_key, None)
+
+    def write():
+        try:
+            return action()
+        except accounts.AccountFieldError as err:
+            errors[form_key] = (err.field, str(err))
+            return None
+
+    return write
+
+
 def _create_account(form_key: str) -> None:
     state = st.session_state
     role = state.get(f"{form_key}-role")
-    errors = state.setdefault(ACCOUNT_FIELD_ERRORS, {})
-    errors.pop(form_key, None)
-
-    def create():
-        try:
-            return accounts.create_account(
-                db, state.get(f"{form_key}-username", ""), role=role, password=state.get(f"{form_key}-password", ""),
-                display_name=state.get(f"{form_key}-name", ""), department_ids=state.get(f"{form_key}-departments", []),
-                unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None, actor=ui.actor())
-        except accounts.AccountFieldError as err:
-            errors[form_key] = (err.field, str(err))  # said at the field; everything typed stays
-            return None
-
-    created = ui.attempt(create)
+    created = ui.attempt(_said_at_its_field(form_key, lambda: accounts.create_account(
+        db, state.get(f"{form_key}-username", ""), role=role, password=state.get(f"{form_key}-password", ""),
+        display_name=state.get(f"{form_key}-name", ""), department_ids=state.get(f"{form_key}-departments", []),
+        unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None, actor=ui.actor())))
     if created is not None:
         ui.redraw_editor(ACCOUNT_NEW)
         ui.flash("success", f"Đã tạo tài khoản «{created.username}» ({created.role.label}). Hãy báo mật khẩu cho người dùng "
@@ -274,19 +280,10 @@ def _change_account(username: str, seen: int, action, success: str) -> bool:
 def _save_account(username: str, form_key: str, seen: int) -> None:
     state = st.session_state
     role = state.get(f"{form_key}-role")
-    errors = state.setdefault(ACCOUNT_FIELD_ERRORS, {})
-    errors.pop(form_key, None)
-
-    def save():
-        try:
-            return accounts.update_account(
-                db, username, seen, role=role, display_name=state.get(f"{form_key}-name"),
-                unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None,
-                department_ids=list(state.get(f"{form_key}-departments", [])), actor=ui.actor())
-        except accounts.AccountFieldError as err:
-            errors[form_key] = (err.field, str(err))  # said at the field; the editor keeps what was chosen
-            return None
-
+    save = _said_at_its_field(form_key, lambda: accounts.update_account(
+        db, username, seen, role=role, display_name=state.get(f"{form_key}-name"),
+        unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None,
+        department_ids=list(state.get(f"{form_key}-departments", [])), actor=ui.actor()))
     _change_account(username, seen, save, f"Đã lưu tài khoản «{username}».")
 
 
