@@ -651,6 +651,20 @@ def appraisal_metric(container, label: str, appraisal: AppraisalProgress, figure
                          delta_color="orange" if appraisal.in_progress else "gray")
 
 
+SELF_INDEX_HELP = "Điểm tự chấm so với tổng điểm tối đa của các tiêu chí được đánh giá; tạm tính khi còn tiêu chí chưa chấm."
+
+
+def self_index_metric(container, source, *, label: str = "Chỉ số tự đánh giá", decimals: int = 2) -> None:
+    """The self-assessed index (scoring.engine.SelfIndex) of a rollup, a node or an area summary: provisional while
+    leaves are unscored, and saying so."""
+    reading = source.self_index
+    if reading.complete:
+        container.metric(label, reading.figure(decimals), help=SELF_INDEX_HELP)
+    else:
+        container.metric(label, reading.figure(decimals), delta=reading.note(), delta_arrow="off",
+                         delta_color="orange" if reading.scored else "gray", help=SELF_INDEX_HELP)
+
+
 def appraised_index_metric(container, snap: Snapshot, *, decimals: int = 2) -> None:
     """ "Chỉ số sau thẩm định" of the whole set (scoring.engine.Rollup.index_appraised)."""
     appraisal_metric(container, "Chỉ số sau thẩm định", snap.appraisal(),

@@ -139,8 +139,8 @@ def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int 
     total = rollup.total
     title = (f"Điểm tự đánh giá theo lĩnh vực — tổng {format_number(total.self_points or 0)}/"
              f"{format_number(total.applicable_max)} điểm")
-    if rollup.index_self is not None:
-        title += f" ({format_percent(rollup.index_self, 2)})"
+    if rollup.total.scored_leaves:
+        title += f" ({rollup.self_index.text(brief=True)})"
     figure.update_layout(**_base_layout(title, height or _bar_height(len(areas), scale), scale), barmode="overlay")
     longest = max((float(a.applicable_max) for a in areas), default=1)
     # room on the right for the labels, which sit past the grey bars
@@ -150,9 +150,15 @@ def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int 
 
 
 def _area_text(area, appraisal: AppraisalProgress | None) -> str:
-    """ "4/6 (66,7%)", then on a second line (narrow columns) "thẩm định 3,5/6 (58,3%)" or, while the area is being
-    appraised, "đang thẩm định 2/3"."""
-    text = _points_and_share(area.self_points, area.applicable_max)
+    """ "4/6 (66,7%)" ("4/6 (tạm tính)" while some of its criteria are unscored, "chưa chấm" before any), then on a
+    second line (narrow columns) "thẩm định 3,5/6 (58,3%)" or, while the area is being appraised, "đang thẩm định 2/3"."""
+    reading = area.self_index
+    if reading.complete:
+        text = _points_and_share(area.self_points, area.applicable_max)
+    elif reading.scored:
+        text = f"{format_number(area.self_points or 0)}/{format_number(area.applicable_max)} (tạm tính)"
+    else:
+        text = "chưa chấm"
     if appraisal is not None:
         text += "<br>" + appraisal.text(lambda points: f"thẩm định {_points_and_share(points, area.applicable_max)}")
     return text

@@ -85,6 +85,41 @@ class AppraisalProgress:
         return NOT_APPRAISED_TEXT
 
 
+@dataclass(frozen=True)
+class SelfIndex:
+    """The self-assessed index as it may be shown. While some applicable leaves are unscored the percentage is
+    provisional (unscored leaves count as 0) and says so; with nothing scored there is no index yet, not 0%."""
+
+    percent: Decimal | None
+    scored: int
+    applicable: int
+
+    @property
+    def complete(self) -> bool:
+        return self.applicable > 0 and self.scored >= self.applicable
+
+    def figure(self, decimals: int = 2) -> str:
+        """ "87,50%", or "—" while nothing is scored."""
+        return format_percent(self.percent, decimals) if self.percent is not None and self.scored > 0 else "—"
+
+    def note(self) -> str:
+        """What keeps the figure from being a result: "" once every applicable leaf is scored."""
+        if self.complete:
+            return ""
+        if self.scored == 0:
+            return "chưa chấm tiêu chí nào"
+        return f"tạm tính: đã chấm {self.scored}/{self.applicable} tiêu chí"
+
+    def text(self, decimals: int = 2, *, brief: bool = False) -> str:
+        """The figure with its note, for a line of text: "41,20% (tạm tính: đã chấm 20/47 tiêu chí)"; `brief`
+        for a table cell: "41,20% (tạm tính)"."""
+        if self.complete:
+            return self.figure(decimals)
+        if brief:
+            return "— (chưa chấm)" if self.scored == 0 else f"{self.figure(decimals)} (tạm tính)"
+        return f"{self.figure(decimals)} ({self.note()})"
+
+
 @dataclass
 class NodeTotals:
     code: str
@@ -107,6 +142,11 @@ class NodeTotals:
     @property
     def unscored_leaves(self) -> int:
         return self.applicable_leaves - self.scored_leaves
+
+    @property
+    def self_index(self) -> SelfIndex:
+        """Self points as a share of the applicable maximum, provisional while leaves under the node are unscored."""
+        return SelfIndex(_percentage(self.self_points, self.applicable_max), self.scored_leaves, self.applicable_leaves)
 
     @property
     def appraisal_complete(self) -> bool:
@@ -132,6 +172,11 @@ class Rollup:
     def index_self(self) -> Decimal | None:
         """Self-assessed index: points as a percentage of the applicable maximum (2 decimals)."""
         return _percentage(self.total.self_points, self.total.applicable_max)
+
+    @property
+    def self_index(self) -> SelfIndex:
+        """The self-assessed index with how much of it is scored: what screens and exports show."""
+        return self.total.self_index
 
     @property
     def index_appraised(self) -> Decimal | None:
@@ -394,8 +439,13 @@ def describe_index(rollup: Rollup) -> str:
     """One line for headers and reports: "Tự chấm 87,5/100 điểm (87,5%)"."""
     total = rollup.total
     text = f"Tự chấm {vn_number(total.self_points or ZERO)}/{vn_number(total.applicable_max)} điểm"
-    if rollup.index_self is not None:
-        text += f" ({format_percent(rollup.index_self, 2)})"
+    reading = rollup.self_index
+    if reading.complete:
+        text += f" ({reading.figure()})"
+    elif reading.scored:
+        text += f" ({reading.figure()}, {reading.note()})"
+    else:
+        text += f" ({reading.note()})"
     if rollup.index_appraised is not None:
         text += (f"; thẩm định {vn_number(total.appraised_points)}/{vn_number(total.applicable_max)} điểm "
                  f"({format_percent(rollup.index_appraised, 2)})")

@@ -30,6 +30,7 @@ from scoring.engine import (
     LeafEntry,
     LinkedActivityState,
     Rollup,
+    SelfIndex,
     Suggestion,
     roll_up,
     roll_up_after_change,
@@ -85,7 +86,7 @@ class AreaSummary:
     self_points: Decimal | None
     applicable_max: Decimal
     appraisal: AppraisalProgress  # its points only once the whole area is appraised
-    index: Decimal | None  # self points as % of the area's applicable maximum
+    self_index: SelfIndex  # self points as % of the area's applicable maximum, provisional while some are unscored
     plan_area: str | None
     activities_total: int
     activities_done: int  # done among the applicable ones
@@ -285,12 +286,9 @@ class Snapshot:
             activities = [a for a in self.activities if a.area == plan_area]
             if not activities:
                 plan_area = None
-            index = None
-            if area.applicable_max > 0 and area.self_points is not None:
-                index = (area.self_points / area.applicable_max * 100).quantize(Decimal("0.1"))
             summaries.append(AreaSummary(
                 code=area.code, name=area.name, self_points=area.self_points, applicable_max=area.applicable_max,
-                appraisal=area.appraisal(started=started), index=index, plan_area=plan_area,
+                appraisal=area.appraisal(started=started), self_index=area.self_index, plan_area=plan_area,
                 activities_total=len(activities), activities_done=_done_count(activities),
                 activities_applicable=sum(_applies(a) for a in activities),
                 overdue=[a for a in activities if a.code in overdue_codes],

@@ -63,6 +63,16 @@ def test_first_start_opens_the_bundled_plan_and_criteria(app):
     assert metrics["Hoạt động hoàn thành"] == "0 / 22"
 
 
+def test_the_self_index_is_no_result_until_scored_and_provisional_until_every_criterion_is(app):
+    index = next(m for m in app.metric if m.label == "Chỉ số tự đánh giá")
+    assert (index.value, index.delta) == ("—", "chưa chấm tiêu chí nào")  # not "0%": nothing is scored yet
+    _open(app, "views/cham_diem.py")
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
+    _open(app, "views/tong_quan.py")
+    index = next(m for m in app.metric if m.label == "Chỉ số tự đánh giá")
+    assert index.value == "1%" and index.delta.startswith("tạm tính: đã chấm 1/")
+
+
 def test_choosing_a_tier_saves_and_moves_the_totals(app):
     _open(app, "views/cham_diem.py")
     radio = app.radio(key=_score_key("1.1.1", "tier"))

@@ -101,6 +101,23 @@ def test_hand_computed_totals(small):
     assert describe_index(rollup) == "Tự chấm 7,75/10 điểm (77,5%); thẩm định 6,5/10 điểm (65%)"
 
 
+def test_the_self_index_says_it_is_provisional_until_every_leaf_is_scored(small):
+    nothing = roll_up(small, {}).self_index
+    assert not nothing.complete and nothing.scored == 0 and nothing.applicable == 7
+    assert nothing.figure() == "—"  # nothing scored is no index, not 0%
+    assert describe_index(roll_up(small, {})) == "Tự chấm 0/10 điểm (chưa chấm tiêu chí nào)"
+    assert nothing.text() == "— (chưa chấm tiêu chí nào)" and nothing.text(brief=True) == "— (chưa chấm)"
+    entries = full_entries()
+    partial = roll_up(small, {code: entries[code] for code in ("1.1", "1.4")})  # 1 + 0,75 of 10
+    reading = partial.self_index
+    assert not reading.complete and (reading.scored, reading.applicable) == (2, 7)
+    assert reading.text() == "17,5% (tạm tính: đã chấm 2/7 tiêu chí)"
+    assert reading.text(brief=True) == "17,5% (tạm tính)"
+    assert describe_index(partial) == "Tự chấm 1,75/10 điểm (17,5%, tạm tính: đã chấm 2/7 tiêu chí)"
+    whole = roll_up(small, entries).self_index
+    assert whole.complete and whole.note() == "" and whole.text() == whole.text(brief=True) == "77,5%"
+
+
 def test_not_applicable_leaves_leave_points_and_maximum(small):
     entries = full_entries()
     entries["1.4"] = LeafEntry("1.4", {"value": 1}, not_applicable=True)

@@ -650,6 +650,21 @@ def test_report_follows_the_administrative_format(workspace):
     assert not document.inline_shapes
 
 
+def test_a_report_of_a_half_scored_year_calls_its_index_provisional(workspace):
+    db, department_id, assessment_id, _ = workspace
+    stored = repo.list_scores(db, assessment_id)["1.1.1"]
+    repo.save_self_score(db, assessment_id, "1.1.1", stored.version, inputs={}, actor="vp")  # the tier taken back
+    snapshot = snapshot_of(db, department_id)
+    assert not snapshot.rollup.self_index.complete
+    buffer = io.BytesIO()
+    write_report(snapshot, buffer, charts=False)
+    document = Document(io.BytesIO(buffer.getvalue()))
+    summary_line = next(p.text for p in document.paragraphs if p.text.startswith("Tổng điểm tự đánh giá"))
+    assert summary_line.endswith("Chỉ số CCHC tự đánh giá: 55,56% (tạm tính: đã chấm 7/8 tiêu chí).")
+    total_row = [c.text for c in document.tables[1].rows[-1].cells]
+    assert total_row[0:2] == ["", "Tổng cộng"] and total_row[-1].endswith("(tạm tính)")
+
+
 def test_report_adds_the_appraised_points_once_appraised(appraised):
     db, department_id, _, _ = appraised
     buffer = io.BytesIO()

@@ -43,7 +43,7 @@ from scoring.cycle import (
 from scoring.rules import RuleKind, parse_decimal
 from scoring.snapshot import Snapshot
 from scoring.stats import STATUS_LABELS
-from scoring.textnorm import format_date, format_datetime, format_number, format_percent, format_points
+from scoring.textnorm import format_date, format_datetime, format_number, format_points
 
 # Static style only: a criterion's points ("-0,75 điểm") fit their column at 1366×768 instead of "0,75 đi…".
 st.html("<style>[class*='st-key-leaf-points-'] [data-testid='stMetricValue'] "
@@ -144,7 +144,7 @@ def _summary() -> None:
     rollup, total = snap.rollup, snap.rollup.total
     with st.container(horizontal=True):
         st.metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
-        st.metric("Chỉ số tự đánh giá", format_percent(rollup.index_self, 2))
+        ui.self_index_metric(st, rollup)
         st.metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
         ui.appraised_index_metric(st, snap)
     if snap.criteria_set.template:

@@ -28,8 +28,10 @@ gaps = snap.evidence_gaps()
 show_appraisal = snap.rollup is not None and (snap.locked or snap.appraisal_started)
 
 cols = st.columns(6 if show_appraisal else 5)
-cols[0].metric("Chỉ số tự đánh giá", format_percent(snap.rollup.index_self, 2) if snap.rollup else "—",
-               help="Điểm tự chấm so với tổng điểm tối đa của các tiêu chí được đánh giá.")
+if snap.rollup:
+    ui.self_index_metric(cols[0], snap.rollup)
+else:
+    cols[0].metric("Chỉ số tự đánh giá", "—")
 cols[1].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}" if total else "—")
 cols[2].metric("Tiêu chí đã chấm", f"{snap.leaves_scored} / {snap.leaves_applicable}")
 cols[3].metric("Hoạt động hoàn thành", f"{snap.activities_done} / {snap.activities_applicable}",

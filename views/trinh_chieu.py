@@ -12,7 +12,7 @@ import streamlit as st
 import ui
 from scoring.auth import Action
 from scoring.charts import area_criteria_figure, completion_by_area_figure, score_by_area_figure
-from scoring.textnorm import format_date, format_number, format_percent
+from scoring.textnorm import format_date, format_number
 
 # Static style only (no user data): hide the sidebar and scale the whole page up for the projector.
 st.html(
@@ -70,9 +70,9 @@ if current == "summary":
         total = snap.rollup.total
         overdue = snap.overdue()
         cols = st.columns(5)
-        cols[0].metric("Chỉ số tự đánh giá", format_percent(snap.rollup.index_self, 1))
+        ui.self_index_metric(cols[0], snap.rollup)
         cols[1].metric("Điểm tự chấm", f"{format_number(total.self_points or 0)}/{format_number(total.applicable_max)}")
-        ui.appraised_index_metric(cols[2], snap, decimals=1)
+        ui.appraised_index_metric(cols[2], snap)
         cols[3].metric("Kế hoạch hoàn thành", f"{snap.activities_done}/{snap.activities_applicable}")
         cols[4].metric("Hoạt động quá hạn", str(len(overdue)))
         left, right = st.columns(2)
@@ -83,7 +83,7 @@ else:
     st.title(f"{ui.md(area.code)}. {ui.md(area.name)}")
     cols = st.columns(5)
     cols[0].metric("Điểm tự chấm", f"{format_number(area.self_points or 0)}/{format_number(area.applicable_max)}")
-    cols[1].metric("Tỷ lệ điểm", format_percent(area.index, 1))
+    ui.self_index_metric(cols[1], area, label="Tỷ lệ điểm")
     ui.appraisal_metric(cols[2], "Điểm thẩm định", area.appraisal,
                         lambda points: f"{format_number(points)}/{format_number(area.applicable_max)}")
     if area.plan_area:

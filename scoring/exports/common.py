@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from decimal import Decimal
 
 from scoring.criteria import CriteriaSet
 from scoring.errors import InputError
 from scoring.repository import EvidenceView
 from scoring.snapshot import Snapshot
-from scoring.textnorm import fold, format_date, format_percent, nfc
+from scoring.textnorm import fold, format_date, nfc
 
 NOT_APPLICABLE_TEXT = "Không đánh giá"
 TEMPLATE_NOTE = "Bộ tiêu chí mẫu, chưa phải bộ tiêu chí do UBND tỉnh ban hành"
@@ -72,13 +71,6 @@ def sentence_case(text: str) -> str:
     if text and text == text.upper():
         return text[0] + text[1:].lower()
     return text
-
-
-def percent_text(points: Decimal | None, maximum: Decimal) -> str:
-    """Points as a share of the maximum, "87,5%"; "—" when the maximum is 0."""
-    if points is None or maximum <= 0:
-        return "—"
-    return format_percent(points / maximum * 100, 2)
 
 
 def safe_file_stem(text: str, limit: int = 60) -> str:

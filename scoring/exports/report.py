@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from decimal import Decimal
 from typing import BinaryIO
 
 from docx import Document
@@ -32,7 +31,6 @@ from docx.text.paragraph import Paragraph
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
     department_abbreviation,
-    percent_text,
     require_criteria,
 )
 from scoring.snapshot import Snapshot
@@ -278,7 +276,7 @@ def _section_results(document, snapshot: Snapshot, images: list[tuple[bytes, str
     summary = _paragraph(document)
     _run(summary, f"Tổng điểm tự đánh giá: {format_number(total.self_points or 0)}/"
                   f"{format_points(total.applicable_max)}; Chỉ số CCHC tự đánh giá: ")
-    _run(summary, format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—", bold=True)
+    _run(summary, rollup.self_index.text(), bold=True)
     _run(summary, ".")
     appraisal = snapshot.appraisal()
     if appraisal.complete and rollup.index_appraised is not None:
@@ -346,13 +344,13 @@ def _score_table(document, snapshot: Snapshot) -> None:
             rows.append((cells + (["—"] if with_appraisal else []), False))
             continue
         cells = [roman(number), area.name, format_number(area.applicable_max), format_number(area.self_points or 0),
-                 percent_text(area.self_points or Decimal(0), area.applicable_max)]
+                 area.self_index.text(brief=True)]
         if with_appraisal:
             cells.append(snapshot.appraisal(area.code).text())
         rows.append((cells, False))
     total = rollup.total
     cells = ["", "Tổng cộng", format_number(total.applicable_max), format_number(total.self_points or 0),
-             format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—"]
+             rollup.self_index.text(brief=True)]
     if with_appraisal:
         cells.append(snapshot.appraisal().text())
     rows.append((cells, True))

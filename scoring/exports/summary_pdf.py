@@ -19,7 +19,6 @@ from scoring.exports.charts import ChartExportError, browser_path, figures_svg
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
     TEMPLATE_NOTE,
-    percent_text,
     require_criteria,
 )
 from scoring.snapshot import Snapshot
@@ -76,7 +75,7 @@ def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
     e = html.escape
     set_line = criteria_set.name + (f" ({TEMPLATE_NOTE})" if criteria_set.template else "")
     tiles = [
-        (format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—", "Chỉ số CCHC tự đánh giá"),
+        (rollup.self_index.text(brief=True), "Chỉ số CCHC tự đánh giá"),
         (f"{format_number(total.self_points or 0)}/{format_number(total.applicable_max)}", "Tổng điểm tự đánh giá"),
         (f"{total.scored_leaves}/{total.applicable_leaves}", "Tiêu chí thành phần đã chấm"),
     ]
@@ -100,13 +99,13 @@ def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
             cells = ["—", NOT_APPLICABLE_TEXT, "—"]
         else:
             cells = [format_number(area.applicable_max), format_number(area.self_points or 0),
-                     percent_text(area.self_points or 0, area.applicable_max)]
+                     area.self_index.text(brief=True)]
         if with_appraisal:
             cells.append("—" if area.not_applicable else snapshot.appraisal(area.code).text())
         rows.append(f"<tr><td class='c'>{roman(number)}</td><td>{e(area.name)}</td>"
                     + "".join(f"<td class='n'>{e(c)}</td>" for c in cells) + "</tr>")
     total_cells = [format_number(total.applicable_max), format_number(total.self_points or 0),
-                   format_percent(rollup.index_self, 2) if rollup.index_self is not None else "—"]
+                   rollup.self_index.text(brief=True)]
     if with_appraisal:
         total_cells.append(snapshot.appraisal().text())
     rows.append("<tr class='total'><td></td><td>Tổng cộng</td>"
