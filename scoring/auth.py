@@ -364,6 +364,7 @@ class Action(Enum):
     RESTORE = ("restore", "khôi phục dữ liệu từ bản sao lưu")
     CREATE_DEPARTMENT = ("create_department", "thêm cơ quan")
     MANAGE_CRITERIA = ("manage_criteria", "nhập bộ tiêu chí")
+    VIEW_PROVINCE = ("view_province", "xem tiến độ của các cơ quan")
 
     def __init__(self, key: str, phrase: str) -> None:
         self.key = key  # stable identifier for logs and storage
@@ -403,11 +404,12 @@ _GRANTS: dict[Role, frozenset[Action]] = {
         Action.RESTORE,
         Action.CREATE_DEPARTMENT,
         Action.MANAGE_CRITERIA,
+        Action.VIEW_PROVINCE,
     },
     Role.OFFICE: _OFFICE_ACTIONS,
     Role.UNIT: _READ_ONLY | {Action.EDIT_OWN_UNIT_ACTIVITY, Action.UPLOAD_EVIDENCE_OWN_UNIT},
     Role.LEADER: _READ_ONLY | {Action.EXPORT, Action.USE_PROJECTOR, Action.VIEW_AUDIT_LOG},
-    Role.APPRAISER: frozenset({Action.VIEW_SCORES, Action.EDIT_APPRAISAL}),
+    Role.APPRAISER: frozenset({Action.VIEW_SCORES, Action.EDIT_APPRAISAL, Action.VIEW_PROVINCE}),
 }
 
 # Unit-scoped actions and the unscoped grant that makes the unit check unnecessary.
@@ -420,8 +422,10 @@ _UNIT_SCOPED = {
 _APPRAISER_AFTER_LOCK = frozenset({Action.VIEW_SCORES, Action.EDIT_APPRAISAL})
 
 # Actions about the whole installation rather than one department: a backup holds every department, a
-# restore replaces them all, a new department belongs to none yet, a criteria set may serve any of them.
-INSTALLATION_WIDE_ACTIONS = frozenset({Action.BACKUP, Action.RESTORE, Action.CREATE_DEPARTMENT, Action.MANAGE_CRITERIA})
+# restore replaces them all, a new department belongs to none yet, a criteria set may serve any of them, the
+# province's overview lists every department the account holds (scoring.province).
+INSTALLATION_WIDE_ACTIONS = frozenset({Action.BACKUP, Action.RESTORE, Action.CREATE_DEPARTMENT, Action.MANAGE_CRITERIA,
+                                       Action.VIEW_PROVINCE})
 
 
 @dataclass(frozen=True)

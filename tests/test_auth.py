@@ -64,6 +64,7 @@ BACKUP                      Y     -     -     -       -
 RESTORE                     Y     -     -     -       -
 CREATE_DEPARTMENT           Y     -     -     -       -
 MANAGE_CRITERIA             Y     -     -     -       -
+VIEW_PROVINCE               Y     -     -     -       Y
 """
 
 

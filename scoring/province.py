@@ -1,0 +1,160 @@
+"""Every department's year at a glance, for the Department of Home Affairs (Sở Nội vụ) and the administrator.
+
+What a row may show follows the rules of scoring.auth: the state of the cycle (criteria scored k/n, locked or
+not and when, the round under way, explanations awaited, the next deadline) is the province's business, so
+the appraiser sees it for every department it is assigned to; the self-assessed index is the department's
+draft until it is locked, so it is shown only to those who may see that department's scores
+(auth.authorize_view), as everywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from scoring import repository as repo
+from scoring.auth import Action, PermissionDenied, Principal, authorize, authorize_view
+from scoring.cycle import (
+    ROUND_APPRAISAL_1,
+    ROUND_APPRAISAL_2,
+    ROUND_EXPLANATION,
+    ROUND_SELF_SCORING,
+    CycleState,
+    vietnam_today,
+)
+from scoring.db import Database
+from scoring.engine import SelfIndex, roll_up
+from scoring.snapshot import entries_from_scores
+from scoring.textnorm import format_date
+
+STAGE_NOT_OPENED = "Chưa mở năm đánh giá"
+STAGE_SELF_SCORING = "Đang tự chấm"
+STAGE_WAITING = "Đã chốt, chờ thẩm định"
+STAGE_APPRAISAL_1 = "Thẩm định lần 1"
+STAGE_EXPLANATION = "Giải trình"
+STAGE_APPRAISAL_2 = "Thẩm định lần 2"
+STAGE_TO_PUBLISH = "Chờ công bố"
+STAGE_PUBLISHED = "Đã công bố"
+STAGE_ORDER = (STAGE_NOT_OPENED, STAGE_SELF_SCORING, STAGE_WAITING, STAGE_APPRAISAL_1, STAGE_EXPLANATION,
+               STAGE_APPRAISAL_2, STAGE_TO_PUBLISH, STAGE_PUBLISHED)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    what: str  # "Hạn tự chấm", "Hạn giải trình"…
+    day: date
+    days_left: int  # negative once passed
+
+    @property
+    def text(self) -> str:
+        """ "Hạn tự chấm 20/12/2026 (còn 19 ngày)", "(hôm nay)", "(quá hạn 3 ngày)"."""
+        if self.days_left > 0:
+            left = f"còn {self.days_left} ngày"
+        elif self.days_left == 0:
+            left = "hôm nay"
+        else:
+            left = f"quá hạn {-self.days_left} ngày"
+        return f"{self.what} {format_date(self.day)} ({left})"
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    department_id: int
+    name: str
+    year: int
+    stage: str
+    scored: int  # applicable criteria scored, of `applicable` (0 and 0 before the year is opened)
+    applicable: int
+    locked_at: datetime | None
+    locked_by: str
+    published_at: datetime | None
+    explanations_awaited: int  # explanations the appraisal asked for and the department has not written yet
+    deadline: Deadline | None  # the next date the department or the appraisal has to meet
+    self_index: SelfIndex | None  # None where the viewer may not see the department's scores (its draft)
+
+    @property
+    def stage_rank(self) -> int:
+        return STAGE_ORDER.index(self.stage)
+
+
+def stage_of(state: CycleState) -> str:
+    """Where an opened year stands on `state.today`."""
+    if state.published:
+        return STAGE_PUBLISHED
+    if not state.locked:
+        return STAGE_SELF_SCORING
+    for code, stage in ((ROUND_APPRAISAL_2, STAGE_APPRAISAL_2), (ROUND_EXPLANATION, STAGE_EXPLANATION),
+                        (ROUND_APPRAISAL_1, STAGE_APPRAISAL_1)):
+        if state.round_open(code):
+            return stage
+    if state.round_over(ROUND_APPRAISAL_2) or state.round_over(ROUND_APPRAISAL_1) and state.round_over(ROUND_EXPLANATION):
+        return STAGE_TO_PUBLISH
+    return STAGE_WAITING
+
+
+_DEADLINE_OF = {
+    STAGE_SELF_SCORING: (ROUND_SELF_SCORING, "Hạn tự chấm"),
+    STAGE_APPRAISAL_1: (ROUND_APPRAISAL_1, "Hạn thẩm định lần 1"),
+    STAGE_EXPLANATION: (ROUND_EXPLANATION, "Hạn giải trình"),
+    STAGE_APPRAISAL_2: (ROUND_APPRAISAL_2, "Hạn thẩm định lần 2"),
+    STAGE_WAITING: (ROUND_APPRAISAL_1, "Thẩm định lần 1 bắt đầu"),
+}
+
+
+def next_deadline(state: CycleState, stage: str) -> Deadline | None:
+    """The date the stage under way ends (its round's last day, an administrator's extension included), or, while
+    the locked year waits for the appraisal, the day the appraisal opens; None where the year's settings give none."""
+    if stage not in _DEADLINE_OF:
+        return None
+    code, what = _DEADLINE_OF[stage]
+    planned = state.round(code)
+    if stage == STAGE_WAITING:
+        day = planned.opens
+    else:
+        ends = [planned.closes] if planned.closes else []
+        ends += [o.until for o in state.overrides if o.round_code == code and o.until is not None]
+        day = max(ends, default=None)
+    if day is None:
+        return None
+    return Deadline(what, day, (day - state.today).days)
+
+
+def province_progress(db: Database, year: int, *, viewer: repo.Actor, today: date | None = None) -> list[DepartmentProgress]:
+    """Every department the viewer holds (all of them for a trusted caller), its year `year` as it stands today
+    (Vietnam's date), in the order of the department list. Refused (PermissionDenied) for a role without
+    Action.VIEW_PROVINCE."""
+    if isinstance(viewer, Principal):
+        authorize(viewer, Action.VIEW_PROVINCE)
+    today = vietnam_today(today)
+    rows = []
+    for department in repo.list_departments(db, viewer=viewer):
+        rows.append(_progress(db, department, year, viewer, today))
+    return rows
+
+
+def _progress(db: Database, department: repo.DepartmentView, year: int, viewer: repo.Actor, today: date) -> DepartmentProgress:
+    assessment = repo.get_assessment(db, department.id, year)
+    if assessment is None:
+        return DepartmentProgress(department.id, department.name, year, STAGE_NOT_OPENED, 0, 0, None, "", None, 0, None, None)
+    state = repo.cycle_state(db, assessment.id, today)
+    scores = repo.list_scores(db, assessment.id)
+    rollup = roll_up(repo.load_criteria(db, assessment.criteria_set_id), entries_from_scores(scores))
+    stage = stage_of(state)
+    awaited = sum(1 for s in scores.values() if s.appraisal.explanation_requested and not s.appraisal.explanation.strip())
+    return DepartmentProgress(
+        department_id=department.id, name=department.name, year=year, stage=stage,
+        scored=rollup.total.scored_leaves, applicable=rollup.total.applicable_leaves,
+        locked_at=assessment.locked_at, locked_by=assessment.locked_by, published_at=assessment.published_at,
+        explanations_awaited=awaited, deadline=next_deadline(state, stage),
+        self_index=rollup.self_index if _may_see_scores(viewer, department.id, state.locked) else None,
+    )
+
+
+def _may_see_scores(viewer: repo.Actor, department_id: int, locked: bool) -> bool:
+    if not isinstance(viewer, Principal):
+        return True  # the command line, a single office computer running open
+    try:
+        authorize_view(viewer, department_id=department_id, assessment_locked=locked)
+    except PermissionDenied:
+        return False
+    return True

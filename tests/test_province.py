@@ -1,0 +1,110 @@
+"""Every department's year at a glance (scoring.province): the stage, k/n scored, the lock, explanations awaited,
+the next deadline, and the self-assessed index only for those who may see it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from scoring import province
+from scoring import repository as repo
+from scoring.auth import PermissionDenied, Principal, Role
+from scoring.criteria import criteria_set_from_dict
+from scoring.cycle import ROUND_APPRAISAL_1, CycleState, RoundOverride, SourceDocument, default_settings
+
+from tests.test_cycle_store import CYCLE_SET, EXPLANATION_DAY, ROUND_1_DAY, ROUND_2_DAY
+
+DECEMBER_1 = date(2026, 12, 1)
+
+
+@pytest.fixture
+def three(db):
+    """«Chưa mở» has no 2026 assessment; «Đang chấm» has scored 1.1 of its 3 criteria; «Đã chốt» scored all and locked."""
+    ids = [repo.create_department(db, name, ["Văn phòng"], actor=repo.SYSTEM_ACTOR) for name in ("Sở Chưa mở", "Sở Đang chấm", "Sở Đã chốt")]
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
+    scoring = repo.open_assessment(db, ids[1], 2026, set_id)
+    repo.save_self_score(db, scoring.id, "1.1", 0, inputs={"tier": "Kịp thời"}, actor="vp")
+    locked = repo.open_assessment(db, ids[2], 2026, set_id)
+    repo.save_self_score(db, locked.id, "1.1", 0, inputs={"tier": "Kịp thời"}, explanation="Kế hoạch 18/12/2025", actor="vp")
+    repo.save_self_score(db, locked.id, "1.2", 0, inputs={"value": "2,5"}, explanation="Thiếu báo cáo quý I", actor="vp")
+    repo.save_self_score(db, locked.id, "2.1", 0, inputs={"survey": "2,4"}, actor="vp")
+    repo.lock_self_score(db, locked.id, actor="vp")
+    return db, ids, locked.id
+
+
+def _by_name(rows):
+    return {row.name: row for row in rows}
+
+
+def test_each_department_says_where_its_year_stands(three):
+    db, _, _ = three
+    rows = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))
+    assert list(rows) == ["Sở Chưa mở", "Sở Đang chấm", "Sở Đã chốt"]
+
+    not_opened = rows["Sở Chưa mở"]
+    assert (not_opened.stage, not_opened.scored, not_opened.applicable, not_opened.deadline) == (province.STAGE_NOT_OPENED, 0, 0, None)
+
+    scoring = rows["Sở Đang chấm"]
+    assert scoring.stage == province.STAGE_SELF_SCORING and (scoring.scored, scoring.applicable) == (1, 3)
+    assert scoring.locked_at is None and scoring.deadline.text == "Hạn tự chấm 20/12/2026 (còn 19 ngày)"
+    assert scoring.self_index.text() == "40% (tạm tính: đã chấm 1/3 tiêu chí)"  # 4 of 10
+
+    locked = rows["Sở Đã chốt"]
+    assert locked.stage == province.STAGE_WAITING and locked.locked_at is not None and locked.locked_by == "vp"
+    assert locked.deadline.text == "Thẩm định lần 1 bắt đầu 21/12/2026 (còn 20 ngày)"
+    assert locked.self_index.complete and locked.self_index.figure() == "89%"
+
+
+def test_the_appraisal_rounds_and_the_explanations_awaited(three):
+    db, _, locked_id = three
+    scores = repo.list_scores(db, locked_id)
+    # the Office records the province's round 1 (no appraiser account is assigned here), asking one explanation
+    result = SourceDocument("25/KQ-SNV", ROUND_1_DAY)
+    view = repo.save_appraisal(db, locked_id, "1.1", scores["1.1"].version, points=2, request_explanation=True, actor="vp",
+                               source=result, today=ROUND_1_DAY)
+
+    def locked_row(today):
+        return _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=today))["Sở Đã chốt"]
+
+    row = locked_row(ROUND_1_DAY)
+    assert row.stage == province.STAGE_APPRAISAL_1 and row.explanations_awaited == 1
+    assert row.deadline.text == "Hạn thẩm định lần 1 15/01/2027 (còn 24 ngày)"
+    row = locked_row(EXPLANATION_DAY)
+    assert row.stage == province.STAGE_EXPLANATION and row.deadline.text == "Hạn giải trình 25/01/2027 (còn 5 ngày)"
+    repo.save_explanation(db, locked_id, "1.1", view.version, explanation="Kế hoạch ký ngày 18/12/2025", actor="vp",
+                          today=EXPLANATION_DAY)
+    assert locked_row(EXPLANATION_DAY).explanations_awaited == 0
+    assert locked_row(ROUND_2_DAY).stage == province.STAGE_APPRAISAL_2
+    assert locked_row(date(2027, 3, 1)).stage == province.STAGE_TO_PUBLISH
+    assert locked_row(date(2027, 3, 1)).deadline is None
+
+
+def test_the_appraiser_sees_the_cycle_of_its_departments_but_not_their_drafts(three):
+    db, ids, _ = three
+    appraiser = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset(ids[1:]))
+    rows = _by_name(province.province_progress(db, 2026, viewer=appraiser, today=DECEMBER_1))
+    assert list(rows) == ["Sở Đang chấm", "Sở Đã chốt"]  # only the departments it is assigned to
+    assert (rows["Sở Đang chấm"].scored, rows["Sở Đang chấm"].self_index) == (1, None)  # a draft until locked
+    assert rows["Sở Đã chốt"].self_index.figure() == "89%"
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.UNIT, Role.LEADER])
+def test_a_department_account_has_no_province_overview(three, role):
+    db, ids, _ = three
+    who = Principal("nguoidung", "Người dùng", role, frozenset(ids), unit="Văn phòng" if role is Role.UNIT else None)
+    with pytest.raises(PermissionDenied, match="xem tiến độ của các cơ quan"):
+        province.province_progress(db, 2026, viewer=who)
+
+
+def test_an_administrators_extension_moves_the_deadline():
+    settings = default_settings(2026)
+    extended = RoundOverride(ROUND_APPRAISAL_1, date(2026, 12, 21), date(2027, 1, 31), "Nhiều cơ quan nộp chậm", "quantri",
+                             datetime(2026, 12, 21, 3, 0))
+    state = CycleState(settings=settings, today=date(2027, 1, 14), locked=True, overrides=(extended,))
+    assert province.stage_of(state) == province.STAGE_APPRAISAL_1
+    assert province.next_deadline(state, province.STAGE_APPRAISAL_1).text == "Hạn thẩm định lần 1 31/01/2027 (còn 17 ngày)"
+    later = CycleState(settings=settings, today=date(2027, 1, 20), locked=True, overrides=(extended,))
+    assert province.stage_of(later) == province.STAGE_EXPLANATION  # the later round open says where the year is
+    overdue = province.Deadline("Hạn tự chấm", date(2026, 12, 20), -3)
+    assert overdue.text == "Hạn tự chấm 20/12/2026 (quá hạn 3 ngày)"
