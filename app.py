@@ -24,6 +24,7 @@ except InputError as problem:
 # address up among its file names (cham_diem) instead of these urls (cham-diem) and shows "Page not found".
 PAGES = [
     ("views/tong_quan.py", "Tổng quan", ":material/dashboard:", "tong-quan", Action.VIEW_DASHBOARD),
+    ("views/cac_co_quan.py", "Các cơ quan", ":material/account_balance:", "cac-co-quan", Action.VIEW_PROVINCE),
     ("views/ke_hoach.py", "Kế hoạch", ":material/checklist:", "ke-hoach", Action.VIEW_DASHBOARD),
     ("views/cham_diem.py", "Chấm điểm", ":material/grading:", "cham-diem", Action.VIEW_SCORES),
     ("views/tai_lieu.py", "Tài liệu kiểm chứng", ":material/folder_open:", "tai-lieu", Action.VIEW_SCORES),

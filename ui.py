@@ -351,6 +351,24 @@ def departments() -> list[repo.DepartmentView]:
     return sorted(repo.list_departments(database(), viewer=principal()), key=lambda d: vn_sort_key(d.name))
 
 
+DEPARTMENT_PARAM, YEAR_PARAM = "co-quan", "nam"  # a link that opens a page on a department's year: ?co-quan=3&nam=2026
+
+
+def _follow_link_parameters(by_id: dict[int, repo.DepartmentView]) -> None:
+    """Take the department and year a link names (Các cơ quan links each row to its scoring page), once: only a
+    department the person holds; the parameters then leave the address, so the selectors decide again."""
+    wanted = {name: st.query_params.get(name) for name in (DEPARTMENT_PARAM, YEAR_PARAM)}
+    if not any(wanted.values()):
+        return
+    for name in wanted:
+        st.query_params.pop(name, None)
+    department, year = (int(v) if v and v.isdigit() else None for v in wanted.values())
+    if department in by_id:
+        st.session_state["department_id"] = department
+        if year is not None:
+            st.session_state[PENDING_YEAR_KEY] = year
+
+
 def sidebar_context() -> tuple[repo.DepartmentView, int]:
     """Department and year selectors that every page honours; drawn by app.py before the page runs."""
     db = database()
@@ -359,6 +377,7 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
         st.error("Cơ sở dữ liệu chưa có cơ quan nào.")
         st.stop()
     by_id = {d.id: d for d in options}
+    _follow_link_parameters(by_id)
     if st.session_state.get("department_id") not in by_id:
         st.session_state["department_id"] = options[0].id
     st.session_state.setdefault("actor", DEFAULT_ACTOR)

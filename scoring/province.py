@@ -25,7 +25,7 @@ from scoring.cycle import (
 from scoring.db import Database
 from scoring.engine import SelfIndex, roll_up
 from scoring.snapshot import entries_from_scores
-from scoring.textnorm import format_date
+from scoring.textnorm import format_date, vn_sort_key
 
 STAGE_NOT_OPENED = "Chưa mở năm đánh giá"
 STAGE_SELF_SCORING = "Đang tự chấm"
@@ -119,17 +119,15 @@ def next_deadline(state: CycleState, stage: str) -> Deadline | None:
     return Deadline(what, day, (day - state.today).days)
 
 
-def province_progress(db: Database, year: int, *, viewer: repo.Actor, today: date | None = None) -> list[DepartmentProgress]:
-    """Every department the viewer holds (all of them for a trusted caller), its year `year` as it stands today
-    (Vietnam's date), in the order of the department list. Refused (PermissionDenied) for a role without
+def province_progress(db: Database, year: int, *, viewer: repo.Actor | None, today: date | None = None) -> list[DepartmentProgress]:
+    """Every department the viewer holds (all of them for a trusted caller or None, as repo.list_departments), its year `year` as it stands today
+    (Vietnam's date), in Vietnamese alphabetical order of the names. Refused (PermissionDenied) for a role without
     Action.VIEW_PROVINCE."""
     if isinstance(viewer, Principal):
         authorize(viewer, Action.VIEW_PROVINCE)
     today = vietnam_today(today)
-    rows = []
-    for department in repo.list_departments(db, viewer=viewer):
-        rows.append(_progress(db, department, year, viewer, today))
-    return rows
+    departments = sorted(repo.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
+    return [_progress(db, department, year, viewer, today) for department in departments]
 
 
 def _progress(db: Database, department: repo.DepartmentView, year: int, viewer: repo.Actor, today: date) -> DepartmentProgress:

@@ -16,7 +16,7 @@ from scoring.db import open_database
 import ui
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["views/tong_quan.py", "views/ke_hoach.py", "views/cham_diem.py", "views/tai_lieu.py", "views/xuat_tep.py", "views/trinh_chieu.py",
+PAGES = ["views/tong_quan.py", "views/cac_co_quan.py", "views/ke_hoach.py", "views/cham_diem.py", "views/tai_lieu.py", "views/xuat_tep.py", "views/trinh_chieu.py",
          "views/cau_hinh.py"]
 
 

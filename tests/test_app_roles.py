@@ -98,6 +98,7 @@ def test_a_unit_sees_scores_read_only(signed_in_app):
 def test_the_appraiser_waits_for_the_lock(signed_in_app):
     _, _, sign_in = signed_in_app
     at = sign_in("snv")
+    at.switch_page("views/cham_diem.py").run()
     assert any("sau khi cơ quan đã khóa bản tự chấm" in _plain(e.value) for e in at.error)
 
 
@@ -209,3 +210,34 @@ def test_year_settings_and_next_year_from_the_settings_page(signed_in_app):
     next(b for b in admin.button if b.label == "Mở năm").click().run()
     assert repo.get_assessment(db, department.id, 2027) is not None
     assert repo.year_settings(db, repo.get_assessment(db, department.id, 2027).id).bonus_cap == repo.year_settings(db, assessment.id).bonus_cap
+
+
+def test_the_appraiser_starts_on_every_departments_progress_and_a_row_opens_its_scoring_page(signed_in_app):
+    db, department, sign_in = signed_in_app
+    other = repo.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    with db.session() as session:  # the appraiser looks after both departments
+        from scoring.models import AccountDepartment
+        appraiser = session.scalar(select(Account).where(Account.username == "snv"))
+        appraiser.departments.append(AccountDepartment(department_id=other))
+    at = sign_in("snv")
+    assert at.title[0].value == "Các cơ quan — năm 2026"  # the appraiser's first page
+    table = at.dataframe[0].value
+    assert list(table["Cơ quan"]) == ["Sở Dân tộc và Tôn giáo", "Sở Xây dựng"]
+    assert list(table["Giai đoạn"]) == ["Đang tự chấm", "Chưa mở năm đánh giá"]
+    assert list(table["Chỉ số tự đánh giá"]) == ["— (chưa chốt)", "— (chưa chốt)"]  # drafts stay the department's
+    link = table["Mở"][0]
+    assert link == f"/cham-diem?co-quan={department.id}&nam=2026"
+    # following the link: the scoring page of that department (here the sidebar starts on the other one)
+    at.session_state["department_id"] = other
+    at.query_params["co-quan"] = str(department.id)
+    at.query_params["nam"] = "2026"
+    at.switch_page("views/cham_diem.py").run()
+    assert at.session_state["department_id"] == department.id and "co-quan" not in at.query_params
+
+
+@pytest.mark.parametrize("username", ["vanphong", "phongtg", "lanhdao"])
+def test_department_accounts_have_no_province_page(signed_in_app, username):
+    _, _, sign_in = signed_in_app
+    at = sign_in(username)
+    at.switch_page("views/cac_co_quan.py").run()
+    assert not at.dataframe and any("xem tiến độ của các cơ quan" in _plain(e.value) for e in at.error)
