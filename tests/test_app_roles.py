@@ -225,7 +225,7 @@ def test_the_appraiser_starts_on_every_departments_progress_and_a_row_opens_its_
     assert list(table["Cơ quan"]) == ["Sở Dân tộc và Tôn giáo", "Sở Xây dựng"]
     assert list(table["Giai đoạn"]) == ["Đang tự chấm", "Chưa mở năm đánh giá"]
     assert list(table["Chỉ số tự đánh giá"]) == ["— (chưa chốt)", "— (chưa chốt)"]  # drafts stay the department's
-    link = table["Mở"][0]
+    link = table["Chấm điểm"][0]
     assert link == f"/cham-diem?co-quan={department.id}&nam=2026"
     # following the link: the scoring page of that department (here the sidebar starts on the other one)
     at.session_state["department_id"] = other

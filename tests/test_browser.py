@@ -403,7 +403,12 @@ def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
     office.wait_for_function("() => document.body.innerText.includes('Đã chốt điểm tự chấm')", timeout=30000)
     _settled(office)
 
-    appraiser = _sign_in(browser, url, "snv")  # an appraiser lands on the scoring page: the only one it uses
+    appraiser = _sign_in(browser, url, "snv")  # an appraiser lands on every department's progress
+    appraiser.get_by_role("heading", name="Các cơ quan — năm 2026").wait_for(timeout=30000)
+    _shot(appraiser, "cac-co-quan-1366x900.png")
+    # a row's link opens that department's scoring page on its year
+    appraiser.goto(url + "/cham-diem?co-quan=1&nam=2026")
+    _settled(appraiser)
     first_round = appraiser.get_by_label("Thẩm định lần 1").first
     first_round.fill("0,5")
     first_round.press("Enter")

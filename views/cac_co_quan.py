@@ -39,21 +39,20 @@ table = pd.DataFrame([{
     "Cơ quan": row.name,
     "Giai đoạn": row.stage,
     "Đã chấm": f"{row.scored}/{row.applicable}" if row.applicable else "—",
-    "Tỷ lệ đã chấm": round(row.scored * 100 / row.applicable) if row.applicable else None,
     "Chốt lúc": format_datetime(row.locked_at) if row.locked_at else "—",
-    "Giải trình còn chờ": row.explanations_awaited,
-    "Hạn tiếp theo": row.deadline.text if row.deadline else "—",
-    "Số ngày còn lại": row.deadline.days_left if row.deadline else None,
+    "Chờ giải trình": row.explanations_awaited,
+    "Hạn": row.deadline.day if row.deadline else None,
+    "Còn (ngày)": row.deadline.days_left if row.deadline else None,
     "Chỉ số tự đánh giá": row.self_index.text(brief=True) if row.self_index else "— (chưa chốt)",
-    "Mở": _scoring_page(row.department_id),
+    "Chấm điểm": _scoring_page(row.department_id),
 } for row in rows])
-st.caption("Bấm vào tên cột để sắp xếp. Chỉ số tự đánh giá của một cơ quan chỉ hiện cho Sở Nội vụ sau khi cơ quan đó chốt "
-           "điểm tự chấm. Số ngày còn lại âm là đã quá hạn.")
+st.caption("Bấm vào tên cột để sắp xếp. «Hạn» là ngày kết thúc giai đoạn đang diễn ra (khi đã chốt và chờ thẩm định: ngày "
+           "bắt đầu thẩm định); «Còn (ngày)» âm là đã quá hạn. Chỉ số tự đánh giá của một cơ quan chỉ hiện cho Sở Nội vụ "
+           "sau khi cơ quan đó chốt điểm tự chấm.")
 st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720), column_config={
-    "Cơ quan": st.column_config.TextColumn(width="large", pinned=True),
-    "Tỷ lệ đã chấm": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%"),
-    "Giải trình còn chờ": st.column_config.NumberColumn(format="%d"),
-    "Số ngày còn lại": st.column_config.NumberColumn(format="%d"),
-    "Hạn tiếp theo": st.column_config.TextColumn(width="medium"),
-    "Mở": st.column_config.LinkColumn(display_text="Chấm điểm", width="small"),
+    "Cơ quan": st.column_config.TextColumn(width="medium"),
+    "Chờ giải trình": st.column_config.NumberColumn(format="%d", help="Tiêu chí Sở Nội vụ yêu cầu giải trình mà cơ quan chưa giải trình"),
+    "Hạn": st.column_config.DateColumn(format="DD/MM/YYYY"),
+    "Còn (ngày)": st.column_config.NumberColumn(format="%d"),
+    "Chấm điểm": st.column_config.LinkColumn(display_text="Mở", width="small"),
 })
