@@ -29,7 +29,7 @@ from scoring.snapshot import Snapshot, SnapshotKeeper
 from scoring.engine import AppraisalProgress
 from scoring.textnorm import format_percent, vn_sort_key
 from scoring.sessions import COOKIE_NAME, check_session, end_session, reason_message
-from web import bind_streamlit_session, database, sign_in_url
+from web import bind_streamlit_session, close_at_deadlines_now_and_then, closes_at_deadlines, database, sign_in_url
 
 log = logging.getLogger("cchc")
 
@@ -378,6 +378,7 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
         st.stop()
     by_id = {d.id: d for d in options}
     _follow_link_parameters(by_id)
+    close_at_deadlines_now_and_then()  # before the page reads the year: a year past its deadline shows as closed
     if st.session_state.get("department_id") not in by_id:
         st.session_state["department_id"] = options[0].id
     st.session_state.setdefault("actor", DEFAULT_ACTOR)
@@ -391,12 +392,32 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
         if st.session_state.get("year") not in years:
             st.session_state["year"] = years[0]
         st.selectbox("Năm đánh giá", years, placeholder=CHOOSE_ONE, key="year")
+        countdown = self_scoring_countdown(db, st.session_state["department_id"], int(st.session_state["year"]))
+        if countdown:
+            st.caption(countdown)
         if who is None:
             st.text_input("Người thực hiện", key="actor", help="Tên ghi vào nhật ký thay đổi cho mỗi lần sửa.")
         else:
             st.caption(f"Đăng nhập: {md(who.display_name)} · {who.role.label}" + (f" · {md(who.unit)}" if who.unit else ""))
             st.button("Đăng xuất", key="sign-out", on_click=sign_out)
     return by_id[st.session_state["department_id"]], int(st.session_state["year"])
+
+
+def self_scoring_countdown(db, department_id: int, year: int) -> str:
+    """ "Hạn tự chấm 20/12/2026 (còn 19 ngày); sau hạn, bản tự chấm tự động chốt." while the year is open (the second
+    half only where the app closes at deadlines); "" once it is locked or has no deadline (the pages say the lock)."""
+    from scoring.cycle import self_scoring_deadline
+    from scoring.province import Deadline
+
+    assessment = repo.get_assessment(db, department_id, year)
+    if assessment is None or assessment.locked_at is not None or assessment.published_at is not None:
+        return ""
+    state = repo.cycle_state(db, assessment.id)
+    deadline = self_scoring_deadline(state)
+    if deadline is None:
+        return ""
+    text = md(Deadline("Hạn tự chấm", deadline, (deadline - state.today).days).text)
+    return text + ("; sau hạn, bản tự chấm tự động chốt." if closes_at_deadlines() else ".")
 
 
 def context() -> tuple[int, int]:

@@ -90,6 +90,40 @@ def database() -> Database:
     return db
 
 
+# Self-scoring closes by itself at its deadline (scoring.repository.close_due_self_scoring). The app checks as it
+# is used, at most every DEADLINE_CHECK_SECONDS per process, so a department server needs no scheduler; a
+# province may also run `python -m scoring close-due` from cron. CCHC_CLOSE_AT_DEADLINE=off turns the app's own
+# check off (the test suite does, so tests never depend on the day they run).
+DEADLINE_CHECK_SECONDS = 600
+_next_deadline_check = [0.0]
+_DEADLINE_CHECK_LOCK = threading.Lock()
+
+
+def closes_at_deadlines() -> bool:
+    return os.environ.get("CCHC_CLOSE_AT_DEADLINE", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+def close_at_deadlines_now_and_then(now: float | None = None) -> None:
+    """Lock the years whose self-scoring deadline has passed, unless this process did so less than
+    DEADLINE_CHECK_SECONDS ago. Never stops a page: a failure is logged and tried again at the next check."""
+    if not closes_at_deadlines():
+        return
+    now = time.monotonic() if now is None else now
+    with _DEADLINE_CHECK_LOCK:
+        if now < _next_deadline_check[0]:
+            return
+        _next_deadline_check[0] = now + DEADLINE_CHECK_SECONDS
+    from scoring import repository as repo  # the app's core, loaded by the first page anyway
+
+    try:
+        closed = repo.close_due_self_scoring(database(), actor=repo.SYSTEM_ACTOR)
+    except InputError as problem:  # a read-only or busy database: the next check tries again
+        log.warning("checking self-scoring deadlines failed: %s", problem)
+        return
+    for year in closed:
+        log.info("self-scoring of department %s, %s closed at its deadline %s", year.department_id, year.year, year.deadline)
+
+
 @functools.lru_cache(maxsize=8)
 def _settings(data_dir: str | None, database_url: str | None) -> Settings:
     """Settings for these environment values (building them resolves paths on disk: once is enough)."""

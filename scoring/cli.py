@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     criteria_check.add_argument("--plan", help="Kế hoạch để đối chiếu mã hoạt động (mặc định: kế hoạch kèm theo)")
     criteria_check.set_defaults(handler=_criteria_check)
 
+    close_due = commands.add_parser("close-due", help="Chốt các bản tự chấm đã hết hạn (ứng dụng cũng tự kiểm tra khi được dùng)")
+    close_due.set_defaults(handler=_close_due)
+
     init = commands.add_parser("init", help="Tạo cơ sở dữ liệu với dữ liệu mặc định và tài khoản quản trị đầu tiên (nếu chưa có)")
     init.set_defaults(handler=_init)
 
@@ -205,6 +208,20 @@ def _init(args, out: TextIO) -> int:
         if password:
             print(f"Tài khoản quản trị đầu tiên: «{FIRST_ADMIN}», mật khẩu (chỉ hiện MỘT lần): {password}", file=out)
             print(f"Đổi mật khẩu: {this_command(['users', 'reset', FIRST_ADMIN])}", file=out)
+    return EXIT_OK
+
+
+def _close_due(args, out: TextIO) -> int:
+    """What the app does as it is used (web.close_at_deadlines_now_and_then), for a scheduler at a province."""
+    from scoring.db import open_database
+    from scoring.repository import close_due_self_scoring, command_line_actor
+
+    closed = close_due_self_scoring(open_database(), actor=command_line_actor())
+    for year in closed:
+        left = f", còn {year.blockers} vướng mắc" if year.blockers else ""
+        print(f"Đã chốt điểm tự chấm: {year.department} năm {year.year} (hết hạn {format_date(year.deadline)}{left}).", file=out)
+    if not closed:
+        print("Không có bản tự chấm nào đã hết hạn mà chưa chốt.", file=out)
     return EXIT_OK
 
 

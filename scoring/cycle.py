@@ -1158,6 +1158,28 @@ class CycleState:
                 f"({self.published_by}): không sửa được nữa, trừ khi quản trị viên mở lại (ghi lý do).")
 
 
+def self_scoring_deadline(state: CycleState) -> date | None:
+    """The last day of self-scoring: the round's closing day, or a later day an administrator extended it to."""
+    ends = [state.round(ROUND_SELF_SCORING).closes] if state.round(ROUND_SELF_SCORING).closes else []
+    ends += [o.until for o in state.overrides if o.round_code == ROUND_SELF_SCORING]
+    return max(ends, default=None)
+
+
+def self_scoring_due(state: CycleState, closed_on: date | None) -> bool:
+    """Self-scoring closes by itself once its last day has passed (provincial systems lock at the deadline), unless
+    the year is locked or published already, or the deadline closed it before and an administrator reopened it
+    since (`closed_on`, the day it closed, after the last day then in force: only a later extension counts again)."""
+    deadline = self_scoring_deadline(state)
+    if deadline is None or state.locked or state.published or state.today <= deadline:
+        return False
+    return closed_on is None or closed_on <= deadline
+
+
+def closed_by_deadline_text(deadline: date) -> str:
+    """Who locked a year its deadline closed, as the lock shows it ("Đã chốt … (hệ thống: hết hạn …)")."""
+    return f"hệ thống: hết hạn tự chấm {format_date(deadline)}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Whether a write is allowed now and, if not, why (`error`, to raise or to show)."""

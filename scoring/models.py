@@ -129,6 +129,9 @@ class Assessment(Base):
     # chốt điểm tự chấm: once locked, self scores are read-only until the Office reopens (audited)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime)
     locked_by: Mapped[str] = mapped_column(String(120), default="")
+    # the Vietnam day the self-scoring deadline closed the year by itself (scoring.cycle.self_scoring_due), so a
+    # reopening afterwards is not undone by the next check of the deadlines
+    self_scoring_closed_on: Mapped[date | None] = mapped_column(Date)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)  # the year's settings (rounds, caps, bands), scoring.cycle
     bonus_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm thưởng, as the province awards it
     penalty_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm trừ outside the criteria

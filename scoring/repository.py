@@ -65,7 +65,7 @@ COMMAND_LINE = "dòng lệnh"
 # - a plain, non-empty name: a caller without an account that is trusted with everything, because whoever runs
 #   it already holds the data folder and the database file. Three callers do this, and only they:
 #   the command line, as the machine's operator (`command_line_actor()`, "dòng lệnh (root)");
-#   first-start seeding (`SYSTEM_ACTOR`);
+#   first-start seeding and the app's own check of the deadlines (`SYSTEM_ACTOR`);
 #   the app in open mode (CCHC_AUTH=off, served to the machine it runs on only), as the name typed in its sidebar.
 #   With sign-in on the app never passes a name: ui.actor() gives the signed-in Principal.
 Actor = Principal | str
@@ -1376,6 +1376,45 @@ def _lock_inputs(session: Session, assessment: Assessment):
         evidence.setdefault(link.code, []).append(_evidence_view(session, document))
     explanations = {s.code: s.explanation for s in scores}
     return criteria_set, entries, evidence, explanations
+
+
+@dataclass(frozen=True)
+class ClosedByDeadline:
+    department_id: int
+    department: str
+    year: int
+    deadline: date
+    blockers: int  # what would have refused a lock by hand: the appraisal will see it
+
+
+def close_due_self_scoring(db: Database, *, actor: Actor, today: date | None = None) -> list[ClosedByDeadline]:
+    """Lock every year whose self-scoring deadline has passed (scoring.cycle.self_scoring_due), as it stands: what
+    is scored is what the department submitted, and what still blocks a sound submission is counted in the audit
+    entry. A job of the system, not of a person: for trusted callers only (the app's own check of the deadlines,
+    SYSTEM_ACTOR, and the command line)."""
+    from scoring.cycle import LockState, closed_by_deadline_text, lock_blockers, self_scoring_deadline, self_scoring_due
+
+    _trusted(actor)
+    day = vietnam_today(today)
+    closed = []
+    with db.session() as session:
+        open_years = session.scalars(select(Assessment).where(Assessment.locked_at.is_(None), Assessment.published_at.is_(None))
+                                     .order_by(Assessment.id)).all()
+        for row in open_years:
+            state = _cycle_state(session, row, day)
+            if not self_scoring_due(state, row.self_scoring_closed_on):
+                continue
+            deadline = self_scoring_deadline(state)
+            blockers = lock_blockers(*_lock_inputs(session, row))
+            by = closed_by_deadline_text(deadline)
+            locked = LockState().lock(utcnow(), by, [])  # the deadline does not wait for the blockers
+            row.locked_at, row.locked_by, row.self_scoring_closed_on = locked.locked_at, locked.locked_by, day
+            note = f"tự động chốt khi hết hạn {format_date(deadline)}" + (f", còn {len(blockers)} vướng mắc" if blockers else "")
+            _audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, note)})
+            department = session.get(Department, row.department_id)
+            closed.append(ClosedByDeadline(row.department_id, department.name, row.year, deadline, len(blockers)))
+        session.flush()
+    return closed
 
 
 def reopen_self_score(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:

@@ -18,6 +18,12 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+# The app closes self-scoring by itself once a year's deadline has passed (web.close_at_deadlines_now_and_then):
+# off for every test, and for the servers the browser tests start, so no test depends on the day it runs. The
+# tests of that mechanism call it with their own day.
+os.environ["CCHC_CLOSE_AT_DEADLINE"] = "off"
+
+
 def _postgres_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url:

@@ -73,6 +73,12 @@ def test_the_self_index_is_no_result_until_scored_and_provisional_until_every_cr
     assert index.value == "1%" and index.delta.startswith("tạm tính: đã chấm 1/")
 
 
+def test_the_sidebar_counts_down_to_the_self_scoring_deadline(app):
+    countdown = [_plain(c.value) for c in app.sidebar.caption if c.value.startswith("Hạn tự chấm")]
+    # the bundled year's default round; the suite turns the closing at deadlines off (conftest), and says so
+    assert len(countdown) == 1 and countdown[0].startswith("Hạn tự chấm 20/12/2026 (") and countdown[0].endswith(").")
+
+
 def test_choosing_a_tier_saves_and_moves_the_totals(app):
     _open(app, "views/cham_diem.py")
     radio = app.radio(key=_score_key("1.1.1", "tier"))
