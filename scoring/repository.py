@@ -174,6 +174,7 @@ EMPTY_AUDIT_VALUE = "—"
 _AUDIT_ENTITY_LABELS = {
     "score": "Tiêu chí", "activity": "Hoạt động", "evidence": "Tài liệu", "plan": "Kế hoạch năm", "assessment": "Kỳ đánh giá",
     "department": "Cơ quan", "criteria_set": "Bộ tiêu chí", "account": "Tài khoản",
+    "criteria_mapping": "Đối chiếu tiêu chí",
 }
 
 # Keys of structured values (score inputs, year settings) in the words the pages use for them.
