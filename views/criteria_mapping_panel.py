@@ -96,7 +96,7 @@ def show(db: Database, snap: Snapshot) -> None:
     st.dataframe(pd.DataFrame([
         {"Mã năm trước": row.old_code or "—", "Tiêu chí năm trước": row.old_name or "—",
          "Mã năm nay": row.new_code or "—", "Tiêu chí năm nay": row.new_name or "—",
-         "Quan hệ": row.kind.label, "Lý do": row.reason, "Độ giống": row.similarity_text}
+         "Quan hệ": row.kind.label, "Độ giống": row.similarity_text, "Lý do": row.reason}
         for row in draft.rows(old_set, new_set)
     ]), hide_index=True, column_config={"Tiêu chí năm trước": st.column_config.TextColumn(width="medium"),
                                         "Tiêu chí năm nay": st.column_config.TextColumn(width="medium")})
