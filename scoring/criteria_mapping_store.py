@@ -18,7 +18,7 @@ from scoring.criteria import CriteriaSet, content_digest
 from scoring.criteria_mapping import CriteriaMapping, check_mapping
 from scoring.db import Database
 from scoring.models import CriteriaMappingRecord, CriteriaSetRecord, utcnow
-from scoring.repository import Actor, _allow, _audit, _check_seen, _check_version, _get, _stored_set, actor_name
+from scoring.repository import Actor, _allow, _audit, _check_seen, _check_version, _get, _not_found, _stored_set, actor_name
 
 AUDIT_ENTITY = "criteria_mapping"
 AUDIT_FIELD = "bảng đối chiếu tiêu chí"
@@ -34,8 +34,11 @@ class ConfirmedMapping:
 
 
 def _digest(session: Session, criteria_set_id: int) -> str:
-    row = _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
-    return row.digest or content_digest(row.content)
+    """The set's content digest, without reading its content (most of its row) unless no digest was stored."""
+    digest = session.scalar(select(CriteriaSetRecord.digest).where(CriteriaSetRecord.id == criteria_set_id))
+    if digest is None:
+        raise _not_found("bộ tiêu chí", criteria_set_id)
+    return digest or content_digest(_get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí").content)
 
 
 def _find(session: Session, from_digest: str, to_digest: str) -> CriteriaMappingRecord | None:

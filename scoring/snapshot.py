@@ -113,7 +113,9 @@ class Snapshot:
     penalty: Decimal | None = None
     previous_rollup: Rollup | None = None  # the year before, for year-over-year comparison
     previous_criteria_set: CriteriaSet | None = None  # the set the year before was scored by
-    # what a person confirmed became of last year's criteria in this year's set (read when the sets differ)
+    # whether last year's set names or numbers its criteria otherwise than this year's (criteria_mapping.sets_differ),
+    # and what a person confirmed became of last year's criteria then
+    criteria_sets_differ: bool = False
     criteria_mapping: ConfirmedMapping | None = None
 
     def with_score(self, view: repo.ScoreView) -> Snapshot:
@@ -184,12 +186,6 @@ class Snapshot:
     def points_cut_by_area(self) -> list[AreaLoss]:
         """The areas whose appraisal is complete and took points away (an area appraised as scored is not cut)."""
         return [loss for loss in self.points_lost_by_area() if loss.lost is not None and loss.lost > 0]
-
-    @property
-    def criteria_sets_differ(self) -> bool:
-        """Whether last year's criteria set names or numbers its criteria otherwise than this year's."""
-        return (self.criteria_set is not None and self.previous_criteria_set is not None
-                and sets_differ(self.previous_criteria_set, self.criteria_set))
 
     def compare_with_previous_year(self) -> list[YearDelta]:
         """This year against the year before: by the confirmed criteria mapping when the sets differ, else by code."""
@@ -358,10 +354,12 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
     rollup = roll_up(criteria_set, entries_from_scores(scores)) if criteria_set else None
     previous = repo.get_assessment(db, department_id, year - 1) if with_previous_year else None
     previous_rollup = previous_set = mapping = None
+    differ = False
     if previous is not None:  # read only where the comparison is shown: it costs a second roll-up
         previous_set = repo.load_criteria(db, previous.criteria_set_id)
         previous_rollup = roll_up(previous_set, entries_from_scores(repo.list_scores(db, previous.id)))
-        if criteria_set is not None and sets_differ(previous_set, criteria_set):
+        differ = criteria_set is not None and sets_differ(previous_set, criteria_set)
+        if differ:
             mapping = confirmed_mapping(db, previous.criteria_set_id, assessment.criteria_set_id)
     return Snapshot(
         department=department,
@@ -379,6 +377,7 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
         penalty=assessment.penalty_points if assessment else None,
         previous_rollup=previous_rollup,
         previous_criteria_set=previous_set,
+        criteria_sets_differ=differ,
         criteria_mapping=mapping,
     )
 

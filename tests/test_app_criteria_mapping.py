@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from scoring import accounts
 from scoring import repository as repo
+from scoring.auth import Role
 from scoring.criteria_mapping import propose_mapping
 from scoring.criteria_mapping_store import confirm_mapping, confirmed_mapping
 from scoring.db import open_database
 from tests.test_app import APP, _assert_clean, _open, _plain
+from scoring.workspace import ensure_default_workspace
+from tests.test_app_roles import PASSWORD
 from tests.test_criteria_mapping import CURRENT, PREVIOUS
 
 
@@ -104,3 +108,33 @@ def test_sets_with_the_same_criteria_need_no_mapping(two_sets):
     _open(at, "views/cau_hinh.py")
     assert "Đối chiếu tiêu chí năm 2025 → năm 2026" not in [s.value for s in at.subheader]
     assert any("không cần bảng đối chiếu" in _plain(c.value) for c in at.caption)
+
+
+def test_signed_in_only_one_who_may_import_criteria_sets_confirms_the_mapping(monkeypatch, browser_cookie):
+    monkeypatch.setenv("CCHC_AUTH", "on")
+    db = open_database()
+    ensure_default_workspace(db)
+    department = repo.list_departments(db)[0]
+    for username, role in (("vanphong", Role.OFFICE), ("quantri", Role.ADMIN)):
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
+    old_id, new_id = repo.save_criteria_set(db, PREVIOUS, actor="quản trị"), repo.save_criteria_set(db, CURRENT, actor="quản trị")
+    repo.open_assessment(db, department.id, 2025, old_id, actor="quản trị")
+    now = repo.get_assessment(db, department.id, 2026)
+    repo.switch_criteria_set(db, now.id, now.settings_version, criteria_set_id=new_id, actor="quản trị")
+    picker = _picker(old_id, new_id)
+
+    def signed_in(username: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        browser_cookie(at, username, PASSWORD)
+        at.run()
+        return _open(at, "views/cau_hinh.py")
+
+    office = signed_in("vanphong")
+    assert "Đối chiếu tiêu chí năm 2025 → năm 2026" in [s.value for s in office.subheader]  # the Office sees the proposal
+    assert not [b for b in office.button if b.key == f"{picker}-confirm"]
+    assert any("Chỉ quản trị viên" in _plain(c.value) for c in office.caption)
+
+    admin = signed_in("quantri")
+    admin.button(key=f"{picker}-confirm").click().run()
+    _assert_clean(admin)
+    assert confirmed_mapping(db, old_id, new_id).confirmed_by == "quantri"
