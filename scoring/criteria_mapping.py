@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from scoring.criteria import CriteriaSet, CriterionNode
@@ -211,10 +212,12 @@ class CriteriaMapping:
 # --------------------------------------------------------------------------- names
 
 
+@lru_cache(maxsize=4096)
 def _normalised(name: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", fold(name)).split())
 
 
+@lru_cache(maxsize=4096)
 def _words(name: str) -> frozenset[str]:
     return frozenset(word for word in _normalised(name).split() if word not in _FILLER_WORDS)
 
@@ -226,13 +229,25 @@ def _figure(value: float) -> Decimal:
 def name_similarity(a: str, b: str) -> Decimal:
     """How alike two criterion names are, 0–1, whatever their diacritics, case and punctuation: the better of the
     letters in order (difflib) and the meaningful words shared (so reordered words still count)."""
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(_normalised(b))
+    return _similarity(a, b, Decimal(0), matcher) or Decimal("0.00")
+
+
+def _similarity(a: str, b: str, at_least: Decimal, matcher: SequenceMatcher) -> Decimal | None:
+    """name_similarity, with `matcher` holding b's normalised name already (difflib indexes its second text, the
+    slow part: one index serves a whole row of pairs), or None as soon as it is sure to be below `at_least` (the
+    cheap upper bounds settle most pairs of a set)."""
     left, right = _normalised(a), _normalised(b)
     if not left or not right:
-        return Decimal("0.00")
-    letters = SequenceMatcher(None, left, right, autojunk=False).ratio()
+        return Decimal("0.00") if at_least <= 0 else None
     words_left, words_right = _words(a), _words(b)
     shared = 2 * len(words_left & words_right) / (len(words_left) + len(words_right)) if words_left and words_right else 0.0
-    return _figure(max(letters, shared))
+    matcher.set_seq1(left)
+    bound = float(at_least) - 0.005  # what still rounds up to the threshold
+    if shared < bound and (matcher.real_quick_ratio() < bound or matcher.quick_ratio() < bound):
+        return None
+    return _figure(max(matcher.ratio(), shared))
 
 
 def contained(part: str, whole: str) -> Decimal:
@@ -265,11 +280,14 @@ def propose_mapping(old_set: CriteriaSet, new_set: CriteriaSet) -> CriteriaMappi
     """
     old_leaves, new_leaves = old_set.leaves(), new_set.leaves()
     candidates = []
-    for old in old_leaves:
-        for new in new_leaves:
-            similarity = name_similarity(old.name, new.name)
+    matcher = SequenceMatcher(None, autojunk=False)
+    for new in new_leaves:
+        matcher.set_seq2(_normalised(new.name))
+        for old in old_leaves:
             same_code = old.code == new.code
-            if similarity >= (SAME_CODE_SIMILARITY if same_code else RENUMBERED_SIMILARITY):
+            threshold = SAME_CODE_SIMILARITY if same_code else RENUMBERED_SIMILARITY
+            similarity = _similarity(old.name, new.name, threshold, matcher)
+            if similarity is not None and similarity >= threshold:
                 candidates.append((similarity, same_code, old, new))
     candidates.sort(key=lambda c: (-c[0], not c[1], _code_order(c[2].code), _code_order(c[3].code)))
     links: list[Link] = []
@@ -308,9 +326,9 @@ def _area(code: str) -> str:
 
 
 def _best_container(part: CriterionNode, wholes: list[CriterionNode]) -> tuple[Decimal, CriterionNode] | None:
-    found = [(contained(part.name, whole.name), name_similarity(part.name, whole.name), whole)
-             for whole in wholes if _area(whole.code) == _area(part.code)]
-    found = [f for f in found if f[0] >= PART_CONTAINED]
+    found = [(share, whole) for whole in wholes if _area(whole.code) == _area(part.code)
+             and (share := contained(part.name, whole.name)) >= PART_CONTAINED]
+    found = [(share, name_similarity(part.name, whole.name), whole) for share, whole in found]
     if not found:
         return None
     best = max(found, key=lambda f: (f[0], f[1]))  # ties: the first in the set's order
