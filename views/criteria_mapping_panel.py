@@ -37,13 +37,15 @@ def _draft(key: str, stored: ConfirmedMapping | None, proposal: CriteriaMapping)
     return (stored.version, stored.mapping) if stored is not None else (0, proposal)
 
 
-def _proposal(from_set_id: int, to_set_id: int, old_set: CriteriaSet, new_set: CriteriaSet) -> CriteriaMapping:
-    """The proposal, made once per session for two stored sets (a stored set never changes; comparing every pair of
-    names costs tens of milliseconds, which every run of the page would pay)."""
+def _proposal(old_set: CriteriaSet, new_set: CriteriaSet) -> CriteriaMapping:
+    """The proposal, made once per session for the criteria it reads (codes and names): comparing every pair of
+    names costs tens of milliseconds, which every run of the page would pay."""
+    key = tuple(tuple((leaf.code, leaf.name) for leaf in criteria_set.leaves()) for criteria_set in (old_set, new_set))
     proposals = st.session_state.setdefault("_criteria_mapping_proposals", {})
-    if (from_set_id, to_set_id) not in proposals:
-        proposals[(from_set_id, to_set_id)] = propose_mapping(old_set, new_set)
-    return proposals[(from_set_id, to_set_id)]
+    if key not in proposals:
+        proposals.clear()  # one pair of sets at a time is all a page shows
+        proposals[key] = propose_mapping(old_set, new_set)
+    return proposals[key]
 
 
 def _change(key: str, base: int, draft: CriteriaMapping, old_set: CriteriaSet, new_set: CriteriaSet, picker: str) -> None:
@@ -87,7 +89,7 @@ def show(db: Database, snap: Snapshot) -> None:
     from_set_id, to_set_id = previous.criteria_set_id, snap.assessment.criteria_set_id
     key = _draft_key(from_set_id, to_set_id)
     stored = confirmed_mapping(db, from_set_id, to_set_id)
-    base, draft = _draft(key, stored, _proposal(from_set_id, to_set_id, old_set, new_set))
+    base, draft = _draft(key, stored, _proposal(old_set, new_set))
     edited = key in st.session_state
 
     st.subheader(f"Đối chiếu tiêu chí năm {snap.year - 1} → năm {snap.year}")
