@@ -442,14 +442,18 @@ def _mapped_row(node: CriterionNode, totals: NodeTotals | None, previous: Rollup
 
 def _dropped_rows(area_code: str, previous: Rollup, previous_set: CriteriaSet, mapping: CriteriaMapping,
                   appraised: bool) -> list[YearDelta]:
+    """Last year's criteria of the area that became nothing: a whole criterion (level 2), or a sub-criterion of one
+    whose other parts live on (listed among the criteria, level 2 of the comparison, so it is not lost from sight)."""
     rows = []
     for node in previous_set.walk():
         if node.level != 2 or _area(node.code) != area_code:
             continue
-        if any(mapping.targets(leaf.code) for leaf in node.leaves()):
-            continue
-        points, pct = _points_and_pct(previous.node(node.code), appraised)
-        rows.append(YearDelta(code=node.code, name=node.name, level=2, current_points=None, previous_points=points,
-                              current_pct=None, previous_pct=pct, delta_points=None, delta_pct=None,
-                              note="tiêu chí năm trước, không còn năm nay"))
+        dropped = [leaf for leaf in node.leaves() if not mapping.targets(leaf.code)]
+        if len(dropped) == len(node.leaves()):
+            dropped = [node]
+        for gone in dropped:
+            points, pct = _points_and_pct(previous.node(gone.code), appraised)
+            rows.append(YearDelta(code=gone.code, name=gone.name, level=2, current_points=None, previous_points=points,
+                                  current_pct=None, previous_pct=pct, delta_points=None, delta_pct=None,
+                                  note="tiêu chí năm trước, không còn năm nay"))
     return rows

@@ -197,7 +197,8 @@ def test_a_merged_criterion_sums_parts_that_were_no_single_node_and_leaves_out_t
     before = criteria("2025", group("1", "Chỉ đạo", group("1.1", "Kế hoạch",
                                                           leaf("1.1.1", "Ban hành kế hoạch kiểm tra CCHC", 2),
                                                           leaf("1.1.2", "Thực hiện kế hoạch kiểm tra CCHC", 2),
-                                                          leaf("1.1.3", "Xử lý sau kiểm tra CCHC", 2))))
+                                                          leaf("1.1.3", "Xử lý sau kiểm tra CCHC", 2),
+                                                          leaf("1.1.4", "Khen thưởng cá nhân tiêu biểu", 1))))
     after = criteria("2026", group("1", "Chỉ đạo", leaf("1.1", "Ban hành, thực hiện kế hoạch kiểm tra CCHC", 4),
                                    leaf("1.2", "Xử lý sau kiểm tra CCHC", 2)))
     mapping = propose_mapping(before, after)
@@ -209,6 +210,8 @@ def test_a_merged_criterion_sums_parts_that_were_no_single_node_and_leaves_out_t
     # 1.1.2 did not apply last year: the merged criterion compares with 1.1.1 alone, 2 of 2
     assert (rows["1.1"].previous_points, rows["1.1"].previous_pct, rows["1.1"].note) == (D(2), D("100.00"), "năm trước: 1.1.1, 1.1.2")
     assert (rows["1.2"].previous_pct, rows["1.2"].status) == (D("50.00"), "tăng")
+    # 1.1.4 became nothing: listed among the criteria, though its group 1.1 lives on in 1.1 and 1.2
+    assert (rows["1.1.4"].level, rows["1.1.4"].previous_pct, rows["1.1.4"].status) == (2, D("0.00"), "không còn năm nay")
 
 
 def test_appraised_comparison_waits_for_every_old_part_to_be_appraised():
