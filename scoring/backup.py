@@ -99,6 +99,7 @@ TABLE_LABELS: dict[str, str] = {
     "plan": "Kế hoạch",
     "activity": "Hoạt động",
     "criteria_set": "Bộ tiêu chí",
+    "criteria_mapping": "Đối chiếu tiêu chí giữa hai bộ",
     "assessment": "Kỳ đánh giá",
     "score": "Điểm tiêu chí",
     "evidence": "Tài liệu kiểm chứng",

@@ -1309,9 +1309,15 @@ class YearDelta:
     previous_pct: Decimal | None
     delta_points: Decimal | None
     delta_pct: Decimal | None  # percentage points
+    # Set by a confirmed criteria mapping (scoring.criteria_mapping): which of last year's criteria the previous
+    # figure adds up, and why a criterion that existed last year has no figure to compare with (split, say).
+    note: str = ""
+    not_compared: str = ""
 
     @property
     def status(self) -> str:
+        if self.not_compared:
+            return self.not_compared
         if self.previous_pct is None and self.current_pct is None:
             return "không so sánh được"
         if self.previous_pct is None:

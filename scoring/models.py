@@ -261,3 +261,23 @@ class AccountDepartment(Base):
     __tablename__ = "account_department"
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CriteriaMappingRecord(Base):
+    """Which of one criteria set's leaves became which of another's (scoring.criteria_mapping), as a person confirmed.
+
+    Keyed by the two sets' content digests, not their rows: a set is the province's, and each department that
+    imports the same decision stores its own row of the same content; one confirmation serves them all.
+    """
+
+    __tablename__ = "criteria_mapping"
+    __table_args__ = (UniqueConstraint("from_digest", "to_digest"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_digest: Mapped[str] = mapped_column(String(64))  # last year's set (criteria.content_digest)
+    to_digest: Mapped[str] = mapped_column(String(64))  # this year's
+    links: Mapped[dict] = mapped_column(JSON, default=dict)  # CriteriaMapping.to_dict()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # when it was last confirmed
+    updated_by: Mapped[str] = mapped_column(String(120), default="")  # who confirmed it
+
+    __mapper_args__ = {"version_id_col": version}

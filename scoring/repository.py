@@ -174,6 +174,7 @@ EMPTY_AUDIT_VALUE = "—"
 _AUDIT_ENTITY_LABELS = {
     "score": "Tiêu chí", "activity": "Hoạt động", "evidence": "Tài liệu", "plan": "Kế hoạch năm", "assessment": "Kỳ đánh giá",
     "department": "Cơ quan", "criteria_set": "Bộ tiêu chí", "account": "Tài khoản",
+    "criteria_mapping": "Đối chiếu tiêu chí",
 }
 
 # Keys of structured values (score inputs, year settings) in the words the pages use for them.
@@ -1501,7 +1502,11 @@ def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Ac
 
 
 def open_next_year(db: Database, department_id: int, from_year: int, to_year: int, *, actor: Actor) -> AssessmentView:
-    """Open `to_year` from `from_year`: same criteria set, the year settings moved forward, scores empty."""
+    """Open `to_year` from `from_year`: same criteria set, the year settings moved forward, scores empty.
+
+    Nothing of one criterion is copied (scores, evidence and evidence links belong to their year), so nothing here
+    depends on criteria codes, and a criteria mapping (scoring.criteria_mapping) has nothing to carry: it matters
+    once the new year takes the province's new set, for the comparison with the year before."""
     with db.session() as session:
         source = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == from_year))
         if source is None:

@@ -24,6 +24,8 @@ from scoring.cycle import (
     points_lost_by_area,
 )
 from scoring.criteria import CriteriaSet, CriterionNode
+from scoring.criteria_mapping import compare_years_mapped, sets_differ
+from scoring.criteria_mapping_store import ConfirmedMapping, confirmed_mapping
 from scoring.db import Database
 from scoring.engine import (
     AppraisalProgress,
@@ -37,7 +39,7 @@ from scoring.engine import (
     suggest_points,
     uses_whole_plan,
 )
-from scoring.textnorm import local_today, roman
+from scoring.textnorm import format_datetime, local_today, roman
 from scoring.stats import (
     STATUS_DONE,
     STATUS_NOT_APPLICABLE,
@@ -111,6 +113,11 @@ class Snapshot:
     bonus: Decimal | None = None
     penalty: Decimal | None = None
     previous_rollup: Rollup | None = None  # the year before, for year-over-year comparison
+    previous_criteria_set: CriteriaSet | None = None  # the set the year before was scored by
+    # whether last year's set names or numbers its criteria otherwise than this year's (criteria_mapping.sets_differ),
+    # and what a person confirmed became of last year's criteria then
+    criteria_sets_differ: bool = False
+    criteria_mapping: ConfirmedMapping | None = None
 
     def with_score(self, view: repo.ScoreView) -> Snapshot:
         """This snapshot once one leaf's stored score has become `view`: the scores and the roll-up follow;
@@ -182,9 +189,25 @@ class Snapshot:
         return [loss for loss in self.points_lost_by_area() if loss.lost is not None and loss.lost > 0]
 
     def compare_with_previous_year(self) -> list[YearDelta]:
+        """This year against the year before: by the confirmed criteria mapping when the sets differ, else by code."""
         if self.rollup is None or self.previous_rollup is None:
             return []
+        if self.criteria_sets_differ and self.criteria_mapping is not None:
+            return compare_years_mapped(self.rollup, self.previous_rollup, self.criteria_set, self.previous_criteria_set,
+                                        self.criteria_mapping.mapping, current_appraised=False, previous_appraised=False)
         return compare_years(self.rollup, self.previous_rollup, current_appraised=False, previous_appraised=False)
+
+    def comparison_basis(self) -> str:
+        """How the criteria are matched with last year's, when the sets differ (empty when they do not)."""
+        if self.previous_rollup is None or not self.criteria_sets_differ:
+            return ""
+        before = self.year - 1
+        if self.criteria_mapping is None:
+            return (f"Bộ tiêu chí năm {self.year} khác năm {before} và chưa có bảng đối chiếu tiêu chí được xác nhận, nên "
+                    "các tiêu chí đang được so sánh theo mã: một tiêu chí đổi mã, gộp hay tách có thể bị so với một "
+                    "tiêu chí khác. Quản trị viên xác nhận bảng đối chiếu ở Cấu hình → Năm đánh giá.")
+        return (f"Bộ tiêu chí năm {self.year} khác năm {before}: các tiêu chí được so sánh theo bảng đối chiếu do "
+                f"{self.criteria_mapping.confirmed_by} xác nhận lúc {format_datetime(self.criteria_mapping.confirmed_at)}.")
 
     # ---- plan completion
 
@@ -328,9 +351,14 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
     scores = repo.list_scores(db, assessment.id) if assessment else {}
     rollup = roll_up(criteria_set, entries_from_scores(scores)) if criteria_set else None
     previous = repo.get_assessment(db, department_id, year - 1) if with_previous_year else None
-    previous_rollup = None
+    previous_rollup = previous_set = mapping = None
+    differ = False
     if previous is not None:  # read only where the comparison is shown: it costs a second roll-up
-        previous_rollup = roll_up(repo.load_criteria(db, previous.criteria_set_id), entries_from_scores(repo.list_scores(db, previous.id)))
+        previous_set = repo.load_criteria(db, previous.criteria_set_id)
+        previous_rollup = roll_up(previous_set, entries_from_scores(repo.list_scores(db, previous.id)))
+        differ = criteria_set is not None and sets_differ(previous_set, criteria_set)
+        if differ:
+            mapping = confirmed_mapping(db, previous.criteria_set_id, assessment.criteria_set_id)
     return Snapshot(
         department=department,
         year=year,
@@ -346,6 +374,9 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
         bonus=assessment.bonus_points if assessment else None,
         penalty=assessment.penalty_points if assessment else None,
         previous_rollup=previous_rollup,
+        previous_criteria_set=previous_set,
+        criteria_sets_differ=differ,
+        criteria_mapping=mapping,
     )
 
 

@@ -24,7 +24,9 @@ from scoring import cli
 from scoring.cycle import SourceDocument
 from scoring import repository as repo
 from scoring.backup import BackupSummary, create_backup, restore_backup
-from scoring.criteria import load_criteria_set
+from scoring.criteria import criteria_set_from_dict, load_criteria_set
+from scoring.criteria_mapping import propose_mapping
+from scoring.criteria_mapping_store import confirmed_mapping, confirm_mapping
 from scoring.db import Database, Settings
 from scoring.errors import InputError
 from scoring.evidence_files import EvidenceStore, check_upload
@@ -87,6 +89,12 @@ def _build_workspace(db: Database) -> dict:
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
     set_id = repo.save_criteria_set(db, load_criteria_set(CRITERIA), actor="quản trị")
     assessment_id = repo.open_assessment(db, department_id, 2026, set_id, actor="vp1").id
+    # next year's set renumbers 1.3 as 1.4, and the mapping between the two was confirmed
+    next_content = load_criteria_set(CRITERIA).to_dict()
+    next_content["nodes"][0]["children"][2]["code"] = "1.4"
+    next_set = criteria_set_from_dict(next_content)
+    next_set_id = repo.save_criteria_set(db, next_set, actor="quản trị")
+    confirm_mapping(db, set_id, next_set_id, propose_mapping(load_criteria_set(CRITERIA), next_set), 0, actor="quản trị")
     activities = {a.code: a for a in repo.list_activities(db, department_id, 2026)}
     repo.update_activity(db, activities["I.5"].id, activities["I.5"].version, actor="vp1", status=STATUS_DONE,
                          completed_on=date(2026, 1, 15), note="Đã ban hành Kế hoạch số 15/KH-SDTTG")
@@ -116,7 +124,8 @@ def _build_workspace(db: Database) -> dict:
                       criteria=["1.3"])
     # A file still in the store that no record uses any more: backed up too, nothing is lost.
     EvidenceStore(db.settings.evidence_dir).put(check_upload("bản nháp.pdf", ORPHAN_PDF), ORPHAN_PDF)
-    return {"department_id": department_id, "assessment_id": assessment_id, "plan_document_id": plan_document.id}
+    return {"department_id": department_id, "assessment_id": assessment_id, "plan_document_id": plan_document.id,
+            "criteria_sets": (set_id, next_set_id)}
 
 
 @pytest.fixture
@@ -206,6 +215,9 @@ def test_restore_brings_back_every_row_and_every_file(db, workspace, empty_targe
     assert _raw_rows(empty_target) == _raw_rows(db)
     ids = (workspace["department_id"], workspace["assessment_id"])
     assert _repository_views(empty_target, *ids) == _repository_views(db, *ids)
+    mapping = confirmed_mapping(empty_target, *workspace["criteria_sets"])
+    assert mapping == confirmed_mapping(db, *workspace["criteria_sets"]) and mapping.confirmed_by == "quản trị"
+    assert mapping.mapping.targets("1.3") == ("1.4",)
     files = _stored_files(db)
     assert len(files) == 3  # the plan PDF, the photo and the orphaned draft
     assert _stored_files(empty_target) == files

@@ -21,6 +21,7 @@ from scoring.errors import InputError
 from scoring.rules import parse_decimal
 from scoring.evidence_files import MAX_UPLOAD_BYTES, extensions_text, safe_display_name, upload_megabytes, upload_rule
 from scoring.textnorm import format_datetime, format_number, format_points, local_today
+from views import criteria_mapping_panel
 
 ui.require(Action.VIEW_AUDIT_LOG)
 db = ui.database()
@@ -191,6 +192,8 @@ with tab_years:
         st.markdown(f"Điểm thưởng: {format_points(snap.bonus)} · Điểm trừ: {format_points(snap.penalty)}")
         st.caption(f"Tối đa {format_number(settings.bonus_cap)} điểm thưởng và {format_number(settings.penalty_cap)} điểm trừ "
                    "được tính vào chỉ số. Nhập ở trang Chấm điểm, mục «Lịch thẩm định, điểm thưởng/điểm trừ, công bố».")
+
+    criteria_mapping_panel.show(db, snap)  # when this year's criteria set differs from last year's
 
     st.subheader("Mở năm đánh giá mới")
     with st.form("year-open"):

@@ -66,6 +66,8 @@ all_comparison = snap.compare_with_previous_year()
 comparison = [row for row in all_comparison if row.level <= 1]
 if comparison:
     st.subheader(f"So sánh với năm {snap.year - 1}")
+    if snap.comparison_basis():  # the sets differ: by the confirmed criteria mapping, or by code (and says so)
+        (st.caption if snap.criteria_mapping else st.warning)(ui.md(snap.comparison_basis()))
     left, right = st.columns([3, 2])
     ui.chart(left, year_comparison_figure(snap, height=380), key="chart-years")
     right.dataframe(pd.DataFrame([
@@ -78,7 +80,8 @@ if comparison:
         st.dataframe(pd.DataFrame([
             {"Mã": row.code, "Tiêu chí": row.name, f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
              f"Năm {snap.year}": format_percent(row.current_pct, 1),
-             "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status}
+             "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status,
+             **({"Ghi chú": row.note} if snap.criteria_mapping else {})}
             for row in all_comparison if row.level == 2
         ]), hide_index=True, column_config={"Tiêu chí": st.column_config.TextColumn(width="large")})
 
