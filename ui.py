@@ -420,6 +420,28 @@ def self_scoring_countdown(db, department_id: int, year: int) -> str:
     return text + ("; sau hạn, bản tự chấm tự động chốt." if closes_at_deadlines() else ".")
 
 
+AWAITING_PAGES = {"cham-diem": "views/cham_diem.py", "ke-hoach": "views/ke_hoach.py", "tai-lieu": "views/tai_lieu.py"}
+
+
+def what_awaits_me(items) -> None:
+    """ "Việc đang chờ bạn" (scoring.awaiting): each item a link to the page where it is done, the urgent first."""
+    if not items:
+        return
+    with st.container(border=True, key="awaiting"):
+        st.markdown("**Việc đang chờ bạn**")
+        for item in items:
+            st.page_link(AWAITING_PAGES[item.page], label=label(item.text),
+                         icon=":material/alarm:" if item.urgent else ":material/arrow_forward:")
+
+
+def department_awaiting(snap: Snapshot) -> list:
+    """What the chosen department's year needs from the signed-in person (scoring.awaiting)."""
+    from scoring.awaiting import awaiting_in_department
+
+    state = repo.cycle_state(database(), snap.assessment.id, snap.today) if snap.assessment else None
+    return awaiting_in_department(snap, state, principal())
+
+
 def context() -> tuple[int, int]:
     """(department id, year) chosen in the sidebar."""
     return int(st.session_state["department_id"]), int(st.session_state["year"])

@@ -46,15 +46,16 @@ class Deadline:
     days_left: int  # negative once passed
 
     @property
-    def text(self) -> str:
-        """ "Hạn tự chấm 20/12/2026 (còn 19 ngày)", "(hôm nay)", "(quá hạn 3 ngày)"."""
+    def left_text(self) -> str:
+        """ "còn 19 ngày", "hôm nay", "quá hạn 3 ngày"."""
         if self.days_left > 0:
-            left = f"còn {self.days_left} ngày"
-        elif self.days_left == 0:
-            left = "hôm nay"
-        else:
-            left = f"quá hạn {-self.days_left} ngày"
-        return f"{self.what} {format_date(self.day)} ({left})"
+            return f"còn {self.days_left} ngày"
+        return "hôm nay" if self.days_left == 0 else f"quá hạn {-self.days_left} ngày"
+
+    @property
+    def text(self) -> str:
+        """ "Hạn tự chấm 20/12/2026 (còn 19 ngày)"."""
+        return f"{self.what} {format_date(self.day)} ({self.left_text})"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class DepartmentProgress:
     explanations_awaited: int  # explanations the appraisal asked for and the department has not written yet
     deadline: Deadline | None  # the next date the department or the appraisal has to meet
     self_index: SelfIndex | None  # None where the viewer may not see the department's scores (its draft)
+    appraisal_left: int = 0  # in an appraisal round: the criteria that round has still to appraise
 
     @property
     def stage_rank(self) -> int:
@@ -139,12 +141,19 @@ def _progress(db: Database, department: repo.DepartmentView, year: int, viewer: 
     rollup = roll_up(repo.load_criteria(db, assessment.criteria_set_id), entries_from_scores(scores))
     stage = stage_of(state)
     awaited = sum(1 for s in scores.values() if s.appraisal.explanation_requested and not s.appraisal.explanation.strip())
+    if stage == STAGE_APPRAISAL_1:
+        appraisal_left = rollup.total.applicable_leaves - rollup.total.appraised_leaves
+    elif stage == STAGE_APPRAISAL_2:  # round 2 looks again at what was asked to be explained
+        appraisal_left = sum(1 for s in scores.values() if s.appraisal.explanation_requested and s.appraisal.round2_points is None)
+    else:
+        appraisal_left = 0
     return DepartmentProgress(
         department_id=department.id, name=department.name, year=year, stage=stage,
         scored=rollup.total.scored_leaves, applicable=rollup.total.applicable_leaves,
         locked_at=assessment.locked_at, locked_by=assessment.locked_by, published_at=assessment.published_at,
         explanations_awaited=awaited, deadline=next_deadline(state, stage),
         self_index=rollup.self_index if _may_see_scores(viewer, department.id, state.locked) else None,
+        appraisal_left=appraisal_left,
     )
 
 

@@ -79,6 +79,12 @@ def test_the_sidebar_counts_down_to_the_self_scoring_deadline(app):
     assert len(countdown) == 1 and countdown[0].startswith("Hạn tự chấm 20/12/2026 (") and countdown[0].endswith(").")
 
 
+def test_the_first_page_says_what_waits_and_links_to_where_it_is_done(app):
+    links = [(link.proto.label, link.proto.page) for link in app.get("page_link")]
+    waiting = [(text, page) for text, page in links if "chưa có tài liệu kiểm chứng nào" in text]
+    assert len(waiting) == 1 and waiting[0][0].startswith("42 tiêu chí") and waiting[0][1].endswith("tai-lieu")
+
+
 def test_choosing_a_tier_saves_and_moves_the_totals(app):
     _open(app, "views/cham_diem.py")
     radio = app.radio(key=_score_key("1.1.1", "tier"))

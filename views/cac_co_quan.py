@@ -9,6 +9,7 @@ import streamlit as st
 
 import ui
 from scoring import province
+from scoring.awaiting import awaiting_appraisal
 from scoring.auth import Action
 from scoring.textnorm import format_datetime
 
@@ -19,6 +20,7 @@ st.title(f"Các cơ quan — năm {year}")
 if not rows:
     st.info("Tài khoản này chưa được giao cơ quan nào.")
     st.stop()
+ui.what_awaits_me(awaiting_appraisal(rows, ui.principal()))
 
 locked = sum(1 for r in rows if r.locked_at is not None)
 awaiting = sum(1 for r in rows if r.explanations_awaited)

@@ -21,6 +21,7 @@ ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot(with_previous_year=True)  # the year-over-year comparison is shown here
 st.title(f"Tổng quan CCHC năm {snap.year}")
 st.caption(ui.md(snap.department.name) + (f" · {ui.md(snap.criteria_set.name)}" if snap.criteria_set else ""))
+ui.what_awaits_me(ui.department_awaiting(snap))
 
 total = snap.rollup.total if snap.rollup else None
 overdue = snap.overdue()
