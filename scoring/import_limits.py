@@ -31,6 +31,7 @@ MAX_IMPORT_COMPRESSION_RATIO = 100
 MAX_PLAN_ROWS = 50_000
 MAX_CRITERIA_ROWS = 3_000
 MAX_SCORESHEET_ROWS = 5_000
+MAX_TABLE_COLUMNS = 64  # a criteria table has about ten; a sheet "used" to column XFD is read no further
 
 
 def check_package(name: str, data: bytes, *, max_unpacked: int = MAX_IMPORT_UNPACKED_BYTES,
@@ -59,27 +60,40 @@ def check_workbook_rows(name: str, data: bytes, max_rows: int) -> None:
     The rows are counted in each sheet's XML as it is inflated chunk by chunk (constant memory, no shared
     strings read, counting stops at the limit). Call after `check_package`; a package that cannot be read
     passes (the importer's own read then says why)."""
+    _check_part_rows(name, data, _SHEET_PART, _ROW_TAG, max_rows,
+                     f"Tệp «{name}» có trang tính hơn {format_number(max_rows, 0)} dòng "
+                     f"(tối đa {format_number(max_rows, 0)}); không đọc tệp này. Hãy xóa các dòng thừa rồi lưu lại.")
+
+
+def check_document_rows(name: str, data: bytes, max_rows: int) -> None:
+    """Refuse a Word document whose tables have more than `max_rows` rows in all, counted as a workbook's are."""
+    _check_part_rows(name, data, _DOCUMENT_PART, _TABLE_ROW_TAG, max_rows,
+                     f"Tệp «{name}» có các bảng hơn {format_number(max_rows, 0)} dòng "
+                     f"(tối đa {format_number(max_rows, 0)}); không đọc tệp này.")
+
+
+def _check_part_rows(name: str, data: bytes, part_name: re.Pattern, row_tag: re.Pattern, max_rows: int,
+                     refusal: str) -> None:
+    """Refuse (with `refusal`) a package one of whose parts named `part_name` has more than `max_rows` rows."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError):
         return
     with archive:
         for info in archive.infolist():
-            if not _SHEET_PART.fullmatch(info.filename):
-                continue
-            rows = _count_rows(archive, info, max_rows)
-            if rows > max_rows:
-                raise InputError(f"Tệp «{name}» có trang tính hơn {format_number(max_rows, 0)} dòng "
-                                 f"(tối đa {format_number(max_rows, 0)}); không đọc tệp này. Hãy xóa các dòng thừa rồi lưu lại.")
+            if part_name.fullmatch(info.filename) and _count_rows(archive, info, row_tag, max_rows) > max_rows:
+                raise InputError(refusal)
 
 
 _SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+_DOCUMENT_PART = re.compile(r"word/document\.xml", re.IGNORECASE)
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_TABLE_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?tr[\s>/]")
 _CHUNK = 1024 * 1024
 
 
-def _count_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_rows: int) -> int:
-    """Row elements in one sheet part, counted up to just past `max_rows`; 0 if the part cannot be read."""
+def _count_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, row_tag: re.Pattern, max_rows: int) -> int:
+    """Row elements in one part, counted up to just past `max_rows`; 0 if the part cannot be read."""
     count, tail = 0, b""
     try:
         with archive.open(info) as part:
@@ -88,9 +102,9 @@ def _count_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_rows: int) 
                 if not chunk:
                     break
                 window = tail + chunk
-                count += len(_ROW_TAG.findall(window))
+                count += len(row_tag.findall(window))
                 tail = window[-32:]  # a tag cut in two by the chunk boundary is found whole in the next window
-                count -= len(_ROW_TAG.findall(tail))  # … and not twice
+                count -= len(row_tag.findall(tail))  # … and not twice
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
         return 0
     return count
