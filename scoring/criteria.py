@@ -49,6 +49,7 @@ from scoring.criteria_model import (  # noqa: F401 — re-exported: the model li
     validate,
 )
 from scoring.errors import InputError
+from scoring.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from scoring.rules import KIND_LABELS, RuleKind, parse_decimal, rule_from_dict, vn_number
 from scoring.textnorm import format_points, nfc
 
@@ -58,8 +59,8 @@ WRITTEN_CRITERIA_EXTENSIONS = (".yaml", ".yml", ".json", ".xlsx")  # what `dump_
 MAX_CRITERIA_BYTES = 5 * 1024 * 1024
 MAX_REPORTED_SCHEMA_ERRORS = 15
 
-EXIT_USABLE = 0
-EXIT_UNUSABLE = 2
+EXIT_USABLE = EXIT_OK
+EXIT_UNUSABLE = EXIT_BAD_INPUT
 
 
 # --------------------------------------------------------------------------- reading and writing files
