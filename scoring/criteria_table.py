@@ -269,8 +269,8 @@ def _read_rows(tables: Sequence[SourceTable], first_table: int, header: Header) 
             if _read_row(row, order, columns, after_header, table, orphan_lines):
                 _finish(table, orphan_lines, first_data, tables)
                 return table
-            if any(row.cells):
-                after_header = False
+            if any(_at(row.cells, columns.get(role)) for role in ("stt", "name", "max", "rule")):
+                after_header = False  # a header's sub-column row ("Điều tra XHH | …") leaves the numbers row next
     _finish(table, orphan_lines, first_data, tables)
     return table
 

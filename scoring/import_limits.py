@@ -9,7 +9,8 @@ session with it. Before any parser runs:
   compression ratio;
 - a workbook's rows are counted in its sheets' XML as it is inflated, chunk by chunk (constant memory),
   and counting stops at the limit;
-- text is counted by its lines.
+- text is counted by its lines;
+- a PDF is checked to be one and its pages are counted from its page tree, no page read.
 
 The limits sit far above any real plan (a few hundred rows) or criteria set (about a hundred rows) and
 well below what would take the server's memory: a file over them is refused with a sentence naming the
@@ -32,6 +33,7 @@ MAX_PLAN_ROWS = 50_000
 MAX_CRITERIA_ROWS = 3_000
 MAX_SCORESHEET_ROWS = 5_000
 MAX_TABLE_COLUMNS = 64  # a criteria table has about ten; a sheet "used" to column XFD is read no further
+MAX_CRITERIA_PDF_PAGES = 50  # an annex is a few to about thirty pages; each page's tables take a parse
 
 
 def check_package(name: str, data: bytes, *, max_unpacked: int = MAX_IMPORT_UNPACKED_BYTES,
@@ -108,6 +110,29 @@ def _count_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, row_tag: re.Pat
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
         return 0
     return count
+
+
+def check_pdf(name: str, data: bytes, max_pages: int) -> None:
+    """Refuse what is not a PDF, or a PDF of more than `max_pages` pages, before its pages are parsed.
+
+    The pages are counted by PDFium from the document's page tree, without reading any page's content."""
+    if not data.startswith(b"%PDF-"):
+        raise InputError(f"Tệp «{name}»: không phải tệp PDF (nội dung không bắt đầu bằng «%PDF-»).")
+    import pypdfium2  # installed with pdfplumber; only a PDF import loads it
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as problem:
+        if "password" in str(problem).lower():
+            raise InputError(f"Tệp «{name}»: tệp PDF có mật khẩu, không đọc được.") from None
+        raise InputError(f"Tệp «{name}»: tệp PDF bị hỏng, không đọc được.") from None
+    try:
+        pages = len(document)
+    finally:
+        document.close()
+    if pages > max_pages:
+        raise InputError(f"Tệp «{name}» có {format_number(pages, 0)} trang (tối đa {format_number(max_pages, 0)} "
+                         "trang cho một tệp nhập); không đọc tệp này.")
 
 
 def check_row_count(name: str, rows: int, max_rows: int, what: str = "dòng") -> None:

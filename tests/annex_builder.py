@@ -31,6 +31,7 @@ class Table:
     page_break_before: bool = False
     repeat_header_rows: int = 0  # Word's "repeat as header row at the top of each page"
     widths_cm: Sequence[float] | None = None
+    rows_stay_whole: bool = False  # Word's "allow row to break across pages" turned off
 
 
 HEADER = [
@@ -92,9 +93,17 @@ def build_docx(tables: Sequence[Table], title: Sequence[str] = (), after: Sequen
         for tr in table._tbl.tr_lst[: table_spec.repeat_header_rows]:
             flag = OxmlElement("w:tblHeader")
             tr.get_or_add_trPr().append(flag)
-        for c, width_cm in enumerate(table_spec.widths_cm or ()):
-            for cell in table.columns[c].cells:
-                cell.width = Cm(width_cm)
+        if table_spec.rows_stay_whole:
+            for tr in table._tbl.tr_lst:
+                tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        if table_spec.widths_cm:
+            table.autofit = False
+            for grid_col, width_cm in zip(table._tbl.tblGrid.gridCol_lst, table_spec.widths_cm):
+                grid_col.w = Cm(width_cm)  # LibreOffice lays the table out by its grid
+            for tr in table._tbl.tr_lst:
+                for tc in tr.tc_lst:
+                    start = tc.grid_offset
+                    tc.width = Cm(sum(table_spec.widths_cm[start:start + tc.grid_span]))
         document.add_paragraph()
     for line in after:
         document.add_paragraph(line)
