@@ -32,6 +32,7 @@ class Table:
     repeat_header_rows: int = 0  # Word's "repeat as header row at the top of each page"
     widths_cm: Sequence[float] | None = None
     rows_stay_whole: bool = False  # Word's "allow row to break across pages" turned off
+    ruled: bool = True  # False: no borders (the emblem and signature blocks of a decision)
 
 
 HEADER = [
@@ -41,7 +42,7 @@ HEADER = [
 ]
 HEADER_MERGES = [(0, 0, 1, 0), (0, 1, 1, 1), (0, 2, 1, 2), (0, 3, 0, 5), (0, 6, 1, 6), (0, 7, 1, 7), (0, 8, 1, 8)]
 NUMBERS = [f"({n})" for n in range(1, 10)]
-WIDTHS_CM = (1.2, 9.5, 1.6, 1.6, 1.6, 1.6, 1.6, 1.4, 2.4)
+WIDTHS_CM = (1.2, 10.5, 1.6, 1.7, 1.7, 1.7, 1.7, 1.4, 5.2)  # A4 landscape, 1,5 cm margins
 
 
 def row(code: str = "", name: Cell = "", maximum: str = "", note: str = "") -> list[Cell]:
@@ -78,7 +79,8 @@ def build_docx(tables: Sequence[Table], title: Sequence[str] = (), after: Sequen
             document.add_paragraph(line)
         width = max(len(r) for r in table_spec.rows)
         table = document.add_table(rows=len(table_spec.rows), cols=width)
-        table.style = "Table Grid"
+        if table_spec.ruled:
+            table.style = "Table Grid"
         for r, cells in enumerate(table_spec.rows):
             for c, cell in enumerate(cells):
                 target = table.cell(r, c)

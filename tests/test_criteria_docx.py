@@ -16,14 +16,16 @@ import io
 import re
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import docx
 import pytest
 from annex_builder import HEADER, Table, build_docx, build_xlsx, header, row
 
 from scoring.cli import main as cli_main
-from scoring.criteria import CRITERIA_EXTENSIONS, load_criteria_set_bytes, validate
+from scoring.criteria import CRITERIA_EXTENSIONS, load_criteria_set, load_criteria_set_bytes, validate
 from scoring.criteria_docx import import_criteria_docx
+from scoring.defaults import bundled_criteria_path
 from scoring.errors import InputError
 from scoring.import_limits import MAX_CRITERIA_ROWS
 from scoring.rules import RatioRule, TiersRule, ValueRule
@@ -272,3 +274,35 @@ def test_the_accepted_types_are_said_with_word_and_pdf(tmp_path, capsys):
     path.write_bytes(b"x")
     assert cli_main(["criteria", "check", str(path)]) == 2
     assert "chỉ nhận .yaml, .yml, .json, .xlsx, .docx, .pdf" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- the realistic annex fixture
+
+ANNEX = Path(__file__).parent / "fixtures" / "criteria" / "phu-luc-tieu-chi-2026.docx"
+
+
+def tree_of(criteria) -> list[tuple]:
+    """What an annex carries of a set: codes, names (areas compared without case), maxima, parents, rules."""
+    parents = criteria.parent_codes()
+    return [(node.code, node.name.upper() if node.level == 1 else node.name, node.max_points, parents[node.code],
+             node.cap_children, node.rule if node.is_leaf else None) for node in criteria.walk()]
+
+
+def test_the_realistic_annex_reads_as_the_template_it_was_written_from():
+    template = load_criteria_set(bundled_criteria_path())
+    annex = load_criteria_set(ANNEX)
+    assert annex.name == "TIÊU CHÍ XÁC ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH CỦA CÁC SỞ, BAN, NGÀNH NĂM 2026"
+    assert annex.year == 2026 and annex.total_max == template.total_max == D(100)
+    assert tree_of(annex) == tree_of(template)
+    assert annex.node("1.1.1").note == template.node("1.1.1").evidence  # the evidence stood in Ghi chú
+    assert [f"{w.where}: {w.message}" for w in annex.warnings] == [
+        "Bảng 2, dòng 28: tổng điểm các tiêu chí con của 1.3 (4) vượt điểm tối đa 3: điểm tối đa được coi là mức trần."
+    ]
+    assert not any(issue.is_error for issue in validate(annex))
+
+
+def test_the_check_command_reads_the_realistic_annex(capsys):
+    assert cli_main(["criteria", "check", str(ANNEX)]) == 0
+    out = capsys.readouterr().out
+    assert "Tổng điểm tối đa: 100 điểm · 8 lĩnh vực · 47 tiêu chí chấm điểm" in out
+    assert "Kết luận: dùng được để chấm điểm." in out
