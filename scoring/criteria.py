@@ -1,4 +1,9 @@
-"""Criteria sets of the PAR index (bộ tiêu chí Chỉ số CCHC) as data: the model, YAML/JSON files, validation, check.
+"""Criteria sets of the PAR index (bộ tiêu chí Chỉ số CCHC) as data: reading and writing files, the check command.
+
+The model and its validation live in scoring.criteria_model and are re-exported here (CriteriaSet,
+CriterionNode, validate, …). `load_criteria_set` / `load_criteria_set_bytes` read YAML/JSON (below) and
+the provinces' criteria table in Excel (.xlsx), Word (.docx) or a PDF with a text layer, through
+scoring.criteria_table and its readers (criteria_excel, criteria_docx, criteria_pdf).
 
 A set is a tree of any depth — areas (lĩnh vực) → criteria (tiêu chí) → sub-criteria (tiêu chí thành phần)
 → … — whose leaves carry a scoring rule (scoring.rules), the evidence they expect and the plan activities

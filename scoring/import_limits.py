@@ -7,8 +7,8 @@ session with it. Before any parser runs:
 - an Office package (.docx/.xlsx is a zip) is judged by its directory alone, nothing inflated: the sizes
   its parts declare (the zip reader never inflates a part past its declared size), their number and the
   compression ratio;
-- a workbook's rows are counted in its sheets' XML as it is inflated, chunk by chunk (constant memory),
-  and counting stops at the limit;
+- a workbook's rows (and a Word document's table rows) are counted in its sheets' (document's) XML as it
+  is inflated, chunk by chunk (constant memory), and counting stops at the limit;
 - text is counted by its lines;
 - a PDF is checked to be one and its pages are counted from its page tree, no page read.
 
