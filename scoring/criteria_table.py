@@ -234,8 +234,7 @@ def _criteria_set(table: _TableRead, title: list[str], info: dict[str, Any], sou
 
 def _is_header_row(row: SourceRow) -> bool:
     """The header row again (repeated at a page break or atop the next table)."""
-    header = _header_at([row], 0)
-    return header is not None
+    return _header_at([row], 0) is not None
 
 
 def _read_rows(tables: Sequence[SourceTable], first_table: int, header: Header) -> _TableRead:
