@@ -62,6 +62,7 @@ from scoring.auth import Action
 from scoring.db import DATA_REVISION, SIGN_IN_SESSIONS, Database, bump_revision, make_engine, open_database
 from scoring.errors import InputError
 from scoring.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
+from scoring.exit_codes import EXIT_OK
 from scoring.models import Base, EvidenceRecord
 from scoring.repository import Actor, _allow, command_line_actor
 from scoring.textnorm import file_stamp, format_datetime, format_number, local_zone, to_local
@@ -896,8 +897,6 @@ def add_backup_commands(commands) -> None:
 
 
 def run_backup_command(args: argparse.Namespace, out: TextIO) -> int:
-    from scoring.cli import EXIT_OK  # not at module level: scoring.cli imports this module to register the commands
-
     target = Path(args.out)
     if target.is_dir():
         raise InputError(f"«{target}» là thư mục; hãy ghi tên tệp sao lưu, ví dụ «{target / 'sao-luu.zip'}».")
@@ -913,8 +912,6 @@ def run_backup_command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_restore_command(args: argparse.Namespace, out: TextIO) -> int:
-    from scoring.cli import EXIT_OK
-
     db = open_database()
     try:
         try:

@@ -16,12 +16,10 @@ from typing import TextIO
 from sqlalchemy.engine import make_url
 
 from scoring.errors import InputError
+from scoring.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from scoring.plan import Counts, Plan
 from scoring.plan_import import load_plan
 from scoring.textnorm import format_date, local_zone
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
 
 # argparse's own words (headings, the -h help, its refusals), in Vietnamese. argparse looks each up through
@@ -122,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     criteria = commands.add_parser("criteria", help="Bộ tiêu chí Chỉ số CCHC")
     criteria_commands = criteria.add_subparsers(dest="action", required=True, parser_class=_VietnameseParser)
-    criteria_check = criteria_commands.add_parser("check", help="Kiểm tra một bộ tiêu chí (.xlsx/.yaml/.json)")
+    criteria_check = criteria_commands.add_parser("check", help="Kiểm tra một bộ tiêu chí (.xlsx/.docx/.pdf/.yaml/.json)")
     criteria_check.add_argument("path", metavar="TỆP")
     criteria_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")
     criteria_check.add_argument("--plan", help="Kế hoạch để đối chiếu mã hoạt động (mặc định: kế hoạch kèm theo)")

@@ -1,20 +1,9 @@
 """Criteria sets in the Excel layout provinces publish: STT | Lĩnh vực/Tiêu chí/Tiêu chí thành phần | Điểm tối đa | …
 
-Reading (`import_criteria_xlsx`):
-- the header row is found by its texts (STT, a name column, "Điểm tối đa"); it may span two rows whose
-  cells are merged ("Điểm đánh giá" over "Điều tra XHH | Tự đánh giá | SNV đánh giá"); a row of column
-  numbers "(1) (2) (3)" under it is skipped; further columns are optional: Tài liệu kiểm chứng,
-  Hoạt động kế hoạch, Ghi chú, Cách chấm;
-- STT codes are "1", "1.1", "1.1.1" (a trailing dot is fine) or Roman numerals for areas ("I", "II."); under
-  a Roman area, codes that restart at 1 are put under the area ("1.2" in area II → "2.1.2"), codes that
-  already start with the area's number are kept. A node's parent is the code without its last number;
-- rows with no STT (or a "-"/"+" bullet) are the rule lines of the criterion above them, "Ban hành kịp
-  thời: 1" or a label with its points in the "Điểm tối đa" column; they are read with
-  `scoring.rules.parse_rule_text`. Where they cannot be read the leaf gets a free-value rule, the text is
-  kept in its note and a warning says so;
-- the total row ("Tổng cộng", "Tổng điểm") gives total_max and ends the table;
-- children whose maxima add up to more than their parent's mean the parent caps them (cap_children);
-- any malformed row makes the whole import fail with one InputError listing every row ("Dòng 14: …").
+Reading (`import_criteria_xlsx`): the first sheet with a criteria header is turned into rows of cell texts
+(merged cells resolved) and read by `scoring.criteria_table`, which says what the layout may hold and is
+shared with the Word and PDF readers. Messages name the row as Excel numbers it ("Dòng 14: …"). A
+"Thông tin" sheet, when there is one, gives the set's name, template flag, sources, province and year.
 Note: Excel turns an STT typed as the number 1.10 into 1.1; write codes as text to keep such codes.
 
 Writing (`export_criteria_xlsx`) produces the same layout — areas bold, rule lines in rows of their own —
@@ -29,10 +18,7 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import zipfile
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,43 +27,16 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from scoring.criteria import CriteriaSet, CriterionNode
+from scoring.criteria_model import CriteriaSet, CriterionNode
+from scoring.criteria_table import SourceRow, SourceTable, cell_text, find_header, read_criteria_tables
 from scoring.errors import InputError
 from scoring.exports.cells import put_text
-from scoring.import_limits import MAX_CRITERIA_ROWS, check_package, check_workbook_rows
-from scoring.plan import Issue
-from scoring.rules import (
-    DEFAULT_STEP,
-    ValueRule,
-    json_number,
-    parse_decimal,
-    parse_rule_text,
-    parse_tier_line,
-    vn_number,
-)
-from scoring.textnorm import fold, nfc, roman_value
+from scoring.import_limits import MAX_CRITERIA_ROWS, MAX_TABLE_COLUMNS, check_package, check_workbook_rows
+from scoring.rules import json_number
+from scoring.textnorm import fold
 
 INFO_SHEET = "Thông tin"
 CRITERIA_SHEET = "Bộ tiêu chí"
-HEADER_SCAN_ROWS = 40
-MAX_REPORTED_ROW_ERRORS = 30
-
-# Column roles, recognised by folded header text. Checked in this order: "name" last, its words are generic.
-_ROLE_PATTERNS = (
-    ("stt", re.compile(r"^(s?tt|so tt|so thu tu)$")),
-    ("max", re.compile(r"\bdiem toi da\b|^toi da$")),
-    ("evidence", re.compile(r"\bkiem chung\b")),
-    ("activities", re.compile(r"\bhoat dong\b")),
-    ("note", re.compile(r"\bghi chu\b")),
-    ("rule", re.compile(r"\b(cach cham|huong dan cham|phuong phap cham|thang diem)\b")),
-    ("name", re.compile(r"\b(linh vuc|tieu chi|noi dung)\b")),
-)
-_ROMAN = re.compile(r"X{0,3}(IX|IV|V?I{0,3})")  # areas: I … XXXIX is plenty
-_DOTTED = re.compile(r"^\d+(?:\.\d+)*\.?$")
-_BULLET = re.compile(r"^[-+•*–—]+\s*")
-_TOTAL_ROW = re.compile(r"^(tong cong|tong diem|tong so diem)\b")
-_COLUMN_NUMBER = re.compile(r"^\(?\d+\)?$")
-_YEAR = re.compile(r"\bnam\s+(\d{4})\b")
 
 _INFO_KEYS = {
     "ten bo tieu chi": "name",
@@ -88,27 +47,11 @@ _INFO_KEYS = {
 }
 
 
-@dataclass
-class _Row:
-    """A criterion row as read, before codes are made canonical and the tree is built."""
-
-    number: int  # Excel row number, for messages
-    raw_code: str
-    is_area_roman: bool
-    name: str
-    max_points: Decimal
-    evidence: str = ""
-    activities: list[str] = field(default_factory=list)
-    note: str = ""
-    rule_lines: list[str] = field(default_factory=list)
-    code: str = ""
-
-
 # --------------------------------------------------------------------------- reading
 
 
 def import_criteria_xlsx(source: bytes | str | Path | IO[bytes], source_name: str | None = None) -> CriteriaSet:
-    """Read a criteria set from an .xlsx table (see the module doc). Raises InputError listing every bad row."""
+    """Read a criteria set from an .xlsx table (see scoring.criteria_table). Raises InputError listing every bad row."""
     if isinstance(source, (str, Path)):
         source_name = source_name or Path(source).name
         try:
@@ -127,70 +70,42 @@ def import_criteria_xlsx(source: bytes | str | Path | IO[bytes], source_name: st
     for sheet in workbook.worksheets:
         if sheet.title == INFO_SHEET:
             continue
-        header = _find_header(sheet)
-        if header is not None:
+        rows = sheet_rows(sheet)
+        if find_header(rows) is not None:
             info = _read_info(workbook[INFO_SHEET]) if INFO_SHEET in workbook.sheetnames else {}
-            return _read_table(sheet, header, info, source_name)
+            return read_criteria_tables([SourceTable(rows)], source_name, context=f", trang «{sheet.title}»", info=info)
     raise InputError(
         f"Tệp «{source_name}»: không tìm thấy bảng tiêu chí — cần một dòng tiêu đề có các cột «STT», "
         "«Lĩnh vực/Tiêu chí» và «Điểm tối đa»."
     )
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return nfc(str(value))
-
-
-def _merged_fill(sheet) -> dict[tuple[int, int], Any]:
-    """Value of every cell covered by a merged range (the top-left cell's), for reading header labels."""
-    filled = {}
+def sheet_rows(sheet) -> list[SourceRow]:
+    """A sheet's rows as texts, named "Dòng n" as Excel numbers them; a merged range's text is its top-left
+    cell's, spread over the range for header labels."""
+    width = min(sheet.max_column, MAX_TABLE_COLUMNS)
+    spread: dict[tuple[int, int], str] = {}
+    continued: dict[int, set[int]] = {}
     for merged in sheet.merged_cells.ranges:
-        value = sheet.cell(merged.min_row, merged.min_col).value
+        text = cell_text(sheet.cell(merged.min_row, merged.min_col).value)
         for row in range(merged.min_row, merged.max_row + 1):
-            for col in range(merged.min_col, merged.max_col + 1):
-                filled[(row, col)] = value
-    return filled
-
-
-@dataclass
-class _Header:
-    row: int
-    height: int
-    columns: dict[str, int]  # role → 1-based column
-
-
-def _find_header(sheet) -> _Header | None:
-    filled = _merged_fill(sheet)
-    last_row = min(sheet.max_row, HEADER_SCAN_ROWS)
-    for row in range(1, last_row + 1):
-        height = max(
-            (m.max_row - row + 1 for m in sheet.merged_cells.ranges if m.min_row == row), default=1
-        )
-        labels = {}
-        for col in range(1, sheet.max_column + 1):
-            parts = [_cell_text(filled.get((r, col), sheet.cell(r, col).value)) for r in range(row, row + height)]
-            unique = list(dict.fromkeys(p for p in parts if p))  # a vertically merged label is read once
-            labels[col] = fold(" ".join(unique))
-        columns: dict[str, int] = {}
-        for col, label in labels.items():
-            for role, pattern in _ROLE_PATTERNS:
-                if role not in columns and pattern.search(label):
-                    columns[role] = col
-                    break
-        if {"stt", "name", "max"} <= columns.keys():
-            return _Header(row, height, columns)
-    return None
+            for col in range(merged.min_col, min(merged.max_col, width) + 1):
+                spread[(row, col)] = text
+                if row > merged.min_row:
+                    continued.setdefault(row, set()).add(col - 1)
+    rows = []
+    for number, values in enumerate(sheet.iter_rows(min_row=1, max_col=width, values_only=True), start=1):
+        cells = tuple(cell_text(value) for value in values) + ("",) * (width - len(values))
+        spread_cells = tuple(spread.get((number, col), cells[col - 1]) for col in range(1, width + 1))
+        rows.append(SourceRow(cells, f"Dòng {number}", spread_cells, frozenset(continued.get(number, ()))))
+    return rows
 
 
 def _read_info(sheet) -> dict[str, Any]:
     info: dict[str, Any] = {"sources": []}
     for key_cell, value_cell, *_ in sheet.iter_rows(min_row=1, max_col=2, values_only=True):
-        key = _INFO_KEYS.get(fold(_cell_text(key_cell)).rstrip(":").strip())
-        value = _cell_text(value_cell)
+        key = _INFO_KEYS.get(fold(cell_text(key_cell)).rstrip(":").strip())
+        value = cell_text(value_cell)
         if key is None or not value:
             continue
         if key == "sources":
@@ -202,254 +117,6 @@ def _read_info(sheet) -> dict[str, Any]:
         else:
             info[key] = value
     return info
-
-
-def _title_lines(sheet, header_row: int) -> list[str]:
-    lines = []
-    for row in sheet.iter_rows(min_row=1, max_row=header_row - 1, values_only=True):
-        lines.extend(text for text in (_cell_text(v) for v in row) if text)
-    return lines
-
-
-@dataclass
-class _TableRead:
-    rows: list[_Row] = field(default_factory=list)
-    total_max: Decimal | None = None
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (row, message), reported in row order
-    warnings: list[Issue] = field(default_factory=list)
-
-
-def _read_table(sheet, header: _Header, info: dict[str, Any], source_name: str) -> CriteriaSet:
-    table = _read_rows(sheet, header)
-    _assign_codes(table.rows)
-    nodes = _build_tree(table)  # built even after row errors, to report every bad row at once
-    if table.errors:
-        messages = [message for _, message in sorted(table.errors, key=lambda error: error[0])]
-        shown = messages[:MAX_REPORTED_ROW_ERRORS]
-        if len(messages) > len(shown):
-            shown.append(f"… và {len(messages) - len(shown)} lỗi khác.")
-        raise InputError(
-            f"Tệp «{source_name}», trang «{sheet.title}»: bảng tiêu chí có lỗi, chưa nhập gì:\n"
-            + "\n".join(f"- {message}" for message in shown)
-        )
-
-    title = _title_lines(sheet, header.row)
-    # The first title line is often the issuing body ("ỦY BAN NHÂN DÂN TỈNH …"); prefer the line naming the set.
-    titled = next((t for t in title if re.search(r"\b(tieu chi|chi so)\b", fold(t))), title[0] if title else "")
-    year = info.get("year")
-    if year is None and "year" not in info:
-        found = next((m for m in (_YEAR.search(fold(t)) for t in title) if m), None)
-        year = int(found.group(1)) if found else None
-    total_max = table.total_max
-    if total_max is None:
-        total_max = sum((area.max_points for area in nodes), Decimal(0))
-        table.warnings.append(Issue(
-            "Bảng tiêu chí",
-            f"không có dòng «Tổng cộng»: tổng điểm lấy bằng tổng các lĩnh vực ({vn_number(total_max)}).",
-        ))
-    return CriteriaSet(
-        name=info.get("name") or titled or Path(source_name).stem,
-        nodes=nodes,
-        total_max=total_max,
-        year=year,
-        province=info.get("province", ""),
-        template=info.get("template", False),
-        sources=info.get("sources", []),
-        warnings=table.warnings,
-        source=source_name,
-    )
-
-
-def _read_rows(sheet, header: _Header) -> _TableRead:
-    """The criterion rows below the header, each with the rule lines that follow it, up to the total row."""
-    table = _TableRead()
-    orphan_lines: list[tuple[int, str]] = []
-    first_data_row = header.row + header.height
-
-    def cell(row: int, role: str) -> Any:
-        return sheet.cell(row, header.columns[role]).value if role in header.columns else None
-
-    for number in range(first_data_row, sheet.max_row + 1):
-        code_text = _cell_text(cell(number, "stt"))
-        name = _cell_text(cell(number, "name"))
-        raw_max = cell(number, "max")
-        max_text = _cell_text(raw_max)
-        rule_text = _cell_text(cell(number, "rule"))
-        unnumbered = not code_text or _BULLET.fullmatch(code_text) is not None
-        if not (code_text or name or max_text or rule_text):
-            continue
-        numbering_row = _COLUMN_NUMBER.match(name) and (not code_text or _COLUMN_NUMBER.match(code_text))
-        if number == first_data_row and numbering_row:
-            continue  # the "(1) (2) (3)" row some tables put under their header
-        if unnumbered and _TOTAL_ROW.match(fold(name)):
-            table.total_max = parse_decimal(raw_max)
-            if max_text and table.total_max is None:
-                table.errors.append((number, f"Dòng {number}: tổng điểm «{max_text}» không phải là số."))
-            break  # what follows the total (signatures, footnotes) is not part of the table
-        if unnumbered:
-            line = _rule_line(name or rule_text, raw_max)
-            if table.rows:
-                table.rows[-1].rule_lines.append(line)
-            else:
-                orphan_lines.append((number, line))
-            continue
-        row = _criterion_row(number, code_text, name, raw_max, table.errors)
-        if row is not None:
-            row.evidence = _cell_text(cell(number, "evidence"))
-            row.activities = [a for a in re.split(r"[;,\s]+", _cell_text(cell(number, "activities"))) if a]
-            row.note = _cell_text(cell(number, "note"))
-            if rule_text:
-                row.rule_lines.append(rule_text)
-            table.rows.append(row)
-
-    for number, line in orphan_lines:
-        table.errors.append(
-            (number, f"Dòng {number}: dòng cách chấm «{line}» không thuộc tiêu chí nào (không có STT ở phía trên).")
-        )
-    if not table.rows and not table.errors:
-        table.errors.append((first_data_row, f"Dòng {first_data_row}: bảng không có tiêu chí nào dưới dòng tiêu đề."))
-    return table
-
-
-def _criterion_row(number: int, code_text: str, name: str, raw_max: Any, errors: list[tuple[int, str]]) -> _Row | None:
-    """A numbered row as a criterion, recording every problem it has; None when its STT is no code at all."""
-    bare_code = code_text.rstrip(".")
-    is_roman = bool(bare_code) and _ROMAN.fullmatch(bare_code) is not None
-    if not is_roman and not _DOTTED.match(code_text):
-        errors.append(
-            (number, f"Dòng {number}: STT «{code_text}» không phải mã tiêu chí (cần dạng 1, 1.1, 1.1.1 hoặc I, II).")
-        )
-        return None
-    name, inline_rule_lines = _split_inline_rule(name)
-    if not name:
-        errors.append((number, f"Dòng {number}: thiếu tên lĩnh vực/tiêu chí."))
-    max_text = _cell_text(raw_max)
-    max_points = parse_decimal(raw_max)
-    if not max_text:
-        errors.append((number, f"Dòng {number}: thiếu điểm tối đa."))
-    elif max_points is None:
-        errors.append((number, f"Dòng {number}: điểm tối đa «{max_text}» không phải là số."))
-    elif max_points < 0:
-        errors.append((number, f"Dòng {number}: điểm tối đa {vn_number(max_points)} không được âm."))
-    return _Row(
-        number=number,
-        raw_code=str(roman_value(bare_code)) if is_roman else bare_code,
-        is_area_roman=is_roman,
-        name=name,
-        max_points=max_points if max_points is not None else Decimal(0),
-        rule_lines=inline_rule_lines,
-    )
-
-
-def _split_inline_rule(name: str) -> tuple[str, list[str]]:
-    """A name cell may hold the rule too: "Ban hành kế hoạch\n- Kịp thời: 1\n- Không kịp thời: 0,5"."""
-    first, *rest = name.split("\n") if name else [""]
-    if rest and all(_BULLET.match(line) or parse_tier_line(line) for line in rest):
-        return first, [_BULLET.sub("", line).strip() for line in rest]
-    return name.replace("\n", " "), []
-
-
-def _rule_line(text: str, raw_points: Any) -> str:
-    """A rule row as one line: its text, plus the points from the "Điểm tối đa" column when the text has none."""
-    line = _BULLET.sub("", text).strip()
-    points = parse_decimal(raw_points)
-    if points is not None and parse_tier_line(line) is None:
-        line = f"{line}: {vn_number(points)}"
-    return line
-
-
-def _assign_codes(rows: list[_Row]) -> None:
-    """Canonical dotted codes. Under a Roman area, codes restarting at 1 are prefixed with the area number."""
-    area_rows: list[_Row] = []
-    area: _Row | None = None
-
-    def settle() -> None:
-        if area is None:
-            return
-        prefix = f"{area.raw_code}."
-        absolute = all(r.raw_code.startswith(prefix) for r in area_rows)
-        for r in area_rows:
-            r.code = r.raw_code if absolute else prefix + r.raw_code
-
-    for row in rows:
-        if row.is_area_roman:
-            settle()
-            area, area_rows = row, []
-            row.code = row.raw_code
-        elif area is not None:
-            area_rows.append(row)
-        else:
-            row.code = row.raw_code
-    settle()
-
-
-def _build_tree(table: _TableRead) -> list[CriterionNode]:
-    """The nodes under their parents (from the dotted codes), each leaf with its rule read from its rule lines."""
-    errors, warnings = table.errors, table.warnings
-    by_code: dict[str, tuple[CriterionNode, _Row]] = {}
-    areas: list[CriterionNode] = []
-    for row in table.rows:
-        node = CriterionNode(row.code, row.name, row.max_points, evidence=row.evidence,
-                             activities=row.activities, note=row.note)
-        if row.code in by_code:
-            first = by_code[row.code][1].number
-            errors.append((row.number, f"Dòng {row.number}: trùng mã «{row.code}» (đã có ở dòng {first})."))
-            continue
-        parent_code = row.code.rpartition(".")[0]
-        if not parent_code:
-            areas.append(node)
-        elif parent_code in by_code:
-            by_code[parent_code][0].children.append(node)
-        else:
-            errors.append(
-                (row.number, f"Dòng {row.number}: mã «{row.code}» không có tiêu chí cha «{parent_code}» ở phía trên.")
-            )
-            continue
-        by_code[row.code] = (node, row)
-
-    for node, row in by_code.values():
-        where = f"Dòng {row.number}"
-        if node.children:
-            _settle_parent(node, row, where, warnings)
-        else:
-            _settle_leaf_rule(node, row, where, warnings)
-    return areas
-
-
-def _settle_parent(node: CriterionNode, row: _Row, where: str, warnings: list[Issue]) -> None:
-    if row.rule_lines:
-        warnings.append(Issue(where, f"tiêu chí {node.code} có tiêu chí con; bỏ qua các dòng cách chấm của nó."))
-    children_sum = sum((c.max_points for c in node.children), Decimal(0))
-    if children_sum > node.max_points:
-        node.cap_children = True
-        warnings.append(Issue(
-            where,
-            f"tổng điểm các tiêu chí con của {node.code} ({vn_number(children_sum)}) vượt điểm tối đa "
-            f"{vn_number(node.max_points)}: điểm tối đa được coi là mức trần.",
-        ))
-
-
-def _settle_leaf_rule(node: CriterionNode, row: _Row, where: str, warnings: list[Issue]) -> None:
-    """The leaf's rule from its rule lines; a free-value rule (and a warning) where there are none or they are unreadable."""
-    text = "\n".join(row.rule_lines)
-    rule = parse_rule_text(text) if text else None
-    if rule is not None:
-        node.rule = rule.with_max(node.max_points)
-        return
-    node.rule = ValueRule(node.max_points, DEFAULT_STEP)
-    fallback = f"tạm dùng chấm tự do từ 0 đến {vn_number(node.max_points)} điểm, bước {vn_number(DEFAULT_STEP)}."
-    if text:
-        original = text.replace("\n", "; ")
-        node.note = _join_note(node.note, f"Cách chấm gốc (chưa đọc được): {original}")
-        warnings.append(Issue(where, f"tiêu chí {node.code}: không đọc được cách chấm «{original}»; {fallback}"))
-    else:
-        warnings.append(Issue(where, f"tiêu chí {node.code} chưa có cách chấm; {fallback}"))
-
-
-def _join_note(note: str, addition: str) -> str:
-    if addition in note:
-        return note
-    return f"{note}\n{addition}" if note else addition
 
 
 # --------------------------------------------------------------------------- writing

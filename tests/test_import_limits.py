@@ -14,6 +14,7 @@ import pytest
 from docx import Document
 
 from scoring import import_limits
+from scoring.criteria import load_criteria_set_bytes
 from scoring.criteria_excel import import_criteria_xlsx
 from scoring.errors import InputError
 from scoring.plan_import import load_plan_bytes
@@ -118,3 +119,27 @@ def test_unnumbered_activities_are_numbered_in_order_in_a_large_plan():
     plan = load_plan_bytes("ke-hoach.txt", ("KẾ HOẠCH CCHC NĂM 2026\n" + "\n".join(rows)).encode())
     numbers = [a.number for a in plan.activities]
     assert numbers == list(range(1, 3001))
+
+
+def test_a_criteria_word_annex_that_unpacks_too_large_is_refused_before_parsing():
+    bomb = _padded(_docx(), "word/document.xml", 100)
+    assert len(bomb) < 1024 * 1024
+    _refused_quickly_and_lightly(lambda: load_criteria_set_bytes("phu-luc.docx", bomb), "phu-luc.docx", "khi giải nén")
+
+
+def test_a_criteria_word_annex_with_too_many_table_rows_is_refused_by_its_row_count():
+    document = Document()
+    document.add_table(rows=1, cols=3)
+    out = io.BytesIO()
+    document.save(out)
+    source = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    annex = io.BytesIO()
+    with zipfile.ZipFile(annex, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "word/document.xml":
+                start, end = content.index(b"<w:tr>"), content.index(b"</w:tr>") + len(b"</w:tr>")
+                content = content[:start] + content[start:end] * 4_000 + content[end:]
+            target.writestr(info, content)
+    _refused_quickly_and_lightly(lambda: load_criteria_set_bytes("phu-luc.docx", annex.getvalue()), "phu-luc.docx",
+                                 "các bảng hơn 3.000 dòng")
