@@ -112,12 +112,14 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
 
         _tree(draft, rows, result, editor=editor, state_key=state_key)
 
-        if result.problems:
-            listed = [p for p in result.problems if p.code != cd.WHOLE_SET]
-            if listed:
-                st.dataframe(pd.DataFrame([
-                    {"Tiêu chí": p.code, "Trường": p.field, "Loại": "Lỗi" if p.is_error else "Lưu ý", "Nội dung": p.message}
-                    for p in listed]), hide_index=True, key=f"{editor}-problems")
+        # every problem and fallback also in a list under the table: at 1366 the table's «Kiểm tra» may be off screen
+        listed = [{"Tiêu chí": p.code, "Trường": p.field, "Loại": "Lỗi" if p.is_error else "Lưu ý", "Nội dung": p.message}
+                  for p in result.problems if p.code != cd.WHOLE_SET]
+        listed += [{"Tiêu chí": r.code, "Trường": cd.FIELD_RULE, "Loại": "Tạm chấm tự do",
+                    "Nội dung": _check_text(r, [])} for r in fallbacks]
+        if listed:
+            st.dataframe(pd.DataFrame(listed), hide_index=True, key=f"{editor}-problems",
+                         height=min(36 * (len(listed) + 1) + 4, 220))
 
         may_save = ui.can(Action.MANAGE_CRITERIA)
         buttons = st.container(horizontal=True)
@@ -209,7 +211,6 @@ def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResu
         by_code.setdefault(problem.code, []).append(problem)
     table = pd.DataFrame([{
         COLUMN_CODE: r.code,
-        COLUMN_LEVEL: r.level_label,
         cd.FIELD_NAME: r.name,
         cd.FIELD_MAX: r.max_text,
         cd.FIELD_RULE: r.rule_text,
@@ -217,6 +218,7 @@ def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResu
         COLUMN_CHECK: _check_text(r, by_code.get(r.code, [])),
         cd.FIELD_EVIDENCE: r.evidence,
         cd.FIELD_ACTIVITIES: r.activities_text,
+        COLUMN_LEVEL: r.level_label,
     } for r in shown])
     styles = []
     for r in shown:
@@ -230,23 +232,25 @@ def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResu
     # keyed by the rows it shows: an edit's position always means the row it was typed in
     widget_key = f"{editor}-tree-{hashlib.sha1('|'.join(codes).encode()).hexdigest()[:12]}"
     st.session_state[f"{state_key}-drawn"] = (widget_key, codes)
-    st.caption("Sửa ngay trong bảng các cột Tên, Điểm tối đa, Cách chấm, Tài liệu kiểm chứng và Hoạt động liên quan. "
-               "Cột «Cách hiểu» cho biết ứng dụng sẽ chấm thế nào. " + ui.md(cd.RULE_HELP) + ".")
+    st.caption("Sửa ngay trong bảng các cột Tên, Tối đa, Cách chấm, Tài liệu kiểm chứng, Hoạt động liên quan; cột «Cách hiểu» "
+               "cho biết ứng dụng sẽ chấm thế nào. Cách chấm viết dạng «Kịp thời: 1; Không kịp thời: 0,5» (các cách viết "
+               "khác: xem «?» ở tiêu đề cột khi di chuột tới).")
     st.data_editor(
         table.style.apply(paint, axis=0),
         key=widget_key,
         hide_index=True,
         num_rows="fixed",
         disabled=[COLUMN_CODE, COLUMN_LEVEL, COLUMN_UNDERSTOOD, COLUMN_CHECK],
-        height=min(36 * (len(shown) + 1) + 4, 470),
+        height=min(36 * (len(shown) + 1) + 20, 470),  # 20: room for the horizontal scroll bar
+        # at 1366 the columns up to «Kiểm tra» fit without scrolling sideways (the rest follow)
         column_config={
-            COLUMN_CODE: st.column_config.TextColumn(width=60, pinned=True),
-            COLUMN_LEVEL: st.column_config.TextColumn(width=90),
-            cd.FIELD_NAME: st.column_config.TextColumn(width=260),
-            cd.FIELD_MAX: st.column_config.TextColumn(width=70, help="Số điểm, ví dụ 0,5 hoặc 2"),
-            cd.FIELD_RULE: st.column_config.TextColumn(width=260, help=cd.RULE_HELP),
-            COLUMN_UNDERSTOOD: st.column_config.TextColumn(width=260),
-            COLUMN_CHECK: st.column_config.TextColumn(width=220),
+            COLUMN_CODE: st.column_config.TextColumn(width=55, pinned=True),
+            COLUMN_LEVEL: st.column_config.TextColumn(width=140),
+            cd.FIELD_NAME: st.column_config.TextColumn(width=210),
+            cd.FIELD_MAX: st.column_config.TextColumn("Tối đa", width=70, help="Điểm tối đa, ví dụ 0,5 hoặc 2"),
+            cd.FIELD_RULE: st.column_config.TextColumn(width=200, help=cd.RULE_HELP),
+            COLUMN_UNDERSTOOD: st.column_config.TextColumn(width=200),
+            COLUMN_CHECK: st.column_config.TextColumn(width=160),
             cd.FIELD_EVIDENCE: st.column_config.TextColumn(width=180),
             cd.FIELD_ACTIVITIES: st.column_config.TextColumn(width=110, help="Mã hoạt động của kế hoạch, ví dụ I.5, II.3"),
         },
