@@ -36,5 +36,9 @@ def test_the_criteria_draft_fits_1366_and_says_a_wrong_maximum_at_its_row(server
     grid.scroll_into_view_if_needed()
     _shot(page, "bo-tieu-chi-ban-nhap-loi-1366x768.png")
     assert page.get_by_role("button", name="Lưu và dùng cho năm 2026").is_disabled()
+    _edit_plan_cell(page, row=7, column=2, text="1")  # a second edit in the same table: the error goes, the save comes back
+    page.wait_for_function("() => !document.body.innerText.includes('sửa xong mới lưu được')", timeout=30000)
+    _settled(page)
+    assert page.get_by_role("button", name="Lưu và dùng cho năm 2026").is_enabled()
     assert "Traceback" not in page.content()
     page.close()
