@@ -79,8 +79,10 @@ def _save_button(at: AppTest):
 def test_the_tree_shows_each_leaf_with_its_maximum_and_rule_and_highlights_the_free_value_fallbacks(page):
     _upload(page)
     warnings = [_plain(w.value) for w in page.warning]
-    assert any(w.startswith("2 tiêu chí không đọc được cách chấm nên đang tạm chấm tự do") and "1.2.2, 2.2" in w
-               for w in warnings), warnings
+    assert any(w.startswith("2 tiêu chí không đọc được cách chấm (hoặc tệp không ghi cách chấm) nên đang tạm chấm tự do")
+               and "1.2.2, 2.2" in w for w in warnings), warnings
+    read_notes = next(d.value for d in page.dataframe if list(d.value.columns) == ["Vị trí", "Nội dung"])
+    assert any("không có dòng «Tổng cộng»" in note for note in read_notes["Nội dung"])  # what reading the file noticed
     _, codes, table = _tree(page)
     assert codes == ("1", "1.1", "1.2", "1.2.1", "1.2.2", "2", "2.1", "2.2")  # areas → criteria → leaves
     assert table.loc["1.1", "Điểm tối đa"] == "2"
@@ -162,3 +164,20 @@ def test_the_area_filter_and_the_attention_filter_narrow_the_table(page):
     _type(page, "2.2", "Điểm tối đa", "x")  # typed in the narrowed table: taken as the row it was typed in
     _, _, table = _tree(page)
     assert table.loc["2.2", "Điểm tối đa"] == "x"
+
+
+def test_a_save_after_someone_else_changed_the_years_set_is_told_and_the_corrected_set_stays_stored(page):
+    db, department, before = _stored()
+    _upload(page)
+    _type(page, "2.2", "Cách chấm", "Đầy đủ: 1; Không: 0")
+    # meanwhile another administrator chooses another set for the year
+    other = repo.save_criteria_set(db, repo.load_criteria(db, before.criteria_set_id), actor="quantri2", source_name="khac.yaml")
+    repo.switch_criteria_set(db, before.id, before.settings_version, criteria_set_id=other, actor="quantri2")
+    page.run()
+    _save_button(page).click().run()
+    _clean(page)
+    assert any("quantri2" in _plain(e.value) for e in page.error), [_plain(e.value) for e in page.error]
+    assert any("đã được lưu nhưng chưa dùng cho năm 2026" in _plain(i.value) for i in page.info)
+    assert _stored()[2].criteria_set_id == other  # not overwritten
+    corrected = next(s for s in repo.list_criteria_sets(db) if s.source_name == "so-la-ma.xlsx")
+    assert isinstance(repo.load_criteria(db, corrected.id).node("2.2").rule, TiersRule)

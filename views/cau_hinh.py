@@ -101,7 +101,7 @@ with tab_criteria:
 
     # read, shown as a tree, corrected and saved as the year's set: views/criteria_import.py
     criteria_import.import_panel(db, department_id=department_id, year=year, snap=snap, activity_ids=activity_ids,
-                                 assessment_seen=assessment_seen, may_configure=may_configure,
+                                 assessment_seen=assessment_seen, may_configure=may_configure, form_name=criteria_form,
                                  forms_to_redraw=(settings_form, criteria_form))
 
     sets = repo.list_criteria_sets(db)

@@ -22,7 +22,6 @@ from scoring.criteria import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, load_crite
 from scoring.errors import InputError
 from scoring.evidence_files import extensions_text, safe_display_name, upload_rule
 
-DRAFT_EDITOR = "criteria-draft"  # the uploader and the tables (ui.editor_key): drawn empty after a save or a cancel
 ALL_AREAS = "*"
 COLUMN_CODE, COLUMN_LEVEL, COLUMN_UNDERSTOOD, COLUMN_CHECK = "Mã", "Cấp", "Cách hiểu", "Kiểm tra"
 EDITED_COLUMNS = {cd.FIELD_NAME: cd.FIELD_NAME, cd.FIELD_MAX: cd.FIELD_MAX, cd.FIELD_RULE: cd.FIELD_RULE,
@@ -37,13 +36,17 @@ def draft_state_key(department_id: int, year: int) -> str:
 
 
 def import_panel(db, *, department_id: int, year: int, snap, activity_ids: set[str] | None, assessment_seen: int | None,
-                 may_configure: bool, forms_to_redraw: tuple[str, ...]) -> None:
+                 may_configure: bool, form_name: str, forms_to_redraw: tuple[str, ...]) -> None:
     """The import section of the tab: the uploader, then the draft of the last file read, until saved or cancelled.
-    `forms_to_redraw`: the page's forms of the year's assessment, whose version a save moves."""
+
+    `form_name`: the page's editor (ui.editor_key) of the year's choice of set, whose widgets these are: while they
+    are drawn, `assessment_seen` stays the version the page showed when they were made, so a save of the draft after
+    someone else changed the year's set is told, not overwritten; a cancel draws them afresh. `forms_to_redraw`: the
+    page's forms of the year's assessment, whose version a save moves."""
     st.subheader("Nhập bộ tiêu chí của tỉnh")
     st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) "
                "hoặc tệp YAML/JSON. Bộ tiêu chí hiện ra để xem và sửa trước khi lưu.")
-    editor = ui.editor_key(DRAFT_EDITOR)
+    editor = ui.editor_key(form_name)
     # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
     upload = st.file_uploader("Chọn tệp bộ tiêu chí", key=f"{editor}-upload", disabled=not may_configure)
     st.caption(upload_rule(MAX_CRITERIA_BYTES, f"bộ tiêu chí dạng {extensions_text(CRITERIA_EXTENSIONS)}"))
@@ -61,7 +64,8 @@ def import_panel(db, *, department_id: int, year: int, snap, activity_ids: set[s
     if held is None:
         return
     _draft_panel(db, held[1], editor=editor, state_key=state_key, department_id=department_id, year=year, snap=snap,
-                 activity_ids=activity_ids, assessment_seen=assessment_seen, forms_to_redraw=forms_to_redraw)
+                 activity_ids=activity_ids, assessment_seen=assessment_seen, form_name=form_name,
+                 forms_to_redraw=forms_to_redraw)
 
 
 def _take_edits(draft: cd.CriteriaDraft, state_key: str) -> None:
@@ -81,12 +85,11 @@ def _take_edits(draft: cd.CriteriaDraft, state_key: str) -> None:
 
 
 def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, department_id: int, year: int, snap,
-                 activity_ids, assessment_seen, forms_to_redraw) -> None:
+                 activity_ids, assessment_seen, form_name, forms_to_redraw) -> None:
     _take_edits(draft, state_key)
     for field_name, widget_key in ((cd.FIELD_SET_NAME, f"{editor}-set-name"), (cd.FIELD_TOTAL, f"{editor}-total")):
         if widget_key in st.session_state:  # the set's own fields, as typed last run
             cd.edit(draft, cd.WHOLE_SET, field_name, st.session_state[widget_key])
-    ui.show_flashes(DRAFT_EDITOR)
     rows = cd.draft_rows(draft)
     result = cd.build_draft(draft, activity_ids)
     leaves = [r for r in rows if r.is_leaf]
@@ -96,13 +99,19 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
         st.markdown(f"**Bản nháp, chưa lưu** — từ tệp «{ui.md(draft.source_name)}»: {len(leaves)} tiêu chí chấm điểm, "
                     f"{draft.edited_count()} ô đã sửa.")
         if fallbacks:
-            st.warning(f"{len(fallbacks)} tiêu chí không đọc được cách chấm nên đang tạm chấm tự do (tô vàng trong bảng): "
+            st.warning(f"{len(fallbacks)} tiêu chí không đọc được cách chấm (hoặc tệp không ghi cách chấm) nên đang tạm chấm "
+                       "tự do (tô vàng trong bảng): "
                        + ui.md(", ".join(r.code for r in fallbacks))
                        + ". Hãy gõ lại cách chấm ở cột «Cách chấm», hoặc để chấm tự do nếu đúng như vậy.")
         if errors:
             st.error(f"{len(errors)} lỗi (tô đỏ trong bảng, liệt kê dưới bảng): sửa xong mới lưu được.")
         elif not fallbacks:
             st.success("Bộ tiêu chí hợp lệ: điểm tối đa cộng đúng, mọi tiêu chí đều có cách chấm.")
+
+        if draft.original.warnings:  # what reading the file noticed (rows of the file, not of the draft)
+            with st.expander(f"Ghi chú khi đọc tệp ({len(draft.original.warnings)})"):
+                st.dataframe(pd.DataFrame([{"Vị trí": w.where, "Nội dung": w.message} for w in draft.original.warnings]),
+                             hide_index=True, key=f"{editor}-read-notes")
 
         c1, c2 = st.columns([3, 1])
         c1.text_input(cd.FIELD_SET_NAME, value=cd.current_text(draft, cd.WHOLE_SET, cd.FIELD_SET_NAME), key=f"{editor}-set-name")
@@ -129,7 +138,7 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
         cancel = buttons.button("Hủy bản nháp", key="criteria-draft-cancel",
                                 help="Bỏ bản nháp và mọi chỗ đã sửa; bộ tiêu chí đang dùng không đổi.")
         if cancel:
-            _forget(state_key)
+            _forget(state_key, (form_name,))
             ui.flash("info", "Đã hủy bản nháp; bộ tiêu chí đang dùng không đổi.")
             st.rerun()
         if save and result.criteria_set is not None:
@@ -137,11 +146,12 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
                   assessment_seen=assessment_seen, forms_to_redraw=forms_to_redraw)
 
 
-def _forget(state_key: str) -> None:
-    """The draft is gone and the uploader and tables are drawn empty."""
+def _forget(state_key: str, forms: tuple[str, ...]) -> None:
+    """The draft is gone; the forms (the uploader and the tables among them) are drawn afresh."""
     st.session_state.pop(state_key, None)
     st.session_state.pop(f"{state_key}-drawn", None)
-    ui.redraw_editor(DRAFT_EDITOR)
+    for name in forms:
+        ui.redraw_editor(name)
 
 
 def _save(db, draft: cd.CriteriaDraft, criteria_set, *, state_key: str, department_id: int, year: int, snap,
@@ -156,18 +166,14 @@ def _save(db, draft: cd.CriteriaDraft, criteria_set, *, state_key: str, departme
         return repo.open_assessment(db, department_id, year, set_id, actor=ui.actor())
 
     def stale() -> None:
-        for name in forms_to_redraw:
-            ui.redraw_editor(name)
-        _forget(state_key)
+        _forget(state_key, forms_to_redraw)
         ui.flash("info", f"Bộ tiêu chí «{criteria_set.name}» đã được lưu nhưng chưa dùng cho năm {year}: "
                          "hãy chọn nó ở mục «Chuyển sang bộ tiêu chí đã có».")
 
     used = ui.attempt(use, success=f"Đã dùng «{criteria_set.name}» cho năm {year}. Điểm đã chấm được giữ theo mã tiêu chí.",
                       on_conflict=stale, place=None)
     if used is not None:
-        for name in forms_to_redraw:
-            ui.redraw_editor(name)
-        _forget(state_key)
+        _forget(state_key, forms_to_redraw)
     st.rerun()
 
 
