@@ -408,3 +408,42 @@ def draft_corrections(draft: CriteriaDraft) -> dict[str, tuple[str, str]]:
             label = f"sửa {code}: {field_name}" if code != WHOLE_SET else f"sửa: {field_name}"
             changes[label[:AUDIT_FIELD_LENGTH]] = (_read_text(draft, code, field_name), typed)
     return changes
+
+
+# --------------------------------------------------------------------------- tiers row by row
+
+
+def typed_tiers(draft: CriteriaDraft, code: str) -> list[tuple[str, str]]:
+    """A leaf's tiers as (label, points) rows to edit one by one, from the rule its field shows now; no rows for a
+    rule without tiers (a free value, a count…) or a typed text that is no rule yet."""
+    node = draft.original.node(code)
+    if node is None or not node.is_leaf:
+        return []
+    rule, _ = _typed_rule(draft, node, node.max_points)
+    if not isinstance(rule, (TiersRule, RatioRule)) or (isinstance(rule, RatioRule) and rule.proportional):
+        return []
+    rows = []
+    for tier in rule.tiers:
+        label, _, points = tier.line().rpartition(":")  # a band tier's line says its band when its label does not
+        rows.append((label.strip(), points.strip()))
+    return rows
+
+
+def set_tiers(draft: CriteriaDraft, code: str, rows: list[tuple[str | None, str | None]]) -> None:
+    """Tiers typed row by row become the leaf's rule ("Kịp thời: 1; Không kịp thời: 0,5"), checked as the rule field
+    is when the draft is built. Raises InputError naming the tier when a row cannot be one; the draft is then unchanged."""
+    lines = []
+    for number, (label, points) in enumerate(rows, start=1):
+        label, points = nfc(label or "").strip(), nfc(points or "").strip()
+        if not label and not points:
+            continue  # an empty row left in the table
+        where = f"Tiêu chí {code}, mức {number}"
+        if not label:
+            raise InputError(f"{where}: chưa có tên mức.")
+        if ";" in label or "\n" in label:
+            raise InputError(f"{where}: tên mức không được chứa dấu «;» hay xuống dòng (dấu «;» ngăn các mức).")
+        value = parse_decimal(points)
+        if value is None:
+            raise InputError(f"{where}: điểm {_not_a_number(points) if points else 'chưa có (ví dụ 0,5 hoặc 2).'}")
+        lines.append(f"{label}: {vn_number(value)}")
+    edit(draft, code, FIELD_RULE, "; ".join(lines))

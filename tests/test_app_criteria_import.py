@@ -181,3 +181,24 @@ def test_a_save_after_someone_else_changed_the_years_set_is_told_and_the_correct
     assert _stored()[2].criteria_set_id == other  # not overwritten
     corrected = next(s for s in repo.list_criteria_sets(db) if s.source_name == "so-la-ma.xlsx")
     assert isinstance(repo.load_criteria(db, corrected.id).node("2.2").rule, TiersRule)
+
+
+def test_a_fallback_leaf_gets_its_tiers_row_by_row(page):
+    _upload(page)
+    page.selectbox(key=next(s.key for s in page.selectbox if s.label == "Tiêu chí")).set_value("2.2").run()
+    grid_key = next(b.key for b in page.button if b.label == "Dùng các mức này").removesuffix("-apply")
+    page.session_state[grid_key] = {"edited_rows": {0: {"Mức": "Đầy đủ", "Điểm": "nửa"}},
+                                    "added_rows": [{"Mức": "Không", "Điểm": "0"}], "deleted_rows": []}
+    page.run()
+    page.button(key=f"{grid_key}-apply").click().run()
+    _clean(page)
+    assert any(_plain(e.value).startswith("Tiêu chí 2.2, mức 1: điểm «nửa» không phải là số") for e in page.error)
+    page.session_state[grid_key] = {"edited_rows": {0: {"Mức": "Đầy đủ", "Điểm": "1"}},
+                                    "added_rows": [{"Mức": "Không", "Điểm": "0"}], "deleted_rows": []}
+    page.run()
+    page.button(key=f"{grid_key}-apply").click().run()
+    _clean(page)
+    _, _, table = _tree(page)
+    assert table.loc["2.2", "Cách chấm"] == "Đầy đủ: 1; Không: 0"
+    assert table.loc["2.2", COLUMN_UNDERSTOOD] == "Chọn mức: Đầy đủ → 1 điểm; Không → 0 điểm"
+    assert table.loc["2.2", COLUMN_CHECK] == ""  # no longer a fallback

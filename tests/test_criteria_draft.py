@@ -11,6 +11,7 @@ from scoring import criteria_draft as cd
 from scoring import repository as repo
 from scoring.criteria import criteria_set_from_dict, load_criteria_set
 from scoring.defaults import bundled_criteria_path
+from scoring.errors import InputError
 from scoring.rules import CountRule, RatioRule, TiersRule, ValueRule
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "criteria"
@@ -202,3 +203,23 @@ def test_the_corrected_set_is_stored_with_its_corrections_audited(db, roman_draf
         entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "criteria_set")).all()
         assert {(e.field, e.old, e.new, e.actor) for e in entries} >= {
             ("sửa 2.2: Cách chấm", "Chấm tự do từ 0 đến điểm tối đa, bước 0,25 điểm", "Đầy đủ: 1; Không: 0", "quantri")}
+
+
+def test_tiers_are_edited_row_by_row_and_become_the_rule(roman_draft):
+    assert cd.typed_tiers(roman_draft, "1.1") == [("Ban hành đúng hạn", "2"), ("Ban hành chậm", "1"), ("Không ban hành", "0")]
+    assert cd.typed_tiers(roman_draft, "2.1")[1] == ("Từ 80% đến dưới 100%", "1")
+    assert cd.typed_tiers(roman_draft, "2.2") == []  # a free value has no tiers yet
+    cd.set_tiers(roman_draft, "2.2", [("Đầy đủ", "1"), ("Một phần", "0,5"), (None, None), ("Không", "0")])
+    assert _row(roman_draft, "2.2").rule_text == "Đầy đủ: 1; Một phần: 0,5; Không: 0"
+    assert cd.typed_tiers(roman_draft, "2.2") == [("Đầy đủ", "1"), ("Một phần", "0,5"), ("Không", "0")]
+    assert cd.build_draft(roman_draft).criteria_set.node("2.2").rule.tiers[1].points == Decimal("0.5")
+
+
+def test_a_tier_row_that_cannot_be_one_is_refused_naming_it_and_nothing_changes(roman_draft):
+    with pytest.raises(InputError, match=r"^Tiêu chí 1\.1, mức 2: điểm «nửa» không phải là số"):
+        cd.set_tiers(roman_draft, "1.1", [("Đúng hạn", "2"), ("Chậm", "nửa")])
+    with pytest.raises(InputError, match=r"^Tiêu chí 1\.1, mức 1: chưa có tên mức\.$"):
+        cd.set_tiers(roman_draft, "1.1", [("", "2")])
+    with pytest.raises(InputError, match="dấu «;»"):
+        cd.set_tiers(roman_draft, "1.1", [("Đúng hạn; đủ", "2"), ("Chậm", "1")])
+    assert roman_draft.edits == {}

@@ -119,7 +119,8 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
         for problem in result.at(cd.WHOLE_SET):
             (st.error if problem.is_error else st.caption)(ui.md(problem.sentence()))
 
-        _tree(draft, rows, result, editor=editor, state_key=state_key)
+        shown = _tree(draft, rows, result, editor=editor, state_key=state_key)
+        _tier_editor(draft, shown, editor=editor, state_key=state_key)
 
         # every problem and fallback also in a list under the table: at 1366 the table's «Kiểm tra» may be off screen
         listed = [{"Tiêu chí": p.code, "Trường": p.field, "Loại": "Lỗi" if p.is_error else "Lưu ý", "Nội dung": p.message}
@@ -148,8 +149,8 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
 
 def _forget(state_key: str, forms: tuple[str, ...]) -> None:
     """The draft is gone; the forms (the uploader and the tables among them) are drawn afresh."""
-    st.session_state.pop(state_key, None)
-    st.session_state.pop(f"{state_key}-drawn", None)
+    for key in (state_key, f"{state_key}-drawn", f"{state_key}-generation"):
+        st.session_state.pop(key, None)
     for name in forms:
         ui.redraw_editor(name)
 
@@ -186,8 +187,14 @@ def _check_text(row: cd.DraftRow, problems: list[cd.DraftProblem]) -> str:
     return " · ".join(parts)
 
 
-def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResult, *, editor: str, state_key: str) -> None:
-    """Areas → criteria → leaves in one editable table, one area at a time or all; a filter for what needs a look."""
+def _generation(state_key: str) -> int:
+    return st.session_state.get(f"{state_key}-generation", 0)
+
+
+def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResult, *, editor: str,
+          state_key: str) -> list[cd.DraftRow]:
+    """Areas → criteria → leaves in one editable table, one area at a time or all; a filter for what needs a look.
+    Returns the rows shown."""
     areas = [r for r in rows if r.level == 1]
     problem_codes = {p.code for p in result.problems if p.is_error}
     attention = {r.code for r in rows if r.fallback or r.code in problem_codes}
@@ -211,7 +218,7 @@ def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResu
     if not shown:
         st.caption("Không có tiêu chí nào cần xem lại ở đây.")
         st.session_state.pop(f"{state_key}-drawn", None)
-        return
+        return []
     by_code = {}
     for problem in result.problems:
         by_code.setdefault(problem.code, []).append(problem)
@@ -236,7 +243,9 @@ def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResu
 
     codes = tuple(r.code for r in shown)
     # keyed by the rows it shows: an edit's position always means the row it was typed in
-    widget_key = f"{editor}-tree-{hashlib.sha1('|'.join(codes).encode()).hexdigest()[:12]}"
+    # and by the draft's generation: a change made outside the table (the tiers below) is not undone by an edit the
+    # table still holds for that cell
+    widget_key = f"{editor}-tree-{_generation(state_key)}-{hashlib.sha1('|'.join(codes).encode()).hexdigest()[:12]}"
     st.session_state[f"{state_key}-drawn"] = (widget_key, codes)
     st.caption("Sửa ngay trong bảng các cột Tên, Tối đa, Cách chấm, Tài liệu kiểm chứng, Hoạt động liên quan; cột «Cách hiểu» "
                "cho biết ứng dụng sẽ chấm thế nào. Cách chấm viết dạng «Kịp thời: 1; Không kịp thời: 0,5» (các cách viết "
@@ -261,3 +270,34 @@ def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResu
             cd.FIELD_ACTIVITIES: st.column_config.TextColumn(width=110, help="Mã hoạt động của kế hoạch, ví dụ I.5, II.3"),
         },
     )
+    return shown
+
+
+def _tier_editor(draft: cd.CriteriaDraft, shown: list[cd.DraftRow], *, editor: str, state_key: str) -> None:
+    """One leaf's tiers as rows (tier, points), for long tier texts; applied as that leaf's rule text."""
+    leaves = [r for r in shown if r.is_leaf]
+    if not leaves:
+        return
+    with st.expander("Sửa từng mức điểm của một tiêu chí", expanded=False):
+        by_code = {r.code: r for r in leaves}
+        code = st.selectbox("Tiêu chí", list(by_code), index=None, placeholder="Chọn tiêu chí…", key=f"{editor}-tier-leaf",
+                            format_func=ui.distinct_options(list(by_code), lambda c: f"{c}. {by_code[c].name}"))
+        if code is None:
+            return
+        tiers = cd.typed_tiers(draft, code)
+        if not tiers and not by_code[code].fallback and by_code[code].rule_text:
+            st.caption("Cách chấm của tiêu chí này không theo mức; sửa ở cột «Cách chấm». Thêm dòng dưới đây để chuyển "
+                       "sang chấm theo mức.")
+        grid_key = f"{editor}-tiers-{_generation(state_key)}-{code}"
+        typed = st.data_editor(pd.DataFrame(tiers or [("", "")], columns=["Mức", "Điểm"]), key=grid_key, hide_index=True,
+                               num_rows="dynamic",
+                               column_config={"Mức": st.column_config.TextColumn(width=420),
+                                              "Điểm": st.column_config.TextColumn(width=80, help="Ví dụ 0,5 hoặc 1")})
+        if st.button("Dùng các mức này", key=f"{grid_key}-apply"):
+            try:
+                cd.set_tiers(draft, code, [(row["Mức"], row["Điểm"]) for row in typed.to_dict("records")])
+            except InputError as err:
+                st.error(ui.md(str(err)))  # the rows stay as typed, to correct
+            else:
+                st.session_state[f"{state_key}-generation"] = _generation(state_key) + 1
+                st.rerun()
