@@ -288,6 +288,8 @@ def _tier_editor(draft: cd.CriteriaDraft, shown: list[cd.DraftRow], *, editor: s
         if not tiers and not by_code[code].fallback and by_code[code].rule_text:
             st.caption("Cách chấm của tiêu chí này không theo mức; sửa ở cột «Cách chấm». Thêm dòng dưới đây để chuyển "
                        "sang chấm theo mức.")
+        st.caption("Mỗi dòng một mức: tên mức (mức theo tỷ lệ thì nêu khoảng %, ví dụ «Từ 70% đến dưới 90%») và số điểm. "
+                   "Thêm mức ở dòng trống cuối bảng; xóa mức bằng cách chọn dòng rồi bấm biểu tượng thùng rác.")
         grid_key = f"{editor}-tiers-{_generation(state_key)}-{code}"
         typed = st.data_editor(pd.DataFrame(tiers or [("", "")], columns=["Mức", "Điểm"]), key=grid_key, hide_index=True,
                                num_rows="dynamic",
