@@ -114,6 +114,9 @@ class CriteriaDraft:
     source_name: str
     fallback_codes: frozenset[str]
     edits: dict[str, dict[str, str]] = field(default_factory=dict)
+    # what reading the set gives each field, and the last build: a page builds the draft on every run
+    _read_texts: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    _last_build: tuple[object, DraftResult] | None = field(default=None, repr=False, compare=False)
 
     def typed(self, code: str, field_name: str) -> str | None:
         return self.edits.get(code, {}).get(field_name)
@@ -173,6 +176,13 @@ def edit(draft: CriteriaDraft, code: str, field_name: str, text: str | None) -> 
 
 def _read_text(draft: CriteriaDraft, code: str, field_name: str) -> str:
     """A field as read from the file, as the page shows it for editing."""
+    found = draft._read_texts.get((code, field_name))
+    if found is None:
+        found = draft._read_texts[(code, field_name)] = _text_as_read(draft, code, field_name)
+    return found
+
+
+def _text_as_read(draft: CriteriaDraft, code: str, field_name: str) -> str:
     if code == WHOLE_SET:
         return {FIELD_SET_NAME: draft.original.name, FIELD_TOTAL: vn_number(draft.original.total_max)}[field_name]
     node = draft.original.node(code)
@@ -296,7 +306,18 @@ def _typed_rule(draft: CriteriaDraft, node: CriterionNode, max_points: Decimal |
 
 def build_draft(draft: CriteriaDraft, activity_ids: set[str] | None = None) -> DraftResult:
     """The set the draft makes, checked as a set file is: each typed field, then the JSON Schema, then `validate`
-    (its warnings included, as problems that are not errors). The set is None while any error remains."""
+    (its warnings included, as problems that are not errors). The set is None while any error remains.
+    Built again only when something was typed since the last build (or the plan's activities changed)."""
+    key = (repr(sorted((code, sorted(fields.items())) for code, fields in draft.edits.items())),
+           None if activity_ids is None else frozenset(activity_ids))
+    if draft._last_build is not None and draft._last_build[0] == key:
+        return draft._last_build[1]
+    result = _build(draft, activity_ids)
+    draft._last_build = (key, result)
+    return result
+
+
+def _build(draft: CriteriaDraft, activity_ids: set[str] | None) -> DraftResult:
     problems: list[DraftProblem] = []
 
     def error(code: str, field_name: str, message: str) -> None:
@@ -351,15 +372,15 @@ def build_draft(draft: CriteriaDraft, activity_ids: set[str] | None = None) -> D
     if problems:
         return DraftResult(None, problems)
 
-    schema_errors = list(_schema_validator().iter_errors(document))
-    for err in schema_errors:
-        path = list(err.absolute_path)
-        code = _nearest_code(document, path) or WHOLE_SET
-        problems.append(DraftProblem(code, _field_of_path(code, path), _schema_error_text(err, document)))
-    if schema_errors:
-        return DraftResult(None, problems)
-
-    built = criteria_set_from_dict(document, draft.source_name)
+    try:
+        built = criteria_set_from_dict(document, draft.source_name)  # the schema check of a set file (remembered when passed)
+    except InputError as refusal:
+        # said again error by error, each at its criterion and field, in the same sentences
+        for err in _schema_validator().iter_errors(document):
+            path = list(err.absolute_path)
+            code = _nearest_code(document, path) or WHOLE_SET
+            problems.append(DraftProblem(code, _field_of_path(code, path), _schema_error_text(err, document)))
+        return DraftResult(None, problems or [DraftProblem(WHOLE_SET, FIELD_SET_NAME, str(refusal))])
     for issue in validate(built, activity_ids):
         code = issue.where.removeprefix("Tiêu chí ").strip() if issue.where.startswith("Tiêu chí ") else WHOLE_SET
         problems.append(DraftProblem(code, _field_of_issue(code, issue.message), issue.message, issue.is_error))
