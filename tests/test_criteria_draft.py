@@ -223,3 +223,16 @@ def test_a_tier_row_that_cannot_be_one_is_refused_naming_it_and_nothing_changes(
     with pytest.raises(InputError, match="dấu «;»"):
         cd.set_tiers(roman_draft, "1.1", [("Đúng hạn; đủ", "2"), ("Chậm", "1")])
     assert roman_draft.edits == {}
+
+
+def test_what_the_schema_refuses_is_said_at_its_criterion_and_field_in_the_schemas_sentence():
+    from scoring.criteria import CriteriaSet, CriterionNode
+    from scoring.rules import Tier
+
+    one_tier = CriterionNode("1.1", "Ban hành kế hoạch", Decimal(1), rule=TiersRule(Decimal(1), (Tier("Đạt", Decimal(1)),)))
+    area = CriterionNode("1", "Chỉ đạo, điều hành", Decimal(1), children=[one_tier])
+    draft = cd.start_draft(CriteriaSet("Bộ một mức", [area], Decimal(1)))  # built in code: no reader refused it
+    result = cd.build_draft(draft)
+    assert result.criteria_set is None
+    assert [(p.code, p.field) for p in result.problems] == [("1.1", cd.FIELD_RULE)]
+    assert result.problems[0].message == "tiêu chí 1.1, trường nodes[0].children[0].rule.tiers: cần ít nhất 2 phần tử."
