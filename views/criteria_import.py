@@ -1,7 +1,8 @@
 """Cấu hình → Bộ tiêu chí: a province's set read from a file, shown as a tree the Office corrects before saving it.
 
 The file is read by the core (criteria.load_criteria_set_bytes) into a draft (scoring.criteria_draft) kept in the
-session: it survives reruns, other pages and a re-upload of nothing, not a sign-out (which clears the session).
+session, one per department and year: it survives reruns and visits to other pages, not a sign-out (which clears
+the session).
 Every cell edited in the tables is taken into the draft at the start of the next run, before anything is drawn;
 the core then builds and checks the whole set again, and each problem is said on its row and in the list below.
 What was typed stays, right or wrong, until it is corrected, the draft is cancelled or saved.
@@ -24,8 +25,7 @@ from scoring.evidence_files import extensions_text, safe_display_name, upload_ru
 
 ALL_AREAS = "*"
 COLUMN_CODE, COLUMN_LEVEL, COLUMN_UNDERSTOOD, COLUMN_CHECK = "Mã", "Cấp", "Cách hiểu", "Kiểm tra"
-EDITED_COLUMNS = {cd.FIELD_NAME: cd.FIELD_NAME, cd.FIELD_MAX: cd.FIELD_MAX, cd.FIELD_RULE: cd.FIELD_RULE,
-                  cd.FIELD_EVIDENCE: cd.FIELD_EVIDENCE, cd.FIELD_ACTIVITIES: cd.FIELD_ACTIVITIES}
+EDITED_COLUMNS = frozenset(cd.EDITABLE_FIELDS)  # the table's editable columns are named as the draft's fields
 ERROR_STYLE = "background-color: #fde2e1; color: #7a1712"
 FALLBACK_STYLE = "background-color: #fff3c4; color: #5c4400"
 
@@ -81,7 +81,7 @@ def _take_edits(draft: cd.CriteriaDraft, state_key: str) -> None:
             continue
         for column, value in changes.items():
             if column in EDITED_COLUMNS:
-                cd.edit(draft, codes[int(position)], EDITED_COLUMNS[column], "" if value is None else str(value))
+                cd.edit(draft, codes[int(position)], column, "" if value is None else str(value))
 
 
 def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, department_id: int, year: int, snap,
