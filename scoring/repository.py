@@ -903,9 +903,12 @@ def _code_key(code: str) -> tuple:
 # ---------------------------------------------------------------- criteria sets and assessments
 
 
-def save_criteria_set(db: Database, criteria_set, *, actor: Actor, source_name: str = "") -> int:
+def save_criteria_set(db: Database, criteria_set, *, actor: Actor, source_name: str = "",
+                      corrections: dict[str, tuple[str, str]] | None = None) -> int:
     """Store a criteria set as data (it changes by province and year); returns its id. For the administrator
-    (or a trusted caller): a stored set may be chosen by any department."""
+    (or a trusted caller): a stored set may be chosen by any department. `corrections`: what the person changed
+    from the file before saving (label → (as read, as saved), scoring.criteria_draft.draft_corrections), audited
+    with the import."""
     _allow(actor, Action.MANAGE_CRITERIA)
     with db.session() as session:
         from scoring.criteria import content_digest
@@ -915,7 +918,8 @@ def save_criteria_set(db: Database, criteria_set, *, actor: Actor, source_name: 
                                    digest=content_digest(content), source_name=source_name or criteria_set.source)
         session.add(record)
         session.flush()
-        _audit(session, actor, None, "criteria_set", str(record.id), {"nhập bộ tiêu chí": (None, criteria_set.name)})
+        _audit(session, actor, None, "criteria_set", str(record.id),
+               {"nhập bộ tiêu chí": (None, criteria_set.name), **(corrections or {})})
         return record.id
 
 

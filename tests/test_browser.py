@@ -438,14 +438,14 @@ def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
     office.close()
 
 
-def _edit_plan_cell(page, row: int, column: int, text: str) -> None:
-    """Type into one cell of the plan table as a person does: the grid is drawn on a canvas, so click its first
-    cell, walk there with the arrow keys, open the cell's editor with Enter, type and press Enter. A click that
-    lands before the grid takes keyboard focus opens nothing: then it is tried again."""
+def _edit_plan_cell(page, row: int, column: int, text: str, grid=None) -> None:
+    """Type into one cell of the plan table (or of `grid`, a table's locator) as a person does: the grid is drawn on a
+    canvas, so click its first cell, walk there with the arrow keys, open the cell's editor with Enter, type and press
+    Enter. A click that lands before the grid takes keyboard focus opens nothing: then it is tried again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.bring_to_front()
-    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid = grid if grid is not None else page.locator('[data-testid="stDataFrame"]').first
     grid.scroll_into_view_if_needed()
     editor = page.locator("#portal input, #portal textarea").first  # Glide draws the cell editor outside the canvas
     for _attempt in range(3):

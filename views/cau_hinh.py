@@ -10,16 +10,17 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from views import criteria_import
 from scoring import accounts
 from scoring.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, generate_password
 from scoring.backup import backup_file_name, create_backup
 from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
 from scoring import repository as repo
-from scoring.criteria import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, has_errors, load_criteria_set_bytes, validate
+from scoring.criteria import validate
 from scoring.criteria_excel import export_criteria_xlsx
 from scoring.errors import InputError
 from scoring.rules import parse_decimal
-from scoring.evidence_files import MAX_UPLOAD_BYTES, extensions_text, safe_display_name, upload_megabytes, upload_rule
+from scoring.evidence_files import MAX_UPLOAD_BYTES, upload_megabytes
 from scoring.textnorm import format_datetime, format_number, format_points, local_today
 from views import criteria_mapping_panel
 
@@ -99,34 +100,10 @@ with tab_criteria:
             else:
                 st.success("Bộ tiêu chí hợp lệ: điểm tối đa cộng đúng, mã không trùng, liên kết đúng hoạt động của kế hoạch.")
 
-    st.subheader("Nhập bộ tiêu chí của tỉnh")
-    st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) hoặc tệp YAML/JSON.")
-    # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
-    upload = st.file_uploader("Chọn tệp bộ tiêu chí", key=f"{criteria_key}-upload", disabled=not may_configure)
-    st.caption(upload_rule(MAX_CRITERIA_BYTES, f"bộ tiêu chí dạng {extensions_text(CRITERIA_EXTENSIONS)}"))
-    if upload is not None:
-        try:
-            candidate = load_criteria_set_bytes(upload.name, upload.getvalue())
-        except InputError as err:
-            st.error(ui.md(str(err)))
-            candidate = None
-        if candidate is not None:
-            issues = [*candidate.warnings, *validate(candidate, activity_ids)]
-            st.markdown(f"**{ui.md(candidate.name)}**: {len(candidate.leaves())} tiêu chí chấm điểm, tổng {format_number(candidate.total_max)} điểm.")
-            if issues:
-                st.dataframe(pd.DataFrame([{"Vị trí": i.where, "Nội dung": i.message} for i in issues]), hide_index=True)
-            unusable = has_errors(issues)
-            if unusable:
-                st.error("Bộ tiêu chí có lỗi nên chưa dùng được; hãy sửa tệp rồi nhập lại. Không có gì bị thay đổi.")
-            elif st.button(f"Lưu và dùng cho năm {year}", type="primary", key="criteria-use"):
-                def _use():
-                    set_id = repo.save_criteria_set(db, candidate, actor=ui.actor(), source_name=safe_display_name(upload.name))
-                    if snap.assessment:
-                        # refused as stale, the set stays stored and can be chosen below once the page shows what changed
-                        return repo.switch_criteria_set(db, snap.assessment.id, assessment_seen, criteria_set_id=set_id, actor=ui.actor())
-                    return repo.open_assessment(db, department_id, year, set_id, actor=ui.actor())
-                ui.save_from_editors((settings_form, criteria_form), _use,
-                                     success=f"Đã dùng «{candidate.name}» cho năm {year}. Điểm đã chấm được giữ theo mã tiêu chí.")
+    # read, shown as a tree, corrected and saved as the year's set: views/criteria_import.py
+    criteria_import.import_panel(db, department_id=department_id, year=year, snap=snap, activity_ids=activity_ids,
+                                 assessment_seen=assessment_seen, may_configure=may_configure, form_name=criteria_form,
+                                 forms_to_redraw=(settings_form, criteria_form))
 
     sets = repo.list_criteria_sets(db)
     if len(sets) > 1 and snap.assessment:
