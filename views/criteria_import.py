@@ -44,8 +44,9 @@ def import_panel(db, *, department_id: int, year: int, snap, activity_ids: set[s
     someone else changed the year's set is told, not overwritten; a cancel draws them afresh. `forms_to_redraw`: the
     page's forms of the year's assessment, whose version a save moves."""
     st.subheader("Nhập bộ tiêu chí của tỉnh")
-    st.caption("Tệp Excel theo mẫu tỉnh ban hành (STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí) "
-               "hoặc tệp YAML/JSON. Bộ tiêu chí hiện ra để xem và sửa trước khi lưu.")
+    st.caption("Phụ lục tiêu chí như tỉnh ban hành: bảng trong tệp Word hoặc PDF (có lớp chữ), hoặc tệp Excel cùng mẫu "
+               "(STT / Tên tiêu chí / Điểm tối đa, các dòng mức điểm dưới từng tiêu chí), hoặc tệp YAML/JSON. "
+               "Bộ tiêu chí hiện ra để xem và sửa trước khi lưu.")
     editor = ui.editor_key(form_name)
     # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
     upload = st.file_uploader("Chọn tệp bộ tiêu chí", key=f"{editor}-upload", disabled=not may_configure)
