@@ -28,6 +28,7 @@ from scoring.criteria import (
     criteria_set_from_dict,
     validate,
 )
+from scoring.criteria_model import RuleFallback
 from scoring.errors import InputError
 from scoring.rules import (
     KIND_LABELS,
@@ -144,17 +145,11 @@ class DraftResult:
 
 
 def fallback_codes(criteria_set: CriteriaSet) -> frozenset[str]:
-    """The leaves whose rule the reader replaced by a free value, because the rule text was unreadable or missing:
-    a free-value leaf the reader left a warning about ("tiêu chí 2.2 chưa có cách chấm; tạm dùng chấm tự do …").
-    A free value the file itself asked for ("Chấm tự do từ 0 đến điểm tối đa") has no such warning."""
-    codes = set()
-    for leaf in criteria_set.leaves():
-        if not isinstance(leaf.rule, ValueRule):
-            continue
-        about = re.compile(rf"\btiêu chí {re.escape(leaf.code)}(?!\.?\d)", re.IGNORECASE)
-        if any(about.search(w.message) and "chấm tự do" in w.message for w in criteria_set.warnings):
-            codes.add(leaf.code)
-    return frozenset(codes)
+    """The leaves whose rule the reader replaced by a free value, because the rule text was unreadable or missing
+    (the reader's RuleFallback warnings). A free value the file itself asked for ("Chấm tự do từ 0 đến điểm tối
+    đa") has no such warning."""
+    fell_back = {w.code for w in criteria_set.warnings if isinstance(w, RuleFallback)}
+    return frozenset(leaf.code for leaf in criteria_set.leaves() if leaf.code in fell_back and isinstance(leaf.rule, ValueRule))
 
 
 def start_draft(criteria_set: CriteriaSet, source_name: str = "") -> CriteriaDraft:

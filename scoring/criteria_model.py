@@ -184,6 +184,14 @@ class CriteriaIssue(Issue):
         return self.severity == SEVERITY_ERROR
 
 
+@dataclass(frozen=True)
+class RuleFallback(Issue):
+    """A reader's warning that leaf `code`'s rule was missing or unreadable and a free value stands in for it: what
+    the import preview highlights (scoring.criteria_draft)."""
+
+    code: str = ""
+
+
 def has_errors(issues: list[Issue]) -> bool:
     return any(getattr(issue, "is_error", False) for issue in issues)
 

@@ -37,7 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from scoring.criteria_model import CriteriaSet, CriterionNode
+from scoring.criteria_model import CriteriaSet, CriterionNode, RuleFallback
 from scoring.errors import InputError
 from scoring.plan import Issue
 from scoring.rules import DEFAULT_STEP, ValueRule, parse_decimal, parse_rule_text, parse_tier_line, vn_number
@@ -477,9 +477,10 @@ def _settle_leaf_rule(node: CriterionNode, row: _Row, warnings: list[Issue]) -> 
     if text:
         original = text.replace("\n", "; ")
         node.note = _join_note(node.note, f"Cách chấm gốc (chưa đọc được): {original}")
-        warnings.append(Issue(row.where, f"tiêu chí {node.code}: không đọc được cách chấm «{original}»; {fallback}"))
+        warnings.append(RuleFallback(row.where, f"tiêu chí {node.code}: không đọc được cách chấm «{original}»; {fallback}",
+                                     node.code))
     else:
-        warnings.append(Issue(row.where, f"tiêu chí {node.code} chưa có cách chấm; {fallback}"))
+        warnings.append(RuleFallback(row.where, f"tiêu chí {node.code} chưa có cách chấm; {fallback}", node.code))
 
 
 def _join_note(note: str, addition: str) -> str:
