@@ -2,13 +2,14 @@
 
 Laid out as Decree 30/2020/NĐ-CP lays out an administrative document: A4, Times New Roman 14, margins
 20/20/30/15 mm (top, bottom, left, right); a letterhead table with the issuing body on the left (the
-superior body when the criteria set names its province, the department in bold capitals, a short rule,
-"Số: …/BC-…") and the national motto on the right; the place and date line in italics; the document type
+governing body, the department in bold capitals, a short rule, "Số: …/BC-…") and the national motto on the
+right; the place and date line in italics (governing body and place: common.governing_body, place_name — the
+department's settings, "……………" where nobody has set them); the document type
 and summary in bold, centred; page numbers from page 2; the "Nơi nhận" block and the signer's title.
 
 The body holds what the Home Affairs guidance asks of the report: I. the score summary per area with the
 index (and the plan's completion, with the two charts), II. the explanations for criteria without
-evidence, III. difficulties and recommendations. Numbers come from the snapshot; where only the
+evidence, grouped by what is missing, III. difficulties and recommendations. Numbers come from the snapshot; where only the
 department can write the text, the document says so with a highlighted "(Cơ quan bổ sung nội dung)".
 """
 
@@ -31,12 +32,15 @@ from docx.text.paragraph import Paragraph
 
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
+    date_line,
     department_abbreviation,
+    governing_body,
+    incomplete_evidence,
     percent_text,
     require_criteria,
 )
 from scoring.snapshot import Snapshot
-from scoring.textnorm import fold, format_number, format_percent, format_points, nfc, roman
+from scoring.textnorm import format_number, format_percent, format_points, roman
 
 FONT_NAME = "Times New Roman"
 BODY_SIZE = Pt(14)
@@ -143,10 +147,11 @@ def _run(paragraph: Paragraph, text: str, *, bold=False, italic=False, underline
     return run
 
 
-def _to_be_written(paragraph: Paragraph) -> None:
+def _to_be_written(paragraph: Paragraph):
     """The visible prompt where only the department can write: italic and highlighted, so it cannot slip through."""
     run = _run(paragraph, TO_BE_WRITTEN, italic=True)
     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    return run
 
 
 def _short_rule(container, line_width: Mm, container_width: Mm, space_after: Pt | None = None) -> None:
@@ -207,23 +212,6 @@ def _cell_line(cell: _Cell, text: str, *, bold=False, italic=False, underline=Fa
 # --------------------------------------------------------------------------- letterhead and title
 
 
-def superior_body(snapshot: Snapshot) -> str:
-    """"UBND TỈNH SƠN LA" when the criteria set names its province; "" when unknown (left out, not invented)."""
-    province = nfc(snapshot.criteria_set.province if snapshot.criteria_set else "")
-    if not province:
-        return ""
-    if fold(province).startswith(("tinh ", "thanh pho ")):
-        return f"UBND {province.upper()}"
-    return f"UBND TỈNH {province.upper()}"
-
-
-def place_name(snapshot: Snapshot) -> str:
-    province = nfc(snapshot.criteria_set.province if snapshot.criteria_set else "")
-    for prefix in ("tỉnh ", "Tỉnh ", "thành phố ", "Thành phố "):
-        province = province.removeprefix(prefix)
-    return province or "……………"
-
-
 def _letterhead(document, snapshot: Snapshot) -> None:
     left_width, right_width = Mm(68), TEXT_WIDTH - Mm(68)
     table = document.add_table(rows=1, cols=2)
@@ -231,10 +219,8 @@ def _letterhead(document, snapshot: Snapshot) -> None:
     _set_widths(table, [left_width, right_width])
     left, right = table.rows[0].cells
 
-    superior = superior_body(snapshot)
-    if superior:
-        _cell_line(left, superior, first=True)
-    _cell_line(left, snapshot.department.name.upper(), bold=True, first=not superior)
+    _cell_line(left, governing_body(snapshot).upper(), first=True)
+    _cell_line(left, snapshot.department.name.upper(), bold=True)
     _short_rule(left, Mm(25), left_width)
     sign = department_abbreviation(snapshot.department.name, snapshot.evidence)
     _cell_line(left, f"Số:        /BC-{sign}" if sign else "Số:        /BC")
@@ -242,8 +228,7 @@ def _letterhead(document, snapshot: Snapshot) -> None:
     _cell_line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=Pt(12), first=True)
     _cell_line(right, "Độc lập - Tự do - Hạnh phúc", bold=True, underline=True)
     _cell_line(right, "", size=Pt(8))
-    _cell_line(right, f"{place_name(snapshot)}, ngày      tháng      năm {max(snapshot.year, snapshot.today.year)}",
-               italic=True, size=BODY_SIZE)
+    _cell_line(right, date_line(snapshot), italic=True, size=BODY_SIZE)
 
 
 def _title(document, snapshot: Snapshot) -> None:
@@ -383,6 +368,12 @@ def _shade(cell: _Cell, colour: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
+def _keep_row_on_one_page(row) -> None:
+    marker = OxmlElement("w:cantSplit")
+    marker.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(marker)
+
+
 def _repeat_header(row) -> None:
     marker = OxmlElement("w:tblHeader")
     marker.set(qn("w:val"), "true")
@@ -390,24 +381,63 @@ def _repeat_header(row) -> None:
 
 
 def _section_explanations(document, snapshot: Snapshot) -> None:
+    """Grouped by what is missing, each group under one heading: the criteria without any evidence (one table:
+    what each asks for, the self score, the explanation), then the documents lacking their number or date."""
     _heading(document, "II. GIẢI TRÌNH CÁC TIÊU CHÍ KHÔNG CÓ HOẶC THIẾU TÀI LIỆU KIỂM CHỨNG")
     gaps = snapshot.evidence_gaps()
-    if not gaps:
-        _paragraph(document, "Các tiêu chí có yêu cầu tài liệu kiểm chứng đều đã có tài liệu kèm theo.")
+    incomplete = incomplete_evidence(snapshot)
+    if not gaps and not incomplete:
+        _paragraph(document, "Các tiêu chí có yêu cầu tài liệu kiểm chứng đều đã có tài liệu kèm theo, "
+                             "ghi đủ số, ký hiệu và ngày ban hành.")
         return
-    _paragraph(document, f"Có {len(gaps)} tiêu chí thành phần chưa có tài liệu kiểm chứng kèm theo; "
-                         "cơ quan giải trình như sau:")
-    for gap in gaps:
+    number = 0
+    if gaps:
+        number += 1
+        _paragraph(document, f"{number}. Thiếu tài liệu kiểm chứng", bold=True, italic=True)
+        intro = _paragraph(document, f"Có {len(gaps)} tiêu chí thành phần chưa có tài liệu kiểm chứng kèm theo; "
+                                     "cơ quan giải trình như sau:")
+        intro.paragraph_format.keep_with_next = True
+        _gaps_table(document, snapshot, gaps)
+    if incomplete:
+        number += 1
+        _paragraph(document, f"{number}. Tài liệu kiểm chứng chưa ghi đủ số, ký hiệu, ngày ban hành", bold=True,
+                   italic=True, space_before=Pt(12) if gaps else None)
+        _paragraph(document, f"Có {len(incomplete)} tài liệu kiểm chứng chưa ghi đủ số, ký hiệu hoặc ngày ban hành "
+                             "(Sở Nội vụ trích dẫn tài liệu theo số và ngày):")
+        for evidence, codes in incomplete:
+            item = _paragraph(document)
+            _run(item, f"- {evidence.title or evidence.file_name or 'Tài liệu chưa có tên'}", bold=True)
+            _run(item, f" (tiêu chí {', '.join(codes)}): chưa có {' và '.join(evidence.missing_metadata)}.")
+
+
+def _gaps_table(document, snapshot: Snapshot, gaps) -> None:
+    headers = ["Mã", "Tiêu chí thành phần", "Tự đánh giá", "Tài liệu cần có", "Giải trình"]
+    widths = [Mm(14), Mm(55), Mm(17), Mm(42), Mm(37)]  # 165 mm: the text width
+    size = Pt(12)  # a long table: one size smaller than the summary table
+    table = document.add_table(rows=1 + len(gaps), cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _set_widths(table, widths)
+    for column, header in enumerate(headers):
+        cell = table.cell(0, column)
+        _cell_line(cell, header, bold=True, first=True)
+        _shade(cell, "D9E2F3")
+    _repeat_header(table.rows[0])
+    left = WD_ALIGN_PARAGRAPH.LEFT
+    for row, gap in enumerate(gaps, start=1):
+        _keep_row_on_one_page(table.rows[row])
         points = snapshot.rollup.node(gap.code).self_points
-        item = _paragraph(document)
-        _run(item, f"- Tiêu chí {gap.code}. {gap.name}", bold=True)
-        _run(item, f" (tự đánh giá: {format_points(points) if points is not None else 'chưa chấm'}). "
-                   f"Tài liệu cần có: {gap.expected}. Giải trình: ")
+        _cell_line(table.cell(row, 0), gap.code, first=True, size=size)
+        _cell_line(table.cell(row, 1), gap.name, first=True, align=left, size=size)
+        _cell_line(table.cell(row, 2), format_number(points) if points is not None else "chưa chấm", first=True,
+                   align=WD_ALIGN_PARAGRAPH.RIGHT if points is not None else WD_ALIGN_PARAGRAPH.CENTER, size=size)
+        _cell_line(table.cell(row, 3), gap.expected, first=True, align=left, size=size)
         explanation = snapshot.score(gap.code).explanation
         if explanation:
-            _run(item, explanation)
+            _cell_line(table.cell(row, 4), explanation, first=True, align=left, size=size)
         else:
-            _to_be_written(item)
+            paragraph = _first_paragraph(table.cell(row, 4), left)
+            _to_be_written(paragraph).font.size = size
 
 
 def _section_difficulties(document) -> None:
