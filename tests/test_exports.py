@@ -917,11 +917,41 @@ def test_export_commands_report_bad_input_in_vietnamese(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == [tmp_path / "data"]  # nothing half-written
 
 
+def test_a_chart_of_unchanged_data_is_drawn_once_whatever_the_exports_that_use_it(workspace, monkeypatch):
+    from scoring.exports import charts
+
+    db, department_id, assessment_id, _ = workspace
+    charts._CACHE.clear()
+    drawn: list[dict] = []
+
+    def render(path, specs):
+        drawn.extend(opts for _, opts in specs)
+        return [f"<svg>{len(drawn)}</svg>".encode() if opts["format"] == "svg" else b"png" for _, opts in specs]
+
+    monkeypatch.setattr(charts._RENDERER, "render", render)
+    monkeypatch.setenv("BROWSER_PATH", "/usr/bin/chromium")
+    snapshot = snapshot_of(db, department_id)
+    figures = [score_by_area_figure(snapshot), completion_by_area_figure(snapshot)]
+    first = charts.figures_svg(figures, width=760)
+    assert len(drawn) == 2 and charts.figures_svg(figures, width=760) == first and len(drawn) == 2
+    charts.figures_png(figures[:1], width=780)  # another format or size is another image
+    assert len(drawn) == 3
+    # the data changes: its chart is drawn again, the other (unchanged) one is not
+    stored = repo.list_scores(db, assessment_id)["2.1"]
+    repo.save_self_score(db, assessment_id, "2.1", stored.version, inputs={"value": 1}, actor="vp")
+    after = snapshot_of(db, department_id)
+    again = charts.figures_svg([score_by_area_figure(after), completion_by_area_figure(after)], width=760)
+    assert len(drawn) == 4 and again[0] != first[0] and again[1] == first[1]
+
+
 def test_a_missing_browser_is_a_sentence_and_the_next_export_still_works(workspace, chromium, monkeypatch, tmp_path):
     from scoring.exports.charts import ChartExportError
 
+    from scoring.exports import charts
+
     db, department_id, _, _ = workspace
     figure = score_by_area_figure(snapshot_of(db, department_id))
+    charts._CACHE.clear()  # an image drawn by an earlier test would need no browser
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "khong-co-trinh-duyet"))
     with pytest.raises(ChartExportError, match="không chạy được trình duyệt"):
         figure_svg(figure)

@@ -1,6 +1,7 @@
 """Xuất, nhập tệp: the files that leave the app (score sheet, report, evidence bundle, charts, summary) and the
 filled score sheet coming back. Each file is made when its button is clicked, from the data as stored at that
-moment (scoring.exports.commands.export_bytes), so a download never serves an older file."""
+moment (scoring.exports.commands.export_bytes), so a download never serves an older file; while it is made the
+button and the page show "Đang tạo …" (ui.download_button)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import ui
 from scoring.auth import Action, Role
 from scoring.cycle import SourceDocument
 from scoring.exports import apply_scoresheet_changes, read_scoresheet
+from scoring.exports.charts import warm_up
 from scoring.exports.commands import export_bytes, export_file_name
 from scoring.errors import InputError
 from scoring.evidence_files import extensions_text, safe_display_name, upload_rule
@@ -22,6 +24,7 @@ st.title(f"Xuất, nhập tệp năm {snap.year}")
 if snap.criteria_set is None:
     st.warning(f"Năm {snap.year} chưa có bộ tiêu chí: hãy chọn bộ tiêu chí ở trang Cấu hình.")
     st.stop()
+warm_up()  # the browser that draws the charts starts now, not on the first click (about 2 s)
 
 MIME = {
     "scoresheet": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
