@@ -119,3 +119,21 @@ def test_the_settings_page_saves_the_letterhead_with_the_department():
     finally:
         db.dispose()
     assert (stored.governing_body, stored.place) == ("UBND TỈNH QUẢNG NINH", "Quảng Ninh")
+
+
+def test_migration_0008_gives_existing_departments_an_empty_letterhead(tmp_path):
+    from sqlalchemy import text
+
+    from scoring.db import make_engine, upgrade_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cu.db'}")
+    try:
+        upgrade_schema(engine, "0007")
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO department (name, units, created_at, version, updated_at, updated_by) "
+                                    "VALUES ('Sở Y tế', '[]', '2026-01-01', 1, '2026-01-01', '')"))
+        upgrade_schema(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT governing_body, place FROM department")).one() == ("", "")
+    finally:
+        engine.dispose()
