@@ -944,6 +944,29 @@ def test_a_chart_of_unchanged_data_is_drawn_once_whatever_the_exports_that_use_i
     assert len(drawn) == 4 and again[0] != first[0] and again[1] == first[1]
 
 
+def test_the_export_page_draws_the_charts_ahead_so_the_click_finds_them(workspace, monkeypatch):
+    import threading
+
+    from scoring.exports import charts
+    from scoring.exports.summary_pdf import summary_charts
+
+    db, department_id, _, _ = workspace
+    charts._CACHE.clear()
+    drawn: list[str] = []
+    monkeypatch.setattr(charts._RENDERER, "start_quietly", lambda path: None)
+    monkeypatch.setattr(charts._RENDERER, "render", lambda path, specs: [
+        drawn.append(opts["format"]) or b"<svg/>" for _, opts in specs])
+    monkeypatch.setenv("BROWSER_PATH", "/usr/bin/chromium")
+    snapshot = snapshot_of(db, department_id)
+    charts.warm_up(lambda: summary_charts(snapshot))
+    for thread in threading.enumerate():
+        if thread.name == "kaleido-warm-up":
+            thread.join(timeout=30)
+    assert drawn == ["svg", "svg"]
+    summary_charts(snapshot_of(db, department_id))  # the export, from a fresh read of the same data
+    assert drawn == ["svg", "svg"]  # nothing drawn again
+
+
 def test_a_missing_browser_is_a_sentence_and_the_next_export_still_works(workspace, chromium, monkeypatch, tmp_path):
     from scoring.exports.charts import ChartExportError
 

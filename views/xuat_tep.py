@@ -13,6 +13,8 @@ from scoring.cycle import SourceDocument
 from scoring.exports import apply_scoresheet_changes, read_scoresheet
 from scoring.exports.charts import warm_up
 from scoring.exports.commands import export_bytes, export_file_name
+from scoring.exports.report import chart_images
+from scoring.exports.summary_pdf import summary_charts
 from scoring.errors import InputError
 from scoring.evidence_files import extensions_text, safe_display_name, upload_rule
 from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
@@ -24,7 +26,9 @@ st.title(f"Xuất, nhập tệp năm {snap.year}")
 if snap.criteria_set is None:
     st.warning(f"Năm {snap.year} chưa có bộ tiêu chí: hãy chọn bộ tiêu chí ở trang Cấu hình.")
     st.stop()
-warm_up()  # the browser that draws the charts starts now, not on the first click (about 2 s)
+# the browser that draws the charts starts now, not on the first click (about 2 s), and draws the report's and
+# the summary's charts of the data as shown: a click then finds them drawn (charts of unchanged data: a lookup)
+warm_up(lambda: chart_images(snap), lambda: summary_charts(snap))
 
 MIME = {
     "scoresheet": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

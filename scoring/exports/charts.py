@@ -25,6 +25,7 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,16 +131,27 @@ def print_pdf(page: Path) -> bytes:
     return _RENDERER.print_pdf(browser_path(), page.resolve().as_uri())
 
 
-def warm_up() -> None:
+def warm_up(*drawings: Callable[[], Any]) -> None:
     """Start the browser in the background (if a browser is installed), so the first export does not wait the
-    2 s it takes. Never raises: an export that then finds no browser says so itself."""
+    2 s it takes, then run `drawings` there (the exports' own chart functions): their images land in the cache,
+    so a click on the export finds them drawn. Images of data already drawn cost a lookup. Never raises: an
+    export that then finds no browser, or fails to draw, says so itself."""
     try:
         path = browser_path()
     except ChartExportError:
         return
-    if _RENDERER.running(path):
+    if _RENDERER.running(path) and not drawings:
         return
-    threading.Thread(target=_RENDERER.start_quietly, args=(path,), name="kaleido-warm-up", daemon=True).start()
+
+    def start_and_draw() -> None:
+        _RENDERER.start_quietly(path)
+        for drawing in drawings:
+            try:
+                drawing()
+            except Exception:  # noqa: BLE001 - drawn ahead only; the export itself reports any failure
+                logging.getLogger(__name__).info("drawing a chart ahead failed", exc_info=True)
+
+    threading.Thread(target=start_and_draw, name="kaleido-warm-up", daemon=True).start()
 
 
 class _RenderCache:

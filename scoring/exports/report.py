@@ -54,7 +54,7 @@ RECIPIENTS = ("Sở Nội vụ (b/c);", "Lãnh đạo Sở;", "Lưu: VT, VP.")
 def write_report(snapshot: Snapshot, out: str | BinaryIO, charts: bool = True) -> None:
     """Write the report .docx to a path or binary file. `charts` False leaves the two charts out (no browser needed)."""
     require_criteria(snapshot)
-    images = _chart_images(snapshot) if charts else []
+    images = chart_images(snapshot) if charts else []
     document = Document()
     _page_setup(document)
     _letterhead(document, snapshot)
@@ -68,7 +68,8 @@ def write_report(snapshot: Snapshot, out: str | BinaryIO, charts: bool = True) -
     document.save(out)
 
 
-def _chart_images(snapshot: Snapshot) -> list[tuple[bytes, str]]:
+def chart_images(snapshot: Snapshot) -> list[tuple[bytes, str]]:
+    """The report's charts as PNG, with their captions (also drawn ahead by the export page: charts.warm_up)."""
     from scoring.charts import completion_by_area_figure, score_by_area_figure
     from scoring.exports.charts import figures_png
 

@@ -55,15 +55,19 @@ tr.total td { font-weight: bold; background: #E2EFDA; }
 def write_summary_pdf(snapshot: Snapshot, out: str | Path | BinaryIO) -> None:
     """Write the one-page summary PDF to a path or binary file (needs Chromium, as the charts do)."""
     require_criteria(snapshot)
-    figures = [score_by_area_figure(snapshot)]
-    if snapshot.activities:
-        figures.append(completion_by_area_figure(snapshot))
-    charts = figures_svg(figures, width=CHART_WIDTH_PX)
-    pdf = html_to_pdf(summary_html(snapshot, charts))
+    pdf = html_to_pdf(summary_html(snapshot, summary_charts(snapshot)))
     if isinstance(out, (str, Path)):
         Path(out).write_bytes(pdf)
     else:
         out.write(pdf)
+
+
+def summary_charts(snapshot: Snapshot) -> list[bytes]:
+    """The page's two charts as SVG (also drawn ahead by the export page: charts.warm_up)."""
+    figures = [score_by_area_figure(snapshot)]
+    if snapshot.activities:
+        figures.append(completion_by_area_figure(snapshot))
+    return figures_svg(figures, width=CHART_WIDTH_PX)
 
 
 def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
