@@ -49,6 +49,10 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     units: Mapped[list] = mapped_column(JSON, default=list)  # the department's units, expand "Các phòng thuộc Sở"
+    # the letterhead of its official forms (migration 0008): "UBND TỈNH QUẢNG NINH" above its name, and the
+    # place of the date line ("Quảng Ninh, ngày …"); "" when not set
+    governing_body: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    place: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -350,9 +350,9 @@ def test_importing_a_filled_score_sheet_shows_changes_first(app):
     write_scoresheet(load_snapshot(db, department.id, 2026), buffer)
     workbook = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
     sheet = workbook["Bảng điểm"]
-    header = next(r for r in range(1, 20) if any(c.value == "Mã" for c in sheet[r]))
+    header = next(r for r in range(1, 20) if any(c.value == "STT" for c in sheet[r]))
     columns = {c.value: c.column for c in sheet[header]}
-    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, columns["Mã"]).value == "1.1.1")
+    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, columns["STT"]).value == "1.1.1")
     sheet.cell(row, columns["Mức đạt được, số lượng hoặc điểm"]).value = "Ban hành không kịp thời"  # its 0,5 tier
     edited = io.BytesIO()
     workbook.save(edited)

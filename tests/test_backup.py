@@ -86,6 +86,9 @@ def _build_workspace(db: Database) -> dict:
     """A department mid-year: plan, criteria, progress, self scores, an appraisal, evidence files and links."""
     department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Chính sách Dân tộc", "Phòng Tôn giáo"],
                                            actor="quản trị")
+    department = repo.list_departments(db)[0]
+    repo.update_department(db, department_id, department.version, name=department.name, units=department.units,
+                           governing_body="UBND TỈNH QUẢNG NINH", place="Quảng Ninh", actor="quản trị")
     repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
     set_id = repo.save_criteria_set(db, load_criteria_set(CRITERIA), actor="quản trị")
     assessment_id = repo.open_assessment(db, department_id, 2026, set_id, actor="vp1").id
@@ -224,6 +227,8 @@ def test_restore_brings_back_every_row_and_every_file(db, workspace, empty_targe
     assert repo.evidence_file(empty_target, workspace["plan_document_id"], viewer=repo.SYSTEM_ACTOR) == ("Kế hoạch CCHC 2026.pdf", "application/pdf", PLAN_PDF)
 
     assert restored == made
+    letterhead = repo.list_departments(empty_target)[0]
+    assert (letterhead.governing_body, letterhead.place) == ("UBND TỈNH QUẢNG NINH", "Quảng Ninh")
     assert made.row_counts == {name: len(rows) for name, rows in _raw_rows(db).items()}
     assert (made.row_counts["activity"], made.row_counts["score"], made.row_counts["evidence_criterion"]) == (22, 3, 4)
     assert made.evidence_files == 3 and made.evidence_bytes == sum(len(content) for content in files.values())

@@ -610,3 +610,27 @@ def test_an_areas_table_and_the_locks_blockers_each_open_their_criterion(server,
     _settled(page)
     assert page.get_by_role("button", name=re.compile("Hiện cả lĩnh vực")).is_visible()
     page.close()
+
+
+def test_an_export_shows_that_it_is_being_made_and_arrives(server, browser, tmp_path):
+    """Xuất tệp: a click on «Tải về» says «Đang tạo báo cáo…» until the file is made (the report draws its two
+    charts), then the browser receives the .docx."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    page.goto(server)
+    _settled(page)
+    _open_from_menu(page, "Xuất, nhập tệp")
+    # remember whether the progress line was ever on screen, however briefly
+    page.evaluate("""() => { window.__progress = false; new MutationObserver(() => {
+        if (document.body.innerText.includes('Đang tạo báo cáo')) window.__progress = true;
+    }).observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+    buttons = page.get_by_role("button", name="Tải về")
+    assert buttons.count() == 5
+    with page.expect_download(timeout=120000) as download:
+        buttons.nth(1).click()  # the report: the second export listed
+    target = tmp_path / download.value.suggested_filename
+    download.value.save_as(target)
+    assert target.suffix == ".docx" and target.read_bytes()[:2] == b"PK"
+    page.wait_for_function("() => window.__progress", timeout=10000)
+    _settled(page)
+    assert "Đang tạo" not in page.inner_text("body")
+    page.close()

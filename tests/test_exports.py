@@ -209,11 +209,16 @@ def _sheet_bytes(snapshot) -> bytes:
     return buffer.getvalue()
 
 
+HEADER_ROW = 8  # under the agency block, the motto and the title
+
+
 def _rows_by_code(sheet) -> dict[str, int]:
-    return {sheet.cell(row, 2).value: row for row in range(1, sheet.max_row + 1) if sheet.cell(row, 2).value}
+    """Criterion code → row: the STT column holds the code, from the row under the header to the totals."""
+    total = next(r for r in range(HEADER_ROW + 1, sheet.max_row + 1) if sheet.cell(r, 2).value == "TỔNG CỘNG")
+    return {sheet.cell(row, 1).value: row for row in range(HEADER_ROW + 1, total) if sheet.cell(row, 1).value}
 
 
-def _columns(sheet, header_row: int = 6) -> dict[str, int]:
+def _columns(sheet, header_row: int = HEADER_ROW) -> dict[str, int]:
     return {sheet.cell(header_row, c).value: c for c in range(1, sheet.max_column + 1)}
 
 
@@ -254,58 +259,81 @@ def test_scoresheet_has_the_official_layout_values_and_live_formulas(appraised):
     workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))
     assert workbook.sheetnames == [SHEET_SCORES, SHEET_RULES, SHEET_PLAN, SHEET_EVIDENCE]
     sheet = workbook[SHEET_SCORES]
-    assert sheet["A1"].value == "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026"
-    assert sheet["A2"].value == "Cơ quan: Sở Dân tộc và Tôn giáo"
-    assert "Bộ tiêu chí thử nghiệm xuất" in sheet["A3"].value and "Bộ tiêu chí mẫu" in sheet["A3"].value
-    assert [sheet.cell(6, c).value for c in range(1, 16)] == [
-        "STT", "Mã", "Lĩnh vực, tiêu chí, tiêu chí thành phần", "Điểm tối đa", "Không đánh giá (x)",
+    # the agency block beside the national motto; no governing body set and no province named: left to fill in
+    assert [sheet["A1"].value, sheet["A2"].value] == ["……………", "SỞ DÂN TỘC VÀ TÔN GIÁO"] and sheet["A2"].font.b
+    motto = [c.value for c in sheet[1] + sheet[2] if c.value and c.column > 1]
+    assert motto == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    assert sheet["A4"].value == "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026"
+    assert "Bộ tiêu chí thử nghiệm xuất" in sheet["A5"].value and "Bộ tiêu chí mẫu" in sheet["A5"].value
+    # STT is the criterion's code, as the province's table numbers it: no second numbering column
+    assert [sheet.cell(HEADER_ROW, c).value for c in range(1, 16)] == [
+        "STT", "Lĩnh vực, tiêu chí, tiêu chí thành phần", "Điểm tối đa", "Không đánh giá (x)",
         "Mức đạt được, số lượng hoặc điểm", "Tử số", "Mẫu số", "Điểm tự đánh giá",
-        "Điểm thẩm định", "Nhận xét thẩm định", "Tài liệu kiểm chứng", "Giải trình",
+        "Điểm thẩm định", "Nhận xét thẩm định", "Tài liệu kiểm chứng", "Giải trình", "Ghi chú",
         "Số tiêu chí được đánh giá", "Số tiêu chí đã thẩm định"]
     assert sheet.column_dimensions["N"].hidden and sheet.column_dimensions["O"].hidden  # helpers of the totals
     rows = _rows_by_code(sheet)
-    codes = [c for c in rows if c != "Mã"]
-    assert codes == ["1", "1.1", "1.1.1", "1.1.2", "1.2", "1.2.1", "1.2.2", "1.3", "1.3.1", "1.3.2",
-                     "2", "2.1", "2.2", "3", "3.1"]
-    assert [sheet.cell(rows[c], 1).value for c in ("1", "1.1", "1.1.2", "2", "3.1")] == ["I", "1", "1.2", "II", "1"]
+    assert list(rows) == ["1", "1.1", "1.1.1", "1.1.2", "1.2", "1.2.1", "1.2.2", "1.3", "1.3.1", "1.3.2",
+                          "2", "2.1", "2.2", "3", "3.1"]
 
     # the inputs each rule takes; the points are formulas of them (values: tests/test_scoresheet_roundtrip.py)
-    entries = {c: sheet.cell(rows[c], 6).value for c in ("1.1.1", "1.2.1", "1.2.2", "1.3.2", "2.1", "3.1")}
+    entries = {c: sheet.cell(rows[c], 5).value for c in ("1.1.1", "1.2.1", "1.2.2", "1.3.2", "2.1", "3.1")}
     assert entries == {"1.1.1": "Kịp thời", "1.2.1": 6, "1.2.2": 0.75, "1.3.2": 1, "2.1": 0.5, "3.1": 1.5}
-    assert [sheet.cell(rows["1.1.2"], c).value for c in (7, 8)] == [17, 20]
-    assert sheet.cell(rows["2.2"], 5).value == "x"
-    assert sheet.cell(rows["2.2"], 4).value == f'=IF(TRIM(E{rows["2.2"]})="",1,"—")'
-    assert sheet.cell(rows["1.2.1"], 9).value == (
-        f'=IF(NOT(TRIM(E12)=""),"Không đánh giá",IF(TRIM(F12)="","",IF(NOT(ISNUMBER(F12)),"Không hợp lệ",'
-        f'IF(OR(F12<0,F12<>INT(F12)),"Không hợp lệ",MIN(1.5,F12*0.25)))))')
-    assert sheet.cell(rows["1.1.1"], 9).number_format == "0.00"
+    assert [sheet.cell(rows["1.1.2"], c).value for c in (6, 7)] == [17, 20]
+    assert sheet.cell(rows["2.2"], 4).value == "x"
+    assert sheet.cell(rows["2.2"], 3).value == f'=IF(TRIM(D{rows["2.2"]})="",1,"—")'
+    assert sheet.cell(rows["1.2.1"], 8).value == (
+        f'=IF(NOT(TRIM(D14)=""),"Không đánh giá",IF(TRIM(E14)="","",IF(NOT(ISNUMBER(E14)),"Không hợp lệ",'
+        f'IF(OR(E14<0,E14<>INT(E14)),"Không hợp lệ",MIN(1.5,E14*0.25)))))')
+    # points as the official tables write them (2, 0,5, 0,25: never 2,00), decimal comma in LibreOffice
+    assert {sheet.cell(rows["1.1.1"], c).number_format for c in (3, 8, 9)} == {"[$-42A]General"}
+    assert sheet.cell(rows["1.2.2"], 5).number_format == "[$-42A]General"  # an input: 0,75 as typed
     # node and grand totals are formulas over the children: capped at the applicable maximum, floored at 0
-    assert sheet.cell(rows["1.2"], 4).value == f'=IF(COUNT(D{rows["1.2.1"]},D{rows["1.2.2"]})=0,"—",MIN(2,SUM(D12,D13)))'
-    assert sheet.cell(rows["1.1"], 9).value == '=IF(ISNUMBER(D8),MAX(0,MIN(D8,SUM(I9,I10))),"Không đánh giá")'
-    assert sheet.cell(rows["1.3"], 9).value == '=IF(ISNUMBER(D14),MAX(0,MIN(D14,SUM(I15,I16))),"Không đánh giá")'
+    assert sheet.cell(rows["1.2"], 3).value == f'=IF(COUNT(C{rows["1.2.1"]},C{rows["1.2.2"]})=0,"—",MIN(2,SUM(C14,C15)))'
+    assert sheet.cell(rows["1.1"], 8).value == '=IF(ISNUMBER(C10),MAX(0,MIN(C10,SUM(H11,H12))),"Không đánh giá")'
+    assert sheet.cell(rows["1.3"], 8).value == '=IF(ISNUMBER(C16),MAX(0,MIN(C16,SUM(H17,H18))),"Không đánh giá")'
     total_row = rows["3.1"] + 1
-    assert sheet.cell(total_row, 3).value == "TỔNG CỘNG"
-    assert sheet.cell(total_row, 9).value == '=IF(ISNUMBER(D22),MAX(0,MIN(D22,SUM(I7,I17,I20))),"Không đánh giá")'
-    assert sheet.cell(total_row, 4).value == '=IF(COUNT(D7,D17,D20)=0,"—",SUM(D7,D17,D20))'
+    assert sheet.cell(total_row, 2).value == "TỔNG CỘNG"
+    assert sheet.cell(total_row, 8).value == '=IF(ISNUMBER(C24),MAX(0,MIN(C24,SUM(H9,H19,H22))),"Không đánh giá")'
+    assert sheet.cell(total_row, 3).value == '=IF(COUNT(C9,C19,C22)=0,"—",SUM(C9,C19,C22))'
     # appraisal: the appraised value, survey points mirrored from the self score until appraised, and node
     # totals that wait for every leaf under them ("đang thẩm định k/n" before)
-    assert sheet.cell(rows["1.1.1"], 10).value == 0.5 and sheet.cell(rows["1.1.1"], 11).value == "Ban hành sau ngày 20/12"
-    assert sheet.cell(rows["3.1"], 10).value == f"=I{rows['3.1']}"
-    assert sheet.cell(rows["1.1"], 10).value == (
-        '=IF(OR(NOT(ISNUMBER(D8)),O8=0),"",IF(O8<N8,"đang thẩm định "&O8&"/"&N8,'
-        'MAX(0,MIN(D8,SUM(N(J9)*ISNUMBER(D9),N(J10)*ISNUMBER(D10))))))')
+    assert sheet.cell(rows["1.1.1"], 9).value == 0.5 and sheet.cell(rows["1.1.1"], 10).value == "Ban hành sau ngày 20/12"
+    assert sheet.cell(rows["3.1"], 9).value == f"=H{rows['3.1']}"
+    assert sheet.cell(rows["1.1"], 9).value == (
+        '=IF(OR(NOT(ISNUMBER(C10)),O10=0),"",IF(O10<N10,"đang thẩm định "&O10&"/"&N10,'
+        'MAX(0,MIN(C10,SUM(N(I11)*ISNUMBER(C11),N(I12)*ISNUMBER(C12))))))')
 
-    assert sheet.cell(rows["1.1.1"], 12).value == ("Kế hoạch số 15/KH-SDTTG ngày 18/12/2025\n"
+    assert sheet.cell(rows["1.1.1"], 11).value == ("Kế hoạch số 15/KH-SDTTG ngày 18/12/2025\n"
                                                    "Quyết định số 20/QĐ-SDTTG ngày 05/01/2026")
-    explanation = sheet.cell(rows["2.1"], 13)
+    explanation = sheet.cell(rows["2.1"], 12)
     assert explanation.value == FORMULA_TEXT and explanation.data_type == "s" and explanation.quotePrefix
-    assert sheet.cell(rows["1"], 3).font.b and not sheet.cell(rows["1.1.1"], 3).font.b
-    assert sheet.cell(rows["1.1.1"], 3).alignment.indent == 2 and sheet.cell(rows["1.1.1"], 3).alignment.wrap_text
-    assert sheet.freeze_panes == "A7" and sheet.print_title_rows == "$6:$6"
+    # Ghi chú: what the evidence lacks, as the report's section II groups it
+    notes = {c: sheet.cell(rows[c], 13).value for c in rows if sheet.cell(rows[c], 13).value}
+    assert notes == {"1.1.2": "Chưa có tài liệu kiểm chứng.", "1.2.2": "Chưa có tài liệu kiểm chứng.",
+                     "2.1": "Chưa có tài liệu kiểm chứng."}  # explained before the lock (LOCK_EXPLANATIONS)
+    assert sheet.cell(rows["1"], 2).font.b and not sheet.cell(rows["1.1.1"], 2).font.b
+    assert sheet.cell(rows["1.1.1"], 2).alignment.indent == 2 and sheet.cell(rows["1.1.1"], 2).alignment.wrap_text
+    # under the table: the place and date, then who drew it up and the head of the department, to sign
+    below = [c.value for r in range(total_row + 2, sheet.max_row + 1) for c in sheet[r] if c.value]
+    assert below == ["……………, ngày      tháng      năm 2026", "NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG CƠ QUAN",
+                     "(Ký, ghi rõ họ tên)", "(Ký tên, đóng dấu)"]
+    assert sheet.print_area.endswith(f"$M${total_row + 9}")  # room to sign and seal
+    assert sheet.freeze_panes == "A9" and sheet.print_title_rows == "$8:$8"
     assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
-    assert 5 <= sheet.column_dimensions["A"].width <= 10 and 40 <= sheet.column_dimensions["C"].width <= 70
+    assert 5 <= sheet.column_dimensions["A"].width <= 10 and 40 <= sheet.column_dimensions["B"].width <= 70
     assert {p.name: p.value for p in workbook.custom_doc_props}["cchc.year"] == 2026
+
+
+def test_scoresheet_letterhead_and_date_line_come_from_the_department(workspace):
+    db, department_id, _, _ = workspace
+    department = repo.list_departments(db)[0]
+    repo.update_department(db, department_id, department.version, name=department.name, units=department.units,
+                           governing_body="UBND tỉnh Quảng Ninh", place="Quảng Ninh", actor="quantri")
+    sheet = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))[SHEET_SCORES]
+    assert sheet["A1"].value == "UBND TỈNH QUẢNG NINH"
+    assert "Quảng Ninh, ngày      tháng      năm 2026" in [c.value for row in sheet.iter_rows() for c in row]
 
 
 def test_scoresheet_lists_the_plan_and_the_evidence_register(workspace):
@@ -334,10 +362,10 @@ def test_scoresheet_lists_the_plan_and_the_evidence_register(workspace):
 def test_scoresheet_leaves_out_the_appraisal_columns_before_any_appraisal(workspace):
     db, department_id, _, _ = workspace
     sheet = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))[SHEET_SCORES]
-    assert [sheet.cell(6, c).value for c in range(1, 13)] == [
-        "STT", "Mã", "Lĩnh vực, tiêu chí, tiêu chí thành phần", "Điểm tối đa", "Không đánh giá (x)",
+    assert [sheet.cell(HEADER_ROW, c).value for c in range(1, 13)] == [
+        "STT", "Lĩnh vực, tiêu chí, tiêu chí thành phần", "Điểm tối đa", "Không đánh giá (x)",
         "Mức đạt được, số lượng hoặc điểm", "Tử số", "Mẫu số", "Điểm tự đánh giá",
-        "Tài liệu kiểm chứng", "Giải trình", None]
+        "Tài liệu kiểm chứng", "Giải trình", "Ghi chú", None]
 
 
 def test_scoresheet_of_a_department_without_a_plan_has_an_empty_plan_sheet(sqlite_db):
@@ -360,7 +388,7 @@ def test_exports_need_an_assessment(sqlite_db):
 # --------------------------------------------------------------------------- taking the sheet back
 
 
-SELF, APPRAISED, REMARK, EXPLANATION, CODE = "Điểm tự đánh giá", "Điểm thẩm định", "Nhận xét thẩm định", "Giải trình", "Mã"
+SELF, APPRAISED, REMARK, EXPLANATION, CODE = "Điểm tự đánh giá", "Điểm thẩm định", "Nhận xét thẩm định", "Giải trình", "STT"
 NA, ENTRY = "Không đánh giá (x)", "Mức đạt được, số lượng hoặc điểm"
 
 
@@ -372,7 +400,7 @@ def _edited(original: bytes, edits: dict[tuple[str, str], object], header_edits:
     for (code, header), value in edits.items():
         sheet.cell(rows[code], columns[header]).value = value
     for column, value in (header_edits or {}).items():
-        sheet.cell(6, column).value = value
+        sheet.cell(HEADER_ROW, column).value = value
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -401,15 +429,15 @@ def test_marking_not_applicable_and_clearing_a_score(workspace):
 
 
 @pytest.mark.parametrize(("edits", "expected"), [
-    pytest.param({("1.2.1", ENTRY): "abc"}, "Dòng 12, tiêu chí 1.2.1: ô «Mức đạt được, số lượng hoặc điểm» đang là chữ «abc»", id="not-a-number"),
-    pytest.param({("1.2.1", ENTRY): 2.5}, "Dòng 12, tiêu chí 1.2.1: Số lượng «2.5» phải là số nguyên.", id="count-not-whole"),
-    pytest.param({("2.1", ENTRY): 3}, "Dòng 18, tiêu chí 2.1: Điểm 3 phải từ 0 đến 1.", id="out-of-range"),
-    pytest.param({("1.3.2", ENTRY): -1}, "Dòng 16, tiêu chí 1.3.2: Số lần vi phạm «-1» không được âm.", id="deduction-negative"),
-    pytest.param({("1.1.2", "Mẫu số"): 0}, "Dòng 10, tiêu chí 1.1.2: Mẫu số bằng 0: không tính được tỷ lệ", id="ratio-zero"),
-    pytest.param({("2.1", ENTRY): "=1/2"}, "Dòng 18, tiêu chí 2.1: ô «Mức đạt được, số lượng hoặc điểm» là công thức «=1/2», hãy nhập số.", id="formula"),
-    pytest.param({("1.1.1", CODE): None}, "Dòng 9: thiếu mã tiêu chí (cột «Mã»), dòng này không được nhập.", id="code-missing"),
-    pytest.param({("1.1.2", CODE): "1.1.1"}, "Dòng 10, tiêu chí 1.1.1: mã trùng với dòng 9, dòng này không được nhập.", id="code-duplicated"),
-    pytest.param({("1.1.2", CODE): "9.9"}, "Dòng 10, tiêu chí 9.9: mã không có trong bộ tiêu chí", id="code-unknown"),
+    pytest.param({("1.2.1", ENTRY): "abc"}, "Dòng 14, tiêu chí 1.2.1: ô «Mức đạt được, số lượng hoặc điểm» đang là chữ «abc»", id="not-a-number"),
+    pytest.param({("1.2.1", ENTRY): 2.5}, "Dòng 14, tiêu chí 1.2.1: Số lượng «2.5» phải là số nguyên.", id="count-not-whole"),
+    pytest.param({("2.1", ENTRY): 3}, "Dòng 20, tiêu chí 2.1: Điểm 3 phải từ 0 đến 1.", id="out-of-range"),
+    pytest.param({("1.3.2", ENTRY): -1}, "Dòng 18, tiêu chí 1.3.2: Số lần vi phạm «-1» không được âm.", id="deduction-negative"),
+    pytest.param({("1.1.2", "Mẫu số"): 0}, "Dòng 12, tiêu chí 1.1.2: Mẫu số bằng 0: không tính được tỷ lệ", id="ratio-zero"),
+    pytest.param({("2.1", ENTRY): "=1/2"}, "Dòng 20, tiêu chí 2.1: ô «Mức đạt được, số lượng hoặc điểm» là công thức «=1/2», hãy nhập số.", id="formula"),
+    pytest.param({("1.1.1", CODE): None}, "Dòng 11: thiếu mã tiêu chí (cột «STT»), dòng này không được nhập.", id="code-missing"),
+    pytest.param({("1.1.2", CODE): "1.1.1"}, "Dòng 12, tiêu chí 1.1.1: mã trùng với dòng 11, dòng này không được nhập.", id="code-duplicated"),
+    pytest.param({("1.1.2", CODE): "9.9"}, "Dòng 12, tiêu chí 9.9: mã không có trong bộ tiêu chí", id="code-unknown"),
 ])
 def test_a_row_edited_out_of_shape_is_left_out_with_its_reason(workspace, edits, expected):
     db, department_id, _, _ = workspace
@@ -425,7 +453,7 @@ def test_sheet_without_header_or_for_another_year_is_refused(workspace):
     db, department_id, _, _ = workspace
     snapshot = snapshot_of(db, department_id)
     with pytest.raises(ScoresheetError, match="Không tìm thấy dòng tiêu đề"):
-        read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {}, header_edits={2: "Số thứ tự"}), snapshot)
+        read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {}, header_edits={1: "Số thứ tự"}), snapshot)
     workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot)))
     workbook[SHEET_SCORES].delete_rows(_rows_by_code(workbook[SHEET_SCORES])["3.1"])
     buffer = io.BytesIO()
@@ -477,9 +505,9 @@ def test_appraisal_round_trip_after_the_lock(appraised):
     })
     changes = read_scoresheet("tham-dinh.xlsx", edited, snapshot)
     assert changes.summary_lines() == [
-        "Tiêu chí 1.1.1 (dòng 9): nhận xét thẩm định lần 1: «Ban hành sau ngày 20/12» → "
+        "Tiêu chí 1.1.1 (dòng 11): nhận xét thẩm định lần 1: «Ban hành sau ngày 20/12» → "
         "«Ban hành ngày 25/12/2025, sau thời hạn»",
-        "Tiêu chí 3.1 (dòng 21): điểm thẩm định lần 1: (trống) → 1,25",
+        "Tiêu chí 3.1 (dòng 23): điểm thẩm định lần 1: (trống) → 1,25",
     ]
     assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv", source=PROVINCE_RESULT,
                                     today=ROUND_1_DAY) == ["1.1.1", "3.1"]
@@ -498,14 +526,14 @@ def test_the_lock_decides_which_columns_can_be_taken_back(workspace):
     write_scoresheet(before_lock, with_appraisal, with_appraisal=True)
     changes = read_scoresheet("x.xlsx", _edited(with_appraisal.getvalue(), {("1.1.1", APPRAISED): 0.5}), before_lock)
     assert changes.skipped_lines() == [
-        "Dòng 9, tiêu chí 1.1.1: năm 2026 chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định."]
+        "Dòng 11, tiêu chí 1.1.1: năm 2026 chưa chốt điểm tự chấm nên chưa nhập được điểm thẩm định."]
     lock_and_appraise(db, assessment_id)
     after_lock = snapshot_of(db, department_id)
     changes = read_scoresheet("x.xlsx", _edited(_sheet_bytes(after_lock), {("1.2.2", ENTRY): 1}), after_lock)
-    assert changes.skipped_lines()[0].startswith("Dòng 13, tiêu chí 1.2.2: điểm tự chấm năm 2026 đã chốt, không sửa được")
+    assert changes.skipped_lines()[0].startswith("Dòng 15, tiêu chí 1.2.2: điểm tự chấm năm 2026 đã chốt, không sửa được")
     changes = read_scoresheet("x.xlsx", _edited(_sheet_bytes(after_lock), {("1.1.1", APPRAISED): 0.25}), after_lock)
     assert changes.skipped_lines() == [
-        "Dòng 9, tiêu chí 1.1.1: điểm thẩm định 0,25: không phải điểm của một mức "
+        "Dòng 11, tiêu chí 1.1.1: điểm thẩm định 0,25: không phải điểm của một mức "
         "(Kịp thời: 1; Không kịp thời: 0,5; Không ban hành: 0)."]
 
 
@@ -549,19 +577,19 @@ def test_libreoffice_totals_equal_the_engine(converted):
     rows = _rows_by_code(sheet)
     rollup = snapshot.rollup
     for code, expected in EXPECTED.items():
-        assert Decimal(str(sheet.cell(rows[code], 9).value)) == Decimal(expected) == rollup.node(code).self_points
+        assert Decimal(str(sheet.cell(rows[code], 8).value)) == Decimal(expected) == rollup.node(code).self_points
         if code in EXPECTED_MAX:
-            assert sheet.cell(rows[code], 4).value == EXPECTED_MAX[code] == rollup.node(code).applicable_max
+            assert sheet.cell(rows[code], 3).value == EXPECTED_MAX[code] == rollup.node(code).applicable_max
     total_row = rows["3.1"] + 1
-    assert sheet.cell(total_row, 9).value == EXPECTED_TOTAL == rollup.total.self_points
-    assert sheet.cell(total_row, 4).value == EXPECTED_TOTAL_MAX
-    assert Decimal(str(sheet.cell(total_row + 1, 9).value)) == EXPECTED_INDEX == rollup.index_self
+    assert sheet.cell(total_row, 8).value == EXPECTED_TOTAL == rollup.total.self_points
+    assert sheet.cell(total_row, 3).value == EXPECTED_TOTAL_MAX
+    assert Decimal(str(sheet.cell(total_row + 1, 8).value)) == EXPECTED_INDEX == rollup.index_self
     # appraised: 1.1.1 cut to 0,5 and the survey counted as given; a total is a sum only once complete
-    assert [sheet.cell(rows[c], 10).value for c in ("1.1", "1", "2", "3")] == [
+    assert [sheet.cell(rows[c], 9).value for c in ("1.1", "1", "2", "3")] == [
         "đang thẩm định 1/2", "đang thẩm định 1/6", None, 1.5]  # None: "" (nothing appraised yet)
-    assert sheet.cell(total_row, 10).value == "đang thẩm định 2/8"  # never the partial sum 2
-    assert sheet.cell(total_row + 1, 10).value == "đang thẩm định 2/8"  # no appraised index either
-    text_cell = load_workbook(out / "bang-diem.xlsx")[SHEET_SCORES].cell(rows["2.1"], 13)
+    assert sheet.cell(total_row, 9).value == "đang thẩm định 2/8"  # never the partial sum 2
+    assert sheet.cell(total_row + 1, 9).value == "đang thẩm định 2/8"  # no appraised index either
+    text_cell = load_workbook(out / "bang-diem.xlsx")[SHEET_SCORES].cell(rows["2.1"], 12)
     assert text_cell.value == FORMULA_TEXT and text_cell.data_type == "s"  # LibreOffice keeps it text
     # a sheet saved by LibreOffice reads back the same: nothing changed
     assert not read_scoresheet("bang-diem.xlsx", (out / "bang-diem.xlsx").read_bytes(), snapshot)
@@ -573,13 +601,13 @@ def test_libreoffice_totals_follow_an_edited_score(converted):
     sheet = load_workbook(out / "bang-diem-sua.xlsx", data_only=True)[SHEET_SCORES]
     rows = _rows_by_code(sheet)
     # 1.2 = min(2, 1,5 + 0,25) = 1,75; 1.3 = 0 (the deduction removed); area 1 = 3,75; total 3,75 + 0,5 + 1,5
-    assert [sheet.cell(rows[c], 9).value for c in ("1.2", "1.3", "1")] == [1.75, 0, 3.75]
-    assert sheet.cell(rows["3.1"] + 1, 9).value == 5.75
+    assert [sheet.cell(rows[c], 8).value for c in ("1.2", "1.3", "1")] == [1.75, 0, 3.75]
+    assert sheet.cell(rows["3.1"] + 1, 8).value == 5.75
     # the edits are read back from LibreOffice's file too (and left out: this self-score is locked)
     changes = read_scoresheet("bang-diem-sua.xlsx", (out / "bang-diem-sua.xlsx").read_bytes(), snapshot)
     assert [p.split(",")[0:2] for p in changes.skipped_lines()] == [
-        ["Dòng 13", " tiêu chí 1.2.2: điểm tự chấm năm 2026 đã chốt"],
-        ["Dòng 16", " tiêu chí 1.3.2: điểm tự chấm năm 2026 đã chốt"]]
+        ["Dòng 15", " tiêu chí 1.2.2: điểm tự chấm năm 2026 đã chốt"],
+        ["Dòng 18", " tiêu chí 1.3.2: điểm tự chấm năm 2026 đã chốt"]]
     assert not changes
 
 
@@ -589,6 +617,12 @@ def test_libreoffice_renders_the_sheet_and_report_with_vietnamese_text(converted
     sheet = _pdf_text(out / "bang-diem.pdf")
     assert "BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026" in sheet
     assert FORMULA_TEXT in sheet and "Kế hoạch số 15/KH-SDTTG ngày 18/12/2025" in sheet
+    for line in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG CƠ QUAN"):
+        assert line in sheet, line
+    # points as the province's table writes them, whatever the machine's language: 2 and 0,75, not 2,00 / 0.75
+    area_row = next(line for line in sheet.splitlines() if "Công tác chỉ đạo, điều hành CCHC" in line)
+    assert area_row.split()[8:10] == ["6", "4"], area_row  # after the code and the name: maximum, self points
+    assert "0,75" in sheet and "0.75" not in sheet and ",00" not in sheet
     report = _pdf_text(out / "bao-cao.pdf")
     for line in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ DÂN TỘC VÀ TÔN GIÁO",
                  "Kết quả tự đánh giá, chấm điểm Chỉ số CCHC năm 2026", "GIÁM ĐỐC", TO_BE_WRITTEN):
@@ -616,11 +650,13 @@ def test_report_follows_the_administrative_format(workspace):
     letterhead = document.tables[0]
     left = [p for p in letterhead.cell(0, 0).paragraphs if p.text]
     right = [p for p in letterhead.cell(0, 1).paragraphs if p.text]
-    assert left[0].text == "SỞ DÂN TỘC VÀ TÔN GIÁO" and left[0].runs[0].bold  # no province: no superior line
-    assert left[1].text.startswith("Số:") and left[1].text.endswith("/BC-SDTTG")
+    # no governing body set and no province named by the set: the line is left to fill in, never invented
+    assert left[0].text == "……………" and not left[0].runs[0].bold
+    assert left[1].text == "SỞ DÂN TỘC VÀ TÔN GIÁO" and left[1].runs[0].bold
+    assert left[2].text.startswith("Số:") and left[2].text.endswith("/BC-SDTTG")
     assert [p.text for p in right[:2]] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
     assert right[1].runs[0].bold and right[1].runs[0].underline
-    assert right[2].runs[0].italic and right[2].text.endswith("năm 2026")
+    assert right[2].runs[0].italic and right[2].text == "……………, ngày      tháng      năm 2026"
 
     texts = [p.text for p in document.paragraphs]
     assert "BÁO CÁO" in texts and "Kết quả tự đánh giá, chấm điểm Chỉ số CCHC năm 2026" in texts
@@ -638,14 +674,23 @@ def test_report_follows_the_administrative_format(workspace):
         ["III", "Tác động của CCHC", "2", "1,5", "75%"],
         ["", "Tổng cộng", "9", "6", "66,67%"],
     ]
-    # section II: criteria expecting evidence and having none — 1.1.2, 1.2.2, 2.1 (2.2 does not apply)
-    gaps = [t for t in texts if t.startswith("- Tiêu chí")]
-    assert [t.split()[3] for t in gaps] == ["1.1.2.", "1.2.2.", "2.1."]
-    assert gaps[0].startswith("- Tiêu chí 1.1.2. Mức độ thực hiện kế hoạch CCHC (tự đánh giá: 1 điểm)")
-    assert gaps[2].endswith(f"Giải trình: {FORMULA_TEXT}")  # the person's own words, as text
+    # section II, grouped by what is missing: one heading and one table for the criteria expecting evidence
+    # and having none — 1.1.2, 1.2.2, 2.1 (2.2 does not apply) — what each asks for stated once, in its column
+    assert "1. Thiếu tài liệu kiểm chứng" in texts and texts.count("1. Thiếu tài liệu kiểm chứng") == 1
+    gaps = [[c.text for c in row.cells] for row in document.tables[2].rows]
+    assert gaps == [
+        ["Mã", "Tiêu chí thành phần", "Tự đánh giá", "Tài liệu cần có", "Giải trình"],
+        ["1.1.2", "Mức độ thực hiện kế hoạch CCHC", "1", "Báo cáo CCHC năm", TO_BE_WRITTEN],
+        ["1.2.2", "Hình thức tuyên truyền sáng tạo", "0,75", "Báo cáo", TO_BE_WRITTEN],
+        ["2.1", "Công khai thủ tục hành chính", "0,5", "Quyết định công bố", FORMULA_TEXT],  # the person's own words
+    ]
+    assert not any("Tài liệu cần có:" in t for t in texts)
+    assert not any(t.startswith("2. Tài liệu kiểm chứng chưa ghi đủ") for t in texts)  # every document has both
     prompts = [r for p in document.paragraphs for r in p.runs if r.text == TO_BE_WRITTEN]
+    prompts += [r for row in document.tables[2].rows for p in row.cells[4].paragraphs for r in p.runs
+                if r.text == TO_BE_WRITTEN]
     assert len(prompts) == 4 and all(r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in prompts)
-    signature = document.tables[2]
+    signature = document.tables[3]
     assert signature.cell(0, 0).paragraphs[0].text == "Nơi nhận:" and signature.cell(0, 1).paragraphs[0].text == "GIÁM ĐỐC"
     assert not document.inline_shapes
 
@@ -680,9 +725,10 @@ def test_report_adds_the_appraised_points_once_appraised(appraised):
         ["", "Tổng cộng", "9", "6", "66,67%", "đang thẩm định 2/8"],
     ]
     # every leaf without evidence is explained now: section II quotes the explanations, no prompt left there
-    texts = [p.text for p in document.paragraphs]
-    assert any(t.endswith("Giải trình: Tổ chức tọa đàm trực tuyến") for t in texts)
+    assert [row.cells[4].text for row in document.tables[2].rows][1:] == [
+        "Tỷ lệ lấy từ bảng theo dõi tiến độ kế hoạch", "Tổ chức tọa đàm trực tuyến", FORMULA_TEXT]
     assert sum(r.text == TO_BE_WRITTEN for p in document.paragraphs for r in p.runs) == 2  # section III only
+    assert TO_BE_WRITTEN not in "".join(c.text for row in document.tables[2].rows for c in row.cells)
 
 
 def test_report_names_the_superior_body_when_the_set_names_the_province(workspace):
@@ -695,6 +741,34 @@ def test_report_names_the_superior_body_when_the_set_names_the_province(workspac
     left = [p.text for p in document.tables[0].cell(0, 0).paragraphs if p.text]
     assert left[:2] == ["UBND TỈNH SƠN LA", "SỞ DÂN TỘC VÀ TÔN GIÁO"]
     assert document.tables[0].cell(0, 1).paragraphs[-1].text.startswith("Sơn La, ngày")
+
+
+def test_the_departments_letterhead_wins_over_the_province_of_the_set(workspace):
+    db, department_id, _, _ = workspace
+    department = repo.list_departments(db)[0]
+    repo.update_department(db, department_id, department.version, name=department.name, units=department.units,
+                           governing_body="UBND tỉnh Quảng Ninh", place="Hạ Long", actor="quantri")
+    snapshot = snapshot_of(db, department_id)
+    snapshot.criteria_set.province = "Sơn La"
+    buffer = io.BytesIO()
+    write_report(snapshot, buffer, charts=False)
+    document = Document(io.BytesIO(buffer.getvalue()))
+    left = [p.text for p in document.tables[0].cell(0, 0).paragraphs if p.text]
+    assert left[:2] == ["UBND TỈNH QUẢNG NINH", "SỞ DÂN TỘC VÀ TÔN GIÁO"]
+    assert document.tables[0].cell(0, 1).paragraphs[-1].text == "Hạ Long, ngày      tháng      năm 2026"
+
+
+def test_report_lists_documents_without_their_number_or_date_under_their_own_heading(workspace):
+    db, department_id, _, _ = workspace
+    repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Báo cáo", summary="Báo cáo quý I",
+                                                                   link="https://example.org/quy-1"),
+                      actor="vp", attachment=repo.ATTACH_LINK, criteria=["1.3.1", "3.1"])
+    buffer = io.BytesIO()
+    write_report(snapshot_of(db, department_id), buffer, charts=False)
+    texts = [p.text for p in Document(io.BytesIO(buffer.getvalue())).paragraphs]
+    heading = texts.index("2. Tài liệu kiểm chứng chưa ghi đủ số, ký hiệu, ngày ban hành")
+    # one line per document, naming the criteria it serves (not the survey leaf 3.1, which is not self-scored)
+    assert texts[heading + 2] == "- Báo cáo: Báo cáo quý I (tiêu chí 1.3.1): chưa có số, ký hiệu và ngày ban hành."
 
 
 # --------------------------------------------------------------------------- evidence bundle
@@ -837,7 +911,7 @@ def test_export_commands_work_on_a_fresh_data_folder(tmp_path, capsys):
     code, out, _ = _run_cli(["export", "scoresheet", "--year", "2026", "-o", str(sheet)], capsys)
     assert code == 0 and out == f"Đã ghi bảng điểm: {sheet}\n"
     workbook = load_workbook(sheet)
-    assert workbook[SHEET_SCORES]["A2"].value == "Cơ quan: Sở Dân tộc và Tôn giáo"
+    assert workbook[SHEET_SCORES]["A2"].value == "SỞ DÂN TỘC VÀ TÔN GIÁO"
     assert workbook[SHEET_PLAN].max_row - 3 == 22
 
     report = tmp_path / "bao-cao.docx"
@@ -858,11 +932,64 @@ def test_export_commands_report_bad_input_in_vietnamese(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == [tmp_path / "data"]  # nothing half-written
 
 
+def test_a_chart_of_unchanged_data_is_drawn_once_whatever_the_exports_that_use_it(workspace, monkeypatch):
+    from scoring.exports import charts
+
+    db, department_id, assessment_id, _ = workspace
+    charts._CACHE.clear()
+    drawn: list[dict] = []
+
+    def render(path, specs):
+        drawn.extend(opts for _, opts in specs)
+        return [f"<svg>{len(drawn)}</svg>".encode() if opts["format"] == "svg" else b"png" for _, opts in specs]
+
+    monkeypatch.setattr(charts._RENDERER, "render", render)
+    monkeypatch.setenv("BROWSER_PATH", "/usr/bin/chromium")
+    snapshot = snapshot_of(db, department_id)
+    figures = [score_by_area_figure(snapshot), completion_by_area_figure(snapshot)]
+    first = charts.figures_svg(figures, width=760)
+    assert len(drawn) == 2 and charts.figures_svg(figures, width=760) == first and len(drawn) == 2
+    charts.figures_png(figures[:1], width=780)  # another format or size is another image
+    assert len(drawn) == 3
+    # the data changes: its chart is drawn again, the other (unchanged) one is not
+    stored = repo.list_scores(db, assessment_id)["2.1"]
+    repo.save_self_score(db, assessment_id, "2.1", stored.version, inputs={"value": 1}, actor="vp")
+    after = snapshot_of(db, department_id)
+    again = charts.figures_svg([score_by_area_figure(after), completion_by_area_figure(after)], width=760)
+    assert len(drawn) == 4 and again[0] != first[0] and again[1] == first[1]
+
+
+def test_the_export_page_draws_the_charts_ahead_so_the_click_finds_them(workspace, monkeypatch):
+    import threading
+
+    from scoring.exports import charts
+    from scoring.exports.summary_pdf import summary_charts
+
+    db, department_id, _, _ = workspace
+    charts._CACHE.clear()
+    drawn: list[str] = []
+    monkeypatch.setattr(charts._RENDERER, "start_quietly", lambda path: None)
+    monkeypatch.setattr(charts._RENDERER, "render", lambda path, specs: [
+        drawn.append(opts["format"]) or b"<svg/>" for _, opts in specs])
+    monkeypatch.setenv("BROWSER_PATH", "/usr/bin/chromium")
+    snapshot = snapshot_of(db, department_id)
+    charts.warm_up(lambda: summary_charts(snapshot))
+    for thread in threading.enumerate():
+        if thread.name == "kaleido-warm-up":
+            thread.join(timeout=30)
+    assert drawn == ["svg", "svg"]
+    summary_charts(snapshot_of(db, department_id))  # the export, from a fresh read of the same data
+    assert drawn == ["svg", "svg"]  # nothing drawn again
+
+
 def test_a_missing_browser_is_a_sentence_and_the_next_export_still_works(workspace, chromium, monkeypatch, tmp_path):
     from scoring.exports.charts import ChartExportError
 
+    from scoring.exports import charts
+
     db, department_id, _, _ = workspace
     figure = score_by_area_figure(snapshot_of(db, department_id))
+    charts._CACHE.clear()  # an image drawn by an earlier test would need no browser
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "khong-co-trinh-duyet"))
     with pytest.raises(ChartExportError, match="không chạy được trình duyệt"):
         figure_svg(figure)

@@ -31,8 +31,8 @@ from test_exports import PROVINCE_RESULT, ROUND_1_DAY, SET, _require_tool, build
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 NA, ENTRY, NUM, DEN = "Không đánh giá (x)", "Mức đạt được, số lượng hoặc điểm", "Tử số", "Mẫu số"
 SHEET_RULES = "Cách chấm"
-SELF, APPRAISED, REMARK, EXPLANATION, CODE = "Điểm tự đánh giá", "Điểm thẩm định", "Nhận xét thẩm định", "Giải trình", "Mã"
-HEADER_ROW = 6
+SELF, APPRAISED, REMARK, EXPLANATION, CODE = "Điểm tự đánh giá", "Điểm thẩm định", "Nhận xét thẩm định", "Giải trình", "STT"
+HEADER_ROW = 8  # under the agency block, the motto and the title; STT holds the criterion's code
 
 
 @pytest.fixture
@@ -49,7 +49,8 @@ def _sheet(snapshot, **options) -> bytes:
 
 def _layout(sheet) -> tuple[dict[str, int], dict[str, int]]:
     columns = {sheet.cell(HEADER_ROW, c).value: c for c in range(1, sheet.max_column + 1)}
-    rows = {sheet.cell(r, columns[CODE]).value: r for r in range(HEADER_ROW + 1, sheet.max_row + 1)
+    total = next(r for r in range(HEADER_ROW + 1, sheet.max_row + 1) if sheet.cell(r, 2).value == "TỔNG CỘNG")
+    rows = {sheet.cell(r, columns[CODE]).value: r for r in range(HEADER_ROW + 1, total)
             if sheet.cell(r, columns[CODE]).value}
     return rows, columns
 
@@ -85,14 +86,14 @@ def test_every_rule_kind_round_trips_through_its_inputs(workspace):
     changes = read_scoresheet("bang-diem.xlsx", _edited(_sheet(snapshot), EDITS), snapshot)
     assert changes.skipped == [] and changes.missing_codes == []
     assert changes.summary_lines() == [
-        "Tiêu chí 1.1.1 (dòng 9): điểm tự đánh giá: 1 → 0,5 (Mức «Không kịp thời»: 0,5 điểm)",
-        "Tiêu chí 1.1.2 (dòng 10): điểm tự đánh giá: 1 → 2 (Tỷ lệ 95% (19/20) → Trên 90%: 2 điểm)",
-        "Tiêu chí 1.2.1 (dòng 12): điểm tự đánh giá: 1,5 → 0,75 (3 tin, bài × 0,25 điểm = 0,75 điểm)",
-        "Tiêu chí 1.2.2 (dòng 13): điểm tự đánh giá: 0,75 → 0,25 (Chấm 0,25 điểm (tối đa 1 điểm))",
-        "Tiêu chí 1.3.2 (dòng 16): điểm tự đánh giá: -0,5 → 0 (Không có báo cáo nào bị trừ điểm: 0 điểm)",
-        "Tiêu chí 2.1 (dòng 18): điểm tự đánh giá: 0,5 → không đánh giá",
-        "Tiêu chí 2.2 (dòng 19): điểm tự đánh giá: không đánh giá → 1 (Mức «Đạt»: 1 điểm)",
-        "Tiêu chí 3.1 (dòng 21): điểm tự đánh giá: 1,5 → 1,75 (Điểm điều tra XHH theo kết quả công bố: 1,75 điểm)",
+        "Tiêu chí 1.1.1 (dòng 11): điểm tự đánh giá: 1 → 0,5 (Mức «Không kịp thời»: 0,5 điểm)",
+        "Tiêu chí 1.1.2 (dòng 12): điểm tự đánh giá: 1 → 2 (Tỷ lệ 95% (19/20) → Trên 90%: 2 điểm)",
+        "Tiêu chí 1.2.1 (dòng 14): điểm tự đánh giá: 1,5 → 0,75 (3 tin, bài × 0,25 điểm = 0,75 điểm)",
+        "Tiêu chí 1.2.2 (dòng 15): điểm tự đánh giá: 0,75 → 0,25 (Chấm 0,25 điểm (tối đa 1 điểm))",
+        "Tiêu chí 1.3.2 (dòng 18): điểm tự đánh giá: -0,5 → 0 (Không có báo cáo nào bị trừ điểm: 0 điểm)",
+        "Tiêu chí 2.1 (dòng 20): điểm tự đánh giá: 0,5 → không đánh giá",
+        "Tiêu chí 2.2 (dòng 21): điểm tự đánh giá: không đánh giá → 1 (Mức «Đạt»: 1 điểm)",
+        "Tiêu chí 3.1 (dòng 23): điểm tự đánh giá: 1,5 → 1,75 (Điểm điều tra XHH theo kết quả công bố: 1,75 điểm)",
     ]
     assert repo.list_scores(db, assessment_id)["1.1.2"].inputs == {"numerator": 17, "denominator": 20}  # not yet
     saved = apply_scoresheet_changes(db, assessment_id, changes, actor="an")
@@ -119,12 +120,57 @@ def test_every_rule_kind_round_trips_through_its_inputs(workspace):
     assert not again and again.skipped == []
 
 
+def _in_the_earlier_layout(sheet_bytes: bytes) -> bytes:
+    """The sheet as exported before 01/12/2026: a "Mã" column holding the code beside an STT that numbered the
+    rows as positions ("I", "1", "1.2"), the table right under a title, nothing below the index row."""
+    workbook = load_workbook(io.BytesIO(sheet_bytes))
+    sheet = workbook[SHEET_SCORES]
+    for merged in list(sheet.merged_cells.ranges):  # openpyxl does not move merges with the rows and columns
+        sheet.unmerge_cells(str(merged))
+    rows, _ = _layout(sheet)
+    last_row = max(rows.values()) + 2  # the total and index rows
+    sheet.delete_rows(last_row + 1, sheet.max_row - last_row)  # the date line and the signatures
+    sheet.insert_cols(2)
+    sheet.cell(HEADER_ROW, 2).value = CODE_BEFORE
+    for code, row in rows.items():
+        sheet.cell(row, 2).value = code
+        parts = code.split(".")
+        sheet.cell(row, 1).value = "IVX"[int(parts[0]) - 1] if len(parts) == 1 else ".".join(parts[1:])
+    sheet.delete_rows(1, 2)  # no agency block: the title starts the sheet
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+CODE_BEFORE = "Mã"
+
+
+def test_a_sheet_exported_in_the_earlier_layout_still_reads_back_by_its_code_column(workspace):
+    db, department_id, assessment_id = workspace
+    snapshot = snapshot_of(db, department_id)
+    earlier = _in_the_earlier_layout(_sheet(snapshot))
+    assert not read_scoresheet("bang-diem-cu.xlsx", earlier, snapshot)  # unchanged: nothing to take back
+    workbook = load_workbook(io.BytesIO(earlier))
+    sheet = workbook[SHEET_SCORES]
+    header = next(r for r in range(1, 20) if sheet.cell(r, 2).value == CODE_BEFORE)
+    columns = {sheet.cell(header, c).value: c for c in range(1, sheet.max_column + 1)}
+    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, 2).value == "1.2.1")
+    assert sheet.cell(row, 1).value == "2.1"  # its STT, which is another criterion's code: never read as one
+    sheet.cell(row, columns[ENTRY]).value = 3
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    changes = read_scoresheet("bang-diem-cu.xlsx", buffer.getvalue(), snapshot)
+    assert changes.summary_lines() == [
+        f"Tiêu chí 1.2.1 (dòng {row}): điểm tự đánh giá: 1,5 → 0,75 (3 tin, bài × 0,25 điểm = 0,75 điểm)"]
+    assert changes.skipped == [] and changes.missing_codes == []
+
+
 def test_changing_a_ratio_within_its_band_stores_the_new_inputs(workspace):
     db, department_id, assessment_id = workspace
     snapshot = snapshot_of(db, department_id)
     changes = read_scoresheet("x.xlsx", _edited(_sheet(snapshot), {("1.1.2", NUM): 15}), snapshot)
     assert changes.summary_lines() == [
-        "Tiêu chí 1.1.2 (dòng 10): thông tin chấm: Tỷ lệ 75% (15/20) → Từ 70% - 90%: 1 điểm (điểm không đổi)"]
+        "Tiêu chí 1.1.2 (dòng 12): thông tin chấm: Tỷ lệ 75% (15/20) → Từ 70% - 90%: 1 điểm (điểm không đổi)"]
     apply_scoresheet_changes(db, assessment_id, changes, actor="an")
     assert repo.list_scores(db, assessment_id)["1.1.2"].inputs == {"numerator": 15, "denominator": 20}
 
@@ -193,15 +239,15 @@ def test_rows_that_cannot_be_taken_back_are_listed_and_the_others_saved(workspac
 
     changes = read_scoresheet("bang-diem.xlsx", buffer.getvalue(), snapshot)
     assert changes.skipped_lines() == [
-        "Dòng 9, tiêu chí 1.1.1: không có mức «Rất tốt»; các mức: «Kịp thời»; «Không kịp thời»; «Không ban hành».",
-        "Dòng 10, tiêu chí 1.1.2: Tử số 25 lớn hơn mẫu số 20. Dòng này không được nhập.",
-        "Dòng 12, tiêu chí 1.2.1: ô «Mức đạt được, số lượng hoặc điểm» đang là chữ «6», không phải số; "
+        "Dòng 11, tiêu chí 1.1.1: không có mức «Rất tốt»; các mức: «Kịp thời»; «Không kịp thời»; «Không ban hành».",
+        "Dòng 12, tiêu chí 1.1.2: Tử số 25 lớn hơn mẫu số 20. Dòng này không được nhập.",
+        "Dòng 14, tiêu chí 1.2.1: ô «Mức đạt được, số lượng hoặc điểm» đang là chữ «6», không phải số; "
         "hãy nhập số (ô định dạng số).",
-        "Dòng 15, tiêu chí 1.3.1: ô «Điểm tự đánh giá» được tính từ các ô nhập của dòng, không nhập tay được "
+        "Dòng 17, tiêu chí 1.3.1: ô «Điểm tự đánh giá» được tính từ các ô nhập của dòng, không nhập tay được "
         "(đang là «1», các ô nhập cho 0); hãy nhập mức đạt được ở cột «Mức đạt được, số lượng hoặc điểm».",
-        "Dòng 16, tiêu chí 1.3.2: ô «Không đánh giá (x)» chỉ nhận «x» (không đánh giá) hoặc để trống, đang là «không».",
-        "Dòng 18, tiêu chí 2.1: Điểm 0,3 không theo bước 0,25 (làm tròn xuống là 0,25). Dòng này không được nhập.",
-        "Dòng 19, tiêu chí 9.9: mã không có trong bộ tiêu chí «Bộ tiêu chí thử nghiệm xuất».",
+        "Dòng 18, tiêu chí 1.3.2: ô «Không đánh giá (x)» chỉ nhận «x» (không đánh giá) hoặc để trống, đang là «không».",
+        "Dòng 20, tiêu chí 2.1: Điểm 0,3 không theo bước 0,25 (làm tròn xuống là 0,25). Dòng này không được nhập.",
+        "Dòng 21, tiêu chí 9.9: mã không có trong bộ tiêu chí «Bộ tiêu chí thử nghiệm xuất».",
     ]
     assert changes.missing_line() == ("Bảng không có dòng của 1 tiêu chí (2.2): "
                                       "điểm đang lưu của các tiêu chí này giữ nguyên.")
@@ -228,7 +274,7 @@ def test_the_lock_decides_which_rows_are_taken_back(workspace):
     workbook.save(buffer)
     changes = read_scoresheet("tham-dinh.xlsx", buffer.getvalue(), snapshot)
     assert changes.skipped_lines() == [
-        "Dòng 13, tiêu chí 1.2.2: điểm tự chấm năm 2026 đã chốt, không sửa được điểm tự đánh giá và giải trình "
+        "Dòng 15, tiêu chí 1.2.2: điểm tự chấm năm 2026 đã chốt, không sửa được điểm tự đánh giá và giải trình "
         "(cần mở lại điểm tự chấm trước)."]
     assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv", source=PROVINCE_RESULT,
                                     today=ROUND_1_DAY) == ["1.2.1"]

@@ -427,9 +427,9 @@ def _entry_in_sheet(data: bytes, code: str):
     from scoring.exports.scoresheet import HEADER_ENTRY
 
     sheet = openpyxl.load_workbook(io.BytesIO(data))["Bảng điểm"]
-    header = next(r for r in range(1, 20) if any(c.value == "Mã" for c in sheet[r]))
+    header = next(r for r in range(1, 20) if any(c.value == "STT" for c in sheet[r]))
     columns = {c.value: c.column for c in sheet[header]}
-    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, columns["Mã"]).value == code)
+    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, columns["STT"]).value == code)
     return sheet.cell(row, columns[HEADER_ENTRY]).value
 
 

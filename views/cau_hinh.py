@@ -71,9 +71,17 @@ with tab_unit:
             help="Dùng để tính tiến độ cho từng đơn vị; «Các phòng thuộc Sở» trong kế hoạch được tính cho mọi đơn vị ở đây.",
             key=f"{form_key}-units",
         )
+        # the letterhead of the Word report and the Excel score sheet; left empty, they leave the line to fill in
+        governing_body = st.text_input(
+            "Cơ quan chủ quản (dòng trên tên cơ quan ở văn bản)", value=snap.department.governing_body,
+            placeholder="Ví dụ: UBND TỈNH QUẢNG NINH", key=f"{form_key}-governing-body")
+        place = st.text_input(
+            "Địa danh ở dòng ngày tháng", value=snap.department.place, placeholder="Ví dụ: Quảng Ninh",
+            help="«Quảng Ninh, ngày … tháng … năm …» trên báo cáo và bảng điểm.", key=f"{form_key}-place")
         if st.form_submit_button("Lưu", type="primary", disabled=not may_configure):
             ui.save_from_editors((department_form,), lambda: repo.update_department(
-                db, department_id, department_seen, name=name, units=units_text.splitlines(), actor=ui.actor()),
+                db, department_id, department_seen, name=name, units=units_text.splitlines(),
+                governing_body=governing_body, place=place, actor=ui.actor()),
                 success="Đã lưu thông tin cơ quan.")
 
 # ---------------------------------------------------------------- criteria sets

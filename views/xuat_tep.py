@@ -1,6 +1,7 @@
 """Xuất, nhập tệp: the files that leave the app (score sheet, report, evidence bundle, charts, summary) and the
 filled score sheet coming back. Each file is made when its button is clicked, from the data as stored at that
-moment (scoring.exports.commands.export_bytes), so a download never serves an older file."""
+moment (scoring.exports.commands.export_bytes), so a download never serves an older file; while it is made the
+button and the page show "Đang tạo …" (ui.download_button)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import ui
 from scoring.auth import Action, Role
 from scoring.cycle import SourceDocument
 from scoring.exports import apply_scoresheet_changes, read_scoresheet
+from scoring.exports.charts import warm_up
 from scoring.exports.commands import export_bytes, export_file_name
+from scoring.exports.report import chart_images
+from scoring.exports.summary_pdf import summary_charts
 from scoring.errors import InputError
 from scoring.evidence_files import extensions_text, safe_display_name, upload_rule
 from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
@@ -22,6 +26,9 @@ st.title(f"Xuất, nhập tệp năm {snap.year}")
 if snap.criteria_set is None:
     st.warning(f"Năm {snap.year} chưa có bộ tiêu chí: hãy chọn bộ tiêu chí ở trang Cấu hình.")
     st.stop()
+# the browser that draws the charts starts now, not on the first click (about 2 s), and draws the report's and
+# the summary's charts of the data as shown: a click then finds them drawn (charts of unchanged data: a lookup)
+warm_up(lambda: chart_images(snap), lambda: summary_charts(snap))
 
 MIME = {
     "scoresheet": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

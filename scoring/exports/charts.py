@@ -3,18 +3,30 @@
 Static export uses kaleido, which drives a Chromium-based browser through the DevTools protocol. It never
 downloads one: the browser is the one named by BROWSER_PATH (choreographer's own variable) or else
 Debian's `chromium` on PATH, and MathJax (fetched from a CDN by default) is switched off, so export works
-on a machine with no network. Each call starts one browser; `figures_png` renders several figures with a
-single start, which is what the report and the summary use.
+on a machine with no network.
+
+Speed (an export should take well under 2 s): one browser stays open for the life of the process (starting it
+is about 2 s; `warm_up` starts it in the background when the export page opens), with two tabs so a report's
+two charts render at once; a tab reloads kaleido's page after each image in the background instead of while
+the person waits; images are kept by content (`_RenderCache`), so the same chart of the same data — the same
+data revision — is drawn once however many exports use it; and the summary PDF is printed by the same browser
+(`print_pdf`), not by a new Chromium process each time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
+import hashlib
+import json
 import logging
 import os
 import shutil
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -24,6 +36,8 @@ from scoring.errors import InputError
 DEFAULT_WIDTH = 900
 DEFAULT_HEIGHT = 480
 RENDER_TIMEOUT_SECONDS = 90
+RENDER_TABS = 2  # a report's two charts at once; each tab holds plotly.js (about 30 MB)
+CACHED_IMAGES = 24  # a few data revisions' charts in every size and format the exports use
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 
@@ -95,13 +109,85 @@ def _render(figures: list[go.Figure], image_format: str, width: int | None, heig
                                        height=height or figure.layout.height or DEFAULT_HEIGHT))
         for figure in figures
     ]
+    keys = [_CACHE.key(figure, opts) for figure, (_, opts) in zip(figures, specs)]
+    images: list[bytes | None] = [_CACHE.get(key) for key in keys]
+    missing = [index for index, image in enumerate(images) if image is None]
+    if missing:
+        try:
+            outcome = _RENDERER.render(path, [specs[index] for index in missing])
+        except Exception as problem:  # noqa: BLE001 - the browser's failures come in many types
+            if type(problem).__name__ == "ChromeNotFoundError":
+                raise ChartExportError(f"Không xuất được biểu đồ thành ảnh: không chạy được trình duyệt «{path}».") from problem
+            raise
+        for index, image in zip(missing, outcome):
+            images[index] = bytes(image) if not isinstance(image, str) else image.encode("utf-8")
+            _CACHE.put(keys[index], images[index])
+    return images
+
+
+def print_pdf(page: Path) -> bytes:
+    """An HTML page (a local file that loads nothing remote) printed to PDF by the kept-open browser, with the
+    page size and margins of its CSS @page rule."""
+    return _RENDERER.print_pdf(browser_path(), page.resolve().as_uri())
+
+
+def warm_up(*drawings: Callable[[], Any]) -> None:
+    """Start the browser in the background (if a browser is installed), so the first export does not wait the
+    2 s it takes, then run `drawings` there (the exports' own chart functions): their images land in the cache,
+    so a click on the export finds them drawn. Images of data already drawn cost a lookup. Never raises: an
+    export that then finds no browser, or fails to draw, says so itself."""
     try:
-        outcome = _RENDERER.render(path, specs)
-    except Exception as problem:  # noqa: BLE001 - the browser's failures come in many types
-        if type(problem).__name__ == "ChromeNotFoundError":
-            raise ChartExportError(f"Không xuất được biểu đồ thành ảnh: không chạy được trình duyệt «{path}».") from problem
-        raise
-    return [bytes(image) if not isinstance(image, str) else image.encode("utf-8") for image in outcome]
+        path = browser_path()
+    except ChartExportError:
+        return
+    if _RENDERER.running(path) and not drawings:
+        return
+
+    def start_and_draw() -> None:
+        _RENDERER.start_quietly(path)
+        for drawing in drawings:
+            try:
+                drawing()
+            except Exception:  # noqa: BLE001 - drawn ahead only; the export itself reports any failure
+                logging.getLogger(__name__).info("drawing a chart ahead failed", exc_info=True)
+
+    threading.Thread(target=start_and_draw, name="kaleido-warm-up", daemon=True).start()
+
+
+class _RenderCache:
+    """Rendered images by the figure's content and the image options: an image depends on nothing else, so a
+    chart of data that has not changed is never drawn twice. A few entries, least recently used first out."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(figure: go.Figure, opts: dict) -> str:
+        content = figure.to_json() + json.dumps(opts, sort_keys=True)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            image = self._images.get(key)
+            if image is not None:
+                self._images.move_to_end(key)
+            return image
+
+    def put(self, key: str, image: bytes) -> None:
+        with self._lock:
+            self._images[key] = image
+            self._images.move_to_end(key)
+            while len(self._images) > self._size:
+                self._images.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._images.clear()
+
+
+_CACHE = _RenderCache(CACHED_IMAGES)
 
 
 class _Renderer:
@@ -119,9 +205,29 @@ class _Renderer:
         self._path: str | None = None
 
     def render(self, path: str, specs: list[tuple[dict, dict]]) -> list[Any]:
+        return self._run(path, self._calc_all(specs))
+
+    def print_pdf(self, path: str, url: str) -> bytes:
+        return self._run(path, self._print(url))
+
+    def running(self, path: str) -> bool:
+        return self._loop is not None and self._path == path
+
+    def start_quietly(self, path: str) -> None:
+        try:
+            with self._lock:
+                self._ensure(path)
+        except Exception:  # noqa: BLE001 - a warm-up only; the export that follows reports the failure
+            logging.getLogger(__name__).info("chart renderer warm-up failed", exc_info=True)
+
+    def _run(self, path: str, coroutine) -> Any:
         with self._lock:
-            loop = self._ensure(path)
-        future = asyncio.run_coroutine_threadsafe(self._calc_all(specs), loop)
+            try:
+                loop = self._ensure(path)
+            except BaseException:
+                coroutine.close()
+                raise
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
         try:
             return future.result(timeout=RENDER_TIMEOUT_SECONDS)
         except BaseException:
@@ -130,7 +236,23 @@ class _Renderer:
             raise
 
     async def _calc_all(self, specs: list[tuple[dict, dict]]) -> list[Any]:
-        return [await self._browser.calc_fig(spec, opts=opts) for spec, opts in specs]
+        # gathered: each figure takes a free tab, so two render at once
+        return list(await asyncio.gather(*(self._browser.calc_fig(spec, opts=opts) for spec, opts in specs)))
+
+    async def _print(self, url: str) -> bytes:
+        """Open the page in a tab of its own, wait for it (and its images) to load, print it, close the tab."""
+        tab = await self._browser.create_tab("")
+        try:
+            loaded = tab.subscribe_once("Page.loadEventFired")
+            _checked(await tab.send_command("Page.enable"), "Page.enable")
+            _checked(await tab.send_command("Page.navigate", params={"url": url}), "Page.navigate")
+            await loaded
+            response = _checked(await tab.send_command("Page.printToPDF", params={
+                "printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False,
+            }), "Page.printToPDF")
+            return base64.b64decode(response["result"]["data"])
+        finally:
+            await self._browser.close_tab(tab)
 
     def _ensure(self, path: str) -> asyncio.AbstractEventLoop:
         if self._loop is not None and self._path == path:
@@ -143,7 +265,7 @@ class _Renderer:
         thread.start()
 
         async def start() -> Any:
-            browser = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_SECONDS, mathjax=False, path=path)
+            browser = _kaleido_class()(n=RENDER_TABS, timeout=RENDER_TIMEOUT_SECONDS, mathjax=False, path=path)
             await browser.open()
             return browser
 
@@ -170,6 +292,39 @@ class _Renderer:
             except BaseException:  # noqa: BLE001 - closing a broken browser may fail; the process ends it anyway
                 pass
         loop.call_soon_threadsafe(loop.stop)
+
+
+def _checked(response: dict, command: str) -> dict:
+    if "error" in response:
+        raise ChartExportError(f"Trình duyệt không thực hiện được lệnh {command}: {response['error']}.")
+    return response
+
+
+_KALEIDO_CLASS: type | None = None
+
+
+def _kaleido_class() -> type:
+    """kaleido.Kaleido whose tabs reload kaleido's page after an image in the background: kaleido reloads a tab
+    (plotly.js again, a few hundred ms) before it hands back the image it drew; here the image goes back at
+    once and the tab joins the free ones when its reload is done."""
+    global _KALEIDO_CLASS
+    if _KALEIDO_CLASS is None:
+        import kaleido
+
+        class _BackgroundReloadKaleido(kaleido.Kaleido):
+            async def _return_kaleido_tab(self, tab) -> None:
+                async def reload_then_free() -> None:
+                    try:
+                        await tab.reload()
+                    finally:  # a tab whose reload failed fails its next image, which restarts the browser
+                        await self.tabs_ready.put(tab)
+
+                task = asyncio.get_running_loop().create_task(reload_then_free())
+                self._main_render_coroutines.add(task)  # closed with the browser, like kaleido's own tasks
+                task.add_done_callback(self._main_render_coroutines.discard)
+
+        _KALEIDO_CLASS = _BackgroundReloadKaleido
+    return _KALEIDO_CLASS
 
 
 _RENDERER = _Renderer()

@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter
 
 from scoring.criteria import CriteriaSet
+from scoring.cycle import is_survey_leaf
 from scoring.errors import InputError
 from scoring.repository import EvidenceView
 from scoring.snapshot import Snapshot
@@ -14,6 +15,39 @@ from scoring.textnorm import fold, format_date, nfc
 
 NOT_APPLICABLE_TEXT = "Không đánh giá"
 TEMPLATE_NOTE = "Bộ tiêu chí mẫu, chưa phải bộ tiêu chí do UBND tỉnh ban hành"
+
+TO_FILL_IN = "……………"  # a letterhead line nobody has set yet: left to be written by hand, never invented
+
+
+def governing_body(snapshot: Snapshot) -> str:
+    """The line above the department's name on its official forms ("UBND TỈNH QUẢNG NINH"): the department's own
+    setting (Cấu hình → Cơ quan và đơn vị); else the provincial People's Committee when the criteria set names its
+    province; else TO_FILL_IN."""
+    if snapshot.department.governing_body:
+        return snapshot.department.governing_body
+    province = nfc(snapshot.criteria_set.province if snapshot.criteria_set else "")
+    if not province:
+        return TO_FILL_IN
+    if fold(province).startswith(("tinh ", "thanh pho ")):
+        return f"UBND {province.upper()}"
+    return f"UBND TỈNH {province.upper()}"
+
+
+def place_name(snapshot: Snapshot) -> str:
+    """The place of the date line ("Quảng Ninh, ngày …"): the department's setting; else the province the criteria
+    set names (Decree 30/2020: a provincial body writes its province's name); else TO_FILL_IN."""
+    if snapshot.department.place:
+        return snapshot.department.place
+    province = nfc(snapshot.criteria_set.province if snapshot.criteria_set else "")
+    for prefix in ("tỉnh ", "Tỉnh ", "thành phố ", "Thành phố "):
+        province = province.removeprefix(prefix)
+    return province or TO_FILL_IN
+
+
+def date_line(snapshot: Snapshot) -> str:
+    """"Quảng Ninh, ngày      tháng      năm 2026": day and month left blank for the day it is signed."""
+    return f"{place_name(snapshot)}, ngày      tháng      năm {max(snapshot.year, snapshot.today.year)}"
+
 
 def require_criteria(snapshot: Snapshot) -> CriteriaSet:
     """The snapshot's criteria set, or an InputError a person can act on."""
@@ -23,6 +57,19 @@ def require_criteria(snapshot: Snapshot) -> CriteriaSet:
             "hãy chọn bộ tiêu chí cho năm này ở trang Cấu hình rồi xuất lại."
         )
     return snapshot.criteria_set
+
+
+def incomplete_evidence(snapshot: Snapshot) -> list[tuple[EvidenceView, list[str]]]:
+    """Documents serving an applicable, self-scored criterion that lack their number or date, each with those
+    criteria: the same documents the lock lists (scoring.cycle.lock_blockers), one line per document."""
+    counted = {leaf.code for leaf in snapshot.leaves()
+               if not snapshot.score(leaf.code).not_applicable and not is_survey_leaf(leaf)}
+    found = []
+    for evidence in snapshot.evidence:
+        codes = [code for code in evidence.criteria if code in counted]
+        if codes and evidence.missing_metadata:
+            found.append((evidence, codes))
+    return found
 
 
 def evidence_reference(evidence: EvidenceView, code: str | None = None) -> str:

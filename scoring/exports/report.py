@@ -2,13 +2,14 @@
 
 Laid out as Decree 30/2020/NĐ-CP lays out an administrative document: A4, Times New Roman 14, margins
 20/20/30/15 mm (top, bottom, left, right); a letterhead table with the issuing body on the left (the
-superior body when the criteria set names its province, the department in bold capitals, a short rule,
-"Số: …/BC-…") and the national motto on the right; the place and date line in italics; the document type
+governing body, the department in bold capitals, a short rule, "Số: …/BC-…") and the national motto on the
+right; the place and date line in italics (governing body and place: common.governing_body, place_name — the
+department's settings, "……………" where nobody has set them); the document type
 and summary in bold, centred; page numbers from page 2; the "Nơi nhận" block and the signer's title.
 
 The body holds what the Home Affairs guidance asks of the report: I. the score summary per area with the
 index (and the plan's completion, with the two charts), II. the explanations for criteria without
-evidence, III. difficulties and recommendations. Numbers come from the snapshot; where only the
+evidence, grouped by what is missing, III. difficulties and recommendations. Numbers come from the snapshot; where only the
 department can write the text, the document says so with a highlighted "(Cơ quan bổ sung nội dung)".
 """
 
@@ -30,11 +31,14 @@ from docx.text.paragraph import Paragraph
 
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
+    date_line,
     department_abbreviation,
+    governing_body,
+    incomplete_evidence,
     require_criteria,
 )
 from scoring.snapshot import Snapshot
-from scoring.textnorm import fold, format_number, format_percent, format_points, nfc, roman
+from scoring.textnorm import format_number, format_percent, format_points, roman
 
 FONT_NAME = "Times New Roman"
 BODY_SIZE = Pt(14)
@@ -48,7 +52,7 @@ RECIPIENTS = ("Sở Nội vụ (b/c);", "Lãnh đạo Sở;", "Lưu: VT, VP.")
 def write_report(snapshot: Snapshot, out: str | BinaryIO, charts: bool = True) -> None:
     """Write the report .docx to a path or binary file. `charts` False leaves the two charts out (no browser needed)."""
     require_criteria(snapshot)
-    images = _chart_images(snapshot) if charts else []
+    images = chart_images(snapshot) if charts else []
     document = Document()
     _page_setup(document)
     _letterhead(document, snapshot)
@@ -62,7 +66,8 @@ def write_report(snapshot: Snapshot, out: str | BinaryIO, charts: bool = True) -
     document.save(out)
 
 
-def _chart_images(snapshot: Snapshot) -> list[tuple[bytes, str]]:
+def chart_images(snapshot: Snapshot) -> list[tuple[bytes, str]]:
+    """The report's charts as PNG, with their captions (also drawn ahead by the export page: charts.warm_up)."""
     from scoring.charts import completion_by_area_figure, score_by_area_figure
     from scoring.exports.charts import figures_png
 
@@ -135,16 +140,23 @@ def _paragraph(container, text: str = "", *, bold=False, italic=False, underline
 
 def _run(paragraph: Paragraph, text: str, *, bold=False, italic=False, underline=False, size=None):
     run = paragraph.add_run(unicodedata.normalize("NFC", text))  # not nfc(): blanks to fill in must stay wide
-    run.bold, run.italic, run.underline = bold, italic, underline
+    # only what is on: an explicit "off" is one more XML element per run and changes nothing under Normal
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+    if underline:
+        run.underline = True
     if size is not None:
         run.font.size = size
     return run
 
 
-def _to_be_written(paragraph: Paragraph) -> None:
+def _to_be_written(paragraph: Paragraph):
     """The visible prompt where only the department can write: italic and highlighted, so it cannot slip through."""
     run = _run(paragraph, TO_BE_WRITTEN, italic=True)
     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    return run
 
 
 def _short_rule(container, line_width: Mm, container_width: Mm, space_after: Pt | None = None) -> None:
@@ -205,23 +217,6 @@ def _cell_line(cell: _Cell, text: str, *, bold=False, italic=False, underline=Fa
 # --------------------------------------------------------------------------- letterhead and title
 
 
-def superior_body(snapshot: Snapshot) -> str:
-    """"UBND TỈNH SƠN LA" when the criteria set names its province; "" when unknown (left out, not invented)."""
-    province = nfc(snapshot.criteria_set.province if snapshot.criteria_set else "")
-    if not province:
-        return ""
-    if fold(province).startswith(("tinh ", "thanh pho ")):
-        return f"UBND {province.upper()}"
-    return f"UBND TỈNH {province.upper()}"
-
-
-def place_name(snapshot: Snapshot) -> str:
-    province = nfc(snapshot.criteria_set.province if snapshot.criteria_set else "")
-    for prefix in ("tỉnh ", "Tỉnh ", "thành phố ", "Thành phố "):
-        province = province.removeprefix(prefix)
-    return province or "……………"
-
-
 def _letterhead(document, snapshot: Snapshot) -> None:
     left_width, right_width = Mm(68), TEXT_WIDTH - Mm(68)
     table = document.add_table(rows=1, cols=2)
@@ -229,10 +224,8 @@ def _letterhead(document, snapshot: Snapshot) -> None:
     _set_widths(table, [left_width, right_width])
     left, right = table.rows[0].cells
 
-    superior = superior_body(snapshot)
-    if superior:
-        _cell_line(left, superior, first=True)
-    _cell_line(left, snapshot.department.name.upper(), bold=True, first=not superior)
+    _cell_line(left, governing_body(snapshot).upper(), first=True)
+    _cell_line(left, snapshot.department.name.upper(), bold=True)
     _short_rule(left, Mm(25), left_width)
     sign = department_abbreviation(snapshot.department.name, snapshot.evidence)
     _cell_line(left, f"Số:        /BC-{sign}" if sign else "Số:        /BC")
@@ -240,8 +233,7 @@ def _letterhead(document, snapshot: Snapshot) -> None:
     _cell_line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=Pt(12), first=True)
     _cell_line(right, "Độc lập - Tự do - Hạnh phúc", bold=True, underline=True)
     _cell_line(right, "", size=Pt(8))
-    _cell_line(right, f"{place_name(snapshot)}, ngày      tháng      năm {max(snapshot.year, snapshot.today.year)}",
-               italic=True, size=BODY_SIZE)
+    _cell_line(right, date_line(snapshot), italic=True, size=BODY_SIZE)
 
 
 def _title(document, snapshot: Snapshot) -> None:
@@ -359,18 +351,24 @@ def _score_table(document, snapshot: Snapshot) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _set_widths(table, widths)
-    for column, header in enumerate(headers):
-        cell = table.cell(0, column)
-        _cell_line(cell, header, bold=True, first=True)
-        _shade(cell, "D9E2F3")
+    _header_cells(table, headers)
     _repeat_header(table.rows[0])
-    for index, (cells, bold) in enumerate(rows, start=1):
+    for row, (cells, bold) in zip(table.rows[1:], rows):
+        row_cells = row.cells
         for column, text in enumerate(cells):
             align = WD_ALIGN_PARAGRAPH.LEFT if column == 1 else (
                 WD_ALIGN_PARAGRAPH.CENTER if column == 0 else WD_ALIGN_PARAGRAPH.RIGHT)
             if bold and column == 1:
                 align = WD_ALIGN_PARAGRAPH.CENTER
-            _cell_line(table.cell(index, column), text, bold=bold, first=True, align=align)
+            _cell_line(row_cells[column], text, bold=bold, first=True, align=align)
+
+
+def _header_cells(table: Table, headers: list[str]) -> None:
+    """The shaded header row, repeated on every page. Cells are reached row by row: python-docx's table.cell()
+    rebuilds the whole table's cell list on each call (quadratic: 3 s for a table of 40 criteria)."""
+    for cell, header in zip(table.rows[0].cells, headers):
+        _cell_line(cell, header, bold=True, first=True)
+        _shade(cell, "D9E2F3")
 
 
 def _shade(cell: _Cell, colour: str) -> None:
@@ -381,6 +379,12 @@ def _shade(cell: _Cell, colour: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
+def _keep_row_on_one_page(row) -> None:
+    marker = OxmlElement("w:cantSplit")
+    marker.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(marker)
+
+
 def _repeat_header(row) -> None:
     marker = OxmlElement("w:tblHeader")
     marker.set(qn("w:val"), "true")
@@ -388,24 +392,61 @@ def _repeat_header(row) -> None:
 
 
 def _section_explanations(document, snapshot: Snapshot) -> None:
+    """Grouped by what is missing, each group under one heading: the criteria without any evidence (one table:
+    what each asks for, the self score, the explanation), then the documents lacking their number or date."""
     _heading(document, "II. GIẢI TRÌNH CÁC TIÊU CHÍ KHÔNG CÓ HOẶC THIẾU TÀI LIỆU KIỂM CHỨNG")
     gaps = snapshot.evidence_gaps()
-    if not gaps:
-        _paragraph(document, "Các tiêu chí có yêu cầu tài liệu kiểm chứng đều đã có tài liệu kèm theo.")
+    incomplete = incomplete_evidence(snapshot)
+    if not gaps and not incomplete:
+        _paragraph(document, "Các tiêu chí có yêu cầu tài liệu kiểm chứng đều đã có tài liệu kèm theo, "
+                             "ghi đủ số, ký hiệu và ngày ban hành.")
         return
-    _paragraph(document, f"Có {len(gaps)} tiêu chí thành phần chưa có tài liệu kiểm chứng kèm theo; "
-                         "cơ quan giải trình như sau:")
-    for gap in gaps:
+    number = 0
+    if gaps:
+        number += 1
+        _paragraph(document, f"{number}. Thiếu tài liệu kiểm chứng", bold=True, italic=True)
+        intro = _paragraph(document, f"Có {len(gaps)} tiêu chí thành phần chưa có tài liệu kiểm chứng kèm theo; "
+                                     "cơ quan giải trình như sau:")
+        intro.paragraph_format.keep_with_next = True
+        _gaps_table(document, snapshot, gaps)
+    if incomplete:
+        number += 1
+        _paragraph(document, f"{number}. Tài liệu kiểm chứng chưa ghi đủ số, ký hiệu, ngày ban hành", bold=True,
+                   italic=True, space_before=Pt(12) if gaps else None)
+        _paragraph(document, f"Có {len(incomplete)} tài liệu kiểm chứng chưa ghi đủ số, ký hiệu hoặc ngày ban hành "
+                             "(Sở Nội vụ trích dẫn tài liệu theo số và ngày):")
+        for evidence, codes in incomplete:
+            item = _paragraph(document)
+            _run(item, f"- {evidence.title or evidence.file_name or 'Tài liệu chưa có tên'}", bold=True)
+            _run(item, f" (tiêu chí {', '.join(codes)}): chưa có {' và '.join(evidence.missing_metadata)}.")
+
+
+def _gaps_table(document, snapshot: Snapshot, gaps) -> None:
+    headers = ["Mã", "Tiêu chí thành phần", "Tự đánh giá", "Tài liệu cần có", "Giải trình"]
+    widths = [Mm(14), Mm(55), Mm(17), Mm(42), Mm(37)]  # 165 mm: the text width
+    size = Pt(12)  # a long table: one size smaller than the summary table
+    table = document.add_table(rows=1 + len(gaps), cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _set_widths(table, widths)
+    _header_cells(table, headers)
+    _repeat_header(table.rows[0])
+    left = WD_ALIGN_PARAGRAPH.LEFT
+    for row, gap in zip(table.rows[1:], gaps):
+        _keep_row_on_one_page(row)
+        code, name, points_cell, expected, explained = row.cells
         points = snapshot.rollup.node(gap.code).self_points
-        item = _paragraph(document)
-        _run(item, f"- Tiêu chí {gap.code}. {gap.name}", bold=True)
-        _run(item, f" (tự đánh giá: {format_points(points) if points is not None else 'chưa chấm'}). "
-                   f"Tài liệu cần có: {gap.expected}. Giải trình: ")
+        _cell_line(code, gap.code, first=True, size=size)
+        _cell_line(name, gap.name, first=True, align=left, size=size)
+        _cell_line(points_cell, format_number(points) if points is not None else "chưa chấm", first=True,
+                   align=WD_ALIGN_PARAGRAPH.RIGHT if points is not None else WD_ALIGN_PARAGRAPH.CENTER, size=size)
+        _cell_line(expected, gap.expected, first=True, align=left, size=size)
         explanation = snapshot.score(gap.code).explanation
         if explanation:
-            _run(item, explanation)
+            _cell_line(explained, explanation, first=True, align=left, size=size)
         else:
-            _to_be_written(item)
+            paragraph = _first_paragraph(explained, left)
+            _to_be_written(paragraph).font.size = size
 
 
 def _section_difficulties(document) -> None:

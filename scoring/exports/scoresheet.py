@@ -1,8 +1,12 @@
 """The self-assessment score sheet (bảng tự đánh giá, chấm điểm) as an Excel workbook.
 
-Sheet "Bảng điểm" follows the official table: a title block, then STT | Mã | Lĩnh vực, tiêu chí, tiêu chí
-thành phần | Điểm tối đa | the inputs of each leaf's rule | Điểm tự đánh giá | (Điểm thẩm định | Nhận xét thẩm
-định) | Tài liệu kiểm chứng | Giải trình. The inputs are what the rule scores (scoring.rules), in the form
+Sheet "Bảng điểm" follows the province's table: the agency block (governing body, department) beside the
+national motto, the title, then STT (the criterion's code, "1", "1.1", "1.1.1", as the province numbers it) |
+Lĩnh vực, tiêu chí, tiêu chí thành phần | Điểm tối đa | the inputs of each leaf's rule | Điểm tự đánh giá |
+(Điểm thẩm định | Nhận xét thẩm định) | Tài liệu kiểm chứng | Giải trình | Ghi chú (what the evidence lacks,
+as the report's section II says it), and under the table the place-and-date line and the signature blocks
+(NGƯỜI LẬP BIỂU, THỦ TRƯỞNG CƠ QUAN). Points read as the official tables write them: 2, 0,5, 0,25 (format
+POINTS_FORMAT: never "2,00"). The inputs are what the rule scores (scoring.rules), in the form
 the rule takes them: "Không đánh giá" (x), the tier chosen from a list (the tiers are on sheet "Cách chấm"),
 the count, number of deductions, free points or survey points, and the numerator and denominator of a
 ratio. Everything else a person sees as a figure is a formula in a locked cell: a leaf's points from its
@@ -12,7 +16,7 @@ positive). An appraised node total is a sum only once every applicable leaf unde
 that it says "đang thẩm định k/n". The sheet is protected without a password so nobody types over a
 formula by mistake; only the cells the yearly cycle lets a person edit now are unlocked (the self-score
 inputs and explanations before the lock, the appraisal after it), and `read_scoresheet` takes exactly
-those back by the "Mã" column. Sheet "Kế hoạch" lists the plan's activities, sheet "Tài liệu kiểm chứng"
+those back by the "STT" column (an older sheet's "Mã" column too). Sheet "Kế hoạch" lists the plan's activities, sheet "Tài liệu kiểm chứng"
 the evidence register.
 """
 
@@ -36,7 +40,10 @@ from scoring.exports.cells import put_date, put_formula, put_link, put_number, p
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
     TEMPLATE_NOTE,
+    date_line,
     evidence_reference,
+    governing_body,
+    incomplete_evidence,
     require_criteria,
 )
 from scoring.rules import (
@@ -52,7 +59,7 @@ from scoring.rules import (
     vn_number,
 )
 from scoring.snapshot import Snapshot
-from scoring.textnorm import format_date, roman
+from scoring.textnorm import format_date
 
 SHEET_SCORES = "Bảng điểm"
 SHEET_RULES = "Cách chấm"
@@ -60,8 +67,8 @@ SHEET_PLAN = "Kế hoạch"
 SHEET_EVIDENCE = "Tài liệu kiểm chứng"
 
 # Header texts of the score table; the importer finds its columns by these words.
-HEADER_STT = "STT"
-HEADER_CODE = "Mã"
+HEADER_STT = "STT"  # holds the criterion's code: the importer matches rows by it
+HEADER_CODE = "Mã"  # the code's own column in sheets exported before 01/12/2026 (STT was "I", "2.3" there)
 HEADER_NAME = "Lĩnh vực, tiêu chí, tiêu chí thành phần"
 HEADER_MAX = "Điểm tối đa"
 HEADER_NOT_APPLICABLE = "Không đánh giá (x)"
@@ -73,6 +80,7 @@ HEADER_APPRAISED = "Điểm thẩm định"
 HEADER_REMARK = "Nhận xét thẩm định"
 HEADER_EVIDENCE = "Tài liệu kiểm chứng"
 HEADER_EXPLANATION = "Giải trình"
+HEADER_NOTE = "Ghi chú"
 HEADER_APPLICABLE_LEAVES = "Số tiêu chí được đánh giá"
 HEADER_APPRAISED_LEAVES = "Số tiêu chí đã thẩm định"
 TOTAL_LABEL = "TỔNG CỘNG"
@@ -88,8 +96,15 @@ PROPERTY_DEPARTMENT = "cchc.department_id"
 PROPERTY_YEAR = "cchc.year"
 PROPERTY_ASSESSMENT = "cchc.assessment_id"
 
-POINTS_FORMAT = "0.00"
-INPUT_FORMAT = "General"  # counts, numerators… as typed: 17, not 17.00
+# Points as the official tables write them: 2, 0,5, 0,25 — "General" drops a whole number's decimals in Excel and
+# LibreOffice alike ("0.##" leaves "2." in Excel). The Vietnamese locale tag makes LibreOffice write the decimal
+# comma whatever the machine's language; Excel writes the separator of the machine's settings.
+POINTS_FORMAT = "[$-42A]General"
+INPUT_FORMAT = POINTS_FORMAT  # counts, numerators… as typed: 17, 0,75
+COUNT_FORMAT = "0"  # the hidden helper counts
+MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+SIGNERS = (("NGƯỜI LẬP BIỂU", "(Ký, ghi rõ họ tên)"), ("THỦ TRƯỞNG CƠ QUAN", "(Ký tên, đóng dấu)"))
+SIGNATURE_ROWS = 4  # room to sign and seal
 FONT_NAME = "Times New Roman"  # the official forms' font; LibreOffice shows it as Liberation Serif
 FONT_SIZE = 12
 LINE_HEIGHT = 16.0  # points per wrapped line at FONT_SIZE
@@ -132,9 +147,8 @@ class Column:
 
 def score_columns(with_appraisal: bool) -> list[Column]:
     columns = [
-        Column("stt", HEADER_STT, 5),
-        Column("code", HEADER_CODE, 7),
-        Column("name", HEADER_NAME, 46),
+        Column("code", HEADER_STT, 8),
+        Column("name", HEADER_NAME, 48),
         Column("max", HEADER_MAX, 8),
         Column("na", HEADER_NOT_APPLICABLE, 9),
         Column("entry", HEADER_ENTRY, 22),
@@ -144,7 +158,8 @@ def score_columns(with_appraisal: bool) -> list[Column]:
     ]
     if with_appraisal:
         columns += [Column("appraised", HEADER_APPRAISED, 12), Column("remark", HEADER_REMARK, 24)]
-    columns += [Column("evidence", HEADER_EVIDENCE, 34), Column("explanation", HEADER_EXPLANATION, 30)]
+    columns += [Column("evidence", HEADER_EVIDENCE, 34), Column("explanation", HEADER_EXPLANATION, 30),
+                Column("note", HEADER_NOTE, 22)]
     if with_appraisal:
         # hidden helpers of the appraised totals: how many leaves count, how many are appraised
         columns += [Column("applicable_leaves", HEADER_APPLICABLE_LEAVES, 9, hidden=True),
@@ -154,14 +169,6 @@ def score_columns(with_appraisal: bool) -> list[Column]:
 
 def has_appraisal(snapshot: Snapshot) -> bool:
     return any(s.appraised_points is not None or s.appraisal_remark for s in snapshot.scores.values())
-
-
-def stt_label(node: CriterionNode) -> str:
-    """Areas I, II…; below them the position inside the area ("1.2.3" → "2.3"), as the official tables number."""
-    parts = node.code.split(".")
-    if len(parts) == 1:
-        return roman(int(parts[0])) if parts[0].isdigit() else node.code
-    return ".".join(parts[1:])
 
 
 def input_columns(rule: Rule | None) -> tuple[str, ...]:
@@ -237,25 +244,28 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
     locked = snapshot.locked
     editable = {"appraised", "remark"} if locked else {"na", "entry", "numerator", "denominator", "explanation"}
 
+    visible = [c for c in columns if not c.hidden]
+    left_end, right_start = _letterhead_columns(visible)
+    header_row = _write_letterhead(ws, snapshot, last, left_end, right_start)
     title_lines = [
         (f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {snapshot.year}", _font(True, size=14)),
-        (f"Cơ quan: {snapshot.department.name}", _font(True)),
         (f"Bộ tiêu chí: {criteria_set.name}" + (f" ({TEMPLATE_NOTE})" if criteria_set.template else ""), _font()),
-        (f"Ngày lập: {format_date(snapshot.today)}. " + (
+        (f"Số liệu đến ngày {format_date(snapshot.today)}. " + (
             "Điểm tự chấm đã chốt; nhập điểm và nhận xét thẩm định ở các ô nền vàng. " if locked else
             f"Nhập ở các ô nền vàng: «x» nếu không đánh giá, mức đạt được (chọn trong danh sách), số lượng hoặc "
             f"điểm, tử số và mẫu số của tỷ lệ (cách chấm ở trang «{SHEET_RULES}»). ")
          + "Điểm tự đánh giá, điểm tối đa và các tổng là công thức tự tính. "
-           "Giữ nguyên cột «Mã» để nhập lại bảng vào phần mềm.", _font(italic=True, size=11)),
+           f"Giữ nguyên cột «{HEADER_STT}» (mã tiêu chí) để nhập lại bảng vào phần mềm.", _font(italic=True, size=11)),
     ]
-    for row, (text, font) in enumerate(title_lines, start=1):
+    for offset, (text, font) in enumerate(title_lines):
+        row = header_row + offset
         ws.merge_cells(f"A{row}:{last}{row}")
         cell = put_text(ws[f"A{row}"], text)
         cell.font = font
-        cell.alignment = Alignment(horizontal="center" if row == 1 else "left", vertical="center", wrap_text=True)
-    ws.row_dimensions[1].height = 22
-    ws.row_dimensions[4].height = 2 * LINE_HEIGHT + 4
-    header_row = len(title_lines) + 2
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[header_row].height = 24
+    ws.row_dimensions[header_row + 2].height = 2 * LINE_HEIGHT + 4
+    header_row += len(title_lines) + 1
 
     _write_header(ws, columns, header_row)
     ws.row_dimensions[header_row].height = 3 * LINE_HEIGHT + 4
@@ -265,6 +275,7 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
     total_row = header_row + 1 + len(nodes)
     cells = _Cells(col, row_of)
     validations: list[DataValidation] = []
+    notes = evidence_notes(snapshot)
 
     for node in nodes:
         row = row_of[node.code]
@@ -277,8 +288,8 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
             cell.alignment = WRAP_TOP
             if node.level == 1:
                 cell.fill = AREA_FILL
-            if key in ("stt", "code"):
-                put_text(cell, stt_label(node) if key == "stt" else node.code)
+            if key == "code":
+                put_text(cell, node.code)
                 cell.alignment = CENTRE
             elif key == "name":
                 put_text(cell, node.name)
@@ -299,7 +310,7 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
                     put_formula(cell, _node_points_formula(node, cells, "appraised"), POINTS_FORMAT)
                 cell.alignment = NUMBER_ALIGN
             elif key in ("applicable_leaves", "appraised_leaves"):
-                put_formula(cell, _leaf_count_formula(node, cells, key), "0")
+                put_formula(cell, _leaf_count_formula(node, cells, key), COUNT_FORMAT)
             elif not node.is_leaf:
                 continue
             elif key == "na":
@@ -314,6 +325,8 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
                 put_text(cell, "\n".join(evidence_reference(e, node.code) for e in snapshot.evidence_for(node.code)))
             elif key == "explanation":
                 put_text(cell, score.explanation)
+            elif key == "note":
+                put_text(cell, notes.get(node.code, ""))
             if node.is_leaf and key in editable and (key in inputs or key in ("na", "explanation", "remark", "appraised")):
                 cell.protection = UNLOCKED
                 cell.fill = INPUT_FILL
@@ -324,6 +337,7 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
         ws.row_dimensions[row].height = max(row_height(ws, row, columns), 2 * LINE_HEIGHT + 4)
 
     _write_total_rows(ws, total_row, criteria_set, columns, cells)
+    end_row = _write_signatures(ws, snapshot, total_row + 3, last, left_end, right_start)
     for validation in validations:
         ws.add_data_validation(validation)
     leaf_rows = [row_of[leaf.code] for leaf in criteria_set.leaves()]
@@ -338,9 +352,66 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
             ws.column_dimensions[col[column.key]].hidden = True
     ws.freeze_panes = ws[f"A{header_row + 1}"]
     ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.print_area = f"A1:{last}{total_row + 1}"
+    ws.print_area = f"A1:{last}{end_row}"
     print_setup(ws)
     protect(ws)
+
+
+def _letterhead_columns(visible: list[Column]) -> tuple[str, str]:
+    """Where the agency block ends (after the criteria's names) and the motto block starts (the last columns,
+    wide enough for the motto): column letters."""
+    left_end = get_column_letter(next(i for i, c in enumerate(visible, start=1) if c.key == "name"))
+    width, start = 0.0, len(visible)
+    while start > 1 and width < 60:
+        width += visible[start - 1].width
+        start -= 1
+    return left_end, get_column_letter(start + 1)
+
+
+def _block(ws: Worksheet, row: int, first: str, last: str, text: str, font: Font, height: float | None = None) -> None:
+    ws.merge_cells(f"{first}{row}:{last}{row}")
+    cell = put_text(ws[f"{first}{row}"], text)
+    cell.font = font
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    if height is not None:
+        ws.row_dimensions[row].height = height
+
+
+def _write_letterhead(ws: Worksheet, snapshot: Snapshot, last: str, left_end: str, right_start: str) -> int:
+    """Governing body and department on the left, the national motto on the right (Decree 30/2020's layout);
+    returns the first row below it."""
+    _block(ws, 1, "A", left_end, governing_body(snapshot).upper(), _font(), 18)
+    _block(ws, 1, right_start, last, MOTTO[0], _font(True))
+    _block(ws, 2, "A", left_end, snapshot.department.name.upper(), _font(True), 18)
+    _block(ws, 2, right_start, last, MOTTO[1], Font(name=FONT_NAME, size=FONT_SIZE, bold=True, underline="single"))
+    return 4
+
+
+def _write_signatures(ws: Worksheet, snapshot: Snapshot, row: int, last: str, left_end: str, right_start: str) -> int:
+    """The place-and-date line and the two signature blocks under the table; returns the last row used."""
+    _block(ws, row, right_start, last, date_line(snapshot), _font(italic=True), 18)
+    (left_title, left_hint), (right_title, right_hint) = SIGNERS
+    _block(ws, row + 1, "A", left_end, left_title, _font(True), 18)
+    _block(ws, row + 1, right_start, last, right_title, _font(True))
+    _block(ws, row + 2, "A", left_end, left_hint, _font(italic=True), 18)
+    _block(ws, row + 2, right_start, last, right_hint, _font(italic=True))
+    for offset in range(SIGNATURE_ROWS):
+        ws.row_dimensions[row + 3 + offset].height = 18
+    return row + 2 + SIGNATURE_ROWS
+
+
+def evidence_notes(snapshot: Snapshot) -> dict[str, str]:
+    """The "Ghi chú" of each leaf: what its evidence lacks — none attached, or a document without its number or
+    date — the same groups as the report's section II."""
+    notes: dict[str, list[str]] = {}
+    for gap in snapshot.evidence_gaps():
+        notes.setdefault(gap.code, []).append("Chưa có tài liệu kiểm chứng" +
+                                              ("" if gap.has_explanation else ", chưa giải trình") + ".")
+    for evidence, codes in incomplete_evidence(snapshot):
+        label = evidence.title or evidence.file_name or "Tài liệu chưa có tên"
+        for code in codes:
+            notes.setdefault(code, []).append(f"«{label}» chưa có {' và '.join(evidence.missing_metadata)}.")
+    return {code: "\n".join(lines) for code, lines in notes.items()}
 
 
 @dataclass(frozen=True)
@@ -533,7 +604,7 @@ def _write_total_rows(ws: Worksheet, row: int, criteria_set, columns: list[Colum
             appraised = cells.at("appraised", "")
             put_formula(percent, _index_formula(appraised, maximum, appraised), POINTS_FORMAT)
         elif column.key in ("applicable_leaves", "appraised_leaves"):
-            put_formula(total, "=SUM(" + ",".join(cells.at(column.key, c) for c in area_codes) + ")", "0")
+            put_formula(total, "=SUM(" + ",".join(cells.at(column.key, c) for c in area_codes) + ")", COUNT_FORMAT)
     ws.row_dimensions[row].height = ws.row_dimensions[row + 1].height = 2 * LINE_HEIGHT + 4
 
 

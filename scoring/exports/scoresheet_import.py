@@ -1,7 +1,8 @@
 """Taking a filled score sheet back: what changed, checked against the rules, then saved through the repository.
 
 `read_scoresheet` reads the "Bảng điểm" sheet written by `write_scoresheet` (or one edited in Excel or
-LibreOffice): rows are matched by the "Mã" column, and each leaf's inputs are read back in the form its rule
+LibreOffice): rows are matched by the criterion's code — the "STT" column, or the "Mã" column of a sheet exported
+in the earlier layout (where STT numbered "I", "2.3") — and reading stops at the index row, above the signatures; and each leaf's inputs are read back in the form its rule
 takes them — "Không đánh giá" (x), the tier's label, the count, the number of deductions, the free or survey
 points, a ratio's numerator and denominator — together with the explanation, appraised score and appraisal
 remark. The inputs are scored through the rule (as `repository.save_self_score` does again when saving), so
@@ -48,6 +49,7 @@ from scoring.exports.scoresheet import (
     HEADER_NUMERATOR,
     HEADER_REMARK,
     HEADER_SELF,
+    HEADER_STT,
     INDEX_LABEL,
     NOT_APPLICABLE_MARK,
     PROPERTY_DEPARTMENT,
@@ -84,6 +86,7 @@ MAX_REPORTED_ERRORS = 30
 # Header words (folded) that name each column we read; other spellings people use are accepted too.
 _HEADER_KEYS = {
     "code": {fold(HEADER_CODE), "ma tieu chi", "ma so"},
+    "stt": {fold(HEADER_STT)},  # the code itself in this layout; only a numbering where a "Mã" column exists
     "name": {fold(HEADER_NAME), "ten tieu chi", "linh vuc, tieu chi"},
     "na": {fold(HEADER_NOT_APPLICABLE), fold(NOT_APPLICABLE_TEXT)},
     "entry": {fold(HEADER_ENTRY)},
@@ -235,16 +238,20 @@ def read_scoresheet(filename: str, data: bytes, snapshot: Snapshot) -> Scoreshee
     workbook = _open_workbook(name, data)
     _check_belongs_to(workbook, name, snapshot)
     sheet, header_row, columns = _find_table(workbook, name)
+    code_header = _text(sheet.cell(header_row, columns["code"]).value)
 
     skipped: list[SkippedRow] = []
     changes: list[LeafChange] = []
     seen: dict[str, int] = {}
     for row in range(header_row + 1, sheet.max_row + 1):
         values = {key: sheet.cell(row, column).value for key, column in columns.items()}
+        label = values.get("name")
+        if isinstance(label, str) and fold(label) == fold(INDEX_LABEL):
+            break  # the table ends here: the place, date and signatures follow
         code = _code_text(values.get("code"))
         if not code:
             if _row_needs_code(values):
-                skipped.append(SkippedRow(row, "", f"thiếu mã tiêu chí (cột «{HEADER_CODE}»), dòng này không được nhập."))
+                skipped.append(SkippedRow(row, "", f"thiếu mã tiêu chí (cột «{code_header}»), dòng này không được nhập."))
             continue
         if code in seen:
             skipped.append(SkippedRow(row, code, f"mã trùng với dòng {seen[code]}, dòng này không được nhập."))
@@ -312,6 +319,9 @@ def _find_table(workbook, name: str) -> tuple[Worksheet, int, dict[str, int]]:
                 key = next((k for k, words in _HEADER_KEYS.items() if fold(value) in words), None)
                 if key and key not in columns:
                     columns[key] = column
+            stt = columns.pop("stt", None)
+            if stt is not None and "code" not in columns:
+                columns["code"] = stt  # this layout: STT is the code
             if "code" in columns and "self" in columns:
                 missing = [k for k in _REQUIRED if k not in columns]
                 if missing:
@@ -322,7 +332,7 @@ def _find_table(workbook, name: str) -> tuple[Worksheet, int, dict[str, int]]:
                     )])
                 return sheet, row, columns
     raise ScoresheetError(name, [(
-        f"Không tìm thấy dòng tiêu đề có các cột «{HEADER_CODE}» và «{HEADER_SELF}» trong {HEADER_SEARCH_ROWS} "
+        f"Không tìm thấy dòng tiêu đề có các cột «{HEADER_STT}» và «{HEADER_SELF}» trong {HEADER_SEARCH_ROWS} "
         f"dòng đầu của trang «{SHEET_SCORES}». Hãy dùng bảng điểm do phần mềm xuất ra và không xóa, sửa dòng tiêu đề."
     )])
 

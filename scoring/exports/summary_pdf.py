@@ -1,7 +1,7 @@
 """A one-page PDF summary for the meeting folder: headline index, per-area table and the two charts.
 
-The page is HTML (escaped text, charts inlined as SVG so they stay sharp) printed to PDF by headless
-Chromium — the same Debian browser the chart export drives; nothing is fetched from the network.
+The page is HTML (escaped text, charts inlined as SVG so they stay sharp) printed to PDF by the headless
+Chromium the chart export keeps open (scoring.exports.charts.print_pdf); nothing is fetched from the network.
 The layout has fixed heights sized for up to 10 areas, so it stays on one A4 page.
 """
 
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import html
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 from scoring.charts import completion_by_area_figure, score_by_area_figure
-from scoring.exports.charts import ChartExportError, browser_path, figures_svg
+from scoring.exports.charts import ChartExportError, figures_svg, print_pdf
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
     TEMPLATE_NOTE,
@@ -24,7 +23,6 @@ from scoring.exports.common import (
 from scoring.snapshot import Snapshot
 from scoring.textnorm import format_date, format_number, format_percent, roman
 
-PRINT_TIMEOUT_SECONDS = 90
 CHART_WIDTH_PX = 760  # each chart keeps its own height; the page scales both into the same box
 
 _STYLE = """
@@ -56,15 +54,19 @@ tr.total td { font-weight: bold; background: #E2EFDA; }
 def write_summary_pdf(snapshot: Snapshot, out: str | Path | BinaryIO) -> None:
     """Write the one-page summary PDF to a path or binary file (needs Chromium, as the charts do)."""
     require_criteria(snapshot)
-    figures = [score_by_area_figure(snapshot)]
-    if snapshot.activities:
-        figures.append(completion_by_area_figure(snapshot))
-    charts = figures_svg(figures, width=CHART_WIDTH_PX)
-    pdf = html_to_pdf(summary_html(snapshot, charts))
+    pdf = html_to_pdf(summary_html(snapshot, summary_charts(snapshot)))
     if isinstance(out, (str, Path)):
         Path(out).write_bytes(pdf)
     else:
         out.write(pdf)
+
+
+def summary_charts(snapshot: Snapshot) -> list[bytes]:
+    """The page's two charts as SVG (also drawn ahead by the export page: charts.warm_up)."""
+    figures = [score_by_area_figure(snapshot)]
+    if snapshot.activities:
+        figures.append(completion_by_area_figure(snapshot))
+    return figures_svg(figures, width=CHART_WIDTH_PX)
 
 
 def summary_html(snapshot: Snapshot, chart_svgs: list[bytes]) -> str:
@@ -135,22 +137,10 @@ trừ khi có cột «Thẩm định», cột này ghi điểm của lĩnh vực
 
 def html_to_pdf(page: str) -> bytes:
     """Print an HTML page to PDF with headless Chromium (offline: the page must not load anything remote)."""
-    browser = browser_path()
     with tempfile.TemporaryDirectory(prefix="cchc-pdf-") as folder:
         source = Path(folder) / "trang.html"
-        target = Path(folder) / "trang.pdf"
         source.write_text(page, encoding="utf-8")
-        command = [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-            f"--user-data-dir={Path(folder) / 'profile'}", "--no-pdf-header-footer",
-            f"--print-to-pdf={target}", source.as_uri(),
-        ]
-        try:
-            finished = subprocess.run(command, capture_output=True, timeout=PRINT_TIMEOUT_SECONDS, check=False)
-        except (OSError, subprocess.TimeoutExpired) as problem:
-            raise ChartExportError(f"Không in được trang tóm tắt ra PDF bằng «{browser}»: {problem}.") from None
-        if not target.exists() or target.stat().st_size == 0:
-            detail = finished.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["không rõ lỗi"]
-            raise ChartExportError(f"Không in được trang tóm tắt ra PDF bằng «{browser}» ({detail[0]}).")
-        return target.read_bytes()
-
+        pdf = print_pdf(source)
+    if not pdf.startswith(b"%PDF"):
+        raise ChartExportError("Không in được trang tóm tắt ra PDF: trình duyệt không trả về tệp PDF.")
+    return pdf

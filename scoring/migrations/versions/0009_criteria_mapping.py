@@ -2,7 +2,7 @@
 two criteria sets' content digests
 
 Revision ID: 0009
-Revises: 0007 (written beside 0008_department_letterhead; the merge re-chains it after 0008)
+Revises: 0008_department_letterhead
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008_department_letterhead'
 branch_labels = None
 depends_on = None
 
