@@ -29,6 +29,7 @@ from scoring.models import (
     CriteriaSetRecord,
     Department,
     EvidenceActivity,
+    GroupCriteriaSet,
     EvidenceCriterion,
     EvidenceRecord,
     PlanRecord,
@@ -173,7 +174,7 @@ class AuditView:
 EMPTY_AUDIT_VALUE = "—"
 _AUDIT_ENTITY_LABELS = {
     "score": "Tiêu chí", "activity": "Hoạt động", "evidence": "Tài liệu", "plan": "Kế hoạch năm", "assessment": "Kỳ đánh giá",
-    "department": "Cơ quan", "criteria_set": "Bộ tiêu chí", "account": "Tài khoản",
+    "department": "Cơ quan", "criteria_set": "Bộ tiêu chí", "account": "Tài khoản", "department_group": "Nhóm cơ quan",
 }
 
 # Keys of structured values (score inputs, year settings) in the words the pages use for them.
@@ -1500,8 +1501,17 @@ def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Ac
         return _assessment_view(row)
 
 
+def group_criteria_set_id(session: Session, department_id: int, year: int) -> int | None:
+    """The criteria set the department's group is scored on in `year` (scoring.groups), if its group has one."""
+    return session.scalar(
+        select(GroupCriteriaSet.criteria_set_id)
+        .join(Department, Department.group_id == GroupCriteriaSet.group_id)
+        .where(Department.id == department_id, GroupCriteriaSet.year == year))
+
+
 def open_next_year(db: Database, department_id: int, from_year: int, to_year: int, *, actor: Actor) -> AssessmentView:
-    """Open `to_year` from `from_year`: same criteria set, the year settings moved forward, scores empty."""
+    """Open `to_year` from `from_year`: the criteria set of the department's group for `to_year` where the group has
+    one (scoring.groups), otherwise the same set; the year settings moved forward, scores empty."""
     with db.session() as session:
         source = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == from_year))
         if source is None:
@@ -1510,7 +1520,8 @@ def open_next_year(db: Database, department_id: int, from_year: int, to_year: in
             raise InputError(f"Năm {to_year} đã có kỳ đánh giá.")
         _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
         settings = YearSettings.from_dict(source.settings) if source.settings else default_settings(from_year)
-        row = Assessment(department_id=department_id, year=to_year, criteria_set_id=source.criteria_set_id,
+        criteria_set_id = group_criteria_set_id(session, department_id, to_year) or source.criteria_set_id
+        row = Assessment(department_id=department_id, year=to_year, criteria_set_id=criteria_set_id,
                          settings=copy_forward(settings, to_year).to_dict(), settings_updated_by=actor_name(actor))
         session.add(row)
         session.flush()
