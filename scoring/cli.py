@@ -136,9 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     from scoring.backup import add_backup_commands
     from scoring.department_commands import add_department_commands
     from scoring.exports.commands import add_export_commands
+    from scoring.groups import add_group_commands
 
     add_backup_commands(commands)
     add_department_commands(commands)
+    add_group_commands(commands)
     add_export_commands(commands)
     add_user_commands(commands)
     return parser

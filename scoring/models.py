@@ -44,10 +44,39 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class DepartmentGroup(Base):
+    """A group of departments as the province groups them (sở; ban, ngành…): ranked among themselves, each group
+    with its own criteria set per year (GroupCriteriaSet)."""
+
+    __tablename__ = "department_group"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class GroupCriteriaSet(Base):
+    """The criteria set a group's departments are scored on in a year (a new year of theirs opens on it)."""
+
+    __tablename__ = "group_criteria_set"
+    __table_args__ = (UniqueConstraint("group_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("department_group.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    criteria_set_id: Mapped[int] = mapped_column(ForeignKey("criteria_set.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+
+
 class Department(Base):
     __tablename__ = "department"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("department_group.id", ondelete="SET NULL"), index=True)
     units: Mapped[list] = mapped_column(JSON, default=list)  # the department's units, expand "Các phòng thuộc Sở"
     # the letterhead of its official forms (migration 0008): "UBND TỈNH QUẢNG NINH" above its name, and the
     # place of the date line ("Quảng Ninh, ngày …"); "" when not set

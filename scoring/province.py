@@ -9,7 +9,7 @@ draft until it is locked, so it is shown only to those who may see that departme
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from scoring import repository as repo
@@ -24,6 +24,7 @@ from scoring.cycle import (
 )
 from scoring.db import Database
 from scoring.engine import SelfIndex, roll_up
+from scoring.groups import list_groups
 from scoring.snapshot import entries_from_scores
 from scoring.textnorm import format_date, vn_sort_key
 
@@ -73,6 +74,7 @@ class DepartmentProgress:
     deadline: Deadline | None  # the next date the department or the appraisal has to meet
     self_index: SelfIndex | None  # None where the viewer may not see the department's scores (its draft)
     appraisal_left: int = 0  # in an appraisal round: the criteria that round has still to appraise
+    group: str = ""  # the department's group (scoring.groups), "" in none
 
     @property
     def stage_rank(self) -> int:
@@ -129,7 +131,9 @@ def province_progress(db: Database, year: int, *, viewer: repo.Actor | None, tod
         authorize(viewer, Action.VIEW_PROVINCE)
     today = vietnam_today(today)
     departments = sorted(repo.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
-    return [_progress(db, department, year, viewer, today) for department in departments]
+    group_of = {d: g.name for g in list_groups(db) for d in g.department_ids}
+    return [replace(_progress(db, department, year, viewer, today), group=group_of.get(department.id, ""))
+            for department in departments]
 
 
 def _progress(db: Database, department: repo.DepartmentView, year: int, viewer: repo.Actor, today: date) -> DepartmentProgress:

@@ -29,6 +29,7 @@ from scoring.models import (
     CriteriaSetRecord,
     Department,
     EvidenceActivity,
+    GroupCriteriaSet,
     EvidenceCriterion,
     EvidenceRecord,
     PlanRecord,
@@ -174,7 +175,7 @@ EMPTY_AUDIT_VALUE = "—"
 _AUDIT_ENTITY_LABELS = {
     "score": "Tiêu chí", "activity": "Hoạt động", "evidence": "Tài liệu", "plan": "Kế hoạch năm", "assessment": "Kỳ đánh giá",
     "department": "Cơ quan", "criteria_set": "Bộ tiêu chí", "account": "Tài khoản",
-    "criteria_mapping": "Đối chiếu tiêu chí",
+    "criteria_mapping": "Đối chiếu tiêu chí", "department_group": "Nhóm cơ quan",
 }
 
 # Keys of structured values (score inputs, year settings) in the words the pages use for them.
@@ -1492,19 +1493,11 @@ def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date
     """Công bố: the administrator publishes the appraised index; afterwards nothing changes until reopened.
 
     Refused while the appraised index cannot be computed (criteria not appraised, survey points missing)."""
-    from scoring.cycle import final_index, with_final_appraisals
-    from scoring.engine import roll_up
-
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         state = _cycle_state(session, row, today)
         _may(session, row, actor, Write.PUBLISH, today=today)
-        criteria_set, entries, _, _ = _lock_inputs(session, row)
-        scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == row.id)).all()
-        appraisals = {s.code: LeafAppraisal.from_dict(s.appraisal) for s in scores if s.appraisal}
-        rollup = roll_up(criteria_set, with_final_appraisals(entries, appraisals))
-        index = final_index(rollup, state.settings, row.bonus_points or 0, row.penalty_points or 0,
-                            criteria_set=criteria_set)
+        index, _ = _appraised_index(session, row, state.settings)
         if index.percent is None:
             raise InputError(f"Chưa công bố được chỉ số năm {row.year}: " + " ".join(index.problems))
         row.published_at, row.published_by = utcnow(), actor_name(actor)
@@ -1513,6 +1506,49 @@ def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date
         })
         session.flush()
         return _assessment_view(row)
+
+
+def _appraised_index(session: Session, row: Assessment, settings: YearSettings):
+    """The appraised index as it is published (scoring.cycle.final_index over the final appraisals), and the roll-up
+    it comes from: what publication checks and the ranking shows, computed one way."""
+    from scoring.cycle import final_index, with_final_appraisals
+    from scoring.engine import LeafEntry, roll_up
+
+    criteria_set = _stored_set(session, row.criteria_set_id)
+    scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == row.id)).all()
+    entries = {s.code: LeafEntry(code=s.code, inputs=dict(s.inputs or {}), not_applicable=s.not_applicable) for s in scores}
+    appraisals = {s.code: LeafAppraisal.from_dict(s.appraisal) for s in scores if s.appraisal}
+    rollup = roll_up(criteria_set, with_final_appraisals(entries, appraisals))
+    return final_index(rollup, settings, row.bonus_points or 0, row.penalty_points or 0, criteria_set=criteria_set), rollup
+
+
+@dataclass(frozen=True)
+class PublishedIndex:
+    department_id: int
+    year: int
+    percent: Decimal  # the published index, 2 decimals
+    band: str  # xếp loại
+    published_at: datetime
+    areas: tuple[tuple[str, str, Decimal, Decimal], ...]  # (code, name, appraised points, applicable maximum) per area
+
+
+def published_indexes(db: Database, department_ids: Iterable[int], year: int) -> dict[int, PublishedIndex]:
+    """The published index of each of these departments' `year`, for those that have published it (công bố)."""
+    wanted = list(department_ids)
+    found = {}
+    with db.session() as session:
+        rows = session.scalars(select(Assessment).where(Assessment.year == year, Assessment.department_id.in_(wanted),
+                                                        Assessment.published_at.is_not(None))).all()
+        for row in rows:
+            settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
+            index, rollup = _appraised_index(session, row, settings)
+            if index.percent is None:  # published before a correction made it incomplete: not a figure to rank
+                continue
+            areas = tuple((a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas
+                          if not a.not_applicable)
+            found[row.department_id] = PublishedIndex(row.department_id, row.year, index.percent,
+                                                      index.band.label if index.band else "", row.published_at, areas)
+    return found
 
 
 def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:
@@ -1531,8 +1567,17 @@ def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Ac
         return _assessment_view(row)
 
 
+def group_criteria_set_id(session: Session, department_id: int, year: int) -> int | None:
+    """The criteria set the department's group is scored on in `year` (scoring.groups), if its group has one."""
+    return session.scalar(
+        select(GroupCriteriaSet.criteria_set_id)
+        .join(Department, Department.group_id == GroupCriteriaSet.group_id)
+        .where(Department.id == department_id, GroupCriteriaSet.year == year))
+
+
 def open_next_year(db: Database, department_id: int, from_year: int, to_year: int, *, actor: Actor) -> AssessmentView:
-    """Open `to_year` from `from_year`: same criteria set, the year settings moved forward, scores empty.
+    """Open `to_year` from `from_year`: the criteria set of the department's group for `to_year` where the group has
+    one (scoring.groups), otherwise the same set; the year settings moved forward, scores empty.
 
     Nothing of one criterion is copied (scores, evidence and evidence links belong to their year), so nothing here
     depends on criteria codes, and a criteria mapping (scoring.criteria_mapping) has nothing to carry: it matters
@@ -1545,7 +1590,8 @@ def open_next_year(db: Database, department_id: int, from_year: int, to_year: in
             raise InputError(f"Năm {to_year} đã có kỳ đánh giá.")
         _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
         settings = YearSettings.from_dict(source.settings) if source.settings else default_settings(from_year)
-        row = Assessment(department_id=department_id, year=to_year, criteria_set_id=source.criteria_set_id,
+        criteria_set_id = group_criteria_set_id(session, department_id, to_year) or source.criteria_set_id
+        row = Assessment(department_id=department_id, year=to_year, criteria_set_id=criteria_set_id,
                          settings=copy_forward(settings, to_year).to_dict(), settings_updated_by=actor_name(actor))
         session.add(row)
         session.flush()

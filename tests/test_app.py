@@ -439,3 +439,21 @@ def test_the_next_area_button_moves_to_the_next_area(app):
     assert app.selectbox(key="score-area").value == "2"
     app.button(key="score-area-back").click().run()
     assert app.selectbox(key="score-area").value == "1"
+
+
+def test_the_province_page_groups_departments_and_ranks_them(app):
+    from scoring import groups
+
+    _open(app, "views/cac_co_quan.py")
+    _assert_clean(app)
+    app.text_input(key="group-new").input("Sở").run()
+    app.button(key="group-add").click().run()
+    assert any("Đã thêm nhóm «Sở»" in _plain(s.value) for s in app.success)
+    db, department = _stored()
+    app.session_state["group-members"] = {"edited_rows": {0: {"Nhóm": "Sở"}}, "added_rows": [], "deleted_rows": []}
+    app.button(key="group-members-save").click().run()
+    _assert_clean(app)
+    assert groups.group_of(db, department.id).name == "Sở"
+    assert list(app.dataframe[0].value["Nhóm"]) == ["Sở"]
+    ranking_table = app.dataframe[1].value  # nothing published yet: listed, unranked
+    assert list(ranking_table["Cơ quan"]) == [department.name] and list(ranking_table["Xếp loại"]) == ["chưa công bố"]

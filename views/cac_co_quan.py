@@ -1,4 +1,5 @@
-"""Các cơ quan: every department's year at a glance, for the Department of Home Affairs and the administrator."""
+"""Các cơ quan: every department's year at a glance, the published ranking, and the province's groups of
+departments — for the Department of Home Affairs and the administrator."""
 
 from __future__ import annotations
 
@@ -8,28 +9,25 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring import province
-from scoring.awaiting import awaiting_appraisal
+from scoring import groups, province, ranking
+from scoring import repository as repo
 from scoring.auth import Action
-from scoring.textnorm import format_datetime
+from scoring.awaiting import awaiting_appraisal
+from scoring.textnorm import format_datetime, format_number, format_percent
 
 ui.require(Action.VIEW_PROVINCE)
+db = ui.database()
 _, year = ui.context()
-rows = province.province_progress(ui.database(), year, viewer=ui.principal())
+rows = province.province_progress(db, year, viewer=ui.principal())
 st.title(f"Các cơ quan — năm {year}")
 if not rows:
     st.info("Tài khoản này chưa được giao cơ quan nào.")
     st.stop()
 ui.what_awaits_me(awaiting_appraisal(rows, ui.principal()))
 
-locked = sum(1 for r in rows if r.locked_at is not None)
-awaiting = sum(1 for r in rows if r.explanations_awaited)
-overdue = sum(1 for r in rows if r.deadline is not None and r.deadline.days_left < 0 and r.stage == province.STAGE_SELF_SCORING)
-cols = st.columns(4)
-cols[0].metric("Số cơ quan", str(len(rows)))
-cols[1].metric("Đã chốt tự chấm", f"{locked} / {len(rows)}")
-cols[2].metric("Cơ quan còn phải giải trình", str(awaiting))
-cols[3].metric("Quá hạn tự chấm", str(overdue), delta="chưa chốt sau hạn" if overdue else None, delta_color="red", delta_arrow="off")
+manages_groups = ui.can(Action.CREATE_DEPARTMENT)
+labels = ["Tiến độ", "Xếp hạng"] + (["Nhóm cơ quan"] if manages_groups else [])
+tabs = dict(zip(labels, st.tabs(labels, key="province-tab", on_change="rerun")))
 
 
 def _scoring_page(department_id: int) -> str:
@@ -37,24 +35,131 @@ def _scoring_page(department_id: int) -> str:
     return "/cham-diem?" + urlencode({ui.DEPARTMENT_PARAM: department_id, ui.YEAR_PARAM: year})
 
 
-table = pd.DataFrame([{
-    "Cơ quan": row.name,
-    "Giai đoạn": row.stage,
-    "Đã chấm": f"{row.scored}/{row.applicable}" if row.applicable else "—",
-    "Chốt lúc": format_datetime(row.locked_at) if row.locked_at else "—",
-    "Chờ giải trình": row.explanations_awaited,
-    "Hạn": row.deadline.day if row.deadline else None,
-    "Còn (ngày)": row.deadline.days_left if row.deadline else None,
-    "Chỉ số tự đánh giá": row.self_index.text(brief=True) if row.self_index else "— (chưa chốt)",
-    "Chấm điểm": _scoring_page(row.department_id),
-} for row in rows])
-st.caption("Bấm vào tên cột để sắp xếp. «Hạn» là ngày kết thúc giai đoạn đang diễn ra (khi đã chốt và chờ thẩm định: ngày "
-           "bắt đầu thẩm định); «Còn (ngày)» âm là đã quá hạn. Chỉ số tự đánh giá của một cơ quan chỉ hiện cho Sở Nội vụ "
-           "sau khi cơ quan đó chốt điểm tự chấm.")
-st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720), column_config={
-    "Cơ quan": st.column_config.TextColumn(width="medium"),
-    "Chờ giải trình": st.column_config.NumberColumn(format="%d", help="Tiêu chí Sở Nội vụ yêu cầu giải trình mà cơ quan chưa giải trình"),
-    "Hạn": st.column_config.DateColumn(format="DD/MM/YYYY"),
-    "Còn (ngày)": st.column_config.NumberColumn(format="%d"),
-    "Chấm điểm": st.column_config.LinkColumn(display_text="Mở", width="small"),
-})
+with tabs["Tiến độ"]:
+    locked = sum(1 for r in rows if r.locked_at is not None)
+    awaiting = sum(1 for r in rows if r.explanations_awaited)
+    overdue = sum(1 for r in rows if r.deadline is not None and r.deadline.days_left < 0 and r.stage == province.STAGE_SELF_SCORING)
+    cols = st.columns(4)
+    cols[0].metric("Số cơ quan", str(len(rows)))
+    cols[1].metric("Đã chốt tự chấm", f"{locked} / {len(rows)}")
+    cols[2].metric("Cơ quan còn phải giải trình", str(awaiting))
+    cols[3].metric("Quá hạn tự chấm", str(overdue), delta="chưa chốt sau hạn" if overdue else None, delta_color="red",
+                   delta_arrow="off")
+    table = pd.DataFrame([{
+        "Cơ quan": row.name,
+        "Nhóm": row.group or groups.NO_GROUP,
+        "Giai đoạn": row.stage,
+        "Đã chấm": f"{row.scored}/{row.applicable}" if row.applicable else "—",
+        "Chốt lúc": format_datetime(row.locked_at) if row.locked_at else "—",
+        "Chờ giải trình": row.explanations_awaited,
+        "Hạn": row.deadline.day if row.deadline else None,
+        "Còn (ngày)": row.deadline.days_left if row.deadline else None,
+        "Chỉ số tự đánh giá": row.self_index.text(brief=True) if row.self_index else "— (chưa chốt)",
+        "Chấm điểm": _scoring_page(row.department_id),
+    } for row in rows])
+    st.caption("Bấm vào tên cột để sắp xếp. «Hạn» là ngày kết thúc giai đoạn đang diễn ra (khi đã chốt và chờ thẩm định: "
+               "ngày bắt đầu thẩm định); «Còn (ngày)» âm là đã quá hạn. Chỉ số tự đánh giá của một cơ quan chỉ hiện cho "
+               "Sở Nội vụ sau khi cơ quan đó chốt điểm tự chấm.")
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720), key="province-progress",
+                 column_config={
+                     "Cơ quan": st.column_config.TextColumn(width="medium"),
+                     "Chờ giải trình": st.column_config.NumberColumn(
+                         format="%d", help="Tiêu chí Sở Nội vụ yêu cầu giải trình mà cơ quan chưa giải trình"),
+                     "Hạn": st.column_config.DateColumn(format="DD/MM/YYYY"),
+                     "Còn (ngày)": st.column_config.NumberColumn(format="%d"),
+                     "Chấm điểm": st.column_config.LinkColumn(display_text="Mở", width="small"),
+                 })
+
+with tabs["Xếp hạng"]:
+    st.caption(f"Chỉ số đã công bố năm {year}, xếp hạng trong từng nhóm; cơ quan bằng điểm cùng hạng. Cơ quan chưa công bố "
+               "chỉ số đứng cuối, không xếp hạng.")
+    for table in ranking.ranking(db, year, viewer=ui.principal()):
+        st.subheader(ui.md(table.name))
+        area_ranks = {code: table.area_ranks(code) for code, _ in table.areas}
+        records = []
+        for row in table.rows:
+            record = {
+                "Hạng": row.rank,
+                "Cơ quan": row.name,
+                f"Chỉ số {year}": format_percent(row.percent, 2) if row.percent is not None else "—",
+                "Xếp loại": row.band,
+                f"Hạng {year - 1}": row.previous_rank,
+                f"Chỉ số {year - 1}": format_percent(row.previous_percent, 2) if row.previous_percent is not None else "—",
+                "Tăng/giảm hạng": row.change,
+            }
+            for code, _ in table.areas:
+                points = row.areas.get(code)
+                rank = area_ranks[code].get(row.department_id)
+                record[f"Lĩnh vực {code}"] = f"{format_number(points)} (hạng {rank})" if points is not None else "—"
+            records.append(record)
+        st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key=f"ranking-{table.name}", column_config={
+            "Hạng": st.column_config.NumberColumn(format="%d", width="small"),
+            f"Hạng {year - 1}": st.column_config.NumberColumn(format="%d", width="small"),
+            "Tăng/giảm hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với năm trước"),
+            **{f"Lĩnh vực {code}": st.column_config.TextColumn(help=ui.label(name)) for code, name in table.areas},
+        })
+
+
+
+def _add_group() -> None:
+    name = st.session_state.get("group-new", "")
+    if ui.attempt(lambda: groups.create_group(db, name, actor=ui.actor()), success=f"Đã thêm nhóm «{name.strip()}».",
+                  place="groups") is not None:
+        st.session_state["group-new"] = ""
+
+
+def _save_membership(seen: dict[int, int], names: dict[str, int | None]) -> None:
+    """The groups chosen in the table, each department expecting the version the table showed."""
+    changed = st.session_state.get("group-members", {}).get("edited_rows", {})
+    saved = 0
+    for index, change in changed.items():
+        department_id = list(seen)[int(index)]
+        if "Nhóm" in change and ui.attempt(lambda: groups.assign_group(db, department_id, seen[department_id],
+                                                                        names[change["Nhóm"]], actor=ui.actor()),
+                                           place="groups") is not None:
+            saved += 1
+    if saved:
+        ui.flash("success", f"Đã lưu nhóm của {saved} cơ quan.", "groups")
+
+
+def _set_criteria(by_name: dict[str, int]) -> None:
+    group, set_id = st.session_state.get("group-set-group"), st.session_state.get("group-set-criteria")
+    chosen_year = int(st.session_state.get("group-set-year") or year)
+    if group is None or set_id is None:
+        ui.flash("error", "Hãy chọn nhóm và bộ tiêu chí.", "groups")
+        return
+    ui.attempt(lambda: groups.set_group_criteria_set(db, by_name[group], chosen_year, set_id, actor=ui.actor()),
+               success=f"Nhóm «{group}» chấm theo bộ tiêu chí này từ năm {chosen_year} (năm mở sau đó).", place="groups")
+
+
+if manages_groups:
+    with tabs["Nhóm cơ quan"]:
+        ui.show_flashes("groups")
+        existing = groups.list_groups(db)
+        by_name = {g.name: g.id for g in existing}
+        st.caption("Tỉnh xếp hạng các cơ quan trong từng nhóm (sở; ban, ngành…). Mỗi nhóm có thể có bộ tiêu chí riêng cho "
+                   "từng năm: năm đánh giá mở sau đó của các cơ quan trong nhóm dùng bộ tiêu chí này.")
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("Tên nhóm mới", key="group-new", max_chars=200)
+            st.button("Thêm nhóm", key="group-add", on_click=_add_group)
+        departments = {d.id: d for d in ui.departments()}
+        seen = {row.department_id: departments[row.department_id].version for row in rows if row.department_id in departments}
+        choices = [groups.NO_GROUP, *by_name]
+        st.data_editor(pd.DataFrame([{"Cơ quan": departments[d].name, "Nhóm": next((r.group for r in rows if r.department_id == d), "")
+                                      or groups.NO_GROUP} for d in seen]),
+                       hide_index=True, width="stretch", key="group-members", disabled=["Cơ quan"],
+                       column_config={"Nhóm": st.column_config.SelectboxColumn(options=choices, required=True)})
+        st.button("Lưu nhóm của các cơ quan", key="group-members-save", on_click=_save_membership,
+                  args=(seen, {groups.NO_GROUP: None, **by_name}))
+        if existing:
+            sets = {s.id: s.name for s in repo.list_criteria_sets(db)}
+            with st.container(horizontal=True, vertical_alignment="bottom"):
+                st.selectbox("Nhóm", list(by_name), key="group-set-group", placeholder=ui.CHOOSE_ONE)
+                st.number_input("Năm", min_value=2000, max_value=2100, value=year + 1, step=1, key="group-set-year")
+                st.selectbox("Bộ tiêu chí", list(sets), key="group-set-criteria", format_func=ui.distinct_options(list(sets), sets.get),
+                             placeholder=ui.CHOOSE_ONE)
+                st.button("Dùng bộ tiêu chí này", key="group-set-save", on_click=_set_criteria, args=(by_name,))
+            for group in existing:
+                if group.criteria_sets:
+                    st.caption(ui.md(group.name) + ": " + "; ".join(f"năm {y}: {ui.md(sets.get(s, '?'))}"
+                                                                      for y, s in sorted(group.criteria_sets.items())))

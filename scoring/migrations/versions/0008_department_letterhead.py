@@ -1,7 +1,7 @@
 """department letterhead: the governing body printed above the department's name on official forms
 ("UBND TỈNH QUẢNG NINH") and the place of the date line ("Quảng Ninh, ngày … tháng … năm …")
 
-Revision ID: 0008_department_letterhead
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01
 """
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008_department_letterhead'
+revision = '0008'
 down_revision = '0007'  # the file 0007_sign_in_sessions.py
 branch_labels = None
 depends_on = None

@@ -2,7 +2,7 @@
 two criteria sets' content digests
 
 Revision ID: 0009
-Revises: 0008_department_letterhead
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0008_department_letterhead'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

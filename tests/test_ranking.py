@@ -1,0 +1,84 @@
+"""The published ranking (scoring.ranking): within each group, ties sharing a rank, by area, the year before."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from scoring import groups, ranking
+from scoring import repository as repo
+from scoring.auth import Principal, Role
+from scoring.criteria import criteria_set_from_dict
+from scoring.cycle import SourceDocument
+
+from tests.test_cycle_store import CYCLE_SET, ROUND_1_DAY
+
+D = Decimal
+RESULT = SourceDocument("25/KQ-SNV", ROUND_1_DAY)
+
+
+def test_competition_ranks_share_ties_and_skip():
+    assert ranking.competition_ranks([(1, D("80")), (2, D("91.5")), (3, D("80")), (4, D("70"))]) == {2: 1, 1: 2, 3: 2, 4: 4}
+    assert ranking.competition_ranks([]) == {}
+
+
+def _published(db, department_id, set_id, year, points_11, points_12):
+    """A year scored, locked, appraised (1.1 and 1.2 at these points; survey 2,4 of 3) and published."""
+    assessment = repo.open_assessment(db, department_id, year, set_id, actor=repo.SYSTEM_ACTOR)
+    for code, inputs in (("1.1", {"tier": "Kịp thời"}), ("1.2", {"value": "3"}), ("2.1", {"survey": "2,4"})):
+        repo.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation="Có tài liệu", actor="vp")
+    repo.lock_self_score(db, assessment.id, actor="vp")
+    day = ROUND_1_DAY.replace(year=year)
+    for code, points in (("1.1", points_11), ("1.2", points_12)):
+        version = repo.list_scores(db, assessment.id)[code].version
+        repo.save_appraisal(db, assessment.id, code, version, points=points, actor="vp",
+                            source=SourceDocument("25/KQ-SNV", day), today=day)
+    repo.publish_index(db, assessment.id, actor="quantri")
+
+
+@pytest.fixture
+def province(db):
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
+    ids = {name: repo.create_department(db, name, ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+           for name in ("Sở A", "Sở B", "Sở C", "Sở D", "Ban E")}
+    departments = groups.create_group(db, "Sở", actor=repo.SYSTEM_ACTOR)
+    boards = groups.create_group(db, "Ban, ngành", actor=repo.SYSTEM_ACTOR)
+    for name, department_id in ids.items():
+        version = next(d.version for d in repo.list_departments(db) if d.id == department_id)
+        groups.assign_group(db, department_id, version, boards if name.startswith("Ban") else departments, actor=repo.SYSTEM_ACTOR)
+    _published(db, ids["Sở A"], set_id, 2026, 4, 2)  # 4 + 2 + 2,4 = 8,4 → 84%
+    _published(db, ids["Sở B"], set_id, 2026, 4, 3)  # 9,4 → 94%
+    _published(db, ids["Sở C"], set_id, 2026, 4, 2)  # 84%: level with A
+    _published(db, ids["Ban E"], set_id, 2026, 2, 1)  # 5,4 → 54%
+    _published(db, ids["Sở A"], set_id, 2025, 4, 3)  # the year before: A first
+    _published(db, ids["Sở B"], set_id, 2025, 2, 2)
+    return db, ids
+
+
+def test_each_group_is_ranked_by_its_published_index_ties_sharing(province):
+    db, ids = province
+    boards, departments = ranking.ranking(db, 2026, viewer=repo.SYSTEM_ACTOR)
+    assert (departments.name, boards.name) == ("Sở", "Ban, ngành")
+    assert [(r.name, r.percent, r.rank) for r in departments.rows] == [
+        ("Sở B", D("94.00"), 1), ("Sở A", D("84.00"), 2), ("Sở C", D("84.00"), 2), ("Sở D", None, None)]
+    assert departments.rows[-1].band == ranking.NOT_PUBLISHED
+    assert [(r.name, r.rank) for r in boards.rows] == [("Ban E", 1)]
+    # the year before: A was first, B second
+    by_name = {r.name: r for r in departments.rows}
+    assert (by_name["Sở A"].previous_rank, by_name["Sở A"].change) == (1, -1)
+    assert (by_name["Sở B"].previous_percent, by_name["Sở B"].change) == (D("64.00"), 1)
+    assert by_name["Sở C"].change is None  # not ranked the year before
+    # by area: area 1 (chỉ đạo, điều hành) points 7, 6, 6 → B first, A and C share second
+    assert departments.areas[0][0] == "1"
+    assert departments.area_ranks("1") == {ids["Sở B"]: 1, ids["Sở A"]: 2, ids["Sở C"]: 2}
+
+
+def test_a_department_sees_its_groups_published_ranking_only(province):
+    db, ids = province
+    office = Principal("vanphong", "Văn phòng", Role.OFFICE, frozenset({ids["Sở D"]}))
+    tables = ranking.ranking(db, 2026, viewer=office)
+    assert [t.name for t in tables] == ["Sở"]  # not the other group
+    assert [r.name for r in tables[0].rows] == ["Sở B", "Sở A", "Sở C", "Sở D"]
+    appraiser = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({ids["Sở A"], ids["Ban E"]}))
+    assert [[r.name for r in t.rows] for t in ranking.ranking(db, 2026, viewer=appraiser)] == [["Ban E"], ["Sở A"]]
