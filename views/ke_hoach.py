@@ -196,8 +196,8 @@ def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
 
 # Widths in pixels: the first seven columns take the table's width at 1366×768 (about 900 px beside the menu)
 COLUMN_CONFIG = {
-    "Mã": st.column_config.TextColumn(width=52),
-    "Hoạt động": st.column_config.TextColumn(width=285),
+    "Mã": st.column_config.TextColumn(width="small"),
+    "Hoạt động": st.column_config.TextColumn(width=262),
     "Chủ trì": st.column_config.TextColumn(width=118),
     "Hạn": st.column_config.TextColumn(width=86),
     "Trạng thái": st.column_config.SelectboxColumn(options=[STATUS_LABELS[s] for s in STATUSES], required=True, width=112),
