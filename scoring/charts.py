@@ -253,7 +253,7 @@ def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, 
     for t, progress in zip(totals, appraisals):
         text = f"{format_number(t.self_points or 0)}/{format_number(t.applicable_max)}"
         if appraised:
-            text += " · " + progress.text(lambda points, m=t.applicable_max: f"thẩm định {format_number(points)}/{format_number(m)}")
+            text += "<br>" + progress.text(lambda points, m=t.applicable_max: f"thẩm định {format_number(points)}/{format_number(m)}")
         texts.append(text)
     fig.add_bar(name="Điểm tối đa", y=labels, x=[float(t.applicable_max) for t in totals], orientation="h",
                 marker_color=MAX_COLOUR, width=0.8, offset=-0.4, text=texts, textposition="outside", cliponaxis=False,
@@ -271,7 +271,7 @@ def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, 
     fig.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
     longest = max((float(t.applicable_max) for t in totals), default=1)
     # room on the right for the figures past the longest grey bar
-    fig.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (2.0 if appraised else 1.35)])
+    fig.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (1.8 if appraised else 1.35)])
     return fig
 
 
