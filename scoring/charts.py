@@ -243,7 +243,9 @@ def unit_area_heatmap(snap: Snapshot, *, scale: float = 1.0, height: int | None 
 
 
 def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, height: int | None = None) -> go.Figure:
-    """One area's criteria: self points against each criterion's applicable maximum."""
+    """One area's criteria: self points against each criterion's applicable maximum, and once the council has
+    appraised anything, the appraised points beside them where a criterion's appraisal is complete. Each bar's
+    figures sit past its grey bar, inside the chart ("3/5 · thẩm định 2,5/5")."""
     fig = go.Figure()
     area = snap.criteria_set.node(area_code) if snap.criteria_set else None
     if area is None or snap.rollup is None:
@@ -251,15 +253,32 @@ def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, 
     totals = [snap.rollup.node(child.code) for child in area.children]
     totals = [t for t in totals if t is not None and not t.not_applicable]
     labels = [wrap_label(f"{t.code} {t.name}", 40) for t in totals]  # whole names, on two lines if need be, never cut with "…"
+    appraised = snap.appraisal_started
+    appraisals = [snap.appraisal(t.code) for t in totals]
+    texts = []
+    for t, progress in zip(totals, appraisals):
+        text = f"{format_number(t.self_points or 0)}/{format_number(t.applicable_max)}"
+        if appraised:
+            text += "<br>" + progress.text(lambda points, m=t.applicable_max: f"thẩm định {format_number(points)}/{format_number(m)}")
+        texts.append(text)
     fig.add_bar(name="Điểm tối đa", y=labels, x=[float(t.applicable_max) for t in totals], orientation="h",
-                marker_color=MAX_COLOUR, hovertemplate="%{y}: tối đa %{x} điểm<extra></extra>")
+                marker_color=MAX_COLOUR, width=0.8, offset=-0.4, text=texts, textposition="outside", cliponaxis=False,
+                hovertemplate="%{y}: tối đa %{x} điểm<extra></extra>")
     fig.add_bar(name="Tự chấm", y=labels, x=[float(t.self_points or 0) for t in totals], orientation="h",
-                marker_color=SCORE_COLOUR, text=[f"{format_number(t.self_points or 0)}/{format_number(t.applicable_max)}" for t in totals],
-                textposition="outside", hovertemplate="%{y}: %{x} điểm<extra></extra>")
-    fig.update_layout(barmode="overlay")
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="Điểm")
-    return _layout(fig, f"Điểm từng tiêu chí của lĩnh vực {plain_text(area_code)} (điểm)", scale=scale, height=height)
+                marker_color=SCORE_COLOUR, width=0.3 if appraised else 0.5, offset=-0.3 if appraised else -0.25,
+                hovertemplate="%{y}: tự chấm %{x} điểm<extra></extra>")
+    if appraised:
+        fig.add_bar(name="Thẩm định", y=labels, x=[float(p.points) if p.complete else None for p in appraisals],
+                    orientation="h", marker_color=APPRAISED_COLOUR, width=0.3, offset=0.0,
+                    hovertemplate="%{y}: thẩm định %{x} điểm<extra></extra>")
+    title = f"Điểm từng tiêu chí của lĩnh vực {plain_text(area_code)} (điểm)"
+    # the legend under the title, as on the other bar charts: under the plot it would run into the axis title
+    fig.update_layout(**_base_layout(title, height or _bar_height(len(totals), scale), scale), barmode="overlay")
+    fig.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
+    longest = max((float(t.applicable_max) for t in totals), default=1)
+    # room on the right for the figures past the longest grey bar
+    fig.update_xaxes(title_text="Điểm", gridcolor="#E5E5E5", range=[0, longest * (1.8 if appraised else 1.35)])
+    return fig
 
 
 def year_comparison_figure(snap: Snapshot, *, scale: float = 1.0, height: int | None = None) -> go.Figure:

@@ -466,6 +466,16 @@ def _edit_plan_cell(page, row: int, column: int, text: str, grid=None) -> None:
     editor.press("Enter")
 
 
+def _filter_plan_area(page, area: str) -> None:
+    """Choose one area in the plan page's «Lĩnh vực» filter, as a person does."""
+    field = page.locator('[data-testid="stMultiSelect"]').first
+    field.click()
+    page.keyboard.type(area)
+    page.get_by_role("option", name=area, exact=True).click()
+    page.keyboard.press("Escape")
+    _settled(page)
+
+
 def _plan_cell(page, code: str, column: int) -> str:
     row = page.locator('[data-testid="stDataFrame"] table tr').filter(has_text=code).first
     return row.locator("td").nth(column).inner_text()
@@ -480,12 +490,14 @@ def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(s
     url, data_dir = signed_in_server
     db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
     department = repo.list_departments(db)[0]
-    row = [a.code for a in repo.list_activities(db, department.id, 2026)].index("VII.2")
-    progress_column = 3  # Mã, Hoạt động, Trạng thái, Tiến độ (%)
+    # the table shows area VII only: its rows are tall (three lines of text), and the grid draws only the rows in view
+    row = [a.code for a in repo.list_activities(db, department.id, 2026) if a.area == "VII"].index("VII.2")
+    progress_column = 5  # Mã, Hoạt động, Chủ trì, Hạn, Trạng thái, Tiến độ (%)
     office = _sign_in(browser, url, "vanphong", size=(1366, 1400))
     admin = _sign_in(browser, url, "quantri", size=(1366, 1400))
     for page in (office, admin):  # both tables drawn before either saves
         _open_from_menu(page, "Kế hoạch")
+        _filter_plan_area(page, "VII")
         assert _plan_cell(page, "VII.2", progress_column) == "0"
 
     _edit_plan_cell(office, row, progress_column, "40")

@@ -3,6 +3,8 @@ and the screen follows the room (a score saved elsewhere appears without anyone 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from test_browser import _settled, _shot, browser, server  # noqa: F401
@@ -73,19 +75,71 @@ def server_data_dir(url: str) -> str:
     return str(test_browser.SERVER_DATA_DIRS[url])
 
 
+# What the room reads on each screen: nothing scrolls, no text runs past its box, no chart text past its chart.
+LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  const name = e => (e.innerText || e.textContent || '').trim().slice(0, 60);
+  if (document.documentElement.scrollHeight > innerHeight + 1) problems.push('trang cuộn dọc');
+  if (document.documentElement.scrollWidth > innerWidth + 1) problems.push('trang tràn ngang');
+  for (const e of document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer], .block-container')) {
+    if (e.scrollHeight > e.clientHeight + 1) problems.push(`khung ${e.dataset.testid || e.className} cuộn dọc (${e.scrollHeight} > ${e.clientHeight})`);
+  }
+  const texts = 'h1, h2, h3, button p, button span, [data-testid=stMetricLabel] p, [data-testid=stMetricValue] div, '
+    + '[data-testid=stMetricDelta] div, [data-testid=stCaptionContainer], [data-testid=stMarkdownContainer] p, '
+    + '[data-testid=stMarkdownContainer] li, [data-testid=stWidgetLabel] p';
+  for (const e of document.querySelectorAll(texts)) {
+    if (!shown(e) || !name(e) || e.closest('.st-key-slide-arrow-keys')) continue;
+    if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) problems.push(`chữ tràn khung: «${name(e)}»`);
+    const box = e.getBoundingClientRect();
+    if (box.bottom > innerHeight + 1 || box.right > innerWidth + 1) problems.push(`ngoài màn hình: «${name(e)}»`);
+  }
+  for (const chart of document.querySelectorAll('[data-testid=stPlotlyChart]')) {
+    if (!shown(chart)) continue;  // drawn for another size of screen
+    const frame = chart.querySelector('.main-svg').getBoundingClientRect();
+    if (frame.bottom > innerHeight + 1) problems.push('biểu đồ ngoài màn hình');
+    for (const t of chart.querySelectorAll('text')) {
+      const text = t.textContent.trim();
+      if (!text) continue;
+      const box = t.getBoundingClientRect();
+      if (box.left < frame.left - 1 || box.right > frame.right + 1 || box.top < frame.top - 1 || box.bottom > frame.bottom + 1)
+        problems.push(`chữ biểu đồ bị cắt ở mép: «${text}»`);
+      if (text.endsWith('…')) problems.push(`tên bị cắt bằng «…»: «${text}»`);
+    }
+  }
+  return problems;
+}"""
+
+CHART_FONT_SIZES = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart] text')]
+  .filter(t => t.textContent.trim() && t.getClientRects().length).map(t => [t.textContent.trim(), parseFloat(getComputedStyle(t).fontSize)])"""
+
+
 @pytest.mark.parametrize("size", [(1024, 768), (1280, 720), (1366, 768), (1920, 1080)])
 def test_every_projector_screen_fits_the_rooms_screens(server, browser, size):
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    """Every screen (the summary, then each area) at each meeting room's resolution: no scrolling, nothing cut,
+    the buttons whole; at 1920×1080 every chart text is at least 18 px, readable from the back of the room."""
+    width, height = size
+    page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(f"{server}/trinh-chieu")
     _settled(page)
-    for screen in ("tong-hop", "linh-vuc-1"):
+    screens = int(re.search(r"màn hình 1/(\d+)", page.inner_text("body")).group(1))
+    problems = {}
+    for screen in range(1, screens + 1):
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg')]"
+                               ".some(e => e.getClientRects().length)", timeout=30000)  # plotly loads lazily
+        page.wait_for_timeout(500)
+        title = _title(page)
+        found = page.evaluate(LAYOUT_PROBLEMS)
         for label in ("Trước", "Tiếp", "Thoát"):
-            button = page.get_by_role("button", name=label).first
-            fits = button.evaluate("b => [...b.querySelectorAll('p, span')].every(e => e.scrollWidth <= e.clientWidth + 1)")
-            assert fits, f"«{label}» bị cắt ở {size[0]}×{size[1]} ({screen})"
-        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "trang tràn ngang"
-        _shot(page, f"trinh-chieu-{screen}-{size[0]}x{size[1]}.png")
-        if screen == "tong-hop":
+            if not page.get_by_role("button", name=label).first.is_visible():
+                found.append(f"không thấy nút «{label}»")
+        if width == 1920:
+            found += [f"chữ biểu đồ {size:g} px < 18 px: «{text}»" for text, size in page.evaluate(CHART_FONT_SIZES) if size < 18]
+        if found:
+            problems[f"{screen}. {title}"] = list(dict.fromkeys(found))
+        _shot(page, f"trinh-chieu-{screen}-{width}x{height}.png")
+        if screen < screens:
             page.keyboard.press("PageDown")
-            _wait_title(page, "1.")
+            _wait_title(page, f"{screen}.")
     page.close()
+    assert not problems, f"{width}×{height}: " + "; ".join(f"{k}: {v}" for k, v in problems.items())

@@ -299,7 +299,7 @@ def _check_popups(page, where: str, seen: dict[str, str]) -> None:
 
 def _check_plan_date_editor(page, seen: dict[str, str]) -> None:
     """The plan table's completion date reads, opens and is typed day first, whatever the browser's language."""
-    date_column = 4  # Mã, Hoạt động, Trạng thái, Tiến độ (%), Ngày hoàn thành
+    date_column = 6  # Mã, Hoạt động, Chủ trì, Hạn, Trạng thái, Tiến độ (%), Ngày hoàn thành
     today = local_today()
     if _plan_cell(page, "I.1", date_column) != today.strftime("%d/%m/%Y"):
         seen[f"Kế hoạch: ngày hoàn thành hiện «{_plan_cell(page, 'I.1', date_column)}»"] = "dd/mm/yyyy"

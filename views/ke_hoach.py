@@ -173,34 +173,44 @@ EDITABLE_COLUMNS = ("Trạng thái", "Tiến độ (%)", "Ngày hoàn thành", "
 
 
 def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
+    # What a row is read for first — the activity, who leads it, its deadline, where it stands — fits a 1366-wide
+    # screen without scrolling sideways; the notes and the plan's own wording of the deadline come after, and the
+    # partners, goal, task and output are in «Chi tiết hoạt động» below.
     rows = pd.DataFrame([
         {
             "Mã": a.code,
             "Hoạt động": a.text,
+            "Chủ trì": ", ".join(a.lead),
+            "Hạn": format_date(a.due) if a.due else "—",
             "Trạng thái": STATUS_LABELS[a.status],
             "Tiến độ (%)": a.progress,
             "Ngày hoàn thành": format_date(a.completed_on) if a.completed_on else None,
-            "Hạn": format_date(a.due) if a.due else "—",
             "Quá hạn": a.code in overdue_codes,
-            "Chủ trì": ", ".join(a.lead),
-            "Thời hạn (theo kế hoạch)": a.deadline,
             "Ghi chú": a.note,
+            "Thời hạn (theo kế hoạch)": a.deadline,
         }
         for a in activities
     ])
     return rows
 
 
+# Widths in pixels: the first seven columns take the table's width at 1366×768 (about 900 px beside the menu)
 COLUMN_CONFIG = {
     "Mã": st.column_config.TextColumn(width="small"),
-    "Hoạt động": st.column_config.TextColumn(width="medium"),
-    "Quá hạn": st.column_config.CheckboxColumn(width="small"),
-    "Trạng thái": st.column_config.SelectboxColumn(options=[STATUS_LABELS[s] for s in STATUSES], required=True),
-    "Tiến độ (%)": st.column_config.NumberColumn(min_value=0, max_value=100, step=5, format="%d%%"),
+    "Hoạt động": st.column_config.TextColumn(width=262),
+    "Chủ trì": st.column_config.TextColumn(width=118),
+    "Hạn": st.column_config.TextColumn(width=86),
+    "Trạng thái": st.column_config.SelectboxColumn(options=[STATUS_LABELS[s] for s in STATUSES], required=True, width=112),
+    "Tiến độ (%)": st.column_config.NumberColumn(min_value=0, max_value=100, step=5, format="%d%%", width=100),
     # Text typed day first, not a DateColumn: its format= sets how the cell reads, but its editor is the browser's own
     # date box, which puts the month first in an English-language browser (12/01/2026 for 1 December)
-    "Ngày hoàn thành": st.column_config.TextColumn(help="Ngày/tháng/năm, ví dụ 01/12/2026", validate=rf"^\s*$|{DATE_TEXT_PATTERN}"),  # empty: no date yet
+    "Ngày hoàn thành": st.column_config.TextColumn(help="Ngày/tháng/năm, ví dụ 01/12/2026", validate=rf"^\s*$|{DATE_TEXT_PATTERN}",  # empty: no date yet
+                                                   width=142),
+    "Quá hạn": st.column_config.CheckboxColumn(width=70),
+    "Ghi chú": st.column_config.TextColumn(width=220),
+    "Thời hạn (theo kế hoạch)": st.column_config.TextColumn(width=200),
 }
+ROW_HEIGHT = 74  # three lines of an activity's text (Streamlit wraps a cell's text only in rows taller than 64 px)
 who = ui.principal()
 # an editor only where the core would accept the write (scoring.auth, as update_activity checks it)
 may_update = {a.id for a in shown if ui.can(Action.EDIT_OWN_UNIT_ACTIVITY, activity_lead_units=a.lead)}
@@ -219,15 +229,15 @@ if editable:
         hide_index=True,
         placeholder="—",  # empty cells (no completion date yet) read as empty, not "None"
         disabled=[c for c in rows.columns if c not in EDITABLE_COLUMNS],
-        height=min(36 * (len(rows) + 1) + 4, 820),
+        height=min(ROW_HEIGHT * len(rows) + 38, 820), row_height=ROW_HEIGHT,
         column_config=COLUMN_CONFIG,
     )
 if read_only:
     if editable:
         st.markdown(f"**Các hoạt động khác, chỉ xem ({len(read_only)})**")
     rows = _table(read_only)
-    st.dataframe(rows, hide_index=True, placeholder="—",
-                 height=min(36 * (len(rows) + 1) + 4, 820), column_config=COLUMN_CONFIG)
+    st.dataframe(rows, hide_index=True, placeholder="—", height=min(ROW_HEIGHT * len(rows) + 38, 820), row_height=ROW_HEIGHT,
+                 column_config=COLUMN_CONFIG)
 
 with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết quả, phối hợp)"):
     by_code = {a.code: a for a in snap.activities}
@@ -244,6 +254,8 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
         st.markdown(f"**Nhiệm vụ:** {ui.md(activity.task)}")
         st.markdown(f"**Kết quả/Sản phẩm:** {ui.md(activity.output)}")
         st.markdown(f"**Chủ trì:** {ui.md(', '.join(activity.lead))} · **Phối hợp:** {ui.md(', '.join(activity.partners))}")
+        st.markdown(f"**Thời hạn theo kế hoạch:** {ui.md(activity.deadline)}"
+                    + (f" · **Hạn:** {format_date(activity.due)}" if activity.due else ""))
         docs = [e for e in snap.evidence if activity.code in e.activities]
         st.markdown("**Tài liệu kiểm chứng:** " + (ui.md("; ".join(e.title for e in docs)) if docs else "chưa có"))
         if ui.can(Action.UPLOAD_EVIDENCE_OWN_UNIT, activity_lead_units=activity.lead):

@@ -14,18 +14,33 @@ from scoring.auth import Action
 from scoring.charts import area_criteria_figure, completion_by_area_figure, score_by_area_figure
 from scoring.textnorm import format_date, format_number
 
-# Static style only (no user data): hide the sidebar and scale the whole page up for the projector.
+# Static style only (no user data). Every screen fits the rooms' projectors (1024×768, 1280×720, 1366×768,
+# 1920×1080) with nothing cut and no scrolling: type in rem, 24px at 1920 wide and smaller with the width (15px at
+# 1024). Plotly's type is in pixels and the server does not know the screen, so each chart is drawn for three
+# sizes of screen and the style shows the one that fits (CHART_SIZES).
 st.html(
     """
     <style>
-      /* 24px on a 1920-wide projector, scaled down with the screen (15px at 1024) so nothing is cut off */
       html { font-size: clamp(15px, 1.25vw, 24px); }
       [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none; }
-      .block-container { padding-top: 1rem; max-width: 100%; }
-      [data-testid="stMetricValue"] { font-size: 2.6rem; font-weight: 700; }
-      [data-testid="stMetricLabel"] p { font-size: 1.1rem; white-space: normal; }
+      .block-container { padding: 0.6rem 2rem 0.4rem !important; max-width: 100%; }
+      .block-container > div { gap: 0.6rem; }
+      h1 { font-size: 2.3rem !important; padding: 0.1rem 0 0 !important; line-height: 1.2 !important; }
+      [data-testid="stMetricValue"] { font-size: 2.3rem; font-weight: 700; line-height: 1.15; }
+      [data-testid="stMetricLabel"] p { font-size: 1.05rem; white-space: normal; }
       [data-testid="stMetricLabel"] div { overflow: visible; text-overflow: clip; white-space: normal; }
-      .stButton button { font-size: 1.2rem; padding: 0.6rem 1rem; white-space: nowrap; }
+      .stButton button { font-size: 1.2rem; padding: 0.45rem 1rem; min-height: 0; white-space: nowrap; }
+      div:has(> [class*="st-key-slide-chart-"]) { display: none; }
+      @media (min-width: 1700px) and (min-height: 1000px) { div:has(> [class*="st-key-slide-chart-large-"]) { display: block; } }
+      @media (min-width: 1200px) and ((max-width: 1699.98px) or (max-height: 999.98px)) {
+        div:has(> [class*="st-key-slide-chart-medium-"]) { display: block; } }
+      @media (max-width: 1199.98px) { div:has(> [class*="st-key-slide-chart-small-"]) { display: block; } }
+      .st-key-slide-notes h3 { font-size: 1.45rem; padding: 0 0 0.3rem; }
+      .st-key-slide-notes p, .st-key-slide-notes li { font-size: 1.05rem; line-height: 1.4; margin-bottom: 0.15rem; }
+      .st-key-slide-notes li li { font-size: 0.98rem; }
+      /* a 4:3 screen is narrower for its height: the notes take a smaller type so they fit beside the chart */
+      @media (max-aspect-ratio: 3/2) { .st-key-slide-notes p, .st-key-slide-notes li, .st-key-slide-notes li li { font-size: 0.9rem; } }
+      .st-key-slide-pick button p { font-size: 1rem; }
       /* the arrow keys' twins of the buttons: they only listen for their key */
       .st-key-slide-arrow-keys { display: none; }
     </style>
@@ -61,6 +76,59 @@ with st.container(key="slide-arrow-keys"):
     st.button("◀", on_click=_go, args=(-1,), key="slide-prev-arrow", shortcut="Left")
     st.button("▶", on_click=_go, args=(1,), key="slide-next-arrow", shortcut="Right")
 
+# Each chart's type scale and height (pixels) for the screens the style above tells apart: 1920×1080 and larger
+# (19,5px type, readable from the back of the room); 1200 to 1700 wide or under 1000 high (1280×720, 1366×768);
+# narrower (1024×768). The charts take the height the rest of the screen leaves.
+CHART_SIZES = {"large": (1.5, 680), "medium": (1.05, 430), "small": (0.95, 500)}
+NOTES_SHOWN = 3  # criteria losing points, overdue activities: the first few, then how many more
+
+
+def _slide_chart(column, make, name: str) -> None:
+    """`make(scale, height)` drawn once for each size of screen, in a container the style shows on that size only."""
+    for size, (scale, height) in CHART_SIZES.items():
+        ui.chart(column.container(key=f"slide-chart-{size}-{name}"), make(scale, height), key=f"slide-{name}-{size}")
+
+
+def _codes(codes: list[str], limit: int = 8) -> str:
+    return ", ".join(ui.md(c) for c in codes[:limit]) + (f" và {len(codes) - limit} tiêu chí khác" if len(codes) > limit else "")
+
+
+def _notes(area) -> None:
+    """What the meeting needs to act on in this area: criteria not scored yet, the ones losing most points (with the
+    appraisal once there is one), criteria without evidence, overdue activities and who leads them."""
+    rows = [r for r in snap.criterion_rows(area.code) if not r.not_applicable]
+    codes = {r.code for r in rows}
+    unscored = [r.code for r in rows if r.self_points is None]
+    losing = sorted((r for r in rows if r.self_points is not None and r.self_points < r.maximum),
+                    key=lambda r: (r.self_points - r.maximum, r.code))
+    no_evidence = [g.code for g in snap.evidence_gaps() if g.code in codes]
+    lines = []
+    if unscored:
+        lines.append(f"- **Chưa chấm {len(unscored)}/{len(rows)} tiêu chí:** {_codes(unscored)}")
+    if losing:
+        lines.append(f"- **Mất nhiều điểm nhất ({len(losing)} tiêu chí chưa đạt tối đa):**")
+        for row in losing[:NOTES_SHOWN]:
+            appraisal = row.appraisal.text(lambda points: f"thẩm định {format_number(points)}")
+            lines.append(f"    - **{ui.md(row.code)}** {ui.md(row.name)}: {format_number(row.self_points)}/{format_number(row.maximum)}"
+                         + (f" · {appraisal}" if snap.appraisal_started else ""))
+    if no_evidence:
+        lines.append(f"- **Thiếu tài liệu kiểm chứng ({len(no_evidence)} tiêu chí):** {_codes(no_evidence)}")
+    if area.overdue:
+        lines.append(f"- **Hoạt động quá hạn ({len(area.overdue)}):**")
+        for activity in area.overdue[:NOTES_SHOWN - 1]:
+            lines.append(f"    - **{ui.md(activity.code)}** {ui.md(activity.text)} — hạn {format_date(activity.due)}, "
+                         f"chủ trì {ui.md(', '.join(activity.lead))}")
+        if len(area.overdue) > NOTES_SHOWN - 1:
+            lines.append(f"    - …và {len(area.overdue) - NOTES_SHOWN + 1} hoạt động khác (trang Kế hoạch, lọc «Quá hạn»)")
+    elif area.plan_area:
+        lines.append(f"- Không có hoạt động quá hạn trong lĩnh vực {area.plan_area} của kế hoạch.")
+    st.subheader("Cần chú ý")
+    if lines:
+        st.markdown("\n".join(lines))
+    else:
+        st.success("Mọi tiêu chí đã chấm, đạt tối đa và có tài liệu kiểm chứng.")
+
+
 current = slides[position]
 if current == "summary":
     st.title(f"Chỉ số CCHC năm {snap.year} — tổng hợp")
@@ -76,8 +144,8 @@ if current == "summary":
         cols[3].metric("Kế hoạch hoàn thành", f"{snap.activities_done}/{snap.activities_applicable}")
         cols[4].metric("Hoạt động quá hạn", str(len(overdue)))
         left, right = st.columns(2)
-        ui.chart(left, score_by_area_figure(snap, scale=1.5, height=560), key="slide-score")
-        ui.chart(right, completion_by_area_figure(snap, scale=1.5, height=560), key="slide-completion")
+        _slide_chart(left, lambda scale, height: score_by_area_figure(snap, scale=scale, height=height), "score")
+        _slide_chart(right, lambda scale, height: completion_by_area_figure(snap, scale=scale, height=height), "completion")
 else:
     area = next(s for s in summaries if s.code == current)
     st.title(f"{ui.md(area.code)}. {ui.md(area.name)}")
@@ -87,24 +155,17 @@ else:
     ui.appraisal_metric(cols[2], "Điểm thẩm định", area.appraisal,
                         lambda points: f"{format_number(points)}/{format_number(area.applicable_max)}")
     if area.plan_area:
-        cols[3].metric(ui.label(f"Hoạt động lĩnh vực {area.plan_area} hoàn thành"), f"{area.activities_done}/{area.activities_applicable}")
-        cols[4].metric("Quá hạn", str(len(area.overdue)))
+        cols[3].metric(ui.label(f"Kế hoạch lĩnh vực {area.plan_area} hoàn thành"), f"{area.activities_done}/{area.activities_applicable}")
+        cols[4].metric("Hoạt động quá hạn", str(len(area.overdue)))
     else:
         cols[3].metric("Tiêu chí chưa chấm", str(area.unscored))
-    chart, notes = st.columns([3, 2])
-    ui.chart(chart, area_criteria_figure(snap, area.code, scale=1.4, height=520), key=f"slide-area-{area.code}")
-    with notes:
-        if area.overdue:
-            st.subheader("Hoạt động quá hạn")
-            for activity in area.overdue:
-                st.markdown(f"- **{ui.md(activity.code)}** {ui.md(activity.text)} — hạn {format_date(activity.due)}, chủ trì {ui.md(', '.join(activity.lead))}")
-        elif area.plan_area:
-            st.success("Không có hoạt động quá hạn trong lĩnh vực này.")
-        if area.unscored:
-            st.info(f"Còn {area.unscored} tiêu chí chưa chấm điểm.")
+    chart, notes = st.columns([11, 9])
+    _slide_chart(chart, lambda scale, height: area_criteria_figure(snap, area.code, scale=scale, height=height), f"area-{area.code}")
+    with notes.container(key="slide-notes"):
+        _notes(area)
 
 st.session_state.setdefault("slide-pick", slides[position])
-st.segmented_control("Chuyển nhanh", slides, key="slide-pick", on_change=_jump,
+st.segmented_control("Chuyển nhanh", slides, key="slide-pick", on_change=_jump, label_visibility="collapsed",
                      format_func=ui.distinct_options(slides, lambda s: "Tổng hợp" if s == "summary" else f"Lĩnh vực {s}", markdown=True))
 
 ui.follow_the_data()
