@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from collections.abc import Iterator
 
+from streamlit.runtime.scriptrunner import RerunData
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 
 
@@ -24,6 +26,10 @@ def fragment_interactions(fragment_key: str) -> Iterator[None]:
     def request_rerun(self, rerun_data):
         if rerun_data.widget_states is not None and not rerun_data.fragment_id_queue:
             rerun_data = replace(rerun_data, fragment_id_queue=self._fragment_storage.resolve_target(fragment_key))
+            # AppTest makes each run's runner with a request for a whole run already queued, which would absorb the
+            # fragment's; the browser's request is the only one
+            with self._requests._lock:
+                self._requests._state, self._requests._rerun_data = ScriptRequestType.CONTINUE, RerunData()
         return original(self, rerun_data)
 
     LocalScriptRunner.request_rerun = request_rerun

@@ -14,7 +14,9 @@ from scoring import repository as repo
 from scoring.db import open_database
 from scoring.textnorm import format_points
 
+import streamlit as st
 import ui
+from benchmarks.fragment_run import run_in_fragment
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["views/tong_quan.py", "views/ke_hoach.py", "views/cham_diem.py", "views/tai_lieu.py", "views/xuat_tep.py", "views/trinh_chieu.py",
@@ -86,15 +88,19 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
 # run, as a person on the page does.
 
 
-def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals_not_the_page(app):
+def test_a_score_change_is_one_run_of_its_criterion_which_draws_its_headings_and_the_totals(app, monkeypatch):
     _open(app, "views/cham_diem.py")
     assert _criteria_summaries(app) > 3 and app.selectbox(key="score-area")
-    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    reruns = []
+    original = st.rerun
+    monkeypatch.setattr(st, "rerun", lambda *a, **k: reruns.append(a) or original(*a, **k))
+    run_in_fragment(app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời"), "cd-tc-1.1.1")
     _assert_clean(app)
-    # fragment reruns: the area selector, the other criteria and this criterion's inputs (which already show what
-    # was chosen) were not drawn again; nor the lock panel, which is closed …
-    assert not [s for s in app.selectbox if s.key == "score-area"]
-    assert not app.radio and not app.text_area and not app.expander
+    assert reruns == []  # the save asks for no other run than the one the browser asked for
+    # that run is the criterion's fragment: the area selector and the other criteria were not drawn again, nor the
+    # lock panel, which is closed …
+    assert not [s for s in app.selectbox if s.key == "score-area"] and not _criteria_summaries(app)
+    assert not app.expander and [r.key for r in app.radio] == [_score_key("1.1.1", "tier")]
     # … but everything that shows the changed score was
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Điểm tự chấm"] == "0,5 / 100" and metrics["Tự chấm"] == "0,5 điểm"
@@ -113,8 +119,8 @@ def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals
 def test_saving_twice_from_inputs_not_drawn_again_expects_the_new_version(app):
     _open(app, "views/cham_diem.py")
     radio, explanation = app.radio(key=_score_key("1.1.1", "tier")), app.text_area(key=_score_key("1.1.1", "expl"))
-    radio.set_value("Ban hành không kịp thời").run()
-    explanation.input("Kế hoạch ban hành ngày 25/12").run()  # same criterion, its inputs not drawn since
+    run_in_fragment(radio.set_value("Ban hành không kịp thời"), "cd-tc-1.1.1")
+    run_in_fragment(explanation.input("Kế hoạch ban hành ngày 25/12"), "cd-tc-1.1.1")  # from the widgets drawn first
     _assert_clean(app)
     assert not app.error
     db, department = _stored()
@@ -150,7 +156,7 @@ def test_applying_the_plans_suggestion_saves_it_and_redraws_the_inputs_with_it(a
 
 def test_not_applicable_redraws_the_whole_criterion(app):
     _open(app, "views/cham_diem.py")
-    app.toggle(key=_score_key("1.1.1", "na")).set_value(True).run()
+    run_in_fragment(app.toggle(key=_score_key("1.1.1", "na")).set_value(True), "cd-tc-1.1.1")
     _assert_clean(app)
     assert app.radio(key=_score_key("1.1.1", "tier")).disabled  # what the inputs allow changed with it
     assert not [s for s in app.selectbox if s.key == "score-area"]  # still not the whole page
