@@ -59,6 +59,9 @@ BARE_RADIO = "div.st-key-muc"
 BARE_METRIC = "Giá trị"
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 PAUSE = 0.15  # seconds between two timed actions, after the previous one settled
+# How long the app servers keep a closed browser's session (Streamlit's default 120 s), short so that the memory a
+# session held is seen returned within the run
+SESSION_TTL = 10
 
 # The page side. `__benchTime` does one action and resolves with the times (ms after the action) at which the
 # change became visible and the page settled, and when WebSocket messages went out and came in.
@@ -395,6 +398,7 @@ async def concurrent_sessions(browser, server: Server, sessions: int, seconds: f
     second for `seconds`: click-to-visible times, errors, the server's CPU share and memory."""
     series = Series()
     targets = []
+    rss_idle = server.rss_bytes()  # before these sessions open
     for i in range(sessions):  # one at a time: ten page loads at once on two busy cores time out
         try:
             targets.append(await new_target(browser, server, scoring=True, department=departments[i] if i else None))
@@ -416,9 +420,12 @@ async def concurrent_sessions(browser, server: Server, sessions: int, seconds: f
     result = {"sessions": sessions, "opened": len(targets), "seconds": elapsed, "clicks": len(series.samples),
               "visible": summary(series.values("visible")), "settled": summary(series.values("settled")),
               "errors": series.errors, "server_cpu_share": cpu / elapsed, "rss_before": rss_before,
-              "rss_after": server.rss_bytes()}
+              "rss_after": server.rss_bytes(), "rss_idle": rss_idle}
     for target in targets:
         await target.page.context.close()
+    # Streamlit keeps a closed browser's session for server.disconnectedSessionTTL (SESSION_TTL here), then drops it
+    await asyncio.sleep(SESSION_TTL + 8)
+    result["rss_closed"] = server.rss_bytes()
     return result
 
 
@@ -527,14 +534,17 @@ def render_changes(changes: dict[str, dict]) -> list[str]:
 
 
 def render_concurrency(levels: dict[str, list[dict]]) -> list[str]:
-    lines = ["| Phiên cùng lúc (mỗi phiên đổi điểm ~1 lần/giây) | Số lần bấm | Trung vị | p95 | CPU máy chủ | RSS máy chủ sau | Lỗi |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| Phiên cùng lúc (mỗi phiên đổi điểm ~1 lần/giây) | Số lần bấm | Trung vị | p95 | CPU máy chủ | "
+             "RSS trước khi mở → khi mở | Mỗi phiên | RSS sau khi đóng | Lỗi |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for server, rows in levels.items():
         for row in rows:
             opened = row.get("opened", row["sessions"])
             lines.append(f"| {row['sessions']} phiên{'' if opened == row['sessions'] else f' ({opened} mở được)'}, {LABELS[server].split(', ')[1]} | {row['clicks']} | "
                          f"{ms(row['visible'].get('median'))} | {ms(row['visible'].get('p95'))} | "
-                         f"{vn(row['server_cpu_share'] * 100, 0)} % một lõi | {mb(row['rss_after'])} | {len(row['errors'])} |")
+                         f"{vn(row['server_cpu_share'] * 100, 0)} % một lõi | {mb(row['rss_idle'])} → {mb(row['rss_after'])} | "
+                         f"{vn((row['rss_after'] - row['rss_idle']) / max(1, opened) / 1024 / 1024, 1)} MB | "
+                         f"{mb(row['rss_closed'])} | {len(row['errors'])} |")
     return lines
 
 
@@ -583,9 +593,9 @@ async def run(args, log) -> dict:
         log(f"đã sinh dữ liệu ({len(departments)} cơ quan × 1 năm); khởi động máy chủ")
         servers = {
             "gc_on": start_server("gc_on", PROJECT_ROOT / "server.py", app_env(folders["gc_on"]),
-                                  ["--runner.postScriptGC", "true"], logs),
+                                  ["--runner.postScriptGC", "true", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs),
             "gc_off": start_server("gc_off", PROJECT_ROOT / "server.py", app_env(folders["gc_off"]),
-                                   ["--runner.postScriptGC", "false"], logs),
+                                   ["--runner.postScriptGC", "false", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs),
         }
         if not args.soak:
             servers["bare"] = start_server("bare", bare_script, {**os.environ}, [], logs)
@@ -635,6 +645,10 @@ def render(result: dict) -> str:
         lines += ["", *render_changes(result["changes"])]
         if any(result["concurrency"].values()):
             lines += ["", *render_concurrency(result["concurrency"])]
+            shown = [f"{LABELS[n].split(', ')[1]}, {row['sessions']} phiên: {error}" for n, rows in result["concurrency"].items()
+                     for row in rows for error in sorted(set(row["errors"]))]
+            if shown:
+                lines += ["", "Lỗi gặp khi nhiều phiên cùng lúc (mỗi loại một lần):", *(f"- {e}" for e in shown)]
         lines += ["", "RSS máy chủ cuối lần đo: " + ", ".join(f"{LABELS[n]} {mb(v)}" for n, v in result["rss"].items()) + "."]
     if "soak" in result:
         names = list(result["soak"]["actions"])
