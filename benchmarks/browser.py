@@ -248,8 +248,16 @@ async def open_page(context, url: str, *, scoring: bool, department: str | None 
     await page.wait_for_selector("h1" if scoring else BARE_RADIO, timeout=120_000)
     await settled(page)
     if department is not None:
-        await choose(page, page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Cơ quan"),
-                     department)
+        # Each session on its own department: a choice that did not take (a click lost on a busy machine) would put
+        # two sessions on one department, and the second save of a criterion is then rightly refused as a
+        # conflict — the error boxes of the 10-session runs. So the choice is checked, and tried again.
+        selector = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Cơ quan")
+        for _attempt in range(3):
+            await choose(page, selector, department)
+            if department in await selector.inner_text():
+                break
+        else:
+            raise RuntimeError(f"không chọn được cơ quan «{department}»")
     if scoring:
         await page.locator('[data-testid="stSidebarNav"]').get_by_text("Chấm điểm", exact=True).click()
         await page.wait_for_selector(SCORE_RADIO, timeout=120_000)
