@@ -254,7 +254,7 @@ async def open_page(context, url: str, *, scoring: bool, department: str | None 
         selector = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Cơ quan")
         for _attempt in range(3):
             await choose(page, selector, department)
-            if department in await selector.inner_text():
+            if department in await _selected(selector):
                 break
         else:
             raise RuntimeError(f"không chọn được cơ quan «{department}»")
@@ -263,6 +263,12 @@ async def open_page(context, url: str, *, scoring: bool, department: str | None 
         await page.wait_for_selector(SCORE_RADIO, timeout=120_000)
         await settled(page)
     return page
+
+
+async def _selected(selectbox) -> str:
+    """What a selectbox shows as chosen (its text, or the value of its search field)."""
+    field = selectbox.locator("input")
+    return (await selectbox.inner_text()) + " " + ((await field.first.input_value()) if await field.count() else "")
 
 
 async def choose(page, selectbox, label: str) -> None:
