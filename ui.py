@@ -505,12 +505,14 @@ FOLLOW_EVERY_SECONDS = 3
 def follow_the_data() -> None:
     """Redraw this page within a few seconds of anyone's save (a projector nobody touches, a second laptop in
     the room): every FOLLOW_EVERY_SECONDS one read of the data revision, a full rerun only when it moved.
-    Call after ui.snapshot(): the page follows from the revision it drew."""
-    _watch_revision(_keeper().revision)
+    Call after ui.snapshot(): the page follows from the revision of the snapshot this session keeps, which its
+    own saves move on (score_saved, or the read of the fragments they rerun), so they cause no second run."""
+    _watch_revision()
 
 
 @st.fragment(run_every=FOLLOW_EVERY_SECONDS)
-def _watch_revision(shown: int | None) -> None:
+def _watch_revision() -> None:
+    shown = _keeper().revision
     try:
         moved = shown is not None and database().revision() != shown
     except StorageError:  # busy or unreachable for a moment: look again at the next tick

@@ -59,6 +59,9 @@ BARE_RADIO = "div.st-key-muc"
 BARE_METRIC = "Giá trị"
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 PAUSE = 0.15  # seconds between two timed actions, after the previous one settled
+# How long the app servers keep a closed browser's session (Streamlit's default 120 s), short so that the memory a
+# session held is seen returned within the run
+SESSION_TTL = 10
 
 # The page side. `__benchTime` does one action and resolves with the times (ms after the action) at which the
 # change became visible and the page settled, and when WebSocket messages went out and came in.
@@ -245,13 +248,27 @@ async def open_page(context, url: str, *, scoring: bool, department: str | None 
     await page.wait_for_selector("h1" if scoring else BARE_RADIO, timeout=120_000)
     await settled(page)
     if department is not None:
-        await choose(page, page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Cơ quan"),
-                     department)
+        # Each session on its own department: a choice that did not take (a click lost on a busy machine) would put
+        # two sessions on one department, and the second save of a criterion is then rightly refused as a
+        # conflict — the error boxes of the 10-session runs. So the choice is checked, and tried again.
+        selector = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Cơ quan")
+        for _attempt in range(3):
+            await choose(page, selector, department)
+            if department in await _selected(selector):
+                break
+        else:
+            raise RuntimeError(f"không chọn được cơ quan «{department}»")
     if scoring:
         await page.locator('[data-testid="stSidebarNav"]').get_by_text("Chấm điểm", exact=True).click()
         await page.wait_for_selector(SCORE_RADIO, timeout=120_000)
         await settled(page)
     return page
+
+
+async def _selected(selectbox) -> str:
+    """What a selectbox shows as chosen (its text, or the value of its search field)."""
+    field = selectbox.locator("input")
+    return (await selectbox.inner_text()) + " " + ((await field.first.input_value()) if await field.count() else "")
 
 
 async def choose(page, selectbox, label: str) -> None:
@@ -395,6 +412,7 @@ async def concurrent_sessions(browser, server: Server, sessions: int, seconds: f
     second for `seconds`: click-to-visible times, errors, the server's CPU share and memory."""
     series = Series()
     targets = []
+    rss_idle = server.rss_bytes()  # before these sessions open
     for i in range(sessions):  # one at a time: ten page loads at once on two busy cores time out
         try:
             targets.append(await new_target(browser, server, scoring=True, department=departments[i] if i else None))
@@ -416,9 +434,12 @@ async def concurrent_sessions(browser, server: Server, sessions: int, seconds: f
     result = {"sessions": sessions, "opened": len(targets), "seconds": elapsed, "clicks": len(series.samples),
               "visible": summary(series.values("visible")), "settled": summary(series.values("settled")),
               "errors": series.errors, "server_cpu_share": cpu / elapsed, "rss_before": rss_before,
-              "rss_after": server.rss_bytes()}
+              "rss_after": server.rss_bytes(), "rss_idle": rss_idle}
     for target in targets:
         await target.page.context.close()
+    # Streamlit keeps a closed browser's session for server.disconnectedSessionTTL (SESSION_TTL here), then drops it
+    await asyncio.sleep(SESSION_TTL + 8)
+    result["rss_closed"] = server.rss_bytes()
     return result
 
 
@@ -527,14 +548,17 @@ def render_changes(changes: dict[str, dict]) -> list[str]:
 
 
 def render_concurrency(levels: dict[str, list[dict]]) -> list[str]:
-    lines = ["| Phiên cùng lúc (mỗi phiên đổi điểm ~1 lần/giây) | Số lần bấm | Trung vị | p95 | CPU máy chủ | RSS máy chủ sau | Lỗi |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| Phiên cùng lúc (mỗi phiên đổi điểm ~1 lần/giây) | Số lần bấm | Trung vị | p95 | CPU máy chủ | "
+             "RSS trước khi mở → khi mở | Mỗi phiên | RSS sau khi đóng | Lỗi |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for server, rows in levels.items():
         for row in rows:
             opened = row.get("opened", row["sessions"])
             lines.append(f"| {row['sessions']} phiên{'' if opened == row['sessions'] else f' ({opened} mở được)'}, {LABELS[server].split(', ')[1]} | {row['clicks']} | "
                          f"{ms(row['visible'].get('median'))} | {ms(row['visible'].get('p95'))} | "
-                         f"{vn(row['server_cpu_share'] * 100, 0)} % một lõi | {mb(row['rss_after'])} | {len(row['errors'])} |")
+                         f"{vn(row['server_cpu_share'] * 100, 0)} % một lõi | {mb(row['rss_idle'])} → {mb(row['rss_after'])} | "
+                         f"{vn((row['rss_after'] - row['rss_idle']) / max(1, opened) / 1024 / 1024, 1)} MB | "
+                         f"{mb(row['rss_closed'])} | {len(row['errors'])} |")
     return lines
 
 
@@ -583,9 +607,9 @@ async def run(args, log) -> dict:
         log(f"đã sinh dữ liệu ({len(departments)} cơ quan × 1 năm); khởi động máy chủ")
         servers = {
             "gc_on": start_server("gc_on", PROJECT_ROOT / "server.py", app_env(folders["gc_on"]),
-                                  ["--runner.postScriptGC", "true"], logs),
+                                  ["--runner.postScriptGC", "true", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs),
             "gc_off": start_server("gc_off", PROJECT_ROOT / "server.py", app_env(folders["gc_off"]),
-                                   ["--runner.postScriptGC", "false"], logs),
+                                   ["--runner.postScriptGC", "false", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs),
         }
         if not args.soak:
             servers["bare"] = start_server("bare", bare_script, {**os.environ}, [], logs)
@@ -635,6 +659,10 @@ def render(result: dict) -> str:
         lines += ["", *render_changes(result["changes"])]
         if any(result["concurrency"].values()):
             lines += ["", *render_concurrency(result["concurrency"])]
+            shown = [f"{LABELS[n].split(', ')[1]}, {row['sessions']} phiên: {error}" for n, rows in result["concurrency"].items()
+                     for row in rows for error in sorted(set(row["errors"]))]
+            if shown:
+                lines += ["", "Lỗi gặp khi nhiều phiên cùng lúc (mỗi loại một lần):", *(f"- {e}" for e in shown)]
         lines += ["", "RSS máy chủ cuối lần đo: " + ", ".join(f"{LABELS[n]} {mb(v)}" for n, v in result["rss"].items()) + "."]
     if "soak" in result:
         names = list(result["soak"]["actions"])

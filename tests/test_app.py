@@ -12,8 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import repository as repo
 from scoring.db import open_database
+from scoring.textnorm import format_points
 
+import streamlit as st
 import ui
+from benchmarks.fragment_run import run_in_fragment
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["views/tong_quan.py", "views/cac_co_quan.py", "views/ke_hoach.py", "views/cham_diem.py", "views/tai_lieu.py", "views/xuat_tep.py", "views/trinh_chieu.py",
@@ -107,15 +110,19 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
 # run, as a person on the page does.
 
 
-def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals_not_the_page(app):
+def test_a_score_change_is_one_run_of_its_criterion_which_draws_its_headings_and_the_totals(app, monkeypatch):
     _open(app, "views/cham_diem.py")
-    assert len(app.radio) > 3 and app.selectbox(key="score-area")
-    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    assert _criteria_summaries(app) > 3 and app.selectbox(key="score-area")
+    reruns = []
+    original = st.rerun
+    monkeypatch.setattr(st, "rerun", lambda *a, **k: reruns.append(a) or original(*a, **k))
+    run_in_fragment(app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời"), "cd-tc-1.1.1")
     _assert_clean(app)
-    # fragment reruns: the area selector, the other criteria and this criterion's inputs (which already show what
-    # was chosen) were not drawn again; nor the lock panel, which is closed …
-    assert not [s for s in app.selectbox if s.key == "score-area"]
-    assert not app.radio and not app.text_area and not app.expander
+    assert reruns == []  # the save asks for no other run than the one the browser asked for
+    # that run is the criterion's fragment: the area selector and the other criteria were not drawn again, nor the
+    # lock panel, which is closed …
+    assert not [s for s in app.selectbox if s.key == "score-area"] and not _criteria_summaries(app)
+    assert not app.expander and [r.key for r in app.radio] == [_score_key("1.1.1", "tier")]
     # … but everything that shows the changed score was
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Điểm tự chấm"] == "0,5 / 100" and metrics["Tự chấm"] == "0,5 điểm"
@@ -126,7 +133,7 @@ def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals
     assert "#### 1.1 Kế hoạch CCHC năm · 0,5/5 điểm" in [_plain(m.value) for m in app.markdown]  # its group
 
     app.run()  # the next full run draws the whole page with the same figures
-    assert app.selectbox(key="score-area") and len(app.radio) > 3
+    assert app.selectbox(key="score-area") and _criteria_summaries(app) > 3
     assert app.radio(key=_score_key("1.1.1", "tier")).value == "Ban hành không kịp thời"
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0,5 / 100"
 
@@ -134,8 +141,8 @@ def test_a_score_change_reruns_that_criterion_header_its_headings_and_the_totals
 def test_saving_twice_from_inputs_not_drawn_again_expects_the_new_version(app):
     _open(app, "views/cham_diem.py")
     radio, explanation = app.radio(key=_score_key("1.1.1", "tier")), app.text_area(key=_score_key("1.1.1", "expl"))
-    radio.set_value("Ban hành không kịp thời").run()
-    explanation.input("Kế hoạch ban hành ngày 25/12").run()  # same criterion, its inputs not drawn since
+    run_in_fragment(radio.set_value("Ban hành không kịp thời"), "cd-tc-1.1.1")
+    run_in_fragment(explanation.input("Kế hoạch ban hành ngày 25/12"), "cd-tc-1.1.1")  # from the widgets drawn first
     _assert_clean(app)
     assert not app.error
     db, department = _stored()
@@ -158,6 +165,7 @@ def test_a_change_after_someone_elses_save_of_that_criterion_is_refused(app):
 
 def test_applying_the_plans_suggestion_saves_it_and_redraws_the_inputs_with_it(app):
     _open(app, "views/cham_diem.py")
+    _work_on(app, "1.1.4")
     assert any(_plain(i.value).startswith("Gợi ý từ kế hoạch: Kế hoạch: 0/22") for i in app.info)
     app.button(key=_score_key("1.1.4", "suggest")).click().run()
     _assert_clean(app)
@@ -170,7 +178,7 @@ def test_applying_the_plans_suggestion_saves_it_and_redraws_the_inputs_with_it(a
 
 def test_not_applicable_redraws_the_whole_criterion(app):
     _open(app, "views/cham_diem.py")
-    app.toggle(key=_score_key("1.1.1", "na")).set_value(True).run()
+    run_in_fragment(app.toggle(key=_score_key("1.1.1", "na")).set_value(True), "cd-tc-1.1.1")
     _assert_clean(app)
     assert app.radio(key=_score_key("1.1.1", "tier")).disabled  # what the inputs allow changed with it
     assert not [s for s in app.selectbox if s.key == "score-area"]  # still not the whole page
@@ -221,6 +229,7 @@ def _vn(number) -> str:
 
 def test_not_applicable_leaves_the_maximum(app):
     _open(app, "views/cham_diem.py")
+    _work_on(app, "1.1.2")
     toggle = app.toggle(key=_score_key("1.1.2", "na"))
     toggle.set_value(True).run()
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0 / 99"
@@ -287,6 +296,18 @@ def test_settings_shows_the_criteria_report_and_the_log(app):
     _open(app, "views/tai_lieu.py")
     _open(app, "views/cau_hinh.py")
     assert any("Bộ tiêu chí hợp lệ" in _plain(s.value) for s in app.success)
+
+
+def _criteria_summaries(at: AppTest) -> int:
+    """How many criteria the last run drew as a summary with a button to work on them (the whole area was drawn)."""
+    return len([b for b in at.button if b.key and b.key.startswith("score-open-")])
+
+
+def _work_on(at: AppTest, code: str) -> AppTest:
+    """Open a criterion's inputs in the area, as its button does (only the open criterion draws them)."""
+    at.button(key=f"score-open-{code}").click().run()
+    _assert_clean(at)
+    return at
 
 
 def _score_key(code: str, field: str) -> str:
@@ -376,6 +397,7 @@ def test_a_refused_value_stays_typed_and_the_criterion_says_it_is_not_saved_unti
     _open(app, "views/cham_diem.py")
     db, department = _stored()
     assessment = repo.get_assessment(db, department.id, 2026)
+    _work_on(app, "1.1.4")
     # (a save reruns only what shows the criterion's points, so AppTest's tree is drawn whole again with run())
     app.number_input(key=_score_key("1.1.4", "num")).set_value(2).run()
     app.run()
@@ -398,6 +420,59 @@ def test_a_refused_value_stays_typed_and_the_criterion_says_it_is_not_saved_unti
     app.run()
     assert repo.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
     assert not any("chưa được lưu" in _plain(w.value) for w in app.warning)
+
+
+def _refused_ratio_in_1_1_4(app) -> None:
+    """1.1.4 saved as 2 of 3, then 5 typed over it: refused by the rule, kept in its input, marked unsaved."""
+    _work_on(app, "1.1.4")
+    for field, value in (("num", 2), ("den", 3), ("num", 5)):
+        app.number_input(key=_score_key("1.1.4", field)).set_value(value).run()
+        app.run()
+    assert any("chưa được lưu" in _plain(w.value) for w in app.warning)
+
+
+def test_only_the_open_criterion_draws_its_inputs_and_a_refused_value_waits_in_it_while_another_is_open(app):
+    _open(app, "views/cham_diem.py")
+    assert [r.key for r in app.radio] == [_score_key("1.1.1", "tier")]  # the area opens at its first criterion
+    assert not app.number_input and _criteria_summaries(app) == 10  # the other ten at a glance
+    _refused_ratio_in_1_1_4(app)
+    _work_on(app, "1.1.1")
+    assert not app.number_input  # 1.1.4 is a summary again, which says it holds a value not saved
+    assert any(c.value.endswith("**có giá trị chưa được lưu**") for c in app.caption)
+    _work_on(app, "1.1.4")
+    assert app.number_input(key=_score_key("1.1.4", "num")).value == 5  # nothing typed was lost
+    assert any("chưa được lưu" in _plain(w.value) for w in app.warning)
+
+
+def test_the_page_shows_another_persons_save_and_keeps_a_value_not_saved(app):
+    _open(app, "views/cham_diem.py")
+    db, department = _stored()
+    assessment = repo.get_assessment(db, department.id, 2026)
+    repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="Người khác")
+    app.run()  # what the page's watch of the data revision (ui.follow_the_data) asks for within seconds
+    _assert_clean(app)
+    assert app.radio(key=_score_key("1.1.1", "tier")).value == "Ban hành không kịp thời"  # the open criterion too
+    assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0,5 / 100"
+    assert any(_plain(i.value).startswith("Người khác vừa lưu tiêu chí này") for i in app.info)
+
+    _refused_ratio_in_1_1_4(app)
+    saved = repo.list_scores(db, assessment.id)["1.1.4"]
+    others = repo.save_self_score(db, assessment.id, "1.1.4", saved.version, inputs={"numerator": 3, "denominator": 3},
+                                  actor="Người khác")[0]
+    assert others.self_points != saved.self_points
+    app.run()
+    assert app.number_input(key=_score_key("1.1.4", "num")).value == 5  # what this person typed stays, marked …
+    assert any(f"chưa được lưu**; điểm đã lưu vẫn là {format_points(others.self_points)}." in w.value for w in app.warning)
+    app.number_input(key=_score_key("1.1.4", "num")).set_value(2).run()  # … and saving it tells of the other change
+    assert any("vừa được sửa bởi Người khác" in _plain(e.value) for e in app.error)
+    assert repo.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
+
+
+def test_after_its_own_save_the_page_follows_from_the_new_revision_no_second_run(app):
+    _open(app, "views/cham_diem.py")
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    db, _ = _stored()
+    assert app.session_state[ui.SNAPSHOT_KEEPER].revision == db.revision()  # the watch sees nothing moved
 
 
 def test_an_areas_table_shows_every_criterion_at_a_glance_and_a_row_opens_it(app):
@@ -430,7 +505,8 @@ def test_an_opened_criterion_is_shown_alone_under_its_headings_until_the_whole_a
     _assert_clean(app)
     app.run()
     app.button(key="score-whole-area").click().run()
-    assert app.radio(key=_score_key("1.1.1", "tier"))
+    assert _criteria_summaries(app) > 3 and app.button(key="score-open-1.1.1")  # the whole area, at a glance …
+    assert app.number_input(key=_score_key("1.1.4", "num")).value == 1  # … with the criterion still open in it
 
 
 def test_the_next_area_button_moves_to_the_next_area(app):

@@ -257,7 +257,13 @@ def test_no_hostile_text_becomes_markup_on_any_page(hostile_year, path):
 def test_the_scoring_page_shows_the_hostile_texts(hostile_year):
     """The checks above look where the data is drawn: tier options, units, evidence, explanation, headings."""
     at = _page("views/cham_diem.py")
-    places = {where for where, text in drawn_markdown(at) if _DATA_MARK.search(text)}
+    places = set()
+    for area in at.selectbox(key="score-area").options:  # only the open criterion draws its inputs: open each
+        at.selectbox(key="score-area").set_value(area.split(".")[0] if "." in area else area).run()
+        places |= {where for where, text in drawn_markdown(at) if _DATA_MARK.search(text)}
+        for code in [b.key.removeprefix("score-open-") for b in at.button if b.key and b.key.startswith("score-open-")]:
+            at.button(key=f"score-open-{code}").click().run()
+            places |= {where for where, text in drawn_markdown(at) if _DATA_MARK.search(text)}
     assert any(w.startswith("Radio") and w.endswith(".options") for w in places), places
     assert any(w.startswith("NumberInput") for w in places), places  # the count and deduction units
     assert any(w.startswith("Markdown") for w in places), places

@@ -321,7 +321,7 @@ def test_criterion_evidence_list_expects_the_document_version_it_showed():
     at.multiselect(key=key).set_value([document.id]).run()  # the list now shows what is stored: saved
     _assert_clean(at)
     assert repo.list_evidence(db, department.id, 2026)[0].criteria == ["1.1.1"]
-    at.run()  # the whole page, as a person scrolling on finds it
+    at.button(key="score-open-1.1.2").click().run()  # the person works on the next criterion
     at.multiselect(key=f"s-{assessment.id}-1.1.2-evidence").set_value([document.id]).run()  # its own save is not a conflict
     _assert_clean(at)
     assert repo.list_evidence(db, department.id, 2026)[0].criteria == ["1.1.1", "1.1.2"]

@@ -1,13 +1,16 @@
 """Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once.
 
-A working session changes one criterion at a time, so the page is drawn in keyed fragments and a save reruns
-only what shows the change, with st.rerun and their keys: a score saved from the criterion's inputs reruns its
-header (points, how they were reached, the plan's suggestion), the headings above it and the headline totals
-(and the lock panel while it is open); the inputs already show what was typed. A save that changes what the inputs offer (not
-applicable, a suggestion applied, appraisal, evidence) reruns the whole criterion. A refused save reruns the
-whole page, which shows why and the stored values. Fragments rerun without the page's top level, so they read the
-data through `_data()`, and a save expects the version the person last saw (`_seen_version`), not one bound
-into a widget when it was drawn.
+A working session changes one criterion at a time. Only the criterion being worked on (the open one) draws its
+inputs, in a keyed fragment; the others show a summary, read-only, with a button that opens them (their inputs
+keep what they hold meanwhile: persist_state). The open criterion's fragment also draws what its saves change
+elsewhere on the page, in their places there (st.empty slots written from the fragment): the headline totals,
+the area's heading and the headings of its groups. So a change in its inputs is one script run, the rerun of that
+fragment the browser asks for; the callbacks save and return without st.rerun. The exceptions take a second run:
+with the lock panel open its list of blockers (a fragment of its own) reruns too, and locking, reopening or
+opening a criterion from the blockers redraw the whole page from inside that fragment. Fragments rerun without
+the page's top level, so they read the data through `_data()`, and a save expects the version the person last
+saw (`_seen_version`), not one bound into a widget when it was drawn. Others' saves show within seconds
+(ui.follow_the_data); a value this person holds unsaved stays, marked (`_follow_stored`).
 
 Appraisal rounds, explanations, bonus/penalty, the reopening of the lock and publication are editors only where
 the core would accept the write now (`_verdict`, scoring.cycle.may_write on the cycle's state for today, the
@@ -41,7 +44,7 @@ from scoring.cycle import (
     may_write,
 )
 from scoring.rules import RuleKind, parse_decimal
-from scoring.snapshot import Snapshot
+from scoring.snapshot import CriterionRow, Snapshot
 from scoring.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_datetime, format_number, format_points
 
@@ -76,7 +79,7 @@ if not ui.can(Action.EDIT_SELF_SCORE):
 if cycle.published:
     st.success(ui.md(cycle.published_text))
 
-SUMMARY, LOCK_PANEL, AREA_HEADING = "cd-tong", "cd-chot", "cd-linh-vuc"
+LOCK_PANEL = "cd-chot"
 LOCK_PANEL_OPEN = "lock-panel-open"
 
 
@@ -86,16 +89,8 @@ def _data() -> Snapshot:
     return ui.snapshot()
 
 
-def _group_key(code: str) -> str:
-    return f"cd-nhom-{code}"
-
-
 def _leaf_key(code: str) -> str:
     return f"cd-tc-{code}"
-
-
-def _header_key(code: str) -> str:
-    return f"cd-tc-{code}-dau"
 
 
 def _key(code: str, field: str) -> str:
@@ -105,6 +100,12 @@ def _key(code: str, field: str) -> str:
 def _seen_version(code: str) -> int:
     """The criterion's version as this session last drew or saved it: what its next save expects to replace."""
     return st.session_state[_key(code, "version")]
+
+
+# A criterion's inputs keep what they hold while the criterion is not drawn (another one is open, the table is
+# shown): a value typed and refused is still there, marked unsaved, when the person comes back to it. Leaving the
+# page drops them, like every other input.
+_PERSIST = "page"
 
 
 def _seed(key: str, value) -> None:
@@ -137,18 +138,19 @@ def _reopen() -> None:
     st.rerun()
 
 
-@st.fragment(key=SUMMARY)
-def _summary() -> None:
-    """The headline totals: what every save changes above the criteria."""
+def _summary(slot) -> None:
+    """The headline totals, in their place at the top of the page (`slot`): what every save changes above the
+    criteria. The open criterion draws them (see _leaf_block); without one, the page does."""
     snap = _data()
     rollup, total = snap.rollup, snap.rollup.total
-    with st.container(horizontal=True):
-        st.metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
-        ui.self_index_metric(st, rollup)
-        st.metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
-        ui.appraised_index_metric(st, snap)
-    if snap.criteria_set.template:
-        st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
+    with slot.container():
+        with st.container(horizontal=True):
+            st.metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
+            ui.self_index_metric(st, rollup)
+            st.metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
+            ui.appraised_index_metric(st, snap)
+        if snap.criteria_set.template:
+            st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
 
 
 @st.fragment(key=LOCK_PANEL)
@@ -177,7 +179,7 @@ def _lock_panel_body(snap: Snapshot) -> None:
         st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm (chọn một dòng để mở tiêu chí đó):")
         st.session_state["lock-blocker-codes"] = [b.code for b in blockers]
         st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True,
-                     key="lock-blockers", on_select=lambda: _opened_from("lock-blockers", "lock-blocker-codes"),
+                     key="lock-blockers", on_select=lambda: _opened_from("lock-blockers", "lock-blocker-codes", True),
                      selection_mode="single-row")
     else:
         st.success("Không còn vướng mắc: mọi tiêu chí đã chấm, có tài liệu hoặc giải trình, tài liệu có số và ngày.")
@@ -204,7 +206,6 @@ def _save_bonus_penalty() -> None:
         ui.database(), assessment_id, snap.assessment.bonus_penalty_version,
         bonus=st.session_state.get("bonus-points") or "", penalty=st.session_state.get("penalty-points") or "",
         source=_source(), actor=ui.actor()), success="Đã lưu điểm thưởng, điểm trừ.")
-    st.rerun()
 
 
 def _override_round() -> None:
@@ -212,20 +213,17 @@ def _override_round() -> None:
     ui.attempt(lambda: repo.override_round(ui.database(), assessment_id, code, st.session_state.get("override-until"),
                                            st.session_state.get("override-reason") or "", actor=ui.actor()),
                success=f"Đã mở vòng «{ROUND_LABELS.get(code, code)}» ngoài lịch.")
-    st.rerun()
 
 
 def _publish() -> None:
     ui.attempt(lambda: repo.publish_index(ui.database(), assessment_id, actor=ui.actor()),
                success=f"Đã công bố chỉ số năm {snap.year}: từ nay không sửa được gì nữa.")
-    st.rerun()
 
 
 def _reopen_published() -> None:
     reason = st.session_state.get("publish-reopen-reason") or ""
     ui.attempt(lambda: repo.reopen_published(ui.database(), assessment_id, reason, actor=ui.actor()),
                success="Đã mở lại chỉ số đã công bố để sửa.")
-    st.rerun()
 
 
 def _cycle_panel() -> None:
@@ -294,7 +292,7 @@ def _source_inputs() -> None:
     c2.date_input("Ngày văn bản", value=None, format="DD/MM/YYYY", key=SOURCE_DATE)
 
 
-_summary()
+summary_slot = st.empty()
 _lock_panel()
 _cycle_panel()
 _source_inputs()
@@ -303,20 +301,28 @@ _source_inputs()
 
 VIEW_DETAIL, VIEW_TABLE = "Từng tiêu chí", "Bảng cả lĩnh vực"
 AREA, VIEW, FOCUS, OVERVIEW, OVERVIEW_CODES = "score-area", "score-view", "score-focus", "score-overview", "score-overview-codes"
+OPEN = "score-open"  # the criterion being worked on: the only one drawn with its inputs
 area_codes = [a.code for a in snap.criteria_set.areas()]
 
 
-def _open_criterion(code: str) -> None:
+def _open_criterion(code: str, *, from_fragment: bool) -> None:
     """Show one criterion by itself, in its area (from the area's table or from the lock's blockers)."""
-    st.session_state.update({AREA: snap.criteria_set.area_of(code), VIEW: VIEW_DETAIL, FOCUS: code})
-    st.rerun()  # whole page: the call may come from inside a fragment (the lock panel)
+    st.session_state.update({AREA: snap.criteria_set.area_of(code), VIEW: VIEW_DETAIL, FOCUS: code, OPEN: code})
+    if from_fragment:  # the lock's blockers: the whole page changes, not the lock panel alone
+        st.rerun()
 
 
-def _opened_from(table_key: str, codes_key: str) -> None:
+def _work_on(code: str) -> None:
+    """Open this criterion's inputs in its place in the area; the one open before shows its summary again (what
+    it holds unsaved stays in its inputs: they keep their state while not drawn, see _persist)."""
+    st.session_state[OPEN] = code
+
+
+def _opened_from(table_key: str, codes_key: str, from_fragment: bool = False) -> None:
     rows = st.session_state[table_key].selection.rows
     codes = st.session_state.get(codes_key) or []
     if rows and rows[0] < len(codes):
-        _open_criterion(codes[rows[0]])
+        _open_criterion(codes[rows[0]], from_fragment=from_fragment)
 
 
 def _step_area(step: int) -> None:
@@ -326,7 +332,9 @@ def _step_area(step: int) -> None:
 
 
 def _whole_area() -> None:
-    st.session_state.pop(FOCUS, None)
+    focus = st.session_state.pop(FOCUS, None)
+    if focus is not None:
+        st.session_state[OPEN] = focus  # the criterion by itself stays the one open in its area
 
 
 
@@ -354,22 +362,16 @@ def _inputs_from_widgets(leaf: CriterionNode) -> dict:
     return {"survey": survey} if survey else {}
 
 
-def _refresh_after(code: str, saved, *, inputs_change: bool = True) -> None:
-    """After a criterion's write: on success rerun what shows it (the criterion, or only its header when the
-    inputs stay as typed; its headings; the summary); on a refusal rerun the whole page, which shows the message
-    and what is stored."""
-    if saved is None:
-        st.rerun()
+def _refresh_after(code: str, saved) -> None:
+    """After a criterion's write, saved or refused. The interaction's own rerun, the criterion's fragment, is the
+    one run: it draws the criterion (the message at its inputs, what is stored) and the totals and headings above
+    it (_leaf_block). Only the lock's list of blockers, while it is open, lives in a fragment of its own: then
+    both rerun, which takes Streamlit a second run."""
     if isinstance(saved, repo.ScoreView):
         ui.score_saved(assessment_id, saved)
         _saw(code, saved.version)
-    parents = snap.criteria_set.parent_codes()
-    headings, parent = [], parents.get(code)
-    while parent is not None and parents.get(parent) is not None:  # the area itself is AREA_HEADING
-        headings.append(_group_key(parent))
-        parent = parents.get(parent)
-    lock_panel = [LOCK_PANEL] if st.session_state.get(LOCK_PANEL_OPEN) else []
-    st.rerun([SUMMARY, *lock_panel, AREA_HEADING, *headings, _leaf_key(code) if inputs_change else _header_key(code)])
+    if st.session_state.get(LOCK_PANEL_OPEN):
+        st.rerun([LOCK_PANEL, _leaf_key(code)])
 
 
 def _unsaved_key(code: str) -> str:
@@ -383,11 +385,10 @@ def _show_saved(code: str) -> None:
 
 
 def _drop_unsaved(code: str) -> None:
-    _show_saved(code)
-    st.rerun([_leaf_key(code)])  # the inputs live in the criterion, below its header: draw it whole
+    _show_saved(code)  # the criterion's own rerun draws its inputs from what is stored
 
 
-def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
+def _save_self(leaf: CriterionNode) -> None:
     conflicted = []
     saved = ui.attempt(
         lambda: repo.save_self_score(
@@ -405,7 +406,7 @@ def _save_self(leaf: CriterionNode, inputs_change: bool = False) -> None:
         st.session_state[_unsaved_key(leaf.code)] = True
     else:
         st.session_state.pop(_unsaved_key(leaf.code), None)
-    _refresh_after(leaf.code, saved[0] if saved else None, inputs_change=inputs_change)
+    _refresh_after(leaf.code, saved[0] if saved else None)
 
 
 def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
@@ -483,29 +484,29 @@ def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> N
             stored = labels[stored]
         _seed(_key(code, "tier"), stored if stored in labels else None)
         points = {t.label: t.points for t in rule.tiers}
-        st.radio("Mức đạt được", labels, key=_key(code, "tier"), on_change=on_change, args=args, disabled=disabled,
+        st.radio("Mức đạt được", labels, key=_key(code, "tier"), persist_state=_PERSIST, on_change=on_change, args=args, disabled=disabled,
                  format_func=lambda label: ui.label(f"{label}: {format_points(points[label])}"))
     elif rule.kind == RuleKind.RATIO:
         _seed(_key(code, "num"), inputs.get("numerator"))
         _seed(_key(code, "den"), inputs.get("denominator"))
         left, right = st.columns(2)
-        left.number_input("Số đạt (tử số)", min_value=0, step=1, key=_key(code, "num"), on_change=on_change, args=args, disabled=disabled)
-        right.number_input("Tổng số (mẫu số)", min_value=0, step=1, key=_key(code, "den"), on_change=on_change, args=args, disabled=disabled)
+        left.number_input("Số đạt (tử số)", min_value=0, step=1, key=_key(code, "num"), persist_state=_PERSIST, on_change=on_change, args=args, disabled=disabled)
+        right.number_input("Tổng số (mẫu số)", min_value=0, step=1, key=_key(code, "den"), persist_state=_PERSIST, on_change=on_change, args=args, disabled=disabled)
     elif rule.kind == RuleKind.COUNT:
         _seed(_key(code, "count"), inputs.get("count"))
-        st.number_input(ui.label(f"Số {rule.unit}"), min_value=0, step=1, key=_key(code, "count"), on_change=on_change, args=args, disabled=disabled)
+        st.number_input(ui.label(f"Số {rule.unit}"), min_value=0, step=1, key=_key(code, "count"), persist_state=_PERSIST, on_change=on_change, args=args, disabled=disabled)
     elif rule.kind == RuleKind.VALUE:
         steps = [rule.step * i for i in range(int(leaf.max_points / rule.step) + 1)]
         stored = parse_decimal(inputs.get("value")) if inputs.get("value") is not None else None
         _seed(_key(code, "value"), stored if stored in steps else None)
-        st.selectbox("Điểm", steps, key=_key(code, "value"), format_func=format_points, index=None,
+        st.selectbox("Điểm", steps, key=_key(code, "value"), persist_state=_PERSIST, format_func=format_points, index=None,
                      placeholder="Chưa chấm", on_change=on_change, args=args, disabled=disabled)
     elif rule.kind == RuleKind.DEDUCTION:
         _seed(_key(code, "occ"), inputs.get("occurrences"))
-        st.number_input(ui.label(f"Số {rule.unit} vi phạm"), min_value=0, step=1, key=_key(code, "occ"), on_change=on_change, args=args, disabled=disabled)
+        st.number_input(ui.label(f"Số {rule.unit} vi phạm"), min_value=0, step=1, key=_key(code, "occ"), persist_state=_PERSIST, on_change=on_change, args=args, disabled=disabled)
     else:
         _seed(_key(code, "survey"), str(inputs.get("survey") or ""))
-        st.text_input("Điểm điều tra XHH (theo kết quả công bố)", key=_key(code, "survey"), placeholder="ví dụ 3,5",
+        st.text_input("Điểm điều tra XHH (theo kết quả công bố)", key=_key(code, "survey"), persist_state=_PERSIST, placeholder="ví dụ 3,5",
                       on_change=on_change, args=args, disabled=disabled)
 
 
@@ -536,25 +537,51 @@ def _leaf_header(code: str) -> None:
         points_col.metric("Tự chấm", format_points(totals.self_points))
 
 
-def _leaf_block(code: str) -> None:
+def _follow_stored(code: str, score: repo.ScoreView) -> bool:
+    """The inputs show what is stored, and expect its version, unless they hold a value of this person's that was
+    not saved. Someone else's save, seen on a later run, draws them again from it; an unsaved value stays (marked)
+    and still expects the version it was typed over, so saving it tells of the other change instead of hiding it."""
+    unsaved = _unsaved_key(code)
+    if st.session_state.get(unsaved) and _key(code, "na") not in st.session_state:
+        st.session_state.pop(unsaved)  # the inputs were dropped (the person left the page): nothing is held any more
+    seen = st.session_state.get(_key(code, "version"))
+    redrawn = seen is not None and seen != score.version and not st.session_state.get(unsaved)
+    if redrawn:
+        ui.forget_widgets(_key(code, ""))
+    if seen is None or redrawn:
+        _saw(code, score.version)
+    return redrawn
+
+
+def _leaf_block(code: str, summary, area_heading, group_headings: dict) -> None:
+    """The open criterion, with its inputs. It also draws what its saves change elsewhere on the page, in their
+    places there: the totals, the area's heading and the headings of its groups. A change in its inputs then
+    reruns this fragment alone, the interaction's own rerun, and that one run shows everything it changed."""
     snap = _data()
     leaf = snap.criteria_set.node(code)
     score = snap.score(code)
-    _saw(code, score.version)
+    someone_saved = _follow_stored(code, score)
+    _summary(summary)
+    _area_heading(area_heading, snap.criteria_set.area_of(code))
+    for group, slot in group_headings.items():
+        _group_heading(slot, group)
     with st.container(border=True):
-        st.fragment(_leaf_header, key=_header_key(code))(code)
+        _leaf_header(code)
+        if someone_saved:
+            when = f" lúc {format_datetime(score.updated_at)}" if score.updated_at else ""
+            st.info(f"{ui.md(score.updated_by or 'Người khác')} vừa lưu tiêu chí này{when}: các ô hiện điều đã lưu.")
         ui.show_flashes(_leaf_key(code))  # a save of this criterion that was refused says why here, beside its inputs
         left, middle, right = st.columns([3, 3, 2])
         with left:
             _seed(_key(code, "na"), score.not_applicable)
-            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key=_key(code, "na"), on_change=_save_self,
-                      args=(leaf, True), disabled=not may_score)  # the inputs below are enabled or not
+            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key=_key(code, "na"), persist_state=_PERSIST, on_change=_save_self,
+                      args=(leaf,), disabled=not may_score)  # the inputs below are enabled or not
             _rule_input(leaf, score, disabled=score.not_applicable or not may_score)
         with middle:
             _seed(_key(code, "expl"), score.explanation)
             evidence = snap.evidence_for(code)
             st.text_area("Giải trình cách chấm" + (" (bắt buộc khi thiếu tài liệu)" if not evidence else ""),
-                         key=_key(code, "expl"), height=90, on_change=_save_self, args=(leaf,), disabled=not may_score)
+                         key=_key(code, "expl"), persist_state=_PERSIST, height=90, on_change=_save_self, args=(leaf,), disabled=not may_score)
             if leaf.evidence:
                 st.caption(f"Tài liệu cần có: {ui.md(leaf.evidence)}")
             by_id = {e.id: e for e in snap.evidence}
@@ -562,7 +589,7 @@ def _leaf_block(code: str) -> None:
                 if _key(code, "evidence") not in st.session_state:  # the list and the versions it shows are drawn together
                     st.session_state[_evidence_seen_key(code)] = {e.id: e.version for e in snap.evidence}
                 _seed(_key(code, "evidence"), [e.id for e in evidence])
-                st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"),
+                st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"), persist_state=_PERSIST,
                                format_func=_evidence_label(by_id), on_change=_link_evidence, args=(leaf,),
                                placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link)
             else:
@@ -618,13 +645,13 @@ def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: repo.ScoreView
         if verdict.allowed:
             _seed(_key(code, f"r{round_number}-points"), format_number(points) if points is not None else "")
             _seed(_key(code, f"r{round_number}-remark"), remark)
-            st.text_input(f"Thẩm định lần {round_number}", key=_key(code, f"r{round_number}-points"), placeholder="điểm",
+            st.text_input(f"Thẩm định lần {round_number}", key=_key(code, f"r{round_number}-points"), persist_state=_PERSIST, placeholder="điểm",
                           on_change=_save_round, args=(leaf, round_number))
-            st.text_input(f"Nhận xét lần {round_number}", key=_key(code, f"r{round_number}-remark"),
+            st.text_input(f"Nhận xét lần {round_number}", key=_key(code, f"r{round_number}-remark"), persist_state=_PERSIST,
                           on_change=_save_round, args=(leaf, round_number))
             if round_number == 1:
                 _seed(_key(code, "r1-ask"), appraisal.explanation_requested)
-                st.checkbox("Yêu cầu giải trình", key=_key(code, "r1-ask"), on_change=_save_round, args=(leaf, 1))
+                st.checkbox("Yêu cầu giải trình", key=_key(code, "r1-ask"), persist_state=_PERSIST, on_change=_save_round, args=(leaf, 1))
         else:
             shown = format_points(points) if points is not None else "chưa có"
             st.markdown(f"**Thẩm định lần {round_number}:** {shown}" + (f" — {ui.md(remark)}" if remark else ""))
@@ -646,11 +673,11 @@ def _explanation_inputs(snap: Snapshot, leaf: CriterionNode, appraisal: LeafAppr
     by_id = {e.id: e for e in snap.evidence}
     if verdict.allowed:
         _seed(_key(code, "answer"), appraisal.explanation)
-        st.text_area("Giải trình của cơ quan", key=_key(code, "answer"), height=80, on_change=_save_explanation,
+        st.text_area("Giải trình của cơ quan", key=_key(code, "answer"), persist_state=_PERSIST, height=80, on_change=_save_explanation,
                      args=(leaf,))
         if by_id:
             _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
-            st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), format_func=_evidence_label(by_id),
+            st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), persist_state=_PERSIST, format_func=_evidence_label(by_id),
                            on_change=_save_explanation, args=(leaf,), placeholder="Chọn tài liệu bổ sung")
         return
     st.markdown("**Giải trình của cơ quan:** " + (ui.md(appraisal.explanation) if appraisal.explanation else "chưa có"))
@@ -661,21 +688,21 @@ def _explanation_inputs(snap: Snapshot, leaf: CriterionNode, appraisal: LeafAppr
         st.caption(ui.md(verdict.reason))
 
 
-@st.fragment(key=AREA_HEADING)
-def _area_heading(code: str) -> None:
+def _area_heading(slot, code: str) -> None:
     snap = _data()
     area, totals = snap.criteria_set.node(code), snap.rollup.node(code)
-    st.subheader(f"{ui.md(area.code)}. {ui.md(area.name)}")
-    st.caption(
-        f"{format_number(totals.self_points or 0)}/{format_number(totals.applicable_max)} điểm · "
-        f"đã chấm {totals.scored_leaves}/{totals.applicable_leaves} tiêu chí" + _appraisal_part(snap, code)
-    )
+    with slot.container():
+        st.subheader(f"{ui.md(area.code)}. {ui.md(area.name)}")
+        st.caption(
+            f"{format_number(totals.self_points or 0)}/{format_number(totals.applicable_max)} điểm · "
+            f"đã chấm {totals.scored_leaves}/{totals.applicable_leaves} tiêu chí" + _appraisal_part(snap, code)
+        )
 
 
-def _group_heading(code: str) -> None:
+def _group_heading(slot, code: str) -> None:
     snap = _data()
     node, totals = snap.criteria_set.node(code), snap.rollup.node(code)
-    st.markdown(f"#### {ui.md(node.code)} {ui.md(node.name)} · {format_number(totals.self_points or 0)}/"
+    slot.markdown(f"#### {ui.md(node.code)} {ui.md(node.name)} · {format_number(totals.self_points or 0)}/"
                 f"{format_number(totals.applicable_max)} điểm" + _appraisal_part(snap, code))
 
 
@@ -687,19 +714,40 @@ def _appraisal_part(snap: Snapshot, code: str) -> str:
     return " · " + snap.appraisal(code).text(lambda points: f"thẩm định {format_number(points)}/{format_number(maximum)} điểm")
 
 
+def _row_texts(r: CriterionRow) -> dict[str, str]:
+    """A criterion at a glance, in the same words in the area's table and in the summary of a criterion not open."""
+    return {
+        "Tối đa": format_points(r.maximum),
+        "Tự chấm": "không đánh giá" if r.not_applicable else ("chưa chấm" if r.self_points is None else format_points(r.self_points)),
+        "Thẩm định": "—" if r.not_applicable else r.appraisal.text(format_points),
+        "Còn thiếu": "; ".join(r.missing) or "—",
+    }
+
+
+def _leaf_summary(r: CriterionRow) -> None:
+    """A criterion that is not being worked on: what it stands at, read-only, and a button to work on it. Only the
+    open criterion draws its inputs, so a page or area change draws a few elements per criterion, not a form."""
+    texts = _row_texts(r)
+    parts = [f"Tối đa {texts['Tối đa']}", f"Tự chấm: {texts['Tự chấm']}", f"{r.evidence} tài liệu"]
+    if snap.appraisal_started:
+        parts.append(f"Thẩm định: {texts['Thẩm định']}")
+    if r.missing:
+        parts.append(f"Còn thiếu: {texts['Còn thiếu']}")
+    with st.container(border=True, horizontal=True, vertical_alignment="center", key=f"cd-tom-tat-{r.code}"):
+        with st.container():
+            st.markdown(f"**{ui.md(r.code)}** {ui.md(r.name)}")
+            unsaved = " · **có giá trị chưa được lưu**" if st.session_state.get(_unsaved_key(r.code)) else ""
+            st.caption(" · ".join(ui.md(p) for p in parts) + unsaved)
+        st.button("Chấm điểm" if may_score else "Xem", key=f"score-open-{r.code}", on_click=_work_on, args=(r.code,),
+                  icon=":material/edit_note:" if may_score else ":material/visibility:", width="content")
+
+
 def _overview(area_code: str) -> None:
     """The room's overview of an area: every criterion on one screen; a row opens its criterion."""
     rows = snap.criterion_rows(area_code)
     st.session_state[OVERVIEW_CODES] = [r.code for r in rows]
-    table = pd.DataFrame([{
-        "Mã": r.code,
-        "Tiêu chí": r.name,
-        "Tối đa": format_points(r.maximum),
-        "Tự chấm": "không đánh giá" if r.not_applicable else ("chưa chấm" if r.self_points is None else format_points(r.self_points)),
-        "Thẩm định": "—" if r.not_applicable else r.appraisal.text(format_points),
-        "Tài liệu": r.evidence,
-        "Còn thiếu": "; ".join(r.missing) or "—",
-    } for r in rows])
+    table = pd.DataFrame([{"Mã": r.code, "Tiêu chí": r.name, **_row_texts(r), "Tài liệu": r.evidence} for r in rows],
+                         columns=["Mã", "Tiêu chí", "Tối đa", "Tự chấm", "Thẩm định", "Tài liệu", "Còn thiếu"])
     st.caption("Chọn một dòng để mở tiêu chí đó.")
     st.dataframe(table, hide_index=True, key=OVERVIEW, on_select=lambda: _opened_from(OVERVIEW, OVERVIEW_CODES),
                  selection_mode="single-row", height=min(38 + 35 * len(rows), 640),
@@ -716,33 +764,57 @@ focus = st.session_state.get(FOCUS)
 if focus is not None and snap.criteria_set.area_of(focus) != area_code:
     focus = None
 area = snap.criteria_set.node(area_code)
-_area_heading(area_code)
-if view == VIEW_TABLE:
-    _overview(area_code)
-elif focus is not None:
-    # One criterion by itself, under the headings of the groups it belongs to (its saves rerun them).
-    st.button(f"Hiện cả lĩnh vực {area_code}", key="score-whole-area", on_click=_whole_area, icon=":material/unfold_more:")
-    ancestors, parent = set(), snap.criteria_set.parent_codes()
-    step = parent.get(focus)
+area_heading = st.empty()
+
+
+def _ancestors(code: str) -> set[str]:
+    ancestors, parents = set(), snap.criteria_set.parent_codes()
+    step = parents.get(code)
     while step is not None:
         ancestors.add(step)
-        step = parent.get(step)
-    for node in area.walk():
-        if node is not area and not node.is_leaf and node.code in ancestors:
-            st.fragment(_group_heading, key=_group_key(node.code))(node.code)
-    st.fragment(_leaf_block, key=_leaf_key(focus))(focus)
+        step = parents.get(step)
+    return ancestors
+
+
+def _open_block(code: str, group_headings: dict) -> None:
+    st.fragment(_leaf_block, key=_leaf_key(code))(code, summary_slot, area_heading, group_headings)
+
+
+if view == VIEW_TABLE:
+    _summary(summary_slot)
+    _area_heading(area_heading, area_code)
+    _overview(area_code)
+elif focus is not None:
+    # One criterion by itself, under the headings of the groups it belongs to (it draws them: see _leaf_block).
+    st.button(f"Hiện cả lĩnh vực {area_code}", key="score-whole-area", on_click=_whole_area, icon=":material/unfold_more:")
+    ancestors = _ancestors(focus)
+    _open_block(focus, {node.code: st.empty() for node in area.walk()
+                        if node is not area and not node.is_leaf and node.code in ancestors})
 else:
     only_open = st.toggle("Chỉ hiện tiêu chí chưa chấm", key="score-only-open")
+    rows = {r.code: r for r in snap.criterion_rows(area_code)}
+    open_code = st.session_state.get(OPEN)
+    if open_code not in rows and rows:
+        open_code = st.session_state[OPEN] = next(iter(rows))  # an area opens at its first criterion
+    ancestors = _ancestors(open_code) if open_code else set()
+    group_headings = {}
     for node in area.walk():
         if node is area:
             continue
         if not node.is_leaf:
-            st.fragment(_group_heading, key=_group_key(node.code))(node.code)
-            continue
-        score = snap.score(node.code)
-        if only_open and (score.not_applicable or snap.rollup.node(node.code).self_points is not None):
-            continue  # the filter applies when the page is drawn whole: a criterion scored just now stays in view
-        st.fragment(_leaf_block, key=_leaf_key(node.code))(node.code)
+            if node.code in ancestors:  # the open criterion draws it (its totals change with its saves)
+                group_headings[node.code] = st.empty()
+            else:
+                _group_heading(st, node.code)
+        elif node.code == open_code:  # drawn whatever the filter: a criterion scored just now stays in view
+            _open_block(node.code, group_headings)
+        elif not (only_open and (rows[node.code].not_applicable or rows[node.code].self_points is not None)):
+            _leaf_summary(rows[node.code])
+    if open_code is None:  # an area without criteria
+        _summary(summary_slot)
+        _area_heading(area_heading, area_code)
+
+ui.follow_the_data()  # others' saves show within seconds; what this person holds unsaved stays (_follow_stored)
 
 here = area_codes.index(area_code)
 back, _, onward = st.columns([2, 3, 2])

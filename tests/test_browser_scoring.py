@@ -1,0 +1,56 @@
+"""Chấm điểm in a real browser during a working session: two laptops score at once, and each page shows the
+other's saves within seconds without losing what its own person holds unsaved."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_browser import _open_from_menu, _settled, browser, server  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def _headline(page) -> str:
+    return page.locator('[data-testid="stMetric"]').filter(has_text="Điểm tự chấm").locator(
+        '[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def _type(page, label: str, value: str) -> None:
+    field = page.get_by_label(label).first
+    field.fill(value)
+    field.press("Enter")
+    _settled(page)
+
+
+def test_a_save_on_one_laptop_shows_on_the_other_which_keeps_its_unsaved_value(server, browser):
+    first = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    second = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    for page in (first, second):
+        page.goto(server)
+        _settled(page)
+        _open_from_menu(page, "Chấm điểm")
+    # the second laptop works on 1.1.4 and types a value its rule refuses: kept in its field, marked unsaved
+    second.locator(".st-key-score-open-1-1-4 button").click()
+    _settled(second)
+    for label, value in (("Số đạt (tử số)", "2"), ("Tổng số (mẫu số)", "3"), ("Số đạt (tử số)", "5")):
+        _type(second, label, value)
+    second.get_by_text("chưa được lưu").first.wait_for(timeout=30000)
+    before = _headline(second)
+
+    first.get_by_text("Ban hành không kịp thời: 0,5 điểm").first.click()  # the first laptop scores 1.1.1
+    first.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.includes('0,5'))",
+        timeout=30000)
+
+    # nobody touches the second laptop: within a few seconds its totals include the first laptop's save …
+    second.wait_for_function(
+        f"() => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.includes('Điểm tự chấm') "
+        f"&& !m.innerText.includes({before!r}))", timeout=20000)
+    _settled(second)
+    # … and 1.1.1's summary says what it stands at, while 1.1.4 still holds what its person typed, marked
+    assert "Tự chấm: 0,5 điểm" in second.locator(".st-key-cd-tom-tat-1-1-1").inner_text()
+    assert second.get_by_label("Số đạt (tử số)").first.input_value() == "5"
+    assert second.get_by_text("chưa được lưu").first.is_visible()
+    assert not second.locator('[data-testid="stException"]').count()
+    first.context.close()
+    second.context.close()
