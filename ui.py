@@ -699,6 +699,14 @@ def distinct_options(options: list, text: Callable[[Any], str], *, markdown: boo
     return lambda option: shown[option] if option in shown else (label(text(option)) if markdown else text(option))
 
 
+EMPTY_CELL = "—"
+
+
+def dataframe(data, *, container=None, **options):
+    """A read-only table as every page draws one: an empty cell reads "—" (Streamlit would draw "None")."""
+    return (container or st).dataframe(data, placeholder=EMPTY_CELL, **options)
+
+
 def chart(container, figure, *, key: str) -> None:
     """A figure of scoring.charts as it was made: its own fonts, sizes and colours (the same as in the exports),
     not Streamlit's chart theme, which would draw every axis and legend in small grey type."""

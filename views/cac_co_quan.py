@@ -60,7 +60,7 @@ with tabs["Tiến độ"]:
     st.caption("Bấm vào tên cột để sắp xếp. «Hạn» là ngày kết thúc giai đoạn đang diễn ra (khi đã chốt và chờ thẩm định: "
                "ngày bắt đầu thẩm định); «Còn (ngày)» âm là đã quá hạn. Chỉ số tự đánh giá của một cơ quan chỉ hiện cho "
                "Sở Nội vụ sau khi cơ quan đó chốt điểm tự chấm.")
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720), key="province-progress",
+    ui.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720), key="province-progress",
                  column_config={
                      "Cơ quan": st.column_config.TextColumn(width="medium"),
                      "Chờ giải trình": st.column_config.NumberColumn(
@@ -92,7 +92,7 @@ with tabs["Xếp hạng"]:
                 rank = area_ranks[code].get(row.department_id)
                 record[f"Lĩnh vực {code}"] = f"{format_number(points)} (hạng {rank})" if points is not None else "—"
             records.append(record)
-        st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key=f"ranking-{table.name}", column_config={
+        ui.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key=f"ranking-{table.name}", column_config={
             "Hạng": st.column_config.NumberColumn(format="%d", width="small"),
             f"Hạng {year - 1}": st.column_config.NumberColumn(format="%d", width="small"),
             "Tăng/giảm hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với năm trước"),
@@ -147,7 +147,7 @@ if manages_groups:
         choices = [groups.NO_GROUP, *by_name]
         st.data_editor(pd.DataFrame([{"Cơ quan": departments[d].name, "Nhóm": next((r.group for r in rows if r.department_id == d), "")
                                       or groups.NO_GROUP} for d in seen]),
-                       hide_index=True, width="stretch", key="group-members", disabled=["Cơ quan"],
+                       hide_index=True, width="stretch", key="group-members", disabled=["Cơ quan"], placeholder=ui.EMPTY_CELL,
                        column_config={"Nhóm": st.column_config.SelectboxColumn(options=choices, required=True)})
         st.button("Lưu nhóm của các cơ quan", key="group-members-save", on_click=_save_membership,
                   args=(seen, {groups.NO_GROUP: None, **by_name}))

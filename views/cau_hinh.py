@@ -104,7 +104,7 @@ with tab_criteria:
         issues = validate(snap.criteria_set, activity_ids)
         with st.expander(f"Báo cáo kiểm tra bộ tiêu chí đang dùng ({len(issues)} ghi chú)"):
             if issues:
-                st.dataframe(pd.DataFrame([{"Vị trí": i.where, "Nội dung": i.message} for i in issues]), hide_index=True)
+                ui.dataframe(pd.DataFrame([{"Vị trí": i.where, "Nội dung": i.message} for i in issues]), hide_index=True)
             else:
                 st.success("Bộ tiêu chí hợp lệ: điểm tối đa cộng đúng, mã không trùng, liên kết đúng hoạt động của kế hoạch.")
 
@@ -386,7 +386,7 @@ def _accounts_panel() -> None:
     mine = ui.departments()
     by_id = {d.id: d for d in mine}
     listed = accounts.list_accounts(db, viewer=who)
-    st.dataframe(pd.DataFrame([
+    ui.dataframe(pd.DataFrame([
         {"Tên đăng nhập": a.username, "Họ tên": a.display_name, "Vai trò": a.role.label, "Đơn vị": a.unit or "",
          "Cơ quan": _department_text(a.department_ids, names), "Trạng thái": a.status_text()}
         for a in listed
@@ -455,7 +455,7 @@ with tab_log:
     entries = repo.audit_log(db, department_id, viewer=ui.actor(), actor=who.strip() or None,
                              entity_key=what.strip() or None, since=since, with_accounts=ui.can(Action.MANAGE_ACCOUNTS))
     if entries:
-        st.dataframe(pd.DataFrame([  # readable text comes from the core (AuditView): labels, "có"/"không", names
+        ui.dataframe(pd.DataFrame([  # readable text comes from the core (AuditView): labels, "có"/"không", names
             {"Thời điểm": e.at_text, "Người": e.actor_label, "Đối tượng": e.subject,
              "Nội dung": e.field, "Cũ": e.old, "Mới": e.new}
             for e in entries

@@ -178,7 +178,7 @@ def _lock_panel_body(snap: Snapshot) -> None:
     if blockers:
         st.warning(f"Còn {len(blockers)} vướng mắc trước khi chốt điểm (chọn một dòng để mở tiêu chí đó):")
         st.session_state["lock-blocker-codes"] = [b.code for b in blockers]
-        st.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True,
+        ui.dataframe(pd.DataFrame([{"Tiêu chí": b.code, "Vướng mắc": b.message} for b in blockers]), hide_index=True,
                      key="lock-blockers", on_select=lambda: _opened_from("lock-blockers", "lock-blocker-codes", True),
                      selection_mode="single-row")
     else:
@@ -749,7 +749,7 @@ def _overview(area_code: str) -> None:
     table = pd.DataFrame([{"Mã": r.code, "Tiêu chí": r.name, **_row_texts(r), "Tài liệu": r.evidence} for r in rows],
                          columns=["Mã", "Tiêu chí", "Tối đa", "Tự chấm", "Thẩm định", "Tài liệu", "Còn thiếu"])
     st.caption("Chọn một dòng để mở tiêu chí đó.")
-    st.dataframe(table, hide_index=True, key=OVERVIEW, on_select=lambda: _opened_from(OVERVIEW, OVERVIEW_CODES),
+    ui.dataframe(table, hide_index=True, key=OVERVIEW, on_select=lambda: _opened_from(OVERVIEW, OVERVIEW_CODES),
                  selection_mode="single-row", height=min(38 + 35 * len(rows), 640),
                  column_config={"Tiêu chí": st.column_config.TextColumn(width="medium"),
                                 "Còn thiếu": st.column_config.TextColumn(width="large")})

@@ -111,7 +111,7 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
 
         if draft.original.warnings:  # what reading the file noticed (rows of the file, not of the draft)
             with st.expander(f"Ghi chú khi đọc tệp ({len(draft.original.warnings)})"):
-                st.dataframe(pd.DataFrame([{"Vị trí": w.where, "Nội dung": w.message} for w in draft.original.warnings]),
+                ui.dataframe(pd.DataFrame([{"Vị trí": w.where, "Nội dung": w.message} for w in draft.original.warnings]),
                              hide_index=True, key=f"{editor}-read-notes")
 
         c1, c2 = st.columns([3, 1])
@@ -129,7 +129,7 @@ def _draft_panel(db, draft: cd.CriteriaDraft, *, editor: str, state_key: str, de
         listed += [{"Tiêu chí": r.code, "Trường": cd.FIELD_RULE, "Loại": "Tạm chấm tự do",
                     "Nội dung": _check_text(r, [])} for r in fallbacks]
         if listed:
-            st.dataframe(pd.DataFrame(listed), hide_index=True, key=f"{editor}-problems",
+            ui.dataframe(pd.DataFrame(listed), hide_index=True, key=f"{editor}-problems",
                          height=min(36 * (len(listed) + 1) + 4, 220))
 
         may_save = ui.can(Action.MANAGE_CRITERIA)
@@ -255,6 +255,7 @@ def _tree(draft: cd.CriteriaDraft, rows: list[cd.DraftRow], result: cd.DraftResu
         table.style.apply(paint, axis=0),
         key=widget_key,
         hide_index=True,
+        placeholder=ui.EMPTY_CELL,
         num_rows="fixed",
         disabled=[COLUMN_CODE, COLUMN_LEVEL, COLUMN_UNDERSTOOD, COLUMN_CHECK],
         height=min(36 * (len(shown) + 1) + 20, 470),  # 20: room for the horizontal scroll bar
@@ -293,7 +294,7 @@ def _tier_editor(draft: cd.CriteriaDraft, shown: list[cd.DraftRow], *, editor: s
                    "Thêm mức ở dòng trống cuối bảng; xóa mức bằng cách chọn dòng rồi bấm biểu tượng thùng rác.")
         grid_key = f"{editor}-tiers-{_generation(state_key)}-{code}"
         typed = st.data_editor(pd.DataFrame(tiers or [("", "")], columns=["Mức", "Điểm"]), key=grid_key, hide_index=True,
-                               num_rows="dynamic",
+                               placeholder=ui.EMPTY_CELL, num_rows="dynamic",
                                column_config={"Mức": st.column_config.TextColumn(width=420),
                                               "Điểm": st.column_config.TextColumn(width=80, help="Ví dụ 0,5 hoặc 1")})
         if st.button("Dùng các mức này", key=f"{grid_key}-apply"):

@@ -104,7 +104,7 @@ def show(db: Database, snap: Snapshot) -> None:
         st.warning("Chưa có bảng đối chiếu được xác nhận: trang Tổng quan đang so sánh với năm trước theo mã. "
                    "Bảng dưới đây là đề xuất theo mã và độ giống của tên" + (", có thay đổi chưa lưu." if edited else "."))
     ui.show_flashes(PLACE)
-    st.dataframe(pd.DataFrame([
+    ui.dataframe(pd.DataFrame([
         {"Mã năm trước": row.old_code or "—", "Tiêu chí năm trước": row.old_name or "—",
          "Mã năm nay": row.new_code or "—", "Tiêu chí năm nay": row.new_name or "—",
          "Quan hệ": row.kind.label, "Độ giống": row.similarity_text, "Lý do": row.reason}

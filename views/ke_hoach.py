@@ -97,10 +97,10 @@ with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", ex
                  "Đọc được (MT/NV/HĐ)": f"{a.parsed.goals}/{a.parsed.tasks}/{a.parsed.activities}"}
                 for a in imported.areas
             ])
-            st.dataframe(counts, hide_index=True)
+            ui.dataframe(counts, hide_index=True)
             if imported.warnings:
                 st.warning(f"{len(imported.warnings)} điểm cần kiểm tra trước khi lưu:")
-                st.dataframe(pd.DataFrame([{"Vị trí": w.where, "Nội dung": w.message} for w in imported.warnings]), hide_index=True)
+                ui.dataframe(pd.DataFrame([{"Vị trí": w.where, "Nội dung": w.message} for w in imported.warnings]), hide_index=True)
             existing = repo.get_plan(db, department_id, target_year)
             mode = "replace"
             if existing:
@@ -227,7 +227,7 @@ if editable:
         rows,
         key=editor_key,
         hide_index=True,
-        placeholder="—",  # empty cells (no completion date yet) read as empty, not "None"
+        placeholder=ui.EMPTY_CELL,  # empty cells (no completion date yet) read as empty, not "None"
         disabled=[c for c in rows.columns if c not in EDITABLE_COLUMNS],
         height=min(ROW_HEIGHT * len(rows) + 38, 820), row_height=ROW_HEIGHT,
         column_config=COLUMN_CONFIG,
@@ -236,7 +236,7 @@ if read_only:
     if editable:
         st.markdown(f"**Các hoạt động khác, chỉ xem ({len(read_only)})**")
     rows = _table(read_only)
-    st.dataframe(rows, hide_index=True, placeholder="—", height=min(ROW_HEIGHT * len(rows) + 38, 820), row_height=ROW_HEIGHT,
+    ui.dataframe(rows, hide_index=True, placeholder="—", height=min(ROW_HEIGHT * len(rows) + 38, 820), row_height=ROW_HEIGHT,
                  column_config=COLUMN_CONFIG)
 
 with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết quả, phối hợp)"):
@@ -285,4 +285,4 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
 
 if snap.plan and snap.plan.warnings:
     with st.expander(f"Cảnh báo khi nhập kế hoạch ({len(snap.plan.warnings)})"):
-        st.dataframe(pd.DataFrame([{"Vị trí": w["where"], "Nội dung": w["message"]} for w in snap.plan.warnings]), hide_index=True)
+        ui.dataframe(pd.DataFrame([{"Vị trí": w["where"], "Nội dung": w["message"]} for w in snap.plan.warnings]), hide_index=True)

@@ -105,7 +105,7 @@ with tab_register:
             }
             for e in snap.evidence
         ])
-        st.dataframe(table, hide_index=True, column_config={"Trích yếu": st.column_config.TextColumn(width="large")})
+        ui.dataframe(table, hide_index=True, column_config={"Trích yếu": st.column_config.TextColumn(width="large")})
 
         by_id = {e.id: e for e in snap.evidence}
         chosen = st.selectbox("Xem, sửa tài liệu", list(by_id), placeholder=ui.CHOOSE_ONE, format_func=lambda i: f"TL{i} · {by_id[i].title}", key="evidence-chosen")
@@ -164,7 +164,7 @@ with tab_gaps:
         st.success("Mọi tiêu chí cần tài liệu đều đã có tài liệu kiểm chứng.")
     else:
         st.warning(f"{len(gaps)} tiêu chí chưa có tài liệu kiểm chứng. Tiêu chí không có tài liệu phải có giải trình khi gửi thẩm định.")
-        st.dataframe(pd.DataFrame([
+        ui.dataframe(pd.DataFrame([
             {"Mã": g.code, "Tiêu chí": g.name, "Tài liệu cần có": g.expected, "Đã có giải trình": g.has_explanation}
             for g in gaps
         ]), hide_index=True, column_config={"Tiêu chí": st.column_config.TextColumn(width="large")})

@@ -49,7 +49,7 @@ if breakdown is not None:
     else:
         headline = format_percent(breakdown.percent, 2) + (f", xếp loại {breakdown.band.label}" if breakdown.band else "")
     with st.expander(ui.label(f"Chỉ số theo cách tỉnh công bố (điểm {breakdown.basis}): {headline} — xem từng bước")):
-        st.dataframe(pd.DataFrame([{"Bước": step.label, "Giá trị": step.display, "Ghi chú": step.note} for step in breakdown.steps]),
+        ui.dataframe(pd.DataFrame([{"Bước": step.label, "Giá trị": step.display, "Ghi chú": step.note} for step in breakdown.steps]),
                      hide_index=True, column_config={"Ghi chú": st.column_config.TextColumn(width="large")})
         for problem in breakdown.problems:
             st.caption(ui.md(problem))
@@ -57,7 +57,7 @@ if breakdown is not None:
 losses = snap.points_cut_by_area()
 if losses:
     st.subheader("Điểm bị trừ khi thẩm định, theo lĩnh vực")
-    st.dataframe(pd.DataFrame([
+    ui.dataframe(pd.DataFrame([
         {"Lĩnh vực": f"{loss.code}. {loss.name}", "Tự chấm": format_number(loss.self_points or 0),
          "Thẩm định": format_number(loss.appraised_points), "Bị trừ": format_number(loss.lost)}
         for loss in losses
@@ -71,14 +71,14 @@ if comparison:
         (st.caption if snap.criteria_mapping else st.warning)(ui.md(snap.comparison_basis()))
     left, right = st.columns([3, 2])
     ui.chart(left, year_comparison_figure(snap, height=380), key="chart-years")
-    right.dataframe(pd.DataFrame([
+    ui.dataframe(container=right, data=pd.DataFrame([
         {"Lĩnh vực": row.name if row.code else "Toàn bộ", f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
          f"Năm {snap.year}": format_percent(row.current_pct, 1),
          "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status}
         for row in comparison
     ]), hide_index=True)
     with st.expander("So sánh từng tiêu chí"):
-        st.dataframe(pd.DataFrame([
+        ui.dataframe(pd.DataFrame([
             {"Mã": row.code, "Tiêu chí": row.name, f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
              f"Năm {snap.year}": format_percent(row.current_pct, 1),
              "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status,
@@ -101,7 +101,7 @@ else:
         st.subheader(f"Quá hạn ({len(overdue)})")
         by_code = {a.code: a for a in snap.activities}
         if overdue:
-            st.dataframe(pd.DataFrame([
+            ui.dataframe(pd.DataFrame([
                 {"Mã": s.id, "Hạn": format_date(s.due), "Trạng thái": STATUS_LABELS[s.status], "Chủ trì": ", ".join(s.lead),
                  "Hoạt động": by_code[s.id].text}
                 for s in overdue
@@ -112,7 +112,7 @@ else:
         upcoming = snap.upcoming(30)
         st.subheader(f"Đến hạn trong 30 ngày ({len(upcoming)})")
         if upcoming:
-            st.dataframe(pd.DataFrame([
+            ui.dataframe(pd.DataFrame([
                 {"Mã": s.id, "Hạn": format_date(s.due), "Chủ trì": ", ".join(s.lead), "Hoạt động": by_code[s.id].text}
                 for s in upcoming
             ]), hide_index=True)
