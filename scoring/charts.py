@@ -285,10 +285,11 @@ def year_comparison_figure(snap: Snapshot, *, scale: float = 1.0, height: int | 
     """Each area's self-scored % of its maximum, this year next to the year before."""
     rows = [row for row in snap.compare_with_previous_year() if row.level == 1]
     labels = [plain_text(f"{row.code}. {row.name}" if len(row.name) <= 28 else f"{row.code}. {row.name[:27]}…") for row in rows]
+    before, now = snap.comparison_labels()
     fig = go.Figure()
-    fig.add_bar(name=f"Năm {snap.year - 1}", y=labels, x=[float(r.previous_pct) if r.previous_pct is not None else None for r in rows],
+    fig.add_bar(name=before, y=labels, x=[float(r.previous_pct) if r.previous_pct is not None else None for r in rows],
                 orientation="h", marker_color=MAX_COLOUR, hovertemplate="%{y}: %{x:.1f}%<extra></extra>")
-    fig.add_bar(name=f"Năm {snap.year}", y=labels, x=[float(r.current_pct) if r.current_pct is not None else None for r in rows],
+    fig.add_bar(name=now, y=labels, x=[float(r.current_pct) if r.current_pct is not None else None for r in rows],
                 orientation="h", marker_color=SCORE_COLOUR, hovertemplate="%{y}: %{x:.1f}%<extra></extra>")
     fig.update_layout(barmode="group")
     fig.update_xaxes(range=[0, 104], ticksuffix="%", dtick=20)

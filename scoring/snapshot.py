@@ -188,6 +188,13 @@ class Snapshot:
         """The areas whose appraisal is complete and took points away (an area appraised as scored is not cut)."""
         return [loss for loss in self.points_lost_by_area() if loss.lost is not None and loss.lost > 0]
 
+    def comparison_labels(self) -> tuple[str, str]:
+        """The column names of the year-over-year comparison, the year before's then this year's: "Năm 2026 (tạm
+        tính)" while that year still has unscored criteria, so a running figure never reads as the year's result."""
+        def label(year: int, rollup: Rollup | None) -> str:
+            return f"Năm {year}" + ("" if rollup is None or rollup.self_index.complete else " (tạm tính)")
+        return label(self.year - 1, self.previous_rollup), label(self.year, self.rollup)
+
     def compare_with_previous_year(self) -> list[YearDelta]:
         """This year against the year before: by the confirmed criteria mapping when the sets differ, else by code."""
         if self.rollup is None or self.previous_rollup is None:

@@ -66,21 +66,20 @@ if losses:
 all_comparison = snap.compare_with_previous_year()
 comparison = [row for row in all_comparison if row.level <= 1]
 if comparison:
+    before, now = snap.comparison_labels()
     st.subheader(f"So sánh với năm {snap.year - 1}")
     if snap.comparison_basis():  # the sets differ: by the confirmed criteria mapping, or by code (and says so)
         (st.caption if snap.criteria_mapping else st.warning)(ui.md(snap.comparison_basis()))
     left, right = st.columns([3, 2])
     ui.chart(left, year_comparison_figure(snap, height=380), key="chart-years")
     ui.dataframe(container=right, data=pd.DataFrame([
-        {"Lĩnh vực": row.name if row.code else "Toàn bộ", f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
-         f"Năm {snap.year}": format_percent(row.current_pct, 1),
+        {"Lĩnh vực": row.name if row.code else "Toàn bộ", before: format_percent(row.previous_pct, 1), now: format_percent(row.current_pct, 1),
          "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status}
         for row in comparison
     ]), hide_index=True)
     with st.expander("So sánh từng tiêu chí"):
         ui.dataframe(pd.DataFrame([
-            {"Mã": row.code, "Tiêu chí": row.name, f"Năm {snap.year - 1}": format_percent(row.previous_pct, 1),
-             f"Năm {snap.year}": format_percent(row.current_pct, 1),
+            {"Mã": row.code, "Tiêu chí": row.name, before: format_percent(row.previous_pct, 1), now: format_percent(row.current_pct, 1),
              "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status,
              **({"Ghi chú": row.note} if snap.criteria_mapping else {})}
             for row in all_comparison if row.level == 2
