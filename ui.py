@@ -700,6 +700,7 @@ def distinct_options(options: list, text: Callable[[Any], str], *, markdown: boo
 
 
 EMPTY_CELL = "—"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def dataframe(data, *, container=None, **options):

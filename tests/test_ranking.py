@@ -82,3 +82,30 @@ def test_a_department_sees_its_groups_published_ranking_only(province):
     assert [r.name for r in tables[0].rows] == ["Sở B", "Sở A", "Sở C", "Sở D"]
     appraiser = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({ids["Sở A"], ids["Ban E"]}))
     assert [[r.name for r in t.rows] for t in ranking.ranking(db, 2026, viewer=appraiser)] == [["Ban E"], ["Sở A"]]
+
+
+@pytest.mark.libreoffice
+def test_the_ranking_workbook_ranks_by_formula_as_the_app_does(province, tmp_path):
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from scoring.exports.ranking_sheet import FIRST_ROW, write_ranking_workbook
+    from tests.test_exports import _require_tool
+
+    db, _ = province
+    tables = ranking.ranking(db, 2026, viewer=repo.SYSTEM_ACTOR)
+    write_ranking_workbook(tables, 2026, tmp_path / "xep-hang.xlsx")
+    book = load_workbook(tmp_path / "xep-hang.xlsx")
+    assert book.sheetnames == ["Ban, ngành", "Sở"]
+    sheet = book["Sở"]
+    assert sheet.cell(FIRST_ROW, 1).value.startswith("=IF(ISNUMBER(C5),RANK(C5,$C$5:$C$8,0)")
+    assert [sheet.cell(FIRST_ROW + i, 2).value for i in range(4)] == ["Sở B", "Sở A", "Sở C", "Sở D"]
+    soffice = _require_tool("soffice")
+    profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
+    subprocess.run([soffice, profile, "--headless", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"),
+                    str(tmp_path / "xep-hang.xlsx")], check=True, capture_output=True, timeout=180)
+    recalculated = load_workbook(tmp_path / "out" / "xep-hang.xlsx", data_only=True)["Sở"]
+    ranks = [recalculated.cell(FIRST_ROW + i, 1).value for i in range(4)]
+    assert ranks[:3] == [r.rank for r in tables[1].rows[:3]] == [1, 2, 2]  # LibreOffice ranks as the app ranks
+    assert ranks[3] in ("", None)  # not published: no rank

@@ -3,6 +3,7 @@ departments — for the Department of Home Affairs and the administrator."""
 
 from __future__ import annotations
 
+import io
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -13,6 +14,7 @@ from scoring import groups, province, ranking
 from scoring import repository as repo
 from scoring.auth import Action
 from scoring.awaiting import awaiting_appraisal
+from scoring.exports.ranking_sheet import write_ranking_workbook
 from scoring.textnorm import format_datetime, format_number, format_percent
 
 ui.require(Action.VIEW_PROVINCE)
@@ -73,7 +75,18 @@ with tabs["Tiến độ"]:
 with tabs["Xếp hạng"]:
     st.caption(f"Chỉ số đã công bố năm {year}, xếp hạng trong từng nhóm; cơ quan bằng điểm cùng hạng. Cơ quan chưa công bố "
                "chỉ số đứng cuối, không xếp hạng.")
-    for table in ranking.ranking(db, year, viewer=ui.principal()):
+    tables = ranking.ranking(db, year, viewer=ui.principal())
+
+    def _ranking_workbook(tables=tables) -> bytes:
+        buffer = io.BytesIO()
+        write_ranking_workbook(tables, year, buffer)
+        return buffer.getvalue()
+
+    failure = ui.download_button("Tải bảng xếp hạng (Excel)", _ranking_workbook, what="bảng xếp hạng",
+                                 file_name=f"xep-hang-chi-so-cchc-{year}.xlsx", mime=ui.XLSX_MIME, key="ranking-download")
+    if failure:
+        st.error(ui.md(failure))
+    for table in tables:
         st.subheader(ui.md(table.name))
         area_ranks = {code: table.area_ranks(code) for code, _ in table.areas}
         records = []

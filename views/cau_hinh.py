@@ -28,7 +28,7 @@ ui.require(Action.VIEW_AUDIT_LOG)
 db = ui.database()
 department_id, year = ui.context()
 snap = ui.snapshot()
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIME = ui.XLSX_MIME
 
 
 def _settings_number(label: str, text: str) -> Decimal:
