@@ -322,6 +322,26 @@ def _changed(account: Account, actor: Actor) -> None:
     account.updated_at, account.updated_by = utcnow(), actor_name(actor)
 
 
+def give_to_administrators(db: Database, department_id: int, *, actor: Actor) -> list[str]:
+    """A department added from the command line goes to every active administrator, as one added on the page goes
+    to the administrator who adds it: an account sees only the departments it holds, and without this nobody could
+    give the new department to anyone. For trusted callers; returns the administrators' usernames."""
+    _trusted(actor)
+    given = []
+    with db.session() as session:
+        _departments(session, [department_id])  # refuses an unknown department
+        for account in session.scalars(select(Account).order_by(Account.username)).all():
+            held = sorted(d.department_id for d in account.departments)
+            if not _active_administrator(account) or department_id in held:
+                continue
+            account.departments.append(AccountDepartment(department_id=department_id))
+            _changed(account, actor)
+            _audit(session, actor, "cơ quan", account.username, ", ".join(map(str, held)),
+                   ", ".join(map(str, [*held, department_id])))
+            given.append(account.username)
+    return given
+
+
 def list_accounts(db: Database, viewer: Principal | None = None) -> list[AccountView]:
     """Every account; for a signed-in viewer (an administrator: anyone else is refused), those sharing a department
     with it, or holding none. Whether the viewer may change one is may_change (the core checks again on each write)."""

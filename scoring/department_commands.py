@@ -1,4 +1,4 @@
-"""`python -m scoring department list|set`: the department's own settings from the command line.
+"""`python -m scoring department list|add|set`: the departments and their own settings from the command line.
 
 `set` changes the letterhead of the official forms (the governing body above the department's name and the
 place of the date line) and, if asked, the name; it goes through `repository.update_department`, so it is
@@ -15,9 +15,14 @@ NOT_SET = "(chưa đặt)"
 def add_department_commands(commands) -> None:
     department = commands.add_parser("department", help="Thông tin cơ quan: tên, cơ quan chủ quản, địa danh")
     actions = department.add_subparsers(dest="action", required=True, parser_class=type(department),
-                                        metavar="{list,set}")
+                                        metavar="{list,add,set}")
     listing = actions.add_parser("list", help="Liệt kê cơ quan: mã, tên, cơ quan chủ quản, địa danh, đơn vị")
     listing.set_defaults(handler=_cli_list)
+    add = actions.add_parser("add", help="Thêm một cơ quan (sở, ban, ngành) với các đơn vị của nó")
+    add.add_argument("name", metavar="TÊN")
+    add.add_argument("--unit", action="append", default=[], metavar="ĐƠN_VỊ", help="Một đơn vị của cơ quan (lặp lại được)")
+    add.add_argument("--group", metavar="TÊN_NHÓM", help="Nhóm của cơ quan (python -m scoring groups list)")
+    add.set_defaults(handler=_cli_add)
     change = actions.add_parser("set", help="Sửa tên, cơ quan chủ quản, địa danh của một cơ quan")
     change.add_argument("--department", action="append", default=[], metavar="CƠ_QUAN",
                         help="Tên hoặc mã cơ quan (mặc định: cơ quan duy nhất trong dữ liệu)")
@@ -42,6 +47,27 @@ def _cli_list(args, out: TextIO) -> int:
                       f"   Đơn vị: {', '.join(department.units) or NOT_SET}\n")
     finally:
         db.dispose()
+    return 0
+
+
+def _cli_add(args, out: TextIO) -> int:
+    from scoring.accounts import _existing_database, give_to_administrators
+    from scoring.groups import _named_group, assign_group
+    from scoring.repository import command_line_actor, create_department, list_departments
+
+    db = _existing_database()
+    try:
+        group = _named_group(db, args.group) if args.group else None  # a wrong group adds nothing
+        department_id = create_department(db, args.name, args.unit, actor=command_line_actor())
+        administrators = give_to_administrators(db, department_id, actor=command_line_actor())
+        if group is not None:
+            version = next(d.version for d in list_departments(db) if d.id == department_id)
+            assign_group(db, department_id, version, group.id, actor=command_line_actor())
+    finally:
+        db.dispose()
+    out.write(f"Đã thêm cơ quan {department_id}: {args.name.strip()}" + (f", nhóm «{group.name}»" if group else "") + "\n")
+    if administrators:
+        out.write(f"   Giao cho quản trị viên: {', '.join(administrators)} (giao cho tài khoản khác ở Cấu hình → Tài khoản)\n")
     return 0
 
 

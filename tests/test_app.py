@@ -531,5 +531,14 @@ def test_the_province_page_groups_departments_and_ranks_them(app):
     _assert_clean(app)
     assert groups.group_of(db, department.id).name == "Sở"
     assert list(app.dataframe[0].value["Nhóm"]) == ["Sở"]
+    app.text_input(key="department-new").input("Sở Xây dựng").run()
+    app.text_area(key="department-new-units").input("Văn phòng\nPhòng Quy hoạch").run()
+    app.selectbox(key="department-new-group").set_value("Sở").run()
+    app.button(key="department-add").click().run()
+    _assert_clean(app)
+    added = next(d for d in repo.list_departments(db) if d.name == "Sở Xây dựng")
+    assert added.units == ["Văn phòng", "Phòng Quy hoạch"] and groups.group_of(db, added.id).name == "Sở"
+    assert app.text_input(key="department-new").value == ""  # ready for the next one
     ranking_table = app.dataframe[1].value  # nothing published yet: listed, unranked
-    assert list(ranking_table["Cơ quan"]) == [department.name] and list(ranking_table["Xếp loại"]) == ["chưa công bố"]
+    assert list(ranking_table["Cơ quan"]) == [department.name, "Sở Xây dựng"]
+    assert list(ranking_table["Xếp loại"]) == ["chưa công bố"] * 2

@@ -101,3 +101,24 @@ def test_the_command_line_groups_departments(capsys):
     assert "Không có nhóm «Ban, ngành». Các nhóm hiện có: Sở." in capsys.readouterr().err
     assert cli.main(["groups", "assign", "1", "--none"]) == 0
     assert "không thuộc nhóm nào" in capsys.readouterr().out
+
+
+def test_a_department_added_from_the_command_line_goes_to_its_group_and_to_the_administrators(capsys):
+    from scoring import accounts, cli
+    from scoring.db import open_database
+    from scoring.workspace import ensure_default_workspace
+
+    db = open_database()
+    ensure_default_workspace(db)
+    accounts.ensure_first_admin(db, [d.id for d in repo.list_departments(db)], actor=repo.SYSTEM_ACTOR)
+    assert cli.main(["groups", "add", "Sở"]) == 0
+    assert cli.main(["department", "add", "Sở Y tế", "--group", "Ban"]) == 2  # a wrong group adds nothing
+    assert [d.name for d in repo.list_departments(db)] == ["Sở Dân tộc và Tôn giáo"]
+    capsys.readouterr()
+    assert cli.main(["department", "add", "Sở Y tế", "--unit", "Văn phòng", "--unit", "Phòng Nghiệp vụ Y", "--group", "Sở"]) == 0
+    said = capsys.readouterr().out
+    added = next(d for d in repo.list_departments(db) if d.name == "Sở Y tế")
+    assert said.startswith(f"Đã thêm cơ quan {added.id}: Sở Y tế, nhóm «Sở»") and "quantri" in said
+    assert added.units == ["Văn phòng", "Phòng Nghiệp vụ Y"] and groups.group_of(db, added.id).name == "Sở"
+    admin = accounts.principal_for(db, accounts.FIRST_ADMIN)
+    assert added.id in admin.department_ids  # the administrator can now give it to other accounts on the page

@@ -121,6 +121,25 @@ def _add_group() -> None:
         st.session_state["group-new"] = ""
 
 
+def _add_department(by_name: dict[str, int]) -> None:
+    """A new department (sở, ban, ngành) with its units and its group: it goes to the administrator who adds it."""
+    name = st.session_state.get("department-new", "")
+    units = [line for line in st.session_state.get("department-new-units", "").splitlines() if line.strip()]
+    group = st.session_state.get("department-new-group")
+
+    def add() -> int:
+        department_id = repo.create_department(db, name, units, actor=ui.actor())
+        if group in by_name:
+            version = next(d.version for d in repo.list_departments(db) if d.id == department_id)
+            groups.assign_group(db, department_id, version, by_name[group], actor=ui.actor())
+        return department_id
+
+    if ui.attempt(add, success=f"Đã thêm cơ quan «{name.strip()}»" + (f" vào nhóm «{group}»." if group in by_name else "."),
+                  place="groups") is not None:
+        for key in ("department-new", "department-new-units"):
+            st.session_state[key] = ""
+
+
 def _save_membership(seen: dict[int, int], names: dict[str, int | None]) -> None:
     """The groups chosen in the table, each department expecting the version the table showed."""
     changed = st.session_state.get("group-members", {}).get("edited_rows", {})
@@ -155,6 +174,12 @@ if manages_groups:
         with st.container(horizontal=True, vertical_alignment="bottom"):
             st.text_input("Tên nhóm mới", key="group-new", max_chars=200)
             st.button("Thêm nhóm", key="group-add", on_click=_add_group)
+        with st.expander("Thêm cơ quan"):
+            st.text_input("Tên cơ quan", key="department-new", max_chars=200, placeholder="Ví dụ: Sở Xây dựng")
+            st.text_area("Các đơn vị (mỗi dòng một đơn vị)", key="department-new-units", height=110,
+                         placeholder="Văn phòng\nPhòng Quy hoạch")
+            st.selectbox("Nhóm", list(by_name), index=None, key="department-new-group", placeholder="Chưa xếp nhóm")
+            st.button("Thêm cơ quan", key="department-add", on_click=_add_department, args=(by_name,))
         departments = {d.id: d for d in ui.departments()}
         seen = {row.department_id: departments[row.department_id].version for row in rows if row.department_id in departments}
         choices = [groups.NO_GROUP, *by_name]
