@@ -130,10 +130,25 @@ def province_progress(db: Database, year: int, *, viewer: repo.Actor | None, tod
     if isinstance(viewer, Principal):
         authorize(viewer, Action.VIEW_PROVINCE)
     today = vietnam_today(today)
+    # kept while the data revision has not moved: a page rerun, or every viewer of the same departments, reads
+    # one number instead of every department's year
+    key = (db.settings.database_url, year, viewer, today)
+    revision = db.revision()
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0] == revision:
+        return list(kept[1])
     departments = sorted(repo.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
     group_of = {d: g.name for g in list_groups(db) for d in g.department_ids}
-    return [replace(_progress(db, department, year, viewer, today), group=group_of.get(department.id, ""))
+    rows = [replace(_progress(db, department, year, viewer, today), group=group_of.get(department.id, ""))
             for department in departments]
+    if len(_KEPT) >= KEPT_VIEWS:
+        _KEPT.pop(next(iter(_KEPT)))
+    _KEPT[key] = (revision, tuple(rows))
+    return rows
+
+
+KEPT_VIEWS = 64  # (year, viewer) pairs kept, oldest dropped first
+_KEPT: dict[tuple, tuple[int, tuple[DepartmentProgress, ...]]] = {}
 
 
 def _progress(db: Database, department: repo.DepartmentView, year: int, viewer: repo.Actor, today: date) -> DepartmentProgress:

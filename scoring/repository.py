@@ -1045,10 +1045,16 @@ def _overrides(row: Assessment) -> tuple[RoundOverride, ...]:
 def switch_criteria_set(db: Database, assessment_id: int, expected_version: int, *, criteria_set_id: int,
                         actor: Actor) -> AssessmentView:
     """Score the assessment with another set, if the assessment is still the version the person saw.
-    Scores stay stored by code: codes both sets share keep theirs."""
+    Scores stay stored by code: codes both sets share keep theirs. Not once the self-score is locked (the
+    appraisal works on what was submitted) nor once the index is published."""
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
+        _refuse_if_published(session, row.department_id, row.year, f"Không đổi được bộ tiêu chí năm {row.year}")
+        if self_score_locked(row):
+            raise InputError(f"Không đổi được bộ tiêu chí năm {row.year}: điểm tự chấm đã chốt lúc "
+                             f"{format_datetime(row.locked_at)} ({row.locked_by}) và đang được thẩm định theo bộ này; "
+                             "cần quản trị viên mở lại bản tự chấm trước.")
         _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
         _claim_settings_version(session, row, expected_version, actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
@@ -1313,6 +1319,8 @@ def save_year_settings(db: Database, assessment_id: int, expected_version: int, 
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.MANAGE_YEARS, department_id=row.department_id)
+        # the settings (survey share, caps, bands) make the published index: they stay as published
+        _refuse_if_published(session, row.department_id, row.year, f"Không sửa được thiết lập năm {row.year}")
         _claim_settings_version(session, row, expected_version, actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year),
                {"thiết lập năm": (row.settings or None, settings.to_dict())})
@@ -1532,6 +1540,11 @@ class PublishedIndex:
     areas: tuple[tuple[str, str, Decimal, Decimal], ...]  # (code, name, appraised points, applicable maximum) per area
 
 
+# A published year cannot change until it is reopened (scoring.cycle: no score, appraisal, bonus, setting or set),
+# and reopening clears published_at: so its index, once computed, holds for that (assessment, publication).
+_PUBLISHED: dict[tuple[str, int, datetime], PublishedIndex | None] = {}
+
+
 def published_indexes(db: Database, department_ids: Iterable[int], year: int) -> dict[int, PublishedIndex]:
     """The published index of each of these departments' `year`, for those that have published it (công bố)."""
     wanted = list(department_ids)
@@ -1540,15 +1553,24 @@ def published_indexes(db: Database, department_ids: Iterable[int], year: int) ->
         rows = session.scalars(select(Assessment).where(Assessment.year == year, Assessment.department_id.in_(wanted),
                                                         Assessment.published_at.is_not(None))).all()
         for row in rows:
-            settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
-            index, rollup = _appraised_index(session, row, settings)
-            if index.percent is None:  # published before a correction made it incomplete: not a figure to rank
-                continue
-            areas = tuple((a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas
-                          if not a.not_applicable)
-            found[row.department_id] = PublishedIndex(row.department_id, row.year, index.percent,
-                                                      index.band.label if index.band else "", row.published_at, areas)
+            key = (db.settings.database_url, row.id, row.published_at)
+            if key not in _PUBLISHED:
+                _PUBLISHED[key] = _published_index(session, row)
+            if _PUBLISHED[key] is not None:
+                found[row.department_id] = _PUBLISHED[key]
     return found
+
+
+def _published_index(session: Session, row: Assessment) -> PublishedIndex | None:
+    """The published year's index and its areas; None where it cannot be computed (not a figure to rank)."""
+    settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
+    index, rollup = _appraised_index(session, row, settings)
+    if index.percent is None:
+        return None
+    areas = tuple((a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas
+                  if not a.not_applicable)
+    return PublishedIndex(row.department_id, row.year, index.percent, index.band.label if index.band else "",
+                          row.published_at, areas)
 
 
 def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:

@@ -108,3 +108,14 @@ def test_an_administrators_extension_moves_the_deadline():
     assert province.stage_of(later) == province.STAGE_EXPLANATION  # the later round open says where the year is
     overdue = province.Deadline("Hạn tự chấm", date(2026, 12, 20), -3)
     assert overdue.text == "Hạn tự chấm 20/12/2026 (quá hạn 3 ngày)"
+
+
+def test_the_overview_is_kept_until_the_data_moves(three):
+    db, ids, _ = three
+    first = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
+    again = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
+    assert again == first and first.scored == 1
+    assessment = repo.get_assessment(db, ids[1], 2026)
+    repo.save_self_score(db, assessment.id, "1.2", 0, inputs={"value": "2"}, actor="vp")  # any write moves the revision
+    after = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
+    assert after.scored == 2

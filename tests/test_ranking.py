@@ -11,6 +11,7 @@ from scoring import repository as repo
 from scoring.auth import Principal, Role
 from scoring.criteria import criteria_set_from_dict
 from scoring.cycle import SourceDocument
+from scoring.errors import InputError
 
 from tests.test_cycle_store import CYCLE_SET, ROUND_1_DAY
 
@@ -109,3 +110,25 @@ def test_the_ranking_workbook_ranks_by_formula_as_the_app_does(province, tmp_pat
     ranks = [recalculated.cell(FIRST_ROW + i, 1).value for i in range(4)]
     assert ranks[:3] == [r.rank for r in tables[1].rows[:3]] == [1, 2, 2]  # LibreOffice ranks as the app ranks
     assert ranks[3] in ("", None)  # not published: no rank
+
+
+def test_what_makes_a_published_index_stays_as_published(province):
+    """The year's settings (survey share, caps, bands) and its criteria set make the index: no change once published,
+    and no other set once the self-score is locked (the appraisal works on what was submitted)."""
+    db, ids = province
+    published = repo.get_assessment(db, ids["Sở A"], 2026)
+    with pytest.raises(InputError, match="Không sửa được thiết lập năm 2026. Chỉ số năm 2026 đã công bố"):
+        repo.save_year_settings(db, published.id, published.settings_version, repo.year_settings(db, published.id),
+                                actor="quantri")
+    other = repo.save_criteria_set(db, criteria_set_from_dict({**CYCLE_SET, "name": "Bộ khác"}), actor=repo.SYSTEM_ACTOR)
+    with pytest.raises(InputError, match="Không đổi được bộ tiêu chí năm 2026. Chỉ số năm 2026 đã công bố"):
+        repo.switch_criteria_set(db, published.id, published.settings_version, criteria_set_id=other, actor="quantri")
+    set_id = published.criteria_set_id
+    locked = repo.open_assessment(db, ids["Sở D"], 2027, set_id, actor=repo.SYSTEM_ACTOR)
+    for code, inputs in (("1.1", {"tier": "Kịp thời"}), ("1.2", {"value": "3"}), ("2.1", {"survey": "2,4"})):
+        repo.save_self_score(db, locked.id, code, 0, inputs=inputs, explanation="Có tài liệu", actor="vp")
+    repo.lock_self_score(db, locked.id, actor="vp")
+    with pytest.raises(InputError, match="điểm tự chấm đã chốt lúc .* cần quản trị viên mở lại bản tự chấm trước"):
+        repo.switch_criteria_set(db, locked.id, repo.get_assessment(db, ids["Sở D"], 2027).settings_version,
+                                 criteria_set_id=other, actor="quantri")
+    assert repo.get_assessment(db, ids["Sở D"], 2027).criteria_set_id == set_id
