@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from scoring.criteria_model import CriteriaSet
-from scoring.criteria_table import SourceRow, SourceTable, cell_text, read_criteria_tables
+from scoring.criteria_table import SourceRow, SourceTable, cell_text, read_criteria_tables, source_bytes
 from scoring.errors import InputError
 from scoring.evidence_files import sniff_kind
 from scoring.import_limits import MAX_CRITERIA_ROWS, MAX_TABLE_COLUMNS, check_document_rows, check_package
@@ -33,14 +33,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 def import_criteria_docx(source: bytes | str | Path | IO[bytes], source_name: str | None = None) -> CriteriaSet:
     """Read a criteria set from the tables of a Word document (see scoring.criteria_table). Raises InputError."""
-    if isinstance(source, (str, Path)):
-        source_name = source_name or Path(source).name
-        try:
-            source = Path(source).read_bytes()
-        except OSError as problem:
-            raise InputError(f"Tệp «{source_name}»: không mở được ({problem.strerror or problem}).") from None
-    source_name = source_name or "bảng tiêu chí.docx"
-    data = source if isinstance(source, bytes) else source.read()
+    source_name, data = source_bytes(source, source_name, "bảng tiêu chí.docx")
     return read_criteria_tables(document_tables(source_name, data), source_name)
 
 

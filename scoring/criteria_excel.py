@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from scoring.criteria_model import CriteriaSet, CriterionNode
-from scoring.criteria_table import SourceRow, SourceTable, cell_text, find_header, read_criteria_tables
+from scoring.criteria_table import SourceRow, SourceTable, cell_text, find_header, read_criteria_tables, source_bytes
 from scoring.errors import InputError
 from scoring.exports.cells import put_text
 from scoring.import_limits import MAX_CRITERIA_ROWS, MAX_TABLE_COLUMNS, check_package, check_workbook_rows
@@ -52,14 +52,7 @@ _INFO_KEYS = {
 
 def import_criteria_xlsx(source: bytes | str | Path | IO[bytes], source_name: str | None = None) -> CriteriaSet:
     """Read a criteria set from an .xlsx table (see scoring.criteria_table). Raises InputError listing every bad row."""
-    if isinstance(source, (str, Path)):
-        source_name = source_name or Path(source).name
-        try:
-            source = Path(source).read_bytes()
-        except OSError as problem:
-            raise InputError(f"Tệp «{source_name}»: không mở được ({problem.strerror or problem}).") from None
-    source_name = source_name or "bảng tiêu chí.xlsx"
-    data = source if isinstance(source, bytes) else source.read()
+    source_name, data = source_bytes(source, source_name, "bảng tiêu chí.xlsx")
     check_package(source_name, data)  # before openpyxl builds anything in memory
     check_workbook_rows(source_name, data, MAX_CRITERIA_ROWS)
     try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from scoring.criteria_model import CriteriaSet
-from scoring.criteria_table import SourceRow, SourceTable, cell_text, read_criteria_tables
+from scoring.criteria_table import SourceRow, SourceTable, cell_text, read_criteria_tables, source_bytes
 from scoring.errors import InputError
 from scoring.import_limits import MAX_CRITERIA_PDF_PAGES, MAX_TABLE_COLUMNS, check_pdf
 
@@ -36,14 +36,7 @@ _BULLET_START = ("-", "+", "•", "*", "–", "—")
 
 def import_criteria_pdf(source: bytes | str | Path | IO[bytes], source_name: str | None = None) -> CriteriaSet:
     """Read a criteria set from the ruled tables of a PDF with a text layer. Raises InputError."""
-    if isinstance(source, (str, Path)):
-        source_name = source_name or Path(source).name
-        try:
-            source = Path(source).read_bytes()
-        except OSError as problem:
-            raise InputError(f"Tệp «{source_name}»: không mở được ({problem.strerror or problem}).") from None
-    source_name = source_name or "bảng tiêu chí.pdf"
-    data = source if isinstance(source, bytes) else source.read()
+    source_name, data = source_bytes(source, source_name, "bảng tiêu chí.pdf")
     return read_criteria_tables(pdf_tables(source_name, data), source_name)
 
 

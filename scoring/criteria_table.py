@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from scoring.criteria_model import CriteriaSet, CriterionNode, RuleFallback
 from scoring.errors import InputError
@@ -487,6 +487,18 @@ def _join_note(note: str, addition: str) -> str:
     if addition in note:
         return note
     return f"{note}\n{addition}" if note else addition
+
+
+def source_bytes(source: bytes | str | Path | IO[bytes], source_name: str | None, default_name: str) -> tuple[str, bytes]:
+    """A reader's file as (name to say in messages, its bytes): a path is read (a failure named in Vietnamese), a
+    file object read out, bytes taken as they are."""
+    if isinstance(source, (str, Path)):
+        source_name = source_name or Path(source).name
+        try:
+            source = Path(source).read_bytes()
+        except OSError as problem:
+            raise InputError(f"Tệp «{source_name}»: không mở được ({problem.strerror or problem}).") from None
+    return source_name or default_name, source if isinstance(source, bytes) else source.read()
 
 
 def cell_text(value: Any) -> str:
