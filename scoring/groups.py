@@ -14,6 +14,7 @@ from sqlalchemy import select
 from scoring.auth import Action
 from scoring.db import Database
 from scoring.errors import InputError
+from scoring.exit_codes import EXIT_OK
 from scoring.models import CriteriaSetRecord, Department, DepartmentGroup, GroupCriteriaSet, utcnow
 from scoring.repository import Actor, _allow, _audit, _check_version, _get, actor_name, group_criteria_set_id
 from scoring.textnorm import nfc, vn_sort_key
@@ -163,7 +164,6 @@ def _named_group(db: Database, name: str) -> GroupView:
 
 
 def _cli_list(args, out) -> int:
-    from scoring.cli import EXIT_OK
     from scoring.repository import list_criteria_sets, list_departments
 
     db = _cli_db()
@@ -187,7 +187,6 @@ def _cli_list(args, out) -> int:
 
 
 def _cli_add(args, out) -> int:
-    from scoring.cli import EXIT_OK
     from scoring.repository import command_line_actor
 
     db = _cli_db()
@@ -198,7 +197,6 @@ def _cli_add(args, out) -> int:
 
 def _cli_assign(args, out) -> int:
     from scoring.accounts import _cli_departments
-    from scoring.cli import EXIT_OK
     from scoring.repository import command_line_actor, list_departments
 
     db = _cli_db()
@@ -213,7 +211,6 @@ def _cli_assign(args, out) -> int:
 
 
 def _cli_criteria(args, out) -> int:
-    from scoring.cli import EXIT_OK
     from scoring.repository import command_line_actor
 
     db = _cli_db()
