@@ -393,8 +393,9 @@ def test_in_the_browser_no_request_leaves_and_no_link_or_image_comes_from_the_da
                 if entry == "Chấm điểm":
                     page.get_by_text("Chốt điểm tự chấm — chưa chốt").click()  # the lock panel lists the blockers
                     _settled(page)
-                if page.locator('[data-testid="stPlotlyChart"]').count():  # plotly loads lazily, after the page
-                    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30000)
+                # plotly loads lazily, after the page; the projector draws each chart for three screen sizes and shows one
+                if page.locator('[data-testid="stPlotlyChart"]').count():
+                    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg >> visible=true', timeout=30000)
                 page.wait_for_timeout(800)
                 text = page.inner_text("body")
                 assert "Traceback" not in text

@@ -168,6 +168,13 @@ def test_several_browser_sessions_scoring_at_once_on_one_server_each_save_once(t
             shown = repo.load_criteria(db, assessment.criteria_set_id).node("1")  # the area the page opens on
             leaves = [leaf for leaf in shown.leaves() if leaf.rule.kind == RuleKind.TIERS][:BROWSER_SESSIONS]
             assert len(leaves) == BROWSER_SESSIONS
+            for page, leaf in zip(pages, leaves):  # each person works on a criterion of their own: they open it
+                opener = page.locator("." + _key_class(f"score-open-{leaf.code}") + " button")
+                if opener.count():  # the area opens on its first criterion
+                    opener.click()
+                    page.locator("." + _key_class(f"s-{assessment.id}-{leaf.code}-tier")).wait_for(timeout=30000)
+            for page in pages:
+                _settled(page)
             for round_number in range(1, BROWSER_ROUNDS + 1):
                 for page, leaf in zip(pages, leaves):  # every page clicks before any is waited for
                     label = leaf.rule.tiers[0 if round_number % 2 else -1].label
