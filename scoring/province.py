@@ -139,7 +139,8 @@ def province_progress(db: Database, year: int, *, viewer: repo.Actor | None, tod
         return list(kept[1])
     departments = sorted(repo.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
     group_of = {d: g.name for g in list_groups(db) for d in g.department_ids}
-    rows = [replace(_progress(db, department, year, viewer, today), group=group_of.get(department.id, ""))
+    years = repo.years_of_departments(db, [d.id for d in departments], year, today)
+    rows = [replace(_progress(department, year, years.get(department.id), viewer), group=group_of.get(department.id, ""))
             for department in departments]
     if len(_KEPT) >= KEPT_VIEWS:
         _KEPT.pop(next(iter(_KEPT)))
@@ -151,13 +152,12 @@ KEPT_VIEWS = 64  # (year, viewer) pairs kept, oldest dropped first
 _KEPT: dict[tuple, tuple[int, tuple[DepartmentProgress, ...]]] = {}
 
 
-def _progress(db: Database, department: repo.DepartmentView, year: int, viewer: repo.Actor, today: date) -> DepartmentProgress:
-    assessment = repo.get_assessment(db, department.id, year)
-    if assessment is None:
+def _progress(department: repo.DepartmentView, year: int, opened: repo.YearOfDepartment | None,
+              viewer: repo.Actor) -> DepartmentProgress:
+    if opened is None:
         return DepartmentProgress(department.id, department.name, year, STAGE_NOT_OPENED, 0, 0, None, "", None, 0, None, None)
-    state = repo.cycle_state(db, assessment.id, today)
-    scores = repo.list_scores(db, assessment.id)
-    rollup = roll_up(repo.load_criteria(db, assessment.criteria_set_id), entries_from_scores(scores))
+    assessment, state, scores = opened.assessment, opened.state, opened.scores
+    rollup = roll_up(opened.criteria_set, entries_from_scores(scores))
     stage = stage_of(state)
     awaited = sum(1 for s in scores.values() if s.appraisal.explanation_requested and not s.appraisal.explanation.strip())
     if stage == STAGE_APPRAISAL_1:
