@@ -152,16 +152,22 @@ def score_by_area_figure(snapshot: Snapshot, *, scale: float = 1.0, height: int 
 def _area_text(area, appraisal: AppraisalProgress | None) -> str:
     """ "4/6 (66,7%)" ("4/6 (tạm tính)" while some of its criteria are unscored, "chưa chấm" before any), then on a
     second line (narrow columns) "thẩm định 3,5/6 (58,3%)" or, while the area is being appraised, "đang thẩm định 2/3"."""
-    reading = area.self_index
-    if reading.complete:
-        text = _points_and_share(area.self_points, area.applicable_max)
-    elif reading.scored:
-        text = f"{format_number(area.self_points or 0)}/{format_number(area.applicable_max)} (tạm tính)"
-    else:
-        text = "chưa chấm"
+    text = _self_text(area, with_share=True)
     if appraisal is not None:
         text += "<br>" + appraisal.text(lambda points: f"thẩm định {_points_and_share(points, area.applicable_max)}")
     return text
+
+
+def _self_text(node, *, with_share: bool) -> str:
+    """A node's self points as a label may show them: "4/6" (with its share, "4/6 (66,7%)") once every criterion
+    under it is scored, "4/6 (tạm tính)" before, "chưa chấm" while none is: unscored is never read as 0 points."""
+    reading = node.self_index
+    if reading.complete:
+        return (_points_and_share(node.self_points, node.applicable_max) if with_share
+                else f"{format_number(node.self_points or 0)}/{format_number(node.applicable_max)}")
+    if reading.scored:
+        return f"{format_number(node.self_points or 0)}/{format_number(node.applicable_max)} (tạm tính)"
+    return "chưa chấm"
 
 
 def _points_and_share(points: Decimal | None, maximum: Decimal) -> str:
@@ -257,7 +263,7 @@ def area_criteria_figure(snap: Snapshot, area_code: str, *, scale: float = 1.0, 
     appraisals = [snap.appraisal(t.code) for t in totals]
     texts = []
     for t, progress in zip(totals, appraisals):
-        text = f"{format_number(t.self_points or 0)}/{format_number(t.applicable_max)}"
+        text = _self_text(t, with_share=False)
         if appraised:
             text += "<br>" + progress.text(lambda points, m=t.applicable_max: f"thẩm định {format_number(points)}/{format_number(m)}")
         texts.append(text)

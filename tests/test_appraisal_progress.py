@@ -373,3 +373,19 @@ def test_rendered_chart_and_summary_pdf_show_the_progress_not_the_partial_sum(pa
                           check=True).stdout
     assert "đang thẩm định 3/6" in text and "đang thẩm định 2/3" in text and "3/21" in text
     _no_partial_sum(text)
+
+
+def test_an_unscored_criterion_reads_as_not_scored_never_as_zero_points(db):
+    from scoring.charts import area_criteria_figure
+    from tests.test_cycle_store import CYCLE_SET
+
+    department_id = repo.create_department(db, "Sở thử", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
+    assessment = repo.open_assessment(db, department_id, 2026, set_id, actor=repo.SYSTEM_ACTOR)
+    snap = load_snapshot(db, department_id, 2026)
+    assert list(area_criteria_figure(snap, "1").data[0].text) == ["chưa chấm", "chưa chấm"]
+    assert list(score_by_area_figure(snap).data[0].text) == ["chưa chấm", "chưa chấm"]
+    repo.save_self_score(db, assessment.id, "1.1", 0, inputs={"tier": "Kịp thời"}, actor="vp")
+    snap = load_snapshot(db, department_id, 2026)
+    assert list(area_criteria_figure(snap, "1").data[0].text) == ["4/4", "chưa chấm"]
+    assert list(score_by_area_figure(snap).data[0].text) == ["4/7 (tạm tính)", "chưa chấm"]
