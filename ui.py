@@ -705,7 +705,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def dataframe(data, *, container=None, **options):
     """A read-only table as every page draws one: an empty cell reads "—" (Streamlit would draw "None")."""
-    return (container or st).dataframe(data, placeholder=EMPTY_CELL, **options)
+    return (container or st).dataframe(data, **{"placeholder": EMPTY_CELL, **options})
 
 
 def chart(container, figure, *, key: str) -> None:

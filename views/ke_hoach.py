@@ -236,7 +236,7 @@ if read_only:
     if editable:
         st.markdown(f"**Các hoạt động khác, chỉ xem ({len(read_only)})**")
     rows = _table(read_only)
-    ui.dataframe(rows, hide_index=True, placeholder="—", height=min(ROW_HEIGHT * len(rows) + 38, 820), row_height=ROW_HEIGHT,
+    ui.dataframe(rows, hide_index=True, height=min(ROW_HEIGHT * len(rows) + 38, 820), row_height=ROW_HEIGHT,
                  column_config=COLUMN_CONFIG)
 
 with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết quả, phối hợp)"):
