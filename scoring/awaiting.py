@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from scoring.auth import Action, Principal, Role, can
-from scoring.cycle import ROUND_EXPLANATION, CycleState, self_scoring_deadline
+from scoring.cycle import ROUND_EXPLANATION, CycleState, round_last_day, self_scoring_deadline
 from scoring.province import STAGE_APPRAISAL_1, STAGE_APPRAISAL_2, Deadline, DepartmentProgress
 from scoring.snapshot import Snapshot
 from scoring.textnorm import format_date
@@ -30,11 +30,8 @@ def _codes(codes: list[str]) -> str:
 
 
 def _round_end(state: CycleState, round_code: str) -> Deadline | None:
-    """The round's last day, an administrator's extension included."""
-    planned = state.round(round_code)
-    ends = [planned.closes] if planned.closes else []
-    ends += [o.until for o in state.overrides if o.round_code == round_code]
-    day = max(ends, default=None)
+    """The round's last day, an administrator's extension included, as a deadline from today."""
+    day = round_last_day(state, round_code)
     return Deadline("hạn", day, (day - state.today).days) if day else None
 
 

@@ -1158,11 +1158,16 @@ class CycleState:
                 f"({self.published_by}): không sửa được nữa, trừ khi quản trị viên mở lại (ghi lý do).")
 
 
-def self_scoring_deadline(state: CycleState) -> date | None:
-    """The last day of self-scoring: the round's closing day, or a later day an administrator extended it to."""
-    ends = [state.round(ROUND_SELF_SCORING).closes] if state.round(ROUND_SELF_SCORING).closes else []
-    ends += [o.until for o in state.overrides if o.round_code == ROUND_SELF_SCORING]
+def round_last_day(state: CycleState, code: str) -> date | None:
+    """A round's last day: its closing day, or a later day an administrator extended it to; None without either."""
+    planned = state.round(code).closes
+    ends = ([planned] if planned else []) + [o.until for o in state.overrides if o.round_code == code and o.until]
     return max(ends, default=None)
+
+
+def self_scoring_deadline(state: CycleState) -> date | None:
+    """The last day of self-scoring (round_last_day of the self-scoring round)."""
+    return round_last_day(state, ROUND_SELF_SCORING)
 
 
 def self_scoring_due(state: CycleState, closed_on: date | None) -> bool:

@@ -20,6 +20,7 @@ from scoring.cycle import (
     ROUND_EXPLANATION,
     ROUND_SELF_SCORING,
     CycleState,
+    round_last_day,
     vietnam_today,
 )
 from scoring.db import Database
@@ -115,9 +116,7 @@ def next_deadline(state: CycleState, stage: str) -> Deadline | None:
     if stage == STAGE_WAITING:
         day = planned.opens
     else:
-        ends = [planned.closes] if planned.closes else []
-        ends += [o.until for o in state.overrides if o.round_code == code and o.until is not None]
-        day = max(ends, default=None)
+        day = round_last_day(state, code)
     if day is None:
         return None
     return Deadline(what, day, (day - state.today).days)
