@@ -7,7 +7,7 @@ draws the department/year selectors every page honours, then runs the chosen pag
 import streamlit as st
 
 import ui
-from scoring.auth import Action
+from scoring.access.auth import Action
 from scoring.errors import InputError, StorageError
 from scoring.textnorm import local_zone
 

@@ -9,26 +9,26 @@ import json
 import logging
 import re
 import threading
-from urllib.parse import urlencode, urlsplit
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from scoring import repository as repo
-from scoring.accounts import sign_in_required
-from scoring.auth import Action, PermissionDenied, Principal, allowed_actions, authorize
-from scoring.auth import can as auth_can
+from scoring.access.accounts import sign_in_required
+from scoring.access.auth import Action, PermissionDenied, Principal, allowed_actions, authorize
+from scoring.access.auth import can as auth_can
+from scoring.access.sessions import COOKIE_NAME, check_session, end_session, reason_message
+from scoring.assessment.engine import AppraisalProgress
+from scoring.assessment.snapshot import Snapshot, SnapshotKeeper
 from scoring.errors import ConflictError, InputError, StorageError
-from scoring.snapshot import Snapshot, SnapshotKeeper
-from scoring.engine import AppraisalProgress
+from scoring.store import repository as repo
 from scoring.textnorm import format_percent, vn_sort_key
-from scoring.sessions import COOKIE_NAME, check_session, end_session, reason_message
 from web import bind_streamlit_session, close_at_deadlines_now_and_then, closes_at_deadlines, database, sign_in_url
 
 log = logging.getLogger("cchc")
@@ -38,7 +38,7 @@ FLASH_KEY = "_flash_messages"
 PENDING_YEAR_KEY = "_pending_year"
 PRINCIPAL_KEY = "_principal"  # set by app.py for the run; pages read it through principal()
 SESSION_DIGEST = "_sign_in_digest"  # which sign-in this Streamlit session serves (None: nobody)
-SIGN_IN_REASON = "_sign_in_reason"  # why nobody is signed in (scoring.sessions.reason_message)
+SIGN_IN_REASON = "_sign_in_reason"  # why nobody is signed in (scoring.access.sessions.reason_message)
 SESSION_OVER = "Phiên đăng nhập đã kết thúc nên thay đổi chưa được lưu; hãy đăng nhập lại."
 SNAPSHOT_KEEPER = "_snapshot_keeper"
 
@@ -406,8 +406,8 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
 def self_scoring_countdown(db, department_id: int, year: int) -> str:
     """ "Hạn tự chấm 20/12/2026 (còn 19 ngày); sau hạn, bản tự chấm tự động chốt." while the year is open (the second
     half only where the app closes at deadlines); "" once it is locked or has no deadline (the pages say the lock)."""
-    from scoring.cycle import self_scoring_deadline
-    from scoring.province import Deadline
+    from scoring.assessment.cycle import self_scoring_deadline
+    from scoring.province.progress import Deadline
 
     assessment = repo.get_assessment(db, department_id, year)
     if assessment is None or assessment.locked_at is not None or assessment.published_at is not None:
@@ -424,7 +424,7 @@ AWAITING_PAGES = {"cham-diem": "views/cham_diem.py", "ke-hoach": "views/ke_hoach
 
 
 def what_awaits_me(items) -> None:
-    """ "Việc đang chờ bạn" (scoring.awaiting): each item a link to the page where it is done, the urgent first."""
+    """ "Việc đang chờ bạn" (scoring.assessment.awaiting): each item a link to the page where it is done, the urgent first."""
     if not items:
         return
     with st.container(border=True, key="awaiting"):
@@ -435,8 +435,8 @@ def what_awaits_me(items) -> None:
 
 
 def department_awaiting(snap: Snapshot) -> list:
-    """What the chosen department's year needs from the signed-in person (scoring.awaiting)."""
-    from scoring.awaiting import awaiting_in_department
+    """What the chosen department's year needs from the signed-in person (scoring.assessment.awaiting)."""
+    from scoring.assessment.awaiting import awaiting_in_department
 
     state = repo.cycle_state(database(), snap.assessment.id, snap.today) if snap.assessment else None
     return awaiting_in_department(snap, state, principal())
@@ -728,7 +728,7 @@ SELF_INDEX_HELP = "Điểm tự chấm so với tổng điểm tối đa của c
 
 
 def self_index_metric(container, source, *, label: str = "Chỉ số tự đánh giá", decimals: int = 2) -> None:
-    """The self-assessed index (scoring.engine.SelfIndex) of a rollup, a node or an area summary: provisional while
+    """The self-assessed index (scoring.assessment.engine.SelfIndex) of a rollup, a node or an area summary: provisional while
     leaves are unscored, and saying so."""
     reading = source.self_index
     if reading.complete:
@@ -739,7 +739,7 @@ def self_index_metric(container, source, *, label: str = "Chỉ số tự đánh
 
 
 def appraised_index_metric(container, snap: Snapshot, *, decimals: int = 2) -> None:
-    """ "Chỉ số sau thẩm định" of the whole set (scoring.engine.Rollup.index_appraised)."""
+    """ "Chỉ số sau thẩm định" of the whole set (scoring.assessment.engine.Rollup.index_appraised)."""
     appraisal_metric(container, "Chỉ số sau thẩm định", snap.appraisal(),
                      lambda _points: format_percent(snap.rollup.index_appraised, decimals))
 

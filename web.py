@@ -4,7 +4,7 @@ what the server answers to whom.
 Why a page of its own and not a Streamlit form: a Streamlit script talks to the browser over a websocket
 and cannot set a cookie, least of all an HttpOnly one. So signing in is an ordinary HTML form posted to
 /dang-nhap; on success the server sets the cookie `cchc_phien` (HttpOnly, SameSite=Strict, Secure behind
-TLS) that names a session row (scoring/sessions.py), and sends the browser back to the page it asked for.
+TLS) that names a session row (scoring/access/sessions.py), and sends the browser back to the page it asked for.
 The password check, lock-out and session rules stay in scoring/; this module only speaks HTTP.
 
 What the gate (SignInGate) lets through, with sign-in on:
@@ -36,12 +36,12 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from scoring.accounts import NO_ADMIN_YET, has_accounts, sign_in, sign_in_required
-from scoring.auth import DEFAULT_SESSION_POLICY
-from scoring.db import Database, Settings, open_database, settings_from_env
+from scoring.access.accounts import NO_ADMIN_YET, has_accounts, sign_in, sign_in_required
+from scoring.access.auth import DEFAULT_SESSION_POLICY
+from scoring.access.sessions import COOKIE_NAME, NO_SESSION, check_session, end_session, open_session, reason_message
 from scoring.errors import InputError, StorageError
-from scoring.sessions import COOKIE_NAME, NO_SESSION, check_session, end_session, open_session, reason_message
-from scoring.workspace import ensure_default_workspace
+from scoring.store.db import Database, Settings, open_database, settings_from_env
+from scoring.store.workspace import ensure_default_workspace
 
 log = logging.getLogger("cchc")
 
@@ -90,7 +90,7 @@ def database() -> Database:
     return db
 
 
-# Self-scoring closes by itself at its deadline (scoring.repository.close_due_self_scoring). The app checks as it
+# Self-scoring closes by itself at its deadline (scoring.store.repository.close_due_self_scoring). The app checks as it
 # is used, at most every DEADLINE_CHECK_SECONDS per process, so a department server needs no scheduler; a
 # province may also run `python -m scoring close-due` from cron. CCHC_CLOSE_AT_DEADLINE=off turns the app's own
 # check off (the test suite does, so tests never depend on the day they run).
@@ -113,7 +113,7 @@ def close_at_deadlines_now_and_then(now: float | None = None) -> None:
         if now < _next_deadline_check[0]:
             return
         _next_deadline_check[0] = now + DEADLINE_CHECK_SECONDS
-    from scoring import repository as repo  # the app's core, loaded by the first page anyway
+    from scoring.store import repository as repo  # the app's core, loaded by the first page anyway
 
     try:
         closed = repo.close_due_self_scoring(database(), actor=repo.SYSTEM_ACTOR)

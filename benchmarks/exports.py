@@ -31,9 +31,9 @@ SELF_SCORES = {"1.1.1": {"tier": 0}, "1.1.2": {"tier": 0}, "1.1.3": {"tier": 1},
 def _workspace(folder: Path):
     os.environ["CCHC_DATA_DIR"] = str(folder)
     os.environ.pop("DATABASE_URL", None)
-    from scoring import repository as repo
-    from scoring.db import open_database
-    from scoring.workspace import ensure_default_workspace
+    from scoring.store import repository as repo
+    from scoring.store.db import open_database
+    from scoring.store.workspace import ensure_default_workspace
 
     db = open_database()
     workspace = ensure_default_workspace(db)

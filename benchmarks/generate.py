@@ -26,13 +26,19 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from scoring import repository as repo
-from scoring.backup import count_rows
-from scoring.criteria import CriteriaSet, CriterionNode, load_criteria_set
-from scoring.db import Database
+from scoring.criteria.files import load_criteria_set
+from scoring.criteria.model import CriteriaSet, CriterionNode
+from scoring.criteria.rules import RuleKind, score_leaf
 from scoring.defaults import bundled_criteria_path, bundled_plan_path
-from scoring.evidence_files import EvidenceStore, check_upload
-from scoring.models import (
+from scoring.plan.importer import load_plan_bytes
+from scoring.plan.model import Plan
+from scoring.plan.stats import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_NOT_APPLICABLE, STATUS_NOT_STARTED
+from scoring.plan.units import is_collective
+from scoring.store import repository as repo
+from scoring.store.backup import count_rows
+from scoring.store.db import Database
+from scoring.store.evidence_files import EvidenceStore, check_upload
+from scoring.store.models import (
     ActivityRecord,
     Assessment,
     AuditEntry,
@@ -43,17 +49,7 @@ from scoring.models import (
     ScoreRecord,
     utcnow,
 )
-from scoring.plan import Plan
-from scoring.plan_import import load_plan_bytes
-from scoring.rules import RuleKind, score_leaf
-from scoring.stats import (
-    STATUS_DONE,
-    STATUS_IN_PROGRESS,
-    STATUS_NOT_APPLICABLE,
-    STATUS_NOT_STARTED,
-)
-from scoring.units import is_collective
-from scoring.workspace import DEFAULT_DEPARTMENT
+from scoring.store.workspace import DEFAULT_DEPARTMENT
 
 # ---------------------------------------------------------------------------------------------- plan files
 

@@ -1,5 +1,5 @@
-"""The province's pages at the province's size: every department's progress (scoring.province) and the published
-ranking (scoring.ranking), as the Các cơ quan page asks for them.
+"""The province's pages at the province's size: every department's progress (scoring.province.progress) and the published
+ranking (scoring.province.ranking), as the Các cơ quan page asks for them.
 
     python -m benchmarks.province [--departments 100] [--years 5] [--runs 5] [--database-url postgresql+psycopg://…]
 
@@ -21,11 +21,12 @@ from sqlalchemy import select
 
 from benchmarks.generate import populate
 from benchmarks.measure import timing_of
-from scoring import province, ranking
-from scoring import repository as repo
-from scoring.cycle import LeafAppraisal
-from scoring.db import Database, Settings
-from scoring.models import Assessment, ScoreRecord, utcnow
+from scoring.assessment.cycle import LeafAppraisal
+from scoring.province import progress as province
+from scoring.province import ranking
+from scoring.store import repository as repo
+from scoring.store.db import Database, Settings
+from scoring.store.models import Assessment, ScoreRecord, utcnow
 from scoring.textnorm import format_number
 
 

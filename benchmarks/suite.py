@@ -19,13 +19,13 @@ from pathlib import Path
 
 from benchmarks.generate import Population, generate_plan, populate
 from benchmarks.measure import Timing, measure, timing_of
-from scoring import repository as repo
-from scoring.db import Database, Settings
+from scoring.assessment.engine import roll_up
+from scoring.assessment.snapshot import entries_from_scores, load_snapshot
 from scoring.defaults import PROJECT_ROOT, bundled_plan_path
-from scoring.engine import roll_up
-from scoring.evidence_files import EvidenceStore
-from scoring.plan_import import load_plan_bytes
-from scoring.snapshot import entries_from_scores, load_snapshot
+from scoring.plan.importer import load_plan_bytes
+from scoring.store import repository as repo
+from scoring.store.db import Database, Settings
+from scoring.store.evidence_files import EvidenceStore
 
 APP = PROJECT_ROOT / "app.py"
 BARE_PAGE = "import streamlit as st\n\nst.title('Trang trống')\nst.write('Một dòng chữ.')\n"
@@ -173,7 +173,7 @@ def measure_scale(results: Results, scale: Scale, runs: Runs, *, keep: Path | No
         log("  xuất tệp: xong")
 
         # ---- the whole province's data: backup
-        from scoring.backup import create_backup
+        from scoring.store.backup import create_backup
 
         target = folder.parent / f"{folder.name}-sao-luu.zip"
         try:
@@ -299,9 +299,9 @@ def _measure_signed_in(results: Results, key: str, db: Database, department_id: 
     """The scoring page as it runs by default: sign-in on, an Office account signed in (its session cookie
     looked up, and the account re-read, on every run)."""
     import ui
-    from scoring.accounts import create_account, list_accounts, sign_in
-    from scoring.auth import Role
-    from scoring.sessions import open_session
+    from scoring.access.accounts import create_account, list_accounts, sign_in
+    from scoring.access.auth import Role
+    from scoring.access.sessions import open_session
 
     password = "Do-hieu-nang-2026!"
     if not any(a.username == SIGNED_IN_USER for a in list_accounts(db)):

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Nightly backup (cchc-backup.service): one .zip made by the app's own `python -m scoring backup` (database and
 # every evidence file, the same file `python -m scoring restore` takes), named by the Vietnam date and time
-# (scoring.backup.backup_file_name), then only the newest CCHC_BACKUP_KEEP copies are kept.
+# (scoring.store.backup.backup_file_name), then only the newest CCHC_BACKUP_KEEP copies are kept.
 set -eu
 dir="${CCHC_BACKUP_DIR:-/var/backups/cchc}"
 keep="${CCHC_BACKUP_KEEP:-14}"
@@ -11,7 +11,7 @@ case "$keep" in
 esac
 [ -d "$dir" ] || { echo "Thư mục sao lưu «$dir» chưa có." >&2; exit 2; }
 
-name=$("$python" -c 'from scoring.backup import backup_file_name; print(backup_file_name())')
+name=$("$python" -c 'from scoring.store.backup import backup_file_name; print(backup_file_name())')
 "$python" -m scoring backup "$dir/$name"
 
 # Only after a backup succeeded (set -e): the names sort by time, so everything after the newest $keep goes.

@@ -1,7 +1,7 @@
 """Plotly figures shared by the pages, the projector and the exports: one chart definition, one look.
 
 Every chart has a title and its unit, Vietnamese labels and number formats, and the same colour for the
-same status everywhere (scoring.stats.STATUS_COLOURS, colour-blind safe). Plotly reads tags in chart text
+same status everywhere (scoring.plan.stats.STATUS_COLOURS, colour-blind safe). Plotly reads tags in chart text
 (<b>, <a href>…), so text from the data goes through `plain_text` before it is drawn.
 """
 
@@ -12,10 +12,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from scoring.engine import AppraisalProgress
+from scoring.assessment.engine import AppraisalProgress
+from scoring.assessment.snapshot import Snapshot
 from scoring.exports.common import require_criteria, sentence_case
-from scoring.snapshot import Snapshot
-from scoring.stats import STATUS_COLOURS, STATUS_LABELS, STATUSES
+from scoring.plan.stats import STATUS_COLOURS, STATUS_LABELS, STATUSES
 from scoring.textnorm import format_number, format_percent
 
 FONT_FAMILY = "Source Sans Pro, Liberation Sans, Noto Sans, DejaVu Sans, Arial, sans-serif"  # full Vietnamese coverage

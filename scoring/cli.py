@@ -17,10 +17,9 @@ from sqlalchemy.engine import make_url
 
 from scoring.errors import InputError
 from scoring.exit_codes import EXIT_BAD_INPUT, EXIT_OK
-from scoring.plan import Counts, Plan
-from scoring.plan_import import load_plan
+from scoring.plan.importer import load_plan
+from scoring.plan.model import Counts, Plan
 from scoring.textnorm import format_date, local_zone
-
 
 # argparse's own words (headings, the -h help, its refusals), in Vietnamese. argparse looks each up through
 # gettext when it writes it (`_`, `ngettext` in its module, Python 3.11's msgids); _argparse_in_vietnamese
@@ -132,11 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="Tạo cơ sở dữ liệu với dữ liệu mặc định và tài khoản quản trị đầu tiên (nếu chưa có)")
     init.set_defaults(handler=_init)
 
-    from scoring.accounts import add_user_commands
-    from scoring.backup import add_backup_commands
-    from scoring.department_commands import add_department_commands
+    from scoring.access.accounts import add_user_commands
     from scoring.exports.commands import add_export_commands
-    from scoring.groups import add_group_commands
+    from scoring.province.department_commands import add_department_commands
+    from scoring.province.groups import add_group_commands
+    from scoring.store.backup import add_backup_commands
 
     add_backup_commands(commands)
     add_department_commands(commands)
@@ -196,10 +195,10 @@ def plan_summary(plan: Plan) -> str:
 
 def _init(args, out: TextIO) -> int:
     """First start, before the server: the embedded default, and the first administrator's password shown once."""
-    from scoring.accounts import FIRST_ADMIN, ensure_first_admin, sign_in_required
-    from scoring.db import open_database
-    from scoring.repository import command_line_actor, list_departments
-    from scoring.workspace import ensure_default_workspace
+    from scoring.access.accounts import FIRST_ADMIN, ensure_first_admin, sign_in_required
+    from scoring.store.db import open_database
+    from scoring.store.repository import command_line_actor, list_departments
+    from scoring.store.workspace import ensure_default_workspace
 
     db = open_database()
     created = ensure_default_workspace(db)
@@ -215,8 +214,8 @@ def _init(args, out: TextIO) -> int:
 
 def _close_due(args, out: TextIO) -> int:
     """What the app does as it is used (web.close_at_deadlines_now_and_then), for a scheduler at a province."""
-    from scoring.db import open_database
-    from scoring.repository import close_due_self_scoring, command_line_actor
+    from scoring.store.db import open_database
+    from scoring.store.repository import close_due_self_scoring, command_line_actor
 
     closed = close_due_self_scoring(open_database(), actor=command_line_actor())
     for year in closed:
@@ -246,7 +245,7 @@ def _counts_text(counts: Counts | None) -> str:
 
 
 def _criteria_check(args, out: TextIO) -> int:
-    from scoring.criteria import run_criteria_check  # the criteria stack loads only for this command
+    from scoring.criteria.files import run_criteria_check  # the criteria stack loads only for this command
     from scoring.defaults import bundled_plan_path
 
     plan = load_plan(args.plan or bundled_plan_path())

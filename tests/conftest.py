@@ -8,8 +8,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
-from scoring.db import Database, Settings
-
+from scoring.store.db import Database, Settings
 
 # CI runs the property tests with a fixed seed, so a submission's result does not depend on luck; on a
 # developer's machine they keep exploring new examples.
@@ -74,7 +73,7 @@ def browser_cookie(monkeypatch):
     import streamlit as st
 
     import ui
-    from scoring import accounts, sessions
+    from scoring.access import accounts, sessions
 
     key = "_test_browser_cookie"
     monkeypatch.setattr(ui, "browser_session_token", lambda: st.session_state.get(key))

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Role
+from scoring.access import accounts
+from scoring.access.auth import PermissionDenied, Role
 from scoring.errors import ConflictError, InputError
-from scoring.models import Account, AuditEntry
+from scoring.store import repository as repo
+from scoring.store.models import Account, AuditEntry
 
 SYSTEM = repo.SYSTEM_ACTOR
 PASSWORD = "Mat-khau-du-dai-2026"

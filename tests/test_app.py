@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import re
-
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from scoring import repository as repo
-from scoring.db import open_database
-from scoring.textnorm import format_points
-
-import streamlit as st
 import ui
 from benchmarks.fragment_run import run_in_fragment
+from scoring.store import repository as repo
+from scoring.store.db import open_database
+from scoring.textnorm import format_points
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["views/tong_quan.py", "views/cac_co_quan.py", "views/ke_hoach.py", "views/cham_diem.py", "views/tai_lieu.py", "views/xuat_tep.py", "views/trinh_chieu.py",
@@ -363,8 +361,8 @@ def test_importing_a_filled_score_sheet_shows_changes_first(app):
 
     import openpyxl
 
+    from scoring.assessment.snapshot import load_snapshot
     from scoring.exports import write_scoresheet
-    from scoring.snapshot import load_snapshot
 
     db, department = _stored()
     buffer = io.BytesIO()
@@ -483,7 +481,7 @@ def test_an_areas_table_shows_every_criterion_at_a_glance_and_a_row_opens_it(app
     _assert_clean(app)
     table = app.dataframe(key="score-overview").value
     assert list(table.columns) == ["Mã", "Tiêu chí", "Tối đa", "Tự chấm", "Thẩm định", "Tài liệu", "Còn thiếu"]
-    from scoring.snapshot import load_snapshot
+    from scoring.assessment.snapshot import load_snapshot
 
     db, department = _stored()
     snap_rows = load_snapshot(db, department.id, 2026).criterion_rows("1")
@@ -518,7 +516,7 @@ def test_the_next_area_button_moves_to_the_next_area(app):
 
 
 def test_the_province_page_groups_departments_and_ranks_them(app):
-    from scoring import groups
+    from scoring.province import groups
 
     _open(app, "views/cac_co_quan.py")
     _assert_clean(app)

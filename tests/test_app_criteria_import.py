@@ -10,10 +10,10 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 import ui
-from scoring import repository as repo
-from scoring.db import open_database
-from scoring.models import AuditEntry
-from scoring.rules import TiersRule
+from scoring.criteria.rules import TiersRule
+from scoring.store import repository as repo
+from scoring.store.db import open_database
+from scoring.store.models import AuditEntry
 from views.criteria_import import COLUMN_CHECK, COLUMN_UNDERSTOOD, draft_state_key
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

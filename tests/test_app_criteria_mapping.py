@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import Role
-from scoring.criteria_mapping import propose_mapping
-from scoring.criteria_mapping_store import confirm_mapping, confirmed_mapping
-from scoring.db import open_database
+from scoring.access import accounts
+from scoring.access.auth import Role
+from scoring.criteria.mapping import propose_mapping
+from scoring.store import repository as repo
+from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
+from scoring.store.db import open_database
+from scoring.store.workspace import ensure_default_workspace
 from tests.test_app import APP, _assert_clean, _open, _plain
-from scoring.workspace import ensure_default_workspace
 from tests.test_app_roles import PASSWORD
 from tests.test_criteria_mapping import CURRENT, PREVIOUS
 

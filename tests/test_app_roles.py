@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 import ui
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import Role
-from scoring.db import open_database
-from scoring.models import Account
-from scoring.workspace import ensure_default_workspace
+from scoring.access import accounts
+from scoring.access.auth import Role
+from scoring.store import repository as repo
+from scoring.store.db import open_database
+from scoring.store.models import Account
+from scoring.store.workspace import ensure_default_workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PASSWORD = "Mat-khau-du-dai-2026"
@@ -165,7 +164,7 @@ def test_office_cannot_manage_accounts(signed_in_app):
 
 
 def _score_every_leaf(db, department_id: int) -> None:
-    from scoring.rules import RuleKind
+    from scoring.criteria.rules import RuleKind
 
     assessment = repo.get_assessment(db, department_id, 2026)
     criteria = repo.load_criteria(db, assessment.criteria_set_id)
@@ -216,7 +215,7 @@ def test_the_appraiser_starts_on_every_departments_progress_and_a_row_opens_its_
     db, department, sign_in = signed_in_app
     other = repo.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
     with db.session() as session:  # the appraiser looks after both departments
-        from scoring.models import AccountDepartment
+        from scoring.store.models import AccountDepartment
         appraiser = session.scalar(select(Account).where(Account.username == "snv"))
         appraiser.departments.append(AccountDepartment(department_id=other))
     at = sign_in("snv")

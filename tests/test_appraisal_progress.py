@@ -23,18 +23,18 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from scoring import repository as repo
+from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.engine import AppraisalProgress, LeafEntry, roll_up
+from scoring.assessment.snapshot import load_snapshot
 from scoring.charts import completion_by_area_figure, score_by_area_figure
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import SourceDocument
-from scoring.db import open_database
-from scoring.engine import AppraisalProgress, LeafEntry, roll_up
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.exports.charts import figure_svg
 from scoring.exports.report import write_report
 from scoring.exports.summary_pdf import summary_html, write_summary_pdf
-from scoring.plan_import import load_plan
-from scoring.snapshot import load_snapshot
-from scoring.stats import STATUS_DONE, STATUS_NOT_APPLICABLE
+from scoring.plan.importer import load_plan
+from scoring.plan.stats import STATUS_DONE, STATUS_NOT_APPLICABLE
+from scoring.store import repository as repo
+from scoring.store.db import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"  # 22 activities

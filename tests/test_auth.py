@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from argon2 import PasswordHasher
 
-from scoring.auth import (
+from scoring.access.auth import (
     Action,
     LoginAttempts,
     LoginThrottle,
@@ -33,7 +33,7 @@ OTHER_DEPARTMENT = 8
 
 # --- the permission matrix -------------------------------------------------------------------
 
-# The specification, written from issue 8 rather than copied from scoring/auth.py.
+# The specification, written from issue 8 rather than copied from scoring/access/auth.py.
 # "Y": allowed in the department the account belongs to (for a unit: on an activity it leads;
 # for the appraiser: once the self-assessment is locked). "-": never.
 PERMISSION_SPEC = """

@@ -1,16 +1,15 @@
-"""What waits for the signed-in person (scoring.awaiting): by role, with its deadline, urgent first."""
+"""What waits for the signed-in person (scoring.assessment.awaiting): by role, with its deadline, urgent first."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from scoring import repository as repo
-from scoring.auth import Principal, Role
-from scoring.awaiting import PAGE_SCORING, awaiting_appraisal, awaiting_in_department
-from scoring.cycle import SourceDocument
-from scoring.province import province_progress
-from scoring.snapshot import load_snapshot
-
+from scoring.access.auth import Principal, Role
+from scoring.assessment.awaiting import PAGE_SCORING, awaiting_appraisal, awaiting_in_department
+from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.snapshot import load_snapshot
+from scoring.province.progress import province_progress
+from scoring.store import repository as repo
 from tests.test_cycle_store import EXPLANATION_DAY, ROUND_1_DAY, _score_everything, cycle  # noqa: F401 - the fixture
 
 

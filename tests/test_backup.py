@@ -18,21 +18,21 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, make_url, select, text
 
-import scoring.db
-from scoring import backup
+import scoring.store.db
 from scoring import cli
-from scoring.cycle import SourceDocument
-from scoring import repository as repo
-from scoring.backup import BackupSummary, create_backup, restore_backup
-from scoring.criteria import criteria_set_from_dict, load_criteria_set
-from scoring.criteria_mapping import propose_mapping
-from scoring.criteria_mapping_store import confirmed_mapping, confirm_mapping
-from scoring.db import Database, Settings
+from scoring.assessment.cycle import SourceDocument
+from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
+from scoring.criteria.mapping import propose_mapping
 from scoring.errors import InputError
-from scoring.evidence_files import EvidenceStore, check_upload
-from scoring.models import Base
-from scoring.plan_import import load_plan
-from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS
+from scoring.plan.importer import load_plan
+from scoring.plan.stats import STATUS_DONE, STATUS_IN_PROGRESS
+from scoring.store import backup
+from scoring.store import repository as repo
+from scoring.store.backup import BackupSummary, create_backup, restore_backup
+from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
+from scoring.store.db import Database, Settings
+from scoring.store.evidence_files import EvidenceStore, check_upload
+from scoring.store.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
@@ -606,7 +606,7 @@ def test_missing_backup_file_is_named(sqlite_db, tmp_path):
 
 # ---------------------------------------------------------------- schema revisions
 
-HEAD = ScriptDirectory.from_config(scoring.db.alembic_config()).get_current_head()  # this version's schema
+HEAD = ScriptDirectory.from_config(scoring.store.db.alembic_config()).get_current_head()  # this version's schema
 LATER = "9999_mark_activities"  # a later version's migration, made up by the test below
 MARKER = "đã qua di chuyển dữ liệu"
 
@@ -614,7 +614,7 @@ MARKER = "đã qua di chuyển dữ liệu"
 def _migrations_with_a_data_migration(folder: Path) -> Path:
     """A copy of the real migrations plus one more that rewrites data, as future migrations will."""
     copy = folder / "migrations"
-    shutil.copytree(scoring.db.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(scoring.store.db.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / "versions" / f"{LATER}.py").write_text(
         '"""test-only data migration: marks every activity, so a test sees it ran on restored rows."""\n'
         "from alembic import op\n"
@@ -633,7 +633,7 @@ def _sqlite(folder: Path) -> Database:
 def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path, monkeypatch):
     _build_workspace(sqlite_db)
     old_backup = _backup_bytes(sqlite_db)  # taken at this version's revision
-    monkeypatch.setattr(scoring.db, "MIGRATIONS", _migrations_with_a_data_migration(tmp_path))
+    monkeypatch.setattr(scoring.store.db, "MIGRATIONS", _migrations_with_a_data_migration(tmp_path))
     newer = _sqlite(tmp_path / "moi")  # this "later version" of the app is one migration ahead
     try:
         summary = restore_backup(newer, io.BytesIO(old_backup), actor=repo.SYSTEM_ACTOR)
@@ -647,7 +647,7 @@ def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path,
     finally:
         newer.dispose()
 
-    monkeypatch.setattr(scoring.db, "MIGRATIONS", Path(scoring.db.__file__).resolve().parent / "migrations")
+    monkeypatch.setattr(scoring.store.db, "MIGRATIONS", Path(scoring.store.db.__file__).resolve().parent / "migrations")
     older = _sqlite(tmp_path / "cu")  # back at this version, a backup from the later one cannot be read
     try:
         with pytest.raises(InputError, match=f"mới hơn \\(lược đồ dữ liệu «{LATER}», phiên bản này đang ở lược đồ «{HEAD}»\\)"):

@@ -171,8 +171,8 @@ def test_a_suggestion_matched_by_hand_goes_away_and_never_applies_itself(browser
     """A score saved from a criterion's inputs reruns only its header, which drops the plan's suggestion (and its
     button) once the inputs match it. The browser must not send that button again with a later change: AppTest's
     stale tree would, and the suggestion would then be saved a second time by itself."""
-    from scoring import repository as repo
-    from scoring.db import Database, Settings
+    from scoring.store import repository as repo
+    from scoring.store.db import Database, Settings
 
     serving = _serve(tmp_path, auth="off")
     url = next(serving)
@@ -314,15 +314,15 @@ PASSWORD = "Mat-khau-du-dai-2026"
 
 def _prepare_signed_in_data(data_dir: Path) -> None:
     """Accounts for each role, and a self-assessment with every criterion scored and explained (ready to lock)."""
-    from scoring import accounts
-    from scoring import repository as repo
     from datetime import timedelta
 
-    from scoring.auth import Role
-    from scoring.cycle import ROUND_APPRAISAL_1, ROUND_EXPLANATION, vietnam_today
-    from scoring.db import Database, Settings
-    from scoring.rules import RuleKind
-    from scoring.workspace import ensure_default_workspace
+    from scoring.access import accounts
+    from scoring.access.auth import Role
+    from scoring.assessment.cycle import ROUND_APPRAISAL_1, ROUND_EXPLANATION, vietnam_today
+    from scoring.criteria.rules import RuleKind
+    from scoring.store import repository as repo
+    from scoring.store.db import Database, Settings
+    from scoring.store.workspace import ensure_default_workspace
 
     db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
     workspace = ensure_default_workspace(db)
@@ -394,8 +394,8 @@ def test_a_unit_signs_in_and_cannot_edit_scores(signed_in_server, browser):
 
 
 def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
-    from scoring import repository as repo
-    from scoring.db import Database, Settings
+    from scoring.store import repository as repo
+    from scoring.store.db import Database, Settings
 
     url, data_dir = signed_in_server
     office = _sign_in(browser, url, "vanphong")
@@ -487,8 +487,8 @@ def _plan_cell(page, code: str, column: int) -> str:
 def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(signed_in_server, browser):
     """The VII.2 case: the Office saves 40 % while the administrator's table still shows 0 %; the administrator's
     70 % is refused with who saved first and when, and the table then shows the 40 % stored."""
-    from scoring import repository as repo
-    from scoring.db import Database, Settings
+    from scoring.store import repository as repo
+    from scoring.store.db import Database, Settings
 
     url, data_dir = signed_in_server
     db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
@@ -527,8 +527,8 @@ def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(s
 def test_a_weak_password_for_a_new_account_keeps_the_accounts_tab_and_what_was_typed(signed_in_server, browser):
     """Cấu hình → Tài khoản in the browser: a refusal is said at the password, the tab stays open, what was typed
     stays; then the account is made."""
-    from scoring import accounts
-    from scoring.db import Database, Settings
+    from scoring.access import accounts
+    from scoring.store.db import Database, Settings
 
     url, data_dir = signed_in_server
     page = _sign_in(browser, url, "quantri", size=(1366, 768))

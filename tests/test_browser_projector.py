@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from test_browser import _settled, _shot, browser, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -44,8 +43,8 @@ def test_a_clicker_and_the_arrow_keys_move_between_screens_and_esc_leaves(server
 def test_the_projected_screen_follows_a_score_saved_on_another_laptop(server, browser):
     from decimal import Decimal
 
-    from scoring import repository as repo
-    from scoring.db import open_database, settings_from_env
+    from scoring.store import repository as repo
+    from scoring.store.db import open_database, settings_from_env
 
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server}/trinh-chieu")

@@ -9,7 +9,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from test_browser import _fill_sign_in, _settled, _shot, _sign_in, browser, signed_in_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -65,8 +64,8 @@ def _media_status(address: str, cookie: str | None = None) -> int:
 def _evidence_image(data_dir) -> None:
     from PIL import Image
 
-    from scoring import repository as repo
-    from scoring.db import Database, Settings
+    from scoring.store import repository as repo
+    from scoring.store.db import Database, Settings
 
     picture = io.BytesIO()
     Image.new("RGB", (60, 40), (11, 92, 173)).save(picture, format="PNG")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from scoring import accounts
-from scoring import repository as repo
+from scoring.access import accounts
 from scoring.cli import main
-from scoring.db import open_database
+from scoring.store import repository as repo
+from scoring.store.db import open_database
 
 
 def test_init_creates_the_default_and_prints_the_first_password_once(monkeypatch):

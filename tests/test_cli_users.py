@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from scoring import accounts
-from scoring import repository as repo
+from scoring.access import accounts
 from scoring.cli import main
-from scoring.db import Database, Settings, open_database
+from scoring.store import repository as repo
+from scoring.store.db import Database, Settings, open_database
 
 ROOT = Path(__file__).resolve().parent.parent
 # argparse's own English (Python 3.11): headings, the -h help, its refusals and its "prog: error:" line; and the

@@ -8,14 +8,14 @@ import io
 from pathlib import Path
 
 import pytest
-
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.backup import count_rows, create_backup, restore_backup
-from scoring.criteria import criteria_set_from_dict
-from scoring.evidence_files import EvidenceStore
 from test_backup import PLAN_PDF as PDF  # a real one-page PDF
+
+from scoring.access import accounts
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.criteria.files import criteria_set_from_dict
+from scoring.store import repository as repo
+from scoring.store.backup import count_rows, create_backup, restore_backup
+from scoring.store.evidence_files import EvidenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Mat-khau-du-dai-2026"
@@ -175,7 +175,7 @@ def test_a_trusted_name_may_do_everything_and_is_written_in_the_log(world):
 
 def test_the_command_line_acts_as_the_machine_s_operator(monkeypatch):
     from scoring.cli import main
-    from scoring.db import open_database
+    from scoring.store.db import open_database
 
     monkeypatch.setenv("LOGNAME", "vanhanh")  # what getpass.getuser() reads first
     assert main(["init"], out=io.StringIO()) == 0

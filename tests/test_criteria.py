@@ -10,21 +10,18 @@ from decimal import Decimal
 import pytest
 
 from scoring.cli import main as cli_main
-from scoring.criteria import (
-    CriteriaSet,
-    CriterionNode,
+from scoring.criteria.files import (
     criteria_set_from_dict,
     dump_criteria_set,
-    has_errors,
     load_criteria_set,
     load_criteria_set_bytes,
     run_criteria_check,
-    validate,
 )
+from scoring.criteria.model import CriteriaSet, CriterionNode, has_errors, validate
+from scoring.criteria.rules import RatioRule, RuleKind, ValueRule
 from scoring.defaults import bundled_criteria_path, bundled_plan_path
 from scoring.errors import InputError
-from scoring.plan_import import load_plan
-from scoring.rules import RatioRule, RuleKind, ValueRule
+from scoring.plan.importer import load_plan
 
 D = Decimal
 

@@ -22,11 +22,12 @@ import pytest
 from annex_builder import HEADER, Table, build_docx, build_xlsx, header, row
 
 from scoring.cli import main as cli_main
-from scoring.criteria import CRITERIA_EXTENSIONS, load_criteria_set, load_criteria_set_bytes, validate
-from scoring.criteria_docx import import_criteria_docx
+from scoring.criteria.files import CRITERIA_EXTENSIONS, load_criteria_set, load_criteria_set_bytes
+from scoring.criteria.model import validate
+from scoring.criteria.rules import RatioRule, TiersRule, ValueRule
+from scoring.criteria.word import import_criteria_docx
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import InputError
-from scoring.rules import RatioRule, TiersRule, ValueRule
 
 D = Decimal
 TITLE = [

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from scoring import criteria_draft as cd
-from scoring import repository as repo
-from scoring.criteria import criteria_set_from_dict, load_criteria_set
+from scoring.criteria import draft as cd
+from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
+from scoring.criteria.rules import CountRule, RatioRule, TiersRule, ValueRule
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import InputError
-from scoring.rules import CountRule, RatioRule, TiersRule, ValueRule
+from scoring.store import repository as repo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "criteria"
 
@@ -192,7 +192,7 @@ def test_corrections_say_what_was_read_and_what_was_saved(roman_draft):
 def test_the_corrected_set_is_stored_with_its_corrections_audited(db, roman_draft):
     from sqlalchemy import select
 
-    from scoring.models import AuditEntry
+    from scoring.store.models import AuditEntry
 
     cd.edit(roman_draft, "2.2", cd.FIELD_RULE, "Đầy đủ: 1; Không: 0")
     built = cd.build_draft(roman_draft).criteria_set
@@ -226,8 +226,8 @@ def test_a_tier_row_that_cannot_be_one_is_refused_naming_it_and_nothing_changes(
 
 
 def test_what_the_schema_refuses_is_said_at_its_criterion_and_field_in_the_schemas_sentence():
-    from scoring.criteria import CriteriaSet, CriterionNode
-    from scoring.rules import Tier
+    from scoring.criteria.model import CriteriaSet, CriterionNode
+    from scoring.criteria.rules import Tier
 
     one_tier = CriterionNode("1.1", "Ban hành kế hoạch", Decimal(1), rule=TiersRule(Decimal(1), (Tier("Đạt", Decimal(1)),)))
     area = CriterionNode("1", "Chỉ đạo, điều hành", Decimal(1), children=[one_tier])

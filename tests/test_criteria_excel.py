@@ -10,11 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from scoring.criteria import CriteriaSet, CriterionNode, load_criteria_set, validate
-from scoring.criteria_excel import CRITERIA_SHEET, INFO_SHEET, export_criteria_xlsx, import_criteria_xlsx
+from scoring.criteria.excel import CRITERIA_SHEET, INFO_SHEET, export_criteria_xlsx, import_criteria_xlsx
+from scoring.criteria.files import load_criteria_set
+from scoring.criteria.model import CriteriaSet, CriterionNode, validate
+from scoring.criteria.rules import RatioRule, TiersRule, ValueRule, score_leaf
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import InputError
-from scoring.rules import RatioRule, TiersRule, ValueRule, score_leaf
 
 D = Decimal
 FIXTURES = Path(__file__).parent / "fixtures" / "criteria"

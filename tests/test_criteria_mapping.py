@@ -6,8 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from scoring.criteria import criteria_set_from_dict
-from scoring.criteria_mapping import (
+from scoring.assessment.engine import LeafEntry, roll_up
+from scoring.criteria.files import criteria_set_from_dict
+from scoring.criteria.mapping import (
     REASON_CHOSEN,
     REASON_MOVED,
     REASON_MOVED_SAME_NAME,
@@ -24,7 +25,6 @@ from scoring.criteria_mapping import (
     propose_mapping,
     sets_differ,
 )
-from scoring.engine import LeafEntry, roll_up
 from scoring.errors import InputError
 
 

@@ -6,12 +6,12 @@ from decimal import Decimal as D
 
 import pytest
 
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.criteria_mapping import CriteriaMapping, Link, propose_mapping
-from scoring.criteria_mapping_store import confirm_mapping, confirmed_mapping
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.assessment.snapshot import SnapshotKeeper, load_snapshot
+from scoring.criteria.mapping import CriteriaMapping, Link, propose_mapping
 from scoring.errors import ConflictError, InputError, NotFoundError
-from scoring.snapshot import SnapshotKeeper, load_snapshot
+from scoring.store import repository as repo
+from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
 from tests.test_criteria_mapping import CURRENT, PREVIOUS
 
 ADMIN = "quản trị"

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 from test_criteria_docx import ANNEX, TITLE, quirky_tables, tree_of
 
 from scoring.cli import main as cli_main
-from scoring.criteria import load_criteria_set, load_criteria_set_bytes
+from scoring.criteria.files import load_criteria_set, load_criteria_set_bytes
 from scoring.errors import InputError
 from scoring.import_limits import MAX_CRITERIA_PDF_PAGES
 

@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import (
+from scoring.assessment.cycle import (
     BLOCKER_EVIDENCE_DETAILS,
     BLOCKER_NO_EVIDENCE,
     BLOCKER_UNSCORED,
@@ -43,9 +42,10 @@ from scoring.cycle import (
     settings_problems,
     with_final_appraisals,
 )
-from scoring.engine import LeafEntry, roll_up
+from scoring.assessment.engine import LeafEntry, roll_up
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
-from scoring.repository import EvidenceView
+from scoring.store.repository import EvidenceView
 
 D = Decimal
 

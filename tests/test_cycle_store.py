@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import default_settings
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.assessment.cycle import default_settings
+from scoring.assessment.snapshot import load_snapshot
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
-from scoring.plan_import import load_plan
-from scoring.snapshot import load_snapshot
+from scoring.plan.importer import load_plan
+from scoring.store import repository as repo
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "ke-hoach-cchc-2026.txt"
 
@@ -49,7 +49,7 @@ def cycle(db):
 OFFICE = Principal("vanphong", "Văn phòng", Role.OFFICE, frozenset({1}))
 ADMIN = Principal("quantri", "Quản trị", Role.ADMIN, frozenset({1}))
 APPRAISER = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({1}))
-# days inside the default 2026 rounds (scoring.cycle.default_settings)
+# days inside the default 2026 rounds (scoring.assessment.cycle.default_settings)
 ROUND_1_DAY, EXPLANATION_DAY, ROUND_2_DAY = date(2026, 12, 22), date(2027, 1, 20), date(2027, 1, 30)
 
 

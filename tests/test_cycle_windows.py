@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import (
+from scoring.access import accounts
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.assessment.cycle import (
     AUTHOR_APPRAISER,
     AUTHOR_TRANSCRIBED,
     ROUND_APPRAISAL_1,
@@ -29,7 +27,9 @@ from scoring.cycle import (
     default_settings,
     vietnam_today,
 )
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import ConflictError, InputError
+from scoring.store import repository as repo
 from scoring.textnorm import format_date
 
 SET = {"name": "Bộ thử lịch", "total_max": 4, "year": 2026, "nodes": [
@@ -265,7 +265,7 @@ def test_today_is_the_vietnam_date(monkeypatch):
 
 
 def test_authors_and_overrides_are_stored_as_plain_data_and_read_back():
-    from scoring.cycle import Authorship, LeafAppraisal, RoundOverride
+    from scoring.assessment.cycle import Authorship, LeafAppraisal, RoundOverride
 
     appraisal = LeafAppraisal(round1_points=Decimal("0.5"), round1_author=Authorship(AUTHOR_TRANSCRIBED, "vp", RESULT_1),
                               round2_points=Decimal(1), round2_author=Authorship(AUTHOR_APPRAISER, "snv"))
@@ -301,9 +301,9 @@ def locked_app(monkeypatch, browser_cookie):
     tomorrow. Returns the database, the assessment and a function that signs an account in on the scoring page."""
     from streamlit.testing.v1 import AppTest
 
-    from scoring.db import open_database
-    from scoring.rules import RuleKind
-    from scoring.workspace import ensure_default_workspace
+    from scoring.criteria.rules import RuleKind
+    from scoring.store.db import open_database
+    from scoring.store.workspace import ensure_default_workspace
 
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()
@@ -384,7 +384,7 @@ def test_with_an_appraiser_account_the_office_sees_the_appraisal_read_only(locke
 
 
 def test_after_publication_the_page_offers_no_editor_and_the_administrator_reopens(locked_app):
-    from scoring.models import Assessment
+    from scoring.store.models import Assessment
 
     db, assessment, sign_in = locked_app
     repo.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3), "Thẩm định sớm",

@@ -7,14 +7,13 @@ from datetime import date
 
 import pytest
 
-from scoring import repository as repo
+from scoring.assessment.cycle import ROUND_SELF_SCORING, CycleState, default_settings, self_scoring_due
+from scoring.assessment.snapshot import load_snapshot
 from scoring.errors import InputError
-from scoring.cycle import ROUND_SELF_SCORING, CycleState, default_settings, self_scoring_due
-from scoring.snapshot import load_snapshot
-
+from scoring.store import repository as repo
 from tests.test_cycle_store import ADMIN, OFFICE, cycle  # noqa: F401 - the fixture
 
-DEADLINE = date(2026, 12, 20)  # the default self-scoring round's last day (scoring.cycle.default_settings)
+DEADLINE = date(2026, 12, 20)  # the default self-scoring round's last day (scoring.assessment.cycle.default_settings)
 NEXT_DAY = date(2026, 12, 21)
 
 
@@ -63,7 +62,7 @@ def test_only_the_system_closes_by_deadline(cycle):
 
 def test_the_app_checks_the_deadlines_as_it_is_used_at_most_every_ten_minutes(monkeypatch):
     import web
-    from scoring.criteria import criteria_set_from_dict
+    from scoring.criteria.files import criteria_set_from_dict
     from tests.test_cycle_store import CYCLE_SET
 
     db = web.database()  # the scratch data folder of this test (conftest)
@@ -90,8 +89,8 @@ def test_the_app_checks_the_deadlines_as_it_is_used_at_most_every_ten_minutes(mo
 
 def test_the_command_line_closes_what_is_due(monkeypatch, capsys):
     from scoring import cli
-    from scoring.criteria import criteria_set_from_dict
-    from scoring.db import open_database
+    from scoring.criteria.files import criteria_set_from_dict
+    from scoring.store.db import open_database
     from tests.test_cycle_store import CYCLE_SET
 
     db = open_database()

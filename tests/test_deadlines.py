@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.deadlines import Deadline, DeadlineKind, is_overdue, parse_deadline
+from scoring.plan.deadlines import Deadline, DeadlineKind, is_overdue, parse_deadline
 
 YEAR = 2026
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
+from scoring.access.auth import PermissionDenied, Principal, Role
 from scoring.cli import main
-from scoring.db import open_database
 from scoring.errors import ConflictError, InputError
+from scoring.store import repository as repo
+from scoring.store.db import open_database
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_the_settings_page_saves_the_letterhead_with_the_department():
 def test_migration_0008_gives_existing_departments_an_empty_letterhead(tmp_path):
     from sqlalchemy import text
 
-    from scoring.db import make_engine, upgrade_schema
+    from scoring.store.db import make_engine, upgrade_schema
 
     engine = make_engine(f"sqlite:///{tmp_path / 'cu.db'}")
     try:

@@ -7,9 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from scoring.criteria import CriteriaSet, criteria_set_from_dict, load_criteria_set
-from scoring.defaults import bundled_criteria_path
-from scoring.engine import (
+from scoring.assessment.engine import (
     LeafEntry,
     LinkedActivityState,
     describe_index,
@@ -19,7 +17,10 @@ from scoring.engine import (
     suggest_points,
     uses_whole_plan,
 )
-from scoring.rules import CountRule, DeductionRule, RatioRule, SurveyRule, TiersRule, ValueRule
+from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
+from scoring.criteria.model import CriteriaSet
+from scoring.criteria.rules import CountRule, DeductionRule, RatioRule, SurveyRule, TiersRule, ValueRule
+from scoring.defaults import bundled_criteria_path
 
 D = Decimal
 DONE, DOING, NA = "hoan_thanh", "dang_thuc_hien", "khong_ap_dung"
@@ -327,7 +328,8 @@ def _entry_strategy(leaf):
 
 
 def test_rolling_up_after_one_change_equals_rolling_up_everything():
-    from hypothesis import HealthCheck, given, settings, strategies as hs
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as hs
 
     template = load_criteria_set(bundled_criteria_path())
     leaves = template.leaves()

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring import evidence_files
 from scoring.errors import InputError, StorageError
-from scoring.evidence_files import (
+from scoring.store import evidence_files
+from scoring.store.evidence_files import (
     ALLOWED_KINDS,
     MAX_DISPLAY_NAME_CHARS,
     MAX_UPLOAD_BYTES,
@@ -28,7 +28,6 @@ from scoring.evidence_files import (
     safe_display_name,
     sniff_kind,
 )
-
 
 # ---------------------------------------------------------------------------
 # Fixture files, built for real in tmp_path by the libraries that make them.

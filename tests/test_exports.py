@@ -25,13 +25,12 @@ from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from openpyxl import Workbook, load_workbook
 
-from scoring import repository as repo
-from scoring.cycle import SourceDocument
-from scoring.criteria import criteria_set_from_dict
-from scoring.errors import ConflictError, InputError
-from scoring.evidence_files import EvidenceStore
-from scoring.exports.cells import put_text
+from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.snapshot import load_snapshot
 from scoring.charts import completion_by_area_figure, score_by_area_figure
+from scoring.criteria.files import criteria_set_from_dict
+from scoring.errors import ConflictError, InputError
+from scoring.exports.cells import put_text
 from scoring.exports.charts import figure_svg, figures_png
 from scoring.exports.commands import add_export_commands
 from scoring.exports.evidence_bundle import INDEX_NAME, write_evidence_bundle
@@ -49,15 +48,10 @@ from scoring.exports.scoresheet_import import (
     read_scoresheet,
 )
 from scoring.exports.summary_pdf import summary_html, write_summary_pdf
-from scoring.plan_import import load_plan
-from scoring.snapshot import load_snapshot
-from scoring.stats import (
-    STATUS_COLOURS,
-    STATUS_DONE,
-    STATUS_IN_PROGRESS,
-    STATUS_LABELS,
-    STATUSES,
-)
+from scoring.plan.importer import load_plan
+from scoring.plan.stats import STATUS_COLOURS, STATUS_DONE, STATUS_IN_PROGRESS, STATUS_LABELS, STATUSES
+from scoring.store import repository as repo
+from scoring.store.evidence_files import EvidenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
@@ -545,7 +539,7 @@ def converted(tmp_path_factory):
     """One workspace, its sheet (as exported and with one score edited) and report, converted by LibreOffice
     once: xlsx → xlsx (recalculated formulas), and sheet + report → PDF."""
     soffice = _require_tool("soffice")
-    from scoring.db import Database, Settings
+    from scoring.store.db import Database, Settings
 
     folder = tmp_path_factory.mktemp("libreoffice")
     db = Database(Settings(data_dir=folder / "data", database_url=f"sqlite:///{folder / 'data' / 'cchc.db'}"))
@@ -983,9 +977,8 @@ def test_the_export_page_draws_the_charts_ahead_so_the_click_finds_them(workspac
 
 
 def test_a_missing_browser_is_a_sentence_and_the_next_export_still_works(workspace, chromium, monkeypatch, tmp_path):
-    from scoring.exports.charts import ChartExportError
-
     from scoring.exports import charts
+    from scoring.exports.charts import ChartExportError
 
     db, department_id, _, _ = workspace
     figure = score_by_area_figure(snapshot_of(db, department_id))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
-import scoring.db as db_module
+import scoring.store.db as db_module
 import ui
-from scoring import repository as repo
-from scoring.criteria import load_criteria_set_bytes
-from scoring.db import Database, Settings, open_database
+from scoring.criteria.files import load_criteria_set_bytes
 from scoring.errors import InputError, StorageError, storage_problem
-from scoring.workspace import ensure_default_workspace
+from scoring.store import repository as repo
+from scoring.store.db import Database, Settings, open_database
+from scoring.store.workspace import ensure_default_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -131,7 +131,7 @@ def test_a_full_disk_while_storing_evidence_saves_no_record(tmp_path, monkeypatc
     def disk_full(target, content):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("scoring.evidence_files._write_atomically", disk_full)
+    monkeypatch.setattr("scoring.store.evidence_files._write_atomically", disk_full)
     meta = repo.EvidenceInput("Báo cáo", "12/BC-SDTTG", None, department.name, "Báo cáo quý")
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     with pytest.raises(StorageError, match="đã đầy"):
@@ -190,7 +190,7 @@ KILLED_UPLOAD = """
 import os, signal, sys
 from pathlib import Path
 from scoring import evidence_files, repository as repo
-from scoring.db import Database, Settings
+from scoring.store.db import Database, Settings
 
 folder, point = Path(sys.argv[1]), sys.argv[2]
 db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
@@ -238,7 +238,7 @@ def test_an_upload_killed_at_any_point_leaves_its_record_with_its_file_or_neithe
 HELD_UPLOAD = """
 import sys, time
 from pathlib import Path
-from scoring.evidence_files import _Pending, _write_atomically
+from scoring.store.evidence_files import _Pending, _write_atomically
 
 target = Path(sys.argv[1])
 target.parent.mkdir(parents=True, exist_ok=True)

@@ -24,13 +24,13 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-import scoring.db as db_module
+import scoring.store.db as db_module
 import ui
 from benchmarks.generate import write_plan_file
-from scoring import repository as repo
-from scoring.db import Database, Settings, open_database
-from scoring.models import AuditEntry
-from scoring.stats import STATUS_DONE, STATUS_LABELS
+from scoring.plan.stats import STATUS_DONE, STATUS_LABELS
+from scoring.store import repository as repo
+from scoring.store.db import Database, Settings, open_database
+from scoring.store.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -464,7 +464,7 @@ def test_a_file_system_refusing_the_evidence_file_is_told_on_the_page_and_nothin
         raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
 
     with monkeypatch.context() as patched:
-        patched.setattr("scoring.evidence_files._write_atomically", refused)
+        patched.setattr("scoring.store.evidence_files._write_atomically", refused)
         what.make(at)
         _told(at, FAULTS[fault][1])
         assert what.kept(at) and not what.stored()

@@ -1,16 +1,15 @@
-"""Departments in groups as the province groups them (scoring.groups): versioned, audited, the administrator's;
+"""Departments in groups as the province groups them (scoring.province.groups): versioned, audited, the administrator's;
 a group's criteria set for a year is the set its departments' new year opens on."""
 
 from __future__ import annotations
 
 import pytest
 
-from scoring import groups
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.criteria import criteria_set_from_dict
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import ConflictError, InputError
-
+from scoring.province import groups
+from scoring.store import repository as repo
 from tests.test_cycle_store import CYCLE_SET
 
 
@@ -86,8 +85,8 @@ def test_a_new_year_opens_on_its_groups_set(province):
 
 def test_the_command_line_groups_departments(capsys):
     from scoring import cli
-    from scoring.db import open_database
-    from scoring.workspace import ensure_default_workspace
+    from scoring.store.db import open_database
+    from scoring.store.workspace import ensure_default_workspace
 
     ensure_default_workspace(open_database())  # the scratch data folder of this test (conftest)
     assert cli.main(["groups", "add", "Sở"]) == 0
@@ -104,9 +103,10 @@ def test_the_command_line_groups_departments(capsys):
 
 
 def test_a_department_added_from_the_command_line_goes_to_its_group_and_to_the_administrators(capsys):
-    from scoring import accounts, cli
-    from scoring.db import open_database
-    from scoring.workspace import ensure_default_workspace
+    from scoring import cli
+    from scoring.access import accounts
+    from scoring.store.db import open_database
+    from scoring.store.workspace import ensure_default_workspace
 
     db = open_database()
     ensure_default_workspace(db)

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import small_pdf
-from scoring import repository as repo
-from scoring.criteria import criteria_set_from_dict, load_criteria_set
-from scoring.db import open_database
+from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
 from scoring.defaults import bundled_criteria_path
-from scoring.plan_import import load_plan_bytes
-from scoring.workspace import ensure_default_workspace
+from scoring.plan.importer import load_plan_bytes
+from scoring.store import repository as repo
+from scoring.store.db import open_database
+from scoring.store.workspace import ensure_default_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -314,7 +314,7 @@ def test_chart_text_from_the_data_is_drawn_literally(hostile_year):
     """Plotly reads tags in every text it draws (titles, tick labels, bar texts, hover labels: <a href>, <b>…);
     the only tags in the charts are the line breaks and hover boxes the charts make themselves."""
     from scoring import charts
-    from scoring.snapshot import load_snapshot
+    from scoring.assessment.snapshot import load_snapshot
 
     db, seeded = hostile_year
     snap = load_snapshot(db, seeded["department_id"], 2026, with_previous_year=True)
@@ -360,8 +360,9 @@ def _links_and_images_to_data(page) -> list[str]:
 
 @pytest.mark.browser
 def test_in_the_browser_no_request_leaves_and_no_link_or_image_comes_from_the_data(tmp_path):
-    from scoring.db import Settings
     from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium, _serve, _settled, _shot
+
+    from scoring.store.db import Settings
 
     _require_chromium()
     folder = tmp_path / "hostile-browser"
@@ -421,8 +422,8 @@ def test_appraisal_remarks_and_the_locked_page_stay_inert(hostile_year):
     drawn beside the self-score."""
     from datetime import date
 
-    from scoring.cycle import SourceDocument
-    from scoring.snapshot import load_snapshot
+    from scoring.assessment.cycle import SourceDocument
+    from scoring.assessment.snapshot import load_snapshot
 
     db, seeded = hostile_year
     assessment_id, department_id = seeded["assessment_id"], seeded["department_id"]

@@ -14,10 +14,10 @@ import pytest
 from docx import Document
 
 from scoring import import_limits
-from scoring.criteria import load_criteria_set_bytes
-from scoring.criteria_excel import import_criteria_xlsx
+from scoring.criteria.excel import import_criteria_xlsx
+from scoring.criteria.files import load_criteria_set_bytes
 from scoring.errors import InputError
-from scoring.plan_import import load_plan_bytes
+from scoring.plan.importer import load_plan_bytes
 
 
 def _padded(data: bytes, part: str, megabytes: int) -> bytes:
@@ -91,7 +91,7 @@ def test_a_criteria_sheet_of_forty_thousand_rows_is_refused_by_its_row_count():
 
 
 def test_a_plan_sheet_with_too_many_rows_is_refused_by_its_row_count(monkeypatch):
-    monkeypatch.setattr("scoring.plan_import.MAX_PLAN_ROWS", 500)
+    monkeypatch.setattr("scoring.plan.importer.MAX_PLAN_ROWS", 500)
     sheet = _workbook(2_000, header=("Mục tiêu", "Nhiệm vụ", "Hoạt động"))
     _refused_quickly_and_lightly(lambda: load_plan_bytes("ke-hoach.xlsx", sheet), "ke-hoach.xlsx", "trang tính hơn 500 dòng")
 

@@ -18,14 +18,14 @@ import pytest
 from sqlalchemy import event, func, select
 
 from benchmarks.generate import small_pdf
-from scoring import repository as repo
-from scoring.db import DATA_REVISION, Database, Settings
+from scoring.assessment.snapshot import load_snapshot
+from scoring.criteria.rules import RuleKind
 from scoring.defaults import bundled_plan_path
-from scoring.models import AuditEntry
-from scoring.plan_import import load_plan
-from scoring.rules import RuleKind
-from scoring.snapshot import load_snapshot
-from scoring.workspace import ensure_default_workspace
+from scoring.plan.importer import load_plan
+from scoring.store import repository as repo
+from scoring.store.db import DATA_REVISION, Database, Settings
+from scoring.store.models import AuditEntry
+from scoring.store.workspace import ensure_default_workspace
 
 SESSIONS = 10
 # How long the ten sessions save, per database: long enough for thousands of overlapping transactions, short

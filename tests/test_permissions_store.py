@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import default_settings
-from scoring.plan_import import load_plan
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.assessment.cycle import default_settings
+from scoring.criteria.files import criteria_set_from_dict
+from scoring.plan.importer import load_plan
+from scoring.store import repository as repo
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "ke-hoach-cchc-2026.txt"
 SET = {"name": "Bộ thử quyền", "total_max": 2, "year": 2026, "nodes": [

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from scoring.cli import main as cli_main
 from scoring.errors import InputError
-from scoring.plan_import import load_plan, load_plan_bytes
-from scoring.units import COLLECTIVE_UNIT
+from scoring.plan.importer import load_plan, load_plan_bytes
+from scoring.plan.units import COLLECTIVE_UNIT
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"

@@ -1,4 +1,4 @@
-"""Every department's year at a glance (scoring.province): the stage, k/n scored, the lock, explanations awaited,
+"""Every department's year at a glance (scoring.province.progress): the stage, k/n scored, the lock, explanations awaited,
 the next deadline, and the self-assessed index only for those who may see it."""
 
 from __future__ import annotations
@@ -7,12 +7,11 @@ from datetime import date, datetime
 
 import pytest
 
-from scoring import province
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import ROUND_APPRAISAL_1, CycleState, RoundOverride, SourceDocument, default_settings
-
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.assessment.cycle import ROUND_APPRAISAL_1, CycleState, RoundOverride, SourceDocument, default_settings
+from scoring.criteria.files import criteria_set_from_dict
+from scoring.province import progress as province
+from scoring.store import repository as repo
 from tests.test_cycle_store import CYCLE_SET, EXPLANATION_DAY, ROUND_1_DAY, ROUND_2_DAY
 
 DECEMBER_1 = date(2026, 12, 1)

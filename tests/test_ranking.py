@@ -1,4 +1,4 @@
-"""The published ranking (scoring.ranking): within each group, ties sharing a rank, by area, the year before."""
+"""The published ranking (scoring.province.ranking): within each group, ties sharing a rank, by area, the year before."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from scoring import groups, ranking
-from scoring import repository as repo
-from scoring.auth import Principal, Role
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import SourceDocument
+from scoring.access.auth import Principal, Role
+from scoring.assessment.cycle import SourceDocument
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
-
+from scoring.province import groups, ranking
+from scoring.store import repository as repo
 from tests.test_cycle_store import CYCLE_SET, ROUND_1_DAY
 
 D = Decimal

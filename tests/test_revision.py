@@ -10,15 +10,15 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, select
 
-from scoring import repository as repo
-from scoring.backup import create_backup, restore_backup
-from scoring.criteria import content_digest, load_criteria_set, stored_criteria_set
-from scoring.db import Database, Settings
+from scoring.assessment.snapshot import SnapshotKeeper, load_snapshot
+from scoring.criteria.files import content_digest, load_criteria_set, stored_criteria_set
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import ConflictError, InputError
-from scoring.models import AuditEntry, CriteriaSetRecord, EvidenceCriterion
-from scoring.snapshot import SnapshotKeeper, load_snapshot
-from scoring.workspace import ensure_default_workspace
+from scoring.store import repository as repo
+from scoring.store.backup import create_backup, restore_backup
+from scoring.store.db import Database, Settings
+from scoring.store.models import AuditEntry, CriteriaSetRecord, EvidenceCriterion
+from scoring.store.workspace import ensure_default_workspace
 
 TODAY = date(2026, 11, 25)
 

@@ -24,17 +24,17 @@ import pytest
 from sqlalchemy import event, select
 
 from benchmarks.generate import generate_plan, small_pdf
-from scoring import repository as repo
-from scoring.backup import count_rows
-from scoring.criteria import criteria_set_from_dict, load_criteria_set
-from scoring.db import Database, Settings, open_database
+from scoring.assessment.snapshot import load_snapshot
+from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import ConflictError, InputError, NotFoundError
-from scoring.evidence_files import MAX_UPLOAD_BYTES, EvidenceStore
-from scoring.models import AuditEntry
-from scoring.plan_import import load_plan_bytes
-from scoring.snapshot import load_snapshot
-from scoring.workspace import ensure_default_workspace
+from scoring.plan.importer import load_plan_bytes
+from scoring.store import repository as repo
+from scoring.store.backup import count_rows
+from scoring.store.db import Database, Settings, open_database
+from scoring.store.evidence_files import MAX_UPLOAD_BYTES, EvidenceStore
+from scoring.store.models import AuditEntry
+from scoring.store.workspace import ensure_default_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -147,7 +147,7 @@ SAVE_LOOP = """
 import pickle, sys
 from pathlib import Path
 from scoring import repository as repo
-from scoring.db import Database, Settings
+from scoring.store.db import Database, Settings
 folder, department_id, plans_path, progress_path = sys.argv[1:]
 db = Database(Settings(Path(folder), f"sqlite:///{Path(folder) / 'cchc.db'}"))
 plans = pickle.loads(Path(plans_path).read_bytes())
@@ -165,7 +165,7 @@ UPLOAD_LOOP = """
 import sys
 from pathlib import Path
 from scoring import repository as repo
-from scoring.db import Database, Settings
+from scoring.store.db import Database, Settings
 folder, department_id, year, progress_path = sys.argv[1:]
 db = Database(Settings(Path(folder), f"sqlite:///{Path(folder) / 'cchc.db'}"))
 body = b"%PDF-1.4\\n" + bytes(range(256)) * 16_000  # about 4 MB

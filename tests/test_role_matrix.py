@@ -1,6 +1,6 @@
 """Every role against every write of the yearly cycle, in every state of the cycle (issue 14).
 
-The core's answer (scoring.cycle.may_write) is checked against a specification written from the issue, for
+The core's answer (scoring.assessment.cycle.may_write) is checked against a specification written from the issue, for
 each state and date; then every repository write is shown to ask that answer, for every role.
 """
 
@@ -12,11 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import PermissionDenied, Principal, Role
-from scoring.criteria import criteria_set_from_dict
-from scoring.cycle import (
+from scoring.access import accounts
+from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.assessment.cycle import (
     AUTHOR_APPRAISER,
     AUTHOR_TRANSCRIBED,
     CycleState,
@@ -26,7 +24,9 @@ from scoring.cycle import (
     default_settings,
     may_write,
 )
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
+from scoring.store import repository as repo
 
 DEPARTMENT = 1
 

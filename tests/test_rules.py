@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.rules import (
+from scoring.criteria.rules import (
     Band,
     CountRule,
     DeductionRule,

@@ -18,15 +18,23 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
+from test_exports import (
+    PROVINCE_RESULT,
+    ROUND_1_DAY,
+    SET,
+    _require_tool,
+    build_workspace,
+    lock_and_appraise,
+    snapshot_of,
+)
 
-from scoring import repository as repo
-from scoring.criteria import criteria_set_from_dict
+from scoring.assessment.snapshot import load_snapshot
+from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
 from scoring.exports import scoresheet_import
 from scoring.exports.scoresheet import SHEET_SCORES, write_scoresheet
 from scoring.exports.scoresheet_import import ScoresheetError, apply_scoresheet_changes, read_scoresheet
-from scoring.snapshot import load_snapshot
-from test_exports import PROVINCE_RESULT, ROUND_1_DAY, SET, _require_tool, build_workspace, lock_and_appraise, snapshot_of
+from scoring.store import repository as repo
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 NA, ENTRY, NUM, DEN = "Không đánh giá (x)", "Mức đạt được, số lượng hoặc điểm", "Tử số", "Mẫu số"
@@ -418,7 +426,7 @@ def test_libreoffice_totals_of_an_edited_sheet_are_what_the_import_saves(db, tmp
 
 @pytest.mark.libreoffice
 def test_every_rule_formula_matches_the_rule(db, tmp_path):
-    """Each rule kind's formula against scoring.rules, at band edges, steps, caps and floors, and on input the
+    """Each rule kind's formula against scoring.criteria.rules, at band edges, steps, caps and floors, and on input the
     rule refuses ("Không hợp lệ" in the sheet, a problem for the rule). LibreOffice computes."""
     soffice = _require_tool("soffice")
     rules_set = {**SET, "total_max": 6, "nodes": [{"code": "1", "name": "Mọi cách chấm", "max": 6, "children": [
@@ -470,7 +478,7 @@ def test_every_rule_formula_matches_the_rule(db, tmp_path):
 def test_the_import_on_the_page_lists_skipped_rows_and_saves_the_rest():
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    from scoring.db import open_database
+    from scoring.store.db import open_database
 
     db = open_database()
     department = repo.list_departments(db)[0]

@@ -8,12 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import Role
-from scoring.db import open_database
-from scoring.workspace import ensure_default_workspace
+from scoring.access import accounts
+from scoring.access.auth import Role
+from scoring.store import repository as repo
+from scoring.store.db import open_database
+from scoring.store.workspace import ensure_default_workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PASSWORD = "Mat-khau-du-dai-2026"

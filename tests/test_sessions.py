@@ -1,5 +1,5 @@
 """Sign-in sessions in the core: opened by a correct sign-in, kept by the cookie's token, ended by sign-out,
-idleness, the absolute limit, a password reset or a disabled account (scoring/sessions.py)."""
+idleness, the absolute limit, a password reset or a disabled account (scoring/access/sessions.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from scoring import accounts, sessions
-from scoring import repository as repo
-from scoring.auth import DEFAULT_SESSION_POLICY, Role, token_digest
-from scoring.backup import count_rows
-from scoring.db import SIGN_IN_SESSIONS
-from scoring.workspace import ensure_default_workspace
+from scoring.access import accounts, sessions
+from scoring.access.auth import DEFAULT_SESSION_POLICY, Role, token_digest
+from scoring.store import repository as repo
+from scoring.store.backup import count_rows
+from scoring.store.db import SIGN_IN_SESSIONS
+from scoring.store.workspace import ensure_default_workspace
 
 PASSWORD = "Mat-khau-du-dai-2026"
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
@@ -137,7 +137,7 @@ def test_ended_sessions_are_cleared_away_after_a_month(people):
 
 def test_deleting_an_account_deletes_its_sessions(people):
     _open(people)
-    from scoring.models import Account
+    from scoring.store.models import Account
     with people.session() as session:
         session.delete(session.scalar(select(Account).where(Account.username == "vanphong")))
     with people.engine.connect() as connection:
@@ -145,7 +145,7 @@ def test_deleting_an_account_deletes_its_sessions(people):
 
 
 def test_a_database_that_cannot_be_written_just_now_still_lets_people_read(tmp_path):
-    from scoring.db import Database, Settings, open_database
+    from scoring.store.db import Database, Settings, open_database
 
     folder = tmp_path / "data"
     writable = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.errors import InputError
-from scoring.stats import (
+from scoring.plan.stats import (
     NO_LEAD_UNIT,
     STATUS_COLOURS,
     STATUS_DONE,
@@ -24,7 +24,7 @@ from scoring.stats import (
     unit_area_matrix,
     upcoming,
 )
-from scoring.units import COLLECTIVE_UNIT
+from scoring.plan.units import COLLECTIVE_UNIT
 
 TODAY = date(2026, 6, 15)
 DEPARTMENT = ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"]

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from scoring import repository as repo
-from scoring.criteria import content_digest, load_criteria_set
-from scoring.db import Database, Settings
+from scoring.criteria.files import content_digest, load_criteria_set
 from scoring.errors import ConflictError, InputError
-from scoring.models import ScoreRecord
-from scoring.plan_import import load_plan, load_plan_bytes
-from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS
+from scoring.plan.importer import load_plan, load_plan_bytes
+from scoring.plan.stats import STATUS_DONE, STATUS_IN_PROGRESS
+from scoring.store import repository as repo
+from scoring.store.db import Database, Settings
+from scoring.store.models import ScoreRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
@@ -208,7 +208,7 @@ def test_upgrading_an_older_database_keeps_every_row(tmp_path):
     """A database made by the first version, with scores and evidence links, upgraded by this one."""
     from sqlalchemy import text
 
-    from scoring.db import make_engine, upgrade_schema
+    from scoring.store.db import make_engine, upgrade_schema
 
     url = f"sqlite:///{tmp_path / 'cu.db'}"
     engine = make_engine(url)

@@ -12,18 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from scoring import backup
-from scoring import cli
-from scoring import repository as repo
-from scoring import textnorm
-from scoring.accounts import create_account
-from scoring.auth import Role, lockout_message
-from scoring.criteria import load_criteria_set
+from scoring import cli, textnorm
+from scoring.access.accounts import create_account
+from scoring.access.auth import Role, lockout_message
+from scoring.assessment.snapshot import SnapshotKeeper, load_snapshot
+from scoring.criteria.files import load_criteria_set
 from scoring.errors import ConflictError, InputError
-from scoring.models import AuditEntry
-from scoring.plan_import import load_plan
-from scoring.snapshot import SnapshotKeeper, load_snapshot
-from scoring.stats import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_LABELS, STATUS_NOT_APPLICABLE, STATUS_NOT_STARTED, reconcile_progress
+from scoring.plan.importer import load_plan
+from scoring.plan.stats import (
+    STATUS_DONE,
+    STATUS_IN_PROGRESS,
+    STATUS_LABELS,
+    STATUS_NOT_APPLICABLE,
+    STATUS_NOT_STARTED,
+    reconcile_progress,
+)
+from scoring.store import backup
+from scoring.store import repository as repo
+from scoring.store.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
@@ -118,7 +124,7 @@ def test_today_is_the_vietnam_date_for_deadlines(workspace, monkeypatch):
     _clock(monkeypatch, LATE_EVENING_UTC)
     due_20th = next(a for a in repo.list_activities(db, department_id, 2026) if a.due)
     with db.session() as session:
-        from scoring.models import ActivityRecord
+        from scoring.store.models import ActivityRecord
 
         session.get(ActivityRecord, due_20th.id).due = date(2026, 12, 20)
     snapshot = load_snapshot(db, department_id, 2026)
@@ -346,7 +352,7 @@ def _unescaped(text: str) -> str:
 
 
 def _edit_plan_row(at, changes: dict):
-    from scoring.db import open_database
+    from scoring.store.db import open_database
 
     department = repo.list_departments(open_database())[0]
     at.session_state[f"plan-editor-{department.id}-2026-0"] = {"edited_rows": {0: changes}, "added_rows": [], "deleted_rows": []}
@@ -436,7 +442,7 @@ def _entry_in_sheet(data: bytes, code: str):
 def test_one_click_downloads_the_score_sheet_as_stored_at_the_click(deferred):
     """The page drawn before a change still hands out the changed data: the file is read when clicked."""
     at = _app_at("views/xuat_tep.py")
-    from scoring.db import open_database
+    from scoring.store.db import open_database
 
     db = open_database()
     department = repo.list_departments(db)[0]
@@ -457,7 +463,7 @@ def test_a_failed_download_is_a_vietnamese_sentence_at_its_button(deferred, monk
     from scoring.exports import commands
 
     at = _app_at("views/xuat_tep.py")
-    department = repo.list_departments(__import__("scoring.db", fromlist=["open_database"]).open_database())[0]
+    department = repo.list_departments(__import__("scoring.store.db", fromlist=["open_database"]).open_database())[0]
     key = f"export-report-{department.id}-2026"
 
     def broken(snapshot, out, db):
@@ -482,7 +488,7 @@ def test_the_click_run_waits_for_the_file_and_shows_an_input_error(deferred, mon
     from scoring.exports import commands
 
     at = _app_at("views/xuat_tep.py")
-    department = repo.list_departments(__import__("scoring.db", fromlist=["open_database"]).open_database())[0]
+    department = repo.list_departments(__import__("scoring.store.db", fromlist=["open_database"]).open_database())[0]
     key = f"export-summary-{department.id}-2026"
 
     def refused(snapshot, out, db):
@@ -540,7 +546,7 @@ def test_in_a_browser_one_click_downloads_the_current_file(browser, tmp_path):
 
     from test_browser import _open_from_menu, _serve, _settled
 
-    from scoring.db import Database, Settings
+    from scoring.store.db import Database, Settings
 
     serving = _serve(tmp_path, auth="off")
     url = next(serving)
@@ -572,7 +578,7 @@ def test_in_a_browser_one_click_downloads_the_current_file(browser, tmp_path):
 
 
 def test_account_changes_show_for_those_who_manage_accounts_and_people_are_found_by_name(workspace):
-    from scoring.auth import PermissionDenied, Principal
+    from scoring.access.auth import PermissionDenied, Principal
 
     db, department_id, _ = workspace
     create_account(db, "nguyenvana", role=Role.OFFICE, password="mat-khau-rat-dai-2026", display_name="Nguyễn Văn A",

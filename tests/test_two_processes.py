@@ -2,7 +2,7 @@
 deploy/nginx-tinh.conf): a person signed in through one process is signed in on the other (the session is a row in
 the database, the cookie is the browser's), and what they save through one process the other shows after a reload.
 
-Each process keeps the data it has read between runs of a page (scoring.snapshot.SnapshotKeeper); only the data
+Each process keeps the data it has read between runs of a page (scoring.assessment.snapshot.SnapshotKeeper); only the data
 revision, counted in the database, tells it another process wrote. This is that, with real servers and a browser.
 Cookies belong to a host, not a port, so the two processes on 127.0.0.1 see one browser's cookie as the two
 processes behind one nginx name do.
@@ -15,14 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-
 from conftest import _postgres_url
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import Role
-from scoring.db import Database, Settings
-from scoring.workspace import ensure_default_workspace
 from test_browser import PASSWORD, _fill_sign_in, _metric, _require_chromium, _settled, _start_server, browser  # noqa: F401 — a fixture
+
+from scoring.access import accounts
+from scoring.access.auth import Role
+from scoring.store import repository as repo
+from scoring.store.db import Database, Settings
+from scoring.store.workspace import ensure_default_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

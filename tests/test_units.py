@@ -4,14 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.units import (
-    COLLECTIVE_UNIT,
-    expand_units,
-    is_collective,
-    normalise_unit,
-    split_units,
-    unit_key,
-)
+from scoring.plan.units import COLLECTIVE_UNIT, expand_units, is_collective, normalise_unit, split_units, unit_key
 
 
 def nfd(text: str) -> str:

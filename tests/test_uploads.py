@@ -16,18 +16,23 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scoring import repository as repo
-from scoring.criteria import MAX_CRITERIA_BYTES, load_criteria_set_bytes
-from scoring.cycle import LeafAppraisal
-from scoring.db import open_database
-from scoring.errors import ConflictError, InputError
-from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, MAX_UPLOAD_BYTES, EvidenceStore, check_upload, safe_display_name
-from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
-from scoring.models import Assessment, ScoreRecord
-from scoring.plan_import import MAX_PLAN_BYTES, load_plan_bytes
-from scoring.workspace import ensure_default_workspace
-
 import ui
+from scoring.assessment.cycle import LeafAppraisal
+from scoring.criteria.files import MAX_CRITERIA_BYTES, load_criteria_set_bytes
+from scoring.errors import ConflictError, InputError
+from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
+from scoring.plan.importer import MAX_PLAN_BYTES, load_plan_bytes
+from scoring.store import repository as repo
+from scoring.store.db import open_database
+from scoring.store.evidence_files import (
+    EVIDENCE_UPLOAD_RULE,
+    MAX_UPLOAD_BYTES,
+    EvidenceStore,
+    check_upload,
+    safe_display_name,
+)
+from scoring.store.models import Assessment, ScoreRecord
+from scoring.store.workspace import ensure_default_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -14,16 +14,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from scoring import accounts
-from scoring import repository as repo
-from scoring.auth import Role
-from scoring.backup import count_rows
-from scoring.criteria import criteria_set_from_dict
-from scoring.db import open_database
-from scoring.errors import ConflictError
-from scoring.workspace import ensure_default_workspace
-
 import ui
+from scoring.access import accounts
+from scoring.access.auth import Role
+from scoring.criteria.files import criteria_set_from_dict
+from scoring.errors import ConflictError
+from scoring.store import repository as repo
+from scoring.store.backup import count_rows
+from scoring.store.db import open_database
+from scoring.store.workspace import ensure_default_workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PASSWORD = "Mat-khau-that-dai-2026"
@@ -185,7 +184,7 @@ def test_an_account_change_is_audited_with_readable_labels(world):
 def _account_audit(db):
     from sqlalchemy import select
 
-    from scoring.models import AuditEntry
+    from scoring.store.models import AuditEntry
 
     with db.session() as session:
         return session.scalars(select(AuditEntry).where(AuditEntry.entity == "account")).all()

@@ -15,12 +15,22 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_browser import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, _edit_plan_cell, _plan_cell, _require_chromium,
-                          _serve, _settled, _shot, _sign_in)
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    _edit_plan_cell,
+    _plan_cell,
+    _require_chromium,
+    _serve,
+    _settled,
+    _shot,
+    _sign_in,
+)
 
 import ui
-from scoring import repository as repo
-from scoring.db import open_database
+from scoring.store import repository as repo
+from scoring.store.db import open_database
 from scoring.textnorm import format_number, local_today, parse_date
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,10 +191,10 @@ def _english_on(page, where: str, seen: dict[str, str]) -> None:
 def test_every_page_shows_vietnamese_only(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from scoring import accounts
-    from scoring.auth import Role
-    from scoring.db import Database, Settings
-    from scoring.workspace import ensure_default_workspace
+    from scoring.access import accounts
+    from scoring.access.auth import Role
+    from scoring.store.db import Database, Settings
+    from scoring.store.workspace import ensure_default_workspace
 
     _require_chromium()
     db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))

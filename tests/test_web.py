@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 import web
-from scoring import accounts, sessions
-from scoring import repository as repo
-from scoring.auth import Role, token_digest
+from scoring.access import accounts, sessions
+from scoring.access.auth import Role, token_digest
+from scoring.store import repository as repo
 
 PASSWORD = "Mat-khau-du-dai-2026"
 ORIGIN = {"Origin": "http://testserver"}

@@ -10,11 +10,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring import groups, province, ranking
-from scoring import repository as repo
-from scoring.auth import Action
-from scoring.awaiting import awaiting_appraisal
+from scoring.access.auth import Action
+from scoring.assessment.awaiting import awaiting_appraisal
 from scoring.exports.ranking_sheet import write_ranking_workbook
+from scoring.province import groups, ranking
+from scoring.province import progress as province
+from scoring.store import repository as repo
 from scoring.textnorm import format_datetime, format_number, format_percent
 
 ui.require(Action.VIEW_PROVINCE)

@@ -10,19 +10,18 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from views import criteria_import
-from scoring import accounts
-from scoring.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, generate_password
-from scoring.backup import backup_file_name, create_backup
-from scoring.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
-from scoring import repository as repo
-from scoring.criteria import validate
-from scoring.criteria_excel import export_criteria_xlsx
+from scoring.access import accounts
+from scoring.access.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, generate_password
+from scoring.assessment.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
+from scoring.criteria.excel import export_criteria_xlsx
+from scoring.criteria.model import validate
+from scoring.criteria.rules import parse_decimal
 from scoring.errors import InputError
-from scoring.rules import parse_decimal
-from scoring.evidence_files import MAX_UPLOAD_BYTES, upload_megabytes
+from scoring.store import repository as repo
+from scoring.store.backup import backup_file_name, create_backup
+from scoring.store.evidence_files import MAX_UPLOAD_BYTES, upload_megabytes
 from scoring.textnorm import format_datetime, format_number, format_points, local_today
-from views import criteria_mapping_panel
+from views import criteria_import, criteria_mapping_panel
 
 ui.require(Action.VIEW_AUDIT_LOG)
 db = ui.database()
@@ -148,7 +147,7 @@ with tab_years:
             c1, c2, c3, c4 = st.columns(4)
             survey_run = c1.checkbox("Có điều tra XHH", value=settings.survey_run, key=f"{form_key}-survey")
             # text, not st.number_input: its printf-style format can only write "2.50", never the Vietnamese "2,5"
-            # (the core checks the ranges: scoring.cycle.settings_problems)
+            # (the core checks the ranges: scoring.assessment.cycle.settings_problems)
             survey_share = c2.text_input("Điểm phần điều tra XHH", value=format_number(settings.survey_share), key=f"{form_key}-survey-share")
             bonus_cap = c3.text_input("Điểm thưởng tối đa", value=format_number(settings.bonus_cap), key=f"{form_key}-bonus-cap")
             penalty_cap = c4.text_input("Điểm trừ tối đa", value=format_number(settings.penalty_cap), key=f"{form_key}-penalty-cap")

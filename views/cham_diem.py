@@ -13,25 +13,21 @@ saw (`_seen_version`), not one bound into a widget when it was drawn. Others' sa
 (ui.follow_the_data); a value this person holds unsaved stays, marked (`_follow_stored`).
 
 Appraisal rounds, explanations, bonus/penalty, the reopening of the lock and publication are editors only where
-the core would accept the write now (`_verdict`, scoring.cycle.may_write on the cycle's state for today, the
+the core would accept the write now (`_verdict`, scoring.assessment.cycle.may_write on the cycle's state for today, the
 Vietnam date); elsewhere the page shows what is stored and, unless the role alone decides, why.
 """
 
 from __future__ import annotations
 
-
 from collections.abc import Callable
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 import ui
-from datetime import timedelta
-
-from scoring.auth import Action
-from scoring import repository as repo
-from scoring.criteria import CriterionNode
-from scoring.cycle import (
+from scoring.access.auth import Action
+from scoring.assessment.cycle import (
     APPRAISAL_WRITES,
     ROUND_APPRAISAL_1,
     ROUND_APPRAISAL_2,
@@ -43,9 +39,11 @@ from scoring.cycle import (
     Write,
     may_write,
 )
-from scoring.rules import RuleKind, parse_decimal
-from scoring.snapshot import CriterionRow, Snapshot
-from scoring.stats import STATUS_LABELS
+from scoring.assessment.snapshot import CriterionRow, Snapshot
+from scoring.criteria.model import CriterionNode
+from scoring.criteria.rules import RuleKind, parse_decimal
+from scoring.plan.stats import STATUS_LABELS
+from scoring.store import repository as repo
 from scoring.textnorm import format_date, format_datetime, format_number, format_points
 
 # Static style only: a criterion's points ("-0,75 điểm") fit their column at 1366×768 instead of "0,75 đi…".
@@ -67,7 +65,7 @@ may_link = ui.can(Action.EDIT_EVIDENCE) and not cycle.published  # published: th
 
 
 def _verdict(write: Write, leaf: LeafAppraisal | None = None, code: str = "") -> Verdict:
-    """The core's answer for this person now (scoring.cycle.may_write): the page shows an editor only where it is yes."""
+    """The core's answer for this person now (scoring.assessment.cycle.may_write): the page shows an editor only where it is yes."""
     who = ui.principal() or repo.actor_name(st.session_state.get("actor") or "")  # open mode: a trusted name
     return may_write(who, write, cycle, department_id=snap.assessment.department_id, leaf=leaf, code=code,
                      bonus_author=snap.assessment.bonus_penalty_author)

@@ -1,6 +1,6 @@
 """Cấu hình → Bộ tiêu chí: a province's set read from a file, shown as a tree the Office corrects before saving it.
 
-The file is read by the core (criteria.load_criteria_set_bytes) into a draft (scoring.criteria_draft) kept in the
+The file is read by the core (criteria.load_criteria_set_bytes) into a draft (scoring.criteria.draft) kept in the
 session, one per department and year: it survives reruns and visits to other pages, not a sign-out (which clears
 the session).
 Every cell edited in the tables is taken into the draft at the start of the next run, before anything is drawn;
@@ -16,12 +16,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring import criteria_draft as cd
-from scoring import repository as repo
-from scoring.auth import Action
-from scoring.criteria import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, load_criteria_set_bytes
+from scoring.access.auth import Action
+from scoring.criteria import draft as cd
+from scoring.criteria.files import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, load_criteria_set_bytes
 from scoring.errors import InputError
-from scoring.evidence_files import extensions_text, safe_display_name, upload_rule
+from scoring.store import repository as repo
+from scoring.store.evidence_files import extensions_text, safe_display_name, upload_rule
 
 ALL_AREAS = "*"
 COLUMN_CODE, COLUMN_LEVEL, COLUMN_UNDERSTOOD, COLUMN_CHECK = "Mã", "Cấp", "Cách hiểu", "Kiểm tra"

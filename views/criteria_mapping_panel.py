@@ -1,4 +1,4 @@
-"""Cấu hình → Năm đánh giá: which of last year's criteria became which of this year's (scoring.criteria_mapping).
+"""Cấu hình → Năm đánh giá: which of last year's criteria became which of this year's (scoring.criteria.mapping).
 
 Shown when this year's criteria set names or numbers its criteria otherwise than last year's. The page proposes a
 mapping; a person changes what any of last year's criteria became (one or several of this year's, or «không còn»)
@@ -12,13 +12,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring import repository as repo
-from scoring.auth import Action
-from scoring.criteria import CriteriaSet
-from scoring.criteria_mapping import CriteriaMapping, propose_mapping, sets_differ
-from scoring.criteria_mapping_store import ConfirmedMapping, confirm_mapping, confirmed_mapping
-from scoring.db import Database
-from scoring.snapshot import Snapshot
+from scoring.access.auth import Action
+from scoring.assessment.snapshot import Snapshot
+from scoring.criteria.mapping import CriteriaMapping, propose_mapping, sets_differ
+from scoring.criteria.model import CriteriaSet
+from scoring.store import repository as repo
+from scoring.store.criteria_mapping_store import ConfirmedMapping, confirm_mapping, confirmed_mapping
+from scoring.store.db import Database
 from scoring.textnorm import format_datetime
 
 PLACE = "criteria-mapping"  # where this panel's messages are said (ui.flash)

@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring.auth import Action
-from scoring import repository as repo
+from scoring.access.auth import Action
 from scoring.errors import InputError
-from scoring.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
-from scoring.plan_import import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_bytes
-from scoring.stats import STATUS_DONE, STATUS_LABELS, STATUSES
+from scoring.plan.importer import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_bytes
+from scoring.plan.stats import STATUS_DONE, STATUS_LABELS, STATUSES
+from scoring.plan.units import expand_units
+from scoring.store import repository as repo
+from scoring.store.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
 from scoring.textnorm import DATE_TEXT_PATTERN, format_date, format_datetime, parse_date, vn_sort_key
-from scoring.units import expand_units
 
 ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot()
@@ -212,7 +212,7 @@ COLUMN_CONFIG = {
 }
 ROW_HEIGHT = 74  # three lines of an activity's text (Streamlit wraps a cell's text only in rows taller than 64 px)
 who = ui.principal()
-# an editor only where the core would accept the write (scoring.auth, as update_activity checks it)
+# an editor only where the core would accept the write (scoring.access.auth, as update_activity checks it)
 may_update = {a.id for a in shown if ui.can(Action.EDIT_OWN_UNIT_ACTIVITY, activity_lead_units=a.lead)}
 editable = [a for a in shown if a.id in may_update]
 read_only = [a for a in shown if a.id not in may_update]

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring.auth import Action
-from scoring import repository as repo
-from scoring.evidence_files import EVIDENCE_UPLOAD_RULE
+from scoring.access.auth import Action
+from scoring.store import repository as repo
+from scoring.store.evidence_files import EVIDENCE_UPLOAD_RULE
 from scoring.textnorm import format_date, format_number
 
 snap = ui.snapshot()

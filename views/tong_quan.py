@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scoring.auth import Action
+from scoring.access.auth import Action
 from scoring.charts import (
     completion_by_area_figure,
     completion_by_unit_figure,
@@ -14,7 +14,7 @@ from scoring.charts import (
     unit_area_heatmap,
     year_comparison_figure,
 )
-from scoring.stats import STATUS_LABELS
+from scoring.plan.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_number, format_percent
 
 ui.require(Action.VIEW_DASHBOARD)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from scoring.auth import Action
+from scoring.access.auth import Action
 from scoring.charts import area_criteria_figure, completion_by_area_figure, score_by_area_figure
 from scoring.textnorm import format_date, format_number
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from scoring.auth import Action, Role
-from scoring.cycle import SourceDocument
+from scoring.access.auth import Action, Role
+from scoring.assessment.cycle import SourceDocument
+from scoring.errors import InputError
 from scoring.exports import apply_scoresheet_changes, read_scoresheet
 from scoring.exports.charts import warm_up
 from scoring.exports.commands import export_bytes, export_file_name
 from scoring.exports.report import chart_images
-from scoring.exports.summary_pdf import summary_charts
-from scoring.errors import InputError
-from scoring.evidence_files import extensions_text, safe_display_name, upload_rule
 from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
+from scoring.exports.summary_pdf import summary_charts
+from scoring.store.evidence_files import extensions_text, safe_display_name, upload_rule
 
 ui.require(Action.EXPORT)
 snap = ui.snapshot()
@@ -98,7 +98,7 @@ if upload is not None:
             source = None
             who = ui.principal()
             if any(c.appraisal_changed for c in changes.changes) and not (who and who.role is Role.APPRAISER):
-                # the Office records appraisal results from the province's document (scoring.cycle.may_write)
+                # the Office records appraisal results from the province's document (scoring.assessment.cycle.may_write)
                 c1, c2 = st.columns(2)
                 number = c1.text_input("Số, ký hiệu văn bản kết quả thẩm định của tỉnh", key="scoresheet-source-number")
                 issued_on = c2.date_input("Ngày văn bản", value=None, format="DD/MM/YYYY", key="scoresheet-source-date")

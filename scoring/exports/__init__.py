@@ -1,7 +1,7 @@
 """Exports that match the official forms: the score sheet (Excel, and taking it back), the report (Word),
 the evidence bundle (zip), the charts (PNG/SVG) and the one-page summary (PDF).
 
-Every export reads one `scoring.snapshot.Snapshot`, so the files agree with the pages to the quarter point.
+Every export reads one `scoring.assessment.snapshot.Snapshot`, so the files agree with the pages to the quarter point.
 Names are imported lazily: the command line loads openpyxl, python-docx or plotly only for the export asked.
 """
 

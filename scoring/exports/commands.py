@@ -33,8 +33,8 @@ def export_bytes(db, department_id: int, year: int, kind: str, *, viewer=None) -
     """One export of the year as it is stored now: the year is read afresh (never a copy kept from an earlier
     read), so a download made after any change carries it. `viewer` (a signed-in Principal) must be allowed
     to export. "charts" is a .zip of the two chart images."""
-    from scoring.auth import Action, Principal, authorize
-    from scoring.snapshot import load_snapshot
+    from scoring.access.auth import Action, Principal, authorize
+    from scoring.assessment.snapshot import load_snapshot
 
     if kind not in PAGE_EXPORTS:
         raise ValueError(kind)
@@ -69,8 +69,8 @@ def _write_report_to(snapshot, out, _db) -> None:
 
 
 def _write_evidence_to(snapshot, out, db) -> None:
-    from scoring.evidence_files import EvidenceStore
     from scoring.exports.evidence_bundle import write_evidence_bundle
+    from scoring.store.evidence_files import EvidenceStore
 
     write_evidence_bundle(snapshot, EvidenceStore(db.settings.evidence_dir), out)
 
@@ -152,8 +152,8 @@ def _export_report(args, out: TextIO) -> int:
 
 
 def _export_evidence(args, out: TextIO) -> int:
-    from scoring.evidence_files import EvidenceStore
     from scoring.exports.evidence_bundle import write_evidence_bundle
+    from scoring.store.evidence_files import EvidenceStore
 
     with _snapshot(args) as (snapshot, db):
         store = EvidenceStore(db.settings.evidence_dir)
@@ -208,10 +208,10 @@ def _export_summary(args, out: TextIO) -> int:
 @contextmanager
 def _snapshot(args) -> Iterator[tuple]:
     """The snapshot the command exports, from the configured database (the default workspace if it is empty)."""
-    from scoring import repository as repo
-    from scoring.db import open_database
-    from scoring.snapshot import load_snapshot
-    from scoring.workspace import ensure_default_workspace
+    from scoring.assessment.snapshot import load_snapshot
+    from scoring.store import repository as repo
+    from scoring.store.db import open_database
+    from scoring.store.workspace import ensure_default_workspace
 
     db = open_database()
     try:

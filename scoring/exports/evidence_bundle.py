@@ -18,10 +18,9 @@ from typing import BinaryIO
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from scoring.evidence_files import EvidenceStore, safe_display_name
+from scoring.assessment.snapshot import Snapshot
 from scoring.exports.cells import put_date, put_link, put_text
 from scoring.exports.common import evidence_reference, require_criteria, safe_file_stem
-from scoring.textnorm import local_now
 from scoring.exports.scoresheet import (
     BORDER,
     HEADER_FILL,
@@ -29,8 +28,9 @@ from scoring.exports.scoresheet import (
     print_setup,
     row_height,
 )
-from scoring.repository import EvidenceView
-from scoring.snapshot import Snapshot
+from scoring.store.evidence_files import EvidenceStore, safe_display_name
+from scoring.store.repository import EvidenceView
+from scoring.textnorm import local_now
 
 INDEX_NAME = "Danh-muc-tai-lieu.xlsx"
 UNLINKED_FOLDER = "Chua-gan-tieu-chi"

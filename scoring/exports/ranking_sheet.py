@@ -1,5 +1,5 @@
 """The province's ranking table (.xlsx): one sheet per group, the published index of each department with its rank
-as a formula (RANK over the group's column: ties share a rank, as scoring.ranking ranks them), the band, the
+as a formula (RANK over the group's column: ties share a rank, as scoring.province.ranking ranks them), the band, the
 year before, and the points of each area, so the Department of Home Affairs can check and adjust it in Excel.
 """
 
@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from scoring.exports.cells import put_formula, put_number, put_text
-from scoring.ranking import GroupRanking
+from scoring.province.ranking import GroupRanking
 
 INDEX_FORMAT = "[$-42A]0.00"  # the published index keeps its two decimals, with a decimal comma (87,50)
 POINTS_FORMAT = "[$-42A]General"  # whole points without ",00", Vietnamese decimal comma (as the score sheet)

@@ -29,6 +29,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from scoring.assessment.snapshot import Snapshot
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
     date_line,
@@ -37,7 +38,6 @@ from scoring.exports.common import (
     incomplete_evidence,
     require_criteria,
 )
-from scoring.snapshot import Snapshot
 from scoring.textnorm import format_number, format_percent, format_points, roman
 
 FONT_NAME = "Times New Roman"

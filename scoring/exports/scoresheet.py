@@ -6,7 +6,7 @@ Lĩnh vực, tiêu chí, tiêu chí thành phần | Điểm tối đa | the inpu
 (Điểm thẩm định | Nhận xét thẩm định) | Tài liệu kiểm chứng | Giải trình | Ghi chú (what the evidence lacks,
 as the report's section II says it), and under the table the place-and-date line and the signature blocks
 (NGƯỜI LẬP BIỂU, THỦ TRƯỞNG CƠ QUAN). Points read as the official tables write them: 2, 0,5, 0,25 (format
-POINTS_FORMAT: never "2,00"). The inputs are what the rule scores (scoring.rules), in the form
+POINTS_FORMAT: never "2,00"). The inputs are what the rule scores (scoring.criteria.rules), in the form
 the rule takes them: "Không đánh giá" (x), the tier chosen from a list (the tiers are on sheet "Cách chấm"),
 the count, number of deductions, free points or survey points, and the numerator and denominator of a
 ratio. Everything else a person sees as a figure is a formula in a locked cell: a leaf's points from its
@@ -35,18 +35,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scoring.criteria import CriterionNode
-from scoring.exports.cells import put_date, put_formula, put_link, put_number, put_text
-from scoring.exports.common import (
-    NOT_APPLICABLE_TEXT,
-    TEMPLATE_NOTE,
-    date_line,
-    evidence_reference,
-    governing_body,
-    incomplete_evidence,
-    require_criteria,
-)
-from scoring.rules import (
+from scoring.assessment.snapshot import Snapshot
+from scoring.criteria.model import CriterionNode
+from scoring.criteria.rules import (
     KIND_LABELS,
     CountRule,
     DeductionRule,
@@ -58,7 +49,16 @@ from scoring.rules import (
     parse_decimal,
     vn_number,
 )
-from scoring.snapshot import Snapshot
+from scoring.exports.cells import put_date, put_formula, put_link, put_number, put_text
+from scoring.exports.common import (
+    NOT_APPLICABLE_TEXT,
+    TEMPLATE_NOTE,
+    date_line,
+    evidence_reference,
+    governing_body,
+    incomplete_evidence,
+    require_criteria,
+)
 from scoring.textnorm import format_date
 
 SHEET_SCORES = "Bảng điểm"
@@ -186,7 +186,7 @@ _ENTRY_INPUT = {TiersRule: "tier", CountRule: "count", ValueRule: "value", Deduc
 
 
 def input_name(rule: Rule, column: str) -> str:
-    """The scoring.rules input a score-sheet input column holds for this rule ("count", "numerator"…)."""
+    """The scoring.criteria.rules input a score-sheet input column holds for this rule ("count", "numerator"…)."""
     return column if isinstance(rule, RatioRule) else _ENTRY_INPUT[type(rule)]
 
 
@@ -449,11 +449,11 @@ def _write_appraised_leaf(cell, node: CriterionNode, snapshot: Snapshot, cells: 
     if score.appraised_points is not None:
         put_number(cell, score.appraised_points, POINTS_FORMAT)
     elif isinstance(node.rule, SurveyRule):
-        # published survey points are not appraised: they count the same on both sides (see scoring.engine)
+        # published survey points are not appraised: they count the same on both sides (see scoring.assessment.engine)
         put_formula(cell, f"={cells.at('self', node.code)}", POINTS_FORMAT)
 
 
-# ---- formulas: each mirrors scoring.rules / scoring.engine for one cell
+# ---- formulas: each mirrors scoring.criteria.rules / scoring.assessment.engine for one cell
 
 def _num(value: Decimal | int) -> str:
     return format(Decimal(value).normalize(), "f")
@@ -477,7 +477,7 @@ def _node_max_formula(node: CriterionNode, cells: _Cells) -> str:
 
 
 def _clamp(expression: str, max_cell: str, declared_max: Decimal) -> str:
-    """scoring.engine._clamp: at most the applicable maximum, at least 0 when the declared maximum is positive."""
+    """scoring.assessment.engine._clamp: at most the applicable maximum, at least 0 when the declared maximum is positive."""
     expression = f"MIN({max_cell},{expression})"
     return f"MAX(0,{expression})" if declared_max > 0 else expression
 
@@ -512,7 +512,7 @@ def _leaf_count_formula(node: CriterionNode, cells: _Cells, key: str) -> str:
 
 
 def _leaf_self_formula(node: CriterionNode, cells: _Cells, tiers: TierCells | None) -> str:
-    """The rule's points from the row's inputs, as scoring.rules computes them; "" while not scored."""
+    """The rule's points from the row's inputs, as scoring.criteria.rules computes them; "" while not scored."""
     not_applicable = f'NOT({_blank(cells.at("na", node.code))})'
     return f'=IF({not_applicable},"{NOT_APPLICABLE_TEXT}",{_rule_expression(node, cells, tiers)})'
 

@@ -30,13 +30,24 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scoring import repository as repo
-from scoring.criteria import CriterionNode
-from scoring.cycle import SourceDocument
-from scoring.db import Database
+from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.snapshot import Snapshot
+from scoring.criteria.model import CriterionNode
+from scoring.criteria.rules import (
+    CountRule,
+    DeductionRule,
+    RatioRule,
+    Rule,
+    SurveyRule,
+    TiersRule,
+    ValueRule,
+    is_on_step,
+    json_number,
+    parse_decimal,
+    score_leaf,
+    vn_number,
+)
 from scoring.errors import ConflictError, InputError
-from scoring.evidence_files import check_upload, safe_display_name
-from scoring.import_limits import MAX_SCORESHEET_ROWS, check_package, check_workbook_rows
 from scoring.exports.common import NOT_APPLICABLE_TEXT, require_criteria
 from scoring.exports.scoresheet import (
     HEADER_APPRAISED,
@@ -59,21 +70,10 @@ from scoring.exports.scoresheet import (
     input_columns,
     input_name,
 )
-from scoring.rules import (
-    CountRule,
-    DeductionRule,
-    RatioRule,
-    Rule,
-    SurveyRule,
-    TiersRule,
-    ValueRule,
-    is_on_step,
-    json_number,
-    parse_decimal,
-    score_leaf,
-    vn_number,
-)
-from scoring.snapshot import Snapshot
+from scoring.import_limits import MAX_SCORESHEET_ROWS, check_package, check_workbook_rows
+from scoring.store import repository as repo
+from scoring.store.db import Database
+from scoring.store.evidence_files import check_upload, safe_display_name
 from scoring.textnorm import fold, nfc
 
 MAX_SCORESHEET_BYTES = 10 * 1024 * 1024
@@ -459,7 +459,7 @@ def _not_applicable(value: Any) -> bool:
 
 
 def _inputs(node: CriterionNode, values: dict[str, Any]) -> dict[str, Any]:
-    """The rule inputs the row's input cells hold, in the form scoring.rules takes them; blank cells are left out."""
+    """The rule inputs the row's input cells hold, in the form scoring.criteria.rules takes them; blank cells are left out."""
     rule = node.rule
     inputs: dict[str, Any] = {}
     if isinstance(rule, TiersRule):
@@ -588,7 +588,7 @@ def apply_scoresheet_changes(db: Database, assessment_id: int, changes: Scoreshe
                              today: date | None = None) -> list[str]:
     """Save the changes through the repository (audited); returns the codes saved, in sheet order.
 
-    Appraisal changes follow the cycle like any appraisal write (scoring.cycle.may_write): where the Office
+    Appraisal changes follow the cycle like any appraisal write (scoring.assessment.cycle.may_write): where the Office
     transcribes them, `source` is the province's document they come from.
 
     Every score is first checked against the version the sheet was compared with: if anyone saved one of

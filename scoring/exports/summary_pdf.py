@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from scoring.assessment.snapshot import Snapshot
 from scoring.charts import completion_by_area_figure, score_by_area_figure
 from scoring.exports.charts import ChartExportError, figures_svg, print_pdf
 from scoring.exports.common import (
@@ -20,7 +21,6 @@ from scoring.exports.common import (
     TEMPLATE_NOTE,
     require_criteria,
 )
-from scoring.snapshot import Snapshot
 from scoring.textnorm import format_date, format_number, format_percent, roman
 
 CHART_WIDTH_PX = 760  # each chart keeps its own height; the page scales both into the same box

@@ -1,0 +1,1 @@
+"""The CCHC plan: its model, reading it from the files people have, units, deadlines, completion statistics."""

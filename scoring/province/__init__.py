@@ -1,0 +1,1 @@
+"""The province's view: departments and their groups, every department's progress, the published ranking."""

@@ -1,0 +1,185 @@
+"""Every department's year at a glance, for the Department of Home Affairs (Sở Nội vụ) and the administrator.
+
+What a row may show follows the rules of scoring.access.auth: the state of the cycle (criteria scored k/n, locked or
+not and when, the round under way, explanations awaited, the next deadline) is the province's business, so
+the appraiser sees it for every department it is assigned to; the self-assessed index is the department's
+draft until it is locked, so it is shown only to those who may see that department's scores
+(auth.authorize_view), as everywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from scoring.access.auth import Action, PermissionDenied, Principal, authorize, authorize_view
+from scoring.assessment.cycle import (
+    ROUND_APPRAISAL_1,
+    ROUND_APPRAISAL_2,
+    ROUND_EXPLANATION,
+    ROUND_SELF_SCORING,
+    CycleState,
+    round_last_day,
+    vietnam_today,
+)
+from scoring.assessment.engine import SelfIndex, roll_up
+from scoring.assessment.snapshot import entries_from_scores
+from scoring.province.groups import list_groups
+from scoring.store import repository as repo
+from scoring.store.db import Database
+from scoring.textnorm import format_date, vn_sort_key
+
+STAGE_NOT_OPENED = "Chưa mở năm đánh giá"
+STAGE_SELF_SCORING = "Đang tự chấm"
+STAGE_WAITING = "Đã chốt, chờ thẩm định"
+STAGE_APPRAISAL_1 = "Thẩm định lần 1"
+STAGE_EXPLANATION = "Giải trình"
+STAGE_APPRAISAL_2 = "Thẩm định lần 2"
+STAGE_TO_PUBLISH = "Chờ công bố"
+STAGE_PUBLISHED = "Đã công bố"
+STAGE_ORDER = (STAGE_NOT_OPENED, STAGE_SELF_SCORING, STAGE_WAITING, STAGE_APPRAISAL_1, STAGE_EXPLANATION,
+               STAGE_APPRAISAL_2, STAGE_TO_PUBLISH, STAGE_PUBLISHED)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    what: str  # "Hạn tự chấm", "Hạn giải trình"…
+    day: date
+    days_left: int  # negative once passed
+
+    @property
+    def left_text(self) -> str:
+        """ "còn 19 ngày", "hôm nay", "quá hạn 3 ngày"."""
+        if self.days_left > 0:
+            return f"còn {self.days_left} ngày"
+        return "hôm nay" if self.days_left == 0 else f"quá hạn {-self.days_left} ngày"
+
+    @property
+    def text(self) -> str:
+        """ "Hạn tự chấm 20/12/2026 (còn 19 ngày)"."""
+        return f"{self.what} {format_date(self.day)} ({self.left_text})"
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    department_id: int
+    name: str
+    year: int
+    stage: str
+    scored: int  # applicable criteria scored, of `applicable` (0 and 0 before the year is opened)
+    applicable: int
+    locked_at: datetime | None
+    locked_by: str
+    published_at: datetime | None
+    explanations_awaited: int  # explanations the appraisal asked for and the department has not written yet
+    deadline: Deadline | None  # the next date the department or the appraisal has to meet
+    self_index: SelfIndex | None  # None where the viewer may not see the department's scores (its draft)
+    appraisal_left: int = 0  # in an appraisal round: the criteria that round has still to appraise
+    group: str = ""  # the department's group (scoring.province.groups), "" in none
+
+    @property
+    def stage_rank(self) -> int:
+        return STAGE_ORDER.index(self.stage)
+
+
+def stage_of(state: CycleState) -> str:
+    """Where an opened year stands on `state.today`."""
+    if state.published:
+        return STAGE_PUBLISHED
+    if not state.locked:
+        return STAGE_SELF_SCORING
+    for code, stage in ((ROUND_APPRAISAL_2, STAGE_APPRAISAL_2), (ROUND_EXPLANATION, STAGE_EXPLANATION),
+                        (ROUND_APPRAISAL_1, STAGE_APPRAISAL_1)):
+        if state.round_open(code):
+            return stage
+    if state.round_over(ROUND_APPRAISAL_2) or state.round_over(ROUND_APPRAISAL_1) and state.round_over(ROUND_EXPLANATION):
+        return STAGE_TO_PUBLISH
+    return STAGE_WAITING
+
+
+_DEADLINE_OF = {
+    STAGE_SELF_SCORING: (ROUND_SELF_SCORING, "Hạn tự chấm"),
+    STAGE_APPRAISAL_1: (ROUND_APPRAISAL_1, "Hạn thẩm định lần 1"),
+    STAGE_EXPLANATION: (ROUND_EXPLANATION, "Hạn giải trình"),
+    STAGE_APPRAISAL_2: (ROUND_APPRAISAL_2, "Hạn thẩm định lần 2"),
+    STAGE_WAITING: (ROUND_APPRAISAL_1, "Thẩm định lần 1 bắt đầu"),
+}
+
+
+def next_deadline(state: CycleState, stage: str) -> Deadline | None:
+    """The date the stage under way ends (its round's last day, an administrator's extension included), or, while
+    the locked year waits for the appraisal, the day the appraisal opens; None where the year's settings give none."""
+    if stage not in _DEADLINE_OF:
+        return None
+    code, what = _DEADLINE_OF[stage]
+    planned = state.round(code)
+    if stage == STAGE_WAITING:
+        day = planned.opens
+    else:
+        day = round_last_day(state, code)
+    if day is None:
+        return None
+    return Deadline(what, day, (day - state.today).days)
+
+
+def province_progress(db: Database, year: int, *, viewer: repo.Actor | None, today: date | None = None) -> list[DepartmentProgress]:
+    """Every department the viewer holds (all of them for a trusted caller or None, as repo.list_departments), its year `year` as it stands today
+    (Vietnam's date), in Vietnamese alphabetical order of the names. Refused (PermissionDenied) for a role without
+    Action.VIEW_PROVINCE."""
+    if isinstance(viewer, Principal):
+        authorize(viewer, Action.VIEW_PROVINCE)
+    today = vietnam_today(today)
+    # kept while the data revision has not moved: a page rerun, or every viewer of the same departments, reads
+    # one number instead of every department's year
+    key = (db.settings.database_url, year, viewer, today)
+    revision = db.revision()
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0] == revision:
+        return list(kept[1])
+    departments = sorted(repo.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
+    group_of = {d: g.name for g in list_groups(db) for d in g.department_ids}
+    years = repo.years_of_departments(db, [d.id for d in departments], year, today)
+    rows = [replace(_progress(department, year, years.get(department.id), viewer), group=group_of.get(department.id, ""))
+            for department in departments]
+    if len(_KEPT) >= KEPT_VIEWS:
+        _KEPT.pop(next(iter(_KEPT)))
+    _KEPT[key] = (revision, tuple(rows))
+    return rows
+
+
+KEPT_VIEWS = 64  # (year, viewer) pairs kept, oldest dropped first
+_KEPT: dict[tuple, tuple[int, tuple[DepartmentProgress, ...]]] = {}
+
+
+def _progress(department: repo.DepartmentView, year: int, opened: repo.YearOfDepartment | None,
+              viewer: repo.Actor) -> DepartmentProgress:
+    if opened is None:
+        return DepartmentProgress(department.id, department.name, year, STAGE_NOT_OPENED, 0, 0, None, "", None, 0, None, None)
+    assessment, state, scores = opened.assessment, opened.state, opened.scores
+    rollup = roll_up(opened.criteria_set, entries_from_scores(scores))
+    stage = stage_of(state)
+    awaited = sum(1 for s in scores.values() if s.appraisal.explanation_requested and not s.appraisal.explanation.strip())
+    if stage == STAGE_APPRAISAL_1:
+        appraisal_left = rollup.total.applicable_leaves - rollup.total.appraised_leaves
+    elif stage == STAGE_APPRAISAL_2:  # round 2 looks again at what was asked to be explained
+        appraisal_left = sum(1 for s in scores.values() if s.appraisal.explanation_requested and s.appraisal.round2_points is None)
+    else:
+        appraisal_left = 0
+    return DepartmentProgress(
+        department_id=department.id, name=department.name, year=year, stage=stage,
+        scored=rollup.total.scored_leaves, applicable=rollup.total.applicable_leaves,
+        locked_at=assessment.locked_at, locked_by=assessment.locked_by, published_at=assessment.published_at,
+        explanations_awaited=awaited, deadline=next_deadline(state, stage),
+        self_index=rollup.self_index if _may_see_scores(viewer, department.id, state.locked) else None,
+        appraisal_left=appraisal_left,
+    )
+
+
+def _may_see_scores(viewer: repo.Actor, department_id: int, locked: bool) -> bool:
+    if not isinstance(viewer, Principal):
+        return True  # the command line, a single office computer running open
+    try:
+        authorize_view(viewer, department_id=department_id, assessment_locked=locked)
+    except PermissionDenied:
+        return False
+    return True

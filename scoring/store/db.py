@@ -1,0 +1,266 @@
+"""Opening the database: configuration from the environment, migrations on open, SQLite in WAL mode.
+
+CCHC_DATA_DIR (default data/) holds the database and the evidence files; DATABASE_URL overrides the
+database (e.g. postgresql+psycopg://... for a province that runs one server for all its departments).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from scoring.defaults import data_dir
+from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, raise_as_storage_error
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# How long a write waits for another process that holds SQLite's write lock before it is told the
+# database is busy (a sentence, nothing saved): long enough for any save of ours, short enough to wait for.
+SQLITE_BUSY_TIMEOUT_SECONDS = 15
+
+# One row counting committed write transactions (migration 0004). Kept out of the models' metadata on
+# purpose: it describes this database, not the data, so a backup neither carries nor restores it.
+DATA_REVISION = Table(
+    "data_revision", MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+# Who is signed in where (migration 0007): one row per browser session, holding only the digest of the
+# token its cookie carries. Bookkeeping of this installation like the revision above, not data: a backup
+# neither carries nor restores it, and signing in or being seen does not move the data revision.
+SIGN_IN_SESSIONS = Table(
+    "sign_in_session", MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, nullable=False),  # account.id; the migration makes it cascade on delete
+    Column("created_at", DateTime, nullable=False),  # naive UTC, as every stored time
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("ended_why", String(40)),  # scoring.access.sessions.Ended
+)
+_WROTE = "cchc_wrote"  # Session.info flag: this unit of work changed rows
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    folder = Path(environ.get("CCHC_DATA_DIR") or data_dir())
+    url = environ.get("DATABASE_URL") or f"sqlite:///{(folder / 'cchc.db').resolve()}"
+    return Settings(data_dir=folder, database_url=url)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to a migration, the newest by default (creates it on an empty database)."""
+    config = alembic_config()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Alembic rebuilds a SQLite table to alter it (copy, drop, rename); with foreign keys enforced the
+            # drop would cascade and delete every row that refers to it. The pragma only works outside a
+            # transaction, so it is set before the migration's transaction begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends SQLAlchemy's autobegun transaction; pysqlite issued no BEGIN for a pragma
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if problems:
+                        raise RuntimeError(f"migration left rows that refer to missing rows: {problems[:5]}")
+        finally:
+            if sqlite:
+                connection.rollback()  # nothing pending after a failed migration's rollback; makes room for the pragma
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+class Database:
+    """One open database: an engine, its session factory, and the folder for evidence files."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        try:
+            if settings.database_url.startswith("sqlite"):
+                _private_sqlite_file(settings)
+            self.engine = make_engine(settings.database_url)
+            upgrade_schema(self.engine)
+        except (DBAPIError, OSError) as err:
+            raise_as_storage_error(err)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "after_flush", _note_flushed_changes)
+        event.listen(self._sessions, "do_orm_execute", _note_bulk_write)
+        self._thread = threading.local()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed whole on success, rolled back whole on any error.
+
+        A unit that changed rows also moves the data revision on, in the same transaction, just before
+        it commits (so the counter's row lock is held for the shortest time on PostgreSQL).
+        """
+        session = self._sessions()
+        try:
+            yield session
+            session.flush()
+            revision = bump_revision(session.connection()) if session.info.get(_WROTE) else None
+            session.commit()
+            if revision is not None:
+                self._thread.revision = revision
+        except StaleDataError:
+            # the row's version moved between our read and our write: someone else saved first
+            session.rollback()
+            raise ConflictError(STALE_WRITE_MESSAGE) from None
+        except IntegrityError as err:
+            session.rollback()
+            if _is_unique_violation(err):
+                # two people created the same row (the first score of a criterion) at the same moment
+                raise ConflictError(STALE_WRITE_MESSAGE) from None
+            raise
+        except (DBAPIError, OSError) as err:
+            # disk full, read-only folder, database busy or gone: say which, nothing was saved. Not only
+            # OperationalError: PostgreSQL's read-only transaction (25006) reaches us as an InternalError
+            session.rollback()
+            raise_as_storage_error(err)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def revision(self) -> int:
+        """The data revision now: it changes whenever any write is committed, by anyone, in any process.
+
+        Equal revisions mean equal data, so whatever was computed from the data can be kept until it moves.
+        """
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
+        except DBAPIError as err:
+            raise_as_storage_error(err)
+
+    def last_write_revision(self) -> int | None:
+        """The revision this thread's latest committed write produced (None before any write).
+
+        Revisions move by exactly one per committed write, so a reader that held the data at revision r and
+        then sees its own write commit as r + 1 knows that nobody else wrote in between.
+        """
+        return getattr(self._thread, "revision", None)
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _private_sqlite_file(settings: Settings) -> None:
+    """The data folder exists and the database file is readable by its owner only (it holds password
+    hashes); SQLite gives the -wal and -shm files the database file's permissions."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # made here: owner only, like what it holds
+    path = sqlite_path(settings.database_url)
+    if path is None:
+        return
+    if not path.exists() and "mode=ro" not in settings.database_url:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.geteuid():
+            file.chmod(0o600)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// URL; None for an in-memory or non-SQLite database."""
+    if not url.startswith("sqlite:///"):
+        return None
+    name = url.removeprefix("sqlite:///").split("?", 1)[0].removeprefix("file:")  # also SQLite's URI form
+    return Path(name) if name and name != ":memory:" else None
+
+
+def bump_revision(connection: Connection) -> int:
+    """Move the data revision on by one inside the caller's transaction; returns the new revision."""
+    statement = (update(DATA_REVISION).where(DATA_REVISION.c.id == 1)
+                 .values(revision=DATA_REVISION.c.revision + 1).returning(DATA_REVISION.c.revision))
+    return connection.execute(statement).scalar_one()
+
+
+def _note_flushed_changes(session: Session, _flush_context) -> None:
+    # after_flush still sees the pre-flush collections: anything in them was just written
+    if session.new or session.dirty or session.deleted:
+        session.info[_WROTE] = True
+
+
+def _note_bulk_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _is_unique_violation(err: IntegrityError) -> bool:
+    original = err.orig
+    return getattr(original, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(original)
+
+
+def open_database(settings: Settings | None = None) -> Database:
+    """The database the app or the command line works on; what uploads killed half-way left in the evidence
+    folder (a temporary file, a file whose record was never saved) is removed on the way."""
+    from scoring.store.evidence_files import EvidenceStore
+    from scoring.store.repository import evidence_file_in_use
+
+    db = Database(settings or settings_from_env())
+    EvidenceStore(db.settings.evidence_dir).sweep_abandoned_uploads(referenced=lambda key: evidence_file_in_use(db, key))
+    return db
