@@ -27,7 +27,7 @@ from scoring.access.sessions import COOKIE_NAME, check_session, end_session, rea
 from scoring.assessment.engine import AppraisalProgress
 from scoring.assessment.snapshot import Snapshot, SnapshotKeeper
 from scoring.errors import ConflictError, InputError, StorageError
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, department_store
 from scoring.textnorm import format_percent, vn_sort_key
 from web import bind_streamlit_session, close_at_deadlines_now_and_then, closes_at_deadlines, database, sign_in_url
 
@@ -347,14 +347,14 @@ def visible_pages(pages, who: Principal | None) -> list:
     return [st.Page(start, title=first.title, url_path=START_URL, default=True, visibility="hidden"), *real]
 
 
-def departments() -> list[repo.DepartmentView]:
-    return sorted(repo.list_departments(database(), viewer=principal()), key=lambda d: vn_sort_key(d.name))
+def departments() -> list[department_store.DepartmentView]:
+    return sorted(department_store.list_departments(database(), viewer=principal()), key=lambda d: vn_sort_key(d.name))
 
 
 DEPARTMENT_PARAM, YEAR_PARAM = "co-quan", "nam"  # a link that opens a page on a department's year: ?co-quan=3&nam=2026
 
 
-def _follow_link_parameters(by_id: dict[int, repo.DepartmentView]) -> None:
+def _follow_link_parameters(by_id: dict[int, department_store.DepartmentView]) -> None:
     """Take the department and year a link names (Các cơ quan links each row to its scoring page), once: only a
     department the person holds; the parameters then leave the address, so the selectors decide again."""
     wanted = {name: st.query_params.get(name) for name in (DEPARTMENT_PARAM, YEAR_PARAM)}
@@ -369,7 +369,7 @@ def _follow_link_parameters(by_id: dict[int, repo.DepartmentView]) -> None:
             st.session_state[PENDING_YEAR_KEY] = year
 
 
-def sidebar_context() -> tuple[repo.DepartmentView, int]:
+def sidebar_context() -> tuple[department_store.DepartmentView, int]:
     """Department and year selectors that every page honours; drawn by app.py before the page runs."""
     db = database()
     options = departments()
@@ -385,7 +385,7 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
     who = principal()
     with st.sidebar:
         st.selectbox("Cơ quan", list(by_id), placeholder=CHOOSE_ONE, format_func=distinct_options(list(by_id), lambda i: by_id[i].name), key="department_id")
-        years = repo.list_years(db, st.session_state["department_id"]) or [2026]
+        years = department_store.list_years(db, st.session_state["department_id"]) or [2026]
         pending = st.session_state.pop(PENDING_YEAR_KEY, None)
         if pending in years:
             st.session_state["year"] = pending
@@ -409,10 +409,10 @@ def self_scoring_countdown(db, department_id: int, year: int) -> str:
     from scoring.assessment.cycle import self_scoring_deadline
     from scoring.province.progress import Deadline
 
-    assessment = repo.get_assessment(db, department_id, year)
+    assessment = assessment_state.get_assessment(db, department_id, year)
     if assessment is None or assessment.locked_at is not None or assessment.published_at is not None:
         return ""
-    state = repo.cycle_state(db, assessment.id)
+    state = assessment_state.cycle_state(db, assessment.id)
     deadline = self_scoring_deadline(state)
     if deadline is None:
         return ""
@@ -438,7 +438,7 @@ def department_awaiting(snap: Snapshot) -> list:
     """What the chosen department's year needs from the signed-in person (scoring.assessment.awaiting)."""
     from scoring.assessment.awaiting import awaiting_in_department
 
-    state = repo.cycle_state(database(), snap.assessment.id, snap.today) if snap.assessment else None
+    state = assessment_state.cycle_state(database(), snap.assessment.id, snap.today) if snap.assessment else None
     return awaiting_in_department(snap, state, principal())
 
 
@@ -457,7 +457,7 @@ def switch_year(year: int) -> None:
     st.session_state[PENDING_YEAR_KEY] = int(year)
 
 
-def actor() -> repo.Actor:
+def actor() -> actors.Actor:
     """Who makes a change: the signed-in account (its rights checked by scoring/), or the typed name when open.
 
     With sign-in on, the account is read again for every write: a fragment rerun does not pass through
@@ -521,7 +521,7 @@ def _watch_revision() -> None:
         st.rerun(scope="app")
 
 
-def score_saved(assessment_id: int, view: repo.ScoreView) -> None:
+def score_saved(assessment_id: int, view: assessment_store.ScoreView) -> None:
     """A page saved this score: the kept snapshot takes it instead of reading the year again."""
     _keeper().score_saved(database(), assessment_id, view, run=_run_token())
 

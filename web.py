@@ -113,10 +113,10 @@ def close_at_deadlines_now_and_then(now: float | None = None) -> None:
         if now < _next_deadline_check[0]:
             return
         _next_deadline_check[0] = now + DEADLINE_CHECK_SECONDS
-    from scoring.store import repository as repo  # the app's core, loaded by the first page anyway
+    from scoring.store import actors, cycle_store  # the app's core, loaded by the first page anyway
 
     try:
-        closed = repo.close_due_self_scoring(database(), actor=repo.SYSTEM_ACTOR)
+        closed = cycle_store.close_due_self_scoring(database(), actor=actors.SYSTEM_ACTOR)
     except InputError as problem:  # a read-only or busy database: the next check tries again
         log.warning("checking self-scoring deadlines failed: %s", problem)
         return

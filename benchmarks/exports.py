@@ -31,17 +31,17 @@ SELF_SCORES = {"1.1.1": {"tier": 0}, "1.1.2": {"tier": 0}, "1.1.3": {"tier": 1},
 def _workspace(folder: Path):
     os.environ["CCHC_DATA_DIR"] = str(folder)
     os.environ.pop("DATABASE_URL", None)
-    from scoring.store import repository as repo
+    from scoring.store import assessment_store, evidence_store
     from scoring.store.db import open_database
     from scoring.store.workspace import ensure_default_workspace
 
     db = open_database()
     workspace = ensure_default_workspace(db)
     for code, inputs in SELF_SCORES.items():
-        repo.save_self_score(db, workspace.assessment_id, code, 0, inputs=inputs, actor="vp")
-    repo.add_evidence(db, workspace.department_id, workspace.year,
-                      repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18)),
-                      actor="vp", attachment=repo.ATTACH_NUMBER, criteria=["1.1.1", "1.1.3"])
+        assessment_store.save_self_score(db, workspace.assessment_id, code, 0, inputs=inputs, actor="vp")
+    evidence_store.add_evidence(db, workspace.department_id, workspace.year,
+                      evidence_store.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18)),
+                      actor="vp", attachment=evidence_store.ATTACH_NUMBER, criteria=["1.1.1", "1.1.3"])
     return db, workspace
 
 

@@ -34,7 +34,7 @@ from scoring.plan.importer import load_plan_bytes
 from scoring.plan.model import Plan
 from scoring.plan.stats import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_NOT_APPLICABLE, STATUS_NOT_STARTED
 from scoring.plan.units import is_collective
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_store, criteria_store, department_store, evidence_store, plan_store
 from scoring.store.backup import count_rows
 from scoring.store.db import Database
 from scoring.store.evidence_files import EvidenceStore, check_upload
@@ -207,7 +207,7 @@ def populate(db: Database, departments: int = 1, years: int = 1, *, last_year: i
              evidence_per_year: int = EVIDENCE_PER_YEAR, seed: int = 2026) -> Population:
     """Fill an empty database (see the module doc). Deterministic for a given seed."""
     started = time.perf_counter()
-    if repo.list_departments(db):
+    if department_store.list_departments(db):
         raise ValueError("populate() needs an empty database")
     calls: dict[str, list[float]] = defaultdict(list)
 
@@ -218,18 +218,18 @@ def populate(db: Database, departments: int = 1, years: int = 1, *, last_year: i
         return result
 
     criteria_set = load_criteria_set(bundled_criteria_path())
-    criteria_set_id = repo.save_criteria_set(db, criteria_set, source_name=bundled_criteria_path().name, actor=repo.SYSTEM_ACTOR)
+    criteria_set_id = criteria_store.save_criteria_set(db, criteria_set, source_name=bundled_criteria_path().name, actor=actors.SYSTEM_ACTOR)
     year_list = list(range(last_year - years + 1, last_year + 1))
     plans = {year: bundled_plan_for(year) for year in year_list}
     units = [u for u in plans[last_year].units if not is_collective(u)]
     store = EvidenceStore(db.settings.evidence_dir)
     focus = None
     for d_index, name in enumerate(department_names(departments)):
-        department_id = repo.create_department(db, name, units, actor=repo.SYSTEM_ACTOR)
+        department_id = department_store.create_department(db, name, units, actor=actors.SYSTEM_ACTOR)
         for year in year_list:
             rng = random.Random(f"{seed}/{name}/{year}")
-            repo.save_plan(db, department_id, plans[year], mode="replace", actor=FOCUS_ACTOR)
-            assessment = repo.open_assessment(db, department_id, year, criteria_set_id)
+            plan_store.save_plan(db, department_id, plans[year], mode="replace", actor=FOCUS_ACTOR)
+            assessment = assessment_store.open_assessment(db, department_id, year, criteria_set_id)
             if d_index == 0 and year == last_year:
                 _focus_through_repository(db, department_id, year, assessment.id, criteria_set, rng, evidence_per_year, timed)
                 focus = (department_id, year, assessment.id)
@@ -303,20 +303,20 @@ def _documents(leaves: list[CriterionNode], activity_codes: list[str], name: str
 def _focus_through_repository(db: Database, department_id: int, year: int, assessment_id: int,
                               criteria_set: CriteriaSet, rng: random.Random, evidence_per_year: int, timed) -> None:
     """The department-year the pages show: written call by call, the way people write it."""
-    activities = repo.list_activities(db, department_id, year)
+    activities = plan_store.list_activities(db, department_id, year)
     for activity in activities:
         status, progress = _status(rng, past_year=False)
-        timed("update_activity", repo.update_activity, db, activity.id, activity.version, actor=FOCUS_ACTOR,
+        timed("update_activity", plan_store.update_activity, db, activity.id, activity.version, actor=FOCUS_ACTOR,
               status=status, progress=progress)
     leaves = criteria_set.leaves()
     for leaf in leaves:
-        timed("save_self_score", repo.save_self_score, db, assessment_id, leaf.code, 0, inputs=score_inputs(leaf, rng),
+        timed("save_self_score", assessment_store.save_self_score, db, assessment_id, leaf.code, 0, inputs=score_inputs(leaf, rng),
               explanation=f"Giải trình tiêu chí {leaf.code}", actor=FOCUS_ACTOR)
-    department = next(d for d in repo.list_departments(db) if d.id == department_id)
+    department = next(d for d in department_store.list_departments(db) if d.id == department_id)
     for document in _documents(leaves, [a.code for a in activities], department.name, year, evidence_per_year, rng):
-        meta = repo.EvidenceInput(document["doc_type"], document["number"], document["issued_on"], document["issuer"],
+        meta = evidence_store.EvidenceInput(document["doc_type"], document["number"], document["issued_on"], document["issuer"],
                                   document["summary"])
-        timed("add_evidence", repo.add_evidence, db, department_id, year, meta, actor=FOCUS_ACTOR,
+        timed("add_evidence", evidence_store.add_evidence, db, department_id, year, meta, actor=FOCUS_ACTOR,
               upload=(document["file_name"], document["content"]), criteria=document["criteria"],
               activity_codes=document["activities"])
 

@@ -24,7 +24,7 @@ from benchmarks.measure import timing_of
 from scoring.assessment.cycle import LeafAppraisal
 from scoring.province import progress as province
 from scoring.province import ranking
-from scoring.store import repository as repo
+from scoring.store import actors
 from scoring.store.db import Database, Settings
 from scoring.store.models import Assessment, ScoreRecord, utcnow
 from scoring.textnorm import format_number
@@ -78,15 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Dữ liệu: {args.departments} cơ quan × {args.years} năm, {published} năm đã công bố "
               f"({time.perf_counter() - started:.0f} s để tạo)")
         last, before = max(population.years), max(population.years) - 1
-        first_ranking = _timed(lambda: ranking.ranking(db, before, viewer=repo.SYSTEM_ACTOR))
-        ranked_rows = [row for table in ranking.ranking(db, before, viewer=repo.SYSTEM_ACTOR) for row in table.rows]
+        first_ranking = _timed(lambda: ranking.ranking(db, before, viewer=actors.SYSTEM_ACTOR))
+        ranked_rows = [row for table in ranking.ranking(db, before, viewer=actors.SYSTEM_ACTOR) for row in table.rows]
         print(f"Xếp hạng năm {before}: {sum(r.rank is not None for r in ranked_rows)}/{len(ranked_rows)} cơ quan có hạng")
         changed, kept, ranked = [], [], []
         for _ in range(args.runs):
             _bump(db)
-            changed.append(_timed(lambda: province.province_progress(db, last, viewer=repo.SYSTEM_ACTOR)))
-            kept.append(_timed(lambda: province.province_progress(db, last, viewer=repo.SYSTEM_ACTOR)))
-            ranked.append(_timed(lambda: ranking.ranking(db, before, viewer=repo.SYSTEM_ACTOR)))
+            changed.append(_timed(lambda: province.province_progress(db, last, viewer=actors.SYSTEM_ACTOR)))
+            kept.append(_timed(lambda: province.province_progress(db, last, viewer=actors.SYSTEM_ACTOR)))
+            ranked.append(_timed(lambda: ranking.ranking(db, before, viewer=actors.SYSTEM_ACTOR)))
         rows = [
             (f"Tiến độ năm {last}, sau một thay đổi dữ liệu", timing_of(changed)),
             (f"Tiến độ năm {last}, dữ liệu không đổi", timing_of(kept)),

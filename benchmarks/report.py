@@ -33,7 +33,7 @@ ROWS = (
     Row("big_plan_save", "Lưu kế hoạch rất lớn đó (thay thế, một giao dịch)"),
     Row("rollup", "Cộng điểm cả bộ tiêu chí (`roll_up`, 47 tiêu chí đã chấm)"),
     Row("snapshot", "Đọc một kỳ đánh giá (`load_snapshot`: kế hoạch, 47 điểm, 50 tài liệu)"),
-    Row("save_score", "Lưu một điểm (`repository.save_self_score`)"),
+    Row("save_score", "Lưu một điểm (`assessment_store.save_self_score`)"),
     Row("page_bare", "Chạy lại trang trống (`st.title` + `st.write`) — mốc so sánh"),
     Row("page_scoring", "Chạy lại trang **Chấm điểm** sau khi đổi một điểm", 0.15, "< 150 ms"),
     Row("ratio_scoring", "… so với trang trống", 3.0, "≤ 3 ×"),

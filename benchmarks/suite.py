@@ -23,7 +23,7 @@ from scoring.assessment.engine import roll_up
 from scoring.assessment.snapshot import entries_from_scores, load_snapshot
 from scoring.defaults import PROJECT_ROOT, bundled_plan_path
 from scoring.plan.importer import load_plan_bytes
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_store, department_store, plan_store
 from scoring.store.db import Database, Settings
 from scoring.store.evidence_files import EvidenceStore
 
@@ -119,8 +119,8 @@ def measure_plan_files(results: Results, runs: Runs, *, big_rows: int = 10_000, 
     plan = plans[-1]
     with scratch_data_dir() as folder:
         db = open_scratch(folder)
-        department_id = repo.create_department(db, "Sở thử kế hoạch lớn", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-        results.put("big_plan_save", "1x1", measure(lambda: repo.save_plan(db, department_id, plan, mode="replace"),
+        department_id = department_store.create_department(db, "Sở thử kế hoạch lớn", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+        results.put("big_plan_save", "1x1", measure(lambda: plan_store.save_plan(db, department_id, plan, mode="replace"),
                                                     runs=max(1, runs.slow), memory=False),
                     note=f"{vn_int(big_rows)} hoạt động")
         db.dispose()
@@ -148,7 +148,7 @@ def measure_scale(results: Results, scale: Scale, runs: Runs, *, keep: Path | No
         # ---- the plan: read the file and save it over the year's plan (replace keeps progress by code)
         seed = bundled_plan_path().read_bytes()
         results.put("plan_import", key, measure(
-            lambda: repo.save_plan(db, department_id, load_plan_bytes(bundled_plan_path().name, seed), mode="replace",
+            lambda: plan_store.save_plan(db, department_id, load_plan_bytes(bundled_plan_path().name, seed), mode="replace",
                                    actor="đo hiệu năng", year=year), runs=runs.page))
 
         # ---- one assessment: read once, roll up
@@ -177,7 +177,7 @@ def measure_scale(results: Results, scale: Scale, runs: Runs, *, keep: Path | No
 
         target = folder.parent / f"{folder.name}-sao-luu.zip"
         try:
-            timing = measure(lambda: create_backup(db, target, actor=repo.SYSTEM_ACTOR), runs=runs.slow, warmup=0)
+            timing = measure(lambda: create_backup(db, target, actor=actors.SYSTEM_ACTOR), runs=runs.slow, warmup=0)
             results.put("backup", key, timing, note=_size(target.stat().st_size))
         finally:
             target.unlink(missing_ok=True)
@@ -189,11 +189,11 @@ def measure_scale(results: Results, scale: Scale, runs: Runs, *, keep: Path | No
 
 def _alternating_score(db: Database, assessment_id: int, code: str) -> Callable[[], None]:
     """Each call saves the leaf's score with the other of two tiers, with the version it last saw."""
-    state = {"version": repo.list_scores(db, assessment_id)[code].version, "tier": 0}
+    state = {"version": assessment_store.list_scores(db, assessment_id)[code].version, "tier": 0}
 
     def save() -> None:
         state["tier"] = 1 - state["tier"]
-        view, _ = repo.save_self_score(db, assessment_id, code, state["version"], inputs={"tier": state["tier"]},
+        view, _ = assessment_store.save_self_score(db, assessment_id, code, state["version"], inputs={"tier": state["tier"]},
                                        explanation="Đo hiệu năng", actor="đo hiệu năng")
         state["version"] = view.version
 
@@ -306,7 +306,7 @@ def _measure_signed_in(results: Results, key: str, db: Database, department_id: 
     password = "Do-hieu-nang-2026!"
     if not any(a.username == SIGNED_IN_USER for a in list_accounts(db)):
         create_account(db, SIGNED_IN_USER, role=Role.OFFICE, password=password, display_name="Văn phòng (đo)",
-                       department_ids=[department_id], actor=repo.SYSTEM_ACTOR)
+                       department_ids=[department_id], actor=actors.SYSTEM_ACTOR)
     token = open_session(db, sign_in(db, SIGNED_IN_USER, password))
     saved, cookie = os.environ.get("CCHC_AUTH"), ui.browser_session_token
     os.environ["CCHC_AUTH"] = "on"

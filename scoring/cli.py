@@ -196,8 +196,9 @@ def plan_summary(plan: Plan) -> str:
 def _init(args, out: TextIO) -> int:
     """First start, before the server: the embedded default, and the first administrator's password shown once."""
     from scoring.access.accounts import FIRST_ADMIN, ensure_first_admin, sign_in_required
+    from scoring.store.actors import command_line_actor
     from scoring.store.db import open_database
-    from scoring.store.repository import command_line_actor, list_departments
+    from scoring.store.department_store import list_departments
     from scoring.store.workspace import ensure_default_workspace
 
     db = open_database()
@@ -214,8 +215,9 @@ def _init(args, out: TextIO) -> int:
 
 def _close_due(args, out: TextIO) -> int:
     """What the app does as it is used (web.close_at_deadlines_now_and_then), for a scheduler at a province."""
+    from scoring.store.actors import command_line_actor
+    from scoring.store.cycle_store import close_due_self_scoring
     from scoring.store.db import open_database
-    from scoring.store.repository import close_due_self_scoring, command_line_actor
 
     closed = close_due_self_scoring(open_database(), actor=command_line_actor())
     for year in closed:

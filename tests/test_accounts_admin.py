@@ -11,10 +11,10 @@ from sqlalchemy import select
 from scoring.access import accounts
 from scoring.access.auth import PermissionDenied, Role
 from scoring.errors import ConflictError, InputError
-from scoring.store import repository as repo
+from scoring.store import actors, department_store
 from scoring.store.models import Account, AuditEntry
 
-SYSTEM = repo.SYSTEM_ACTOR
+SYSTEM = actors.SYSTEM_ACTOR
 PASSWORD = "Mat-khau-du-dai-2026"
 
 
@@ -22,8 +22,8 @@ PASSWORD = "Mat-khau-du-dai-2026"
 def world(db):
     """Two departments; one administrator of the first ("quantri"), an administrator of both ("tinh"), an Office
     account of the first and a unit account."""
-    home = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=SYSTEM)
-    other = repo.create_department(db, "Sở Xây dựng", ["Văn phòng", "Phòng Quản lý xây dựng"], actor=SYSTEM)
+    home = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=SYSTEM)
+    other = department_store.create_department(db, "Sở Xây dựng", ["Văn phòng", "Phòng Quản lý xây dựng"], actor=SYSTEM)
     for username, role, departments, unit in (("quantri", Role.ADMIN, [home], None), ("tinh", Role.ADMIN, [home, other], None),
                                               ("vanphong", Role.OFFICE, [home], None),
                                               ("tongiao", Role.UNIT, [home], "Phòng Tôn giáo")):

@@ -12,7 +12,16 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from benchmarks.fragment_run import run_in_fragment
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.db import open_database
 from scoring.textnorm import format_points
 
@@ -44,7 +53,7 @@ def _assert_clean(at: AppTest) -> None:
 
 def _stored():
     db = open_database()  # the same scratch folder the app uses (CCHC_DATA_DIR from conftest)
-    department = repo.list_departments(db)[0]
+    department = department_store.list_departments(db)[0]
     return db, department
 
 
@@ -58,7 +67,7 @@ def test_every_page_renders_on_the_default_data(app, page):
 def test_first_start_opens_the_bundled_plan_and_criteria(app):
     db, department = _stored()
     assert department.name == "Sở Dân tộc và Tôn giáo"
-    assert len(repo.list_activities(db, department.id, 2026)) == 22
+    assert len(plan_store.list_activities(db, department.id, 2026)) == 22
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Điểm tự chấm"] == "0 / 100"
     assert metrics["Hoạt động hoàn thành"] == "0 / 22"
@@ -94,10 +103,10 @@ def test_choosing_a_tier_saves_and_moves_the_totals(app):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Điểm tự chấm"] == "0,5 / 100"
     db, department = _stored()
-    assessment = repo.get_assessment(db, department.id, 2026)
-    stored = repo.list_scores(db, assessment.id)["1.1.1"]
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    stored = assessment_store.list_scores(db, assessment.id)["1.1.1"]
     assert stored.self_points == Decimal("0.5") and stored.inputs == {"tier": "Ban hành không kịp thời"}
-    assert repo.audit_log(db, department.id, entity_key="2026/1.1.1", viewer=repo.SYSTEM_ACTOR)[0].actor == "Văn phòng"
+    assert audit_trail.audit_log(db, department.id, entity_key="2026/1.1.1", viewer=actors.SYSTEM_ACTOR)[0].actor == "Văn phòng"
 
     radio.set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "1 / 100"
@@ -144,7 +153,7 @@ def test_saving_twice_from_inputs_not_drawn_again_expects_the_new_version(app):
     _assert_clean(app)
     assert not app.error
     db, department = _stored()
-    stored = repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"]
+    stored = assessment_store.list_scores(db, assessment_state.get_assessment(db, department.id, 2026).id)["1.1.1"]
     assert (stored.self_points, stored.explanation, stored.version) == (Decimal("0.5"), "Kế hoạch ban hành ngày 25/12", 2)
 
 
@@ -153,11 +162,11 @@ def test_a_change_after_someone_elses_save_of_that_criterion_is_refused(app):
     radio = app.radio(key=_score_key("1.1.1", "tier"))
     radio.set_value("Ban hành không kịp thời").run()  # saved: version 1, inputs not drawn again
     db, department = _stored()
-    assessment = repo.get_assessment(db, department.id, 2026)
-    repo.save_self_score(db, assessment.id, "1.1.1", 1, inputs={"tier": 2}, actor="Người khác")
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    assessment_store.save_self_score(db, assessment.id, "1.1.1", 1, inputs={"tier": 2}, actor="Người khác")
     radio.set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
     assert any("vừa được sửa bởi Người khác" in _plain(e.value) for e in app.error)
-    assert repo.list_scores(db, assessment.id)["1.1.1"].updated_by == "Người khác"
+    assert assessment_store.list_scores(db, assessment.id)["1.1.1"].updated_by == "Người khác"
     assert app.radio(key=_score_key("1.1.1", "tier")).value == "Không ban hành"  # the whole page, with what is stored
 
 
@@ -170,7 +179,7 @@ def test_applying_the_plans_suggestion_saves_it_and_redraws_the_inputs_with_it(a
     assert (app.number_input(key=_score_key("1.1.4", "num")).value, app.number_input(key=_score_key("1.1.4", "den")).value) == (0, 22)
     assert not [b for b in app.button if b.key == _score_key("1.1.4", "suggest")]  # followed: no longer suggested
     db, department = _stored()
-    stored = repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.4"]
+    stored = assessment_store.list_scores(db, assessment_state.get_assessment(db, department.id, 2026).id)["1.1.4"]
     assert stored.inputs == {"numerator": 0, "denominator": 22} and stored.self_points == 0
 
 
@@ -201,9 +210,10 @@ def _blocker_count(sentence: str) -> int:
 def test_after_its_own_save_the_page_reads_nothing_again(app, monkeypatch):
     _open(app, "views/cham_diem.py")
     reads = []
-    for name in ("list_evidence", "list_activities", "list_scores", "load_criteria"):
-        original = getattr(repo, name)
-        monkeypatch.setattr(repo, name, lambda *a, _f=original, _n=name, **k: reads.append(_n) or _f(*a, **k))
+    for module, name in ((evidence_store, "list_evidence"), (plan_store, "list_activities"),
+                         (assessment_store, "list_scores"), (criteria_store, "load_criteria")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name, **k: reads.append(_n) or _f(*a, **k))
     radio = app.radio(key=_score_key("1.1.1", "tier"))
     radio.set_value("Ban hành không kịp thời").run()
     _assert_clean(app)
@@ -211,11 +221,11 @@ def test_after_its_own_save_the_page_reads_nothing_again(app, monkeypatch):
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == "0,5 / 100"
 
     db, department = _stored()  # someone else scores another criterion: the next change reads the year again
-    assessment = repo.get_assessment(db, department.id, 2026)
-    repo.save_self_score(db, assessment.id, "1.1.2", 0, inputs={"tier": 0}, actor="Người khác")
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    assessment_store.save_self_score(db, assessment.id, "1.1.2", 0, inputs={"tier": 0}, actor="Người khác")
     radio.set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
     assert "list_scores" in reads
-    other = repo.list_scores(db, assessment.id)["1.1.2"].self_points
+    other = assessment_store.list_scores(db, assessment.id)["1.1.2"].self_points
     assert {m.label: m.value for m in app.metric}["Điểm tự chấm"] == f"{_vn(1 + other)} / 100"
 
 
@@ -236,12 +246,12 @@ def test_not_applicable_leaves_the_maximum(app):
 def test_a_stale_score_is_refused_with_a_vietnamese_message(app):
     _open(app, "views/cham_diem.py")
     db, department = _stored()
-    assessment = repo.get_assessment(db, department.id, 2026)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     # someone else scores 1.1.1 after this page was drawn
-    repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Không ban hành"}, actor="Người khác")
+    assessment_store.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Không ban hành"}, actor="Người khác")
     app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
     assert any("người khác" in _plain(e.value).lower() or "vừa được" in _plain(e.value) for e in app.error)
-    assert repo.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal("0")
+    assert assessment_store.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal("0")
     # the refusal redraws the whole page, showing what is stored now
     assert app.selectbox(key="score-area")
     assert app.radio(key=_score_key("1.1.1", "tier")).value == "Không ban hành"
@@ -256,7 +266,7 @@ def test_changing_an_activity_status_moves_completion(app):
     _assert_clean(app)
     assert any("Đã lưu hoạt động I.1" in _plain(s.value) for s in app.success)
     db, department = _stored()
-    first = repo.list_activities(db, department.id, 2026)[0]
+    first = plan_store.list_activities(db, department.id, 2026)[0]
     assert (first.status, first.progress) == ("hoan_thanh", 100)
     _open(app, "views/tong_quan.py")
     assert {m.label: m.value for m in app.metric}["Hoạt động hoàn thành"] == "1 / 22"
@@ -310,7 +320,7 @@ def _work_on(at: AppTest, code: str) -> AppTest:
 
 def _score_key(code: str, field: str) -> str:
     db, department = _stored()
-    return f"s-{repo.get_assessment(db, department.id, 2026).id}-{code}-{field}"
+    return f"s-{assessment_state.get_assessment(db, department.id, 2026).id}-{code}-{field}"
 
 
 def test_a_failing_page_shows_a_vietnamese_sentence_not_a_traceback():
@@ -381,9 +391,9 @@ def test_importing_a_filled_score_sheet_shows_changes_first(app):
                                                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
     _assert_clean(app)
     assert any("1 tiêu chí thay đổi" in _plain(w.value) for w in app.warning)
-    assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id) == {}  # nothing saved before confirming
+    assert assessment_store.list_scores(db, assessment_state.get_assessment(db, department.id, 2026).id) == {}  # nothing saved before confirming
     app.button(key="scoresheet-apply").click().run()
-    assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"].self_points == Decimal("0.5")
+    assert assessment_store.list_scores(db, assessment_state.get_assessment(db, department.id, 2026).id)["1.1.1"].self_points == Decimal("0.5")
 
 
 def _plain(markdown: str) -> str:
@@ -394,18 +404,18 @@ def _plain(markdown: str) -> str:
 def test_a_refused_value_stays_typed_and_the_criterion_says_it_is_not_saved_until_fixed_or_dropped(app):
     _open(app, "views/cham_diem.py")
     db, department = _stored()
-    assessment = repo.get_assessment(db, department.id, 2026)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     _work_on(app, "1.1.4")
     # (a save reruns only what shows the criterion's points, so AppTest's tree is drawn whole again with run())
     app.number_input(key=_score_key("1.1.4", "num")).set_value(2).run()
     app.run()
     app.number_input(key=_score_key("1.1.4", "den")).set_value(3).run()  # saved: 2 of 3
     app.run()
-    saved = repo.list_scores(db, assessment.id)["1.1.4"]
+    saved = assessment_store.list_scores(db, assessment.id)["1.1.4"]
     assert saved.inputs == {"numerator": 2, "denominator": 3}
     app.number_input(key=_score_key("1.1.4", "num")).set_value(5).run()  # 5 of 3: refused by the rule
     app.run()
-    assert repo.list_scores(db, assessment.id)["1.1.4"].version == saved.version
+    assert assessment_store.list_scores(db, assessment.id)["1.1.4"].version == saved.version
     assert app.number_input(key=_score_key("1.1.4", "num")).value == 5  # what was typed stays
     assert any("chưa được lưu" in _plain(w.value) for w in app.warning)  # and says it is not what is saved
     app.button(key=f"show-saved-{assessment.id}-1.1.4").click().run()  # the person drops it
@@ -416,7 +426,7 @@ def test_a_refused_value_stays_typed_and_the_criterion_says_it_is_not_saved_unti
     app.run()
     app.number_input(key=_score_key("1.1.4", "num")).set_value(3).run()  # or fixes it: saved, and nothing more to say
     app.run()
-    assert repo.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
+    assert assessment_store.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
     assert not any("chưa được lưu" in _plain(w.value) for w in app.warning)
 
 
@@ -445,8 +455,8 @@ def test_only_the_open_criterion_draws_its_inputs_and_a_refused_value_waits_in_i
 def test_the_page_shows_another_persons_save_and_keeps_a_value_not_saved(app):
     _open(app, "views/cham_diem.py")
     db, department = _stored()
-    assessment = repo.get_assessment(db, department.id, 2026)
-    repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="Người khác")
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    assessment_store.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="Người khác")
     app.run()  # what the page's watch of the data revision (ui.follow_the_data) asks for within seconds
     _assert_clean(app)
     assert app.radio(key=_score_key("1.1.1", "tier")).value == "Ban hành không kịp thời"  # the open criterion too
@@ -454,8 +464,8 @@ def test_the_page_shows_another_persons_save_and_keeps_a_value_not_saved(app):
     assert any(_plain(i.value).startswith("Người khác vừa lưu tiêu chí này") for i in app.info)
 
     _refused_ratio_in_1_1_4(app)
-    saved = repo.list_scores(db, assessment.id)["1.1.4"]
-    others = repo.save_self_score(db, assessment.id, "1.1.4", saved.version, inputs={"numerator": 3, "denominator": 3},
+    saved = assessment_store.list_scores(db, assessment.id)["1.1.4"]
+    others = assessment_store.save_self_score(db, assessment.id, "1.1.4", saved.version, inputs={"numerator": 3, "denominator": 3},
                                   actor="Người khác")[0]
     assert others.self_points != saved.self_points
     app.run()
@@ -463,7 +473,7 @@ def test_the_page_shows_another_persons_save_and_keeps_a_value_not_saved(app):
     assert any(f"chưa được lưu**; điểm đã lưu vẫn là {format_points(others.self_points)}." in w.value for w in app.warning)
     app.number_input(key=_score_key("1.1.4", "num")).set_value(2).run()  # … and saving it tells of the other change
     assert any("vừa được sửa bởi Người khác" in _plain(e.value) for e in app.error)
-    assert repo.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
+    assert assessment_store.list_scores(db, assessment.id)["1.1.4"].inputs == {"numerator": 3, "denominator": 3}
 
 
 def test_after_its_own_save_the_page_follows_from_the_new_revision_no_second_run(app):
@@ -534,7 +544,7 @@ def test_the_province_page_groups_departments_and_ranks_them(app):
     app.selectbox(key="department-new-group").set_value("Sở").run()
     app.button(key="department-add").click().run()
     _assert_clean(app)
-    added = next(d for d in repo.list_departments(db) if d.name == "Sở Xây dựng")
+    added = next(d for d in department_store.list_departments(db) if d.name == "Sở Xây dựng")
     assert added.units == ["Văn phòng", "Phòng Quy hoạch"] and groups.group_of(db, added.id).name == "Sở"
     assert app.text_input(key="department-new").value == ""  # ready for the next one
     ranking_table = app.dataframe[1].value  # nothing published yet: listed, unranked

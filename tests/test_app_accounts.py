@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from scoring.access import accounts
 from scoring.access.auth import PermissionDenied, Role
-from scoring.store import repository as repo
+from scoring.store import actors, audit_trail, department_store
 from scoring.store.db import open_database
 from scoring.store.models import Account
 from scoring.store.workspace import ensure_default_workspace
@@ -27,11 +27,11 @@ def people(monkeypatch):
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()  # the scratch folder the app uses (CCHC_DATA_DIR from conftest)
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
+    department = department_store.list_departments(db)[0]
     for username, role, unit in (("quantri", Role.ADMIN, None), ("vanphong", Role.OFFICE, None),
                                  ("phongtg", Role.UNIT, "Phòng Tôn giáo")):
         accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit,
-                                actor=repo.SYSTEM_ACTOR)
+                                actor=actors.SYSTEM_ACTOR)
     return db, department
 
 
@@ -103,7 +103,7 @@ def test_the_list_shows_names_roles_departments_and_states(people):
     for _ in range(5):
         with pytest.raises(Exception):
             accounts.sign_in(db, "phongtg", "sai-mat-khau-roi")
-    accounts.update_account(db, "vanphong", 1, active=False, actor=repo.SYSTEM_ACTOR)
+    accounts.update_account(db, "vanphong", 1, active=False, actor=actors.SYSTEM_ACTOR)
     at = _settings("quantri")
     assert TAB in [t.label for t in at.tabs]
     table = next(d for d in at.dataframe if "Tên đăng nhập" in d.value.columns).value.set_index("Tên đăng nhập")
@@ -172,7 +172,7 @@ def test_a_reset_shows_the_new_password_once_and_it_works(people):
     assert not [k for k in at.session_state.keys() if shown in repr(at.session_state[k])]  # not kept in the session
     at.run()
     assert not at.code  # never shown again
-    entry = repo.audit_log(db, repo.list_departments(db)[0].id, viewer=repo.SYSTEM_ACTOR, with_accounts=True)[0]
+    entry = audit_trail.audit_log(db, department_store.list_departments(db)[0].id, viewer=actors.SYSTEM_ACTOR, with_accounts=True)[0]
     assert (entry.field, entry.actor, entry.old, entry.new) == ("đặt lại mật khẩu", "quantri", "—", "—")
 
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from scoring.criteria.rules import TiersRule
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, audit_trail, criteria_store, department_store
 from scoring.store.db import open_database
 from scoring.store.models import AuditEntry
 from views.criteria_import import COLUMN_CHECK, COLUMN_UNDERSTOOD, draft_state_key
@@ -31,8 +31,8 @@ def _clean(at: AppTest) -> None:
 
 def _stored():
     db = open_database()
-    department = repo.list_departments(db)[0]
-    return db, department, repo.get_assessment(db, department.id, 2026)
+    department = department_store.list_departments(db)[0]
+    return db, department, assessment_state.get_assessment(db, department.id, 2026)
 
 
 @pytest.fixture
@@ -123,14 +123,14 @@ def test_a_wrong_maximum_is_said_at_its_row_kept_as_typed_and_the_corrected_set_
                for s in page.success)
     _, _, after = _stored()
     assert after.criteria_set_id != before.criteria_set_id
-    used = repo.load_criteria(db, after.criteria_set_id)
+    used = criteria_store.load_criteria(db, after.criteria_set_id)
     assert used.total_max == 8 and used.node("2").max_points == 4
     assert isinstance(used.node("2.2").rule, TiersRule) and used.node("2.2").rule.max_points == 2
     with db.session() as session:
         audited = {(e.field, e.old, e.new) for e in session.scalars(
             select(AuditEntry).where(AuditEntry.entity == "criteria_set", AuditEntry.entity_key == str(after.criteria_set_id)))}
     assert {("sửa 2.2: Điểm tối đa", "1", "2"), ("sửa 2: Điểm tối đa", "3", "4"), ("sửa: Tổng điểm tối đa", "7", "8")} <= audited
-    assert repo.audit_log(db, department.id, viewer=repo.SYSTEM_ACTOR)[0].field == "bộ tiêu chí"
+    assert audit_trail.audit_log(db, department.id, viewer=actors.SYSTEM_ACTOR)[0].field == "bộ tiêu chí"
     assert _state_key(page) not in page.session_state  # the draft is gone once saved
     assert not [d for d in page.dataframe if "Cách hiểu" in d.value.columns]
 
@@ -171,16 +171,16 @@ def test_a_save_after_someone_else_changed_the_years_set_is_told_and_the_correct
     _upload(page)
     _type(page, "2.2", "Cách chấm", "Đầy đủ: 1; Không: 0")
     # meanwhile another administrator chooses another set for the year
-    other = repo.save_criteria_set(db, repo.load_criteria(db, before.criteria_set_id), actor="quantri2", source_name="khac.yaml")
-    repo.switch_criteria_set(db, before.id, before.settings_version, criteria_set_id=other, actor="quantri2")
+    other = criteria_store.save_criteria_set(db, criteria_store.load_criteria(db, before.criteria_set_id), actor="quantri2", source_name="khac.yaml")
+    assessment_store.switch_criteria_set(db, before.id, before.settings_version, criteria_set_id=other, actor="quantri2")
     page.run()
     _save_button(page).click().run()
     _clean(page)
     assert any("quantri2" in _plain(e.value) for e in page.error), [_plain(e.value) for e in page.error]
     assert any("đã được lưu nhưng chưa dùng cho năm 2026" in _plain(i.value) for i in page.info)
     assert _stored()[2].criteria_set_id == other  # not overwritten
-    corrected = next(s for s in repo.list_criteria_sets(db) if s.source_name == "so-la-ma.xlsx")
-    assert isinstance(repo.load_criteria(db, corrected.id).node("2.2").rule, TiersRule)
+    corrected = next(s for s in criteria_store.list_criteria_sets(db) if s.source_name == "so-la-ma.xlsx")
+    assert isinstance(criteria_store.load_criteria(db, corrected.id).node("2.2").rule, TiersRule)
 
 
 def test_a_fallback_leaf_gets_its_tiers_row_by_row(page):

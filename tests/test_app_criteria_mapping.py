@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from scoring.access import accounts
 from scoring.access.auth import Role
 from scoring.criteria.mapping import propose_mapping
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, criteria_store, department_store
 from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
 from scoring.store.db import open_database
 from scoring.store.workspace import ensure_default_workspace
@@ -24,15 +24,15 @@ def two_sets():
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     db = open_database()
-    department = repo.list_departments(db)[0]
-    old_id = repo.save_criteria_set(db, PREVIOUS, actor="quản trị")
-    new_id = repo.save_criteria_set(db, CURRENT, actor="quản trị")
-    before = repo.open_assessment(db, department.id, 2025, old_id, actor="quản trị")
-    repo.save_self_score(db, before.id, "3.1.1", 0, inputs={"value": "2"}, actor="quản trị")
-    repo.save_self_score(db, before.id, "3.1.2", 0, inputs={"value": "1"}, actor="quản trị")
-    now = repo.get_assessment(db, department.id, 2026)
-    repo.switch_criteria_set(db, now.id, now.settings_version, criteria_set_id=new_id, actor="quản trị")
-    repo.save_self_score(db, now.id, "3.1", 0, inputs={"value": "4"}, actor="quản trị")
+    department = department_store.list_departments(db)[0]
+    old_id = criteria_store.save_criteria_set(db, PREVIOUS, actor="quản trị")
+    new_id = criteria_store.save_criteria_set(db, CURRENT, actor="quản trị")
+    before = assessment_store.open_assessment(db, department.id, 2025, old_id, actor="quản trị")
+    assessment_store.save_self_score(db, before.id, "3.1.1", 0, inputs={"value": "2"}, actor="quản trị")
+    assessment_store.save_self_score(db, before.id, "3.1.2", 0, inputs={"value": "1"}, actor="quản trị")
+    now = assessment_state.get_assessment(db, department.id, 2026)
+    assessment_store.switch_criteria_set(db, now.id, now.settings_version, criteria_set_id=new_id, actor="quản trị")
+    assessment_store.save_self_score(db, now.id, "3.1", 0, inputs={"value": "4"}, actor="quản trị")
     at.run()
     return at, db, old_id, new_id
 
@@ -103,10 +103,10 @@ def test_a_confirmation_made_meanwhile_by_someone_else_is_told_and_not_overwritt
 
 def test_sets_with_the_same_criteria_need_no_mapping(two_sets):
     at, db, old_id, new_id = two_sets
-    department = repo.list_departments(db)[0]
-    now = repo.get_assessment(db, department.id, 2026)
-    same = repo.save_criteria_set(db, PREVIOUS, actor="quản trị")  # another copy of last year's set
-    repo.switch_criteria_set(db, now.id, now.settings_version, criteria_set_id=same, actor="quản trị")
+    department = department_store.list_departments(db)[0]
+    now = assessment_state.get_assessment(db, department.id, 2026)
+    same = criteria_store.save_criteria_set(db, PREVIOUS, actor="quản trị")  # another copy of last year's set
+    assessment_store.switch_criteria_set(db, now.id, now.settings_version, criteria_set_id=same, actor="quản trị")
     _open(at, "views/cau_hinh.py")
     assert "Đối chiếu tiêu chí năm 2025 → năm 2026" not in [s.value for s in at.subheader]
     assert any("không cần bảng đối chiếu" in _plain(c.value) for c in at.caption)
@@ -116,13 +116,13 @@ def test_signed_in_only_one_who_may_import_criteria_sets_confirms_the_mapping(mo
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
+    department = department_store.list_departments(db)[0]
     for username, role in (("vanphong", Role.OFFICE), ("quantri", Role.ADMIN)):
-        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
-    old_id, new_id = repo.save_criteria_set(db, PREVIOUS, actor="quản trị"), repo.save_criteria_set(db, CURRENT, actor="quản trị")
-    repo.open_assessment(db, department.id, 2025, old_id, actor="quản trị")
-    now = repo.get_assessment(db, department.id, 2026)
-    repo.switch_criteria_set(db, now.id, now.settings_version, criteria_set_id=new_id, actor="quản trị")
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], actor=actors.SYSTEM_ACTOR)
+    old_id, new_id = criteria_store.save_criteria_set(db, PREVIOUS, actor="quản trị"), criteria_store.save_criteria_set(db, CURRENT, actor="quản trị")
+    assessment_store.open_assessment(db, department.id, 2025, old_id, actor="quản trị")
+    now = assessment_state.get_assessment(db, department.id, 2026)
+    assessment_store.switch_criteria_set(db, now.id, now.settings_version, criteria_set_id=new_id, actor="quản trị")
     picker = _picker(old_id, new_id)
 
     def signed_in(username: str) -> AppTest:

@@ -12,7 +12,15 @@ from streamlit.testing.v1 import AppTest
 import ui
 from scoring.access import accounts
 from scoring.access.auth import Role
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    cycle_store,
+    department_store,
+)
 from scoring.store.db import open_database
 from scoring.store.models import Account
 from scoring.store.workspace import ensure_default_workspace
@@ -27,10 +35,10 @@ def signed_in_app(monkeypatch, browser_cookie):
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
+    department = department_store.list_departments(db)[0]
     for username, role, unit in (("vanphong", Role.OFFICE, None), ("phongtg", Role.UNIT, "Phòng Tôn giáo"),
                                  ("lanhdao", Role.LEADER, None), ("snv", Role.APPRAISER, None), ("quantri", Role.ADMIN, None)):
-        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit, actor=repo.SYSTEM_ACTOR)
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit, actor=actors.SYSTEM_ACTOR)
 
     def sign_in(username: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
@@ -58,21 +66,21 @@ def test_office_signs_in_and_the_log_names_the_account(signed_in_app):
     at = sign_in("vanphong")
     assert at.title[0].value.startswith("Tổng quan CCHC")
     at.switch_page("views/cham_diem.py").run()
-    assessment = repo.get_assessment(db, department.id, 2026)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     at.radio(key=f"s-{assessment.id}-1.1.1-tier").set_value("Ban hành không kịp thời").run()
-    assert repo.audit_log(db, department.id, entity_key="2026/1.1.1", viewer=repo.SYSTEM_ACTOR)[0].actor == "vanphong"
+    assert audit_trail.audit_log(db, department.id, entity_key="2026/1.1.1", viewer=actors.SYSTEM_ACTOR)[0].actor == "vanphong"
 
 
 def test_an_account_disabled_while_its_page_is_open_cannot_save(signed_in_app):
     db, department, sign_in = signed_in_app
     at = sign_in("vanphong")
     at.switch_page("views/cham_diem.py").run()
-    assessment = repo.get_assessment(db, department.id, 2026)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     with db.session() as session:  # the administrator disables the account meanwhile
         session.scalar(select(Account).where(Account.username == "vanphong")).active = False
     # the change would rerun only the criterion (not app.py's sign-in check): the save itself re-reads the account
     at.radio(key=f"s-{assessment.id}-1.1.1-tier").set_value("Ban hành không kịp thời").run()
-    assert repo.list_scores(db, assessment.id).get("1.1.1") is None
+    assert assessment_store.list_scores(db, assessment.id).get("1.1.1") is None
     assert at.title[0].value == "Chỉ số CCHC — Đăng nhập"
     assert any("đăng nhập lại" in _plain(e.value) for e in at.error)
 
@@ -89,7 +97,7 @@ def test_a_unit_sees_scores_read_only(signed_in_app):
     db, department, sign_in = signed_in_app
     at = sign_in("phongtg")
     at.switch_page("views/cham_diem.py").run()
-    assessment = repo.get_assessment(db, department.id, 2026)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     assert at.radio(key=f"s-{assessment.id}-1.1.1-tier").disabled
     assert any("chỉ đọc" in _plain(i.value) for i in at.info)
 
@@ -166,13 +174,13 @@ def test_office_cannot_manage_accounts(signed_in_app):
 def _score_every_leaf(db, department_id: int) -> None:
     from scoring.criteria.rules import RuleKind
 
-    assessment = repo.get_assessment(db, department_id, 2026)
-    criteria = repo.load_criteria(db, assessment.criteria_set_id)
+    assessment = assessment_state.get_assessment(db, department_id, 2026)
+    criteria = criteria_store.load_criteria(db, assessment.criteria_set_id)
     inputs = {RuleKind.TIERS: lambda r: {"tier": r.tiers[0].label}, RuleKind.RATIO: lambda r: {"numerator": 9, "denominator": 10},
               RuleKind.COUNT: lambda r: {"count": 1}, RuleKind.VALUE: lambda r: {"value": "0"},
               RuleKind.DEDUCTION: lambda r: {"occurrences": 0}, RuleKind.SURVEY: lambda r: {}}
     for leaf in criteria.leaves():
-        repo.save_self_score(db, assessment.id, leaf.code, 0, inputs=inputs[leaf.rule.kind](leaf.rule),
+        assessment_store.save_self_score(db, assessment.id, leaf.code, 0, inputs=inputs[leaf.rule.kind](leaf.rule),
                              explanation="Đối chiếu hồ sơ", actor="vanphong")
 
 
@@ -187,7 +195,7 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
     assert not office.button(key="lock-now").disabled
     office.button(key="lock-now").click().run()
     assert any("Đã chốt điểm tự chấm" in _plain(s.value) for s in office.success)
-    assert repo.get_assessment(db, department.id, 2026).locked_by == "vanphong"
+    assert assessment_state.get_assessment(db, department.id, 2026).locked_by == "vanphong"
     assert not [b for b in office.button if b.key == "lock-reopen"]  # only the administrator reopens
 
     admin = sign_in("quantri")
@@ -195,7 +203,7 @@ def test_lock_from_the_page_then_the_administrator_reopens_with_a_reason(signed_
     _open_lock_panel(admin)
     admin.text_input(key="lock-reopen-reason").input("Bổ sung tài liệu tiêu chí 1.2.1")
     admin.button(key="lock-reopen").click().run()
-    assert repo.get_assessment(db, department.id, 2026).locked_at is None
+    assert assessment_state.get_assessment(db, department.id, 2026).locked_at is None
 
 
 def test_year_settings_and_next_year_from_the_settings_page(signed_in_app):
@@ -204,16 +212,16 @@ def test_year_settings_and_next_year_from_the_settings_page(signed_in_app):
     admin.switch_page("views/cau_hinh.py").run()
     next(n for n in admin.text_input if n.label == "Điểm thưởng tối đa").set_value("2")
     next(b for b in admin.button if b.label == "Lưu thiết lập năm").click().run()
-    assessment = repo.get_assessment(db, department.id, 2026)
-    assert str(repo.year_settings(db, assessment.id).bonus_cap) in ("2", "2.0")
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    assert str(cycle_store.year_settings(db, assessment.id).bonus_cap) in ("2", "2.0")
     next(b for b in admin.button if b.label == "Mở năm").click().run()
-    assert repo.get_assessment(db, department.id, 2027) is not None
-    assert repo.year_settings(db, repo.get_assessment(db, department.id, 2027).id).bonus_cap == repo.year_settings(db, assessment.id).bonus_cap
+    assert assessment_state.get_assessment(db, department.id, 2027) is not None
+    assert cycle_store.year_settings(db, assessment_state.get_assessment(db, department.id, 2027).id).bonus_cap == cycle_store.year_settings(db, assessment.id).bonus_cap
 
 
 def test_the_appraiser_starts_on_every_departments_progress_and_a_row_opens_its_scoring_page(signed_in_app):
     db, department, sign_in = signed_in_app
-    other = repo.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    other = department_store.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
     with db.session() as session:  # the appraiser looks after both departments
         from scoring.store.models import AccountDepartment
         appraiser = session.scalar(select(Account).where(Account.username == "snv"))

@@ -33,7 +33,7 @@ from scoring.exports.report import write_report
 from scoring.exports.summary_pdf import summary_html, write_summary_pdf
 from scoring.plan.importer import load_plan
 from scoring.plan.stats import STATUS_DONE, STATUS_NOT_APPLICABLE
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_store, criteria_store, cycle_store, department_store, plan_store
 from scoring.store.db import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,18 +73,18 @@ REST = {"1.3": "2", "2.1": "1", "2.2": "0,5"}
 def build(db) -> tuple[int, int]:
     """The department, its 2026 plan (I.1 not applicable, the next three done), the set, the self-score, the lock
     and the first two appraised criteria."""
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
-    repo.save_plan(db, department_id, load_plan(SEED), actor="vp")
-    activities = repo.list_activities(db, department_id, YEAR)
+    department_id = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=actors.SYSTEM_ACTOR)
+    plan_store.save_plan(db, department_id, load_plan(SEED), actor="vp")
+    activities = plan_store.list_activities(db, department_id, YEAR)
     assert len(activities) == 22
     for number, activity in enumerate(activities[:4]):
-        repo.update_activity(db, activity.id, activity.version, actor="vp",
+        plan_store.update_activity(db, activity.id, activity.version, actor="vp",
                              status=STATUS_NOT_APPLICABLE if number == 0 else STATUS_DONE)
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department_id, YEAR, set_id)
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(SET), actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department_id, YEAR, set_id)
     for code, inputs in SELF.items():
-        repo.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation="Theo báo cáo năm", actor="vp")
-    repo.lock_self_score(db, assessment.id, actor="vp")
+        assessment_store.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation="Theo báo cáo năm", actor="vp")
+    cycle_store.lock_self_score(db, assessment.id, actor="vp")
     appraise(db, assessment.id, FIRST)
     return department_id, assessment.id
 
@@ -95,8 +95,8 @@ ROUND_1_DAY = date(2026, 12, 29)  # inside the default round 1 window
 
 def appraise(db, assessment_id: int, points: dict[str, str]) -> None:
     for code, value in points.items():
-        version = repo.list_scores(db, assessment_id)[code].version
-        repo.save_appraisal(db, assessment_id, code, version, points=value, remark="", actor="snv",
+        version = assessment_store.list_scores(db, assessment_id)[code].version
+        assessment_store.save_appraisal(db, assessment_id, code, version, points=value, remark="", actor="snv",
                             source=PROVINCE_RESULT, today=ROUND_1_DAY)
 
 
@@ -153,9 +153,9 @@ def test_the_snapshot_carries_complete_appraisals_only_and_the_progress(partly):
 def test_before_any_appraisal_nothing_reads_as_appraised(db):
     """The survey criterion counts as appraised without a score of its own; until the council returns one, no
     area is appraised."""
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department_id, YEAR, repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR))
-    repo.save_self_score(db, assessment.id, "3.1", 0, inputs={"survey": "1,5"}, actor="vp")
+    department_id = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department_id, YEAR, criteria_store.save_criteria_set(db, criteria_set_from_dict(SET), actor=actors.SYSTEM_ACTOR))
+    assessment_store.save_self_score(db, assessment.id, "3.1", 0, inputs={"survey": "1,5"}, actor="vp")
     snap = snapshot_of(db, department_id)
     assert snap.rollup.node("3").appraisal_complete  # by the engine's rule …
     assert [s.appraisal.text() for s in snap.area_summaries()] == ["chưa thẩm định"] * 3  # … but nothing is shown
@@ -379,13 +379,13 @@ def test_an_unscored_criterion_reads_as_not_scored_never_as_zero_points(db):
     from scoring.charts import area_criteria_figure
     from tests.test_cycle_store import CYCLE_SET
 
-    department_id = repo.create_department(db, "Sở thử", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department_id, 2026, set_id, actor=repo.SYSTEM_ACTOR)
+    department_id = department_store.create_department(db, "Sở thử", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department_id, 2026, set_id, actor=actors.SYSTEM_ACTOR)
     snap = load_snapshot(db, department_id, 2026)
     assert list(area_criteria_figure(snap, "1").data[0].text) == ["chưa chấm", "chưa chấm"]
     assert list(score_by_area_figure(snap).data[0].text) == ["chưa chấm", "chưa chấm"]
-    repo.save_self_score(db, assessment.id, "1.1", 0, inputs={"tier": "Kịp thời"}, actor="vp")
+    assessment_store.save_self_score(db, assessment.id, "1.1", 0, inputs={"tier": "Kịp thời"}, actor="vp")
     snap = load_snapshot(db, department_id, 2026)
     assert list(area_criteria_figure(snap, "1").data[0].text) == ["4/4", "chưa chấm"]
     assert list(score_by_area_figure(snap).data[0].text) == ["4/7 (tạm tính)", "chưa chấm"]

@@ -9,7 +9,7 @@ from scoring.assessment.awaiting import PAGE_SCORING, awaiting_appraisal, awaiti
 from scoring.assessment.cycle import SourceDocument
 from scoring.assessment.snapshot import load_snapshot
 from scoring.province.progress import province_progress
-from scoring.store import repository as repo
+from scoring.store import assessment_state, assessment_store, cycle_store
 from tests.test_cycle_store import EXPLANATION_DAY, ROUND_1_DAY, _score_everything, cycle  # noqa: F401 - the fixture
 
 
@@ -19,7 +19,7 @@ def _office(department_id):
 
 def _items(db, department_id, assessment_id, today, who):
     snap = load_snapshot(db, department_id, 2026, today=today)
-    return awaiting_in_department(snap, repo.cycle_state(db, assessment_id, today), who)
+    return awaiting_in_department(snap, assessment_state.cycle_state(db, assessment_id, today), who)
 
 
 def test_the_office_is_told_the_deadline_near_and_what_is_left(cycle):
@@ -36,15 +36,15 @@ def test_the_office_is_told_the_deadline_near_and_what_is_left(cycle):
 def test_an_explanation_asked_for_waits_for_the_office_and_round_one_for_the_appraiser(cycle):
     db, department_id, assessment_id = cycle
     _score_everything(db, assessment_id)
-    repo.lock_self_score(db, assessment_id, actor=_office(department_id))
+    cycle_store.lock_self_score(db, assessment_id, actor=_office(department_id))
     appraiser = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({department_id}))
     rows = province_progress(db, 2026, viewer=appraiser, today=ROUND_1_DAY)
     assert [i.text for i in awaiting_appraisal(rows, appraiser)] == [
         "Sở Dân tộc và Tôn giáo: vòng thẩm định lần 1 đang mở đến 15/01/2027 (còn 24 ngày), còn 2 tiêu chí chưa thẩm định."]
     assert awaiting_appraisal(rows, _office(department_id)) == []  # the table is enough for anyone else
 
-    version = repo.list_scores(db, assessment_id)["1.1"].version
-    repo.save_appraisal(db, assessment_id, "1.1", version, points=2, request_explanation=True, actor="vp",
+    version = assessment_store.list_scores(db, assessment_id)["1.1"].version
+    assessment_store.save_appraisal(db, assessment_id, "1.1", version, points=2, request_explanation=True, actor="vp",
                         source=SourceDocument("25/KQ-SNV", ROUND_1_DAY), today=ROUND_1_DAY)
     office = _office(department_id)
     before = _items(db, department_id, assessment_id, ROUND_1_DAY, office)
@@ -54,6 +54,6 @@ def test_an_explanation_asked_for_waits_for_the_office_and_round_one_for_the_app
         "Sở Nội vụ yêu cầu giải trình 1 tiêu chí (1.1): hạn 25/01/2027 (còn 2 ngày).")
     leader = Principal("lanhdao", "Lãnh đạo", Role.LEADER, frozenset({department_id}))
     assert _items(db, department_id, assessment_id, date(2027, 1, 23), leader) == []  # the leader writes no explanation
-    version = repo.list_scores(db, assessment_id)["1.1"].version
-    repo.save_explanation(db, assessment_id, "1.1", version, explanation="Đã ký 18/12/2025", actor=office, today=EXPLANATION_DAY)
+    version = assessment_store.list_scores(db, assessment_id)["1.1"].version
+    assessment_store.save_explanation(db, assessment_id, "1.1", version, explanation="Đã ký 18/12/2025", actor=office, today=EXPLANATION_DAY)
     assert _items(db, department_id, assessment_id, date(2027, 1, 23), office) == []

@@ -26,8 +26,18 @@ from scoring.criteria.mapping import propose_mapping
 from scoring.errors import InputError
 from scoring.plan.importer import load_plan
 from scoring.plan.stats import STATUS_DONE, STATUS_IN_PROGRESS
-from scoring.store import backup
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    backup,
+    criteria_store,
+    cycle_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.backup import BackupSummary, create_backup, restore_backup
 from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
 from scoring.store.db import Database, Settings
@@ -84,46 +94,46 @@ PHOTO_PNG = _png()
 
 def _build_workspace(db: Database) -> dict:
     """A department mid-year: plan, criteria, progress, self scores, an appraisal, evidence files and links."""
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Chính sách Dân tộc", "Phòng Tôn giáo"],
+    department_id = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Chính sách Dân tộc", "Phòng Tôn giáo"],
                                            actor="quản trị")
-    department = repo.list_departments(db)[0]
-    repo.update_department(db, department_id, department.version, name=department.name, units=department.units,
+    department = department_store.list_departments(db)[0]
+    department_store.update_department(db, department_id, department.version, name=department.name, units=department.units,
                            governing_body="UBND TỈNH QUẢNG NINH", place="Quảng Ninh", actor="quản trị")
-    repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
-    set_id = repo.save_criteria_set(db, load_criteria_set(CRITERIA), actor="quản trị")
-    assessment_id = repo.open_assessment(db, department_id, 2026, set_id, actor="vp1").id
+    plan_store.save_plan(db, department_id, load_plan(SEED), actor="vp1")
+    set_id = criteria_store.save_criteria_set(db, load_criteria_set(CRITERIA), actor="quản trị")
+    assessment_id = assessment_store.open_assessment(db, department_id, 2026, set_id, actor="vp1").id
     # next year's set renumbers 1.3 as 1.4, and the mapping between the two was confirmed
     next_content = load_criteria_set(CRITERIA).to_dict()
     next_content["nodes"][0]["children"][2]["code"] = "1.4"
     next_set = criteria_set_from_dict(next_content)
-    next_set_id = repo.save_criteria_set(db, next_set, actor="quản trị")
+    next_set_id = criteria_store.save_criteria_set(db, next_set, actor="quản trị")
     confirm_mapping(db, set_id, next_set_id, propose_mapping(load_criteria_set(CRITERIA), next_set), 0, actor="quản trị")
-    activities = {a.code: a for a in repo.list_activities(db, department_id, 2026)}
-    repo.update_activity(db, activities["I.5"].id, activities["I.5"].version, actor="vp1", status=STATUS_DONE,
+    activities = {a.code: a for a in plan_store.list_activities(db, department_id, 2026)}
+    plan_store.update_activity(db, activities["I.5"].id, activities["I.5"].version, actor="vp1", status=STATUS_DONE,
                          completed_on=date(2026, 1, 15), note="Đã ban hành Kế hoạch số 15/KH-SDTTG")
-    repo.update_activity(db, activities["II.1"].id, activities["II.1"].version, actor="Phòng Tôn giáo",
+    plan_store.update_activity(db, activities["II.1"].id, activities["II.1"].version, actor="Phòng Tôn giáo",
                          status=STATUS_IN_PROGRESS, progress=40, note="Đang rà soát thủ tục hành chính")
-    repo.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 0}, explanation="Ban hành ngày 18/12/2025", actor="vp1")
-    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "1,75"}, actor="vp2")
-    repo.save_self_score(db, assessment_id, "1.3", 0, inputs={}, not_applicable=True, explanation="Không phát sinh", actor="vp2")
-    plan_document = repo.add_evidence(
+    assessment_store.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 0}, explanation="Ban hành ngày 18/12/2025", actor="vp1")
+    assessment_store.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "1,75"}, actor="vp2")
+    assessment_store.save_self_score(db, assessment_id, "1.3", 0, inputs={}, not_applicable=True, explanation="Không phát sinh", actor="vp2")
+    plan_document = evidence_store.add_evidence(
         db, department_id, 2026,
-        repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18),
+        evidence_store.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18),
                            issuer="Sở Dân tộc và Tôn giáo", summary="Kế hoạch cải cách hành chính năm 2026"),
         actor="vp1", upload=("Kế hoạch CCHC 2026.pdf", PLAN_PDF), criteria=["1.1", "1.2"], activity_codes=["I.5"])
-    repo.lock_self_score(db, assessment_id, actor="vp1")  # appraisal reads a locked self-assessment
-    scored = repo.list_scores(db, assessment_id)["1.1"]
-    repo.save_appraisal(db, assessment_id, "1.1", scored.version, points="0,75", remark="Thiếu phụ lục kèm theo", actor="Sở Nội vụ",
+    cycle_store.lock_self_score(db, assessment_id, actor="vp1")  # appraisal reads a locked self-assessment
+    scored = assessment_store.list_scores(db, assessment_id)["1.1"]
+    assessment_store.save_appraisal(db, assessment_id, "1.1", scored.version, points="0,75", remark="Thiếu phụ lục kèm theo", actor="Sở Nội vụ",
                         source=PROVINCE_RESULT, today=ROUND_1_DAY)  # no appraiser account: the Office transcribes
-    repo.save_bonus_penalty(db, assessment_id, 0, bonus="0,5", penalty="", source=PROVINCE_RESULT, actor="vp1", today=ROUND_1_DAY)
-    repo.override_round(db, assessment_id, "giai_trinh", date(2027, 1, 5), "Sở Nội vụ cho giải trình sớm", actor="quantri",
+    cycle_store.save_bonus_penalty(db, assessment_id, 0, bonus="0,5", penalty="", source=PROVINCE_RESULT, actor="vp1", today=ROUND_1_DAY)
+    cycle_store.override_round(db, assessment_id, "giai_trinh", date(2027, 1, 5), "Sở Nội vụ cho giải trình sớm", actor="quantri",
                         today=ROUND_1_DAY)
-    repo.link_evidence_to_criterion(db, plan_document.id, plan_document.version, "1.1", actor="vp1", section="Mục II, trang 3")
-    repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Biên bản", number="02/BB-SDTTG",
+    evidence_store.link_evidence_to_criterion(db, plan_document.id, plan_document.version, "1.1", actor="vp1", section="Mục II, trang 3")
+    evidence_store.add_evidence(db, department_id, 2026, evidence_store.EvidenceInput(doc_type="Biên bản", number="02/BB-SDTTG",
                       issued_on=date(2026, 3, 2), summary="Hội nghị triển khai"),
                       actor="vp2", upload=("ảnh hội nghị.png", PHOTO_PNG), criteria=["1.3"], activity_codes=["I.1", "II.1"])
-    repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="120/BC-SDTTG",
-                      link="https://sodttg.example.gov.vn/bao-cao-quy-1"), actor="vp2", attachment=repo.ATTACH_LINK,
+    evidence_store.add_evidence(db, department_id, 2026, evidence_store.EvidenceInput(doc_type="Báo cáo", number="120/BC-SDTTG",
+                      link="https://sodttg.example.gov.vn/bao-cao-quy-1"), actor="vp2", attachment=evidence_store.ATTACH_LINK,
                       criteria=["1.3"])
     # A file still in the store that no record uses any more: backed up too, nothing is lost.
     EvidenceStore(db.settings.evidence_dir).put(check_upload("bản nháp.pdf", ORPHAN_PDF), ORPHAN_PDF)
@@ -185,14 +195,14 @@ def _raw_rows(db: Database) -> dict[str, list[tuple]]:
 def _repository_views(db: Database, department_id: int, assessment_id: int) -> dict:
     """What the pages see, through the same reads they use."""
     return {
-        "departments": repo.list_departments(db),
-        "plan": repo.get_plan(db, department_id, 2026),
-        "activities": repo.list_activities(db, department_id, 2026),
-        "criteria_sets": repo.list_criteria_sets(db),
-        "assessment": repo.get_assessment(db, department_id, 2026),
-        "scores": repo.list_scores(db, assessment_id),
-        "evidence": repo.list_evidence(db, department_id, 2026),
-        "audit": repo.audit_log(db, department_id, limit=10_000, viewer=repo.SYSTEM_ACTOR),
+        "departments": department_store.list_departments(db),
+        "plan": plan_store.get_plan(db, department_id, 2026),
+        "activities": plan_store.list_activities(db, department_id, 2026),
+        "criteria_sets": criteria_store.list_criteria_sets(db),
+        "assessment": assessment_state.get_assessment(db, department_id, 2026),
+        "scores": assessment_store.list_scores(db, assessment_id),
+        "evidence": evidence_store.list_evidence(db, department_id, 2026),
+        "audit": audit_trail.audit_log(db, department_id, limit=10_000, viewer=actors.SYSTEM_ACTOR),
     }
 
 
@@ -203,7 +213,7 @@ def _stored_files(db: Database) -> dict[str, bytes]:
 
 def _backup_bytes(db: Database) -> bytes:
     buffer = io.BytesIO()
-    create_backup(db, buffer, actor=repo.SYSTEM_ACTOR)
+    create_backup(db, buffer, actor=actors.SYSTEM_ACTOR)
     return buffer.getvalue()
 
 
@@ -212,8 +222,8 @@ def _backup_bytes(db: Database) -> bytes:
 
 def test_restore_brings_back_every_row_and_every_file(db, workspace, empty_target, tmp_path):
     archive = tmp_path / "sao-luu.zip"
-    made = create_backup(db, archive, actor=repo.SYSTEM_ACTOR)
-    restored = restore_backup(empty_target, archive, actor=repo.SYSTEM_ACTOR)
+    made = create_backup(db, archive, actor=actors.SYSTEM_ACTOR)
+    restored = restore_backup(empty_target, archive, actor=actors.SYSTEM_ACTOR)
 
     assert _raw_rows(empty_target) == _raw_rows(db)
     ids = (workspace["department_id"], workspace["assessment_id"])
@@ -224,10 +234,10 @@ def test_restore_brings_back_every_row_and_every_file(db, workspace, empty_targe
     files = _stored_files(db)
     assert len(files) == 3  # the plan PDF, the photo and the orphaned draft
     assert _stored_files(empty_target) == files
-    assert repo.evidence_file(empty_target, workspace["plan_document_id"], viewer=repo.SYSTEM_ACTOR) == ("Kế hoạch CCHC 2026.pdf", "application/pdf", PLAN_PDF)
+    assert evidence_store.evidence_file(empty_target, workspace["plan_document_id"], viewer=actors.SYSTEM_ACTOR) == ("Kế hoạch CCHC 2026.pdf", "application/pdf", PLAN_PDF)
 
     assert restored == made
-    letterhead = repo.list_departments(empty_target)[0]
+    letterhead = department_store.list_departments(empty_target)[0]
     assert (letterhead.governing_body, letterhead.place) == ("UBND TỈNH QUẢNG NINH", "Quảng Ninh")
     assert made.row_counts == {name: len(rows) for name, rows in _raw_rows(db).items()}
     assert (made.row_counts["activity"], made.row_counts["score"], made.row_counts["evidence_criterion"]) == (22, 3, 4)
@@ -262,26 +272,26 @@ def test_archive_layout_and_manifest(db, workspace):
 
 def test_restoring_twice_replaces_everything_the_same_way(db, workspace, empty_target):
     # the target already holds other work: a restore replaces it, it does not merge
-    other = repo.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    repo.save_plan(empty_target, other, load_plan(SEED))
+    other = department_store.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    plan_store.save_plan(empty_target, other, load_plan(SEED))
     archive = _backup_bytes(db)
-    restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
+    restore_backup(empty_target, io.BytesIO(archive), actor=actors.SYSTEM_ACTOR)
     first = _raw_rows(empty_target)
-    restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
+    restore_backup(empty_target, io.BytesIO(archive), actor=actors.SYSTEM_ACTOR)
     assert _raw_rows(empty_target) == first == _raw_rows(db)
-    assert [d.name for d in repo.list_departments(empty_target)] == ["Sở Dân tộc và Tôn giáo"]
+    assert [d.name for d in department_store.list_departments(empty_target)] == ["Sở Dân tộc và Tôn giáo"]
 
 
 def test_new_rows_after_a_restore_get_fresh_ids(db, workspace, empty_target):
-    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=repo.SYSTEM_ACTOR)
+    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=actors.SYSTEM_ACTOR)
     restored = _raw_rows(empty_target)
-    department_id = repo.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    department_id = department_store.create_department(empty_target, "Sở Xây dựng", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
     assert department_id == max(row[0] for row in restored["department"]) + 1
-    document = repo.add_evidence(empty_target, workspace["department_id"], 2026, repo.EvidenceInput(number="07/TB-SDTTG"),
-                                 actor="vp1", attachment=repo.ATTACH_NUMBER, criteria=["1.2"])
+    document = evidence_store.add_evidence(empty_target, workspace["department_id"], 2026, evidence_store.EvidenceInput(number="07/TB-SDTTG"),
+                                 actor="vp1", attachment=evidence_store.ATTACH_NUMBER, criteria=["1.2"])
     assert document.id == max(row[0] for row in restored["evidence"]) + 1
-    appraised = repo.list_scores(empty_target, workspace["assessment_id"])["1.2"]
-    repo.save_appraisal(empty_target, workspace["assessment_id"], "1.2", appraised.version, points="1,5", actor="Sở Nội vụ",
+    appraised = assessment_store.list_scores(empty_target, workspace["assessment_id"])["1.2"]
+    assessment_store.save_appraisal(empty_target, workspace["assessment_id"], "1.2", appraised.version, points="1,5", actor="Sở Nội vụ",
                         source=PROVINCE_RESULT, today=ROUND_1_DAY)
     assert len(_raw_rows(empty_target)["audit_log"]) > len(restored["audit_log"])
 
@@ -302,7 +312,7 @@ def test_backup_and_restore_through_streams(db, workspace, empty_target):
             buffer[: len(chunk)] = chunk
             return len(chunk)
 
-    restore_backup(empty_target, Unseekable(_backup_bytes(db)), actor=repo.SYSTEM_ACTOR)
+    restore_backup(empty_target, Unseekable(_backup_bytes(db)), actor=actors.SYSTEM_ACTOR)
     assert _raw_rows(empty_target) == _raw_rows(db)
     assert _stored_files(empty_target) == _stored_files(db)
 
@@ -315,7 +325,7 @@ def test_backup_is_one_consistent_snapshot(db, workspace):
         # department is read after audit_log: creating one now adds rows to a table read and one not yet read
         if not fired and "FROM department" in statement:
             fired.append(True)  # before the write: its own statements pass through this hook too
-            repo.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor="người khác")
+            department_store.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor="người khác")
 
     event.listen(db.engine, "before_cursor_execute", write_in_between)
     try:
@@ -328,23 +338,23 @@ def test_backup_is_one_consistent_snapshot(db, workspace):
     names = [row[tables["department"]["columns"].index("name")] for row in tables["department"]["rows"]]
     actors = {row[tables["audit_log"]["columns"].index("actor")] for row in tables["audit_log"]["rows"]}
     assert names == ["Sở Dân tộc và Tôn giáo"] and "người khác" not in actors
-    assert len(repo.list_departments(db)) == 2  # the write itself did happen
+    assert len(department_store.list_departments(db)) == 2  # the write itself did happen
 
 
 def test_missing_and_damaged_store_files_are_reported_not_fatal(db, workspace, empty_target):
     store = EvidenceStore(db.settings.evidence_dir)
-    documents = {e.file_name: e for e in repo.list_evidence(db, workspace["department_id"], 2026)}
+    documents = {e.file_name: e for e in evidence_store.list_evidence(db, workspace["department_id"], 2026)}
     plan_key, photo_key = documents["Kế hoạch CCHC 2026.pdf"].file_key, documents["ảnh hội nghị.png"].file_key
     store.path_for(plan_key).unlink()
     store.path_for(photo_key).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(len(PHOTO_PNG) - 8))  # bit rot, same size
 
     buffer = io.BytesIO()
-    summary = create_backup(db, buffer, actor=repo.SYSTEM_ACTOR)
+    summary = create_backup(db, buffer, actor=actors.SYSTEM_ACTOR)
     assert summary.skipped_evidence == tuple(sorted([plan_key, photo_key]))
     assert summary.evidence_files == 1  # only the orphaned draft is intact
     assert any(line.startswith("Cảnh báo: 2 tệp kiểm chứng") for line in summary.lines())
 
-    restored = restore_backup(empty_target, io.BytesIO(buffer.getvalue()), actor=repo.SYSTEM_ACTOR)
+    restored = restore_backup(empty_target, io.BytesIO(buffer.getvalue()), actor=actors.SYSTEM_ACTOR)
     assert restored.skipped_evidence == summary.skipped_evidence
     assert _raw_rows(empty_target) == _raw_rows(db)  # the records keep pointing at their files
     assert set(_stored_files(empty_target)) == set(_stored_files(db)) - {plan_key, photo_key}
@@ -352,17 +362,17 @@ def test_missing_and_damaged_store_files_are_reported_not_fatal(db, workspace, e
 
 def test_restore_repairs_a_damaged_copy_already_in_the_store(db, workspace, empty_target):
     archive = _backup_bytes(db)
-    key = repo.list_evidence(db, workspace["department_id"], 2026)[0].file_key
+    key = evidence_store.list_evidence(db, workspace["department_id"], 2026)[0].file_key
     damaged = EvidenceStore(empty_target.settings.evidence_dir)
     damaged.path_for(key).parent.mkdir(parents=True)
     damaged.path_for(key).write_bytes(b"%PDF-" + bytes(len(PLAN_PDF) - 5))
-    restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
+    restore_backup(empty_target, io.BytesIO(archive), actor=actors.SYSTEM_ACTOR)
     assert damaged.open_bytes(key) == PLAN_PDF
 
 
 def test_a_failed_backup_leaves_no_partial_file_and_keeps_the_old_one(db, workspace, tmp_path, monkeypatch):
     out = tmp_path / "sao-luu.zip"
-    create_backup(db, out, actor=repo.SYSTEM_ACTOR)
+    create_backup(db, out, actor=actors.SYSTEM_ACTOR)
     previous = out.read_bytes()
 
     def disk_error(self, key):
@@ -370,7 +380,7 @@ def test_a_failed_backup_leaves_no_partial_file_and_keeps_the_old_one(db, worksp
 
     monkeypatch.setattr(EvidenceStore, "open_bytes", disk_error)
     with pytest.raises(OSError):
-        create_backup(db, out, actor=repo.SYSTEM_ACTOR)
+        create_backup(db, out, actor=actors.SYSTEM_ACTOR)
     assert out.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
 
@@ -509,7 +519,7 @@ def test_a_bad_backup_is_refused_and_changes_nothing(db, workspace, tmp_path, ca
     store_listing = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
 
     with pytest.raises(InputError) as refused:
-        restore_backup(db, source, actor=repo.SYSTEM_ACTOR)
+        restore_backup(db, source, actor=actors.SYSTEM_ACTOR)
     message = str(refused.value)
     assert expected in message and message.startswith("Không khôi phục được từ «hong.zip»")
     assert message.endswith("Dữ liệu hiện có chưa bị thay đổi.")
@@ -529,7 +539,7 @@ def test_a_refused_restore_leaves_none_of_its_files_and_the_store_s_own_as_they_
     archive = _zip(members)
     store = EvidenceStore(empty_target.settings.evidence_dir)
     own = store.put(check_upload("của máy này.png", PHOTO_PNG), PHOTO_PNG)  # also in the archive: must stay
-    damaged_key = repo.list_evidence(db, workspace["department_id"], 2026)[0].file_key
+    damaged_key = evidence_store.list_evidence(db, workspace["department_id"], 2026)[0].file_key
     damaged = b"%PDF-" + bytes(len(PLAN_PDF) - 5)  # a damaged copy of an archive file: put back as it was
     store.path_for(damaged_key).parent.mkdir(parents=True, exist_ok=True)
     store.path_for(damaged_key).write_bytes(damaged)
@@ -547,7 +557,7 @@ def test_a_refused_restore_leaves_none_of_its_files_and_the_store_s_own_as_they_
         monkeypatch.setattr(EvidenceStore, "put", put)
 
     with pytest.raises((InputError, OSError)):
-        restore_backup(empty_target, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
+        restore_backup(empty_target, io.BytesIO(archive), actor=actors.SYSTEM_ACTOR)
     assert sorted(p.relative_to(store.root) for p in store.root.rglob("*")) == listing_before
     assert store.open_bytes(own) == PHOTO_PNG and store.path_for(damaged_key).read_bytes() == damaged
     assert _raw_rows(empty_target) == rows_before
@@ -558,18 +568,18 @@ def test_a_record_s_file_key_is_never_restored_unless_the_store_accepts_it(db, w
     members = _members(_backup_bytes(db))
     _record_points_outside_the_store(members)
     with pytest.raises(InputError, match="không hợp lệ"):
-        restore_backup(empty_target, io.BytesIO(_zip(members)), actor=repo.SYSTEM_ACTOR)
-    assert repo.list_departments(empty_target) == [] and _stored_files(empty_target) == {}
+        restore_backup(empty_target, io.BytesIO(_zip(members)), actor=actors.SYSTEM_ACTOR)
+    assert department_store.list_departments(empty_target) == [] and _stored_files(empty_target) == {}
 
 
 def test_a_backup_file_is_readable_by_its_owner_only(db, workspace, tmp_path):
     out = tmp_path / "sao-luu.zip"
-    create_backup(db, out, actor=repo.SYSTEM_ACTOR)
+    create_backup(db, out, actor=actors.SYSTEM_ACTOR)
     assert out.stat().st_mode & 0o777 == 0o600
 
 
 def test_restored_evidence_files_and_folders_are_not_readable_by_others(db, workspace, empty_target):
-    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=repo.SYSTEM_ACTOR)
+    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=actors.SYSTEM_ACTOR)
     root = EvidenceStore(empty_target.settings.evidence_dir).root
     assert root.stat().st_mode & 0o077 == 0
     for path in root.rglob("*"):
@@ -582,7 +592,7 @@ def test_members_larger_than_the_caps_are_refused_before_reading(db, workspace, 
     rows_before = _raw_rows(db)
     monkeypatch.setattr(backup, cap, len(PLAN_PDF) - 1)
     with pytest.raises(InputError, match="lớn bất thường"):
-        restore_backup(db, io.BytesIO(archive), actor=repo.SYSTEM_ACTOR)
+        restore_backup(db, io.BytesIO(archive), actor=actors.SYSTEM_ACTOR)
     assert _raw_rows(db) == rows_before
 
 
@@ -596,12 +606,12 @@ def test_a_real_zip_bomb_is_refused_by_its_declared_size(sqlite_db, tmp_path):
                 member.write(zeros)
     assert len(bomb.getvalue()) < 2 * 1024 * 1024
     with pytest.raises(InputError, match="«database.json» khi giải nén lớn bất thường"):
-        restore_backup(sqlite_db, io.BytesIO(bomb.getvalue()), actor=repo.SYSTEM_ACTOR)
+        restore_backup(sqlite_db, io.BytesIO(bomb.getvalue()), actor=actors.SYSTEM_ACTOR)
 
 
 def test_missing_backup_file_is_named(sqlite_db, tmp_path):
     with pytest.raises(InputError, match="Không tìm thấy tệp sao lưu"):
-        restore_backup(sqlite_db, tmp_path / "khong-co.zip", actor=repo.SYSTEM_ACTOR)
+        restore_backup(sqlite_db, tmp_path / "khong-co.zip", actor=actors.SYSTEM_ACTOR)
 
 
 # ---------------------------------------------------------------- schema revisions
@@ -636,7 +646,7 @@ def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path,
     monkeypatch.setattr(scoring.store.db, "MIGRATIONS", _migrations_with_a_data_migration(tmp_path))
     newer = _sqlite(tmp_path / "moi")  # this "later version" of the app is one migration ahead
     try:
-        summary = restore_backup(newer, io.BytesIO(old_backup), actor=repo.SYSTEM_ACTOR)
+        summary = restore_backup(newer, io.BytesIO(old_backup), actor=actors.SYSTEM_ACTOR)
         assert summary.schema_revision == HEAD
         restored, original = _raw_rows(newer), _raw_rows(sqlite_db)
         assert {name: rows for name, rows in restored.items() if name != "activity"} == \
@@ -651,7 +661,7 @@ def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path,
     older = _sqlite(tmp_path / "cu")  # back at this version, a backup from the later one cannot be read
     try:
         with pytest.raises(InputError, match=f"mới hơn \\(lược đồ dữ liệu «{LATER}», phiên bản này đang ở lược đồ «{HEAD}»\\)"):
-            restore_backup(older, io.BytesIO(newer_backup), actor=repo.SYSTEM_ACTOR)
+            restore_backup(older, io.BytesIO(newer_backup), actor=actors.SYSTEM_ACTOR)
         assert all(not rows for rows in _raw_rows(older).values())
     finally:
         older.dispose()
@@ -692,7 +702,7 @@ def test_cli_backup_then_restore(db, workspace, tmp_path, monkeypatch, run_cli):
     assert out.startswith(f"Đã sao lưu vào «{archive}» lúc ") and f"lược đồ dữ liệu {HEAD}:" in out
     assert "  Hoạt động: 22 dòng\n" in out and "  Tệp kiểm chứng: 3 tệp (" in out
 
-    repo.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)  # work done after the backup
+    department_store.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)  # work done after the backup
     changed = _raw_rows(db)
     code, out, err = run_cli("restore", str(archive))
     assert code == 2 and out == ""
@@ -703,12 +713,12 @@ def test_cli_backup_then_restore(db, workspace, tmp_path, monkeypatch, run_cli):
     code, out, err = run_cli("restore", str(archive), "--yes")
     assert (code, err) == (0, "")
     assert out.startswith(f"Đã khôi phục từ «{archive}» (bản sao lưu lúc ") and "  Cơ quan: 1 dòng\n" in out
-    assert [d.name for d in repo.list_departments(db)] == ["Sở Dân tộc và Tôn giáo"]
+    assert [d.name for d in department_store.list_departments(db)] == ["Sở Dân tộc và Tôn giáo"]
 
 
 def test_cli_restore_into_an_empty_database_needs_no_confirmation(db, workspace, tmp_path, monkeypatch, run_cli):
     archive = tmp_path / "sao-luu.zip"
-    create_backup(db, archive, actor=repo.SYSTEM_ACTOR)
+    create_backup(db, archive, actor=actors.SYSTEM_ACTOR)
     fresh = tmp_path / "may-moi"
     monkeypatch.setenv("CCHC_DATA_DIR", str(fresh))
     monkeypatch.delenv("DATABASE_URL", raising=False)

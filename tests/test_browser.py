@@ -171,7 +171,11 @@ def test_a_suggestion_matched_by_hand_goes_away_and_never_applies_itself(browser
     """A score saved from a criterion's inputs reruns only its header, which drops the plan's suggestion (and its
     button) once the inputs match it. The browser must not send that button again with a later change: AppTest's
     stale tree would, and the suggestion would then be saved a second time by itself."""
-    from scoring.store import repository as repo
+    from scoring.store import (
+        assessment_state,
+        assessment_store,
+        department_store,
+    )
     from scoring.store.db import Database, Settings
 
     serving = _serve(tmp_path, auth="off")
@@ -204,8 +208,8 @@ def test_a_suggestion_matched_by_hand_goes_away_and_never_applies_itself(browser
     finally:
         next(serving, None)  # stops the server
     db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))
-    department = repo.list_departments(db)[0]
-    scores = repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)
+    department = department_store.list_departments(db)[0]
+    scores = assessment_store.list_scores(db, assessment_state.get_assessment(db, department.id, 2026).id)
     assert (scores["1.1.4"].version, scores["1.1.4"].inputs) == (2, {"numerator": 0, "denominator": 22})  # two saves, no third
     assert scores["1.1.1"].version == 1
     db.dispose()
@@ -320,7 +324,13 @@ def _prepare_signed_in_data(data_dir: Path) -> None:
     from scoring.access.auth import Role
     from scoring.assessment.cycle import ROUND_APPRAISAL_1, ROUND_EXPLANATION, vietnam_today
     from scoring.criteria.rules import RuleKind
-    from scoring.store import repository as repo
+    from scoring.store import (
+        actors,
+        assessment_state,
+        assessment_store,
+        criteria_store,
+        cycle_store,
+    )
     from scoring.store.db import Database, Settings
     from scoring.store.workspace import ensure_default_workspace
 
@@ -328,17 +338,17 @@ def _prepare_signed_in_data(data_dir: Path) -> None:
     workspace = ensure_default_workspace(db)
     for username, role, unit in (("vanphong", Role.OFFICE, None), ("phongtg", Role.UNIT, "Phòng Tôn giáo"),
                                  ("snv", Role.APPRAISER, None), ("quantri", Role.ADMIN, None)):
-        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id], unit=unit, actor=repo.SYSTEM_ACTOR)
-    criteria = repo.load_criteria(db, repo.get_assessment(db, workspace.department_id, 2026).criteria_set_id)
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id], unit=unit, actor=actors.SYSTEM_ACTOR)
+    criteria = criteria_store.load_criteria(db, assessment_state.get_assessment(db, workspace.department_id, 2026).criteria_set_id)
     sample = {RuleKind.TIERS: lambda rule: {"tier": rule.tiers[0].label}, RuleKind.RATIO: lambda rule: {"numerator": 9, "denominator": 10},
               RuleKind.COUNT: lambda rule: {"count": 1}, RuleKind.VALUE: lambda rule: {"value": "0"},
               RuleKind.DEDUCTION: lambda rule: {"occurrences": 0}, RuleKind.SURVEY: lambda rule: {}}
     for leaf in criteria.leaves():
-        repo.save_self_score(db, workspace.assessment_id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
+        assessment_store.save_self_score(db, workspace.assessment_id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
                              explanation="Đã đối chiếu hồ sơ lưu tại Văn phòng", actor="vanphong")
     # the test appraises and explains on the day it runs: the administrator opens both rounds from today
     for round_code in (ROUND_APPRAISAL_1, ROUND_EXPLANATION):
-        repo.override_round(db, workspace.assessment_id, round_code, vietnam_today() + timedelta(days=7),
+        cycle_store.override_round(db, workspace.assessment_id, round_code, vietnam_today() + timedelta(days=7),
                             "Kiểm thử: thẩm định và giải trình trong cùng một ngày", actor="quantri")
     db.dispose()
 
@@ -394,7 +404,11 @@ def test_a_unit_signs_in_and_cannot_edit_scores(signed_in_server, browser):
 
 
 def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
-    from scoring.store import repository as repo
+    from scoring.store import (
+        assessment_state,
+        assessment_store,
+        department_store,
+    )
     from scoring.store.db import Database, Settings
 
     url, data_dir = signed_in_server
@@ -430,9 +444,9 @@ def test_lock_then_appraisal_then_explanation(signed_in_server, browser):
     _settled(office)
 
     db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
-    department_id = repo.list_departments(db)[0].id
-    assessment = repo.get_assessment(db, department_id, 2026)
-    stored = repo.list_scores(db, assessment.id)["1.1.1"]
+    department_id = department_store.list_departments(db)[0].id
+    assessment = assessment_state.get_assessment(db, department_id, 2026)
+    stored = assessment_store.list_scores(db, assessment.id)["1.1.1"]
     db.dispose()
     assert assessment.locked_by == "vanphong"
     assert stored.appraisal.round1_points == Decimal("0.5") and stored.appraisal.explanation_requested
@@ -487,14 +501,19 @@ def _plan_cell(page, code: str, column: int) -> str:
 def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(signed_in_server, browser):
     """The VII.2 case: the Office saves 40 % while the administrator's table still shows 0 %; the administrator's
     70 % is refused with who saved first and when, and the table then shows the 40 % stored."""
-    from scoring.store import repository as repo
+    from scoring.store import (
+        actors,
+        audit_trail,
+        department_store,
+        plan_store,
+    )
     from scoring.store.db import Database, Settings
 
     url, data_dir = signed_in_server
     db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
-    department = repo.list_departments(db)[0]
+    department = department_store.list_departments(db)[0]
     # the table shows area VII only: its rows are tall (three lines of text), and the grid draws only the rows in view
-    row = [a.code for a in repo.list_activities(db, department.id, 2026) if a.area == "VII"].index("VII.2")
+    row = [a.code for a in plan_store.list_activities(db, department.id, 2026) if a.area == "VII"].index("VII.2")
     progress_column = 5  # Mã, Hoạt động, Chủ trì, Hạn, Trạng thái, Tiến độ (%)
     office = _sign_in(browser, url, "vanphong", size=(1366, 1400))
     admin = _sign_in(browser, url, "quantri", size=(1366, 1400))
@@ -512,10 +531,10 @@ def test_two_people_edit_one_activity_in_the_plan_table_and_the_second_is_told(s
     _settled(admin)
     assert "Đã lưu hoạt động VII.2" not in admin.inner_text("body")
     _shot(admin, "ke-hoach-xung-dot-1366x1400.png")
-    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "VII.2")
+    stored = next(a for a in plan_store.list_activities(db, department.id, 2026) if a.code == "VII.2")
     assert stored.progress == 40
     # only the Office's save is in the log (its status followed the progress typed); nothing of the refused one
-    assert sorted((e.actor, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2", viewer=repo.SYSTEM_ACTOR)) == [
+    assert sorted((e.actor, e.new) for e in audit_trail.audit_log(db, department.id, entity_key="2026/VII.2", viewer=actors.SYSTEM_ACTOR)) == [
         ("vanphong", "40"), ("vanphong", "Đang thực hiện")]
     # the administrator's table now shows what is stored (read from the grid's accessible copy of its cells)
     assert _plan_cell(admin, "VII.2", progress_column) == "40"

@@ -43,7 +43,7 @@ def test_a_clicker_and_the_arrow_keys_move_between_screens_and_esc_leaves(server
 def test_the_projected_screen_follows_a_score_saved_on_another_laptop(server, browser):
     from decimal import Decimal
 
-    from scoring.store import repository as repo
+    from scoring.store import assessment_state, assessment_store, criteria_store, department_store
     from scoring.store.db import open_database, settings_from_env
 
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -52,11 +52,11 @@ def test_the_projected_screen_follows_a_score_saved_on_another_laptop(server, br
     shown = page.locator('[data-testid="stMetric"]').filter(has_text="Điểm tự chấm").locator('[data-testid="stMetricValue"]')
     before = shown.inner_text()
     db = open_database(settings_from_env({"CCHC_DATA_DIR": server_data_dir(server)}))
-    department = repo.list_departments(db)[0]
-    assessment = repo.get_assessment(db, department.id, 2026)
-    leaf = repo.load_criteria(db, assessment.criteria_set_id).node("1.4")
-    current = repo.list_scores(db, assessment.id).get("1.4")
-    repo.save_self_score(db, assessment.id, "1.4", current.version if current else 0, inputs={"tier": leaf.rule.tiers[0].label},
+    department = department_store.list_departments(db)[0]
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    leaf = criteria_store.load_criteria(db, assessment.criteria_set_id).node("1.4")
+    current = assessment_store.list_scores(db, assessment.id).get("1.4")
+    assessment_store.save_self_score(db, assessment.id, "1.4", current.version if current else 0, inputs={"tier": leaf.rule.tiers[0].label},
                          explanation="Đã đối chiếu", actor="Văn phòng")
     db.dispose()
     page.wait_for_function(f"() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() !== '' ) "

@@ -64,15 +64,15 @@ def _media_status(address: str, cookie: str | None = None) -> int:
 def _evidence_image(data_dir) -> None:
     from PIL import Image
 
-    from scoring.store import repository as repo
+    from scoring.store import actors, department_store, evidence_store
     from scoring.store.db import Database, Settings
 
     picture = io.BytesIO()
     Image.new("RGB", (60, 40), (11, 92, 173)).save(picture, format="PNG")
     db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
-    department_id = repo.list_departments(db)[0].id
-    repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Ảnh", summary="Ảnh chụp bảng niêm yết"),
-                      actor=repo.SYSTEM_ACTOR, upload=("bang-niem-yet.png", picture.getvalue()))
+    department_id = department_store.list_departments(db)[0].id
+    evidence_store.add_evidence(db, department_id, 2026, evidence_store.EvidenceInput(doc_type="Ảnh", summary="Ảnh chụp bảng niêm yết"),
+                      actor=actors.SYSTEM_ACTOR, upload=("bang-niem-yet.png", picture.getvalue()))
     db.dispose()
 
 

@@ -6,7 +6,7 @@ import io
 
 from scoring.access import accounts
 from scoring.cli import main
-from scoring.store import repository as repo
+from scoring.store import department_store, plan_store
 from scoring.store.db import open_database
 
 
@@ -19,7 +19,7 @@ def test_init_creates_the_default_and_prints_the_first_password_once(monkeypatch
     password = first.split("(chỉ hiện MỘT lần): ", 1)[1].split()[0]
     db = open_database()
     assert accounts.sign_in(db, "quantri", password).role.value == "admin"
-    assert len(repo.list_activities(db, repo.list_departments(db)[0].id, 2026)) == 22
+    assert len(plan_store.list_activities(db, department_store.list_departments(db)[0].id, 2026)) == 22
 
     again = io.StringIO()
     assert main(["init"], out=again) == 0  # idempotent: nothing created, no password shown again
@@ -63,7 +63,7 @@ def test_without_init_the_server_makes_no_account_and_the_sign_in_page_says_how(
         assert tried.status_code == 401 and "cchc_phien" not in tried.headers.get("set-cookie", "")
     db = open_database()
     assert accounts.list_accounts(db) == []
-    assert repo.list_departments(db)  # the embedded default is still seeded: no set-up screen
+    assert department_store.list_departments(db)  # the embedded default is still seeded: no set-up screen
     printed = capfd.readouterr()
     assert "mật khẩu" not in (printed.out + printed.err).lower()
 

@@ -14,7 +14,7 @@ import pytest
 
 from scoring.access import accounts
 from scoring.cli import main
-from scoring.store import repository as repo
+from scoring.store import actors, department_store
 from scoring.store.db import Database, Settings, open_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def _run(*arguments: str) -> tuple[int, str, str]:
 def initialised():
     assert main(["init"], out=io.StringIO()) == 0
     db = open_database()
-    return db, repo.list_departments(db)[0]
+    return db, department_store.list_departments(db)[0]
 
 
 def test_a_unit_the_department_does_not_have_is_refused_listing_what_exists(initialised):
@@ -72,7 +72,7 @@ def test_messages_name_the_department_by_its_name(initialised):
 
 def test_with_several_departments_the_command_asks_which_by_name(initialised):
     db, department = initialised
-    other = repo.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    other = department_store.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
     code, _, err = _run("users", "add", "tranthib", "--role", "leader")
     assert code == 2 and f"{department.id}: {department.name}; {other}: Sở Xây dựng" in err
     assert _run("users", "add", "tranthib", "--role", "leader", "--department", str(other))[0] == 0

@@ -13,7 +13,16 @@ from test_backup import PLAN_PDF as PDF  # a real one-page PDF
 from scoring.access import accounts
 from scoring.access.auth import PermissionDenied, Principal, Role
 from scoring.criteria.files import criteria_set_from_dict
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    cycle_store,
+    department_store,
+    evidence_store,
+)
 from scoring.store.backup import count_rows, create_backup, restore_backup
 from scoring.store.evidence_files import EvidenceStore
 
@@ -24,7 +33,7 @@ SET = {"name": "Bộ thử quyền lõi", "total_max": 2, "year": 2026, "nodes":
         {"code": "1.1", "name": "Kế hoạch", "max": 2, "rule": {"kind": "value"}},
     ]},
 ]}
-SYSTEM = repo.SYSTEM_ACTOR
+SYSTEM = actors.SYSTEM_ACTOR
 
 
 @pytest.fixture(autouse=True)
@@ -40,17 +49,17 @@ def _quick_hashes(monkeypatch):
 def world(db):
     """Two departments; an account of every role in the first, an administrator and an Office account in the
     second; an evidence document with a file in each; the first department's year not locked."""
-    home = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=SYSTEM)
-    other = repo.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=SYSTEM)
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=SYSTEM)
+    home = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=SYSTEM)
+    other = department_store.create_department(db, "Sở Xây dựng", ["Văn phòng"], actor=SYSTEM)
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(SET), actor=SYSTEM)
     for department in (home, other):
-        repo.open_assessment(db, department, 2026, set_id, actor=SYSTEM)
+        assessment_store.open_assessment(db, department, 2026, set_id, actor=SYSTEM)
     for role in Role:
         accounts.create_account(db, f"tk-{role.value}", role=role, password=PASSWORD, department_ids=[home],
                                 unit="Phòng Tôn giáo" if role is Role.UNIT else None, actor=SYSTEM)
     accounts.create_account(db, "qt-khac", role=Role.ADMIN, password=PASSWORD, department_ids=[other], actor=SYSTEM)
     accounts.create_account(db, "vp-khac", role=Role.OFFICE, password=PASSWORD, department_ids=[other], actor=SYSTEM)
-    documents = {department: repo.add_evidence(db, department, 2026, repo.EvidenceInput(number="1/KH"), actor=SYSTEM,
+    documents = {department: evidence_store.add_evidence(db, department, 2026, evidence_store.EvidenceInput(number="1/KH"), actor=SYSTEM,
                                                upload=("ke-hoach.pdf", PDF)).id
                  for department in (home, other)}
     return {"db": db, "home": home, "other": other, "documents": documents}
@@ -76,13 +85,13 @@ CALLS = {
         w["db"], "tk-leader", PASSWORD + "x", expected_version=None, actor=who), {Role.ADMIN}),
     "update_account": (lambda w, who: accounts.update_account(
         w["db"], "tk-leader", 1, role=Role.ADMIN, actor=who), {Role.ADMIN}),
-    "create_department": (lambda w, who: repo.create_department(w["db"], "Sở Y tế", ["Văn phòng"], actor=who), {Role.ADMIN}),
-    "save_criteria_set": (lambda w, who: repo.save_criteria_set(
+    "create_department": (lambda w, who: department_store.create_department(w["db"], "Sở Y tế", ["Văn phòng"], actor=who), {Role.ADMIN}),
+    "save_criteria_set": (lambda w, who: criteria_store.save_criteria_set(
         w["db"], criteria_set_from_dict({**SET, "name": "Bộ mới"}), actor=who), {Role.ADMIN}),
-    "evidence_file": (lambda w, who: repo.evidence_file(w["db"], w["documents"][w["home"]], viewer=who),
+    "evidence_file": (lambda w, who: evidence_store.evidence_file(w["db"], w["documents"][w["home"]], viewer=who),
                       {Role.ADMIN, Role.OFFICE, Role.UNIT, Role.LEADER}),  # the appraiser: only once locked (below)
-    "audit_log": (lambda w, who: repo.audit_log(w["db"], w["home"], viewer=who), {Role.ADMIN, Role.OFFICE, Role.LEADER}),
-    "audit_log_with_accounts": (lambda w, who: repo.audit_log(w["db"], w["home"], viewer=who, with_accounts=True), {Role.ADMIN}),
+    "audit_log": (lambda w, who: audit_trail.audit_log(w["db"], w["home"], viewer=who), {Role.ADMIN, Role.OFFICE, Role.LEADER}),
+    "audit_log_with_accounts": (lambda w, who: audit_trail.audit_log(w["db"], w["home"], viewer=who, with_accounts=True), {Role.ADMIN}),
     "create_backup": (lambda w, who: create_backup(w["db"], io.BytesIO(), actor=who), {Role.ADMIN}),
     "restore_backup": (lambda w, who: restore_backup(w["db"], io.BytesIO(_backup(w)), actor=who), {Role.ADMIN}),
 }
@@ -138,21 +147,21 @@ def test_the_appraiser_sees_a_department_s_files_once_it_has_locked(world):
     db, home = world["db"], world["home"]
     appraiser = _who(world, Role.APPRAISER)
     with pytest.raises(PermissionDenied, match="sau khi cơ quan đã khóa"):
-        repo.evidence_file(db, world["documents"][home], viewer=appraiser)
-    assessment = repo.get_assessment(db, home, 2026)
-    repo.save_self_score(db, assessment.id, "1.1", 0, inputs={"value": 1}, explanation="Đã ban hành", actor=SYSTEM)
-    repo.lock_self_score(db, assessment.id, actor=SYSTEM)
-    assert repo.evidence_file(db, world["documents"][home], viewer=appraiser)[2] == PDF
+        evidence_store.evidence_file(db, world["documents"][home], viewer=appraiser)
+    assessment = assessment_state.get_assessment(db, home, 2026)
+    assessment_store.save_self_score(db, assessment.id, "1.1", 0, inputs={"value": 1}, explanation="Đã ban hành", actor=SYSTEM)
+    cycle_store.lock_self_score(db, assessment.id, actor=SYSTEM)
+    assert evidence_store.evidence_file(db, world["documents"][home], viewer=appraiser)[2] == PDF
 
 
 def test_an_administrator_who_adds_a_department_is_given_it(world):
     db = world["db"]
     admin = _who(world, Role.ADMIN)
-    added = repo.create_department(db, "Sở Y tế", ["Văn phòng"], actor=admin)
+    added = department_store.create_department(db, "Sở Y tế", ["Văn phòng"], actor=admin)
     now = accounts.principal_for(db, admin.username)
     assert added in now.department_ids and world["home"] in now.department_ids
-    assert [d.id for d in repo.list_departments(db, viewer=now)] == [world["home"], added]
-    change = next(e for e in repo.audit_log(db, added, viewer=now, with_accounts=True) if e.entity == "account")
+    assert [d.id for d in department_store.list_departments(db, viewer=now)] == [world["home"], added]
+    change = next(e for e in audit_trail.audit_log(db, added, viewer=now, with_accounts=True) if e.entity == "account")
     assert (change.actor, change.entity_key, change.field) == (admin.username, admin.username, "cơ quan")
 
 
@@ -166,10 +175,10 @@ def test_no_actor_is_no_open_door(world, nobody):
 
 def test_a_trusted_name_may_do_everything_and_is_written_in_the_log(world):
     db, home = world["db"], world["home"]
-    operator = repo.command_line_actor()
-    assert operator.startswith(repo.COMMAND_LINE)
+    operator = actors.command_line_actor()
+    assert operator.startswith(actors.COMMAND_LINE)
     accounts.create_account(db, "moi", role=Role.OFFICE, password=PASSWORD, department_ids=[home], actor=operator)
-    entry = next(e for e in repo.audit_log(db, home, viewer=operator, with_accounts=True) if e.entity_key == "moi")
+    entry = next(e for e in audit_trail.audit_log(db, home, viewer=operator, with_accounts=True) if e.entity_key == "moi")
     assert entry.actor == operator
 
 
@@ -181,16 +190,16 @@ def test_the_command_line_acts_as_the_machine_s_operator(monkeypatch):
     assert main(["init"], out=io.StringIO()) == 0
     assert main(["users", "add", "nguyenvana", "--role", "office"], out=io.StringIO()) == 0
     opened = open_database()
-    department = repo.list_departments(opened)[0].id
-    created = next(e for e in repo.audit_log(opened, department, viewer=SYSTEM, with_accounts=True) if e.entity_key == "nguyenvana")
+    department = department_store.list_departments(opened)[0].id
+    created = next(e for e in audit_trail.audit_log(opened, department, viewer=SYSTEM, with_accounts=True) if e.entity_key == "nguyenvana")
     assert created.actor == "dòng lệnh (vanhanh)"
     opened.dispose()
 
 
 def test_what_the_app_writes_is_for_its_owner_only(sqlite_db):
     """Evidence is the department's: on a server shared with other logins, none of them may read or list it."""
-    department = repo.create_department(sqlite_db, "Sở Y tế", ["Văn phòng"], actor=SYSTEM)
-    document = repo.add_evidence(sqlite_db, department, 2026, repo.EvidenceInput(number="1/KH"), actor=SYSTEM,
+    department = department_store.create_department(sqlite_db, "Sở Y tế", ["Văn phòng"], actor=SYSTEM)
+    document = evidence_store.add_evidence(sqlite_db, department, 2026, evidence_store.EvidenceInput(number="1/KH"), actor=SYSTEM,
                                  upload=("ke-hoach.pdf", PDF))
     store_file = EvidenceStore(sqlite_db.settings.evidence_dir).path_for(document.file_key)
     for folder in (sqlite_db.settings.data_dir, store_file.parent.parent, store_file.parent):

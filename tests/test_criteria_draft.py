@@ -12,7 +12,7 @@ from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
 from scoring.criteria.rules import CountRule, RatioRule, TiersRule, ValueRule
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import InputError
-from scoring.store import repository as repo
+from scoring.store import criteria_store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "criteria"
 
@@ -196,9 +196,9 @@ def test_the_corrected_set_is_stored_with_its_corrections_audited(db, roman_draf
 
     cd.edit(roman_draft, "2.2", cd.FIELD_RULE, "Đầy đủ: 1; Không: 0")
     built = cd.build_draft(roman_draft).criteria_set
-    set_id = repo.save_criteria_set(db, built, actor="quantri", source_name="so-la-ma.xlsx",
+    set_id = criteria_store.save_criteria_set(db, built, actor="quantri", source_name="so-la-ma.xlsx",
                                     corrections=cd.draft_corrections(roman_draft))
-    assert isinstance(repo.load_criteria(db, set_id).node("2.2").rule, TiersRule)
+    assert isinstance(criteria_store.load_criteria(db, set_id).node("2.2").rule, TiersRule)
     with db.session() as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "criteria_set")).all()
         assert {(e.field, e.old, e.new, e.actor) for e in entries} >= {

@@ -10,7 +10,7 @@ from scoring.access.auth import PermissionDenied, Principal, Role
 from scoring.assessment.snapshot import SnapshotKeeper, load_snapshot
 from scoring.criteria.mapping import CriteriaMapping, Link, propose_mapping
 from scoring.errors import ConflictError, InputError, NotFoundError
-from scoring.store import repository as repo
+from scoring.store import assessment_store, audit_trail, criteria_store, cycle_store, department_store
 from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
 from tests.test_criteria_mapping import CURRENT, PREVIOUS
 
@@ -19,7 +19,7 @@ ADMIN = "quản trị"
 
 @pytest.fixture
 def sets(db):
-    return repo.save_criteria_set(db, PREVIOUS, actor=ADMIN), repo.save_criteria_set(db, CURRENT, actor=ADMIN)
+    return criteria_store.save_criteria_set(db, PREVIOUS, actor=ADMIN), criteria_store.save_criteria_set(db, CURRENT, actor=ADMIN)
 
 
 def test_a_confirmed_mapping_is_stored_read_back_and_serves_every_copy_of_the_same_sets(db, sets):
@@ -30,7 +30,7 @@ def test_a_confirmed_mapping_is_stored_read_back_and_serves_every_copy_of_the_sa
     assert (stored.mapping, stored.version, stored.confirmed_by) == (proposal, 1, ADMIN)
     assert confirmed_mapping(db, old_id, new_id) == stored
     # another department imported the same two decisions: same content, other rows, the same mapping
-    copies = repo.save_criteria_set(db, PREVIOUS, actor=ADMIN), repo.save_criteria_set(db, CURRENT, actor=ADMIN)
+    copies = criteria_store.save_criteria_set(db, PREVIOUS, actor=ADMIN), criteria_store.save_criteria_set(db, CURRENT, actor=ADMIN)
     assert confirmed_mapping(db, *copies) == stored
     assert confirmed_mapping(db, new_id, old_id) is None  # the other way round is another mapping
 
@@ -50,11 +50,11 @@ def test_a_change_expects_the_version_seen_and_a_concurrent_one_is_told_with_who
 
 def test_every_confirmation_is_audited_old_to_new(db, sets):
     old_id, new_id = sets
-    department_id = repo.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
+    department_id = department_store.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
     proposal = propose_mapping(PREVIOUS, CURRENT)
     confirm_mapping(db, old_id, new_id, proposal, 0, actor=ADMIN)
     confirm_mapping(db, old_id, new_id, proposal.with_targets("3.1.2", [], PREVIOUS, CURRENT), 1, actor=ADMIN)
-    entries = [e for e in repo.audit_log(db, department_id, viewer=ADMIN, with_accounts=True) if e.entity == "criteria_mapping"]
+    entries = [e for e in audit_trail.audit_log(db, department_id, viewer=ADMIN, with_accounts=True) if e.entity == "criteria_mapping"]
     assert [(e.subject, e.field) for e in entries] == [("Đối chiếu tiêu chí Bộ tiêu chí 2025 → Bộ tiêu chí 2026", "bảng đối chiếu tiêu chí")] * 2
     assert entries[1].old == "—" and "3.1.1 → 3.1; 3.1.2 → 3.1" in entries[1].new
     assert "3.1.2 → 3.1" in entries[0].old and "3.1.2" not in entries[0].new  # newest first: 3.1.2 now «không còn»
@@ -62,7 +62,7 @@ def test_every_confirmation_is_audited_old_to_new(db, sets):
 
 def test_only_those_who_may_import_criteria_sets_confirm_a_mapping(db, sets):
     old_id, new_id = sets
-    department_id = repo.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
+    department_id = department_store.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
     office = Principal("vanphong", "Văn phòng", Role.OFFICE, {department_id})
     with pytest.raises(PermissionDenied, match="không được nhập bộ tiêu chí"):
         confirm_mapping(db, old_id, new_id, propose_mapping(PREVIOUS, CURRENT), 0, actor=office)
@@ -87,13 +87,13 @@ def test_a_mapping_naming_criteria_the_sets_do_not_score_is_refused_and_nothing_
 def _two_years(db, sets):
     """A department scored by last year's set in 2025 and by this year's in 2026."""
     old_id, new_id = sets
-    department_id = repo.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
-    before = repo.open_assessment(db, department_id, 2025, old_id, actor=ADMIN).id
-    now = repo.open_assessment(db, department_id, 2026, new_id, actor=ADMIN).id
+    department_id = department_store.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
+    before = assessment_store.open_assessment(db, department_id, 2025, old_id, actor=ADMIN).id
+    now = assessment_store.open_assessment(db, department_id, 2026, new_id, actor=ADMIN).id
     for code, value in {"3.1.1": "2", "3.1.2": "1", "3.2": "1", "2.1.3": "1"}.items():
-        repo.save_self_score(db, before, code, 0, inputs={"value": value}, actor=ADMIN)
+        assessment_store.save_self_score(db, before, code, 0, inputs={"value": value}, actor=ADMIN)
     for code, value in {"3.1": "4", "3.2": "2", "2.2.1": "2"}.items():
-        repo.save_self_score(db, now, code, 0, inputs={"value": value}, actor=ADMIN)
+        assessment_store.save_self_score(db, now, code, 0, inputs={"value": value}, actor=ADMIN)
     return department_id
 
 
@@ -121,9 +121,9 @@ def test_the_comparison_is_by_code_and_says_so_until_a_mapping_is_confirmed_then
 
 def test_the_same_set_both_years_needs_no_mapping(db, sets):
     old_id, _ = sets
-    department_id = repo.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
-    repo.open_assessment(db, department_id, 2025, old_id, actor=ADMIN)
-    repo.open_next_year(db, department_id, 2025, 2026, actor=ADMIN)
+    department_id = department_store.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=ADMIN)
+    assessment_store.open_assessment(db, department_id, 2025, old_id, actor=ADMIN)
+    cycle_store.open_next_year(db, department_id, 2025, 2026, actor=ADMIN)
     snap = load_snapshot(db, department_id, 2026, with_previous_year=True)
     assert not snap.criteria_sets_differ and snap.comparison_basis() == ""
     assert [r.code for r in snap.compare_with_previous_year()][:3] == ["", "1", "1.1"]

@@ -45,7 +45,7 @@ from scoring.assessment.cycle import (
 from scoring.assessment.engine import LeafEntry, roll_up
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
-from scoring.store.repository import EvidenceView
+from scoring.store.evidence_store import EvidenceView
 
 D = Decimal
 

@@ -29,7 +29,15 @@ from scoring.assessment.cycle import (
 )
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import ConflictError, InputError
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    cycle_store,
+    department_store,
+)
 from scoring.textnorm import format_date
 
 SET = {"name": "Bộ thử lịch", "total_max": 4, "year": 2026, "nodes": [
@@ -51,31 +59,31 @@ APPRAISER = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({1}))
 @pytest.fixture
 def locked(db):
     """Both criteria self-scored and the self-score locked; a year without a survey, so the index needs only them."""
-    department = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department, 2026, repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)).id
-    repo.save_year_settings(db, assessment, 1, replace(default_settings(2026), survey_run=False), actor="quantri")  # new: version 1
+    department = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department, 2026, criteria_store.save_criteria_set(db, criteria_set_from_dict(SET), actor=actors.SYSTEM_ACTOR)).id
+    cycle_store.save_year_settings(db, assessment, 1, replace(default_settings(2026), survey_run=False), actor="quantri")  # new: version 1
     for code in ("1.1", "1.2"):
-        repo.save_self_score(db, assessment, code, 0, inputs={"value": 2}, explanation="Đối chiếu hồ sơ", actor="vp")
-    repo.lock_self_score(db, assessment, actor="vp")
+        assessment_store.save_self_score(db, assessment, code, 0, inputs={"value": 2}, explanation="Đối chiếu hồ sơ", actor="vp")
+    cycle_store.lock_self_score(db, assessment, actor="vp")
     return db, department, assessment
 
 
 def _version(db, assessment, code="1.1") -> int:
-    return repo.list_scores(db, assessment)[code].version
+    return assessment_store.list_scores(db, assessment)[code].version
 
 
 def _appraise(db, assessment, code="1.1", *, round_number=1, today, actor="vp", points=1, source=RESULT_1, **more):
-    return repo.save_appraisal(db, assessment, code, _version(db, assessment, code), points=points, round_number=round_number,
+    return assessment_store.save_appraisal(db, assessment, code, _version(db, assessment, code), points=points, round_number=round_number,
                                source=source, actor=actor, today=today, **more)
 
 
 def test_round_1_is_refused_before_its_dates_and_after_them(locked):
     db, department, assessment = locked
-    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
+    before = audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR)
     # the reported case: 01/12/2026 accepted although round 1 opens on 21/12/2026
     with pytest.raises(InputError, match="Vòng thẩm định lần 1 mở từ 21/12/2026 đến 15/01/2027"):
         _appraise(db, assessment, today=BEFORE_ROUND_1)
-    assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before and repo.list_scores(db, assessment)["1.1"].appraised_points is None
+    assert audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) == before and assessment_store.list_scores(db, assessment)["1.1"].appraised_points is None
     assert _appraise(db, assessment, today=ROUND_1).appraisal.round1_points == Decimal(1)  # its first day counts
     assert _appraise(db, assessment, today=date(2027, 1, 15), points=2).appraised_points == Decimal(2)  # and its last
     with pytest.raises(InputError, match="Vòng thẩm định lần 1 đã kết thúc ngày 15/01/2027"):
@@ -86,7 +94,7 @@ def test_round_2_waits_for_round_1_and_the_explanation_round(locked):
     db, _, assessment = locked
     _appraise(db, assessment, today=ROUND_1, request_explanation=True)
     # even an administrator's override opening round 2 early does not skip the rounds before it
-    repo.override_round(db, assessment, ROUND_APPRAISAL_2, date(2027, 1, 5), "Thử mở sớm", actor=ADMIN, today=ROUND_1)
+    cycle_store.override_round(db, assessment, ROUND_APPRAISAL_2, date(2027, 1, 5), "Thử mở sớm", actor=ADMIN, today=ROUND_1)
     with pytest.raises(InputError, match="chỉ sau khi vòng thẩm định lần 1 đã kết thúc"):
         _appraise(db, assessment, round_number=2, today=ROUND_1, source=RESULT_2)
     with pytest.raises(InputError, match="chỉ sau khi vòng giải trình đã kết thúc \\(16/01/2027 – 25/01/2027\\)"):
@@ -103,7 +111,7 @@ def test_explanations_only_when_asked_and_during_the_explanation_window(locked):
     _appraise(db, assessment, "1.2", today=ROUND_1, points=2)
 
     def explain(code, today):
-        return repo.save_explanation(db, assessment, code, _version(db, assessment, code), explanation="Đã bổ sung",
+        return assessment_store.save_explanation(db, assessment, code, _version(db, assessment, code), explanation="Đã bổ sung",
                                      actor=OFFICE, today=today)
 
     with pytest.raises(InputError, match="Vòng giải trình mở từ 16/01/2027 đến 25/01/2027"):
@@ -111,7 +119,7 @@ def test_explanations_only_when_asked_and_during_the_explanation_window(locked):
     with pytest.raises(InputError, match="Tiêu chí 1.2: Sở Nội vụ chưa yêu cầu giải trình"):
         explain("1.2", EXPLANATION)
     with pytest.raises(PermissionDenied):  # the department explains, never the appraiser
-        repo.save_explanation(db, assessment, "1.1", _version(db, assessment), explanation="x", actor=APPRAISER,
+        assessment_store.save_explanation(db, assessment, "1.1", _version(db, assessment), explanation="x", actor=APPRAISER,
                               today=EXPLANATION)
     assert explain("1.1", EXPLANATION).appraisal.explanation == "Đã bổ sung"
     with pytest.raises(InputError, match="Vòng giải trình đã kết thúc ngày 25/01/2027"):
@@ -121,16 +129,16 @@ def test_explanations_only_when_asked_and_during_the_explanation_window(locked):
 def test_the_administrator_opens_a_round_now_with_a_reason_and_it_is_audited(locked):
     db, department, assessment = locked
     with pytest.raises(PermissionDenied):
-        repo.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 12, 5), "Sớm", actor=OFFICE, today=BEFORE_ROUND_1)
+        cycle_store.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 12, 5), "Sớm", actor=OFFICE, today=BEFORE_ROUND_1)
     with pytest.raises(InputError, match="Cần ghi lý do"):
-        repo.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 12, 5), "  ", actor=ADMIN, today=BEFORE_ROUND_1)
+        cycle_store.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 12, 5), "  ", actor=ADMIN, today=BEFORE_ROUND_1)
     with pytest.raises(InputError, match="đã qua"):
-        repo.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 11, 30), "Sớm", actor=ADMIN, today=BEFORE_ROUND_1)
-    opened = repo.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 12, 5), "Sở Nội vụ thẩm định sớm theo "
+        cycle_store.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 11, 30), "Sớm", actor=ADMIN, today=BEFORE_ROUND_1)
+    opened = cycle_store.override_round(db, assessment, ROUND_APPRAISAL_1, date(2026, 12, 5), "Sở Nội vụ thẩm định sớm theo "
                                  "Công văn 99/SNV", actor=ADMIN, today=BEFORE_ROUND_1)
     assert [(o.round_code, o.opened_on, o.until, o.by) for o in opened.round_overrides] == [
         (ROUND_APPRAISAL_1, BEFORE_ROUND_1, date(2026, 12, 5), "quantri")]
-    entry = next(e for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) if e.field == "mở vòng ngoài lịch")
+    entry = next(e for e in audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) if e.field == "mở vòng ngoài lịch")
     assert entry.actor == "quantri" and entry.new == ("Thẩm định lần 1 từ 01/12/2026 đến 05/12/2026: "
                                                        "Sở Nội vụ thẩm định sớm theo Công văn 99/SNV")
     assert _appraise(db, assessment, today=BEFORE_ROUND_1).appraised_points == Decimal(1)
@@ -140,10 +148,10 @@ def test_the_administrator_opens_a_round_now_with_a_reason_and_it_is_audited(loc
 
 def test_an_extension_keeps_a_closed_round_open(locked):
     db, _, assessment = locked
-    repo.override_round(db, assessment, ROUND_EXPLANATION, date(2027, 1, 28), "Gia hạn giải trình", actor=ADMIN,
+    cycle_store.override_round(db, assessment, ROUND_EXPLANATION, date(2027, 1, 28), "Gia hạn giải trình", actor=ADMIN,
                         today=date(2027, 1, 25))
     _appraise(db, assessment, today=ROUND_1, request_explanation=True)
-    saved = repo.save_explanation(db, assessment, "1.1", _version(db, assessment), explanation="Nộp muộn có phép",
+    saved = assessment_store.save_explanation(db, assessment, "1.1", _version(db, assessment), explanation="Nộp muộn có phép",
                                   actor=OFFICE, today=date(2027, 1, 27))
     assert saved.appraisal.explanation == "Nộp muộn có phép"
     with pytest.raises(InputError, match="chỉ sau khi vòng giải trình đã kết thúc"):  # round 2 waits for the extension
@@ -154,36 +162,36 @@ def test_after_publication_nothing_changes_until_the_administrator_reopens(locke
     db, department, assessment = locked
     _appraise(db, assessment, today=ROUND_1, request_explanation=True)
     with pytest.raises(InputError, match="Còn 1/2 tiêu chí chưa thẩm định"):
-        repo.publish_index(db, assessment, actor=ADMIN, today=AFTER)
+        cycle_store.publish_index(db, assessment, actor=ADMIN, today=AFTER)
     _appraise(db, assessment, "1.2", today=ROUND_1, points=2)
     with pytest.raises(PermissionDenied):
-        repo.publish_index(db, assessment, actor=OFFICE, today=AFTER)
-    published = repo.publish_index(db, assessment, actor=ADMIN, today=AFTER)
+        cycle_store.publish_index(db, assessment, actor=OFFICE, today=AFTER)
+    published = cycle_store.publish_index(db, assessment, actor=ADMIN, today=AFTER)
     assert published.published_by == "quantri" and published.published_at is not None
-    assert any(e.field == "công bố chỉ số" and e.new == "75% — Nhóm C" for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR))
+    assert any(e.field == "công bố chỉ số" and e.new == "75% — Nhóm C" for e in audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR))
 
-    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
+    before = audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR)
     every_write = [
-        lambda: repo.save_self_score(db, assessment, "1.1", _version(db, assessment), inputs={"value": 1}, actor="vp"),
+        lambda: assessment_store.save_self_score(db, assessment, "1.1", _version(db, assessment), inputs={"value": 1}, actor="vp"),
         lambda: _appraise(db, assessment, today=ROUND_1, points=2),
-        lambda: repo.save_explanation(db, assessment, "1.1", _version(db, assessment), explanation="x", actor=OFFICE,
+        lambda: assessment_store.save_explanation(db, assessment, "1.1", _version(db, assessment), explanation="x", actor=OFFICE,
                                       today=EXPLANATION),
-        lambda: repo.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_2, actor="vp", today=AFTER),
-        lambda: repo.reopen_self_score(db, assessment, "Sửa", actor=ADMIN),
-        lambda: repo.override_round(db, assessment, ROUND_APPRAISAL_1, date(2027, 3, 1), "Sửa", actor=ADMIN, today=AFTER),
-        lambda: repo.publish_index(db, assessment, actor=ADMIN, today=AFTER),
+        lambda: cycle_store.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_2, actor="vp", today=AFTER),
+        lambda: cycle_store.reopen_self_score(db, assessment, "Sửa", actor=ADMIN),
+        lambda: cycle_store.override_round(db, assessment, ROUND_APPRAISAL_1, date(2027, 3, 1), "Sửa", actor=ADMIN, today=AFTER),
+        lambda: cycle_store.publish_index(db, assessment, actor=ADMIN, today=AFTER),
     ]
     for write in every_write:
         with pytest.raises(InputError):
             write()
-    assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before
+    assert audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) == before
     with pytest.raises(InputError, match="lý do"):
-        repo.reopen_published(db, assessment, " ", actor=ADMIN)
-    repo.reopen_published(db, assessment, "Tỉnh điều chỉnh điểm tiêu chí 1.1", actor=ADMIN)
-    entry = next(e for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) if e.field == "mở lại chỉ số đã công bố")
+        cycle_store.reopen_published(db, assessment, " ", actor=ADMIN)
+    cycle_store.reopen_published(db, assessment, "Tỉnh điều chỉnh điểm tiêu chí 1.1", actor=ADMIN)
+    entry = next(e for e in audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) if e.field == "mở lại chỉ số đã công bố")
     assert entry.actor == "quantri" and entry.new == "mở lại: Tỉnh điều chỉnh điểm tiêu chí 1.1"
     assert entry.old.startswith("công bố lúc ") and entry.old.endswith("bởi quantri")
-    assert repo.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_2, actor="vp",
+    assert cycle_store.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_2, actor="vp",
                                    today=AFTER).bonus_points == Decimal(1)
 
 
@@ -197,19 +205,19 @@ def test_without_an_appraiser_account_the_office_transcribes_naming_the_document
     author = saved.appraisal.round1_author
     assert (author.kind, author.username, author.source) == (AUTHOR_TRANSCRIBED, "vanphong", RESULT_1)
     assert author.text == "Văn phòng ghi theo văn bản số 12/KQ-SNV ngày 28/12/2026 («vanphong»)"
-    assert repo.list_scores(db, assessment)["1.1"].appraisal.round1_author == author  # stored with the appraisal
-    entry = next(e for e in repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) if e.field == "người nhập thẩm định lần 1")
+    assert assessment_store.list_scores(db, assessment)["1.1"].appraisal.round1_author == author  # stored with the appraisal
+    entry = next(e for e in audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) if e.field == "người nhập thẩm định lần 1")
     assert entry.new == author.text
 
 
 def test_with_an_appraiser_account_only_it_appraises_and_nobody_edits_the_others_entries(locked):
     db, department, assessment = locked
     _appraise(db, assessment, "1.2", today=ROUND_1, actor=OFFICE)  # transcribed before any appraiser account existed
-    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=repo.SYSTEM_ACTOR)
+    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=actors.SYSTEM_ACTOR)
     with pytest.raises(InputError, match="đã có tài khoản thẩm định «snv»"):
         _appraise(db, assessment, today=ROUND_1, actor=OFFICE)
     with pytest.raises(InputError, match="đã có tài khoản thẩm định «snv»"):
-        repo.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_1, actor=OFFICE, today=ROUND_1)
+        cycle_store.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_1, actor=OFFICE, today=ROUND_1)
     saved = _appraise(db, assessment, today=ROUND_1, actor=APPRAISER, source=None, remark="Thiếu phụ lục")
     assert (saved.appraisal.round1_author.kind, saved.appraisal.round1_author.username) == (AUTHOR_APPRAISER, "snv")
     assert saved.appraisal.round1_author.text == "Thẩm định «snv» nhập"
@@ -220,34 +228,34 @@ def test_with_an_appraiser_account_only_it_appraises_and_nobody_edits_the_others
         session.get(accounts.Account, 1).active = False
     with pytest.raises(InputError, match="Thẩm định «snv» nhập; Văn phòng không sửa"):
         _appraise(db, assessment, today=ROUND_1, actor=OFFICE, points=2)
-    bonus = repo.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_1, actor=OFFICE, today=ROUND_1)
+    bonus = cycle_store.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="", source=RESULT_1, actor=OFFICE, today=ROUND_1)
     assert bonus.bonus_penalty_author.kind == AUTHOR_TRANSCRIBED
 
 
 def test_bonus_and_penalty_expect_the_version_the_person_saw(locked):
     db, department, assessment = locked
-    first = repo.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="0,5", source=RESULT_1, actor="vp", today=ROUND_1)
+    first = cycle_store.save_bonus_penalty(db, assessment, 0, bonus="1", penalty="0,5", source=RESULT_1, actor="vp", today=ROUND_1)
     assert (first.bonus_points, first.penalty_points, first.bonus_penalty_version) == (Decimal(1), Decimal("0.5"), 1)
-    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
+    before = audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR)
     with pytest.raises(ConflictError, match="vừa được sửa"):
-        repo.save_bonus_penalty(db, assessment, 0, bonus="2", penalty="", source=RESULT_1, actor="vp2", today=ROUND_1)
-    assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before
-    assert repo.get_assessment(db, department, 2026).bonus_points == Decimal(1)
-    second = repo.save_bonus_penalty(db, assessment, 1, bonus="2", penalty="", source=RESULT_1, actor="vp2", today=ROUND_1)
+        cycle_store.save_bonus_penalty(db, assessment, 0, bonus="2", penalty="", source=RESULT_1, actor="vp2", today=ROUND_1)
+    assert audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) == before
+    assert assessment_state.get_assessment(db, department, 2026).bonus_points == Decimal(1)
+    second = cycle_store.save_bonus_penalty(db, assessment, 1, bonus="2", penalty="", source=RESULT_1, actor="vp2", today=ROUND_1)
     assert (second.bonus_points, second.penalty_points, second.bonus_penalty_version) == (Decimal(2), None, 2)
     with pytest.raises(InputError, match="từ khi vòng thẩm định lần 1 bắt đầu"):
-        repo.save_bonus_penalty(db, assessment, 2, bonus="1", penalty="", source=RESULT_1, actor="vp",
+        cycle_store.save_bonus_penalty(db, assessment, 2, bonus="1", penalty="", source=RESULT_1, actor="vp",
                                 today=BEFORE_ROUND_1)
 
 
 def test_the_cycle_state_the_page_reads_is_the_one_the_writes_check(locked):
     db, department, assessment = locked
-    state = repo.cycle_state(db, assessment, today=ROUND_1)
+    state = assessment_state.cycle_state(db, assessment, today=ROUND_1)
     assert state.locked and state.round_open(ROUND_APPRAISAL_1) and not state.round_open(ROUND_EXPLANATION)
     assert state.appraisers == ()
-    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=repo.SYSTEM_ACTOR)
-    accounts.create_account(db, "snv-khac", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[], actor=repo.SYSTEM_ACTOR)
-    assert repo.cycle_state(db, assessment, today=ROUND_1).appraisers == ("snv",)
+    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=actors.SYSTEM_ACTOR)
+    accounts.create_account(db, "snv-khac", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[], actor=actors.SYSTEM_ACTOR)
+    assert assessment_state.cycle_state(db, assessment, today=ROUND_1).appraisers == ("snv",)
 
 
 def test_today_is_the_vietnam_date(monkeypatch):
@@ -308,21 +316,21 @@ def locked_app(monkeypatch, browser_cookie):
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()
     workspace = ensure_default_workspace(db)
-    assessment = repo.get_assessment(db, workspace.department_id, 2026)
+    assessment = assessment_state.get_assessment(db, workspace.department_id, 2026)
     sample = {RuleKind.TIERS: lambda r: {"tier": r.tiers[0].label}, RuleKind.RATIO: lambda r: {"numerator": 9, "denominator": 10},
               RuleKind.COUNT: lambda r: {"count": 1}, RuleKind.VALUE: lambda r: {"value": "0"},
               RuleKind.DEDUCTION: lambda r: {"occurrences": 0}, RuleKind.SURVEY: lambda r: {}}
-    for leaf in repo.load_criteria(db, assessment.criteria_set_id).leaves():
-        repo.save_self_score(db, assessment.id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
+    for leaf in criteria_store.load_criteria(db, assessment.criteria_set_id).leaves():
+        assessment_store.save_self_score(db, assessment.id, leaf.code, 0, inputs=sample[leaf.rule.kind](leaf.rule),
                              explanation="Đối chiếu hồ sơ", actor="vanphong")
-    repo.lock_self_score(db, assessment.id, actor="vanphong")
-    repo.save_year_settings(db, assessment.id, repo.get_assessment(db, workspace.department_id, 2026).settings_version,
+    cycle_store.lock_self_score(db, assessment.id, actor="vanphong")
+    cycle_store.save_year_settings(db, assessment.id, assessment_state.get_assessment(db, workspace.department_id, 2026).settings_version,
                             _settings_with_round_1_from(vietnam_today() + timedelta(days=1)), actor="quantri")
 
     def sign_in(username: str, role: Role) -> AppTest:
         if accounts.principal_for(db, username) is None:
             accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id],
-                                    unit="Phòng Tôn giáo" if role is Role.UNIT else None, actor=repo.SYSTEM_ACTOR)
+                                    unit="Phòng Tôn giáo" if role is Role.UNIT else None, actor=actors.SYSTEM_ACTOR)
         at = AppTest.from_file(APP, default_timeout=60)
         browser_cookie(at, username, PASSWORD)
         at.run()
@@ -350,17 +358,17 @@ def test_the_page_shows_round_1_inputs_only_once_the_round_is_open(locked_app):
     assert any(c.startswith(f"Vòng thẩm định lần 1 mở từ {tomorrow}") for c in _captions(office))
     assert f"s-{assessment.id}-1.1.1-answer" not in _keys(office)
 
-    repo.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3),
+    cycle_store.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3),
                         "Sở Nội vụ thẩm định sớm", actor="quantri")
     office = sign_in("vanphong", Role.OFFICE)
     assert {points, "appraisal-source-number", "appraisal-source-date"} <= _keys(office)
     office.text_input(key=points).input("0,5").run()  # without the document: refused, nothing stored
     assert any("cần ghi số, ký hiệu và ngày" in e.value for e in office.error)
-    assert repo.list_scores(db, assessment.id)["1.1.1"].appraisal.round1_points is None
+    assert assessment_store.list_scores(db, assessment.id)["1.1.1"].appraisal.round1_points is None
     office.text_input(key="appraisal-source-number").input("25/KQ-SNV")
     office.date_input(key="appraisal-source-date").set_value(date(2026, 12, 28))
     office.text_input(key=points).input("0,25").run()
-    stored = repo.list_scores(db, assessment.id)["1.1.1"].appraisal
+    stored = assessment_store.list_scores(db, assessment.id)["1.1.1"].appraisal
     assert stored.round1_points == Decimal("0.25")
     assert stored.round1_author.text == "Văn phòng ghi theo văn bản số 25/KQ-SNV ngày 28/12/2026 («vanphong»)"
     office = sign_in("vanphong", Role.OFFICE)
@@ -369,7 +377,7 @@ def test_the_page_shows_round_1_inputs_only_once_the_round_is_open(locked_app):
 
 def test_with_an_appraiser_account_the_office_sees_the_appraisal_read_only(locked_app):
     db, assessment, sign_in = locked_app
-    repo.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3), "Thẩm định sớm",
+    cycle_store.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3), "Thẩm định sớm",
                         actor="quantri")
     appraiser = sign_in("snv", Role.APPRAISER)
     points = f"s-{assessment.id}-1.1.1-r1-points"
@@ -387,7 +395,7 @@ def test_after_publication_the_page_offers_no_editor_and_the_administrator_reope
     from scoring.store.models import Assessment
 
     db, assessment, sign_in = locked_app
-    repo.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3), "Thẩm định sớm",
+    cycle_store.override_round(db, assessment.id, ROUND_APPRAISAL_1, vietnam_today() + timedelta(days=3), "Thẩm định sớm",
                         actor="quantri")
     with db.session() as session:  # published as publish_index leaves it (its own checks are tested above)
         row = session.get(Assessment, assessment.id)
@@ -400,5 +408,5 @@ def test_after_publication_the_page_offers_no_editor_and_the_administrator_reope
     assert not [b for b in admin.button if b.key in ("lock-reopen", "override-now", "publish-now")]
     admin.text_input(key="publish-reopen-reason").input("Tỉnh điều chỉnh kết quả")
     admin.button(key="publish-reopen").click().run()
-    assert repo.get_assessment(db, assessment.department_id, 2026).published_at is None
+    assert assessment_state.get_assessment(db, assessment.department_id, 2026).published_at is None
     assert f"s-{assessment.id}-1.1.1-r1-points" in _keys(admin)

@@ -14,18 +14,18 @@ from streamlit.testing.v1 import AppTest
 from scoring.access.auth import PermissionDenied, Principal, Role
 from scoring.cli import main
 from scoring.errors import ConflictError, InputError
-from scoring.store import repository as repo
+from scoring.store import actors, audit_trail, department_store
 from scoring.store.db import open_database
 
 
 @pytest.fixture
 def department(db):
-    repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    return db, repo.list_departments(db)[0]
+    department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    return db, department_store.list_departments(db)[0]
 
 
 def _set(db, department, *, governing_body=None, place=None, version=None, actor="quantri"):
-    return repo.update_department(db, department.id, department.version if version is None else version,
+    return department_store.update_department(db, department.id, department.version if version is None else version,
                                   name=department.name, units=department.units, governing_body=governing_body,
                                   place=place, actor=actor)
 
@@ -39,11 +39,11 @@ def test_the_letterhead_is_saved_tidied_and_audited_with_readable_labels(departm
     db, before = department
     saved = _set(db, before, governing_body="  UBND   tỉnh Quảng\u00a0Ninh ", place="Quảng Ninh")
     assert (saved.governing_body, saved.place, saved.version) == ("UBND tỉnh Quảng Ninh", "Quảng Ninh", before.version + 1)
-    assert repo.list_departments(db)[0] == saved
-    changes = {(e.field, e.old, e.new) for e in repo.audit_log(db, before.id, viewer=repo.SYSTEM_ACTOR) if e.actor == "quantri"}
+    assert department_store.list_departments(db)[0] == saved
+    changes = {(e.field, e.old, e.new) for e in audit_trail.audit_log(db, before.id, viewer=actors.SYSTEM_ACTOR) if e.actor == "quantri"}
     assert changes == {("cơ quan chủ quản", "—", "UBND tỉnh Quảng Ninh"), ("địa danh", "—", "Quảng Ninh")}
     # None keeps what is stored (the callers that edit only the name and units)
-    kept = repo.update_department(db, before.id, saved.version, name="Sở Dân tộc và Tôn giáo tỉnh Quảng Ninh",
+    kept = department_store.update_department(db, before.id, saved.version, name="Sở Dân tộc và Tôn giáo tỉnh Quảng Ninh",
                                   units=saved.units, actor="quantri")
     assert (kept.governing_body, kept.place) == ("UBND tỉnh Quảng Ninh", "Quảng Ninh")
     cleared = _set(db, kept, governing_body="", place="")
@@ -55,14 +55,14 @@ def test_a_change_made_since_the_page_was_opened_is_told_not_overwritten(departm
     _set(db, seen, place="Quảng Ninh", actor="nguoi-khac")
     with pytest.raises(ConflictError, match="vừa được sửa bởi nguoi-khac"):
         _set(db, seen, place="Hạ Long")
-    assert repo.list_departments(db)[0].place == "Quảng Ninh"
+    assert department_store.list_departments(db)[0].place == "Quảng Ninh"
 
 
 def test_a_line_too_long_for_the_form_is_refused_naming_the_field(department):
     db, seen = department
     with pytest.raises(InputError, match="«Địa danh» dài quá 100 ký tự"):
         _set(db, seen, place="Q" * 101)
-    assert repo.list_departments(db)[0].place == ""
+    assert department_store.list_departments(db)[0].place == ""
 
 
 @pytest.mark.parametrize("role", [Role.OFFICE, Role.UNIT, Role.LEADER, Role.APPRAISER])
@@ -86,10 +86,10 @@ def test_the_command_line_sets_and_lists_the_letterhead():
     assert code == 0 and "Cơ quan chủ quản: UBND TỈNH QUẢNG NINH" in out and "Địa danh: Quảng Ninh" in out
     db = open_database()
     try:
-        stored = repo.list_departments(db)[0]
+        stored = department_store.list_departments(db)[0]
         assert (stored.governing_body, stored.place) == ("UBND TỈNH QUẢNG NINH", "Quảng Ninh")
         assert any(e.field == "địa danh" and e.actor.startswith("dòng lệnh")
-                   for e in repo.audit_log(db, stored.id, viewer=repo.SYSTEM_ACTOR))
+                   for e in audit_trail.audit_log(db, stored.id, viewer=actors.SYSTEM_ACTOR))
     finally:
         db.dispose()
     code, listing, _ = _run("department", "list")
@@ -115,7 +115,7 @@ def test_the_settings_page_saves_the_letterhead_with_the_department():
     assert not at.exception
     db = open_database()
     try:
-        stored = repo.list_departments(db)[0]
+        stored = department_store.list_departments(db)[0]
     finally:
         db.dispose()
     assert (stored.governing_body, stored.place) == ("UBND TỈNH QUẢNG NINH", "Quảng Ninh")

@@ -50,7 +50,15 @@ from scoring.exports.scoresheet_import import (
 from scoring.exports.summary_pdf import summary_html, write_summary_pdf
 from scoring.plan.importer import load_plan
 from scoring.plan.stats import STATUS_COLOURS, STATUS_DONE, STATUS_IN_PROGRESS, STATUS_LABELS, STATUSES
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_store,
+    criteria_store,
+    cycle_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.evidence_files import EvidenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,32 +133,32 @@ def _pdf(tag: bytes) -> bytes:
 
 def build_workspace(db):
     """The department, the 2026 plan, the set above, the scores, an appraisal and three documents."""
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
-    repo.save_plan(db, department_id, load_plan(SEED), actor="vp")
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department_id, 2026, set_id)
-    for number, activity in enumerate(repo.list_activities(db, department_id, 2026)[:5]):
-        repo.update_activity(db, activity.id, activity.version, actor="vp",
+    department_id = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"], actor=actors.SYSTEM_ACTOR)
+    plan_store.save_plan(db, department_id, load_plan(SEED), actor="vp")
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(SET), actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department_id, 2026, set_id)
+    for number, activity in enumerate(plan_store.list_activities(db, department_id, 2026)[:5]):
+        plan_store.update_activity(db, activity.id, activity.version, actor="vp",
                              status=STATUS_DONE if number < 3 else STATUS_IN_PROGRESS, progress=100 if number < 3 else 50)
     for code, inputs in SELF_SCORES.items():
         explanation = FORMULA_TEXT if code == "2.1" else ""
-        repo.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation=explanation, actor="vp")
-    repo.save_self_score(db, assessment.id, "2.2", 0, inputs={}, not_applicable=True,
+        assessment_store.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation=explanation, actor="vp")
+    assessment_store.save_self_score(db, assessment.id, "2.2", 0, inputs={}, not_applicable=True,
                          explanation="Sở không tiếp nhận hồ sơ", actor="vp")
-    plan_doc = repo.add_evidence(
+    plan_doc = evidence_store.add_evidence(
         db, department_id, 2026,
-        repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18),
+        evidence_store.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18),
                            summary="Kế hoạch CCHC năm 2026"),
         actor="vp", upload=("../../Kế hoạch.pdf", _pdf(b"ke hoach")), criteria=["1.1.1", "1.2.1"], activity_codes=["I.5"])
-    same_name = repo.add_evidence(
+    same_name = evidence_store.add_evidence(
         db, department_id, 2026,
-        repo.EvidenceInput(doc_type="Quyết định", number="20/QĐ-SDTTG", issued_on=date(2026, 1, 5), summary="Phê duyệt"),
+        evidence_store.EvidenceInput(doc_type="Quyết định", number="20/QĐ-SDTTG", issued_on=date(2026, 1, 5), summary="Phê duyệt"),
         actor="vp", upload=("kế hoạch.pdf", _pdf(b"quyet dinh")), criteria=["1.1.1"])
-    link_only = repo.add_evidence(
+    link_only = evidence_store.add_evidence(
         db, department_id, 2026,
-        repo.EvidenceInput(doc_type="Báo cáo", number="-3/BC-SDTTG", issued_on=date(2026, 6, 20),
+        evidence_store.EvidenceInput(doc_type="Báo cáo", number="-3/BC-SDTTG", issued_on=date(2026, 6, 20),
                            summary="@Báo cáo 6 tháng", link="https://example.org/bao-cao"),
-        attachment=repo.ATTACH_LINK, actor="vp", criteria=["1.3.1"])
+        attachment=evidence_store.ATTACH_LINK, actor="vp", criteria=["1.3.1"])
     return department_id, assessment.id, (plan_doc, same_name, link_only)
 
 
@@ -163,13 +171,13 @@ LOCK_EXPLANATIONS = {  # the leaves without evidence must explain their score be
 
 def lock_and_appraise(db, assessment_id) -> None:
     """The department explains, then locks its self-score; the Home Affairs team cuts 1.1.1 to 0,5 in round 1."""
-    stored = repo.list_scores(db, assessment_id)
+    stored = assessment_store.list_scores(db, assessment_id)
     for code, explanation in LOCK_EXPLANATIONS.items():
-        repo.save_self_score(db, assessment_id, code, stored[code].version, inputs=stored[code].inputs,
+        assessment_store.save_self_score(db, assessment_id, code, stored[code].version, inputs=stored[code].inputs,
                              explanation=explanation, actor="vp")
-    repo.lock_self_score(db, assessment_id, actor="vp")
-    version = repo.list_scores(db, assessment_id)["1.1.1"].version
-    repo.save_appraisal(db, assessment_id, "1.1.1", version, points="0,5", remark="Ban hành sau ngày 20/12", actor="snv",
+    cycle_store.lock_self_score(db, assessment_id, actor="vp")
+    version = assessment_store.list_scores(db, assessment_id)["1.1.1"].version
+    assessment_store.save_appraisal(db, assessment_id, "1.1.1", version, points="0,5", remark="Ban hành sau ngày 20/12", actor="snv",
                         source=PROVINCE_RESULT, today=ROUND_1_DAY)
 
 
@@ -322,8 +330,8 @@ def test_scoresheet_has_the_official_layout_values_and_live_formulas(appraised):
 
 def test_scoresheet_letterhead_and_date_line_come_from_the_department(workspace):
     db, department_id, _, _ = workspace
-    department = repo.list_departments(db)[0]
-    repo.update_department(db, department_id, department.version, name=department.name, units=department.units,
+    department = department_store.list_departments(db)[0]
+    department_store.update_department(db, department_id, department.version, name=department.name, units=department.units,
                            governing_body="UBND tỉnh Quảng Ninh", place="Quảng Ninh", actor="quantri")
     sheet = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))[SHEET_SCORES]
     assert sheet["A1"].value == "UBND TỈNH QUẢNG NINH"
@@ -335,7 +343,7 @@ def test_scoresheet_lists_the_plan_and_the_evidence_register(workspace):
     workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(db, department_id))))
     plan = workbook[SHEET_PLAN]
     assert [plan.cell(3, c).value for c in (1, 2, 7, 8, 9)] == ["Mã", "Hoạt động", "Hạn", "Trạng thái", "Tiến độ"]
-    activities = repo.list_activities(db, department_id, 2026)
+    activities = plan_store.list_activities(db, department_id, 2026)
     assert plan.max_row - 3 == len(activities) == 22
     first = [plan.cell(4, c).value for c in (1, 7, 8, 9)]
     assert first == ["I.1", datetime(2026, 2, 28), "Hoàn thành", 1]
@@ -363,16 +371,16 @@ def test_scoresheet_leaves_out_the_appraisal_columns_before_any_appraisal(worksp
 
 
 def test_scoresheet_of_a_department_without_a_plan_has_an_empty_plan_sheet(sqlite_db):
-    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    set_id = repo.save_criteria_set(sqlite_db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)
-    repo.open_assessment(sqlite_db, department_id, 2026, set_id)
+    department_id = department_store.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    set_id = criteria_store.save_criteria_set(sqlite_db, criteria_set_from_dict(SET), actor=actors.SYSTEM_ACTOR)
+    assessment_store.open_assessment(sqlite_db, department_id, 2026, set_id)
     workbook = load_workbook(io.BytesIO(_sheet_bytes(snapshot_of(sqlite_db, department_id))))
     assert workbook[SHEET_PLAN].max_row == 3 and workbook[SHEET_PLAN]["A1"].value.startswith(
         "KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM 2026")
 
 
 def test_exports_need_an_assessment(sqlite_db):
-    department_id = repo.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    department_id = department_store.create_department(sqlite_db, "Sở Nội vụ", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
     with pytest.raises(InputError, match="chưa có kỳ tự đánh giá"):
         write_scoresheet(snapshot_of(sqlite_db, department_id), io.BytesIO())
     with pytest.raises(InputError, match="chưa có kỳ tự đánh giá"):
@@ -417,7 +425,7 @@ def test_marking_not_applicable_and_clearing_a_score(workspace):
                                               ("2.1", EXPLANATION): None})
     changes = read_scoresheet("x.xlsx", edited, snapshot)
     apply_scoresheet_changes(db, assessment_id, changes, actor="an")
-    scores = repo.list_scores(db, assessment_id)
+    scores = assessment_store.list_scores(db, assessment_id)
     assert scores["1.2.1"].not_applicable and scores["1.2.1"].inputs == {"count": 6}  # kept for when it applies again
     assert scores["2.1"].self_points is None and scores["2.1"].inputs == {} and scores["2.1"].explanation == ""
 
@@ -465,28 +473,28 @@ def test_a_refusal_midway_says_what_was_already_saved(workspace, monkeypatch):
     db, department_id, assessment_id, _ = workspace
     snapshot = snapshot_of(db, department_id)
     changes = read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {("1.2.2", ENTRY): 1, ("2.1", ENTRY): 1}), snapshot)
-    save = repo.save_self_score
+    save = assessment_store.save_self_score
 
     def refuse_2_1(db, assessment_id, code, *args, **kwargs):
         if code == "2.1":
             raise InputError("Điểm tự chấm đã chốt.")
         return save(db, assessment_id, code, *args, **kwargs)
 
-    monkeypatch.setattr(repo, "save_self_score", refuse_2_1)
+    monkeypatch.setattr(assessment_store, "save_self_score", refuse_2_1)
     with pytest.raises(InputError, match="Điểm tự chấm đã chốt. Đã lưu trước đó: tiêu chí 1.2.2; các tiêu chí còn lại"):
         apply_scoresheet_changes(db, assessment_id, changes, actor="an")
-    assert repo.list_scores(db, assessment_id)["1.2.2"].self_points == Decimal("1")
+    assert assessment_store.list_scores(db, assessment_id)["1.2.2"].self_points == Decimal("1")
 
 
 def test_applying_stale_changes_saves_nothing(workspace):
     db, department_id, assessment_id, _ = workspace
     snapshot = snapshot_of(db, department_id)
     changes = read_scoresheet("x.xlsx", _edited(_sheet_bytes(snapshot), {("1.2.2", ENTRY): 1, ("2.1", ENTRY): 1}), snapshot)
-    version = repo.list_scores(db, assessment_id)["2.1"].version
-    repo.save_self_score(db, assessment_id, "2.1", version, inputs={"value": 0.25}, actor="bình")
+    version = assessment_store.list_scores(db, assessment_id)["2.1"].version
+    assessment_store.save_self_score(db, assessment_id, "2.1", version, inputs={"value": 0.25}, actor="bình")
     with pytest.raises(ConflictError, match="2.1"):
         apply_scoresheet_changes(db, assessment_id, changes, actor="an")
-    scores = repo.list_scores(db, assessment_id)
+    scores = assessment_store.list_scores(db, assessment_id)
     assert scores["1.2.2"].self_points == Decimal("0.75") and scores["2.1"].self_points == Decimal("0.25")
 
 
@@ -505,7 +513,7 @@ def test_appraisal_round_trip_after_the_lock(appraised):
     ]
     assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv", source=PROVINCE_RESULT,
                                     today=ROUND_1_DAY) == ["1.1.1", "3.1"]
-    scores = repo.list_scores(db, assessment_id)
+    scores = assessment_store.list_scores(db, assessment_id)
     assert scores["3.1"].appraised_points == Decimal("1.25") and scores["3.1"].appraisal.round1_points == Decimal("1.25")
     assert scores["1.1.1"].appraisal_remark == "Ban hành ngày 25/12/2025, sau thời hạn"
     assert scores["1.1.1"].appraised_points == Decimal("0.5")
@@ -691,8 +699,8 @@ def test_report_follows_the_administrative_format(workspace):
 
 def test_a_report_of_a_half_scored_year_calls_its_index_provisional(workspace):
     db, department_id, assessment_id, _ = workspace
-    stored = repo.list_scores(db, assessment_id)["1.1.1"]
-    repo.save_self_score(db, assessment_id, "1.1.1", stored.version, inputs={}, actor="vp")  # the tier taken back
+    stored = assessment_store.list_scores(db, assessment_id)["1.1.1"]
+    assessment_store.save_self_score(db, assessment_id, "1.1.1", stored.version, inputs={}, actor="vp")  # the tier taken back
     snapshot = snapshot_of(db, department_id)
     assert not snapshot.rollup.self_index.complete
     buffer = io.BytesIO()
@@ -739,8 +747,8 @@ def test_report_names_the_superior_body_when_the_set_names_the_province(workspac
 
 def test_the_departments_letterhead_wins_over_the_province_of_the_set(workspace):
     db, department_id, _, _ = workspace
-    department = repo.list_departments(db)[0]
-    repo.update_department(db, department_id, department.version, name=department.name, units=department.units,
+    department = department_store.list_departments(db)[0]
+    department_store.update_department(db, department_id, department.version, name=department.name, units=department.units,
                            governing_body="UBND tỉnh Quảng Ninh", place="Hạ Long", actor="quantri")
     snapshot = snapshot_of(db, department_id)
     snapshot.criteria_set.province = "Sơn La"
@@ -754,9 +762,9 @@ def test_the_departments_letterhead_wins_over_the_province_of_the_set(workspace)
 
 def test_report_lists_documents_without_their_number_or_date_under_their_own_heading(workspace):
     db, department_id, _, _ = workspace
-    repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(doc_type="Báo cáo", summary="Báo cáo quý I",
+    evidence_store.add_evidence(db, department_id, 2026, evidence_store.EvidenceInput(doc_type="Báo cáo", summary="Báo cáo quý I",
                                                                    link="https://example.org/quy-1"),
-                      actor="vp", attachment=repo.ATTACH_LINK, criteria=["1.3.1", "3.1"])
+                      actor="vp", attachment=evidence_store.ATTACH_LINK, criteria=["1.3.1", "3.1"])
     buffer = io.BytesIO()
     write_report(snapshot_of(db, department_id), buffer, charts=False)
     texts = [p.text for p in Document(io.BytesIO(buffer.getvalue())).paragraphs]
@@ -946,8 +954,8 @@ def test_a_chart_of_unchanged_data_is_drawn_once_whatever_the_exports_that_use_i
     charts.figures_png(figures[:1], width=780)  # another format or size is another image
     assert len(drawn) == 3
     # the data changes: its chart is drawn again, the other (unchanged) one is not
-    stored = repo.list_scores(db, assessment_id)["2.1"]
-    repo.save_self_score(db, assessment_id, "2.1", stored.version, inputs={"value": 1}, actor="vp")
+    stored = assessment_store.list_scores(db, assessment_id)["2.1"]
+    assessment_store.save_self_score(db, assessment_id, "2.1", stored.version, inputs={"value": 1}, actor="vp")
     after = snapshot_of(db, department_id)
     again = charts.figures_svg([score_by_area_figure(after), completion_by_area_figure(after)], width=760)
     assert len(drawn) == 4 and again[0] != first[0] and again[1] == first[1]

@@ -22,7 +22,7 @@ import scoring.store.db as db_module
 import ui
 from scoring.criteria.files import load_criteria_set_bytes
 from scoring.errors import InputError, StorageError, storage_problem
-from scoring.store import repository as repo
+from scoring.store import actors, department_store, evidence_store, plan_store
 from scoring.store.db import Database, Settings, open_database
 from scoring.store.workspace import ensure_default_workspace
 
@@ -37,8 +37,8 @@ def _seeded(folder: Path) -> Database:
 
 
 def _first_activity(db: Database):
-    department = repo.list_departments(db)[0]
-    return department, repo.list_activities(db, department.id, 2026)[0]
+    department = department_store.list_departments(db)[0]
+    return department, plan_store.list_activities(db, department.id, 2026)[0]
 
 
 # ---------------------------------------------------------------- what each failure is called
@@ -93,14 +93,14 @@ def test_a_database_held_by_another_process_makes_the_save_wait_a_bounded_time_t
     try:
         started = time.monotonic()
         with pytest.raises(StorageError, match="đang bận"):
-            repo.update_activity(db, activity.id, activity.version, actor="Văn phòng", note="ghi trong lúc bận")
+            plan_store.update_activity(db, activity.id, activity.version, actor="Văn phòng", note="ghi trong lúc bận")
         assert time.monotonic() - started < 10
     finally:
         holder.rollback()
         holder.close()
-    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.id == activity.id)
+    stored = next(a for a in plan_store.list_activities(db, department.id, 2026) if a.id == activity.id)
     assert stored.note == activity.note and stored.version == activity.version
-    repo.update_activity(db, activity.id, activity.version, actor="Văn phòng", note="ghi sau khi hết bận")  # then it works
+    plan_store.update_activity(db, activity.id, activity.version, actor="Văn phòng", note="ghi sau khi hết bận")  # then it works
     db.dispose()
 
 
@@ -110,7 +110,7 @@ def test_a_read_only_database_says_so_and_keeps_what_was_saved(tmp_path):
     read_only = Database(Settings(data_dir=folder, database_url=f"sqlite:///file:{folder / 'cchc.db'}?mode=ro&uri=true"))
     department, activity = _first_activity(read_only)
     with pytest.raises(StorageError, match="chỉ đọc"):
-        repo.update_activity(read_only, activity.id, activity.version, actor="Văn phòng", note="không lưu được")
+        plan_store.update_activity(read_only, activity.id, activity.version, actor="Văn phòng", note="không lưu được")
     assert _first_activity(read_only)[1].note == activity.note
     read_only.dispose()
 
@@ -125,18 +125,18 @@ def test_a_database_that_cannot_be_opened_is_a_sentence(tmp_path):
 
 def test_a_full_disk_while_storing_evidence_saves_no_record(tmp_path, monkeypatch):
     db = _seeded(tmp_path / "data")
-    department = repo.list_departments(db)[0]
-    before = len(repo.list_evidence(db, department.id, 2026))
+    department = department_store.list_departments(db)[0]
+    before = len(evidence_store.list_evidence(db, department.id, 2026))
 
     def disk_full(target, content):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("scoring.store.evidence_files._write_atomically", disk_full)
-    meta = repo.EvidenceInput("Báo cáo", "12/BC-SDTTG", None, department.name, "Báo cáo quý")
+    meta = evidence_store.EvidenceInput("Báo cáo", "12/BC-SDTTG", None, department.name, "Báo cáo quý")
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     with pytest.raises(StorageError, match="đã đầy"):
-        repo.add_evidence(db, department.id, 2026, meta, actor="Văn phòng", upload=("bao-cao.pdf", pdf))
-    assert len(repo.list_evidence(db, department.id, 2026)) == before
+        evidence_store.add_evidence(db, department.id, 2026, meta, actor="Văn phòng", upload=("bao-cao.pdf", pdf))
+    assert len(evidence_store.list_evidence(db, department.id, 2026)) == before
     db.dispose()
 
 
@@ -189,12 +189,12 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 KILLED_UPLOAD = """
 import os, signal, sys
 from pathlib import Path
-from scoring import evidence_files, repository as repo
+from scoring.store import department_store, evidence_files, evidence_store
 from scoring.store.db import Database, Settings
 
 folder, point = Path(sys.argv[1]), sys.argv[2]
 db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
-department = repo.list_departments(db)[0]
+department = department_store.list_departments(db)[0]
 
 def die(*_args, **_kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
@@ -202,10 +202,10 @@ def die(*_args, **_kwargs):
 if point == "before-rename":  # the temporary file written whole, not yet the store's
     evidence_files.os.replace = die
 elif point == "before-commit":  # the file in the store, its record not yet committed
-    repo._set_evidence_links = die
+    evidence_store._set_evidence_links = die
 elif point == "after-commit":  # the record committed, the upload's marker not yet removed
     evidence_files._Pending.release = die
-repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "7/BC"), actor="Văn phòng",
+evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput("Báo cáo", "7/BC"), actor="Văn phòng",
                   upload=("bao-cao.pdf", sys.stdin.buffer.read()))
 """
 
@@ -225,13 +225,13 @@ def test_an_upload_killed_at_any_point_leaves_its_record_with_its_file_or_neithe
     assert any(name.split("/")[-1].startswith(".pending-") for name in left), left  # killed inside the upload
 
     db = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))  # the restart
-    department = repo.list_departments(db)[0]
-    documents = repo.list_evidence(db, department.id, 2026)
+    department = department_store.list_departments(db)[0]
+    documents = evidence_store.list_evidence(db, department.id, 2026)
     keys = [d.file_key for d in documents]
     assert _evidence_folder_entries(folder) == keys  # every file has its record and nothing else is left
     assert len(documents) == int(saved)
     if saved:
-        assert repo.evidence_file(db, documents[0].id, viewer=repo.SYSTEM_ACTOR)[2] == PDF
+        assert evidence_store.evidence_file(db, documents[0].id, viewer=actors.SYSTEM_ACTOR)[2] == PDF
     db.dispose()
 
 
@@ -290,8 +290,8 @@ def test_an_evidence_record_the_database_refuses_takes_its_new_file_away_and_kee
 
     error = _driver_fault(db.engine.dialect.name, fault)
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
-    shared = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "1/BC"), actor="Văn phòng",
+    department = department_store.list_departments(db)[0]
+    shared = evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput("Báo cáo", "1/BC"), actor="Văn phòng",
                                upload=("bao-cao.pdf", PDF))
 
     def refuse(_connection, _cursor, statement, *_args):
@@ -302,12 +302,12 @@ def test_an_evidence_record_the_database_refuses_takes_its_new_file_away_and_kee
     try:
         for name, content in (("moi.pdf", PDF.replace(b"1 0 obj", b"2 0 obj")), ("cung-noi-dung.pdf", PDF)):
             with pytest.raises(StorageError) as refused:
-                repo.add_evidence(db, department.id, 2026, repo.EvidenceInput("Báo cáo", "2/BC"), actor="Văn phòng",
+                evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput("Báo cáo", "2/BC"), actor="Văn phòng",
                                   upload=(name, content))
             assert str(refused.value) == storage_problem(error)  # the sentence of that failure
     finally:
         event.remove(db.engine, "before_cursor_execute", refuse)
-    assert [e.id for e in repo.list_evidence(db, department.id, 2026)] == [shared.id]
+    assert [e.id for e in evidence_store.list_evidence(db, department.id, 2026)] == [shared.id]
     assert _evidence_folder_entries(db.settings.data_dir) == [shared.file_key]  # the new file went; the shared one stayed
 
 

@@ -28,7 +28,14 @@ import scoring.store.db as db_module
 import ui
 from benchmarks.generate import write_plan_file
 from scoring.plan.stats import STATUS_DONE, STATUS_LABELS
-from scoring.store import repository as repo
+from scoring.store import (
+    assessment_state,
+    assessment_store,
+    cycle_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.db import Database, Settings, open_database
 from scoring.store.models import AuditEntry
 
@@ -65,8 +72,8 @@ def _app_on(page: str) -> AppTest:
 
 def _stored():
     db = open_database()  # the scratch folder of conftest, writable
-    department = repo.list_departments(db)[0]
-    assessment = repo.get_assessment(db, department.id, 2026)
+    department = department_store.list_departments(db)[0]
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     return db, department, assessment
 
 
@@ -88,26 +95,26 @@ def test_a_score_chosen_while_the_folder_is_read_only_is_told_kept_on_screen_and
     _clean(at)
     assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
     assert at.radio(key=key).value == CHOSEN  # the whole page again, still showing what the person chose
-    assert "1.1.1" not in repo.list_scores(db, assessment.id)
+    assert "1.1.1" not in assessment_store.list_scores(db, assessment.id)
 
     read_only.delenv("DATABASE_URL")  # the administrator gives the folder back
     at.radio(key=key).set_value("Ban hành kịp thời (trước ngày 20/12 năm trước)").run()
     _clean(at)
     assert not _errors(at)
-    assert repo.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal(1)
+    assert assessment_store.list_scores(db, assessment.id)["1.1.1"].self_points == Decimal(1)
 
 
 def test_a_plan_table_edit_while_the_folder_is_read_only_is_told_and_the_table_shows_what_is_stored(read_only):
     at = _app_on("views/ke_hoach.py")
     db, department, _ = _stored()
-    first = repo.list_activities(db, department.id, 2026)[0]
+    first = plan_store.list_activities(db, department.id, 2026)[0]
     editor = f"plan-editor-{department.id}-2026-0"
     at.session_state[editor] = {"edited_rows": {0: {"Trạng thái": "Hoàn thành"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     _clean(at)
     assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
     assert not at.success
-    stored = repo.list_activities(db, department.id, 2026)[0]
+    stored = plan_store.list_activities(db, department.id, 2026)[0]
     assert (stored.status, stored.version) == (first.status, first.version)
     # the table is drawn again, under a new key, from what is stored: it never shows a status that was not saved
     table = at.get("data_editor")[0].value
@@ -118,19 +125,19 @@ def test_a_plan_table_edit_while_the_folder_is_read_only_is_told_and_the_table_s
 def test_a_plan_import_refused_by_a_read_only_folder_keeps_the_file_and_saves_it_once_writable(read_only):
     at = _app_on("views/ke_hoach.py")
     db, department, _ = _stored()
-    before = repo.get_plan(db, department.id, 2026)
+    before = plan_store.get_plan(db, department.id, 2026)
     at.file_uploader(key="plan-upload").upload(SEED_PLAN.name, SEED_PLAN.read_bytes(), XLSX).run()
     at.button(key="plan-save").click().run()
     _clean(at)
     assert any(READ_ONLY in e for e in _errors(at)), _errors(at)
-    assert repo.get_plan(db, department.id, 2026).imported_at == before.imported_at  # nothing stored
+    assert plan_store.get_plan(db, department.id, 2026).imported_at == before.imported_at  # nothing stored
     assert at.button(key="plan-save"), "the uploaded file is still there, ready to save again"
 
     read_only.delenv("DATABASE_URL")
     at.button(key="plan-save").click().run()
     _clean(at)
     assert not _errors(at)
-    assert repo.get_plan(db, department.id, 2026).imported_at > before.imported_at
+    assert plan_store.get_plan(db, department.id, 2026).imported_at > before.imported_at
 
 
 HOLDER = """
@@ -157,14 +164,14 @@ def test_a_save_while_another_process_holds_the_database_waits_a_bounded_time_th
         assert any(BUSY in e for e in _errors(at)), _errors(at)
         assert 1 <= waited < 10, waited  # waited for the lock, gave up long before the other process let go
         assert at.radio(key=key).value == CHOSEN
-        assert "1.1.1" not in repo.list_scores(db, assessment.id)
+        assert "1.1.1" not in assessment_store.list_scores(db, assessment.id)
     finally:
         holder.kill()
         holder.wait()
     at.radio(key=key).set_value("Không ban hành").run()  # the other process is gone: the next choice saves
     _clean(at)
     assert not _errors(at)
-    assert repo.list_scores(db, assessment.id)["1.1.1"].inputs == {"tier": "Không ban hành"}
+    assert assessment_store.list_scores(db, assessment.id)["1.1.1"].inputs == {"tier": "Không ban hành"}
 
 
 # ---------------------------------------------------------------- the server killed in the middle of a save from the page
@@ -185,9 +192,9 @@ def _plan_stored(folder: Path) -> tuple[int, int, int]:
     """(activities stored, activities the plan row counts, plan saves in the log), reading as the app does."""
     db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
     try:
-        department = repo.list_departments(db)[0]
-        activities = len(repo.list_activities(db, department.id, 2026))
-        counted = sum(area["parsed"]["activities"] for area in repo.get_plan(db, department.id, 2026).areas)
+        department = department_store.list_departments(db)[0]
+        activities = len(plan_store.list_activities(db, department.id, 2026))
+        counted = sum(area["parsed"]["activities"] for area in plan_store.get_plan(db, department.id, 2026).areas)
         with db.session() as session:
             saves = len(session.scalars(select(AuditEntry.id).where(AuditEntry.entity == "plan")).all())
         return activities, counted, saves
@@ -257,8 +264,8 @@ def test_killing_the_server_while_the_plan_page_saves_leaves_the_old_plan_whole_
     _sqlite_is_whole(folder / "cchc.db")
     assert _plan_stored(folder) == before
     db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
-    department = repo.list_departments(db)[0]
-    assert repo.list_scores(db, repo.get_assessment(db, department.id, 2026).id)["1.1.1"].inputs == {"tier": CHOSEN}
+    department = department_store.list_departments(db)[0]
+    assert assessment_store.list_scores(db, assessment_state.get_assessment(db, department.id, 2026).id)["1.1.1"].inputs == {"tier": CHOSEN}
     db.dispose()
 
 
@@ -353,7 +360,7 @@ def _score_save() -> _PageSave:
         make=lambda at: at.radio(key=key).set_value(CHOSEN).run(),
         kept=lambda at: at.radio(key=key).value == CHOSEN,
         again=lambda at: at.radio(key=key).set_value("Không ban hành").run(),  # a radio saves when it changes
-        stored=lambda: "1.1.1" in repo.list_scores(db, assessment.id))
+        stored=lambda: "1.1.1" in assessment_store.list_scores(db, assessment.id))
 
 
 EVIDENCE_FORM = "evidence-add-"
@@ -371,7 +378,7 @@ def _evidence_save() -> _PageSave:
         _press(at, "Lưu tài liệu")
 
     def stored():
-        return [(e.number, e.summary, e.file_name) for e in repo.list_evidence(db, department.id, 2026)] == [
+        return [(e.number, e.summary, e.file_name) for e in evidence_store.list_evidence(db, department.id, 2026)] == [
             ("15/KH-SDTTG", "Kế hoạch CCHC năm 2026", "ke-hoach.pdf")]
 
     return _PageSave(
@@ -389,7 +396,7 @@ def _bonus_cap(at: AppTest):
 def _settings_save() -> _PageSave:
     """Cấu hình: the year's bonus cap."""
     db, _, assessment = _stored()
-    assert repo.year_settings(db, assessment.id).bonus_cap != Decimal("3.5")
+    assert cycle_store.year_settings(db, assessment.id).bonus_cap != Decimal("3.5")
 
     def make(at):
         _bonus_cap(at).set_value("3,5")
@@ -399,7 +406,7 @@ def _settings_save() -> _PageSave:
         "views/cau_hinh.py", lambda node: getattr(node, "label", None) == "Điểm thưởng tối đa", make,
         kept=lambda at: _bonus_cap(at).value == "3,5",
         again=lambda at: _press(at, "Lưu thiết lập năm"),
-        stored=lambda: repo.year_settings(db, assessment.id).bonus_cap == Decimal("3.5"))
+        stored=lambda: cycle_store.year_settings(db, assessment.id).bonus_cap == Decimal("3.5"))
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -430,7 +437,7 @@ def test_a_plan_table_edit_when_storage_fails_says_which_failure_and_the_table_s
     message, sentence = FAULTS[fault]
     at = _app_on("views/ke_hoach.py")
     db, department, _ = _stored()
-    first = repo.list_activities(db, department.id, 2026)[0]
+    first = plan_store.list_activities(db, department.id, 2026)[0]
     failing = _FailingWrites(message)
     try:
         at.session_state[f"plan-editor-{department.id}-2026-0"] = {
@@ -444,7 +451,7 @@ def test_a_plan_table_edit_when_storage_fails_says_which_failure_and_the_table_s
     filters = next(i for i, node in enumerate(drawn) if getattr(node, "label", None) == "Lĩnh vực")
     table = next(i for i, node in enumerate(drawn) if getattr(node, "type", "") == "dataframe")
     assert filters < said < table, "said just above the table the edit was made in"
-    stored = repo.list_activities(db, department.id, 2026)[0]
+    stored = plan_store.list_activities(db, department.id, 2026)[0]
     assert (stored.status, stored.version) == (first.status, first.version)
     table = at.get("data_editor")[0].value
     assert table.iloc[0]["Trạng thái"] == STATUS_LABELS[first.status]  # never a status that was not saved
@@ -483,8 +490,8 @@ def _evidence_left(folder: Path) -> tuple[list[tuple[str | None, str]], list[str
     """(the evidence records as (file key, number), every file in the evidence folder), reading as the app does."""
     db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
     try:
-        department = repo.list_departments(db)[0]
-        records = [(e.file_key, e.number) for e in repo.list_evidence(db, department.id, 2026)]
+        department = department_store.list_departments(db)[0]
+        records = [(e.file_key, e.number) for e in evidence_store.list_evidence(db, department.id, 2026)]
     finally:
         db.dispose()
     root = folder / "evidence"

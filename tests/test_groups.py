@@ -9,13 +9,21 @@ from scoring.access.auth import PermissionDenied, Principal, Role
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import ConflictError, InputError
 from scoring.province import groups
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    cycle_store,
+    department_store,
+)
 from tests.test_cycle_store import CYCLE_SET
 
 
 @pytest.fixture
 def province(db):
-    ids = {name: repo.create_department(db, name, ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    ids = {name: department_store.create_department(db, name, ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
            for name in ("Sở Xây dựng", "Ban Quản lý các khu công nghiệp", "Sở Tài chính")}
     return db, ids
 
@@ -25,7 +33,7 @@ def _admin(ids):
 
 
 def _version(db, department_id):
-    return next(d.version for d in repo.list_departments(db) if d.id == department_id)
+    return next(d.version for d in department_store.list_departments(db) if d.id == department_id)
 
 
 def test_groups_hold_departments_and_say_who_changed_what(province):
@@ -39,7 +47,7 @@ def test_groups_hold_departments_and_say_who_changed_what(province):
     assert list(listed) == ["Ban, ngành", "Sở"]  # Vietnamese order
     assert listed["Sở"] == tuple(sorted((ids["Sở Xây dựng"], ids["Sở Tài chính"])))
     assert groups.group_of(db, ids["Sở Tài chính"]).name == "Sở"
-    log = repo.audit_log(db, ids["Sở Xây dựng"], viewer=repo.SYSTEM_ACTOR)
+    log = audit_trail.audit_log(db, ids["Sở Xây dựng"], viewer=actors.SYSTEM_ACTOR)
     assert (log[0].field, log[0].old, log[0].new, log[0].actor) == ("nhóm", groups.NO_GROUP, "Sở", "quantri")
 
     with pytest.raises(InputError, match="đã có"):
@@ -67,19 +75,19 @@ def test_only_the_administrator_groups_departments(province):
 def test_a_new_year_opens_on_its_groups_set(province):
     db, ids = province
     admin = _admin(ids)
-    first = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
-    second = repo.save_criteria_set(db, criteria_set_from_dict({**CYCLE_SET, "name": "Bộ tiêu chí sở năm 2027", "year": 2027}),
-                                    actor=repo.SYSTEM_ACTOR)
+    first = criteria_store.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=actors.SYSTEM_ACTOR)
+    second = criteria_store.save_criteria_set(db, criteria_set_from_dict({**CYCLE_SET, "name": "Bộ tiêu chí sở năm 2027", "year": 2027}),
+                                    actor=actors.SYSTEM_ACTOR)
     group = groups.create_group(db, "Sở", actor=admin)
     grouped, alone = ids["Sở Xây dựng"], ids["Sở Tài chính"]
     groups.assign_group(db, grouped, _version(db, grouped), group, actor=admin)
     groups.set_group_criteria_set(db, group, 2027, second, actor=admin)
     assert groups.criteria_set_for(db, grouped, 2027) == second and groups.criteria_set_for(db, alone, 2027) is None
     for department_id in (grouped, alone):
-        repo.open_assessment(db, department_id, 2026, first, actor=repo.SYSTEM_ACTOR)
-        repo.open_next_year(db, department_id, 2026, 2027, actor=admin)
-    assert repo.get_assessment(db, grouped, 2027).criteria_set_id == second  # the group's set for 2027
-    assert repo.get_assessment(db, alone, 2027).criteria_set_id == first  # no group: the year before's set
+        assessment_store.open_assessment(db, department_id, 2026, first, actor=actors.SYSTEM_ACTOR)
+        cycle_store.open_next_year(db, department_id, 2026, 2027, actor=admin)
+    assert assessment_state.get_assessment(db, grouped, 2027).criteria_set_id == second  # the group's set for 2027
+    assert assessment_state.get_assessment(db, alone, 2027).criteria_set_id == first  # no group: the year before's set
     assert groups.list_groups(db)[0].criteria_sets == {2027: second}
 
 
@@ -110,14 +118,14 @@ def test_a_department_added_from_the_command_line_goes_to_its_group_and_to_the_a
 
     db = open_database()
     ensure_default_workspace(db)
-    accounts.ensure_first_admin(db, [d.id for d in repo.list_departments(db)], actor=repo.SYSTEM_ACTOR)
+    accounts.ensure_first_admin(db, [d.id for d in department_store.list_departments(db)], actor=actors.SYSTEM_ACTOR)
     assert cli.main(["groups", "add", "Sở"]) == 0
     assert cli.main(["department", "add", "Sở Y tế", "--group", "Ban"]) == 2  # a wrong group adds nothing
-    assert [d.name for d in repo.list_departments(db)] == ["Sở Dân tộc và Tôn giáo"]
+    assert [d.name for d in department_store.list_departments(db)] == ["Sở Dân tộc và Tôn giáo"]
     capsys.readouterr()
     assert cli.main(["department", "add", "Sở Y tế", "--unit", "Văn phòng", "--unit", "Phòng Nghiệp vụ Y", "--group", "Sở"]) == 0
     said = capsys.readouterr().out
-    added = next(d for d in repo.list_departments(db) if d.name == "Sở Y tế")
+    added = next(d for d in department_store.list_departments(db) if d.name == "Sở Y tế")
     assert said.startswith(f"Đã thêm cơ quan {added.id}: Sở Y tế, nhóm «Sở»") and "quantri" in said
     assert added.units == ["Văn phòng", "Phòng Nghiệp vụ Y"] and groups.group_of(db, added.id).name == "Sở"
     admin = accounts.principal_for(db, accounts.FIRST_ADMIN)

@@ -21,7 +21,15 @@ from benchmarks.generate import small_pdf
 from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
 from scoring.defaults import bundled_criteria_path
 from scoring.plan.importer import load_plan_bytes
-from scoring.store import repository as repo
+from scoring.store import (
+    assessment_state,
+    assessment_store,
+    criteria_store,
+    cycle_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.db import open_database
 from scoring.store.workspace import ensure_default_workspace
 
@@ -90,24 +98,24 @@ def hostile_plan_bytes() -> bytes:
 def seed_hostile_year(db) -> dict:
     """The default workspace's 2026 with hostile text everywhere; returns what the tests look for."""
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
-    repo.update_department(db, department.id, department.version, name=hostile("Sở"),
+    department = department_store.list_departments(db)[0]
+    department_store.update_department(db, department.id, department.version, name=hostile("Sở"),
                            units=[*department.units, HOSTILE_UNIT], actor="an")
     year = 2026
     plan = load_plan_bytes("ke-hoach-doc-hai.txt", hostile_plan_bytes())
-    repo.save_plan(db, department.id, plan, actor="an", year=year)
-    assessment = repo.get_assessment(db, department.id, year)
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(hostile_criteria(), source_name="bo-tieu-chi-doc-hai.yaml"), actor="an")
-    repo.switch_criteria_set(db, assessment.id, assessment.settings_version, criteria_set_id=set_id, actor="an")
-    same_title = repo.EvidenceInput(doc_type="Báo cáo", number="12/BC", summary=hostile("Trích yếu"))
+    plan_store.save_plan(db, department.id, plan, actor="an", year=year)
+    assessment = assessment_state.get_assessment(db, department.id, year)
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(hostile_criteria(), source_name="bo-tieu-chi-doc-hai.yaml"), actor="an")
+    assessment_store.switch_criteria_set(db, assessment.id, assessment.settings_version, criteria_set_id=set_id, actor="an")
+    same_title = evidence_store.EvidenceInput(doc_type="Báo cáo", number="12/BC", summary=hostile("Trích yếu"))
     # a file name keeps no "/" (it is cut there), so no address: its text is what the download button shows
-    documents = [repo.add_evidence(db, department.id, year, same_title, actor="an", criteria=[TIER_LEAF],
+    documents = [evidence_store.add_evidence(db, department.id, year, same_title, actor="an", criteria=[TIER_LEAF],
                                    upload=(f"bao-cao {BOLD} {WWW} {EMAIL} {n}.pdf", small_pdf(f"bao cao {n}"))) for n in range(2)]
     assert documents[0].title == documents[1].title
-    repo.add_evidence(db, department.id, year, repo.EvidenceInput(doc_type="Kế hoạch", number="1/KH", issuer=hostile("Nơi ban hành"),
+    evidence_store.add_evidence(db, department.id, year, evidence_store.EvidenceInput(doc_type="Kế hoạch", number="1/KH", issuer=hostile("Nơi ban hành"),
                                                                  summary=hostile("Văn bản")),
-                      actor="an", criteria=[TIER_LEAF], activity_codes=["I.1"], attachment=repo.ATTACH_NUMBER)
-    repo.save_self_score(db, assessment.id, TIER_LEAF, 0, inputs={"tier": 0}, explanation=hostile("Giải trình"), actor="an")
+                      actor="an", criteria=[TIER_LEAF], activity_codes=["I.1"], attachment=evidence_store.ATTACH_NUMBER)
+    assessment_store.save_self_score(db, assessment.id, TIER_LEAF, 0, inputs={"tier": 0}, explanation=hostile("Giải trình"), actor="an")
     return {"department_id": department.id, "assessment_id": assessment.id, "documents": [d.id for d in documents]}
 
 
@@ -336,9 +344,9 @@ def test_two_documents_with_one_title_both_stay_linked_when_the_tier_changes(hos
     assert len(set(linked.options)) == len(linked.options), "each document is an option of its own"
     at.radio(key=f"s-{seeded['assessment_id']}-{TIER_LEAF}-tier").set_value(hostile("Mức 2")).run()
     assert not at.exception, [e.value for e in at.exception]
-    by_id = {e.id: e for e in repo.list_evidence(db, seeded["department_id"], 2026)}
+    by_id = {e.id: e for e in evidence_store.list_evidence(db, seeded["department_id"], 2026)}
     assert all(TIER_LEAF in by_id[i].criteria for i in seeded["documents"])
-    assert repo.list_scores(db, seeded["assessment_id"])[TIER_LEAF].self_points == Decimal("0.5")  # the tier was saved
+    assert assessment_store.list_scores(db, seeded["assessment_id"])[TIER_LEAF].self_points == Decimal("0.5")  # the tier was saved
 
 
 # ---------------------------------------------------------------- in a real browser: no request leaves for the data's addresses
@@ -427,17 +435,17 @@ def test_appraisal_remarks_and_the_locked_page_stay_inert(hostile_year):
 
     db, seeded = hostile_year
     assessment_id, department_id = seeded["assessment_id"], seeded["department_id"]
-    for document in repo.list_evidence(db, department_id, 2026):  # a document needs its number and date to lock
-        meta = repo.EvidenceInput(document.doc_type, document.number, date(2026, 3, 1), document.issuer, document.summary)
-        repo.update_evidence(db, document.id, document.version, meta, actor="an")
-    scores = repo.list_scores(db, assessment_id)
+    for document in evidence_store.list_evidence(db, department_id, 2026):  # a document needs its number and date to lock
+        meta = evidence_store.EvidenceInput(document.doc_type, document.number, date(2026, 3, 1), document.issuer, document.summary)
+        evidence_store.update_evidence(db, document.id, document.version, meta, actor="an")
+    scores = assessment_store.list_scores(db, assessment_id)
     for leaf in load_snapshot(db, department_id, 2026).leaves():  # all but the hostile criterion: not applicable
         if leaf.code != TIER_LEAF:
             version = scores[leaf.code].version if leaf.code in scores else 0
-            repo.save_self_score(db, assessment_id, leaf.code, version, inputs={}, not_applicable=True, actor="an")
-    repo.lock_self_score(db, assessment_id, actor="an")
-    version = repo.list_scores(db, assessment_id)[TIER_LEAF].version
-    repo.save_appraisal(db, assessment_id, TIER_LEAF, version, points="0,5", remark=hostile("Nhận xét"), actor=hostile("Thẩm định viên"),
+            assessment_store.save_self_score(db, assessment_id, leaf.code, version, inputs={}, not_applicable=True, actor="an")
+    cycle_store.lock_self_score(db, assessment_id, actor="an")
+    version = assessment_store.list_scores(db, assessment_id)[TIER_LEAF].version
+    assessment_store.save_appraisal(db, assessment_id, TIER_LEAF, version, points="0,5", remark=hostile("Nhận xét"), actor=hostile("Thẩm định viên"),
                         source=SourceDocument(f"25/KQ {LINK}", date(2026, 12, 28)), today=date(2026, 12, 29))
     at = _page("views/cham_diem.py", **{"lock-panel-open": True})
     texts = [text for _, text in drawn_markdown(at)]

@@ -22,7 +22,16 @@ from scoring.assessment.snapshot import load_snapshot
 from scoring.criteria.rules import RuleKind
 from scoring.defaults import bundled_plan_path
 from scoring.plan.importer import load_plan
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.db import DATA_REVISION, Database, Settings
 from scoring.store.models import AuditEntry
 from scoring.store.workspace import ensure_default_workspace
@@ -48,7 +57,7 @@ def _work(db, assessment_id: int, department_id: int, person: _Session, start: t
     while time.monotonic() < until[0]:
         person.saves += 1
         try:
-            saved, _ = repo.save_self_score(
+            saved, _ = assessment_store.save_self_score(
                 db, assessment_id, person.code, person.version, inputs={"tier": person.tiers[person.saves % 2]},
                 explanation=f"lần lưu thứ {person.saves}", actor=f"người chấm {person.code}")
             person.version = saved.version
@@ -61,7 +70,7 @@ def _work(db, assessment_id: int, department_id: int, person: _Session, start: t
 
 def test_ten_sessions_saving_scores_at_once_lose_nothing_and_never_find_the_database_locked(db):
     workspace = ensure_default_workspace(db)
-    leaves = [leaf for leaf in repo.load_criteria(db, repo.get_assessment(db, workspace.department_id, 2026).criteria_set_id).leaves()
+    leaves = [leaf for leaf in criteria_store.load_criteria(db, assessment_state.get_assessment(db, workspace.department_id, 2026).criteria_set_id).leaves()
               if leaf.rule.kind == RuleKind.TIERS][:SESSIONS]
     assert len(leaves) == SESSIONS
     people = [_Session(leaf.code, (leaf.rule.tiers[0].label, leaf.rule.tiers[-1].label)) for leaf in leaves]
@@ -80,7 +89,7 @@ def test_ten_sessions_saving_scores_at_once_lose_nothing_and_never_find_the_data
     assert [e for p in people for e in p.errors] == []  # no "database is locked", no conflict, nothing else
     attempted = sum(p.saves for p in people)
     assert attempted >= SESSIONS * 10, f"only {attempted} saves in {LOAD_SECONDS} s: the test proves little"
-    stored = repo.list_scores(db, workspace.assessment_id)
+    stored = assessment_store.list_scores(db, workspace.assessment_id)
     with db.session() as session:
         audited = Counter(dict(session.execute(
             select(AuditEntry.entity_key, func.count()).where(AuditEntry.entity == "score", AuditEntry.field == "giải trình")
@@ -107,15 +116,15 @@ def test_every_write_transaction_on_sqlite_begins_with_its_write(sqlite_db):
     sqlite_db.engine.dispose()  # the pooled connections are opened again, traced
 
     department_id, year = workspace.department_id, workspace.year
-    repo.save_self_score(sqlite_db, workspace.assessment_id, "1.1.1", 0, inputs={"tier": 1}, actor="an")
-    activity = repo.list_activities(sqlite_db, department_id, year)[0]
-    repo.update_activity(sqlite_db, activity.id, activity.version, actor="an", progress=40)
-    repo.save_plan(sqlite_db, department_id, load_plan(bundled_plan_path()), mode="replace", actor="an")
-    document = repo.add_evidence(sqlite_db, department_id, year, repo.EvidenceInput("Báo cáo", "1/BC"), actor="an",
+    assessment_store.save_self_score(sqlite_db, workspace.assessment_id, "1.1.1", 0, inputs={"tier": 1}, actor="an")
+    activity = plan_store.list_activities(sqlite_db, department_id, year)[0]
+    plan_store.update_activity(sqlite_db, activity.id, activity.version, actor="an", progress=40)
+    plan_store.save_plan(sqlite_db, department_id, load_plan(bundled_plan_path()), mode="replace", actor="an")
+    document = evidence_store.add_evidence(sqlite_db, department_id, year, evidence_store.EvidenceInput("Báo cáo", "1/BC"), actor="an",
                                  upload=("bao-cao.pdf", small_pdf("bao cao")))
-    document = repo.update_evidence(sqlite_db, document.id, document.version, repo.EvidenceInput("Báo cáo", "2/BC"),
+    document = evidence_store.update_evidence(sqlite_db, document.id, document.version, evidence_store.EvidenceInput("Báo cáo", "2/BC"),
                                     actor="an", criteria=["1.1.1"])
-    repo.delete_evidence(sqlite_db, document.id, document.version, actor="an")
+    evidence_store.delete_evidence(sqlite_db, document.id, document.version, actor="an")
 
     after_begin = [statements[i + 1].split(None, 1)[0].upper() for i, s in enumerate(statements) if s.startswith("BEGIN")]
     assert len(after_begin) == 6
@@ -137,7 +146,7 @@ def _wait_for_versions(db, assessment_id: int, codes: list[str], version: int, t
     """Until every criterion's score is at `version` (each page's save of this round has been committed)."""
     deadline = time.monotonic() + timeout
     while True:
-        stored = repo.list_scores(db, assessment_id)
+        stored = assessment_store.list_scores(db, assessment_id)
         versions = {code: stored[code].version if code in stored else 0 for code in codes}
         if all(v == version for v in versions.values()):
             return
@@ -163,9 +172,9 @@ def test_several_browser_sessions_scoring_at_once_on_one_server_each_save_once(t
             for page in pages:
                 _settled(page)
             db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))
-            department = repo.list_departments(db)[0]
-            assessment = repo.get_assessment(db, department.id, 2026)
-            shown = repo.load_criteria(db, assessment.criteria_set_id).node("1")  # the area the page opens on
+            department = department_store.list_departments(db)[0]
+            assessment = assessment_state.get_assessment(db, department.id, 2026)
+            shown = criteria_store.load_criteria(db, assessment.criteria_set_id).node("1")  # the area the page opens on
             leaves = [leaf for leaf in shown.leaves() if leaf.rule.kind == RuleKind.TIERS][:BROWSER_SESSIONS]
             assert len(leaves) == BROWSER_SESSIONS
             for page, leaf in zip(pages, leaves):  # each person works on a criterion of their own: they open it
@@ -188,9 +197,9 @@ def test_several_browser_sessions_scoring_at_once_on_one_server_each_save_once(t
                 assert not page.locator('[data-testid="stAlertContentError"]').count()
                 assert not page.locator('[data-testid="stException"]').count()
             browser.close()
-        stored = repo.list_scores(db, assessment.id)
+        stored = assessment_store.list_scores(db, assessment.id)
         for leaf in leaves:
-            log = [e for e in repo.audit_log(db, department.id, entity_key=f"2026/{leaf.code}", viewer=repo.SYSTEM_ACTOR) if e.field == "thông tin chấm"]
+            log = [e for e in audit_trail.audit_log(db, department.id, entity_key=f"2026/{leaf.code}", viewer=actors.SYSTEM_ACTOR) if e.field == "thông tin chấm"]
             assert stored[leaf.code].version == BROWSER_ROUNDS == len(log), leaf.code  # each click saved once, logged once
             assert stored[leaf.code].inputs == {"tier": leaf.rule.tiers[0 if BROWSER_ROUNDS % 2 else -1].label}
         db.dispose()

@@ -11,7 +11,7 @@ from scoring.access.auth import PermissionDenied, Principal, Role
 from scoring.assessment.cycle import ROUND_APPRAISAL_1, CycleState, RoundOverride, SourceDocument, default_settings
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.province import progress as province
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, criteria_store, cycle_store, department_store
 from tests.test_cycle_store import CYCLE_SET, EXPLANATION_DAY, ROUND_1_DAY, ROUND_2_DAY
 
 DECEMBER_1 = date(2026, 12, 1)
@@ -20,15 +20,15 @@ DECEMBER_1 = date(2026, 12, 1)
 @pytest.fixture
 def three(db):
     """«Chưa mở» has no 2026 assessment; «Đang chấm» has scored 1.1 of its 3 criteria; «Đã chốt» scored all and locked."""
-    ids = [repo.create_department(db, name, ["Văn phòng"], actor=repo.SYSTEM_ACTOR) for name in ("Sở Chưa mở", "Sở Đang chấm", "Sở Đã chốt")]
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
-    scoring = repo.open_assessment(db, ids[1], 2026, set_id)
-    repo.save_self_score(db, scoring.id, "1.1", 0, inputs={"tier": "Kịp thời"}, actor="vp")
-    locked = repo.open_assessment(db, ids[2], 2026, set_id)
-    repo.save_self_score(db, locked.id, "1.1", 0, inputs={"tier": "Kịp thời"}, explanation="Kế hoạch 18/12/2025", actor="vp")
-    repo.save_self_score(db, locked.id, "1.2", 0, inputs={"value": "2,5"}, explanation="Thiếu báo cáo quý I", actor="vp")
-    repo.save_self_score(db, locked.id, "2.1", 0, inputs={"survey": "2,4"}, actor="vp")
-    repo.lock_self_score(db, locked.id, actor="vp")
+    ids = [department_store.create_department(db, name, ["Văn phòng"], actor=actors.SYSTEM_ACTOR) for name in ("Sở Chưa mở", "Sở Đang chấm", "Sở Đã chốt")]
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=actors.SYSTEM_ACTOR)
+    scoring = assessment_store.open_assessment(db, ids[1], 2026, set_id)
+    assessment_store.save_self_score(db, scoring.id, "1.1", 0, inputs={"tier": "Kịp thời"}, actor="vp")
+    locked = assessment_store.open_assessment(db, ids[2], 2026, set_id)
+    assessment_store.save_self_score(db, locked.id, "1.1", 0, inputs={"tier": "Kịp thời"}, explanation="Kế hoạch 18/12/2025", actor="vp")
+    assessment_store.save_self_score(db, locked.id, "1.2", 0, inputs={"value": "2,5"}, explanation="Thiếu báo cáo quý I", actor="vp")
+    assessment_store.save_self_score(db, locked.id, "2.1", 0, inputs={"survey": "2,4"}, actor="vp")
+    cycle_store.lock_self_score(db, locked.id, actor="vp")
     return db, ids, locked.id
 
 
@@ -38,7 +38,7 @@ def _by_name(rows):
 
 def test_each_department_says_where_its_year_stands(three):
     db, _, _ = three
-    rows = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))
+    rows = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))
     assert list(rows) == ["Sở Chưa mở", "Sở Đang chấm", "Sở Đã chốt"]
 
     not_opened = rows["Sở Chưa mở"]
@@ -57,21 +57,21 @@ def test_each_department_says_where_its_year_stands(three):
 
 def test_the_appraisal_rounds_and_the_explanations_awaited(three):
     db, _, locked_id = three
-    scores = repo.list_scores(db, locked_id)
+    scores = assessment_store.list_scores(db, locked_id)
     # the Office records the province's round 1 (no appraiser account is assigned here), asking one explanation
     result = SourceDocument("25/KQ-SNV", ROUND_1_DAY)
-    view = repo.save_appraisal(db, locked_id, "1.1", scores["1.1"].version, points=2, request_explanation=True, actor="vp",
+    view = assessment_store.save_appraisal(db, locked_id, "1.1", scores["1.1"].version, points=2, request_explanation=True, actor="vp",
                                source=result, today=ROUND_1_DAY)
 
     def locked_row(today):
-        return _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=today))["Sở Đã chốt"]
+        return _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=today))["Sở Đã chốt"]
 
     row = locked_row(ROUND_1_DAY)
     assert row.stage == province.STAGE_APPRAISAL_1 and row.explanations_awaited == 1
     assert row.deadline.text == "Hạn thẩm định lần 1 15/01/2027 (còn 24 ngày)"
     row = locked_row(EXPLANATION_DAY)
     assert row.stage == province.STAGE_EXPLANATION and row.deadline.text == "Hạn giải trình 25/01/2027 (còn 5 ngày)"
-    repo.save_explanation(db, locked_id, "1.1", view.version, explanation="Kế hoạch ký ngày 18/12/2025", actor="vp",
+    assessment_store.save_explanation(db, locked_id, "1.1", view.version, explanation="Kế hoạch ký ngày 18/12/2025", actor="vp",
                           today=EXPLANATION_DAY)
     assert locked_row(EXPLANATION_DAY).explanations_awaited == 0
     assert locked_row(ROUND_2_DAY).stage == province.STAGE_APPRAISAL_2
@@ -111,10 +111,10 @@ def test_an_administrators_extension_moves_the_deadline():
 
 def test_the_overview_is_kept_until_the_data_moves(three):
     db, ids, _ = three
-    first = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
-    again = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
+    first = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
+    again = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
     assert again == first and first.scored == 1
-    assessment = repo.get_assessment(db, ids[1], 2026)
-    repo.save_self_score(db, assessment.id, "1.2", 0, inputs={"value": "2"}, actor="vp")  # any write moves the revision
-    after = _by_name(province.province_progress(db, 2026, viewer=repo.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
+    assessment = assessment_state.get_assessment(db, ids[1], 2026)
+    assessment_store.save_self_score(db, assessment.id, "1.2", 0, inputs={"value": "2"}, actor="vp")  # any write moves the revision
+    after = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
     assert after.scored == 2

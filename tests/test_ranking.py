@@ -11,7 +11,7 @@ from scoring.assessment.cycle import SourceDocument
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
 from scoring.province import groups, ranking
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, criteria_store, cycle_store, department_store
 from tests.test_cycle_store import CYCLE_SET, ROUND_1_DAY
 
 D = Decimal
@@ -25,28 +25,28 @@ def test_competition_ranks_share_ties_and_skip():
 
 def _published(db, department_id, set_id, year, points_11, points_12):
     """A year scored, locked, appraised (1.1 and 1.2 at these points; survey 2,4 of 3) and published."""
-    assessment = repo.open_assessment(db, department_id, year, set_id, actor=repo.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department_id, year, set_id, actor=actors.SYSTEM_ACTOR)
     for code, inputs in (("1.1", {"tier": "Kịp thời"}), ("1.2", {"value": "3"}), ("2.1", {"survey": "2,4"})):
-        repo.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation="Có tài liệu", actor="vp")
-    repo.lock_self_score(db, assessment.id, actor="vp")
+        assessment_store.save_self_score(db, assessment.id, code, 0, inputs=inputs, explanation="Có tài liệu", actor="vp")
+    cycle_store.lock_self_score(db, assessment.id, actor="vp")
     day = ROUND_1_DAY.replace(year=year)
     for code, points in (("1.1", points_11), ("1.2", points_12)):
-        version = repo.list_scores(db, assessment.id)[code].version
-        repo.save_appraisal(db, assessment.id, code, version, points=points, actor="vp",
+        version = assessment_store.list_scores(db, assessment.id)[code].version
+        assessment_store.save_appraisal(db, assessment.id, code, version, points=points, actor="vp",
                             source=SourceDocument("25/KQ-SNV", day), today=day)
-    repo.publish_index(db, assessment.id, actor="quantri")
+    cycle_store.publish_index(db, assessment.id, actor="quantri")
 
 
 @pytest.fixture
 def province(db):
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
-    ids = {name: repo.create_department(db, name, ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=actors.SYSTEM_ACTOR)
+    ids = {name: department_store.create_department(db, name, ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
            for name in ("Sở A", "Sở B", "Sở C", "Sở D", "Ban E")}
-    departments = groups.create_group(db, "Sở", actor=repo.SYSTEM_ACTOR)
-    boards = groups.create_group(db, "Ban, ngành", actor=repo.SYSTEM_ACTOR)
+    departments = groups.create_group(db, "Sở", actor=actors.SYSTEM_ACTOR)
+    boards = groups.create_group(db, "Ban, ngành", actor=actors.SYSTEM_ACTOR)
     for name, department_id in ids.items():
-        version = next(d.version for d in repo.list_departments(db) if d.id == department_id)
-        groups.assign_group(db, department_id, version, boards if name.startswith("Ban") else departments, actor=repo.SYSTEM_ACTOR)
+        version = next(d.version for d in department_store.list_departments(db) if d.id == department_id)
+        groups.assign_group(db, department_id, version, boards if name.startswith("Ban") else departments, actor=actors.SYSTEM_ACTOR)
     _published(db, ids["Sở A"], set_id, 2026, 4, 2)  # 4 + 2 + 2,4 = 8,4 → 84%
     _published(db, ids["Sở B"], set_id, 2026, 4, 3)  # 9,4 → 94%
     _published(db, ids["Sở C"], set_id, 2026, 4, 2)  # 84%: level with A
@@ -58,7 +58,7 @@ def province(db):
 
 def test_each_group_is_ranked_by_its_published_index_ties_sharing(province):
     db, ids = province
-    boards, departments = ranking.ranking(db, 2026, viewer=repo.SYSTEM_ACTOR)
+    boards, departments = ranking.ranking(db, 2026, viewer=actors.SYSTEM_ACTOR)
     assert (departments.name, boards.name) == ("Sở", "Ban, ngành")
     assert [(r.name, r.percent, r.rank) for r in departments.rows] == [
         ("Sở B", D("94.00"), 1), ("Sở A", D("84.00"), 2), ("Sở C", D("84.00"), 2), ("Sở D", None, None)]
@@ -94,7 +94,7 @@ def test_the_ranking_workbook_ranks_by_formula_as_the_app_does(province, tmp_pat
     from tests.test_exports import _require_tool
 
     db, _ = province
-    tables = ranking.ranking(db, 2026, viewer=repo.SYSTEM_ACTOR)
+    tables = ranking.ranking(db, 2026, viewer=actors.SYSTEM_ACTOR)
     write_ranking_workbook(tables, 2026, tmp_path / "xep-hang.xlsx")
     book = load_workbook(tmp_path / "xep-hang.xlsx")
     assert book.sheetnames == ["Ban, ngành", "Sở"]
@@ -115,19 +115,19 @@ def test_what_makes_a_published_index_stays_as_published(province):
     """The year's settings (survey share, caps, bands) and its criteria set make the index: no change once published,
     and no other set once the self-score is locked (the appraisal works on what was submitted)."""
     db, ids = province
-    published = repo.get_assessment(db, ids["Sở A"], 2026)
+    published = assessment_state.get_assessment(db, ids["Sở A"], 2026)
     with pytest.raises(InputError, match="Không sửa được thiết lập năm 2026. Chỉ số năm 2026 đã công bố"):
-        repo.save_year_settings(db, published.id, published.settings_version, repo.year_settings(db, published.id),
+        cycle_store.save_year_settings(db, published.id, published.settings_version, cycle_store.year_settings(db, published.id),
                                 actor="quantri")
-    other = repo.save_criteria_set(db, criteria_set_from_dict({**CYCLE_SET, "name": "Bộ khác"}), actor=repo.SYSTEM_ACTOR)
+    other = criteria_store.save_criteria_set(db, criteria_set_from_dict({**CYCLE_SET, "name": "Bộ khác"}), actor=actors.SYSTEM_ACTOR)
     with pytest.raises(InputError, match="Không đổi được bộ tiêu chí năm 2026. Chỉ số năm 2026 đã công bố"):
-        repo.switch_criteria_set(db, published.id, published.settings_version, criteria_set_id=other, actor="quantri")
+        assessment_store.switch_criteria_set(db, published.id, published.settings_version, criteria_set_id=other, actor="quantri")
     set_id = published.criteria_set_id
-    locked = repo.open_assessment(db, ids["Sở D"], 2027, set_id, actor=repo.SYSTEM_ACTOR)
+    locked = assessment_store.open_assessment(db, ids["Sở D"], 2027, set_id, actor=actors.SYSTEM_ACTOR)
     for code, inputs in (("1.1", {"tier": "Kịp thời"}), ("1.2", {"value": "3"}), ("2.1", {"survey": "2,4"})):
-        repo.save_self_score(db, locked.id, code, 0, inputs=inputs, explanation="Có tài liệu", actor="vp")
-    repo.lock_self_score(db, locked.id, actor="vp")
+        assessment_store.save_self_score(db, locked.id, code, 0, inputs=inputs, explanation="Có tài liệu", actor="vp")
+    cycle_store.lock_self_score(db, locked.id, actor="vp")
     with pytest.raises(InputError, match="điểm tự chấm đã chốt lúc .* cần quản trị viên mở lại bản tự chấm trước"):
-        repo.switch_criteria_set(db, locked.id, repo.get_assessment(db, ids["Sở D"], 2027).settings_version,
+        assessment_store.switch_criteria_set(db, locked.id, assessment_state.get_assessment(db, ids["Sở D"], 2027).settings_version,
                                  criteria_set_id=other, actor="quantri")
-    assert repo.get_assessment(db, ids["Sở D"], 2027).criteria_set_id == set_id
+    assert assessment_state.get_assessment(db, ids["Sở D"], 2027).criteria_set_id == set_id

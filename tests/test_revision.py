@@ -14,7 +14,7 @@ from scoring.assessment.snapshot import SnapshotKeeper, load_snapshot
 from scoring.criteria.files import content_digest, load_criteria_set, stored_criteria_set
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import ConflictError, InputError
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_store, criteria_store, department_store, evidence_store
 from scoring.store.backup import create_backup, restore_backup
 from scoring.store.db import Database, Settings
 from scoring.store.models import AuditEntry, CriteriaSetRecord, EvidenceCriterion
@@ -43,8 +43,8 @@ def _snapshot_numbers(snapshot) -> tuple:
 
 
 def _save_tier(db: Database, assessment_id: int, code: str, tier: int, actor: str = "Văn phòng"):
-    version = repo.list_scores(db, assessment_id).get(code, repo.ScoreView.empty(code)).version
-    view, _ = repo.save_self_score(db, assessment_id, code, version, inputs={"tier": tier}, explanation="Có kế hoạch", actor=actor)
+    version = assessment_store.list_scores(db, assessment_id).get(code, assessment_store.ScoreView.empty(code)).version
+    view, _ = assessment_store.save_self_score(db, assessment_id, code, version, inputs={"tier": tier}, explanation="Có kế hoạch", actor=actor)
     return view
 
 
@@ -54,13 +54,13 @@ def _save_tier(db: Database, assessment_id: int, code: str, tier: int, actor: st
 def test_every_committed_write_moves_the_revision_on_by_one_and_reads_do_not(space):
     db, ws = space
     start = db.revision()
-    repo.list_scores(db, ws.assessment_id)
+    assessment_store.list_scores(db, ws.assessment_id)
     load_snapshot(db, ws.department_id, ws.year)
     assert db.revision() == start
 
     _save_tier(db, ws.assessment_id, "1.1.1", 0)
     assert db.revision() == start + 1 == db.last_write_revision()
-    repo.create_department(db, "Sở Y tế", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    department_store.create_department(db, "Sở Y tế", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
     assert db.revision() == start + 2 == db.last_write_revision()
 
 
@@ -69,9 +69,9 @@ def test_a_refused_or_failed_write_leaves_the_revision_where_it_was(space):
     view = _save_tier(db, ws.assessment_id, "1.1.1", 0)
     start = db.revision()
     with pytest.raises(ConflictError):
-        repo.save_self_score(db, ws.assessment_id, "1.1.1", view.version - 1, inputs={"tier": 1}, actor="Văn phòng")
+        assessment_store.save_self_score(db, ws.assessment_id, "1.1.1", view.version - 1, inputs={"tier": 1}, actor="Văn phòng")
     with pytest.raises(InputError):
-        repo.save_self_score(db, ws.assessment_id, "1.1.1", view.version, inputs={"tier": 99}, actor="Văn phòng")
+        assessment_store.save_self_score(db, ws.assessment_id, "1.1.1", view.version, inputs={"tier": 99}, actor="Văn phòng")
     assert db.revision() == start
 
 
@@ -93,7 +93,7 @@ def test_the_last_write_revision_belongs_to_the_thread_that_wrote(space):
 
     def other() -> None:
         seen["before"] = db.last_write_revision()
-        repo.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+        department_store.create_department(db, "Sở Tư pháp", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
         seen["after"] = db.last_write_revision()
 
     thread = threading.Thread(target=other)
@@ -106,10 +106,10 @@ def test_the_last_write_revision_belongs_to_the_thread_that_wrote(space):
 def test_restoring_a_backup_moves_the_revision_on_and_the_backup_does_not_carry_it(space, tmp_path):
     db, ws = space
     archive = tmp_path / "sao-luu.zip"
-    create_backup(db, archive, actor=repo.SYSTEM_ACTOR)
+    create_backup(db, archive, actor=actors.SYSTEM_ACTOR)
     _save_tier(db, ws.assessment_id, "1.1.1", 0)
     before = db.revision()
-    restore_backup(db, archive, actor=repo.SYSTEM_ACTOR)
+    restore_backup(db, archive, actor=actors.SYSTEM_ACTOR)
     assert db.revision() == before + 1
     assert db.revision() != 0
 
@@ -156,12 +156,12 @@ def test_the_keeper_takes_its_own_save_without_a_reload_and_equals_a_fresh_read(
     keeper.score_saved(db, ws.assessment_id, view)
 
     reads = []
-    original = repo.list_evidence
-    repo.list_evidence = lambda *a, **k: reads.append(a) or original(*a, **k)
+    original = evidence_store.list_evidence
+    evidence_store.list_evidence = lambda *a, **k: reads.append(a) or original(*a, **k)
     try:
         kept = keeper.snapshot(db, ws.department_id, ws.year, today=TODAY)
     finally:
-        repo.list_evidence = original
+        evidence_store.list_evidence = original
     assert reads == []  # nothing was read again
     assert _snapshot_numbers(kept) == _snapshot_numbers(load_snapshot(db, ws.department_id, ws.year, today=TODAY))
 
@@ -186,9 +186,9 @@ def test_a_write_by_someone_else_between_read_and_own_save_forces_a_reload(space
 
 def test_a_save_to_another_assessment_is_not_taken_into_the_kept_snapshot(space):
     db, ws = space
-    other_department = repo.create_department(db, "Sở Y tế", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    criteria_set_id = repo.list_criteria_sets(db)[0].id
-    other = repo.open_assessment(db, other_department, ws.year, criteria_set_id)
+    other_department = department_store.create_department(db, "Sở Y tế", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    criteria_set_id = criteria_store.list_criteria_sets(db)[0].id
+    other = assessment_store.open_assessment(db, other_department, ws.year, criteria_set_id)
     keeper = SnapshotKeeper()
     first = keeper.snapshot(db, ws.department_id, ws.year, today=TODAY)
     view = _save_tier(db, other.id, "1.1.1", 1)

@@ -29,7 +29,15 @@ from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import ConflictError, InputError, NotFoundError
 from scoring.plan.importer import load_plan_bytes
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    criteria_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.backup import count_rows
 from scoring.store.db import Database, Settings, open_database
 from scoring.store.evidence_files import MAX_UPLOAD_BYTES, EvidenceStore
@@ -63,23 +71,23 @@ def _stale_write(kind: str, db: Database, other: Database, ws) -> tuple:
 
     Returns (the first client's stale save, a read of the stored value, the value the second client saved)."""
     if kind == "score":
-        repo.save_self_score(db, ws.assessment_id, "1.1.1", 0, inputs={"tier": 2}, actor="an")
-        seen = repo.list_scores(db, ws.assessment_id)["1.1.1"].version
-        repo.save_self_score(other, ws.assessment_id, "1.1.1", seen, inputs={"tier": 0}, actor="bình")
-        return (lambda: repo.save_self_score(db, ws.assessment_id, "1.1.1", seen, inputs={"tier": 1}, actor="an"),
-                lambda: repo.list_scores(db, ws.assessment_id)["1.1.1"].self_points, Decimal(1))
+        assessment_store.save_self_score(db, ws.assessment_id, "1.1.1", 0, inputs={"tier": 2}, actor="an")
+        seen = assessment_store.list_scores(db, ws.assessment_id)["1.1.1"].version
+        assessment_store.save_self_score(other, ws.assessment_id, "1.1.1", seen, inputs={"tier": 0}, actor="bình")
+        return (lambda: assessment_store.save_self_score(db, ws.assessment_id, "1.1.1", seen, inputs={"tier": 1}, actor="an"),
+                lambda: assessment_store.list_scores(db, ws.assessment_id)["1.1.1"].self_points, Decimal(1))
     if kind == "activity":
-        first = repo.list_activities(db, ws.department_id, ws.year)[0]
-        repo.update_activity(other, first.id, first.version, actor="bình", progress=70)
-        return (lambda: repo.update_activity(db, first.id, first.version, actor="an", progress=20),
-                lambda: repo.list_activities(db, ws.department_id, ws.year)[0].progress, 70)
-    document = repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
+        first = plan_store.list_activities(db, ws.department_id, ws.year)[0]
+        plan_store.update_activity(other, first.id, first.version, actor="bình", progress=70)
+        return (lambda: plan_store.update_activity(db, first.id, first.version, actor="an", progress=20),
+                lambda: plan_store.list_activities(db, ws.department_id, ws.year)[0].progress, 70)
+    document = evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
                                  actor="an", upload=("bao-cao.pdf", small_pdf("bao cao")))
-    repo.update_evidence(other, document.id, document.version, repo.EvidenceInput(doc_type="Báo cáo", number="2/BC"),
+    evidence_store.update_evidence(other, document.id, document.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="2/BC"),
                          actor="bình")
-    return (lambda: repo.update_evidence(db, document.id, document.version,
-                                         repo.EvidenceInput(doc_type="Báo cáo", number="3/BC"), actor="an"),
-            lambda: repo.list_evidence(db, ws.department_id, ws.year)[0].number, "2/BC")
+    return (lambda: evidence_store.update_evidence(db, document.id, document.version,
+                                         evidence_store.EvidenceInput(doc_type="Báo cáo", number="3/BC"), actor="an"),
+            lambda: evidence_store.list_evidence(db, ws.department_id, ws.year)[0].number, "2/BC")
 
 
 @pytest.mark.parametrize("kind", ["score", "activity", "evidence"])
@@ -95,25 +103,25 @@ def test_second_client_saving_on_a_stale_version_is_told_and_changes_nothing(wor
 
 def test_editing_evidence_someone_deleted_is_a_sentence_not_a_crash(workspace, second_client):
     db, ws = workspace
-    document = repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
+    document = evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
                                  actor="an", upload=("bao-cao.pdf", small_pdf("bao cao")))
-    repo.delete_evidence(second_client, document.id, document.version, actor="bình")
+    evidence_store.delete_evidence(second_client, document.id, document.version, actor="bình")
     with pytest.raises(NotFoundError, match="tải lại trang"):
-        repo.update_evidence(db, document.id, document.version, repo.EvidenceInput(number="2/BC"), actor="an")
+        evidence_store.update_evidence(db, document.id, document.version, evidence_store.EvidenceInput(number="2/BC"), actor="an")
     with pytest.raises(NotFoundError):
-        repo.link_evidence_to_criterion(db, document.id, document.version, "1.1.1", actor="an")
-    assert repo.list_evidence(db, ws.department_id, ws.year) == []
+        evidence_store.link_evidence_to_criterion(db, document.id, document.version, "1.1.1", actor="an")
+    assert evidence_store.list_evidence(db, ws.department_id, ws.year) == []
 
 
 def test_a_score_for_a_missing_year_or_criterion_is_a_sentence_and_writes_nothing(workspace):
     db, ws = workspace
     before = count_rows(db)
     with pytest.raises(NotFoundError, match=r"kỳ đánh giá \(mã 999999\).*tải lại trang"):
-        repo.save_self_score(db, 999999, "1.1.1", 0, inputs={"tier": 0}, actor="an")
+        assessment_store.save_self_score(db, 999999, "1.1.1", 0, inputs={"tier": 0}, actor="an")
     with pytest.raises(InputError, match="Tiêu chí 9.9.9 không có trong bộ tiêu chí"):
-        repo.save_self_score(db, ws.assessment_id, "9.9.9", 0, inputs={"tier": 0}, actor="an")
+        assessment_store.save_self_score(db, ws.assessment_id, "9.9.9", 0, inputs={"tier": 0}, actor="an")
     with pytest.raises(InputError, match="Tiêu chí 1.1 không có .*không phải tiêu chí chấm điểm"):
-        repo.save_self_score(db, ws.assessment_id, "1.1", 0, inputs={"tier": 0}, actor="an")
+        assessment_store.save_self_score(db, ws.assessment_id, "1.1", 0, inputs={"tier": 0}, actor="an")
     assert count_rows(db) == before
 
 
@@ -128,15 +136,15 @@ def test_two_people_creating_the_first_score_at_the_same_moment(workspace, secon
     def other_person_saves_now(conn, cursor, statement, parameters, context, executemany):
         if not fired and statement.lstrip().upper().startswith("SELECT") and "score.code" in statement:
             fired.append(True)
-            repo.save_self_score(second_client, ws.assessment_id, "1.1.2", 0, inputs={"tier": 0}, actor="bình")
+            assessment_store.save_self_score(second_client, ws.assessment_id, "1.1.2", 0, inputs={"tier": 0}, actor="bình")
 
     try:
         with pytest.raises(ConflictError):
-            repo.save_self_score(db, ws.assessment_id, "1.1.2", 0, inputs={"tier": 1}, actor="an")
+            assessment_store.save_self_score(db, ws.assessment_id, "1.1.2", 0, inputs={"tier": 1}, actor="an")
     finally:
         event.remove(db.engine, "after_cursor_execute", other_person_saves_now)
         assert fired, "the forced interleaving did not happen"
-        assert repo.list_scores(db, ws.assessment_id)["1.1.2"].updated_by == "bình"  # never a lost update
+        assert assessment_store.list_scores(db, ws.assessment_id)["1.1.2"].updated_by == "bình"  # never a lost update
 
 
 # ---------------------------------------------------------------- killed in the middle of a save
@@ -146,7 +154,7 @@ PLAN_SIZES = (3_000, 1_800)  # two plans whose activity counts differ: a half-sa
 SAVE_LOOP = """
 import pickle, sys
 from pathlib import Path
-from scoring import repository as repo
+from scoring.store import plan_store
 from scoring.store.db import Database, Settings
 folder, department_id, plans_path, progress_path = sys.argv[1:]
 db = Database(Settings(Path(folder), f"sqlite:///{Path(folder) / 'cchc.db'}"))
@@ -156,7 +164,7 @@ with open(progress_path, "a", encoding="utf-8") as progress:
     while True:
         plan = plans[i % len(plans)]
         progress.write(f"start {len(plan.activities)}\\n"); progress.flush()
-        repo.save_plan(db, int(department_id), plan, mode="replace", actor="tiến trình bị dừng")
+        plan_store.save_plan(db, int(department_id), plan, mode="replace", actor="tiến trình bị dừng")
         progress.write(f"saved {len(plan.activities)}\\n"); progress.flush()
         i += 1
 """
@@ -164,7 +172,7 @@ with open(progress_path, "a", encoding="utf-8") as progress:
 UPLOAD_LOOP = """
 import sys
 from pathlib import Path
-from scoring import repository as repo
+from scoring.store import evidence_store
 from scoring.store.db import Database, Settings
 folder, department_id, year, progress_path = sys.argv[1:]
 db = Database(Settings(Path(folder), f"sqlite:///{Path(folder) / 'cchc.db'}"))
@@ -173,7 +181,7 @@ with open(progress_path, "a", encoding="utf-8") as progress:
     i = 0
     while True:
         progress.write(f"start {i}\\n"); progress.flush()
-        repo.add_evidence(db, int(department_id), int(year), repo.EvidenceInput(doc_type="Báo cáo", number=f"{i}/BC"),
+        evidence_store.add_evidence(db, int(department_id), int(year), evidence_store.EvidenceInput(doc_type="Báo cáo", number=f"{i}/BC"),
                           actor="tiến trình bị dừng", upload=(f"bao-cao-{i}.pdf", body + str(i).encode()))
         progress.write(f"saved {i}\\n"); progress.flush()
         i += 1
@@ -219,9 +227,9 @@ def _sqlite_integrity(folder: Path) -> None:
 
 def test_killing_the_server_during_plan_saves_never_leaves_half_a_plan(sqlite_db, tmp_path):
     folder = sqlite_db.settings.data_dir
-    department_id = repo.create_department(sqlite_db, "Sở thử dừng đột ngột", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+    department_id = department_store.create_department(sqlite_db, "Sở thử dừng đột ngột", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
     plans = [load_plan_bytes(f"ke-hoach-{n}.txt", generate_plan(n).data()) for n in PLAN_SIZES]
-    repo.save_plan(sqlite_db, department_id, plans[1], mode="replace")
+    plan_store.save_plan(sqlite_db, department_id, plans[1], mode="replace")
     sqlite_db.dispose()
     plans_path = tmp_path / "plans.pickle"
     plans_path.write_bytes(pickle.dumps(plans))
@@ -236,11 +244,11 @@ def test_killing_the_server_during_plan_saves_never_leaves_half_a_plan(sqlite_db
         _sqlite_integrity(folder)
         db = Database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))  # reopens (and migrates) as the app does
         try:
-            activities = repo.list_activities(db, department_id, 2026)
+            activities = plan_store.list_activities(db, department_id, 2026)
             assert len(activities) in PLAN_SIZES, "a plan is stored whole or not at all"
             whole = plans[PLAN_SIZES.index(len(activities))]
             assert [a.code for a in activities] == [a.id for a in whole.activities]
-            stored = repo.get_plan(db, department_id, 2026)
+            stored = plan_store.get_plan(db, department_id, 2026)
             assert sum(area["parsed"]["activities"] for area in stored.areas) == len(activities), \
                 "the plan row and its activities come from the same save"
             with db.session() as session:
@@ -269,11 +277,11 @@ def test_killing_the_server_during_uploads_never_leaves_a_record_without_its_who
         _sqlite_integrity(folder)
         db = open_database(Settings(folder, f"sqlite:///{folder / 'cchc.db'}"))  # the restart finishes the killed upload
         try:
-            documents = repo.list_evidence(db, ws.department_id, ws.year)
+            documents = evidence_store.list_evidence(db, ws.department_id, ws.year)
             completed = sum(line.startswith("saved") for line in _lines(progress))
             assert completed <= len(documents) <= completed + 1
             for document in documents:  # every record's file is there, whole: its content hashes to its key
-                content = repo.evidence_file(db, document.id, viewer=repo.SYSTEM_ACTOR)[2]
+                content = evidence_store.evidence_file(db, document.id, viewer=actors.SYSTEM_ACTOR)[2]
                 assert hashlib.sha256(content).hexdigest() in document.file_key
             store = EvidenceStore(db.settings.evidence_dir)
             for key in store.iter_keys():  # no torn file under any key
@@ -324,7 +332,7 @@ def test_a_hostile_upload_is_refused_naming_the_file_and_nothing_is_kept(workspa
     before = _files(tmp_path)
     rows_before = count_rows(db)
     with pytest.raises(InputError) as refused:
-        repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="9/BC"),
+        evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Báo cáo", number="9/BC"),
                           actor="an", upload=(name, content), criteria=["1.1.1"])
     assert shown in str(refused.value)
     assert count_rows(db) == rows_before  # no record, no link, no audit entry
@@ -339,7 +347,7 @@ def test_a_path_in_the_file_name_never_becomes_a_path_on_disk(workspace, tmp_pat
     cwd.mkdir()
     monkeypatch.chdir(cwd)
     before = _files(tmp_path)
-    document = repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
+    document = evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
                                  actor="an", upload=("../../x.pdf", small_pdf("x")))
     assert document.file_name == "x.pdf"  # shown and downloaded under its last name only
     new = _files(tmp_path) - before
@@ -360,9 +368,9 @@ def test_a_ten_thousand_row_plan_reads_whole_and_saves(sqlite_db):
     assert not [w for w in plan.warnings if "đọc được" in w.message]  # declared counts all match
     assert len({a.id for a in plan.activities}) == 10_000
     assert all(a.due is not None for a in plan.activities)
-    department_id = repo.create_department(sqlite_db, "Sở kế hoạch lớn", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    repo.save_plan(sqlite_db, department_id, plan)
-    assert len(repo.list_activities(sqlite_db, department_id, 2026)) == 10_000
+    department_id = department_store.create_department(sqlite_db, "Sở kế hoạch lớn", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    plan_store.save_plan(sqlite_db, department_id, plan)
+    assert len(plan_store.list_activities(sqlite_db, department_id, 2026)) == 10_000
 
 
 # ---------------------------------------------------------------- markup and formulas in criteria text
@@ -393,8 +401,8 @@ def hostile_workspace():
     db = open_database()
     ws = ensure_default_workspace(db)
     criteria_set = criteria_set_from_dict(_hostile_criteria_set(), source_name="bo-tieu-chi-doc-hai.yaml")
-    set_id = repo.save_criteria_set(db, criteria_set, actor=repo.SYSTEM_ACTOR)
-    repo.switch_criteria_set(db, ws.assessment_id, repo.get_assessment(db, ws.department_id, ws.year).settings_version,
+    set_id = criteria_store.save_criteria_set(db, criteria_set, actor=actors.SYSTEM_ACTOR)
+    assessment_store.switch_criteria_set(db, ws.assessment_id, assessment_state.get_assessment(db, ws.department_id, ws.year).settings_version,
                              criteria_set_id=set_id, actor="an")
     yield db, ws
     db.dispose()

@@ -26,7 +26,15 @@ from scoring.assessment.cycle import (
 )
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    cycle_store,
+    department_store,
+)
 
 DEPARTMENT = 1
 
@@ -200,33 +208,33 @@ PROVINCE_RESULT = SourceDocument("12/KQ-SNV", date(2026, 12, 21))
 def stored(db):
     """One department, two criteria self-scored and locked; 1.1 appraised in round 1 (the Office transcribing)
     with an explanation asked for, 1.2 not appraised yet."""
-    department = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department, 2026, repo.save_criteria_set(db, criteria_set_from_dict(SET), actor=repo.SYSTEM_ACTOR)).id
+    department = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department, 2026, criteria_store.save_criteria_set(db, criteria_set_from_dict(SET), actor=actors.SYSTEM_ACTOR)).id
     # no survey this year, so the appraised criterion alone makes a publishable index
-    repo.save_year_settings(db, assessment, 1, replace(default_settings(2026), survey_run=False), actor="quantri")  # new: version 1
-    repo.save_self_score(db, assessment, "1.1", 0, inputs={"value": 2}, explanation="Đã ban hành", actor="vp")
-    repo.save_self_score(db, assessment, "1.2", 0, inputs={"value": 2}, explanation="Đủ báo cáo", actor="vp")
-    repo.lock_self_score(db, assessment, actor="vp")
-    repo.save_appraisal(db, assessment, "1.1", 1, points=1, request_explanation=True, source=PROVINCE_RESULT,
+    cycle_store.save_year_settings(db, assessment, 1, replace(default_settings(2026), survey_run=False), actor="quantri")  # new: version 1
+    assessment_store.save_self_score(db, assessment, "1.1", 0, inputs={"value": 2}, explanation="Đã ban hành", actor="vp")
+    assessment_store.save_self_score(db, assessment, "1.2", 0, inputs={"value": 2}, explanation="Đủ báo cáo", actor="vp")
+    cycle_store.lock_self_score(db, assessment, actor="vp")
+    assessment_store.save_appraisal(db, assessment, "1.1", 1, points=1, request_explanation=True, source=PROVINCE_RESULT,
                         actor="vp", today=STATES["round1"]["today"])
     return db, department, assessment
 
 
 def _version(db, assessment, code: str = "1.1") -> int:
-    return repo.list_scores(db, assessment)[code].version
+    return assessment_store.list_scores(db, assessment)[code].version
 
 
 # write → (the state it is tried in, the call); each call is allowed for the administrator in that state.
 REPOSITORY_WRITES = {
-    "self_score": ("draft", lambda db, a, who, day: repo.save_self_score(db, a, "1.2", _version(db, a, "1.2"), inputs={"value": 1}, actor=who)),
-    "lock": ("draft", lambda db, a, who, day: repo.lock_self_score(db, a, actor=who)),
-    "reopen_lock": ("round1", lambda db, a, who, day: repo.reopen_self_score(db, a, "Sửa 1.1", actor=who)),
-    "appraisal_1": ("round1", lambda db, a, who, day: repo.save_appraisal(db, a, "1.2", _version(db, a, "1.2"), points=2, source=PROVINCE_RESULT, actor=who, today=day)),
-    "explanation": ("explanation", lambda db, a, who, day: repo.save_explanation(db, a, "1.1", _version(db, a), explanation="Bổ sung", actor=who, today=day)),
-    "appraisal_2": ("round2", lambda db, a, who, day: repo.save_appraisal(db, a, "1.1", _version(db, a), points=2, round_number=2, source=PROVINCE_RESULT, actor=who, today=day)),
-    "bonus_penalty": ("after", lambda db, a, who, day: repo.save_bonus_penalty(db, a, 0, bonus="1", penalty="", source=PROVINCE_RESULT, actor=who, today=day)),
-    "override_round": ("after", lambda db, a, who, day: repo.override_round(db, a, "tham_dinh_2", date(2027, 2, 20), "Sở Nội vụ đề nghị", actor=who, today=day)),
-    "publish": ("after", lambda db, a, who, day: repo.publish_index(db, a, actor=who, today=day)),
+    "self_score": ("draft", lambda db, a, who, day: assessment_store.save_self_score(db, a, "1.2", _version(db, a, "1.2"), inputs={"value": 1}, actor=who)),
+    "lock": ("draft", lambda db, a, who, day: cycle_store.lock_self_score(db, a, actor=who)),
+    "reopen_lock": ("round1", lambda db, a, who, day: cycle_store.reopen_self_score(db, a, "Sửa 1.1", actor=who)),
+    "appraisal_1": ("round1", lambda db, a, who, day: assessment_store.save_appraisal(db, a, "1.2", _version(db, a, "1.2"), points=2, source=PROVINCE_RESULT, actor=who, today=day)),
+    "explanation": ("explanation", lambda db, a, who, day: assessment_store.save_explanation(db, a, "1.1", _version(db, a), explanation="Bổ sung", actor=who, today=day)),
+    "appraisal_2": ("round2", lambda db, a, who, day: assessment_store.save_appraisal(db, a, "1.1", _version(db, a), points=2, round_number=2, source=PROVINCE_RESULT, actor=who, today=day)),
+    "bonus_penalty": ("after", lambda db, a, who, day: cycle_store.save_bonus_penalty(db, a, 0, bonus="1", penalty="", source=PROVINCE_RESULT, actor=who, today=day)),
+    "override_round": ("after", lambda db, a, who, day: cycle_store.override_round(db, a, "tham_dinh_2", date(2027, 2, 20), "Sở Nội vụ đề nghị", actor=who, today=day)),
+    "publish": ("after", lambda db, a, who, day: cycle_store.publish_index(db, a, actor=who, today=day)),
 }
 
 
@@ -236,44 +244,44 @@ def test_every_repository_write_refuses_what_the_spec_refuses(stored, write, who
     db, department, assessment = stored
     state, call = REPOSITORY_WRITES[write]
     if state == "draft":
-        repo.reopen_self_score(db, assessment, "Về bản nháp", actor="quantri")
+        cycle_store.reopen_self_score(db, assessment, "Về bản nháp", actor="quantri")
     if write == "publish":  # an index is published once every criterion is appraised
-        repo.save_appraisal(db, assessment, "1.2", _version(db, assessment, "1.2"), points=2, source=PROVINCE_RESULT,
+        assessment_store.save_appraisal(db, assessment, "1.2", _version(db, assessment, "1.2"), points=2, source=PROVINCE_RESULT,
                             actor="vp", today=STATES["round1"]["today"])
     mark = MATRIX[(state, write, who)]
     actor = _who(who)
-    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
+    before = audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR)
     if mark == "-":
         with pytest.raises(PermissionDenied):
             call(db, assessment, actor, STATES[state]["today"])
-        assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before
+        assert audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) == before
     else:
         assert mark in ("Y", "T"), mark
         call(db, assessment, actor, STATES[state]["today"])
-        assert len(repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)) > len(before)
+        assert len(audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR)) > len(before)
 
 
 @pytest.mark.parametrize("write", ["appraisal_1", "appraisal_2", "bonus_penalty"])
 def test_with_an_appraiser_account_the_office_is_refused_every_appraisal_write(stored, write):
     db, department, assessment = stored
-    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=repo.SYSTEM_ACTOR)
+    accounts.create_account(db, "snv", role=Role.APPRAISER, password="Mat-khau-du-dai-2026", department_ids=[department], actor=actors.SYSTEM_ACTOR)
     state, call = REPOSITORY_WRITES[write]
-    before = repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR)
+    before = audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR)
     for who in ("ADMIN", "OFFICE", "NAME"):
         with pytest.raises(InputError, match="đã có tài khoản thẩm định «snv»"):
             call(db, assessment, _who(who), STATES[state]["today"])
-    assert repo.audit_log(db, department, viewer=repo.SYSTEM_ACTOR) == before
+    assert audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) == before
 
 
 def test_the_repository_reopens_a_publication_only_for_the_administrator(stored):
     db, department, assessment = stored
     day = STATES["after"]["today"]
-    repo.save_appraisal(db, assessment, "1.2", _version(db, assessment, "1.2"), points=2, source=PROVINCE_RESULT,
+    assessment_store.save_appraisal(db, assessment, "1.2", _version(db, assessment, "1.2"), points=2, source=PROVINCE_RESULT,
                         actor="vp", today=STATES["round1"]["today"])
-    repo.publish_index(db, assessment, actor="quantri", today=day)
+    cycle_store.publish_index(db, assessment, actor="quantri", today=day)
     for who in ("OFFICE", "UNIT", "LEADER", "APPRAISER"):
         with pytest.raises(PermissionDenied):
-            repo.reopen_published(db, assessment, "Sửa lỗi", actor=_who(who))
-    repo.reopen_published(db, assessment, "Sửa lỗi nhập điểm", actor=_who("ADMIN"))
-    assert repo.get_assessment(db, department, 2026).published_at is None
+            cycle_store.reopen_published(db, assessment, "Sửa lỗi", actor=_who(who))
+    cycle_store.reopen_published(db, assessment, "Sửa lỗi nhập điểm", actor=_who("ADMIN"))
+    assert assessment_state.get_assessment(db, department, 2026).published_at is None
 

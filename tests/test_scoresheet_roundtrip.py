@@ -34,7 +34,7 @@ from scoring.errors import InputError
 from scoring.exports import scoresheet_import
 from scoring.exports.scoresheet import SHEET_SCORES, write_scoresheet
 from scoring.exports.scoresheet_import import ScoresheetError, apply_scoresheet_changes, read_scoresheet
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, audit_trail, criteria_store, department_store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 NA, ENTRY, NUM, DEN = "Không đánh giá (x)", "Mức đạt được, số lượng hoặc điểm", "Tử số", "Mẫu số"
@@ -103,11 +103,11 @@ def test_every_rule_kind_round_trips_through_its_inputs(workspace):
         "Tiêu chí 2.2 (dòng 21): điểm tự đánh giá: không đánh giá → 1 (Mức «Đạt»: 1 điểm)",
         "Tiêu chí 3.1 (dòng 23): điểm tự đánh giá: 1,5 → 1,75 (Điểm điều tra XHH theo kết quả công bố: 1,75 điểm)",
     ]
-    assert repo.list_scores(db, assessment_id)["1.1.2"].inputs == {"numerator": 17, "denominator": 20}  # not yet
+    assert assessment_store.list_scores(db, assessment_id)["1.1.2"].inputs == {"numerator": 17, "denominator": 20}  # not yet
     saved = apply_scoresheet_changes(db, assessment_id, changes, actor="an")
     assert saved == ["1.1.1", "1.1.2", "1.2.1", "1.2.2", "1.3.2", "2.1", "2.2", "3.1"]
 
-    scores = repo.list_scores(db, assessment_id)
+    scores = assessment_store.list_scores(db, assessment_id)
     assert {code: (s.inputs, s.self_points, s.not_applicable) for code, s in scores.items()} == {
         "1.1.1": ({"tier": "Không kịp thời"}, Decimal("0.5"), False),
         "1.1.2": ({"numerator": 19, "denominator": 20}, Decimal("2"), False),
@@ -119,7 +119,7 @@ def test_every_rule_kind_round_trips_through_its_inputs(workspace):
         "2.2": ({"tier": "Đạt"}, Decimal("1"), False),
         "3.1": ({"survey": 1.75}, Decimal("1.75"), False),
     }
-    assert {e.actor for e in repo.audit_log(db, department_id, entity_key="2026/1.1.2", viewer=repo.SYSTEM_ACTOR)} >= {"an"}
+    assert {e.actor for e in audit_trail.audit_log(db, department_id, entity_key="2026/1.1.2", viewer=actors.SYSTEM_ACTOR)} >= {"an"}
     after = snapshot_of(db, department_id)
     # 1.1 = 0,5 + 2; 1.2 = 0,75 + 0,25; 1.3 = 0; area 2 = 1 of 1 (2.1 left out); 3 = 1,75: 6,25 of 9
     assert (after.rollup.total.self_points, after.rollup.total.applicable_max) == (Decimal("6.25"), Decimal("9"))
@@ -180,7 +180,7 @@ def test_changing_a_ratio_within_its_band_stores_the_new_inputs(workspace):
     assert changes.summary_lines() == [
         "Tiêu chí 1.1.2 (dòng 12): thông tin chấm: Tỷ lệ 75% (15/20) → Từ 70% - 90%: 1 điểm (điểm không đổi)"]
     apply_scoresheet_changes(db, assessment_id, changes, actor="an")
-    assert repo.list_scores(db, assessment_id)["1.1.2"].inputs == {"numerator": 15, "denominator": 20}
+    assert assessment_store.list_scores(db, assessment_id)["1.1.2"].inputs == {"numerator": 15, "denominator": 20}
 
 
 def test_computed_cells_are_formulas_in_locked_cells_and_only_inputs_are_open(workspace):
@@ -260,9 +260,9 @@ def test_rows_that_cannot_be_taken_back_are_listed_and_the_others_saved(workspac
     assert changes.missing_line() == ("Bảng không có dòng của 1 tiêu chí (2.2): "
                                       "điểm đang lưu của các tiêu chí này giữ nguyên.")
     assert [c.code for c in changes.changes] == ["1.2.2", "3.1"]
-    before = repo.list_scores(db, assessment_id)
+    before = assessment_store.list_scores(db, assessment_id)
     assert apply_scoresheet_changes(db, assessment_id, changes, actor="an") == ["1.2.2", "3.1"]
-    after = repo.list_scores(db, assessment_id)
+    after = assessment_store.list_scores(db, assessment_id)
     assert (after["1.2.2"].self_points, after["3.1"].self_points) == (Decimal("0.5"), Decimal("1.75"))
     for code in ("1.1.1", "1.1.2", "1.2.1", "1.3.1", "1.3.2", "2.1", "2.2"):
         assert (after[code].inputs, after[code].version) == (before[code].inputs, before[code].version), code
@@ -286,7 +286,7 @@ def test_the_lock_decides_which_rows_are_taken_back(workspace):
         "(cần mở lại điểm tự chấm trước)."]
     assert apply_scoresheet_changes(db, assessment_id, changes, actor="snv", source=PROVINCE_RESULT,
                                     today=ROUND_1_DAY) == ["1.2.1"]
-    stored = repo.list_scores(db, assessment_id)["1.2.1"]
+    stored = assessment_store.list_scores(db, assessment_id)["1.2.1"]
     assert (stored.appraised_points, stored.appraisal_remark) == (Decimal("1"), "Có 4 tin, bài đạt yêu cầu")
 
 
@@ -351,9 +351,9 @@ def test_libreoffice_recalculates_the_engine_roll_up(db, tmp_path):
     soffice = _require_tool("soffice")
     department_id, assessment_id, _ = build_workspace(db)
     lock_and_appraise(db, assessment_id)
-    stored = repo.list_scores(db, assessment_id)
+    stored = assessment_store.list_scores(db, assessment_id)
     for code, points in (("1.2.1", "1"), ("3.1", "1.5")):
-        repo.save_appraisal(db, assessment_id, code, stored[code].version, points=points, actor="snv",
+        assessment_store.save_appraisal(db, assessment_id, code, stored[code].version, points=points, actor="snv",
                             source=PROVINCE_RESULT, today=ROUND_1_DAY)
     snapshot = snapshot_of(db, department_id)
     # appraised: 1.1.1, 1.2.1 and 3.1 of 8 applicable leaves: every area total but 3 is in progress
@@ -378,9 +378,9 @@ def test_libreoffice_recalculates_the_engine_roll_up(db, tmp_path):
     assert sheet.cell(rows["2.2"], columns["Điểm tối đa"]).value == "—"
 
     # the same sheet once every leaf is appraised (and 1.3.2's deduction confirmed): complete sums, an index
-    db_scores = repo.list_scores(db, assessment_id)
+    db_scores = assessment_store.list_scores(db, assessment_id)
     for code, points in (("1.1.2", "1"), ("1.2.2", "0.5"), ("1.3.1", "0"), ("1.3.2", "-0.5"), ("2.1", "0.5")):
-        repo.save_appraisal(db, assessment_id, code, db_scores[code].version, points=points, actor="snv",
+        assessment_store.save_appraisal(db, assessment_id, code, db_scores[code].version, points=points, actor="snv",
                             source=PROVINCE_RESULT, today=ROUND_1_DAY)
     complete = snapshot_of(db, department_id)
     assert complete.rollup.index_appraised is not None
@@ -441,9 +441,9 @@ def test_every_rule_formula_matches_the_rule(db, tmp_path):
          "rule": {"kind": "deduction", "per_occurrence": 0.5, "floor": -1, "unit": "lần"}},
         {"code": "1.5", "name": "Tự do", "max": 1, "rule": {"kind": "value", "step": 0.25}},
     ]}]}
-    department_id = repo.create_department(db, "Sở Thử", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    set_id = repo.save_criteria_set(db, criteria_set_from_dict(rules_set), actor=repo.SYSTEM_ACTOR)
-    repo.open_assessment(db, department_id, 2026, set_id)
+    department_id = department_store.create_department(db, "Sở Thử", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(rules_set), actor=actors.SYSTEM_ACTOR)
+    assessment_store.open_assessment(db, department_id, 2026, set_id)
     snapshot = load_snapshot(db, department_id, 2026)
     criteria = snapshot.criteria_set
     # (numerator, denominator) for both ratios; the same numerator is the count, the deductions and the value
@@ -481,8 +481,8 @@ def test_the_import_on_the_page_lists_skipped_rows_and_saves_the_rest():
     from scoring.store.db import open_database
 
     db = open_database()
-    department = repo.list_departments(db)[0]
-    assessment = repo.get_assessment(db, department.id, 2026)
+    department = department_store.list_departments(db)[0]
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     snapshot = load_snapshot(db, department.id, 2026)
     edited = _edited(_sheet(snapshot), {
         ("1.1.4", NUM): 19, ("1.1.4", DEN): 20,  # "Mức độ thực hiện kế hoạch CCHC": 95% → 2 points
@@ -498,10 +498,10 @@ def test_the_import_on_the_page_lists_skipped_rows_and_saves_the_rest():
     assert any(line.startswith("- Dòng ") and "tiêu chí 1.3.2: ô «Mức đạt được, số lượng hoặc điểm» đang là chữ «nhiều»"
                in line for line in shown), shown
     assert [w.value for w in at.warning] == ["2 tiêu chí thay đổi:"]
-    assert repo.list_scores(db, assessment.id) == {}  # nothing saved before confirming
+    assert assessment_store.list_scores(db, assessment.id) == {}  # nothing saved before confirming
     at.button(key="scoresheet-apply").click().run()
     assert not at.exception
-    scores = repo.list_scores(db, assessment.id)
+    scores = assessment_store.list_scores(db, assessment.id)
     assert set(scores) == {"1.1.1", "1.1.4"}
     assert (scores["1.1.4"].inputs, scores["1.1.4"].self_points) == ({"numerator": 19, "denominator": 20}, Decimal("2"))
     assert scores["1.1.1"].self_points == Decimal("0.5")

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import ui
 from scoring.access import accounts
 from scoring.access.auth import Role
-from scoring.store import repository as repo
+from scoring.store import actors, department_store
 from scoring.store.db import open_database
 from scoring.store.workspace import ensure_default_workspace
 
@@ -23,9 +23,9 @@ def accounts_seeded(monkeypatch, browser_cookie):
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
-    accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
-    accounts.create_account(db, "lanhdao", role=Role.LEADER, password=PASSWORD, department_ids=[department.id], actor=repo.SYSTEM_ACTOR)
+    department = department_store.list_departments(db)[0]
+    accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[department.id], actor=actors.SYSTEM_ACTOR)
+    accounts.create_account(db, "lanhdao", role=Role.LEADER, password=PASSWORD, department_ids=[department.id], actor=actors.SYSTEM_ACTOR)
     return db, browser_cookie
 
 

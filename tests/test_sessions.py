@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from scoring.access import accounts, sessions
 from scoring.access.auth import DEFAULT_SESSION_POLICY, Role, token_digest
-from scoring.store import repository as repo
+from scoring.store import actors
 from scoring.store.backup import count_rows
 from scoring.store.db import SIGN_IN_SESSIONS
 from scoring.store.workspace import ensure_default_workspace
@@ -24,7 +24,7 @@ def people(db):
     workspace = ensure_default_workspace(db)
     for username, role in (("vanphong", Role.OFFICE), ("quantri", Role.ADMIN)):
         accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[workspace.department_id],
-                                actor=repo.SYSTEM_ACTOR)
+                                actor=actors.SYSTEM_ACTOR)
     return db
 
 
@@ -104,7 +104,7 @@ def test_sign_out_ends_only_that_session(people):
 
 def test_a_password_reset_ends_every_session_of_that_account(people):
     mine, other = _open(people, "vanphong"), _open(people, "quantri")
-    accounts.reset_password(people, "vanphong", "Mat-khau-moi-cung-du-dai", expected_version=None, actor=repo.SYSTEM_ACTOR)
+    accounts.reset_password(people, "vanphong", "Mat-khau-moi-cung-du-dai", expected_version=None, actor=actors.SYSTEM_ACTOR)
     assert sessions.check_session(people, mine, now=T0).reason == sessions.Ended.PASSWORD_RESET
     assert sessions.check_session(people, other, now=T0).signed_in is not None
 
@@ -112,9 +112,9 @@ def test_a_password_reset_ends_every_session_of_that_account(people):
 def test_disabling_an_account_ends_its_sessions_and_a_changed_role_applies_at_once(people):
     token = _open(people)
     version = next(a for a in accounts.list_accounts(people) if a.username == "vanphong").version
-    view = accounts.update_account(people, "vanphong", version, role=Role.LEADER, actor=repo.SYSTEM_ACTOR)
+    view = accounts.update_account(people, "vanphong", version, role=Role.LEADER, actor=actors.SYSTEM_ACTOR)
     assert sessions.check_session(people, token, now=T0).signed_in.principal.role is Role.LEADER
-    accounts.update_account(people, "vanphong", view.version, active=False, actor=repo.SYSTEM_ACTOR)
+    accounts.update_account(people, "vanphong", view.version, active=False, actor=actors.SYSTEM_ACTOR)
     check = sessions.check_session(people, token, now=T0)
     assert check.signed_in is None and check.reason == sessions.Ended.ACCOUNT_DISABLED
 
@@ -150,7 +150,7 @@ def test_a_database_that_cannot_be_written_just_now_still_lets_people_read(tmp_p
     folder = tmp_path / "data"
     writable = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'cchc.db'}"))
     ensure_default_workspace(writable)
-    accounts.create_account(writable, "vanphong", role=Role.OFFICE, password=PASSWORD, department_ids=[], actor=repo.SYSTEM_ACTOR)
+    accounts.create_account(writable, "vanphong", role=Role.OFFICE, password=PASSWORD, department_ids=[], actor=actors.SYSTEM_ACTOR)
     token = _open(writable)
     writable.dispose()
     read_only = Database(Settings(data_dir=folder, database_url=f"sqlite:///file:{folder / 'cchc.db'}?mode=ro&uri=true"))

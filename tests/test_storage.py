@@ -13,7 +13,15 @@ from scoring.criteria.files import content_digest, load_criteria_set
 from scoring.errors import ConflictError, InputError
 from scoring.plan.importer import load_plan, load_plan_bytes
 from scoring.plan.stats import STATUS_DONE, STATUS_IN_PROGRESS
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.db import Database, Settings
 from scoring.store.models import ScoreRecord
 
@@ -25,10 +33,10 @@ SMALL_SET = ROOT / "tests" / "fixtures" / "criteria" / "bo-tieu-chi-nho-4-diem.j
 
 @pytest.fixture
 def workspace(db):
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
-    repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
-    set_id = repo.save_criteria_set(db, load_criteria_set(SMALL_SET), actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department_id, 2026, set_id)
+    department_id = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng CSĐT", "Phòng Tôn giáo"], actor=actors.SYSTEM_ACTOR)
+    plan_store.save_plan(db, department_id, load_plan(SEED), actor="vp1")
+    set_id = criteria_store.save_criteria_set(db, load_criteria_set(SMALL_SET), actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department_id, 2026, set_id)
     return db, department_id, assessment.id
 
 
@@ -38,25 +46,25 @@ def test_schema_is_created_by_migrations(db):
 
 def test_plan_round_trips_through_the_database(workspace):
     db, department_id, _ = workspace
-    activities = repo.list_activities(db, department_id, 2026)
+    activities = plan_store.list_activities(db, department_id, 2026)
     assert [a.code for a in activities] == [a.id for a in load_plan(SEED).activities]
     first = activities[0]
     assert (first.deadline, first.due, first.lead) == ("Tháng 1 - 2", date(2026, 2, 28), ["Văn phòng"])
-    plan = repo.get_plan(db, department_id, 2026)
+    plan = plan_store.get_plan(db, department_id, 2026)
     assert [a["code"] for a in plan.areas] == ["I", "II", "III", "IV", "V", "VI", "VII"]
-    assert repo.list_years(db, department_id) == [2026]
+    assert department_store.list_years(db, department_id) == [2026]
 
 
 def test_activity_progress_is_saved_audited_and_guarded(workspace):
     db, department_id, _ = workspace
-    first = repo.list_activities(db, department_id, 2026)[0]
-    saved = repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE, completed_on=date(2026, 2, 20))
+    first = plan_store.list_activities(db, department_id, 2026)[0]
+    saved = plan_store.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE, completed_on=date(2026, 2, 20))
     assert (saved.status, saved.progress, saved.completed_on) == (STATUS_DONE, 100, date(2026, 2, 20))
     assert saved.version == first.version + 1
     with pytest.raises(ConflictError, match="vừa được sửa bởi vp1"):
-        repo.update_activity(db, first.id, first.version, actor="vp2", status=STATUS_IN_PROGRESS)
-    assert repo.list_activities(db, department_id, 2026)[0].status == STATUS_DONE  # the stale write changed nothing
-    log = repo.audit_log(db, department_id, entity_key="2026/I.1", viewer=repo.SYSTEM_ACTOR)
+        plan_store.update_activity(db, first.id, first.version, actor="vp2", status=STATUS_IN_PROGRESS)
+    assert plan_store.list_activities(db, department_id, 2026)[0].status == STATUS_DONE  # the stale write changed nothing
+    log = audit_trail.audit_log(db, department_id, entity_key="2026/I.1", viewer=actors.SYSTEM_ACTOR)
     assert {(e.field, e.old, e.new, e.actor) for e in log} >= {
         ("trạng thái", "Chưa bắt đầu", "Hoàn thành", "vp1"), ("tiến độ", "0", "100", "vp1"), ("ngày hoàn thành", "—", "20/02/2026", "vp1"),
     }
@@ -64,8 +72,8 @@ def test_activity_progress_is_saved_audited_and_guarded(workspace):
 
 def test_merge_keeps_old_activities_and_replace_keeps_progress_by_code(workspace):
     db, department_id, _ = workspace
-    first = repo.list_activities(db, department_id, 2026)[0]
-    repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_IN_PROGRESS, progress=40)
+    first = plan_store.list_activities(db, department_id, 2026)[0]
+    plan_store.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_IN_PROGRESS, progress=40)
     small = load_plan_bytes("bo-sung.tsv", "\n".join([
         "KẾ HOẠCH CCHC NĂM 2026",
         "TT\tMục tiêu\tNhiệm vụ\tHoạt động\tKết quả\tChủ trì\tPhối hợp\tThời gian",
@@ -73,48 +81,48 @@ def test_merge_keeps_old_activities_and_replace_keeps_progress_by_code(workspace
         "1\tMục tiêu 01: Tuyên truyền\tNhiệm vụ 1: Kế hoạch\tHoạt động 01: Ban hành Kế hoạch tuyên truyền (sửa)\tKế hoạch\tVăn phòng\t\tQuý I",
         "\t\t\tHoạt động 06: Hoạt động bổ sung\tBáo cáo\tVăn phòng\t\tQuý IV",
     ]).encode())
-    merged = repo.save_plan(db, department_id, small, mode="merge", actor="vp1")
+    merged = plan_store.save_plan(db, department_id, small, mode="merge", actor="vp1")
     assert merged.added == ["I.6"] and merged.updated == ["I.1"] and len(merged.kept) == 21
-    activities = {a.code: a for a in repo.list_activities(db, department_id, 2026)}
+    activities = {a.code: a for a in plan_store.list_activities(db, department_id, 2026)}
     assert len(activities) == 23
     assert activities["I.1"].text.endswith("(sửa)") and activities["I.1"].progress == 40
 
-    replaced = repo.save_plan(db, department_id, small, mode="replace", actor="vp1")
+    replaced = plan_store.save_plan(db, department_id, small, mode="replace", actor="vp1")
     assert sorted(replaced.removed) == sorted(set(activities) - {"I.1", "I.6"})
-    activities = {a.code: a for a in repo.list_activities(db, department_id, 2026)}
+    activities = {a.code: a for a in plan_store.list_activities(db, department_id, 2026)}
     assert set(activities) == {"I.1", "I.6"} and activities["I.1"].status == STATUS_IN_PROGRESS
 
 
 def test_self_score_comes_from_the_rule_and_is_audited(workspace):
     db, department_id, assessment_id = workspace
-    view, result = repo.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 1}, explanation="Ban hành ngày 25/12", actor="vp1")
+    view, result = assessment_store.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 1}, explanation="Ban hành ngày 25/12", actor="vp1")
     assert view.self_points == Decimal("0.5") and view.version == 1
     assert "0,5" in result.explanation
-    view, _ = repo.save_self_score(db, assessment_id, "1.1", 1, inputs={"tier": 0}, actor="vp2")
+    view, _ = assessment_store.save_self_score(db, assessment_id, "1.1", 1, inputs={"tier": 0}, actor="vp2")
     assert view.self_points == Decimal("1") and view.version == 2
-    changes = [(e.field, e.old, e.new, e.actor) for e in repo.audit_log(db, department_id, entity_key="2026/1.1", viewer=repo.SYSTEM_ACTOR) if e.field == "điểm tự chấm"]
+    changes = [(e.field, e.old, e.new, e.actor) for e in audit_trail.audit_log(db, department_id, entity_key="2026/1.1", viewer=actors.SYSTEM_ACTOR) if e.field == "điểm tự chấm"]
     assert changes == [("điểm tự chấm", "0,5", "1", "vp2"), ("điểm tự chấm", "—", "0,5", "vp1")]
 
 
 def test_two_people_scoring_the_same_criterion_never_overwrite_silently(workspace):
     db, _, assessment_id = workspace
-    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "1,5"}, actor="an")
+    assessment_store.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "1,5"}, actor="an")
     # both opened the page at version 1; "bình" saves first, "chi" is told and changes nothing
-    repo.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "1,75"}, actor="bình")
+    assessment_store.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "1,75"}, actor="bình")
     with pytest.raises(ConflictError):
-        repo.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "0,25"}, actor="chi")
+        assessment_store.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "0,25"}, actor="chi")
     # two people creating the first score of a criterion: the second one is told too
-    repo.save_self_score(db, assessment_id, "1.3", 0, inputs={"count": 2}, actor="an")
+    assessment_store.save_self_score(db, assessment_id, "1.3", 0, inputs={"count": 2}, actor="an")
     with pytest.raises(ConflictError):
-        repo.save_self_score(db, assessment_id, "1.3", 0, inputs={"count": 4}, actor="bình")
-    scores = repo.list_scores(db, assessment_id)
+        assessment_store.save_self_score(db, assessment_id, "1.3", 0, inputs={"count": 4}, actor="bình")
+    scores = assessment_store.list_scores(db, assessment_id)
     assert scores["1.2"].self_points == Decimal("1.75") and scores["1.3"].self_points == Decimal("0.5")
 
 
 def test_lost_update_is_caught_even_between_read_and_write(workspace):
     """Two sessions load the same row; the database-level version check stops the second commit."""
     db, _, assessment_id = workspace
-    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": 1}, actor="an")
+    assessment_store.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": 1}, actor="an")
     with pytest.raises(ConflictError):
         with db.session() as first, db.session() as second:
             row_a = first.scalar(select(ScoreRecord).where(ScoreRecord.code == "1.2"))
@@ -123,22 +131,22 @@ def test_lost_update_is_caught_even_between_read_and_write(workspace):
             first.commit()
             row_b.self_points = Decimal("0")
             second.flush()
-    assert repo.list_scores(db, assessment_id)["1.2"].self_points == Decimal("2")
+    assert assessment_store.list_scores(db, assessment_id)["1.2"].self_points == Decimal("2")
 
 
 def test_bad_score_input_is_refused_and_changes_nothing(workspace):
     db, _, assessment_id = workspace
-    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": 1}, actor="an")
+    assessment_store.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": 1}, actor="an")
     with pytest.raises(InputError, match="Tiêu chí 1.2"):
-        repo.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "7"}, actor="an")
+        assessment_store.save_self_score(db, assessment_id, "1.2", 1, inputs={"value": "7"}, actor="an")
     with pytest.raises(InputError, match="không có trong bộ tiêu chí"):
-        repo.save_self_score(db, assessment_id, "9.9", 0, inputs={}, actor="an")
-    assert repo.list_scores(db, assessment_id)["1.2"].self_points == Decimal("1")
+        assessment_store.save_self_score(db, assessment_id, "9.9", 0, inputs={}, actor="an")
+    assert assessment_store.list_scores(db, assessment_id)["1.2"].self_points == Decimal("1")
 
 
 def test_not_applicable_leaves_points_out(workspace):
     db, _, assessment_id = workspace
-    view, _ = repo.save_self_score(db, assessment_id, "1.3", 0, inputs={}, not_applicable=True, actor="an")
+    view, _ = assessment_store.save_self_score(db, assessment_id, "1.3", 0, inputs={}, not_applicable=True, actor="an")
     assert view.not_applicable and view.self_points is None
 
 
@@ -148,53 +156,53 @@ def _pdf() -> bytes:
 
 def test_evidence_is_stored_by_hash_linked_and_audited(workspace):
     db, department_id, _ = workspace
-    meta = repo.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18), summary="Kế hoạch CCHC năm 2026")
-    first = repo.add_evidence(db, department_id, 2026, meta, actor="vp1", upload=("../../kế hoạch.pdf", _pdf()),
+    meta = evidence_store.EvidenceInput(doc_type="Kế hoạch", number="15/KH-SDTTG", issued_on=date(2025, 12, 18), summary="Kế hoạch CCHC năm 2026")
+    first = evidence_store.add_evidence(db, department_id, 2026, meta, actor="vp1", upload=("../../kế hoạch.pdf", _pdf()),
                               criteria=["1.1"], activity_codes=["I.5"])
-    second = repo.add_evidence(db, department_id, 2026, meta, actor="vp1", upload=("ban-sao.pdf", _pdf()))
+    second = evidence_store.add_evidence(db, department_id, 2026, meta, actor="vp1", upload=("ban-sao.pdf", _pdf()))
     assert first.file_key == second.file_key  # same bytes, stored once
     assert first.file_name == "kế hoạch.pdf"
     stored = list((db.settings.evidence_dir).rglob("*.pdf"))
     assert len(stored) == 1 and db.settings.evidence_dir in stored[0].parents
     assert first.criteria == ["1.1"] and first.activities == ["I.5"]
-    i5 = next(a for a in repo.list_activities(db, department_id, 2026) if a.code == "I.5")
+    i5 = next(a for a in plan_store.list_activities(db, department_id, 2026) if a.code == "I.5")
     assert i5.evidence_dates == [date(2025, 12, 18)]
-    name, mime, content = repo.evidence_file(db, first.id, viewer=repo.SYSTEM_ACTOR)
+    name, mime, content = evidence_store.evidence_file(db, first.id, viewer=actors.SYSTEM_ACTOR)
     assert (name, mime, content) == ("kế hoạch.pdf", "application/pdf", _pdf())
 
-    updated = repo.update_evidence(db, first.id, first.version, repo.EvidenceInput(doc_type="Kế hoạch", number="16/KH-SDTTG",
+    updated = evidence_store.update_evidence(db, first.id, first.version, evidence_store.EvidenceInput(doc_type="Kế hoạch", number="16/KH-SDTTG",
                                    issued_on=date(2025, 12, 19)), actor="vp2", criteria=["1.1", "1.2"])
     assert updated.criteria == ["1.1", "1.2"] and updated.activities == ["I.5"]
     with pytest.raises(ConflictError):
-        repo.update_evidence(db, first.id, first.version, meta, actor="vp3")
-    fields = {e.field for e in repo.audit_log(db, department_id, actor="vp2", viewer=repo.SYSTEM_ACTOR)}
+        evidence_store.update_evidence(db, first.id, first.version, meta, actor="vp3")
+    fields = {e.field for e in audit_trail.audit_log(db, department_id, actor="vp2", viewer=actors.SYSTEM_ACTOR)}
     assert {"số, ký hiệu", "ngày ban hành", "tiêu chí"} <= fields
 
-    repo.delete_evidence(db, second.id, second.version, actor="vp1")
+    evidence_store.delete_evidence(db, second.id, second.version, actor="vp1")
     assert len(list(db.settings.evidence_dir.rglob("*.pdf"))) == 1  # still used by the first document
-    repo.delete_evidence(db, updated.id, updated.version, actor="vp1")
+    evidence_store.delete_evidence(db, updated.id, updated.version, actor="vp1")
     assert list(db.settings.evidence_dir.rglob("*.pdf")) == []
 
 
 def test_bad_evidence_is_refused_before_anything_is_saved(workspace):
     db, department_id, _ = workspace
     with pytest.raises(InputError, match="«x.pdf»"):
-        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(number="1/BC"), actor="vp1", upload=("x.pdf", b"MZ\x90\x00" + bytes(50)))
+        evidence_store.add_evidence(db, department_id, 2026, evidence_store.EvidenceInput(number="1/BC"), actor="vp1", upload=("x.pdf", b"MZ\x90\x00" + bytes(50)))
     with pytest.raises(InputError, match="hoạt động IX.1"):
-        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(number="1/BC"), actor="vp1", attachment=repo.ATTACH_NUMBER, activity_codes=["IX.1"])
+        evidence_store.add_evidence(db, department_id, 2026, evidence_store.EvidenceInput(number="1/BC"), actor="vp1", attachment=evidence_store.ATTACH_NUMBER, activity_codes=["IX.1"])
     with pytest.raises(InputError, match="http"):
-        repo.add_evidence(db, department_id, 2026, repo.EvidenceInput(link="javascript:alert(1)"), actor="vp1", attachment=repo.ATTACH_LINK)
-    assert repo.list_evidence(db, department_id, 2026) == []
+        evidence_store.add_evidence(db, department_id, 2026, evidence_store.EvidenceInput(link="javascript:alert(1)"), actor="vp1", attachment=evidence_store.ATTACH_LINK)
+    assert evidence_store.list_evidence(db, department_id, 2026) == []
 
 
 def test_data_survives_reopening(tmp_path):
     settings = Settings(data_dir=tmp_path / "d", database_url=f"sqlite:///{tmp_path / 'd' / 'cchc.db'}")
     first = Database(settings)
-    department_id = repo.create_department(first, "Sở A", ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
-    repo.save_plan(first, department_id, load_plan(SEED))
+    department_id = department_store.create_department(first, "Sở A", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    plan_store.save_plan(first, department_id, load_plan(SEED))
     first.dispose()
     again = Database(settings)  # migrations on an up-to-date database change nothing
-    assert len(repo.list_activities(again, department_id, 2026)) == 22
+    assert len(plan_store.list_activities(again, department_id, 2026)) == 22
     again.dispose()
 
 

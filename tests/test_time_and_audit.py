@@ -27,8 +27,16 @@ from scoring.plan.stats import (
     STATUS_NOT_STARTED,
     reconcile_progress,
 )
-from scoring.store import backup
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    backup,
+    criteria_store,
+    department_store,
+    plan_store,
+)
 from scoring.store.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,16 +55,19 @@ def _vietnam_time(monkeypatch):
 
 @pytest.fixture
 def workspace(db):
-    department_id = repo.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=repo.SYSTEM_ACTOR)
-    repo.save_plan(db, department_id, load_plan(SEED), actor="vp1")
-    set_id = repo.save_criteria_set(db, load_criteria_set(SMALL_SET), actor=repo.SYSTEM_ACTOR)
-    assessment = repo.open_assessment(db, department_id, 2026, set_id)
+    department_id = department_store.create_department(db, "Sở Dân tộc và Tôn giáo", ["Văn phòng", "Phòng Tôn giáo"], actor=actors.SYSTEM_ACTOR)
+    plan_store.save_plan(db, department_id, load_plan(SEED), actor="vp1")
+    set_id = criteria_store.save_criteria_set(db, load_criteria_set(SMALL_SET), actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_store.open_assessment(db, department_id, 2026, set_id)
     return db, department_id, assessment.id
 
 
 def _clock(monkeypatch, utc: datetime) -> None:
     """Every "now" of the core at this UTC moment: what is stored, and what today is in Vietnam."""
-    monkeypatch.setattr(repo, "utcnow", lambda: utc)
+    for module in (actors, audit_trail, department_store, plan_store, evidence_store, assessment_state, assessment_store,
+                   cycle_store):
+        if hasattr(module, "utcnow"):
+            monkeypatch.setattr(module, "utcnow", lambda: utc)
     monkeypatch.setattr(textnorm, "local_now", lambda: textnorm.to_local(utc))
 
 
@@ -112,17 +123,17 @@ def test_vietnam_time_works_without_the_system_zone_files():
 def test_the_conflict_message_says_the_time_in_vietnam_time(workspace, monkeypatch):
     db, department_id, _ = workspace
     _clock(monkeypatch, MORNING_UTC)
-    first = repo.list_activities(db, department_id, 2026)[0]
-    repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_IN_PROGRESS, progress=10)
+    first = plan_store.list_activities(db, department_id, 2026)[0]
+    plan_store.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_IN_PROGRESS, progress=10)
     with pytest.raises(ConflictError, match=r"vừa được sửa bởi vp1 lúc 13:33 20/12/2026"):
-        repo.update_activity(db, first.id, first.version, actor="vp2", status=STATUS_IN_PROGRESS, progress=20)
+        plan_store.update_activity(db, first.id, first.version, actor="vp2", status=STATUS_IN_PROGRESS, progress=20)
 
 
 def test_today_is_the_vietnam_date_for_deadlines(workspace, monkeypatch):
     """At 23:30 UTC on the 20th it is the 21st in Vietnam: an activity due on the 20th is overdue."""
     db, department_id, _ = workspace
     _clock(monkeypatch, LATE_EVENING_UTC)
-    due_20th = next(a for a in repo.list_activities(db, department_id, 2026) if a.due)
+    due_20th = next(a for a in plan_store.list_activities(db, department_id, 2026) if a.due)
     with db.session() as session:
         from scoring.store.models import ActivityRecord
 
@@ -136,8 +147,8 @@ def test_today_is_the_vietnam_date_for_deadlines(workspace, monkeypatch):
 def test_done_without_a_date_is_completed_on_the_vietnam_date(workspace, monkeypatch):
     db, department_id, _ = workspace
     _clock(monkeypatch, LATE_EVENING_UTC)
-    first = repo.list_activities(db, department_id, 2026)[0]
-    saved = repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE)
+    first = plan_store.list_activities(db, department_id, 2026)[0]
+    saved = plan_store.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE)
     assert saved.completed_on == date(2026, 12, 21)
 
 
@@ -145,7 +156,7 @@ def test_backup_names_and_manifest_read_in_vietnam_time(workspace, monkeypatch):
     db, _, _ = workspace
     assert backup.backup_file_name(LATE_EVENING_UTC) == "cchc-sao-luu-20261221-0630.zip"
     buffer = io.BytesIO()
-    summary = backup.create_backup(db, buffer, actor=repo.SYSTEM_ACTOR)
+    summary = backup.create_backup(db, buffer, actor=actors.SYSTEM_ACTOR)
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         member_time = datetime(*archive.getinfo("manifest.json").date_time)
@@ -168,12 +179,12 @@ def test_the_evidence_bundle_dates_its_files_in_vietnam_time(monkeypatch):
 def test_the_audit_log_reads_with_labels_names_and_vietnamese_values(workspace):
     db, department_id, assessment_id = workspace
     create_account(db, "nguyenvana", role=Role.OFFICE, password="mat-khau-rat-dai-2026", display_name="Nguyễn Văn A",
-                   department_ids=[department_id], actor=repo.SYSTEM_ACTOR)
-    first = repo.list_activities(db, department_id, 2026)[0]
-    repo.update_activity(db, first.id, first.version, actor="nguyenvana", status=STATUS_IN_PROGRESS, progress=40)
-    repo.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 1}, actor="vp1")
-    repo.save_self_score(db, assessment_id, "1.1", 1, inputs={}, not_applicable=True, actor="vp1")
-    log = repo.audit_log(db, department_id, viewer=repo.SYSTEM_ACTOR)
+                   department_ids=[department_id], actor=actors.SYSTEM_ACTOR)
+    first = plan_store.list_activities(db, department_id, 2026)[0]
+    plan_store.update_activity(db, first.id, first.version, actor="nguyenvana", status=STATUS_IN_PROGRESS, progress=40)
+    assessment_store.save_self_score(db, assessment_id, "1.1", 0, inputs={"tier": 1}, actor="vp1")
+    assessment_store.save_self_score(db, assessment_id, "1.1", 1, inputs={}, not_applicable=True, actor="vp1")
+    log = audit_trail.audit_log(db, department_id, viewer=actors.SYSTEM_ACTOR)
     activity = {e.field: e for e in log if e.entity_key == f"2026/{first.code}"}
     assert (activity["trạng thái"].old, activity["trạng thái"].new) == ("Chưa bắt đầu", "Đang thực hiện")
     assert activity["trạng thái"].actor_label == "Nguyễn Văn A (nguyenvana)"
@@ -197,7 +208,7 @@ def test_rows_written_by_older_versions_read_as_well(workspace):
                                 ("thiết lập năm", None, '{"survey_run": true, "bonus_cap": 2, "rounds": [{"code": "r1", "opens": "2026-01-05"}]}')]:
             session.add(AuditEntry(at=MORNING_UTC, actor="hệ thống", department_id=department_id, entity="assessment",
                                    entity_key="2026", field=field, old=old, new=new))
-    read = {e.field: (e.old, e.new) for e in repo.audit_log(db, department_id, entity_key="2026", viewer=repo.SYSTEM_ACTOR) if e.at == MORNING_UTC}
+    read = {e.field: (e.old, e.new) for e in audit_trail.audit_log(db, department_id, entity_key="2026", viewer=actors.SYSTEM_ACTOR) if e.at == MORNING_UTC}
     assert read == {
         "trạng thái": ("Không áp dụng", "Hoàn thành"),
         "không đánh giá": ("không", "có"),
@@ -213,8 +224,8 @@ def test_the_day_filter_counts_vietnam_days(workspace):
     with db.session() as session:
         session.add(AuditEntry(at=LATE_EVENING_UTC, actor="vp1", department_id=department_id, entity="plan",
                                entity_key="2026-khuya", field="ghi chú", old=None, new="x"))
-    assert repo.audit_log(db, department_id, entity_key="2026-khuya", since=date(2026, 12, 21), viewer=repo.SYSTEM_ACTOR)
-    assert not repo.audit_log(db, department_id, entity_key="2026-khuya", until=date(2026, 12, 20), viewer=repo.SYSTEM_ACTOR)
+    assert audit_trail.audit_log(db, department_id, entity_key="2026-khuya", since=date(2026, 12, 21), viewer=actors.SYSTEM_ACTOR)
+    assert not audit_trail.audit_log(db, department_id, entity_key="2026-khuya", until=date(2026, 12, 20), viewer=actors.SYSTEM_ACTOR)
 
 
 # ---------------------------------------------------------------- an activity's status, progress and date agree
@@ -319,16 +330,16 @@ def test_a_done_activity_may_have_its_date_cleared():
 def test_the_repository_applies_the_rules_and_reports_the_adjustments(workspace, monkeypatch):
     db, department_id, _ = workspace
     _clock(monkeypatch, MORNING_UTC)
-    first = repo.list_activities(db, department_id, 2026)[0]
+    first = plan_store.list_activities(db, department_id, 2026)[0]
     with pytest.raises(InputError, match=rf"Hoạt động {first.code}: tiến độ «150»"):
-        repo.update_activity(db, first.id, first.version, actor="vp1", progress=150)
+        plan_store.update_activity(db, first.id, first.version, actor="vp1", progress=150)
     with pytest.raises(InputError, match=rf"Hoạt động {first.code}: trạng thái «Chưa bắt đầu» không khớp tiến độ 100%"):
-        repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_NOT_STARTED, progress=100)
-    assert repo.list_activities(db, department_id, 2026)[0] == first  # refused: nothing stored
-    assert not repo.audit_log(db, department_id, entity_key=f"2026/{first.code}", viewer=repo.SYSTEM_ACTOR)
-    saved = repo.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE)
+        plan_store.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_NOT_STARTED, progress=100)
+    assert plan_store.list_activities(db, department_id, 2026)[0] == first  # refused: nothing stored
+    assert not audit_trail.audit_log(db, department_id, entity_key=f"2026/{first.code}", viewer=actors.SYSTEM_ACTOR)
+    saved = plan_store.update_activity(db, first.id, first.version, actor="vp1", status=STATUS_DONE)
     assert (saved.status, saved.progress, saved.completed_on) == (STATUS_DONE, 100, date(2026, 12, 20))
-    assert len(saved.notices) == 2 and repo.list_activities(db, department_id, 2026)[0].notices == ()
+    assert len(saved.notices) == 2 and plan_store.list_activities(db, department_id, 2026)[0].notices == ()
 
 
 # ---------------------------------------------------------------- the pages show it
@@ -354,7 +365,7 @@ def _unescaped(text: str) -> str:
 def _edit_plan_row(at, changes: dict):
     from scoring.store.db import open_database
 
-    department = repo.list_departments(open_database())[0]
+    department = department_store.list_departments(open_database())[0]
     at.session_state[f"plan-editor-{department.id}-2026-0"] = {"edited_rows": {0: changes}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -366,7 +377,7 @@ def test_the_plan_table_refuses_a_contradiction_with_a_sentence_naming_the_row()
     db, department = _edit_plan_row(at, {"Trạng thái": "Chưa bắt đầu", "Tiến độ (%)": 100})
     errors = [_unescaped(e.value) for e in at.error]
     assert errors == ["Hoạt động I.1: trạng thái «Chưa bắt đầu» không khớp tiến độ 100%; hãy để tiến độ 0% hoặc chọn «Đang thực hiện»."]
-    first = repo.list_activities(db, department.id, 2026)[0]
+    first = plan_store.list_activities(db, department.id, 2026)[0]
     assert (first.status, first.progress) == (STATUS_NOT_STARTED, 0)
 
 
@@ -375,7 +386,7 @@ def test_the_plan_table_refuses_150_percent_rather_than_clamping_it():
     db, department = _edit_plan_row(at, {"Tiến độ (%)": 150})
     assert [_unescaped(e.value) for e in at.error] == [
         "Hoạt động I.1: tiến độ «150» không hợp lệ; hãy nhập một số nguyên từ 0 đến 100 (%)."]
-    assert repo.list_activities(db, department.id, 2026)[0].progress == 0
+    assert plan_store.list_activities(db, department.id, 2026)[0].progress == 0
 
 
 def test_the_plan_table_says_what_it_adjusted():
@@ -384,7 +395,7 @@ def test_the_plan_table_says_what_it_adjusted():
     infos = [_unescaped(i.value) for i in at.info]
     assert "Hoạt động I.1: trạng thái được chuyển thành «Hoàn thành» cho khớp tiến độ 100%." in infos
     assert any(i.startswith("Hoạt động I.1: ngày hoàn thành được ghi là hôm nay") for i in infos)
-    assert repo.list_activities(db, department.id, 2026)[0].status == STATUS_DONE
+    assert plan_store.list_activities(db, department.id, 2026)[0].status == STATUS_DONE
 
 
 def test_the_change_log_page_shows_readable_values():
@@ -445,12 +456,12 @@ def test_one_click_downloads_the_score_sheet_as_stored_at_the_click(deferred):
     from scoring.store.db import open_database
 
     db = open_database()
-    department = repo.list_departments(db)[0]
+    department = department_store.list_departments(db)[0]
     assert not [b for b in at.button if b.label == "Tạo tệp"]  # one click, no second button
     make, file_name = _download(at, deferred, f"export-scoresheet-{department.id}-2026")
     assert _entry_in_sheet(make(), "1.1.1") in (None, "")
-    assessment = repo.get_assessment(db, department.id, 2026)
-    repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="vp1")
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    assessment_store.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="vp1")
     assert _entry_in_sheet(make(), "1.1.1") == "Ban hành không kịp thời"  # same page run, same button: the new value
     import re
 
@@ -463,7 +474,7 @@ def test_a_failed_download_is_a_vietnamese_sentence_at_its_button(deferred, monk
     from scoring.exports import commands
 
     at = _app_at("views/xuat_tep.py")
-    department = repo.list_departments(__import__("scoring.store.db", fromlist=["open_database"]).open_database())[0]
+    department = department_store.list_departments(__import__("scoring.store.db", fromlist=["open_database"]).open_database())[0]
     key = f"export-report-{department.id}-2026"
 
     def broken(snapshot, out, db):
@@ -488,7 +499,7 @@ def test_the_click_run_waits_for_the_file_and_shows_an_input_error(deferred, mon
     from scoring.exports import commands
 
     at = _app_at("views/xuat_tep.py")
-    department = repo.list_departments(__import__("scoring.store.db", fromlist=["open_database"]).open_database())[0]
+    department = department_store.list_departments(__import__("scoring.store.db", fromlist=["open_database"]).open_database())[0]
     key = f"export-summary-{department.id}-2026"
 
     def refused(snapshot, out, db):
@@ -531,7 +542,7 @@ def test_the_export_core_reads_afresh_and_names_files_in_local_time(workspace):
     assert export_file_name("report", 2026, LATE_EVENING_UTC) == "bao-cao-tu-danh-gia-cchc-2026-20261221-0630.docx"
     assert export_file_name("charts", 2026, MORNING_UTC) == "bieu-do-cchc-2026-20261220-1333.zip"
     before = export_bytes(db, department_id, 2026, "scoresheet")
-    repo.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "0,75"}, actor="vp1")
+    assessment_store.save_self_score(db, assessment_id, "1.2", 0, inputs={"value": "0,75"}, actor="vp1")
     assert export_bytes(db, department_id, 2026, "scoresheet") != before
 
 
@@ -562,9 +573,9 @@ def test_in_a_browser_one_click_downloads_the_current_file(browser, tmp_path):
         assert _entry_in_sheet(Path(first.value.path()).read_bytes(), "1.1.1") in (None, "")
         _settled(page)
         db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))
-        department = repo.list_departments(db)[0]
-        assessment = repo.get_assessment(db, department.id, 2026)
-        repo.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="vp1")
+        department = department_store.list_departments(db)[0]
+        assessment = assessment_state.get_assessment(db, department.id, 2026)
+        assessment_store.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="vp1")
         db.dispose()
         with page.expect_download(timeout=60000) as second:
             button.click()  # the page was not drawn again since the change
@@ -583,12 +594,12 @@ def test_account_changes_show_for_those_who_manage_accounts_and_people_are_found
     db, department_id, _ = workspace
     create_account(db, "nguyenvana", role=Role.OFFICE, password="mat-khau-rat-dai-2026", display_name="Nguyễn Văn A",
                    department_ids=[department_id], actor="quantri")
-    assert not [e for e in repo.audit_log(db, department_id, viewer=repo.SYSTEM_ACTOR) if e.entity == "account"]
-    created = next(e for e in repo.audit_log(db, department_id, with_accounts=True, viewer=repo.SYSTEM_ACTOR) if e.entity == "account")
+    assert not [e for e in audit_trail.audit_log(db, department_id, viewer=actors.SYSTEM_ACTOR) if e.entity == "account"]
+    created = next(e for e in audit_trail.audit_log(db, department_id, with_accounts=True, viewer=actors.SYSTEM_ACTOR) if e.entity == "account")
     assert (created.subject, created.field, created.old, created.new) == ("Tài khoản nguyenvana", "tạo tài khoản", "—", "Văn phòng")
     office = Principal("nguyenvana", "Nguyễn Văn A", Role.OFFICE, frozenset({department_id}))
     with pytest.raises(PermissionDenied):
-        repo.audit_log(db, department_id, viewer=office, with_accounts=True)
-    first = repo.list_activities(db, department_id, 2026)[0]
-    repo.update_activity(db, first.id, first.version, actor="nguyenvana", progress=30)
-    assert {e.actor for e in repo.audit_log(db, department_id, actor="Nguyễn Văn A", viewer=repo.SYSTEM_ACTOR)} == {"nguyenvana"}
+        audit_trail.audit_log(db, department_id, viewer=office, with_accounts=True)
+    first = plan_store.list_activities(db, department_id, 2026)[0]
+    plan_store.update_activity(db, first.id, first.version, actor="nguyenvana", progress=30)
+    assert {e.actor for e in audit_trail.audit_log(db, department_id, actor="Nguyễn Văn A", viewer=actors.SYSTEM_ACTOR)} == {"nguyenvana"}

@@ -20,7 +20,7 @@ from test_browser import PASSWORD, _fill_sign_in, _metric, _require_chromium, _s
 
 from scoring.access import accounts
 from scoring.access.auth import Role
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, audit_trail, department_store
 from scoring.store.db import Database, Settings
 from scoring.store.workspace import ensure_default_workspace
 
@@ -40,7 +40,7 @@ def province(tmp_path_factory) -> Settings:
     db = Database(settings)
     workspace = ensure_default_workspace(db)
     accounts.create_account(db, "vanphong", role=Role.OFFICE, password=PASSWORD, department_ids=[workspace.department_id],
-                            actor=repo.SYSTEM_ACTOR)
+                            actor=actors.SYSTEM_ACTOR)
     db.dispose()
     return settings
 
@@ -116,10 +116,10 @@ def test_signed_in_once_on_both_processes_and_a_score_saved_through_one_shows_on
 
     db = Database(province)
     try:
-        department_id = repo.list_departments(db)[0].id
-        stored = repo.list_scores(db, repo.get_assessment(db, department_id, 2026).id)["1.1.1"]
+        department_id = department_store.list_departments(db)[0].id
+        stored = assessment_store.list_scores(db, assessment_state.get_assessment(db, department_id, 2026).id)["1.1.1"]
         assert (stored.version, stored.self_points) == (2, Decimal("1"))  # two saves, one through each process
-        changes = repo.audit_log(db, department_id, viewer=repo.SYSTEM_ACTOR, entity_key="1.1.1")
+        changes = audit_trail.audit_log(db, department_id, viewer=actors.SYSTEM_ACTOR, entity_key="1.1.1")
         assert changes and {change.actor for change in changes} == {"vanphong"}  # both processes knew who it was
     finally:
         db.dispose()

@@ -3,7 +3,7 @@ under every uploader; file names cleaned before any message; a published year's 
 
 Streamlit's uploader refuses a file over `server.maxUploadSize` or of another type in the browser: the server then
 receives nothing at all, exactly as if no file had been chosen. So the form asks how the document is registered
-(repo.EVIDENCE_ATTACHMENTS), and "with its file" without a file is refused, naming the limit and the types.
+(evidence_store.EVIDENCE_ATTACHMENTS), and "with its file" without a file is refused, naming the limit and the types.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from scoring.criteria.files import MAX_CRITERIA_BYTES, load_criteria_set_bytes
 from scoring.errors import ConflictError, InputError
 from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
 from scoring.plan.importer import MAX_PLAN_BYTES, load_plan_bytes
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    cycle_store,
+    department_store,
+    evidence_store,
+)
 from scoring.store.db import open_database
 from scoring.store.evidence_files import (
     EVIDENCE_UPLOAD_RULE,
@@ -72,38 +80,38 @@ def _stored_files(db) -> list[str]:
 
 def test_with_file_chosen_but_none_arrived_nothing_is_saved_and_the_limit_is_said(workspace):
     db, ws = workspace
-    meta = repo.EvidenceInput(doc_type="Báo cáo", number="1/BC", summary="Báo cáo quý I")
+    meta = evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC", summary="Báo cáo quý I")
     with pytest.raises(InputError) as refused:
-        repo.add_evidence(db, ws.department_id, ws.year, meta, actor="vp", upload=None, criteria=["1.1.1"])
+        evidence_store.add_evidence(db, ws.department_id, ws.year, meta, actor="vp", upload=None, criteria=["1.1.1"])
     message = str(refused.value)
     assert message.startswith("Chưa nhận được tệp đính kèm nên tài liệu chưa được lưu.")
     assert "tối đa 20 MB" in message and "PDF, Word (.docx), Excel (.xlsx), ảnh JPG hoặc PNG" in message
     assert "«Không kèm tệp: chỉ ghi số hiệu văn bản»" in message
-    assert repo.list_evidence(db, ws.department_id, ws.year) == []
-    assert repo.audit_log(db, ws.department_id, entity_key=f"{ws.year}/TL1", viewer=repo.SYSTEM_ACTOR) == []
+    assert evidence_store.list_evidence(db, ws.department_id, ws.year) == []
+    assert audit_trail.audit_log(db, ws.department_id, entity_key=f"{ws.year}/TL1", viewer=actors.SYSTEM_ACTOR) == []
 
 
 def test_without_file_only_when_chosen_and_with_what_identifies_it(workspace):
     db, ws = workspace
-    by_number = repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Quyết định", number="20/QĐ"),
-                                  actor="vp", attachment=repo.ATTACH_NUMBER)
-    by_link = repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(link="https://example.org/bc"),
-                                actor="vp", attachment=repo.ATTACH_LINK)
+    by_number = evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Quyết định", number="20/QĐ"),
+                                  actor="vp", attachment=evidence_store.ATTACH_NUMBER)
+    by_link = evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(link="https://example.org/bc"),
+                                actor="vp", attachment=evidence_store.ATTACH_LINK)
     assert (by_number.file_key, by_link.file_key) == (None, None)
     with pytest.raises(InputError, match="hãy ghi số, ký hiệu"):
-        repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(link="https://example.org/x"), actor="vp",
-                          attachment=repo.ATTACH_NUMBER)
+        evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(link="https://example.org/x"), actor="vp",
+                          attachment=evidence_store.ATTACH_NUMBER)
     with pytest.raises(InputError, match="hãy ghi đường dẫn"):
-        repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(number="3/BC"), actor="vp",
-                          attachment=repo.ATTACH_LINK)
+        evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(number="3/BC"), actor="vp",
+                          attachment=evidence_store.ATTACH_LINK)
     with pytest.raises(InputError, match="nhưng có tệp «x.pdf»"):  # said "no file" yet a file came: neither is guessed
-        repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(number="4/BC"), actor="vp",
-                          upload=("x\x00.pdf", PDF), attachment=repo.ATTACH_NUMBER)
+        evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(number="4/BC"), actor="vp",
+                          upload=("x\x00.pdf", PDF), attachment=evidence_store.ATTACH_NUMBER)
     assert _stored_files(db) == []
-    with_file = repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(number="5/BC"), actor="vp",
+    with_file = evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(number="5/BC"), actor="vp",
                                   upload=("bao-cao.pdf", PDF))
     assert with_file.file_name == "bao-cao.pdf" and len(_stored_files(db)) == 1
-    assert [e.number for e in repo.list_evidence(db, ws.department_id, ws.year)] == ["20/QĐ", "", "5/BC"]
+    assert [e.number for e in evidence_store.list_evidence(db, ws.department_id, ws.year)] == ["20/QĐ", "", "5/BC"]
 
 
 # ---------------------------------------------------------------- core: names before any message
@@ -135,7 +143,7 @@ def _publish(db, assessment_id: int) -> None:
 
 
 def _give_as_supplementary(db, assessment_id: int, code: str, evidence_id: int) -> None:
-    repo.save_self_score(db, assessment_id, code, 0, inputs={}, actor="vp")
+    assessment_store.save_self_score(db, assessment_id, code, 0, inputs={}, actor="vp")
     with db.session() as session:  # as save_explanation stores it, without running the rounds to get there
         row = session.query(ScoreRecord).filter_by(assessment_id=assessment_id, code=code).one()
         row.appraisal = LeafAppraisal(supplementary_evidence_ids=(evidence_id,)).to_dict()
@@ -143,30 +151,30 @@ def _give_as_supplementary(db, assessment_id: int, code: str, evidence_id: int) 
 
 def test_after_publication_the_years_evidence_stays_until_the_administrator_reopens(workspace):
     db, ws = workspace
-    assessment = repo.get_assessment(db, ws.department_id, ws.year)
-    add = lambda number, **kw: repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number=number),
-                                                 actor="vp", attachment=repo.ATTACH_NUMBER, **kw)
+    assessment = assessment_state.get_assessment(db, ws.department_id, ws.year)
+    add = lambda number, **kw: evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Báo cáo", number=number),
+                                                 actor="vp", attachment=evidence_store.ATTACH_NUMBER, **kw)
     linked, loose, supplementary = add("1/BC", criteria=["1.1.1"]), add("2/BC"), add("3/BC")
     _give_as_supplementary(db, assessment.id, "1.1.2", supplementary.id)
     _publish(db, assessment.id)
-    before = repo.audit_log(db, ws.department_id, viewer=repo.SYSTEM_ACTOR)
-    current = lambda document: next(e for e in repo.list_evidence(db, ws.department_id, ws.year) if e.id == document.id)
+    before = audit_trail.audit_log(db, ws.department_id, viewer=actors.SYSTEM_ACTOR)
+    current = lambda document: next(e for e in evidence_store.list_evidence(db, ws.department_id, ws.year) if e.id == document.id)
 
     refusals = {
-        "Không thêm được tài liệu cho các tiêu chí": lambda: repo.add_evidence(
-            db, ws.department_id, ws.year, repo.EvidenceInput(number="9/BC"), actor="vp", upload=("moi.pdf", PDF),
+        "Không thêm được tài liệu cho các tiêu chí": lambda: evidence_store.add_evidence(
+            db, ws.department_id, ws.year, evidence_store.EvidenceInput(number="9/BC"), actor="vp", upload=("moi.pdf", PDF),
             criteria=["1.1.1"]),
-        "Không đổi được các tiêu chí của tài liệu": lambda: repo.update_evidence(
-            db, loose.id, loose.version, repo.EvidenceInput(doc_type="Báo cáo", number="2/BC"), actor="vp", criteria=["1.1.1"]),
-        "Không đổi được các tiêu chí của tài liệu «Báo cáo 1/BC»": lambda: repo.update_evidence(
-            db, linked.id, linked.version, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vp", criteria=[]),
-        "Không sửa được tài liệu «Báo cáo 1/BC» của các tiêu chí 1.1.1": lambda: repo.update_evidence(
-            db, linked.id, linked.version, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC-sửa"), actor="vp"),
-        "Không gắn được tài liệu «Báo cáo 2/BC» vào tiêu chí 1.1.2": lambda: repo.link_evidence_to_criterion(
+        "Không đổi được các tiêu chí của tài liệu": lambda: evidence_store.update_evidence(
+            db, loose.id, loose.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="2/BC"), actor="vp", criteria=["1.1.1"]),
+        "Không đổi được các tiêu chí của tài liệu «Báo cáo 1/BC»": lambda: evidence_store.update_evidence(
+            db, linked.id, linked.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vp", criteria=[]),
+        "Không sửa được tài liệu «Báo cáo 1/BC» của các tiêu chí 1.1.1": lambda: evidence_store.update_evidence(
+            db, linked.id, linked.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC-sửa"), actor="vp"),
+        "Không gắn được tài liệu «Báo cáo 2/BC» vào tiêu chí 1.1.2": lambda: evidence_store.link_evidence_to_criterion(
             db, loose.id, loose.version, "1.1.2", actor="vp"),
-        "Không xóa được tài liệu «Báo cáo 1/BC» của các tiêu chí năm 2026": lambda: repo.delete_evidence(
+        "Không xóa được tài liệu «Báo cáo 1/BC» của các tiêu chí năm 2026": lambda: evidence_store.delete_evidence(
             db, linked.id, linked.version, actor="vp"),
-        "Không xóa được tài liệu «Báo cáo 3/BC»": lambda: repo.delete_evidence(
+        "Không xóa được tài liệu «Báo cáo 3/BC»": lambda: evidence_store.delete_evidence(
             db, supplementary.id, supplementary.version, actor="vp"),
     }
     for opening, write in refusals.items():
@@ -175,32 +183,32 @@ def test_after_publication_the_years_evidence_stays_until_the_administrator_reop
         assert str(refused.value).startswith(opening), str(refused.value)
         assert "Chỉ số năm 2026 đã công bố lúc 10:00 01/12/2026 (quantri): không sửa được nữa, trừ khi quản trị viên " \
                "mở lại (ghi lý do)." in str(refused.value)
-    assert repo.audit_log(db, ws.department_id, viewer=repo.SYSTEM_ACTOR) == before
+    assert audit_trail.audit_log(db, ws.department_id, viewer=actors.SYSTEM_ACTOR) == before
     assert _stored_files(db) == []  # the refused upload left no file behind
     assert (current(linked).criteria, current(loose).criteria) == (["1.1.1"], [])
 
     # what serves no criterion of the year is not the published index: it still changes
-    assert repo.update_evidence(db, loose.id, loose.version, repo.EvidenceInput(doc_type="Báo cáo", number="2/BC-sửa"),
+    assert evidence_store.update_evidence(db, loose.id, loose.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="2/BC-sửa"),
                                 actor="vp").number == "2/BC-sửa"
     assert add("4/BC").criteria == []
 
-    repo.reopen_published(db, assessment.id, "Bổ sung tài liệu tiêu chí 1.1.2", actor="quantri")
-    repo.link_evidence_to_criterion(db, loose.id, current(loose).version, "1.1.2", actor="vp")
+    cycle_store.reopen_published(db, assessment.id, "Bổ sung tài liệu tiêu chí 1.1.2", actor="quantri")
+    evidence_store.link_evidence_to_criterion(db, loose.id, current(loose).version, "1.1.2", actor="vp")
     assert current(loose).criteria == ["1.1.2"]
-    repo.delete_evidence(db, linked.id, current(linked).version, actor="vp")
-    assert linked.id not in {e.id for e in repo.list_evidence(db, ws.department_id, ws.year)}
+    evidence_store.delete_evidence(db, linked.id, current(linked).version, actor="vp")
+    assert linked.id not in {e.id for e in evidence_store.list_evidence(db, ws.department_id, ws.year)}
 
 
 def test_a_second_persons_edit_of_the_same_document_is_refused(workspace):
     db, ws = workspace
-    document = repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
-                                 actor="vp", attachment=repo.ATTACH_NUMBER)
-    repo.update_evidence(db, document.id, document.version, repo.EvidenceInput(doc_type="Báo cáo", number="2/BC"),
+    document = evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
+                                 actor="vp", attachment=evidence_store.ATTACH_NUMBER)
+    evidence_store.update_evidence(db, document.id, document.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="2/BC"),
                          actor="an", criteria=["1.1.1"])
     with pytest.raises(ConflictError, match="vừa được sửa bởi an"):
-        repo.update_evidence(db, document.id, document.version, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
+        evidence_store.update_evidence(db, document.id, document.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
                              actor="bình", criteria=[])
-    stored = repo.list_evidence(db, ws.department_id, ws.year)[0]
+    stored = evidence_store.list_evidence(db, ws.department_id, ws.year)[0]
     assert (stored.number, stored.criteria) == ("2/BC", ["1.1.1"])
 
 
@@ -233,8 +241,8 @@ def _submit(at: AppTest, label: str) -> AppTest:
 
 def _evidence():
     db = open_database()  # the scratch folder the app uses (CCHC_DATA_DIR from conftest)
-    department = repo.list_departments(db)[0]
-    return repo.list_evidence(db, department.id, 2026)
+    department = department_store.list_departments(db)[0]
+    return evidence_store.list_evidence(db, department.id, 2026)
 
 
 def test_register_form_refuses_a_file_that_did_not_arrive_and_keeps_what_was_typed():
@@ -263,7 +271,7 @@ def test_register_form_refuses_a_file_that_did_not_arrive_and_keeps_what_was_typ
 def test_register_form_saves_without_file_when_chosen():
     at = _open("views/tai_lieu.py")
     form = "evidence-add-"
-    _in_form(at.radio, "Tài liệu lưu kèm", form).set_value(repo.ATTACH_NUMBER)
+    _in_form(at.radio, "Tài liệu lưu kèm", form).set_value(evidence_store.ATTACH_NUMBER)
     _in_form(at.text_input, "Số, ký hiệu", form).input("20/QĐ-SDTTG")
     _submit(at, "Lưu tài liệu")
     (saved,) = _evidence()
@@ -279,7 +287,7 @@ def test_plan_evidence_form_refuses_a_file_that_did_not_arrive():
     assert any(_plain(e.value).startswith("Chưa nhận được tệp đính kèm") for e in at.error)
     assert _evidence() == []
     assert _in_form(at.text_input, "Số, ký hiệu", form).value == "5/BC"
-    _in_form(at.radio, "Tài liệu lưu kèm", form).set_value(repo.ATTACH_NUMBER)
+    _in_form(at.radio, "Tài liệu lưu kèm", form).set_value(evidence_store.ATTACH_NUMBER)
     _submit(at, "Gắn tài liệu")
     (saved,) = _evidence()
     assert saved.number == "5/BC" and saved.activities and saved.file_key is None
@@ -309,37 +317,37 @@ def test_criteria_importer_given_a_name_with_nul_says_so_in_vietnamese():
 def test_criterion_evidence_list_expects_the_document_version_it_showed():
     db = open_database()
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
-    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
-                                 actor="vp", attachment=repo.ATTACH_NUMBER)
+    department = department_store.list_departments(db)[0]
+    document = evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"),
+                                 actor="vp", attachment=evidence_store.ATTACH_NUMBER)
     at = _open("views/cham_diem.py")
-    assessment = repo.get_assessment(db, department.id, 2026)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     key = f"s-{assessment.id}-1.1.1-evidence"
     assert at.multiselect(key=key).value == []
-    repo.update_evidence(db, document.id, document.version, repo.EvidenceInput(doc_type="Báo cáo", number="2/BC"),
+    evidence_store.update_evidence(db, document.id, document.version, evidence_store.EvidenceInput(doc_type="Báo cáo", number="2/BC"),
                          actor="an")  # someone else's change after the list was drawn
     at.multiselect(key=key).set_value([document.id]).run()
     _assert_clean(at)
     errors = [_plain(e.value) for e in at.error]
     assert any("vừa được sửa bởi an" in e for e in errors), errors
-    assert repo.list_evidence(db, department.id, 2026)[0].criteria == []
+    assert evidence_store.list_evidence(db, department.id, 2026)[0].criteria == []
     at.multiselect(key=key).set_value([document.id]).run()  # the list now shows what is stored: saved
     _assert_clean(at)
-    assert repo.list_evidence(db, department.id, 2026)[0].criteria == ["1.1.1"]
+    assert evidence_store.list_evidence(db, department.id, 2026)[0].criteria == ["1.1.1"]
     at.button(key="score-open-1.1.2").click().run()  # the person works on the next criterion
     at.multiselect(key=f"s-{assessment.id}-1.1.2-evidence").set_value([document.id]).run()  # its own save is not a conflict
     _assert_clean(at)
-    assert repo.list_evidence(db, department.id, 2026)[0].criteria == ["1.1.1", "1.1.2"]
+    assert evidence_store.list_evidence(db, department.id, 2026)[0].criteria == ["1.1.1", "1.1.2"]
     db.dispose()
 
 
 def test_after_publication_the_pages_offer_no_evidence_link():
     db = open_database()
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
-    repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vp",
-                      attachment=repo.ATTACH_NUMBER, criteria=["1.1.1"])
-    assessment = repo.get_assessment(db, department.id, 2026)
+    department = department_store.list_departments(db)[0]
+    evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vp",
+                      attachment=evidence_store.ATTACH_NUMBER, criteria=["1.1.1"])
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
     _publish(db, assessment.id)
     register = _open("views/tai_lieu.py")
     assert any("đã công bố: tài liệu kiểm chứng của các tiêu chí năm này" in _plain(i.value) for i in register.info)

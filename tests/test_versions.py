@@ -19,7 +19,17 @@ from scoring.access import accounts
 from scoring.access.auth import Role
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import ConflictError
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    audit_trail,
+    criteria_store,
+    cycle_store,
+    department_store,
+    evidence_store,
+    plan_store,
+)
 from scoring.store.backup import count_rows
 from scoring.store.db import open_database
 from scoring.store.workspace import ensure_default_workspace
@@ -31,15 +41,15 @@ PASSWORD = "Mat-khau-that-dai-2026"
 
 
 def _activity(db, ws, code):
-    return next(a for a in repo.list_activities(db, ws.department_id, ws.year) if a.code == code)
+    return next(a for a in plan_store.list_activities(db, ws.department_id, ws.year) if a.code == code)
 
 
 def _department(db, ws):
-    return next(d for d in repo.list_departments(db) if d.id == ws.department_id)
+    return next(d for d in department_store.list_departments(db) if d.id == ws.department_id)
 
 
 def _assessment(db, ws):
-    return repo.get_assessment(db, ws.department_id, ws.year)
+    return assessment_state.get_assessment(db, ws.department_id, ws.year)
 
 
 def _account(db, username):
@@ -47,60 +57,60 @@ def _account(db, username):
 
 
 def _document(db, ws):
-    return repo.list_evidence(db, ws.department_id, ws.year)[0]
+    return evidence_store.list_evidence(db, ws.department_id, ws.year)[0]
 
 
 def _other_set(db):
-    return next(s.id for s in repo.list_criteria_sets(db) if s.name == "Bộ tiêu chí sửa đổi")
+    return next(s.id for s in criteria_store.list_criteria_sets(db) if s.name == "Bộ tiêu chí sửa đổi")
 
 
 # surface: (what the person saw, the other person's save from it, the person's stale save from it, the stored value)
 SURFACES = {
     "activity": (
         lambda db, ws: _activity(db, ws, "VII.2"),
-        lambda db, ws, seen: repo.update_activity(db, seen.id, seen.version, actor="vanphong1", progress=40),
-        lambda db, ws, seen: repo.update_activity(db, seen.id, seen.version, actor="quantri", progress=70),
+        lambda db, ws, seen: plan_store.update_activity(db, seen.id, seen.version, actor="vanphong1", progress=40),
+        lambda db, ws, seen: plan_store.update_activity(db, seen.id, seen.version, actor="quantri", progress=70),
         lambda db, ws: _activity(db, ws, "VII.2").progress,
     ),
     "evidence edit": (
         _document,
-        lambda db, ws, seen: repo.update_evidence(db, seen.id, seen.version, repo.EvidenceInput(number="2/BC"), actor="vanphong1"),
-        lambda db, ws, seen: repo.update_evidence(db, seen.id, seen.version, repo.EvidenceInput(number="3/BC"), actor="quantri"),
+        lambda db, ws, seen: evidence_store.update_evidence(db, seen.id, seen.version, evidence_store.EvidenceInput(number="2/BC"), actor="vanphong1"),
+        lambda db, ws, seen: evidence_store.update_evidence(db, seen.id, seen.version, evidence_store.EvidenceInput(number="3/BC"), actor="quantri"),
         lambda db, ws: _document(db, ws).number,
     ),
     "evidence delete": (
         _document,
-        lambda db, ws, seen: repo.update_evidence(db, seen.id, seen.version, repo.EvidenceInput(number="2/BC"), actor="vanphong1"),
-        lambda db, ws, seen: repo.delete_evidence(db, seen.id, seen.version, actor="quantri"),
-        lambda db, ws: [e.number for e in repo.list_evidence(db, ws.department_id, ws.year)],
+        lambda db, ws, seen: evidence_store.update_evidence(db, seen.id, seen.version, evidence_store.EvidenceInput(number="2/BC"), actor="vanphong1"),
+        lambda db, ws, seen: evidence_store.delete_evidence(db, seen.id, seen.version, actor="quantri"),
+        lambda db, ws: [e.number for e in evidence_store.list_evidence(db, ws.department_id, ws.year)],
     ),
     "evidence link": (
         _document,
-        lambda db, ws, seen: repo.update_evidence(db, seen.id, seen.version, repo.EvidenceInput(number="2/BC"), actor="vanphong1"),
-        lambda db, ws, seen: repo.link_evidence_to_criterion(db, seen.id, seen.version, "1.1.1", actor="quantri"),
+        lambda db, ws, seen: evidence_store.update_evidence(db, seen.id, seen.version, evidence_store.EvidenceInput(number="2/BC"), actor="vanphong1"),
+        lambda db, ws, seen: evidence_store.link_evidence_to_criterion(db, seen.id, seen.version, "1.1.1", actor="quantri"),
         lambda db, ws: _document(db, ws).criteria,
     ),
     "department": (
         _department,
-        lambda db, ws, seen: repo.update_department(db, seen.id, seen.version, name=seen.name,
+        lambda db, ws, seen: department_store.update_department(db, seen.id, seen.version, name=seen.name,
                                                     units=[*seen.units, "Phòng Dân tộc"], actor="vanphong1"),
-        lambda db, ws, seen: repo.update_department(db, seen.id, seen.version, name=seen.name,
+        lambda db, ws, seen: department_store.update_department(db, seen.id, seen.version, name=seen.name,
                                                     units=seen.units[:1], actor="quantri"),
         lambda db, ws: _department(db, ws).units,
     ),
     "year settings": (
         _assessment,
-        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.settings_version,
-                                                     replace(repo.year_settings(db, seen.id), survey_run=False), actor="vanphong1"),
-        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.settings_version,
-                                                     replace(repo.year_settings(db, seen.id), bonus_cap=Decimal(5)), actor="quantri"),
-        lambda db, ws: repo.year_settings(db, ws.assessment_id).to_dict(),
+        lambda db, ws, seen: cycle_store.save_year_settings(db, seen.id, seen.settings_version,
+                                                     replace(cycle_store.year_settings(db, seen.id), survey_run=False), actor="vanphong1"),
+        lambda db, ws, seen: cycle_store.save_year_settings(db, seen.id, seen.settings_version,
+                                                     replace(cycle_store.year_settings(db, seen.id), bonus_cap=Decimal(5)), actor="quantri"),
+        lambda db, ws: cycle_store.year_settings(db, ws.assessment_id).to_dict(),
     ),
     "criteria set choice": (
         _assessment,
-        lambda db, ws, seen: repo.save_year_settings(db, seen.id, seen.settings_version,
-                                                     replace(repo.year_settings(db, seen.id), survey_run=False), actor="vanphong1"),
-        lambda db, ws, seen: repo.switch_criteria_set(db, seen.id, seen.settings_version, criteria_set_id=_other_set(db), actor="quantri"),
+        lambda db, ws, seen: cycle_store.save_year_settings(db, seen.id, seen.settings_version,
+                                                     replace(cycle_store.year_settings(db, seen.id), survey_run=False), actor="vanphong1"),
+        lambda db, ws, seen: assessment_store.switch_criteria_set(db, seen.id, seen.settings_version, criteria_set_id=_other_set(db), actor="quantri"),
         lambda db, ws: _assessment(db, ws).criteria_set_id,
     ),
     "account password": (
@@ -121,11 +131,11 @@ SURFACES = {
 @pytest.fixture
 def world(db):
     ws = ensure_default_workspace(db)
-    repo.add_evidence(db, ws.department_id, ws.year, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=repo.ATTACH_NUMBER)
-    content = repo.load_criteria(db, _assessment(db, ws).criteria_set_id).to_dict()
-    repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}), actor=repo.SYSTEM_ACTOR)
+    evidence_store.add_evidence(db, ws.department_id, ws.year, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=evidence_store.ATTACH_NUMBER)
+    content = criteria_store.load_criteria(db, _assessment(db, ws).criteria_set_id).to_dict()
+    criteria_store.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}), actor=actors.SYSTEM_ACTOR)
     accounts.create_account(db, "tongiao", role=Role.UNIT, unit="Phòng Tôn giáo", password=PASSWORD,
-                            department_ids=[ws.department_id], actor=repo.SYSTEM_ACTOR)
+                            department_ids=[ws.department_id], actor=actors.SYSTEM_ACTOR)
     return db, ws
 
 
@@ -155,9 +165,9 @@ def test_a_save_from_the_version_stored_goes_through(world, surface):
 def test_every_change_to_a_years_settings_or_criteria_set_moves_their_version(world):
     db, ws = world
     versions = [_assessment(db, ws).settings_version]
-    repo.save_year_settings(db, ws.assessment_id, versions[-1], repo.year_settings(db, ws.assessment_id), actor="quantri")
+    cycle_store.save_year_settings(db, ws.assessment_id, versions[-1], cycle_store.year_settings(db, ws.assessment_id), actor="quantri")
     versions.append(_assessment(db, ws).settings_version)
-    repo.switch_criteria_set(db, ws.assessment_id, versions[-1], criteria_set_id=_other_set(db), actor="quantri")
+    assessment_store.switch_criteria_set(db, ws.assessment_id, versions[-1], criteria_set_id=_other_set(db), actor="quantri")
     versions.append(_assessment(db, ws).settings_version)
     assert versions == sorted(set(versions)) and len(versions) == 3
 
@@ -199,10 +209,10 @@ def people(monkeypatch, browser_cookie):
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = open_database()  # the scratch folder the app uses (CCHC_DATA_DIR from conftest)
     ensure_default_workspace(db)
-    department = repo.list_departments(db)[0]
+    department = department_store.list_departments(db)[0]
     for username, role, unit in (("vanphong1", Role.OFFICE, None), ("quantri", Role.ADMIN, None),
                                  ("quantri2", Role.ADMIN, None), ("phongtg", Role.UNIT, "Phòng Tôn giáo")):
-        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit, actor=repo.SYSTEM_ACTOR)
+        accounts.create_account(db, username, role=role, password=PASSWORD, department_ids=[department.id], unit=unit, actor=actors.SYSTEM_ACTOR)
 
     def session(username: str, page: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
@@ -258,11 +268,11 @@ def test_plan_table_the_second_save_of_an_activity_is_told_and_the_first_stands(
     errors = [_plain(e.value) for e in admin.error]
     assert any(e.startswith("Hoạt động VII.2 vừa được sửa bởi vanphong1 lúc ") for e in errors), errors
     assert not [s for s in admin.success if "VII.2" in s.value]
-    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "VII.2")
+    stored = next(a for a in plan_store.list_activities(db, department.id, 2026) if a.code == "VII.2")
     assert stored.progress == 40
     assert _table_value(admin, "VII.2", "Tiến độ (%)") == 40  # the table now shows what is stored
     # only the Office's save is in the log (its status followed the progress typed); nothing of the refused one
-    assert sorted((e.actor, e.old, e.new) for e in repo.audit_log(db, department.id, entity_key="2026/VII.2", viewer=repo.SYSTEM_ACTOR)) == [
+    assert sorted((e.actor, e.old, e.new) for e in audit_trail.audit_log(db, department.id, entity_key="2026/VII.2", viewer=actors.SYSTEM_ACTOR)) == [
         ("vanphong1", "0", "40"), ("vanphong1", "Chưa bắt đầu", "Đang thực hiện")]
 
 
@@ -274,7 +284,7 @@ def test_plan_table_an_edit_lands_on_the_activity_drawn_even_when_the_rows_moved
     _edit_plan_cell(office, "VII.1", "Trạng thái", "Đang thực hiện")  # VII.1 leaves the administrator's filter
 
     _edit_plan_cell(admin, "VII.2", "Tiến độ (%)", 70)  # the row below VII.1 in the table the administrator saw
-    by_code = {a.code: a for a in repo.list_activities(db, department.id, 2026)}
+    by_code = {a.code: a for a in plan_store.list_activities(db, department.id, 2026)}
     assert (by_code["VII.2"].progress, by_code["VII.3"].progress) == (70, 0)  # not moved onto the next activity
     assert any("Đã lưu hoạt động VII.2" in _plain(s.value) for s in admin.success)
 
@@ -288,7 +298,7 @@ def test_plan_table_an_edit_of_a_row_that_left_the_filter_is_told_not_dropped(pe
     _edit_plan_cell(admin, "VII.1", "Tiến độ (%)", 30)  # the row the administrator saw has left the filter since
     errors = [_plain(e.value) for e in admin.error]
     assert any(e.startswith("Hoạt động VII.1 vừa được sửa bởi vanphong1") for e in errors), errors
-    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "VII.1")
+    stored = next(a for a in plan_store.list_activities(db, department.id, 2026) if a.code == "VII.1")
     assert (stored.status, stored.progress) == ("dang_thuc_hien", 0)
 
 
@@ -324,7 +334,7 @@ def _told(at: AppTest, who: str) -> list[str]:
 
 def test_evidence_form_the_second_save_is_told_and_the_form_then_shows_the_first(people):
     db, department, session = people
-    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=repo.ATTACH_NUMBER)
+    document = evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=evidence_store.ATTACH_NUMBER)
     office, admin = session("vanphong1", "views/tai_lieu.py"), session("quantri", "views/tai_lieu.py")
     form = f"evidence-edit-{document.id}"
     _field(office.text_input, "Số, ký hiệu", form).input("2/BC")
@@ -334,17 +344,17 @@ def test_evidence_form_the_second_save_is_told_and_the_form_then_shows_the_first
     _field(admin.text_input, "Số, ký hiệu", form).input("3/BC")  # typed on the "1/BC" the administrator's form still showed
     _click(admin, "Lưu thay đổi")
     _told(admin, "vanphong1")
-    assert repo.list_evidence(db, department.id, 2026)[0].number == "2/BC"
+    assert evidence_store.list_evidence(db, department.id, 2026)[0].number == "2/BC"
     assert _field(admin.text_input, "Số, ký hiệu", form).value == "2/BC"  # the form now shows what is stored
 
     _field(admin.text_input, "Số, ký hiệu", form).input("3/BC")  # made on what is stored: saved
     _click(admin, "Lưu thay đổi")
-    assert repo.list_evidence(db, department.id, 2026)[0].number == "3/BC"
+    assert evidence_store.list_evidence(db, department.id, 2026)[0].number == "3/BC"
 
 
 def test_evidence_delete_after_someone_elses_edit_is_told_and_keeps_the_document(people):
     db, department, session = people
-    document = repo.add_evidence(db, department.id, 2026, repo.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=repo.ATTACH_NUMBER)
+    document = evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput(doc_type="Báo cáo", number="1/BC"), actor="vanphong1", attachment=evidence_store.ATTACH_NUMBER)
     office, admin = session("vanphong1", "views/tai_lieu.py"), session("quantri", "views/tai_lieu.py")
     _field(office.text_input, "Số, ký hiệu", f"evidence-edit-{document.id}").input("2/BC")
     _click(office, "Lưu thay đổi")
@@ -352,7 +362,7 @@ def test_evidence_delete_after_someone_elses_edit_is_told_and_keeps_the_document
     next(c for c in admin.checkbox if c.label == "Tôi muốn xóa tài liệu này").check().run()
     _click(admin, "Xóa tài liệu")
     _told(admin, "vanphong1")
-    assert [e.number for e in repo.list_evidence(db, department.id, 2026)] == ["2/BC"]
+    assert [e.number for e in evidence_store.list_evidence(db, department.id, 2026)] == ["2/BC"]
 
 
 def test_department_form_the_second_save_is_told_and_the_units_saved_first_stand(people):
@@ -366,7 +376,7 @@ def test_department_form_the_second_save_is_told_and_the_units_saved_first_stand
     _field(second.text_input, "Tên cơ quan", form).input("Sở Dân tộc và Tôn giáo tỉnh")  # on the units it still showed
     _click(second, "Lưu")
     _told(second, "quantri")
-    stored = repo.list_departments(db)[0]
+    stored = department_store.list_departments(db)[0]
     assert (stored.name, stored.units) == (department.name, [*department.units, "Phòng Dân tộc"])
     assert _field(second.text_area, units_label, form).value.splitlines()[-1] == "Phòng Dân tộc"
 
@@ -374,8 +384,8 @@ def test_department_form_the_second_save_is_told_and_the_units_saved_first_stand
 def test_year_settings_form_the_second_save_is_told_and_the_first_stands(people):
     db, department, session = people
     first, second = session("quantri", "views/cau_hinh.py"), session("quantri2", "views/cau_hinh.py")
-    assessment = repo.get_assessment(db, department.id, 2026)
-    before = repo.year_settings(db, assessment.id)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    before = cycle_store.year_settings(db, assessment.id)
     _field(first.text_input, "Điểm thưởng tối đa", "year-settings-").set_value("2")
     _click(first, "Lưu thiết lập năm")
     assert any("Đã lưu thiết lập năm 2026" in s.value for s in first.success)
@@ -383,7 +393,7 @@ def test_year_settings_form_the_second_save_is_told_and_the_first_stands(people)
     _field(second.text_input, "Điểm trừ tối đa", "year-settings-").set_value(str(before.penalty_cap + 3))
     _click(second, "Lưu thiết lập năm")
     _told(second, "quantri")
-    stored = repo.year_settings(db, assessment.id)
+    stored = cycle_store.year_settings(db, assessment.id)
     assert (stored.bonus_cap, stored.penalty_cap) == (Decimal(2), before.penalty_cap)
     assert _field(second.text_input, "Điểm thưởng tối đa", "year-settings-").value == "2"
 
@@ -393,20 +403,20 @@ def test_the_years_own_settings_save_does_not_refuse_its_next_criteria_set_choic
     admin = session("quantri", "views/cau_hinh.py")
     _field(admin.text_input, "Điểm thưởng tối đa", "year-settings-").set_value("2")
     _click(admin, "Lưu thiết lập năm")
-    content = repo.load_criteria(db, repo.get_assessment(db, department.id, 2026).criteria_set_id).to_dict()
-    other = repo.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}), actor=repo.SYSTEM_ACTOR)
+    content = criteria_store.load_criteria(db, assessment_state.get_assessment(db, department.id, 2026).criteria_set_id).to_dict()
+    other = criteria_store.save_criteria_set(db, criteria_set_from_dict({**content, "name": "Bộ tiêu chí sửa đổi"}), actor=actors.SYSTEM_ACTOR)
     admin.run()
     next(s for s in admin.selectbox if s.label == "Bộ tiêu chí").set_value(other).run()
     _click(admin, "Dùng bộ này")
     assert not admin.error, [e.value for e in admin.error]
-    assert repo.get_assessment(db, department.id, 2026).criteria_set_id == other
+    assert assessment_state.get_assessment(db, department.id, 2026).criteria_set_id == other
 
 
 def test_a_form_left_for_another_page_expects_what_is_stored_when_it_comes_back(people):
     db, department, session = people
     admin = session("quantri", "views/cau_hinh.py")
-    seen = repo.list_departments(db)[0]
-    repo.update_department(db, department.id, seen.version, name=seen.name, units=[*seen.units, "Phòng Dân tộc"], actor="quantri2")
+    seen = department_store.list_departments(db)[0]
+    department_store.update_department(db, department.id, seen.version, name=seen.name, units=[*seen.units, "Phòng Dân tộc"], actor="quantri2")
     admin.switch_page("views/tong_quan.py").run()
     admin.switch_page("views/cau_hinh.py").run()  # the form is made again, from what is stored now
     form = f"department-{department.id}"
@@ -414,7 +424,7 @@ def test_a_form_left_for_another_page_expects_what_is_stored_when_it_comes_back(
     _field(admin.text_input, "Tên cơ quan", form).input("Sở Dân tộc và Tôn giáo tỉnh")
     _click(admin, "Lưu")
     assert not admin.error, [e.value for e in admin.error]
-    assert repo.list_departments(db)[0].name == "Sở Dân tộc và Tôn giáo tỉnh"
+    assert department_store.list_departments(db)[0].name == "Sở Dân tộc và Tôn giáo tỉnh"
 
 
 def test_plan_table_an_edit_is_told_even_when_the_filter_now_matches_nothing(people):

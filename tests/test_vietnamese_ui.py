@@ -29,7 +29,7 @@ from test_browser import (
 )
 
 import ui
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, cycle_store, department_store, plan_store
 from scoring.store.db import open_database
 from scoring.textnorm import format_number, local_today, parse_date
 
@@ -97,22 +97,22 @@ def test_year_settings_take_figures_with_a_decimal_comma():
     at.run()
     at.switch_page("views/cau_hinh.py").run()
     db = open_database()
-    department = repo.list_departments(db)[0]
-    assessment = repo.get_assessment(db, department.id, 2026)
-    before = repo.year_settings(db, assessment.id)
+    department = department_store.list_departments(db)[0]
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    before = cycle_store.year_settings(db, assessment.id)
     field = next(w for w in at.text_input if w.label == "Điểm phần điều tra XHH")
     assert field.value == format_number(before.survey_share)  # as the app writes numbers everywhere
     next(w for w in at.text_input if w.label == "Điểm thưởng tối đa").set_value("2,5")
     next(b for b in at.button if b.label == "Lưu thiết lập năm").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert repo.year_settings(db, assessment.id).bonus_cap == Decimal("2.5")
+    assert cycle_store.year_settings(db, assessment.id).bonus_cap == Decimal("2.5")
     assert next(w for w in at.text_input if w.label == "Điểm thưởng tối đa").value == "2,5"
 
     next(w for w in at.text_input if w.label == "Điểm trừ tối đa").set_value("hai điểm")
     next(b for b in at.button if b.label == "Lưu thiết lập năm").click().run()
     assert any("«Điểm trừ tối đa» phải là một số" in _plain(e.value) for e in at.error), [e.value for e in at.error]
     assert next(w for w in at.text_input if w.label == "Điểm trừ tối đa").value == "hai điểm"  # kept, to correct
-    assert repo.year_settings(db, assessment.id).penalty_cap == before.penalty_cap
+    assert cycle_store.year_settings(db, assessment.id).penalty_cap == before.penalty_cap
     db.dispose()
 
 
@@ -130,8 +130,8 @@ def test_the_plan_table_takes_a_completion_date_typed_day_first():
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     db = open_database()
-    department = repo.list_departments(db)[0]
-    stored = next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "I.2")
+    department = department_store.list_departments(db)[0]
+    stored = next(a for a in plan_store.list_activities(db, department.id, 2026) if a.code == "I.2")
     assert stored.completed_on == day
     (editor,) = at.data_editor
     assert editor.value.loc[editor.value["Mã"] == "I.2", "Ngày hoàn thành"].item() == day.strftime("%d/%m/%Y")
@@ -139,7 +139,7 @@ def test_the_plan_table_takes_a_completion_date_typed_day_first():
     at.session_state[editor.key] = {"edited_rows": {position: {"Ngày hoàn thành": "31/02/2026"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert "Hoạt động I.2: ngày hoàn thành «31/02/2026» không phải một ngày." in [_plain(e.value) for e in at.error]
-    assert next(a for a in repo.list_activities(db, department.id, 2026) if a.code == "I.2").completed_on == day
+    assert next(a for a in plan_store.list_activities(db, department.id, 2026) if a.code == "I.2").completed_on == day
     db.dispose()
 
 
@@ -200,9 +200,9 @@ def test_every_page_shows_vietnamese_only(tmp_path):
     db = Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'cchc.db'}"))
     workspace = ensure_default_workspace(db)
     accounts.create_account(db, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[workspace.department_id],
-                            actor=repo.SYSTEM_ACTOR)
-    first = repo.list_activities(db, workspace.department_id, 2026)[0]
-    repo.update_activity(db, first.id, first.version, actor=repo.SYSTEM_ACTOR, status="hoan_thanh")  # its date: today
+                            actor=actors.SYSTEM_ACTOR)
+    first = plan_store.list_activities(db, workspace.department_id, 2026)[0]
+    plan_store.update_activity(db, first.id, first.version, actor=actors.SYSTEM_ACTOR, status="hoan_thanh")  # its date: today
     db.dispose()
     seen: dict[str, str] = {}
     serving = _serve(tmp_path, auth="on")

@@ -9,7 +9,7 @@ import pytest
 import web
 from scoring.access import accounts, sessions
 from scoring.access.auth import Role, token_digest
-from scoring.store import repository as repo
+from scoring.store import actors, department_store
 
 PASSWORD = "Mat-khau-du-dai-2026"
 ORIGIN = {"Origin": "http://testserver"}
@@ -20,7 +20,7 @@ def signed_in_mode(monkeypatch):
     monkeypatch.setenv("CCHC_AUTH", "on")
     db = web.database()  # opening it seeds the embedded default
     accounts.create_account(db, "vanphong", role=Role.OFFICE, password=PASSWORD,
-                            department_ids=[d.id for d in repo.list_departments(db)], actor=repo.SYSTEM_ACTOR)
+                            department_ids=[d.id for d in department_store.list_departments(db)], actor=actors.SYSTEM_ACTOR)
     return db
 
 
@@ -157,7 +157,7 @@ def test_a_copied_streamlit_session_id_never_reaches_that_session(signed_in_mode
 
 
 def test_a_session_of_another_person_is_not_continued_with_ones_own_cookie(signed_in_mode, web_client):
-    accounts.create_account(signed_in_mode, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[], actor=repo.SYSTEM_ACTOR)
+    accounts.create_account(signed_in_mode, "quantri", role=Role.ADMIN, password=PASSWORD, department_ids=[], actor=actors.SYSTEM_ACTOR)
     admin = sessions.open_session(signed_in_mode, accounts.sign_in(signed_in_mode, "quantri", PASSWORD))
     web.bind_streamlit_session("admins-session", token_digest(admin), "quantri")
     _sign_in(web_client)  # vanphong, signed in for real, presents the administrator's session id

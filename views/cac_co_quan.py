@@ -15,7 +15,7 @@ from scoring.assessment.awaiting import awaiting_appraisal
 from scoring.exports.ranking_sheet import write_ranking_workbook
 from scoring.province import groups, ranking
 from scoring.province import progress as province
-from scoring.store import repository as repo
+from scoring.store import criteria_store, department_store
 from scoring.textnorm import format_datetime, format_number, format_percent
 
 ui.require(Action.VIEW_PROVINCE)
@@ -129,9 +129,9 @@ def _add_department(by_name: dict[str, int]) -> None:
     group = st.session_state.get("department-new-group")
 
     def add() -> int:
-        department_id = repo.create_department(db, name, units, actor=ui.actor())
+        department_id = department_store.create_department(db, name, units, actor=ui.actor())
         if group in by_name:
-            version = next(d.version for d in repo.list_departments(db) if d.id == department_id)
+            version = next(d.version for d in department_store.list_departments(db) if d.id == department_id)
             groups.assign_group(db, department_id, version, by_name[group], actor=ui.actor())
         return department_id
 
@@ -191,7 +191,7 @@ if manages_groups:
         st.button("Lưu nhóm của các cơ quan", key="group-members-save", on_click=_save_membership,
                   args=(seen, {groups.NO_GROUP: None, **by_name}))
         if existing:
-            sets = {s.id: s.name for s in repo.list_criteria_sets(db)}
+            sets = {s.id: s.name for s in criteria_store.list_criteria_sets(db)}
             with st.container(horizontal=True, vertical_alignment="bottom"):
                 st.selectbox("Nhóm", list(by_name), key="group-set-group", placeholder=ui.CHOOSE_ONE)
                 st.number_input("Năm", min_value=2000, max_value=2100, value=year + 1, step=1, key="group-set-year")

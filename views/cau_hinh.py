@@ -17,7 +17,7 @@ from scoring.criteria.excel import export_criteria_xlsx
 from scoring.criteria.model import validate
 from scoring.criteria.rules import parse_decimal
 from scoring.errors import InputError
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_store, audit_trail, criteria_store, cycle_store, department_store
 from scoring.store.backup import backup_file_name, create_backup
 from scoring.store.evidence_files import MAX_UPLOAD_BYTES, upload_megabytes
 from scoring.textnorm import format_datetime, format_number, format_points, local_today
@@ -78,7 +78,7 @@ with tab_unit:
             "Địa danh ở dòng ngày tháng", value=snap.department.place, placeholder="Ví dụ: Quảng Ninh",
             help="«Quảng Ninh, ngày … tháng … năm …» trên báo cáo và bảng điểm.", key=f"{form_key}-place")
         if st.form_submit_button("Lưu", type="primary", disabled=not may_configure):
-            ui.save_from_editors((department_form,), lambda: repo.update_department(
+            ui.save_from_editors((department_form,), lambda: department_store.update_department(
                 db, department_id, department_seen, name=name, units=units_text.splitlines(),
                 governing_body=governing_body, place=place, actor=ui.actor()),
                 success="Đã lưu thông tin cơ quan.")
@@ -112,7 +112,7 @@ with tab_criteria:
                                  assessment_seen=assessment_seen, may_configure=may_configure, form_name=criteria_form,
                                  forms_to_redraw=(settings_form, criteria_form))
 
-    sets = repo.list_criteria_sets(db)
+    sets = criteria_store.list_criteria_sets(db)
     if len(sets) > 1 and snap.assessment:
         st.subheader("Chuyển sang bộ tiêu chí đã có")
         by_id = {s.id: s for s in sets}
@@ -121,13 +121,13 @@ with tab_criteria:
                                                                               f"{format_datetime(by_id[i].created_at)})"),
                               key=f"{criteria_key}-set")
         if chosen != snap.assessment.criteria_set_id and st.button("Dùng bộ này", key="criteria-switch"):
-            ui.save_from_editors((settings_form, criteria_form), lambda: repo.switch_criteria_set(
+            ui.save_from_editors((settings_form, criteria_form), lambda: assessment_store.switch_criteria_set(
                 db, snap.assessment.id, assessment_seen, criteria_set_id=chosen, actor=ui.actor()), success="Đã chuyển bộ tiêu chí.")
 
 # ---------------------------------------------------------------- years
 
 with tab_years:
-    years = repo.list_years(db, department_id)
+    years = department_store.list_years(db, department_id)
     st.markdown("Các năm đã có: " + ", ".join(str(y) for y in years))
     may_years = ui.can(Action.MANAGE_YEARS)
     if snap.assessment and snap.settings:
@@ -167,7 +167,7 @@ with tab_years:
                         penalty_cap=_settings_number("Điểm trừ tối đa", penalty_cap), bands=tuple(presets[preset]),
                     )
 
-                ui.save_from_editors((settings_form, criteria_form), lambda: repo.save_year_settings(
+                ui.save_from_editors((settings_form, criteria_form), lambda: cycle_store.save_year_settings(
                     db, snap.assessment.id, settings_seen, edited(), actor=ui.actor()), success=f"Đã lưu thiết lập năm {year}.",
                     place=settings_form)
 
@@ -185,7 +185,7 @@ with tab_years:
         source_year = st.selectbox("Sao chép bộ tiêu chí và thiết lập từ năm", years, placeholder=ui.CHOOSE_ONE) if years else None
         st.caption("Bộ tiêu chí, thiết lập năm được sao chép (ngày dời sang năm mới); điểm để trống; kế hoạch nhập ở trang Kế hoạch.")
         if st.form_submit_button("Mở năm", type="primary", disabled=not may_years or not years):
-            opened = ui.attempt(lambda: repo.open_next_year(db, department_id, int(source_year), int(new_year), actor=ui.actor()),
+            opened = ui.attempt(lambda: cycle_store.open_next_year(db, department_id, int(source_year), int(new_year), actor=ui.actor()),
                                 success=f"Đã mở năm {int(new_year)} từ năm {source_year}.")
             if opened:
                 ui.switch_year(int(new_year))
@@ -212,7 +212,7 @@ def _department_text(department_ids, names: dict[int, str]) -> str:
     return ", ".join(names.get(d, f"cơ quan mã {d}") for d in department_ids) or "(chưa giao)"
 
 
-def _units_of(department_ids, by_id: dict[int, repo.DepartmentView]) -> list[str]:
+def _units_of(department_ids, by_id: dict[int, department_store.DepartmentView]) -> list[str]:
     """The units of the chosen departments, each once, in the departments' order (a unit account has one)."""
     return list(dict.fromkeys(u for d in department_ids if d in by_id for u in by_id[d].units))
 
@@ -292,7 +292,7 @@ def _reset_password(username: str, seen: int) -> None:
         st.session_state[ACCOUNT_NEW_PASSWORD] = (username, password)
 
 
-def _new_account_editor(mine: list[repo.DepartmentView], by_id: dict[int, repo.DepartmentView]) -> None:
+def _new_account_editor(mine: list[department_store.DepartmentView], by_id: dict[int, department_store.DepartmentView]) -> None:
     form_key = ui.editor_key(ACCOUNT_NEW)
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -312,8 +312,8 @@ def _new_account_editor(mine: list[repo.DepartmentView], by_id: dict[int, repo.D
     st.button("Tạo tài khoản", type="primary", key=f"{form_key}-create", on_click=_create_account, args=(form_key,))
 
 
-def _account_scope_fields(form_key: str, role: Role | None, mine: list[repo.DepartmentView],
-                          by_id: dict[int, repo.DepartmentView], departments: list[int], unit: str | None) -> None:
+def _account_scope_fields(form_key: str, role: Role | None, mine: list[department_store.DepartmentView],
+                          by_id: dict[int, department_store.DepartmentView], departments: list[int], unit: str | None) -> None:
     """The departments an account works with, and for a unit account its unit from their list."""
     options = [d.id for d in mine]
     c1, c2 = st.columns(2)
@@ -332,7 +332,7 @@ def _account_scope_fields(form_key: str, role: Role | None, mine: list[repo.Depa
             _field_error(form_key, accounts.FIELD_UNIT)
 
 
-def _account_editor(account: accounts.AccountView, mine: list[repo.DepartmentView], by_id: dict[int, repo.DepartmentView],
+def _account_editor(account: accounts.AccountView, mine: list[department_store.DepartmentView], by_id: dict[int, department_store.DepartmentView],
                     new_password: tuple[str, str] | None) -> None:
     name = _editor_name(account.username)
     form_key = ui.editor_key(name)
@@ -381,7 +381,7 @@ def _accounts_panel() -> None:
         st.rerun()  # signed out: the sign-in page
     if not ui.can(Action.MANAGE_ACCOUNTS):
         st.rerun()  # the page without this tab
-    names = {d.id: d.name for d in repo.list_departments(db)}
+    names = {d.id: d.name for d in department_store.list_departments(db)}
     mine = ui.departments()
     by_id = {d.id: d for d in mine}
     listed = accounts.list_accounts(db, viewer=who)
@@ -420,7 +420,7 @@ else:
 
 # ---------------------------------------------------------------- backup
 
-def _backup_bytes(who: repo.Actor) -> bytes:
+def _backup_bytes(who: actors.Actor) -> bytes:
     """The whole backup as of the click, for an account that may still make one (its rights read again here:
     this runs on Streamlit's download thread, after the page); open mode: the typed name."""
     if isinstance(who, Principal):
@@ -451,7 +451,7 @@ with tab_log:
     who = c1.text_input("Người thực hiện", key="log-actor")
     what = c2.text_input("Tiêu chí / hoạt động (mã)", key="log-key", placeholder="ví dụ 1.1.1 hoặc I.3")
     since = c3.date_input("Từ ngày", value=None, format="DD/MM/YYYY", key="log-since")
-    entries = repo.audit_log(db, department_id, viewer=ui.actor(), actor=who.strip() or None,
+    entries = audit_trail.audit_log(db, department_id, viewer=ui.actor(), actor=who.strip() or None,
                              entity_key=what.strip() or None, since=since, with_accounts=ui.can(Action.MANAGE_ACCOUNTS))
     if entries:
         ui.dataframe(pd.DataFrame([  # readable text comes from the core (AuditView): labels, "có"/"không", names

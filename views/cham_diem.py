@@ -43,7 +43,7 @@ from scoring.assessment.snapshot import CriterionRow, Snapshot
 from scoring.criteria.model import CriterionNode
 from scoring.criteria.rules import RuleKind, parse_decimal
 from scoring.plan.stats import STATUS_LABELS
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_state, assessment_store, cycle_store, evidence_store
 from scoring.textnorm import format_date, format_datetime, format_number, format_points
 
 # Static style only: a criterion's points ("-0,75 điểm") fit their column at 1366×768 instead of "0,75 đi…".
@@ -59,14 +59,14 @@ if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
 assessment_id = snap.assessment.id
 is_locked = snap.locked
 # Where the cycle stands today (Vietnam date): the same state every appraisal, explanation and bonus write checks.
-cycle = repo.cycle_state(ui.database(), assessment_id)
+cycle = assessment_state.cycle_state(ui.database(), assessment_id)
 may_score = ui.can(Action.EDIT_SELF_SCORE) and not is_locked
 may_link = ui.can(Action.EDIT_EVIDENCE) and not cycle.published  # published: the core keeps the links as published
 
 
 def _verdict(write: Write, leaf: LeafAppraisal | None = None, code: str = "") -> Verdict:
     """The core's answer for this person now (scoring.assessment.cycle.may_write): the page shows an editor only where it is yes."""
-    who = ui.principal() or repo.actor_name(st.session_state.get("actor") or "")  # open mode: a trusted name
+    who = ui.principal() or actors.actor_name(st.session_state.get("actor") or "")  # open mode: a trusted name
     return may_write(who, write, cycle, department_id=snap.assessment.department_id, leaf=leaf, code=code,
                      bonus_author=snap.assessment.bonus_penalty_author)
 
@@ -124,14 +124,14 @@ def _area_label(code: str) -> str:
 
 
 def _lock() -> None:
-    ui.attempt(lambda: repo.lock_self_score(ui.database(), assessment_id, actor=ui.actor()),
+    ui.attempt(lambda: cycle_store.lock_self_score(ui.database(), assessment_id, actor=ui.actor()),
                success="Đã chốt điểm tự chấm: điểm tự chấm chỉ còn xem; Sở Nội vụ có thể thẩm định.")
     st.rerun()  # every criterion changes what it allows: the whole page
 
 
 def _reopen() -> None:
     reason = st.session_state.get("lock-reopen-reason") or ""
-    ui.attempt(lambda: repo.reopen_self_score(ui.database(), assessment_id, reason, actor=ui.actor()),
+    ui.attempt(lambda: cycle_store.reopen_self_score(ui.database(), assessment_id, reason, actor=ui.actor()),
                success="Đã mở lại điểm tự chấm để sửa.")
     st.rerun()
 
@@ -200,7 +200,7 @@ def _source() -> SourceDocument | None:
 
 
 def _save_bonus_penalty() -> None:
-    ui.attempt(lambda: repo.save_bonus_penalty(
+    ui.attempt(lambda: cycle_store.save_bonus_penalty(
         ui.database(), assessment_id, snap.assessment.bonus_penalty_version,
         bonus=st.session_state.get("bonus-points") or "", penalty=st.session_state.get("penalty-points") or "",
         source=_source(), actor=ui.actor()), success="Đã lưu điểm thưởng, điểm trừ.")
@@ -208,19 +208,19 @@ def _save_bonus_penalty() -> None:
 
 def _override_round() -> None:
     code = st.session_state.get("override-round")
-    ui.attempt(lambda: repo.override_round(ui.database(), assessment_id, code, st.session_state.get("override-until"),
+    ui.attempt(lambda: cycle_store.override_round(ui.database(), assessment_id, code, st.session_state.get("override-until"),
                                            st.session_state.get("override-reason") or "", actor=ui.actor()),
                success=f"Đã mở vòng «{ROUND_LABELS.get(code, code)}» ngoài lịch.")
 
 
 def _publish() -> None:
-    ui.attempt(lambda: repo.publish_index(ui.database(), assessment_id, actor=ui.actor()),
+    ui.attempt(lambda: cycle_store.publish_index(ui.database(), assessment_id, actor=ui.actor()),
                success=f"Đã công bố chỉ số năm {snap.year}: từ nay không sửa được gì nữa.")
 
 
 def _reopen_published() -> None:
     reason = st.session_state.get("publish-reopen-reason") or ""
-    ui.attempt(lambda: repo.reopen_published(ui.database(), assessment_id, reason, actor=ui.actor()),
+    ui.attempt(lambda: cycle_store.reopen_published(ui.database(), assessment_id, reason, actor=ui.actor()),
                success="Đã mở lại chỉ số đã công bố để sửa.")
 
 
@@ -365,7 +365,7 @@ def _refresh_after(code: str, saved) -> None:
     one run: it draws the criterion (the message at its inputs, what is stored) and the totals and headings above
     it (_leaf_block). Only the lock's list of blockers, while it is open, lives in a fragment of its own: then
     both rerun, which takes Streamlit a second run."""
-    if isinstance(saved, repo.ScoreView):
+    if isinstance(saved, assessment_store.ScoreView):
         ui.score_saved(assessment_id, saved)
         _saw(code, saved.version)
     if st.session_state.get(LOCK_PANEL_OPEN):
@@ -389,7 +389,7 @@ def _drop_unsaved(code: str) -> None:
 def _save_self(leaf: CriterionNode) -> None:
     conflicted = []
     saved = ui.attempt(
-        lambda: repo.save_self_score(
+        lambda: assessment_store.save_self_score(
             ui.database(), assessment_id, leaf.code, _seen_version(leaf.code),
             inputs=_inputs_from_widgets(leaf),
             not_applicable=bool(st.session_state.get(_key(leaf.code, "na"))),
@@ -411,7 +411,7 @@ def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
     version = _seen_version(leaf.code)
     ui.forget_widgets(_key(leaf.code, ""))  # the inputs are drawn again from the applied suggestion
     saved = ui.attempt(
-        lambda: repo.save_self_score(
+        lambda: assessment_store.save_self_score(
             ui.database(), assessment_id, leaf.code, version, inputs=inputs,
             explanation=_data().score(leaf.code).explanation, actor=ui.actor(),
         ),
@@ -444,8 +444,8 @@ def _link_evidence(leaf: CriterionNode) -> None:
         if linked == (document.id in chosen):
             continue
         codes = [c for c in document.criteria if c != leaf.code] + ([leaf.code] if not linked else [])
-        meta = repo.EvidenceInput(document.doc_type, document.number, document.issued_on, document.issuer, document.summary, document.link)
-        saved = ui.attempt(lambda d=document, c=codes, m=meta: repo.update_evidence(db, d.id, seen[d.id], m, actor=ui.actor(), criteria=c),
+        meta = evidence_store.EvidenceInput(document.doc_type, document.number, document.issued_on, document.issuer, document.summary, document.link)
+        saved = ui.attempt(lambda d=document, c=codes, m=meta: evidence_store.update_evidence(db, d.id, seen[d.id], m, actor=ui.actor(), criteria=c),
                            place=_leaf_key(leaf.code))
         if saved is None:
             done = False
@@ -472,7 +472,7 @@ def _evidence_label(by_id: dict) -> Callable[[int], str]:
     return lambda i: f"TL{i} · {by_id[i].title}"
 
 
-def _rule_input(leaf: CriterionNode, score: repo.ScoreView, disabled: bool) -> None:
+def _rule_input(leaf: CriterionNode, score: assessment_store.ScoreView, disabled: bool) -> None:
     rule, code, inputs = leaf.rule, leaf.code, score.inputs
     on_change, args = _save_self, (leaf,)
     if rule.kind == RuleKind.TIERS:
@@ -535,7 +535,7 @@ def _leaf_header(code: str) -> None:
         points_col.metric("Tự chấm", format_points(totals.self_points))
 
 
-def _follow_stored(code: str, score: repo.ScoreView) -> bool:
+def _follow_stored(code: str, score: assessment_store.ScoreView) -> bool:
     """The inputs show what is stored, and expect its version, unless they hold a value of this person's that was
     not saved. Someone else's save, seen on a later run, draws them again from it; an unsaved value stays (marked)
     and still expects the version it was typed over, so saving it tells of the other change instead of hiding it."""
@@ -602,7 +602,7 @@ def _leaf_block(code: str, summary, area_heading, group_headings: dict) -> None:
 def _save_round(leaf: CriterionNode, round_number: int) -> None:
     prefix = f"r{round_number}"
     saved = ui.attempt(
-        lambda: repo.save_appraisal(
+        lambda: assessment_store.save_appraisal(
             ui.database(), assessment_id, leaf.code, _seen_version(leaf.code), round_number=round_number,
             points=(st.session_state.get(_key(leaf.code, f"{prefix}-points")) or "").strip(),
             remark=st.session_state.get(_key(leaf.code, f"{prefix}-remark")) or "",
@@ -616,7 +616,7 @@ def _save_round(leaf: CriterionNode, round_number: int) -> None:
 
 def _save_explanation(leaf: CriterionNode) -> None:
     saved = ui.attempt(
-        lambda: repo.save_explanation(
+        lambda: assessment_store.save_explanation(
             ui.database(), assessment_id, leaf.code, _seen_version(leaf.code),
             explanation=st.session_state.get(_key(leaf.code, "answer")) or "",
             evidence_ids=st.session_state.get(_key(leaf.code, "answer-docs")) or [], actor=ui.actor(),
@@ -626,7 +626,7 @@ def _save_explanation(leaf: CriterionNode) -> None:
     _refresh_after(leaf.code, saved)
 
 
-def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: repo.ScoreView) -> None:
+def _appraisal_column(snap: Snapshot, leaf: CriterionNode, score: assessment_store.ScoreView) -> None:
     """Round 1, the department's explanation, round 2 — side by side with the self score, differences marked.
 
     Each is an editor only where the core would accept the write now (`_verdict`); otherwise what is stored, and

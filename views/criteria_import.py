@@ -20,7 +20,7 @@ from scoring.access.auth import Action
 from scoring.criteria import draft as cd
 from scoring.criteria.files import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, load_criteria_set_bytes
 from scoring.errors import InputError
-from scoring.store import repository as repo
+from scoring.store import assessment_store, criteria_store
 from scoring.store.evidence_files import extensions_text, safe_display_name, upload_rule
 
 ALL_AREAS = "*"
@@ -160,12 +160,12 @@ def _save(db, draft: cd.CriteriaDraft, criteria_set, *, state_key: str, departme
           assessment_seen, forms_to_redraw) -> None:
     """Stored (with what was corrected, audited) and used for the year, as the page's other save of a set does."""
     def use():
-        set_id = repo.save_criteria_set(db, criteria_set, actor=ui.actor(), source_name=draft.source_name,
+        set_id = criteria_store.save_criteria_set(db, criteria_set, actor=ui.actor(), source_name=draft.source_name,
                                         corrections=cd.draft_corrections(draft))
         if snap.assessment:
             # refused as stale, the set stays stored and can be chosen below once the page shows what changed
-            return repo.switch_criteria_set(db, snap.assessment.id, assessment_seen, criteria_set_id=set_id, actor=ui.actor())
-        return repo.open_assessment(db, department_id, year, set_id, actor=ui.actor())
+            return assessment_store.switch_criteria_set(db, snap.assessment.id, assessment_seen, criteria_set_id=set_id, actor=ui.actor())
+        return assessment_store.open_assessment(db, department_id, year, set_id, actor=ui.actor())
 
     def stale() -> None:
         _forget(state_key, forms_to_redraw)

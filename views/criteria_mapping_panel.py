@@ -16,7 +16,7 @@ from scoring.access.auth import Action
 from scoring.assessment.snapshot import Snapshot
 from scoring.criteria.mapping import CriteriaMapping, propose_mapping, sets_differ
 from scoring.criteria.model import CriteriaSet
-from scoring.store import repository as repo
+from scoring.store import assessment_state, criteria_store
 from scoring.store.criteria_mapping_store import ConfirmedMapping, confirm_mapping, confirmed_mapping
 from scoring.store.db import Database
 from scoring.textnorm import format_datetime
@@ -78,10 +78,10 @@ def show(db: Database, snap: Snapshot) -> None:
     """The mapping between last year's set and this year's, when they differ."""
     if snap.assessment is None or snap.criteria_set is None:
         return
-    previous = repo.get_assessment(db, snap.department.id, snap.year - 1)
+    previous = assessment_state.get_assessment(db, snap.department.id, snap.year - 1)
     if previous is None:
         return
-    old_set, new_set = repo.load_criteria(db, previous.criteria_set_id), snap.criteria_set
+    old_set, new_set = criteria_store.load_criteria(db, previous.criteria_set_id), snap.criteria_set
     if not sets_differ(old_set, new_set):
         st.caption(f"Bộ tiêu chí năm {snap.year} có cùng mã và tên tiêu chí như năm {snap.year - 1}: "
                    "so sánh với năm trước theo mã, không cần bảng đối chiếu.")

@@ -11,7 +11,7 @@ from scoring.errors import InputError
 from scoring.plan.importer import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_bytes
 from scoring.plan.stats import STATUS_DONE, STATUS_LABELS, STATUSES
 from scoring.plan.units import expand_units
-from scoring.store import repository as repo
+from scoring.store import evidence_store, plan_store
 from scoring.store.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
 from scoring.textnorm import DATE_TEXT_PATTERN, format_date, format_datetime, parse_date, vn_sort_key
 
@@ -53,7 +53,7 @@ def _save_edits(edited_rows: dict, drawn: list[tuple[int, int, str]]) -> None:
         if "Ghi chú" in changes:
             kwargs["note"] = changes["Ghi chú"] or ""
         if kwargs:
-            saved = ui.attempt(lambda i=activity_id, v=version, k=kwargs: repo.update_activity(db, i, v, actor=ui.actor(), **k),
+            saved = ui.attempt(lambda i=activity_id, v=version, k=kwargs: plan_store.update_activity(db, i, v, actor=ui.actor(), **k),
                                success=f"Đã lưu hoạt động {code}.", place=editor_name)
             for notice in saved.notices if saved else ():
                 ui.flash("info", notice, editor_name)
@@ -101,7 +101,7 @@ with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", ex
             if imported.warnings:
                 st.warning(f"{len(imported.warnings)} điểm cần kiểm tra trước khi lưu:")
                 ui.dataframe(pd.DataFrame([{"Vị trí": w.where, "Nội dung": w.message} for w in imported.warnings]), hide_index=True)
-            existing = repo.get_plan(db, department_id, target_year)
+            existing = plan_store.get_plan(db, department_id, target_year)
             mode = "replace"
             if existing:
                 mode = st.radio(
@@ -113,7 +113,7 @@ with st.expander("Nhập kế hoạch từ tệp (.docx, .xlsx, .txt, .tsv)", ex
                 )
             if st.button(f"Lưu kế hoạch năm {target_year}", type="primary", key="plan-save"):
                 with st.spinner("Đang lưu…"):
-                    result = ui.attempt(lambda: repo.save_plan(db, department_id, imported, mode=mode, actor=ui.actor(), year=target_year))
+                    result = ui.attempt(lambda: plan_store.save_plan(db, department_id, imported, mode=mode, actor=ui.actor(), year=target_year))
                 if result:
                     ui.flash("success", f"Đã lưu: thêm {len(result.added)}, cập nhật {len(result.updated)}, bỏ {len(result.removed)} hoạt động.")
                     ui.switch_year(target_year)
@@ -142,7 +142,7 @@ overdue_codes = {s.id for s in snap.overdue()}
 upcoming_codes = {s.id for s in snap.upcoming(30)}
 
 
-def _visible(activity: repo.ActivityView) -> bool:
+def _visible(activity: plan_store.ActivityView) -> bool:
     if area_filter and activity.area not in area_filter:
         return False
     if unit_filter and not set(expand_units(activity.lead, snap.department.units)) & set(unit_filter):
@@ -172,7 +172,7 @@ if not shown:
 EDITABLE_COLUMNS = ("Trạng thái", "Tiến độ (%)", "Ngày hoàn thành", "Ghi chú")
 
 
-def _table(activities: list[repo.ActivityView]) -> pd.DataFrame:
+def _table(activities: list[plan_store.ActivityView]) -> pd.DataFrame:
     # What a row is read for first — the activity, who leads it, its deadline, where it stands — fits a 1366-wide
     # screen without scrolling sideways; the notes and the plan's own wording of the deadline come after, and the
     # partners, goal, task and output are in «Chi tiết hoạt động» below.
@@ -265,20 +265,20 @@ with st.expander("Chi tiết hoạt động (mục tiêu, nhiệm vụ, kết qu
             with st.form(form_key):
                 st.markdown(f"**Gắn tài liệu kiểm chứng cho hoạt động {ui.md(activity.code)}**")
                 c1, c2, c3 = st.columns(3)
-                doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, placeholder=ui.CHOOSE_ONE, key=f"{form_key}-type")
+                doc_type = c1.selectbox("Loại văn bản", evidence_store.EVIDENCE_TYPES, placeholder=ui.CHOOSE_ONE, key=f"{form_key}-type")
                 number = c2.text_input("Số, ký hiệu", key=f"{form_key}-number")
                 issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{form_key}-issued")
                 summary = st.text_input("Trích yếu", value=activity.output, key=f"{form_key}-summary")
-                attachment = st.radio("Tài liệu lưu kèm", list(repo.EVIDENCE_ATTACHMENTS), format_func=repo.EVIDENCE_ATTACHMENTS.get,
+                attachment = st.radio("Tài liệu lưu kèm", list(evidence_store.EVIDENCE_ATTACHMENTS), format_func=evidence_store.EVIDENCE_ATTACHMENTS.get,
                                       horizontal=True, key=f"{form_key}-attachment")
                 # no `type=`: the core refuses other files in Vietnamese (see views/tai_lieu.py)
                 upload = st.file_uploader("Tệp đính kèm", key=f"{form_key}-file")
                 st.caption(EVIDENCE_UPLOAD_RULE)
                 link = st.text_input("Đường dẫn (http/https)", key=f"{form_key}-link")
                 if st.form_submit_button("Gắn tài liệu"):
-                    meta = repo.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary, link)
+                    meta = evidence_store.EvidenceInput(doc_type, number, issued_on, snap.department.name, summary, link)
                     payload = (upload.name, upload.getvalue()) if upload is not None else None
-                    ui.save_from_editors((form_name,), lambda: repo.add_evidence(
+                    ui.save_from_editors((form_name,), lambda: evidence_store.add_evidence(
                         db, department_id, year, meta, actor=ui.actor(), upload=payload, attachment=attachment,
                         activity_codes=[activity.code]),
                         success=f"Đã gắn tài liệu cho hoạt động {activity.code}.")

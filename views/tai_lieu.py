@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from scoring.access.auth import Action
-from scoring.store import repository as repo
+from scoring.store import evidence_store
 from scoring.store.evidence_files import EVIDENCE_UPLOAD_RULE
 from scoring.textnorm import format_date, format_number
 
@@ -55,10 +55,10 @@ with tab_add:
     add_key = ui.editor_key(add_form)
     ui.show_flashes(add_form)
     with st.form(add_key):
-        attachment = st.radio("Tài liệu lưu kèm", list(repo.EVIDENCE_ATTACHMENTS), format_func=repo.EVIDENCE_ATTACHMENTS.get,
+        attachment = st.radio("Tài liệu lưu kèm", list(evidence_store.EVIDENCE_ATTACHMENTS), format_func=evidence_store.EVIDENCE_ATTACHMENTS.get,
                               horizontal=True, key=f"{add_key}-attachment")
         c1, c2, c3 = st.columns(3)
-        doc_type = c1.selectbox("Loại văn bản", repo.EVIDENCE_TYPES, placeholder=ui.CHOOSE_ONE, key=f"{add_key}-type")
+        doc_type = c1.selectbox("Loại văn bản", evidence_store.EVIDENCE_TYPES, placeholder=ui.CHOOSE_ONE, key=f"{add_key}-type")
         number = c2.text_input("Số, ký hiệu", placeholder="15/KH-SDTTG", key=f"{add_key}-number")
         issued_on = c3.date_input("Ngày ban hành", value=None, format="DD/MM/YYYY", key=f"{add_key}-issued")
         issuer = st.text_input("Cơ quan ban hành", value=snap.department.name, key=f"{add_key}-issuer")
@@ -73,10 +73,10 @@ with tab_add:
         activities = st.multiselect("Là sản phẩm của hoạt động", activity_codes if may_file_any else own_activities,
                                     placeholder=ui.CHOOSE_MANY, format_func=_activity_label, key=f"{add_key}-activities")
         if st.form_submit_button("Lưu tài liệu", type="primary", disabled=not may_file):
-            meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
+            meta = evidence_store.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
             payload = (upload.name, upload.getvalue()) if upload is not None else None
             with st.spinner("Đang kiểm tra và lưu tệp…"):
-                saved = ui.attempt(lambda: repo.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
+                saved = ui.attempt(lambda: evidence_store.add_evidence(db, department_id, year, meta, actor=ui.actor(), upload=payload,
                                                             attachment=attachment, criteria=criteria, activity_codes=activities),
                                    place=add_form)
             if saved:
@@ -113,7 +113,7 @@ with tab_register:
         view, edit = st.columns([3, 2])
         with view:
             if document.file_key:
-                name, mime, content = repo.evidence_file(db, document.id, viewer=ui.actor())
+                name, mime, content = evidence_store.evidence_file(db, document.id, viewer=ui.actor())
                 st.download_button(ui.label(f"Tải về «{name}» ({format_number(document.file_size / 1024, 1)} KB)"), content,
                                    file_name=name, mime=mime, key=f"evidence-dl-{document.id}")
                 if document.file_kind in ("jpg", "png"):
@@ -132,7 +132,7 @@ with tab_register:
             ui.show_flashes(form_name)
 
             with st.form(form_key):
-                types = list(repo.EVIDENCE_TYPES)
+                types = list(evidence_store.EVIDENCE_TYPES)
                 doc_type = st.selectbox("Loại văn bản", types, placeholder=ui.CHOOSE_ONE, index=types.index(document.doc_type) if document.doc_type in types else len(types) - 1,
                                         key=f"{form_key}-type")
                 number = st.text_input("Số, ký hiệu", value=document.number, key=f"{form_key}-number")
@@ -146,13 +146,13 @@ with tab_register:
                                             placeholder=ui.CHOOSE_MANY, default=[c for c in document.activities if c in activity_codes], format_func=_activity_label,
                                             key=f"{form_key}-activities")
                 if st.form_submit_button("Lưu thay đổi", type="primary"):
-                    meta = repo.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
-                    ui.save_from_editors((form_name,), lambda: repo.update_evidence(
+                    meta = evidence_store.EvidenceInput(doc_type, number, issued_on, issuer, summary, link)
+                    ui.save_from_editors((form_name,), lambda: evidence_store.update_evidence(
                         db, document.id, seen, meta, actor=ui.actor(), criteria=criteria, activity_codes=activities),
                         success="Đã lưu thay đổi tài liệu.", place=form_name)
             confirm = st.checkbox("Tôi muốn xóa tài liệu này", key=f"{form_key}-del-ok")
             if st.button("Xóa tài liệu", disabled=not confirm, key=f"{form_key}-del"):
-                ui.attempt(lambda: repo.delete_evidence(db, document.id, seen, actor=ui.actor()), success="Đã xóa tài liệu.")
+                ui.attempt(lambda: evidence_store.delete_evidence(db, document.id, seen, actor=ui.actor()), success="Đã xóa tài liệu.")
                 ui.redraw_editor(form_name)  # deleted, or refused: either way the register shows what is stored
                 st.rerun()
 

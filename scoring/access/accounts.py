@@ -24,9 +24,10 @@ from scoring.access.auth import (
 )
 from scoring.errors import InputError, NotFoundError
 from scoring.plan.units import unit_key
+from scoring.store.actors import Actor, _trusted, actor_name, command_line_actor
 from scoring.store.db import SIGN_IN_SESSIONS, Database
 from scoring.store.models import Account, AccountDepartment, AuditEntry, Department, utcnow
-from scoring.store.repository import Actor, _check_version, _trusted, actor_name, command_line_actor
+from scoring.store.rows import _check_version
 from scoring.textnorm import format_datetime, nfc
 
 FIRST_ADMIN = "quantri"
@@ -92,7 +93,7 @@ def _audit(session, actor: Actor, what: str, username: str, old: str | None, new
 
 def _allow_account_change(actor: Actor, department_ids) -> None:
     """Only an administrator holding every department involved changes an account (auth.authorize_account_change);
-    a name is a trusted caller (the command line, first-start seeding: see repository.Actor)."""
+    a name is a trusted caller (the command line, first-start seeding: see scoring.store.actors.Actor)."""
     if isinstance(actor, Principal):
         authorize_account_change(actor, department_ids)
     else:
@@ -101,7 +102,7 @@ def _allow_account_change(actor: Actor, department_ids) -> None:
 
 def create_account(db: Database, username: str, *, role: Role | str | None, password: str, display_name: str = "",
                    department_ids: list[int] = (), unit: str | None = None, actor: Actor) -> AccountView:
-    """A new account, by an administrator for departments it holds (or by a trusted caller: see repository.Actor).
+    """A new account, by an administrator for departments it holds (or by a trusted caller: see scoring.store.actors.Actor).
     A refusal about one field is an AccountFieldError naming it."""
     _allow_account_change(actor, department_ids)
     username = nfc(username or "").strip().lower()
@@ -168,7 +169,7 @@ def _checked_unit(role: Role, unit: str | None, departments: list[Department]) -
 
 def reset_password(db: Database, username: str, password: str, *, expected_version: int | None, actor: Actor) -> AccountView:
     """A new password (and the lock-out lifted), if the account is still the version the person saw; by an
-    administrator holding every department of the account (or a trusted caller: see repository.Actor).
+    administrator holding every department of the account (or a trusted caller: see scoring.store.actors.Actor).
 
     `expected_version` None: the caller showed no version (the command line, which names the account and
     acts at once); a password reset then overwrites no one's edit, since a password is never shown.
@@ -192,7 +193,7 @@ def reset_password(db: Database, username: str, password: str, *, expected_versi
 def unlock_account(db: Database, username: str, expected_version: int, *, actor: Actor,
                    now: datetime | None = None) -> AccountView:
     """Lift a lock-out (too many wrong passwords) before it runs out, keeping the password; by an administrator
-    holding every department of the account (or a trusted caller: see repository.Actor)."""
+    holding every department of the account (or a trusted caller: see scoring.store.actors.Actor)."""
     _allow_account_change(actor, ())
     now = now or datetime.now(timezone.utc)
     with db.session() as session:
@@ -235,7 +236,7 @@ def update_account(db: Database, username: str, expected_version: int, *, actor:
                    department_ids: list[int] | None = None, active: bool | None = None) -> AccountView:
     """Change an account's role, name, unit, departments or whether it may sign in; None (for unit: left out)
     keeps a field. By an administrator holding every department the account has and is given (or a trusted
-    caller: see repository.Actor). Refused when someone changed the account after `expected_version` was read,
+    caller: see scoring.store.actors.Actor). Refused when someone changed the account after `expected_version` was read,
     and when it would leave a department without an active administrator (_keep_an_administrator)."""
     _allow_account_change(actor, department_ids or ())
     with db.session() as session:
@@ -487,7 +488,7 @@ def _existing_database() -> Database:
 
 def _cli_departments(db: Database, wanted: list[str]) -> list[int]:
     """The departments named on the command line (by name or id); the only one when none is named."""
-    from scoring.store.repository import list_departments
+    from scoring.store.department_store import list_departments
 
     departments = list_departments(db)
     listed = "; ".join(f"{d.id}: {d.name}" for d in departments) or "(chưa có cơ quan nào)"
@@ -506,7 +507,7 @@ def _cli_departments(db: Database, wanted: list[str]) -> list[int]:
 
 
 def _department_names_of(db: Database, account: AccountView) -> str:
-    from scoring.store.repository import list_departments
+    from scoring.store.department_store import list_departments
 
     names = {d.id: d.name for d in list_departments(db)}
     return ", ".join(names.get(d, f"mã {d}") for d in account.department_ids) or "(chưa giao cơ quan nào)"

@@ -652,7 +652,7 @@ BLOCKER_EVIDENCE_DETAILS = "thieu_so_ngay"
 
 
 class EvidenceLike(Protocol):
-    """What locking needs of an evidence document (scoring.store.repository.EvidenceView has it)."""
+    """What locking needs of an evidence document (scoring.store.evidence_store.EvidenceView has it)."""
 
     number: str
     issued_on: date | None
@@ -663,7 +663,7 @@ class EvidenceLike(Protocol):
 
 @dataclass(frozen=True)
 class EvidenceRef:
-    """A minimal evidence document, for callers that do not hold repository views."""
+    """A minimal evidence document, for callers that do not hold the store's views."""
 
     number: str
     issued_on: date | None
@@ -1217,7 +1217,7 @@ class Verdict:
 
 def may_write(who: Principal | str, write: Write, state: CycleState, *, department_id: int,
               leaf: LeafAppraisal | None = None, code: str = "", bonus_author: Authorship | None = None) -> Verdict:
-    """May `who` make `write` now, and if not, why: the one answer the repository's writes enforce and the
+    """May `who` make `write` now, and if not, why: the one answer the store's writes enforce and the
     scoring page follows to show or hide an editor.
 
     `who` is a signed-in Principal (its role checked) or, for trusted callers without an account (the command
@@ -1250,7 +1250,7 @@ def may_write(who: Principal | str, write: Write, state: CycleState, *, departme
     if write is Write.PUBLISH:
         if not state.locked:
             return Verdict(InputError(f"Năm {year} chưa chốt điểm tự chấm nên chưa công bố được chỉ số."))
-        return Verdict()  # whether the appraised index is complete is the repository's check, on the stored scores
+        return Verdict()  # whether the appraised index is complete is the store's check, on the stored scores
     if write is Write.OVERRIDE_ROUND:
         return Verdict()
     if write is Write.EXPLANATION:

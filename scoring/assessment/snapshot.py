@@ -46,7 +46,17 @@ from scoring.plan.stats import (
     unit_area_matrix,
     upcoming,
 )
-from scoring.store import repository as repo
+from scoring.store import (
+    actors,
+    assessment_state,
+    assessment_store,
+    criteria_store,
+    cycle_store,
+    department_store,
+    evidence_store,
+    plan_store,
+    rows,
+)
 from scoring.store.criteria_mapping_store import ConfirmedMapping, confirmed_mapping
 from scoring.store.db import Database
 from scoring.textnorm import format_datetime, local_today, roman
@@ -93,21 +103,21 @@ class AreaSummary:
     activities_total: int
     activities_done: int  # done among the applicable ones
     activities_applicable: int  # not "không áp dụng": what completion counts out of
-    overdue: list[repo.ActivityView]
+    overdue: list[plan_store.ActivityView]
     unscored: int
 
 
 @dataclass
 class Snapshot:
-    department: repo.DepartmentView
+    department: department_store.DepartmentView
     year: int
     today: date
-    assessment: repo.AssessmentView | None
+    assessment: assessment_state.AssessmentView | None
     criteria_set: CriteriaSet | None
-    plan: repo.PlanView | None
-    activities: list[repo.ActivityView]
-    scores: dict[str, repo.ScoreView]
-    evidence: list[repo.EvidenceView]
+    plan: plan_store.PlanView | None
+    activities: list[plan_store.ActivityView]
+    scores: dict[str, assessment_store.ScoreView]
+    evidence: list[evidence_store.EvidenceView]
     rollup: Rollup | None
     settings: YearSettings | None = None
     bonus: Decimal | None = None
@@ -119,7 +129,7 @@ class Snapshot:
     criteria_sets_differ: bool = False
     criteria_mapping: ConfirmedMapping | None = None
 
-    def with_score(self, view: repo.ScoreView) -> Snapshot:
+    def with_score(self, view: assessment_store.ScoreView) -> Snapshot:
         """This snapshot once one leaf's stored score has become `view`: the scores and the roll-up follow;
         nothing else a score save touches is part of a snapshot."""
         scores = {**self.scores, view.code: view}
@@ -139,7 +149,7 @@ class Snapshot:
     def lock_blockers(self) -> list[Blocker]:
         if self.criteria_set is None:
             return []
-        evidence: dict[str, list[repo.EvidenceView]] = {}
+        evidence: dict[str, list[evidence_store.EvidenceView]] = {}
         for document in self.evidence:
             for code in document.criteria:
                 evidence.setdefault(code, []).append(document)
@@ -278,13 +288,13 @@ class Snapshot:
                                      tuple(blockers.get(node.code, ()))))
         return rows
 
-    def score(self, code: str) -> repo.ScoreView:
-        return self.scores.get(code) or repo.ScoreView.empty(code)
+    def score(self, code: str) -> assessment_store.ScoreView:
+        return self.scores.get(code) or assessment_store.ScoreView.empty(code)
 
-    def evidence_for(self, code: str) -> list[repo.EvidenceView]:
+    def evidence_for(self, code: str) -> list[evidence_store.EvidenceView]:
         return [e for e in self.evidence if code in e.criteria]
 
-    def activities_for(self, leaf: CriterionNode) -> list[repo.ActivityView]:
+    def activities_for(self, leaf: CriterionNode) -> list[plan_store.ActivityView]:
         wanted = set(leaf.activities)
         return [a for a in self.activities if a.code in wanted]
 
@@ -335,34 +345,34 @@ class Snapshot:
         return self.rollup.total.applicable_leaves if self.rollup else 0
 
 
-def _applies(activity: repo.ActivityView) -> bool:
+def _applies(activity: plan_store.ActivityView) -> bool:
     return activity.status != STATUS_NOT_APPLICABLE
 
 
-def _done_count(activities: list[repo.ActivityView]) -> int:
+def _done_count(activities: list[plan_store.ActivityView]) -> int:
     return sum(_applies(a) and a.status == STATUS_DONE for a in activities)
 
 
 def load_snapshot(db: Database, department_id: int, year: int, today: date | None = None,
-                  viewer: repo.Actor | None = None, with_previous_year: bool = False) -> Snapshot:
+                  viewer: actors.Actor | None = None, with_previous_year: bool = False) -> Snapshot:
     """Everything about one department's year; a signed-in viewer must be allowed to see it (PermissionDenied)."""
-    department = next((d for d in repo.list_departments(db) if d.id == department_id), None)
+    department = next((d for d in department_store.list_departments(db) if d.id == department_id), None)
     if department is None:
-        raise repo.NotFoundError(f"Không tìm thấy cơ quan (mã {department_id}).")
-    assessment = repo.get_assessment(db, department_id, year)
+        raise rows.NotFoundError(f"Không tìm thấy cơ quan (mã {department_id}).")
+    assessment = assessment_state.get_assessment(db, department_id, year)
     if isinstance(viewer, Principal) and not can(viewer, Action.VIEW_DASHBOARD, department_id=department_id):
         # an appraiser sees a department's scores only once it has locked its self-assessment
         authorize(viewer, Action.VIEW_SCORES, department_id=department_id,
                   assessment_locked=bool(assessment and assessment.locked_at))
-    criteria_set = repo.load_criteria(db, assessment.criteria_set_id) if assessment else None
-    scores = repo.list_scores(db, assessment.id) if assessment else {}
+    criteria_set = criteria_store.load_criteria(db, assessment.criteria_set_id) if assessment else None
+    scores = assessment_store.list_scores(db, assessment.id) if assessment else {}
     rollup = roll_up(criteria_set, entries_from_scores(scores)) if criteria_set else None
-    previous = repo.get_assessment(db, department_id, year - 1) if with_previous_year else None
+    previous = assessment_state.get_assessment(db, department_id, year - 1) if with_previous_year else None
     previous_rollup = previous_set = mapping = None
     differ = False
     if previous is not None:  # read only where the comparison is shown: it costs a second roll-up
-        previous_set = repo.load_criteria(db, previous.criteria_set_id)
-        previous_rollup = roll_up(previous_set, entries_from_scores(repo.list_scores(db, previous.id)))
+        previous_set = criteria_store.load_criteria(db, previous.criteria_set_id)
+        previous_rollup = roll_up(previous_set, entries_from_scores(assessment_store.list_scores(db, previous.id)))
         differ = criteria_set is not None and sets_differ(previous_set, criteria_set)
         if differ:
             mapping = confirmed_mapping(db, previous.criteria_set_id, assessment.criteria_set_id)
@@ -372,12 +382,12 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
         today=today or local_today(),  # Vietnam's date, not the server's: deadlines are Vietnamese days
         assessment=assessment,
         criteria_set=criteria_set,
-        plan=repo.get_plan(db, department_id, year),
-        activities=repo.list_activities(db, department_id, year),
+        plan=plan_store.get_plan(db, department_id, year),
+        activities=plan_store.list_activities(db, department_id, year),
         scores=scores,
-        evidence=repo.list_evidence(db, department_id, year),
+        evidence=evidence_store.list_evidence(db, department_id, year),
         rollup=rollup,
-        settings=repo.year_settings(db, assessment.id) if assessment else None,
+        settings=cycle_store.year_settings(db, assessment.id) if assessment else None,
         bonus=assessment.bonus_points if assessment else None,
         penalty=assessment.penalty_points if assessment else None,
         previous_rollup=previous_rollup,
@@ -419,7 +429,7 @@ class SnapshotKeeper:
     def __init__(self) -> None:
         self._kept: _Kept | None = None
 
-    def snapshot(self, db: Database, department_id: int, year: int, *, viewer: repo.Actor | None = None,
+    def snapshot(self, db: Database, department_id: int, year: int, *, viewer: actors.Actor | None = None,
                  with_previous_year: bool = False, today: date | None = None, run: object | None = None) -> Snapshot:
         today = today or local_today()
         key = (db.settings, department_id, year, viewer, with_previous_year, today)
@@ -443,7 +453,7 @@ class SnapshotKeeper:
         """The data revision the kept snapshot shows (None when none is kept)."""
         return self._kept.revision if self._kept is not None else None
 
-    def score_saved(self, db: Database, assessment_id: int, view: repo.ScoreView, *, run: object | None = None) -> None:
+    def score_saved(self, db: Database, assessment_id: int, view: assessment_store.ScoreView, *, run: object | None = None) -> None:
         """Tell the keeper about a score this thread has just saved through `db` (during `run`).
 
         The snapshot it keeps is then the data as the save committed it, as fresh as a read made in this run.
@@ -459,7 +469,7 @@ class SnapshotKeeper:
             self._kept = None
 
 
-def entries_from_scores(scores: dict[str, repo.ScoreView]) -> dict[str, LeafEntry]:
+def entries_from_scores(scores: dict[str, assessment_store.ScoreView]) -> dict[str, LeafEntry]:
     """Stored scores as engine entries: the engine scores the stored inputs through the rule itself (so the
     explanation is the rule's own words); the stored self points are the same number, kept for queries."""
     return {

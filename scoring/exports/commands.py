@@ -209,14 +209,14 @@ def _export_summary(args, out: TextIO) -> int:
 def _snapshot(args) -> Iterator[tuple]:
     """The snapshot the command exports, from the configured database (the default workspace if it is empty)."""
     from scoring.assessment.snapshot import load_snapshot
-    from scoring.store import repository as repo
+    from scoring.store import department_store
     from scoring.store.db import open_database
     from scoring.store.workspace import ensure_default_workspace
 
     db = open_database()
     try:
         ensure_default_workspace(db)
-        department_id = _department_id(repo.list_departments(db), args.department)
+        department_id = _department_id(department_store.list_departments(db), args.department)
         yield load_snapshot(db, department_id, args.year), db
     finally:
         db.dispose()

@@ -10,7 +10,7 @@ from scoring.assessment.cycle import is_survey_leaf
 from scoring.assessment.snapshot import Snapshot
 from scoring.criteria.model import CriteriaSet
 from scoring.errors import InputError
-from scoring.store.repository import EvidenceView
+from scoring.store.evidence_store import EvidenceView
 from scoring.textnorm import fold, format_date, nfc
 
 NOT_APPLICABLE_TEXT = "Không đánh giá"

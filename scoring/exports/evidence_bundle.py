@@ -29,7 +29,7 @@ from scoring.exports.scoresheet import (
     row_height,
 )
 from scoring.store.evidence_files import EvidenceStore, safe_display_name
-from scoring.store.repository import EvidenceView
+from scoring.store.evidence_store import EvidenceView
 from scoring.textnorm import local_now
 
 INDEX_NAME = "Danh-muc-tai-lieu.xlsx"

@@ -1,11 +1,11 @@
-"""Taking a filled score sheet back: what changed, checked against the rules, then saved through the repository.
+"""Taking a filled score sheet back: what changed, checked against the rules, then saved through scoring.store.
 
 `read_scoresheet` reads the "Bảng điểm" sheet written by `write_scoresheet` (or one edited in Excel or
 LibreOffice): rows are matched by the criterion's code — the "STT" column, or the "Mã" column of a sheet exported
 in the earlier layout (where STT numbered "I", "2.3") — and reading stops at the index row, above the signatures; and each leaf's inputs are read back in the form its rule
 takes them — "Không đánh giá" (x), the tier's label, the count, the number of deductions, the free or survey
 points, a ratio's numerator and denominator — together with the explanation, appraised score and appraisal
-remark. The inputs are scored through the rule (as `repository.save_self_score` does again when saving), so
+remark. The inputs are scored through the rule (as `assessment_store.save_self_score` does again when saving), so
 the points stored are the points the sheet's own formulas show. The computed cells (points, maxima, totals)
 are never read as data.
 
@@ -71,7 +71,7 @@ from scoring.exports.scoresheet import (
     input_name,
 )
 from scoring.import_limits import MAX_SCORESHEET_ROWS, check_package, check_workbook_rows
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_store
 from scoring.store.db import Database
 from scoring.store.evidence_files import check_upload, safe_display_name
 from scoring.textnorm import fold, nfc
@@ -584,21 +584,21 @@ def _achievable_problem(rule: Rule | None, points: Decimal) -> str | None:
 
 
 def apply_scoresheet_changes(db: Database, assessment_id: int, changes: ScoresheetChanges,
-                             actor: repo.Actor, *, source: SourceDocument | None = None,
+                             actor: actors.Actor, *, source: SourceDocument | None = None,
                              today: date | None = None) -> list[str]:
-    """Save the changes through the repository (audited); returns the codes saved, in sheet order.
+    """Save the changes through scoring.store (audited); returns the codes saved, in sheet order.
 
     Appraisal changes follow the cycle like any appraisal write (scoring.assessment.cycle.may_write): where the Office
     transcribes them, `source` is the province's document they come from.
 
     Every score is first checked against the version the sheet was compared with: if anyone saved one of
-    these criteria since, ConflictError names them and nothing is saved. A write the repository still
+    these criteria since, ConflictError names them and nothing is saved. A write the store still
     refuses (someone saving in the same second, a locked self-score, a permission) stops there; when some
     criteria were already saved, the error says which.
     """
     if changes.assessment_id != assessment_id:
         raise InputError(f"Tệp «{changes.source_name}» được đọc cho một kỳ đánh giá khác; hãy tải lên lại.")
-    current = repo.list_scores(db, assessment_id)
+    current = assessment_store.list_scores(db, assessment_id)
     moved = [c.code for c in changes.changes
              if (current[c.code].version if c.code in current else 0) != c.expected_version]
     if moved:
@@ -611,17 +611,17 @@ def apply_scoresheet_changes(db: Database, assessment_id: int, changes: Scoreshe
         version = change.expected_version
         try:
             if change.self_changed or change.explanation_changed:
-                view, _ = repo.save_self_score(db, assessment_id, change.code, version, inputs=change.inputs,
+                view, _ = assessment_store.save_self_score(db, assessment_id, change.code, version, inputs=change.inputs,
                                                not_applicable=change.new_not_applicable,
                                                explanation=change.new_explanation, actor=actor)
                 version = view.version
             if change.appraisal_changed:
-                repo.save_appraisal(db, assessment_id, change.code, version, points=change.new_appraised,
+                assessment_store.save_appraisal(db, assessment_id, change.code, version, points=change.new_appraised,
                                     remark=change.new_remark, round_number=change.appraisal_round, source=source,
                                     actor=actor, today=today)
         except InputError as problem:
             if not saved:
-                raise  # nothing saved: the repository's own error (conflict, lock, permission) as it is
+                raise  # nothing saved: the store's own error (conflict, lock, permission) as it is
             done = f"{problem} Đã lưu trước đó: tiêu chí {', '.join(saved)}; các tiêu chí còn lại chưa được lưu."
             raise (ConflictError(done) if isinstance(problem, ConflictError) else InputError(done)) from problem
         saved.append(change.code)

@@ -1,7 +1,7 @@
 """`python -m scoring department list|add|set`: the departments and their own settings from the command line.
 
 `set` changes the letterhead of the official forms (the governing body above the department's name and the
-place of the date line) and, if asked, the name; it goes through `repository.update_department`, so it is
+place of the date line) and, if asked, the name; it goes through `department_store.update_department`, so it is
 versioned and audited as a change made on Cấu hình → Cơ quan và đơn vị is ("dòng lệnh (login)" as the actor).
 """
 
@@ -36,7 +36,7 @@ def add_department_commands(commands) -> None:
 
 def _cli_list(args, out: TextIO) -> int:
     from scoring.access.accounts import _existing_database
-    from scoring.store.repository import list_departments
+    from scoring.store.department_store import list_departments
 
     db = _existing_database()
     try:
@@ -53,7 +53,8 @@ def _cli_list(args, out: TextIO) -> int:
 def _cli_add(args, out: TextIO) -> int:
     from scoring.access.accounts import _existing_database, give_to_administrators
     from scoring.province.groups import _named_group, assign_group
-    from scoring.store.repository import command_line_actor, create_department, list_departments
+    from scoring.store.actors import command_line_actor
+    from scoring.store.department_store import create_department, list_departments
 
     db = _existing_database()
     try:
@@ -74,7 +75,8 @@ def _cli_add(args, out: TextIO) -> int:
 def _cli_set(args, out: TextIO) -> int:
     from scoring.access.accounts import _cli_departments, _existing_database
     from scoring.errors import InputError
-    from scoring.store.repository import command_line_actor, list_departments, update_department
+    from scoring.store.actors import command_line_actor
+    from scoring.store.department_store import list_departments, update_department
 
     if args.name is None and args.governing_body is None and args.place is None:
         raise InputError("Không có gì để sửa: hãy ghi --name, --governing-body hoặc --place.")

@@ -14,9 +14,12 @@ from sqlalchemy import select
 from scoring.access.auth import Action
 from scoring.errors import InputError
 from scoring.exit_codes import EXIT_OK
+from scoring.store.actors import Actor, _allow, actor_name
+from scoring.store.audit_trail import _audit
+from scoring.store.cycle_store import group_criteria_set_id
 from scoring.store.db import Database
 from scoring.store.models import CriteriaSetRecord, Department, DepartmentGroup, GroupCriteriaSet, utcnow
-from scoring.store.repository import Actor, _allow, _audit, _check_version, _get, actor_name, group_criteria_set_id
+from scoring.store.rows import _check_version, _get
 from scoring.textnorm import nfc, vn_sort_key
 
 NO_GROUP = "Chưa xếp nhóm"
@@ -164,7 +167,8 @@ def _named_group(db: Database, name: str) -> GroupView:
 
 
 def _cli_list(args, out) -> int:
-    from scoring.store.repository import list_criteria_sets, list_departments
+    from scoring.store.criteria_store import list_criteria_sets
+    from scoring.store.department_store import list_departments
 
     db = _cli_db()
     names = {d.id: d.name for d in list_departments(db)}
@@ -187,7 +191,7 @@ def _cli_list(args, out) -> int:
 
 
 def _cli_add(args, out) -> int:
-    from scoring.store.repository import command_line_actor
+    from scoring.store.actors import command_line_actor
 
     db = _cli_db()
     create_group(db, args.name, actor=command_line_actor())
@@ -197,7 +201,8 @@ def _cli_add(args, out) -> int:
 
 def _cli_assign(args, out) -> int:
     from scoring.access.accounts import _cli_departments
-    from scoring.store.repository import command_line_actor, list_departments
+    from scoring.store.actors import command_line_actor
+    from scoring.store.department_store import list_departments
 
     db = _cli_db()
     if args.none == bool(args.group):
@@ -211,7 +216,7 @@ def _cli_assign(args, out) -> int:
 
 
 def _cli_criteria(args, out) -> int:
-    from scoring.store.repository import command_line_actor
+    from scoring.store.actors import command_line_actor
 
     db = _cli_db()
     group = _named_group(db, args.group)

@@ -25,7 +25,7 @@ from scoring.assessment.cycle import (
 from scoring.assessment.engine import SelfIndex, roll_up
 from scoring.assessment.snapshot import entries_from_scores
 from scoring.province.groups import list_groups
-from scoring.store import repository as repo
+from scoring.store import actors, assessment_store, department_store
 from scoring.store.db import Database
 from scoring.textnorm import format_date, vn_sort_key
 
@@ -122,8 +122,8 @@ def next_deadline(state: CycleState, stage: str) -> Deadline | None:
     return Deadline(what, day, (day - state.today).days)
 
 
-def province_progress(db: Database, year: int, *, viewer: repo.Actor | None, today: date | None = None) -> list[DepartmentProgress]:
-    """Every department the viewer holds (all of them for a trusted caller or None, as repo.list_departments), its year `year` as it stands today
+def province_progress(db: Database, year: int, *, viewer: actors.Actor | None, today: date | None = None) -> list[DepartmentProgress]:
+    """Every department the viewer holds (all of them for a trusted caller or None, as department_store.list_departments), its year `year` as it stands today
     (Vietnam's date), in Vietnamese alphabetical order of the names. Refused (PermissionDenied) for a role without
     Action.VIEW_PROVINCE."""
     if isinstance(viewer, Principal):
@@ -136,9 +136,9 @@ def province_progress(db: Database, year: int, *, viewer: repo.Actor | None, tod
     kept = _KEPT.get(key)
     if kept is not None and kept[0] == revision:
         return list(kept[1])
-    departments = sorted(repo.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
+    departments = sorted(department_store.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
     group_of = {d: g.name for g in list_groups(db) for d in g.department_ids}
-    years = repo.years_of_departments(db, [d.id for d in departments], year, today)
+    years = assessment_store.years_of_departments(db, [d.id for d in departments], year, today)
     rows = [replace(_progress(department, year, years.get(department.id), viewer), group=group_of.get(department.id, ""))
             for department in departments]
     if len(_KEPT) >= KEPT_VIEWS:
@@ -151,8 +151,8 @@ KEPT_VIEWS = 64  # (year, viewer) pairs kept, oldest dropped first
 _KEPT: dict[tuple, tuple[int, tuple[DepartmentProgress, ...]]] = {}
 
 
-def _progress(department: repo.DepartmentView, year: int, opened: repo.YearOfDepartment | None,
-              viewer: repo.Actor) -> DepartmentProgress:
+def _progress(department: department_store.DepartmentView, year: int, opened: assessment_store.YearOfDepartment | None,
+              viewer: actors.Actor) -> DepartmentProgress:
     if opened is None:
         return DepartmentProgress(department.id, department.name, year, STAGE_NOT_OPENED, 0, 0, None, "", None, 0, None, None)
     assessment, state, scores = opened.assessment, opened.state, opened.scores
@@ -175,7 +175,7 @@ def _progress(department: repo.DepartmentView, year: int, opened: repo.YearOfDep
     )
 
 
-def _may_see_scores(viewer: repo.Actor, department_id: int, locked: bool) -> bool:
+def _may_see_scores(viewer: actors.Actor, department_id: int, locked: bool) -> bool:
     if not isinstance(viewer, Principal):
         return True  # the command line, a single office computer running open
     try:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from scoring.access.auth import Action, PermissionDenied, Principal, can
 from scoring.province.groups import NO_GROUP, list_groups
-from scoring.store import repository as repo
+from scoring.store import actors, cycle_store, department_store
 from scoring.store.db import Database
 from scoring.textnorm import vn_sort_key
 
@@ -63,10 +63,10 @@ def competition_ranks(values: Sequence[tuple[int, Decimal]]) -> dict[int, int]:
     return ranks
 
 
-def _departments_for(db: Database, viewer: repo.Actor | None) -> list[repo.DepartmentView]:
-    everyone = repo.list_departments(db)
+def _departments_for(db: Database, viewer: actors.Actor | None) -> list[department_store.DepartmentView]:
+    everyone = department_store.list_departments(db)
     if not isinstance(viewer, Principal) or can(viewer, Action.VIEW_PROVINCE):
-        return repo.list_departments(db, viewer=viewer)
+        return department_store.list_departments(db, viewer=viewer)
     held = [d for d in everyone if can(viewer, Action.VIEW_DASHBOARD, department_id=d.id)]
     if not held:
         raise PermissionDenied(f"Tài khoản «{viewer.username}» không được xem bảng xếp hạng.", username=viewer.username,
@@ -78,13 +78,13 @@ def _departments_for(db: Database, viewer: repo.Actor | None) -> list[repo.Depar
     return [d for d in everyone if d.id in members or d.id in ungrouped]
 
 
-def ranking(db: Database, year: int, *, viewer: repo.Actor | None) -> list[GroupRanking]:
+def ranking(db: Database, year: int, *, viewer: actors.Actor | None) -> list[GroupRanking]:
     """The year's published ranking, one table per group (departments in no group make one of their own)."""
     departments = _departments_for(db, viewer)
     ids = [d.id for d in departments]
-    now, before = repo.published_indexes(db, ids, year), repo.published_indexes(db, ids, year - 1)
+    now, before = cycle_store.published_indexes(db, ids, year), cycle_store.published_indexes(db, ids, year - 1)
     groups = list_groups(db)
-    by_group: dict[str, list[repo.DepartmentView]] = {}
+    by_group: dict[str, list[department_store.DepartmentView]] = {}
     for department in departments:
         group = next((g.name for g in groups if department.id in g.department_ids), NO_GROUP)
         by_group.setdefault(group, []).append(department)

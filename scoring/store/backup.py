@@ -61,10 +61,10 @@ from scoring.access.auth import Action
 from scoring.errors import InputError
 from scoring.exit_codes import EXIT_OK
 from scoring.store import db as db_module
+from scoring.store.actors import Actor, _allow, command_line_actor
 from scoring.store.db import DATA_REVISION, SIGN_IN_SESSIONS, Database, bump_revision, make_engine, open_database
 from scoring.store.evidence_files import KIND_MIME, CheckedUpload, EvidenceStore, evidence_key, sniff_kind
 from scoring.store.models import Base, EvidenceRecord
-from scoring.store.repository import Actor, _allow, command_line_actor
 from scoring.textnorm import file_stamp, format_datetime, format_number, local_zone, to_local
 
 NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name, SIGN_IN_SESSIONS.name}  # the installation's own bookkeeping, not data
@@ -157,7 +157,7 @@ class DatabaseNotEmptyError(InputError):
 
 def create_backup(db: Database, out: Path | BinaryIO, *, actor: Actor) -> BackupSummary:
     """Write a backup of the whole database and evidence store to `out` (a path, or a writable binary stream),
-    for an administrator or a trusted caller (see repository.Actor).
+    for an administrator or a trusted caller (see scoring.store.actors.Actor).
 
     A path is written through a temporary file (readable by its owner only) and renamed, so it never holds
     half a backup.
@@ -393,7 +393,7 @@ class _CheckedBackup:
 
 def restore_backup(db: Database, source: Path | BinaryIO, *, actor: Actor, overwrite: bool = True) -> BackupSummary:
     """Replace everything in `db` (rows and evidence files) with the backup in `source`, for an administrator
-    or a trusted caller (see repository.Actor).
+    or a trusted caller (see scoring.store.actors.Actor).
 
     The whole archive is checked first; anything wrong raises InputError naming it, and nothing has
     changed. With overwrite=False a database that holds any row is refused (DatabaseNotEmptyError).

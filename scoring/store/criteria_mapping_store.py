@@ -17,19 +17,12 @@ from scoring.access.auth import Action
 from scoring.criteria.files import content_digest
 from scoring.criteria.mapping import CriteriaMapping, check_mapping
 from scoring.criteria.model import CriteriaSet
+from scoring.store.actors import Actor, _allow, actor_name
+from scoring.store.audit_trail import _audit
+from scoring.store.criteria_store import _stored_set
 from scoring.store.db import Database
 from scoring.store.models import CriteriaMappingRecord, CriteriaSetRecord, utcnow
-from scoring.store.repository import (
-    Actor,
-    _allow,
-    _audit,
-    _check_seen,
-    _check_version,
-    _get,
-    _not_found,
-    _stored_set,
-    actor_name,
-)
+from scoring.store.rows import _check_seen, _check_version, _get, _not_found
 
 AUDIT_ENTITY = "criteria_mapping"
 AUDIT_FIELD = "bảng đối chiếu tiêu chí"

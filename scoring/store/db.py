@@ -37,6 +37,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from scoring.defaults import data_dir
 from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, raise_as_storage_error
+from scoring.store.evidence_files import EvidenceStore
+from scoring.store.models import EvidenceRecord
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a write waits for another process that holds SQLite's write lock before it is told the
@@ -258,9 +260,12 @@ def _is_unique_violation(err: IntegrityError) -> bool:
 def open_database(settings: Settings | None = None) -> Database:
     """The database the app or the command line works on; what uploads killed half-way left in the evidence
     folder (a temporary file, a file whose record was never saved) is removed on the way."""
-    from scoring.store.evidence_files import EvidenceStore
-    from scoring.store.repository import evidence_file_in_use
-
     db = Database(settings or settings_from_env())
     EvidenceStore(db.settings.evidence_dir).sweep_abandoned_uploads(referenced=lambda key: evidence_file_in_use(db, key))
     return db
+
+
+def evidence_file_in_use(db: Database, key: str) -> bool:
+    """Whether any evidence record refers to the stored file `key` (the evidence store keeps a file while one does)."""
+    with db.session() as session:
+        return session.scalar(select(EvidenceRecord.id).where(EvidenceRecord.file_key == key).limit(1)) is not None

@@ -177,7 +177,7 @@ class Assessment(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_by: Mapped[str] = mapped_column(String(120), default="")
     # The year's settings and its criteria set, edited together on the settings page, have their own version
-    # (scoring.store.repository.save_year_settings): a lock or a bonus entered meanwhile is no edit of theirs.
+    # (scoring.store.cycle_store.save_year_settings): a lock or a bonus entered meanwhile is no edit of theirs.
     settings_version: Mapped[int] = mapped_column(Integer, default=1)
     settings_updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     settings_updated_by: Mapped[str] = mapped_column(String(120), default="")
