@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from benchmarks.generate import populate
 from benchmarks.measure import timing_of
-from scoring.assessment.cycle import LeafAppraisal
+from scoring.assessment.appraisal import LeafAppraisal
 from scoring.province import progress as province
 from scoring.province import ranking
 from scoring.store import actors

@@ -23,7 +23,7 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.appraisal import SourceDocument
 from scoring.assessment.engine import AppraisalProgress, LeafEntry, roll_up
 from scoring.assessment.snapshot import load_snapshot
 from scoring.charts import completion_by_area_figure, score_by_area_figure

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from scoring.access.auth import Principal, Role
+from scoring.assessment.appraisal import SourceDocument
 from scoring.assessment.awaiting import PAGE_SCORING, awaiting_appraisal, awaiting_in_department
-from scoring.assessment.cycle import SourceDocument
 from scoring.assessment.snapshot import load_snapshot
 from scoring.province.progress import province_progress
 from scoring.store import assessment_state, assessment_store, cycle_store

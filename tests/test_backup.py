@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event, make_url, select, text
 
 import scoring.store.db
 from scoring import cli
-from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.appraisal import SourceDocument
 from scoring.criteria.files import criteria_set_from_dict, load_criteria_set
 from scoring.criteria.mapping import propose_mapping
 from scoring.errors import InputError

@@ -322,7 +322,8 @@ def _prepare_signed_in_data(data_dir: Path) -> None:
 
     from scoring.access import accounts
     from scoring.access.auth import Role
-    from scoring.assessment.cycle import ROUND_APPRAISAL_1, ROUND_EXPLANATION, vietnam_today
+    from scoring.assessment.cycle import vietnam_today
+    from scoring.assessment.settings import ROUND_APPRAISAL_1, ROUND_EXPLANATION
     from scoring.criteria.rules import RuleKind
     from scoring.store import (
         actors,

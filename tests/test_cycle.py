@@ -13,36 +13,35 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.assessment.cycle import (
+from scoring.assessment.appraisal import AreaLoss, LeafAppraisal, points_lost_by_area, with_final_appraisals
+from scoring.assessment.comparison import compare_years
+from scoring.assessment.engine import LeafEntry, roll_up
+from scoring.assessment.index import final_index
+from scoring.assessment.locking import (
     BLOCKER_EVIDENCE_DETAILS,
     BLOCKER_NO_EVIDENCE,
     BLOCKER_UNSCORED,
+    Blocker,
+    EvidenceRef,
+    LockState,
+    lock_blockers,
+)
+from scoring.assessment.settings import (
     PROVINCE_GROUP_BANDS,
     QUALITY_GRADE_BANDS,
     ROUND_APPRAISAL_1,
     ROUND_APPRAISAL_2,
     ROUND_EXPLANATION,
     ROUND_SELF_SCORING,
-    AreaLoss,
     Band,
-    Blocker,
-    EvidenceRef,
-    LeafAppraisal,
-    LockState,
     Round,
     YearSettings,
     band_for,
     band_range_text,
-    compare_years,
     copy_forward,
     default_settings,
-    final_index,
-    lock_blockers,
-    points_lost_by_area,
     settings_problems,
-    with_final_appraisals,
 )
-from scoring.assessment.engine import LeafEntry, roll_up
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
 from scoring.store.evidence_store import EvidenceView

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scoring.access.auth import PermissionDenied, Principal, Role
-from scoring.assessment.cycle import default_settings
+from scoring.assessment.settings import default_settings
 from scoring.assessment.snapshot import load_snapshot
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
@@ -59,7 +59,7 @@ def cycle(db):
 OFFICE = Principal("vanphong", "Văn phòng", Role.OFFICE, frozenset({1}))
 ADMIN = Principal("quantri", "Quản trị", Role.ADMIN, frozenset({1}))
 APPRAISER = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset({1}))
-# days inside the default 2026 rounds (scoring.assessment.cycle.default_settings)
+# days inside the default 2026 rounds (scoring.assessment.settings.default_settings)
 ROUND_1_DAY, EXPLANATION_DAY, ROUND_2_DAY = date(2026, 12, 22), date(2027, 1, 20), date(2027, 1, 30)
 
 

@@ -15,17 +15,15 @@ import pytest
 
 from scoring.access import accounts
 from scoring.access.auth import PermissionDenied, Principal, Role
-from scoring.assessment.cycle import (
-    AUTHOR_APPRAISER,
-    AUTHOR_TRANSCRIBED,
+from scoring.assessment.appraisal import AUTHOR_APPRAISER, AUTHOR_TRANSCRIBED, SourceDocument
+from scoring.assessment.cycle import vietnam_today
+from scoring.assessment.settings import (
     ROUND_APPRAISAL_1,
     ROUND_APPRAISAL_2,
     ROUND_EXPLANATION,
     ROUND_SELF_SCORING,
     Round,
-    SourceDocument,
     default_settings,
-    vietnam_today,
 )
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import ConflictError, InputError
@@ -273,7 +271,8 @@ def test_today_is_the_vietnam_date(monkeypatch):
 
 
 def test_authors_and_overrides_are_stored_as_plain_data_and_read_back():
-    from scoring.assessment.cycle import Authorship, LeafAppraisal, RoundOverride
+    from scoring.assessment.appraisal import Authorship, LeafAppraisal
+    from scoring.assessment.cycle import RoundOverride
 
     appraisal = LeafAppraisal(round1_points=Decimal("0.5"), round1_author=Authorship(AUTHOR_TRANSCRIBED, "vp", RESULT_1),
                               round2_points=Decimal(1), round2_author=Authorship(AUTHOR_APPRAISER, "snv"))

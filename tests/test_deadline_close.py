@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from scoring.assessment.cycle import ROUND_SELF_SCORING, CycleState, default_settings, self_scoring_due
+from scoring.assessment.cycle import CycleState, self_scoring_due
+from scoring.assessment.settings import ROUND_SELF_SCORING, default_settings
 from scoring.assessment.snapshot import load_snapshot
 from scoring.errors import InputError
 from scoring.store import (
@@ -21,7 +22,7 @@ from scoring.store import (
 )
 from tests.test_cycle_store import ADMIN, OFFICE, cycle  # noqa: F401 - the fixture
 
-DEADLINE = date(2026, 12, 20)  # the default self-scoring round's last day (scoring.assessment.cycle.default_settings)
+DEADLINE = date(2026, 12, 20)  # the default self-scoring round's last day (scoring.assessment.settings.default_settings)
 NEXT_DAY = date(2026, 12, 21)
 
 

@@ -25,7 +25,7 @@ from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from openpyxl import Workbook, load_workbook
 
-from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.appraisal import SourceDocument
 from scoring.assessment.snapshot import load_snapshot
 from scoring.charts import completion_by_area_figure, score_by_area_figure
 from scoring.criteria.files import criteria_set_from_dict

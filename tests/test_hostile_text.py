@@ -430,7 +430,7 @@ def test_appraisal_remarks_and_the_locked_page_stay_inert(hostile_year):
     drawn beside the self-score."""
     from datetime import date
 
-    from scoring.assessment.cycle import SourceDocument
+    from scoring.assessment.appraisal import SourceDocument
     from scoring.assessment.snapshot import load_snapshot
 
     db, seeded = hostile_year

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scoring.access.auth import PermissionDenied, Principal, Role
-from scoring.assessment.cycle import default_settings
+from scoring.assessment.settings import default_settings
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.plan.importer import load_plan
 from scoring.store import (

@@ -8,7 +8,9 @@ from datetime import date, datetime
 import pytest
 
 from scoring.access.auth import PermissionDenied, Principal, Role
-from scoring.assessment.cycle import ROUND_APPRAISAL_1, CycleState, RoundOverride, SourceDocument, default_settings
+from scoring.assessment.appraisal import SourceDocument
+from scoring.assessment.cycle import CycleState, RoundOverride
+from scoring.assessment.settings import ROUND_APPRAISAL_1, default_settings
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.province import progress as province
 from scoring.store import actors, assessment_state, assessment_store, criteria_store, cycle_store, department_store

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from scoring.access.auth import Principal, Role
-from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.appraisal import SourceDocument
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
 from scoring.province import groups, ranking

@@ -14,16 +14,9 @@ import pytest
 
 from scoring.access import accounts
 from scoring.access.auth import PermissionDenied, Principal, Role
-from scoring.assessment.cycle import (
-    AUTHOR_APPRAISER,
-    AUTHOR_TRANSCRIBED,
-    CycleState,
-    LeafAppraisal,
-    SourceDocument,
-    Write,
-    default_settings,
-    may_write,
-)
+from scoring.assessment.appraisal import AUTHOR_APPRAISER, AUTHOR_TRANSCRIBED, LeafAppraisal, SourceDocument
+from scoring.assessment.cycle import CycleState, Write, may_write
+from scoring.assessment.settings import default_settings
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
 from scoring.store import (

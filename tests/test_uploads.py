@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from scoring.assessment.cycle import LeafAppraisal
+from scoring.assessment.appraisal import LeafAppraisal
 from scoring.criteria.files import MAX_CRITERIA_BYTES, load_criteria_set_bytes
 from scoring.errors import ConflictError, InputError
 from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES

@@ -12,7 +12,7 @@ import streamlit as st
 import ui
 from scoring.access import accounts
 from scoring.access.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, generate_password
-from scoring.assessment.cycle import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
+from scoring.assessment.settings import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
 from scoring.criteria.excel import export_criteria_xlsx
 from scoring.criteria.model import validate
 from scoring.criteria.rules import parse_decimal
@@ -147,7 +147,7 @@ with tab_years:
             c1, c2, c3, c4 = st.columns(4)
             survey_run = c1.checkbox("Có điều tra XHH", value=settings.survey_run, key=f"{form_key}-survey")
             # text, not st.number_input: its printf-style format can only write "2.50", never the Vietnamese "2,5"
-            # (the core checks the ranges: scoring.assessment.cycle.settings_problems)
+            # (the core checks the ranges: scoring.assessment.settings.settings_problems)
             survey_share = c2.text_input("Điểm phần điều tra XHH", value=format_number(settings.survey_share), key=f"{form_key}-survey-share")
             bonus_cap = c3.text_input("Điểm thưởng tối đa", value=format_number(settings.bonus_cap), key=f"{form_key}-bonus-cap")
             penalty_cap = c4.text_input("Điểm trừ tối đa", value=format_number(settings.penalty_cap), key=f"{form_key}-penalty-cap")

@@ -27,18 +27,9 @@ import streamlit as st
 
 import ui
 from scoring.access.auth import Action
-from scoring.assessment.cycle import (
-    APPRAISAL_WRITES,
-    ROUND_APPRAISAL_1,
-    ROUND_APPRAISAL_2,
-    ROUND_EXPLANATION,
-    ROUND_LABELS,
-    LeafAppraisal,
-    SourceDocument,
-    Verdict,
-    Write,
-    may_write,
-)
+from scoring.assessment.appraisal import LeafAppraisal, SourceDocument
+from scoring.assessment.cycle import APPRAISAL_WRITES, Verdict, Write, may_write
+from scoring.assessment.settings import ROUND_APPRAISAL_1, ROUND_APPRAISAL_2, ROUND_EXPLANATION, ROUND_LABELS
 from scoring.assessment.snapshot import CriterionRow, Snapshot
 from scoring.criteria.model import CriterionNode
 from scoring.criteria.rules import RuleKind, parse_decimal

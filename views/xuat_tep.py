@@ -9,7 +9,7 @@ import streamlit as st
 
 import ui
 from scoring.access.auth import Action, Role
-from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.appraisal import SourceDocument
 from scoring.errors import InputError
 from scoring.exports import apply_scoresheet_changes, read_scoresheet
 from scoring.exports.charts import warm_up

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scoring.access.auth import Action, Principal, Role, can
-from scoring.assessment.cycle import ROUND_EXPLANATION, CycleState, round_last_day, self_scoring_deadline
+from scoring.assessment.cycle import CycleState, round_last_day, self_scoring_deadline
+from scoring.assessment.settings import ROUND_EXPLANATION
 from scoring.assessment.snapshot import Snapshot
 from scoring.province.progress import STAGE_APPRAISAL_1, STAGE_APPRAISAL_2, Deadline, DepartmentProgress
 from scoring.textnorm import format_date

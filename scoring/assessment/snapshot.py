@@ -10,18 +10,8 @@ from datetime import date
 from decimal import Decimal
 
 from scoring.access.auth import Action, Principal, authorize, can
-from scoring.assessment.cycle import (
-    AreaLoss,
-    Blocker,
-    IndexBreakdown,
-    LeafAppraisal,
-    YearDelta,
-    YearSettings,
-    compare_years,
-    final_index,
-    lock_blockers,
-    points_lost_by_area,
-)
+from scoring.assessment.appraisal import AreaLoss, LeafAppraisal, points_lost_by_area
+from scoring.assessment.comparison import YearDelta, compare_years
 from scoring.assessment.engine import (
     AppraisalProgress,
     LeafEntry,
@@ -34,6 +24,9 @@ from scoring.assessment.engine import (
     suggest_points,
     uses_whole_plan,
 )
+from scoring.assessment.index import IndexBreakdown, final_index
+from scoring.assessment.locking import Blocker, lock_blockers
+from scoring.assessment.settings import YearSettings
 from scoring.criteria.mapping import compare_years_mapped, sets_differ
 from scoring.criteria.model import CriteriaSet, CriterionNode
 from scoring.plan.stats import (

@@ -22,7 +22,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from scoring.assessment.cycle import YearDelta, _code_order, _points_and_pct, compare_years
+from scoring.assessment.comparison import YearDelta, _code_order, _points_and_pct, compare_years
 from scoring.assessment.engine import PERCENT_QUANTUM, NodeTotals, Rollup
 from scoring.criteria.model import CriteriaSet, CriterionNode
 from scoring.errors import InputError

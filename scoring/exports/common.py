@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from scoring.assessment.cycle import is_survey_leaf
+from scoring.assessment.index import is_survey_leaf
 from scoring.assessment.snapshot import Snapshot
 from scoring.criteria.model import CriteriaSet
 from scoring.errors import InputError
@@ -61,7 +61,7 @@ def require_criteria(snapshot: Snapshot) -> CriteriaSet:
 
 def incomplete_evidence(snapshot: Snapshot) -> list[tuple[EvidenceView, list[str]]]:
     """Documents serving an applicable, self-scored criterion that lack their number or date, each with those
-    criteria: the same documents the lock lists (scoring.assessment.cycle.lock_blockers), one line per document."""
+    criteria: the same documents the lock lists (scoring.assessment.locking.lock_blockers), one line per document."""
     counted = {leaf.code for leaf in snapshot.leaves()
                if not snapshot.score(leaf.code).not_applicable and not is_survey_leaf(leaf)}
     found = []

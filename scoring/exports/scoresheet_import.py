@@ -30,7 +30,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scoring.assessment.cycle import SourceDocument
+from scoring.assessment.appraisal import SourceDocument
 from scoring.assessment.snapshot import Snapshot
 from scoring.criteria.model import CriterionNode
 from scoring.criteria.rules import (

@@ -13,16 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from scoring.access.auth import Action, PermissionDenied, Principal, authorize, authorize_view
-from scoring.assessment.cycle import (
-    ROUND_APPRAISAL_1,
-    ROUND_APPRAISAL_2,
-    ROUND_EXPLANATION,
-    ROUND_SELF_SCORING,
-    CycleState,
-    round_last_day,
-    vietnam_today,
-)
+from scoring.assessment.cycle import CycleState, round_last_day, vietnam_today
 from scoring.assessment.engine import SelfIndex, roll_up
+from scoring.assessment.settings import ROUND_APPRAISAL_1, ROUND_APPRAISAL_2, ROUND_EXPLANATION, ROUND_SELF_SCORING
 from scoring.assessment.snapshot import entries_from_scores
 from scoring.province.groups import list_groups
 from scoring.store import actors, assessment_store, department_store

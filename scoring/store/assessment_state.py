@@ -12,19 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scoring.access.auth import Role
-from scoring.assessment.cycle import (
-    AUTHOR_TRANSCRIBED,
-    Authorship,
-    CycleState,
-    LeafAppraisal,
-    RoundOverride,
-    SourceDocument,
-    Write,
-    YearSettings,
-    default_settings,
-    may_write,
-    vietnam_today,
-)
+from scoring.assessment.appraisal import AUTHOR_TRANSCRIBED, Authorship, LeafAppraisal, SourceDocument
+from scoring.assessment.cycle import CycleState, RoundOverride, Write, may_write, vietnam_today
+from scoring.assessment.settings import YearSettings, default_settings
 from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, InputError, NotFoundError
 from scoring.store.actors import Actor, actor_name
 from scoring.store.db import Database

@@ -14,16 +14,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from scoring.access.auth import Action, Role
-from scoring.assessment.cycle import (
-    APPRAISAL_WRITES,
-    CycleState,
-    LeafAppraisal,
-    SourceDocument,
-    Write,
-    YearSettings,
-    default_settings,
-    vietnam_today,
-)
+from scoring.assessment.appraisal import LeafAppraisal, SourceDocument
+from scoring.assessment.cycle import APPRAISAL_WRITES, CycleState, Write, vietnam_today
+from scoring.assessment.settings import YearSettings, default_settings
 from scoring.errors import ConflictError, InputError
 from scoring.store.actors import SYSTEM_ACTOR, Actor, _allow, actor_name
 from scoring.store.assessment_state import (

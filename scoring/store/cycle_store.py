@@ -13,18 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scoring.access.auth import Action
-from scoring.assessment.cycle import (
-    ROUND_LABELS,
-    LeafAppraisal,
-    RoundOverride,
-    SourceDocument,
-    Write,
-    YearSettings,
-    copy_forward,
-    default_settings,
-    settings_problems,
-    vietnam_today,
-)
+from scoring.assessment.appraisal import LeafAppraisal, SourceDocument
+from scoring.assessment.cycle import RoundOverride, Write, vietnam_today
+from scoring.assessment.settings import ROUND_LABELS, YearSettings, copy_forward, default_settings, settings_problems
 from scoring.errors import ConflictError, InputError, NotFoundError
 from scoring.store.actors import Actor, _allow, _trusted, actor_name
 from scoring.store.assessment_state import (
@@ -124,7 +115,7 @@ def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, 
 
 def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> AssessmentView:
     """Chốt điểm tự chấm: refused (with the list) while anything blocks a sound submission (scoring.assessment.cycle)."""
-    from scoring.assessment.cycle import LockState, lock_blockers
+    from scoring.assessment.locking import LockState, lock_blockers
 
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
@@ -138,7 +129,7 @@ def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> Assess
 
 
 def _lock_inputs(session: Session, assessment: Assessment):
-    """What scoring.assessment.cycle.lock_blockers reads, straight from the stored rows (the rule never trusts a caller's copy)."""
+    """What scoring.assessment.locking.lock_blockers reads, straight from the stored rows (the rule never trusts a caller's copy)."""
     from scoring.assessment.engine import LeafEntry
 
     criteria_set = _stored_set(session, assessment.criteria_set_id)
@@ -167,13 +158,8 @@ def close_due_self_scoring(db: Database, *, actor: Actor, today: date | None = N
     is scored is what the department submitted, and what still blocks a sound submission is counted in the audit
     entry. A job of the system, not of a person: for trusted callers only (the app's own check of the deadlines,
     SYSTEM_ACTOR, and the command line)."""
-    from scoring.assessment.cycle import (
-        LockState,
-        closed_by_deadline_text,
-        lock_blockers,
-        self_scoring_deadline,
-        self_scoring_due,
-    )
+    from scoring.assessment.cycle import closed_by_deadline_text, self_scoring_deadline, self_scoring_due
+    from scoring.assessment.locking import LockState, lock_blockers
 
     _trusted(actor)
     day = vietnam_today(today)
@@ -200,7 +186,7 @@ def close_due_self_scoring(db: Database, *, actor: Actor, today: date | None = N
 
 def reopen_self_score(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:
     """Open a locked self-score again for corrections; the reason goes into the audit log."""
-    from scoring.assessment.cycle import LockState
+    from scoring.assessment.locking import LockState
 
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
@@ -258,10 +244,11 @@ def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date
 
 
 def _appraised_index(session: Session, row: Assessment, settings: YearSettings):
-    """The appraised index as it is published (scoring.assessment.cycle.final_index over the final appraisals), and the roll-up
+    """The appraised index as it is published (scoring.assessment.index.final_index over the final appraisals), and the roll-up
     it comes from: what publication checks and the ranking shows, computed one way."""
-    from scoring.assessment.cycle import final_index, with_final_appraisals
+    from scoring.assessment.appraisal import with_final_appraisals
     from scoring.assessment.engine import LeafEntry, roll_up
+    from scoring.assessment.index import final_index
 
     criteria_set = _stored_set(session, row.criteria_set_id)
     scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == row.id)).all()

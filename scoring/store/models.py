@@ -168,7 +168,7 @@ class Assessment(Base):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)  # the year's settings (rounds, caps, bands), scoring.assessment.cycle
     bonus_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm thưởng, as the province awards it
     penalty_points: Mapped[Decimal | None] = mapped_column(POINTS)  # điểm trừ outside the criteria
-    # who entered the bonus and penalty (scoring.assessment.cycle.Authorship), and their own version: edits expect it
+    # who entered the bonus and penalty (scoring.assessment.appraisal.Authorship), and their own version: edits expect it
     bonus_penalty_author: Mapped[dict] = mapped_column(JSON, default=dict)
     bonus_penalty_version: Mapped[int] = mapped_column(Integer, default=0)
     # rounds the administrator opened or extended outside their dates (scoring.assessment.cycle.RoundOverride)
@@ -199,7 +199,7 @@ class ScoreRecord(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     appraised_points: Mapped[Decimal | None] = mapped_column(POINTS)
     appraisal_remark: Mapped[str] = mapped_column(Text, default="")
-    # both appraisal rounds and the explanation between them (scoring.assessment.cycle.LeafAppraisal); the two columns
+    # both appraisal rounds and the explanation between them (scoring.assessment.appraisal.LeafAppraisal); the two columns
     # above keep the final result, which the roll-up and queries use
     appraisal: Mapped[dict] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
