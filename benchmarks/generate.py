@@ -35,9 +35,8 @@ from scoring.plan.model import Plan
 from scoring.plan.stats import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_NOT_APPLICABLE, STATUS_NOT_STARTED
 from scoring.plan.units import is_collective
 from scoring.store import actors, assessment_store, criteria_store, department_store, evidence_store, plan_store
-from scoring.store.backup import count_rows
 from scoring.store.db import Database
-from scoring.store.evidence_files import EvidenceStore, check_upload
+from scoring.store.evidence_files import EvidenceStore
 from scoring.store.models import (
     ActivityRecord,
     Assessment,
@@ -49,6 +48,8 @@ from scoring.store.models import (
     ScoreRecord,
     utcnow,
 )
+from scoring.store.restore import count_rows
+from scoring.store.uploads import check_upload
 from scoring.store.workspace import DEFAULT_DEPARTMENT
 
 # ---------------------------------------------------------------------------------------------- plan files

@@ -31,18 +31,22 @@ from scoring.store import (
     assessment_state,
     assessment_store,
     audit_trail,
-    backup,
+    backup_format,
     criteria_store,
     cycle_store,
     department_store,
     evidence_store,
     plan_store,
+    restore,
 )
-from scoring.store.backup import BackupSummary, create_backup, restore_backup
+from scoring.store.backup import create_backup
+from scoring.store.backup_format import BackupSummary
 from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
 from scoring.store.db import Database, Settings
-from scoring.store.evidence_files import EvidenceStore, check_upload
+from scoring.store.evidence_files import EvidenceStore
 from scoring.store.models import Base
+from scoring.store.restore import restore_backup
+from scoring.store.uploads import check_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "ke-hoach-cchc-2026.txt"
@@ -590,7 +594,9 @@ def test_restored_evidence_files_and_folders_are_not_readable_by_others(db, work
 def test_members_larger_than_the_caps_are_refused_before_reading(db, workspace, monkeypatch, cap):
     archive = _backup_bytes(db)
     rows_before = _raw_rows(db)
-    monkeypatch.setattr(backup, cap, len(PLAN_PDF) - 1)
+    for module in (backup_format, restore):  # the caps are read where the archive is checked
+        if hasattr(module, cap):
+            monkeypatch.setattr(module, cap, len(PLAN_PDF) - 1)
     with pytest.raises(InputError, match="lớn bất thường"):
         restore_backup(db, io.BytesIO(archive), actor=actors.SYSTEM_ACTOR)
     assert _raw_rows(db) == rows_before
@@ -602,7 +608,7 @@ def test_a_real_zip_bomb_is_refused_by_its_declared_size(sqlite_db, tmp_path):
         archive.writestr("manifest.json", b"{}")
         with archive.open("database.json", "w", force_zip64=True) as member:
             zeros = bytes(16 * 1024 * 1024)
-            for _ in range(backup.MAX_DATABASE_BYTES // len(zeros) + 1):
+            for _ in range(backup_format.MAX_DATABASE_BYTES // len(zeros) + 1):
                 member.write(zeros)
     assert len(bomb.getvalue()) < 2 * 1024 * 1024
     with pytest.raises(InputError, match="«database.json» khi giải nén lớn bất thường"):

@@ -23,8 +23,9 @@ from scoring.store import (
     department_store,
     evidence_store,
 )
-from scoring.store.backup import count_rows, create_backup, restore_backup
+from scoring.store.backup import create_backup
 from scoring.store.evidence_files import EvidenceStore
+from scoring.store.restore import count_rows, restore_backup
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Mat-khau-du-dai-2026"

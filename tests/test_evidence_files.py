@@ -16,15 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring.errors import InputError, StorageError
-from scoring.store import evidence_files
-from scoring.store.evidence_files import (
+from scoring.store import evidence_files, uploads
+from scoring.store.evidence_files import EvidenceStore, evidence_key
+from scoring.store.uploads import (
     ALLOWED_KINDS,
     MAX_DISPLAY_NAME_CHARS,
     MAX_UPLOAD_BYTES,
     CheckedUpload,
-    EvidenceStore,
     check_upload,
-    evidence_key,
     safe_display_name,
     sniff_kind,
 )
@@ -364,14 +363,14 @@ def test_zip_bomb_is_refused_by_its_compression_ratio():
 
 
 def test_unpacked_size_cap_applies_even_at_ordinary_ratios(monkeypatch, xlsx_bytes):
-    monkeypatch.setattr(evidence_files, "MAX_UNPACKED_BYTES", 1024)
+    monkeypatch.setattr(uploads, "MAX_UNPACKED_BYTES", 1024)
 
     with pytest.raises(InputError, match="Tệp «x.xlsx» khi giải nén sẽ lớn bất thường"):
         check_upload("x.xlsx", xlsx_bytes)
 
 
 def test_entry_count_cap(monkeypatch, docx_bytes):
-    monkeypatch.setattr(evidence_files, "MAX_ZIP_ENTRIES", 3)
+    monkeypatch.setattr(uploads, "MAX_ZIP_ENTRIES", 3)
 
     with pytest.raises(InputError, match="thành phần"):
         check_upload("x.docx", docx_bytes)
@@ -409,7 +408,7 @@ def _assert_sound(checked: CheckedUpload, content: bytes) -> None:
     assert 0 < len(name) <= MAX_DISPLAY_NAME_CHARS
     assert not any(ch in name for ch in '/\\<>:"|?*')
     assert all(ch.isprintable() for ch in name)
-    assert name.rpartition(".")[2] in evidence_files.EXTENSION_KIND
+    assert name.rpartition(".")[2] in uploads.EXTENSION_KIND
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])

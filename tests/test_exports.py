@@ -35,18 +35,13 @@ from scoring.exports.charts import figure_svg, figures_png
 from scoring.exports.commands import add_export_commands
 from scoring.exports.evidence_bundle import INDEX_NAME, write_evidence_bundle
 from scoring.exports.report import TO_BE_WRITTEN, write_report
-from scoring.exports.scoresheet import (
-    SHEET_EVIDENCE,
-    SHEET_PLAN,
-    SHEET_RULES,
-    SHEET_SCORES,
-    write_scoresheet,
-)
+from scoring.exports.scoresheet import write_scoresheet
 from scoring.exports.scoresheet_import import (
     ScoresheetError,
     apply_scoresheet_changes,
     read_scoresheet,
 )
+from scoring.exports.scoresheet_layout import SHEET_EVIDENCE, SHEET_PLAN, SHEET_RULES, SHEET_SCORES
 from scoring.exports.summary_pdf import summary_html, write_summary_pdf
 from scoring.plan.importer import load_plan
 from scoring.plan.stats import STATUS_COLOURS, STATUS_DONE, STATUS_IN_PROGRESS, STATUS_LABELS, STATUSES

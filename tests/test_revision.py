@@ -15,9 +15,10 @@ from scoring.criteria.files import content_digest, load_criteria_set, stored_cri
 from scoring.defaults import bundled_criteria_path
 from scoring.errors import ConflictError, InputError
 from scoring.store import actors, assessment_store, criteria_store, department_store, evidence_store
-from scoring.store.backup import create_backup, restore_backup
+from scoring.store.backup import create_backup
 from scoring.store.db import Database, Settings
 from scoring.store.models import AuditEntry, CriteriaSetRecord, EvidenceCriterion
+from scoring.store.restore import restore_backup
 from scoring.store.workspace import ensure_default_workspace
 
 TODAY = date(2026, 11, 25)

@@ -38,10 +38,11 @@ from scoring.store import (
     evidence_store,
     plan_store,
 )
-from scoring.store.backup import count_rows
 from scoring.store.db import Database, Settings, open_database
-from scoring.store.evidence_files import MAX_UPLOAD_BYTES, EvidenceStore
+from scoring.store.evidence_files import EvidenceStore
 from scoring.store.models import AuditEntry
+from scoring.store.restore import count_rows
+from scoring.store.uploads import MAX_UPLOAD_BYTES
 from scoring.store.workspace import ensure_default_workspace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scoring.criteria.bands import Band, band_problems, parse_band
+from scoring.criteria.numbers import parse_decimal, round_down_to_step
+from scoring.criteria.rule_text import parse_rule_text, parse_tier_text
 from scoring.criteria.rules import (
-    Band,
     CountRule,
     DeductionRule,
     RatioRule,
@@ -17,12 +19,6 @@ from scoring.criteria.rules import (
     Tier,
     TiersRule,
     ValueRule,
-    band_problems,
-    parse_band,
-    parse_decimal,
-    parse_rule_text,
-    parse_tier_text,
-    round_down_to_step,
     rule_from_dict,
     score_leaf,
 )

@@ -32,8 +32,9 @@ from scoring.assessment.snapshot import load_snapshot
 from scoring.criteria.files import criteria_set_from_dict
 from scoring.errors import InputError
 from scoring.exports import scoresheet_import
-from scoring.exports.scoresheet import SHEET_SCORES, write_scoresheet
+from scoring.exports.scoresheet import write_scoresheet
 from scoring.exports.scoresheet_import import ScoresheetError, apply_scoresheet_changes, read_scoresheet
+from scoring.exports.scoresheet_layout import SHEET_SCORES
 from scoring.store import actors, assessment_state, assessment_store, audit_trail, criteria_store, department_store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from scoring.access import accounts, sessions
 from scoring.access.auth import DEFAULT_SESSION_POLICY, Role, token_digest
 from scoring.store import actors
-from scoring.store.backup import count_rows
 from scoring.store.db import SIGN_IN_SESSIONS
+from scoring.store.restore import count_rows
 from scoring.store.workspace import ensure_default_workspace
 
 PASSWORD = "Mat-khau-du-dai-2026"

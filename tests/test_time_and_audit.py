@@ -34,7 +34,9 @@ from scoring.store import (
     audit_trail,
     backup,
     criteria_store,
+    cycle_store,
     department_store,
+    evidence_store,
     plan_store,
 )
 from scoring.store.models import AuditEntry
@@ -441,7 +443,7 @@ def _entry_in_sheet(data: bytes, code: str):
     """What the sheet holds as the criterion's input (its points are a formula of it)."""
     import openpyxl
 
-    from scoring.exports.scoresheet import HEADER_ENTRY
+    from scoring.exports.scoresheet_layout import HEADER_ENTRY
 
     sheet = openpyxl.load_workbook(io.BytesIO(data))["Bảng điểm"]
     header = next(r for r in range(1, 20) if any(c.value == "STT" for c in sheet[r]))

@@ -32,14 +32,9 @@ from scoring.store import (
     evidence_store,
 )
 from scoring.store.db import open_database
-from scoring.store.evidence_files import (
-    EVIDENCE_UPLOAD_RULE,
-    MAX_UPLOAD_BYTES,
-    EvidenceStore,
-    check_upload,
-    safe_display_name,
-)
+from scoring.store.evidence_files import EvidenceStore
 from scoring.store.models import Assessment, ScoreRecord
+from scoring.store.uploads import EVIDENCE_UPLOAD_RULE, MAX_UPLOAD_BYTES, check_upload, safe_display_name
 from scoring.store.workspace import ensure_default_workspace
 
 ROOT = Path(__file__).resolve().parent.parent

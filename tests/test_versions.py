@@ -30,8 +30,8 @@ from scoring.store import (
     evidence_store,
     plan_store,
 )
-from scoring.store.backup import count_rows
 from scoring.store.db import open_database
+from scoring.store.restore import count_rows
 from scoring.store.workspace import ensure_default_workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -15,11 +15,11 @@ from scoring.access.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, ge
 from scoring.assessment.settings import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
 from scoring.criteria.excel import export_criteria_xlsx
 from scoring.criteria.model import validate
-from scoring.criteria.rules import parse_decimal
+from scoring.criteria.numbers import parse_decimal
 from scoring.errors import InputError
 from scoring.store import actors, assessment_store, audit_trail, criteria_store, cycle_store, department_store
 from scoring.store.backup import backup_file_name, create_backup
-from scoring.store.evidence_files import MAX_UPLOAD_BYTES, upload_megabytes
+from scoring.store.uploads import MAX_UPLOAD_BYTES, upload_megabytes
 from scoring.textnorm import format_datetime, format_number, format_points, local_today
 from views import criteria_import, criteria_mapping_panel
 

@@ -32,7 +32,8 @@ from scoring.assessment.cycle import APPRAISAL_WRITES, Verdict, Write, may_write
 from scoring.assessment.settings import ROUND_APPRAISAL_1, ROUND_APPRAISAL_2, ROUND_EXPLANATION, ROUND_LABELS
 from scoring.assessment.snapshot import CriterionRow, Snapshot
 from scoring.criteria.model import CriterionNode
-from scoring.criteria.rules import RuleKind, parse_decimal
+from scoring.criteria.numbers import parse_decimal
+from scoring.criteria.rules import RuleKind
 from scoring.plan.stats import STATUS_LABELS
 from scoring.store import actors, assessment_state, assessment_store, cycle_store, evidence_store
 from scoring.textnorm import format_date, format_datetime, format_number, format_points

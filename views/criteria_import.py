@@ -21,7 +21,7 @@ from scoring.criteria import draft as cd
 from scoring.criteria.files import CRITERIA_EXTENSIONS, MAX_CRITERIA_BYTES, load_criteria_set_bytes
 from scoring.errors import InputError
 from scoring.store import assessment_store, criteria_store
-from scoring.store.evidence_files import extensions_text, safe_display_name, upload_rule
+from scoring.store.uploads import extensions_text, safe_display_name, upload_rule
 
 ALL_AREAS = "*"
 COLUMN_CODE, COLUMN_LEVEL, COLUMN_UNDERSTOOD, COLUMN_CHECK = "Mã", "Cấp", "Cách hiểu", "Kiểm tra"

@@ -12,7 +12,7 @@ from scoring.plan.importer import MAX_PLAN_BYTES, PLAN_EXTENSIONS, load_plan_byt
 from scoring.plan.stats import STATUS_DONE, STATUS_LABELS, STATUSES
 from scoring.plan.units import expand_units
 from scoring.store import evidence_store, plan_store
-from scoring.store.evidence_files import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
+from scoring.store.uploads import EVIDENCE_UPLOAD_RULE, extensions_text, safe_display_name, upload_rule
 from scoring.textnorm import DATE_TEXT_PATTERN, format_date, format_datetime, parse_date, vn_sort_key
 
 ui.require(Action.VIEW_DASHBOARD)

@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 from scoring.access.auth import Action
 from scoring.store import evidence_store
-from scoring.store.evidence_files import EVIDENCE_UPLOAD_RULE
+from scoring.store.uploads import EVIDENCE_UPLOAD_RULE
 from scoring.textnorm import format_date, format_number
 
 snap = ui.snapshot()

@@ -17,7 +17,7 @@ from scoring.exports.commands import export_bytes, export_file_name
 from scoring.exports.report import chart_images
 from scoring.exports.scoresheet_import import MAX_SCORESHEET_BYTES
 from scoring.exports.summary_pdf import summary_charts
-from scoring.store.evidence_files import extensions_text, safe_display_name, upload_rule
+from scoring.store.uploads import extensions_text, safe_display_name, upload_rule
 
 ui.require(Action.EXPORT)
 snap = ui.snapshot()

@@ -16,7 +16,7 @@ from scoring.assessment.engine import LeafEntry, NodeTotals, Rollup
 from scoring.assessment.fields import _date_field, _decimal, _mapping, _text
 from scoring.assessment.index import _retotal, _rollup_leaf, is_survey_leaf
 from scoring.criteria.model import CriteriaSet, CriterionNode
-from scoring.criteria.rules import json_number, vn_number
+from scoring.criteria.numbers import json_number, vn_number
 from scoring.errors import InputError
 from scoring.textnorm import format_date, nfc
 

@@ -32,16 +32,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from scoring.criteria.model import CriteriaSet, CriterionNode
-from scoring.criteria.rules import (
-    LeafResult,
-    RatioRule,
-    SurveyRule,
-    Tier,
-    TiersRule,
-    parse_decimal,
-    score_leaf,
-    vn_number,
-)
+from scoring.criteria.numbers import parse_decimal, vn_number
+from scoring.criteria.rules import LeafResult, RatioRule, SurveyRule, Tier, TiersRule, score_leaf
 from scoring.plan.model import Issue
 from scoring.plan.stats import STATUS_DONE, STATUS_NOT_APPLICABLE
 from scoring.textnorm import fold, format_number, format_percent, format_points

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from scoring.criteria.rules import parse_decimal
+from scoring.criteria.numbers import parse_decimal
 from scoring.errors import InputError
 from scoring.textnorm import nfc
 

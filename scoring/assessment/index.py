@@ -23,7 +23,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from scoring.assessment.engine import PERCENT_QUANTUM, NodeTotals, Rollup, _combine
 from scoring.assessment.settings import Band, YearSettings, band_for, band_range_text
 from scoring.criteria.model import CriteriaSet, CriterionNode
-from scoring.criteria.rules import RuleKind, parse_decimal, vn_number
+from scoring.criteria.numbers import parse_decimal, vn_number
+from scoring.criteria.rules import RuleKind
 from scoring.errors import InputError
 from scoring.textnorm import format_percent, format_points
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from scoring.assessment.fields import _date_field, _decimal, _mapping, _text
-from scoring.criteria.rules import json_number, vn_number
+from scoring.criteria.numbers import json_number, vn_number
 from scoring.errors import InputError
 from scoring.textnorm import format_date, format_percent, nfc
 

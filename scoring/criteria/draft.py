@@ -21,6 +21,8 @@ from decimal import Decimal
 
 from scoring.criteria.files import _nearest_code, _schema_error_text, _schema_validator, criteria_set_from_dict
 from scoring.criteria.model import CriteriaSet, CriterionNode, RuleFallback, validate
+from scoring.criteria.numbers import json_number, parse_decimal, vn_number
+from scoring.criteria.rule_text import parse_rule_text
 from scoring.criteria.rules import (
     KIND_LABELS,
     CountRule,
@@ -30,10 +32,6 @@ from scoring.criteria.rules import (
     SurveyRule,
     TiersRule,
     ValueRule,
-    json_number,
-    parse_decimal,
-    parse_rule_text,
-    vn_number,
 )
 from scoring.errors import InputError
 from scoring.textnorm import nfc

@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from scoring.criteria.model import CriteriaSet, CriterionNode
-from scoring.criteria.rules import json_number
+from scoring.criteria.numbers import json_number
 from scoring.criteria.table import SourceRow, SourceTable, cell_text, find_header, read_criteria_tables, source_bytes
 from scoring.errors import InputError
 from scoring.exports.cells import put_text

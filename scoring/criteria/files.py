@@ -53,7 +53,8 @@ from scoring.criteria.model import (  # noqa: F401 — re-exported: the model li
     has_errors,
     validate,
 )
-from scoring.criteria.rules import KIND_LABELS, RuleKind, parse_decimal, rule_from_dict, vn_number
+from scoring.criteria.numbers import parse_decimal, vn_number
+from scoring.criteria.rules import KIND_LABELS, RuleKind, rule_from_dict
 from scoring.errors import InputError
 from scoring.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from scoring.textnorm import format_points, nfc
@@ -96,7 +97,7 @@ def load_criteria_set(path: str | Path) -> CriteriaSet:
 
 def load_criteria_set_bytes(filename: str, data: bytes) -> CriteriaSet:
     """Same as `load_criteria_set` for an uploaded file's bytes."""
-    from scoring.store.evidence_files import safe_display_name
+    from scoring.store.uploads import safe_display_name
 
     filename = safe_display_name(filename) or "bộ tiêu chí"  # no folders, control characters or NUL in any message
     suffix = Path(filename).suffix.lower()

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from scoring.criteria.rules import DeductionRule, Rule, json_number, vn_number
+from scoring.criteria.numbers import json_number, vn_number
+from scoring.criteria.rules import DeductionRule, Rule
 from scoring.plan.model import Issue
 from scoring.textnorm import nfc
 

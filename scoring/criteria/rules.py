@@ -1,4 +1,4 @@
-"""How one leaf of a criteria set is scored: the rule kinds, scoring a leaf from what was entered, reading rule text.
+"""How one leaf of a criteria set is scored: the rule kinds and scoring a leaf from what was entered.
 
 Every rule knows its leaf's maximum (`max_points`, injected by the loader from the node, 0 for a deduction)
 so that `score_leaf(rule, inputs)` needs nothing else. Arithmetic is exact: points are `Decimal`, ratios
@@ -18,25 +18,33 @@ Rounding: the only computed points that can fall between steps are the proportio
 (a / b × maximum); they are rounded DOWN to the rule's step (0,25 by default), so a unit never gets
 more than it earned. A free value (`value`) is typed by a person and must already be on its step;
 an off-step value is rejected with the rounded-down value suggested, rather than silently changed.
+
+Reading a rule from the province's wording is scoring.criteria.rule_text; numbers and bands have modules of their own.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from scoring.criteria.bands import Band, band_problems, parse_band
+from scoring.criteria.numbers import (
+    DEFAULT_STEP,
+    _percent_text,
+    is_on_step,
+    json_number,
+    parse_decimal,
+    round_down_to_step,
+    vn_number,
+)
 from scoring.errors import InputError
 from scoring.textnorm import fold, format_number, format_points, nfc
-
-DEFAULT_STEP = Decimal("0.25")
-HUNDRED = Decimal(100)
 
 
 class RuleKind(StrEnum):
@@ -73,185 +81,6 @@ class RuleProblem:
 
     message: str
     is_error: bool
-
-
-# --------------------------------------------------------------------------- numbers
-
-
-def parse_decimal(value: Any) -> Decimal | None:
-    """A number from what a person or a spreadsheet gives: 0.75, Decimal, "0,75", "1.234,5". None if not a number.
-
-    Text with a comma reads the comma as the decimal mark and dots as thousands separators; text with only
-    a dot reads the dot as the decimal mark (scores like "1.5" are far more common than "1.500" points).
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        number = Decimal(repr(value))  # repr is the shortest text that round-trips: 0.1 → "0.1"
-        return number if number.is_finite() else None
-    if not isinstance(value, str):
-        return None
-    text = re.sub(r"\s+", "", nfc(value)).replace("\u2212", "-")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    if not re.fullmatch(r"[-+]?\d+(\.\d+)?|[-+]?\.\d+", text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern above only lets valid literals through
-        return None
-
-
-def round_down_to_step(value: Decimal, step: Decimal) -> Decimal:
-    """The largest multiple of `step` not above `value` (1,7 with step 0,25 → 1,5)."""
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
-
-
-def is_on_step(value: Decimal, step: Decimal) -> bool:
-    return value % step == 0
-
-
-def vn_number(value: Decimal | int) -> str:
-    """Every significant digit, Vietnamese style ("0,125", "2"): for text that must read back exactly."""
-    value = Decimal(value)
-    exponent = value.normalize().as_tuple().exponent
-    decimals = max(0, -exponent) if isinstance(exponent, int) else 0
-    return format_number(value, decimals)
-
-
-def json_number(value: Decimal | None) -> int | float | None:
-    """A Decimal as a plain JSON/YAML number: integral values as int, others as float (quarters are exact)."""
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _percent_text(percent: Fraction) -> str:
-    return f"{format_number(Decimal(percent.numerator) / Decimal(percent.denominator), 2)}%"
-
-
-# --------------------------------------------------------------------------- percentage bands
-
-
-@dataclass(frozen=True)
-class Band:
-    """A percentage interval with exact ends: "từ 80% đến dưới 100%" is [80, 100)."""
-
-    low: Decimal | None = None
-    low_inclusive: bool = True
-    high: Decimal | None = None
-    high_inclusive: bool = True
-
-    def contains(self, percent: Fraction) -> bool:
-        if self.low is not None:
-            low = Fraction(self.low)
-            if percent < low or (percent == low and not self.low_inclusive):
-                return False
-        if self.high is not None:
-            high = Fraction(self.high)
-            if percent > high or (percent == high and not self.high_inclusive):
-                return False
-        return True
-
-    def describe(self) -> str:
-        """Canonical Vietnamese wording; `parse_band` reads it back to this same band."""
-        low, high = self.low, self.high
-        if low is not None and high is not None:
-            if low == high and self.low_inclusive and self.high_inclusive:
-                return f"Đạt {vn_number(low)}%"
-            start = "Từ" if self.low_inclusive else "Trên"
-            end = "" if self.high_inclusive else "dưới "
-            return f"{start} {vn_number(low)}% đến {end}{vn_number(high)}%"
-        if low is not None:
-            return f"Từ {vn_number(low)}% trở lên" if self.low_inclusive else f"Trên {vn_number(low)}%"
-        if high is not None:
-            return f"Không quá {vn_number(high)}%" if self.high_inclusive else f"Dưới {vn_number(high)}%"
-        return "Mọi tỷ lệ"
-
-    def to_dict(self) -> dict:
-        data: dict[str, Any] = {}
-        if self.low is not None:
-            data["low"] = json_number(self.low)
-            if not self.low_inclusive:
-                data["low_inclusive"] = False
-        if self.high is not None:
-            data["high"] = json_number(self.high)
-            if not self.high_inclusive:
-                data["high_inclusive"] = False
-        return data
-
-
-_PCT = r"(\d+(?:[.,]\d+)?)\s*%"
-_PCT_OPTIONAL_SIGN = r"(\d+(?:[.,]\d+)?)\s*%?"
-# Folded text (accent-free, lower case). A range: "từ 70% - 90%", "từ 80% đến dưới 100%", "trên 70% đến 90%".
-_RANGE = re.compile(
-    rf"(?:\b(tu|tren|hon|lon hon)\s+)?{_PCT_OPTIONAL_SIGN}\s*(?:-|den|toi)\s*"
-    rf"(?:\b(duoi|nho hon|it hon|chua den|chua dat)\s+)?{_PCT}"
-)
-# "hơn" alone means "above"; after nhỏ/ít/thấp it means "below" and belongs to _HIGH_EXCLUSIVE.
-_LOW_EXCLUSIVE = re.compile(rf"(?:\b(?:tren|(?<!nho )(?<!it )(?<!thap )hon|vuot)\s+|>\s*){_PCT}")
-_LOW_INCLUSIVE = re.compile(rf"(?:\b(?:tu|it nhat|toi thieu)\s+|>=\s*|≥\s*){_PCT}|{_PCT}\s*tro len")
-_HIGH_EXCLUSIVE = re.compile(rf"(?:\b(?:duoi|nho hon|it hon|thap hon|chua dat|khong dat)\s+|<\s*){_PCT}")
-_HIGH_INCLUSIVE = re.compile(rf"(?:\b(?:khong qua|toi da)\s+|<=\s*|≤\s*){_PCT}|{_PCT}\s*tro xuong")
-_ANY_PCT = re.compile(_PCT)
-
-
-def parse_band(label: str) -> Band | None:
-    """The percentage band a tier label names, or None when it names none (or several that do not form a range)."""
-    text = fold(label).replace("–", "-").replace("—", "-")
-    text = re.sub(r"\s*-\s*", " - ", text)
-
-    def number(raw: str) -> Decimal:
-        return Decimal(raw.replace(",", "."))
-
-    found = _RANGE.search(text)
-    if found:
-        opener, low, closer, high = found.groups()
-        low_inclusive = opener not in ("tren", "hon", "lon hon")
-        return Band(number(low), low_inclusive, number(high), closer is None)
-    if len(_ANY_PCT.findall(text)) != 1:
-        return None
-    if found := _LOW_EXCLUSIVE.search(text):
-        return Band(low=number(found.group(1)), low_inclusive=False)
-    if found := _LOW_INCLUSIVE.search(text):
-        return Band(low=number(found.group(1) or found.group(2)))
-    if found := _HIGH_EXCLUSIVE.search(text):
-        return Band(high=number(found.group(1)), high_inclusive=False)
-    if found := _HIGH_INCLUSIVE.search(text):
-        return Band(high=number(found.group(1) or found.group(2)))
-    value = number(_ANY_PCT.search(text).group(1))
-    return Band(value, True, value, True)
-
-
-def band_problems(bands: list[Band]) -> list[str]:
-    """Percentages from 0% to 100% that no band covers, or that two bands both cover (exact, not sampled).
-
-    Coverage only changes at band ends, so checking every end and every midpoint between ends is exhaustive.
-    """
-    ends = {Fraction(0), Fraction(100)}
-    for band in bands:
-        for end in (band.low, band.high):
-            if end is not None and 0 <= end <= 100:
-                ends.add(Fraction(end))
-    ordered = sorted(ends)
-    probes = ordered + [(a + b) / 2 for a, b in zip(ordered, ordered[1:])]
-    uncovered, doubled = [], []
-    for percent in sorted(probes):
-        covering = sum(band.contains(percent) for band in bands)
-        if covering == 0:
-            uncovered.append(percent)
-        elif covering > 1:
-            doubled.append(percent)
-    problems = []
-    if uncovered:
-        problems.append(f"tỷ lệ {_percent_text(uncovered[0])} không thuộc mức nào")
-    if doubled:
-        problems.append(f"tỷ lệ {_percent_text(doubled[0])} thuộc nhiều mức cùng lúc (chấm theo mức đầu tiên)")
-    return problems
 
 
 # --------------------------------------------------------------------------- rules
@@ -734,96 +563,3 @@ def rule_from_dict(data: Mapping, max_points: Decimal) -> Rule:
         case RuleKind.SURVEY:
             return SurveyRule(max_points)
     raise AssertionError(kind)  # pragma: no cover - the match is exhaustive over RuleKind
-
-
-# --------------------------------------------------------------------------- reading rule text
-
-_NUM = r"\d+(?:[.,]\d+)?"
-_BULLET = re.compile(r"^(?:[-+•*–—]+|[a-zđ]\)|\d+\))\s*", re.IGNORECASE)
-_TIER_COLON = re.compile(rf"^(?P<label>.+?)\s*[:：]\s*(?:được\s+)?(?P<points>{_NUM})\s*(?:điểm|đ)?\s*\.?$", re.I)
-_TIER_PAREN = re.compile(rf"^(?P<label>.+?)\s*\(\s*(?:được\s+)?(?P<points>{_NUM})\s*(?:điểm|đ)\s*\)\s*\.?$", re.I)
-
-
-def _rule_pieces(text: str) -> list[str]:
-    pieces = []
-    for piece in re.split(r"[\n;]", nfc(text)):
-        piece = _BULLET.sub("", piece.strip()).strip()
-        if piece:
-            pieces.append(piece)
-    return pieces
-
-
-def parse_tier_line(text: str) -> Tier | None:
-    """One tier line, "Ban hành kịp thời: 1" or "Không kịp thời (0,5 điểm)", or None."""
-    piece = _BULLET.sub("", nfc(text)).strip()
-    found = _TIER_COLON.match(piece) or _TIER_PAREN.match(piece)
-    if not found:
-        return None
-    label = found.group("label").strip(" -–:")
-    points = parse_decimal(found.group("points"))
-    if not label or points is None:
-        return None
-    return Tier(label, points, parse_band(label))
-
-
-def parse_tier_text(text: str) -> Rule | None:
-    """Tier lines (one per line or separated by ";") → a tiers rule, or a ratio rule when every tier names a
-    percentage band. None when a line is not "label: points", or there are fewer than two tiers.
-
-    Lines ending with ":" ("Cách chấm:") are headings and skipped. The rule's `max_points` is its top tier;
-    callers set the leaf's maximum with `Rule.with_max`.
-    """
-    tiers = []
-    for piece in _rule_pieces(text or ""):
-        if piece.endswith((":", "：")):
-            continue
-        tier = parse_tier_line(piece)
-        if tier is None:
-            return None
-        tiers.append(tier)
-    if len(tiers) < 2:
-        return None
-    top = max(t.points for t in tiers)
-    if all(t.band is not None for t in tiers):
-        return RatioRule(top, tuple(tiers))
-    return TiersRule(top, tuple(Tier(t.label, t.points) for t in tiers))
-
-
-_DEDUCTION_TEXT = re.compile(rf"^mỗi\s+(?P<unit>.+?)\s*[:：]?\s*(?:bị\s+)?trừ\s+(?P<per>{_NUM})\s*(?:điểm|đ)", re.I)
-_DEDUCTION_CAP = re.compile(rf"(?:trừ\s+tối\s+đa|tối\s+đa\s+trừ|không\s+quá)\s+(?P<cap>{_NUM})\s*(?:điểm|đ)", re.I)
-_COUNT_TEXT = re.compile(rf"^mỗi\s+(?P<unit>.+?)\s*[:：]?\s*(?:được\s+)?(?:cộng\s+)?(?P<per>{_NUM})\s*(?:điểm|đ)", re.I)
-_STEP_TEXT = re.compile(rf"(?:boi so|buoc)\s+(?P<step>{_NUM})")
-_FLOOR_TEXT = re.compile(rf"duoi\s+(?P<floor>{_NUM})\s*%\s*[:：]?\s*(?:duoc\s+)?0\b")
-
-
-def parse_rule_text(text: str) -> Rule | None:
-    """Any rule text the importer meets: tier lines first (`parse_tier_text`), then one-statement rules —
-    "Mỗi báo cáo chậm: trừ 0,5 điểm (trừ tối đa 2 điểm)" (deduction), "Mỗi tin, bài: 0,25 điểm" (count),
-    "điều tra xã hội học" (survey), "tỷ lệ × điểm tối đa" (proportional), "chấm tự do" (value) — which are
-    also the wordings `Rule.lines()` writes. None when nothing fits. `max_points` must be set by the caller.
-    """
-    rule = parse_tier_text(text)
-    if rule is not None:
-        return rule
-    statement = " ".join(_rule_pieces(text or ""))
-    if not statement:
-        return None
-    folded = fold(statement)
-    unset = Decimal(0)
-    if found := _DEDUCTION_TEXT.match(statement):
-        cap = _DEDUCTION_CAP.search(statement)
-        floor = -parse_decimal(cap.group("cap")) if cap else None
-        return DeductionRule(unset, parse_decimal(found.group("per")), floor, found.group("unit").strip())
-    if found := _COUNT_TEXT.match(statement):
-        return CountRule(unset, parse_decimal(found.group("per")), found.group("unit").strip())
-    if "dieu tra xa hoi hoc" in folded or "dieu tra xhh" in folded or "khao sat" in folded:
-        return SurveyRule(unset)
-    step = _STEP_TEXT.search(folded)
-    step_value = parse_decimal(step.group("step")) if step else DEFAULT_STEP
-    if "ty le" in folded and ("diem toi da" in folded or "ty le thuan" in folded):
-        floor = _FLOOR_TEXT.search(folded)
-        floor_value = parse_decimal(floor.group("floor")) if floor else None
-        return RatioRule(unset, proportional=True, floor_percent=floor_value, step=step_value)
-    if "cham tu do" in folded or re.search(r"\btu 0 den\b", folded):
-        return ValueRule(unset, step_value)
-    return None

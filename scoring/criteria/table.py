@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from scoring.criteria.model import CriteriaSet, CriterionNode, RuleFallback
-from scoring.criteria.rules import DEFAULT_STEP, ValueRule, parse_decimal, parse_rule_text, parse_tier_line, vn_number
+from scoring.criteria.numbers import DEFAULT_STEP, parse_decimal, vn_number
+from scoring.criteria.rule_text import parse_rule_text, parse_tier_line
+from scoring.criteria.rules import ValueRule
 from scoring.errors import InputError
 from scoring.plan.model import Issue
 from scoring.textnorm import fold, nfc, roman_value

@@ -26,7 +26,7 @@ from scoring.criteria.model import CriteriaSet
 from scoring.criteria.table import SourceRow, SourceTable, cell_text, read_criteria_tables, source_bytes
 from scoring.errors import InputError
 from scoring.import_limits import MAX_CRITERIA_ROWS, MAX_TABLE_COLUMNS, check_document_rows, check_package
-from scoring.store.evidence_files import sniff_kind
+from scoring.store.uploads import sniff_kind
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -21,15 +21,10 @@ from openpyxl.styles import Alignment, Font
 from scoring.assessment.snapshot import Snapshot
 from scoring.exports.cells import put_date, put_link, put_text
 from scoring.exports.common import evidence_reference, require_criteria, safe_file_stem
-from scoring.exports.scoresheet import (
-    BORDER,
-    HEADER_FILL,
-    Column,
-    print_setup,
-    row_height,
-)
-from scoring.store.evidence_files import EvidenceStore, safe_display_name
+from scoring.exports.scoresheet_layout import BORDER, HEADER_FILL, Column, print_setup, row_height
+from scoring.store.evidence_files import EvidenceStore
 from scoring.store.evidence_store import EvidenceView
+from scoring.store.uploads import safe_display_name
 from scoring.textnorm import local_now
 
 INDEX_NAME = "Danh-muc-tai-lieu.xlsx"

@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from scoring.assessment.appraisal import SourceDocument
 from scoring.assessment.snapshot import Snapshot
 from scoring.criteria.model import CriterionNode
+from scoring.criteria.numbers import is_on_step, json_number, parse_decimal, vn_number
 from scoring.criteria.rules import (
     CountRule,
     DeductionRule,
@@ -41,15 +42,11 @@ from scoring.criteria.rules import (
     SurveyRule,
     TiersRule,
     ValueRule,
-    is_on_step,
-    json_number,
-    parse_decimal,
     score_leaf,
-    vn_number,
 )
 from scoring.errors import ConflictError, InputError
 from scoring.exports.common import NOT_APPLICABLE_TEXT, require_criteria
-from scoring.exports.scoresheet import (
+from scoring.exports.scoresheet_layout import (
     HEADER_APPRAISED,
     HEADER_CODE,
     HEADER_DENOMINATOR,
@@ -73,7 +70,7 @@ from scoring.exports.scoresheet import (
 from scoring.import_limits import MAX_SCORESHEET_ROWS, check_package, check_workbook_rows
 from scoring.store import actors, assessment_store
 from scoring.store.db import Database
-from scoring.store.evidence_files import check_upload, safe_display_name
+from scoring.store.uploads import check_upload, safe_display_name
 from scoring.textnorm import fold, nfc
 
 MAX_SCORESHEET_BYTES = 10 * 1024 * 1024

@@ -20,7 +20,7 @@ from scoring.import_limits import MAX_PLAN_ROWS, check_package, check_row_count,
 from scoring.plan.deadlines import parse_deadline
 from scoring.plan.model import Activity, Area, Counts, Issue, Plan
 from scoring.plan.units import split_units
-from scoring.store.evidence_files import safe_display_name, sniff_kind
+from scoring.store.uploads import safe_display_name, sniff_kind
 from scoring.textnorm import fold, nfc
 
 MAX_PLAN_BYTES = 20 * 1024 * 1024

@@ -202,7 +202,7 @@ def save_appraisal(db: Database, assessment_id: int, code: str, expected_version
     the department has one, else the Office transcribing the province's document `source` (number and date),
     which is stored with the round as its author.
     """
-    from scoring.criteria.rules import parse_decimal
+    from scoring.criteria.numbers import parse_decimal
 
     if round_number not in (1, 2):
         raise ValueError(round_number)

@@ -82,7 +82,7 @@ def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, 
     """
     from sqlalchemy import update
 
-    from scoring.criteria.rules import parse_decimal
+    from scoring.criteria.numbers import parse_decimal
 
     values = {}
     for label, raw in (("Điểm thưởng", bonus), ("Điểm trừ", penalty)):

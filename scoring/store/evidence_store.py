@@ -106,7 +106,8 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
 
     `attachment` is how the person registers it (EVIDENCE_ATTACHMENTS): with a file, which must then have
     arrived, or by its number or link alone, without one."""
-    from scoring.store.evidence_files import EvidenceStore, check_upload
+    from scoring.store.evidence_files import EvidenceStore
+    from scoring.store.uploads import check_upload
 
     meta = meta.cleaned()
     criteria, activity_codes = list(criteria), list(activity_codes)
@@ -141,7 +142,7 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
 
 def _check_attachment(meta: EvidenceInput, upload: tuple[str, bytes] | None, attachment: str) -> None:
     """A document is saved with its file, or, when the person chose so, by its number or link alone."""
-    from scoring.store.evidence_files import EVIDENCE_UPLOAD_RULE, safe_display_name
+    from scoring.store.uploads import EVIDENCE_UPLOAD_RULE, safe_display_name
 
     if attachment not in EVIDENCE_ATTACHMENTS:
         raise ValueError(f"unknown attachment {attachment!r}")
@@ -281,7 +282,8 @@ def list_evidence(db: Database, department_id: int, year: int) -> list[EvidenceV
 def evidence_file(db: Database, evidence_id: int, *, viewer: Actor) -> tuple[str, str, bytes]:
     """(display name, MIME type, bytes) of an evidence document's stored file, for a viewer who may see that
     department's year (auth.authorize_view) or a trusted caller (see Actor)."""
-    from scoring.store.evidence_files import KIND_MIME, EvidenceStore
+    from scoring.store.evidence_files import EvidenceStore
+    from scoring.store.uploads import KIND_MIME
 
     with db.session() as session:
         row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
