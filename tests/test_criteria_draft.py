@@ -115,6 +115,15 @@ def test_retyped_tiers_replace_the_free_value_and_clear_the_flag(roman_draft):
     assert isinstance(rule, TiersRule) and [t.points for t in rule.tiers] == [2, 1, 0] and rule.max_points == 2
 
 
+def test_the_unread_wording_leaves_the_note_once_the_rule_is_typed(roman_draft):
+    untouched = cd.build_draft(roman_draft).criteria_set.node("1.2.2")
+    assert "Cách chấm gốc (chưa đọc được): Theo mức độ đa dạng" in untouched.note  # kept while it is still a fallback
+    cd.edit(roman_draft, "1.2.2", cd.FIELD_RULE, "Đa dạng: 2; Có nhưng ít: 1; Không: 0")
+    corrected = cd.build_draft(roman_draft).criteria_set.node("1.2.2")
+    assert "Cách chấm gốc" not in corrected.note
+    assert _row(roman_draft, "1.2.2").original_rule == "Theo mức độ đa dạng, do Hội đồng thẩm định quyết định"
+
+
 def test_other_rule_wordings_are_read_as_the_importer_reads_them(roman_draft):
     cd.edit(roman_draft, "2.2", cd.FIELD_RULE, "Từ 90% trở lên: 1; Dưới 90%: 0")
     assert isinstance(cd.build_draft(roman_draft).criteria_set.node("2.2").rule, RatioRule)

@@ -33,6 +33,7 @@ from scoring.criteria.rules import (
     TiersRule,
     ValueRule,
 )
+from scoring.criteria.table import unread_rule_text, without_unread_rule
 from scoring.errors import InputError
 from scoring.textnorm import nfc
 
@@ -57,7 +58,6 @@ RULE_HELP = (
     "ví dụ «Từ 70% đến dưới 90%: 1»), hoặc một câu: «Mỗi tin, bài: 0,25 điểm», «Mỗi báo cáo chậm: trừ 0,5 điểm», "
     "«Điểm = tỷ lệ đạt × điểm tối đa», «Điểm điều tra xã hội học», «Chấm tự do từ 0 đến điểm tối đa»"
 )
-_ORIGINAL_RULE_NOTE = re.compile(r"Cách chấm gốc \(chưa đọc được\):\s*(?P<text>.+)")
 _ACTIVITY_SEPARATORS = re.compile(r"[;,\s]+")
 
 
@@ -258,10 +258,7 @@ def draft_rows(draft: CriteriaDraft) -> list[DraftRow]:
             understood = "Chưa đọc được cách chấm đã gõ"
         else:
             understood = rule_understood(rule, max_points, fallback=still_fallback)
-        original = ""
-        if code in draft.fallback_codes:
-            found = _ORIGINAL_RULE_NOTE.search(node.note)
-            original = found.group("text").strip() if found else ""
+        original = unread_rule_text(node.note) if code in draft.fallback_codes else ""
         rows.append(DraftRow(
             code=code, level=node.level, level_label=LEVEL_LABELS.get(node.level, SUB_CRITERION), is_leaf=node.is_leaf,
             name=typed[FIELD_NAME], max_text=typed[FIELD_MAX], rule_text=typed[FIELD_RULE], understood=understood,
@@ -346,6 +343,10 @@ def _build(draft: CriteriaDraft, activity_ids: set[str] | None) -> DraftResult:
                 error(code, FIELD_RULE, why)
             elif rule is not None:
                 data["rule"] = rule.to_dict()
+                if draft.typed(code, FIELD_RULE) is not None and data.get("note"):
+                    data["note"] = without_unread_rule(data["note"])
+                    if not data["note"]:
+                        del data["note"]
         elif draft.typed(code, FIELD_RULE):
             error(code, FIELD_RULE, "tiêu chí có tiêu chí con nên không có cách chấm riêng (điểm là tổng các tiêu chí con); "
                                     "hãy để trống ô này.")

@@ -478,11 +478,27 @@ def _settle_leaf_rule(node: CriterionNode, row: _Row, warnings: list[Issue]) -> 
     fallback = f"tạm dùng chấm tự do từ 0 đến {vn_number(node.max_points)} điểm, bước {vn_number(DEFAULT_STEP)}."
     if text:
         original = text.replace("\n", "; ")
-        node.note = _join_note(node.note, f"Cách chấm gốc (chưa đọc được): {original}")
+        node.note = _join_note(node.note, f"{UNREAD_RULE_NOTE}{original}")
         warnings.append(RuleFallback(row.where, f"tiêu chí {node.code}: không đọc được cách chấm «{original}»; {fallback}",
                                      node.code))
     else:
         warnings.append(RuleFallback(row.where, f"tiêu chí {node.code} chưa có cách chấm; {fallback}", node.code))
+
+
+UNREAD_RULE_NOTE = "Cách chấm gốc (chưa đọc được): "  # the leaf's note keeps the wording the app could not read
+
+
+def unread_rule_text(note: str) -> str:
+    """The rule wording the reader could not read, as the leaf's note keeps it; "" when there is none."""
+    for line in note.splitlines():
+        if line.startswith(UNREAD_RULE_NOTE):
+            return line.removeprefix(UNREAD_RULE_NOTE).strip()
+    return ""
+
+
+def without_unread_rule(note: str) -> str:
+    """The note without the unread rule's line: once a person typed the rule, the wording it replaced is not a note."""
+    return "\n".join(line for line in note.splitlines() if not line.startswith(UNREAD_RULE_NOTE))
 
 
 def _join_note(note: str, addition: str) -> str:
