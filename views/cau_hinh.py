@@ -120,9 +120,15 @@ with tab_criteria:
                               format_func=ui.distinct_options(list(by_id), lambda i: f"{by_id[i].name} ({by_id[i].source_name}, "
                                                                               f"{format_datetime(by_id[i].created_at)})"),
                               key=f"{criteria_key}-set")
-        if chosen != snap.assessment.criteria_set_id and st.button("Dùng bộ này", key="criteria-switch"):
-            ui.save_from_editors((settings_form, criteria_form), lambda: assessment_store.switch_criteria_set(
-                db, snap.assessment.id, assessment_seen, criteria_set_id=chosen, actor=ui.actor()), success="Đã chuyển bộ tiêu chí.")
+        if chosen != snap.assessment.criteria_set_id and may_configure:
+            # what the switch does to the work already entered, read before the button (scores follow meaning, not codes)
+            preview = ui.attempt(lambda: assessment_store.criteria_switch_preview(db, snap.assessment.id, chosen, actor=ui.actor()))
+            if preview is not None:
+                st.info(ui.md("Khi dùng bộ này: " + assessment_store.switch_summary(preview)))
+            if st.button("Dùng bộ này", key="criteria-switch"):
+                ui.save_from_editors((settings_form, criteria_form), lambda: assessment_store.switch_criteria_set(
+                    db, snap.assessment.id, assessment_seen, criteria_set_id=chosen, actor=ui.actor()),
+                    success="Đã chuyển bộ tiêu chí; điểm và tài liệu đã chấm được chuyển như đã báo ở trên.")
 
 # ---------------------------------------------------------------- years
 

@@ -172,9 +172,10 @@ def _save(db, draft: cd.CriteriaDraft, criteria_set, *, state_key: str, departme
         ui.flash("info", f"Bộ tiêu chí «{criteria_set.name}» đã được lưu nhưng chưa dùng cho năm {year}: "
                          "hãy chọn nó ở mục «Chuyển sang bộ tiêu chí đã có».")
 
-    used = ui.attempt(use, success=f"Đã dùng «{criteria_set.name}» cho năm {year}. Điểm đã chấm được giữ theo mã tiêu chí.",
-                      on_conflict=stale, place=None)
+    used = ui.attempt(use, on_conflict=stale, place=None)
     if used is not None:
+        moved = f" {used.summary}" if isinstance(used, assessment_store.SetSwitch) else ""
+        ui.flash("success", f"Đã dùng «{criteria_set.name}» cho năm {year}.{moved}")
         _forget(state_key, forms_to_redraw)
     st.rerun()
 

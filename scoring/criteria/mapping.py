@@ -321,6 +321,58 @@ def propose_mapping(old_set: CriteriaSet, new_set: CriteriaSet) -> CriteriaMappi
     return CriteriaMapping(tuple(links))
 
 
+@dataclass(frozen=True)
+class Carry:
+    """What becomes of one criterion's stored work (its score and evidence links) when a year moves to another set."""
+
+    old_code: str
+    new_code: str | None  # None: not carried; nothing of it is attached to any criterion of the new set
+    reason: str  # why it is not carried, or "" when it is
+
+    @property
+    def text(self) -> str:
+        if self.new_code is None:
+            return f"{self.old_code}: {self.reason}"
+        return self.old_code if self.new_code == self.old_code else f"{self.old_code} → {self.new_code}"
+
+
+def carry_over(mapping: CriteriaMapping, old_set: CriteriaSet, new_set: CriteriaSet, codes: Iterable[str]) -> list[Carry]:
+    """Where each of these old criteria's stored work goes in the new set, by meaning, not by code: to the one new
+    criterion the mapping makes it (kept or renumbered) when that one is scored the same way; nowhere when it was
+    merged, split, dropped or is now scored another way, so that no score is ever shown against another criterion."""
+    carries = []
+    for code in sorted(set(codes), key=_code_order):
+        old = old_set.node(code)
+        targets = mapping.targets(code)
+        new = new_set.node(targets[0]) if len(targets) == 1 else None
+        if old is None or not old.is_leaf:
+            carries.append(Carry(code, None, "không thuộc bộ tiêu chí đang dùng"))
+        elif not targets:
+            carries.append(Carry(code, None, "không còn trong bộ mới"))
+        elif len(targets) > 1:
+            carries.append(Carry(code, None, f"tách thành {', '.join(targets)}"))
+        elif len(mapping.sources(targets[0])) > 1:
+            carries.append(Carry(code, None, f"gộp vào {targets[0]}"))
+        elif new is None or not new.is_leaf:
+            carries.append(Carry(code, None, f"bộ mới không có tiêu chí {targets[0]}"))
+        elif not _scored_alike(old, new):
+            carries.append(Carry(code, None, f"tiêu chí {targets[0]} của bộ mới chấm theo cách khác"))
+        else:
+            carries.append(Carry(code, targets[0], ""))
+    return carries
+
+
+def _scored_alike(old: CriterionNode, new: CriterionNode) -> bool:
+    """Whether what was entered for `old` means the same for `new`: the same kind of rule and, for tiers, the same
+    tiers by name (a tier is stored by its position)."""
+    if old.rule is None or new.rule is None or old.rule.kind != new.rule.kind:
+        return False
+    old_tiers, new_tiers = getattr(old.rule, "tiers", None), getattr(new.rule, "tiers", None)
+    if old_tiers is None:
+        return True
+    return [_normalised(t.label) for t in old_tiers] == [_normalised(t.label) for t in new_tiers]
+
+
 def _area(code: str) -> str:
     return code.split(".", 1)[0]
 

@@ -17,6 +17,8 @@ from scoring.access.auth import Action, Role
 from scoring.assessment.appraisal import LeafAppraisal, SourceDocument
 from scoring.assessment.cycle import APPRAISAL_WRITES, CycleState, Write, vietnam_today
 from scoring.assessment.settings import YearSettings, default_settings
+from scoring.criteria.mapping import Carry, carry_over
+from scoring.criteria.rules import score_leaf
 from scoring.errors import ConflictError, InputError
 from scoring.store.actors import SYSTEM_ACTOR, Actor, _allow, actor_name
 from scoring.store.assessment_state import (
@@ -30,6 +32,7 @@ from scoring.store.assessment_state import (
     self_score_locked,
 )
 from scoring.store.audit_trail import _audit
+from scoring.store.criteria_mapping_store import mapping_between
 from scoring.store.criteria_store import _SET_IDENTITY, _set_from_identity, _stored_set
 from scoring.store.db import Database
 from scoring.store.models import (
@@ -37,6 +40,7 @@ from scoring.store.models import (
     AccountDepartment,
     Assessment,
     CriteriaSetRecord,
+    EvidenceCriterion,
     EvidenceRecord,
     ScoreRecord,
     utcnow,
@@ -60,11 +64,61 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
         return _assessment_view(row)
 
 
+@dataclass(frozen=True)
+class SetSwitch:
+    """A year moved to another criteria set, and where each scored criterion's work went (criteria.mapping.carry_over)."""
+
+    assessment: AssessmentView
+    carries: tuple[Carry, ...]
+
+    @property
+    def summary(self) -> str:
+        return switch_summary(self.carries)
+
+
+def switch_summary(carries: Iterable[Carry]) -> str:
+    """What a switch does to the work already done, in one paragraph: kept, renumbered, not carried and why."""
+    carries = list(carries)
+    if not carries:
+        return "Năm này chưa có tiêu chí nào được chấm hay gắn tài liệu, nên không có gì phải chuyển."
+    kept = [c for c in carries if c.new_code is not None]
+    moved = [c for c in kept if c.new_code != c.old_code]
+    left = [c for c in carries if c.new_code is None]
+    parts = [f"Giữ điểm và tài liệu của {len(kept)} tiêu chí"
+             + (f" ({len(moved)} đổi mã: {'; '.join(c.text for c in moved)})" if moved else "") + "."]
+    if left:
+        parts.append(f"Không chuyển được {len(left)} tiêu chí sang bộ mới ({'; '.join(c.text for c in left)}): "
+                     "điểm và liên kết tài liệu của chúng được bỏ khỏi năm này, giá trị cũ còn trong nhật ký thay đổi; "
+                     "hãy chấm lại các tiêu chí tương ứng của bộ mới.")
+    return " ".join(parts)
+
+
+def _carries(session: Session, row: Assessment, criteria_set_id: int) -> list[Carry]:
+    codes = set(session.scalars(select(ScoreRecord.code).where(ScoreRecord.assessment_id == row.id)))
+    codes |= set(session.scalars(select(EvidenceCriterion.code).where(EvidenceCriterion.assessment_id == row.id)))
+    return carry_over(mapping_between(session, row.criteria_set_id, criteria_set_id), _stored_set(session, row.criteria_set_id),
+                      _stored_set(session, criteria_set_id), codes)
+
+
+def criteria_switch_preview(db: Database, assessment_id: int, criteria_set_id: int, *, actor: Actor) -> list[Carry]:
+    """What switch_criteria_set would do to the scores and evidence links, for the person to read before choosing."""
+    with db.session() as session:
+        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
+        _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        return [] if criteria_set_id == row.criteria_set_id else _carries(session, row, criteria_set_id)
+
+
 def switch_criteria_set(db: Database, assessment_id: int, expected_version: int, *, criteria_set_id: int,
-                        actor: Actor) -> AssessmentView:
+                        actor: Actor) -> SetSwitch:
     """Score the assessment with another set, if the assessment is still the version the person saw.
-    Scores stay stored by code: codes both sets share keep theirs. Not once the self-score is locked (the
-    appraisal works on what was submitted) nor once the index is published."""
+
+    What was entered moves by meaning, not by code (criteria.mapping.carry_over, along the confirmed mapping of the
+    two sets, else the proposed one): a criterion kept or renumbered keeps its score (scored again by the new set's
+    rule) and its evidence links under its new code; the work of a criterion merged, split, dropped or now scored
+    another way is taken off the year, each value audited, so that no score is ever shown against another
+    criterion. Not once the self-score is locked (the appraisal works on what was submitted) nor once the index
+    is published."""
     with db.session() as session:
         row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
         _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
@@ -75,10 +129,75 @@ def switch_criteria_set(db: Database, assessment_id: int, expected_version: int,
                              "cần quản trị viên mở lại bản tự chấm trước.")
         _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
         _claim_settings_version(session, row, expected_version, actor)
+        carries = []
+        if criteria_set_id != row.criteria_set_id:
+            carries = _carries(session, row, criteria_set_id)
+            _carry_scores(session, row, carries, _stored_set(session, criteria_set_id), actor)
+            _carry_evidence_links(session, row, carries, actor)
         _audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
         row.criteria_set_id = criteria_set_id
         session.flush()
-        return _assessment_view(row)
+        return SetSwitch(_assessment_view(row), tuple(carries))
+
+
+def _carry_scores(session: Session, row: Assessment, carries: list[Carry], new_set, actor: Actor) -> None:
+    where = {c.old_code: c for c in carries}
+    scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == row.id)).all()
+    kept = []
+    for score in scores:
+        carry = where.get(score.code)
+        key = f"{row.year}/{score.code}"
+        if carry is None or carry.new_code is None:
+            _audit(session, actor, row.department_id, "score", key, {
+                "điểm tự chấm": (score.self_points, None), "số liệu chấm": (score.inputs or None, None),
+                "không đánh giá": (score.not_applicable, False),
+                "không chuyển sang bộ mới": (None, carry.reason if carry else "không thuộc bộ tiêu chí đang dùng")})
+            session.delete(score)
+            continue
+        leaf = new_set.node(carry.new_code)
+        points = None if score.not_applicable else score_leaf(leaf.rule, score.inputs or {}).points
+        if not score.not_applicable and points is None and score.self_points is not None:
+            # entered for the old rule but not a score by the new one (a ratio over the new maximum, say)
+            _audit(session, actor, row.department_id, "score", key, {
+                "điểm tự chấm": (score.self_points, None),
+                "không chuyển sang bộ mới": (None, f"số liệu đã nhập không chấm được theo cách chấm của {carry.new_code}")})
+            session.delete(score)
+            continue
+        kept.append((score, score.code, carry.new_code, points))
+    session.flush()
+    for score, *_ in kept:  # two steps: codes may move onto each other (2.3 → 2.4, 2.4 → 2.5)
+        score.code = f"~{score.id}"
+    session.flush()
+    for score, old_code, new_code, points in kept:
+        changes = {"mã tiêu chí": (old_code, new_code), "điểm tự chấm": (score.self_points, points)}
+        if old_code != new_code or points != score.self_points:
+            _audit(session, actor, row.department_id, "score", f"{row.year}/{new_code}", changes)
+            score.version += 1
+            score.updated_at, score.updated_by = utcnow(), actor_name(actor)
+        score.code, score.self_points = new_code, points
+
+
+def _carry_evidence_links(session: Session, row: Assessment, carries: list[Carry], actor: Actor) -> None:
+    where = {c.old_code: c.new_code for c in carries}
+    links = session.scalars(select(EvidenceCriterion).where(EvidenceCriterion.assessment_id == row.id)).all()
+    staying: dict[tuple[int, str], str] = {}
+    for link in links:
+        new_code = where.get(link.code)
+        if new_code is None or (link.evidence_id, new_code) in staying:
+            if new_code is None:
+                _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
+                       {"tiêu chí": (link.code, None)})
+            session.delete(link)
+            continue
+        staying[(link.evidence_id, new_code)] = link.section
+        if new_code != link.code:
+            _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
+                   {"tiêu chí": (link.code, new_code)})
+            session.delete(link)  # part of the key: the link is made again under the new code
+    session.flush()
+    for (evidence_id, new_code), section in staying.items():
+        if session.get(EvidenceCriterion, (evidence_id, row.id, new_code)) is None:
+            session.add(EvidenceCriterion(evidence_id=evidence_id, assessment_id=row.id, code=new_code, section=section))
 
 
 # ---------------------------------------------------------------- scores

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from scoring.access.auth import Action
 from scoring.criteria.files import content_digest
-from scoring.criteria.mapping import CriteriaMapping, check_mapping
+from scoring.criteria.mapping import CriteriaMapping, check_mapping, propose_mapping
 from scoring.criteria.model import CriteriaSet
 from scoring.store.actors import Actor, _allow, actor_name
 from scoring.store.audit_trail import _audit
@@ -52,6 +52,14 @@ def _find(session: Session, from_digest: str, to_digest: str) -> CriteriaMapping
 
 def _view(row: CriteriaMappingRecord) -> ConfirmedMapping:
     return ConfirmedMapping(CriteriaMapping.from_dict(row.links), row.version, row.updated_at, row.updated_by)
+
+
+def mapping_between(session: Session, from_set_id: int, to_set_id: int) -> CriteriaMapping:
+    """The mapping from one set to another: the one a person confirmed, else the app's proposal (propose_mapping)."""
+    row = _find(session, _digest(session, from_set_id), _digest(session, to_set_id))
+    if row is not None:
+        return _view(row).mapping
+    return propose_mapping(_stored_set(session, from_set_id), _stored_set(session, to_set_id))
 
 
 def confirmed_mapping(db: Database, from_set_id: int, to_set_id: int) -> ConfirmedMapping | None:
