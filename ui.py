@@ -392,7 +392,7 @@ def sidebar_context() -> tuple[department_store.DepartmentView, int]:
         if st.session_state.get("year") not in years:
             st.session_state["year"] = years[0]
         st.selectbox("Năm đánh giá", years, placeholder=CHOOSE_ONE, key="year")
-        countdown = self_scoring_countdown(db, st.session_state["department_id"], int(st.session_state["year"]))
+        countdown = cycle_countdown(db, st.session_state["department_id"], int(st.session_state["year"]))
         if countdown:
             st.caption(countdown)
         if who is None:
@@ -403,21 +403,14 @@ def sidebar_context() -> tuple[department_store.DepartmentView, int]:
     return by_id[st.session_state["department_id"]], int(st.session_state["year"])
 
 
-def self_scoring_countdown(db, department_id: int, year: int) -> str:
-    """ "Hạn tự chấm 20/12/2026 (còn 19 ngày); sau hạn, bản tự chấm tự động chốt." while the year is open (the second
-    half only where the app closes at deadlines); "" once it is locked or has no deadline (the pages say the lock)."""
-    from scoring.assessment.cycle import self_scoring_deadline
-    from scoring.province.progress import Deadline
+def cycle_countdown(db, department_id: int, year: int) -> str:
+    """The sidebar's countdown of the year (scoring.assessment.stages.countdown_text), on every page of the department."""
+    from scoring.assessment import stages
 
     assessment = assessment_state.get_assessment(db, department_id, year)
-    if assessment is None or assessment.locked_at is not None or assessment.published_at is not None:
+    if assessment is None:
         return ""
-    state = assessment_state.cycle_state(db, assessment.id)
-    deadline = self_scoring_deadline(state)
-    if deadline is None:
-        return ""
-    text = md(Deadline("Hạn tự chấm", deadline, (deadline - state.today).days).text)
-    return text + ("; sau hạn, bản tự chấm tự động chốt." if closes_at_deadlines() else ".")
+    return md(stages.countdown_text(assessment_state.cycle_state(db, assessment.id), closes_at_deadline=closes_at_deadlines()))
 
 
 AWAITING_PAGES = {"cham-diem": "views/cham_diem.py", "ke-hoach": "views/ke_hoach.py", "tai-lieu": "views/tai_lieu.py"}

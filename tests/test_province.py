@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from scoring.access.auth import PermissionDenied, Principal, Role
+from scoring.assessment import stages
 from scoring.assessment.appraisal import SourceDocument
 from scoring.assessment.cycle import CycleState, RoundOverride
 from scoring.assessment.settings import ROUND_APPRAISAL_1, default_settings
@@ -44,15 +45,15 @@ def test_each_department_says_where_its_year_stands(three):
     assert list(rows) == ["Sở Chưa mở", "Sở Đang chấm", "Sở Đã chốt"]
 
     not_opened = rows["Sở Chưa mở"]
-    assert (not_opened.stage, not_opened.scored, not_opened.applicable, not_opened.deadline) == (province.STAGE_NOT_OPENED, 0, 0, None)
+    assert (not_opened.stage, not_opened.scored, not_opened.applicable, not_opened.deadline) == (stages.STAGE_NOT_OPENED, 0, 0, None)
 
     scoring = rows["Sở Đang chấm"]
-    assert scoring.stage == province.STAGE_SELF_SCORING and (scoring.scored, scoring.applicable) == (1, 3)
+    assert scoring.stage == stages.STAGE_SELF_SCORING and (scoring.scored, scoring.applicable) == (1, 3)
     assert scoring.locked_at is None and scoring.deadline.text == "Hạn tự chấm 20/12/2026 (còn 19 ngày)"
     assert scoring.self_index.text() == "40% (tạm tính: đã chấm 1/3 tiêu chí)"  # 4 of 10
 
     locked = rows["Sở Đã chốt"]
-    assert locked.stage == province.STAGE_WAITING and locked.locked_at is not None and locked.locked_by == "vp"
+    assert locked.stage == stages.STAGE_WAITING and locked.locked_at is not None and locked.locked_by == "vp"
     assert locked.deadline.text == "Thẩm định lần 1 bắt đầu 21/12/2026 (còn 20 ngày)"
     assert locked.self_index.complete and locked.self_index.figure() == "89%"
 
@@ -69,15 +70,15 @@ def test_the_appraisal_rounds_and_the_explanations_awaited(three):
         return _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=today))["Sở Đã chốt"]
 
     row = locked_row(ROUND_1_DAY)
-    assert row.stage == province.STAGE_APPRAISAL_1 and row.explanations_awaited == 1
+    assert row.stage == stages.STAGE_APPRAISAL_1 and row.explanations_awaited == 1
     assert row.deadline.text == "Hạn thẩm định lần 1 15/01/2027 (còn 24 ngày)"
     row = locked_row(EXPLANATION_DAY)
-    assert row.stage == province.STAGE_EXPLANATION and row.deadline.text == "Hạn giải trình 25/01/2027 (còn 5 ngày)"
+    assert row.stage == stages.STAGE_EXPLANATION and row.deadline.text == "Hạn giải trình 25/01/2027 (còn 5 ngày)"
     assessment_store.save_explanation(db, locked_id, "1.1", view.version, explanation="Kế hoạch ký ngày 18/12/2025", actor="vp",
                           today=EXPLANATION_DAY)
     assert locked_row(EXPLANATION_DAY).explanations_awaited == 0
-    assert locked_row(ROUND_2_DAY).stage == province.STAGE_APPRAISAL_2
-    assert locked_row(date(2027, 3, 1)).stage == province.STAGE_TO_PUBLISH
+    assert locked_row(ROUND_2_DAY).stage == stages.STAGE_APPRAISAL_2
+    assert locked_row(date(2027, 3, 1)).stage == stages.STAGE_TO_PUBLISH
     assert locked_row(date(2027, 3, 1)).deadline is None
 
 
@@ -103,11 +104,11 @@ def test_an_administrators_extension_moves_the_deadline():
     extended = RoundOverride(ROUND_APPRAISAL_1, date(2026, 12, 21), date(2027, 1, 31), "Nhiều cơ quan nộp chậm", "quantri",
                              datetime(2026, 12, 21, 3, 0))
     state = CycleState(settings=settings, today=date(2027, 1, 14), locked=True, overrides=(extended,))
-    assert province.stage_of(state) == province.STAGE_APPRAISAL_1
-    assert province.next_deadline(state, province.STAGE_APPRAISAL_1).text == "Hạn thẩm định lần 1 31/01/2027 (còn 17 ngày)"
+    assert stages.stage_of(state) == stages.STAGE_APPRAISAL_1
+    assert stages.next_deadline(state, stages.STAGE_APPRAISAL_1).text == "Hạn thẩm định lần 1 31/01/2027 (còn 17 ngày)"
     later = CycleState(settings=settings, today=date(2027, 1, 20), locked=True, overrides=(extended,))
-    assert province.stage_of(later) == province.STAGE_EXPLANATION  # the later round open says where the year is
-    overdue = province.Deadline("Hạn tự chấm", date(2026, 12, 20), -3)
+    assert stages.stage_of(later) == stages.STAGE_EXPLANATION  # the later round open says where the year is
+    overdue = stages.Deadline("Hạn tự chấm", date(2026, 12, 20), -3)
     assert overdue.text == "Hạn tự chấm 20/12/2026 (quá hạn 3 ngày)"
 
 
@@ -120,3 +121,18 @@ def test_the_overview_is_kept_until_the_data_moves(three):
     assessment_store.save_self_score(db, assessment.id, "1.2", 0, inputs={"value": "2"}, actor="vp")  # any write moves the revision
     after = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))["Sở Đang chấm"]
     assert after.scored == 2
+
+
+def test_the_countdown_on_the_departments_pages_follows_the_stage():
+    settings = default_settings(2026)
+    scoring = CycleState(settings=settings, today=DECEMBER_1)
+    assert stages.countdown_text(scoring, closes_at_deadline=True) == (
+        "Hạn tự chấm 20/12/2026 (còn 19 ngày); sau hạn, bản tự chấm tự động chốt.")
+    assert stages.countdown_text(scoring, closes_at_deadline=False) == "Hạn tự chấm 20/12/2026 (còn 19 ngày)."
+    waiting = CycleState(settings=settings, today=DECEMBER_1, locked=True)
+    assert stages.countdown_text(waiting, closes_at_deadline=True) == (
+        "Đã chốt, chờ thẩm định: thẩm định lần 1 bắt đầu 21/12/2026 (còn 20 ngày).")
+    explaining = CycleState(settings=settings, today=date(2027, 1, 20), locked=True)
+    assert stages.countdown_text(explaining, closes_at_deadline=True) == "Đang giải trình, hạn 25/01/2027 (còn 5 ngày)."
+    published = CycleState(settings=settings, today=date(2027, 3, 1), locked=True, published_at=datetime(2027, 2, 28))
+    assert stages.countdown_text(published, closes_at_deadline=True) == ""

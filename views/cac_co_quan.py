@@ -11,6 +11,7 @@ import streamlit as st
 
 import ui
 from scoring.access.auth import Action
+from scoring.assessment import stages
 from scoring.assessment.awaiting import awaiting_appraisal
 from scoring.exports.ranking_sheet import write_ranking_workbook
 from scoring.province import groups, ranking
@@ -41,7 +42,7 @@ def _scoring_page(department_id: int) -> str:
 with tabs["Tiến độ"]:
     locked = sum(1 for r in rows if r.locked_at is not None)
     awaiting = sum(1 for r in rows if r.explanations_awaited)
-    overdue = sum(1 for r in rows if r.deadline is not None and r.deadline.days_left < 0 and r.stage == province.STAGE_SELF_SCORING)
+    overdue = sum(1 for r in rows if r.deadline is not None and r.deadline.days_left < 0 and r.stage == stages.STAGE_SELF_SCORING)
     cols = st.columns(4)
     cols[0].metric("Số cơ quan", str(len(rows)))
     cols[1].metric("Đã chốt tự chấm", f"{locked} / {len(rows)}")

@@ -11,7 +11,8 @@ from scoring.access.auth import Action, Principal, Role, can
 from scoring.assessment.cycle import CycleState, round_last_day, self_scoring_deadline
 from scoring.assessment.settings import ROUND_EXPLANATION
 from scoring.assessment.snapshot import Snapshot
-from scoring.province.progress import STAGE_APPRAISAL_1, STAGE_APPRAISAL_2, Deadline, DepartmentProgress
+from scoring.assessment.stages import STAGE_APPRAISAL_1, STAGE_APPRAISAL_2, Deadline
+from scoring.province.progress import DepartmentProgress
 from scoring.textnorm import format_date
 
 SOON_DAYS = 3  # a deadline this close (or passed) is said even when nothing else is pending

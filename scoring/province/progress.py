@@ -13,44 +13,22 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from scoring.access.auth import Action, PermissionDenied, Principal, authorize, authorize_view
-from scoring.assessment.cycle import CycleState, round_last_day, vietnam_today
+from scoring.assessment.cycle import vietnam_today
 from scoring.assessment.engine import SelfIndex, roll_up
-from scoring.assessment.settings import ROUND_APPRAISAL_1, ROUND_APPRAISAL_2, ROUND_EXPLANATION, ROUND_SELF_SCORING
 from scoring.assessment.snapshot import entries_from_scores
+from scoring.assessment.stages import (
+    STAGE_APPRAISAL_1,
+    STAGE_APPRAISAL_2,
+    STAGE_NOT_OPENED,
+    STAGE_ORDER,
+    Deadline,
+    next_deadline,
+    stage_of,
+)
 from scoring.province.groups import list_groups
 from scoring.store import actors, assessment_store, department_store
 from scoring.store.db import Database
-from scoring.textnorm import format_date, vn_sort_key
-
-STAGE_NOT_OPENED = "Chưa mở năm đánh giá"
-STAGE_SELF_SCORING = "Đang tự chấm"
-STAGE_WAITING = "Đã chốt, chờ thẩm định"
-STAGE_APPRAISAL_1 = "Thẩm định lần 1"
-STAGE_EXPLANATION = "Giải trình"
-STAGE_APPRAISAL_2 = "Thẩm định lần 2"
-STAGE_TO_PUBLISH = "Chờ công bố"
-STAGE_PUBLISHED = "Đã công bố"
-STAGE_ORDER = (STAGE_NOT_OPENED, STAGE_SELF_SCORING, STAGE_WAITING, STAGE_APPRAISAL_1, STAGE_EXPLANATION,
-               STAGE_APPRAISAL_2, STAGE_TO_PUBLISH, STAGE_PUBLISHED)
-
-
-@dataclass(frozen=True)
-class Deadline:
-    what: str  # "Hạn tự chấm", "Hạn giải trình"…
-    day: date
-    days_left: int  # negative once passed
-
-    @property
-    def left_text(self) -> str:
-        """ "còn 19 ngày", "hôm nay", "quá hạn 3 ngày"."""
-        if self.days_left > 0:
-            return f"còn {self.days_left} ngày"
-        return "hôm nay" if self.days_left == 0 else f"quá hạn {-self.days_left} ngày"
-
-    @property
-    def text(self) -> str:
-        """ "Hạn tự chấm 20/12/2026 (còn 19 ngày)"."""
-        return f"{self.what} {format_date(self.day)} ({self.left_text})"
+from scoring.textnorm import vn_sort_key
 
 
 @dataclass(frozen=True)
@@ -73,46 +51,6 @@ class DepartmentProgress:
     @property
     def stage_rank(self) -> int:
         return STAGE_ORDER.index(self.stage)
-
-
-def stage_of(state: CycleState) -> str:
-    """Where an opened year stands on `state.today`."""
-    if state.published:
-        return STAGE_PUBLISHED
-    if not state.locked:
-        return STAGE_SELF_SCORING
-    for code, stage in ((ROUND_APPRAISAL_2, STAGE_APPRAISAL_2), (ROUND_EXPLANATION, STAGE_EXPLANATION),
-                        (ROUND_APPRAISAL_1, STAGE_APPRAISAL_1)):
-        if state.round_open(code):
-            return stage
-    if state.round_over(ROUND_APPRAISAL_2) or state.round_over(ROUND_APPRAISAL_1) and state.round_over(ROUND_EXPLANATION):
-        return STAGE_TO_PUBLISH
-    return STAGE_WAITING
-
-
-_DEADLINE_OF = {
-    STAGE_SELF_SCORING: (ROUND_SELF_SCORING, "Hạn tự chấm"),
-    STAGE_APPRAISAL_1: (ROUND_APPRAISAL_1, "Hạn thẩm định lần 1"),
-    STAGE_EXPLANATION: (ROUND_EXPLANATION, "Hạn giải trình"),
-    STAGE_APPRAISAL_2: (ROUND_APPRAISAL_2, "Hạn thẩm định lần 2"),
-    STAGE_WAITING: (ROUND_APPRAISAL_1, "Thẩm định lần 1 bắt đầu"),
-}
-
-
-def next_deadline(state: CycleState, stage: str) -> Deadline | None:
-    """The date the stage under way ends (its round's last day, an administrator's extension included), or, while
-    the locked year waits for the appraisal, the day the appraisal opens; None where the year's settings give none."""
-    if stage not in _DEADLINE_OF:
-        return None
-    code, what = _DEADLINE_OF[stage]
-    planned = state.round(code)
-    if stage == STAGE_WAITING:
-        day = planned.opens
-    else:
-        day = round_last_day(state, code)
-    if day is None:
-        return None
-    return Deadline(what, day, (day - state.today).days)
 
 
 def province_progress(db: Database, year: int, *, viewer: actors.Actor | None, today: date | None = None) -> list[DepartmentProgress]:
