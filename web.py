@@ -90,7 +90,7 @@ def database() -> Database:
     return db
 
 
-# Self-scoring closes by itself at its deadline (scoring.store.repository.close_due_self_scoring). The app checks as it
+# Self-scoring closes by itself at its deadline (scoring.store.cycle_store.close_due_self_scoring). The app checks as it
 # is used, at most every DEADLINE_CHECK_SECONDS per process, so a department server needs no scheduler; a
 # province may also run `python -m scoring close-due` from cron. CCHC_CLOSE_AT_DEADLINE=off turns the app's own
 # check off (the test suite does, so tests never depend on the day they run).

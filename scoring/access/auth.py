@@ -29,10 +29,10 @@ Decisions (issue 8):
   that what the appraiser is looking at does not change under them without a second person.
 - The appraiser may see scores and enter appraisal only once the department has locked its
   self-assessment: drafts are the department's own business. Other lock-state rules (no self
-  score edits after locking, no locking twice) belong to the repository, which must check the
+  score edits after locking, no locking twice) belong to the store (scoring.store), which must check the
   stored state in the same transaction as the write anyway.
 
-The cycle (issue 14; enforced by scoring.assessment.cycle.may_write, which every repository write and the
+The cycle (issue 14; enforced by scoring.assessment.cycle.may_write, which every store write and the
 scoring page ask):
 - Appraisal results have one author at a time. Where an active appraiser account is assigned to
   the department, only appraiser accounts enter appraisal points, remarks, requests for

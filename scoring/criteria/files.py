@@ -3,7 +3,7 @@
 The model and its validation live in scoring.criteria.model and are re-exported here (CriteriaSet,
 CriterionNode, validate, …). `load_criteria_set` / `load_criteria_set_bytes` read YAML/JSON (below) and
 the provinces' criteria table in Excel (.xlsx), Word (.docx) or a PDF with a text layer, through
-scoring.criteria.table and its readers (criteria_excel, criteria_docx, criteria_pdf).
+scoring.criteria.table and its readers (scoring.criteria.excel, .word, .pdf).
 
 A set is a tree of any depth — areas (lĩnh vực) → criteria (tiêu chí) → sub-criteria (tiêu chí thành phần)
 → … — whose leaves carry a scoring rule (scoring.criteria.rules), the evidence they expect and the plan activities
