@@ -29,6 +29,7 @@ from scoring.snapshot import Snapshot, SnapshotKeeper
 from scoring.engine import AppraisalProgress
 from scoring.textnorm import format_percent, vn_sort_key
 from scoring.sessions import COOKIE_NAME, check_session, end_session, reason_message
+from scoring.reminders import send_now_and_then as send_reminders_now_and_then
 from web import bind_streamlit_session, close_at_deadlines_now_and_then, closes_at_deadlines, database, sign_in_url
 
 log = logging.getLogger("cchc")
@@ -379,6 +380,7 @@ def sidebar_context() -> tuple[repo.DepartmentView, int]:
     by_id = {d.id: d for d in options}
     _follow_link_parameters(by_id)
     close_at_deadlines_now_and_then()  # before the page reads the year: a year past its deadline shows as closed
+    send_reminders_now_and_then(database)  # on a thread of its own, at most hourly (scoring.reminders)
     if st.session_state.get("department_id") not in by_id:
         st.session_state["department_id"] = options[0].id
     st.session_state.setdefault("actor", DEFAULT_ACTOR)

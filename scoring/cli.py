@@ -137,12 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     from scoring.department_commands import add_department_commands
     from scoring.exports.commands import add_export_commands
     from scoring.groups import add_group_commands
+    from scoring.reminders import add_reminder_commands
 
     add_backup_commands(commands)
     add_department_commands(commands)
     add_group_commands(commands)
     add_export_commands(commands)
     add_user_commands(commands)
+    add_reminder_commands(commands)
     return parser
 
 
