@@ -37,14 +37,29 @@ from sqlalchemy.exc import IntegrityError
 from scoring import repository as repo
 from scoring.accounts import AccountFieldError, _principal, checked_email, list_accounts
 from scoring.auth import Action, Principal, can
-from scoring.awaiting import PAGE_EVIDENCE, PAGE_PLAN, PAGE_SCORING, SOON_DAYS, Awaiting, awaiting_appraisal, awaiting_in_department
+from scoring.awaiting import (
+    PAGE_EVIDENCE,
+    PAGE_PLAN,
+    PAGE_SCORING,
+    SOON_DAYS,
+    Awaiting,
+    awaiting_appraisal,
+    awaiting_in_department,
+)
 from scoring.db import Database
 from scoring.errors import InputError
 from scoring.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from scoring.models import Account, ReminderSent, utcnow
 from scoring.province import province_progress
 from scoring.snapshot import Snapshot, load_snapshot
-from scoring.textnorm import format_date, format_datetime, format_number, local_now, local_today, nfc
+from scoring.textnorm import (
+    format_date,
+    format_datetime,
+    format_number,
+    local_now,
+    local_today,
+    nfc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +163,15 @@ class Digest:
     @property
     def body(self) -> str:
         lines = [f"Kính gửi {_one_line(self.display_name)},", "",
-                 f"Ứng dụng {APP_NAME} nhắc bạn {format_number(len(self.items), 0)} việc đang chờ, "
-                 f"tính đến ngày {format_date(self.today)}:"]
+                 (f"Ứng dụng {APP_NAME} nhắc bạn {format_number(len(self.items), 0)} việc đang chờ, "
+                  f"tính đến ngày {format_date(self.today)}:")]
         for heading in dict.fromkeys(item.heading for item in self.items):
             lines += ["", _one_line(heading)]
-            lines += [f"  - {_one_line(item.text)} (trang «{PAGE_TITLES[item.page]}»)" for item in self.items if item.heading == heading]
-        lines += ["", f"Mỗi việc chỉ được nhắc một lần, và một lần nữa khi hạn của nó còn {SOON_DAYS} ngày. Danh sách đầy đủ, "
-                      "luôn cập nhật, ở mục «Việc đang chờ bạn» khi bạn đăng nhập ứng dụng.",
+            lines += [f"  - {_one_line(item.text)} Làm ở trang «{PAGE_TITLES[item.page]}»." for item in self.items
+                      if item.heading == heading]
+        lines += ["", (f"Mỗi việc được nhắc một lần khi mới có, và một lần nữa khi hạn của nó còn {SOON_DAYS} ngày; tiêu chí "
+                       "chưa có tài liệu kiểm chứng được nhắc lại mỗi tháng. Danh sách đầy đủ, luôn cập nhật, ở mục «Việc đang "
+                       "chờ bạn» khi bạn đăng nhập ứng dụng."),
                   "", f"Thư này do ứng dụng {APP_NAME} gửi tự động; xin đừng trả lời thư này."]
         return "\n".join(lines) + "\n"
 
@@ -412,7 +429,7 @@ def send_now_and_then(database: Callable[[], Database], now: float | None = None
 def _send_logged(db: Database, settings: SmtpSettings) -> None:
     try:
         send_reminders(db, settings)
-    except Exception:  # noqa: BLE001 - a thread's failure would only reach stderr; the next check tries again
+    except Exception:  # a thread's failure would reach only stderr; the next check tries again
         log.exception("email reminders failed; tried again at the next check")
 
 

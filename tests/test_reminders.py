@@ -10,7 +10,8 @@ import smtplib
 import socket
 import threading
 import unicodedata
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from email import policy
 
 import pytest
@@ -26,7 +27,6 @@ from scoring.cycle import ROUND_SELF_SCORING
 from scoring.db import Database
 from scoring.errors import ConflictError, InputError
 from scoring.models import AuditEntry, ReminderSent, utcnow
-
 from tests.test_backup import empty_target  # noqa: F401 - the fixture
 from tests.test_cycle_store import ROUND_1_DAY, _score_everything, cycle  # noqa: F401 - the fixture
 
@@ -38,7 +38,7 @@ SETTINGS = reminders.SmtpSettings("127.0.0.1", 2525, reminders.SECURITY_NONE, "c
 
 
 @pytest.fixture
-def people(cycle):
+def people(cycle):  # noqa: F811 - the fixture imported above
     """The cycle's department with an Office, a unit and an appraiser account, each with an address, and a leader
     without one."""
     db, department_id, assessment_id = cycle
@@ -80,7 +80,7 @@ def _digests(db, today: date) -> dict[str, reminders.Digest]:
 
 
 def test_each_account_is_told_what_its_rights_show_it_and_nothing_twice(people):
-    db, department_id, assessment_id = people
+    db, _, assessment_id = people
     assert _digests(db, date(2026, 12, 1)) == {}  # nothing due soon for anyone
 
     digests = _digests(db, THREE_DAYS_BEFORE_SELF_SCORING)
@@ -93,7 +93,7 @@ def test_each_account_is_told_what_its_rights_show_it_and_nothing_twice(people):
     assert office.body.startswith(f"Kính gửi {OFFICE_NAME},\n\nỨng dụng Chỉ số CCHC nhắc bạn 1 việc đang chờ, "
                                   "tính đến ngày 17/12/2026:\n\nSở Dân tộc và Tôn giáo — năm 2026\n"
                                   "  - Hạn tự chấm 20/12/2026 (còn 3 ngày): còn 3 tiêu chí chưa chấm, 4 vướng mắc trước khi chốt. "
-                                  "(trang «Chấm điểm»)\n")
+                                  "Làm ở trang «Chấm điểm».\n")
 
     outbox = Outbox()
     assert [d.username for d in _send(db, THREE_DAYS_BEFORE_SELF_SCORING, outbox).sent] == ["vanphong"]
@@ -119,7 +119,7 @@ def test_a_unit_is_told_its_activities_when_three_days_remain_and_again_once_the
     (message,) = outbox.to(unit)
     body = message.get_content()
     for code in ("II.1", "III.1", "III.2"):
-        assert f"  - Hoạt động {code} do đơn vị chủ trì: hạn 31/12/2026 (còn 3 ngày). (trang «Kế hoạch»)" in body
+        assert f"  - Hoạt động {code} do đơn vị chủ trì: hạn 31/12/2026 (còn 3 ngày). Làm ở trang «Kế hoạch»." in body
     assert "Hoạt động I.2 " not in body and "Hạn tự chấm" not in body  # the Office's activity and the Office's deadline
     _send(db, date(2026, 12, 30), outbox)
     assert len(outbox.to(unit)) == 1
@@ -137,7 +137,7 @@ def test_an_explanation_is_told_when_asked_when_its_round_opens_and_when_three_d
     _send(db, ROUND_1_DAY, outbox)
     (appraisal,) = outbox.to("thamdinh@sonoivu.gov.vn")  # the appraiser's round 1, by the province's rows
     assert "Thẩm định các cơ quan — năm 2026\n  - Sở Dân tộc và Tôn giáo: vòng thẩm định lần 1 đang mở đến 15/01/2027 " \
-           "(còn 24 ngày), còn 2 tiêu chí chưa thẩm định. (trang «Chấm điểm»)" in appraisal.get_content()
+           "(còn 24 ngày), còn 2 tiêu chí chưa thẩm định. Làm ở trang «Chấm điểm»." in appraisal.get_content()
     version = repo.list_scores(db, assessment_id)["1.1"].version
     appraiser = accounts.principal_for(db, "snv")
     repo.save_appraisal(db, assessment_id, "1.1", version, points=2, request_explanation=True, actor=appraiser, today=ROUND_1_DAY)
@@ -179,7 +179,7 @@ def test_two_processes_racing_on_the_claim_send_each_item_once(people):
         assert first == second and set(first) == {"vanphong", "phongtg"}
         unit = first["phongtg"]
         # the second process lands one of the unit's items first; the first holds the rest, and nothing twice
-        assert reminders.claim(other, reminders.Digest(**{**unit.__dict__, "items": unit.items[:1]}), "tien-trinh-2").items == unit.items[:1]
+        assert reminders.claim(other, replace(unit, items=unit.items[:1]), "tien-trinh-2").items == unit.items[:1]
         held = reminders.claim(db, unit, "tien-trinh-1")
         assert held.items == unit.items[1:]
         assert reminders.claim(other, second["vanphong"], "tien-trinh-2") is not None
@@ -264,7 +264,7 @@ def test_an_address_is_validated_naming_the_field_versioned_and_audited(people):
     assert audited[-1] == ("lanhdao", "", "LanhDao@sodttg.gov.vn")
 
 
-def test_the_address_and_the_reminders_sent_survive_a_backup_and_restore(people, empty_target):  # noqa: F811
+def test_the_address_and_the_reminders_sent_survive_a_backup_and_restore(people, empty_target):  # noqa: F811 - the fixture
     db, *_ = people
     _send(db, THREE_DAYS_BEFORE_SELF_SCORING, Outbox())
     buffer = io.BytesIO()
@@ -333,7 +333,7 @@ class _Received:
     def __init__(self) -> None:
         self.envelopes = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 OK"
 
