@@ -559,6 +559,8 @@ def _cli_add(args, out) -> int:
                              actor=command_line_actor())
     unit = f", {account.unit}" if account.unit else ""
     print(f"Đã tạo tài khoản «{account.username}» ({account.role.label}{unit}) cho {_department_names_of(db, account)}.", file=out)
+    if account.email:
+        print(f"Thư nhắc việc gửi tới: {account.email}", file=out)
     print(f"Mật khẩu (chỉ hiện một lần): {password}", file=out)
     return 0
 

@@ -217,9 +217,12 @@ class _Reader:
                 self._listed[department_id] = repo.list_years(self.db, department_id)
             found = None
             if year in self._listed[department_id]:
-                snap = load_snapshot(self.db, department_id, year, today=self.today)
-                state = repo.cycle_state(self.db, snap.assessment.id, self.today) if snap.assessment else None
-                found = (snap, state)
+                try:
+                    snap = load_snapshot(self.db, department_id, year, today=self.today)
+                    state = repo.cycle_state(self.db, snap.assessment.id, self.today) if snap.assessment else None
+                    found = (snap, state)
+                except InputError as problem:  # one department's unreadable year holds back no one else's reminders
+                    log.warning("reminders: department %s, %s not read: %s", department_id, year, problem)
             self._department_years[key] = found
         return self._department_years[key]
 
