@@ -25,6 +25,7 @@ from scoring.access.auth import Action, PermissionDenied, Principal, allowed_act
 from scoring.access.auth import can as auth_can
 from scoring.access.sessions import COOKIE_NAME, check_session, end_session, reason_message
 from scoring.assessment.engine import AppraisalProgress
+from scoring.assessment.reminders import send_now_and_then as send_reminders_now_and_then
 from scoring.assessment.snapshot import Snapshot, SnapshotKeeper
 from scoring.errors import ConflictError, InputError, StorageError
 from scoring.store import actors, assessment_state, assessment_store, department_store
@@ -379,6 +380,7 @@ def sidebar_context() -> tuple[department_store.DepartmentView, int]:
     by_id = {d.id: d for d in options}
     _follow_link_parameters(by_id)
     close_at_deadlines_now_and_then()  # before the page reads the year: a year past its deadline shows as closed
+    send_reminders_now_and_then(database)  # on a thread of its own, at most hourly (scoring.assessment.reminders)
     if st.session_state.get("department_id") not in by_id:
         st.session_state["department_id"] = options[0].id
     st.session_state.setdefault("actor", DEFAULT_ACTOR)

@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=_init)
 
     from scoring.access.accounts import add_user_commands
+    from scoring.assessment.reminders import add_reminder_commands
     from scoring.exports.commands import add_export_commands
     from scoring.province.department_commands import add_department_commands
     from scoring.province.groups import add_group_commands
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_group_commands(commands)
     add_export_commands(commands)
     add_user_commands(commands)
+    add_reminder_commands(commands)
     return parser
 
 

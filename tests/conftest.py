@@ -21,6 +21,8 @@ if os.environ.get("CI"):
 # off for every test, and for the servers the browser tests start, so no test depends on the day it runs. The
 # tests of that mechanism call it with their own day.
 os.environ["CCHC_CLOSE_AT_DEADLINE"] = "off"
+# Likewise the app's own email reminders (scoring.assessment.reminders.send_now_and_then): off unless a test turns them on.
+os.environ["CCHC_REMINDERS"] = "off"
 
 
 def _postgres_url() -> str:

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from scoring.access import accounts
 from scoring.access.auth import PermissionDenied, Role
-from scoring.store import actors, audit_trail, department_store
+from scoring.store import actors, assessment_state, audit_trail, department_store
 from scoring.store.db import open_database
 from scoring.store.models import Account
 from scoring.store.workspace import ensure_default_workspace
@@ -107,7 +107,7 @@ def test_the_list_shows_names_roles_departments_and_states(people):
     at = _settings("quantri")
     assert TAB in [t.label for t in at.tabs]
     table = next(d for d in at.dataframe if "Tên đăng nhập" in d.value.columns).value.set_index("Tên đăng nhập")
-    assert list(table.columns) == ["Họ tên", "Vai trò", "Đơn vị", "Cơ quan", "Trạng thái"]
+    assert list(table.columns) == ["Họ tên", "Vai trò", "Đơn vị", "Cơ quan", "Trạng thái", "Thư điện tử"]
     assert table.loc["quantri", "Vai trò"] == "Quản trị" and table.loc["quantri", "Trạng thái"] == "đang dùng"
     assert table.loc["vanphong", "Trạng thái"] == "đã vô hiệu hóa"
     assert re.fullmatch(r"tạm khóa đến \d\d:\d\d \d\d/\d\d/\d{4}", table.loc["phongtg", "Trạng thái"])
@@ -261,3 +261,77 @@ def test_others_do_not_see_the_tab_and_the_core_refuses_them(people):
         accounts.list_accounts(db, viewer=office)
     with db.session() as session:
         assert session.scalar(select(Account).where(Account.username == "moi")) is None
+
+
+# ---------------------------------------------------------------- the email address and the reminders (scoring.assessment.reminders)
+
+
+def _unlinked(markdown: str) -> str:
+    """The text as read: ui.md keeps an address from becoming a link with a word joiner after its @."""
+    return _plain(markdown).replace("\u2060", "")
+
+
+def test_an_address_is_refused_at_its_field_then_set_changed_and_shown(people):
+    db, department = people
+    at = _settings("quantri")
+    _input(at, "text_input", "Tên đăng nhập", "new-account").input("tranthib")
+    _input(at, "selectbox", "Vai trò", "new-account").set_value(Role.LEADER).run()
+    _input(at, "text_input", "Mật khẩu (ít nhất 10 ký tự)", "new-account").input("Mot-mat-khau-rat-dai")
+    _input(at, "text_input", "Thư điện tử", "new-account").input("tran thi b@sodttg")
+    _click(at, "Tạo tài khoản")
+    assert "tranthib" not in {a.username for a in accounts.list_accounts(db)}
+    (said,) = _errors(at)
+    assert _unlinked(said).startswith("Thư điện tử «tran thi b@sodttg» không hợp lệ: hãy ghi một địa chỉ dạng ten@coquan.gov.vn")
+    drawn = [(n.type, getattr(n, "key", None)) for n in at.main if n.type in ("text_input", "selectbox", "error", "button")]
+    email_at = next(i for i, (kind, key) in enumerate(drawn) if kind == "text_input" and key.endswith("-email"))
+    assert drawn[email_at + 1][0] == "error"  # beside the field, what was typed kept
+    assert _input(at, "text_input", "Thư điện tử", "new-account").value == "tran thi b@sodttg"
+
+    _input(at, "text_input", "Thư điện tử", "new-account").input("tranthib@sodttg.gov.vn")
+    _click(at, "Tạo tài khoản")
+    assert not _errors(at) and _account(db, "tranthib").email == "tranthib@sodttg.gov.vn"
+    table = next(d for d in at.dataframe if "Tên đăng nhập" in d.value.columns).value.set_index("Tên đăng nhập")
+    assert table.loc["tranthib", "Thư điện tử"] == "tranthib@sodttg.gov.vn"
+
+    at = _edit(at, "vanphong")
+    _input(at, "text_input", "Thư điện tử", "account-edit:vanphong").input("VanPhong@SoDTTG.gov.vn")
+    _click(at, "Lưu thay đổi")
+    assert _account(db, "vanphong").email == "VanPhong@sodttg.gov.vn"
+    entry = audit_trail.audit_log(db, department.id, viewer=actors.SYSTEM_ACTOR, with_accounts=True)[0]
+    assert (entry.field, entry.actor, entry.new) == ("thư điện tử", "quantri", "VanPhong@sodttg.gov.vn")
+    _input(at, "text_input", "Thư điện tử", "account-edit:vanphong").input("")
+    _click(at, "Lưu thay đổi")
+    assert _account(db, "vanphong").email is None  # emptied: no reminders for it
+
+
+def test_the_accounts_tab_says_whether_reminders_are_on_and_to_whom_the_last_went(people, monkeypatch):
+    from datetime import date
+
+    from scoring.assessment import reminders
+
+    db, department = people
+    for name in ("CCHC_SMTP_HOST", "CCHC_SMTP_PORT", "CCHC_SMTP_USER", "CCHC_SMTP_PASSWORD", "CCHC_SMTP_FROM", "CCHC_SMTP_SECURITY"):
+        monkeypatch.delenv(name, raising=False)
+    at = _settings("quantri")
+    assert any(_unlinked(i.value).startswith("Nhắc việc qua thư điện tử đang tắt: chưa cấu hình máy chủ gửi thư") for i in at.info)
+
+    office = _account(db, "vanphong")
+    accounts.update_account(db, "vanphong", office.version, email="vanphong@sodttg.gov.vn", actor=actors.SYSTEM_ACTOR)
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    deadline = assessment_state.cycle_state(db, assessment.id).round("tu_cham").closes
+    settings = reminders.SmtpSettings("127.0.0.1", 2525, reminders.SECURITY_NONE, "cchc@sonoivu.gov.vn")
+    outbox = []
+    sent = reminders.send_reminders(db, settings, today=date.fromordinal(deadline.toordinal() - 3), mailer=outbox.append)
+    assert [d.username for d in sent.sent] == ["vanphong"] and len(outbox) == 1
+    monkeypatch.setenv("CCHC_SMTP_HOST", "smtp.tinh.gov.vn")
+    monkeypatch.setenv("CCHC_SMTP_FROM", "cchc@tinh.gov.vn")
+    monkeypatch.setenv("CCHC_REMINDERS", "on")
+    import ui
+
+    monkeypatch.setattr(ui, "send_reminders_now_and_then", lambda database: None)  # the page's own run: not in this test
+    at = _settings("quantri")
+    assert any(_unlinked(s.value).startswith("Nhắc việc qua thư điện tử đang bật: mỗi giờ một lần khi ứng dụng được dùng, gửi qua "
+                                          "smtp.tinh.gov.vn:587 (STARTTLS), gửi từ cchc@tinh.gov.vn.") for s in at.success)
+    recent = next(d for d in at.dataframe if "Gửi tới" in d.value.columns).value
+    assert list(recent.columns) == ["Thời điểm", "Tài khoản", "Gửi tới", "Số việc"]
+    assert recent.iloc[0].tolist()[1:] == ["vanphong", "vanphong@sodttg.gov.vn", len(sent.sent[0].items)]

@@ -31,6 +31,7 @@ from scoring.store import (
     assessment_state,
     assessment_store,
     audit_trail,
+    backup,
     backup_format,
     criteria_store,
     cycle_store,

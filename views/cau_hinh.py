@@ -12,6 +12,7 @@ import streamlit as st
 import ui
 from scoring.access import accounts
 from scoring.access.auth import MIN_PASSWORD_LENGTH, Action, Principal, Role, generate_password
+from scoring.assessment import reminders
 from scoring.assessment.settings import PROVINCE_GROUP_BANDS, QUALITY_GRADE_BANDS, YearSettings, band_range_text
 from scoring.criteria.excel import export_criteria_xlsx
 from scoring.criteria.model import validate
@@ -252,7 +253,8 @@ def _create_account(form_key: str) -> None:
     created = ui.attempt(_said_at_its_field(form_key, lambda: accounts.create_account(
         db, state.get(f"{form_key}-username", ""), role=role, password=state.get(f"{form_key}-password", ""),
         display_name=state.get(f"{form_key}-name", ""), department_ids=state.get(f"{form_key}-departments", []),
-        unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None, actor=ui.actor())))
+        unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None, email=state.get(f"{form_key}-email"),
+        actor=ui.actor())))
     if created is not None:
         ui.redraw_editor(ACCOUNT_NEW)
         ui.flash("success", f"Đã tạo tài khoản «{created.username}» ({created.role.label}). Hãy báo mật khẩu cho người dùng "
@@ -276,7 +278,8 @@ def _save_account(username: str, form_key: str, seen: int) -> None:
     save = _said_at_its_field(form_key, lambda: accounts.update_account(
         db, username, seen, role=role, display_name=state.get(f"{form_key}-name"),
         unit=state.get(f"{form_key}-unit") if role is Role.UNIT else None,
-        department_ids=list(state.get(f"{form_key}-departments", [])), actor=ui.actor()))
+        department_ids=list(state.get(f"{form_key}-departments", [])), email=state.get(f"{form_key}-email", ""),
+        actor=ui.actor()))
     _change_account(username, seen, save, f"Đã lưu tài khoản «{username}».")
 
 
@@ -312,6 +315,7 @@ def _new_account_editor(mine: list[department_store.DepartmentView], by_id: dict
         _field_error(form_key, accounts.FIELD_ROLE)
     _account_scope_fields(form_key, role, mine, by_id,
                           [department_id] if department_id in by_id else [], None)
+    _email_field(form_key, "")
     st.text_input(f"Mật khẩu (ít nhất {MIN_PASSWORD_LENGTH} ký tự)", type="password", key=f"{form_key}-password",
                   help="Không chứa tên đăng nhập, không chỉ gồm chữ số, không phải mật khẩu phổ biến.")
     _field_error(form_key, accounts.FIELD_PASSWORD)
@@ -338,6 +342,13 @@ def _account_scope_fields(form_key: str, role: Role | None, mine: list[departmen
             _field_error(form_key, accounts.FIELD_UNIT)
 
 
+def _email_field(form_key: str, email: str) -> None:
+    st.text_input(accounts.EMAIL_LABEL, value=email, key=f"{form_key}-email", placeholder="ten@coquan.gov.vn",
+                  help="Nơi nhận thư nhắc những việc đang chờ tài khoản này (khi máy chủ gửi thư được cấu hình); "
+                       "để trống: không nhận thư.")
+    _field_error(form_key, accounts.FIELD_EMAIL)
+
+
 def _account_editor(account: accounts.AccountView, mine: list[department_store.DepartmentView], by_id: dict[int, department_store.DepartmentView],
                     new_password: tuple[str, str] | None) -> None:
     name = _editor_name(account.username)
@@ -349,6 +360,7 @@ def _account_editor(account: accounts.AccountView, mine: list[department_store.D
     roles = list(Role)
     role = c2.selectbox("Vai trò", roles, index=roles.index(account.role), format_func=lambda r: r.label, key=f"{form_key}-role")
     _account_scope_fields(form_key, role, mine, by_id, account.department_ids, account.unit)
+    _email_field(form_key, account.email or "")
     st.button("Lưu thay đổi", type="primary", key=f"{form_key}-save", on_click=_save_account,
               args=(account.username, form_key, seen))
 
@@ -375,6 +387,16 @@ def _show_new_password(new_password: tuple[str, str]) -> None:
     st.code(password, language=None)
 
 
+def _reminders_status(who: Principal) -> None:
+    """Whether reminders go out by email, and to whom the last ones went (scoring.assessment.reminders)."""
+    status = reminders.reminder_status(db, who)
+    (st.success if status.on else st.info)(ui.md(status.text), icon=":material/mail:")
+    if status.recent:
+        st.caption("Thư nhắc việc gửi gần đây")
+        ui.dataframe(pd.DataFrame([{"Thời điểm": r.sent_text, "Tài khoản": r.username, "Gửi tới": r.address, "Số việc": r.items}
+                                   for r in status.recent]), hide_index=True)
+
+
 @st.fragment
 def _accounts_panel() -> None:
     """The accounts the administrator's departments have; a change reruns this panel alone."""
@@ -393,9 +415,10 @@ def _accounts_panel() -> None:
     listed = accounts.list_accounts(db, viewer=who)
     ui.dataframe(pd.DataFrame([
         {"Tên đăng nhập": a.username, "Họ tên": a.display_name, "Vai trò": a.role.label, "Đơn vị": a.unit or "",
-         "Cơ quan": _department_text(a.department_ids, names), "Trạng thái": a.status_text()}
+         "Cơ quan": _department_text(a.department_ids, names), "Trạng thái": a.status_text(), "Thư điện tử": a.email or ""}
         for a in listed
     ]), hide_index=True)
+    _reminders_status(who)
     changeable = {a.username: a for a in listed if accounts.may_change(who, a)}
     if len(changeable) < len(listed):
         st.caption("Tài khoản làm việc với cả cơ quan bạn không được giao chỉ quản trị viên được giao đủ các cơ quan đó sửa được.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -55,6 +56,7 @@ class AccountView:
     active: bool
     locked_until: datetime | None
     version: int = 1  # what a change to the account expects (Account.version)
+    email: str | None = None  # where reminders go (scoring.assessment.reminders)
 
     def locked(self, now: datetime | None = None) -> bool:
         """Whether sign-in is refused for now after too many wrong passwords (lifted by unlock_account)."""
@@ -71,6 +73,14 @@ class AccountView:
 
 # The fields of an account as a form shows them: AccountFieldError names the one a refusal is about.
 FIELD_USERNAME, FIELD_ROLE, FIELD_PASSWORD, FIELD_UNIT, FIELD_DEPARTMENTS = "username", "role", "password", "unit", "departments"
+FIELD_EMAIL = "email"
+EMAIL_LABEL = "Thư điện tử"
+EMAIL_FIELD_AUDITED = "thư điện tử"  # the field's name in the audit log
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit for a path
+# An address an SMTP server takes as it is: ASCII, one @, a domain of dotted labels. Nothing else is accepted (no
+# display name, no spaces, no line breaks: the address goes into a mail header).
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 
 
 class AccountFieldError(InputError):
@@ -79,6 +89,20 @@ class AccountFieldError(InputError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+def checked_email(email: str | None) -> str | None:
+    """The address as stored (the domain in lower case), None for an empty one; a refusal names the field."""
+    email = nfc(email or "").strip()
+    if not email:
+        return None
+    local, _, domain = email.rpartition("@")
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email) or len(local) > 64:
+        shown = " ".join(email.split())[:100]  # one line, as the form shows it
+        raise AccountFieldError(f"{EMAIL_LABEL} «{shown}» không hợp lệ: hãy ghi một địa chỉ dạng ten@coquan.gov.vn "
+                                "(chữ không dấu, không có dấu cách, đúng một dấu @), hoặc để trống nếu không nhận thư nhắc việc.",
+                                field=FIELD_EMAIL)
+    return f"{local}@{domain.lower()}"
 
 
 def _principal(account: Account) -> Principal:
@@ -101,7 +125,8 @@ def _allow_account_change(actor: Actor, department_ids) -> None:
 
 
 def create_account(db: Database, username: str, *, role: Role | str | None, password: str, display_name: str = "",
-                   department_ids: list[int] = (), unit: str | None = None, actor: Actor) -> AccountView:
+                   department_ids: list[int] = (), unit: str | None = None, email: str | None = None,
+                   actor: Actor) -> AccountView:
     """A new account, by an administrator for departments it holds (or by a trusted caller: see scoring.store.actors.Actor).
     A refusal about one field is an AccountFieldError naming it."""
     _allow_account_change(actor, department_ids)
@@ -113,16 +138,19 @@ def create_account(db: Database, username: str, *, role: Role | str | None, pass
         raise AccountFieldError(f"Tên đăng nhập «{username}» không hợp lệ: chỉ dùng chữ, số, dấu chấm, gạch dưới, gạch ngang.",
                                 field=FIELD_USERNAME)
     _check_password(password, username)
+    email = checked_email(email)
     with db.session() as session:
         if session.scalar(select(Account).where(Account.username == username)):
             raise AccountFieldError(f"Tên đăng nhập «{username}» đã có.", field=FIELD_USERNAME)
         departments = _departments(session, department_ids)
         unit = _checked_unit(role, unit, departments)
         account = Account(username=username, display_name=nfc(display_name).strip() or username, role=role.value,
-                          unit=unit, password_hash=hash_password(password), updated_by=actor_name(actor))
+                          unit=unit, email=email, password_hash=hash_password(password), updated_by=actor_name(actor))
         account.departments = [AccountDepartment(department_id=d.id) for d in departments]
         session.add(account)
         _audit(session, actor, "tạo tài khoản", username, None, f"{role.label}")
+        if email:
+            _audit(session, actor, EMAIL_FIELD_AUDITED, username, None, email)
         session.flush()
         return _view(account)
 
@@ -233,12 +261,14 @@ _UNCHANGED = object()
 
 def update_account(db: Database, username: str, expected_version: int, *, actor: Actor, role: Role | str | None = None,
                    display_name: str | None = None, unit: str | None | object = _UNCHANGED,
-                   department_ids: list[int] | None = None, active: bool | None = None) -> AccountView:
-    """Change an account's role, name, unit, departments or whether it may sign in; None (for unit: left out)
-    keeps a field. By an administrator holding every department the account has and is given (or a trusted
+                   department_ids: list[int] | None = None, active: bool | None = None,
+                   email: str | None | object = _UNCHANGED) -> AccountView:
+    """Change an account's role, name, unit, departments, email address or whether it may sign in; None (for unit
+    and email: left out; an empty email removes it) keeps a field. By an administrator holding every department the account has and is given (or a trusted
     caller: see scoring.store.actors.Actor). Refused when someone changed the account after `expected_version` was read,
     and when it would leave a department without an active administrator (_keep_an_administrator)."""
     _allow_account_change(actor, department_ids or ())
+    email = email if email is _UNCHANGED else checked_email(email)
     with db.session() as session:
         account = _get(session, username)
         _allow_account_change(actor, [d.department_id for d in account.departments])
@@ -255,6 +285,8 @@ def update_account(db: Database, username: str, expected_version: int, *, actor:
             account.unit = _checked_unit(Role(account.role), account.unit if unit is _UNCHANGED else unit, departments)
         if department_ids is not None:
             account.departments = [AccountDepartment(department_id=d.id) for d in departments]
+        if email is not _UNCHANGED:
+            account.email = email
         if active is not None:
             account.active = bool(active)
             if not account.active:
@@ -314,6 +346,7 @@ def _described(session, account: Account) -> dict[str, str]:
         "đơn vị": account.unit or "",
         "cơ quan": ", ".join(_department_names(session, sorted(d.department_id for d in account.departments))),
         "trạng thái": "đang dùng" if account.active else "đã vô hiệu hóa",
+        EMAIL_FIELD_AUDITED: account.email or "",
     }
 
 
@@ -428,7 +461,7 @@ def _get(session, username: str) -> Account:
 def _view(account: Account) -> AccountView:
     return AccountView(account.username, account.display_name, Role(account.role), account.unit,
                        sorted(d.department_id for d in account.departments), account.active, account.locked_until,
-                       account.version)
+                       account.version, account.email)
 
 
 
@@ -438,7 +471,7 @@ def _view(account: Account) -> AccountView:
 
 def add_user_commands(commands) -> None:
     users = commands.add_parser("users", help="Tài khoản đăng nhập")
-    actions = users.add_subparsers(dest="action", required=True, parser_class=type(users), metavar="{add,reset,list}")
+    actions = users.add_subparsers(dest="action", required=True, parser_class=type(users), metavar="{add,set,reset,list}")
     add = actions.add_parser("add", help="Thêm tài khoản (mật khẩu được tạo và in ra một lần)")
     add.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP")
     add.add_argument("--role", required=True, choices=[r.value for r in Role],
@@ -447,7 +480,13 @@ def add_user_commands(commands) -> None:
     add.add_argument("--department", action="append", default=[], metavar="CƠ_QUAN",
                      help="Tên hoặc mã cơ quan (lặp lại được; mặc định: cơ quan duy nhất trong dữ liệu)")
     add.add_argument("--unit", metavar="ĐƠN_VỊ", help="Đơn vị của tài khoản phòng/đơn vị, một trong các đơn vị của cơ quan")
+    add.add_argument("--email", metavar="THƯ_ĐIỆN_TỬ", help="Địa chỉ nhận thư nhắc việc (không bắt buộc)")
     add.set_defaults(handler=_cli_add)
+    change = actions.add_parser("set", help="Đổi thông tin của một tài khoản")
+    change.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP")
+    change.add_argument("--email", required=True, metavar="THƯ_ĐIỆN_TỬ",
+                        help="Địa chỉ nhận thư nhắc việc; \"\" (chuỗi rỗng) để bỏ địa chỉ")
+    change.set_defaults(handler=_cli_set)
     reset = actions.add_parser("reset", help="Đặt lại mật khẩu (mật khẩu mới được in ra một lần) và mở khóa")
     reset.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP")
     reset.set_defaults(handler=_cli_reset)
@@ -517,10 +556,29 @@ def _cli_add(args, out) -> int:
     db = _existing_database()
     password = generate_password()
     account = create_account(db, args.username, role=args.role, password=password, display_name=args.name,
-                             department_ids=_cli_departments(db, args.department), unit=args.unit, actor=command_line_actor())
+                             department_ids=_cli_departments(db, args.department), unit=args.unit, email=args.email,
+                             actor=command_line_actor())
     unit = f", {account.unit}" if account.unit else ""
     print(f"Đã tạo tài khoản «{account.username}» ({account.role.label}{unit}) cho {_department_names_of(db, account)}.", file=out)
+    if account.email:
+        print(f"Thư nhắc việc gửi tới: {account.email}", file=out)
     print(f"Mật khẩu (chỉ hiện một lần): {password}", file=out)
+    return 0
+
+
+def _cli_set(args, out) -> int:
+    db = _existing_database()
+    # the command names the account and acts at once: the version it changes is the one it reads
+    account = next((a for a in list_accounts(db) if a.username == nfc(args.username).strip().lower()), None)
+    if account is None:
+        raise NotFoundError(f"Không có tài khoản «{args.username}».")
+    changed = update_account(db, account.username, account.version, email=args.email, actor=command_line_actor())
+    if changed.version == account.version:
+        print(f"Tài khoản «{account.username}» không có gì thay đổi.", file=out)
+    elif changed.email:
+        print(f"Đã đặt thư điện tử của «{account.username}»: {changed.email}.", file=out)
+    else:
+        print(f"Đã bỏ thư điện tử của «{account.username}»: tài khoản này không nhận thư nhắc việc nữa.", file=out)
     return 0
 
 
@@ -540,6 +598,7 @@ def _cli_list(args, out) -> int:
         print("Chưa có tài khoản nào. Lệnh `python -m scoring init` tạo tài khoản quản trị đầu tiên.", file=out)
     for account in listed:
         unit = f", {account.unit}" if account.unit else ""
+        email = f" — {account.email}" if account.email else ""
         print(f"{account.username:<20} {account.role.label}{unit} — {_department_names_of(db, account)} — "
-              f"{account.status_text()}", file=out)
+              f"{account.status_text()}{email}", file=out)
     return 0

@@ -25,6 +25,14 @@ class Awaiting:
     text: str  # one Vietnamese sentence
     page: str  # the url path of the page where it is done
     urgent: bool = False  # its deadline is within SOON_DAYS or passed
+    # What the item is about, stable from one day to the next (the text's "còn 5 ngày" is not): a reminder sent
+    # for a key is not sent again (scoring.assessment.reminders). The deadline's day is part of it (an extension is news), and
+    # so is urgency: a deadline SOON_DAYS away is an item of its own, even after the same thing was told earlier.
+    key: str = ""
+
+
+def _key(*parts: object, urgent: bool = False) -> str:
+    return "/".join(str(part) for part in parts) + ("/sap-den-han" if urgent else "")
 
 
 def _codes(codes: list[str]) -> str:
@@ -52,9 +60,9 @@ def awaiting_in_department(snap: Snapshot, state: CycleState | None, who: Princi
             items += _self_scoring(snap, state)
         if not state.locked and _may(who, Action.UPLOAD_EVIDENCE, department_id):
             gaps = [g.code for g in snap.evidence_gaps() if not g.attached and not g.has_explanation]
-            if gaps:
+            if gaps:  # with no deadline of its own: told again once a month while it lasts
                 items.append(Awaiting(f"{len(gaps)} tiêu chí chưa có tài liệu kiểm chứng nào và chưa giải trình: {_codes(gaps)}.",
-                                      PAGE_EVIDENCE))
+                                      PAGE_EVIDENCE, key=_key("tai-lieu", department_id, snap.year, f"{state.today:%Y-%m}")))
     items += _own_activities(snap, who)
     return sorted(items, key=lambda item: not item.urgent)
 
@@ -71,12 +79,15 @@ def _explanations(snap: Snapshot, state: CycleState, who: Principal | None) -> l
     if state.round_open(ROUND_EXPLANATION):
         when = until.text if until else "đang trong vòng giải trình"
         urgent = until is not None and until.days_left <= SOON_DAYS
+        stage = ("dang-mo", until.day if until else "")
     else:
         opens = state.round(ROUND_EXPLANATION).opens
-        when = (f"vòng giải trình mở từ {format_date(opens)}" if opens and opens > state.today
-                else state.closed_text(ROUND_EXPLANATION).rstrip("."))
+        waits = bool(opens and opens > state.today)
+        when = f"vòng giải trình mở từ {format_date(opens)}" if waits else state.closed_text(ROUND_EXPLANATION).rstrip(".")
         urgent = False
-    return [Awaiting(f"Sở Nội vụ yêu cầu giải trình {len(asked)} tiêu chí ({_codes(asked)}): {when}.", PAGE_SCORING, urgent)]
+        stage = ("cho-mo", opens) if waits else ("da-dong", "")
+    return [Awaiting(f"Sở Nội vụ yêu cầu giải trình {len(asked)} tiêu chí ({_codes(asked)}): {when}.", PAGE_SCORING, urgent,
+                     _key("giai-trinh", snap.department.id, snap.year, *stage, urgent=urgent))]
 
 
 def _self_scoring(snap: Snapshot, state: CycleState) -> list[Awaiting]:
@@ -93,7 +104,8 @@ def _self_scoring(snap: Snapshot, state: CycleState) -> list[Awaiting]:
         f"còn {unscored} tiêu chí chưa chấm" if unscored else "",
         f"{blockers} vướng mắc trước khi chốt" if blockers else "",
     ) if part) or "đã đủ để chốt"
-    return [Awaiting(f"{when}: {detail}.", PAGE_SCORING, urgent=True)]
+    return [Awaiting(f"{when}: {detail}.", PAGE_SCORING, urgent=True,
+                     key=_key("tu-cham", snap.department.id, snap.year, deadline, urgent=True))]
 
 
 def _own_activities(snap: Snapshot, who: Principal | None) -> list[Awaiting]:
@@ -106,7 +118,9 @@ def _own_activities(snap: Snapshot, who: Principal | None) -> list[Awaiting]:
         if not can(who, Action.EDIT_OWN_UNIT_ACTIVITY, department_id=snap.department.id, activity_lead_units=state.lead):
             continue
         deadline = Deadline("hạn", state.due, (state.due - snap.today).days)
-        items.append(Awaiting(f"Hoạt động {state.id} do đơn vị chủ trì: {deadline.text}.", PAGE_PLAN, urgent=True))
+        late = "qua-han" if deadline.days_left < 0 else "sap-den-han"  # told when it comes near, and once it has passed
+        items.append(Awaiting(f"Hoạt động {state.id} do đơn vị chủ trì: {deadline.text}.", PAGE_PLAN, urgent=True,
+                              key=_key("hoat-dong", snap.department.id, snap.year, state.id, state.due, late)))
     return items
 
 
@@ -123,5 +137,8 @@ def awaiting_appraisal(rows: list[DepartmentProgress], who: Principal | None) ->
         when = f" đến {format_date(row.deadline.day)} ({row.deadline.left_text})" if row.deadline else ""
         urgent = row.deadline is not None and row.deadline.days_left <= SOON_DAYS
         items.append(Awaiting(f"{row.name}: vòng {round_name} đang mở{when}, còn {row.appraisal_left} tiêu chí chưa thẩm định.",
-                              PAGE_SCORING, urgent))
+                              PAGE_SCORING, urgent,
+                              _key("tham-dinh", row.department_id, row.year, "vong-1" if row.stage == STAGE_APPRAISAL_1 else "vong-2",
+                                   row.deadline.day if row.deadline else "",
+                                   urgent=urgent)))
     return sorted(items, key=lambda item: not item.urgent)

@@ -65,6 +65,9 @@ TABLE_LABELS: dict[str, str] = {
     "audit_log": "Nhật ký thay đổi",
     "account": "Tài khoản",
     "account_department": "Tài khoản – cơ quan được giao",
+    "department_group": "Nhóm cơ quan",
+    "group_criteria_set": "Bộ tiêu chí của nhóm theo năm",
+    "reminder_sent": "Thư nhắc việc đã gửi",
 }
 
 _INT32 = range(-(2**31), 2**31)

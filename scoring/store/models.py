@@ -275,6 +275,7 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))  # scoring.access.auth.Role values
     unit: Mapped[str | None] = mapped_column(String(200))  # for unit accounts: the unit it speaks for
+    email: Mapped[str | None] = mapped_column(String(254))  # where reminders go (scoring.assessment.reminders); None: none sent
     password_hash: Mapped[str] = mapped_column(String(300))
     failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed sign-ins
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
@@ -294,6 +295,25 @@ class AccountDepartment(Base):
     __tablename__ = "account_department"
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ReminderSent(Base):
+    """A reminder (one item of scoring.assessment.awaiting, by its key) claimed for an account, then sent (scoring.assessment.reminders).
+
+    The row is written before the message goes out and the pair (account, item) is unique: of two processes
+    building the same digest, only the one whose row lands sends that item. A claim whose sending failed is
+    deleted again (tried at the next run); one left by a process that died is taken over once it is old."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("account_id", "item_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(200))  # scoring.assessment.awaiting.Awaiting.key
+    claimed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_by: Mapped[str] = mapped_column(String(64))  # the sending run's own token
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # None: claimed, not sent (yet)
+    address: Mapped[str] = mapped_column(String(254))  # the address it went to (the account's may change later)
+    text: Mapped[str] = mapped_column(Text)  # the sentence as sent
 
 
 class CriteriaMappingRecord(Base):
