@@ -33,8 +33,9 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def format_number(value: float | int | Decimal | None, decimals: int = 2) -> str:
-    """Vietnamese number: decimal comma, dot for thousands, trailing zeros dropped ("0,5", "1.234,25")."""
+def format_number(value: float | int | Decimal | None, decimals: int = 2, *, fixed: bool = False) -> str:
+    """Vietnamese number: decimal comma, dot for thousands, trailing zeros dropped ("0,5", "1.234,25"); `fixed`
+    keeps them, for figures published with their decimals (an index of "41,20")."""
     if value is None:
         return "—"
     quantum = Decimal(1).scaleb(-decimals)
@@ -42,7 +43,7 @@ def format_number(value: float | int | Decimal | None, decimals: int = 2) -> str
     sign = "-" if d < 0 else ""
     d = abs(d)
     whole, _, frac = f"{d:f}".partition(".")
-    frac = frac.rstrip("0")
+    frac = frac if fixed else frac.rstrip("0")
     groups = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])

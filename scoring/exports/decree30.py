@@ -10,6 +10,7 @@ A landscape section (a wide table) keeps the binding edge: its top edge is the p
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -28,6 +29,7 @@ TEXT_WIDTH = Mm(210 - 30 - 15)
 LANDSCAPE_TEXT_WIDTH = Mm(297 - 20 - 20)
 LETTERHEAD_LEFT = Mm(68)  # the issuing body's column: the motto takes the rest of the text width
 HEADER_FILL = "D9E2F3"
+NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters a .docx cannot hold
 
 
 def page_setup(document) -> None:
@@ -99,7 +101,8 @@ def add_paragraph(container, text: str = "", *, bold=False, italic=False, underl
 
 def add_run(paragraph: Paragraph, text: str, *, bold=False, italic=False, underline=False, size=None):
     """Text as a run of plain text (never a field or markup: what a person typed stays what they typed)."""
-    run = paragraph.add_run(unicodedata.normalize("NFC", text))  # not nfc(): blanks to fill in must stay wide
+    # not nfc(): blanks to fill in must stay wide
+    run = paragraph.add_run(NOT_IN_XML.sub("", unicodedata.normalize("NFC", text)))
     # only what is on: an explicit "off" is one more XML element per run and changes nothing under Normal
     if bold:
         run.bold = True
@@ -217,11 +220,13 @@ def letterhead(document, *, governing_line: str, issuer: str, number: str, date_
     cell_line(right, date_line, italic=True, size=BODY_SIZE)
 
 
-def closing(document, *, recipients: Sequence[str], signer_lines: Sequence[str]) -> None:
+def closing(document, *, recipients: Sequence[str], signer_lines: Sequence[str], on_one_page: bool = False) -> None:
     """The "Nơi nhận" block on the left, the signer's title (bold capitals, "TM. …" above it where one signs on
-    behalf of a body) on the right with room for the signature and the seal."""
+    behalf of a body) on the right with room for the signature and the seal; `on_one_page` keeps the block whole."""
     table = document.add_table(rows=1, cols=2)
     no_borders(table)
+    if on_one_page:
+        keep_row_on_one_page(table.rows[0])
     set_widths(table, [Mm(80), TEXT_WIDTH - Mm(80)])
     left, right = table.rows[0].cells
     cell_line(left, "Nơi nhận:", bold=True, italic=True, size=Pt(12), align=WD_ALIGN_PARAGRAPH.LEFT, first=True)
