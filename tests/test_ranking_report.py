@@ -144,3 +144,25 @@ def test_user_text_stays_text(province):
     assert "<w:hyperlink" not in body and "<w:fldSimple" not in body and body.count("<w:instrText") == 0
     assert "<b>" not in body and "&lt;b&gt;đậm&lt;/b&gt;" in body  # escaped as text, not markup
     assert "II. NHÓM: <I>SỞ</I> =1+1" in [p.text for p in document.paragraphs]
+
+
+def test_the_command_line_writes_the_ranking_as_docx_or_xlsx(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from tests.test_exports import _run_cli
+
+    document = tmp_path / "xep-hang.docx"
+    code, out, _ = _run_cli(["export", "ranking", "--year", "2026", "--format", "docx", "--issuer", "ubnd-tinh",
+                             "--governing-body", "UBND tỉnh Quảng Ninh", "--place", "Hạ Long", "-o", str(document)], capsys)
+    assert code == 0 and out == f"Đã ghi bảng xếp hạng năm 2026: {document} (1 nhóm, 0/1 cơ quan đã công bố chỉ số)\n"
+    written = Document(document)
+    assert written.tables[0].cell(0, 0).paragraphs[0].text == "ỦY BAN NHÂN DÂN\nTỈNH QUẢNG NINH"
+    assert written.tables[0].cell(0, 1).paragraphs[-1].text.startswith("Hạ Long, ngày")
+    assert _rows(written.tables[1])[1][:4] == ["—", "Sở Dân tộc và Tôn giáo", "—", NOT_PUBLISHED]  # nothing published
+    sheet = tmp_path / "xep-hang.xlsx"
+    code, _, _ = _run_cli(["export", "ranking", "--year", "2026", "-o", str(sheet)], capsys)
+    assert code == 0 and load_workbook(sheet).sheetnames == ["Chưa xếp nhóm"]
+    code, _, err = _run_cli(["export", "ranking", "--year", "2026", "--format", "docx", "-o", str(tmp_path / "x.xlsx")],
+                            capsys)
+    assert code == 2 and "có đuôi .xlsx nhưng --format là docx" in err
+    assert not (tmp_path / "x.xlsx").exists()
