@@ -502,17 +502,18 @@ def snapshot(with_previous_year: bool = False) -> Snapshot:
 FOLLOW_EVERY_SECONDS = 3
 
 
-def follow_the_data() -> None:
+def follow_the_data(read_at: int | None = None) -> None:
     """Redraw this page within a few seconds of anyone's save (a projector nobody touches, a second laptop in
     the room): every FOLLOW_EVERY_SECONDS one read of the data revision, a full rerun only when it moved.
     Call after ui.snapshot(): the page follows from the revision of the snapshot this session keeps, which its
-    own saves move on (score_saved, or the read of the fragments they rerun), so they cause no second run."""
-    _watch_revision()
+    own saves move on (score_saved, or the read of the fragments they rerun), so they cause no second run.
+    A page showing no snapshot passes `read_at`, the data revision it read its figures at (Database.revision)."""
+    _watch_revision(read_at)
 
 
 @st.fragment(run_every=FOLLOW_EVERY_SECONDS)
-def _watch_revision() -> None:
-    shown = _keeper().revision
+def _watch_revision(read_at: int | None = None) -> None:
+    shown = _keeper().revision if read_at is None else read_at
     try:
         moved = shown is not None and database().revision() != shown
     except StorageError:  # busy or unreachable for a moment: look again at the next tick
@@ -701,6 +702,7 @@ def distinct_options(options: list, text: Callable[[Any], str], *, markdown: boo
 
 EMPTY_CELL = "—"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def dataframe(data, *, container=None, **options):

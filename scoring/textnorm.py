@@ -60,11 +60,11 @@ def format_points(value: float | int | Decimal | None) -> str:
     return f"{format_number(value)} điểm"
 
 
-def format_percent(value: float | None, decimals: int = 1) -> str:
-    """A percentage, "87,5%"."""
+def format_percent(value: float | None, decimals: int = 1, *, fixed: bool = False) -> str:
+    """A percentage, "87,5%" (`fixed`: with every decimal, "87,50%", as a published index is written)."""
     if value is None:
         return "—"
-    return f"{format_number(value, decimals)}%"
+    return f"{format_number(value, decimals, fixed=fixed)}%"
 
 
 def format_date(value: date | None) -> str:

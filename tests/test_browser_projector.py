@@ -68,6 +68,41 @@ def test_the_projected_screen_follows_a_score_saved_on_another_laptop(server, br
     page.close()
 
 
+# A province: the group «Sở» of 14 departments (more than one screen holds), «Ban, ngành» of 3, two years published,
+# long names, two ties. (name, group, 2026's points of 1.1 and 1.2 or None: not published, 2025's or None)
+PROVINCE = [
+    ("Sở Kế hoạch và Đầu tư", "Sở", (4, 3), (4, 2.5)), ("Sở Tài chính", "Sở", (4, 2.5), (4, 3)),
+    ("Sở Xây dựng", "Sở", (4, 2.5), (3, 2)), ("Sở Giáo dục và Đào tạo", "Sở", (3.5, 3), None),
+    ("Sở Tài nguyên và Môi trường", "Sở", (3.5, 2), (4, 1.5)), ("Sở Nông nghiệp và Phát triển nông thôn", "Sở", (3, 3), (2, 2)),
+    ("Sở Lao động - Thương binh và Xã hội", "Sở", (3, 2.5), (3, 3)), ("Sở Giao thông vận tải", "Sở", (3, 2), (3.5, 2)),
+    ("Sở Công Thương", "Sở", (2.5, 2), (2, 1)), ("Sở Y tế", "Sở", (2.5, 1.5), (4, 2)), ("Sở Tư pháp", "Sở", (2, 2), (2, 2.5)),
+    ("Sở Văn hóa, Thể thao và Du lịch", "Sở", (2, 1), (1.5, 1)), ("Sở Khoa học và Công nghệ", "Sở", (1.5, 1), None),
+    ("Sở Thông tin và Truyền thông", "Sở", None, (3, 2)),
+    ("Ban Quản lý các khu công nghiệp, khu kinh tế và khu chế xuất tỉnh", "Ban, ngành", (4, 2), (3, 2)),
+    ("Ban Dân tộc", "Ban, ngành", (4, 2), (4, 3)), ("Thanh tra tỉnh", "Ban, ngành", None, None),
+]
+
+
+def seed_published_ranking(db) -> None:
+    """PROVINCE's departments, groups and published years (scored, locked, appraised, published: scoring.ranking's
+    only figures), on the criteria set of tests/test_cycle_store.py."""
+    from scoring import groups
+    from scoring import repository as repo
+    from scoring.criteria import criteria_set_from_dict
+    from tests.test_cycle_store import CYCLE_SET
+    from tests.test_ranking import _published
+
+    set_id = repo.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=repo.SYSTEM_ACTOR)
+    group_ids = {name: groups.create_group(db, name, actor=repo.SYSTEM_ACTOR) for name in ("Sở", "Ban, ngành")}
+    for name, group, now, before in PROVINCE:
+        department_id = repo.create_department(db, name, ["Văn phòng"], actor=repo.SYSTEM_ACTOR)
+        version = next(d.version for d in repo.list_departments(db) if d.id == department_id)
+        groups.assign_group(db, department_id, version, group_ids[group], actor=repo.SYSTEM_ACTOR)
+        for year, points in ((2025, before), (2026, now)):
+            if points is not None:
+                _published(db, department_id, set_id, year, *points)
+
+
 def server_data_dir(url: str) -> str:
     """The data folder of the module's server (tests/test_browser.py starts it with CCHC_DATA_DIR)."""
     import test_browser
