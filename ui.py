@@ -334,7 +334,9 @@ def visible_pages(pages, who: Principal | None) -> list:
     (Streamlit serves its default page at "/" only, and answers "Page not found" for the default's own name).
     """
     allowed = allowed_actions(who) if who is not None else None
-    shown = [allowed is None or action in allowed for *_, action in pages]
+    # a page's action, or a tuple of actions any of which shows it (the projector: a department's or the province's)
+    shown = [allowed is None or any(a in allowed for a in (action if isinstance(action, tuple) else (action,)))
+             for *_, action in pages]
     real = [
         st.Page(path, title=title, icon=icon, url_path=url, visibility="visible" if shown[i] else "hidden")
         for i, (path, title, icon, url, _action) in enumerate(pages)

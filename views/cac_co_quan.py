@@ -106,10 +106,10 @@ with tabs["Xếp hạng"]:
             record = {
                 "Hạng": row.rank,
                 "Cơ quan": row.name,
-                f"Chỉ số {year}": format_percent(row.percent, 2) if row.percent is not None else "—",
+                f"Chỉ số {year}": format_percent(row.percent, 2, fixed=True),  # as published, "84,50%"; "—" if not
                 "Xếp loại": row.band,
                 f"Hạng {year - 1}": row.previous_rank,
-                f"Chỉ số {year - 1}": format_percent(row.previous_percent, 2) if row.previous_percent is not None else "—",
+                f"Chỉ số {year - 1}": format_percent(row.previous_percent, 2, fixed=True),
                 "Tăng/giảm hạng": row.change,
             }
             for code, _ in table.areas:
