@@ -76,6 +76,7 @@ def _screens(rows: list) -> list[list]:
     each = -(-len(rows) // pages) if rows else 0
     return [rows[page * each:(page + 1) * each] for page in range(pages)]
 
+
 read_at = db.revision()  # before the ranking is read: a change made meanwhile moves it, and the screen follows
 tables = ranking.ranking(db, year, viewer=ui.principal()) if shows_ranking else []
 ranking_slides: dict[str, tuple] = {}  # slide → (group table or None for the movement, its rows on this screen, page, pages)
@@ -94,6 +95,7 @@ if not slides:
     st.info("Tài khoản này chưa được giao cơ quan nào để trình chiếu.")
     st.stop()
 position = min(st.session_state.get("slide", 0), len(slides) - 1)
+current = slides[position]
 
 
 def _pick_of(slide: str) -> str:
@@ -103,7 +105,13 @@ def _pick_of(slide: str) -> str:
     return slide
 
 
-picks = list(dict.fromkeys(_pick_of(slide) for slide in slides))
+# The quick-jump buttons of the part shown, and one to the other part: the department's screens and «Xếp hạng», or
+# the groups' and the movement's with «Tổng hợp» (both in one row would not fit a 1024-wide screen on one line).
+ranking_shown = current in ranking_slides
+if ranking_shown:
+    picks = (["summary"] if snap else []) + list(dict.fromkeys(_pick_of(slide) for slide in ranking_slides))
+else:
+    picks = [slide for slide in slides if slide not in ranking_slides] + list(ranking_slides)[:1]
 
 
 def _go(step: int) -> None:
@@ -235,11 +243,12 @@ def _pick_label(pick: str) -> str:
         return "Tổng hợp"
     if pick in ranking_slides:
         table = ranking_slides[pick][0]
+        if not ranking_shown:
+            return "Xếp hạng"
         return f"Hạng: {table.name}" if table is not None else "Tăng/giảm hạng"
     return f"Lĩnh vực {pick}"
 
 
-current = slides[position]
 if current in ranking_slides:
     table, rows, page, pages = ranking_slides[current]
     if table is None:
