@@ -166,7 +166,7 @@ def _group(document, number: int, table: GroupRanking, year: int) -> None:
     heading.paragraph_format.keep_with_next = True
     headers = ["Thứ hạng", "Cơ quan", "Chỉ số (%)", "Xếp loại", f"Chỉ số năm {year - 1} (%)", f"Hạng năm {year - 1}",
                "Tăng/giảm hạng"]
-    widths = [Mm(16), Mm(50), Mm(19), Mm(24), Mm(20), Mm(16), Mm(20)]  # 165 mm: the text width
+    widths = [Mm(16), Mm(46), Mm(19), Mm(28), Mm(20), Mm(16), Mm(20)]  # 165 mm: the text width
     grid = document.add_table(rows=1 + len(table.rows), cols=len(headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
