@@ -19,7 +19,7 @@ except InputError as problem:
     st.error(str(problem))
     st.stop()
 
-# (file, title, icon, url, the action that makes the page appear in the menu). The files live in views/, not
+# (file, title, icon, url, the action that makes the page appear in the menu, or a tuple of them: any one does). The files live in views/, not
 # pages/: Streamlit treats a pages/ folder as an old-style multipage app on a server's first run, looks the
 # address up among its file names (cham_diem) instead of these urls (cham-diem) and shows "Page not found".
 PAGES = [
@@ -29,7 +29,7 @@ PAGES = [
     ("views/cham_diem.py", "Chấm điểm", ":material/grading:", "cham-diem", Action.VIEW_SCORES),
     ("views/tai_lieu.py", "Tài liệu kiểm chứng", ":material/folder_open:", "tai-lieu", Action.VIEW_SCORES),
     ("views/xuat_tep.py", "Xuất, nhập tệp", ":material/download:", "xuat-tep", Action.EXPORT),
-    ("views/trinh_chieu.py", "Trình chiếu", ":material/slideshow:", "trinh-chieu", Action.USE_PROJECTOR),
+    ("views/trinh_chieu.py", "Trình chiếu", ":material/slideshow:", "trinh-chieu", (Action.USE_PROJECTOR, Action.VIEW_PROVINCE)),
     ("views/cau_hinh.py", "Cấu hình", ":material/settings:", "cau-hinh", Action.VIEW_AUDIT_LOG),
 ]
 

@@ -335,7 +335,9 @@ def visible_pages(pages, who: Principal | None) -> list:
     (Streamlit serves its default page at "/" only, and answers "Page not found" for the default's own name).
     """
     allowed = allowed_actions(who) if who is not None else None
-    shown = [allowed is None or action in allowed for *_, action in pages]
+    # a page's action, or a tuple of actions any of which shows it (the projector: a department's or the province's)
+    shown = [allowed is None or any(a in allowed for a in (action if isinstance(action, tuple) else (action,)))
+             for *_, action in pages]
     real = [
         st.Page(path, title=title, icon=icon, url_path=url, visibility="visible" if shown[i] else "hidden")
         for i, (path, title, icon, url, _action) in enumerate(pages)
@@ -497,17 +499,18 @@ def snapshot(with_previous_year: bool = False) -> Snapshot:
 FOLLOW_EVERY_SECONDS = 3
 
 
-def follow_the_data() -> None:
+def follow_the_data(read_at: int | None = None) -> None:
     """Redraw this page within a few seconds of anyone's save (a projector nobody touches, a second laptop in
     the room): every FOLLOW_EVERY_SECONDS one read of the data revision, a full rerun only when it moved.
     Call after ui.snapshot(): the page follows from the revision of the snapshot this session keeps, which its
-    own saves move on (score_saved, or the read of the fragments they rerun), so they cause no second run."""
-    _watch_revision()
+    own saves move on (score_saved, or the read of the fragments they rerun), so they cause no second run.
+    A page showing no snapshot passes `read_at`, the data revision it read its figures at (Database.revision)."""
+    _watch_revision(read_at)
 
 
 @st.fragment(run_every=FOLLOW_EVERY_SECONDS)
-def _watch_revision() -> None:
-    shown = _keeper().revision
+def _watch_revision(read_at: int | None = None) -> None:
+    shown = _keeper().revision if read_at is None else read_at
     try:
         moved = shown is not None and database().revision() != shown
     except StorageError:  # busy or unreachable for a moment: look again at the next tick
@@ -696,6 +699,7 @@ def distinct_options(options: list, text: Callable[[Any], str], *, markdown: boo
 
 EMPTY_CELL = "—"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def dataframe(data, *, container=None, **options):

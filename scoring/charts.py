@@ -7,6 +7,7 @@ same status everywhere (scoring.plan.stats.STATUS_COLOURS, colour-blind safe). P
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from scoring.assessment.engine import AppraisalProgress
 from scoring.assessment.snapshot import Snapshot
 from scoring.exports.common import require_criteria, sentence_case
 from scoring.plan.stats import STATUS_COLOURS, STATUS_LABELS, STATUSES
+from scoring.province.ranking import Ranked
 from scoring.textnorm import format_number, format_percent
 
 FONT_FAMILY = "Source Sans Pro, Liberation Sans, Noto Sans, DejaVu Sans, Arial, sans-serif"  # full Vietnamese coverage
@@ -301,3 +303,72 @@ def year_comparison_figure(snap: Snapshot, *, scale: float = 1.0, height: int | 
     fig.update_xaxes(range=[0, 104], ticksuffix="%", dtick=20)
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, f"Điểm theo lĩnh vực: năm {snap.year} so với năm {snap.year - 1} (% điểm tối đa)", scale=scale, height=height)
+
+
+# --------------------------------------------------------------------------- the province's ranking (scoring.province.ranking)
+
+UP_COLOUR, DOWN_COLOUR, LEVEL_COLOUR = "#009E73", "#D55E00", "#7f8c99"  # Okabe–Ito green and vermillion, a grey
+
+
+RANKING_LABEL_CHARS = 56  # these charts take the whole width: a department's name on one line where it can be
+
+
+def _rows_height(rows: int, scale: float, room: int | None) -> int:
+    """The height for `rows` bars, at most the `room` the screen leaves: a few departments do not get huge bars."""
+    wanted = round((120 + 46 * max(rows, 1)) * scale)
+    return min(wanted, room) if room else wanted
+
+
+def ranking_figure(rows: Sequence[Ranked], *, scale: float = 1.0, height: int | None = None) -> go.Figure:
+    """Ranked departments' published indexes as horizontal bars, first at the top: "2. Sở A" and "2. Sở C" share a
+    rank; each bar's index (two decimals, as published) and band past its end. Only ranked rows are drawn; `height`
+    is the room there is, fewer rows take less."""
+    ranked = [row for row in rows if row.rank is not None]
+    labels = [wrap_label(f"{row.rank}. {row.name}", RANKING_LABEL_CHARS) for row in ranked]
+    values = [float(row.percent) for row in ranked]
+    texts = [f"{format_percent(row.percent, 2, fixed=True)}" + (f" · {plain_text(row.band)}" if row.band else "")
+             for row in ranked]
+    figure = go.Figure()
+    figure.add_bar(y=labels, x=values, orientation="h", marker_color=SCORE_COLOUR, text=texts, textposition="outside",
+                   textfont=dict(size=round(13 * scale)), cliponaxis=False, showlegend=False,
+                   hovertemplate="%{y}: %{x:.2f}%<extra></extra>")
+    figure.update_layout(**_base_layout("Chỉ số CCHC đã công bố (%)", _rows_height(len(ranked), scale, height), scale))
+    figure.update_layout(margin=dict(t=round(50 * scale)))  # a title on one line, no legend under it
+    longest = max(values, default=100)
+    figure.update_xaxes(title_text="Chỉ số (%)", gridcolor="#E5E5E5", range=[0, max(100.0, longest) * 1.3],
+                        ticksuffix="%")
+    figure.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
+    return figure
+
+
+def rank_change_text(row: Ranked) -> str:
+    """ "▲ 2 bậc (hạng 3 → 1)", "▼ 1 bậc (hạng 1 → 2)", "giữ hạng 2"."""
+    if row.change > 0:
+        return f"▲ {row.change} bậc (hạng {row.previous_rank} → {row.rank})"
+    if row.change < 0:
+        return f"▼ {-row.change} bậc (hạng {row.previous_rank} → {row.rank})"
+    return f"giữ hạng {row.rank}"
+
+
+def rank_change_figure(rows: Sequence[tuple[str, Ranked]], year: int, *, scale: float = 1.0,
+                       height: int | None = None) -> go.Figure:
+    """Places each department gained (right, green) or lost (left, vermillion) in its group since the year before,
+    for (label, row) pairs ranked both years, in the order given; a department that kept its place has no bar, its
+    text says so at the middle line. `height` is the room there is, fewer rows take less."""
+    labels = [wrap_label(label, RANKING_LABEL_CHARS) for label, _ in rows]
+    changes = [row.change for _, row in rows]
+    colours = [UP_COLOUR if c > 0 else DOWN_COLOUR if c < 0 else LEVEL_COLOUR for c in changes]
+    figure = go.Figure()
+    figure.add_bar(y=labels, x=changes, orientation="h", marker_color=colours, showlegend=False,
+                   text=[rank_change_text(row) for _, row in rows], textposition="outside",
+                   textfont=dict(size=round(13 * scale)), cliponaxis=False,
+                   hovertemplate="%{y}: %{x:+d} bậc<extra></extra>")
+    figure.update_layout(**_base_layout(f"Bậc tăng (+), giảm (−) so với {year - 1}", _rows_height(len(rows), scale, height),
+                                        scale))
+    figure.update_layout(margin=dict(t=round(50 * scale)))  # a title on one line, no legend under it
+    widest = max((abs(c) for c in changes), default=1) or 1
+    # room past each bar's end for its text, on either side of the middle line
+    figure.update_xaxes(title_text="Số bậc", gridcolor="#E5E5E5", zerolinecolor="#17202a", zerolinewidth=2,
+                        range=[-widest * 2.4, widest * 2.4], dtick=1 if widest <= 3 else None)
+    figure.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
+    return figure

@@ -33,8 +33,9 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def format_number(value: float | int | Decimal | None, decimals: int = 2) -> str:
-    """Vietnamese number: decimal comma, dot for thousands, trailing zeros dropped ("0,5", "1.234,25")."""
+def format_number(value: float | int | Decimal | None, decimals: int = 2, *, fixed: bool = False) -> str:
+    """Vietnamese number: decimal comma, dot for thousands, trailing zeros dropped ("0,5", "1.234,25"); `fixed`
+    keeps them, for figures published with their decimals (an index of "41,20")."""
     if value is None:
         return "—"
     quantum = Decimal(1).scaleb(-decimals)
@@ -42,7 +43,7 @@ def format_number(value: float | int | Decimal | None, decimals: int = 2) -> str
     sign = "-" if d < 0 else ""
     d = abs(d)
     whole, _, frac = f"{d:f}".partition(".")
-    frac = frac.rstrip("0")
+    frac = frac if fixed else frac.rstrip("0")
     groups = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
@@ -59,11 +60,11 @@ def format_points(value: float | int | Decimal | None) -> str:
     return f"{format_number(value)} điểm"
 
 
-def format_percent(value: float | None, decimals: int = 1) -> str:
-    """A percentage, "87,5%"."""
+def format_percent(value: float | None, decimals: int = 1, *, fixed: bool = False) -> str:
+    """A percentage, "87,5%" (`fixed`: with every decimal, "87,50%", as a published index is written)."""
     if value is None:
         return "—"
-    return f"{format_number(value, decimals)}%"
+    return f"{format_number(value, decimals, fixed=fixed)}%"
 
 
 def format_date(value: date | None) -> str:

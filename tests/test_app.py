@@ -296,6 +296,10 @@ def test_projector_walks_through_every_area(app):
     app.button(key="slide-next").click().run()
     assert app.title[0].value.startswith("1. Công tác chỉ đạo")
     app.button(key="slide-prev").click().run()
+    app.button(key="slide-prev").click().run()  # before the summary: the last screens, the province's ranking
+    assert app.title[0].value == "Tăng, giảm hạng: năm 2026 so với năm 2025"
+    app.button(key="slide-prev").click().run()
+    assert app.title[0].value == "Xếp hạng năm 2026: Chưa xếp nhóm"
     app.button(key="slide-prev").click().run()
     assert app.title[0].value.startswith("8.")
 

@@ -248,3 +248,120 @@ def test_department_accounts_have_no_province_page(signed_in_app, username):
     at = sign_in(username)
     at.switch_page("views/cac_co_quan.py").run()
     assert not at.dataframe and any("xem tiến độ của các cơ quan" in _plain(e.value) for e in at.error)
+
+
+# ---------------------------------------------------------------- the province's ranking: Word download, projector
+
+
+@pytest.fixture
+def published_province(signed_in_app):
+    """Three departments of the group «Sở» held by the appraiser, published in 2026 (B 94, A and C 84: a tie) and
+    A and B in 2025; and a fourth, not published."""
+    from scoring.criteria.files import criteria_set_from_dict
+    from scoring.province import groups
+    from scoring.store.models import AccountDepartment
+    from tests.test_cycle_store import CYCLE_SET
+    from tests.test_ranking import _published
+
+    db, department, sign_in = signed_in_app
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=actors.SYSTEM_ACTOR)
+    group = groups.create_group(db, "Sở", actor=actors.SYSTEM_ACTOR)
+    ids = {}
+    for name in ("Sở A", "Sở B", "Sở C", "Sở D"):
+        ids[name] = department_store.create_department(db, name, ["Văn phòng"], governing_body="UBND tỉnh Quảng Ninh",
+                                           place="Quảng Ninh", actor=actors.SYSTEM_ACTOR)
+        version = next(d.version for d in department_store.list_departments(db) if d.id == ids[name])
+        groups.assign_group(db, ids[name], version, group, actor=actors.SYSTEM_ACTOR)
+    for name, year, points in (("Sở A", 2026, (4, 2)), ("Sở B", 2026, (4, 3)), ("Sở C", 2026, (4, 2)),
+                               ("Sở A", 2025, (4, 3)), ("Sở B", 2025, (2, 2))):
+        _published(db, ids[name], set_id, year, *points)
+    with db.session() as session:
+        appraiser = session.scalar(select(Account).where(Account.username == "snv"))
+        appraiser.departments.clear()
+        appraiser.departments.extend(AccountDepartment(department_id=ids[name]) for name in ids)
+    return db, ids, sign_in
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """The callables the pages hand to st.download_button, by the id the browser would ask for."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    registered: dict[str, tuple] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **options):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name=file_name, **options)
+        registered[file_id] = (data_callable, file_name)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return registered
+
+
+def test_the_appraiser_downloads_the_ranking_as_a_decree_30_document(published_province, deferred):
+    import io
+
+    from docx import Document
+
+    db, ids, sign_in = published_province
+    at = sign_in("snv")
+    assert at.title[0].value == "Các cơ quan — năm 2026"
+    at.selectbox(key="ranking-issuer").set_value("ubnd-tinh").run()
+    db, ids, sign_in = published_province
+    at = sign_in("snv")
+    assert at.title[0].value == "Các cơ quan — năm 2026"
+    table = next(df.value for df in at.dataframe if "Hạng" in df.value.columns)
+    assert list(table["Chỉ số 2026"]) == ["94,00%", "84,00%", "84,00%", "—"]  # as the file writes them
+    at.selectbox(key="ranking-issuer").set_value("ubnd-tinh").run()
+    button = next(b for b in at.get("download_button") if b.key == "ranking-download-docx")
+    make, file_name = deferred[button.proto.deferred_file_id]
+    assert button.proto.label == "Tải văn bản xếp hạng (Word)" and file_name.startswith("xep-hang-chi-so-cchc-2026-")
+    assert file_name.endswith(".docx")
+    sheet = next(b for b in at.get("download_button") if b.key == "ranking-download")
+    assert deferred[sheet.proto.deferred_file_id][1].endswith(".xlsx")
+    # Sở C's index is reopened after the page was drawn: the file is made at the click, from what is stored then
+    cycle_store.reopen_published(db, assessment_state.get_assessment(db, ids["Sở C"], 2026).id, "Sửa điểm tiêu chí 1.2", actor="quantri")
+    document = Document(io.BytesIO(make()))
+    assert document.tables[0].cell(0, 0).paragraphs[0].text == "ỦY BAN NHÂN DÂN\nTỈNH QUẢNG NINH"
+    rows = [[c.text for c in row.cells][:4] for row in document.tables[1].rows[1:]]
+    assert rows == [["1", "Sở B", "94,00", rows[0][3]], ["2", "Sở A", "84,00", rows[1][3]],
+                    ["—", "Sở C", "—", "Chưa công bố"], ["—", "Sở D", "—", "Chưa công bố"]]
+
+
+def test_the_appraiser_projects_the_ranking_and_its_movement(published_province):
+    import json
+
+    _, _, sign_in = published_province
+    at = sign_in("snv")
+    at.switch_page("views/trinh_chieu.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Xếp hạng năm 2026: Sở"  # no department screens: the appraiser runs no department's meeting
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Đã công bố chỉ số"], metrics["Chỉ số cao nhất"], metrics["Chỉ số thấp nhất"]) == (
+        "3/4 cơ quan", "94,00%", "84,00%")
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bars = charts[0]["data"][0]
+    assert bars["y"] == ["1. Sở B", "2. Sở A", "2. Sở C"] and bars["text"][0].startswith("94,00%")
+    assert any("Sở D" in m.value for m in at.markdown)  # named, unranked
+    at.button(key="slide-next").click().run()
+    assert at.title[0].value == "Tăng, giảm hạng: năm 2026 so với năm 2025"
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert bars["y"] == ["Sở B", "Sở A"] and bars["x"] == [1, -1]
+    assert bars["text"] == ["▲ 1 bậc (hạng 2 → 1)", "▼ 1 bậc (hạng 1 → 2)"]
+    at.button(key="slide-next").click().run()
+    assert at.title[0].value == "Xếp hạng năm 2026: Sở"  # round again
+
+
+def test_a_department_account_gets_no_ranking_screens_and_a_unit_no_projector(published_province):
+    _, _, sign_in = published_province
+    office = sign_in("vanphong")
+    office.switch_page("views/trinh_chieu.py").run()
+    assert "tổng hợp" in office.title[0].value
+    jumps = office.get("button_group")[0].proto.options
+    assert [o.content for o in jumps][0] == "Tổng hợp" and not any("Hạng" in o.content for o in jumps)
+    office.button(key="slide-prev").click().run()  # before the summary: the last area, no ranking
+    assert office.title[0].value.startswith("8.")
+    unit = sign_in("phongtg")
+    unit.switch_page("views/trinh_chieu.py").run()
+    assert any("không được dùng chế độ trình chiếu" in _plain(e.value) for e in unit.error) and not unit.metric

@@ -131,3 +131,21 @@ def test_what_makes_a_published_index_stays_as_published(province):
         assessment_store.switch_criteria_set(db, locked.id, assessment_state.get_assessment(db, ids["Sở D"], 2027).settings_version,
                                  criteria_set_id=other, actor="quantri")
     assert assessment_state.get_assessment(db, ids["Sở D"], 2027).criteria_set_id == set_id
+
+
+def test_the_projectors_ranking_charts_draw_names_as_text_and_ties_as_one_rank():
+    from scoring.charts import rank_change_figure, ranking_figure
+
+    def row(name, percent, rank, previous_rank=None):
+        return ranking.Ranked(rank or 0, name, D(percent) if percent else None, rank, "Tốt" if rank else ranking.NOT_PUBLISHED,
+                              None, previous_rank, {})
+
+    rows = [row("Sở <b>A</b> & B", "84.5", 1, 2), row("Sở C", "80", 2, 1), row("Sở D", "80", 2, 2), row("Sở E", None, None)]
+    bars = ranking_figure(rows, scale=1.5, height=640).data[0]
+    assert list(bars.y) == ["1. Sở &lt;b&gt;A&lt;/b&gt; &amp; B", "2. Sở C", "2. Sở D"]  # the unpublished not drawn
+    assert list(bars.text) == ["84,50% · Tốt", "80,00% · Tốt", "80,00% · Tốt"]
+    assert ranking_figure(rows[:1], scale=1.5, height=640).layout.height < 640  # one bar is not stretched to the room
+    change = rank_change_figure([(r.name, r) for r in rows[:3]], 2026, scale=1.5, height=640).data[0]
+    assert list(change.x) == [1, -1, 0]
+    assert list(change.text) == ["▲ 1 bậc (hạng 2 → 1)", "▼ 1 bậc (hạng 1 → 2)", "giữ hạng 2"]
+    assert change.y[0] == "Sở &lt;b&gt;A&lt;/b&gt; &amp; B"

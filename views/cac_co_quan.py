@@ -13,16 +13,16 @@ import ui
 from scoring.access.auth import Action
 from scoring.assessment import stages
 from scoring.assessment.awaiting import awaiting_appraisal
-from scoring.exports.ranking_sheet import write_ranking_workbook
-from scoring.province import groups, ranking
-from scoring.province import progress as province
+from scoring.exports.commands import ranking_file_name, write_ranking
+from scoring.exports.ranking_report import HOME_AFFAIRS, ISSUERS
+from scoring.province import groups, progress, ranking
 from scoring.store import criteria_store, department_store
 from scoring.textnorm import format_datetime, format_number, format_percent
 
 ui.require(Action.VIEW_PROVINCE)
 db = ui.database()
 _, year = ui.context()
-rows = province.province_progress(db, year, viewer=ui.principal())
+rows = progress.province_progress(db, year, viewer=ui.principal())
 st.title(f"Các cơ quan — năm {year}")
 if not rows:
     st.info("Tài khoản này chưa được giao cơ quan nào.")
@@ -79,14 +79,25 @@ with tabs["Xếp hạng"]:
                "chỉ số đứng cuối, không xếp hạng.")
     tables = ranking.ranking(db, year, viewer=ui.principal())
 
-    def _ranking_workbook(tables=tables) -> bytes:
+    def _ranking_file(file_format: str, issuer: str = HOME_AFFAIRS, viewer=ui.principal()) -> bytes:
+        """Made when clicked (on Streamlit's own thread: everything it needs is passed in), from a fresh read."""
         buffer = io.BytesIO()
-        write_ranking_workbook(tables, year, buffer)
+        write_ranking(db, year, file_format, buffer, viewer=viewer, issuer=issuer)
         return buffer.getvalue()
 
-    failure = ui.download_button("Tải bảng xếp hạng (Excel)", _ranking_workbook, what="bảng xếp hạng",
-                                 file_name=f"xep-hang-chi-so-cchc-{year}.xlsx", mime=ui.XLSX_MIME, key="ranking-download")
-    if failure:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        issuer = st.selectbox("Cơ quan ban hành văn bản Word", list(ISSUERS), format_func=ISSUERS.get, key="ranking-issuer",
+                              help="Tiêu đề văn bản lấy cơ quan chủ quản và địa danh chung của các cơ quan (trang Cấu hình → "
+                                   "Cơ quan và đơn vị); chưa đặt hoặc các cơ quan đặt khác nhau thì để trống «……………» "
+                                   "để ghi tay.") or HOME_AFFAIRS
+        failures = [
+            ui.download_button("Tải bảng xếp hạng (Excel)", lambda: _ranking_file("xlsx"), what="bảng xếp hạng",
+                               file_name=ranking_file_name(year, "xlsx"), mime=ui.XLSX_MIME, key="ranking-download"),
+            ui.download_button("Tải văn bản xếp hạng (Word)", lambda issuer=issuer: _ranking_file("docx", issuer),
+                               what="văn bản xếp hạng", file_name=ranking_file_name(year, "docx"), mime=ui.DOCX_MIME,
+                               key="ranking-download-docx"),
+        ]
+    for failure in filter(None, failures):
         st.error(ui.md(failure))
     for table in tables:
         st.subheader(ui.md(table.name))
@@ -96,10 +107,10 @@ with tabs["Xếp hạng"]:
             record = {
                 "Hạng": row.rank,
                 "Cơ quan": row.name,
-                f"Chỉ số {year}": format_percent(row.percent, 2) if row.percent is not None else "—",
+                f"Chỉ số {year}": format_percent(row.percent, 2, fixed=True),  # as published, "84,50%"; "—" if not
                 "Xếp loại": row.band,
                 f"Hạng {year - 1}": row.previous_rank,
-                f"Chỉ số {year - 1}": format_percent(row.previous_percent, 2) if row.previous_percent is not None else "—",
+                f"Chỉ số {year - 1}": format_percent(row.previous_percent, 2, fixed=True),
                 "Tăng/giảm hạng": row.change,
             }
             for code, _ in table.areas:

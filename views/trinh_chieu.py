@@ -1,4 +1,7 @@
-"""Trình chiếu: leadership meetings on a projector — a summary screen, then one screen per reform area.
+"""Trình chiếu: leadership meetings on a projector — a summary screen, then one screen per reform area; for the
+Department of Home Affairs and the administrator (Action.VIEW_PROVINCE), then the province's published ranking: one
+screen per group of departments, then the places each department gained or lost since the year before (a long
+group takes more than one screen). An appraiser, who runs no department's meeting, gets the ranking screens only.
 
 Large type readable from the back of a room at 1920×1080, high contrast, no sidebar, and big
 previous/next buttons; a presenter's clicker (PageDown/PageUp) and the arrow keys move between screens,
@@ -11,8 +14,15 @@ import streamlit as st
 
 import ui
 from scoring.access.auth import Action
-from scoring.charts import area_criteria_figure, completion_by_area_figure, score_by_area_figure
-from scoring.textnorm import format_date, format_number
+from scoring.charts import (
+    area_criteria_figure,
+    completion_by_area_figure,
+    rank_change_figure,
+    ranking_figure,
+    score_by_area_figure,
+)
+from scoring.province import ranking
+from scoring.textnorm import format_date, format_number, format_percent
 
 # Static style only (no user data). Every screen fits the rooms' projectors (1024×768, 1280×720, 1366×768,
 # 1920×1080) with nothing cut and no scrolling: type in rem, 24px at 1920 wide and smaller with the width (15px at
@@ -47,16 +57,66 @@ st.html(
     """
 )
 
-ui.require(Action.USE_PROJECTOR)
-snap = ui.snapshot()
-summaries = snap.area_summaries()
-slides = ["summary"] + [s.code for s in summaries]
+shows_ranking = ui.can(Action.VIEW_PROVINCE)
+shows_department = ui.can(Action.USE_PROJECTOR)
+if not shows_ranking:
+    ui.require(Action.USE_PROJECTOR)  # stops with the sentence saying who may not
+db = ui.database()
+_, year = ui.context()
+snap = ui.snapshot() if shows_department else None
+summaries = snap.area_summaries() if snap else []
+slides = ["summary"] + [s.code for s in summaries] if snap else []
+
+RANKED_PER_SCREEN = 10  # departments on one ranking screen at most: more, and the names would be too small to read
+
+
+def _screens(rows: list) -> list[list]:
+    """`rows` on as few screens as hold them, shared evenly (13 rows: 7 and 6, not 10 and 3)."""
+    pages = max(1, -(-len(rows) // RANKED_PER_SCREEN))
+    each = -(-len(rows) // pages) if rows else 0
+    return [rows[page * each:(page + 1) * each] for page in range(pages)]
+
+
+read_at = db.revision()  # before the ranking is read: a change made meanwhile moves it, and the screen follows
+tables = ranking.ranking(db, year, viewer=ui.principal()) if shows_ranking else []
+ranking_slides: dict[str, tuple] = {}  # slide → (group table or None for the movement, its rows on this screen, page, pages)
+for number, table in enumerate(tables):
+    screens = _screens([row for row in table.rows if row.rank is not None])
+    for page, rows in enumerate(screens):
+        ranking_slides[f"rank-{number}-{page}"] = (table, rows, page, len(screens))
+if tables:
+    moved = [(f"{row.name} (nhóm {table.name})" if len(tables) > 1 else row.name, row)
+             for table in tables for row in table.rows if row.change is not None]
+    screens = _screens(moved)
+    for page, rows in enumerate(screens):
+        ranking_slides[f"change-{page}"] = (None, rows, page, len(screens))
+slides += list(ranking_slides)
+if not slides:
+    st.info("Tài khoản này chưa được giao cơ quan nào để trình chiếu.")
+    st.stop()
 position = min(st.session_state.get("slide", 0), len(slides) - 1)
+current = slides[position]
+
+
+def _pick_of(slide: str) -> str:
+    """The quick-jump button a screen belongs to: a group's (or the movement's) first screen stands for all of them."""
+    if slide in ranking_slides:
+        return slide.rpartition("-")[0] + "-0"
+    return slide
+
+
+# The quick-jump buttons of the part shown, and one to the other part: the department's screens and «Xếp hạng», or
+# the groups' and the movement's with «Tổng hợp» (both in one row would not fit a 1024-wide screen on one line).
+ranking_shown = current in ranking_slides
+if ranking_shown:
+    picks = (["summary"] if snap else []) + list(dict.fromkeys(_pick_of(slide) for slide in ranking_slides))
+else:
+    picks = [slide for slide in slides if slide not in ranking_slides] + list(ranking_slides)[:1]
 
 
 def _go(step: int) -> None:
     st.session_state["slide"] = (position + step) % len(slides)
-    st.session_state["slide-pick"] = slides[st.session_state["slide"]]
+    st.session_state["slide-pick"] = _pick_of(slides[st.session_state["slide"]])
 
 
 def _jump() -> None:
@@ -68,10 +128,12 @@ def _jump() -> None:
 nav_prev, nav_title, nav_next, nav_leave = st.columns([1.6, 4, 1.6, 1.3], vertical_alignment="center")
 nav_prev.button("◀ Trước", on_click=_go, args=(-1,), key="slide-prev", shortcut="PageUp", use_container_width=True)
 nav_next.button("Tiếp ▶", on_click=_go, args=(1,), key="slide-next", shortcut="PageDown", use_container_width=True)
+leave_to = ("views/tong_quan.py", "Tổng quan") if snap else ("views/cac_co_quan.py", "Các cơ quan")  # a page they may see
 if nav_leave.button("Thoát", key="slide-leave", shortcut="Esc", use_container_width=True,
-                    help="Rời màn hình trình chiếu, về trang Tổng quan"):
-    st.switch_page("views/tong_quan.py")
-nav_title.caption(f"{ui.md(snap.department.name)} · Chỉ số CCHC năm {snap.year} · màn hình {position + 1}/{len(slides)}")
+                    help=f"Rời màn hình trình chiếu, về trang {leave_to[1]}"):
+    st.switch_page(leave_to[0])
+who = ui.md(snap.department.name) if snap else "Các cơ quan"
+nav_title.caption(f"{who} · Chỉ số CCHC năm {year} · màn hình {position + 1}/{len(slides)}")
 with st.container(key="slide-arrow-keys"):
     st.button("◀", on_click=_go, args=(-1,), key="slide-prev-arrow", shortcut="Left")
     st.button("▶", on_click=_go, args=(1,), key="slide-next-arrow", shortcut="Right")
@@ -80,12 +142,14 @@ with st.container(key="slide-arrow-keys"):
 # (19,5px type, readable from the back of the room); 1200 to 1700 wide or under 1000 high (1280×720, 1366×768);
 # narrower (1024×768). The charts take the height the rest of the screen leaves.
 CHART_SIZES = {"large": (1.5, 680), "medium": (1.05, 430), "small": (0.95, 500)}
+RANKING_CHART_SIZES = {"large": (1.5, 640), "medium": (1.05, 390), "small": (0.95, 470)}  # a line of notes below
 NOTES_SHOWN = 3  # criteria losing points, overdue activities: the first few, then how many more
+NAMES_SHOWN = 8  # departments not ranked: the first few, then how many more
 
 
-def _slide_chart(column, make, name: str) -> None:
+def _slide_chart(column, make, name: str, sizes=CHART_SIZES) -> None:
     """`make(scale, height)` drawn once for each size of screen, in a container the style shows on that size only."""
-    for size, (scale, height) in CHART_SIZES.items():
+    for size, (scale, height) in sizes.items():
         ui.chart(column.container(key=f"slide-chart-{size}-{name}"), make(scale, height), key=f"slide-{name}-{size}")
 
 
@@ -129,8 +193,69 @@ def _notes(area) -> None:
         st.success("Mọi tiêu chí đã chấm, đạt tối đa và có tài liệu kiểm chứng.")
 
 
-current = slides[position]
-if current == "summary":
+def _names(rows) -> str:
+    names = [ui.md(row.name) for row in rows]
+    return ", ".join(names[:NAMES_SHOWN]) + (f" và {len(names) - NAMES_SHOWN} cơ quan khác" if len(names) > NAMES_SHOWN else "")
+
+
+def _ranking_screen(name: str, table: ranking.GroupRanking, ranked: list, page: int, pages: int) -> None:
+    """One group's published ranking (or a part of it): how many published, the highest and lowest index, the chart."""
+    published = [row for row in table.rows if row.rank is not None]
+    st.title(f"Xếp hạng năm {year}: {ui.md(table.name)}" + (f" ({page + 1}/{pages})" if pages > 1 else ""))
+    cols = st.columns(4)
+    cols[0].metric("Đã công bố chỉ số", f"{len(published)}/{len(table.rows)} cơ quan")
+    cols[1].metric("Chỉ số cao nhất", format_percent(max((r.percent for r in published), default=None), 2, fixed=True))
+    cols[2].metric("Chỉ số thấp nhất", format_percent(min((r.percent for r in published), default=None), 2, fixed=True))
+    cols[3].metric(f"Cơ quan có hạng năm {year - 1}", str(sum(1 for r in published if r.previous_rank is not None)))
+    if ranked:
+        _slide_chart(st, lambda scale, height: ranking_figure(ranked, scale=scale, height=height), name, RANKING_CHART_SIZES)
+    else:
+        st.info(f"Chưa có cơ quan nào của nhóm công bố Chỉ số CCHC năm {year}: chưa có gì để xếp hạng.")
+    unpublished = [row for row in table.rows if row.rank is None]
+    if unpublished and page == pages - 1:
+        with st.container(key="slide-notes"):
+            st.markdown(f"**Chưa công bố chỉ số, không xếp hạng ({len(unpublished)}):** {_names(unpublished)}")
+
+
+def _change_screen(name: str, moved: list, page: int, pages: int) -> None:
+    """Places gained or lost in each group since the year before, for the departments ranked both years."""
+    every = [row for table in tables for row in table.rows]
+    compared = [row for row in every if row.change is not None]
+    st.title(f"Tăng, giảm hạng: năm {year} so với năm {year - 1}" + (f" ({page + 1}/{pages})" if pages > 1 else ""))
+    cols = st.columns(4)
+    cols[0].metric("Tăng hạng", f"{sum(1 for r in compared if r.change > 0)} cơ quan")
+    cols[1].metric("Giữ hạng", f"{sum(1 for r in compared if r.change == 0)} cơ quan")
+    cols[2].metric("Giảm hạng", f"{sum(1 for r in compared if r.change < 0)} cơ quan")
+    cols[3].metric("Chưa so sánh được", f"{len(every) - len(compared)} cơ quan")
+    if moved:
+        _slide_chart(st, lambda scale, height: rank_change_figure(moved, year, scale=scale, height=height), name,
+                     RANKING_CHART_SIZES)
+    else:
+        st.info(f"Chưa có cơ quan nào được xếp hạng cả năm {year} và năm {year - 1}: chưa so sánh được.")
+    new = [row for row in every if row.rank is not None and row.previous_rank is None]
+    if new and page == pages - 1:
+        with st.container(key="slide-notes"):
+            st.markdown(f"**Chưa có hạng năm {year - 1} để so sánh ({len(new)}):** {_names(new)}")
+
+
+def _pick_label(pick: str) -> str:
+    if pick == "summary":
+        return "Tổng hợp"
+    if pick in ranking_slides:
+        table = ranking_slides[pick][0]
+        if not ranking_shown:
+            return "Xếp hạng"
+        return f"Hạng: {table.name}" if table is not None else "Tăng/giảm hạng"
+    return f"Lĩnh vực {pick}"
+
+
+if current in ranking_slides:
+    table, rows, page, pages = ranking_slides[current]
+    if table is None:
+        _change_screen(current, rows, page, pages)
+    else:
+        _ranking_screen(current, table, rows, page, pages)
+elif current == "summary":
     st.title(f"Chỉ số CCHC năm {snap.year} — tổng hợp")
     if snap.rollup is None:
         st.warning("Năm này chưa có bộ tiêu chí để chấm điểm.")
@@ -164,8 +289,9 @@ else:
     with notes.container(key="slide-notes"):
         _notes(area)
 
-st.session_state.setdefault("slide-pick", slides[position])
-st.segmented_control("Chuyển nhanh", slides, key="slide-pick", on_change=_jump, label_visibility="collapsed",
-                     format_func=ui.distinct_options(slides, lambda s: "Tổng hợp" if s == "summary" else f"Lĩnh vực {s}", markdown=True))
+if st.session_state.get("slide-pick") not in picks:  # first run, or a screen gone since (a group's second page)
+    st.session_state["slide-pick"] = _pick_of(current)
+st.segmented_control("Chuyển nhanh", picks, key="slide-pick", on_change=_jump, label_visibility="collapsed",
+                     format_func=ui.distinct_options(picks, _pick_label, markdown=True))
 
-ui.follow_the_data()
+ui.follow_the_data(None if snap else read_at)

@@ -1,4 +1,6 @@
-"""`python -m scoring export scoresheet|report|evidence|charts|summary --year 2026 [--department ID] -o OUT`.
+"""`python -m scoring export scoresheet|report|evidence|charts|summary --year 2026 [--department ID] -o OUT`, and
+`python -m scoring export ranking --year 2026 --format xlsx|docx [--issuer so-noi-vu|ubnd-tinh] -o OUT` (the
+province's ranking of every department: the Excel table with its RANK formulas or the Decree 30 Word document).
 
 `add_export_commands` registers the commands on the command line's sub-command object (scoring/cli.py
 wires it). Each command opens the configured database (CCHC_DATA_DIR / DATABASE_URL), creates the
@@ -6,7 +8,8 @@ bundled default workspace in an empty one, reads one snapshot and writes one fil
 `charts`). Files are written to a temporary name first and renamed, so a failed export never leaves a
 half-written file behind. Bad input raises InputError, which the command line prints with exit code 2.
 
-`export_bytes` is the same export for the pages' download buttons: made when clicked, from a fresh read.
+`export_bytes` is the same export for the pages' download buttons: made when clicked, from a fresh read;
+`write_ranking` is the ranking's, for the command line and the Các cơ quan page alike.
 """
 
 from __future__ import annotations
@@ -54,6 +57,38 @@ def export_file_name(kind: str, year: int, moment=None) -> str:
     name = default_file_name(kind, year) if kind != "charts" else f"bieu-do-cchc-{year}.zip"
     stem, dot, extension = name.rpartition(".")
     return f"{stem}-{file_stamp(moment)}{dot}{extension}"
+
+
+RANKING_FORMATS = ("xlsx", "docx")
+
+
+def ranking_file_name(year: int, file_format: str, moment=None) -> str:
+    """ "xep-hang-chi-so-cchc-2026-20270210-0930.docx" """
+    return f"xep-hang-chi-so-cchc-{year}-{file_stamp(moment)}.{file_format}"
+
+
+def write_ranking(db, year: int, file_format: str, out, *, viewer, issuer: str | None = None,
+                  governing_body: str | None = None, place: str | None = None) -> list:
+    """The year's published ranking as `viewer` may see it (scoring.province.ranking), read now, written to `out` as the Excel
+    table or the Word document issued by `issuer` (ranking_report.HOME_AFFAIRS by default); its tables returned."""
+    from scoring.province import ranking
+    from scoring.store import department_store
+
+    if file_format not in RANKING_FORMATS:
+        raise ValueError(file_format)
+    tables = ranking.ranking(db, year, viewer=viewer)
+    if file_format == "xlsx":
+        from scoring.exports.ranking_sheet import write_ranking_workbook
+
+        write_ranking_workbook(tables, year, out)
+        return tables
+    from scoring.exports.ranking_report import HOME_AFFAIRS, issuer_for, write_ranking_report
+
+    ranked = {row.department_id for table in tables for row in table.rows}
+    departments = [d for d in department_store.list_departments(db) if d.id in ranked]
+    write_ranking_report(tables, year, out, issuer=issuer_for(departments, issuer or HOME_AFFAIRS,
+                                                               governing_body=governing_body, place=place))
+    return tables
 
 
 def _write_scoresheet_to(snapshot, out, _db) -> None:
@@ -120,6 +155,24 @@ def add_export_commands(commands: argparse._SubParsersAction) -> None:
 
     summary = _command(kinds, "summary", "Trang tóm tắt một trang cho hồ sơ cuộc họp (PDF)", "tệp .pdf cần ghi")
     summary.set_defaults(handler=_export_summary)
+
+    from scoring.exports.ranking_report import HOME_AFFAIRS, ISSUERS
+
+    about = "Bảng xếp hạng Chỉ số CCHC đã công bố của các cơ quan theo nhóm (Excel .xlsx hoặc Word .docx)"
+    ranking = kinds.add_parser("ranking", help=about, description=about)
+    ranking.add_argument("--year", type=int, required=True, help="Năm đánh giá, ví dụ 2026")
+    ranking.add_argument("--format", choices=RANKING_FORMATS,
+                         help="xlsx: bảng tính có công thức RANK; docx: văn bản theo Nghị định 30/2020/NĐ-CP "
+                              "(mặc định: theo đuôi tệp ghi, không có thì xlsx)")
+    ranking.add_argument("--issuer", choices=tuple(ISSUERS), default=HOME_AFFAIRS,
+                         help="Cơ quan ban hành văn bản .docx: " + "; ".join(f"{k} = {v}" for k, v in ISSUERS.items())
+                              + f" (mặc định: {HOME_AFFAIRS})")
+    ranking.add_argument("--governing-body", help="Dòng cơ quan chủ quản trên tiêu đề, ví dụ \"UBND tỉnh Quảng Ninh\" "
+                                                  "(mặc định: dòng chung của các cơ quan, đặt ở trang Cấu hình)")
+    ranking.add_argument("--place", help="Địa danh ở dòng ngày tháng, ví dụ \"Quảng Ninh\" (mặc định: địa danh chung của "
+                                         "các cơ quan)")
+    ranking.add_argument("-o", "--output", required=True, help="tệp .xlsx hoặc .docx cần ghi")
+    ranking.set_defaults(handler=_export_ranking)
 
 
 def _command(kinds, name: str, help_text: str, output_help: str) -> argparse.ArgumentParser:
@@ -199,6 +252,33 @@ def _export_summary(args, out: TextIO) -> int:
     with _snapshot(args) as (snapshot, _db):
         _write_atomically(Path(args.output), lambda handle: write_summary_pdf(snapshot, handle))
     out.write(f"Đã ghi trang tóm tắt: {args.output}\n")
+    return EXIT_OK
+
+
+def _export_ranking(args, out: TextIO) -> int:
+    from scoring.store import actors
+    from scoring.store.db import open_database
+    from scoring.store.workspace import ensure_default_workspace
+
+    target = Path(args.output)
+    suffix = target.suffix.lower().lstrip(".")
+    file_format = args.format or (suffix if suffix in RANKING_FORMATS else "xlsx")
+    if suffix in RANKING_FORMATS and suffix != file_format:
+        raise InputError(f"Tệp «{target}» có đuôi .{suffix} nhưng --format là {file_format}: hãy đặt tên tệp "
+                         f".{file_format} hoặc bỏ --format.")
+    db = open_database()
+    try:
+        ensure_default_workspace(db)
+        tables: list = []
+        _write_atomically(target, lambda handle: tables.extend(write_ranking(
+            db, args.year, file_format, handle, viewer=actors.SYSTEM_ACTOR, issuer=args.issuer,
+            governing_body=args.governing_body, place=args.place)))
+    finally:
+        db.dispose()
+    rows = [row for table in tables for row in table.rows]
+    ranked = sum(1 for row in rows if row.rank is not None)
+    out.write(f"Đã ghi bảng xếp hạng năm {args.year}: {args.output} ({len(tables)} nhóm, {ranked}/{len(rows)} cơ quan "
+              "đã công bố chỉ số)\n")
     return EXIT_OK
 
 
