@@ -307,10 +307,6 @@ def test_the_appraiser_downloads_the_ranking_as_a_decree_30_document(published_p
     db, ids, sign_in = published_province
     at = sign_in("snv")
     assert at.title[0].value == "Các cơ quan — năm 2026"
-    at.selectbox(key="ranking-issuer").set_value("ubnd-tinh").run()
-    db, ids, sign_in = published_province
-    at = sign_in("snv")
-    assert at.title[0].value == "Các cơ quan — năm 2026"
     table = next(df.value for df in at.dataframe if "Hạng" in df.value.columns)
     assert list(table["Chỉ số 2026"]) == ["94,00%", "84,00%", "84,00%", "—"]  # as the file writes them
     at.selectbox(key="ranking-issuer").set_value("ubnd-tinh").run()
@@ -327,6 +323,15 @@ def test_the_appraiser_downloads_the_ranking_as_a_decree_30_document(published_p
     rows = [[c.text for c in row.cells][:4] for row in document.tables[1].rows[1:]]
     assert rows == [["1", "Sở B", "94,00", rows[0][3]], ["2", "Sở A", "84,00", rows[1][3]],
                     ["—", "Sở C", "—", "Chưa công bố"], ["—", "Sở D", "—", "Chưa công bố"]]
+
+
+def test_the_appraiser_ranks_the_departments_by_one_criterion(published_province):
+    _, _, sign_in = published_province
+    at = sign_in("snv")
+    at.selectbox(key="ranking-criterion-Sở").set_value("1.2").run()
+    table = next(df.value for df in at.dataframe if "Điểm thẩm định" in df.value.columns)
+    assert list(table["Cơ quan"]) == ["Sở B", "Sở A", "Sở C"]  # Sở D has not published: not ranked by any criterion
+    assert list(table["Hạng"]) == [1, 2, 2] and list(table["Điểm thẩm định"]) == ["3", "2", "2"]
 
 
 def test_the_appraiser_projects_the_ranking_and_its_movement(published_province):

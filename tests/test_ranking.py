@@ -74,6 +74,17 @@ def test_each_group_is_ranked_by_its_published_index_ties_sharing(province):
     assert departments.area_ranks("1") == {ids["Sở B"]: 1, ids["Sở A"]: 2, ids["Sở C"]: 2}
 
 
+def test_each_criterion_ranks_the_departments_by_its_appraised_points(province):
+    db, ids = province
+    _, departments = ranking.ranking(db, 2026, viewer=actors.SYSTEM_ACTOR)
+    assert [code for code, _ in departments.criteria][:2] == ["1.1", "1.2"]
+    assert departments.criterion_ranks("1.2") == {ids["Sở B"]: 1, ids["Sở A"]: 2, ids["Sở C"]: 2}  # 3, 2, 2 points
+    assert departments.criterion_ranks("1.1") == {ids["Sở B"]: 1, ids["Sở A"]: 1, ids["Sở C"]: 1}  # all 4: one rank
+    by_name = {r.name: r for r in departments.rows}
+    assert by_name["Sở B"].criteria["1.2"] == (D("3"), D("3"))  # points and the criterion's maximum
+    assert by_name["Sở D"].criteria == {}  # not published: not ranked by any criterion
+
+
 def test_a_department_sees_its_groups_published_ranking_only(province):
     db, ids = province
     office = Principal("vanphong", "Văn phòng", Role.OFFICE, frozenset({ids["Sở D"]}))

@@ -17,7 +17,7 @@ from scoring.exports.commands import ranking_file_name, write_ranking
 from scoring.exports.ranking_report import HOME_AFFAIRS, ISSUERS
 from scoring.province import groups, progress, ranking
 from scoring.store import criteria_store, department_store
-from scoring.textnorm import format_datetime, format_number, format_percent
+from scoring.textnorm import format_datetime, format_number, format_percent, vn_sort_key
 
 ui.require(Action.VIEW_PROVINCE)
 db = ui.database()
@@ -124,6 +124,23 @@ with tabs["Xếp hạng"]:
             "Tăng/giảm hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với năm trước"),
             **{f"Lĩnh vực {code}": st.column_config.TextColumn(help=ui.label(name)) for code, name in table.areas},
         })
+        if table.criteria:
+            with st.expander(f"Xếp hạng theo tiêu chí — {ui.label(table.name)}"):
+                names = dict(table.criteria)
+                code = st.selectbox("Tiêu chí", list(names), format_func=lambda c: ui.label(f"{c}. {names[c]}"),
+                                    placeholder=ui.CHOOSE_ONE, key=f"ranking-criterion-{table.name}")
+                ranks = table.criterion_ranks(code) if code else {}
+                ranked = sorted((row for row in table.rows if row.department_id in ranks),
+                                key=lambda row: (ranks[row.department_id], vn_sort_key(row.name)))
+                ui.dataframe(pd.DataFrame([{
+                    "Hạng": ranks[row.department_id], "Cơ quan": row.name,
+                    "Điểm thẩm định": format_number(row.criteria[code][0]),
+                    "Điểm tối đa": format_number(row.criteria[code][1]),
+                } for row in ranked], columns=["Hạng", "Cơ quan", "Điểm thẩm định", "Điểm tối đa"]), hide_index=True,
+                    width="stretch", key=f"ranking-criterion-table-{table.name}",
+                    column_config={"Hạng": st.column_config.NumberColumn(format="%d", width="small")})
+                if code and len(ranked) < sum(1 for row in table.rows if row.rank is not None):
+                    st.caption("Cơ quan không đánh giá tiêu chí này không được xếp hạng theo nó.")
 
 
 

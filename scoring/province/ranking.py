@@ -1,5 +1,6 @@
 """The ranking as the province publishes it: the published index (công bố) of each department, ranked within its
-group (scoring.province.groups), ties sharing a rank (1, 2, 2, 4), by the whole index and by area, beside the year before.
+group (scoring.province.groups), ties sharing a rank (1, 2, 2, 4), by the whole index, by area and by criterion, beside
+the year before.
 
 Only published figures are ranked: a department that has not published its year is listed unranked, saying so.
 Who sees what: the Department of Home Affairs and the administrator (Action.VIEW_PROVINCE) rank the departments
@@ -10,7 +11,7 @@ group, since a published index is public within the province.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from scoring.access.auth import Action, PermissionDenied, Principal, can
@@ -32,6 +33,7 @@ class Ranked:
     previous_percent: Decimal | None  # the year before's published index, where there is one
     previous_rank: int | None
     areas: dict[str, Decimal]  # area code → appraised points, as published
+    criteria: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # criterion code → (points, maximum)
 
     @property
     def change(self) -> int | None:
@@ -47,11 +49,17 @@ class GroupRanking:
     year: int
     rows: tuple[Ranked, ...]  # ranked first, by rank then name; the unpublished after, by name
     areas: tuple[tuple[str, str], ...]  # (code, name) of the areas ranked, in the set's order
+    criteria: tuple[tuple[str, str], ...] = ()  # (code, name) of the criteria below the areas, in the set's order
 
     def area_ranks(self, code: str) -> dict[int, int]:
         """Each published department's rank by its points in area `code` (ties share)."""
         scored = [(row.department_id, row.areas[code]) for row in self.rows if code in row.areas]
         return competition_ranks(scored)
+
+    def criterion_ranks(self, code: str) -> dict[int, int]:
+        """Each published department's rank by its appraised points in criterion `code` (ties share); a department
+        for which the criterion was not assessed (không đánh giá) is not ranked by it."""
+        return competition_ranks([(row.department_id, row.criteria[code][0]) for row in self.rows if code in row.criteria])
 
 
 def competition_ranks(values: Sequence[tuple[int, Decimal]]) -> dict[int, int]:
@@ -96,12 +104,15 @@ def ranking(db: Database, year: int, *, viewer: actors.Actor | None) -> list[Gro
         rows = [Ranked(d.id, d.name, now[d.id].percent if d.id in now else None, ranks.get(d.id),
                        now[d.id].band if d.id in now else NOT_PUBLISHED,
                        before[d.id].percent if d.id in before else None, previous.get(d.id),
-                       {code: points for code, _, points, _ in now[d.id].areas} if d.id in now else {})
+                       {code: points for code, _, points, _ in now[d.id].areas} if d.id in now else {},
+                       {code: (points, maximum) for code, _, points, maximum in now[d.id].criteria} if d.id in now else {})
                 for d in members]
         rows.sort(key=_row_order)
         first = next((now[d.id] for d in members if d.id in now), None)
         areas = tuple((code, area_name) for code, area_name, _, _ in first.areas) if first else ()
-        tables.append(GroupRanking(name, year, tuple(rows), areas))
+        criteria = tuple(dict.fromkeys((code, criterion) for d in members if d.id in now
+                                       for code, criterion, _, _ in now[d.id].criteria))
+        tables.append(GroupRanking(name, year, tuple(rows), areas, criteria))
     return tables
 
 

@@ -266,6 +266,7 @@ class PublishedIndex:
     band: str  # xếp loại
     published_at: datetime
     areas: tuple[tuple[str, str, Decimal, Decimal], ...]  # (code, name, appraised points, applicable maximum) per area
+    criteria: tuple[tuple[str, str, Decimal, Decimal], ...] = ()  # the same for every criterion below the areas
 
 
 # A published year cannot change until it is reopened (scoring.assessment.cycle: no score, appraisal, bonus, setting or set),
@@ -297,8 +298,11 @@ def _published_index(session: Session, row: Assessment) -> PublishedIndex | None
         return None
     areas = tuple((a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas
                   if not a.not_applicable)
+    area_codes = {a[0] for a in areas}
+    criteria = tuple((n.code, n.name, n.appraised_points or Decimal(0), n.applicable_max) for n in rollup.nodes.values()
+                     if n.code and n.code not in area_codes and not n.not_applicable and n.applicable_max > 0)
     return PublishedIndex(row.department_id, row.year, index.percent, index.band.label if index.band else "",
-                          row.published_at, areas)
+                          row.published_at, areas, criteria)
 
 
 def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:
