@@ -395,10 +395,14 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
                     await session.click()
                     await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
 
+            async def sampling_load() -> None:
+                while time.monotonic() < stop_at:
+                    load.append((time.monotonic() - started, os.getloadavg()[0]))
+                    await asyncio.sleep(5)
+
             async def watching() -> None:  # the appraiser on the province page, meanwhile, alternating processes
                 turn = 0
                 while time.monotonic() < stop_at:
-                    load.append((time.monotonic() - started, os.getloadavg()[0]))
                     try:
                         province_loads.append(await load_province_page(appraiser, servers[turn % len(servers)].url))
                         province_navigations.append(await navigate_to_province_page(appraiser))
@@ -407,7 +411,7 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
                     turn += 1
                     await asyncio.sleep(3)
 
-            await asyncio.gather(watching(), *(clicking(i, s) for i, s in enumerate(opened)))
+            await asyncio.gather(sampling_load(), watching(), *(clicking(i, s) for i, s in enumerate(opened)))
             elapsed = time.monotonic() - started
             load.append((elapsed, os.getloadavg()[0]))
             result["seconds"] = elapsed
