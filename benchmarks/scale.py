@@ -180,9 +180,9 @@ def measure_core(db: Database, year: int, runs: int, log=print) -> list[tuple[st
 
 
 def tier_labels(db: Database, code: str = SCORED_LEAF) -> list[str]:
-    """The tier labels of `code` in the stored criteria set (index = the stored `tier`)."""
-    from scoring.defaults import bundled_criteria_path
+    """The tier labels of `code` in the bundled criteria set, the one `seed` stores (index = the stored `tier`)."""
     from scoring.criteria import load_criteria_set
+    from scoring.defaults import bundled_criteria_path
 
     leaf = next(leaf for leaf in load_criteria_set(bundled_criteria_path()).leaves() if leaf.code == code)
     return [tier.label for tier in leaf.rule.tiers]
@@ -224,22 +224,16 @@ def check_saves(db: Database, year: int, saves: list[SessionSaves], since) -> di
             audited = session.scalar(select(func.count()).select_from(AuditEntry).where(
                 AuditEntry.department_id == entry.department_id, AuditEntry.entity == "score",
                 AuditEntry.entity_key == f"{year}/{SCORED_LEAF}", AuditEntry.at >= since))
-            # each save changes the tier, so one or more audit rows per save (a save may also audit its points)
-            saves_audited = audited
-            if entry.last_confirmed is None:
-                problem = None
-            elif entry.last_was_confirmed and stored != entry.last_confirmed:
-                problem = "lost"
-            elif not entry.last_was_confirmed and stored not in (entry.last_confirmed, entry.last_attempted):
-                problem = "lost"
-            else:
-                problem = None
+            # each save changes the tier: at least one audit row per save (its points are audited too)
+            # what the session may have saved last: its last confirmed choice, or a later click it was not told about
+            may_hold = (entry.last_confirmed,) if entry.last_was_confirmed else (entry.last_confirmed, entry.last_attempted)
+            problem = "lost" if entry.last_confirmed is not None and stored not in may_hold else None
             if problem == "lost":
                 lost += 1
             if not entry.last_was_confirmed and entry.last_confirmed is not None:
                 unsure += 1
             details.append({"department_id": entry.department_id, "stored": stored, **asdict(entry),
-                            "audit_rows": saves_audited, "problem": problem})
+                            "audit_rows": audited, "problem": problem})
     per_save = [d["audit_rows"] / d["confirmed"] for d in details if d["confirmed"]]
     missing = sum(1 for d in details if d["audit_rows"] < d["confirmed"])
     return {"sessions": len(saves), "lost_updates": lost, "ended_unconfirmed": unsure,
