@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 
 from scoring.auth import Role
 from scoring.db import Database
-from scoring.models import Account, AccountDepartment, Assessment, CriteriaSetRecord, ScoreRecord
+from scoring.models import (
+    Account,
+    AccountDepartment,
+    Assessment,
+    CriteriaSetRecord,
+    ScoreRecord,
+)
 
 
 def year_fingerprints(db: Database, department_ids: Iterable[int], year: int) -> dict[int, tuple]:
