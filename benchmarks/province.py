@@ -20,10 +20,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from benchmarks.generate import populate
-from benchmarks.measure import timing_of
+from benchmarks.measure import Timing, timing_of
 from scoring.assessment.appraisal import LeafAppraisal
-from scoring.province import progress as province
-from scoring.province import ranking
+from scoring.province import progress, ranking
 from scoring.store import actors
 from scoring.store.db import Database, Settings
 from scoring.store.models import Assessment, ScoreRecord, utcnow
@@ -45,7 +44,7 @@ def publish_past_years(db: Database, last_year: int) -> int:
         return len(years)
 
 
-def _bump(db: Database) -> None:
+def bump_data(db: Database) -> None:
     """One write anywhere (a department renamed to itself is not a write: a score's explanation is)."""
     with db.session() as session:
         score = session.scalar(select(ScoreRecord).order_by(ScoreRecord.id).limit(1))
@@ -60,6 +59,30 @@ def _timed(call) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
+
+
+def measure_province_pages(db: Database, last_year: int, viewer, runs: int, log=print) -> list[tuple[str, Timing]]:
+    """What the Các cơ quan page asks the core for, as `viewer` sees it: the last year's progress of every
+    department (after a change of the data, and again with the data unchanged) and the year before's ranking
+    (the first reading in this process, then the others). (label, timing) rows, in seconds."""
+    before = last_year - 1
+    first_progress = _timed(lambda: progress.province_progress(db, last_year, viewer=viewer))
+    first_ranking = _timed(lambda: ranking.ranking(db, before, viewer=viewer))
+    ranked_rows = [row for table in ranking.ranking(db, before, viewer=viewer) for row in table.rows]
+    log(f"Xếp hạng năm {before}: {sum(r.rank is not None for r in ranked_rows)}/{len(ranked_rows)} cơ quan có hạng")
+    changed, kept, ranked = [], [], []
+    for _ in range(runs):
+        bump_data(db)
+        changed.append(_timed(lambda: progress.province_progress(db, last_year, viewer=viewer)))
+        kept.append(_timed(lambda: progress.province_progress(db, last_year, viewer=viewer)))
+        ranked.append(_timed(lambda: ranking.ranking(db, before, viewer=viewer)))
+    return [
+        (f"Tiến độ năm {last_year}, lần đầu trong tiến trình", timing_of([first_progress])),
+        (f"Tiến độ năm {last_year}, sau một thay đổi dữ liệu", timing_of(changed)),
+        (f"Tiến độ năm {last_year}, dữ liệu không đổi", timing_of(kept)),
+        (f"Xếp hạng năm {before}, lần đầu trong tiến trình", timing_of([first_ranking])),
+        (f"Xếp hạng năm {before}, các lần sau", timing_of(ranked)),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,22 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         published = publish_past_years(db, max(population.years))
         print(f"Dữ liệu: {args.departments} cơ quan × {args.years} năm, {published} năm đã công bố "
               f"({time.perf_counter() - started:.0f} s để tạo)")
-        last, before = max(population.years), max(population.years) - 1
-        first_ranking = _timed(lambda: ranking.ranking(db, before, viewer=actors.SYSTEM_ACTOR))
-        ranked_rows = [row for table in ranking.ranking(db, before, viewer=actors.SYSTEM_ACTOR) for row in table.rows]
-        print(f"Xếp hạng năm {before}: {sum(r.rank is not None for r in ranked_rows)}/{len(ranked_rows)} cơ quan có hạng")
-        changed, kept, ranked = [], [], []
-        for _ in range(args.runs):
-            _bump(db)
-            changed.append(_timed(lambda: province.province_progress(db, last, viewer=actors.SYSTEM_ACTOR)))
-            kept.append(_timed(lambda: province.province_progress(db, last, viewer=actors.SYSTEM_ACTOR)))
-            ranked.append(_timed(lambda: ranking.ranking(db, before, viewer=actors.SYSTEM_ACTOR)))
-        rows = [
-            (f"Tiến độ năm {last}, sau một thay đổi dữ liệu", timing_of(changed)),
-            (f"Tiến độ năm {last}, dữ liệu không đổi", timing_of(kept)),
-            (f"Xếp hạng năm {before}, lần đầu", timing_of([first_ranking])),
-            (f"Xếp hạng năm {before}, các lần sau", timing_of(ranked)),
-        ]
+        rows = measure_province_pages(db, max(population.years), actors.SYSTEM_ACTOR, args.runs, log=print)
         backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         print(f"{backend}, {args.runs} lần đo:")
         for label, timing in rows:

@@ -136,3 +136,35 @@ def test_the_countdown_on_the_departments_pages_follows_the_stage():
     assert stages.countdown_text(explaining, closes_at_deadline=True) == "Đang giải trình, hạn 25/01/2027 (còn 5 ngày)."
     published = CycleState(settings=settings, today=date(2027, 3, 1), locked=True, published_at=datetime(2027, 2, 28))
     assert stages.countdown_text(published, closes_at_deadline=True) == ""
+
+
+def test_after_a_save_only_the_department_that_changed_is_read_again(three, monkeypatch):
+    db, ids, locked_id = three
+    province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1)
+    read = []
+    whole = assessment_store.years_of_departments
+    monkeypatch.setattr(assessment_store, "years_of_departments", lambda db, department_ids, *a, **k: read.append(list(department_ids))
+                        or whole(db, department_ids, *a, **k))
+    scoring = assessment_state.get_assessment(db, ids[1], 2026)
+    assessment_store.save_self_score(db, scoring.id, "1.2", 0, inputs={"value": "2"}, actor="vp")
+    rows = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))
+    assert read == [[ids[1]]] and rows["Sở Đang chấm"].scored == 2 and rows["Sở Đã chốt"].self_index.figure() == "89%"
+    # a change of the assessment row itself (the lock reopened), not of a score, is seen; so is a new name
+    read.clear()
+    cycle_store.reopen_self_score(db, locked_id, "Bổ sung tài liệu", actor=actors.SYSTEM_ACTOR)
+    rows = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))
+    assert read == [[ids[2]]] and rows["Sở Đã chốt"].locked_at is None and rows["Sở Đã chốt"].stage == stages.STAGE_SELF_SCORING
+    read.clear()
+    first = next(d for d in department_store.list_departments(db) if d.id == ids[0])
+    department_store.update_department(db, ids[0], first.version, name="Sở Chưa mở năm", units=first.units, actor=actors.SYSTEM_ACTOR)
+    rows = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))
+    assert read == [[ids[0]]] and "Sở Chưa mở năm" in rows and rows["Sở Chưa mở năm"].stage == stages.STAGE_NOT_OPENED
+
+
+def test_one_computation_is_shared_and_each_viewer_sees_only_what_it_may(three):
+    db, ids, _ = three
+    everyone = _by_name(province.province_progress(db, 2026, viewer=actors.SYSTEM_ACTOR, today=DECEMBER_1))
+    assert everyone["Sở Đang chấm"].self_index is not None
+    appraiser = Principal("snv", "Sở Nội vụ", Role.APPRAISER, frozenset(ids[1:]))
+    rows = _by_name(province.province_progress(db, 2026, viewer=appraiser, today=DECEMBER_1))
+    assert rows["Sở Đang chấm"].self_index is None and rows["Sở Đã chốt"].self_index.figure() == "89%"

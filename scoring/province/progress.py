@@ -28,6 +28,7 @@ from scoring.assessment.stages import (
 from scoring.province.groups import list_groups
 from scoring.store import actors, assessment_store, department_store
 from scoring.store.db import Database
+from scoring.store.fingerprints import year_fingerprints
 from scoring.textnorm import vn_sort_key
 
 
@@ -69,9 +70,7 @@ def province_progress(db: Database, year: int, *, viewer: actors.Actor | None, t
         return list(kept[1])
     departments = sorted(department_store.list_departments(db, viewer=viewer), key=lambda d: vn_sort_key(d.name))
     group_of = {d: g.name for g in list_groups(db) for d in g.department_ids}
-    years = assessment_store.years_of_departments(db, [d.id for d in departments], year, today)
-    rows = [replace(_progress(department, year, years.get(department.id), viewer), group=group_of.get(department.id, ""))
-            for department in departments]
+    rows = [replace(row, group=group_of.get(row.department_id, "")) for row in _rows_of(db, departments, year, today, viewer)]
     if len(_KEPT) >= KEPT_VIEWS:
         _KEPT.pop(next(iter(_KEPT)))
     _KEPT[key] = (revision, tuple(rows))
@@ -80,6 +79,44 @@ def province_progress(db: Database, year: int, *, viewer: actors.Actor | None, t
 
 KEPT_VIEWS = 64  # (year, viewer) pairs kept, oldest dropped first
 _KEPT: dict[tuple, tuple[int, tuple[DepartmentProgress, ...]]] = {}
+
+
+def _rows_of(db: Database, departments: list[department_store.DepartmentView], year: int, today: date,
+             viewer: actors.Actor | None) -> list[DepartmentProgress]:
+    """Each department's row, rolled up again only where what it is computed from has changed: after one save,
+    one department's year is read and rolled up, not a hundred (scoring.store.fingerprints.year_fingerprints). A row is kept
+    as anyone may see it and masked for this viewer afterwards, so every viewer shares one computation."""
+    fingerprints = year_fingerprints(db, [d.id for d in departments], year)
+
+    def key(department: department_store.DepartmentView) -> tuple:
+        return (db.settings.database_url, year, today, department.id)
+
+    def current(department: department_store.DepartmentView) -> tuple:
+        return (department.name, fingerprints.get(department.id))
+
+    entries = {d.id: _ROWS.get(key(d)) for d in departments}
+    stale = [d for d in departments if entries[d.id] is None or entries[d.id][0] != current(d)]
+    if stale:
+        years = assessment_store.years_of_departments(db, [d.id for d in stale], year, today)
+        for department in stale:
+            opened = years.get(department.id)
+            entries[department.id] = (current(department), _progress(department, year, opened, None),
+                                      bool(opened and opened.state.locked))
+            _ROWS.pop(key(department), None)  # re-inserted last: the oldest entries are the ones dropped
+            if len(_ROWS) >= KEPT_ROWS:
+                _ROWS.pop(next(iter(_ROWS)))
+            _ROWS[key(department)] = entries[department.id]
+    rows = []
+    for department in departments:
+        _, row, locked = entries[department.id]
+        if row.self_index is not None and not _may_see_scores(viewer, department.id, locked):
+            row = replace(row, self_index=None)
+        rows.append(row)
+    return rows
+
+
+KEPT_ROWS = 4096  # department-years kept (a province has a few hundred departments), oldest dropped first
+_ROWS: dict[tuple, tuple[tuple, DepartmentProgress, bool]] = {}
 
 
 def _progress(department: department_store.DepartmentView, year: int, opened: assessment_store.YearOfDepartment | None,
@@ -106,7 +143,7 @@ def _progress(department: department_store.DepartmentView, year: int, opened: as
     )
 
 
-def _may_see_scores(viewer: actors.Actor, department_id: int, locked: bool) -> bool:
+def _may_see_scores(viewer: actors.Actor | None, department_id: int, locked: bool) -> bool:
     if not isinstance(viewer, Principal):
         return True  # the command line, a single office computer running open
     try:

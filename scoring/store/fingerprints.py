@@ -1,0 +1,57 @@
+"""Reads for the province overview that scoring/store/repository.py does not have (it is being split: this module is
+new rather than an edit of it; it may move into the store package as it is).
+
+`year_fingerprints` says, in three small queries for all departments, whether what
+repository.years_of_departments would read for a department's year has changed: the overview then reads and
+rolls up again only the departments that did, instead of every department's every score after each save.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from scoring.access.auth import Role
+from scoring.store.db import Database
+from scoring.store.models import Account, AccountDepartment, Assessment, CriteriaSetRecord, ScoreRecord
+
+
+def year_fingerprints(db: Database, department_ids: Iterable[int], year: int) -> dict[int, tuple]:
+    """Per department that has opened `year`: a value that differs whenever anything years_of_departments reads
+    for it differs — every column of its assessment row, its criteria set's digest, its scores (count, id range,
+    sum of row versions: every ORM update of a score moves its version; latest change), and the appraisers
+    assigned to it. Departments without the year are absent."""
+    wanted = list(department_ids)
+    if not wanted:
+        return {}
+    columns = list(Assessment.__table__.columns)
+    with db.session() as session:
+        rows = session.execute(select(*columns, CriteriaSetRecord.digest)
+                               .join(CriteriaSetRecord, CriteriaSetRecord.id == Assessment.criteria_set_id)
+                               .where(Assessment.year == year, Assessment.department_id.in_(wanted))).all()
+        by_assessment = {row.id: row for row in rows}
+        scores = {
+            assessment_id: tuple(rest)
+            for assessment_id, *rest in session.execute(
+                select(ScoreRecord.assessment_id, func.count(), func.min(ScoreRecord.id), func.max(ScoreRecord.id),
+                       func.sum(ScoreRecord.version), func.max(ScoreRecord.updated_at))
+                .where(ScoreRecord.assessment_id.in_(list(by_assessment)))
+                .group_by(ScoreRecord.assessment_id))
+        } if by_assessment else {}
+        appraisers: dict[int, list[str]] = {}
+        for department_id, username in session.execute(
+                select(AccountDepartment.department_id, Account.username)
+                .join(Account, AccountDepartment.account_id == Account.id)
+                .where(AccountDepartment.department_id.in_(wanted), Account.role == Role.APPRAISER.value,
+                       Account.active.is_(True))
+                .order_by(Account.username)):
+            appraisers.setdefault(department_id, []).append(username)
+    found = {}
+    for assessment_id, row in by_assessment.items():
+        # JSON columns (settings, overrides) as canonical text, so the whole row compares and hashes
+        assessment = tuple(json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else value
+                           for value in row)
+        found[row.department_id] = (assessment, scores.get(assessment_id), tuple(appraisers.get(row.department_id, ())))
+    return found
