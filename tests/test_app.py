@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from decimal import Decimal
@@ -542,3 +543,18 @@ def test_the_province_page_groups_departments_and_ranks_them(app):
     ranking_table = app.dataframe[1].value  # nothing published yet: listed, unranked
     assert list(ranking_table["Cơ quan"]) == [department.name, "Sở Xây dựng"]
     assert list(ranking_table["Xếp loại"]) == ["chưa công bố"] * 2
+
+
+def test_the_overviews_charts_by_unit_are_drawn_once_their_expander_is_opened(app):
+    """Each plotly chart costs the browser about as much as the rest of Tổng quan: the two by unit wait, one click
+    away, under a heading that says what they show; opened, they are the same charts as ever."""
+    _open(app, "views/tong_quan.py")
+    titles = lambda: [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
+    assert len(titles()) == 2 and any(t.startswith("Tiến độ Kế hoạch CCHC") for t in titles())
+    assert any(e.label.startswith("Tiến độ theo đơn vị chủ trì") for e in app.expander)
+    app.session_state["tq-units-open"] = True
+    app.run()
+    _assert_clean(app)
+    assert len(titles()) == 4
+    assert "Tiến độ theo đơn vị chủ trì (số hoạt động)" in titles()
+    assert "Tỷ lệ hoàn thành theo đơn vị × lĩnh vực (%)" in titles()
