@@ -130,7 +130,7 @@ def test_a_score_change_is_one_run_of_its_criterion_which_draws_its_headings_and
     assert metrics["Tiêu chí đã chấm"].startswith("1 / ")
     captions = [_plain(c.value) for c in app.caption]
     assert any(c.startswith("0,5/13 điểm · đã chấm 1/") for c in captions)  # the area heading
-    assert any(c.startswith("→ ") and "0,5" in c for c in captions)  # how the criterion's points were reached
+    assert any("\n→ " in c and "0,5" in c for c in captions)  # how the criterion's points were reached, under how it is scored
     assert "#### 1.1 Kế hoạch CCHC năm · 0,5/5 điểm" in [_plain(m.value) for m in app.markdown]  # its group
 
     app.run()  # the next full run draws the whole page with the same figures
