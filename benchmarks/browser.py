@@ -407,17 +407,25 @@ async def page_and_area_changes(targets: dict[str, Target], repetitions: int, lo
     return results
 
 
+async def open_sessions(browser, server: Server, departments: list[str], errors: list[str]) -> list[Target]:
+    """One session per department, each on that department's Chấm điểm, chosen in the sidebar and checked. Every
+    session chooses, the first too: the app opens on its first department by name, which need not be the first
+    of the list, and two sessions on one department are rightly told of each other's saves (a conflict)."""
+    targets = []
+    for i, department in enumerate(departments):  # one at a time: ten page loads at once on two busy cores time out
+        try:
+            targets.append(await new_target(browser, server, scoring=True, department=department))
+        except Exception as problem:  # noqa: BLE001 - a session that cannot open is an error, reported
+            errors.append(f"không mở được phiên {i + 1}: {type(problem).__name__}: {str(problem).splitlines()[0][:120]}")
+    return targets
+
+
 async def concurrent_sessions(browser, server: Server, sessions: int, seconds: float, departments: list[str]) -> dict:
     """`sessions` browser contexts, each on its own department's Chấm điểm, each changing a score about once a
     second for `seconds`: click-to-visible times, errors, the server's CPU share and memory."""
     series = Series()
-    targets = []
     rss_idle = server.rss_bytes()  # before these sessions open
-    for i in range(sessions):  # one at a time: ten page loads at once on two busy cores time out
-        try:
-            targets.append(await new_target(browser, server, scoring=True, department=departments[i] if i else None))
-        except Exception as problem:  # noqa: BLE001 - a session that cannot open is an error, reported
-            series.errors.append(f"không mở được phiên {i + 1}: {type(problem).__name__}: {str(problem).splitlines()[0][:120]}")
+    targets = await open_sessions(browser, server, departments[:sessions], series.errors)
     rss_before, cpu_before, started = server.rss_bytes(), server.cpu_seconds(), time.monotonic()
     stop_at = started + seconds
 
@@ -465,7 +473,7 @@ async def soak(browser, servers: list[Server], actions: int, sessions: int, max_
 
     async def worker(server: Server, index: int) -> None:
         series = Series()
-        department = departments[index] if index else None
+        department = departments[index]  # chosen by every session (see open_sessions)
         target = await new_target(browser, server, scoring=True, department=department)
         count = 0
         while done[server.name] < actions and time.monotonic() - started < max_seconds:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -136,7 +137,7 @@ def test_a_score_change_is_one_run_of_its_criterion_which_draws_its_headings_and
     assert metrics["Tiêu chí đã chấm"].startswith("1 / ")
     captions = [_plain(c.value) for c in app.caption]
     assert any(c.startswith("0,5/13 điểm · đã chấm 1/") for c in captions)  # the area heading
-    assert any(c.startswith("→ ") and "0,5" in c for c in captions)  # how the criterion's points were reached
+    assert any("\n→ " in c and "0,5" in c for c in captions)  # how the criterion's points were reached, under how it is scored
     assert "#### 1.1 Kế hoạch CCHC năm · 0,5/5 điểm" in [_plain(m.value) for m in app.markdown]  # its group
 
     app.run()  # the next full run draws the whole page with the same figures
@@ -554,3 +555,18 @@ def test_the_province_page_groups_departments_and_ranks_them(app):
     ranking_table = app.dataframe[1].value  # nothing published yet: listed, unranked
     assert list(ranking_table["Cơ quan"]) == [department.name, "Sở Xây dựng"]
     assert list(ranking_table["Xếp loại"]) == ["chưa công bố"] * 2
+
+
+def test_the_overviews_charts_by_unit_are_drawn_once_their_expander_is_opened(app):
+    """Each plotly chart costs the browser about as much as the rest of Tổng quan: the two by unit wait, one click
+    away, under a heading that says what they show; opened, they are the same charts as ever."""
+    _open(app, "views/tong_quan.py")
+    titles = lambda: [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
+    assert len(titles()) == 2 and any(t.startswith("Tiến độ Kế hoạch CCHC") for t in titles())
+    assert any(e.label.startswith("Tiến độ theo đơn vị chủ trì") for e in app.expander)
+    app.session_state["tq-units-open"] = True
+    app.run()
+    _assert_clean(app)
+    assert len(titles()) == 4
+    assert "Tiến độ theo đơn vị chủ trì (số hoạt động)" in titles()
+    assert "Tỷ lệ hoàn thành theo đơn vị × lĩnh vực (%)" in titles()

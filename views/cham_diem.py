@@ -133,14 +133,11 @@ def _summary(slot) -> None:
     criteria. The open criterion draws them (see _leaf_block); without one, the page does."""
     snap = _data()
     rollup, total = snap.rollup, snap.rollup.total
-    with slot.container():
-        with st.container(horizontal=True):
-            st.metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
-            ui.self_index_metric(st, rollup)
-            st.metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
-            ui.appraised_index_metric(st, snap)
-        if snap.criteria_set.template:
-            st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
+    with slot.container(horizontal=True):  # one block: each element a save's run sends costs the browser a redraw
+        st.metric("Điểm tự chấm", f"{format_number(total.self_points or 0)} / {format_number(total.applicable_max)}")
+        ui.self_index_metric(st, rollup)
+        st.metric("Tiêu chí đã chấm", f"{total.scored_leaves} / {total.applicable_leaves}")
+        ui.appraised_index_metric(st, snap)
 
 
 @st.fragment(key=LOCK_PANEL)
@@ -283,6 +280,8 @@ def _source_inputs() -> None:
 
 
 summary_slot = st.empty()
+if snap.criteria_set.template:  # under the totals, drawn by the page: no save changes it
+    st.caption(f"Đang dùng «{ui.md(snap.criteria_set.name)}» — bộ tiêu chí MẪU; hãy nhập bộ tiêu chí của tỉnh ở trang Cấu hình.")
 _lock_panel()
 _cycle_panel()
 _source_inputs()
@@ -507,9 +506,10 @@ def _leaf_header(code: str) -> None:
     head, points_side = st.columns([4, 1])
     points_col = points_side.container(key=f"leaf-points-{code}")  # its figure is sized to fit (see the style above)
     head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
-    head.caption(f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}")
+    how = f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}"
     if totals.explanation and not score.not_applicable and (score.inputs or totals.self_points is not None):
-        head.caption(f"→ {ui.md(totals.explanation)}")  # "not scored yet" alone is what the points already say
+        how += f"  \n→ {ui.md(totals.explanation)}"  # "not scored yet" alone is what the points already say
+    head.caption(how)  # one element, not two: a save's run redraws the header
     suggestion = snap.suggestion(leaf)
     if suggestion and may_score and not score.not_applicable and suggestion.points != score.self_points:
         head.info(f"Gợi ý từ kế hoạch: {ui.md(suggestion.reason)}")
@@ -572,10 +572,11 @@ def _leaf_block(code: str, summary, area_heading, group_headings: dict) -> None:
             evidence = snap.evidence_for(code)
             st.text_area("Giải trình cách chấm" + (" (bắt buộc khi thiếu tài liệu)" if not evidence else ""),
                          key=_key(code, "expl"), persist_state=_PERSIST, height=90, on_change=_save_self, args=(leaf,), disabled=not may_score)
-            if leaf.evidence:
-                st.caption(f"Tài liệu cần có: {ui.md(leaf.evidence)}")
+            notes = [f"Tài liệu cần có: {ui.md(leaf.evidence)}"] if leaf.evidence else []
             by_id = {e.id: e for e in snap.evidence}
             if by_id:
+                if notes:
+                    st.caption(notes.pop())
                 if _key(code, "evidence") not in st.session_state:  # the list and the versions it shows are drawn together
                     st.session_state[_evidence_seen_key(code)] = {e.id: e.version for e in snap.evidence}
                 _seed(_key(code, "evidence"), [e.id for e in evidence])
@@ -583,10 +584,12 @@ def _leaf_block(code: str, summary, area_heading, group_headings: dict) -> None:
                                format_func=_evidence_label(by_id), on_change=_link_evidence, args=(leaf,),
                                placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link)
             else:
-                st.caption("Sổ tài liệu kiểm chứng năm này còn trống: thêm tài liệu ở trang Tài liệu kiểm chứng.")
+                notes.append("Sổ tài liệu kiểm chứng năm này còn trống: thêm tài liệu ở trang Tài liệu kiểm chứng.")
             linked = snap.activities_for(leaf)
             if linked:
-                st.caption("Hoạt động kế hoạch liên quan: " + "; ".join(f"{ui.md(a.code)} ({STATUS_LABELS[a.status]})" for a in linked))
+                notes.append("Hoạt động kế hoạch liên quan: " + "; ".join(f"{ui.md(a.code)} ({STATUS_LABELS[a.status]})" for a in linked))
+            if notes:
+                st.caption("  \n".join(notes))  # the notes side by side as one element (see the header)
         with right:
             _appraisal_column(snap, leaf, score)
 

@@ -17,6 +17,8 @@ from scoring.charts import (
 from scoring.plan.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_number, format_percent
 
+UNITS_OPEN = "tq-units-open"
+
 ui.require(Action.VIEW_DASHBOARD)
 snap = ui.snapshot(with_previous_year=True)  # the year-over-year comparison is shown here
 st.title(f"Tổng quan CCHC năm {snap.year}")
@@ -91,9 +93,14 @@ else:
     left, right = st.columns(2)
     ui.chart(left, completion_by_area_figure(snap, height=380), key="chart-area")
     ui.chart(right, score_by_area_figure(snap, height=380), key="chart-score")
-    left, right = st.columns(2)
-    ui.chart(left, completion_by_unit_figure(snap, height=360), key="chart-unit")
-    ui.chart(right, unit_area_heatmap(snap, height=360), key="chart-heatmap")
+    # A chart costs the browser about as much as all the rest of this page (plotly draws it, then measures its
+    # labels): the two by unit are drawn only while their expander is open.
+    by_unit = st.expander("Tiến độ theo đơn vị chủ trì: số hoạt động, tỷ lệ hoàn thành theo lĩnh vực", key=UNITS_OPEN,
+                          on_change="rerun", icon=":material/groups:")
+    if by_unit.open:
+        left, right = by_unit.columns(2)
+        ui.chart(left, completion_by_unit_figure(snap, height=360), key="chart-unit")
+        ui.chart(right, unit_area_heatmap(snap, height=360), key="chart-heatmap")
 
     late, soon = st.columns(2)
     with late:
