@@ -9,7 +9,7 @@ The database must be empty (a new one: `createdb`; drop it afterwards), the evid
 both processes share. Steps:
 
 1. Seed (`seed`): benchmarks.generate.populate (the bundled 47-criterion set, every department × year planned and
-   scored; one department-year through the repository, the rest in bulk as its doc says), the years before the
+   scored; one department-year through scoring.store, the rest in bulk as its doc says), the years before the
    last appraised and published (benchmarks.province.publish_past_years); the departments put in groups through
    scoring.province.groups; in the last year some departments locked and some of those appraised in round 1 (the rows the
    cycle leaves, as publish_past_years writes them); an Office account per department, an appraiser and an
@@ -76,7 +76,7 @@ PASSWORD = "Quy-mo-tinh-2026!"  # every benchmark account's; the database is a s
 APPRAISER, ADMIN = "thamdinh", "quantri"
 GROUP_NAMES = ("Nhóm các sở", "Nhóm ban, ngành", "Nhóm đơn vị sự nghiệp", "Nhóm cơ quan ngành dọc")
 EVIDENCE_PER_YEAR = 2  # documents per department-year: the files are not what this measures
-CONFLICT_WORDS = "vừa được sửa"  # the sentence of a refused save (repository's stale-version message)
+CONFLICT_WORDS = "vừa được sửa"  # the sentence of a refused save (scoring.store.rows: the stale-version message)
 
 
 def office_username(index: int) -> str:

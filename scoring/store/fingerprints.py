@@ -1,9 +1,8 @@
-"""Reads for the province overview that scoring/store/repository.py does not have (it is being split: this module is
-new rather than an edit of it; it may move into the store package as it is).
+"""What the province overview needs to know before it reads a department's year again: whether anything
+assessment_store.years_of_departments would read for it has changed.
 
-`year_fingerprints` says, in three small queries for all departments, whether what
-repository.years_of_departments would read for a department's year has changed: the overview then reads and
-rolls up again only the departments that did, instead of every department's every score after each save.
+`year_fingerprints` says so in three small queries for all departments: the overview then reads and rolls up again
+only the departments that did, instead of every department's every score after each save.
 """
 
 from __future__ import annotations
