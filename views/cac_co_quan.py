@@ -87,6 +87,7 @@ with tabs["Xếp hạng"]:
 
     with st.container(horizontal=True, vertical_alignment="bottom"):
         issuer = st.selectbox("Cơ quan ban hành văn bản Word", list(ISSUERS), format_func=ISSUERS.get, key="ranking-issuer",
+                              placeholder=ui.CHOOSE_ONE,
                               help="Tiêu đề văn bản lấy cơ quan chủ quản và địa danh chung của các cơ quan (trang Cấu hình → "
                                    "Cơ quan và đơn vị); chưa đặt hoặc các cơ quan đặt khác nhau thì để trống «……………» "
                                    "để ghi tay.") or HOME_AFFAIRS
