@@ -4,6 +4,7 @@ write checks against (locked? published? which round is open, and who may write 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -82,12 +83,20 @@ def _assessment_for(session: Session, department_id: int, year: int) -> Assessme
 
 def _appraiser_usernames(session: Session, department_id: int) -> tuple[str, ...]:
     """The active appraiser accounts assigned to the department: where there is one, it alone appraises."""
-    return tuple(session.scalars(
-        select(Account.username).join(AccountDepartment, AccountDepartment.account_id == Account.id)
-        .where(AccountDepartment.department_id == department_id, Account.role == Role.APPRAISER.value,
-               Account.active.is_(True))
-        .order_by(Account.username)
-    ).all())
+    return appraisers_of(session, [department_id]).get(department_id, ())
+
+
+def appraisers_of(session: Session, department_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The active appraiser accounts assigned to each of these departments, by username; one query for all of them."""
+    found: dict[int, list[str]] = {}
+    for department_id, username in session.execute(
+            select(AccountDepartment.department_id, Account.username)
+            .join(Account, AccountDepartment.account_id == Account.id)
+            .where(AccountDepartment.department_id.in_(list(department_ids)), Account.role == Role.APPRAISER.value,
+                   Account.active.is_(True))
+            .order_by(Account.username)):
+        found.setdefault(department_id, []).append(username)
+    return {department_id: tuple(names) for department_id, names in found.items()}
 
 
 def _cycle_state(session: Session, assessment: Assessment, today: date | None = None) -> CycleState:

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from scoring.access.auth import Action, Role
+from scoring.access.auth import Action
 from scoring.assessment.appraisal import LeafAppraisal, SourceDocument
 from scoring.assessment.cycle import APPRAISAL_WRITES, CycleState, Write, vietnam_today
 from scoring.assessment.settings import YearSettings, default_settings
@@ -29,6 +29,7 @@ from scoring.store.assessment_state import (
     _may,
     _overrides,
     _refuse_if_published,
+    appraisers_of,
     self_score_locked,
 )
 from scoring.store.audit_trail import _audit
@@ -36,8 +37,6 @@ from scoring.store.criteria_mapping_store import mapping_between
 from scoring.store.criteria_store import _SET_IDENTITY, _set_from_identity, _stored_set
 from scoring.store.db import Database
 from scoring.store.models import (
-    Account,
-    AccountDepartment,
     Assessment,
     CriteriaSetRecord,
     EvidenceCriterion,
@@ -406,20 +405,13 @@ def years_of_departments(db: Database, department_ids: Iterable[int], year: int,
         scores: dict[int, dict[str, ScoreView]] = {row.id: {} for row in rows}
         for score in session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id.in_(list(scores)))):
             scores[score.assessment_id][score.code] = _score_view(score)
-        appraisers: dict[int, list[str]] = {}
-        for department_id, username in session.execute(
-                select(AccountDepartment.department_id, Account.username)
-                .join(Account, AccountDepartment.account_id == Account.id)
-                .where(AccountDepartment.department_id.in_(wanted), Account.role == Role.APPRAISER.value,
-                       Account.active.is_(True))
-                .order_by(Account.username)):
-            appraisers.setdefault(department_id, []).append(username)
+        appraisers = appraisers_of(session, wanted)
         sets = {set_id: _stored_set(session, set_id) for set_id in {row.criteria_set_id for row in rows}}
         found = {}
         for row in rows:
             settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
             state = CycleState(settings=settings, today=day, locked=self_score_locked(row), published_at=row.published_at,
                                published_by=row.published_by or "", overrides=_overrides(row),
-                               appraisers=tuple(appraisers.get(row.department_id, ())))
+                               appraisers=appraisers.get(row.department_id, ()))
             found[row.department_id] = YearOfDepartment(_assessment_view(row), state, scores[row.id], sets[row.criteria_set_id])
         return found

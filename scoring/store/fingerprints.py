@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from scoring.access.auth import Role
+from scoring.store.assessment_state import appraisers_of
 from scoring.store.db import Database
-from scoring.store.models import Account, AccountDepartment, Assessment, CriteriaSetRecord, ScoreRecord
+from scoring.store.models import Assessment, CriteriaSetRecord, ScoreRecord
 
 
 def year_fingerprints(db: Database, department_ids: Iterable[int], year: int) -> dict[int, tuple]:
@@ -39,18 +39,11 @@ def year_fingerprints(db: Database, department_ids: Iterable[int], year: int) ->
                 .where(ScoreRecord.assessment_id.in_(list(by_assessment)))
                 .group_by(ScoreRecord.assessment_id))
         } if by_assessment else {}
-        appraisers: dict[int, list[str]] = {}
-        for department_id, username in session.execute(
-                select(AccountDepartment.department_id, Account.username)
-                .join(Account, AccountDepartment.account_id == Account.id)
-                .where(AccountDepartment.department_id.in_(wanted), Account.role == Role.APPRAISER.value,
-                       Account.active.is_(True))
-                .order_by(Account.username)):
-            appraisers.setdefault(department_id, []).append(username)
+        appraisers = appraisers_of(session, wanted)
     found = {}
     for assessment_id, row in by_assessment.items():
         # JSON columns (settings, overrides) as canonical text, so the whole row compares and hashes
         assessment = tuple(json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else value
                            for value in row)
-        found[row.department_id] = (assessment, scores.get(assessment_id), tuple(appraisers.get(row.department_id, ())))
+        found[row.department_id] = (assessment, scores.get(assessment_id), appraisers.get(row.department_id, ()))
     return found
