@@ -114,3 +114,21 @@ def web_client():
                     middleware=[Middleware(web.SignInGate)])
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """The callables the pages hand to st.download_button, by the id the browser would ask for (AppTest has no
+    browser to ask): calling one is what Streamlit does when the person clicks."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    registered: dict[str, tuple] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **options):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name=file_name, **options)
+        registered[file_id] = (data_callable, file_name)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return registered

@@ -282,23 +282,6 @@ def published_province(signed_in_app):
     return db, ids, sign_in
 
 
-@pytest.fixture
-def deferred(monkeypatch):
-    """The callables the pages hand to st.download_button, by the id the browser would ask for."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    registered: dict[str, tuple] = {}
-    original = MediaFileManager.add_deferred
-
-    def record(self, data_callable, mimetype, coordinates, file_name=None, **options):
-        file_id = original(self, data_callable, mimetype, coordinates, file_name=file_name, **options)
-        registered[file_id] = (data_callable, file_name)
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
-    return registered
-
-
 def test_the_appraiser_downloads_the_ranking_as_a_decree_30_document(published_province, deferred):
     import io
 

@@ -416,24 +416,6 @@ def test_the_change_log_page_shows_readable_values():
 # ---------------------------------------------------------------- downloads are made when clicked
 
 
-@pytest.fixture
-def deferred(monkeypatch):
-    """The callables the pages hand to st.download_button, by the id the browser would ask for (AppTest has no
-    browser to ask): calling one is what Streamlit does when the person clicks."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    registered: dict[str, tuple] = {}
-    original = MediaFileManager.add_deferred
-
-    def record(self, data_callable, mimetype, coordinates, file_name=None, **options):
-        file_id = original(self, data_callable, mimetype, coordinates, file_name=file_name, **options)
-        registered[file_id] = (data_callable, file_name)
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
-    return registered
-
-
 def _download(at, deferred, key: str):
     button = next(b for b in at.get("download_button") if b.key == key)
     return deferred[button.proto.deferred_file_id]
