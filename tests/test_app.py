@@ -346,23 +346,13 @@ def test_a_failing_page_shows_a_vietnamese_sentence_not_a_traceback():
     assert [_plain(e.value) for e in at.error] == [ui.UNEXPECTED_ERROR]
 
 
-def test_exporting_the_score_sheet_from_the_page(app, monkeypatch):
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    made = {}  # the file is made when clicked: Streamlit calls what the page registered (AppTest has no browser to)
-    register = MediaFileManager.add_deferred
-
-    def record(self, make, *args, **kwargs):
-        file_id = register(self, make, *args, **kwargs)
-        made[file_id] = make
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+def test_exporting_the_score_sheet_from_the_page(app, deferred):
+    # the file is made when clicked: Streamlit calls what the page registered (AppTest has no browser to)
     _open(app, "views/xuat_tep.py")
     _, department = _stored()
     key = f"export-scoresheet-{department.id}-2026"
     button = next(b for b in app.get("download_button") if b.key == key)
-    data = made[button.proto.deferred_file_id]()
+    data = deferred[button.proto.deferred_file_id][0]()
     import io
 
     import openpyxl
