@@ -497,22 +497,24 @@ def snapshot(with_previous_year: bool = False) -> Snapshot:
 
 
 FOLLOW_EVERY_SECONDS = 3
+FOLLOW_FRAGMENT = "follow-the-data"  # the fragment's key (st.fragment(key=…))
 
 
 def follow_the_data(read_at: int | None = None) -> None:
-    """Redraw this page within a few seconds of anyone's save (a projector nobody touches, a second laptop in
-    the room): every FOLLOW_EVERY_SECONDS one read of the data revision, a full rerun only when it moved.
-    Call after ui.snapshot(): the page follows from the revision of the snapshot this session keeps, which its
-    own saves move on (score_saved, or the read of the fragments they rerun), so they cause no second run.
-    A page showing no snapshot passes `read_at`, the data revision it read its figures at (Database.revision)."""
+    """Redraw this page within a few seconds of a save that changes what it shows (a projector nobody touches, a
+    second laptop in the room): every FOLLOW_EVERY_SECONDS one small read, a full rerun only when it moved.
+    Call after ui.snapshot(): the page follows the revisions of the department-year whose snapshot this session
+    keeps (SnapshotKeeper.behind), so another department's save leaves it alone, and its own saves move the kept
+    revisions on (score_saved, or the read of the fragments they rerun), so they cause no second run. A page
+    showing what is not one department's year (the province's ranking) passes `read_at`, the data revision it
+    read its figures at (Database.revision), and follows every save."""
     _watch_revision(read_at)
 
 
-@st.fragment(run_every=FOLLOW_EVERY_SECONDS)
+@st.fragment(run_every=FOLLOW_EVERY_SECONDS, key=FOLLOW_FRAGMENT)
 def _watch_revision(read_at: int | None = None) -> None:
-    shown = _keeper().revision if read_at is None else read_at
     try:
-        moved = shown is not None and database().revision() != shown
+        moved = _keeper().behind(database()) if read_at is None else database().revision() != read_at
     except StorageError:  # busy or unreachable for a moment: look again at the next tick
         return
     if moved:

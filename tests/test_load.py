@@ -32,8 +32,9 @@ from scoring.store import (
     evidence_store,
     plan_store,
 )
-from scoring.store.db import DATA_REVISION, Database, Settings
+from scoring.store.db import Database, Settings
 from scoring.store.models import AuditEntry
+from scoring.store.revisions import DATA_REVISION
 from scoring.store.workspace import ensure_default_workspace
 
 SESSIONS = 10

@@ -294,4 +294,4 @@ if st.session_state.get("slide-pick") not in picks:  # first run, or a screen go
 st.segmented_control("Chuyển nhanh", picks, key="slide-pick", on_change=_jump, label_visibility="collapsed",
                      format_func=ui.distinct_options(picks, _pick_label, markdown=True))
 
-ui.follow_the_data(None if snap else read_at)
+ui.follow_the_data(read_at if shows_ranking else None)  # the ranking changes with any department's publication

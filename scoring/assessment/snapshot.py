@@ -52,6 +52,7 @@ from scoring.store import (
 )
 from scoring.store.criteria_mapping_store import ConfirmedMapping, confirmed_mapping
 from scoring.store.db import Database
+from scoring.store.revisions import Scope, scopes_of_year, unchanged_but_for
 from scoring.textnorm import format_datetime, local_today, roman
 
 
@@ -393,9 +394,9 @@ def load_snapshot(db: Database, department_id: int, year: int, today: date | Non
 @dataclass(frozen=True)
 class _Kept:
     key: tuple
-    revision: int
+    revisions: dict[Scope, int]  # what the snapshot depends on (revisions.scopes_of_year), as read before it
     snapshot: Snapshot
-    checked_in: Callable[[], object | None] = lambda: None  # the page run that last confirmed the revision
+    checked_in: Callable[[], object | None] = lambda: None  # the page run that last confirmed the revisions
 
 
 def _reference(run: object | None) -> Callable[[], object | None]:
@@ -408,15 +409,18 @@ def _reference(run: object | None) -> Callable[[], object | None]:
 
 
 class SnapshotKeeper:
-    """One person's latest snapshot, kept while the data revision (scoring.store.db) has not moved.
+    """One person's latest snapshot, kept while the revisions of what it shows (scoring.store.revisions: its
+    department-year, the year before when it compares with it, and SHARED) have not moved — another
+    department's save moves none of them.
 
-    A page run that changed nothing reads one number instead of the whole year, and only once per run
-    (`run`: any object that stands for the current page run; parts of the page drawn in the same run
-    share what the first part read, as one page drawn whole shares one snapshot). After the person's
-    own score save, the kept snapshot takes the saved row in place of a reload, but only when that save
-    is the one and only write since the snapshot was read (its revision is exactly one more); any other
-    write anywhere means a reload. The revision is read before the snapshot, so a write that lands while
-    it is being read makes the kept copy look older than it is (a harmless extra reload), never newer.
+    A page run that changed nothing reads those few numbers (one query) instead of the whole year, and only
+    once per run (`run`: any object that stands for the current page run; parts of the page drawn in the same
+    run share what the first part read, as one page drawn whole shares one snapshot). After the person's own
+    score save, the kept snapshot takes the saved row in place of a reload, but only when that save is the one
+    and only write to its department-year since the snapshot was read (that revision is exactly one more) and
+    moved nothing else the snapshot shows; a write by anyone else to any of it means a reload. The revisions are
+    read before the snapshot, so a write that lands while it is being read makes the kept copy look older than
+    it is (a harmless extra reload), never newer.
     """
 
     def __init__(self) -> None:
@@ -430,34 +434,36 @@ class SnapshotKeeper:
         if kept is not None and kept.key == key:
             if run is not None and kept.checked_in() is run:
                 return kept.snapshot
-            revision = db.revision()
-            if kept.revision == revision:
+            now = db.revisions(tuple(kept.revisions))
+            if now == kept.revisions:
                 self._kept = replace(kept, checked_in=_reference(run))
                 return kept.snapshot
         else:
-            revision = db.revision()
+            now = db.revisions(scopes_of_year(department_id, year, with_previous_year=with_previous_year))
         self._kept = None  # a failed read (PermissionDenied) must not leave the old one standing
         snapshot = load_snapshot(db, department_id, year, today=today, viewer=viewer, with_previous_year=with_previous_year)
-        self._kept = _Kept(key, revision, snapshot, _reference(run))
+        self._kept = _Kept(key, now, snapshot, _reference(run))
         return snapshot
 
-    @property
-    def revision(self) -> int | None:
-        """The data revision the kept snapshot shows (None when none is kept)."""
-        return self._kept.revision if self._kept is not None else None
+    def behind(self, db: Database) -> bool:
+        """Whether the data the kept snapshot shows has been written since it was read (False when none is kept):
+        one query, what a page that follows the data asks every few seconds."""
+        kept = self._kept
+        return kept is not None and db.revisions(tuple(kept.revisions)) != kept.revisions
 
     def score_saved(self, db: Database, assessment_id: int, view: assessment_store.ScoreView, *, run: object | None = None) -> None:
         """Tell the keeper about a score this thread has just saved through `db` (during `run`).
 
         The snapshot it keeps is then the data as the save committed it, as fresh as a read made in this run.
         """
-        kept, written = self._kept, db.last_write_revision()
+        kept, written = self._kept, db.last_write_revisions()
         if kept is None:
             return
         current = kept.snapshot.assessment
-        if (written is not None and written == kept.revision + 1 and kept.key[0] == db.settings
-                and current is not None and current.id == assessment_id and kept.snapshot.criteria_set is not None):
-            self._kept = _Kept(kept.key, written, kept.snapshot.with_score(view), _reference(run))
+        scope = (int(kept.key[1]), int(kept.key[2]))  # department, year
+        if (kept.key[0] == db.settings and current is not None and current.id == assessment_id
+                and kept.snapshot.criteria_set is not None and unchanged_but_for(kept.revisions, written, scope)):
+            self._kept = _Kept(kept.key, {**kept.revisions, scope: written[scope]}, kept.snapshot.with_score(view), _reference(run))
         else:
             self._kept = None
 

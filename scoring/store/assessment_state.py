@@ -20,6 +20,7 @@ from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, InputError, NotFo
 from scoring.store.actors import Actor, actor_name
 from scoring.store.db import Database
 from scoring.store.models import Account, AccountDepartment, Assessment, utcnow
+from scoring.store.revisions import of_year
 from scoring.store.rows import _check_seen, _get
 
 
@@ -138,10 +139,10 @@ def _claim_settings_version(session: Session, row: Assessment, expected_version:
     """
     what = f"Thiết lập năm {row.year} (bộ tiêu chí, đợt chấm, mức xếp loại)"
     _check_seen(row.settings_version, expected_version, what, row.settings_updated_by, row.settings_updated_at)
-    claimed = session.execute(
+    claimed = session.execute(of_year(
         update(Assessment).where(Assessment.id == row.id, Assessment.settings_version == expected_version)
         .values(settings_version=expected_version + 1, settings_updated_at=utcnow(), settings_updated_by=actor_name(actor))
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="fetch"), row.department_id, row.year)
     ).rowcount
     if not claimed:
         raise ConflictError(STALE_WRITE_MESSAGE)

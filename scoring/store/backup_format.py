@@ -19,11 +19,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, select
 
 from scoring.errors import InputError
-from scoring.store.db import DATA_REVISION, SIGN_IN_SESSIONS, Database
+from scoring.store.db import SIGN_IN_SESSIONS, Database
 from scoring.store.models import Base
+from scoring.store.revisions import DATA_REVISION, YEAR_REVISION
 from scoring.textnorm import format_number
 
-NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name, SIGN_IN_SESSIONS.name}  # the installation's own bookkeeping, not data
+NOT_BACKED_UP = {"alembic_version", DATA_REVISION.name, YEAR_REVISION.name, SIGN_IN_SESSIONS.name}  # the installation's own bookkeeping, not data
 
 FORMAT_NAME = "cchc-backup"
 FORMAT_VERSION = 1

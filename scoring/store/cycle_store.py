@@ -41,6 +41,7 @@ from scoring.store.models import (
     ScoreRecord,
     utcnow,
 )
+from scoring.store.revisions import of_year
 from scoring.store.rows import _get
 from scoring.textnorm import format_date, format_datetime, format_percent, nfc
 
@@ -95,9 +96,9 @@ def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, 
         verdict = _may(session, row, actor, Write.BONUS_PENALTY, today=today)
         author = _author(actor, verdict, source)
         # the version moves in the UPDATE itself, so two people saving at once cannot both pass the check
-        moved = session.execute(update(Assessment).where(Assessment.id == row.id,
-                                                         Assessment.bonus_penalty_version == expected_version)
-                                .values(bonus_penalty_version=expected_version + 1)).rowcount
+        moved = session.execute(of_year(update(Assessment).where(Assessment.id == row.id,
+                                                                 Assessment.bonus_penalty_version == expected_version)
+                                        .values(bonus_penalty_version=expected_version + 1), row.department_id, row.year)).rowcount
         if moved != 1:
             raise ConflictError(f"Điểm thưởng, điểm trừ năm {row.year} vừa được sửa sau khi bạn mở trang. Thay đổi của bạn "
                                 "chưa được lưu: hãy tải lại để xem bản mới nhất rồi sửa lại.")

@@ -16,9 +16,7 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    BigInteger,
     Column,
-    Connection,
     DateTime,
     Engine,
     Integer,
@@ -29,32 +27,25 @@ from sqlalchemy import (
     event,
     inspect,
     select,
-    update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from scoring.defaults import data_dir
 from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, raise_as_storage_error
 from scoring.store.evidence_files import EvidenceStore
 from scoring.store.models import EvidenceRecord
+from scoring.store.revisions import Scope, bump_revision, data_revision, move_on, read_revisions, scopes_written, track_writes
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a write waits for another process that holds SQLite's write lock before it is told the
 # database is busy (a sentence, nothing saved): long enough for any save of ours, short enough to wait for.
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
 
-# One row counting committed write transactions (migration 0004). Kept out of the models' metadata on
-# purpose: it describes this database, not the data, so a backup neither carries nor restores it.
-DATA_REVISION = Table(
-    "data_revision", MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("revision", BigInteger, nullable=False),
-)
 # Who is signed in where (migration 0007): one row per browser session, holding only the digest of the
-# token its cookie carries. Bookkeeping of this installation like the revision above, not data: a backup
-# neither carries nor restores it, and signing in or being seen does not move the data revision.
+# token its cookie carries. Bookkeeping of this installation like the data revisions (scoring.store.revisions),
+# not data: a backup neither carries nor restores it, and signing in or being seen does not move a revision.
 SIGN_IN_SESSIONS = Table(
     "sign_in_session", MetaData(),
     Column("id", Integer, primary_key=True),
@@ -65,7 +56,6 @@ SIGN_IN_SESSIONS = Table(
     Column("ended_at", DateTime),
     Column("ended_why", String(40)),  # scoring.access.sessions.Ended
 )
-_WROTE = "cchc_wrote"  # Session.info flag: this unit of work changed rows
 
 
 @dataclass(frozen=True)
@@ -146,25 +136,30 @@ class Database:
         except (DBAPIError, OSError) as err:
             raise_as_storage_error(err)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        event.listen(self._sessions, "after_flush", _note_flushed_changes)
-        event.listen(self._sessions, "do_orm_execute", _note_bulk_write)
+        track_writes(self._sessions)
         self._thread = threading.local()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed whole on success, rolled back whole on any error.
 
-        A unit that changed rows also moves the data revision on, in the same transaction, just before
-        it commits (so the counter's row lock is held for the shortest time on PostgreSQL).
+        A unit that changed rows also moves on, in the same transaction just before it commits, the revisions
+        of the department-years it changed (scoring.store.revisions) and then the data revision (last, so that
+        counter's row lock, which every writer takes, is held for the shortest time on PostgreSQL).
         """
         session = self._sessions()
         try:
             yield session
             session.flush()
-            revision = bump_revision(session.connection()) if session.info.get(_WROTE) else None
+            scopes = scopes_written(session)
+            written = None
+            if scopes is not None:
+                connection = session.connection()
+                written = move_on(connection, scopes)
+                bump_revision(connection)
             session.commit()
-            if revision is not None:
-                self._thread.revision = revision
+            if written is not None:
+                self._thread.written = written
         except StaleDataError:
             # the row's version moved between our read and our write: someone else saved first
             session.rollback()
@@ -193,17 +188,27 @@ class Database:
         """
         try:
             with self.engine.connect() as connection:
-                return connection.execute(select(DATA_REVISION.c.revision).where(DATA_REVISION.c.id == 1)).scalar_one()
+                return data_revision(connection)
         except DBAPIError as err:
             raise_as_storage_error(err)
 
-    def last_write_revision(self) -> int | None:
-        """The revision this thread's latest committed write produced (None before any write).
+    def revisions(self, scopes: tuple[Scope, ...]) -> dict[Scope, int]:
+        """The revisions of these department-years (and SHARED) now, in one query: equal revisions mean their data
+        is equal (scoring.store.revisions.scopes_of_year says what one department's year depends on)."""
+        try:
+            with self.engine.connect() as connection:
+                return read_revisions(connection, scopes)
+        except DBAPIError as err:
+            raise_as_storage_error(err)
 
-        Revisions move by exactly one per committed write, so a reader that held the data at revision r and
-        then sees its own write commit as r + 1 knows that nobody else wrote in between.
+    def last_write_revisions(self) -> dict[Scope, int] | None:
+        """The revisions this thread's latest committed write moved, by department-year (or SHARED), and where it
+        left them (None before any write; empty for a write of the audit trail alone).
+
+        Each moves by exactly one per committed write that changed it, so a reader that held a department-year
+        at revision r and then sees its own write leave it at r + 1 knows that nobody else wrote it in between.
         """
-        return getattr(self._thread, "revision", None)
+        return getattr(self._thread, "written", None)
 
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()
@@ -232,24 +237,6 @@ def sqlite_path(url: str) -> Path | None:
         return None
     name = url.removeprefix("sqlite:///").split("?", 1)[0].removeprefix("file:")  # also SQLite's URI form
     return Path(name) if name and name != ":memory:" else None
-
-
-def bump_revision(connection: Connection) -> int:
-    """Move the data revision on by one inside the caller's transaction; returns the new revision."""
-    statement = (update(DATA_REVISION).where(DATA_REVISION.c.id == 1)
-                 .values(revision=DATA_REVISION.c.revision + 1).returning(DATA_REVISION.c.revision))
-    return connection.execute(statement).scalar_one()
-
-
-def _note_flushed_changes(session: Session, _flush_context) -> None:
-    # after_flush still sees the pre-flush collections: anything in them was just written
-    if session.new or session.dirty or session.deleted:
-        session.info[_WROTE] = True
-
-
-def _note_bulk_write(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_WROTE] = True
 
 
 def _is_unique_violation(err: IntegrityError) -> bool:

@@ -30,6 +30,7 @@ from scoring.store.models import (
     utcnow,
 )
 from scoring.store.plan_store import list_activities
+from scoring.store.revisions import of_year
 from scoring.store.rows import _check_version, _code_key, _get
 from scoring.textnorm import format_date, nfc
 
@@ -304,8 +305,8 @@ def _set_evidence_links(session: Session, row: EvidenceRecord, year: int, criter
     criteria = list(dict.fromkeys(criteria))
     activity_codes = list(dict.fromkeys(activity_codes))
     sections = {link.code: link.section for link in row.criteria}
-    session.execute(delete(EvidenceCriterion).where(EvidenceCriterion.evidence_id == row.id))
-    session.execute(delete(EvidenceActivity).where(EvidenceActivity.evidence_id == row.id))
+    session.execute(of_year(delete(EvidenceCriterion).where(EvidenceCriterion.evidence_id == row.id), row.department_id, year))
+    session.execute(of_year(delete(EvidenceActivity).where(EvidenceActivity.evidence_id == row.id), row.department_id, year))
     session.expire(row, ["criteria", "activities"])
     if criteria:
         assessment = _assessment_for(session, row.department_id, year)

@@ -73,10 +73,11 @@ from scoring.store.backup_format import (
     _refusal,
     _shorten,
 )
-from scoring.store.db import Database, bump_revision, make_engine
+from scoring.store.db import Database, make_engine
 from scoring.store.uploads import KIND_MIME, CheckedUpload, sniff_kind
 from scoring.store.evidence_files import EvidenceStore, evidence_key
 from scoring.store.models import Base, EvidenceRecord
+from scoring.store.revisions import move_everything_on
 from scoring.textnorm import format_number
 
 
@@ -532,7 +533,7 @@ def _replace_all_rows(db: Database, rows_by_table: dict[str, list[dict[str, Any]
         _insert_rows(connection, tables, rows_by_table, label)
         if postgresql:
             _reset_sequences(connection, tables)
-        bump_revision(connection)  # every page's kept copy of the old data is now out of date
+        move_everything_on(connection)  # every page's kept copy of the old data is now out of date
 
 
 def _insert_rows(connection: Connection, tables: list[Table], rows_by_table: dict[str, list[dict[str, Any]]],
