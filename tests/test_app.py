@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import ui
-from benchmarks.fragment_run import run_in_fragment
+from benchmarks.fragment_run import fragment_interactions, run_in_fragment
 from scoring.store import (
     actors,
     assessment_state,
@@ -476,6 +476,37 @@ def test_after_its_own_save_the_page_follows_from_the_new_revision_no_second_run
     app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
     db, _ = _stored()
     assert not app.session_state[ui.SNAPSHOT_KEEPER].behind(db)  # the watch sees nothing moved
+
+
+def _follow_tick(page: AppTest) -> AppTest:
+    """One tick of the page's watch of the data (ui.follow_the_data), as the browser runs it every few seconds: its
+    fragment alone, which reruns the whole page only when what the page shows moved."""
+    with fragment_interactions(ui.FOLLOW_FRAGMENT):
+        return page.run()
+
+
+def test_a_page_follows_its_own_department_year_and_another_departments_save_leaves_it_alone(app):
+    page_a = _open(app, "views/cham_diem.py")
+    db, department = _stored()
+    other = department_store.create_department(db, "Sở Y tế", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    assessment_store.open_assessment(db, other, 2026, criteria_store.list_criteria_sets(db)[0].id)
+    page_b = AppTest.from_file(APP, default_timeout=60)
+    page_b.session_state["department_id"] = other
+    page_b.run()
+    _open(page_b, "views/cham_diem.py")
+    kept_a, kept_b = (page.session_state[ui.SNAPSHOT_KEEPER]._kept.snapshot for page in (page_a, page_b))
+    assert (kept_a.department.name, kept_b.department.name) == (department.name, "Sở Y tế")
+
+    assessment = assessment_state.get_assessment(db, department.id, 2026)
+    assessment_store.save_self_score(db, assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="Người khác")
+    _follow_tick(page_b)
+    assert not page_b.title  # the watch ran alone: department B's page was not drawn again …
+    assert page_b.session_state[ui.SNAPSHOT_KEEPER]._kept.snapshot is kept_b  # … nor its year read again
+    _follow_tick(page_a)
+    _assert_clean(page_a)
+    # department A's page is drawn again, with the save in it
+    assert page_a.title and {m.label: m.value for m in page_a.metric}["Điểm tự chấm"] == "0,5 / 100"
+    assert page_a.session_state[ui.SNAPSHOT_KEEPER]._kept.snapshot is not kept_a
 
 
 def test_an_areas_table_shows_every_criterion_at_a_glance_and_a_row_opens_it(app):
