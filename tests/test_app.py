@@ -509,6 +509,20 @@ def test_a_page_follows_its_own_department_year_and_another_departments_save_lea
     assert page_a.session_state[ui.SNAPSHOT_KEEPER]._kept.snapshot is not kept_a
 
 
+def test_the_projector_showing_the_ranking_follows_every_departments_save(app):
+    _open(app, "views/trinh_chieu.py")
+    db, _ = _stored()
+    other = department_store.create_department(db, "Sở Y tế", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    _follow_tick(app)
+    assert app.title  # the ranking is every department's: a change anywhere draws the screen again
+    _follow_tick(app)
+    assert not app.title  # nothing moved since
+    other_assessment = assessment_store.open_assessment(db, other, 2026, criteria_store.list_criteria_sets(db)[0].id)
+    assessment_store.save_self_score(db, other_assessment.id, "1.1.1", 0, inputs={"tier": "Ban hành không kịp thời"}, actor="Người khác")
+    _follow_tick(app)
+    assert app.title
+
+
 def test_an_areas_table_shows_every_criterion_at_a_glance_and_a_row_opens_it(app):
     _open(app, "views/cham_diem.py")
     app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
