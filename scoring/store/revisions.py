@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, Table, and_, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import instance_state
 
 from scoring.store.models import (
@@ -143,16 +144,17 @@ def scopes_written(session: Session) -> set[Scope] | None:
     if writes is None:
         return None
     scopes = set(writes.scopes)
-    connection = session.connection()
     for model, ids in writes.pending.items():
         found: dict[int, set[Scope]] = {}
         for row_id in ids:
             if (model, row_id) in writes.known:
                 found[row_id] = writes.known[(model, row_id)]
-        wanted = sorted(ids - set(found))
+            elif (loaded := session.identity_map.get(identity_key(model, row_id))) is not None:  # read in this unit
+                found[row_id] = {(d, y) for d in _values(loaded, "department_id") for y in _values(loaded, "year")}
+        wanted = sorted(row_id for row_id in ids if not found.get(row_id))
         if wanted:
             table = model.__table__
-            for row_id, department_id, year in connection.execute(
+            for row_id, department_id, year in session.connection().execute(
                     select(table.c.id, table.c.department_id, table.c.year).where(table.c.id.in_(wanted))):
                 found[row_id] = {(department_id, year)}
         for row_id in ids:
