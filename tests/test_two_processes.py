@@ -3,7 +3,7 @@ deploy/nginx-tinh.conf): a person signed in through one process is signed in on 
 the database, the cookie is the browser's), and what they save through one process the other shows after a reload.
 
 Each process keeps the data it has read between runs of a page (scoring.assessment.snapshot.SnapshotKeeper); only the data
-revision, counted in the database, tells it another process wrote. This is that, with real servers and a browser.
+revisions, counted in the database, tell it another process wrote. This is that, with real servers and a browser.
 Cookies belong to a host, not a port, so the two processes on 127.0.0.1 see one browser's cookie as the two
 processes behind one nginx name do.
 """
