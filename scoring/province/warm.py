@@ -1,7 +1,8 @@
 """The province's two readings computed when a server process starts, so that the first viewer after a restart
-does not wait for them: every department's progress in the newest year (scoring.province.progress) and every
-published index (scoring.store.cycle_store.published_indexes, which the ranking, its Excel and Word files and the
-projector read).
+does not wait for them: every department's progress in the newest year (scoring.province.progress) and the
+published indexes (scoring.store.cycle_store.published_indexes, which the ranking, its Excel and Word files and the
+projector read) of the newest year and the two before it — the ranking of the year a page opens on (the newest)
+and of the year before, each beside its previous year. An older year's ranking is computed when first asked for.
 
 Both are kept in the process by the modules that compute them, and checked there at each reading as always
 (the data revision, each department-year's fingerprint, each publication): warming only fills those caches
@@ -22,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scoring.province.progress import province_progress
 from scoring.store import cycle_store, department_store
@@ -42,21 +43,22 @@ def warms(environ: dict[str, str] | None = None) -> bool:
     return (environ.get(WARM) or "on").strip().lower() not in _OFF
 
 
+RANKED_YEARS = 3  # the newest year and the two before it (a ranking shows the year before beside its own)
+
+
 def warm(db: Database, today: date | None = None) -> dict[str, float]:
-    """Compute, for every viewer at once, the newest year's progress of every department and the published index of
-    every published year, newest first. Returns the seconds each part took, for the log and the benchmark."""
+    """Compute, for every viewer at once, the newest year's progress of every department and the published indexes
+    of the newest RANKED_YEARS years. Returns the seconds each part took, for the log and the benchmark."""
     took = {}
     started = time.perf_counter()
     with db.session() as session:
-        years = sorted(session.scalars(select(Assessment.year).distinct()), reverse=True)
-        published = sorted(session.scalars(select(Assessment.year).distinct().where(Assessment.published_at.is_not(None))),
-                           reverse=True)
-    if years:
-        province_progress(db, years[0], viewer=None, today=today)  # rows are kept per department, shared by viewers
+        newest = session.scalar(select(func.max(Assessment.year)))
+    if newest is not None:
+        province_progress(db, newest, viewer=None, today=today)  # rows are kept per department, shared by viewers
     took["progress"] = time.perf_counter() - started
     mark = time.perf_counter()
     ids = [d.id for d in department_store.list_departments(db)]
-    for year in published:
+    for year in range(newest, newest - RANKED_YEARS, -1) if newest is not None else ():
         cycle_store.published_indexes(db, ids, year)
     took["published"] = time.perf_counter() - mark
     return took
