@@ -8,5 +8,8 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 import web
+from scoring.province import warm
 
-app = st.App("app.py", routes=web.routes(), middleware=[Middleware(web.SignInGate)])
+# the province's progress and published indexes computed as the process starts (scoring.province.warm), not by
+# the first viewer after a restart
+app = st.App("app.py", routes=web.routes(), middleware=[Middleware(web.SignInGate)], lifespan=warm.lifespan(web.database))

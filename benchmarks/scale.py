@@ -15,7 +15,8 @@ both processes share. Steps:
    cycle leaves, as publish_past_years writes them); an Office account per department, an appraiser and an
    administrator (scoring.access.accounts). Timed.
 2. The core (`measure_core`): the province overview and the ranking as the appraiser sees them, first reading in
-   the process, after a change, unchanged (benchmarks.province.measure_province_pages).
+   the process, after a change, unchanged (benchmarks.province.measure_province_pages); then the first reading in
+   new processes, without and after the start's computation (`first_readings_in_new_processes`, scoring.province.warm).
 3. Two `streamlit run server.py` processes, sign-in on, the same DATABASE_URL; one Chromium, one context per
    session, each signed in (at /dang-nhap) as a different department's Office account, sessions alternating
    between the processes; each changes criterion 1.1.1 on Chấm điểm about once a second. A click is timed in the
@@ -175,6 +176,57 @@ def measure_core(db: Database, year: int, runs: int, log=print) -> list[tuple[st
     rows = measure_province_pages(db, year, viewer, runs, log=log)
     return [(label, {"median": t.median * 1000, "low": t.low * 1000, "high": t.high * 1000, "runs": t.runs})
             for label, t in rows]
+
+
+def _first_reading(database_url: str, year: int, warmed: bool) -> None:
+    """In a new process (first_readings_in_new_processes): the first progress of `year` and ranking of the year
+    before, as the appraiser reads them, after scoring.province.warm.warm when `warmed`. Prints one JSON line."""
+    from scoring.province import progress, ranking, warm
+
+    with tempfile.TemporaryDirectory(prefix="cchc-lan-dau-") as folder:
+        db = Database(Settings(data_dir=Path(folder), database_url=database_url))
+        viewer = accounts.principal_for(db, APPRAISER)
+        took = {}
+        if warmed:
+            started = time.perf_counter()
+            warm.warm(db)
+            took["warm"] = time.perf_counter() - started
+        started = time.perf_counter()
+        progress.province_progress(db, year, viewer=viewer)
+        took["progress"] = time.perf_counter() - started
+        started = time.perf_counter()
+        ranking.ranking(db, year - 1, viewer=viewer)
+        took["ranking"] = time.perf_counter() - started
+        db.dispose()
+    print(json.dumps(took))
+
+
+def first_readings_in_new_processes(database_url: str, year: int, runs: int, log=print) -> list[tuple[str, dict]]:
+    """Step 2b: the first reading in a process, each run in a new process — as computed by the first viewer
+    (nothing computed at the start), and after the process's start computed it (scoring.province.warm, which
+    server.py runs on a thread of its own as the server starts). Alternating. (label, timing in ms) rows."""
+    import subprocess
+
+    found: dict[bool, list[dict]] = {False: [], True: []}
+    for _ in range(runs):
+        for warmed in (False, True):
+            code = f"from benchmarks.scale import _first_reading; _first_reading({database_url!r}, {year}, {warmed})"
+            done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+            found[warmed].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    log(f"lần đầu trong tiến trình mới: {found}")
+
+    def timing(values: list[float]) -> dict:
+        ms = sorted(v * 1000 for v in values)
+        return {"median": ms[len(ms) // 2], "low": ms[0], "high": ms[-1], "runs": len(ms)}
+
+    return [
+        (f"Tiến độ năm {year}, lần đầu trong một tiến trình mới, không tính sẵn", timing([r["progress"] for r in found[False]])),
+        (f"Xếp hạng năm {year - 1}, lần đầu trong một tiến trình mới, không tính sẵn", timing([r["ranking"] for r in found[False]])),
+        (f"Tính sẵn khi tiến trình khởi động (tiến độ năm {year}, chỉ số đã công bố các năm {year - 2}–{year}, trên luồng riêng)",
+         timing([r["warm"] for r in found[True]])),
+        (f"Tiến độ năm {year}, lần đầu sau khi đã tính sẵn", timing([r["progress"] for r in found[True]])),
+        (f"Xếp hạng năm {year - 1}, lần đầu sau khi đã tính sẵn", timing([r["ranking"] for r in found[True]])),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- saves
@@ -548,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         result["province"] = asdict(province)
         log(f"đã sinh dữ liệu trong {province.seconds:.0f} s; đo phía máy chủ")
         result["core"] = measure_core(db, province.last_year, args.runs, log=log)
+        result["core"] += first_readings_in_new_processes(args.database_url, province.last_year, min(args.runs, 3), log=log)
         if args.sessions:
             if not Path(CHROMIUM).exists():
                 raise SystemExit(f"Cần Chromium của Debian ở {CHROMIUM} (apt-get install chromium).")

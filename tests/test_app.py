@@ -565,11 +565,20 @@ def test_the_next_area_button_moves_to_the_next_area(app):
     assert app.selectbox(key="score-area").value == "1"
 
 
+def _open_tab(app, label: str) -> None:
+    """A click on one of Các cơ quan's tabs: they rerun the page, which draws the tab chosen only."""
+    app.session_state["province-tab"] = label
+    app.run()
+
+
 def test_the_province_page_groups_departments_and_ranks_them(app):
     from scoring.province import groups
 
     _open(app, "views/cac_co_quan.py")
     _assert_clean(app)
+    assert [e.label for e in app.get("tab")] == ["Tiến độ", "Xếp hạng", "Nhóm cơ quan"]
+    assert not [w for w in app.text_input if w.key == "group-new"]  # only the tab on screen is drawn: progress
+    _open_tab(app, "Nhóm cơ quan")
     app.text_input(key="group-new").input("Sở").run()
     app.button(key="group-add").click().run()
     assert any("Đã thêm nhóm «Sở»" in _plain(s.value) for s in app.success)
@@ -578,7 +587,9 @@ def test_the_province_page_groups_departments_and_ranks_them(app):
     app.button(key="group-members-save").click().run()
     _assert_clean(app)
     assert groups.group_of(db, department.id).name == "Sở"
+    _open_tab(app, "Tiến độ")
     assert list(app.dataframe[0].value["Nhóm"]) == ["Sở"]
+    _open_tab(app, "Nhóm cơ quan")
     app.text_input(key="department-new").input("Sở Xây dựng").run()
     app.text_area(key="department-new-units").input("Văn phòng\nPhòng Quy hoạch").run()
     app.selectbox(key="department-new-group").set_value("Sở").run()
@@ -587,7 +598,8 @@ def test_the_province_page_groups_departments_and_ranks_them(app):
     added = next(d for d in department_store.list_departments(db) if d.name == "Sở Xây dựng")
     assert added.units == ["Văn phòng", "Phòng Quy hoạch"] and groups.group_of(db, added.id).name == "Sở"
     assert app.text_input(key="department-new").value == ""  # ready for the next one
-    ranking_table = app.dataframe[1].value  # nothing published yet: listed, unranked
+    _open_tab(app, "Xếp hạng")
+    ranking_table = app.dataframe[0].value  # nothing published yet: listed, unranked
     assert list(ranking_table["Cơ quan"]) == [department.name, "Sở Xây dựng"]
     assert list(ranking_table["Xếp loại"]) == ["chưa công bố"] * 2
 

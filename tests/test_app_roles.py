@@ -282,6 +282,12 @@ def published_province(signed_in_app):
     return db, ids, sign_in
 
 
+def _open_tab(at, label: str) -> None:
+    """A click on one of Các cơ quan's tabs: they rerun the page, which draws the tab chosen only."""
+    at.session_state["province-tab"] = label
+    at.run()
+
+
 def test_the_appraiser_downloads_the_ranking_as_a_decree_30_document(published_province, deferred):
     import io
 
@@ -290,6 +296,9 @@ def test_the_appraiser_downloads_the_ranking_as_a_decree_30_document(published_p
     db, ids, sign_in = published_province
     at = sign_in("snv")
     assert at.title[0].value == "Các cơ quan — năm 2026"
+    assert not any("Hạng" in df.value.columns for df in at.dataframe)  # the progress tab only, until the ranking is opened
+    _open_tab(at, "Xếp hạng")
+    assert at.dataframe and not any("Giai đoạn" in df.value.columns for df in at.dataframe)  # then the ranking only
     table = next(df.value for df in at.dataframe if "Hạng" in df.value.columns)
     assert list(table["Chỉ số 2026"]) == ["94,00%", "84,00%", "84,00%", "—"]  # as the file writes them
     at.selectbox(key="ranking-issuer").set_value("ubnd-tinh").run()
@@ -311,6 +320,7 @@ def test_the_appraiser_downloads_the_ranking_as_a_decree_30_document(published_p
 def test_the_appraiser_ranks_the_departments_by_one_criterion(published_province):
     _, _, sign_in = published_province
     at = sign_in("snv")
+    _open_tab(at, "Xếp hạng")
     at.selectbox(key="ranking-criterion-Sở").set_value("1.2").run()
     table = next(df.value for df in at.dataframe if "Điểm thẩm định" in df.value.columns)
     assert list(table["Cơ quan"]) == ["Sở B", "Sở A", "Sở C"]  # Sở D has not published: not ranked by any criterion

@@ -34,6 +34,12 @@ def test_seed_writes_a_province_the_pages_can_read(db):
     figures = scale.measure_core(db, 2026, runs=1, log=lambda _: None)
     assert figures[0][0].startswith("Tiến độ năm 2026")
     assert all(t["runs"] >= 1 and t["low"] <= t["median"] <= t["high"] for _, t in figures)
+    # the first reading in new processes, without and after the start's computation (scoring.province.warm)
+    first = scale.first_readings_in_new_processes(db.settings.database_url, 2026, runs=1, log=lambda _: None)
+    assert [label.split(",")[0] for label, _ in first] == ["Tiến độ năm 2026", "Xếp hạng năm 2025",
+                                                          "Tính sẵn khi tiến trình khởi động (tiến độ năm 2026", "Tiến độ năm 2026",
+                                                          "Xếp hạng năm 2025"]
+    assert all(t["runs"] == 1 and t["median"] > 0 for _, t in first)
 
 
 def test_a_confirmed_save_the_database_does_not_hold_is_a_lost_update(db):

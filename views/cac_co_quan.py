@@ -39,7 +39,8 @@ def _scoring_page(department_id: int) -> str:
     return "/cham-diem?" + urlencode({ui.DEPARTMENT_PARAM: department_id, ui.YEAR_PARAM: year})
 
 
-with tabs["Tiến độ"]:
+def _progress_tab() -> None:
+    """Every department's year, one row each."""
     locked = sum(1 for r in rows if r.locked_at is not None)
     awaiting = sum(1 for r in rows if r.explanations_awaited)
     overdue = sum(1 for r in rows if r.deadline is not None and r.deadline.days_left < 0 and r.stage == stages.STAGE_SELF_SCORING)
@@ -74,7 +75,9 @@ with tabs["Tiến độ"]:
                      "Chấm điểm": st.column_config.LinkColumn(display_text="Mở", width="small"),
                  })
 
-with tabs["Xếp hạng"]:
+
+def _ranking_tab() -> None:
+    """The published ranking of each group, its Excel and Word files made at the click."""
     st.caption(f"Chỉ số đã công bố năm {year}, xếp hạng trong từng nhóm; cơ quan bằng điểm cùng hạng. Cơ quan chưa công bố "
                "chỉ số đứng cuối, không xếp hạng.")
     tables = ranking.ranking(db, year, viewer=ui.principal())
@@ -195,40 +198,48 @@ def _set_criteria(by_name: dict[str, int]) -> None:
                success=f"Nhóm «{group}» chấm theo bộ tiêu chí này từ năm {chosen_year} (năm mở sau đó).", place="groups")
 
 
-if manages_groups:
-    with tabs["Nhóm cơ quan"]:
-        ui.show_flashes("groups")
-        existing = groups.list_groups(db)
-        by_name = {g.name: g.id for g in existing}
-        st.caption("Tỉnh xếp hạng các cơ quan trong từng nhóm (sở; ban, ngành…). Mỗi nhóm có thể có bộ tiêu chí riêng cho "
-                   "từng năm: năm đánh giá mở sau đó của các cơ quan trong nhóm dùng bộ tiêu chí này.")
+def _groups_tab() -> None:
+    """The administrator's groups: add one, add a department, who is in which, a group's criteria set per year."""
+    ui.show_flashes("groups")
+    existing = groups.list_groups(db)
+    by_name = {g.name: g.id for g in existing}
+    st.caption("Tỉnh xếp hạng các cơ quan trong từng nhóm (sở; ban, ngành…). Mỗi nhóm có thể có bộ tiêu chí riêng cho "
+               "từng năm: năm đánh giá mở sau đó của các cơ quan trong nhóm dùng bộ tiêu chí này.")
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.text_input("Tên nhóm mới", key="group-new", max_chars=200)
+        st.button("Thêm nhóm", key="group-add", on_click=_add_group)
+    with st.expander("Thêm cơ quan"):
+        st.text_input("Tên cơ quan", key="department-new", max_chars=200, placeholder="Ví dụ: Sở Xây dựng")
+        st.text_area("Các đơn vị (mỗi dòng một đơn vị)", key="department-new-units", height=110,
+                     placeholder="Văn phòng\nPhòng Quy hoạch")
+        st.selectbox("Nhóm", list(by_name), index=None, key="department-new-group", placeholder="Chưa xếp nhóm")
+        st.button("Thêm cơ quan", key="department-add", on_click=_add_department, args=(by_name,))
+    departments = {d.id: d for d in ui.departments()}
+    seen = {row.department_id: departments[row.department_id].version for row in rows if row.department_id in departments}
+    choices = [groups.NO_GROUP, *by_name]
+    st.data_editor(pd.DataFrame([{"Cơ quan": departments[d].name, "Nhóm": next((r.group for r in rows if r.department_id == d), "")
+                                  or groups.NO_GROUP} for d in seen]),
+                   hide_index=True, width="stretch", key="group-members", disabled=["Cơ quan"], placeholder=ui.EMPTY_CELL,
+                   column_config={"Nhóm": st.column_config.SelectboxColumn(options=choices, required=True)})
+    st.button("Lưu nhóm của các cơ quan", key="group-members-save", on_click=_save_membership,
+              args=(seen, {groups.NO_GROUP: None, **by_name}))
+    if existing:
+        sets = {s.id: s.name for s in criteria_store.list_criteria_sets(db)}
         with st.container(horizontal=True, vertical_alignment="bottom"):
-            st.text_input("Tên nhóm mới", key="group-new", max_chars=200)
-            st.button("Thêm nhóm", key="group-add", on_click=_add_group)
-        with st.expander("Thêm cơ quan"):
-            st.text_input("Tên cơ quan", key="department-new", max_chars=200, placeholder="Ví dụ: Sở Xây dựng")
-            st.text_area("Các đơn vị (mỗi dòng một đơn vị)", key="department-new-units", height=110,
-                         placeholder="Văn phòng\nPhòng Quy hoạch")
-            st.selectbox("Nhóm", list(by_name), index=None, key="department-new-group", placeholder="Chưa xếp nhóm")
-            st.button("Thêm cơ quan", key="department-add", on_click=_add_department, args=(by_name,))
-        departments = {d.id: d for d in ui.departments()}
-        seen = {row.department_id: departments[row.department_id].version for row in rows if row.department_id in departments}
-        choices = [groups.NO_GROUP, *by_name]
-        st.data_editor(pd.DataFrame([{"Cơ quan": departments[d].name, "Nhóm": next((r.group for r in rows if r.department_id == d), "")
-                                      or groups.NO_GROUP} for d in seen]),
-                       hide_index=True, width="stretch", key="group-members", disabled=["Cơ quan"], placeholder=ui.EMPTY_CELL,
-                       column_config={"Nhóm": st.column_config.SelectboxColumn(options=choices, required=True)})
-        st.button("Lưu nhóm của các cơ quan", key="group-members-save", on_click=_save_membership,
-                  args=(seen, {groups.NO_GROUP: None, **by_name}))
-        if existing:
-            sets = {s.id: s.name for s in criteria_store.list_criteria_sets(db)}
-            with st.container(horizontal=True, vertical_alignment="bottom"):
-                st.selectbox("Nhóm", list(by_name), key="group-set-group", placeholder=ui.CHOOSE_ONE)
-                st.number_input("Năm", min_value=2000, max_value=2100, value=year + 1, step=1, key="group-set-year")
-                st.selectbox("Bộ tiêu chí", list(sets), key="group-set-criteria", format_func=ui.distinct_options(list(sets), sets.get),
-                             placeholder=ui.CHOOSE_ONE)
-                st.button("Dùng bộ tiêu chí này", key="group-set-save", on_click=_set_criteria, args=(by_name,))
-            for group in existing:
-                if group.criteria_sets:
-                    st.caption(ui.md(group.name) + ": " + "; ".join(f"năm {y}: {ui.md(sets.get(s, '?'))}"
-                                                                      for y, s in sorted(group.criteria_sets.items())))
+            st.selectbox("Nhóm", list(by_name), key="group-set-group", placeholder=ui.CHOOSE_ONE)
+            st.number_input("Năm", min_value=2000, max_value=2100, value=year + 1, step=1, key="group-set-year")
+            st.selectbox("Bộ tiêu chí", list(sets), key="group-set-criteria", format_func=ui.distinct_options(list(sets), sets.get),
+                         placeholder=ui.CHOOSE_ONE)
+            st.button("Dùng bộ tiêu chí này", key="group-set-save", on_click=_set_criteria, args=(by_name,))
+        for group in existing:
+            if group.criteria_sets:
+                st.caption(ui.md(group.name) + ": " + "; ".join(f"năm {y}: {ui.md(sets.get(s, '?'))}"
+                                                                  for y, s in sorted(group.criteria_sets.items())))
+
+
+# Only the tab on screen is drawn (the tabs rerun the page when another is chosen): a tab's tables would otherwise be
+# computed, sent and drawn by the browser behind the one shown — four ranking tables behind the progress.
+for label, draw in (("Tiến độ", _progress_tab), ("Xếp hạng", _ranking_tab), ("Nhóm cơ quan", _groups_tab)):
+    if label in tabs and tabs[label].open is not False:
+        with tabs[label]:
+            draw()

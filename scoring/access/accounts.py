@@ -105,7 +105,8 @@ def checked_email(email: str | None) -> str | None:
     return f"{local}@{domain.lower()}"
 
 
-def _principal(account: Account) -> Principal:
+def principal_of(account: Account) -> Principal:
+    """The rights a stored account row gives (its role, departments and unit), as auth checks them."""
     return Principal(account.username, account.display_name or account.username, Role(account.role),
                      frozenset(d.department_id for d in account.departments), account.unit)
 
@@ -427,14 +428,14 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
         account.failures, account.locked_until = 0, None
         if new_hash:
             account.password_hash = new_hash
-        return _principal(account)
+        return principal_of(account)
 
 
 def principal_for(db: Database, username: str) -> Principal | None:
     """The current rights of an account (re-read on every page run, so a changed role applies at once)."""
     with db.session() as session:
         account = session.scalar(select(Account).where(Account.username == username))
-        return _principal(account) if account and account.active else None
+        return principal_of(account) if account and account.active else None
 
 
 def ensure_first_admin(db: Database, department_ids: list[int], *, actor: Actor) -> str | None:

@@ -34,7 +34,7 @@ from typing import TextIO
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from scoring.access.accounts import AccountFieldError, _principal, checked_email, list_accounts
+from scoring.access.accounts import AccountFieldError, checked_email, list_accounts, principal_of
 from scoring.access.auth import Action, Principal, can
 from scoring.assessment.awaiting import (
     PAGE_EVIDENCE,
@@ -73,6 +73,7 @@ RECENT_SHOWN = 10
 # The environment (README, «Cấu hình»)
 SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD = "CCHC_SMTP_HOST", "CCHC_SMTP_PORT", "CCHC_SMTP_USER", "CCHC_SMTP_PASSWORD"
 SMTP_FROM, SMTP_SECURITY, REMINDERS = "CCHC_SMTP_FROM", "CCHC_SMTP_SECURITY", "CCHC_REMINDERS"
+SMTP_CA_FILE = "CCHC_SMTP_CA_FILE"  # the certificates (PEM) to trust instead of the system's: a province's own mail server
 SECURITY_STARTTLS, SECURITY_SSL, SECURITY_NONE = "starttls", "ssl", "none"
 DEFAULT_PORTS = {SECURITY_STARTTLS: 587, SECURITY_SSL: 465, SECURITY_NONE: 25}
 _OFF = ("off", "0", "false", "no", "khong", "không")
@@ -89,12 +90,19 @@ class SmtpSettings:
     sender: str
     user: str = ""
     password: str = ""
+    ca_file: str = ""  # SMTP_CA_FILE; "" trusts the certificates the system trusts
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The server's certificate is always checked, its name too (the host as written in CCHC_SMTP_HOST): a
+        server this machine does not trust is refused, never sent the password or the messages."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
     def describe(self) -> str:
         """ "smtp.tinh.gov.vn:587 (STARTTLS), gửi từ cchc@tinh.gov.vn" — never the password."""
         security = {SECURITY_STARTTLS: "STARTTLS", SECURITY_SSL: "SSL/TLS", SECURITY_NONE: "không mã hóa"}[self.security]
         login = f", đăng nhập bằng «{self.user}»" if self.user else ""
-        return f"{self.host}:{self.port} ({security}{login}), gửi từ {self.sender}"
+        trusted = f", tin chứng chỉ trong {self.ca_file}" if self.ca_file and self.security != SECURITY_NONE else ""
+        return f"{self.host}:{self.port} ({security}{login}{trusted}), gửi từ {self.sender}"
 
 
 def smtp_settings(environ: dict[str, str] | None = None) -> SmtpSettings | None:
@@ -122,7 +130,19 @@ def smtp_settings(environ: dict[str, str] | None = None) -> SmtpSettings | None:
     user, password = (environ.get(SMTP_USER) or "").strip(), environ.get(SMTP_PASSWORD) or ""
     if user and not password:
         raise InputError(f"Có {SMTP_USER} nhưng thiếu {SMTP_PASSWORD}: hãy đặt mật khẩu của tài khoản gửi thư, hoặc bỏ {SMTP_USER}.")
-    return SmtpSettings(host, int(port_text) if port_text else DEFAULT_PORTS[security], security, sender, user, password)
+    for name, value in ((SMTP_USER, user), (SMTP_PASSWORD, password)):
+        if not value.isascii():  # smtplib sends AUTH LOGIN/PLAIN as ASCII only: it would fail at every send
+            raise InputError(f"Biến môi trường {name} có chữ có dấu hoặc ký tự ngoài bảng mã ASCII: ứng dụng chỉ đăng nhập "
+                             "máy chủ thư được bằng tên và mật khẩu không dấu; hãy đổi mật khẩu của tài khoản gửi thư.")
+    ca_file = (environ.get(SMTP_CA_FILE) or "").strip()
+    if ca_file:
+        try:
+            ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError, ValueError) as problem:  # missing, unreadable, or not certificates
+            raise InputError(f"Biến môi trường {SMTP_CA_FILE} ghi «{ca_file[:200]}»: không đọc được chứng chỉ (PEM) trong tệp "
+                             f"này ({_reason(problem)}).") from None
+    return SmtpSettings(host, int(port_text) if port_text else DEFAULT_PORTS[security], security, sender, user, password,
+                        ca_file)
 
 
 def app_sends_reminders(environ: dict[str, str] | None = None) -> bool:
@@ -187,7 +207,7 @@ def build_digests(db: Database, today: date | None = None, *, now: datetime | No
     now = now or utcnow()
     reader = _Reader(db, today)
     with db.session() as session:
-        recipients = [(a.id, _principal(a), a.email) for a in session.scalars(
+        recipients = [(a.id, principal_of(a), a.email) for a in session.scalars(
             select(Account).where(Account.active.is_(True), Account.email.is_not(None)).order_by(Account.username))]
         taken: dict[int, set[str]] = {}
         for account_id, key in session.execute(select(ReminderSent.account_id, ReminderSent.item_key).where(
@@ -331,12 +351,12 @@ class SmtpMailer:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.security == SECURITY_SSL:
-            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=SMTP_TIMEOUT_SECONDS, context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=SMTP_TIMEOUT_SECONDS, context=s.tls_context())
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=SMTP_TIMEOUT_SECONDS)
         try:
             if s.security == SECURITY_STARTTLS:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=s.tls_context())
             if s.user:
                 smtp.login(s.user, s.password)
         except BaseException:
@@ -354,6 +374,56 @@ class SmtpMailer:
 
 
 SEND_FAILURES = (smtplib.SMTPException, OSError, ValueError)  # refused, unreachable, timed out, a header it cannot take
+
+_CERTIFICATE_REASONS = {  # OpenSSL's verify codes (X509_V_ERR_…) a mail server's certificate most often fails on
+    10: "chứng chỉ đã hết hạn", 9: "chứng chỉ chưa đến ngày hiệu lực", 18: "chứng chỉ tự ký",
+    19: "chứng chỉ do một nơi cấp chứng chỉ tự ký mà máy này không tin", 20: "không có nơi cấp chứng chỉ mà máy này tin",
+    21: "không có nơi cấp chứng chỉ mà máy này tin", 62: "chứng chỉ không mang tên máy chủ này",
+    64: "chứng chỉ không mang tên máy chủ này",  # an address (CCHC_SMTP_HOST=10.0.0.5) the certificate does not name
+}
+
+
+def failure_text(problem: BaseException, settings: SmtpSettings) -> str:
+    """Why a send failed, in one Vietnamese sentence naming what to check; the server's own words kept in
+    brackets where it said something (the log keeps the original)."""
+    server = f"{settings.host}:{settings.port}"
+    if isinstance(problem, ssl.SSLCertVerificationError):
+        reason = _CERTIFICATE_REASONS.get(problem.verify_code, "chứng chỉ không kiểm tra được")
+        return (f"Máy chủ thư {server} đưa ra chứng chỉ không tin được ({reason}; {_reason(problem)}): không gửi, để "
+                f"mật khẩu và nội dung thư không lộ. Nếu tỉnh dùng chứng chỉ riêng, đặt {SMTP_CA_FILE} là tệp chứng chỉ "
+                f"(PEM) của nơi cấp; tên trong chứng chỉ phải khớp {SMTP_HOST}.")
+    if isinstance(problem, smtplib.SMTPAuthenticationError):
+        return (f"Máy chủ thư {server} không nhận đăng nhập bằng «{settings.user}» ({_reason(problem)}): kiểm tra "
+                f"{SMTP_USER} và {SMTP_PASSWORD}.")
+    if isinstance(problem, smtplib.SMTPNotSupportedError):
+        what = "STARTTLS" if "STARTTLS" in str(problem) else "đăng nhập (AUTH)" if "AUTH" in str(problem) else "lệnh này"
+        return (f"Máy chủ thư {server} không hỗ trợ {what}: kiểm tra {SMTP_SECURITY} và {SMTP_PORT} (STARTTLS thường ở "
+                f"cổng 587, SSL/TLS ở cổng 465).")
+    if isinstance(problem, smtplib.SMTPRecipientsRefused):
+        return f"Máy chủ thư {server} từ chối địa chỉ nhận ({_reason(problem)})."
+    if isinstance(problem, ssl.SSLError):
+        return (f"Không mã hóa được kết nối tới máy chủ thư {server} ({_reason(problem)}): kiểm tra {SMTP_SECURITY} và "
+                f"{SMTP_PORT} (STARTTLS thường ở cổng 587, SSL/TLS ở cổng 465).")
+    if isinstance(problem, ConnectionRefusedError):
+        return f"Máy chủ thư {server} không nhận kết nối: kiểm tra {SMTP_HOST}, {SMTP_PORT} và máy chủ thư có đang chạy."
+    if isinstance(problem, TimeoutError):
+        return f"Máy chủ thư {server} không trả lời sau {SMTP_TIMEOUT_SECONDS} giây."
+    if isinstance(problem, smtplib.SMTPServerDisconnected):
+        return f"Máy chủ thư {server} đóng kết nối giữa chừng ({_reason(problem)})."
+    return f"Không gửi được qua máy chủ thư {server} ({_reason(problem)})."
+
+
+def _reason(problem: BaseException) -> str:
+    """The failure as it was reported (smtplib's (code, text) pairs as "535 text"), one line."""
+    if isinstance(problem, smtplib.SMTPResponseException):
+        text = problem.smtp_error.decode("utf-8", "replace") if isinstance(problem.smtp_error, bytes) else str(problem.smtp_error)
+        return _one_line(f"{problem.smtp_code} {text}")
+    if isinstance(problem, smtplib.SMTPRecipientsRefused):
+        return _one_line("; ".join(f"{address}: {code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+                                   for address, (code, text) in problem.recipients.items()))
+    if isinstance(problem, ssl.SSLCertVerificationError) and problem.verify_message:
+        return _one_line(problem.verify_message)
+    return _one_line(str(problem)) or type(problem).__name__
 
 
 @dataclass(frozen=True)
@@ -381,7 +451,7 @@ def send_reminders(db: Database, settings: SmtpSettings, *, today: date | None =
             except SEND_FAILURES as problem:
                 release(db, held, token)
                 log.warning("sending reminders to %s failed (tried again at the next run): %s", held.username, problem)
-                failed.append((held, str(problem) or type(problem).__name__))
+                failed.append((held, failure_text(problem, settings)))
                 continue
             mark_sent(db, held, token)
             log.info("reminders sent to %s: %d item(s)", held.username, len(held.items))

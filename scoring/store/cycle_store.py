@@ -246,13 +246,22 @@ def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date
 
 def _appraised_index(session: Session, row: Assessment, settings: YearSettings):
     """The appraised index as it is published (scoring.assessment.index.final_index over the final appraisals), and the roll-up
-    it comes from: what publication checks and the ranking shows, computed one way."""
+    it comes from: what publication checks and the ranking shows, computed one way (_index_of)."""
+    scores = session.execute(select(*_INDEX_COLUMNS).where(ScoreRecord.assessment_id == row.id)).all()
+    return _index_of(row, settings, _stored_set(session, row.criteria_set_id), scores)
+
+
+# what of a score the index is computed from: read as columns, not whole rows (the ranking reads hundreds of years)
+_INDEX_COLUMNS = (ScoreRecord.assessment_id, ScoreRecord.code, ScoreRecord.inputs, ScoreRecord.not_applicable,
+                  ScoreRecord.appraisal)
+
+
+def _index_of(row: Assessment, settings: YearSettings, criteria_set, scores):
+    """_appraised_index once its criteria set and its scores (_INDEX_COLUMNS) are read, one year or many at a time."""
     from scoring.assessment.appraisal import with_final_appraisals
     from scoring.assessment.engine import LeafEntry, roll_up
     from scoring.assessment.index import final_index
 
-    criteria_set = _stored_set(session, row.criteria_set_id)
-    scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == row.id)).all()
     entries = {s.code: LeafEntry(code=s.code, inputs=dict(s.inputs or {}), not_applicable=s.not_applicable) for s in scores}
     appraisals = {s.code: LeafAppraisal.from_dict(s.appraisal) for s in scores if s.appraisal}
     rollup = roll_up(criteria_set, with_final_appraisals(entries, appraisals))
@@ -276,25 +285,38 @@ _PUBLISHED: dict[tuple[str, int, datetime], PublishedIndex | None] = {}
 
 
 def published_indexes(db: Database, department_ids: Iterable[int], year: int) -> dict[int, PublishedIndex]:
-    """The published index of each of these departments' `year`, for those that have published it (công bố)."""
+    """The published index of each of these departments' `year`, for those that have published it (công bố).
+
+    The years not computed yet in this process are read together — their scores in one query per
+    _BATCH years, each criteria set once — then each is computed by _index_of, as publication computes it."""
     wanted = list(department_ids)
     found = {}
     with db.session() as session:
         rows = session.scalars(select(Assessment).where(Assessment.year == year, Assessment.department_id.in_(wanted),
                                                         Assessment.published_at.is_not(None))).all()
+        key = lambda row: (db.settings.database_url, row.id, row.published_at)  # noqa: E731
+        missing = [row for row in rows if key(row) not in _PUBLISHED]
+        sets = {set_id: _stored_set(session, set_id) for set_id in {row.criteria_set_id for row in missing}}
+        for start in range(0, len(missing), _BATCH):
+            batch = missing[start:start + _BATCH]
+            scores: dict[int, list] = {row.id: [] for row in batch}
+            for score in session.execute(select(*_INDEX_COLUMNS).where(ScoreRecord.assessment_id.in_(list(scores)))):
+                scores[score.assessment_id].append(score)
+            for row in batch:
+                _PUBLISHED[key(row)] = _published_index(row, sets[row.criteria_set_id], scores[row.id])
         for row in rows:
-            key = (db.settings.database_url, row.id, row.published_at)
-            if key not in _PUBLISHED:
-                _PUBLISHED[key] = _published_index(session, row)
-            if _PUBLISHED[key] is not None:
-                found[row.department_id] = _PUBLISHED[key]
+            if _PUBLISHED[key(row)] is not None:
+                found[row.department_id] = _PUBLISHED[key(row)]
     return found
 
 
-def _published_index(session: Session, row: Assessment) -> PublishedIndex | None:
+_BATCH = 500  # years whose scores one query reads (a bound on the IN list, far below any database's limit)
+
+
+def _published_index(row: Assessment, criteria_set, scores) -> PublishedIndex | None:
     """The published year's index and its areas; None where it cannot be computed (not a figure to rank)."""
     settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
-    index, rollup = _appraised_index(session, row, settings)
+    index, rollup = _index_of(row, settings, criteria_set, scores)
     if index.percent is None:
         return None
     areas = tuple((a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas
