@@ -333,6 +333,39 @@ def test_chart_text_from_the_data_is_drawn_literally(hostile_year):
     assert any("HYPERLINK" in text for text in strings) and any("&lt;script&gt;" in text for text in strings)
     assert [text for text in strings if re.search(r"<(?!br>|extra>|/extra>)", text)] == []
 
+def test_the_overviews_html_charts_write_no_tag_of_the_data(hostile_year):
+    """Tổng quan draws its bar charts as HTML (scoring.charts_html): the data's text is shown, never a tag."""
+    from html.parser import HTMLParser
+
+    from scoring import charts
+    from scoring.assessment.snapshot import load_snapshot
+    from scoring.charts_html import bar_figure_html
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.seen: set[str] = set()
+            self.attributes: set[str] = set()
+            self.text = ""
+
+        def handle_starttag(self, tag, attrs):
+            self.seen.add(tag)
+            self.attributes.update(name for name, _ in attrs)
+
+        def handle_data(self, data):
+            self.text += " " + data  # a long name is on several lines: one word each side of a break
+
+    db, seeded = hostile_year
+    snap = load_snapshot(db, seeded["department_id"], 2026, with_previous_year=True)
+    tags = Tags()
+    for figure in (charts.completion_by_area_figure(snap), charts.score_by_area_figure(snap), charts.year_comparison_figure(snap)):
+        tags.feed(bar_figure_html(figure))
+    assert tags.seen <= {"figure", "figcaption", "div", "span", "br"}
+    assert tags.attributes <= {"style", "title", "role", "aria-label"}
+    shown = " ".join(tags.text.split())
+    assert SCRIPT in shown and IMG_TAG in shown  # the hostile area names are there, as text
+
+
 # ---------------------------------------------------------------- options are told apart by what they show
 
 

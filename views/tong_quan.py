@@ -14,6 +14,7 @@ from scoring.charts import (
     unit_area_heatmap,
     year_comparison_figure,
 )
+from scoring.charts_html import bar_figure_html
 from scoring.plan.stats import STATUS_LABELS
 from scoring.textnorm import format_date, format_number, format_percent
 
@@ -73,7 +74,7 @@ if comparison:
     if snap.comparison_basis():  # the sets differ: by the confirmed criteria mapping, or by code (and says so)
         (st.caption if snap.criteria_mapping else st.warning)(ui.md(snap.comparison_basis()))
     left, right = st.columns([3, 2])
-    ui.chart(left, year_comparison_figure(snap, height=380), key="chart-years")
+    left.html(bar_figure_html(year_comparison_figure(snap)))
     ui.dataframe(container=right, data=pd.DataFrame([
         {"Lĩnh vực": row.name if row.code else "Toàn bộ", before: format_percent(row.previous_pct, 1), now: format_percent(row.current_pct, 1),
          "Thay đổi": (format_number(row.delta_pct, 1) + " điểm %") if row.delta_pct is not None else "—", "": row.status}
@@ -90,11 +91,11 @@ if comparison:
 if not snap.activities:
     st.info(f"Năm {snap.year} chưa có kế hoạch: hãy nhập kế hoạch ở trang Kế hoạch.")
 else:
+    # The charts by area as HTML (scoring.charts_html): as plotly charts they cost the browser about 200 ms each, as
+    # much as all the rest of this page. The two by unit stay plotly (a heat map), drawn only while their expander is open.
     left, right = st.columns(2)
-    ui.chart(left, completion_by_area_figure(snap, height=380), key="chart-area")
-    ui.chart(right, score_by_area_figure(snap, height=380), key="chart-score")
-    # A chart costs the browser about as much as all the rest of this page (plotly draws it, then measures its
-    # labels): the two by unit are drawn only while their expander is open.
+    left.html(bar_figure_html(completion_by_area_figure(snap)))
+    right.html(bar_figure_html(score_by_area_figure(snap)))
     by_unit = st.expander("Tiến độ theo đơn vị chủ trì: số hoạt động, tỷ lệ hoàn thành theo lĩnh vực", key=UNITS_OPEN,
                           on_change="rerun", icon=":material/groups:")
     if by_unit.open:
