@@ -201,14 +201,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(name: str, script: Path, env: dict[str, str], extra: list[str], logs: Path) -> Server:
-    """`python -m streamlit run script` on a free port, from the project folder (so it reads .streamlit/config.toml)."""
+def start_server(name: str, script: Path, env: dict[str, str], extra: list[str], logs: Path,
+                 root: Path = PROJECT_ROOT) -> Server:
+    """`python -m streamlit run script` on a free port, from the project folder `root` (so it reads its
+    .streamlit/config.toml and imports its code: --against runs another checkout's)."""
     port = _free_port()
     log = logs / f"{name}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra],
-        cwd=PROJECT_ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
     return Server(name, process, f"http://127.0.0.1:{port}", log)
 
@@ -518,7 +520,9 @@ def mb(count: int) -> str:
 
 
 LABELS = {"gc_on": "Ứng dụng, `postScriptGC = true`", "gc_off": "Ứng dụng, `postScriptGC = false`",
-          "bare": "Trang trống (1 radio + 1 metric)"}
+          "before": "Bản trước (`--against`), `postScriptGC = false`", "bare": "Trang trống (1 radio + 1 metric)"}
+SHORT = {"gc_on": "`postScriptGC = true`", "gc_off": "`postScriptGC = false`", "before": "bản trước (`--against`)",
+         "bare": "trang trống"}
 
 
 def render_clicks(clicks: dict[str, dict], bare_gc: str) -> list[str]:
@@ -534,7 +538,7 @@ def render_clicks(clicks: dict[str, dict], bare_gc: str) -> list[str]:
                      f"{ms(settled_.get('median'))} | {ms(sent.get('median'))} | {ms(received.get('median'))} | "
                      f"{ms(data['cpu_ms'].get('mean'))} | {ms(data['browser_ms'].get('mean'))} | {len(data['errors'])} |")
     bare = clicks.get("bare", {}).get("visible", {}).get("median")
-    for name in ("gc_on", "gc_off"):
+    for name in ("gc_on", "before", "gc_off"):
         page = clicks.get(name, {}).get("visible", {}).get("median")
         if page and bare:
             lines.append(f"| … {LABELS[name]} so với trang trống | {vn(page / bare, 2)} × | | | | | | | |")
@@ -549,7 +553,7 @@ def render_changes(changes: dict[str, dict]) -> list[str]:
     for key, text in names.items():
         for server, data in changes.items():
             row = data[key]
-            lines.append(f"| {text}, {LABELS[server].split(', ')[1]} | {ms(row['settled'].get('median'))} | "
+            lines.append(f"| {text}, {SHORT[server]} | {ms(row['settled'].get('median'))} | "
                          f"{ms(row['settled'].get('p95'))} | {ms(row['visible'].get('median'))} | "
                          f"{ms(row['cpu_ms'].get('mean'))} | {len(row['errors'])} |")
     return lines
@@ -562,7 +566,7 @@ def render_concurrency(levels: dict[str, list[dict]]) -> list[str]:
     for server, rows in levels.items():
         for row in rows:
             opened = row.get("opened", row["sessions"])
-            lines.append(f"| {row['sessions']} phiên{'' if opened == row['sessions'] else f' ({opened} mở được)'}, {LABELS[server].split(', ')[1]} | {row['clicks']} | "
+            lines.append(f"| {row['sessions']} phiên{'' if opened == row['sessions'] else f' ({opened} mở được)'}, {SHORT[server]} | {row['clicks']} | "
                          f"{ms(row['visible'].get('median'))} | {ms(row['visible'].get('p95'))} | "
                          f"{vn(row['server_cpu_share'] * 100, 0)} % một lõi | {mb(row['rss_idle'])} → {mb(row['rss_after'])} | "
                          f"{vn((row['rss_after'] - row['rss_idle']) / max(1, opened) / 1024 / 1024, 1)} MB | "
@@ -572,7 +576,7 @@ def render_concurrency(levels: dict[str, list[dict]]) -> list[str]:
 
 def render_soak(data: dict, names: list[str]) -> list[str]:
     samples = data["samples"]
-    lines = ["| RSS máy chủ trong lúc chạy dài | " + " | ".join(LABELS[n].split(", ")[1] for n in names) + " |",
+    lines = ["| RSS máy chủ trong lúc chạy dài | " + " | ".join(SHORT[n] for n in names) + " |",
              "|---|" + "---|" * len(names)]
     for fraction in (0, 0.25, 0.5, 0.75, 1):
         sample = samples[min(len(samples) - 1, round(fraction * (len(samples) - 1)))]
@@ -600,11 +604,13 @@ async def run(args, log) -> dict:
         raise SystemExit(f"Cần Chromium của Debian ở {CHROMIUM} (apt-get install chromium).")
     concurrency = [int(n) for n in args.sessions.split(",") if n.strip()] if not args.soak else []
     departments = department_names(max(concurrency + [args.soak_sessions if args.soak else 1]))
-    result: dict = {"machine": machine(), "quick": args.quick, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    result: dict = {"machine": machine(), "quick": args.quick, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "load_before": os.getloadavg()}
     with ExitStack() as stack:
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc-bench-browser-")))
         folders = {}
-        for name in ("gc_on", "gc_off"):
+        apps = ("before", "gc_off") if args.against else ("gc_on", "gc_off")
+        for name in apps:
             folder = stack.enter_context(scratch_data_dir())
             db = open_scratch(folder)
             populate(db, departments=len(departments), years=1)
@@ -613,12 +619,19 @@ async def run(args, log) -> dict:
         bare_script = logs / "trang_tron.py"
         bare_script.write_text(BARE_SCRIPT, encoding="utf-8")
         log(f"đã sinh dữ liệu ({len(departments)} cơ quan × 1 năm); khởi động máy chủ")
-        servers = {
-            "gc_on": start_server("gc_on", PROJECT_ROOT / "server.py", app_env(folders["gc_on"]),
-                                  ["--runner.postScriptGC", "true", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs),
-            "gc_off": start_server("gc_off", PROJECT_ROOT / "server.py", app_env(folders["gc_off"]),
-                                   ["--runner.postScriptGC", "false", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs),
-        }
+        servers = {"gc_off": start_server("gc_off", PROJECT_ROOT / "server.py", app_env(folders["gc_off"]),
+                                          ["--runner.postScriptGC", "false", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs)}
+        if args.against:  # another checkout of the app (the build before a change), in the same conditions
+            against = Path(args.against).resolve()
+            result["against"] = subprocess.run(["git", "-C", str(against), "log", "-1", "--format=%h %s"],
+                                               capture_output=True, text=True).stdout.strip() or str(against)
+            servers = {"before": start_server("before", against / "server.py", app_env(folders["before"]),
+                                              ["--runner.postScriptGC", "false", "--server.disconnectedSessionTTL", str(SESSION_TTL)],
+                                              logs, root=against), **servers}
+        else:
+            servers = {"gc_on": start_server("gc_on", PROJECT_ROOT / "server.py", app_env(folders["gc_on"]),
+                                             ["--runner.postScriptGC", "true", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs),
+                       **servers}
         if not args.soak:
             servers["bare"] = start_server("bare", bare_script, {**os.environ}, [], logs)
         for server in servers.values():
@@ -662,12 +675,14 @@ async def run(args, log) -> dict:
 
 def render(result: dict) -> str:
     lines = [f"Đo bằng Chromium không giao diện (Playwright), {result['machine']}; bắt đầu {result['started']}."]
+    if "against" in result:
+        lines.append(f"Bản trước (`--against`): {result['against']}.")
     if "clicks" in result:
         lines += ["", *render_clicks(result["clicks"], result["bare_post_script_gc"])]
         lines += ["", *render_changes(result["changes"])]
         if any(result["concurrency"].values()):
             lines += ["", *render_concurrency(result["concurrency"])]
-            shown = [f"{LABELS[n].split(', ')[1]}, {row['sessions']} phiên: {error}" for n, rows in result["concurrency"].items()
+            shown = [f"{SHORT[n]}, {row['sessions']} phiên: {error}" for n, rows in result["concurrency"].items()
                      for row in rows for error in sorted(set(row["errors"]))]
             if shown:
                 lines += ["", "Lỗi gặp khi nhiều phiên cùng lúc (mỗi loại một lần):", *(f"- {e}" for e in shown)]
@@ -686,6 +701,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repetitions", type=int, default=40, help="số lần đổi điểm trên mỗi trang (mặc định 40)")
     parser.add_argument("--sessions", default="1,5,10", help="số phiên cùng lúc, cách nhau bởi dấu phẩy; rỗng: bỏ qua")
     parser.add_argument("--seconds", type=float, default=15, help="thời gian mỗi mức phiên cùng lúc (giây)")
+    parser.add_argument("--against", metavar="THƯ_MỤC", help="đo xen kẽ với ứng dụng ở một bản lấy mã khác (ví dụ git worktree "
+                        "của bản trước thay đổi), thay cho máy chủ `postScriptGC = true`")
     parser.add_argument("--soak", action="store_true", help="thay vào đó: chạy dài, lấy mẫu bộ nhớ máy chủ")
     parser.add_argument("--soak-actions", type=int, default=2000, help="số thao tác mỗi máy chủ khi chạy dài")
     parser.add_argument("--soak-sessions", type=int, default=3, help="số phiên mỗi máy chủ khi chạy dài")
@@ -698,7 +715,9 @@ def main(argv: list[str] | None = None) -> int:
 
     result = asyncio.run(run(args, log))
     result["seconds"] = time.perf_counter() - started
-    text = render(result) + f"\n\nCả lần đo: {vn(result['seconds'] / 60, 1)} phút."
+    result["load_after"] = os.getloadavg()
+    load = " → ".join(vn(result[k][0], 1) for k in ("load_before", "load_after"))
+    text = render(result) + f"\n\nCả lần đo: {vn(result['seconds'] / 60, 1)} phút; tải trung bình 1 phút lúc đầu → lúc cuối: {load}."
     print(text)
     OUT.mkdir(parents=True, exist_ok=True)
     name = "trinh-duyet-chay-dai" if args.soak else "trinh-duyet"
