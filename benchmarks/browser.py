@@ -4,6 +4,8 @@
     python -m benchmarks --browser --quick   # a few repetitions of each, for checking the benchmark itself
     python -m benchmarks --browser --soak    # memory over ~2000 actions with runner.postScriptGC on and off
     python -m benchmarks.browser ...         # the same
+    python -m benchmarks.browser --against /path/to/other/checkout --sessions ''   # that build in place of postScriptGC on:
+                                              # two builds A/B interleaved in one run (e.g. a worktree of main)
 
 Three servers run at once, each a `python -m streamlit run` process on a free local port: the app (server.py,
 open mode, a scratch data folder seeded by benchmarks.generate.populate) with Streamlit's `runner.postScriptGC`

@@ -54,3 +54,35 @@ def test_a_save_on_one_laptop_shows_on_the_other_which_keeps_its_unsaved_value(s
     assert not second.locator('[data-testid="stException"]').count()
     first.context.close()
     second.context.close()
+
+
+def test_a_refused_value_is_told_beside_its_inputs_and_the_fix_takes_the_message_away(server, browser):
+    """A score saved from the inputs redraws only the points and totals; a refusal is said beside the inputs and
+    marked unsaved, and the save that fixes it takes both away, the inputs showing what the person typed."""
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    page.goto(server)
+    _settled(page)
+    _open_from_menu(page, "Chấm điểm")
+    page.locator(".st-key-score-open-1-1-4 button").click()
+    _settled(page)
+    for label, value in (("Số đạt (tử số)", "2"), ("Tổng số (mẫu số)", "3")):
+        _type(page, label, value)
+    saved = _headline(page)
+    _type(page, "Số đạt (tử số)", "5")  # more done than planned: the rule refuses it
+    page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=30000)
+    assert page.get_by_text("chưa được lưu").first.is_visible()
+    assert _headline(page) == saved
+    assert page.get_by_label("Số đạt (tử số)").first.input_value() == "5"  # kept as typed
+    _type(page, "Số đạt (tử số)", "3")  # fixed: 3 of 3
+    page.wait_for_function("() => !document.querySelector('[data-testid=stAlertContentError]')", timeout=30000)
+    assert not page.get_by_text("chưa được lưu").count()
+    fixed = _headline(page)
+    assert fixed != saved
+    _type(page, "Số đạt (tử số)", "2")  # a save from the same inputs again: the totals follow
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.includes('Điểm tự chấm') "
+        f"&& !m.innerText.includes({fixed!r}))", timeout=30000)
+    assert _headline(page) == saved
+    assert (page.get_by_label("Số đạt (tử số)").first.input_value(), page.get_by_label("Tổng số (mẫu số)").first.input_value()) == ("2", "3")
+    assert not page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+    page.context.close()

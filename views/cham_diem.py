@@ -2,19 +2,15 @@
 
 A working session changes one criterion at a time. Only the criterion being worked on (the open one) draws its
 inputs, in a keyed fragment; the others show a summary, read-only, with a button that opens them (their inputs
-keep what they hold meanwhile: persist_state). Inside it a smaller fragment, its points (`_leaf_points`), draws
-what a score change changes: the criterion's points, whether its inputs hold something unsaved, and elsewhere on
-the page, in their places there (st.empty slots written from the fragment), the headline totals, the area's
-heading and the headings of its groups. A self score saved from inputs that already show what the person chose
-reruns only that (a keyed st.rerun from the callback, in place of the interaction's own rerun): the browser keeps
-the inputs as they are. Where the inputs must show something else (a conflict draws what is stored, "not
-applicable" disables them, a refusal is said beside them, an appraised criterion shows its difference, an
-evidence or appraisal write) the interaction's own rerun stays: the criterion's whole fragment. With the lock
-panel open its list of blockers (a fragment of its own) reruns too, and locking, reopening or opening a criterion
-from the blockers redraw the whole page from inside that fragment. Fragments rerun without the page's top level,
-so they read the data through `_data()`, and a save expects the version the person last saw (`_seen_version`),
-not one bound into a widget when it was drawn. Others' saves show within seconds (ui.follow_the_data); a value
-this person holds unsaved stays, marked (`_follow_stored`).
+keep what they hold meanwhile: persist_state). The open criterion's fragment also draws what its saves change
+elsewhere on the page, in their places there (st.empty slots written from the fragment): the headline totals,
+the area's heading and the headings of its groups. So a change in its inputs is one script run, the rerun of that
+fragment the browser asks for; the callbacks save and return without st.rerun. The exceptions take a second run:
+with the lock panel open its list of blockers (a fragment of its own) reruns too, and locking, reopening or
+opening a criterion from the blockers redraw the whole page from inside that fragment. Fragments rerun without
+the page's top level, so they read the data through `_data()`, and a save expects the version the person last
+saw (`_seen_version`), not one bound into a widget when it was drawn. Others' saves show within seconds
+(ui.follow_the_data); a value this person holds unsaved stays, marked (`_follow_stored`).
 
 Appraisal rounds, explanations, bonus/penalty, the reopening of the lock and publication are editors only where
 the core would accept the write now (`_verdict`, scoring.assessment.cycle.may_write on the cycle's state for today, the
@@ -355,25 +351,16 @@ def _inputs_from_widgets(leaf: CriterionNode) -> dict:
     return {"survey": survey} if survey else {}
 
 
-def _refresh_after(code: str, saved, *, inputs_change: bool = True, from_points: bool = False) -> None:
-    """After a criterion's write, saved or refused: which fragments draw what it changed.
-
-    The interaction's own rerun is the fragment that drew the widget: the criterion's whole fragment for its
-    inputs, which draws its points, totals and headings too. A write whose inputs already show what they should
-    (`inputs_change` False: a self score saved from them) reruns only the points fragment in its place, so the
-    browser keeps the inputs as they are and applies a dozen elements instead of the criterion's forty (the cost of
-    a score change, see README «Đổi một điểm»). A write from the points fragment (its buttons) that changes the
-    inputs (`from_points`) reruns the whole criterion. While the lock panel is open its list of blockers reruns
-    too, which takes Streamlit a second run."""
+def _refresh_after(code: str, saved) -> None:
+    """After a criterion's write, saved or refused. The interaction's own rerun, the criterion's fragment, is the
+    one run: it draws the criterion (the message at its inputs, what is stored) and the totals and headings above
+    it (_leaf_block). Only the lock's list of blockers, while it is open, lives in a fragment of its own: then
+    both rerun, which takes Streamlit a second run."""
     if isinstance(saved, assessment_store.ScoreView):
         ui.score_saved(assessment_id, saved)
         _saw(code, saved.version)
-    st.session_state.pop(_someone_saved_key(code), None)  # the inputs now show this person's own write
-    scope = [_points_key(code)] if not inputs_change else ([_leaf_key(code)] if from_points else [])
     if st.session_state.get(LOCK_PANEL_OPEN):
-        scope = [*(scope or [_leaf_key(code)]), LOCK_PANEL]
-    if scope:
-        st.rerun(scope)  # in place of the interaction's own rerun
+        st.rerun([LOCK_PANEL, _leaf_key(code)])
 
 
 def _unsaved_key(code: str) -> str:
@@ -387,19 +374,16 @@ def _show_saved(code: str) -> None:
 
 
 def _drop_unsaved(code: str) -> None:
-    _show_saved(code)
-    st.rerun(_leaf_key(code))  # its button is in the points fragment; the inputs are drawn again from what is stored
+    _show_saved(code)  # the criterion's own rerun draws its inputs from what is stored
 
 
 def _save_self(leaf: CriterionNode) -> None:
     conflicted = []
-    before = _data().score(leaf.code)
-    not_applicable = bool(st.session_state.get(_key(leaf.code, "na")))
     saved = ui.attempt(
         lambda: assessment_store.save_self_score(
             ui.database(), assessment_id, leaf.code, _seen_version(leaf.code),
             inputs=_inputs_from_widgets(leaf),
-            not_applicable=not_applicable,
+            not_applicable=bool(st.session_state.get(_key(leaf.code, "na"))),
             explanation=st.session_state.get(_key(leaf.code, "expl")) or "",
             actor=ui.actor(),
         ),
@@ -411,13 +395,7 @@ def _save_self(leaf: CriterionNode) -> None:
         st.session_state[_unsaved_key(leaf.code)] = True
     else:
         st.session_state.pop(_unsaved_key(leaf.code), None)
-    # The inputs are drawn again only where they show something else now: the stored values after a conflict,
-    # enabled or not with "not applicable", the appraisal's difference from the self score once appraised; a
-    # refusal's message beside them, or the end of one shown there (refusals are rare: their cost does not matter).
-    appraised = before.appraisal.round1_points is not None or before.appraisal.round2_points is not None
-    told = saved is None or bool(st.session_state.get(_told_key(leaf.code)))
-    _refresh_after(leaf.code, saved[0] if saved else None,
-                   inputs_change=told or not_applicable != before.not_applicable or appraised)
+    _refresh_after(leaf.code, saved[0] if saved else None)
 
 
 def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
@@ -430,7 +408,7 @@ def _apply_suggestion(leaf: CriterionNode, inputs: dict) -> None:
         ),
         place=_leaf_key(leaf.code),
     )
-    _refresh_after(leaf.code, saved[0] if saved else None, from_points=True)  # its button is in the points
+    _refresh_after(leaf.code, saved[0] if saved else None)
 
 
 def _evidence_seen_key(code: str) -> str:
@@ -521,24 +499,9 @@ def _rule_input(leaf: CriterionNode, score: assessment_store.ScoreView, disabled
                       on_change=on_change, args=args, disabled=disabled)
 
 
-def _leaf_points(code: str, summary, area_heading, group_headings: dict) -> None:
-    """What a score change changes: the criterion's points, how they were reached, the plan's suggestion, whether
-    what its inputs hold is saved; and elsewhere on the page, in their places
-    there, the totals, the area's heading and the headings of its groups. A save from inputs that need not be drawn
-    again reruns this fragment alone (_refresh_after)."""
+def _leaf_header(code: str) -> None:
+    """What a score change changes in a criterion: its points, how they were reached, the plan's suggestion."""
     snap = _data()
-    _summary(summary)
-    _area_heading(area_heading, snap.criteria_set.area_of(code))
-    for group, slot in group_headings.items():
-        _group_heading(slot, group)
-    _leaf_header(snap, code)
-    score = snap.score(code)
-    if st.session_state.get(_someone_saved_key(code)):
-        when = f" lúc {format_datetime(score.updated_at)}" if score.updated_at else ""
-        st.info(f"{ui.md(score.updated_by or 'Người khác')} vừa lưu tiêu chí này{when}: các ô hiện điều đã lưu.")
-
-
-def _leaf_header(snap: Snapshot, code: str) -> None:
     leaf, score, totals = snap.criteria_set.node(code), snap.score(code), snap.rollup.node(code)
     head, points_side = st.columns([4, 1])
     points_col = points_side.container(key=f"leaf-points-{code}")  # its figure is sized to fit (see the style above)
@@ -577,34 +540,27 @@ def _follow_stored(code: str, score: assessment_store.ScoreView) -> bool:
         ui.forget_widgets(_key(code, ""))
     if seen is None or redrawn:
         _saw(code, score.version)
-    st.session_state[_someone_saved_key(code)] = redrawn  # said under the points until this person's next write
     return redrawn
 
 
-def _someone_saved_key(code: str) -> str:
-    return f"someone-saved-{assessment_id}-{code}"
-
-
-def _told_key(code: str) -> str:
-    return f"told-{assessment_id}-{code}"
-
-
-def _points_key(code: str) -> str:
-    return f"cd-diem-{code}"
-
-
 def _leaf_block(code: str, summary, area_heading, group_headings: dict) -> None:
-    """The open criterion, with its inputs. A write from its inputs reruns this fragment, or only its points
-    fragment (_leaf_points) when the inputs show what they showed (see _refresh_after)."""
+    """The open criterion, with its inputs. It also draws what its saves change elsewhere on the page, in their
+    places there: the totals, the area's heading and the headings of its groups. A change in its inputs then
+    reruns this fragment alone, the interaction's own rerun, and that one run shows everything it changed."""
     snap = _data()
     leaf = snap.criteria_set.node(code)
     score = snap.score(code)
-    _follow_stored(code, score)
+    someone_saved = _follow_stored(code, score)
+    _summary(summary)
+    _area_heading(area_heading, snap.criteria_set.area_of(code))
+    for group, slot in group_headings.items():
+        _group_heading(slot, group)
     with st.container(border=True):
-        st.fragment(_leaf_points, key=_points_key(code))(code, summary, area_heading, group_headings)
-        # a write of this criterion that was refused says why here, beside its inputs; while it is shown, the next
-        # save reruns this whole fragment, which takes it away
-        st.session_state[_told_key(code)] = ui.show_flashes(_leaf_key(code)) > 0
+        _leaf_header(code)
+        if someone_saved:
+            when = f" lúc {format_datetime(score.updated_at)}" if score.updated_at else ""
+            st.info(f"{ui.md(score.updated_by or 'Người khác')} vừa lưu tiêu chí này{when}: các ô hiện điều đã lưu.")
+        ui.show_flashes(_leaf_key(code))  # a save of this criterion that was refused says why here, beside its inputs
         left, middle, right = st.columns([3, 3, 2])
         with left:
             _seed(_key(code, "na"), score.not_applicable)
