@@ -182,12 +182,39 @@ def drawn_markdown(at) -> list[tuple[str, str]]:
     return found
 
 
+# st.html is HTML, not Markdown (Tổng quan's charts, scoring.charts_html): there, "](" or "**" is text; what would be
+# live is a tag or attribute the page did not write itself
+_OUR_HTML_TAGS = {"figure", "figcaption", "div", "span", "br", "style"}  # "style": the pages' own static CSS
+_OUR_HTML_ATTRIBUTES = {"style", "title", "role", "aria-label"}
+
+
+def live_html(text: str) -> list[str]:
+    """Tags and attributes in an st.html block that are not the app's own."""
+    from html.parser import HTMLParser
+
+    hits: list[str] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag not in _OUR_HTML_TAGS:
+                hits.append(f"<{tag}")
+            hits.extend(name for name, _ in attrs if name not in _OUR_HTML_ATTRIBUTES)
+
+    Tags().feed(text)
+    return hits
+
+
 def live_markup_on(at) -> list[tuple[str, str, list[str]]]:
-    return [(where, text, hits) for where, text in drawn_markdown(at) if (hits := live_markup(text))]
+    return [(where, text, hits) for where, text in drawn_markdown(at)
+            if (hits := (live_html(text) if where == "Html.body" else live_markup(text)))]
 
 
 def test_the_checker_sees_raw_text_and_passes_escaped_text():
     import ui
+    from scoring.charts_html import _html_lines
+
+    assert live_html(f"<div>{HOSTILE}</div>") and live_html("<figure><a href='x'>y</a></figure>") == ["<a", "href"]
+    assert live_html(f"<div style='x'>{_html_lines(HOSTILE)}</div>") == []
 
     assert live_markup(HOSTILE)
     for piece in (IMAGE, LINK, BARE_URL, WWW, EMAIL, IMG_TAG, SCRIPT, BOLD):
