@@ -619,3 +619,26 @@ def test_the_overviews_charts_by_unit_are_drawn_once_their_expander_is_opened(ap
     assert len(titles()) == 2
     assert "Tiến độ theo đơn vị chủ trì (số hoạt động)" in titles()
     assert "Tỷ lệ hoàn thành theo đơn vị × lĩnh vực (%)" in titles()
+
+
+def test_the_evidence_attached_to_a_criterion_reads_in_full_beside_its_picker(app):
+    """Issue 17: in a column Streamlit keeps the picker's chips on one scrolled row (a second document was a sliver)
+    and cuts each chip's text; the chips wrap and every attached document is listed under the picker in full."""
+    from datetime import date
+
+    from scoring.store import actors
+
+    db, department = _stored()
+    summaries = ["Quyết định ban hành Kế hoạch cải cách hành chính năm 2026 của Sở và phân công nhiệm vụ cho các phòng",
+                 "Báo cáo kết quả thực hiện công tác cải cách hành chính quý III năm 2026 gửi Ủy ban nhân dân tỉnh"]
+    for number, summary in zip(("12/QĐ-SNV", "35/BC-SNV"), summaries):
+        evidence_store.add_evidence(db, department.id, 2026, evidence_store.EvidenceInput(
+            doc_type="Quyết định", number=number, issued_on=date(2026, 3, 15), summary=summary),
+            actor=actors.SYSTEM_ACTOR, attachment=evidence_store.ATTACH_NUMBER, criteria=["1.1.1"])
+    _open(app, "views/cham_diem.py")
+    picker = app.multiselect(key=_score_key("1.1.1", "evidence"))
+    assert len(picker.value) == 2
+    assert picker.proto.wrap is True
+    listed = " ".join(_plain(c.value) for c in app.caption)
+    for number, summary in zip(("12/QĐ-SNV", "35/BC-SNV"), summaries):
+        assert f"Quyết định số {number}, ngày 15/03/2026: {summary}" in listed

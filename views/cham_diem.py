@@ -463,6 +463,14 @@ def _evidence_label(by_id: dict) -> Callable[[int], str]:
     return lambda i: f"TL{i} · {by_id[i].title}"
 
 
+def _attached_list(documents) -> None:
+    """The attached documents in full under their picker: its chips wrap (wrap=True), but Streamlit still cuts a
+    chip's text at a fixed width, so a long Vietnamese title is read here, one document a line."""
+    label = _evidence_label({d.id: d for d in documents})
+    if documents:
+        st.caption("  \n".join(ui.md(label(d.id)) for d in documents))
+
+
 def _rule_input(leaf: CriterionNode, score: assessment_store.ScoreView, disabled: bool) -> None:
     rule, code, inputs = leaf.rule, leaf.code, score.inputs
     on_change, args = _save_self, (leaf,)
@@ -582,7 +590,8 @@ def _leaf_block(code: str, summary, area_heading, group_headings: dict) -> None:
                 _seed(_key(code, "evidence"), [e.id for e in evidence])
                 st.multiselect("Tài liệu kiểm chứng đã gắn", list(by_id), key=_key(code, "evidence"), persist_state=_PERSIST,
                                format_func=_evidence_label(by_id), on_change=_link_evidence, args=(leaf,),
-                               placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link)
+                               placeholder="Chọn tài liệu trong sổ tài liệu kiểm chứng", disabled=not may_link, wrap=True)
+                _attached_list(evidence)
             else:
                 notes.append("Sổ tài liệu kiểm chứng năm này còn trống: thêm tài liệu ở trang Tài liệu kiểm chứng.")
             linked = snap.activities_for(leaf)
@@ -671,7 +680,8 @@ def _explanation_inputs(snap: Snapshot, leaf: CriterionNode, appraisal: LeafAppr
         if by_id:
             _seed(_key(code, "answer-docs"), [i for i in appraisal.supplementary_evidence_ids if i in by_id])
             st.multiselect("Tài liệu bổ sung", list(by_id), key=_key(code, "answer-docs"), persist_state=_PERSIST, format_func=_evidence_label(by_id),
-                           on_change=_save_explanation, args=(leaf,), placeholder="Chọn tài liệu bổ sung")
+                           on_change=_save_explanation, args=(leaf,), placeholder="Chọn tài liệu bổ sung", wrap=True)
+            _attached_list([by_id[i] for i in appraisal.supplementary_evidence_ids if i in by_id])
         return
     st.markdown("**Giải trình của cơ quan:** " + (ui.md(appraisal.explanation) if appraisal.explanation else "chưa có"))
     documents = [by_id[i].title for i in appraisal.supplementary_evidence_ids if i in by_id]
