@@ -8,9 +8,9 @@ and headings it changes), so the tests and the AppTest benchmark make their chan
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from collections.abc import Iterator
 
 from streamlit.runtime.scriptrunner import RerunData
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType

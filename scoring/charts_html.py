@@ -33,7 +33,7 @@ def _lines(text: str | None) -> list[str]:
     return [unescape(line) for line in str(text or "").split("<br>")]
 
 
-def _html_lines(text: str | None) -> str:
+def html_lines(text: str | None) -> str:
     return "<br>".join(escape(line) for line in _lines(text))
 
 
@@ -157,7 +157,7 @@ def bar_figure_html(figure: go.Figure) -> str:
                 colour_text = _get(trace, "textfont", "color", default="white")
                 inside = (f"<span style='display:flex;align-items:center;justify-content:center;height:100%;overflow:hidden;"
                           f"white-space:nowrap;color:{escape(colour_text)};font-size:{text_size - 1}px'>"
-                          f"{_html_lines(text)}</span>")
+                          f"{html_lines(text)}</span>")
             if right > left:  # a zero draws nothing, as in plotly (its text, if any, still says so)
                 pieces.append(f"<div title='{escape(tooltip)}' style='{box}'>{inside}</div>")
             if text and trace.get("textposition") == "outside":
@@ -165,10 +165,10 @@ def bar_figure_html(figure: go.Figure) -> str:
                 side = (f"left:calc({right:.3f}% + {TEXT_GAP_PX}px)" if value >= 0
                         else f"right:calc({100 - left:.3f}% + {TEXT_GAP_PX}px);text-align:right")
                 pieces.append(f"<div style='position:absolute;{side};top:0;bottom:0;display:flex;align-items:center;"
-                              f"white-space:nowrap;line-height:1.2;font-size:{size}px'>{_html_lines(text)}</div>")
+                              f"white-space:nowrap;line-height:1.2;font-size:{size}px'>{html_lines(text)}</div>")
         rows_html.append(
             f"<div style='grid-column:1;grid-row:{row};padding-right:8px;display:flex;align-items:center;"
-            f"justify-content:flex-end;text-align:right;line-height:1.25'>{_html_lines(label)}</div>"
+            f"justify-content:flex-end;text-align:right;line-height:1.25'>{html_lines(label)}</div>"
             f"<div role='img' aria-label='{escape(_plain(label) + ': ' + '; '.join(spoken))}' "
             f"style='grid-column:2;grid-row:{row};position:relative;min-height:{ROW_PX}px;z-index:1'>{''.join(pieces)}</div>")
 
@@ -184,13 +184,13 @@ def bar_figure_html(figure: go.Figure) -> str:
     tick_labels = "".join(
         f"<span style='position:absolute;left:{at(t):.3f}%;transform:translateX(-50%);white-space:nowrap'>"
         f"{escape(format_number(t) + suffix)}</span>" for t in ticks)
-    axis_title = _html_lines(_get(axis, "title", "text", default=""))
+    axis_title = html_lines(_get(axis, "title", "text", default=""))
 
     legend = ""
     if layout.get("showlegend") is not False:
         keys = [f"<span style='display:inline-flex;align-items:center;margin-right:14px;white-space:nowrap'>"
                 f"<span style='display:inline-block;width:12px;height:12px;margin-right:5px;background:"
-                f"{escape(str(_per_point(_get(trace, 'marker', 'color'), 0, '#0b5cad')))}'></span>{_html_lines(trace['name'])}</span>"
+                f"{escape(str(_per_point(_get(trace, 'marker', 'color'), 0, '#0b5cad')))}'></span>{html_lines(trace['name'])}</span>"
                 for trace in bars if trace.get("name") and trace.get("showlegend") is not False]
         if keys:
             legend = f"<div style='margin:2px 0 8px;line-height:1.6'>{''.join(keys)}</div>"
@@ -200,7 +200,7 @@ def bar_figure_html(figure: go.Figure) -> str:
     return (
         f"<figure role='figure' aria-label='{escape(_plain(title))}' style='margin:0 0 12px;font-family:inherit;"
         f"font-size:{text_size}px;color:{escape(_get(layout, 'font', 'color', default='#17202a'))};background:white'>"
-        f"<figcaption style='font-size:{title_size}px;line-height:1.3;margin-bottom:6px'>{_html_lines(title)}</figcaption>"
+        f"<figcaption style='font-size:{title_size}px;line-height:1.3;margin-bottom:6px'>{html_lines(title)}</figcaption>"
         f"{legend}"
         f"<div style='display:grid;grid-template-columns:fit-content(45%) 1fr;padding-right:12px'>"
         f"<div style='grid-column:2;grid-row:1 / span {max(rows, 1)};position:relative'>{grid}</div>"

@@ -70,7 +70,7 @@ def _argparse_in_vietnamese() -> Iterator[None]:
         argparse._, argparse.ngettext = saved
 
 
-class _VietnameseParser(argparse.ArgumentParser):
+class VietnameseParser(argparse.ArgumentParser):
     """An ArgumentParser that speaks Vietnamese: its headings, -h help, refusals and value names."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -107,18 +107,18 @@ class _VietnameseParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _VietnameseParser(prog="python -m scoring", description="Chỉ số CCHC — công cụ dòng lệnh.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_VietnameseParser, metavar="LỆNH")
+    parser = VietnameseParser(prog="python -m scoring", description="Chỉ số CCHC — công cụ dòng lệnh.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=VietnameseParser, metavar="LỆNH")
 
     plan = commands.add_parser("plan", help="Kế hoạch CCHC")
-    plan_commands = plan.add_subparsers(dest="action", required=True, parser_class=_VietnameseParser)
+    plan_commands = plan.add_subparsers(dest="action", required=True, parser_class=VietnameseParser)
     plan_check = plan_commands.add_parser("check", help="Đọc và kiểm tra một tệp kế hoạch (.txt/.tsv/.docx/.xlsx)")
     plan_check.add_argument("path", metavar="TỆP")
     plan_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")
     plan_check.set_defaults(handler=_plan_check)
 
     criteria = commands.add_parser("criteria", help="Bộ tiêu chí Chỉ số CCHC")
-    criteria_commands = criteria.add_subparsers(dest="action", required=True, parser_class=_VietnameseParser)
+    criteria_commands = criteria.add_subparsers(dest="action", required=True, parser_class=VietnameseParser)
     criteria_check = criteria_commands.add_parser("check", help="Kiểm tra một bộ tiêu chí (.xlsx/.docx/.pdf/.yaml/.json)")
     criteria_check.add_argument("path", metavar="TỆP")
     criteria_check.add_argument("--json", action="store_true", help="In đúng một đối tượng JSON")

@@ -681,8 +681,8 @@ def test_backup_from_an_older_schema_is_migrated_on_restore(sqlite_db, tmp_path,
 def run_cli(monkeypatch):
     """`python -m scoring` with the backup commands registered, run in-process through scoring.cli.main."""
     def parser_with_backup_commands():
-        parser = cli._VietnameseParser(prog="python -m scoring")
-        commands = parser.add_subparsers(dest="command", required=True, parser_class=cli._VietnameseParser)
+        parser = cli.VietnameseParser(prog="python -m scoring")
+        commands = parser.add_subparsers(dest="command", required=True, parser_class=cli.VietnameseParser)
         backup.add_backup_commands(commands)
         return parser
 

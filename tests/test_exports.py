@@ -933,14 +933,14 @@ def test_a_chart_of_unchanged_data_is_drawn_once_whatever_the_exports_that_use_i
     from scoring.exports import charts
 
     db, department_id, assessment_id, _ = workspace
-    charts._CACHE.clear()
+    charts.RENDER_CACHE.clear()
     drawn: list[dict] = []
 
     def render(path, specs):
         drawn.extend(opts for _, opts in specs)
         return [f"<svg>{len(drawn)}</svg>".encode() if opts["format"] == "svg" else b"png" for _, opts in specs]
 
-    monkeypatch.setattr(charts._RENDERER, "render", render)
+    monkeypatch.setattr(charts.RENDERER, "render", render)
     monkeypatch.setenv("BROWSER_PATH", "/usr/bin/chromium")
     snapshot = snapshot_of(db, department_id)
     figures = [score_by_area_figure(snapshot), completion_by_area_figure(snapshot)]
@@ -963,10 +963,10 @@ def test_the_export_page_draws_the_charts_ahead_so_the_click_finds_them(workspac
     from scoring.exports.summary_pdf import summary_charts
 
     db, department_id, _, _ = workspace
-    charts._CACHE.clear()
+    charts.RENDER_CACHE.clear()
     drawn: list[str] = []
-    monkeypatch.setattr(charts._RENDERER, "start_quietly", lambda path: None)
-    monkeypatch.setattr(charts._RENDERER, "render", lambda path, specs: [
+    monkeypatch.setattr(charts.RENDERER, "start_quietly", lambda path: None)
+    monkeypatch.setattr(charts.RENDERER, "render", lambda path, specs: [
         drawn.append(opts["format"]) or b"<svg/>" for _, opts in specs])
     monkeypatch.setenv("BROWSER_PATH", "/usr/bin/chromium")
     snapshot = snapshot_of(db, department_id)
@@ -985,7 +985,7 @@ def test_a_missing_browser_is_a_sentence_and_the_next_export_still_works(workspa
 
     db, department_id, _, _ = workspace
     figure = score_by_area_figure(snapshot_of(db, department_id))
-    charts._CACHE.clear()  # an image drawn by an earlier test would need no browser
+    charts.RENDER_CACHE.clear()  # an image drawn by an earlier test would need no browser
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "khong-co-trinh-duyet"))
     with pytest.raises(ChartExportError, match="không chạy được trình duyệt"):
         figure_svg(figure)

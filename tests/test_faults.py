@@ -131,7 +131,7 @@ def test_a_full_disk_while_storing_evidence_saves_no_record(tmp_path, monkeypatc
     def disk_full(target, content):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("scoring.store.evidence_files._write_atomically", disk_full)
+    monkeypatch.setattr("scoring.store.evidence_files.write_atomically", disk_full)
     meta = evidence_store.EvidenceInput("Báo cáo", "12/BC-SDTTG", None, department.name, "Báo cáo quý")
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     with pytest.raises(StorageError, match="đã đầy"):
@@ -238,13 +238,13 @@ def test_an_upload_killed_at_any_point_leaves_its_record_with_its_file_or_neithe
 HELD_UPLOAD = """
 import sys, time
 from pathlib import Path
-from scoring.store.evidence_files import _Pending, _write_atomically
+from scoring.store.evidence_files import _Pending, write_atomically
 
 target = Path(sys.argv[1])
 target.parent.mkdir(parents=True, exist_ok=True)
 pending = _Pending.lock(target, wait=True)  # an upload in progress in another process
 pending.mark_new()
-_write_atomically(target.with_name(".upload-" + target.name + ".part"), b"...")  # stands for its temporary file
+write_atomically(target.with_name(".upload-" + target.name + ".part"), b"...")  # stands for its temporary file
 print("held", flush=True)
 time.sleep(30)
 """

@@ -471,7 +471,7 @@ def test_a_file_system_refusing_the_evidence_file_is_told_on_the_page_and_nothin
         raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
 
     with monkeypatch.context() as patched:
-        patched.setattr("scoring.store.evidence_files._write_atomically", refused)
+        patched.setattr("scoring.store.evidence_files.write_atomically", refused)
         what.make(at)
         _told(at, FAULTS[fault][1])
         assert what.kept(at) and not what.stored()

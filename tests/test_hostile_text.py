@@ -211,10 +211,10 @@ def live_markup_on(at) -> list[tuple[str, str, list[str]]]:
 
 def test_the_checker_sees_raw_text_and_passes_escaped_text():
     import ui
-    from scoring.charts_html import _html_lines
+    from scoring.charts_html import html_lines
 
     assert live_html(f"<div>{HOSTILE}</div>") and live_html("<figure><a href='x'>y</a></figure>") == ["<a", "href"]
-    assert live_html(f"<div style='x'>{_html_lines(HOSTILE)}</div>") == []
+    assert live_html(f"<div style='x'>{html_lines(HOSTILE)}</div>") == []
 
     assert live_markup(HOSTILE)
     for piece in (IMAGE, LINK, BARE_URL, WWW, EMAIL, IMG_TAG, SCRIPT, BOLD):

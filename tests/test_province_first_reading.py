@@ -52,12 +52,12 @@ def province(db):
 
 
 def _one_at_a_time(db, year: int) -> dict[int, tuple]:
-    """Each published year read alone and computed as publication computes it (cycle_store._appraised_index)."""
+    """Each published year read alone and computed as publication computes it (cycle_store.appraised_index)."""
     found = {}
     with db.session() as session:
         for row in session.scalars(select(Assessment).where(Assessment.year == year, Assessment.published_at.is_not(None))):
             settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
-            index, rollup = cycle_store._appraised_index(session, row, settings)
+            index, rollup = cycle_store.appraised_index(session, row, settings)
             found[row.department_id] = (index.percent, index.band.label, tuple(
                 (a.code, a.appraised_points or Decimal(0)) for a in rollup.areas if not a.not_applicable))
     return found
@@ -109,8 +109,8 @@ def test_warming_leaves_the_first_reading_nothing_to_compute(province, monkeypat
     monkeypatch.setattr(progress, "_ROWS", {})
     monkeypatch.setattr(progress, "_KEPT", {})
     computed = []
-    index_of, rolled_up = cycle_store._index_of, progress.roll_up
-    monkeypatch.setattr(cycle_store, "_index_of", lambda *a: computed.append("index") or index_of(*a))
+    index_of, rolled_up = cycle_store.index_of_year, progress.roll_up
+    monkeypatch.setattr(cycle_store, "index_of_year", lambda *a: computed.append("index") or index_of(*a))
     monkeypatch.setattr(progress, "roll_up", lambda *a: computed.append("progress") or rolled_up(*a))
     took = warm.warm(db)
     assert set(took) == {"progress", "published"}

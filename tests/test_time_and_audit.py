@@ -172,7 +172,7 @@ def test_the_evidence_bundle_dates_its_files_in_vietnam_time(monkeypatch):
     from scoring.exports import evidence_bundle
 
     monkeypatch.setattr(evidence_bundle, "local_now", lambda: textnorm.to_local(LATE_EVENING_UTC))
-    assert evidence_bundle._zip_info("a/b.pdf").date_time == (2026, 12, 21, 6, 30, 0)
+    assert evidence_bundle.zip_info("a/b.pdf").date_time == (2026, 12, 21, 6, 30, 0)
 
 
 # ---------------------------------------------------------------- the audit log reads as people speak
@@ -464,7 +464,7 @@ def test_a_failed_download_is_a_vietnamese_sentence_at_its_button(deferred, monk
     def broken(snapshot, out, db):
         raise RuntimeError("chromium crashed")
 
-    monkeypatch.setitem(commands._WRITERS, "report", broken)
+    monkeypatch.setitem(commands.WRITERS, "report", broken)
     make, _ = _download(at, deferred, key)
     with pytest.raises(RuntimeError):
         make()  # Streamlit's download thread gets the failure: no file is sent
@@ -489,7 +489,7 @@ def test_the_click_run_waits_for_the_file_and_shows_an_input_error(deferred, mon
     def refused(snapshot, out, db):
         raise InputError("Trang tóm tắt cần LibreOffice; hãy cài gói libreoffice-writer-nogui.")
 
-    monkeypatch.setitem(commands._WRITERS, "summary", refused)
+    monkeypatch.setitem(commands.WRITERS, "summary", refused)
     make, _ = _download(at, deferred, key)
 
     def browser_request():

@@ -25,10 +25,10 @@ from scoring.access.auth import (
 )
 from scoring.errors import InputError, NotFoundError
 from scoring.plan.units import unit_key
-from scoring.store.actors import Actor, _trusted, actor_name, command_line_actor
+from scoring.store.actors import Actor, actor_name, command_line_actor, require_trusted
 from scoring.store.db import SIGN_IN_SESSIONS, Database
 from scoring.store.models import Account, AccountDepartment, AuditEntry, Department, utcnow
-from scoring.store.rows import _check_version
+from scoring.store.rows import check_version
 from scoring.textnorm import format_datetime, nfc
 
 FIRST_ADMIN = "quantri"
@@ -122,7 +122,7 @@ def _allow_account_change(actor: Actor, department_ids) -> None:
     if isinstance(actor, Principal):
         authorize_account_change(actor, department_ids)
     else:
-        _trusted(actor)
+        require_trusted(actor)
 
 
 def create_account(db: Database, username: str, *, role: Role | str | None, password: str, display_name: str = "",
@@ -209,7 +209,7 @@ def reset_password(db: Database, username: str, password: str, *, expected_versi
         account = _get(session, username)
         _allow_account_change(actor, [d.department_id for d in account.departments])
         if expected_version is not None:
-            _check_version(account, expected_version, f"Tài khoản «{account.username}»")
+            check_version(account, expected_version, f"Tài khoản «{account.username}»")
         account.password_hash = hash_password(password)
         account.failures, account.locked_until = 0, None  # a reset also lifts a lock-out
         end_sessions_of(session.connection(), account.id, Ended.PASSWORD_RESET)
@@ -228,7 +228,7 @@ def unlock_account(db: Database, username: str, expected_version: int, *, actor:
     with db.session() as session:
         account = _get(session, username)
         _allow_account_change(actor, [d.department_id for d in account.departments])
-        _check_version(account, expected_version, f"Tài khoản «{account.username}»")
+        check_version(account, expected_version, f"Tài khoản «{account.username}»")
         if not DEFAULT_THROTTLE.is_locked(LoginAttempts(account.failures, account.locked_until), now)[0]:
             raise InputError(f"Tài khoản «{account.username}» không bị tạm khóa (hoặc thời gian khóa đã hết) nên không cần mở khóa.")
         _audit(session, actor, "mở khóa đăng nhập", account.username, f"tạm khóa đến {format_datetime(account.locked_until)}",
@@ -273,7 +273,7 @@ def update_account(db: Database, username: str, expected_version: int, *, actor:
     with db.session() as session:
         account = _get(session, username)
         _allow_account_change(actor, [d.department_id for d in account.departments])
-        _check_version(account, expected_version, f"Tài khoản «{account.username}»")
+        check_version(account, expected_version, f"Tài khoản «{account.username}»")
         before = _described(session, account)
         was_administrator = _active_administrator(account)
         held_before = {d.department_id for d in account.departments}
@@ -361,7 +361,7 @@ def give_to_administrators(db: Database, department_id: int, *, actor: Actor) ->
     """A department added from the command line goes to every active administrator, as one added on the page goes
     to the administrator who adds it: an account sees only the departments it holds, and without this nobody could
     give the new department to anyone. For trusted callers; returns the administrators' usernames."""
-    _trusted(actor)
+    require_trusted(actor)
     given = []
     with db.session() as session:
         _departments(session, [department_id])  # refuses an unknown department
@@ -495,7 +495,7 @@ def add_user_commands(commands) -> None:
     listing.set_defaults(handler=_cli_list)
 
 
-def _existing_database() -> Database:
+def existing_database() -> Database:
     """The database the environment names, if it has been made (`python -m scoring init`): a `users` command on a
     folder without one says so and creates nothing (no empty database with no administrator in it)."""
     from sqlalchemy import create_engine, inspect
@@ -526,7 +526,7 @@ def _existing_database() -> Database:
     return open_database(settings)
 
 
-def _cli_departments(db: Database, wanted: list[str]) -> list[int]:
+def cli_departments(db: Database, wanted: list[str]) -> list[int]:
     """The departments named on the command line (by name or id); the only one when none is named."""
     from scoring.store.department_store import list_departments
 
@@ -554,10 +554,10 @@ def _department_names_of(db: Database, account: AccountView) -> str:
 
 
 def _cli_add(args, out) -> int:
-    db = _existing_database()
+    db = existing_database()
     password = generate_password()
     account = create_account(db, args.username, role=args.role, password=password, display_name=args.name,
-                             department_ids=_cli_departments(db, args.department), unit=args.unit, email=args.email,
+                             department_ids=cli_departments(db, args.department), unit=args.unit, email=args.email,
                              actor=command_line_actor())
     unit = f", {account.unit}" if account.unit else ""
     print(f"Đã tạo tài khoản «{account.username}» ({account.role.label}{unit}) cho {_department_names_of(db, account)}.", file=out)
@@ -568,7 +568,7 @@ def _cli_add(args, out) -> int:
 
 
 def _cli_set(args, out) -> int:
-    db = _existing_database()
+    db = existing_database()
     # the command names the account and acts at once: the version it changes is the one it reads
     account = next((a for a in list_accounts(db) if a.username == nfc(args.username).strip().lower()), None)
     if account is None:
@@ -586,14 +586,14 @@ def _cli_set(args, out) -> int:
 def _cli_reset(args, out) -> int:
     password = generate_password()
     # the command names the account and acts at once: there is no earlier view of it to expect
-    reset_password(_existing_database(), args.username, password, expected_version=None, actor=command_line_actor())
+    reset_password(existing_database(), args.username, password, expected_version=None, actor=command_line_actor())
     print(f"Đã đặt lại mật khẩu và mở khóa «{nfc(args.username).lower()}».", file=out)
     print(f"Mật khẩu mới (chỉ hiện một lần): {password}", file=out)
     return 0
 
 
 def _cli_list(args, out) -> int:
-    db = _existing_database()
+    db = existing_database()
     listed = list_accounts(db)
     if not listed:
         print("Chưa có tài khoản nào. Lệnh `python -m scoring init` tạo tài khoản quản trị đầu tiên.", file=out)

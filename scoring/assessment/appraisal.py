@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from scoring.assessment.engine import LeafEntry, NodeTotals, Rollup
-from scoring.assessment.fields import _date_field, _decimal, _mapping, _text
-from scoring.assessment.index import _retotal, _rollup_leaf, is_survey_leaf
+from scoring.assessment.fields import date_field, decimal_field, required_mapping, text_field
+from scoring.assessment.index import is_survey_leaf, retotal, rollup_leaf
 from scoring.criteria.model import CriteriaSet, CriterionNode
 from scoring.criteria.numbers import json_number, vn_number
 from scoring.errors import InputError
@@ -97,7 +97,7 @@ class LeafAppraisal:
     @staticmethod
     def from_dict(data: Any) -> LeafAppraisal:
         where = "kết quả thẩm định"
-        data = _mapping(data, where)
+        data = required_mapping(data, where)
         ids = data.get("supplementary_evidence_ids") or []
         if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             raise InputError(f"{where.capitalize()} không đúng dạng: «supplementary_evidence_ids» phải là "
@@ -106,13 +106,13 @@ class LeafAppraisal:
         if not isinstance(requested, bool):
             raise InputError(f"{where.capitalize()} không đúng dạng: «explanation_requested» phải là true hoặc false.")
         return LeafAppraisal(
-            round1_points=_decimal(data, "round1_points", where, None),
-            round1_remark=_text(data, "round1_remark", where, default=""),
+            round1_points=decimal_field(data, "round1_points", where, None),
+            round1_remark=text_field(data, "round1_remark", where, default=""),
             explanation_requested=requested,
-            explanation=_text(data, "explanation", where, default=""),
+            explanation=text_field(data, "explanation", where, default=""),
             supplementary_evidence_ids=tuple(ids),
-            round2_points=_decimal(data, "round2_points", where, None),
-            round2_remark=_text(data, "round2_remark", where, default=""),
+            round2_points=decimal_field(data, "round2_points", where, None),
+            round2_remark=text_field(data, "round2_remark", where, default=""),
             round1_author=Authorship.from_dict(data["round1_author"]) if data.get("round1_author") else None,
             round2_author=Authorship.from_dict(data["round2_author"]) if data.get("round2_author") else None,
         )
@@ -150,7 +150,7 @@ def points_lost_by_area(criteria_set: CriteriaSet, rollup_self: Rollup, appraisa
     appraisal outside its leaf's range (check `LeafAppraisal.problems` when saving).
     """
     def leaf_totals(leaf: CriterionNode) -> NodeTotals:
-        totals = _rollup_leaf(rollup_self, leaf)
+        totals = rollup_leaf(rollup_self, leaf)
         if totals.not_applicable:
             return totals
         appraisal = appraisals.get(leaf.code)
@@ -165,7 +165,7 @@ def points_lost_by_area(criteria_set: CriteriaSet, rollup_self: Rollup, appraisa
         return dataclasses.replace(totals, appraised_points=appraised, gap=gap,
                                    appraised_leaves=int(appraised is not None))
 
-    nodes, _ = _retotal(criteria_set, leaf_totals)
+    nodes, _ = retotal(criteria_set, leaf_totals)
     losses = []
     for area in criteria_set.nodes:
         totals = nodes[area.code]
@@ -227,13 +227,13 @@ class Authorship:
     @staticmethod
     def from_dict(data: Any) -> Authorship:
         where = "người nhập kết quả thẩm định"
-        data = _mapping(data, where)
-        kind = _text(data, "kind", where)
+        data = required_mapping(data, where)
+        kind = text_field(data, "kind", where)
         if kind not in (AUTHOR_APPRAISER, AUTHOR_TRANSCRIBED):
             raise InputError(f"Dữ liệu {where} không đúng dạng: «{kind}» không phải là cách nhập đã biết.")
         number = data.get("source_number")
         source = None
         if number is not None or data.get("source_issued_on") is not None:
-            source = SourceDocument(_text(data, "source_number", where, default=""),
-                                    _date_field(data, "source_issued_on", where))
-        return Authorship(kind, _text(data, "username", where, default=""), source)
+            source = SourceDocument(text_field(data, "source_number", where, default=""),
+                                    date_field(data, "source_issued_on", where))
+        return Authorship(kind, text_field(data, "username", where, default=""), source)

@@ -62,10 +62,10 @@ def compare_years(current: Rollup, previous: Rollup, current_appraised: bool = T
 
     now, before = rows(current), rows(previous)
     deltas = []
-    for code in sorted(now.keys() | before.keys(), key=_code_order):
+    for code in sorted(now.keys() | before.keys(), key=code_order):
         node_now, node_before = now.get(code), before.get(code)
-        points_now, pct_now = _points_and_pct(node_now, current_appraised)
-        points_before, pct_before = _points_and_pct(node_before, previous_appraised)
+        points_now, pct_now = points_and_pct(node_now, current_appraised)
+        points_before, pct_before = points_and_pct(node_before, previous_appraised)
         named = node_now or node_before
         deltas.append(YearDelta(
             code=code,
@@ -81,7 +81,7 @@ def compare_years(current: Rollup, previous: Rollup, current_appraised: bool = T
     return deltas
 
 
-def _points_and_pct(node: NodeTotals | None, appraised: bool) -> tuple[Decimal | None, Decimal | None]:
+def points_and_pct(node: NodeTotals | None, appraised: bool) -> tuple[Decimal | None, Decimal | None]:
     if node is None or node.not_applicable or node.applicable_max <= 0:
         return None, None
     if appraised:
@@ -93,5 +93,5 @@ def _points_and_pct(node: NodeTotals | None, appraised: bool) -> tuple[Decimal |
     return points, (points / node.applicable_max * HUNDRED).quantize(PERCENT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def _code_order(code: str) -> tuple:
+def code_order(code: str) -> tuple:
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in code.split(".")) if code else ()

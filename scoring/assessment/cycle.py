@@ -17,7 +17,7 @@ from typing import Any
 
 from scoring.access.auth import Action, PermissionDenied, Principal, Role, authorize
 from scoring.assessment.appraisal import AUTHOR_APPRAISER, AUTHOR_TRANSCRIBED, Authorship, LeafAppraisal
-from scoring.assessment.fields import _date_field, _datetime_field, _mapping, _text
+from scoring.assessment.fields import date_field, datetime_field, required_mapping, text_field
 from scoring.assessment.settings import (
     ROUND_APPRAISAL_1,
     ROUND_APPRAISAL_2,
@@ -64,13 +64,13 @@ class RoundOverride:
     @staticmethod
     def from_dict(data: Any) -> RoundOverride:
         where = "lần mở vòng ngoài lịch"
-        data = _mapping(data, where)
-        opened_on, until, at = (_date_field(data, "opened_on", where), _date_field(data, "until", where),
-                                _datetime_field(data, "at", where))
+        data = required_mapping(data, where)
+        opened_on, until, at = (date_field(data, "opened_on", where), date_field(data, "until", where),
+                                datetime_field(data, "at", where))
         if opened_on is None or until is None or at is None:
             raise InputError(f"Dữ liệu {where} không đúng dạng: thiếu ngày mở, ngày kết thúc hoặc thời điểm.")
-        return RoundOverride(_text(data, "round", where), opened_on, until, _text(data, "reason", where, default=""),
-                             _text(data, "by", where, default=""), at)
+        return RoundOverride(text_field(data, "round", where), opened_on, until, text_field(data, "reason", where, default=""),
+                             text_field(data, "by", where, default=""), at)
 
 
 class Write(Enum):

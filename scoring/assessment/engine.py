@@ -247,7 +247,7 @@ def _leaf_totals(leaf: CriterionNode, entry: LeafEntry | None) -> NodeTotals:
                       explanation=explanation, problems=problems, appraisal_remark=entry.appraisal_remark)
 
 
-def _combine(code: str, name: str, level: int, declared_max: Decimal, cap: bool,
+def combined_totals(code: str, name: str, level: int, declared_max: Decimal, cap: bool,
              children: list[NodeTotals]) -> NodeTotals:
     applicable = [c for c in children if not c.not_applicable]
     common = dict(code=code, name=name, level=level, is_leaf=False, max_points=declared_max)
@@ -309,14 +309,14 @@ def roll_up_after_change(criteria_set: CriteriaSet, previous: Rollup, entries: d
 
 
 def _node_totals(node: CriterionNode, children: list[NodeTotals]) -> NodeTotals:
-    return _combine(node.code, node.name, node.level, node.max_points, node.cap_children, children)
+    return combined_totals(node.code, node.name, node.level, node.max_points, node.cap_children, children)
 
 
 def _finish(criteria_set: CriteriaSet, nodes: dict[str, NodeTotals], entries: dict[str, LeafEntry]) -> Rollup:
     """The total and the problems, from every node's totals in document order."""
     areas = [nodes[area.code] for area in criteria_set.nodes]
-    # The total has a positive maximum, so _combine already keeps it at or above 0.
-    total = _combine("", "Tổng cộng", 0, criteria_set.total_max, False, areas)
+    # The total has a positive maximum, so combined_totals already keeps it at or above 0.
+    total = combined_totals("", "Tổng cộng", 0, criteria_set.total_max, False, areas)
     problems = [Issue(f"Tiêu chí {code}", problem) for code, totals in nodes.items() if totals.is_leaf for problem in totals.problems]
     for code in entries:
         node = criteria_set.node(code)

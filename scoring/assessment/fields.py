@@ -19,13 +19,13 @@ HUNDRED = Decimal(100)
 # --------------------------------------------------------------------------- reading stored dicts
 
 
-def _mapping(data: Any, what: str) -> Mapping:
+def required_mapping(data: Any, what: str) -> Mapping:
     if not isinstance(data, Mapping):
         raise InputError(f"Dữ liệu {what} không đúng dạng (cần các cặp tên: giá trị).")
     return data
 
 
-def _text(data: Mapping, key: str, where: str, default: str | None = None) -> str:
+def text_field(data: Mapping, key: str, where: str, default: str | None = None) -> str:
     value = data.get(key)
     if value is None and default is not None:
         return default
@@ -34,7 +34,7 @@ def _text(data: Mapping, key: str, where: str, default: str | None = None) -> st
     return nfc(value)
 
 
-def _decimal(data: Mapping, key: str, where: str, default: Decimal | None = ZERO) -> Decimal | None:
+def decimal_field(data: Mapping, key: str, where: str, default: Decimal | None = ZERO) -> Decimal | None:
     if data.get(key) is None:
         return default
     number = parse_decimal(data[key])
@@ -43,7 +43,7 @@ def _decimal(data: Mapping, key: str, where: str, default: Decimal | None = ZERO
     return number
 
 
-def _date_field(data: Mapping, key: str, where: str) -> date | None:
+def date_field(data: Mapping, key: str, where: str) -> date | None:
     value = data.get(key)
     if value is None:
         return None
@@ -53,7 +53,7 @@ def _date_field(data: Mapping, key: str, where: str) -> date | None:
         raise InputError(f"Dữ liệu {where} không đúng dạng: ngày «{value}» ở trường «{key}» không đọc được.") from None
 
 
-def _datetime_field(data: Mapping, key: str, where: str) -> datetime | None:
+def datetime_field(data: Mapping, key: str, where: str) -> datetime | None:
     value = data.get(key)
     if value is None:
         return None

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from scoring.assessment.engine import PERCENT_QUANTUM, NodeTotals, Rollup, _combine
+from scoring.assessment.engine import PERCENT_QUANTUM, NodeTotals, Rollup, combined_totals
 from scoring.assessment.settings import Band, YearSettings, band_for, band_range_text
 from scoring.criteria.model import CriteriaSet, CriterionNode
 from scoring.criteria.numbers import parse_decimal, vn_number
@@ -281,7 +281,7 @@ def _non_negative(value: Decimal | int | str | None, what: str) -> Decimal:
 # --------------------------------------------------------------------------- parts of a roll-up
 
 
-def _retotal(criteria_set: CriteriaSet, leaf_totals: Callable[[CriterionNode], NodeTotals]
+def retotal(criteria_set: CriteriaSet, leaf_totals: Callable[[CriterionNode], NodeTotals]
              ) -> tuple[dict[str, NodeTotals], NodeTotals]:
     """Roll up again from given leaf totals with the engine's own combination, so caps and clamps match."""
     nodes: dict[str, NodeTotals] = {}
@@ -291,15 +291,15 @@ def _retotal(criteria_set: CriteriaSet, leaf_totals: Callable[[CriterionNode], N
             result = leaf_totals(node)
         else:
             children = [visit(child) for child in node.children]
-            result = _combine(node.code, node.name, node.level, node.max_points, node.cap_children, children)
+            result = combined_totals(node.code, node.name, node.level, node.max_points, node.cap_children, children)
         nodes[node.code] = result
         return result
 
     areas = [visit(area) for area in criteria_set.nodes]
-    return nodes, _combine("", "Tổng cộng", 0, criteria_set.total_max, False, areas)
+    return nodes, combined_totals("", "Tổng cộng", 0, criteria_set.total_max, False, areas)
 
 
-def _rollup_leaf(rollup: Rollup, leaf: CriterionNode) -> NodeTotals:
+def rollup_leaf(rollup: Rollup, leaf: CriterionNode) -> NodeTotals:
     totals = rollup.nodes.get(leaf.code)
     if totals is None or not totals.is_leaf:
         raise InputError(f"Kết quả chấm điểm không khớp bộ tiêu chí: thiếu tiêu chí {leaf.code}.")
@@ -314,7 +314,7 @@ def _left_out(totals: NodeTotals) -> NodeTotals:
 
 def _part_totals(criteria_set: CriteriaSet, rollup: Rollup, belongs: Callable[[CriterionNode], bool]) -> NodeTotals:
     """The whole set's totals counting only the leaves that `belongs` keeps (the others as not applicable)."""
-    _, total = _retotal(
-        criteria_set, lambda leaf: _rollup_leaf(rollup, leaf) if belongs(leaf) else _left_out(_rollup_leaf(rollup, leaf))
+    _, total = retotal(
+        criteria_set, lambda leaf: rollup_leaf(rollup, leaf) if belongs(leaf) else _left_out(rollup_leaf(rollup, leaf))
     )
     return total

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from scoring.assessment.engine import LeafEntry, Rollup, roll_up
-from scoring.assessment.fields import _datetime_field, _mapping, _text
+from scoring.assessment.fields import datetime_field, required_mapping, text_field
 from scoring.assessment.index import is_survey_leaf
 from scoring.criteria.model import CriteriaSet
 from scoring.errors import InputError
@@ -118,16 +118,16 @@ class Reopening:
 
     @staticmethod
     def from_dict(data: Any) -> Reopening:
-        data = _mapping(data, "lần mở lại")
-        at = _datetime_field(data, "at", "lần mở lại")
+        data = required_mapping(data, "lần mở lại")
+        at = datetime_field(data, "at", "lần mở lại")
         if at is None:
             raise InputError("Lần mở lại không đúng dạng: thiếu thời điểm «at».")
         return Reopening(
             at=at,
-            by=_text(data, "by", "lần mở lại", default=""),
-            reason=_text(data, "reason", "lần mở lại", default=""),
-            previous_locked_at=_datetime_field(data, "previous_locked_at", "lần mở lại"),
-            previous_locked_by=_text(data, "previous_locked_by", "lần mở lại", default=""),
+            by=text_field(data, "by", "lần mở lại", default=""),
+            reason=text_field(data, "reason", "lần mở lại", default=""),
+            previous_locked_at=datetime_field(data, "previous_locked_at", "lần mở lại"),
+            previous_locked_by=text_field(data, "previous_locked_by", "lần mở lại", default=""),
         )
 
 
@@ -185,7 +185,7 @@ class LockState:
 
     @staticmethod
     def from_dict(data: Any) -> LockState:
-        data = _mapping(data, "trạng thái chốt điểm")
+        data = required_mapping(data, "trạng thái chốt điểm")
         locked = data.get("locked", False)
         if not isinstance(locked, bool):
             raise InputError("Trạng thái chốt điểm không đúng dạng: trường «locked» phải là true hoặc false.")
@@ -194,7 +194,7 @@ class LockState:
             raise InputError("Trạng thái chốt điểm không đúng dạng: trường «reopened» phải là danh sách.")
         return LockState(
             locked=locked,
-            locked_at=_datetime_field(data, "locked_at", "trạng thái chốt điểm"),
-            locked_by=_text(data, "locked_by", "trạng thái chốt điểm", default=""),
+            locked_at=datetime_field(data, "locked_at", "trạng thái chốt điểm"),
+            locked_by=text_field(data, "locked_by", "trạng thái chốt điểm", default=""),
             reopened=tuple(Reopening.from_dict(r) for r in reopened),
         )

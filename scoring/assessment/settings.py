@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from scoring.assessment.fields import _date_field, _decimal, _mapping, _text
+from scoring.assessment.fields import date_field, decimal_field, required_mapping, text_field
 from scoring.criteria.numbers import json_number, vn_number
 from scoring.errors import InputError
 from scoring.textnorm import format_date, format_percent, nfc
@@ -70,14 +70,14 @@ class Round:
 
     @staticmethod
     def from_dict(data: Any) -> Round:
-        data = _mapping(data, "vòng chấm điểm")
-        code = _text(data, "code", "vòng chấm điểm")
+        data = required_mapping(data, "vòng chấm điểm")
+        code = text_field(data, "code", "vòng chấm điểm")
         where = f"vòng «{code}»"
         return Round(
             code=code,
-            label=_text(data, "label", where, default=ROUND_LABELS.get(code, code)),
-            opens=_date_field(data, "opens", where),
-            closes=_date_field(data, "closes", where),
+            label=text_field(data, "label", where, default=ROUND_LABELS.get(code, code)),
+            opens=date_field(data, "opens", where),
+            closes=date_field(data, "closes", where),
         )
 
 
@@ -100,10 +100,10 @@ class Band:
 
     @staticmethod
     def from_dict(data: Any) -> Band:
-        data = _mapping(data, "mức xếp loại")
-        label = _text(data, "label", "mức xếp loại")
+        data = required_mapping(data, "mức xếp loại")
+        label = text_field(data, "label", "mức xếp loại")
         where = f"mức xếp loại «{label}»"
-        return Band(label=label, min_percent=_decimal(data, "min_percent", where), code=_text(data, "code", where))
+        return Band(label=label, min_percent=decimal_field(data, "min_percent", where), code=text_field(data, "code", where))
 
 
 # Provinces' groups for departments (2024 onwards): A from 90%, B from 80% to under 90%, C under 80%.
@@ -170,7 +170,7 @@ class YearSettings:
     @staticmethod
     def from_dict(data: Any) -> YearSettings:
         """Settings from stored data. Keys added after the data was saved take the year's defaults."""
-        data = _mapping(data, "thiết lập năm")
+        data = required_mapping(data, "thiết lập năm")
         year = data.get("year")
         if not isinstance(year, int) or isinstance(year, bool):
             raise InputError(f"Thiết lập năm không đúng dạng: năm «{year}» phải là số nguyên.")
@@ -188,9 +188,9 @@ class YearSettings:
             year=year,
             rounds=defaults.rounds if rounds is None else tuple(Round.from_dict(r) for r in rounds),
             survey_run=survey_run,
-            survey_share=_decimal(data, "survey_share", where, defaults.survey_share),
-            bonus_cap=_decimal(data, "bonus_cap", where, defaults.bonus_cap),
-            penalty_cap=_decimal(data, "penalty_cap", where, defaults.penalty_cap),
+            survey_share=decimal_field(data, "survey_share", where, defaults.survey_share),
+            bonus_cap=decimal_field(data, "bonus_cap", where, defaults.bonus_cap),
+            penalty_cap=decimal_field(data, "penalty_cap", where, defaults.penalty_cap),
             bands=defaults.bands if bands is None else tuple(Band.from_dict(b) for b in bands),
         )
 

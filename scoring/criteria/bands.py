@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from scoring.criteria.numbers import _percent_text, json_number, vn_number
+from scoring.criteria.numbers import json_number, percent_text, vn_number
 from scoring.textnorm import fold
 
 # --------------------------------------------------------------------------- percentage bands
@@ -126,7 +126,7 @@ def band_problems(bands: list[Band]) -> list[str]:
             doubled.append(percent)
     problems = []
     if uncovered:
-        problems.append(f"tỷ lệ {_percent_text(uncovered[0])} không thuộc mức nào")
+        problems.append(f"tỷ lệ {percent_text(uncovered[0])} không thuộc mức nào")
     if doubled:
-        problems.append(f"tỷ lệ {_percent_text(doubled[0])} thuộc nhiều mức cùng lúc (chấm theo mức đầu tiên)")
+        problems.append(f"tỷ lệ {percent_text(doubled[0])} thuộc nhiều mức cùng lúc (chấm theo mức đầu tiên)")
     return problems

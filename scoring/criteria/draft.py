@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from scoring.criteria.files import _nearest_code, _schema_error_text, _schema_validator, criteria_set_from_dict
+from scoring.criteria.files import criteria_set_from_dict, nearest_code, schema_error_text, schema_validator
 from scoring.criteria.model import CriteriaSet, CriterionNode, RuleFallback, validate
 from scoring.criteria.numbers import json_number, parse_decimal, vn_number
 from scoring.criteria.rule_text import parse_rule_text
@@ -362,10 +362,10 @@ def _build(draft: CriteriaDraft, activity_ids: set[str] | None) -> DraftResult:
         built = criteria_set_from_dict(document, draft.source_name)  # the schema check of a set file (remembered when passed)
     except InputError as refusal:
         # said again error by error, each at its criterion and field, in the same sentences
-        for err in _schema_validator().iter_errors(document):
+        for err in schema_validator().iter_errors(document):
             path = list(err.absolute_path)
-            code = _nearest_code(document, path) or WHOLE_SET
-            problems.append(DraftProblem(code, _field_of_path(code, path), _schema_error_text(err, document)))
+            code = nearest_code(document, path) or WHOLE_SET
+            problems.append(DraftProblem(code, _field_of_path(code, path), schema_error_text(err, document)))
         return DraftResult(None, problems or [DraftProblem(WHOLE_SET, FIELD_SET_NAME, str(refusal))])
     for issue in validate(built, activity_ids):
         code = issue.where.removeprefix("Tiêu chí ").strip() if issue.where.startswith("Tiêu chí ") else WHOLE_SET

@@ -215,10 +215,10 @@ def stored_criteria_set(digest: str, read_content: Callable[[], Any], source_nam
 
 
 def _check_schema(document: Any, source_name: str) -> None:
-    validator = _schema_validator()
+    validator = schema_validator()
     errors = list(validator.iter_errors(document))
     if errors:
-        lines = [_schema_error_text(err, document) for err in errors[:MAX_REPORTED_SCHEMA_ERRORS]]
+        lines = [schema_error_text(err, document) for err in errors[:MAX_REPORTED_SCHEMA_ERRORS]]
         more = len(errors) - len(lines)
         if more > 0:
             lines.append(f"… và {more} lỗi khác.")
@@ -227,7 +227,7 @@ def _check_schema(document: Any, source_name: str) -> None:
 
 
 @cache
-def _schema_validator() -> jsonschema.Draft202012Validator:
+def schema_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(criteria_schema())
 
 
@@ -280,11 +280,11 @@ _TYPE_NAMES = {
 }
 
 
-def _schema_error_text(err: jsonschema.ValidationError, document: Any) -> str:
+def schema_error_text(err: jsonschema.ValidationError, document: Any) -> str:
     """One schema error as a Vietnamese sentence: where (criterion code and field path) and what."""
     path = list(err.absolute_path)
     field_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(gốc tệp)"
-    code = _nearest_code(document, path)
+    code = nearest_code(document, path)
     where = f"tiêu chí {code}, trường {field_path}" if code else f"trường {field_path}"
     value = err.instance
     match err.validator:
@@ -324,7 +324,7 @@ def _schema_error_text(err: jsonschema.ValidationError, document: Any) -> str:
     return f"{where}: {what}."
 
 
-def _nearest_code(document: Any, path: list) -> str | None:
+def nearest_code(document: Any, path: list) -> str | None:
     """The code of the deepest node on the error's path, so a person can find the criterion."""
     code = None
     current = document

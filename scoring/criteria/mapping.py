@@ -22,7 +22,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from scoring.assessment.comparison import YearDelta, _code_order, _points_and_pct, compare_years
+from scoring.assessment.comparison import YearDelta, code_order, compare_years, points_and_pct
 from scoring.assessment.engine import PERCENT_QUANTUM, NodeTotals, Rollup
 from scoring.criteria.model import CriteriaSet, CriterionNode
 from scoring.errors import InputError
@@ -124,7 +124,7 @@ class CriteriaMapping:
 
     def __post_init__(self) -> None:
         ordered = sorted(dict(((l.old_code, l.new_code), l) for l in self.links).values(),
-                         key=lambda l: (_code_order(l.old_code), _code_order(l.new_code)))
+                         key=lambda l: (code_order(l.old_code), code_order(l.new_code)))
         object.__setattr__(self, "links", tuple(ordered))
 
     # ---- reading
@@ -289,7 +289,7 @@ def propose_mapping(old_set: CriteriaSet, new_set: CriteriaSet) -> CriteriaMappi
             similarity = _similarity(old.name, new.name, threshold, matcher)
             if similarity is not None and similarity >= threshold:
                 candidates.append((similarity, same_code, old, new))
-    candidates.sort(key=lambda c: (-c[0], not c[1], _code_order(c[2].code), _code_order(c[3].code)))
+    candidates.sort(key=lambda c: (-c[0], not c[1], code_order(c[2].code), code_order(c[3].code)))
     links: list[Link] = []
     matched_old: set[str] = set()
     matched_new: set[str] = set()
@@ -341,7 +341,7 @@ def carry_over(mapping: CriteriaMapping, old_set: CriteriaSet, new_set: Criteria
     criterion the mapping makes it (kept or renumbered) when that one is scored the same way; nowhere when it was
     merged, split, dropped or is now scored another way, so that no score is ever shown against another criterion."""
     carries = []
-    for code in sorted(set(codes), key=_code_order):
+    for code in sorted(set(codes), key=code_order):
         old = old_set.node(code)
         targets = mapping.targets(code)
         new = new_set.node(targets[0]) if len(targets) == 1 else None
@@ -416,7 +416,7 @@ def _sum_of(previous: Rollup, previous_set: CriteriaSet, old_codes: set[str], ap
     that node's own figure (its cap on its children included), as last year showed it."""
     for node in previous_set.walk():
         if node.level >= 2 and {leaf.code for leaf in node.leaves()} == old_codes:
-            points, pct = _points_and_pct(previous.node(node.code), appraised)
+            points, pct = points_and_pct(previous.node(node.code), appraised)
             return _Figure(points, pct)
     totals = [previous.node(code) for code in old_codes]
     applicable = [t for t in totals if t is not None and not t.not_applicable and t.applicable_max > 0]
@@ -434,7 +434,7 @@ def _any_applicable(previous: Rollup, codes: set[str]) -> bool:
 
 
 def _codes_text(codes: Iterable[str]) -> str:
-    return ", ".join(sorted(codes, key=_code_order))
+    return ", ".join(sorted(codes, key=code_order))
 
 
 def compare_years_mapped(current: Rollup, previous: Rollup, current_set: CriteriaSet, previous_set: CriteriaSet,
@@ -464,10 +464,10 @@ def compare_years_mapped(current: Rollup, previous: Rollup, current_set: Criteri
 
 def _mapped_row(node: CriterionNode, totals: NodeTotals | None, previous: Rollup, previous_set: CriteriaSet,
                 mapping: CriteriaMapping, current_appraised: bool, previous_appraised: bool) -> YearDelta:
-    points_now, pct_now = _points_and_pct(totals, current_appraised)
+    points_now, pct_now = points_and_pct(totals, current_appraised)
     leaves = {leaf.code for leaf in node.leaves()}
     old, reached = mapping.component(leaves)
-    fresh = sorted((code for code in leaves if not mapping.sources(code)), key=_code_order)
+    fresh = sorted((code for code in leaves if not mapping.sources(code)), key=code_order)
     row = YearDelta(code=node.code, name=node.name, level=2, current_points=points_now, previous_points=None,
                     current_pct=pct_now, previous_pct=None, delta_points=None, delta_pct=None)
     if not old:
@@ -504,7 +504,7 @@ def _dropped_rows(area_code: str, previous: Rollup, previous_set: CriteriaSet, m
         if len(dropped) == len(node.leaves()):
             dropped = [node]
         for gone in dropped:
-            points, pct = _points_and_pct(previous.node(gone.code), appraised)
+            points, pct = points_and_pct(previous.node(gone.code), appraised)
             rows.append(YearDelta(code=gone.code, name=gone.name, level=2, current_points=None, previous_points=points,
                                   current_pct=None, previous_pct=pct, delta_points=None, delta_pct=None,
                                   note="tiêu chí năm trước, không còn năm nay"))

@@ -69,5 +69,5 @@ def json_number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _percent_text(percent: Fraction) -> str:
+def percent_text(percent: Fraction) -> str:
     return f"{format_number(Decimal(percent.numerator) / Decimal(percent.denominator), 2)}%"

@@ -36,10 +36,10 @@ from typing import Any, ClassVar
 from scoring.criteria.bands import Band, band_problems, parse_band
 from scoring.criteria.numbers import (
     DEFAULT_STEP,
-    _percent_text,
     is_on_step,
     json_number,
     parse_decimal,
+    percent_text,
     round_down_to_step,
     vn_number,
 )
@@ -302,7 +302,7 @@ class RatioRule(Rule):
                 f"Tử số {vn_number(numerator)} lớn hơn mẫu số {vn_number(denominator)}.",
             )
         percent = Fraction(numerator) / Fraction(denominator) * 100
-        shown = f"Tỷ lệ {_percent_text(percent)} ({vn_number(numerator)}/{vn_number(denominator)})"
+        shown = f"Tỷ lệ {percent_text(percent)} ({vn_number(numerator)}/{vn_number(denominator)})"
         if self.proportional:
             return self._score_proportional(percent, shown)
         tier = next((t for t in self.tiers if t.band is not None and t.band.contains(percent)), None)

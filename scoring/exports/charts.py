@@ -109,26 +109,26 @@ def _render(figures: list[go.Figure], image_format: str, width: int | None, heig
                                        height=height or figure.layout.height or DEFAULT_HEIGHT))
         for figure in figures
     ]
-    keys = [_CACHE.key(figure, opts) for figure, (_, opts) in zip(figures, specs)]
-    images: list[bytes | None] = [_CACHE.get(key) for key in keys]
+    keys = [RENDER_CACHE.key(figure, opts) for figure, (_, opts) in zip(figures, specs)]
+    images: list[bytes | None] = [RENDER_CACHE.get(key) for key in keys]
     missing = [index for index, image in enumerate(images) if image is None]
     if missing:
         try:
-            outcome = _RENDERER.render(path, [specs[index] for index in missing])
+            outcome = RENDERER.render(path, [specs[index] for index in missing])
         except Exception as problem:  # noqa: BLE001 - the browser's failures come in many types
             if type(problem).__name__ == "ChromeNotFoundError":
                 raise ChartExportError(f"Không xuất được biểu đồ thành ảnh: không chạy được trình duyệt «{path}».") from problem
             raise
         for index, image in zip(missing, outcome):
             images[index] = bytes(image) if not isinstance(image, str) else image.encode("utf-8")
-            _CACHE.put(keys[index], images[index])
+            RENDER_CACHE.put(keys[index], images[index])
     return images
 
 
 def print_pdf(page: Path) -> bytes:
     """An HTML page (a local file that loads nothing remote) printed to PDF by the kept-open browser, with the
     page size and margins of its CSS @page rule."""
-    return _RENDERER.print_pdf(browser_path(), page.resolve().as_uri())
+    return RENDERER.print_pdf(browser_path(), page.resolve().as_uri())
 
 
 def warm_up(*drawings: Callable[[], Any]) -> None:
@@ -140,11 +140,11 @@ def warm_up(*drawings: Callable[[], Any]) -> None:
         path = browser_path()
     except ChartExportError:
         return
-    if _RENDERER.running(path) and not drawings:
+    if RENDERER.running(path) and not drawings:
         return
 
     def start_and_draw() -> None:
-        _RENDERER.start_quietly(path)
+        RENDERER.start_quietly(path)
         for drawing in drawings:
             try:
                 drawing()
@@ -187,7 +187,7 @@ class _RenderCache:
             self._images.clear()
 
 
-_CACHE = _RenderCache(CACHED_IMAGES)
+RENDER_CACHE = _RenderCache(CACHED_IMAGES)
 
 
 class _Renderer:
@@ -258,7 +258,6 @@ class _Renderer:
         if self._loop is not None and self._path == path:
             return self._loop
         self._close_locked()
-        import kaleido  # imported here: only static export needs it
 
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="kaleido-export", daemon=True)
@@ -327,5 +326,5 @@ def _kaleido_class() -> type:
     return _KALEIDO_CLASS
 
 
-_RENDERER = _Renderer()
-atexit.register(_RENDERER.close)
+RENDERER = _Renderer()
+atexit.register(RENDERER.close)

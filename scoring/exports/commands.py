@@ -45,7 +45,7 @@ def export_bytes(db, department_id: int, year: int, kind: str, *, viewer=None) -
         authorize(viewer, Action.EXPORT, department_id=department_id)
     snapshot = load_snapshot(db, department_id, year, viewer=viewer)
     buffer = io.BytesIO()
-    _WRITERS[kind](snapshot, buffer, db)
+    WRITERS[kind](snapshot, buffer, db)
     return buffer.getvalue()
 
 
@@ -129,7 +129,7 @@ def _write_charts_zip_to(snapshot, out, _db) -> None:
             archive.writestr(name, image)
 
 
-_WRITERS = {"scoresheet": _write_scoresheet_to, "report": _write_report_to, "evidence": _write_evidence_to,
+WRITERS = {"scoresheet": _write_scoresheet_to, "report": _write_report_to, "evidence": _write_evidence_to,
             "summary": _write_summary_to, "charts": _write_charts_zip_to}
 
 

@@ -60,8 +60,8 @@ def write_evidence_bundle(snapshot: Snapshot, store: EvidenceStore, out: str | B
                 key = entry.evidence.file_key
                 if key not in contents:
                     contents[key] = store.open_bytes(key)
-                bundle.writestr(_zip_info(entry.path), contents[key])
-        bundle.writestr(_zip_info(INDEX_NAME), _index_workbook(snapshot, entries, criteria_set.name))
+                bundle.writestr(zip_info(entry.path), contents[key])
+        bundle.writestr(zip_info(INDEX_NAME), _index_workbook(snapshot, entries, criteria_set.name))
     return entries
 
 
@@ -98,7 +98,7 @@ def _unique_name(evidence: EvidenceView, taken: set[str]) -> str:
     return candidate
 
 
-def _zip_info(path: str) -> zipfile.ZipInfo:
+def zip_info(path: str) -> zipfile.ZipInfo:
     if path.startswith("/") or ".." in path.split("/") or "\\" in path:
         raise ValueError(f"unsafe path in bundle: {path!r}")  # every path is built above; this must never happen
     info = zipfile.ZipInfo(path, date_time=local_now().timetuple()[:6])  # Vietnam time, not the server's

@@ -47,15 +47,15 @@ from scoring.exports.common import (
     require_criteria,
 )
 from scoring.exports.scoresheet_formulas import (
-    _appraised_total,
-    _clamp,
-    _index_formula,
-    _input_validation,
-    _leaf_count_formula,
-    _leaf_max_formula,
-    _leaf_self_formula,
-    _node_max_formula,
-    _node_points_formula,
+    appraised_total,
+    clamp_formula,
+    index_formula,
+    input_validation,
+    leaf_count_formula,
+    leaf_max_formula,
+    leaf_self_formula,
+    node_max_formula,
+    node_points_formula,
 )
 from scoring.exports.scoresheet_layout import (
     AREA_FILL,
@@ -87,11 +87,10 @@ from scoring.exports.scoresheet_layout import (
     TOTAL_LABEL,
     UNLOCKED,
     WRAP_TOP,
+    Cells,
     Column,
     TierCells,
-    _Cells,
-    _font,
-    _write_header,
+    cell_font,
     has_appraisal,
     input_columns,
     input_name,
@@ -99,8 +98,9 @@ from scoring.exports.scoresheet_layout import (
     protect,
     row_height,
     score_columns,
+    write_header,
 )
-from scoring.exports.scoresheet_sheets import _write_evidence_sheet, _write_plan_sheet, _write_rules_sheet
+from scoring.exports.scoresheet_sheets import write_evidence_sheet, write_plan_sheet, write_rules_sheet
 from scoring.textnorm import format_date
 
 
@@ -114,10 +114,10 @@ def write_scoresheet(snapshot: Snapshot, out: str | BinaryIO, *, with_appraisal:
     scores = workbook.active
     scores.title = SHEET_SCORES
     rules = workbook.create_sheet(SHEET_RULES)
-    tier_cells = _write_rules_sheet(rules, snapshot)
+    tier_cells = write_rules_sheet(rules, snapshot)
     _write_score_sheet(scores, snapshot, score_columns(with_appraisal), tier_cells)
-    _write_plan_sheet(workbook.create_sheet(SHEET_PLAN), snapshot)
-    _write_evidence_sheet(workbook.create_sheet(SHEET_EVIDENCE), snapshot)
+    write_plan_sheet(workbook.create_sheet(SHEET_PLAN), snapshot)
+    write_evidence_sheet(workbook.create_sheet(SHEET_EVIDENCE), snapshot)
     workbook.custom_doc_props.append(IntProperty(name=PROPERTY_DEPARTMENT, value=snapshot.department.id))
     workbook.custom_doc_props.append(IntProperty(name=PROPERTY_YEAR, value=snapshot.year))
     if snapshot.assessment is not None:
@@ -139,14 +139,14 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
     left_end, right_start = _letterhead_columns(visible)
     header_row = _write_letterhead(ws, snapshot, last, left_end, right_start)
     title_lines = [
-        (f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {snapshot.year}", _font(True, size=14)),
-        (f"Bộ tiêu chí: {criteria_set.name}" + (f" ({TEMPLATE_NOTE})" if criteria_set.template else ""), _font()),
+        (f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {snapshot.year}", cell_font(True, size=14)),
+        (f"Bộ tiêu chí: {criteria_set.name}" + (f" ({TEMPLATE_NOTE})" if criteria_set.template else ""), cell_font()),
         (f"Số liệu đến ngày {format_date(snapshot.today)}. " + (
             "Điểm tự chấm đã chốt; nhập điểm và nhận xét thẩm định ở các ô nền vàng. " if locked else
             f"Nhập ở các ô nền vàng: «x» nếu không đánh giá, mức đạt được (chọn trong danh sách), số lượng hoặc "
             f"điểm, tử số và mẫu số của tỷ lệ (cách chấm ở trang «{SHEET_RULES}»). ")
          + "Điểm tự đánh giá, điểm tối đa và các tổng là công thức tự tính. "
-           f"Giữ nguyên cột «{HEADER_STT}» (mã tiêu chí) để nhập lại bảng vào phần mềm.", _font(italic=True, size=11)),
+           f"Giữ nguyên cột «{HEADER_STT}» (mã tiêu chí) để nhập lại bảng vào phần mềm.", cell_font(italic=True, size=11)),
     ]
     for offset, (text, font) in enumerate(title_lines):
         row = header_row + offset
@@ -158,13 +158,13 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
     ws.row_dimensions[header_row + 2].height = 2 * LINE_HEIGHT + 4
     header_row += len(title_lines) + 1
 
-    _write_header(ws, columns, header_row)
+    write_header(ws, columns, header_row)
     ws.row_dimensions[header_row].height = 3 * LINE_HEIGHT + 4
 
     nodes = list(criteria_set.walk())
     row_of = {node.code: header_row + 1 + i for i, node in enumerate(nodes)}
     total_row = header_row + 1 + len(nodes)
-    cells = _Cells(col, row_of)
+    cells = Cells(col, row_of)
     validations: list[DataValidation] = []
     notes = evidence_notes(snapshot)
 
@@ -175,7 +175,7 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
         for key, letter in col.items():
             cell = ws[f"{letter}{row}"]
             cell.border = BORDER
-            cell.font = _font(bold=node.level == 1 or (not node.is_leaf and node.level == 2))
+            cell.font = cell_font(bold=node.level == 1 or (not node.is_leaf and node.level == 2))
             cell.alignment = WRAP_TOP
             if node.level == 1:
                 cell.fill = AREA_FILL
@@ -186,22 +186,22 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
                 put_text(cell, node.name)
                 cell.alignment = Alignment(wrap_text=True, vertical="top", indent=node.level - 1)
             elif key == "max":
-                put_formula(cell, _leaf_max_formula(node, cells) if node.is_leaf else _node_max_formula(node, cells),
+                put_formula(cell, leaf_max_formula(node, cells) if node.is_leaf else node_max_formula(node, cells),
                             POINTS_FORMAT)
                 cell.alignment = NUMBER_ALIGN
             elif key == "self":
-                formula = _leaf_self_formula(node, cells, tier_cells.get(node.code)) if node.is_leaf else \
-                    _node_points_formula(node, cells, "self")
+                formula = leaf_self_formula(node, cells, tier_cells.get(node.code)) if node.is_leaf else \
+                    node_points_formula(node, cells, "self")
                 put_formula(cell, formula, POINTS_FORMAT)
                 cell.alignment = NUMBER_ALIGN
             elif key == "appraised":
                 if node.is_leaf:
                     _write_appraised_leaf(cell, node, snapshot, cells)
                 else:
-                    put_formula(cell, _node_points_formula(node, cells, "appraised"), POINTS_FORMAT)
+                    put_formula(cell, node_points_formula(node, cells, "appraised"), POINTS_FORMAT)
                 cell.alignment = NUMBER_ALIGN
             elif key in ("applicable_leaves", "appraised_leaves"):
-                put_formula(cell, _leaf_count_formula(node, cells, key), COUNT_FORMAT)
+                put_formula(cell, leaf_count_formula(node, cells, key), COUNT_FORMAT)
             elif not node.is_leaf:
                 continue
             elif key == "na":
@@ -221,7 +221,7 @@ def _write_score_sheet(ws: Worksheet, snapshot: Snapshot, columns: list[Column],
             if node.is_leaf and key in editable and (key in inputs or key in ("na", "explanation", "remark", "appraised")):
                 cell.protection = UNLOCKED
                 cell.fill = INPUT_FILL
-                validation = _input_validation(node, key, f"{letter}{row}", tier_cells.get(node.code))
+                validation = input_validation(node, key, f"{letter}{row}", tier_cells.get(node.code))
                 if validation is not None:
                     validations.append(validation)
         # at least two lines: a computed cell may read "Không đánh giá" or "đang thẩm định 4/11"
@@ -271,21 +271,21 @@ def _block(ws: Worksheet, row: int, first: str, last: str, text: str, font: Font
 def _write_letterhead(ws: Worksheet, snapshot: Snapshot, last: str, left_end: str, right_start: str) -> int:
     """Governing body and department on the left, the national motto on the right (Decree 30/2020's layout);
     returns the first row below it."""
-    _block(ws, 1, "A", left_end, governing_body(snapshot).upper(), _font(), 18)
-    _block(ws, 1, right_start, last, MOTTO[0], _font(True))
-    _block(ws, 2, "A", left_end, snapshot.department.name.upper(), _font(True), 18)
+    _block(ws, 1, "A", left_end, governing_body(snapshot).upper(), cell_font(), 18)
+    _block(ws, 1, right_start, last, MOTTO[0], cell_font(True))
+    _block(ws, 2, "A", left_end, snapshot.department.name.upper(), cell_font(True), 18)
     _block(ws, 2, right_start, last, MOTTO[1], Font(name=FONT_NAME, size=FONT_SIZE, bold=True, underline="single"))
     return 4
 
 
 def _write_signatures(ws: Worksheet, snapshot: Snapshot, row: int, last: str, left_end: str, right_start: str) -> int:
     """The place-and-date line and the two signature blocks under the table; returns the last row used."""
-    _block(ws, row, right_start, last, date_line(snapshot), _font(italic=True), 18)
+    _block(ws, row, right_start, last, date_line(snapshot), cell_font(italic=True), 18)
     (left_title, left_hint), (right_title, right_hint) = SIGNERS
-    _block(ws, row + 1, "A", left_end, left_title, _font(True), 18)
-    _block(ws, row + 1, right_start, last, right_title, _font(True))
-    _block(ws, row + 2, "A", left_end, left_hint, _font(italic=True), 18)
-    _block(ws, row + 2, right_start, last, right_hint, _font(italic=True))
+    _block(ws, row + 1, "A", left_end, left_title, cell_font(True), 18)
+    _block(ws, row + 1, right_start, last, right_title, cell_font(True))
+    _block(ws, row + 2, "A", left_end, left_hint, cell_font(italic=True), 18)
+    _block(ws, row + 2, right_start, last, right_hint, cell_font(italic=True))
     for offset in range(SIGNATURE_ROWS):
         ws.row_dimensions[row + 3 + offset].height = 18
     return row + 2 + SIGNATURE_ROWS
@@ -323,7 +323,7 @@ def _write_input(cell, rule: Rule, key: str, inputs: dict) -> None:
     put_number(cell, number, INPUT_FORMAT)
 
 
-def _write_appraised_leaf(cell, node: CriterionNode, snapshot: Snapshot, cells: _Cells) -> None:
+def _write_appraised_leaf(cell, node: CriterionNode, snapshot: Snapshot, cells: Cells) -> None:
     score = snapshot.score(node.code)
     cell.number_format = POINTS_FORMAT
     if score.appraised_points is not None:
@@ -333,7 +333,7 @@ def _write_appraised_leaf(cell, node: CriterionNode, snapshot: Snapshot, cells: 
         put_formula(cell, f"={cells.at('self', node.code)}", POINTS_FORMAT)
 
 
-def _write_total_rows(ws: Worksheet, row: int, criteria_set, columns: list[Column], cells: _Cells) -> None:
+def _write_total_rows(ws: Worksheet, row: int, criteria_set, columns: list[Column], cells: Cells) -> None:
     """TỔNG CỘNG (the engine's total: applicable maxima of the areas, never below 0) and the index under it:
     points as a percentage of the applicable maximum, 2 decimals; the appraised index only once complete."""
     cells.row_of[""] = row
@@ -344,7 +344,7 @@ def _write_total_rows(ws: Worksheet, row: int, criteria_set, columns: list[Colum
             cell = ws.cell(current, index)
             cell.border = BORDER
             cell.fill = TOTAL_FILL
-            cell.font = _font(True)
+            cell.font = cell_font(True)
             cell.alignment = NUMBER_ALIGN
         total, percent = ws.cell(row, index), ws.cell(row + 1, index)
         if column.key == "name":
@@ -354,13 +354,13 @@ def _write_total_rows(ws: Worksheet, row: int, criteria_set, columns: list[Colum
             maxima = ",".join(cells.at("max", c) for c in area_codes)
             put_formula(total, f'=IF(COUNT({maxima})=0,"{NOT_APPLICABLE_MAX}",SUM({maxima}))', POINTS_FORMAT)
         elif column.key == "self":
-            points = _clamp("SUM(" + ",".join(cells.at("self", c) for c in area_codes) + ")", maximum, criteria_set.total_max)
+            points = clamp_formula("SUM(" + ",".join(cells.at("self", c) for c in area_codes) + ")", maximum, criteria_set.total_max)
             put_formula(total, f'=IF(ISNUMBER({maximum}),{points},"{NOT_APPLICABLE_TEXT}")', POINTS_FORMAT)
-            put_formula(percent, _index_formula(cells.at("self", ""), maximum, '""'), POINTS_FORMAT)
+            put_formula(percent, index_formula(cells.at("self", ""), maximum, '""'), POINTS_FORMAT)
         elif column.key == "appraised":
-            put_formula(total, "=" + _appraised_total("", area_codes, criteria_set.total_max, cells), POINTS_FORMAT)
+            put_formula(total, "=" + appraised_total("", area_codes, criteria_set.total_max, cells), POINTS_FORMAT)
             appraised = cells.at("appraised", "")
-            put_formula(percent, _index_formula(appraised, maximum, appraised), POINTS_FORMAT)
+            put_formula(percent, index_formula(appraised, maximum, appraised), POINTS_FORMAT)
         elif column.key in ("applicable_leaves", "appraised_leaves"):
             put_formula(total, "=SUM(" + ",".join(cells.at(column.key, c) for c in area_codes) + ")", COUNT_FORMAT)
     ws.row_dimensions[row].height = ws.row_dimensions[row + 1].height = 2 * LINE_HEIGHT + 4

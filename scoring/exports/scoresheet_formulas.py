@@ -9,8 +9,8 @@ from decimal import Decimal
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring.criteria.model import CriterionNode
-from scoring.criteria.rules import CountRule, DeductionRule, RatioRule, TiersRule, ValueRule
 from scoring.criteria.numbers import vn_number
+from scoring.criteria.rules import CountRule, DeductionRule, RatioRule, TiersRule, ValueRule
 from scoring.exports.common import (
     NOT_APPLICABLE_TEXT,
 )
@@ -19,8 +19,8 @@ from scoring.exports.scoresheet_layout import (
     INVALID_ENTRY_TEXT,
     NOT_APPLICABLE_MARK,
     NOT_APPLICABLE_MAX,
+    Cells,
     TierCells,
-    _Cells,
 )
 
 # ---- formulas: each mirrors scoring.criteria.rules / scoring.assessment.engine for one cell
@@ -33,11 +33,11 @@ def _blank(ref: str) -> str:
     return f'TRIM({ref})=""'
 
 
-def _leaf_max_formula(node: CriterionNode, cells: _Cells) -> str:
+def leaf_max_formula(node: CriterionNode, cells: Cells) -> str:
     return f'=IF({_blank(cells.at("na", node.code))},{_num(node.max_points)},"{NOT_APPLICABLE_MAX}")'
 
 
-def _node_max_formula(node: CriterionNode, cells: _Cells) -> str:
+def node_max_formula(node: CriterionNode, cells: Cells) -> str:
     """Applicable maximum: the sum of the children's, capped at the node's own where the set says "tối đa"."""
     children = ",".join(cells.at("max", c.code) for c in node.children)
     total = f"SUM({children})"
@@ -46,33 +46,33 @@ def _node_max_formula(node: CriterionNode, cells: _Cells) -> str:
     return f'=IF(COUNT({children})=0,"{NOT_APPLICABLE_MAX}",{total})'
 
 
-def _clamp(expression: str, max_cell: str, declared_max: Decimal) -> str:
-    """scoring.assessment.engine._clamp: at most the applicable maximum, at least 0 when the declared maximum is positive."""
+def clamp_formula(expression: str, max_cell: str, declared_max: Decimal) -> str:
+    """scoring.assessment.engine.clamp_formula: at most the applicable maximum, at least 0 when the declared maximum is positive."""
     expression = f"MIN({max_cell},{expression})"
     return f"MAX(0,{expression})" if declared_max > 0 else expression
 
 
-def _node_points_formula(node: CriterionNode, cells: _Cells, key: str) -> str:
+def node_points_formula(node: CriterionNode, cells: Cells, key: str) -> str:
     max_cell = cells.at("max", node.code)
     if key == "self":
-        total = _clamp("SUM(" + ",".join(cells.at("self", c.code) for c in node.children) + ")", max_cell,
+        total = clamp_formula("SUM(" + ",".join(cells.at("self", c.code) for c in node.children) + ")", max_cell,
                        node.max_points)
         return f'=IF(ISNUMBER({max_cell}),{total},"{NOT_APPLICABLE_TEXT}")'
-    return "=" + _appraised_total(node.code, [c.code for c in node.children], node.max_points, cells)
+    return "=" + appraised_total(node.code, [c.code for c in node.children], node.max_points, cells)
 
 
-def _appraised_total(code: str, child_codes: list[str], declared_max: Decimal, cells: _Cells) -> str:
+def appraised_total(code: str, child_codes: list[str], declared_max: Decimal, cells: Cells) -> str:
     """Blank until some leaf is appraised, "đang thẩm định k/n" until all are, then the clamped sum (only the
     children still assessed count: an appraised score typed on a leaf marked "x" is left out, as the engine does)."""
     max_cell = cells.at("max", code)
     applicable, appraised = cells.at("applicable_leaves", code), cells.at("appraised_leaves", code)
     terms = ",".join(f"N({cells.at('appraised', c)})*ISNUMBER({cells.at('max', c)})" for c in child_codes)
-    total = _clamp(f"SUM({terms})", max_cell, declared_max)
+    total = clamp_formula(f"SUM({terms})", max_cell, declared_max)
     return (f'IF(OR(NOT(ISNUMBER({max_cell})),{appraised}=0),"",IF({appraised}<{applicable},'
             f'"{APPRAISAL_IN_PROGRESS} "&{appraised}&"/"&{applicable},{total}))')
 
 
-def _leaf_count_formula(node: CriterionNode, cells: _Cells, key: str) -> str:
+def leaf_count_formula(node: CriterionNode, cells: Cells, key: str) -> str:
     if not node.is_leaf:
         return "=SUM(" + ",".join(cells.at(key, c.code) for c in node.children) + ")"
     max_cell = cells.at("max", node.code)
@@ -81,13 +81,13 @@ def _leaf_count_formula(node: CriterionNode, cells: _Cells, key: str) -> str:
     return f"=IF(AND(ISNUMBER({max_cell}),ISNUMBER({cells.at('appraised', node.code)})),1,0)"
 
 
-def _leaf_self_formula(node: CriterionNode, cells: _Cells, tiers: TierCells | None) -> str:
+def leaf_self_formula(node: CriterionNode, cells: Cells, tiers: TierCells | None) -> str:
     """The rule's points from the row's inputs, as scoring.criteria.rules computes them; "" while not scored."""
     not_applicable = f'NOT({_blank(cells.at("na", node.code))})'
     return f'=IF({not_applicable},"{NOT_APPLICABLE_TEXT}",{_rule_expression(node, cells, tiers)})'
 
 
-def _rule_expression(node: CriterionNode, cells: _Cells, tiers: TierCells | None) -> str:
+def _rule_expression(node: CriterionNode, cells: Cells, tiers: TierCells | None) -> str:
     rule = node.rule
     bad = f'"{INVALID_ENTRY_TEXT}"'
     if rule is None:
@@ -145,12 +145,12 @@ def _band_test(band, numerator: str, denominator: str) -> str:
     return tests[0] if len(tests) == 1 else f"AND({','.join(tests)})"
 
 
-def _index_formula(points: str, maximum: str, otherwise: str) -> str:
+def index_formula(points: str, maximum: str, otherwise: str) -> str:
     return (f"=IF(ISNUMBER({points}),IF(AND(ISNUMBER({maximum}),N({maximum})>0),"
             f'ROUND({points}/{maximum}*100,2),""),{otherwise})')
 
 
-def _input_validation(node: CriterionNode, key: str, ref: str, tiers: TierCells | None) -> DataValidation | None:
+def input_validation(node: CriterionNode, key: str, ref: str, tiers: TierCells | None) -> DataValidation | None:
     """Excel checks what is typed in an input cell and shows, as the cell's hint, what to type there."""
     rule = node.rule
     title = f"Tiêu chí {node.code}"

@@ -75,11 +75,11 @@ CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
 NUMBER_ALIGN = Alignment(horizontal="right", vertical="top", wrap_text=True)
 
 
-def _write_header(ws, columns, header_row: int) -> None:
+def write_header(ws, columns, header_row: int) -> None:
     """The column headings of a sheet's table: bold, shaded, wrapped, two lines high; column widths set."""
     for index, column in enumerate(columns, start=1):
         cell = put_text(ws.cell(header_row, index), column.header)
-        cell.font = _font(True)
+        cell.font = cell_font(True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -87,7 +87,7 @@ def _write_header(ws, columns, header_row: int) -> None:
     ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
 
 
-def _font(bold: bool = False, italic: bool = False, size: int = FONT_SIZE) -> Font:
+def cell_font(bold: bool = False, italic: bool = False, size: int = FONT_SIZE) -> Font:
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic)
 
 
@@ -168,7 +168,7 @@ class TierCells:
 
 
 @dataclass(frozen=True)
-class _Cells:
+class Cells:
     """Cell addresses of the score table: `at("self", "1.2")` → "I8"."""
 
     col: dict[str, str]
@@ -212,21 +212,21 @@ def print_setup(ws: Worksheet) -> None:
 # --------------------------------------------------------------------------- sheets 2 and 3
 
 
-def _table(ws: Worksheet, title: str, columns: list[Column], rows: list[list[tuple[str, object]]]) -> None:
+def write_table(ws: Worksheet, title: str, columns: list[Column], rows: list[list[tuple[str, object]]]) -> None:
     """A titled, bordered, filterable table; each row is a list of (kind, value) with kind text/date/int/percent/link."""
     last = get_column_letter(len(columns))
     ws.merge_cells(f"A1:{last}1")
-    put_text(ws["A1"], title).font = _font(True, size=14)
+    put_text(ws["A1"], title).font = cell_font(True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 22
     header_row = 3
-    _write_header(ws, columns, header_row)
+    write_header(ws, columns, header_row)
     for offset, values in enumerate(rows, start=1):
         row = header_row + offset
         for index, (kind, value) in enumerate(values, start=1):
             cell = ws.cell(row, index)
             cell.border = BORDER
-            cell.font = _font()
+            cell.font = cell_font()
             if kind == "date":
                 put_date(cell, value)
                 cell.alignment = CENTRE

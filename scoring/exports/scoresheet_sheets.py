@@ -23,12 +23,12 @@ from scoring.exports.scoresheet_layout import (
     WRAP_TOP,
     Column,
     TierCells,
-    _font,
-    _table,
-    _write_header,
+    cell_font,
     print_setup,
     protect,
     row_height,
+    write_header,
+    write_table,
 )
 
 # --------------------------------------------------------------------------- sheet "Cách chấm"
@@ -39,16 +39,16 @@ RULE_COLUMNS = [
 ]
 
 
-def _write_rules_sheet(ws: Worksheet, snapshot: Snapshot) -> dict[str, TierCells]:
+def write_rules_sheet(ws: Worksheet, snapshot: Snapshot) -> dict[str, TierCells]:
     """Every leaf's rule, one row per tier: a person reads how each criterion is scored, and the score table's
     tier lists and tier formulas point at these cells (so no label is ever copied into a formula)."""
     criteria_set = require_criteria(snapshot)
     ws.merge_cells("A1:E1")
-    put_text(ws["A1"], f"CÁCH CHẤM ĐIỂM TỪNG TIÊU CHÍ — {criteria_set.name}").font = _font(True, size=14)
+    put_text(ws["A1"], f"CÁCH CHẤM ĐIỂM TỪNG TIÊU CHÍ — {criteria_set.name}").font = cell_font(True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[1].height = 22
     header_row = 3
-    _write_header(ws, RULE_COLUMNS, header_row)
+    write_header(ws, RULE_COLUMNS, header_row)
     row = header_row
     tier_cells: dict[str, TierCells] = {}
     quoted = f"'{SHEET_RULES}'"
@@ -73,7 +73,7 @@ def _write_rules_sheet(ws: Worksheet, snapshot: Snapshot) -> dict[str, TierCells
             for index in range(1, 6):
                 cell = ws.cell(row, index)
                 cell.border = BORDER
-                cell.font = _font()
+                cell.font = cell_font()
                 cell.alignment = NUMBER_ALIGN if index == 5 else (CENTRE if index in (1, 3) else WRAP_TOP)
             ws.row_dimensions[row].height = row_height(ws, row, RULE_COLUMNS)
         if isinstance(rule, TiersRule) and tiers:
@@ -96,7 +96,7 @@ PLAN_COLUMNS = [
 ]
 
 
-def _write_plan_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
+def write_plan_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
     rows = [
         [("centre", a.code), ("text", a.text), ("text", a.output), ("text", ", ".join(a.lead)),
          ("text", ", ".join(a.partners)), ("text", a.deadline), ("date", a.due), ("centre", a.status_label),
@@ -104,7 +104,7 @@ def _write_plan_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
         for a in snapshot.activities
     ]
     title = snapshot.plan.title if snapshot.plan and snapshot.plan.title else f"KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM {snapshot.year}"
-    _table(ws, f"{title} — {snapshot.department.name}", PLAN_COLUMNS, rows)
+    write_table(ws, f"{title} — {snapshot.department.name}", PLAN_COLUMNS, rows)
 
 
 EVIDENCE_COLUMNS = [
@@ -115,11 +115,11 @@ EVIDENCE_COLUMNS = [
 ]
 
 
-def _write_evidence_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
+def write_evidence_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
     rows = [
         [("centre", str(i)), ("text", e.doc_type), ("text", e.number), ("date", e.issued_on), ("text", e.issuer),
          ("text", e.summary), ("text", ", ".join(e.criteria)), ("text", ", ".join(e.activities)),
          ("text", e.file_name), ("link", e.link)]
         for i, e in enumerate(snapshot.evidence, start=1)
     ]
-    _table(ws, f"DANH MỤC TÀI LIỆU KIỂM CHỨNG NĂM {snapshot.year} — {snapshot.department.name}", EVIDENCE_COLUMNS, rows)
+    write_table(ws, f"DANH MỤC TÀI LIỆU KIỂM CHỨNG NĂM {snapshot.year} — {snapshot.department.name}", EVIDENCE_COLUMNS, rows)

@@ -35,10 +35,10 @@ def add_department_commands(commands) -> None:
 
 
 def _cli_list(args, out: TextIO) -> int:
-    from scoring.access.accounts import _existing_database
+    from scoring.access.accounts import existing_database
     from scoring.store.department_store import list_departments
 
-    db = _existing_database()
+    db = existing_database()
     try:
         for department in list_departments(db):
             out.write(f"{department.id}: {department.name}\n"
@@ -51,14 +51,14 @@ def _cli_list(args, out: TextIO) -> int:
 
 
 def _cli_add(args, out: TextIO) -> int:
-    from scoring.access.accounts import _existing_database, give_to_administrators
-    from scoring.province.groups import _named_group, assign_group
+    from scoring.access.accounts import existing_database, give_to_administrators
+    from scoring.province.groups import assign_group, named_group
     from scoring.store.actors import command_line_actor
     from scoring.store.department_store import create_department, list_departments
 
-    db = _existing_database()
+    db = existing_database()
     try:
-        group = _named_group(db, args.group) if args.group else None  # a wrong group adds nothing
+        group = named_group(db, args.group) if args.group else None  # a wrong group adds nothing
         department_id = create_department(db, args.name, args.unit, actor=command_line_actor())
         administrators = give_to_administrators(db, department_id, actor=command_line_actor())
         if group is not None:
@@ -73,16 +73,16 @@ def _cli_add(args, out: TextIO) -> int:
 
 
 def _cli_set(args, out: TextIO) -> int:
-    from scoring.access.accounts import _cli_departments, _existing_database
+    from scoring.access.accounts import cli_departments, existing_database
     from scoring.errors import InputError
     from scoring.store.actors import command_line_actor
     from scoring.store.department_store import list_departments, update_department
 
     if args.name is None and args.governing_body is None and args.place is None:
         raise InputError("Không có gì để sửa: hãy ghi --name, --governing-body hoặc --place.")
-    db = _existing_database()
+    db = existing_database()
     try:
-        chosen = _cli_departments(db, args.department)
+        chosen = cli_departments(db, args.department)
         if len(chosen) != 1:
             raise InputError("Lệnh department set sửa một cơ quan mỗi lần; hãy ghi --department một lần.")
         current = next(d for d in list_departments(db) if d.id == chosen[0])

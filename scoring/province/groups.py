@@ -14,12 +14,12 @@ from sqlalchemy import select
 from scoring.access.auth import Action
 from scoring.errors import InputError
 from scoring.exit_codes import EXIT_OK
-from scoring.store.actors import Actor, _allow, actor_name
-from scoring.store.audit_trail import _audit
+from scoring.store.actors import Actor, actor_name, check_allowed
+from scoring.store.audit_trail import audit
 from scoring.store.cycle_store import group_criteria_set_id
 from scoring.store.db import Database
 from scoring.store.models import CriteriaSetRecord, Department, DepartmentGroup, GroupCriteriaSet, utcnow
-from scoring.store.rows import _check_version, _get
+from scoring.store.rows import check_version, get_row
 from scoring.textnorm import nfc, vn_sort_key
 
 NO_GROUP = "Chưa xếp nhóm"
@@ -61,7 +61,7 @@ def _clean_name(name: str) -> str:
 
 
 def create_group(db: Database, name: str, *, actor: Actor) -> int:
-    _allow(actor, Action.CREATE_DEPARTMENT)
+    check_allowed(actor, Action.CREATE_DEPARTMENT)
     name = _clean_name(name)
     with db.session() as session:
         if session.scalar(select(DepartmentGroup.id).where(DepartmentGroup.name == name)):
@@ -69,19 +69,19 @@ def create_group(db: Database, name: str, *, actor: Actor) -> int:
         group = DepartmentGroup(name=name, updated_by=actor_name(actor))
         session.add(group)
         session.flush()
-        _audit(session, actor, None, "department_group", name, {"tạo mới": (None, name)})
+        audit(session, actor, None, "department_group", name, {"tạo mới": (None, name)})
         return group.id
 
 
 def rename_group(db: Database, group_id: int, expected_version: int, name: str, *, actor: Actor) -> GroupView:
-    _allow(actor, Action.CREATE_DEPARTMENT)
+    check_allowed(actor, Action.CREATE_DEPARTMENT)
     name = _clean_name(name)
     with db.session() as session:
-        group = _get(session, DepartmentGroup, group_id, "nhóm cơ quan")
-        _check_version(group, expected_version, f"Nhóm «{group.name}»")
+        group = get_row(session, DepartmentGroup, group_id, "nhóm cơ quan")
+        check_version(group, expected_version, f"Nhóm «{group.name}»")
         if name != group.name and session.scalar(select(DepartmentGroup.id).where(DepartmentGroup.name == name)):
             raise InputError(f"Nhóm «{name}» đã có.")
-        _audit(session, actor, None, "department_group", name, {"tên": (group.name, name)})
+        audit(session, actor, None, "department_group", name, {"tên": (group.name, name)})
         group.name, group.updated_at, group.updated_by = name, utcnow(), actor_name(actor)
         session.flush()
     return next(g for g in list_groups(db) if g.id == group_id)
@@ -90,15 +90,15 @@ def rename_group(db: Database, group_id: int, expected_version: int, name: str, 
 def assign_group(db: Database, department_id: int, expected_version: int, group_id: int | None, *, actor: Actor) -> int:
     """Put the department in a group (None: in none), if the department is still the version the person saw
     (DepartmentView.version). Returns the department's new version."""
-    _allow(actor, Action.CREATE_DEPARTMENT)
+    check_allowed(actor, Action.CREATE_DEPARTMENT)
     with db.session() as session:
-        department = _get(session, Department, department_id, "cơ quan")
-        _check_version(department, expected_version, f"Thông tin cơ quan «{department.name}»")
-        new = _get(session, DepartmentGroup, group_id, "nhóm cơ quan") if group_id is not None else None
+        department = get_row(session, Department, department_id, "cơ quan")
+        check_version(department, expected_version, f"Thông tin cơ quan «{department.name}»")
+        new = get_row(session, DepartmentGroup, group_id, "nhóm cơ quan") if group_id is not None else None
         old = session.get(DepartmentGroup, department.group_id) if department.group_id is not None else None
         if (old.id if old else None) == group_id:
             return department.version
-        _audit(session, actor, department.id, "department", department.name,
+        audit(session, actor, department.id, "department", department.name,
                {"nhóm": (old.name if old else NO_GROUP, new.name if new else NO_GROUP)})
         department.group_id = group_id
         department.updated_at, department.updated_by = utcnow(), actor_name(actor)
@@ -109,17 +109,17 @@ def assign_group(db: Database, department_id: int, expected_version: int, group_
 def set_group_criteria_set(db: Database, group_id: int, year: int, criteria_set_id: int, *, actor: Actor) -> None:
     """The set the group's departments are scored on in `year`: a year opened afterwards starts on it. Years
     already opened keep theirs (switching a year's set is the year's own setting, with its own checks)."""
-    _allow(actor, Action.CREATE_DEPARTMENT)
+    check_allowed(actor, Action.CREATE_DEPARTMENT)
     with db.session() as session:
-        group = _get(session, DepartmentGroup, group_id, "nhóm cơ quan")
-        chosen = _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        group = get_row(session, DepartmentGroup, group_id, "nhóm cơ quan")
+        chosen = get_row(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
         row = session.scalar(select(GroupCriteriaSet).where(GroupCriteriaSet.group_id == group_id, GroupCriteriaSet.year == year))
         before = session.get(CriteriaSetRecord, row.criteria_set_id).name if row else None
         if row is None:
             row = GroupCriteriaSet(group_id=group_id, year=year, criteria_set_id=criteria_set_id)
             session.add(row)
         row.criteria_set_id, row.updated_at, row.updated_by = criteria_set_id, utcnow(), actor_name(actor)
-        _audit(session, actor, None, "department_group", group.name, {f"bộ tiêu chí năm {year}": (before, chosen.name)})
+        audit(session, actor, None, "department_group", group.name, {f"bộ tiêu chí năm {year}": (before, chosen.name)})
         session.flush()
 
 
@@ -152,12 +152,12 @@ def add_group_commands(commands) -> None:
 
 
 def _cli_db() -> Database:
-    from scoring.access.accounts import _existing_database
+    from scoring.access.accounts import existing_database
 
-    return _existing_database()
+    return existing_database()
 
 
-def _named_group(db: Database, name: str) -> GroupView:
+def named_group(db: Database, name: str) -> GroupView:
     wanted = nfc(name).casefold()
     found = [g for g in list_groups(db) if g.name.casefold() == wanted]
     if not found:
@@ -200,16 +200,16 @@ def _cli_add(args, out) -> int:
 
 
 def _cli_assign(args, out) -> int:
-    from scoring.access.accounts import _cli_departments
+    from scoring.access.accounts import cli_departments
     from scoring.store.actors import command_line_actor
     from scoring.store.department_store import list_departments
 
     db = _cli_db()
     if args.none == bool(args.group):
         raise InputError("Hãy ghi tên nhóm, hoặc --none để bỏ cơ quan khỏi nhóm (không dùng cả hai).")
-    department_id = _cli_departments(db, [args.department])[0]
+    department_id = cli_departments(db, [args.department])[0]
     department = next(d for d in list_departments(db) if d.id == department_id)
-    group = None if args.none else _named_group(db, args.group)
+    group = None if args.none else named_group(db, args.group)
     assign_group(db, department_id, department.version, group.id if group else None, actor=command_line_actor())
     print(f"Cơ quan «{department.name}»: " + (f"thuộc nhóm «{group.name}»." if group else "không thuộc nhóm nào."), file=out)
     return EXIT_OK
@@ -219,7 +219,7 @@ def _cli_criteria(args, out) -> int:
     from scoring.store.actors import command_line_actor
 
     db = _cli_db()
-    group = _named_group(db, args.group)
+    group = named_group(db, args.group)
     set_group_criteria_set(db, group.id, args.year, args.criteria_set, actor=command_line_actor())
     print(f"Nhóm «{group.name}», năm {args.year}: bộ tiêu chí {args.criteria_set}.", file=out)
     return EXIT_OK

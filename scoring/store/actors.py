@@ -1,6 +1,6 @@
 """Who makes a change: a signed-in Principal, whose rights are checked on every call, or the name of a trusted caller.
 
-Every write and every guarded read of scoring.store takes an actor, with no default; `_allow` is the one check.
+Every write and every guarded read of scoring.store takes an actor, with no default; `check_allowed` is the one check.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ SYSTEM_ACTOR = "hệ thống"  # the app itself: the embedded default seeded on 
 COMMAND_LINE = "dòng lệnh"
 
 # Who makes a change, or reads what needs a right (every write and every guarded read takes one, no default):
-# - a signed-in `Principal`: its role and departments are checked here, on every call (`_allow`);
+# - a signed-in `Principal`: its role and departments are checked here, on every call (`check_allowed`);
 # - a plain, non-empty name: a caller without an account that is trusted with everything, because whoever runs
 #   it already holds the data folder and the database file. Three callers do this, and only they:
 #   the command line, as the machine's operator (`command_line_actor()`, "dòng lệnh (root)");
@@ -36,15 +36,15 @@ def actor_name(actor: Actor) -> str:
     return actor.username if isinstance(actor, Principal) else (actor or SYSTEM_ACTOR)
 
 
-def _allow(actor: Actor, action: Action, **context) -> None:
+def check_allowed(actor: Actor, action: Action, **context) -> None:
     """Permission check for signed-in people; enforced here, not only by hiding buttons. A name is a trusted
     caller (see Actor); anything else (None, an empty name) is a programming error, never an open door."""
     if isinstance(actor, Principal):
         authorize(actor, action, **context)
     else:
-        _trusted(actor)
+        require_trusted(actor)
 
 
-def _trusted(actor: Actor) -> None:
+def require_trusted(actor: Actor) -> None:
     if not isinstance(actor, str) or not actor.strip():
         raise TypeError(f"an actor is a Principal or the non-empty name of a trusted caller, not {actor!r}")

@@ -21,15 +21,15 @@ from scoring.store.actors import Actor, actor_name
 from scoring.store.db import Database
 from scoring.store.models import Account, AccountDepartment, Assessment, utcnow
 from scoring.store.revisions import of_year
-from scoring.store.rows import _check_seen, _get
+from scoring.store.rows import check_seen, get_row
 
 
-def _refuse_if_published(session: Session, department_id: int, year: int, what: str) -> None:
+def refuse_if_published(session: Session, department_id: int, year: int, what: str) -> None:
     """Once the year's index is published its criteria's documents and links stay as published, until the
     administrator reopens it (reopen_published): the refusal says what was refused, then the publication."""
     assessment = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
     if assessment is not None and assessment.published_at is not None:
-        raise InputError(f"{what}. {_cycle_state(session, assessment).published_text}")
+        raise InputError(f"{what}. {cycle_state_of(session, assessment).published_text}")
 
 
 @dataclass(frozen=True)
@@ -53,20 +53,20 @@ class AssessmentView:
 def get_assessment(db: Database, department_id: int, year: int) -> AssessmentView | None:
     with db.session() as session:
         row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
-        return _assessment_view(row) if row else None
+        return assessment_view(row) if row else None
 
 
-def _assessment_view(row: Assessment) -> AssessmentView:
+def assessment_view(row: Assessment) -> AssessmentView:
     return AssessmentView(row.id, row.department_id, row.year, row.criteria_set_id, row.locked_at, row.locked_by,
-                          row.bonus_points, row.penalty_points, _bonus_author(row), row.bonus_penalty_version or 0,
-                          row.published_at, row.published_by or "", _overrides(row), row.settings_version)
+                          row.bonus_points, row.penalty_points, bonus_author(row), row.bonus_penalty_version or 0,
+                          row.published_at, row.published_by or "", overrides_of(row), row.settings_version)
 
 
-def _bonus_author(row: Assessment) -> Authorship | None:
+def bonus_author(row: Assessment) -> Authorship | None:
     return Authorship.from_dict(row.bonus_penalty_author) if row.bonus_penalty_author else None
 
 
-def _overrides(row: Assessment) -> tuple[RoundOverride, ...]:
+def overrides_of(row: Assessment) -> tuple[RoundOverride, ...]:
     return tuple(RoundOverride.from_dict(o) for o in row.round_overrides or [])
 
 
@@ -75,7 +75,7 @@ def self_score_locked(assessment: Assessment) -> bool:
     return assessment.locked_at is not None
 
 
-def _assessment_for(session: Session, department_id: int, year: int) -> Assessment:
+def assessment_for(session: Session, department_id: int, year: int) -> Assessment:
     row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
     if row is None:
         raise NotFoundError(f"Năm {year} chưa có kỳ tự đánh giá: hãy chọn bộ tiêu chí cho năm này ở trang Cấu hình.")
@@ -100,28 +100,28 @@ def appraisers_of(session: Session, department_ids: Iterable[int]) -> dict[int, 
     return {department_id: tuple(names) for department_id, names in found.items()}
 
 
-def _cycle_state(session: Session, assessment: Assessment, today: date | None = None) -> CycleState:
+def cycle_state_of(session: Session, assessment: Assessment, today: date | None = None) -> CycleState:
     settings = YearSettings.from_dict(assessment.settings) if assessment.settings else default_settings(assessment.year)
     return CycleState(settings=settings, today=vietnam_today(today), locked=self_score_locked(assessment),
                       published_at=assessment.published_at, published_by=assessment.published_by or "",
-                      overrides=_overrides(assessment), appraisers=_appraiser_usernames(session, assessment.department_id))
+                      overrides=overrides_of(assessment), appraisers=_appraiser_usernames(session, assessment.department_id))
 
 
 def cycle_state(db: Database, assessment_id: int, today: date | None = None) -> CycleState:
     """Where the assessment's cycle stands on `today` (Vietnam date by default), for scoring.assessment.cycle.may_write."""
     with db.session() as session:
-        return _cycle_state(session, _get(session, Assessment, assessment_id, "kỳ đánh giá"), today)
+        return cycle_state_of(session, get_row(session, Assessment, assessment_id, "kỳ đánh giá"), today)
 
 
-def _may(session: Session, assessment: Assessment, actor: Actor, write: Write, *, today: date | None = None,
+def actor_may_write(session: Session, assessment: Assessment, actor: Actor, write: Write, *, today: date | None = None,
          leaf: LeafAppraisal | None = None, code: str = ""):
     """scoring.assessment.cycle.may_write on the stored state, in the write's own transaction; raises its refusal."""
-    state = _cycle_state(session, assessment, today)
+    state = cycle_state_of(session, assessment, today)
     return may_write(actor, write, state, department_id=assessment.department_id, leaf=leaf, code=code,
-                     bonus_author=_bonus_author(assessment)).check()
+                     bonus_author=bonus_author(assessment)).check()
 
 
-def _author(actor: Actor, verdict, source: SourceDocument | None) -> Authorship:
+def authorship(actor: Actor, verdict, source: SourceDocument | None) -> Authorship:
     """The author an allowed appraisal write is recorded under; a transcription names its document."""
     if verdict.author_kind == AUTHOR_TRANSCRIBED:
         if source is None:
@@ -131,14 +131,14 @@ def _author(actor: Actor, verdict, source: SourceDocument | None) -> Authorship:
     return Authorship(verdict.author_kind, actor_name(actor))
 
 
-def _claim_settings_version(session: Session, row: Assessment, expected_version: int, actor: Actor) -> None:
+def claim_settings_version(session: Session, row: Assessment, expected_version: int, actor: Actor) -> None:
     """Move the settings version on from the one the person saw, or refuse naming who moved it first.
 
     The version has a column of its own (a lock or a bonus changes the same row but not what the settings page
     showed), so the ORM does not guard it: the UPDATE does, and two saves at once cannot both pass.
     """
     what = f"Thiết lập năm {row.year} (bộ tiêu chí, đợt chấm, mức xếp loại)"
-    _check_seen(row.settings_version, expected_version, what, row.settings_updated_by, row.settings_updated_at)
+    check_seen(row.settings_version, expected_version, what, row.settings_updated_by, row.settings_updated_at)
     claimed = session.execute(of_year(
         update(Assessment).where(Assessment.id == row.id, Assessment.settings_version == expected_version)
         .values(settings_version=expected_version + 1, settings_updated_at=utcnow(), settings_updated_by=actor_name(actor))

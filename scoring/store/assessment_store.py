@@ -20,21 +20,21 @@ from scoring.assessment.settings import YearSettings, default_settings
 from scoring.criteria.mapping import Carry, carry_over
 from scoring.criteria.rules import score_leaf
 from scoring.errors import ConflictError, InputError
-from scoring.store.actors import SYSTEM_ACTOR, Actor, _allow, actor_name
+from scoring.store.actors import SYSTEM_ACTOR, Actor, actor_name, check_allowed
 from scoring.store.assessment_state import (
     AssessmentView,
-    _assessment_view,
-    _author,
-    _claim_settings_version,
-    _may,
-    _overrides,
-    _refuse_if_published,
+    actor_may_write,
     appraisers_of,
+    assessment_view,
+    authorship,
+    claim_settings_version,
+    overrides_of,
+    refuse_if_published,
     self_score_locked,
 )
-from scoring.store.audit_trail import _audit
+from scoring.store.audit_trail import audit
 from scoring.store.criteria_mapping_store import mapping_between
-from scoring.store.criteria_store import _SET_IDENTITY, _set_from_identity, _stored_set
+from scoring.store.criteria_store import SET_IDENTITY, set_from_identity, stored_set
 from scoring.store.db import Database
 from scoring.store.models import (
     Assessment,
@@ -44,7 +44,7 @@ from scoring.store.models import (
     ScoreRecord,
     utcnow,
 )
-from scoring.store.rows import _check_version, _get, _not_found
+from scoring.store.rows import check_version, get_row, not_found
 from scoring.textnorm import format_datetime, nfc
 
 
@@ -53,14 +53,14 @@ def open_assessment(db: Database, department_id: int, year: int, criteria_set_id
     with db.session() as session:
         row = session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == year))
         if row is None:
-            _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
-            _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+            check_allowed(actor, Action.MANAGE_YEARS, department_id=department_id)
+            get_row(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
             row = Assessment(department_id=department_id, year=year, criteria_set_id=criteria_set_id,
                              settings_updated_by=actor_name(actor))
             session.add(row)
             session.flush()
-            _audit(session, actor, department_id, "assessment", str(year), {"mở kỳ đánh giá": (None, str(year))})
-        return _assessment_view(row)
+            audit(session, actor, department_id, "assessment", str(year), {"mở kỳ đánh giá": (None, str(year))})
+        return assessment_view(row)
 
 
 @dataclass(frozen=True)
@@ -95,16 +95,16 @@ def switch_summary(carries: Iterable[Carry]) -> str:
 def _carries(session: Session, row: Assessment, criteria_set_id: int) -> list[Carry]:
     codes = set(session.scalars(select(ScoreRecord.code).where(ScoreRecord.assessment_id == row.id)))
     codes |= set(session.scalars(select(EvidenceCriterion.code).where(EvidenceCriterion.assessment_id == row.id)))
-    return carry_over(mapping_between(session, row.criteria_set_id, criteria_set_id), _stored_set(session, row.criteria_set_id),
-                      _stored_set(session, criteria_set_id), codes)
+    return carry_over(mapping_between(session, row.criteria_set_id, criteria_set_id), stored_set(session, row.criteria_set_id),
+                      stored_set(session, criteria_set_id), codes)
 
 
 def criteria_switch_preview(db: Database, assessment_id: int, criteria_set_id: int, *, actor: Actor) -> list[Carry]:
     """What switch_criteria_set would do to the scores and evidence links, for the person to read before choosing."""
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
-        _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        check_allowed(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
+        get_row(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
         return [] if criteria_set_id == row.criteria_set_id else _carries(session, row, criteria_set_id)
 
 
@@ -119,24 +119,24 @@ def switch_criteria_set(db: Database, assessment_id: int, expected_version: int,
     criterion. Not once the self-score is locked (the appraisal works on what was submitted) nor once the index
     is published."""
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _allow(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
-        _refuse_if_published(session, row.department_id, row.year, f"Không đổi được bộ tiêu chí năm {row.year}")
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        check_allowed(actor, Action.MANAGE_SETTINGS, department_id=row.department_id)
+        refuse_if_published(session, row.department_id, row.year, f"Không đổi được bộ tiêu chí năm {row.year}")
         if self_score_locked(row):
             raise InputError(f"Không đổi được bộ tiêu chí năm {row.year}: điểm tự chấm đã chốt lúc "
                              f"{format_datetime(row.locked_at)} ({row.locked_by}) và đang được thẩm định theo bộ này; "
                              "cần quản trị viên mở lại bản tự chấm trước.")
-        _get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
-        _claim_settings_version(session, row, expected_version, actor)
+        get_row(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí")
+        claim_settings_version(session, row, expected_version, actor)
         carries = []
         if criteria_set_id != row.criteria_set_id:
             carries = _carries(session, row, criteria_set_id)
-            _carry_scores(session, row, carries, _stored_set(session, criteria_set_id), actor)
+            _carry_scores(session, row, carries, stored_set(session, criteria_set_id), actor)
             _carry_evidence_links(session, row, carries, actor)
-        _audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
+        audit(session, actor, row.department_id, "assessment", str(row.year), {"bộ tiêu chí": (row.criteria_set_id, criteria_set_id)})
         row.criteria_set_id = criteria_set_id
         session.flush()
-        return SetSwitch(_assessment_view(row), tuple(carries))
+        return SetSwitch(assessment_view(row), tuple(carries))
 
 
 def _carry_scores(session: Session, row: Assessment, carries: list[Carry], new_set, actor: Actor) -> None:
@@ -147,7 +147,7 @@ def _carry_scores(session: Session, row: Assessment, carries: list[Carry], new_s
         carry = where.get(score.code)
         key = f"{row.year}/{score.code}"
         if carry is None or carry.new_code is None:
-            _audit(session, actor, row.department_id, "score", key, {
+            audit(session, actor, row.department_id, "score", key, {
                 "điểm tự chấm": (score.self_points, None), "số liệu chấm": (score.inputs or None, None),
                 "không đánh giá": (score.not_applicable, False),
                 "không chuyển sang bộ mới": (None, carry.reason if carry else "không thuộc bộ tiêu chí đang dùng")})
@@ -157,7 +157,7 @@ def _carry_scores(session: Session, row: Assessment, carries: list[Carry], new_s
         points = None if score.not_applicable else score_leaf(leaf.rule, score.inputs or {}).points
         if not score.not_applicable and points is None and score.self_points is not None:
             # entered for the old rule but not a score by the new one (a ratio over the new maximum, say)
-            _audit(session, actor, row.department_id, "score", key, {
+            audit(session, actor, row.department_id, "score", key, {
                 "điểm tự chấm": (score.self_points, None),
                 "không chuyển sang bộ mới": (None, f"số liệu đã nhập không chấm được theo cách chấm của {carry.new_code}")})
             session.delete(score)
@@ -170,7 +170,7 @@ def _carry_scores(session: Session, row: Assessment, carries: list[Carry], new_s
     for score, old_code, new_code, points in kept:
         changes = {"mã tiêu chí": (old_code, new_code), "điểm tự chấm": (score.self_points, points)}
         if old_code != new_code or points != score.self_points:
-            _audit(session, actor, row.department_id, "score", f"{row.year}/{new_code}", changes)
+            audit(session, actor, row.department_id, "score", f"{row.year}/{new_code}", changes)
             score.version += 1
             score.updated_at, score.updated_by = utcnow(), actor_name(actor)
         score.code, score.self_points = new_code, points
@@ -184,13 +184,13 @@ def _carry_evidence_links(session: Session, row: Assessment, carries: list[Carry
         new_code = where.get(link.code)
         if new_code is None or (link.evidence_id, new_code) in staying:
             if new_code is None:
-                _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
+                audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
                        {"tiêu chí": (link.code, None)})
             session.delete(link)
             continue
         staying[(link.evidence_id, new_code)] = link.section
         if new_code != link.code:
-            _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
+            audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
                    {"tiêu chí": (link.code, new_code)})
             session.delete(link)  # part of the key: the link is made again under the new code
     session.flush()
@@ -245,7 +245,7 @@ class _LeafWrite:
     def leaf(self):
         """The criterion in the assessment's set; refused when the set has no such leaf."""
         digest, source_name, name = self.criteria_set_identity
-        criteria_set = _set_from_identity(self.session, self.assessment.criteria_set_id, digest, source_name, name)
+        criteria_set = set_from_identity(self.session, self.assessment.criteria_set_id, digest, source_name, name)
         node = criteria_set.node(self.code)
         if node is None or not node.is_leaf:
             raise InputError(f"Tiêu chí {self.code} không có trong bộ tiêu chí đang dùng hoặc không phải tiêu chí chấm điểm.")
@@ -260,19 +260,19 @@ class _LeafWrite:
             row = ScoreRecord(assessment_id=self.assessment.id, code=self.code, inputs={})
             self.session.add(row)
         else:
-            _check_version(row, expected_version, f"Điểm tiêu chí {self.code}")
+            check_version(row, expected_version, f"Điểm tiêu chí {self.code}")
         return row
 
 
 def _leaf_write(session: Session, assessment_id: int, code: str) -> _LeafWrite:
     found = session.execute(
-        select(Assessment, ScoreRecord, *_SET_IDENTITY)
+        select(Assessment, ScoreRecord, *SET_IDENTITY)
         .join(CriteriaSetRecord, CriteriaSetRecord.id == Assessment.criteria_set_id)
         .outerjoin(ScoreRecord, and_(ScoreRecord.assessment_id == Assessment.id, ScoreRecord.code == code))
         .where(Assessment.id == assessment_id)
     ).one_or_none()
     if found is None:
-        raise _not_found("kỳ đánh giá", assessment_id)
+        raise not_found("kỳ đánh giá", assessment_id)
     assessment, stored, digest, source_name, name = found
     return _LeafWrite(session, assessment, code, stored, (digest, source_name, name))
 
@@ -286,7 +286,7 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
     with db.session() as session:
         write = _leaf_write(session, assessment_id, code)
         assessment = write.assessment
-        _allow(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
+        check_allowed(actor, Action.EDIT_SELF_SCORE, department_id=assessment.department_id)
         if self_score_locked(assessment):
             raise InputError(f"Điểm tự chấm năm {assessment.year} đã chốt lúc {format_datetime(assessment.locked_at)} "
                              f"({assessment.locked_by}); cần quản trị viên mở lại trước khi sửa.")
@@ -304,7 +304,7 @@ def save_self_score(db: Database, assessment_id: int, code: str, expected_versio
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         after = {"điểm tự chấm": row.self_points, "không đánh giá": row.not_applicable,
                  "thông tin chấm": row.inputs, "giải trình": row.explanation}
-        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {k: (before[k], after[k]) for k in before})
+        audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {k: (before[k], after[k]) for k in before})
         session.flush()
         return _score_view(row), result
 
@@ -328,8 +328,8 @@ def save_appraisal(db: Database, assessment_id: int, code: str, expected_version
         write = _leaf_write(session, assessment_id, code)
         assessment = write.assessment
         before = LeafAppraisal.from_dict(write.stored.appraisal or {}) if write.stored is not None else LeafAppraisal()
-        verdict = _may(session, assessment, actor, APPRAISAL_WRITES[round_number], today=today, leaf=before, code=code)
-        author = _author(actor, verdict, source)
+        verdict = actor_may_write(session, assessment, actor, APPRAISAL_WRITES[round_number], today=today, leaf=before, code=code)
+        author = authorship(actor, verdict, source)
         node = write.leaf()
         value = None if points in (None, "") else parse_decimal(points)
         if points not in (None, "") and value is None:
@@ -348,7 +348,7 @@ def save_appraisal(db: Database, assessment_id: int, code: str, expected_version
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         label = f"lần {round_number}"
         old_author = before.author(round_number)
-        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {
+        audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {
             f"điểm thẩm định {label}": (before.points(round_number), value),
             f"nhận xét thẩm định {label}": (before.remark(round_number), nfc(remark)),
             "yêu cầu giải trình": (before.explanation_requested, after.explanation_requested),
@@ -366,7 +366,7 @@ def save_explanation(db: Database, assessment_id: int, code: str, expected_versi
         write = _leaf_write(session, assessment_id, code)
         assessment = write.assessment
         before = LeafAppraisal.from_dict(write.stored.appraisal or {}) if write.stored is not None else LeafAppraisal()
-        _may(session, assessment, actor, Write.EXPLANATION, today=today, leaf=before, code=code)
+        actor_may_write(session, assessment, actor, Write.EXPLANATION, today=today, leaf=before, code=code)
         row = write.score_row(expected_version)
         ids = tuple(dict.fromkeys(int(i) for i in evidence_ids))
         known = set(session.scalars(select(EvidenceRecord.id).where(EvidenceRecord.department_id == assessment.department_id)).all())
@@ -376,7 +376,7 @@ def save_explanation(db: Database, assessment_id: int, code: str, expected_versi
         after = replace(before, explanation=nfc(explanation), supplementary_evidence_ids=ids)
         row.appraisal = after.to_dict()
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
-        _audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {
+        audit(session, actor, assessment.department_id, "score", f"{assessment.year}/{code}", {
             "giải trình": (before.explanation, after.explanation),
             "tài liệu bổ sung": (list(before.supplementary_evidence_ids), list(ids)),
         })
@@ -406,12 +406,12 @@ def years_of_departments(db: Database, department_ids: Iterable[int], year: int,
         for score in session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id.in_(list(scores)))):
             scores[score.assessment_id][score.code] = _score_view(score)
         appraisers = appraisers_of(session, wanted)
-        sets = {set_id: _stored_set(session, set_id) for set_id in {row.criteria_set_id for row in rows}}
+        sets = {set_id: stored_set(session, set_id) for set_id in {row.criteria_set_id for row in rows}}
         found = {}
         for row in rows:
             settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
             state = CycleState(settings=settings, today=day, locked=self_score_locked(row), published_at=row.published_at,
-                               published_by=row.published_by or "", overrides=_overrides(row),
+                               published_by=row.published_by or "", overrides=overrides_of(row),
                                appraisers=appraisers.get(row.department_id, ()))
-            found[row.department_id] = YearOfDepartment(_assessment_view(row), state, scores[row.id], sets[row.criteria_set_id])
+            found[row.department_id] = YearOfDepartment(assessment_view(row), state, scores[row.id], sets[row.criteria_set_id])
         return found

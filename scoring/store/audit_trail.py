@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from scoring.access.auth import Action
 from scoring.plan.stats import STATUS_LABELS
-from scoring.store.actors import Actor, _allow, actor_name
+from scoring.store.actors import Actor, actor_name, check_allowed
 from scoring.store.db import Database
 from scoring.store.models import (
     Account,
@@ -60,7 +60,7 @@ def _plain_json(value: Any) -> Any:
     return value
 
 
-def _audit(session: Session, actor: Actor, department_id: int | None, entity: str, key: str, changes: dict[str, tuple[Any, Any]]) -> None:
+def audit(session: Session, actor: Actor, department_id: int | None, entity: str, key: str, changes: dict[str, tuple[Any, Any]]) -> None:
     now = utcnow()
     for name, (old, new) in changes.items():
         if _text(old) != _text(new):
@@ -181,9 +181,9 @@ def audit_log(db: Database, department_id: int, *, viewer: Actor, actor: str | N
 
     with_accounts adds the changes that belong to no department (accounts, criteria sets): for those who
     manage accounts."""
-    _allow(viewer, Action.VIEW_AUDIT_LOG, department_id=department_id)
+    check_allowed(viewer, Action.VIEW_AUDIT_LOG, department_id=department_id)
     if with_accounts:
-        _allow(viewer, Action.MANAGE_ACCOUNTS, department_id=department_id)
+        check_allowed(viewer, Action.MANAGE_ACCOUNTS, department_id=department_id)
     with db.session() as session:
         scope = AuditEntry.department_id == department_id
         query = select(AuditEntry).where(scope | AuditEntry.department_id.is_(None) if with_accounts else scope)

@@ -48,7 +48,7 @@ from sqlalchemy import (
 from scoring.access.auth import Action
 from scoring.errors import InputError
 from scoring.exit_codes import EXIT_OK
-from scoring.store.actors import Actor, _allow, command_line_actor
+from scoring.store.actors import Actor, check_allowed, command_line_actor
 from scoring.store.backup_format import (
     DATABASE_NAME,
     EVIDENCE_FOLDER,
@@ -57,9 +57,9 @@ from scoring.store.backup_format import (
     MANIFEST_NAME,
     BackupSummary,
     DatabaseNotEmptyError,
-    _digest_of,
-    _dump_tables,
-    _json_bytes,
+    digest_of,
+    dump_tables,
+    json_bytes,
 )
 from scoring.store.db import Database, open_database
 from scoring.store.evidence_files import EvidenceStore
@@ -77,12 +77,12 @@ def create_backup(db: Database, out: Path | BinaryIO, *, actor: Actor) -> Backup
     A path is written through a temporary file (readable by its owner only) and renamed, so it never holds
     half a backup.
     """
-    _allow(actor, Action.BACKUP)
+    check_allowed(actor, Action.BACKUP)
     created_at = datetime.now(timezone.utc).replace(microsecond=0)
     with db.engine.connect() as connection:
         _begin_snapshot(connection)
         revision = MigrationContext.configure(connection).get_current_revision()
-        rows_by_table = _dump_tables(connection)
+        rows_by_table = dump_tables(connection)
         connection.rollback()  # read only: ends the snapshot
     if revision is None:
         raise RuntimeError("the database has no Alembic revision although Database() migrated it")
@@ -121,7 +121,7 @@ def create_backup(db: Database, out: Path | BinaryIO, *, actor: Actor) -> Backup
                 # Only files that records need are worth a warning; a damaged orphan is simply left out.
                 "skipped_evidence": [key for key in skipped if key in referenced],
             }
-            archive.writestr(_member(MANIFEST_NAME, timestamp, zipfile.ZIP_DEFLATED), _json_bytes(manifest, indent=2))
+            archive.writestr(_member(MANIFEST_NAME, timestamp, zipfile.ZIP_DEFLATED), json_bytes(manifest, indent=2))
         return BackupSummary(
             created_at=created_at,
             schema_revision=revision,
@@ -152,7 +152,7 @@ def _stored_content(store: EvidenceStore, key: str) -> bytes | None:
         content = store.open_bytes(key)
     except InputError:
         return None
-    if hashlib.sha256(content).hexdigest() != _digest_of(key):
+    if hashlib.sha256(content).hexdigest() != digest_of(key):
         return None
     return content
 
@@ -191,7 +191,7 @@ def _encode_database(rows_by_table: dict[str, list[dict[str, Any]]]) -> bytes:
             "columns": [column.name for column in columns],
             "rows": [[_encode_value(column, row[column.name]) for column in columns] for row in rows_by_table[table.name]],
         }
-    return _json_bytes({"tables": tables})
+    return json_bytes({"tables": tables})
 
 
 def _encode_value(column, value: Any) -> Any:

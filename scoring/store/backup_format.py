@@ -43,10 +43,10 @@ MAX_DATABASE_BYTES = 256 * 1024 * 1024
 MAX_EVIDENCE_FILE_BYTES = 256 * 1024 * 1024
 MAX_TOTAL_BYTES = 64 * 1024 * 1024 * 1024
 # Only these: other methods (bzip2, lzma) inflate a whole read at once, which a bomb can exploit.
-_READABLE_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+READABLE_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 
 # What a damaged or hostile archive can make zipfile raise while reading a member.
-_ZIP_READ_FAILURES = (
+ZIP_READ_FAILURES = (
     zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
     NotImplementedError, RuntimeError, struct.error, OverflowError,
 )
@@ -71,9 +71,9 @@ TABLE_LABELS: dict[str, str] = {
     "reminder_sent": "Thư nhắc việc đã gửi",
 }
 
-_INT32 = range(-(2**31), 2**31)
-_EVIDENCE_MEMBER = re.compile(r"evidence/(?P<key>(?P<digest_prefix>[0-9a-f]{2})/(?P<digest>[0-9a-f]{64})\.(?P<kind>[a-z]{1,10}))")
-_CHUNK = 1024 * 1024
+INT32 = range(-(2**31), 2**31)
+EVIDENCE_MEMBER = re.compile(r"evidence/(?P<key>(?P<digest_prefix>[0-9a-f]{2})/(?P<digest>[0-9a-f]{64})\.(?P<kind>[a-z]{1,10}))")
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ class BackupSummary:
     def lines(self) -> list[str]:
         """The summary in Vietnamese, one line per table, then the files and any warning."""
         lines = [f"  {TABLE_LABELS.get(name, name)}: {format_number(self.row_counts[name], 0)} dòng"
-                 for name in _display_order(self.row_counts)]
-        lines.append(f"  Tệp kiểm chứng: {format_number(self.evidence_files, 0)} tệp ({_format_size(self.evidence_bytes)})")
+                 for name in display_order(self.row_counts)]
+        lines.append(f"  Tệp kiểm chứng: {format_number(self.evidence_files, 0)} tệp ({format_size(self.evidence_bytes)})")
         if self.skipped_evidence:
             lines.append(
                 f"Cảnh báo: {len(self.skipped_evidence)} tệp kiểm chứng được tài liệu tham chiếu nhưng không có "
@@ -103,7 +103,7 @@ class BackupSummary:
         return lines
 
 
-def _display_order(tables) -> list[str]:
+def display_order(tables) -> list[str]:
     """Table names in the order people read them (TABLE_LABELS), any others after, alphabetically."""
     return [name for name in TABLE_LABELS if name in tables] + sorted(name for name in tables if name not in TABLE_LABELS)
 
@@ -115,7 +115,7 @@ class DatabaseNotEmptyError(InputError):
 # ---------------------------------------------------------------- schema revisions
 
 
-def _database_revision(db: Database) -> str:
+def database_revision(db: Database) -> str:
     with db.engine.connect() as connection:
         revision = MigrationContext.configure(connection).get_current_revision()
     if revision is None:
@@ -126,80 +126,80 @@ def _database_revision(db: Database) -> str:
 # ---------------------------------------------------------------- archive reading helpers
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int) -> bytes:
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int) -> bytes:
     try:
         with archive.open(info) as member:
             content = member.read(cap + 1)
-    except _ZIP_READ_FAILURES:
-        raise _refusal(label, f"thành phần «{info.filename}» bị hỏng, không đọc được.") from None
+    except ZIP_READ_FAILURES:
+        raise refusal(label, f"thành phần «{info.filename}» bị hỏng, không đọc được.") from None
     if len(content) > cap:
-        raise _refusal(label, f"thành phần «{info.filename}» khi giải nén lớn bất thường; có thể là tệp độc hại.")
+        raise refusal(label, f"thành phần «{info.filename}» khi giải nén lớn bất thường; có thể là tệp độc hại.")
     return content
 
 
-def _read_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int) -> Any:
-    return _parse_json(_read_member(archive, info, label, cap), info.filename, label)
+def read_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int) -> Any:
+    return parse_json(read_member(archive, info, label, cap), info.filename, label)
 
 
-def _parse_json(content: bytes, name: str, label: str) -> Any:
+def parse_json(content: bytes, name: str, label: str) -> Any:
     def refuse_constant(constant: str):
         raise ValueError(constant)  # NaN and Infinity are not JSON, and PostgreSQL would refuse them
 
     try:
         return json.loads(content.decode("utf-8"), parse_constant=refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise _refusal(label, f"{name} không phải JSON hợp lệ.") from None
+        raise refusal(label, f"{name} không phải JSON hợp lệ.") from None
 
 
-def _manifest_field(manifest: dict, name: str, expected: type, label: str):
+def manifest_field(manifest: dict, name: str, expected: type, label: str):
     value = manifest.get(name)
     if not isinstance(value, expected):
-        raise _refusal(label, f"{MANIFEST_NAME} thiếu mục «{name}» hoặc mục này không hợp lệ.")
+        raise refusal(label, f"{MANIFEST_NAME} thiếu mục «{name}» hoặc mục này không hợp lệ.")
     return value
 
 
-def _manifest_created_at(manifest: dict, label: str) -> datetime:
-    value = _manifest_field(manifest, "created_at", str, label)
+def manifest_created_at(manifest: dict, label: str) -> datetime:
+    value = manifest_field(manifest, "created_at", str, label)
     try:
         created_at = datetime.fromisoformat(value)
     except ValueError:
-        raise _refusal(label, f"{MANIFEST_NAME} có thời điểm sao lưu «{_shorten(value)}» không hợp lệ.") from None
+        raise refusal(label, f"{MANIFEST_NAME} có thời điểm sao lưu «{shorten(value)}» không hợp lệ.") from None
     return created_at if created_at.tzinfo else created_at.replace(tzinfo=timezone.utc)
 
 
-def _refusal(label: str, detail: str) -> InputError:
+def refusal(label: str, detail: str) -> InputError:
     return InputError(f"Không khôi phục được từ {label}: {detail} Dữ liệu hiện có chưa bị thay đổi.")
 
 
-def _digest_of(key: str) -> str:
+def digest_of(key: str) -> str:
     return key.split("/", 1)[1].rsplit(".", 1)[0]
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
+        while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def _json_bytes(value: Any, indent: int | None = None) -> bytes:
+def json_bytes(value: Any, indent: int | None = None) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False).encode("utf-8")
 
 
-def _shorten(value: str, limit: int = 80) -> str:
+def shorten(value: str, limit: int = 80) -> str:
     printable = "".join(ch if ch.isprintable() else "?" for ch in value)
     return printable if len(printable) <= limit else printable[: limit - 1] + "…"
 
 
-def _format_size(count: int) -> str:
+def format_size(count: int) -> str:
     for unit, name in ((1024**3, "GB"), (1024**2, "MB"), (1024, "KB")):
         if count >= unit:
             return f"{format_number(count / unit, 1)} {name}"
     return f"{format_number(count, 0)} byte"
 
 
-def _dump_tables(connection: Connection) -> dict[str, list[dict[str, Any]]]:
+def dump_tables(connection: Connection) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table of the schema, as Python values, parents first, each table in key order."""
     return {
         table.name: [dict(row._mapping) for row in connection.execute(select(table).order_by(*table.primary_key.columns))]

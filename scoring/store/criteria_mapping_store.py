@@ -17,12 +17,12 @@ from scoring.access.auth import Action
 from scoring.criteria.files import content_digest
 from scoring.criteria.mapping import CriteriaMapping, check_mapping, propose_mapping
 from scoring.criteria.model import CriteriaSet
-from scoring.store.actors import Actor, _allow, actor_name
-from scoring.store.audit_trail import _audit
-from scoring.store.criteria_store import _stored_set
+from scoring.store.actors import Actor, actor_name, check_allowed
+from scoring.store.audit_trail import audit
+from scoring.store.criteria_store import stored_set
 from scoring.store.db import Database
 from scoring.store.models import CriteriaMappingRecord, CriteriaSetRecord, utcnow
-from scoring.store.rows import _check_seen, _check_version, _get, _not_found
+from scoring.store.rows import check_seen, check_version, get_row, not_found
 
 AUDIT_ENTITY = "criteria_mapping"
 AUDIT_FIELD = "bảng đối chiếu tiêu chí"
@@ -41,8 +41,8 @@ def _digest(session: Session, criteria_set_id: int) -> str:
     """The set's content digest, without reading its content (most of its row) unless no digest was stored."""
     digest = session.scalar(select(CriteriaSetRecord.digest).where(CriteriaSetRecord.id == criteria_set_id))
     if digest is None:
-        raise _not_found("bộ tiêu chí", criteria_set_id)
-    return digest or content_digest(_get(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí").content)
+        raise not_found("bộ tiêu chí", criteria_set_id)
+    return digest or content_digest(get_row(session, CriteriaSetRecord, criteria_set_id, "bộ tiêu chí").content)
 
 
 def _find(session: Session, from_digest: str, to_digest: str) -> CriteriaMappingRecord | None:
@@ -59,7 +59,7 @@ def mapping_between(session: Session, from_set_id: int, to_set_id: int) -> Crite
     row = _find(session, _digest(session, from_set_id), _digest(session, to_set_id))
     if row is not None:
         return _view(row).mapping
-    return propose_mapping(_stored_set(session, from_set_id), _stored_set(session, to_set_id))
+    return propose_mapping(stored_set(session, from_set_id), stored_set(session, to_set_id))
 
 
 def confirmed_mapping(db: Database, from_set_id: int, to_set_id: int) -> ConfirmedMapping | None:
@@ -73,9 +73,9 @@ def confirm_mapping(db: Database, from_set_id: int, to_set_id: int, mapping: Cri
                     actor: Actor) -> ConfirmedMapping:
     """Store `mapping` as confirmed, if what is stored is still what the person saw (`expected_version`: 0 when no
     mapping was confirmed yet). Every link must name scored criteria of the two sets. Audited old → new."""
-    _allow(actor, Action.MANAGE_CRITERIA)
+    check_allowed(actor, Action.MANAGE_CRITERIA)
     with db.session() as session:
-        old_set, new_set = _stored_set(session, from_set_id), _stored_set(session, to_set_id)
+        old_set, new_set = stored_set(session, from_set_id), stored_set(session, to_set_id)
         check_mapping(mapping, old_set, new_set)
         from_digest, to_digest = _digest(session, from_set_id), _digest(session, to_set_id)
         row = _find(session, from_digest, to_digest)
@@ -87,11 +87,11 @@ def confirm_mapping(db: Database, from_set_id: int, to_set_id: int, mapping: Cri
             session.add(row)
             before = None
         else:
-            _check_version(row, expected_version, what)
+            check_version(row, expected_version, what)
             before = CriteriaMapping.from_dict(row.links)
         row.links = mapping.to_dict()
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
-        _audit(session, actor, None, AUDIT_ENTITY, _audit_key(old_set, new_set),
+        audit(session, actor, None, AUDIT_ENTITY, _audit_key(old_set, new_set),
                {AUDIT_FIELD: (_audit_text(before), _audit_text(mapping))})
         session.flush()
         return _view(row)
@@ -99,7 +99,7 @@ def confirm_mapping(db: Database, from_set_id: int, to_set_id: int, mapping: Cri
 
 def _check_version_absent(expected_version: int, what: str) -> None:
     # a mapping the page showed and that is gone now (only a restore does that) is a change the person did not see
-    _check_seen(0, expected_version, what, "", None)
+    check_seen(0, expected_version, what, "", None)
 
 
 def _audit_key(old_set: CriteriaSet, new_set: CriteriaSet) -> str:

@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scoring.access.auth import Action
-from scoring.store.actors import Actor, _allow
-from scoring.store.audit_trail import _audit
+from scoring.store.actors import Actor, check_allowed
+from scoring.store.audit_trail import audit
 from scoring.store.db import Database
 from scoring.store.models import (
     CriteriaSetRecord,
 )
-from scoring.store.rows import _not_found
+from scoring.store.rows import not_found
 
 # ---------------------------------------------------------------- criteria sets and assessments
 
@@ -27,7 +27,7 @@ def save_criteria_set(db: Database, criteria_set, *, actor: Actor, source_name: 
     (or a trusted caller): a stored set may be chosen by any department. `corrections`: what the person changed
     from the file before saving (label → (as read, as saved), scoring.criteria.draft.draft_corrections), audited
     with the import."""
-    _allow(actor, Action.MANAGE_CRITERIA)
+    check_allowed(actor, Action.MANAGE_CRITERIA)
     with db.session() as session:
         from scoring.criteria.files import content_digest
 
@@ -36,7 +36,7 @@ def save_criteria_set(db: Database, criteria_set, *, actor: Actor, source_name: 
                                    digest=content_digest(content), source_name=source_name or criteria_set.source)
         session.add(record)
         session.flush()
-        _audit(session, actor, None, "criteria_set", str(record.id),
+        audit(session, actor, None, "criteria_set", str(record.id),
                {"nhập bộ tiêu chí": (None, criteria_set.name), **(corrections or {})})
         return record.id
 
@@ -59,21 +59,21 @@ def list_criteria_sets(db: Database) -> list[CriteriaSetView]:
 def load_criteria(db: Database, criteria_set_id: int):
     """The stored set, shared between callers (see criteria.stored_criteria_set): do not change it."""
     with db.session() as session:
-        return _stored_set(session, criteria_set_id)
+        return stored_set(session, criteria_set_id)
 
 
-_SET_IDENTITY = (CriteriaSetRecord.digest, CriteriaSetRecord.source_name, CriteriaSetRecord.name)
+SET_IDENTITY = (CriteriaSetRecord.digest, CriteriaSetRecord.source_name, CriteriaSetRecord.name)
 
 
-def _stored_set(session: Session, criteria_set_id: int):
+def stored_set(session: Session, criteria_set_id: int):
     """A stored set without reading its content when it is built already (its content is most of its row)."""
-    row = session.execute(select(*_SET_IDENTITY).where(CriteriaSetRecord.id == criteria_set_id)).one_or_none()
+    row = session.execute(select(*SET_IDENTITY).where(CriteriaSetRecord.id == criteria_set_id)).one_or_none()
     if row is None:
-        raise _not_found("bộ tiêu chí", criteria_set_id)
-    return _set_from_identity(session, criteria_set_id, row.digest, row.source_name, row.name)
+        raise not_found("bộ tiêu chí", criteria_set_id)
+    return set_from_identity(session, criteria_set_id, row.digest, row.source_name, row.name)
 
 
-def _set_from_identity(session: Session, criteria_set_id: int, digest: str, source_name: str, name: str):
+def set_from_identity(session: Session, criteria_set_id: int, digest: str, source_name: str, name: str):
     from scoring.criteria.files import stored_criteria_set
 
     content = lambda: session.scalar(select(CriteriaSetRecord.content).where(CriteriaSetRecord.id == criteria_set_id))  # noqa: E731

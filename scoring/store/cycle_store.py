@@ -17,21 +17,21 @@ from scoring.assessment.appraisal import LeafAppraisal, SourceDocument
 from scoring.assessment.cycle import RoundOverride, Write, vietnam_today
 from scoring.assessment.settings import ROUND_LABELS, YearSettings, copy_forward, default_settings, settings_problems
 from scoring.errors import ConflictError, InputError, NotFoundError
-from scoring.store.actors import Actor, _allow, _trusted, actor_name
+from scoring.store.actors import Actor, actor_name, check_allowed, require_trusted
 from scoring.store.assessment_state import (
     AssessmentView,
-    _assessment_view,
-    _author,
-    _bonus_author,
-    _claim_settings_version,
-    _cycle_state,
-    _may,
-    _refuse_if_published,
+    actor_may_write,
+    assessment_view,
+    authorship,
+    bonus_author,
+    claim_settings_version,
+    cycle_state_of,
+    refuse_if_published,
 )
-from scoring.store.audit_trail import _audit
-from scoring.store.criteria_store import _stored_set
+from scoring.store.audit_trail import audit
+from scoring.store.criteria_store import stored_set
 from scoring.store.db import Database
-from scoring.store.evidence_store import EvidenceView, _evidence_view
+from scoring.store.evidence_store import EvidenceView, evidence_view
 from scoring.store.models import (
     Assessment,
     Department,
@@ -42,7 +42,7 @@ from scoring.store.models import (
     utcnow,
 )
 from scoring.store.revisions import of_year
-from scoring.store.rows import _get
+from scoring.store.rows import get_row
 from scoring.textnorm import format_date, format_datetime, format_percent, nfc
 
 # ---------------------------------------------------------------- the yearly cycle: settings, lock, bonus
@@ -50,7 +50,7 @@ from scoring.textnorm import format_date, format_datetime, format_percent, nfc
 
 def year_settings(db: Database, assessment_id: int) -> YearSettings:
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
         return YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
 
 
@@ -61,16 +61,16 @@ def save_year_settings(db: Database, assessment_id: int, expected_version: int, 
     if problems:
         raise InputError("Thiết lập năm chưa hợp lệ: " + "; ".join(problems))
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _allow(actor, Action.MANAGE_YEARS, department_id=row.department_id)
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        check_allowed(actor, Action.MANAGE_YEARS, department_id=row.department_id)
         # the settings (survey share, caps, bands) make the published index: they stay as published
-        _refuse_if_published(session, row.department_id, row.year, f"Không sửa được thiết lập năm {row.year}")
-        _claim_settings_version(session, row, expected_version, actor)
-        _audit(session, actor, row.department_id, "assessment", str(row.year),
+        refuse_if_published(session, row.department_id, row.year, f"Không sửa được thiết lập năm {row.year}")
+        claim_settings_version(session, row, expected_version, actor)
+        audit(session, actor, row.department_id, "assessment", str(row.year),
                {"thiết lập năm": (row.settings or None, settings.to_dict())})
         row.settings = settings.to_dict()
         session.flush()
-        return _assessment_view(row)
+        return assessment_view(row)
 
 
 def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, *, bonus, penalty,
@@ -92,9 +92,9 @@ def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, 
             raise InputError(f"{label} «{raw}» phải là một số không âm.")
         values[label] = value
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        verdict = _may(session, row, actor, Write.BONUS_PENALTY, today=today)
-        author = _author(actor, verdict, source)
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        verdict = actor_may_write(session, row, actor, Write.BONUS_PENALTY, today=today)
+        author = authorship(actor, verdict, source)
         # the version moves in the UPDATE itself, so two people saving at once cannot both pass the check
         moved = session.execute(of_year(update(Assessment).where(Assessment.id == row.id,
                                                                  Assessment.bonus_penalty_version == expected_version)
@@ -103,15 +103,15 @@ def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, 
             raise ConflictError(f"Điểm thưởng, điểm trừ năm {row.year} vừa được sửa sau khi bạn mở trang. Thay đổi của bạn "
                                 "chưa được lưu: hãy tải lại để xem bản mới nhất rồi sửa lại.")
         session.refresh(row)
-        old_author = _bonus_author(row)
-        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+        old_author = bonus_author(row)
+        audit(session, actor, row.department_id, "assessment", str(row.year), {
             "điểm thưởng": (row.bonus_points, values["Điểm thưởng"]), "điểm trừ": (row.penalty_points, values["Điểm trừ"]),
             "người nhập điểm thưởng, điểm trừ": (old_author.text if old_author else None, author.text),
         })
         row.bonus_points, row.penalty_points = values["Điểm thưởng"], values["Điểm trừ"]
         row.bonus_penalty_author = author.to_dict()
         session.flush()
-        return _assessment_view(row)
+        return assessment_view(row)
 
 
 def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> AssessmentView:
@@ -119,28 +119,28 @@ def lock_self_score(db: Database, assessment_id: int, *, actor: Actor) -> Assess
     from scoring.assessment.locking import LockState, lock_blockers
 
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _may(session, row, actor, Write.LOCK)
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        actor_may_write(session, row, actor, Write.LOCK)
         state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
         state = state.lock(utcnow(), actor_name(actor), lock_blockers(*_lock_inputs(session, row)))
         row.locked_at, row.locked_by = state.locked_at, state.locked_by
-        _audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, "đã chốt")})
+        audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, "đã chốt")})
         session.flush()
-        return _assessment_view(row)
+        return assessment_view(row)
 
 
 def _lock_inputs(session: Session, assessment: Assessment):
     """What scoring.assessment.locking.lock_blockers reads, straight from the stored rows (the rule never trusts a caller's copy)."""
     from scoring.assessment.engine import LeafEntry
 
-    criteria_set = _stored_set(session, assessment.criteria_set_id)
+    criteria_set = stored_set(session, assessment.criteria_set_id)
     scores = session.scalars(select(ScoreRecord).where(ScoreRecord.assessment_id == assessment.id)).all()
     entries = {s.code: LeafEntry(code=s.code, inputs=dict(s.inputs or {}), not_applicable=s.not_applicable) for s in scores}
     evidence: dict[str, list[EvidenceView]] = {}
     links = session.scalars(select(EvidenceCriterion).where(EvidenceCriterion.assessment_id == assessment.id)).all()
     for link in links:
         document = session.get(EvidenceRecord, link.evidence_id)
-        evidence.setdefault(link.code, []).append(_evidence_view(session, document))
+        evidence.setdefault(link.code, []).append(evidence_view(session, document))
     explanations = {s.code: s.explanation for s in scores}
     return criteria_set, entries, evidence, explanations
 
@@ -162,14 +162,14 @@ def close_due_self_scoring(db: Database, *, actor: Actor, today: date | None = N
     from scoring.assessment.cycle import closed_by_deadline_text, self_scoring_deadline, self_scoring_due
     from scoring.assessment.locking import LockState, lock_blockers
 
-    _trusted(actor)
+    require_trusted(actor)
     day = vietnam_today(today)
     closed = []
     with db.session() as session:
         open_years = session.scalars(select(Assessment).where(Assessment.locked_at.is_(None), Assessment.published_at.is_(None))
                                      .order_by(Assessment.id)).all()
         for row in open_years:
-            state = _cycle_state(session, row, day)
+            state = cycle_state_of(session, row, day)
             if not self_scoring_due(state, row.self_scoring_closed_on):
                 continue
             deadline = self_scoring_deadline(state)
@@ -178,7 +178,7 @@ def close_due_self_scoring(db: Database, *, actor: Actor, today: date | None = N
             locked = LockState().lock(utcnow(), by, [])  # the deadline does not wait for the blockers
             row.locked_at, row.locked_by, row.self_scoring_closed_on = locked.locked_at, locked.locked_by, day
             note = f"tự động chốt khi hết hạn {format_date(deadline)}" + (f", còn {len(blockers)} vướng mắc" if blockers else "")
-            _audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, note)})
+            audit(session, actor, row.department_id, "assessment", str(row.year), {"chốt điểm tự chấm": (None, note)})
             department = session.get(Department, row.department_id)
             closed.append(ClosedByDeadline(row.department_id, department.name, row.year, deadline, len(blockers)))
         session.flush()
@@ -190,15 +190,15 @@ def reopen_self_score(db: Database, assessment_id: int, reason: str, *, actor: A
     from scoring.assessment.locking import LockState
 
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _may(session, row, actor, Write.REOPEN_LOCK)  # not once published: the publication is reopened first
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        actor_may_write(session, row, actor, Write.REOPEN_LOCK)  # not once published: the publication is reopened first
         state = LockState(locked=row.locked_at is not None, locked_at=row.locked_at, locked_by=row.locked_by)
         state.reopen(utcnow(), actor_name(actor), reason)  # validates: locked, reason given
-        _audit(session, actor, row.department_id, "assessment", str(row.year),
+        audit(session, actor, row.department_id, "assessment", str(row.year),
                {"mở lại điểm tự chấm": (f"đã chốt bởi {row.locked_by}", f"mở lại: {nfc(reason)}")})
         row.locked_at, row.locked_by = None, ""
         session.flush()
-        return _assessment_view(row)
+        return assessment_view(row)
 
 
 def override_round(db: Database, assessment_id: int, round_code: str, until: date, reason: str, *, actor: Actor,
@@ -213,16 +213,16 @@ def override_round(db: Database, assessment_id: int, round_code: str, until: dat
     if until < day:
         raise InputError(f"Ngày kết thúc {format_date(until)} đã qua (hôm nay {format_date(day)}).")
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _may(session, row, actor, Write.OVERRIDE_ROUND, today=day)
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        actor_may_write(session, row, actor, Write.OVERRIDE_ROUND, today=day)
         override = RoundOverride(round_code, day, until, nfc(reason), actor_name(actor), utcnow())
         row.round_overrides = [*(row.round_overrides or []), override.to_dict()]
-        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+        audit(session, actor, row.department_id, "assessment", str(row.year), {
             "mở vòng ngoài lịch": (None, f"{ROUND_LABELS[round_code]} từ {format_date(day)} đến {format_date(until)}: "
                                          f"{override.reason}"),
         })
         session.flush()
-        return _assessment_view(row)
+        return assessment_view(row)
 
 
 def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date | None = None) -> AssessmentView:
@@ -230,25 +230,25 @@ def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date
 
     Refused while the appraised index cannot be computed (criteria not appraised, survey points missing)."""
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        state = _cycle_state(session, row, today)
-        _may(session, row, actor, Write.PUBLISH, today=today)
-        index, _ = _appraised_index(session, row, state.settings)
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        state = cycle_state_of(session, row, today)
+        actor_may_write(session, row, actor, Write.PUBLISH, today=today)
+        index, _ = appraised_index(session, row, state.settings)
         if index.percent is None:
             raise InputError(f"Chưa công bố được chỉ số năm {row.year}: " + " ".join(index.problems))
         row.published_at, row.published_by = utcnow(), actor_name(actor)
-        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+        audit(session, actor, row.department_id, "assessment", str(row.year), {
             "công bố chỉ số": (None, f"{format_percent(index.percent, 2)} — {index.band.label}"),
         })
         session.flush()
-        return _assessment_view(row)
+        return assessment_view(row)
 
 
-def _appraised_index(session: Session, row: Assessment, settings: YearSettings):
+def appraised_index(session: Session, row: Assessment, settings: YearSettings):
     """The appraised index as it is published (scoring.assessment.index.final_index over the final appraisals), and the roll-up
-    it comes from: what publication checks and the ranking shows, computed one way (_index_of)."""
+    it comes from: what publication checks and the ranking shows, computed one way (index_of_year)."""
     scores = session.execute(select(*_INDEX_COLUMNS).where(ScoreRecord.assessment_id == row.id)).all()
-    return _index_of(row, settings, _stored_set(session, row.criteria_set_id), scores)
+    return index_of_year(row, settings, stored_set(session, row.criteria_set_id), scores)
 
 
 # what of a score the index is computed from: read as columns, not whole rows (the ranking reads hundreds of years)
@@ -256,8 +256,8 @@ _INDEX_COLUMNS = (ScoreRecord.assessment_id, ScoreRecord.code, ScoreRecord.input
                   ScoreRecord.appraisal)
 
 
-def _index_of(row: Assessment, settings: YearSettings, criteria_set, scores):
-    """_appraised_index once its criteria set and its scores (_INDEX_COLUMNS) are read, one year or many at a time."""
+def index_of_year(row: Assessment, settings: YearSettings, criteria_set, scores):
+    """appraised_index once its criteria set and its scores (_INDEX_COLUMNS) are read, one year or many at a time."""
     from scoring.assessment.appraisal import with_final_appraisals
     from scoring.assessment.engine import LeafEntry, roll_up
     from scoring.assessment.index import final_index
@@ -288,7 +288,7 @@ def published_indexes(db: Database, department_ids: Iterable[int], year: int) ->
     """The published index of each of these departments' `year`, for those that have published it (công bố).
 
     The years not computed yet in this process are read together — their scores in one query per
-    _BATCH years, each criteria set once — then each is computed by _index_of, as publication computes it."""
+    _BATCH years, each criteria set once — then each is computed by index_of_year, as publication computes it."""
     wanted = list(department_ids)
     found = {}
     with db.session() as session:
@@ -296,7 +296,7 @@ def published_indexes(db: Database, department_ids: Iterable[int], year: int) ->
                                                         Assessment.published_at.is_not(None))).all()
         key = lambda row: (db.settings.database_url, row.id, row.published_at)  # noqa: E731
         missing = [row for row in rows if key(row) not in _PUBLISHED]
-        sets = {set_id: _stored_set(session, set_id) for set_id in {row.criteria_set_id for row in missing}}
+        sets = {set_id: stored_set(session, set_id) for set_id in {row.criteria_set_id for row in missing}}
         for start in range(0, len(missing), _BATCH):
             batch = missing[start:start + _BATCH]
             scores: dict[int, list] = {row.id: [] for row in batch}
@@ -316,7 +316,7 @@ _BATCH = 500  # years whose scores one query reads (a bound on the IN list, far 
 def _published_index(row: Assessment, criteria_set, scores) -> PublishedIndex | None:
     """The published year's index and its areas; None where it cannot be computed (not a figure to rank)."""
     settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
-    index, rollup = _index_of(row, settings, criteria_set, scores)
+    index, rollup = index_of_year(row, settings, criteria_set, scores)
     if index.percent is None:
         return None
     areas = tuple((a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas
@@ -333,15 +333,15 @@ def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Ac
     if not nfc(reason):
         raise InputError("Cần ghi lý do mở lại chỉ số đã công bố.")
     with db.session() as session:
-        row = _get(session, Assessment, assessment_id, "kỳ đánh giá")
-        _may(session, row, actor, Write.REOPEN_PUBLISHED)
-        _audit(session, actor, row.department_id, "assessment", str(row.year), {
+        row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
+        actor_may_write(session, row, actor, Write.REOPEN_PUBLISHED)
+        audit(session, actor, row.department_id, "assessment", str(row.year), {
             "mở lại chỉ số đã công bố": (f"công bố lúc {format_datetime(row.published_at)} bởi {row.published_by}",
                                          f"mở lại: {nfc(reason)}"),
         })
         row.published_at, row.published_by = None, ""
         session.flush()
-        return _assessment_view(row)
+        return assessment_view(row)
 
 
 def group_criteria_set_id(session: Session, department_id: int, year: int) -> int | None:
@@ -365,12 +365,12 @@ def open_next_year(db: Database, department_id: int, from_year: int, to_year: in
             raise NotFoundError(f"Năm {from_year} chưa có kỳ đánh giá để sao chép.")
         if session.scalar(select(Assessment).where(Assessment.department_id == department_id, Assessment.year == to_year)):
             raise InputError(f"Năm {to_year} đã có kỳ đánh giá.")
-        _allow(actor, Action.MANAGE_YEARS, department_id=department_id)
+        check_allowed(actor, Action.MANAGE_YEARS, department_id=department_id)
         settings = YearSettings.from_dict(source.settings) if source.settings else default_settings(from_year)
         criteria_set_id = group_criteria_set_id(session, department_id, to_year) or source.criteria_set_id
         row = Assessment(department_id=department_id, year=to_year, criteria_set_id=criteria_set_id,
                          settings=copy_forward(settings, to_year).to_dict(), settings_updated_by=actor_name(actor))
         session.add(row)
         session.flush()
-        _audit(session, actor, department_id, "assessment", str(to_year), {"mở kỳ đánh giá": (None, f"{to_year} (từ {from_year})")})
-        return _assessment_view(row)
+        audit(session, actor, department_id, "assessment", str(to_year), {"mở kỳ đánh giá": (None, f"{to_year} (từ {from_year})")})
+        return assessment_view(row)

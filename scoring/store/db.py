@@ -36,7 +36,15 @@ from scoring.defaults import data_dir
 from scoring.errors import STALE_WRITE_MESSAGE, ConflictError, raise_as_storage_error
 from scoring.store.evidence_files import EvidenceStore
 from scoring.store.models import EvidenceRecord
-from scoring.store.revisions import Scope, bump_revision, data_revision, move_on, read_revisions, scopes_written, track_writes
+from scoring.store.revisions import (
+    Scope,
+    bump_revision,
+    data_revision,
+    move_on,
+    read_revisions,
+    scopes_written,
+    track_writes,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a write waits for another process that holds SQLite's write lock before it is told the

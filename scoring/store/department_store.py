@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from scoring.access.auth import Action, Principal
 from scoring.errors import InputError, NotFoundError
-from scoring.store.actors import Actor, _allow, actor_name
-from scoring.store.audit_trail import _audit
+from scoring.store.actors import Actor, actor_name, check_allowed
+from scoring.store.audit_trail import audit
 from scoring.store.db import Database
 from scoring.store.models import (
     Account,
@@ -22,7 +22,7 @@ from scoring.store.models import (
     PlanRecord,
     utcnow,
 )
-from scoring.store.rows import _check_version, _get
+from scoring.store.rows import check_version, get_row
 from scoring.textnorm import nfc
 
 # ---------------------------------------------------------------- departments and years
@@ -57,7 +57,7 @@ def create_department(db: Database, name: str, units: Iterable[str], *, governin
                       actor: Actor) -> int:
     """A new department; for the administrator (or a trusted caller). The administrator who adds it is given it,
     since an account sees only the departments it holds and nobody else could give it one they do not hold."""
-    _allow(actor, Action.CREATE_DEPARTMENT)
+    check_allowed(actor, Action.CREATE_DEPARTMENT)
     name = nfc(name)
     if not name:
         raise InputError("Tên cơ quan không được để trống.")
@@ -69,7 +69,7 @@ def create_department(db: Database, name: str, units: Iterable[str], *, governin
                                 place=_letterhead_text(place, "Địa danh", 100))
         session.add(department)
         session.flush()
-        _audit(session, actor, department.id, "department", name, {
+        audit(session, actor, department.id, "department", name, {
             "tạo mới": (None, name), "cơ quan chủ quản": (None, department.governing_body),
             "địa danh": (None, department.place)})
         if isinstance(actor, Principal):
@@ -92,17 +92,17 @@ def update_department(db: Database, department_id: int, expected_version: int, *
     name = nfc(name)
     if not name:
         raise InputError("Tên cơ quan không được để trống.")
-    _allow(actor, Action.MANAGE_SETTINGS, department_id=department_id)
+    check_allowed(actor, Action.MANAGE_SETTINGS, department_id=department_id)
     with db.session() as session:
-        department = _get(session, Department, department_id, "cơ quan")
-        _check_version(department, expected_version, f"Thông tin cơ quan «{department.name}»")
+        department = get_row(session, Department, department_id, "cơ quan")
+        check_version(department, expected_version, f"Thông tin cơ quan «{department.name}»")
         if name != department.name and session.scalar(select(Department.id).where(Department.name == name)):
             raise InputError(f"Cơ quan «{name}» đã có trong cơ sở dữ liệu.")
         new_units = _clean_units(units)
         new_body = department.governing_body if governing_body is None else _letterhead_text(
             governing_body, "Cơ quan chủ quản", 200)
         new_place = department.place if place is None else _letterhead_text(place, "Địa danh", 100)
-        _audit(session, actor, department.id, "department", name,
+        audit(session, actor, department.id, "department", name,
                {"tên": (department.name, name), "đơn vị": (department.units, new_units),
                 "cơ quan chủ quản": (department.governing_body, new_body), "địa danh": (department.place, new_place)})
         department.name, department.units = name, new_units

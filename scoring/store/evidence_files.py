@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scoring.errors import InputError, raise_as_storage_error
-from scoring.store.uploads import ALLOWED_KINDS, CheckedUpload, _shorten
+from scoring.store.uploads import ALLOWED_KINDS, CheckedUpload, shorten
 
 try:
     import fcntl
@@ -129,7 +129,7 @@ class EvidenceStore:
         try:
             if for_record:
                 pending.mark_new()
-            _write_atomically(target, content)
+            write_atomically(target, content)
         except OSError as err:  # disk full, read-only folder: a sentence; the temporary file is already gone
             raise_as_storage_error(err)
 
@@ -332,7 +332,7 @@ class _Pending:
             os.close(self.fd)
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
+def write_atomically(target: Path, content: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, rename: readers see the old file or the whole new one.
     The temporary file's name is the target's (`.upload-<name>.part`): only the holder of the target's marker
     writes it (EvidenceStore._pending), and the sweep knows whose it is."""
@@ -368,4 +368,4 @@ def _quote_key(key: object) -> str:
     """A user-supplied key made safe to echo in a message: printable, bounded."""
     text = key if isinstance(key, str) else repr(key)
     printable = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return f"«{_shorten(printable, 80)}»"
+    return f"«{shorten(printable, 80)}»"

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from scoring.access.auth import Action, Principal, authorize, authorize_view, can
 from scoring.errors import InputError, NotFoundError
-from scoring.store.actors import Actor, _allow, _trusted, actor_name
-from scoring.store.assessment_state import _assessment_for, _refuse_if_published, self_score_locked
-from scoring.store.audit_trail import _audit
+from scoring.store.actors import Actor, actor_name, check_allowed, require_trusted
+from scoring.store.assessment_state import assessment_for, refuse_if_published, self_score_locked
+from scoring.store.audit_trail import audit
 from scoring.store.db import Database, evidence_file_in_use
 from scoring.store.models import (
     ActivityRecord,
@@ -31,7 +31,7 @@ from scoring.store.models import (
 )
 from scoring.store.plan_store import list_activities
 from scoring.store.revisions import of_year
-from scoring.store.rows import _check_version, _code_key, _get
+from scoring.store.rows import check_version, code_key, get_row
 from scoring.textnorm import format_date, nfc
 
 # ---------------------------------------------------------------- evidence
@@ -116,7 +116,7 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
     _check_attachment(meta, upload, attachment)
     if criteria:
         with db.session() as session:  # before the file is stored: a refused document leaves nothing behind
-            _refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
+            refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
     checked = check_upload(*upload) if upload is not None else None
     # the file and its record are saved together: a record that fails to save (or a process killed between
     # the two) leaves no file that this upload put in the store (EvidenceStore.storing)
@@ -124,7 +124,7 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
           if checked is not None else nullcontext()) as key:
         with db.session() as session:
             if criteria:  # again in the write's own transaction: the index may have been published meanwhile
-                _refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
+                refuse_if_published(session, department_id, year, "Không thêm được tài liệu cho các tiêu chí")
             row = EvidenceRecord(department_id=department_id, year=year, doc_type=meta.doc_type, number=meta.number,
                                  issued_on=meta.issued_on, issuer=meta.issuer, summary=meta.summary, link=meta.link,
                                  updated_by=actor_name(actor))
@@ -134,10 +134,10 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
             session.add(row)
             session.flush()
             _set_evidence_links(session, row, year, criteria, activity_codes)
-            _audit(session, actor, department_id, "evidence", f"{year}/TL{row.id}",
+            audit(session, actor, department_id, "evidence", f"{year}/TL{row.id}",
                    {"thêm tài liệu": (None, _evidence_label(row))})
             session.flush()
-            view = _evidence_view(session, row)
+            view = evidence_view(session, row)
     return view
 
 
@@ -183,22 +183,22 @@ def update_evidence(db: Database, evidence_id: int, expected_version: int, meta:
                     criteria: Iterable[str] | None = None, activity_codes: Iterable[str] | None = None) -> EvidenceView:
     meta = meta.cleaned()
     with db.session() as session:
-        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
-        _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
-        _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
-        old_view = _evidence_view(session, row)
+        row = get_row(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        check_allowed(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
+        check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
+        old_view = evidence_view(session, row)
         changes = {
             "loại": (row.doc_type, meta.doc_type), "số, ký hiệu": (row.number, meta.number),
             "ngày ban hành": (row.issued_on, meta.issued_on), "cơ quan ban hành": (row.issuer, meta.issuer),
             "trích yếu": (row.summary, meta.summary), "đường dẫn": (row.link, meta.link),
         }
         new_criteria = old_view.criteria if criteria is None else list(dict.fromkeys(criteria))
-        criteria_change = sorted(new_criteria, key=_code_key) != old_view.criteria
+        criteria_change = sorted(new_criteria, key=code_key) != old_view.criteria
         if criteria_change:
-            _refuse_if_published(session, row.department_id, row.year,
+            refuse_if_published(session, row.department_id, row.year,
                                  f"Không đổi được các tiêu chí của tài liệu «{_evidence_label(row)}»")
         elif old_view.criteria and any(old != new for old, new in changes.values()):
-            _refuse_if_published(session, row.department_id, row.year,
+            refuse_if_published(session, row.department_id, row.year,
                                  f"Không sửa được tài liệu «{_evidence_label(row)}» của các tiêu chí "
                                  f"{', '.join(old_view.criteria)}")
         row.doc_type, row.number, row.issued_on = meta.doc_type, meta.number, meta.issued_on
@@ -208,10 +208,10 @@ def update_evidence(db: Database, evidence_id: int, expected_version: int, meta:
             _set_evidence_links(session, row, row.year, new_criteria,
                                 old_view.activities if activity_codes is None else activity_codes)
         session.flush()
-        new_view = _evidence_view(session, row)
+        new_view = evidence_view(session, row)
         changes["tiêu chí"] = (old_view.criteria, new_view.criteria)
         changes["hoạt động"] = (old_view.activities, new_view.activities)
-        _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", changes)
+        audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", changes)
         return new_view
 
 
@@ -219,14 +219,14 @@ def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, ac
     from scoring.store.evidence_files import EvidenceStore
 
     with db.session() as session:
-        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
-        _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
-        _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
+        row = get_row(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        check_allowed(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
+        check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
         if _serves_criteria(session, row):
-            _refuse_if_published(session, row.department_id, row.year,
+            refuse_if_published(session, row.department_id, row.year,
                                  f"Không xóa được tài liệu «{_evidence_label(row)}» của các tiêu chí năm {row.year}")
         key = row.file_key
-        _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"xóa tài liệu": (_evidence_label(row), None)})
+        audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"xóa tài liệu": (_evidence_label(row), None)})
         session.delete(row)
     if key:  # asked once nobody else is storing the same content: it may be about to get a record again
         EvidenceStore(db.settings.evidence_dir).delete_unreferenced(key, referenced=lambda k: evidence_file_in_use(db, k))
@@ -246,19 +246,19 @@ def _serves_criteria(session: Session, row: EvidenceRecord) -> bool:
 def link_evidence_to_criterion(db: Database, evidence_id: int, expected_version: int, code: str, *, actor: Actor,
                                section: str = "") -> None:
     with db.session() as session:
-        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
-        _allow(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
-        _check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
-        _refuse_if_published(session, row.department_id, row.year,
+        row = get_row(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        check_allowed(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
+        check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
+        refuse_if_published(session, row.department_id, row.year,
                              f"Không gắn được tài liệu «{_evidence_label(row)}» vào tiêu chí {code}")
-        assessment = _assessment_for(session, row.department_id, row.year)
+        assessment = assessment_for(session, row.department_id, row.year)
         existing = session.get(EvidenceCriterion, (row.id, assessment.id, code))
         if existing:
             existing.section = nfc(section)
         else:
             session.add(EvidenceCriterion(evidence_id=row.id, assessment_id=assessment.id, code=code, section=nfc(section)))
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)  # an UPDATE bumps the version: concurrent editors notice
-        _audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"gắn tiêu chí": (None, code)})
+        audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"gắn tiêu chí": (None, code)})
 
 
 def list_evidence(db: Database, department_id: int, year: int) -> list[EvidenceView]:
@@ -287,14 +287,14 @@ def evidence_file(db: Database, evidence_id: int, *, viewer: Actor) -> tuple[str
     from scoring.store.uploads import KIND_MIME
 
     with db.session() as session:
-        row = _get(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
+        row = get_row(session, EvidenceRecord, evidence_id, "tài liệu kiểm chứng")
         if isinstance(viewer, Principal):
             assessment = session.scalar(select(Assessment).where(Assessment.department_id == row.department_id,
                                                                  Assessment.year == row.year))
             authorize_view(viewer, department_id=row.department_id,
                            assessment_locked=bool(assessment and self_score_locked(assessment)))
         else:
-            _trusted(viewer)
+            require_trusted(viewer)
         if not row.file_key:
             raise NotFoundError(f"Tài liệu «{_evidence_label(row)}» không có tệp đính kèm.")
         key, name, kind = row.file_key, row.file_name, row.file_kind
@@ -309,7 +309,7 @@ def _set_evidence_links(session: Session, row: EvidenceRecord, year: int, criter
     session.execute(of_year(delete(EvidenceActivity).where(EvidenceActivity.evidence_id == row.id), row.department_id, year))
     session.expire(row, ["criteria", "activities"])
     if criteria:
-        assessment = _assessment_for(session, row.department_id, year)
+        assessment = assessment_for(session, row.department_id, year)
         for code in criteria:
             session.add(EvidenceCriterion(evidence_id=row.id, assessment_id=assessment.id, code=code, section=sections.get(code, "")))
     if activity_codes:
@@ -323,7 +323,7 @@ def _set_evidence_links(session: Session, row: EvidenceRecord, year: int, criter
     session.flush()
 
 
-def _evidence_view(session: Session, row: EvidenceRecord) -> EvidenceView:
+def evidence_view(session: Session, row: EvidenceRecord) -> EvidenceView:
     links = session.scalars(select(EvidenceCriterion).where(EvidenceCriterion.evidence_id == row.id)).all()
     codes = session.scalars(select(ActivityRecord.code).join(EvidenceActivity, EvidenceActivity.activity_id == ActivityRecord.id)
                             .where(EvidenceActivity.evidence_id == row.id).order_by(ActivityRecord.position)).all()
@@ -333,7 +333,7 @@ def _evidence_view(session: Session, row: EvidenceRecord) -> EvidenceView:
 def _evidence_view_from(row: EvidenceRecord, links: list[EvidenceCriterion], activity_codes: list[str]) -> EvidenceView:
     return EvidenceView(row.id, row.year, row.doc_type, row.number, row.issued_on, row.issuer, row.summary, row.file_key,
                         row.file_name, row.file_kind, row.file_size, row.link, row.version,
-                        sorted((link.code for link in links), key=_code_key), activity_codes,
+                        sorted((link.code for link in links), key=code_key), activity_codes,
                         {link.code: link.section for link in links if link.section})
 
 

@@ -13,8 +13,8 @@ from scoring.access.auth import Action
 from scoring.errors import InputError
 from scoring.plan.model import Plan
 from scoring.plan.stats import STATUS_LABELS, UNCHANGED, ActivityState, area_sort_key, reconcile_progress
-from scoring.store.actors import SYSTEM_ACTOR, Actor, _allow, actor_name
-from scoring.store.audit_trail import _audit
+from scoring.store.actors import SYSTEM_ACTOR, Actor, actor_name, check_allowed
+from scoring.store.audit_trail import audit
 from scoring.store.db import Database
 from scoring.store.models import (
     ActivityRecord,
@@ -24,7 +24,7 @@ from scoring.store.models import (
     PlanRecord,
     utcnow,
 )
-from scoring.store.rows import _check_version, _get
+from scoring.store.rows import check_version, get_row
 from scoring.textnorm import local_today, nfc
 
 # ---------------------------------------------------------------- plan and activities
@@ -95,9 +95,9 @@ def save_plan(db: Database, department_id: int, plan: Plan, *, mode: str = "repl
     year = year or plan.year
     if not year:
         raise InputError("Kế hoạch không ghi năm («... NĂM 2026» trong tiêu đề): hãy chọn năm trước khi lưu.")
-    _allow(actor, Action.IMPORT_PLAN, department_id=department_id)
+    check_allowed(actor, Action.IMPORT_PLAN, department_id=department_id)
     with db.session() as session:
-        _get(session, Department, department_id, "cơ quan")
+        get_row(session, Department, department_id, "cơ quan")
         record = session.scalar(select(PlanRecord).where(PlanRecord.department_id == department_id, PlanRecord.year == year))
         if record is None:
             record = PlanRecord(department_id=department_id, year=year)
@@ -134,7 +134,7 @@ def save_plan(db: Database, department_id: int, plan: Plan, *, mode: str = "repl
                 removed.append(code)
             else:
                 kept.append(code)
-        _audit(session, actor, department_id, "plan", str(year), {
+        audit(session, actor, department_id, "plan", str(year), {
             f"nhập kế hoạch ({'thay thế' if mode == 'replace' else 'gộp'})": (
                 None, f"{plan.source}: thêm {len(added)}, cập nhật {len(updated)}, bỏ {len(removed)}"),
         })
@@ -202,9 +202,9 @@ def update_activity(db: Database, activity_id: int, expected_version: int, *, ac
     adjusted to fit is said in the returned view's `notices`, one sentence each.
     """
     with db.session() as session:
-        row = _get(session, ActivityRecord, activity_id, "hoạt động")
-        _allow(actor, Action.EDIT_OWN_UNIT_ACTIVITY, department_id=row.plan.department_id, activity_lead_units=list(row.lead or []))
-        _check_version(row, expected_version, f"Hoạt động {row.code}")
+        row = get_row(session, ActivityRecord, activity_id, "hoạt động")
+        check_allowed(actor, Action.EDIT_OWN_UNIT_ACTIVITY, department_id=row.plan.department_id, activity_lead_units=list(row.lead or []))
+        check_version(row, expected_version, f"Hoạt động {row.code}")
         result = reconcile_progress(row.code, (row.status, row.progress, row.completed_on), status=status, progress=progress,
                                     completed_on=completed_on, today=local_today())
         before = {"trạng thái": row.status, "tiến độ": row.progress, "ngày hoàn thành": row.completed_on, "ghi chú": row.note}
@@ -214,7 +214,7 @@ def update_activity(db: Database, activity_id: int, expected_version: int, *, ac
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         after = {"trạng thái": row.status, "tiến độ": row.progress, "ngày hoàn thành": row.completed_on, "ghi chú": row.note}
         department_id = row.plan.department_id
-        _audit(session, actor, department_id, "activity", f"{row.plan.year}/{row.code}",
+        audit(session, actor, department_id, "activity", f"{row.plan.year}/{row.code}",
                {k: (before[k], after[k]) for k in before})
         session.flush()
         return replace(_activity_view(row, []), notices=result.notices)

@@ -38,16 +38,14 @@ from sqlalchemy.exc import DataError, IntegrityError
 from scoring.access.auth import Action
 from scoring.errors import InputError
 from scoring.store import db as db_module
-from scoring.store.actors import Actor, _allow
+from scoring.store.actors import Actor, check_allowed
 from scoring.store.backup_format import (
-    _CHUNK,
-    _EVIDENCE_MEMBER,
-    _INT32,
-    _READABLE_COMPRESSION,
-    _ZIP_READ_FAILURES,
+    CHUNK,
     DATABASE_NAME,
     EVIDENCE_FOLDER,
+    EVIDENCE_MEMBER,
     FORMAT_NAME,
+    INT32,
     MANIFEST_NAME,
     MAX_DATABASE_BYTES,
     MAX_EVIDENCE_FILE_BYTES,
@@ -55,29 +53,31 @@ from scoring.store.backup_format import (
     MAX_MEMBERS,
     MAX_TOTAL_BYTES,
     NOT_BACKED_UP,
+    READABLE_COMPRESSION,
     SUPPORTED_FORMAT_VERSIONS,
     TABLE_LABELS,
+    ZIP_READ_FAILURES,
     BackupSummary,
     DatabaseNotEmptyError,
-    _database_revision,
-    _digest_of,
-    _display_order,
-    _dump_tables,
-    _file_sha256,
-    _format_size,
-    _manifest_created_at,
-    _manifest_field,
-    _parse_json,
-    _read_json,
-    _read_member,
-    _refusal,
-    _shorten,
+    database_revision,
+    digest_of,
+    display_order,
+    dump_tables,
+    file_sha256,
+    format_size,
+    manifest_created_at,
+    manifest_field,
+    parse_json,
+    read_json,
+    read_member,
+    refusal,
+    shorten,
 )
 from scoring.store.db import Database, make_engine
-from scoring.store.uploads import KIND_MIME, CheckedUpload, sniff_kind
 from scoring.store.evidence_files import EvidenceStore, evidence_key
 from scoring.store.models import Base, EvidenceRecord
 from scoring.store.revisions import move_everything_on
+from scoring.store.uploads import KIND_MIME, CheckedUpload, sniff_kind
 from scoring.textnorm import format_number
 
 
@@ -105,7 +105,7 @@ def _decode_value(column, value: Any) -> Any:
             raise _BadValue("phải là true hoặc false")
         return value
     if isinstance(kind, Integer):
-        if type(value) is not int or value not in _INT32:
+        if type(value) is not int or value not in INT32:
             raise _BadValue("phải là số nguyên")
         return value
     if isinstance(kind, Numeric):
@@ -125,7 +125,7 @@ def _parse_iso(value: Any, parse, expected: str):
     try:
         return parse(value)
     except ValueError:
-        raise _BadValue(f"«{_shorten(value)}» không phải {expected}") from None
+        raise _BadValue(f"«{shorten(value)}» không phải {expected}") from None
 
 
 def _parse_decimal(value: Any, kind: Numeric) -> Decimal:
@@ -135,9 +135,9 @@ def _parse_decimal(value: Any, kind: Numeric) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise _BadValue(f"«{_shorten(value)}» không phải {expected}") from None
+        raise _BadValue(f"«{shorten(value)}» không phải {expected}") from None
     if not number.is_finite():
-        raise _BadValue(f"«{_shorten(value)}» không phải {expected}")
+        raise _BadValue(f"«{shorten(value)}» không phải {expected}")
     if kind.scale is not None and number != number.quantize(Decimal(1).scaleb(-kind.scale)):
         raise _BadValue(f"{value} có quá {kind.scale} chữ số thập phân")
     if kind.precision is not None and kind.scale is not None and abs(number) >= Decimal(10) ** (kind.precision - kind.scale):
@@ -173,9 +173,9 @@ def restore_backup(db: Database, source: Path | BinaryIO, *, actor: Actor, overw
     Files in the store that the backup does not have are left in place: they are unreferenced after
     the restore, and deleting documents is never worth the risk.
     """
-    _allow(actor, Action.RESTORE)
+    check_allowed(actor, Action.RESTORE)
     with _open_archive(source) as (archive, label):
-        checked = _check_archive(archive, label, _database_revision(db), EvidenceStore(db.settings.evidence_dir))
+        checked = _check_archive(archive, label, database_revision(db), EvidenceStore(db.settings.evidence_dir))
         if not overwrite:
             _refuse_if_not_empty(db)
         # Files first: they are content-addressed, so writing them changes nothing a record sees. The rows
@@ -204,7 +204,7 @@ def _refuse_if_not_empty(db: Database) -> None:
     counts = count_rows(db)
     if any(counts.values()):
         held = ", ".join(f"{TABLE_LABELS.get(name, name)}: {format_number(counts[name], 0)}"
-                         for name in _display_order(counts) if counts[name])
+                         for name in display_order(counts) if counts[name])
         raise DatabaseNotEmptyError(
             f"Cơ sở dữ liệu đích đang có dữ liệu ({held}); khôi phục sẽ xóa toàn bộ dữ liệu này "
             "và thay bằng dữ liệu trong bản sao lưu."
@@ -229,8 +229,8 @@ def _open_archive(source: Path | BinaryIO) -> Iterator[tuple[zipfile.ZipFile, st
     try:
         try:
             archive = zipfile.ZipFile(stream)
-        except _ZIP_READ_FAILURES:
-            raise _refusal(label, "tệp không phải tệp .zip (hoặc đã bị hỏng) nên không phải bản sao lưu của ứng dụng.") from None
+        except ZIP_READ_FAILURES:
+            raise refusal(label, "tệp không phải tệp .zip (hoặc đã bị hỏng) nên không phải bản sao lưu của ứng dụng.") from None
         with archive:
             yield archive, label
     finally:
@@ -242,11 +242,11 @@ def _spooled(source: BinaryIO, label: str) -> BinaryIO:
     """A seekable copy of a stream (zipfile needs to seek), refusing anything larger than a backup may be."""
     copy = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
     copied = 0
-    while chunk := source.read(_CHUNK):
+    while chunk := source.read(CHUNK):
         copied += len(chunk)
         if copied > MAX_TOTAL_BYTES:
             copy.close()
-            raise _refusal(label, f"tệp lớn hơn {_format_size(MAX_TOTAL_BYTES)}, không thể là bản sao lưu hợp lệ.")
+            raise refusal(label, f"tệp lớn hơn {format_size(MAX_TOTAL_BYTES)}, không thể là bản sao lưu hợp lệ.")
         copy.write(chunk)
     copy.seek(0)
     return copy
@@ -255,22 +255,22 @@ def _spooled(source: BinaryIO, label: str) -> BinaryIO:
 def _check_archive(archive: zipfile.ZipFile, label: str, target_revision: str, store: EvidenceStore) -> _CheckedBackup:
     members = _check_members(archive, label)
     if MANIFEST_NAME not in members:
-        raise _refusal(label, f"thiếu {MANIFEST_NAME}: đây không phải bản sao lưu do ứng dụng tạo ra.")
-    manifest = _read_json(archive, members[MANIFEST_NAME], label, MAX_MANIFEST_BYTES)
+        raise refusal(label, f"thiếu {MANIFEST_NAME}: đây không phải bản sao lưu do ứng dụng tạo ra.")
+    manifest = read_json(archive, members[MANIFEST_NAME], label, MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise _refusal(label, f"{MANIFEST_NAME} không phải của bản sao lưu Chỉ số CCHC.")
+        raise refusal(label, f"{MANIFEST_NAME} không phải của bản sao lưu Chỉ số CCHC.")
     version = manifest.get("format_version")
     if type(version) is not int or version not in SUPPORTED_FORMAT_VERSIONS:
         supported = ", ".join(str(v) for v in sorted(SUPPORTED_FORMAT_VERSIONS))
-        raise _refusal(label, f"bản sao lưu có định dạng phiên bản «{_shorten(str(version))}», phiên bản ứng dụng này chỉ "
+        raise refusal(label, f"bản sao lưu có định dạng phiên bản «{shorten(str(version))}», phiên bản ứng dụng này chỉ "
                               f"đọc được định dạng {supported}: hãy cập nhật ứng dụng rồi khôi phục lại.")
-    revision = _manifest_field(manifest, "schema_revision", str, label)
-    created_at = _manifest_created_at(manifest, label)
-    counts = _manifest_field(manifest, "tables", dict, label)
-    listed_evidence = _manifest_field(manifest, "evidence", dict, label)
-    skipped = _manifest_field(manifest, "skipped_evidence", list, label)
+    revision = manifest_field(manifest, "schema_revision", str, label)
+    created_at = manifest_created_at(manifest, label)
+    counts = manifest_field(manifest, "tables", dict, label)
+    listed_evidence = manifest_field(manifest, "evidence", dict, label)
+    skipped = manifest_field(manifest, "skipped_evidence", list, label)
     if not all(isinstance(key, str) for key in skipped):
-        raise _refusal(label, f"{MANIFEST_NAME} có mục «skipped_evidence» không hợp lệ.")
+        raise refusal(label, f"{MANIFEST_NAME} có mục «skipped_evidence» không hợp lệ.")
     # Every key must be one the store itself could have made ("ab/<sha256>.pdf"): a key such as
     # "../../etc/passwd" restored into a record would point outside the store (or break the Tài liệu page).
     for key in listed_evidence:
@@ -280,19 +280,19 @@ def _check_archive(archive: zipfile.ZipFile, label: str, target_revision: str, s
     _check_revision(revision, target_revision, label)
 
     if DATABASE_NAME not in members:
-        raise _refusal(label, f"thiếu {DATABASE_NAME} (dữ liệu của bản sao lưu).")
-    database_bytes = _read_member(archive, members[DATABASE_NAME], label, MAX_DATABASE_BYTES)
+        raise refusal(label, f"thiếu {DATABASE_NAME} (dữ liệu của bản sao lưu).")
+    database_bytes = read_member(archive, members[DATABASE_NAME], label, MAX_DATABASE_BYTES)
     if hashlib.sha256(database_bytes).hexdigest() != manifest.get("database_sha256"):
-        raise _refusal(label, f"{DATABASE_NAME} không khớp mã băm SHA-256 ghi trong {MANIFEST_NAME}: "
+        raise refusal(label, f"{DATABASE_NAME} không khớp mã băm SHA-256 ghi trong {MANIFEST_NAME}: "
                               "tệp sao lưu đã bị hỏng hoặc bị sửa.")
-    database = _parse_json(database_bytes, DATABASE_NAME, label)
+    database = parse_json(database_bytes, DATABASE_NAME, label)
     tables_json = database.get("tables") if isinstance(database, dict) else None
     if not isinstance(tables_json, dict):
-        raise _refusal(label, f"{DATABASE_NAME} không có danh sách bảng («tables»).")
+        raise refusal(label, f"{DATABASE_NAME} không có danh sách bảng («tables»).")
     for name, table_json in tables_json.items():
         rows = table_json.get("rows") if isinstance(table_json, dict) else None
         if not isinstance(rows, list) or counts.get(name) != len(rows):
-            raise _refusal(label, f"số dòng của bảng «{name}» trong {DATABASE_NAME} không khớp {MANIFEST_NAME}.")
+            raise refusal(label, f"số dòng của bảng «{name}» trong {DATABASE_NAME} không khớp {MANIFEST_NAME}.")
 
     if revision == target_revision:
         rows_by_table = _decode_tables(tables_json, Base.metadata.sorted_tables, label)
@@ -305,7 +305,7 @@ def _check_archive(archive: zipfile.ZipFile, label: str, target_revision: str, s
         if row["file_key"]:
             _check_key(store, row["file_key"], label, f"tài liệu kiểm chứng số {row['id']} trong {DATABASE_NAME}")
         if row["file_key"] and row["file_key"] not in available:
-            raise _refusal(label, f"tài liệu kiểm chứng số {row['id']} dùng tệp «{_shorten(row['file_key'])}» "
+            raise refusal(label, f"tài liệu kiểm chứng số {row['id']} dùng tệp «{shorten(row['file_key'])}» "
                                   "nhưng bản sao lưu không có tệp này.")
     summary = BackupSummary(
         created_at=created_at,
@@ -322,35 +322,35 @@ def _check_members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.Zi
     """The archive's members by name, once every name, size and compression method is known to be safe."""
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise _refusal(label, f"tệp có {format_number(len(infos), 0)} thành phần, quá nhiều cho một bản sao lưu.")
+        raise refusal(label, f"tệp có {format_number(len(infos), 0)} thành phần, quá nhiều cho một bản sao lưu.")
     members: dict[str, zipfile.ZipInfo] = {}
     total = 0
     for info in infos:
         name = info.filename
         if name not in (MANIFEST_NAME, DATABASE_NAME) and not _is_evidence_member(name):
             # Also how "../../x", "/etc/x" and "evidence/../x" end up: only exact, known names are read.
-            raise _refusal(label, f"tệp chứa thành phần lạ «{_shorten(name)}» (bản sao lưu chỉ có {MANIFEST_NAME}, "
+            raise refusal(label, f"tệp chứa thành phần lạ «{shorten(name)}» (bản sao lưu chỉ có {MANIFEST_NAME}, "
                                   f"{DATABASE_NAME} và thư mục evidence/); có thể tệp đã bị sửa.")
         if name in members:
-            raise _refusal(label, f"thành phần «{name}» xuất hiện hai lần; có thể tệp đã bị sửa.")
+            raise refusal(label, f"thành phần «{name}» xuất hiện hai lần; có thể tệp đã bị sửa.")
         if info.flag_bits & 0x1:
-            raise _refusal(label, f"thành phần «{name}» được đặt mật khẩu; bản sao lưu của ứng dụng không đặt mật khẩu.")
-        if info.compress_type not in _READABLE_COMPRESSION:
-            raise _refusal(label, f"thành phần «{name}» dùng kiểu nén không được hỗ trợ.")
+            raise refusal(label, f"thành phần «{name}» được đặt mật khẩu; bản sao lưu của ứng dụng không đặt mật khẩu.")
+        if info.compress_type not in READABLE_COMPRESSION:
+            raise refusal(label, f"thành phần «{name}» dùng kiểu nén không được hỗ trợ.")
         cap = {MANIFEST_NAME: MAX_MANIFEST_BYTES, DATABASE_NAME: MAX_DATABASE_BYTES}.get(name, MAX_EVIDENCE_FILE_BYTES)
         if info.file_size > cap:
-            raise _refusal(label, f"thành phần «{name}» khi giải nén lớn bất thường ({_format_size(info.file_size)}, "
-                                  f"giới hạn {_format_size(cap)}); có thể là tệp độc hại.")
+            raise refusal(label, f"thành phần «{name}» khi giải nén lớn bất thường ({format_size(info.file_size)}, "
+                                  f"giới hạn {format_size(cap)}); có thể là tệp độc hại.")
         total += info.file_size
         members[name] = info
     if total > MAX_TOTAL_BYTES:
-        raise _refusal(label, f"tệp khi giải nén lớn bất thường ({_format_size(total)}, giới hạn "
-                              f"{_format_size(MAX_TOTAL_BYTES)}); có thể là tệp độc hại.")
+        raise refusal(label, f"tệp khi giải nén lớn bất thường ({format_size(total)}, giới hạn "
+                              f"{format_size(MAX_TOTAL_BYTES)}); có thể là tệp độc hại.")
     return members
 
 
 def _is_evidence_member(name: str) -> bool:
-    match = _EVIDENCE_MEMBER.fullmatch(name)
+    match = EVIDENCE_MEMBER.fullmatch(name)
     if match is None or not match["digest"].startswith(match["digest_prefix"]):
         return False
     try:
@@ -363,7 +363,7 @@ def _check_revision(revision: str, target_revision: str, label: str) -> None:
     migrations = ScriptDirectory.from_config(db_module.alembic_config())
     known = {step.revision for step in migrations.iterate_revisions(target_revision, "base")}
     if revision not in known:
-        raise _refusal(label, f"bản sao lưu được tạo bằng phiên bản ứng dụng mới hơn (lược đồ dữ liệu «{_shorten(revision)}», "
+        raise refusal(label, f"bản sao lưu được tạo bằng phiên bản ứng dụng mới hơn (lược đồ dữ liệu «{shorten(revision)}», "
                               f"phiên bản này đang ở lược đồ «{target_revision}»): hãy cập nhật ứng dụng rồi khôi phục lại.")
 
 
@@ -374,27 +374,27 @@ def _decode_tables(tables_json: dict, tables: list[Table], label: str) -> dict[s
         missing, extra = sorted(expected - set(tables_json)), sorted(set(tables_json) - expected)
         detail = "; ".join(part for part in (
             f"thiếu bảng {', '.join(missing)}" if missing else "",
-            f"có bảng lạ {', '.join(_shorten(name) for name in extra)}" if extra else "",
+            f"có bảng lạ {', '.join(shorten(name) for name in extra)}" if extra else "",
         ) if part)
-        raise _refusal(label, f"{DATABASE_NAME} không khớp lược đồ dữ liệu ({detail}).")
+        raise refusal(label, f"{DATABASE_NAME} không khớp lược đồ dữ liệu ({detail}).")
     decoded: dict[str, list[dict[str, Any]]] = {}
     for table in tables:
         table_json = tables_json[table.name]
         names = table_json.get("columns")
         if not isinstance(names, list) or not all(isinstance(name, str) for name in names) \
                 or sorted(names) != sorted(column.name for column in table.columns):
-            raise _refusal(label, f"các cột của bảng «{table.name}» trong {DATABASE_NAME} không khớp lược đồ dữ liệu.")
+            raise refusal(label, f"các cột của bảng «{table.name}» trong {DATABASE_NAME} không khớp lược đồ dữ liệu.")
         columns = [table.columns[name] for name in names]
         rows = []
         for number, values in enumerate(table_json["rows"], start=1):
             if not isinstance(values, list) or len(values) != len(columns):
-                raise _refusal(label, f"bảng «{table.name}», dòng {number} trong {DATABASE_NAME} không đúng số cột.")
+                raise refusal(label, f"bảng «{table.name}», dòng {number} trong {DATABASE_NAME} không đúng số cột.")
             row = {}
             for column, value in zip(columns, values):
                 try:
                     row[column.name] = _decode_value(column, value)
                 except _BadValue as problem:
-                    raise _refusal(label, f"bảng «{table.name}», dòng {number}, cột «{column.name}»: {problem}.") from None
+                    raise refusal(label, f"bảng «{table.name}», dòng {number}, cột «{column.name}»: {problem}.") from None
             rows.append(row)
         decoded[table.name] = rows
     return decoded
@@ -418,7 +418,7 @@ def _migrated_rows(tables_json: dict, revision: str, target_revision: str, label
                 _insert_rows(connection, old_tables, rows, label)
             db_module.upgrade_schema(engine, target_revision)
             with engine.connect() as connection:
-                return _dump_tables(connection)
+                return dump_tables(connection)
         finally:
             engine.dispose()
 
@@ -429,21 +429,21 @@ def _check_evidence(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo
     present = {name[len(EVIDENCE_FOLDER):]: info for name, info in members.items() if name.startswith(EVIDENCE_FOLDER)}
     missing = sorted(str(key) for key in set(listed) - set(present))
     if missing:
-        raise _refusal(label, f"thiếu tệp kiểm chứng «{_shorten(missing[0])}» có trong {MANIFEST_NAME}.")
+        raise refusal(label, f"thiếu tệp kiểm chứng «{shorten(missing[0])}» có trong {MANIFEST_NAME}.")
     checked = []
     for key, info in sorted(present.items()):
         entry = listed.get(key)
         shown = EVIDENCE_FOLDER + key
         if not isinstance(entry, dict):
-            raise _refusal(label, f"tệp kiểm chứng «{shown}» không được ghi trong {MANIFEST_NAME}; có thể tệp đã bị sửa.")
-        content = _read_member(archive, info, label, MAX_EVIDENCE_FILE_BYTES)
+            raise refusal(label, f"tệp kiểm chứng «{shown}» không được ghi trong {MANIFEST_NAME}; có thể tệp đã bị sửa.")
+        content = read_member(archive, info, label, MAX_EVIDENCE_FILE_BYTES)
         digest = hashlib.sha256(content).hexdigest()
-        if digest != entry.get("sha256") or digest != _digest_of(key) or len(content) != entry.get("size"):
-            raise _refusal(label, f"tệp kiểm chứng «{shown}» không khớp mã băm SHA-256 ghi trong {MANIFEST_NAME}: "
+        if digest != entry.get("sha256") or digest != digest_of(key) or len(content) != entry.get("size"):
+            raise refusal(label, f"tệp kiểm chứng «{shown}» không khớp mã băm SHA-256 ghi trong {MANIFEST_NAME}: "
                                   "tệp sao lưu đã bị hỏng hoặc bị sửa.")
         kind = key.rsplit(".", 1)[1]
         if sniff_kind(content) != kind:
-            raise _refusal(label, f"nội dung tệp kiểm chứng «{shown}» không phải tệp .{kind}; có thể tệp đã bị sửa.")
+            raise refusal(label, f"nội dung tệp kiểm chứng «{shown}» không phải tệp .{kind}; có thể tệp đã bị sửa.")
         checked.append(_EvidenceMember(key, kind, digest, len(content), info))
     return checked
 
@@ -453,7 +453,7 @@ def _check_key(store: EvidenceStore, key: str, label: str, where: str) -> None:
     try:
         store.path_for(key)
     except InputError:
-        raise _refusal(label, f"{where} có mã tệp kiểm chứng «{_shorten(str(key))}» không hợp lệ (mã tệp có dạng "
+        raise refusal(label, f"{where} có mã tệp kiểm chứng «{shorten(str(key))}» không hợp lệ (mã tệp có dạng "
                               "«ab/<mã băm SHA-256>.pdf»); có thể tệp đã bị sửa.") from None
 
 
@@ -474,7 +474,7 @@ class _PlacedFiles:
         path = self.store.path_for(evidence_key(checked.sha256, checked.kind))
         self.folders += [folder for folder in (self.store.root, path.parent) if not folder.exists() and folder not in self.folders]
         if path.is_file():
-            if _file_sha256(path) == checked.sha256:
+            if file_sha256(path) == checked.sha256:
                 return
             aside = path.with_name(f".restore-{path.name}.old")
             os.replace(path, aside)
@@ -484,7 +484,7 @@ class _PlacedFiles:
         try:
             self.store.put(checked, content)
         except ValueError:
-            raise _refusal(label, f"tệp kiểm chứng «{shown}» thay đổi trong lúc khôi phục.") from None
+            raise refusal(label, f"tệp kiểm chứng «{shown}» thay đổi trong lúc khôi phục.") from None
 
     def undo(self, db: Database) -> None:
         """Take away what was put, and put back what was moved aside. A file that a record refers to now is
@@ -513,7 +513,7 @@ class _PlacedFiles:
 def _store_evidence(archive: zipfile.ZipFile, label: str, evidence: list[_EvidenceMember], placed: _PlacedFiles) -> None:
     for member in evidence:
         # Read again rather than trust the earlier read: put() re-checks the bytes against the hash.
-        content = _read_member(archive, member.info, label, MAX_EVIDENCE_FILE_BYTES)
+        content = read_member(archive, member.info, label, MAX_EVIDENCE_FILE_BYTES)
         checked = CheckedUpload(kind=member.kind, mime=KIND_MIME[member.kind], display_name=member.key,
                                 size=member.size, sha256=member.sha256)
         placed.put(checked, content, label, EVIDENCE_FOLDER + member.key)
@@ -545,7 +545,7 @@ def _insert_rows(connection: Connection, tables: list[Table], rows_by_table: dic
         try:
             connection.execute(table.insert(), rows)
         except (IntegrityError, DataError) as error:
-            raise _refusal(label, f"dữ liệu bảng «{table.name}» vi phạm ràng buộc của cơ sở dữ liệu (trùng khoá, "
+            raise refusal(label, f"dữ liệu bảng «{table.name}» vi phạm ràng buộc của cơ sở dữ liệu (trùng khoá, "
                                   "tham chiếu tới dòng không tồn tại hoặc giá trị không hợp lệ).") from error
 
 

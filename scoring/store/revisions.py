@@ -28,8 +28,8 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, Table, and_, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.util import identity_key
 
 from scoring.store.models import (
     ActivityRecord,

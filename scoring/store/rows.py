@@ -14,23 +14,23 @@ from scoring.errors import ConflictError, NotFoundError
 from scoring.textnorm import format_datetime
 
 
-def _get(session: Session, model, key, what: str):
+def get_row(session: Session, model, key, what: str):
     row = session.get(model, key)
     if row is None:
-        raise _not_found(what, key)
+        raise not_found(what, key)
     return row
 
 
-def _not_found(what: str, key) -> NotFoundError:
+def not_found(what: str, key) -> NotFoundError:
     return NotFoundError(f"Không tìm thấy {what} (mã {key}); có thể đã bị xóa. Hãy tải lại trang.")
 
 
-def _check_version(row, expected_version: int, what: str) -> None:
+def check_version(row, expected_version: int, what: str) -> None:
     """Refuse a write made from an older version of the row than the stored one, naming who changed it and when."""
-    _check_seen(row.version, expected_version, what, getattr(row, "updated_by", ""), getattr(row, "updated_at", None))
+    check_seen(row.version, expected_version, what, getattr(row, "updated_by", ""), getattr(row, "updated_at", None))
 
 
-def _check_seen(version: int, expected_version: int, what: str, updated_by: str, updated_at: datetime | None) -> None:
+def check_seen(version: int, expected_version: int, what: str, updated_by: str, updated_at: datetime | None) -> None:
     if version != expected_version:
         who = f" bởi {updated_by}" if updated_by else ""
         when = f" lúc {format_datetime(updated_at)}" if updated_at else ""
@@ -40,5 +40,5 @@ def _check_seen(version: int, expected_version: int, what: str, updated_by: str,
         )
 
 
-def _code_key(code: str) -> tuple:
+def code_key(code: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in code.split("."))

@@ -314,5 +314,5 @@ def _format_bytes(count: int) -> str:
     return f"{format_number(count, 0)} byte"
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
