@@ -49,16 +49,16 @@ RANKED_YEARS = 3  # the newest year and the two before it (a ranking shows the y
 def warm(db: Database, today: date | None = None) -> dict[str, float]:
     """Compute, for every viewer at once, the newest year's progress of every department and the published indexes
     of the newest RANKED_YEARS years. Returns the seconds each part took, for the log and the benchmark."""
-    took = {}
     started = time.perf_counter()
     with db.session() as session:
         newest = session.scalar(select(func.max(Assessment.year)))
-    if newest is not None:
-        province_progress(db, newest, viewer=None, today=today)  # rows are kept per department, shared by viewers
-    took["progress"] = time.perf_counter() - started
+    if newest is None:  # no year opened yet: nothing to compute
+        return {"progress": 0.0, "published": 0.0}
+    province_progress(db, newest, viewer=None, today=today)  # rows are kept per department, shared by viewers
+    took = {"progress": time.perf_counter() - started}
     mark = time.perf_counter()
     ids = [d.id for d in department_store.list_departments(db)]
-    for year in range(newest, newest - RANKED_YEARS, -1) if newest is not None else ():
+    for year in range(newest, newest - RANKED_YEARS, -1):
         cycle_store.published_indexes(db, ids, year)
     took["published"] = time.perf_counter() - mark
     return took
