@@ -89,7 +89,7 @@ def test_the_tree_shows_each_leaf_with_its_maximum_and_rule_and_highlights_the_f
     assert table.loc["1.1", COLUMN_UNDERSTOOD].startswith("Chọn mức: Ban hành đúng hạn → 2 điểm")
     assert table.loc["1.2.2", COLUMN_UNDERSTOOD] == "Giá trị tự do (không đọc được quy tắc): từ 0 đến 2 điểm, bước 0,25"
     assert table.loc["1.2.2", COLUMN_CHECK] == ("Tạm chấm tự do: không đọc được cách chấm «Theo mức độ đa dạng, "
-                                               "do Hội đồng thẩm định quyết định»")
+                                                "do Hội đồng thẩm định quyết định»")
     assert table.loc["2.2", COLUMN_CHECK] == "Tạm chấm tự do: tệp không ghi cách chấm"
     assert table.loc["1.1", COLUMN_CHECK] == ""
 

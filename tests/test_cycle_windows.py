@@ -46,7 +46,7 @@ SET = {"name": "Bộ thử lịch", "total_max": 4, "year": 2026, "nodes": [
 ]}
 # The default 2026 dates: round 1 21/12/2026–15/01/2027, explanation 16/01–25/01, round 2 26/01–10/02.
 BEFORE_ROUND_1, ROUND_1, EXPLANATION, ROUND_2, AFTER = (date(2026, 12, 1), date(2026, 12, 21), date(2027, 1, 16),
-                                                       date(2027, 1, 26), date(2027, 2, 15))
+                                                        date(2027, 1, 26), date(2027, 2, 15))
 RESULT_1 = SourceDocument("12/KQ-SNV", date(2026, 12, 28))
 RESULT_2 = SourceDocument("30/KQ-SNV", date(2027, 2, 5))
 ADMIN = Principal("quantri", "Quản trị", Role.ADMIN, frozenset({1}))
@@ -138,7 +138,7 @@ def test_the_administrator_opens_a_round_now_with_a_reason_and_it_is_audited(loc
         (ROUND_APPRAISAL_1, BEFORE_ROUND_1, date(2026, 12, 5), "quantri")]
     entry = next(e for e in audit_trail.audit_log(db, department, viewer=actors.SYSTEM_ACTOR) if e.field == "mở vòng ngoài lịch")
     assert entry.actor == "quantri" and entry.new == ("Thẩm định lần 1 từ 01/12/2026 đến 05/12/2026: "
-                                                       "Sở Nội vụ thẩm định sớm theo Công văn 99/SNV")
+                                                      "Sở Nội vụ thẩm định sớm theo Công văn 99/SNV")
     assert _appraise(db, assessment, today=BEFORE_ROUND_1).appraised_points == Decimal(1)
     with pytest.raises(InputError, match="Vòng thẩm định lần 1 mở từ 21/12/2026"):  # the override is over
         _appraise(db, assessment, today=date(2026, 12, 6), points=2)

@@ -236,7 +236,7 @@ def test_the_command_sends_over_starttls_as_the_environment_says(people, certifi
 
 @pytest.mark.parametrize("implicit_tls, security", [(False, reminders.SECURITY_STARTTLS), (True, reminders.SECURITY_SSL)])
 def test_a_certificate_this_machine_does_not_trust_is_refused_before_the_password(people, certificates, start_server,
-                                                                                 implicit_tls, security):
+                                                                                  implicit_tls, security):
     """Without CCHC_SMTP_CA_FILE the system's authorities decide: the test authority is not one of them. Then an
     authority that did not sign the server's certificate. Either way no login is attempted, nothing is sent,
     the item stays for the next run, and the reason is said in Vietnamese with what to set."""

@@ -37,8 +37,8 @@ def test_seed_writes_a_province_the_pages_can_read(db):
     # the first reading in new processes, without and after the start's computation (scoring.province.warm)
     first = scale.first_readings_in_new_processes(db.settings.database_url, 2026, runs=1, log=lambda _: None)
     assert [label.split(",")[0] for label, _ in first] == ["Tiến độ năm 2026", "Xếp hạng năm 2025",
-                                                          "Tính sẵn khi tiến trình khởi động (tiến độ năm 2026", "Tiến độ năm 2026",
-                                                          "Xếp hạng năm 2025"]
+                                                           "Tính sẵn khi tiến trình khởi động (tiến độ năm 2026", "Tiến độ năm 2026",
+                                                           "Xếp hạng năm 2025"]
     assert all(t["runs"] == 1 and t["median"] > 0 for _, t in first)
 
 
@@ -50,7 +50,7 @@ def test_a_confirmed_save_the_database_does_not_hold_is_a_lost_update(db):
     with db.session() as session:
         assessment_id = session.scalar(select(Assessment.id).where(Assessment.department_id == department_id))
         version = session.scalar(select(ScoreRecord.version).where(ScoreRecord.assessment_id == assessment_id,
-                                                                  ScoreRecord.code == SCORED_LEAF))
+                                                                   ScoreRecord.code == SCORED_LEAF))
     assessment_store.save_self_score(db, assessment_id, SCORED_LEAF, version, inputs={"tier": 0}, actor="Văn phòng")
     held = scale.SessionSaves(department_id, confirmed=1, last_confirmed=labels[0], last_attempted=labels[0],
                               last_was_confirmed=True)

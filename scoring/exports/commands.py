@@ -87,7 +87,7 @@ def write_ranking(db, year: int, file_format: str, out, *, viewer, issuer: str |
     ranked = {row.department_id for table in tables for row in table.rows}
     departments = [d for d in department_store.list_departments(db) if d.id in ranked]
     write_ranking_report(tables, year, out, issuer=issuer_for(departments, issuer or HOME_AFFAIRS,
-                                                               governing_body=governing_body, place=place))
+                                                              governing_body=governing_body, place=place))
     return tables
 
 
@@ -130,7 +130,7 @@ def _write_charts_zip_to(snapshot, out, _db) -> None:
 
 
 WRITERS = {"scoresheet": _write_scoresheet_to, "report": _write_report_to, "evidence": _write_evidence_to,
-            "summary": _write_summary_to, "charts": _write_charts_zip_to}
+           "summary": _write_summary_to, "charts": _write_charts_zip_to}
 
 
 def add_export_commands(commands: argparse._SubParsersAction) -> None:

@@ -118,7 +118,7 @@ def _index_workbook(snapshot: Snapshot, entries: list[BundleEntry], set_name: st
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.merge_cells(f"A2:{last}2")
     put_text(ws["A2"], f"{snapshot.department.name} — {set_name}").font = Font(name="Times New Roman", size=12,
-                                                                              italic=True)
+                                                                               italic=True)
     ws["A2"].alignment = Alignment(horizontal="center")
     header_row = 4
     for index, column in enumerate(INDEX_COLUMNS, start=1):

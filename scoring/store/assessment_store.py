@@ -185,13 +185,13 @@ def _carry_evidence_links(session: Session, row: Assessment, carries: list[Carry
         if new_code is None or (link.evidence_id, new_code) in staying:
             if new_code is None:
                 audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
-                       {"tiêu chí": (link.code, None)})
+                      {"tiêu chí": (link.code, None)})
             session.delete(link)
             continue
         staying[(link.evidence_id, new_code)] = link.section
         if new_code != link.code:
             audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{link.evidence_id}",
-                   {"tiêu chí": (link.code, new_code)})
+                  {"tiêu chí": (link.code, new_code)})
             session.delete(link)  # part of the key: the link is made again under the new code
     session.flush()
     for (evidence_id, new_code), section in staying.items():

@@ -92,7 +92,7 @@ def confirm_mapping(db: Database, from_set_id: int, to_set_id: int, mapping: Cri
         row.links = mapping.to_dict()
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
         audit(session, actor, None, AUDIT_ENTITY, _audit_key(old_set, new_set),
-               {AUDIT_FIELD: (_audit_text(before), _audit_text(mapping))})
+              {AUDIT_FIELD: (_audit_text(before), _audit_text(mapping))})
         session.flush()
         return _view(row)
 

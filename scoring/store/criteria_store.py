@@ -37,7 +37,7 @@ def save_criteria_set(db: Database, criteria_set, *, actor: Actor, source_name: 
         session.add(record)
         session.flush()
         audit(session, actor, None, "criteria_set", str(record.id),
-               {"nhập bộ tiêu chí": (None, criteria_set.name), **(corrections or {})})
+              {"nhập bộ tiêu chí": (None, criteria_set.name), **(corrections or {})})
         return record.id
 
 

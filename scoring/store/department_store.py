@@ -103,7 +103,7 @@ def update_department(db: Database, department_id: int, expected_version: int, *
             governing_body, "Cơ quan chủ quản", 200)
         new_place = department.place if place is None else _letterhead_text(place, "Địa danh", 100)
         audit(session, actor, department.id, "department", name,
-               {"tên": (department.name, name), "đơn vị": (department.units, new_units),
+              {"tên": (department.name, name), "đơn vị": (department.units, new_units),
                 "cơ quan chủ quản": (department.governing_body, new_body), "địa danh": (department.place, new_place)})
         department.name, department.units = name, new_units
         department.governing_body, department.place = new_body, new_place

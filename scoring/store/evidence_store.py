@@ -135,7 +135,7 @@ def add_evidence(db: Database, department_id: int, year: int, meta: EvidenceInpu
             session.flush()
             _set_evidence_links(session, row, year, criteria, activity_codes)
             audit(session, actor, department_id, "evidence", f"{year}/TL{row.id}",
-                   {"thêm tài liệu": (None, _evidence_label(row))})
+                  {"thêm tài liệu": (None, _evidence_label(row))})
             session.flush()
             view = evidence_view(session, row)
     return view
@@ -196,11 +196,11 @@ def update_evidence(db: Database, evidence_id: int, expected_version: int, meta:
         criteria_change = sorted(new_criteria, key=code_key) != old_view.criteria
         if criteria_change:
             refuse_if_published(session, row.department_id, row.year,
-                                 f"Không đổi được các tiêu chí của tài liệu «{_evidence_label(row)}»")
+                                f"Không đổi được các tiêu chí của tài liệu «{_evidence_label(row)}»")
         elif old_view.criteria and any(old != new for old, new in changes.values()):
             refuse_if_published(session, row.department_id, row.year,
-                                 f"Không sửa được tài liệu «{_evidence_label(row)}» của các tiêu chí "
-                                 f"{', '.join(old_view.criteria)}")
+                                f"Không sửa được tài liệu «{_evidence_label(row)}» của các tiêu chí "
+                                f"{', '.join(old_view.criteria)}")
         row.doc_type, row.number, row.issued_on = meta.doc_type, meta.number, meta.issued_on
         row.issuer, row.summary, row.link = meta.issuer, meta.summary, meta.link
         row.updated_at, row.updated_by = utcnow(), actor_name(actor)
@@ -224,7 +224,7 @@ def delete_evidence(db: Database, evidence_id: int, expected_version: int, *, ac
         check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
         if _serves_criteria(session, row):
             refuse_if_published(session, row.department_id, row.year,
-                                 f"Không xóa được tài liệu «{_evidence_label(row)}» của các tiêu chí năm {row.year}")
+                                f"Không xóa được tài liệu «{_evidence_label(row)}» của các tiêu chí năm {row.year}")
         key = row.file_key
         audit(session, actor, row.department_id, "evidence", f"{row.year}/TL{row.id}", {"xóa tài liệu": (_evidence_label(row), None)})
         session.delete(row)
@@ -250,7 +250,7 @@ def link_evidence_to_criterion(db: Database, evidence_id: int, expected_version:
         check_allowed(actor, Action.EDIT_EVIDENCE, department_id=row.department_id)
         check_version(row, expected_version, f"Tài liệu «{_evidence_label(row)}»")
         refuse_if_published(session, row.department_id, row.year,
-                             f"Không gắn được tài liệu «{_evidence_label(row)}» vào tiêu chí {code}")
+                            f"Không gắn được tài liệu «{_evidence_label(row)}» vào tiêu chí {code}")
         assessment = assessment_for(session, row.department_id, row.year)
         existing = session.get(EvidenceCriterion, (row.id, assessment.id, code))
         if existing:

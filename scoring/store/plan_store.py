@@ -215,6 +215,6 @@ def update_activity(db: Database, activity_id: int, expected_version: int, *, ac
         after = {"trạng thái": row.status, "tiến độ": row.progress, "ngày hoàn thành": row.completed_on, "ghi chú": row.note}
         department_id = row.plan.department_id
         audit(session, actor, department_id, "activity", f"{row.plan.year}/{row.code}",
-               {k: (before[k], after[k]) for k in before})
+              {k: (before[k], after[k]) for k in before})
         session.flush()
         return replace(_activity_view(row, []), notices=result.notices)
