@@ -441,7 +441,7 @@ def test_only_the_open_criterion_draws_its_inputs_and_a_refused_value_waits_in_i
     _refused_ratio_in_1_1_4(app)
     _work_on(app, "1.1.1")
     assert not app.number_input  # 1.1.4 is a summary again, which says it holds a value not saved
-    assert any(c.value.endswith("**có giá trị chưa được lưu**") for c in app.caption)
+    assert app.button(key="score-open-1.1.4").label.endswith("**có giá trị chưa được lưu**]")
     _work_on(app, "1.1.4")
     assert app.number_input(key=_score_key("1.1.4", "num")).value == 5  # nothing typed was lost
     assert any("chưa được lưu" in _plain(w.value) for w in app.warning)

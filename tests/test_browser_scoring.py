@@ -48,7 +48,7 @@ def test_a_save_on_one_laptop_shows_on_the_other_which_keeps_its_unsaved_value(s
         f"&& !m.innerText.includes({before!r}))", timeout=20000)
     _settled(second)
     # … and 1.1.1's summary says what it stands at, while 1.1.4 still holds what its person typed, marked
-    assert "Tự chấm: 0,5 điểm" in second.locator(".st-key-cd-tom-tat-1-1-1").inner_text()
+    assert "Tự chấm: 0,5 điểm" in second.locator(".st-key-score-open-1-1-1").inner_text()
     assert second.get_by_label("Số đạt (tử số)").first.input_value() == "5"
     assert second.get_by_text("chưa được lưu").first.is_visible()
     assert not second.locator('[data-testid="stException"]').count()
