@@ -277,7 +277,8 @@ def test_every_page_is_listed():
 
 @pytest.mark.parametrize("path", _pages())
 def test_no_hostile_text_becomes_markup_on_any_page(hostile_year, path):
-    at = _page(path, **({"lock-panel-open": True} if path.endswith("cham_diem.py") else {}))
+    # Chấm điểm's two panels draw their text only while open
+    at = _page(path, **({"lock-panel-open": True, "cycle-panel-open": True} if path.endswith("cham_diem.py") else {}))
     # the export page draws no data as Markdown (its file preview aside), the province page only in its table
     if not path.endswith(("xuat_tep.py", "cac_co_quan.py")):
         assert any(_DATA_MARK.search(text) for _, text in drawn_markdown(at)), "the hostile text is drawn on the page"
@@ -508,7 +509,7 @@ def test_appraisal_remarks_and_the_locked_page_stay_inert(hostile_year):
     version = assessment_store.list_scores(db, assessment_id)[TIER_LEAF].version
     assessment_store.save_appraisal(db, assessment_id, TIER_LEAF, version, points="0,5", remark=hostile("Nhận xét"), actor=hostile("Thẩm định viên"),
                         source=SourceDocument(f"25/KQ {LINK}", date(2026, 12, 28)), today=date(2026, 12, 29))
-    at = _page("views/cham_diem.py", **{"lock-panel-open": True})
+    at = _page("views/cham_diem.py", **{"lock-panel-open": True, "cycle-panel-open": True})
     texts = [text for _, text in drawn_markdown(at)]
     assert any("Nhận xét" in text and "HYPERLINK" in text for text in texts)
     assert any("Thẩm định viên" in text for text in texts)

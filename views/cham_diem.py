@@ -38,10 +38,6 @@ from scoring.plan.stats import STATUS_LABELS
 from scoring.store import actors, assessment_state, assessment_store, cycle_store, evidence_store
 from scoring.textnorm import format_date, format_datetime, format_number, format_points
 
-# Static style only: a criterion's points ("-0,75 điểm") fit their column at 1366×768 instead of "0,75 đi…".
-st.html("<style>[class*='st-key-leaf-points-'] [data-testid='stMetricValue'] "
-        "{ font-size: clamp(1.25rem, 1.9vw, 2rem); } "
-        "[class*='st-key-leaf-points-'] [data-testid='stMetricValue'] div { overflow: visible; text-overflow: clip; }</style>")
 snap = ui.snapshot()  # stops with a sentence for an appraiser before the department locks its self-score
 st.title("Chấm điểm Chỉ số CCHC")
 if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
@@ -529,7 +525,7 @@ def _leaf_header(code: str) -> None:
     snap = _data()
     leaf, score, totals = snap.criteria_set.node(code), snap.score(code), snap.rollup.node(code)
     head, points_side = st.columns([4, 1])
-    points_col = points_side.container(key=f"leaf-points-{code}")  # its figure is sized to fit (see the style above)
+    points_col = points_side.container(key=f"leaf-points-{code}")  # its figure is sized to fit (ui._STYLE)
     head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
     how = f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}"
     if totals.explanation and not score.not_applicable and (score.inputs or totals.self_points is not None):
