@@ -137,6 +137,8 @@ _STYLE = """
   [class*="st-key-leaf-points-"] [data-testid="stMetricValue"] div { overflow: visible; text-overflow: clip; }
   /* … and a criterion not open is one button read as a row: its code and name, its facts under them, from the left */
   [class*="st-key-score-open-"] button { justify-content: flex-start; text-align: left; }
+  [class*="st-key-score-open-"] button > div { justify-content: flex-start; }
+  [class*="st-key-score-open-"] button [data-testid="stMarkdownContainer"] p { text-align: left; }
 </style>
 """
 

@@ -306,6 +306,17 @@ def test_the_scoring_page_shows_the_hostile_texts(hostile_year):
     assert any(w.startswith("Markdown") for w in places), places
 
 
+def test_a_criterion_not_open_shows_its_hostile_name_inert_in_its_one_button(hostile_year):
+    at = _page("views/cham_diem.py")
+    at.button(key="score-open-1.1.2").click().run()  # another criterion open: the hostile one is a row
+    assert not at.exception
+    label = at.button(key=f"score-open-{TIER_LEAF}").label
+    assert "HYPERLINK" in label and "liên kết" in label
+    assert live_markup(label) == []
+    # the facts sit in a :small[…] directive: the data's brackets are escaped, so none of them closes it early
+    assert label.count(":small[") == 1 and label.endswith("]") and "]" not in label.replace("\\]", "")[:-1]
+
+
 def test_plan_and_criteria_previews_keep_the_file_text_inert(hostile_year):
     at = _page("views/ke_hoach.py")
     at.file_uploader(key="plan-upload").set_value(("ke-hoach-doc-hai.txt", hostile_plan_bytes(), "text/plain"))
@@ -477,6 +488,17 @@ def test_in_the_browser_no_request_leaves_and_no_link_or_image_comes_from_the_da
                     assert f"=HYPERLINK(\"http://{DATA_HOST}/f\";\"y\")" in text.replace("\u2060", "")
                     page.locator('[data-testid="stRadio"]').first.scroll_into_view_if_needed()
                     _shot(page, "hostile-cham-diem-1366x768.png")
+                    # the hostile criterion as a row, another one open: one button whose label reads as typed
+                    page.locator(".st-key-score-open-1-1-2 button").click()
+                    page.wait_for_selector(".st-key-score-open-1-1-1 button", timeout=30000)
+                    _settled(page)
+                    row = page.locator(".st-key-score-open-1-1-1 button")
+                    assert hostile("Tiêu chí") in row.inner_text().replace("\u2060", ""), row.inner_text()
+                    problems[entry] += _links_and_images_to_data(page)
+                    problems[entry] += [piece for piece in ("\\[", "\\]", "\\(", "\\!", "\\*", "\\<", "\\:")
+                                        if piece in row.inner_text()]
+                    row.scroll_into_view_if_needed()
+                    _shot(page, "hostile-cham-diem-dong-1366x768.png")
                 if entry == "Tài liệu kiểm chứng":
                     _shot(page, "hostile-tai-lieu-1366x768.png")
             browser.close()
