@@ -83,17 +83,19 @@ PAGE_SCRIPT = r"""
     const app = document.querySelector('[data-testid="stApp"]');
     return app ? app.getAttribute('data-test-script-state') : null;
   };
+  // textContent, not innerText: these run in the MutationObserver after each of React's commits, and innerText
+  // would force a style and layout pass each time, work the page alone would do once per frame
   const metric = (label) => {
     for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
       const name = m.querySelector('[data-testid="stMetricLabel"]');
-      if (name && name.innerText.trim() === label) {
+      if (name && name.textContent.trim() === label) {
         const value = m.querySelector('[data-testid="stMetricValue"]');
-        return value ? value.innerText.trim() : null;
+        return value ? value.textContent.trim() : null;
       }
     }
     return null;
   };
-  const heading = (tag) => [...document.querySelectorAll(tag)].map(h => h.innerText.trim());
+  const heading = (tag) => [...document.querySelectorAll(tag)].map(h => h.textContent.trim());
   window.__benchState = state;
   window.__benchMetric = metric;
   window.__benchTime = (spec) => new Promise((resolve, reject) => {

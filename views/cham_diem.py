@@ -1,10 +1,11 @@
 """Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once.
 
 A working session changes one criterion at a time. Only the criterion being worked on (the open one) draws its
-inputs, in a keyed fragment; the others show a summary, read-only, with a button that opens them (their inputs
-keep what they hold meanwhile: persist_state). The open criterion's fragment also draws what its saves change
-elsewhere on the page, in their places there (st.empty slots written from the fragment): the headline totals,
-the area's heading and the headings of its groups. So a change in its inputs is one script run, the rerun of that
+inputs, in a keyed fragment; each of the others is one button, read-only, that says what it stands at and opens
+it (their inputs keep what they hold meanwhile: persist_state). Each element a run sends costs the browser work,
+so the page sends few: the lock panel and the rounds/bonus/publication panel draw their bodies only while open.
+The open criterion's fragment also draws what its saves change elsewhere on the page, in their places there
+(st.empty slots written from the fragment): the headline totals, the area's heading and the headings of its groups. So a change in its inputs is one script run, the rerun of that
 fragment the browser asks for; the callbacks save and return without st.rerun. The exceptions take a second run:
 with the lock panel open its list of blockers (a fragment of its own) reruns too, and locking, reopening or
 opening a criterion from the blockers redraw the whole page from inside that fragment. Fragments rerun without
