@@ -131,6 +131,14 @@ _STYLE = """
   .stElementContainer:has(> .stHtml [data-cchc-vietnamese]) { display: none; }
   /* the uploader's English "20MB per file": the app states its limit, in Vietnamese, under every uploader */
   [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+  /* Chấm điểm (here, not on the page: a style block of its own would be one more element each run). A criterion's
+     points ("-0,75 điểm") fit their column at 1366×768 instead of "0,75 đi…" */
+  [class*="st-key-leaf-points-"] [data-testid="stMetricValue"] { font-size: clamp(1.25rem, 1.9vw, 2rem); }
+  [class*="st-key-leaf-points-"] [data-testid="stMetricValue"] div { overflow: visible; text-overflow: clip; }
+  /* … and a criterion not open is one button read as a row: its code and name, its facts under them, from the left */
+  [class*="st-key-score-open-"] button { justify-content: flex-start; text-align: left; }
+  [class*="st-key-score-open-"] button > div { justify-content: flex-start; }
+  [class*="st-key-score-open-"] button [data-testid="stMarkdownContainer"] p { text-align: left; }
 </style>
 """
 

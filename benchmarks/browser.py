@@ -83,17 +83,19 @@ PAGE_SCRIPT = r"""
     const app = document.querySelector('[data-testid="stApp"]');
     return app ? app.getAttribute('data-test-script-state') : null;
   };
+  // textContent, not innerText: these run in the MutationObserver after each of React's commits, and innerText
+  // would force a style and layout pass each time, work the page alone would do once per frame
   const metric = (label) => {
     for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
       const name = m.querySelector('[data-testid="stMetricLabel"]');
-      if (name && name.innerText.trim() === label) {
+      if (name && name.textContent.trim() === label) {
         const value = m.querySelector('[data-testid="stMetricValue"]');
-        return value ? value.innerText.trim() : null;
+        return value ? value.textContent.trim() : null;
       }
     }
     return null;
   };
-  const heading = (tag) => [...document.querySelectorAll(tag)].map(h => h.innerText.trim());
+  const heading = (tag) => [...document.querySelectorAll(tag)].map(h => h.textContent.trim());
   window.__benchState = state;
   window.__benchMetric = metric;
   window.__benchTime = (spec) => new Promise((resolve, reject) => {
@@ -280,6 +282,20 @@ async def choose(page, selectbox, label: str) -> None:
     await page.get_by_role("option", name=label, exact=True).click()
     await page.wait_for_timeout(300)
     await settled(page)
+
+
+# What the browser holds for a page: Streamlit's elements (one stElementContainer each, widgets included), its
+# layout blocks (containers, columns, expanders' bodies) and every DOM node. React's work per run grows with them.
+PAGE_SIZE_SCRIPT = """() => ({
+  elements: document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]').length,
+  blocks: document.querySelectorAll('[data-testid="stMain"] [data-testid="stVerticalBlock"], '
+    + '[data-testid="stMain"] [data-testid="stHorizontalBlock"], [data-testid="stMain"] [data-testid="stColumn"]').length,
+  dom_nodes: document.querySelectorAll('*').length,
+})"""
+
+
+async def page_size(page) -> dict[str, int]:
+    return await page.evaluate(PAGE_SIZE_SCRIPT)
 
 
 async def browser_work(cdp) -> float:
@@ -527,6 +543,14 @@ SHORT = {"gc_on": "`postScriptGC = true`", "gc_off": "`postScriptGC = false`", "
          "bare": "trang trống"}
 
 
+def render_page_size(sizes: dict[str, dict]) -> list[str]:
+    lines = ["| Trang khi đo đổi điểm (Chấm điểm, lĩnh vực 1) | Phần tử Streamlit | Khối bố cục | Nút DOM cả trang |",
+             "|---|---|---|---|"]
+    for name, size in sizes.items():
+        lines.append(f"| {LABELS[name]} | {size['elements']} | {size['blocks']} | {vn(size['dom_nodes'], 0)} |")
+    return lines
+
+
 def render_clicks(clicks: dict[str, dict], bare_gc: str) -> list[str]:
     lines = [
         "| Đổi một điểm (bấm → hiện) | Trung vị | p95 | Xong hẳn (trung vị) | Trình duyệt gửi | Tin cuối từ máy chủ | "
@@ -654,6 +678,7 @@ async def run(args, log) -> dict:
                     repetitions = 8 if args.quick else args.repetitions
                     targets = {name: await new_target(browser, server, scoring=name != "bare")
                                for name, server in servers.items()}
+                    result["page_size"] = {name: await page_size(t.page) for name, t in targets.items()}
                     log(f"đổi điểm: {repetitions} lần mỗi trang, xen kẽ")
                     clicks = await interleaved_clicks(targets, repetitions, log)
                     result["clicks"] = {name: series_dict(s) for name, s in clicks.items()}
@@ -680,6 +705,8 @@ def render(result: dict) -> str:
     if "against" in result:
         lines.append(f"Bản trước (`--against`): {result['against']}.")
     if "clicks" in result:
+        if "page_size" in result:
+            lines += ["", *render_page_size(result["page_size"])]
         lines += ["", *render_clicks(result["clicks"], result["bare_post_script_gc"])]
         lines += ["", *render_changes(result["changes"])]
         if any(result["concurrency"].values()):

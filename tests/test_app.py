@@ -441,7 +441,7 @@ def test_only_the_open_criterion_draws_its_inputs_and_a_refused_value_waits_in_i
     _refused_ratio_in_1_1_4(app)
     _work_on(app, "1.1.1")
     assert not app.number_input  # 1.1.4 is a summary again, which says it holds a value not saved
-    assert any(c.value.endswith("**có giá trị chưa được lưu**") for c in app.caption)
+    assert app.button(key="score-open-1.1.4").label.endswith("**có giá trị chưa được lưu**]")
     _work_on(app, "1.1.4")
     assert app.number_input(key=_score_key("1.1.4", "num")).value == 5  # nothing typed was lost
     assert any("chưa được lưu" in _plain(w.value) for w in app.warning)
@@ -540,6 +540,51 @@ def test_an_areas_table_shows_every_criterion_at_a_glance_and_a_row_opens_it(app
     assert first["Tự chấm"] == "0,5 điểm" and first["Tài liệu"] == 0 and "chưa có tài liệu" in first["Còn thiếu"]
     assert not [r for r in app.radio if r.key == _score_key("1.1.2", "tier")]  # one screen: no criterion cards
 
+
+
+def _summary_labels(at: AppTest) -> dict[str, str]:
+    """The criteria drawn as a summary, each with what its one button reads (escapes read past)."""
+    return {b.key.removeprefix("score-open-"): _plain(b.label) for b in at.button if b.key and b.key.startswith("score-open-")}
+
+
+def test_a_criterion_not_open_is_one_button_that_says_what_the_areas_table_says_and_opens_it(app):
+    _open(app, "views/cham_diem.py")
+    app.radio(key=_score_key("1.1.1", "tier")).set_value("Ban hành không kịp thời").run()
+    app.run()
+    _work_on(app, "1.1.2")  # 1.1.1, scored just now, is a summary again
+    labels = _summary_labels(app)
+    assert "1.1.2" not in labels and len(labels) == 10
+    # one element per criterion: the button itself, straight in the page's main block (no card, no columns)
+    main = app._tree.children[0]
+    rows = [n for n in main.children.values() if getattr(n, "type", "") == "button" and n.key.startswith("score-open-")]
+    assert [n.key.removeprefix("score-open-") for n in rows] == list(labels)
+    db, department = _stored()
+    from scoring.assessment.snapshot import load_snapshot
+
+    names = {r.code: r.name for r in load_snapshot(db, department.id, 2026).criterion_rows("1")}
+    assert labels["1.1.1"].startswith(f"**1.1.1** {names['1.1.1']}  \n:small[")
+    app.segmented_control(key="score-view").set_value("Bảng cả lĩnh vực").run()  # the same facts in the same words
+    table = app.dataframe(key="score-overview").value.set_index("Mã")
+    for code, label in labels.items():
+        row = table.loc[code]
+        facts = [f"Tối đa {row['Tối đa']}", f"Tự chấm: {row['Tự chấm']}", f"{row['Tài liệu']} tài liệu"]
+        facts += [f"Còn thiếu: {row['Còn thiếu']}"] if row["Còn thiếu"] != "—" else []
+        assert label.endswith(f":small[{' · '.join(facts)}]"), (code, label)
+    assert "Tự chấm: 0,5 điểm" in labels["1.1.1"]
+    app.segmented_control(key="score-view").set_value("Từng tiêu chí").run()
+    _work_on(app, "1.1.1")  # its click opens it: its inputs, showing what is stored
+    assert app.radio(key=_score_key("1.1.1", "tier")).value == "Ban hành không kịp thời"
+    assert "1.1.1" not in _summary_labels(app) and "1.1.2" in _summary_labels(app)
+
+
+def test_the_rounds_and_publication_panel_draws_its_body_only_while_open(app):
+    _open(app, "views/cham_diem.py")
+    assert not any(m.value.startswith("- Tự chấm điểm:") for m in app.markdown)  # closed: its heading alone
+    app.session_state["cycle-panel-open"] = True  # what clicking the expander does
+    app.run()
+    _assert_clean(app)
+    assert any(_plain(m.value).startswith("- Tự chấm điểm: 01/11/2026") for m in app.markdown)
+    assert any(_plain(m.value) == "Điểm thưởng: — · Điểm trừ: —" for m in app.markdown)
 
 
 def test_an_opened_criterion_is_shown_alone_under_its_headings_until_the_whole_area_is_asked_for(app):

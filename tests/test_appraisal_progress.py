@@ -278,6 +278,7 @@ def _metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
 def _page_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
     parts += [f"{m.label} {m.value} {m.delta}" for m in at.metric]
+    parts += [b.label for b in at.button]  # the criteria not open: each one button that reads what it stands at
     parts += [df.value.to_csv() for df in at.dataframe]
     return "\n".join(re.sub(r"\\(.)", r"\1", p) for p in parts)
 
@@ -345,6 +346,8 @@ def test_scoring_page_shows_the_appraisal_in_progress(app_on_partly):
     assert _metrics(at)["Chỉ số sau thẩm định"] == ("—", "đang thẩm định 3/6")
     captions = [c.value for c in at.caption]
     assert any(c.startswith("5/6 điểm · đã chấm 3/3 tiêu chí · đang thẩm định 2/3") for c in captions)
+    rows = {b.key: re.sub(r"\\(.)", r"\1", b.label) for b in at.button if b.key and b.key.startswith("score-open-")}
+    assert "Thẩm định: 1,25 điểm" in rows["score-open-1.2"] and "Thẩm định: chưa thẩm định" in rows["score-open-1.3"]
     _no_partial_sum(_page_text(at))
 
     appraise(db, assessment_id, REST)

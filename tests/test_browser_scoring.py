@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import _open_from_menu, _settled, browser, server  # noqa: F401
+from test_browser import _open_from_menu, _settled, _shot, browser, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def test_a_save_on_one_laptop_shows_on_the_other_which_keeps_its_unsaved_value(s
         f"&& !m.innerText.includes({before!r}))", timeout=20000)
     _settled(second)
     # … and 1.1.1's summary says what it stands at, while 1.1.4 still holds what its person typed, marked
-    assert "Tự chấm: 0,5 điểm" in second.locator(".st-key-cd-tom-tat-1-1-1").inner_text()
+    assert "Tự chấm: 0,5 điểm" in second.locator(".st-key-score-open-1-1-1").inner_text()
     assert second.get_by_label("Số đạt (tử số)").first.input_value() == "5"
     assert second.get_by_text("chưa được lưu").first.is_visible()
     assert not second.locator('[data-testid="stException"]').count()
@@ -85,4 +85,31 @@ def test_a_refused_value_is_told_beside_its_inputs_and_the_fix_takes_the_message
     assert _headline(page) == saved
     assert (page.get_by_label("Số đạt (tử số)").first.input_value(), page.get_by_label("Tổng số (mẫu số)").first.input_value()) == ("2", "3")
     assert not page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_a_criterion_not_open_is_a_row_that_reads_whole_and_opens_from_the_keyboard(server, browser, size):
+    """Each criterion not open is one button: its code and name on a line, its facts under them, nothing cut at
+    either screen size; Tab reaches it and Enter opens it, as a click does."""
+    page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
+    page.goto(server)
+    _settled(page)
+    _open_from_menu(page, "Chấm điểm")
+    row = page.locator(".st-key-score-open-1-1-2 button")
+    lines = [line.strip() for line in row.inner_text().splitlines() if line.strip()]  # the icon's ligature aside
+    assert "1.1.2 Xác định đầy đủ nhiệm vụ CCHC theo kế hoạch của UBND tỉnh và bố trí kinh phí thực hiện" in lines
+    assert lines[-1].startswith("Tối đa 1 điểm · Tự chấm: chưa chấm · 0 tài liệu · Còn thiếu: ")
+    rows = page.locator('[class*="st-key-score-open-"] button')
+    # nothing cut: every row is as wide as the page's column and no wider than its own text needs
+    fits = rows.evaluate_all("bs => bs.map(b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().right <= innerWidth)")
+    assert fits and all(fits), fits
+    row.scroll_into_view_if_needed()
+    _shot(page, f"cham-diem-dong-tieu-chi-{size[0]}x{size[1]}.png")
+    row.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector('[class*="st-key-s-"][class*="-1-1-2-tier"] [role="radiogroup"]', timeout=30000)
+    _settled(page)
+    assert page.locator(".st-key-score-open-1-1-2").count() == 0  # open now: its inputs, not its row
+    assert page.locator(".st-key-score-open-1-1-1 button").is_visible()  # the one open before is a row again
     page.context.close()

@@ -333,6 +333,7 @@ def locked_app(monkeypatch, browser_cookie):
         at = AppTest.from_file(APP, default_timeout=60)
         browser_cookie(at, username, PASSWORD)
         at.run()
+        at.session_state["cycle-panel-open"] = True  # the rounds, bonus and publication panel, as a click opens it
         at.switch_page("views/cham_diem.py").run()  # the appraiser lands on Các cơ quan, the others on Tổng quan
         assert not at.exception and not at.error, [e.value for e in at.error]
         return at

@@ -277,7 +277,8 @@ def test_every_page_is_listed():
 
 @pytest.mark.parametrize("path", _pages())
 def test_no_hostile_text_becomes_markup_on_any_page(hostile_year, path):
-    at = _page(path, **({"lock-panel-open": True} if path.endswith("cham_diem.py") else {}))
+    # Chấm điểm's two panels draw their text only while open
+    at = _page(path, **({"lock-panel-open": True, "cycle-panel-open": True} if path.endswith("cham_diem.py") else {}))
     # the export page draws no data as Markdown (its file preview aside), the province page only in its table
     if not path.endswith(("xuat_tep.py", "cac_co_quan.py")):
         assert any(_DATA_MARK.search(text) for _, text in drawn_markdown(at)), "the hostile text is drawn on the page"
@@ -303,6 +304,17 @@ def test_the_scoring_page_shows_the_hostile_texts(hostile_year):
     assert any(w.startswith("Radio") and w.endswith(".options") for w in places), places
     assert any(w.startswith("NumberInput") for w in places), places  # the count and deduction units
     assert any(w.startswith("Markdown") for w in places), places
+
+
+def test_a_criterion_not_open_shows_its_hostile_name_inert_in_its_one_button(hostile_year):
+    at = _page("views/cham_diem.py")
+    at.button(key="score-open-1.1.2").click().run()  # another criterion open: the hostile one is a row
+    assert not at.exception
+    label = at.button(key=f"score-open-{TIER_LEAF}").label
+    assert "HYPERLINK" in label and "liên kết" in label
+    assert live_markup(label) == []
+    # the facts sit in a :small[…] directive: the data's brackets are escaped, so none of them closes it early
+    assert label.count(":small[") == 1 and label.endswith("]") and "]" not in label.replace("\\]", "")[:-1]
 
 
 def test_plan_and_criteria_previews_keep_the_file_text_inert(hostile_year):
@@ -476,6 +488,17 @@ def test_in_the_browser_no_request_leaves_and_no_link_or_image_comes_from_the_da
                     assert f"=HYPERLINK(\"http://{DATA_HOST}/f\";\"y\")" in text.replace("\u2060", "")
                     page.locator('[data-testid="stRadio"]').first.scroll_into_view_if_needed()
                     _shot(page, "hostile-cham-diem-1366x768.png")
+                    # the hostile criterion as a row, another one open: one button whose label reads as typed
+                    page.locator(".st-key-score-open-1-1-2 button").click()
+                    page.wait_for_selector(".st-key-score-open-1-1-1 button", timeout=30000)
+                    _settled(page)
+                    row = page.locator(".st-key-score-open-1-1-1 button")
+                    assert hostile("Tiêu chí") in row.inner_text().replace("\u2060", ""), row.inner_text()
+                    problems[entry] += _links_and_images_to_data(page)
+                    problems[entry] += [piece for piece in ("\\[", "\\]", "\\(", "\\!", "\\*", "\\<", "\\:")
+                                        if piece in row.inner_text()]
+                    row.scroll_into_view_if_needed()
+                    _shot(page, "hostile-cham-diem-dong-1366x768.png")
                 if entry == "Tài liệu kiểm chứng":
                     _shot(page, "hostile-tai-lieu-1366x768.png")
             browser.close()
@@ -508,7 +531,7 @@ def test_appraisal_remarks_and_the_locked_page_stay_inert(hostile_year):
     version = assessment_store.list_scores(db, assessment_id)[TIER_LEAF].version
     assessment_store.save_appraisal(db, assessment_id, TIER_LEAF, version, points="0,5", remark=hostile("Nhận xét"), actor=hostile("Thẩm định viên"),
                         source=SourceDocument(f"25/KQ {LINK}", date(2026, 12, 28)), today=date(2026, 12, 29))
-    at = _page("views/cham_diem.py", **{"lock-panel-open": True})
+    at = _page("views/cham_diem.py", **{"lock-panel-open": True, "cycle-panel-open": True})
     texts = [text for _, text in drawn_markdown(at)]
     assert any("Nhận xét" in text and "HYPERLINK" in text for text in texts)
     assert any("Thẩm định viên" in text for text in texts)

@@ -426,7 +426,8 @@ RAW_MARKUP = re.compile(r"(?<!\\)<(?:script|img)\b|(?<!\\)!\[")  # a tag or an i
 def _rendered_markdown(at) -> list[tuple[str, str]]:
     """(element type, text) of everything Streamlit renders as Markdown."""
     kinds = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
-    return [(kind, element.value) for kind in kinds for element in getattr(at, kind)]
+    # … and the buttons' labels: on Chấm điểm each criterion not open is one button that reads its code and name
+    return [(kind, element.value) for kind in kinds for element in getattr(at, kind)] + [("button", b.label) for b in at.button]
 
 
 def test_criterion_names_with_markup_appear_as_plain_text_on_the_scoring_page(hostile_workspace):

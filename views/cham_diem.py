@@ -1,10 +1,11 @@
 """Chấm điểm: the criteria tree area by area; each leaf scored through its own rule, saved at once.
 
 A working session changes one criterion at a time. Only the criterion being worked on (the open one) draws its
-inputs, in a keyed fragment; the others show a summary, read-only, with a button that opens them (their inputs
-keep what they hold meanwhile: persist_state). The open criterion's fragment also draws what its saves change
-elsewhere on the page, in their places there (st.empty slots written from the fragment): the headline totals,
-the area's heading and the headings of its groups. So a change in its inputs is one script run, the rerun of that
+inputs, in a keyed fragment; each of the others is one button, read-only, that says what it stands at and opens
+it (their inputs keep what they hold meanwhile: persist_state). Each element a run sends costs the browser work,
+so the page sends few: the lock panel and the rounds/bonus/publication panel draw their bodies only while open.
+The open criterion's fragment also draws what its saves change elsewhere on the page, in their places there
+(st.empty slots written from the fragment): the headline totals, the area's heading and the headings of its groups. So a change in its inputs is one script run, the rerun of that
 fragment the browser asks for; the callbacks save and return without st.rerun. The exceptions take a second run:
 with the lock panel open its list of blockers (a fragment of its own) reruns too, and locking, reopening or
 opening a criterion from the blockers redraw the whole page from inside that fragment. Fragments rerun without
@@ -38,10 +39,6 @@ from scoring.plan.stats import STATUS_LABELS
 from scoring.store import actors, assessment_state, assessment_store, cycle_store, evidence_store
 from scoring.textnorm import format_date, format_datetime, format_number, format_points
 
-# Static style only: a criterion's points ("-0,75 điểm") fit their column at 1366×768 instead of "0,75 đi…".
-st.html("<style>[class*='st-key-leaf-points-'] [data-testid='stMetricValue'] "
-        "{ font-size: clamp(1.25rem, 1.9vw, 2rem); } "
-        "[class*='st-key-leaf-points-'] [data-testid='stMetricValue'] div { overflow: visible; text-overflow: clip; }</style>")
 snap = ui.snapshot()  # stops with a sentence for an appraiser before the department locks its self-score
 st.title("Chấm điểm Chỉ số CCHC")
 if snap.criteria_set is None or snap.assessment is None or snap.rollup is None:
@@ -193,6 +190,7 @@ def _save_bonus_penalty() -> None:
         ui.database(), assessment_id, snap.assessment.bonus_penalty_version,
         bonus=st.session_state.get("bonus-points") or "", penalty=st.session_state.get("penalty-points") or "",
         source=_source(), actor=ui.actor()), success="Đã lưu điểm thưởng, điểm trừ.")
+    st.rerun()  # the panel is a fragment (_cycle_panel); what its writes change is the whole page's
 
 
 def _override_round() -> None:
@@ -200,53 +198,69 @@ def _override_round() -> None:
     ui.attempt(lambda: cycle_store.override_round(ui.database(), assessment_id, code, st.session_state.get("override-until"),
                                            st.session_state.get("override-reason") or "", actor=ui.actor()),
                success=f"Đã mở vòng «{ROUND_LABELS.get(code, code)}» ngoài lịch.")
+    st.rerun()
 
 
 def _publish() -> None:
     ui.attempt(lambda: cycle_store.publish_index(ui.database(), assessment_id, actor=ui.actor()),
                success=f"Đã công bố chỉ số năm {snap.year}: từ nay không sửa được gì nữa.")
+    st.rerun()
 
 
 def _reopen_published() -> None:
     reason = st.session_state.get("publish-reopen-reason") or ""
     ui.attempt(lambda: cycle_store.reopen_published(ui.database(), assessment_id, reason, actor=ui.actor()),
                success="Đã mở lại chỉ số đã công bố để sửa.")
+    st.rerun()
 
 
+CYCLE_PANEL = "cd-lich"
+CYCLE_PANEL_OPEN = "cycle-panel-open"
+
+
+@st.fragment(key=CYCLE_PANEL)
 def _cycle_panel() -> None:
-    """The year's rounds as they stand today, the administrator's overrides, bonus and penalty, publication."""
+    """The year's rounds as they stand today, the administrator's overrides, bonus and penalty, publication.
+
+    Drawn only while open, like the lock panel: closed, it is one element on every page and area change instead
+    of a score of them; opening it reruns this fragment alone, and each of its writes the whole page."""
     # a bundled icon font, not an emoji: the projector and office PCs may have no emoji font (a box was drawn)
     with st.expander(f"Lịch thẩm định, điểm thưởng/điểm trừ, công bố — hôm nay {format_date(cycle.today)}",
-                     icon=":material/calendar_month:"):
-        for r in cycle.settings.rounds:
-            state = "đang mở" if cycle.round_open(r.code) else ("đã kết thúc" if cycle.round_over(r.code) else "chưa mở")
-            st.markdown(f"- {ui.md(r.label)}: {r.period_text()} — **{state}**")
-        for o in cycle.overrides:
-            st.caption(ui.md(f"Mở ngoài lịch: {ROUND_LABELS.get(o.round_code, o.round_code)} từ {format_date(o.opened_on)} "
-                             f"đến {format_date(o.until)} ({o.by}): {o.reason}"))
-        _bonus_penalty_section()
-        override = _verdict(Write.OVERRIDE_ROUND)
-        if override.allowed:
-            st.markdown("**Mở hoặc gia hạn một vòng ngoài lịch** (ghi vào nhật ký)")
-            c1, c2 = st.columns(2)
-            c1.selectbox("Vòng", [ROUND_APPRAISAL_1, ROUND_EXPLANATION, ROUND_APPRAISAL_2], placeholder=ui.CHOOSE_ONE, format_func=ROUND_LABELS.get,
-                         key="override-round")
-            c2.date_input("Mở đến hết ngày", value=cycle.today + timedelta(days=7), min_value=cycle.today,
-                          format="DD/MM/YYYY", key="override-until")
-            st.text_input("Lý do", key="override-reason")
-            st.button("Mở vòng", key="override-now", on_click=_override_round)
-        if cycle.published:
-            if _verdict(Write.REOPEN_PUBLISHED).allowed:
-                st.text_input("Lý do mở lại chỉ số đã công bố (ghi vào nhật ký)", key="publish-reopen-reason")
-                st.button("Mở lại chỉ số đã công bố", key="publish-reopen", on_click=_reopen_published)
-        else:
-            publish = _verdict(Write.PUBLISH)
-            if publish.allowed:
-                st.button("Công bố chỉ số", key="publish-now", type="primary", on_click=_publish,
-                          help="Sau khi công bố, không điểm, kết quả thẩm định, giải trình hay điểm thưởng/điểm trừ "
-                               "nào sửa được nữa, trừ khi quản trị viên mở lại.")
-            elif not publish.by_role:
-                st.caption(ui.md(publish.reason))
+                     icon=":material/calendar_month:", key=CYCLE_PANEL_OPEN, on_change="rerun"):
+        if st.session_state.get(CYCLE_PANEL_OPEN):
+            _cycle_panel_body()
+
+
+def _cycle_panel_body() -> None:
+    for r in cycle.settings.rounds:
+        state = "đang mở" if cycle.round_open(r.code) else ("đã kết thúc" if cycle.round_over(r.code) else "chưa mở")
+        st.markdown(f"- {ui.md(r.label)}: {r.period_text()} — **{state}**")
+    for o in cycle.overrides:
+        st.caption(ui.md(f"Mở ngoài lịch: {ROUND_LABELS.get(o.round_code, o.round_code)} từ {format_date(o.opened_on)} "
+                         f"đến {format_date(o.until)} ({o.by}): {o.reason}"))
+    _bonus_penalty_section()
+    override = _verdict(Write.OVERRIDE_ROUND)
+    if override.allowed:
+        st.markdown("**Mở hoặc gia hạn một vòng ngoài lịch** (ghi vào nhật ký)")
+        c1, c2 = st.columns(2)
+        c1.selectbox("Vòng", [ROUND_APPRAISAL_1, ROUND_EXPLANATION, ROUND_APPRAISAL_2], placeholder=ui.CHOOSE_ONE, format_func=ROUND_LABELS.get,
+                     key="override-round")
+        c2.date_input("Mở đến hết ngày", value=cycle.today + timedelta(days=7), min_value=cycle.today,
+                      format="DD/MM/YYYY", key="override-until")
+        st.text_input("Lý do", key="override-reason")
+        st.button("Mở vòng", key="override-now", on_click=_override_round)
+    if cycle.published:
+        if _verdict(Write.REOPEN_PUBLISHED).allowed:
+            st.text_input("Lý do mở lại chỉ số đã công bố (ghi vào nhật ký)", key="publish-reopen-reason")
+            st.button("Mở lại chỉ số đã công bố", key="publish-reopen", on_click=_reopen_published)
+    else:
+        publish = _verdict(Write.PUBLISH)
+        if publish.allowed:
+            st.button("Công bố chỉ số", key="publish-now", type="primary", on_click=_publish,
+                      help="Sau khi công bố, không điểm, kết quả thẩm định, giải trình hay điểm thưởng/điểm trừ "
+                           "nào sửa được nữa, trừ khi quản trị viên mở lại.")
+        elif not publish.by_role:
+            st.caption(ui.md(publish.reason))
 
 
 def _bonus_penalty_section() -> None:
@@ -512,7 +526,7 @@ def _leaf_header(code: str) -> None:
     snap = _data()
     leaf, score, totals = snap.criteria_set.node(code), snap.score(code), snap.rollup.node(code)
     head, points_side = st.columns([4, 1])
-    points_col = points_side.container(key=f"leaf-points-{code}")  # its figure is sized to fit (see the style above)
+    points_col = points_side.container(key=f"leaf-points-{code}")  # its figure is sized to fit (ui._STYLE)
     head.markdown(f"**{ui.md(code)}** {ui.md(leaf.name)}")
     how = f"Tối đa {format_points(leaf.max_points)} · Cách chấm: {ui.md(leaf.rule.describe())}"
     if totals.explanation and not score.not_applicable and (score.inputs or totals.self_points is not None):
@@ -728,21 +742,19 @@ def _row_texts(r: CriterionRow) -> dict[str, str]:
 
 
 def _leaf_summary(r: CriterionRow) -> None:
-    """A criterion that is not being worked on: what it stands at, read-only, and a button to work on it. Only the
-    open criterion draws its inputs, so a page or area change draws a few elements per criterion, not a form."""
+    """A criterion that is not being worked on: what it stands at, read-only, as one button that opens it. Only the
+    open criterion draws its inputs, and each other one is a single element (its code and name, then its facts
+    in small type), so a page or area change sends and draws one element per criterion, not a form or a card."""
     texts = _row_texts(r)
-    parts = [f"Tối đa {texts['Tối đa']}", f"Tự chấm: {texts['Tự chấm']}", f"{r.evidence} tài liệu"]
+    facts = [f"Tối đa {texts['Tối đa']}", f"Tự chấm: {texts['Tự chấm']}", f"{r.evidence} tài liệu"]
     if snap.appraisal_started:
-        parts.append(f"Thẩm định: {texts['Thẩm định']}")
+        facts.append(f"Thẩm định: {texts['Thẩm định']}")
     if r.missing:
-        parts.append(f"Còn thiếu: {texts['Còn thiếu']}")
-    with st.container(border=True, horizontal=True, vertical_alignment="center", key=f"cd-tom-tat-{r.code}"):
-        with st.container():
-            st.markdown(f"**{ui.md(r.code)}** {ui.md(r.name)}")
-            unsaved = " · **có giá trị chưa được lưu**" if st.session_state.get(_unsaved_key(r.code)) else ""
-            st.caption(" · ".join(ui.md(p) for p in parts) + unsaved)
-        st.button("Chấm điểm" if may_score else "Xem", key=f"score-open-{r.code}", on_click=_work_on, args=(r.code,),
-                  icon=":material/edit_note:" if may_score else ":material/visibility:", width="content")
+        facts.append(f"Còn thiếu: {texts['Còn thiếu']}")
+    unsaved = " · **có giá trị chưa được lưu**" if st.session_state.get(_unsaved_key(r.code)) else ""
+    st.button(f"**{ui.label(r.code)}** {ui.label(r.name)}  \n:small[{' · '.join(ui.label(f) for f in facts)}{unsaved}]",
+              key=f"score-open-{r.code}", on_click=_work_on, args=(r.code,), width="stretch", wrap=True,
+              icon=":material/edit_note:" if may_score else ":material/visibility:")
 
 
 def _overview(area_code: str) -> None:
@@ -759,10 +771,10 @@ def _overview(area_code: str) -> None:
 
 
 st.session_state.setdefault(VIEW, VIEW_DETAIL)
-pick_area, pick_view = st.columns([3, 2], vertical_alignment="bottom")
-area_code = pick_area.selectbox("Lĩnh vực", area_codes, placeholder=ui.CHOOSE_ONE, format_func=_area_label, key=AREA,
-                                on_change=_whole_area)
-view = pick_view.segmented_control("Cách xem", [VIEW_DETAIL, VIEW_TABLE], key=VIEW, on_change=_whole_area) or VIEW_DETAIL
+with st.container(horizontal=True, vertical_alignment="bottom"):  # one block, not columns: fewer elements per run
+    area_code = st.selectbox("Lĩnh vực", area_codes, placeholder=ui.CHOOSE_ONE, format_func=_area_label, key=AREA,
+                             on_change=_whole_area)
+    view = st.segmented_control("Cách xem", [VIEW_DETAIL, VIEW_TABLE], key=VIEW, on_change=_whole_area) or VIEW_DETAIL
 focus = st.session_state.get(FOCUS)
 if focus is not None and snap.criteria_set.area_of(focus) != area_code:
     focus = None
@@ -820,10 +832,8 @@ else:
 ui.follow_the_data()  # others' saves show within seconds; what this person holds unsaved stays (_follow_stored)
 
 here = area_codes.index(area_code)
-back, _, onward = st.columns([2, 3, 2])
-if here > 0:
-    back.button(f"◀ Lĩnh vực {area_codes[here - 1]}", key="score-area-back", on_click=_step_area, args=(-1,),
-                use_container_width=True)
-if here < len(area_codes) - 1:
-    onward.button(f"Lĩnh vực {area_codes[here + 1]} ▶", key="score-area-next", on_click=_step_area, args=(1,),
-                  use_container_width=True)
+with st.container(horizontal=True, horizontal_alignment="distribute" if here > 0 else "right"):
+    if here > 0:
+        st.button(f"◀ Lĩnh vực {area_codes[here - 1]}", key="score-area-back", on_click=_step_area, args=(-1,))
+    if here < len(area_codes) - 1:
+        st.button(f"Lĩnh vực {area_codes[here + 1]} ▶", key="score-area-next", on_click=_step_area, args=(1,))
