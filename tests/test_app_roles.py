@@ -321,6 +321,10 @@ def test_the_appraiser_ranks_the_departments_by_one_criterion(published_province
     _, _, sign_in = published_province
     at = sign_in("snv")
     _open_tab(at, "Xếp hạng")
+    assert not [s for s in at.selectbox if s.key == "ranking-criterion-Sở"]  # drawn once its expander is opened
+    at.session_state["ranking-criteria-Sở"] = True  # the click on «Xếp hạng theo tiêu chí — Sở»: the page reruns
+    at.run()
+    assert list(next(df.value for df in at.dataframe if "Điểm thẩm định" in df.value.columns)["Hạng"]) == [1, 1, 1]  # 1.1
     at.selectbox(key="ranking-criterion-Sở").set_value("1.2").run()
     table = next(df.value for df in at.dataframe if "Điểm thẩm định" in df.value.columns)
     assert list(table["Cơ quan"]) == ["Sở B", "Sở A", "Sở C"]  # Sở D has not published: not ranked by any criterion

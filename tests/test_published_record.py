@@ -175,23 +175,30 @@ def test_a_database_that_refuses_the_record_still_ranks(province, monkeypatch):
     assert set(_stored(db, _assessment_id(db, ids["Sở A"], 2026))[1:]) == {None}  # tried again at the next reading
 
 
-def _migrate(db, revision: str, *, down: bool) -> None:
-    """Alembic to `revision` on this database, as scoring.store.db.upgrade_schema does (SQLite's foreign keys off)."""
+def _downgrade(db, revision: str) -> None:
+    """Alembic down to `revision`, as scoring.store.db.upgrade_schema goes up (SQLite's foreign keys off meanwhile:
+    rebuilding a table must not cascade)."""
     config = scoring.store.db.alembic_config()
     with db.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
-        with connection.begin():
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, revision)
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.downgrade(config, revision)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def test_the_migration_leaves_older_publications_without_a_record_and_they_rank_as_published(province):
     db, ids = province
     as_published = ranking.ranking(db, 2026, viewer=actors.SYSTEM_ACTOR)
-    _migrate(db, "0013", down=True)
-    _migrate(db, "head", down=False)
+    _downgrade(db, "0013")
+    scoring.store.db.upgrade_schema(db.engine)
     with db.session() as session:
         assert session.scalars(select(Assessment.published_index).where(Assessment.published_at.is_not(None))).all() == [None] * 6
     assert ranking.ranking(db, 2026, viewer=actors.SYSTEM_ACTOR) == as_published

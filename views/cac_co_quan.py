@@ -129,22 +129,32 @@ def _ranking_tab() -> None:
             **{f"Lĩnh vực {code}": st.column_config.TextColumn(help=ui.label(name)) for code, name in table.areas},
         })
         if table.criteria:
-            with st.expander(f"Xếp hạng theo tiêu chí — {ui.label(table.name)}"):
-                names = dict(table.criteria)
-                code = st.selectbox("Tiêu chí", list(names), format_func=lambda c: ui.label(f"{c}. {names[c]}"),
-                                    placeholder=ui.CHOOSE_ONE, key=f"ranking-criterion-{table.name}")
-                ranks = table.criterion_ranks(code) if code else {}
-                ranked = sorted((row for row in table.rows if row.department_id in ranks),
-                                key=lambda row: (ranks[row.department_id], vn_sort_key(row.name)))
-                ui.dataframe(pd.DataFrame([{
-                    "Hạng": ranks[row.department_id], "Cơ quan": row.name,
-                    "Điểm thẩm định": format_number(row.criteria[code][0]),
-                    "Điểm tối đa": format_number(row.criteria[code][1]),
-                } for row in ranked], columns=["Hạng", "Cơ quan", "Điểm thẩm định", "Điểm tối đa"]), hide_index=True,
-                    width="stretch", key=f"ranking-criterion-table-{table.name}",
-                    column_config={"Hạng": st.column_config.NumberColumn(format="%d", width="small")})
-                if code and len(ranked) < sum(1 for row in table.rows if row.rank is not None):
-                    st.caption("Cơ quan không đánh giá tiêu chí này không được xếp hạng theo nó.")
+            # drawn once opened (the expander reruns the page): closed, each group's picker and criterion table were
+            # computed, sent and laid out behind it at every visit of the tab
+            by_criterion = st.expander(f"Xếp hạng theo tiêu chí — {ui.label(table.name)}", on_change="rerun",
+                                       key=f"ranking-criteria-{table.name}")
+            if by_criterion.open:
+                with by_criterion:
+                    _criterion_ranking(table)
+
+
+def _criterion_ranking(table: ranking.GroupRanking) -> None:
+    """One group's departments ranked by the appraised points of the criterion chosen."""
+    names = dict(table.criteria)
+    code = st.selectbox("Tiêu chí", list(names), format_func=lambda c: ui.label(f"{c}. {names[c]}"),
+                        placeholder=ui.CHOOSE_ONE, key=f"ranking-criterion-{table.name}")
+    ranks = table.criterion_ranks(code) if code else {}
+    ranked = sorted((row for row in table.rows if row.department_id in ranks),
+                    key=lambda row: (ranks[row.department_id], vn_sort_key(row.name)))
+    ui.dataframe(pd.DataFrame([{
+        "Hạng": ranks[row.department_id], "Cơ quan": row.name,
+        "Điểm thẩm định": format_number(row.criteria[code][0]),
+        "Điểm tối đa": format_number(row.criteria[code][1]),
+    } for row in ranked], columns=["Hạng", "Cơ quan", "Điểm thẩm định", "Điểm tối đa"]), hide_index=True,
+        width="stretch", key=f"ranking-criterion-table-{table.name}",
+        column_config={"Hạng": st.column_config.NumberColumn(format="%d", width="small")})
+    if code and len(ranked) < sum(1 for row in table.rows if row.rank is not None):
+        st.caption("Cơ quan không đánh giá tiêu chí này không được xếp hạng theo nó.")
 
 
 
