@@ -199,18 +199,34 @@ def test_the_migration_leaves_older_publications_without_a_record_and_they_rank_
     as_published = ranking.ranking(db, 2026, viewer=actors.SYSTEM_ACTOR)
     _downgrade(db, "0013")
     scoring.store.db.upgrade_schema(db.engine)
+    cycle_store._RECORDS.clear()  # a process started on the migrated database
     with db.session() as session:
         assert session.scalars(select(Assessment.published_index).where(Assessment.published_at.is_not(None))).all() == [None] * 6
     assert ranking.ranking(db, 2026, viewer=actors.SYSTEM_ACTOR) == as_published
     assert len(assessment_store.list_scores(db, _assessment_id(db, ids["Sở A"], 2026))) == 3  # nothing cascaded away
 
 
-def test_a_record_tampered_with_outside_the_app_is_shown_as_stored(province):
-    """What the ranking shows is the record: proof that nothing computes it again on the way."""
+def test_a_record_changed_outside_the_app_is_shown_as_stored(province):
+    """What the ranking shows is the record: nothing computes it again on the way."""
     db, ids = province
     assessment_id = _assessment_id(db, ids["Ban E"], 2026)
     _, record = _stored(db, assessment_id)
     with db.session() as session:
         session.execute(update(Assessment).where(Assessment.id == assessment_id).values(
             published_index={**record, "percent": "55.25"}))
+    cycle_store._RECORDS.clear()  # a process that has not read it yet
     assert cycle_store.published_indexes(db, [ids["Ban E"]], 2026)[ids["Ban E"]].percent == D("55.25")
+
+
+def test_a_record_read_is_kept_for_its_publication_only(province, monkeypatch):
+    db, ids = province
+    first = cycle_store.published_indexes(db, ids.values(), 2026)
+    from_record = cycle_store._from_record
+    monkeypatch.setattr(cycle_store, "_from_record", lambda *a: pytest.fail("a record already read is kept"))
+    assert cycle_store.published_indexes(db, ids.values(), 2026) == first
+    monkeypatch.setattr(cycle_store, "_from_record", from_record)
+    assessment_id = _assessment_id(db, ids["Ban E"], 2026)
+    cycle_store.reopen_published(db, assessment_id, "Sửa điểm", actor="quantri")
+    assert ids["Ban E"] not in cycle_store.published_indexes(db, ids.values(), 2026)
+    again = cycle_store.publish_index(db, assessment_id, actor="quantri")  # a new publication: its own record is read
+    assert cycle_store.published_indexes(db, ids.values(), 2026)[ids["Ban E"]].published_at == again.published_at

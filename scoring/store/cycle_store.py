@@ -318,18 +318,40 @@ def _from_record(department_id: int, year: int, published_at: datetime, record: 
 def published_indexes(db: Database, department_ids: Iterable[int], year: int) -> dict[int, PublishedIndex]:
     """The published index of each of these departments' `year`, for those that have published it (công bố): the
     record publication stored, never a figure computed again. A year published before migration 0014 has none
-    yet: it is recorded now, once for every process (fill_published_records)."""
+    yet: it is recorded now, once for every process (fill_published_records).
+
+    A record is written once per publication and cleared only with its published_at, so a record read is kept in
+    the process under (assessment, published_at): a later reading asks for the published years, not their records."""
     wanted = list(department_ids)
+    found, unread, missing = {}, [], []
     with db.session() as session:
-        rows = session.execute(select(Assessment.id, Assessment.department_id, Assessment.published_at, Assessment.published_index)
+        rows = session.execute(select(Assessment.id, Assessment.department_id, Assessment.published_at,
+                                      Assessment.published_index.is_(None).label("unrecorded"))
                                .where(Assessment.year == year, Assessment.department_id.in_(wanted),
                                       Assessment.published_at.is_not(None))).all()
-    found = {row.department_id: _from_record(row.department_id, year, row.published_at, row.published_index)
-             for row in rows if row.published_index is not None}
-    missing = [row.id for row in rows if row.published_index is None]
-    if missing:
-        found.update({index.department_id: index for index in fill_published_records(db, missing).values()})
+        for row in rows:
+            kept = _RECORDS.get((db.settings.database_url, row.id, row.published_at))
+            if kept is not None:
+                found[row.department_id] = kept
+            else:
+                (missing if row.unrecorded else unread).append(row)
+        if unread:
+            records = dict(session.execute(select(Assessment.id, Assessment.published_index)
+                                           .where(Assessment.id.in_([row.id for row in unread]))).all())
+            for row in unread:
+                if records.get(row.id) is None:  # reopened since the first query: not published any more
+                    continue
+                index = _from_record(row.department_id, year, row.published_at, records[row.id])
+                if len(_RECORDS) >= KEPT_RECORDS:
+                    _RECORDS.pop(next(iter(_RECORDS)))
+                _RECORDS[(db.settings.database_url, row.id, row.published_at)] = found[row.department_id] = index
+    if missing:  # kept once read back from the database, at the next reading
+        found.update({index.department_id: index for index in fill_published_records(db, [r.id for r in missing]).values()})
     return found
+
+
+KEPT_RECORDS = 4096  # published years kept in the process (a province publishes a few hundred a year), oldest dropped first
+_RECORDS: dict[tuple[str, int, datetime], PublishedIndex] = {}
 
 
 def fill_published_records(db: Database, assessment_ids: Iterable[int] | None = None) -> dict[int, PublishedIndex]:
