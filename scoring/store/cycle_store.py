@@ -336,12 +336,14 @@ def published_indexes(db: Database, department_ids: Iterable[int], year: int) ->
             else:
                 (missing if row.unrecorded else unread).append(row)
         if unread:
-            records = dict(session.execute(select(Assessment.id, Assessment.published_index)
-                                           .where(Assessment.id.in_([row.id for row in unread]))).all())
+            records = {record.id: record for record in session.execute(
+                select(Assessment.id, Assessment.published_at, Assessment.published_index)
+                .where(Assessment.id.in_([row.id for row in unread])))}
             for row in unread:
-                if records.get(row.id) is None:  # reopened since the first query: not published any more
-                    continue
-                index = _from_record(row.department_id, year, row.published_at, records[row.id])
+                record = records.get(row.id)
+                if record is None or record.published_at != row.published_at or record.published_index is None:
+                    continue  # reopened since the first query (PostgreSQL reads each statement afresh): not published as read
+                index = _from_record(row.department_id, year, row.published_at, record.published_index)
                 if len(_RECORDS) >= KEPT_RECORDS:
                     _RECORDS.pop(next(iter(_RECORDS)))
                 _RECORDS[(db.settings.database_url, row.id, row.published_at)] = found[row.department_id] = index
