@@ -29,6 +29,14 @@ both processes share. Steps:
 4. The load average of the machine is sampled through the run (a shared machine: the figures depend on it).
 
 Writes benchmarks/out/quy-mo.{json,md}; no test asserts a time.
+
+    python -m benchmarks.scale --ranking-tab --database-url …A --against /work/main --against-database-url …B
+
+compares the Xếp hạng tab of Các cơ quan with another checkout (`compare_ranking_tab`): each checkout seeds its own
+empty database with its own code (or reads it as an earlier run left it), then the first ranking reading in new
+processes of both, then two servers (sign-in on) and one Chromium: the appraiser clicks Tiến độ → Xếp hạng on each,
+alternating, for the newest year and the one before; per click the time to settled, when the server's last message
+came, the server process's CPU and Chromium's main-thread work. Writes benchmarks/out/xep-hang.{json,md}.
 """
 
 from __future__ import annotations
@@ -630,12 +638,13 @@ def compare_ranking_tab(args, log) -> dict:
             log(f"{name}: đã sinh dữ liệu trong {time.perf_counter() - started:.0f} s ({root})")
     last_year = 2026
     first: dict = {name: {False: [], True: []} for name, _, _ in checkouts}
-    for _ in range(args.runs):
+    for _ in range(args.runs if args.first_runs is None else args.first_runs):
         for name, root, url in checkouts:
             for warmed in (False, True):
                 first[name][warmed].append(first_reading_in_a_new_process(root, url, last_year, warmed))
     result["first_reading"] = {name: {("tính sẵn" if warmed else "không tính sẵn"): {
-        part: _timing([r[part] for r in runs]) for part in runs[0]} for warmed, runs in by.items()} for name, by in first.items()}
+        part: _timing([r[part] for r in runs]) for part in runs[0]} for warmed, runs in by.items() if runs}
+        for name, by in first.items()}
     log(f"lần đầu trong tiến trình mới: {json.dumps(result['first_reading'], ensure_ascii=False)}")
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc-xep-hang-")))
@@ -767,6 +776,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="chỉ đo thẻ «Xếp hạng» và lần đọc đầu, so với bản ở --against (mỗi bản một CSDL trống)")
     parser.add_argument("--against", help="thư mục mã nguồn của bản để so (với --ranking-tab)")
     parser.add_argument("--against-database-url", help="CSDL PostgreSQL trống cho bản --against")
+    parser.add_argument("--first-runs", type=int, help="số tiến trình mới đo lần đọc đầu, mỗi bản (với --ranking-tab; "
+                                                         "mặc định: --runs)")
     args = parser.parse_args(argv)
     if args.quick:
         args.departments, args.years, args.sessions, args.seconds, args.runs = 10, 2, 4, 15, 3
