@@ -22,8 +22,9 @@ from sqlalchemy import select
 from benchmarks.generate import populate
 from benchmarks.measure import Timing, timing_of
 from scoring.assessment.appraisal import LeafAppraisal
+from scoring.assessment.settings import YearSettings, default_settings
 from scoring.province import progress, ranking
-from scoring.store import actors
+from scoring.store import actors, cycle_store
 from scoring.store.db import Database, Settings
 from scoring.store.models import Assessment, ScoreRecord, utcnow
 from scoring.textnorm import format_number
@@ -31,7 +32,8 @@ from scoring.textnorm import format_number
 
 def publish_past_years(db: Database, last_year: int) -> int:
     """Lock, appraise (round 1 = the self score; survey criteria keep their published points) and publish every
-    year before `last_year`, as the cycle would have left them. Returns the number of years published."""
+    year before `last_year`, as the cycle would have left them: with the index recorded as publication records it
+    (cycle_store.published_record). Returns the number of years published."""
     now = utcnow()
     with db.session() as session:
         years = session.scalars(select(Assessment).where(Assessment.year < last_year)).all()
@@ -41,6 +43,10 @@ def publish_past_years(db: Database, last_year: int) -> int:
                     score.appraisal = LeafAppraisal(round1_points=score.self_points).to_dict()
             assessment.locked_at, assessment.locked_by = now, "benchmark"
             assessment.published_at, assessment.published_by = now, "benchmark"
+        session.flush()
+        for assessment in years:
+            settings = YearSettings.from_dict(assessment.settings) if assessment.settings else default_settings(assessment.year)
+            assessment.published_index = cycle_store.published_record(*cycle_store.appraised_index(session, assessment, settings))
         return len(years)
 
 

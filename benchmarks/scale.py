@@ -29,6 +29,14 @@ both processes share. Steps:
 4. The load average of the machine is sampled through the run (a shared machine: the figures depend on it).
 
 Writes benchmarks/out/quy-mo.{json,md}; no test asserts a time.
+
+    python -m benchmarks.scale --ranking-tab --database-url …A --against /work/main --against-database-url …B
+
+compares the Xếp hạng tab of Các cơ quan with another checkout (`compare_ranking_tab`): each checkout seeds its own
+empty database with its own code (or reads it as an earlier run left it), then the first ranking reading in new
+processes of both, then two servers (sign-in on) and one Chromium: the appraiser clicks Tiến độ → Xếp hạng on each,
+alternating, for the newest year and the one before; per click the time to settled, when the server's last message
+came, the server process's CPU and Chromium's main-thread work. Writes benchmarks/out/xep-hang.{json,md}.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ from benchmarks.browser import (
     SCORE_RADIO,
     VIEWPORT,
     Series,
+    Server,
     Target,
     settled,
     start_server,
@@ -205,28 +214,33 @@ def first_readings_in_new_processes(database_url: str, year: int, runs: int, log
     """Step 2b: the first reading in a process, each run in a new process — as computed by the first viewer
     (nothing computed at the start), and after the process's start computed it (scoring.province.warm, which
     server.py runs on a thread of its own as the server starts). Alternating. (label, timing in ms) rows."""
-    import subprocess
-
     found: dict[bool, list[dict]] = {False: [], True: []}
     for _ in range(runs):
         for warmed in (False, True):
-            code = f"from benchmarks.scale import _first_reading; _first_reading({database_url!r}, {year}, {warmed})"
-            done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
-            found[warmed].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            found[warmed].append(first_reading_in_a_new_process(PROJECT_ROOT, database_url, year, warmed))
     log(f"lần đầu trong tiến trình mới: {found}")
-
-    def timing(values: list[float]) -> dict:
-        ms = sorted(v * 1000 for v in values)
-        return {"median": ms[len(ms) // 2], "low": ms[0], "high": ms[-1], "runs": len(ms)}
-
     return [
-        (f"Tiến độ năm {year}, lần đầu trong một tiến trình mới, không tính sẵn", timing([r["progress"] for r in found[False]])),
-        (f"Xếp hạng năm {year - 1}, lần đầu trong một tiến trình mới, không tính sẵn", timing([r["ranking"] for r in found[False]])),
-        (f"Tính sẵn khi tiến trình khởi động (tiến độ năm {year}, chỉ số đã công bố các năm {year - 2}–{year}, trên luồng riêng)",
-         timing([r["warm"] for r in found[True]])),
-        (f"Tiến độ năm {year}, lần đầu sau khi đã tính sẵn", timing([r["progress"] for r in found[True]])),
-        (f"Xếp hạng năm {year - 1}, lần đầu sau khi đã tính sẵn", timing([r["ranking"] for r in found[True]])),
+        (f"Tiến độ năm {year}, lần đầu trong một tiến trình mới, không tính sẵn", _timing([r["progress"] for r in found[False]])),
+        (f"Xếp hạng năm {year - 1}, lần đầu trong một tiến trình mới, không tính sẵn", _timing([r["ranking"] for r in found[False]])),
+        (f"Tính sẵn khi tiến trình khởi động (tiến độ năm {year}, ghi bù chỉ số đã công bố chưa được ghi, trên luồng riêng)",
+         _timing([r["warm"] for r in found[True]])),
+        (f"Tiến độ năm {year}, lần đầu sau khi đã tính sẵn", _timing([r["progress"] for r in found[True]])),
+        (f"Xếp hạng năm {year - 1}, lần đầu sau khi đã tính sẵn", _timing([r["ranking"] for r in found[True]])),
     ]
+
+
+def first_reading_in_a_new_process(root: Path, database_url: str, year: int, warmed: bool) -> dict:
+    """_first_reading run by the checkout at `root` (this one, or the one a run compares with), in a new process."""
+    import subprocess
+
+    code = f"from benchmarks.scale import _first_reading; _first_reading({database_url!r}, {year}, {warmed})"
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _timing(values: list[float]) -> dict:
+    ms = sorted(v * 1000 for v in values)
+    return {"median": ms[len(ms) // 2], "low": ms[0], "high": ms[-1], "runs": len(ms)}
 
 
 # ---------------------------------------------------------------------------------------------- saves
@@ -492,6 +506,190 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
     return result
 
 
+# ---------------------------------------------------------------------------------------------- the ranking tab, A/B
+
+# A click on one of Các cơ quan's tabs, timed in the page as benchmarks.browser times an action (PAGE_SCRIPT's
+# socket log and script state): until `shows` (a CSS selector) is on screen, and until the page settled.
+TAB_CLICK = r"""spec => new Promise((resolve, reject) => {
+  const tab = [...document.querySelectorAll('[role="tab"]')].find(t => t.innerText.trim() === spec.tab);
+  if (!tab) return reject(new Error('no tab ' + spec.tab));
+  const log = window.__benchSockets, state = window.__benchState;
+  log.sent.length = 0; log.received.length = 0;
+  const visible = () => [...document.querySelectorAll(spec.shows)].some(e => !e.closest('[data-stale="true"]'));
+  const settledNow = () => state() === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"]')
+    && !document.querySelector('[data-stale="true"]');
+  let started, shown = null, finished = false;
+  const check = () => {
+    if (finished) return;
+    if (shown === null && visible()) {
+      shown = -1;
+      requestAnimationFrame(() => { shown = performance.now() - started; check(); });
+    }
+    if (shown !== null && shown >= 0 && settledNow()) {
+      finished = true;
+      observer.disconnect();
+      requestAnimationFrame(() => {
+        clearTimeout(timer);
+        resolve({visible: shown, settled: performance.now() - started,
+                 received: log.received.map(t => t - started),
+                 grids: document.querySelectorAll('[data-testid="stDataFrame"]').length,
+                 elements: document.querySelectorAll('[data-testid="stMain"] *').length});
+      });
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true,
+                                             attributeFilter: ['data-test-script-state', 'data-stale']});
+  const timer = setTimeout(() => { finished = true; observer.disconnect();
+    reject(new Error('no change after ' + spec.timeout + ' ms')); }, spec.timeout);
+  started = performance.now();
+  tab.click();
+  check();
+})"""
+RANKING_SHOWN = '[data-testid="stMain"] h3'  # a group's heading: the ranking tab is drawn
+PROGRESS_SHOWN = '[data-testid="stMetric"]'  # the progress tab's counts
+
+
+async def time_tab(page, cdp, server: Server, tab: str, shows: str) -> dict:
+    """One click on `tab`: in-page times (ms), the server process's CPU and Chromium's main-thread work over it."""
+    from benchmarks.browser import browser_work
+
+    cpu, work = server.cpu_seconds(), await browser_work(cdp)
+    result = await page.evaluate(TAB_CLICK, {"tab": tab, "shows": shows, "timeout": 60_000})
+    await asyncio.sleep(0.3)  # what the server still does after the run counts
+    answered = [t for t in result["received"] if t <= result["visible"]]
+    return {"visible": result["visible"], "settled": result["settled"], "last_message": answered[-1] if answered else None,
+            "server_cpu": (server.cpu_seconds() - cpu) * 1000, "browser_work": (await browser_work(cdp) - work) * 1000,
+            "grids": result["grids"], "elements": result["elements"]}
+
+
+async def ranking_tab_clicks(servers: list[Server], department_id: int, years: list[int], runs: int, log) -> dict:
+    """The appraiser on Các cơ quan, one context per server (each its own checkout and database), in one Chromium:
+    Tiến độ → Xếp hạng timed, for each year, the servers alternating every click (A/B interleaved)."""
+    from playwright.async_api import async_playwright
+
+    found: dict = {}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = {}
+            for server in servers:
+                context, page = await signed_in_page(browser, server.url, APPRAISER, "/cac-co-quan")
+                await settled(page, timeout=120_000)
+                cdp = await context.new_cdp_session(page)
+                await cdp.send("Performance.enable")
+                pages[server.name] = (page, cdp)
+            for year in years:
+                for server in servers:  # the year chosen through the page's own link parameters (ui.YEAR_PARAM)
+                    page, _ = pages[server.name]
+                    await page.goto(f"{server.url}/cac-co-quan?co-quan={department_id}&nam={year}")
+                    await page.wait_for_selector(PROGRESS_SHOWN, timeout=120_000)
+                    await settled(page, timeout=120_000)
+                for rep in range(runs + 1):  # the first round warms up (imports, the first reading of each year)
+                    for server in (servers if rep % 2 == 0 else servers[::-1]):
+                        page, cdp = pages[server.name]
+                        sample = await time_tab(page, cdp, server, "Xếp hạng", RANKING_SHOWN)
+                        back = await time_tab(page, cdp, server, "Tiến độ", PROGRESS_SHOWN)
+                        if rep:
+                            found.setdefault(f"{year}", {}).setdefault(server.name, {"ranking": [], "progress": []})
+                            found[f"{year}"][server.name]["ranking"].append(sample)
+                            found[f"{year}"][server.name]["progress"].append(back)
+                    log(f"  năm {year}, lượt {rep}: " + ", ".join(
+                        f"{name} {found[f'{year}'][name]['ranking'][-1]['settled']:.0f} ms" for name in found.get(f"{year}", {})))
+        finally:
+            await browser.close()
+    return found
+
+
+def seed_in(root: Path, database_url: str, departments: int, years: int) -> bool:
+    """`seed` as the checkout at `root` writes it, into its own empty database (a run compares two checkouts, each on
+    the data its own code writes: the same deterministic province). A database an earlier run seeded is read as it
+    is (False): the next run of --ranking-tab measures the same data again without seeding it."""
+    import subprocess
+
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(database_url)  # not Database(): this checkout's migrations must not touch the other's
+    try:
+        if "department" in inspect(engine).get_table_names():
+            with engine.connect() as connection:
+                if connection.execute(text("SELECT count(*) FROM department")).scalar_one():
+                    return False
+    finally:
+        engine.dispose()
+    code = ("from pathlib import Path; import tempfile\n"
+            "from benchmarks.scale import seed\nfrom scoring.store.db import Database, Settings\n"
+            "with tempfile.TemporaryDirectory() as folder:\n"
+            f"    db = Database(Settings(data_dir=Path(folder), database_url={database_url!r}))\n"
+            f"    seed(db, {departments}, {years}, locked={min(20, departments // 5)}, appraised={min(10, departments // 10)},"
+            " log=lambda _: None)\n    db.dispose()\n")
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+    return True
+
+
+def compare_ranking_tab(args, log) -> dict:
+    """--ranking-tab: this checkout against `--against` (another checkout, on its own database), each seeded by its
+    own code; the first ranking reading in new processes, then the Xếp hạng tab in one Chromium, interleaved."""
+    checkouts = [("trước", Path(args.against).resolve(), args.against_database_url), ("sau", PROJECT_ROOT, args.database_url)]
+    result: dict = {"machine": machine(), "started": time.strftime("%d/%m/%Y %H:%M UTC", time.gmtime()), "load": []}
+    for name, root, url in checkouts:
+        started = time.perf_counter()
+        if seed_in(root, url, args.departments, args.years):
+            log(f"{name}: đã sinh dữ liệu trong {time.perf_counter() - started:.0f} s ({root})")
+    last_year = 2026
+    first: dict = {name: {False: [], True: []} for name, _, _ in checkouts}
+    for _ in range(args.runs if args.first_runs is None else args.first_runs):
+        for name, root, url in checkouts:
+            for warmed in (False, True):
+                first[name][warmed].append(first_reading_in_a_new_process(root, url, last_year, warmed))
+    result["first_reading"] = {name: {("tính sẵn" if warmed else "không tính sẵn"): {
+        part: _timing([r[part] for r in runs]) for part in runs[0]} for warmed, runs in by.items() if runs}
+        for name, by in first.items()}
+    log(f"lần đầu trong tiến trình mới: {json.dumps(result['first_reading'], ensure_ascii=False)}")
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cchc-xep-hang-")))
+        servers = []
+        for name, root, url in checkouts:
+            env = {**os.environ, "CCHC_DATA_DIR": str(folder / name), "CCHC_AUTH": "on", "DATABASE_URL": url}
+            server = start_server(name, root / "server.py", env, [], folder, root=root)
+            stack.callback(server.stop)
+            servers.append(server)
+        for server in servers:
+            wait_until_up(server)
+        time.sleep(5)  # the start's own computation (scoring.province.warm) done, as a server that has run a while
+        db = Database(Settings(data_dir=folder / "doc", database_url=args.database_url))
+        first_department = min(d.id for d in department_store.list_departments(db))
+        db.dispose()
+        result["load"].append(os.getloadavg()[0])
+        result["ranking_tab"] = asyncio.run(ranking_tab_clicks(servers, first_department, [last_year, last_year - 1],
+                                                               args.runs, log))
+        result["load"].append(os.getloadavg()[0])
+    return result
+
+
+def render_ranking_tab(result: dict) -> str:
+    lines = [(f"Đo ngày {result['started']} · {result['machine']} · tải 1 phút lúc đầu/cuối: "
+              + " / ".join(vn(x, 1) for x in result["load"]) + "."), "",
+             "| Lần đầu trong một tiến trình mới | Bản | Tiến độ | Xếp hạng năm trước |", "|---|---|---|---|"]
+    for name, by in result["first_reading"].items():
+        for how, parts in by.items():
+            lines.append(f"| {how} | {name} | {_ms(parts['progress']['median'])} ({_ms(parts['progress']['low'])}–"
+                         f"{_ms(parts['progress']['high'])}) | {_ms(parts['ranking']['median'])} "
+                         f"({_ms(parts['ranking']['low'])}–{_ms(parts['ranking']['high'])}) |")
+    lines += ["", ("| Bấm thẻ «Xếp hạng» | Bản | Xong hẳn: trung vị / p95 | Máy chủ trả lời xong | CPU máy chủ | "
+                   "Việc của Chromium | Bảng / phần tử |"), "|---|---|---|---|---|---|---|"]
+    for year, by in result["ranking_tab"].items():
+        for name, parts in by.items():
+            clicks = parts["ranking"]
+            settled_ms = summary([c["settled"] for c in clicks])
+            answered = summary([c["last_message"] for c in clicks if c["last_message"] is not None])
+            lines.append(f"| năm {year} | {name} | {_ms(settled_ms.get('median'))} / {_ms(settled_ms.get('p95'))} | "
+                         f"{_ms(answered.get('median'))} | {_ms(summary([c['server_cpu'] for c in clicks]).get('median'))} | "
+                         f"{_ms(summary([c['browser_work'] for c in clicks]).get('median'))} | "
+                         f"{clicks[-1]['grids']} / {clicks[-1]['elements']} |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------- report
 
 
@@ -574,6 +772,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--runs", type=int, default=5, help="số lần đo phía máy chủ")
     parser.add_argument("--quick", action="store_true", help="10 cơ quan × 2 năm, 4 phiên trong 15 s")
+    parser.add_argument("--ranking-tab", action="store_true",
+                        help="chỉ đo thẻ «Xếp hạng» và lần đọc đầu, so với bản ở --against (mỗi bản một CSDL trống)")
+    parser.add_argument("--against", help="thư mục mã nguồn của bản để so (với --ranking-tab)")
+    parser.add_argument("--against-database-url", help="CSDL PostgreSQL trống cho bản --against")
+    parser.add_argument("--first-runs", type=int, help="số tiến trình mới đo lần đọc đầu, mỗi bản (với --ranking-tab; "
+                                                         "mặc định: --runs)")
     args = parser.parse_args(argv)
     if args.quick:
         args.departments, args.years, args.sessions, args.seconds, args.runs = 10, 2, 4, 15, 3
@@ -583,6 +787,17 @@ def main(argv: list[str] | None = None) -> int:
 
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - begun:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    if args.ranking_tab:
+        if not (args.against and args.against_database_url):
+            raise SystemExit("--ranking-tab cần --against và --against-database-url.")
+        result = compare_ranking_tab(args, log)
+        text = render_ranking_tab(result)
+        print(text)
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "xep-hang.json").write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        (OUT / "xep-hang.md").write_text(text + "\n", encoding="utf-8")
+        return 0
 
     result: dict = {"machine": machine(), "started": time.strftime("%d/%m/%Y %H:%M UTC", time.gmtime()),
                     "arguments": vars(args) | {"database_url": args.database_url.split("@")[-1]}}

@@ -321,10 +321,43 @@ def test_the_appraiser_ranks_the_departments_by_one_criterion(published_province
     _, _, sign_in = published_province
     at = sign_in("snv")
     _open_tab(at, "Xếp hạng")
+    assert not [s for s in at.selectbox if s.key == "ranking-criterion-Sở"]  # drawn once its expander is opened
+    at.session_state["ranking-criteria-Sở"] = True  # the click on «Xếp hạng theo tiêu chí — Sở»: the page reruns
+    at.run()
+    assert list(next(df.value for df in at.dataframe if "Điểm thẩm định" in df.value.columns)["Hạng"]) == [1, 1, 1]  # 1.1
     at.selectbox(key="ranking-criterion-Sở").set_value("1.2").run()
     table = next(df.value for df in at.dataframe if "Điểm thẩm định" in df.value.columns)
     assert list(table["Cơ quan"]) == ["Sở B", "Sở A", "Sở C"]  # Sở D has not published: not ranked by any criterion
     assert list(table["Hạng"]) == [1, 2, 2] and list(table["Điểm thẩm định"]) == ["3", "2", "2"]
+
+
+def test_the_ranking_draws_the_group_chosen(published_province):
+    """One group's ranking at a time, each group a tab of its own (they rerun the page, as the page's tabs do)."""
+    from scoring.criteria.files import criteria_set_from_dict
+    from scoring.province import groups
+    from scoring.store.models import AccountDepartment
+    from tests.test_cycle_store import CYCLE_SET
+    from tests.test_ranking import _published
+
+    db, ids, sign_in = published_province
+    boards = groups.create_group(db, "Ban, ngành", actor=actors.SYSTEM_ACTOR)
+    board = department_store.create_department(db, "Ban E", ["Văn phòng"], actor=actors.SYSTEM_ACTOR)
+    groups.assign_group(db, board, next(d.version for d in department_store.list_departments(db) if d.id == board), boards,
+                        actor=actors.SYSTEM_ACTOR)
+    _published(db, board, criteria_store.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=actors.SYSTEM_ACTOR),
+               2026, 2, 1)
+    with db.session() as session:
+        appraiser = session.scalar(select(Account).where(Account.username == "snv"))
+        appraiser.departments.append(AccountDepartment(department_id=board))
+    at = sign_in("snv")
+    _open_tab(at, "Xếp hạng")
+    assert [t.label for t in at.tabs][-2:] == ["Ban, ngành", "Sở"]
+    ranked = lambda: [list(df.value["Cơ quan"]) for df in at.dataframe if "Hạng" in df.value.columns]  # noqa: E731
+    assert ranked() == [["Ban E"]]  # the first group only
+    at.session_state["ranking-group"] = "Sở"
+    at.run()
+    assert ranked() == [["Sở B", "Sở A", "Sở C", "Sở D"]]
+    assert [s.value for s in at.subheader] == ["Sở"]
 
 
 def test_the_appraiser_projects_the_ranking_and_its_movement(published_province):

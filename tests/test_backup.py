@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, make_url, select, text
+from sqlalchemy import create_engine, event, make_url, select, text, update
 
 import scoring.store.db
 from scoring import cli
@@ -45,7 +45,7 @@ from scoring.store.backup_format import BackupSummary
 from scoring.store.criteria_mapping_store import confirm_mapping, confirmed_mapping
 from scoring.store.db import Database, Settings
 from scoring.store.evidence_files import EvidenceStore
-from scoring.store.models import Base
+from scoring.store.models import Assessment, Base
 from scoring.store.restore import restore_backup
 from scoring.store.uploads import check_upload
 
@@ -248,6 +248,34 @@ def test_restore_brings_back_every_row_and_every_file(db, workspace, empty_targe
     assert (made.row_counts["activity"], made.row_counts["score"], made.row_counts["evidence_criterion"]) == (22, 3, 4)
     assert made.evidence_files == 3 and made.evidence_bytes == sum(len(content) for content in files.values())
     assert made.skipped_evidence == ()
+
+
+def test_a_published_index_comes_back_as_recorded(db, empty_target, monkeypatch):
+    """The record publication stored (cycle_store.published_record) is data: it comes back as it was, and the
+    restored ranking reads it; a year published before the record existed comes back without one."""
+    from tests.test_cycle_store import CYCLE_SET
+    from tests.test_ranking import _published
+
+    set_id = criteria_store.save_criteria_set(db, criteria_set_from_dict(CYCLE_SET), actor=actors.SYSTEM_ACTOR)
+    ids = [department_store.create_department(db, name, ["Văn phòng"], actor=actors.SYSTEM_ACTOR) for name in ("Sở A", "Sở B")]
+    _published(db, ids[0], set_id, 2026, 4, 2)
+    _published(db, ids[1], set_id, 2026, 4, 3)
+    older = assessment_state.get_assessment(db, ids[1], 2026).id
+    with db.session() as session:  # Sở B published before migration 0014
+        session.execute(update(Assessment).where(Assessment.id == older).values(published_index=None))
+    restore_backup(empty_target, io.BytesIO(_backup_bytes(db)), actor=actors.SYSTEM_ACTOR)
+    assert _raw_rows(empty_target) == _raw_rows(db)
+    with empty_target.session() as session:
+        records = dict(session.execute(select(Assessment.department_id, Assessment.published_index)).all())
+    assert records[ids[0]]["percent"] == "84.00" and records[ids[0]]["recorded"] == cycle_store.AT_PUBLICATION
+    assert records[ids[1]] is None
+    index_of = cycle_store.index_of_year
+    computed = []
+    monkeypatch.setattr(cycle_store, "index_of_year", lambda *a: computed.append(a[0].department_id) or index_of(*a))
+    restored = cycle_store.published_indexes(empty_target, ids, 2026)
+    assert computed == [ids[1]]  # the record read as restored; only the year without one is computed (and recorded)
+    assert {d: (i.percent, i.areas, i.filled_later) for d, i in restored.items()} == {
+        d: (i.percent, i.areas, d == ids[1]) for d, i in cycle_store.published_indexes(db, ids, 2026).items()}
 
 
 def test_archive_layout_and_manifest(db, workspace):

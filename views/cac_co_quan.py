@@ -103,48 +103,70 @@ def _ranking_tab() -> None:
         ]
     for failure in filter(None, failures):
         st.error(ui.md(failure))
-    for table in tables:
-        st.subheader(ui.md(table.name))
-        area_ranks = {code: table.area_ranks(code) for code, _ in table.areas}
-        records = []
-        for row in table.rows:
-            record = {
-                "Hạng": row.rank,
-                "Cơ quan": row.name,
-                f"Chỉ số {year}": format_percent(row.percent, 2, fixed=True),  # as published, "84,50%"; "—" if not
-                "Xếp loại": row.band,
-                f"Hạng {year - 1}": row.previous_rank,
-                f"Chỉ số {year - 1}": format_percent(row.previous_percent, 2, fixed=True),
-                "Tăng/giảm hạng": row.change,
-            }
-            for code, _ in table.areas:
-                points = row.areas.get(code)
-                rank = area_ranks[code].get(row.department_id)
-                record[f"Lĩnh vực {code}"] = f"{format_number(points)} (hạng {rank})" if points is not None else "—"
-            records.append(record)
-        ui.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key=f"ranking-{table.name}", column_config={
-            "Hạng": st.column_config.NumberColumn(format="%d", width="small"),
-            f"Hạng {year - 1}": st.column_config.NumberColumn(format="%d", width="small"),
-            "Tăng/giảm hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với năm trước"),
-            **{f"Lĩnh vực {code}": st.column_config.TextColumn(help=ui.label(name)) for code, name in table.areas},
-        })
-        if table.criteria:
-            with st.expander(f"Xếp hạng theo tiêu chí — {ui.label(table.name)}"):
-                names = dict(table.criteria)
-                code = st.selectbox("Tiêu chí", list(names), format_func=lambda c: ui.label(f"{c}. {names[c]}"),
-                                    placeholder=ui.CHOOSE_ONE, key=f"ranking-criterion-{table.name}")
-                ranks = table.criterion_ranks(code) if code else {}
-                ranked = sorted((row for row in table.rows if row.department_id in ranks),
-                                key=lambda row: (ranks[row.department_id], vn_sort_key(row.name)))
-                ui.dataframe(pd.DataFrame([{
-                    "Hạng": ranks[row.department_id], "Cơ quan": row.name,
-                    "Điểm thẩm định": format_number(row.criteria[code][0]),
-                    "Điểm tối đa": format_number(row.criteria[code][1]),
-                } for row in ranked], columns=["Hạng", "Cơ quan", "Điểm thẩm định", "Điểm tối đa"]), hide_index=True,
-                    width="stretch", key=f"ranking-criterion-table-{table.name}",
-                    column_config={"Hạng": st.column_config.NumberColumn(format="%d", width="small")})
-                if code and len(ranked) < sum(1 for row in table.rows if row.rank is not None):
-                    st.caption("Cơ quan không đánh giá tiêu chí này không được xếp hạng theo nó.")
+    # One group's ranking drawn at a time: the groups' tabs rerun the page, as the page's own tabs do. Every group's
+    # table laid out behind the one on screen was most of the browser's work at each visit of this tab.
+    shown = st.tabs([ui.label(t.name) for t in tables], key="ranking-group", on_change="rerun") if len(tables) > 1 else None
+    for position, table in enumerate(tables):
+        if shown is None:
+            _group_ranking(table)
+        elif shown[position].open is not False:
+            with shown[position]:
+                _group_ranking(table)
+
+
+def _group_ranking(table: ranking.GroupRanking) -> None:
+    """One group's ranking: by the whole index beside the year before, by area, and (opened) by criterion."""
+    st.subheader(ui.md(table.name))
+    area_ranks = {code: table.area_ranks(code) for code, _ in table.areas}
+    records = []
+    for row in table.rows:
+        record = {
+            "Hạng": row.rank,
+            "Cơ quan": row.name,
+            f"Chỉ số {year}": format_percent(row.percent, 2, fixed=True),  # as published, "84,50%"; "—" if not
+            "Xếp loại": row.band,
+            f"Hạng {year - 1}": row.previous_rank,
+            f"Chỉ số {year - 1}": format_percent(row.previous_percent, 2, fixed=True),
+            "Tăng/giảm hạng": row.change,
+        }
+        for code, _ in table.areas:
+            points = row.areas.get(code)
+            rank = area_ranks[code].get(row.department_id)
+            record[f"Lĩnh vực {code}"] = f"{format_number(points)} (hạng {rank})" if points is not None else "—"
+        records.append(record)
+    ui.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key=f"ranking-{table.name}", column_config={
+        "Hạng": st.column_config.NumberColumn(format="%d", width="small"),
+        f"Hạng {year - 1}": st.column_config.NumberColumn(format="%d", width="small"),
+        "Tăng/giảm hạng": st.column_config.NumberColumn(format="%+d", help="Số bậc tăng (+) hoặc giảm (−) so với năm trước"),
+        **{f"Lĩnh vực {code}": st.column_config.TextColumn(help=ui.label(name)) for code, name in table.areas},
+    })
+    if table.criteria:
+        # drawn once opened (the expander reruns the page): closed, the picker and the criterion's table were
+        # computed, sent and laid out behind it at every visit of the tab
+        by_criterion = st.expander(f"Xếp hạng theo tiêu chí — {ui.label(table.name)}", on_change="rerun",
+                                   key=f"ranking-criteria-{table.name}")
+        if by_criterion.open:
+            with by_criterion:
+                _criterion_ranking(table)
+
+
+def _criterion_ranking(table: ranking.GroupRanking) -> None:
+    """One group's departments ranked by the appraised points of the criterion chosen."""
+    names = dict(table.criteria)
+    code = st.selectbox("Tiêu chí", list(names), format_func=lambda c: ui.label(f"{c}. {names[c]}"),
+                        placeholder=ui.CHOOSE_ONE, key=f"ranking-criterion-{table.name}")
+    ranks = table.criterion_ranks(code) if code else {}
+    ranked = sorted((row for row in table.rows if row.department_id in ranks),
+                    key=lambda row: (ranks[row.department_id], vn_sort_key(row.name)))
+    ui.dataframe(pd.DataFrame([{
+        "Hạng": ranks[row.department_id], "Cơ quan": row.name,
+        "Điểm thẩm định": format_number(row.criteria[code][0]),
+        "Điểm tối đa": format_number(row.criteria[code][1]),
+    } for row in ranked], columns=["Hạng", "Cơ quan", "Điểm thẩm định", "Điểm tối đa"]), hide_index=True,
+        width="stretch", key=f"ranking-criterion-table-{table.name}",
+        column_config={"Hạng": st.column_config.NumberColumn(format="%d", width="small")})
+    if code and len(ranked) < sum(1 for row in table.rows if row.rank is not None):
+        st.caption("Cơ quan không đánh giá tiêu chí này không được xếp hạng theo nó.")
 
 
 

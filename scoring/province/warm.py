@@ -1,16 +1,18 @@
-"""The province's two readings computed when a server process starts, so that the first viewer after a restart
-does not wait for them: every department's progress in the newest year (scoring.province.progress) and the
-published indexes (scoring.store.cycle_store.published_indexes, which the ranking, its Excel and Word files and the
-projector read) of the newest year and the two before it — the ranking of the year a page opens on (the newest)
-and of the year before, each beside its previous year. An older year's ranking is computed when first asked for.
+"""The province's progress computed when a server process starts, so that the first viewer of Các cơ quan after a
+restart does not wait for it: every department's progress in the newest year (scoring.province.progress).
 
-Both are kept in the process by the modules that compute them, and checked there at each reading as always
-(the data revision, each department-year's fingerprint, each publication): warming only fills those caches
-earlier, by the same functions, so what a page shows is what it would have computed itself. It runs on a thread
-of its own, once per process and database; a failure is logged and changes nothing (the page computes as before).
+The published indexes need nothing of the kind: publication records them (scoring.store.cycle_store.published_record)
+and the ranking reads the records. What is left is the one-time record of the years published before that
+(migration 0014): the start fills them here, so that no viewer waits for it either (a year the start has not
+reached is filled by its first reading, cycle_store.published_indexes); once they are filled this is one query.
 
-server.py starts it from the web app's lifespan (the process's start, before any page); CCHC_WARM=off leaves it
-off (a process that only serves one department has no province page to warm).
+The progress is kept in the process by the module that computes it, and checked there at each reading as always
+(the data revision, each department-year's fingerprint): warming only fills that cache earlier, by the same
+function, so what a page shows is what it would have computed itself. It runs on a thread of its own, once per
+process and database, and only where several departments are stored (a single department's install has no
+province to wait for: its one row is read at once); a failure is logged and changes nothing.
+
+server.py starts it from the web app's lifespan (the process's start, before any page); CCHC_WARM=off leaves it off.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from datetime import date
 from sqlalchemy import func, select
 
 from scoring.province.progress import province_progress
-from scoring.store import cycle_store, department_store
+from scoring.store import cycle_store
 from scoring.store.db import Database
-from scoring.store.models import Assessment
+from scoring.store.models import Assessment, Department
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +45,21 @@ def warms(environ: dict[str, str] | None = None) -> bool:
     return (environ.get(WARM) or "on").strip().lower() not in _OFF
 
 
-RANKED_YEARS = 3  # the newest year and the two before it (a ranking shows the year before beside its own)
-
-
 def warm(db: Database, today: date | None = None) -> dict[str, float]:
-    """Compute, for every viewer at once, the newest year's progress of every department and the published indexes
-    of the newest RANKED_YEARS years. Returns the seconds each part took, for the log and the benchmark."""
+    """Compute, for every viewer at once, the newest year's progress of every department, and record the published
+    indexes older publications left unrecorded. Returns the seconds each part took (nothing where fewer than two
+    departments or no year are stored), for the log and the benchmark."""
     started = time.perf_counter()
     with db.session() as session:
+        departments = session.scalar(select(func.count()).select_from(Department))
         newest = session.scalar(select(func.max(Assessment.year)))
-    if newest is None:  # no year opened yet: nothing to compute
-        return {"progress": 0.0, "published": 0.0}
+    if departments < 2 or newest is None:
+        return {}
     province_progress(db, newest, viewer=None, today=today)  # rows are kept per department, shared by viewers
     took = {"progress": time.perf_counter() - started}
     mark = time.perf_counter()
-    ids = [d.id for d in department_store.list_departments(db)]
-    for year in range(newest, newest - RANKED_YEARS, -1):
-        cycle_store.published_indexes(db, ids, year)
-    took["published"] = time.perf_counter() - mark
+    cycle_store.fill_published_records(db)
+    took["records"] = time.perf_counter() - mark
     return took
 
 
@@ -78,10 +77,11 @@ def warm_in_background(database: Callable[[], Database]) -> threading.Thread | N
                 _started.add(db.settings.database_url)
             took = warm(db)
         except Exception:  # never reaches a page: the first viewer computes as it would have
-            log.exception("computing the province's progress and published indexes at start failed")
+            log.exception("computing the province's progress at start failed")
             return
-        log.info("province pages computed at start: progress %.1f s, published indexes %.1f s", took["progress"],
-                 took["published"])
+        if took:
+            log.info("province progress computed at start in %.1f s; published indexes left to record: %.1f s",
+                     took["progress"], took["records"])
 
     thread = threading.Thread(target=run, name="cchc-warm-province", daemon=True)
     thread.start()

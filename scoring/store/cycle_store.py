@@ -4,6 +4,7 @@ rounds, publishing the index, and opening next year.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,6 +45,8 @@ from scoring.store.models import (
 from scoring.store.revisions import of_year
 from scoring.store.rows import get_row
 from scoring.textnorm import format_date, format_datetime, format_percent, nfc
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- the yearly cycle: settings, lock, bonus
 
@@ -226,17 +229,19 @@ def override_round(db: Database, assessment_id: int, round_code: str, until: dat
 
 
 def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date | None = None) -> AssessmentView:
-    """Công bố: the administrator publishes the appraised index; afterwards nothing changes until reopened.
+    """Công bố: the administrator publishes the appraised index; afterwards nothing changes until reopened. The index
+    is recorded as published (Assessment.published_index): the ranking and its files read that record.
 
     Refused while the appraised index cannot be computed (criteria not appraised, survey points missing)."""
     with db.session() as session:
         row = get_row(session, Assessment, assessment_id, "kỳ đánh giá")
         state = cycle_state_of(session, row, today)
         actor_may_write(session, row, actor, Write.PUBLISH, today=today)
-        index, _ = appraised_index(session, row, state.settings)
+        index, rollup = appraised_index(session, row, state.settings)
         if index.percent is None:
             raise InputError(f"Chưa công bố được chỉ số năm {row.year}: " + " ".join(index.problems))
         row.published_at, row.published_by = utcnow(), actor_name(actor)
+        row.published_index = published_record(index, rollup)  # the figures as published: the ranking reads them
         audit(session, actor, row.department_id, "assessment", str(row.year), {
             "công bố chỉ số": (None, f"{format_percent(index.percent, 2)} — {index.band.label}"),
         })
@@ -246,7 +251,7 @@ def publish_index(db: Database, assessment_id: int, *, actor: Actor, today: date
 
 def appraised_index(session: Session, row: Assessment, settings: YearSettings):
     """The appraised index as it is published (scoring.assessment.index.final_index over the final appraisals), and the roll-up
-    it comes from: what publication checks and the ranking shows, computed one way (index_of_year)."""
+    it comes from: what publication checks and records (published_record), computed one way (index_of_year)."""
     scores = session.execute(select(*_INDEX_COLUMNS).where(ScoreRecord.assessment_id == row.id)).all()
     return index_of_year(row, settings, stored_set(session, row.criteria_set_id), scores)
 
@@ -277,25 +282,100 @@ class PublishedIndex:
     published_at: datetime
     areas: tuple[tuple[str, str, Decimal, Decimal], ...]  # (code, name, appraised points, applicable maximum) per area
     criteria: tuple[tuple[str, str, Decimal, Decimal], ...] = ()  # the same for every criterion below the areas
+    # recorded at its first reading after migration 0014 (a year published before it), by the engine of that day
+    filled_later: bool = False
 
 
-# A published year cannot change until it is reopened (scoring.assessment.cycle: no score, appraisal, bonus, setting or set),
-# and reopening clears published_at: so its index, once computed, holds for that (assessment, publication).
-_PUBLISHED: dict[tuple[str, int, datetime], PublishedIndex | None] = {}
+# Assessment.published_index: what publication records, in JSON (points as text: exact decimals).
+RECORD_FORMAT = 1
+AT_PUBLICATION, FILLED_LATER = "publication", "filled"  # the record's "recorded"
+
+
+def published_record(index, rollup, *, recorded: str = AT_PUBLICATION) -> dict:
+    """The index as it is published (scoring.assessment.index.final_index and the roll-up it comes from): what the
+    ranking, its Excel and Word files and the projector show — the total, the band, each area and each criterion
+    below the areas with its name, points and applicable maximum."""
+    areas = [(a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas if not a.not_applicable]
+    area_codes = {a[0] for a in areas}
+    criteria = [(n.code, n.name, n.appraised_points or Decimal(0), n.applicable_max) for n in rollup.nodes.values()
+                if n.code and n.code not in area_codes and not n.not_applicable and n.applicable_max > 0]
+    return {
+        "format": RECORD_FORMAT, "recorded": recorded, "recorded_at": utcnow().isoformat(timespec="seconds"),
+        "percent": str(index.percent), "band": index.band.label if index.band else "",
+        "areas": [[code, name, str(points), str(maximum)] for code, name, points, maximum in areas],
+        "criteria": [[code, name, str(points), str(maximum)] for code, name, points, maximum in criteria],
+    }
+
+
+def _from_record(department_id: int, year: int, published_at: datetime, record: dict) -> PublishedIndex:
+    def entries(key: str) -> tuple:
+        return tuple((code, name, Decimal(points), Decimal(maximum)) for code, name, points, maximum in record[key])
+
+    return PublishedIndex(department_id, year, Decimal(record["percent"]), record["band"], published_at, entries("areas"),
+                          entries("criteria"), filled_later=record.get("recorded") == FILLED_LATER)
 
 
 def published_indexes(db: Database, department_ids: Iterable[int], year: int) -> dict[int, PublishedIndex]:
-    """The published index of each of these departments' `year`, for those that have published it (công bố).
+    """The published index of each of these departments' `year`, for those that have published it (công bố): the
+    record publication stored, never a figure computed again. A year published before migration 0014 has none
+    yet: it is recorded now, once for every process (fill_published_records).
 
-    The years not computed yet in this process are read together — their scores in one query per
-    _BATCH years, each criteria set once — then each is computed by index_of_year, as publication computes it."""
+    A record is written once per publication and cleared only with its published_at, so a record read is kept in
+    the process under (assessment, published_at): a later reading asks for the published years, not their records."""
     wanted = list(department_ids)
-    found = {}
+    found, unread, missing = {}, [], []
     with db.session() as session:
-        rows = session.scalars(select(Assessment).where(Assessment.year == year, Assessment.department_id.in_(wanted),
-                                                        Assessment.published_at.is_not(None))).all()
-        key = lambda row: (db.settings.database_url, row.id, row.published_at)  # noqa: E731
-        missing = [row for row in rows if key(row) not in _PUBLISHED]
+        rows = session.execute(select(Assessment.id, Assessment.department_id, Assessment.published_at,
+                                      Assessment.published_index.is_(None).label("unrecorded"))
+                               .where(Assessment.year == year, Assessment.department_id.in_(wanted),
+                                      Assessment.published_at.is_not(None))).all()
+        for row in rows:
+            kept = _RECORDS.get((db.settings.database_url, row.id, row.published_at))
+            if kept is not None:
+                found[row.department_id] = kept
+            else:
+                (missing if row.unrecorded else unread).append(row)
+        if unread:
+            records = {record.id: record for record in session.execute(
+                select(Assessment.id, Assessment.published_at, Assessment.published_index)
+                .where(Assessment.id.in_([row.id for row in unread])))}
+            for row in unread:
+                record = records.get(row.id)
+                if record is None or record.published_at != row.published_at or record.published_index is None:
+                    continue  # reopened since the first query (PostgreSQL reads each statement afresh): not published as read
+                index = _from_record(row.department_id, year, row.published_at, record.published_index)
+                if len(_RECORDS) >= KEPT_RECORDS:
+                    _RECORDS.pop(next(iter(_RECORDS)))
+                _RECORDS[(db.settings.database_url, row.id, row.published_at)] = found[row.department_id] = index
+    if missing:  # kept once read back from the database, at the next reading
+        found.update({index.department_id: index for index in fill_published_records(db, [r.id for r in missing]).values()})
+    return found
+
+
+KEPT_RECORDS = 4096  # published years kept in the process (a province publishes a few hundred a year), oldest dropped first
+_RECORDS: dict[tuple[str, int, datetime], PublishedIndex] = {}
+
+
+def fill_published_records(db: Database, assessment_ids: Iterable[int] | None = None) -> dict[int, PublishedIndex]:
+    """Record the index of the years published before migration 0014 (those of `assessment_ids`, or all), by assessment
+    id. A migration cannot run the engine (its code is today's, not the migration's), so each is computed here, once,
+    by index_of_year from its stored scores as publication computes it — a published year's scores, settings and set
+    cannot have changed since — and stored marked FILLED_LATER. The years are read together (their scores in one
+    query per _BATCH years, each criteria set once). A year whose index cannot be computed is not ranked, as before.
+
+    The record is written only where the year is still published as it was read (a reopening meanwhile wins), in a
+    unit of work of its own that moves those department-years' revisions; if the database refuses the write
+    (read-only, busy), the figures are returned all the same and the next reading tries again."""
+    from sqlalchemy import update
+
+    from scoring.errors import StorageError
+
+    computed: dict[int, tuple[Assessment, dict]] = {}
+    with db.session() as session:
+        query = select(Assessment).where(Assessment.published_at.is_not(None), Assessment.published_index.is_(None))
+        if assessment_ids is not None:
+            query = query.where(Assessment.id.in_(list(assessment_ids)))
+        missing = session.scalars(query.order_by(Assessment.id)).all()
         sets = {set_id: stored_set(session, set_id) for set_id in {row.criteria_set_id for row in missing}}
         for start in range(0, len(missing), _BATCH):
             batch = missing[start:start + _BATCH]
@@ -303,29 +383,27 @@ def published_indexes(db: Database, department_ids: Iterable[int], year: int) ->
             for score in session.execute(select(*_INDEX_COLUMNS).where(ScoreRecord.assessment_id.in_(list(scores)))):
                 scores[score.assessment_id].append(score)
             for row in batch:
-                _PUBLISHED[key(row)] = _published_index(row, sets[row.criteria_set_id], scores[row.id])
-        for row in rows:
-            if _PUBLISHED[key(row)] is not None:
-                found[row.department_id] = _PUBLISHED[key(row)]
-    return found
+                settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
+                index, rollup = index_of_year(row, settings, sets[row.criteria_set_id], scores[row.id])
+                if index.percent is not None:
+                    computed[row.id] = (row, published_record(index, rollup, recorded=FILLED_LATER))
+    if computed:
+        try:
+            with db.session() as session:
+                for row, record in computed.values():
+                    session.execute(of_year(
+                        update(Assessment).where(Assessment.id == row.id, Assessment.published_at == row.published_at,
+                                                 Assessment.published_index.is_(None))
+                        .values(published_index=record).execution_options(synchronize_session=False),
+                        row.department_id, row.year))
+        except StorageError as problem:
+            log.warning("the published indexes of %d years could not be recorded (computed again next time): %s",
+                        len(computed), problem)
+    return {assessment_id: _from_record(row.department_id, row.year, row.published_at, record)
+            for assessment_id, (row, record) in computed.items()}
 
 
 _BATCH = 500  # years whose scores one query reads (a bound on the IN list, far below any database's limit)
-
-
-def _published_index(row: Assessment, criteria_set, scores) -> PublishedIndex | None:
-    """The published year's index and its areas; None where it cannot be computed (not a figure to rank)."""
-    settings = YearSettings.from_dict(row.settings) if row.settings else default_settings(row.year)
-    index, rollup = index_of_year(row, settings, criteria_set, scores)
-    if index.percent is None:
-        return None
-    areas = tuple((a.code, a.name, a.appraised_points or Decimal(0), a.applicable_max) for a in rollup.areas
-                  if not a.not_applicable)
-    area_codes = {a[0] for a in areas}
-    criteria = tuple((n.code, n.name, n.appraised_points or Decimal(0), n.applicable_max) for n in rollup.nodes.values()
-                     if n.code and n.code not in area_codes and not n.not_applicable and n.applicable_max > 0)
-    return PublishedIndex(row.department_id, row.year, index.percent, index.band.label if index.band else "",
-                          row.published_at, areas, criteria)
 
 
 def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Actor) -> AssessmentView:
@@ -339,7 +417,7 @@ def reopen_published(db: Database, assessment_id: int, reason: str, *, actor: Ac
             "mở lại chỉ số đã công bố": (f"công bố lúc {format_datetime(row.published_at)} bởi {row.published_by}",
                                          f"mở lại: {nfc(reason)}"),
         })
-        row.published_at, row.published_by = None, ""
+        row.published_at, row.published_by, row.published_index = None, "", None
         session.flush()
         return assessment_view(row)
 

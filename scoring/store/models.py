@@ -176,6 +176,10 @@ class Assessment(Base):
     # công bố: once published, nothing changes until the administrator reopens (audited)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_by: Mapped[str] = mapped_column(String(120), default="")
+    # the index as published (migration 0014; scoring.store.cycle_store.published_record): written with published_at,
+    # cleared with it, and read by the ranking instead of computing it again. None for a year published before 0014
+    # until its first reading fills it. Deferred: nothing else that loads a whole assessment reads it.
+    published_index: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     # The year's settings and its criteria set, edited together on the settings page, have their own version
     # (scoring.store.cycle_store.save_year_settings): a lock or a bonus entered meanwhile is no edit of theirs.
     settings_version: Mapped[int] = mapped_column(Integer, default=1)
