@@ -1,19 +1,23 @@
 """Why a page goes blank: many signed-in browser sessions on a busy machine, watched for the moment the Streamlit app
 element (`[data-testid=stApp]`) leaves the page, with what happened just before.
 
-    python -m benchmarks.reconnect --sessions 12 --seconds 120            # sessions clicking a score, under load
-    python -m benchmarks.reconnect --sessions 4 --hogs 2 --restart 40     # also CPU hogs, a server restart at 40 s
-    python -m benchmarks.reconnect --sessions 4 --drop 30 --expire 60     # a proxy drops every websocket at 30 s;
-                                                                          # every sign-in session is ended at 60 s
+    python -m benchmarks.reconnect --sessions 10 --hogs 3 --pause 0.7 --seconds 240   # clicking a score, under load
+    python -m benchmarks.reconnect --sessions 8 --together 8 --hogs 3 --reload 20      # pages (re)loading under load
+    python -m benchmarks.reconnect --sessions 3 --restart 15 --expire 45               # a server restart at 15 s,
+                                                                                       # every sign-in ended at 45 s
+    python -m benchmarks.reconnect --sessions 3 --drop 15 --hold 35 --hold-seconds 25  # websockets cut; then new
+                                                                                       # connections held 25 s
 
 A scratch SQLite database (benchmarks.generate.populate: one department per session, an Office account each), one
-`streamlit run server.py` with sign-in on, reached through a small TCP proxy this script controls (so it can cut the
-websockets, as a flaky network or a proxy's timeout does). Each session signs in at /dang-nhap, opens Chấm điểm and
-changes criterion 1.1.1 about every `--pause` seconds. Recorded per session: console messages, websocket opens and
-closes, main-frame navigations, HTTP answers ≥ 400, crashes; every 0.3 s whether stApp is there. When a page has no
-stApp for longer than --blank-after seconds (a loading page has none for a moment), its screenshot, DOM and the
-last events go to benchmarks/out/trang-trang-<session>-<n>.{png,html,json}. The summary (benchmarks/out/trang-trang.json)
-says for each blank: how it began (the navigation or event before it) and how long it lasted. No test asserts a time.
+`streamlit run server.py` with sign-in on, reached through a TCP proxy this script controls (to cut websockets or hold
+new connections, as a flaky network or a proxy's timeout does). Each session signs in at /dang-nhap (`--together` at
+a time, CPU hogs already running), opens Chấm điểm and changes criterion 1.1.1 every `--pause` seconds (or reloads
+every `--reload`). Recorded per session from its first page on: console messages, uncaught page errors, websocket
+opens/closes and every message each way (decoded: kind, delta path, fragment, run), navigations, HTTP answers ≥ 400;
+every 0.3 s whether stApp is there and Streamlit's connection state. A page without stApp longer than --blank-after
+seconds is pictured (benchmarks/out/trang-trang-<session>-<n>.{png,html,json}, the json its last 1 500 events);
+benchmarks/out/trang-trang.json has each blank (start, length, what came before) and every page error.
+What it found (issue 19) is in page_shell's docstring. No test asserts a time.
 """
 
 from __future__ import annotations
@@ -354,7 +358,8 @@ async def run(args, url: str, proxy: Proxy, usernames: list[str], server_box: di
     return {"sessions": len(sessions), "seconds": args.seconds, "load_average": os.getloadavg(), "disturbances": events,
             "clicks": sum(s.clicks for s in sessions),
             "blanks": {s.name: s.blanks for s in sessions if s.blanks},
-            "events": {s.name: s.events[-300:] for s in sessions}}
+            "page_errors": [(s.name, t, text) for s in sessions for t, kind, text in s.events if kind in ("pageerror", "crash")],
+            "events": {s.name: s.events[-3000:] for s in sessions}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
     result["server_log_tail"] = log[-6000:]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "trang-trang.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    print(json.dumps({k: result[k] for k in ("sessions", "seconds", "load_average", "disturbances", "clicks", "blanks")},
+    print(json.dumps({k: result[k] for k in ("sessions", "seconds", "load_average", "disturbances", "clicks", "blanks",
+                                             "page_errors")},
                      ensure_ascii=False, indent=1, default=str))
     return 0
 
