@@ -13,6 +13,8 @@ What the gate (SignInGate) lets through, with sign-in on:
 - with a live session only: every page (a browser without one is sent to the sign-in page, which brings
   it back afterwards), media files (evidence, charts, downloads) and uploads (only into a Streamlit
   session opened under the same sign-in);
+- every page (Streamlit's index.html) in Vietnamese, with a loading sentence and a watchdog that reloads a tab whose
+  Streamlit frontend has stopped (page_shell.py: the blank page of issue 19), with sign-in on or off;
 - the websocket: always, but a Streamlit session id it presents is dropped unless that Streamlit session
   was opened under the same person's sign-in, so a copied id opens a fresh, signed-out session. The
   script itself (ui.current_principal) decides who is signed in, from the cookie, on every run.
