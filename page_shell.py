@@ -6,13 +6,14 @@ Streamlit's code has loaded (about 60 script files) and /_stcore/health and /_st
 appeared only as the websocket opened, 3–8 s after the address at load 19, 10–72 s with 8–12 pages loading at once.
 (2) Streamlit's frontend can stop for good while the page stays open: an error while it applied an update from the
 server ("Bad delta path index 24 (should be between [0, 23])", once in seven runs of about 11 000 clicks, in a page
-not yet clicked while other sessions opened) emptied its React root, so `[data-testid=stApp]` was gone and the page white; its websocket
-closed 40 ms later and was never reopened, and every click after it stayed in the page ("Cannot send rerun
-backMessage when disconnected from server"), while the server had done the work asked before (the save was in the
-database). Both are Streamlit's code; from our side the page (1) says it is loading, in Vietnamese, until the app
-draws, and (2) watches the app element: once it has been drawn, if it is gone, or Streamlit says it is disconnected
-for good, for GONE_SECONDS, the page says why and reloads itself. A reload is safe: the sign-in is a cookie, the
-address keeps the page and its query, and every save is in the database. At most MAX_RELOADS in RELOAD_WINDOW_SECONDS: after that the page says so and offers a button.
+not yet clicked while other sessions opened) emptied its React root, so `[data-testid=stApp]` was gone and the page
+white; its websocket closed 40 ms later and was never reopened, and every click after it stayed in the page ("Cannot
+send rerun backMessage when disconnected from server"), while the server had done the work asked before
+(benchmarks/scale.py's save was in the database). Both are Streamlit's code; from our side the page (1) says it is
+loading, in Vietnamese, until the app draws, and (2) watches the app element: once it has been drawn, if it is gone,
+or Streamlit says it is disconnected for good, for GONE_SECONDS, the page says why and reloads itself. A reload is
+safe: the sign-in is a cookie, the address keeps the page and its query, and every save is in the database. At most
+MAX_RELOADS in RELOAD_WINDOW_SECONDS: after that the page says so and offers a button.
 
 Nothing else of Streamlit's page changes but its language, title and the <noscript> text (which describes an agent
 API this server does not answer: web._CLOSED_PREFIXES).
