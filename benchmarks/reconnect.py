@@ -33,7 +33,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, OUT, SCORE_RADIO, VIEWPORT, start_server, wait_until_up
+from benchmarks.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OUT,
+    SCORE_RADIO,
+    VIEWPORT,
+    start_server,
+    wait_until_up,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Trang-trang-2026!"  # every account's here; the database is a scratch one
