@@ -154,7 +154,7 @@ def rewriting(send: Send) -> Send:
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = dict((k.lower(), v) for k, v in message.get("headers", ()))
+            headers = {k.lower(): v for k, v in message.get("headers", ())}
             if (message.get("status") == 200 and headers.get(b"content-type", b"").startswith(b"text/html")
                     and b"content-encoding" not in headers):
                 held["start"], held["body"] = message, []
