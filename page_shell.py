@@ -5,7 +5,7 @@ Why (issue 19, benchmarks/reconnect.py on this 2-core machine, load average 13�
 Streamlit's code has loaded (about 60 script files) and /_stcore/health and /_stcore/host-config have answered: stApp
 appeared only as the websocket opened, 3–8 s after the address at load 19, 10–72 s with 8–12 pages loading at once.
 (2) Streamlit's frontend can stop for good while the page stays open: an error while it applied an update from the
-server ("Bad delta path index 24 (should be between [0, 23])", once in seven runs of about 11 000 clicks, in a page
+server ("Bad delta path index 24 (should be between [0, 23])", once in eight runs of about 16 000 clicks, in a page
 not yet clicked while other sessions opened) emptied its React root, so `[data-testid=stApp]` was gone and the page
 white; its websocket closed 40 ms later and was never reopened, and every click after it stayed in the page ("Cannot
 send rerun backMessage when disconnected from server"), while the server had done the work asked before
