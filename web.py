@@ -13,6 +13,8 @@ What the gate (SignInGate) lets through, with sign-in on:
 - with a live session only: every page (a browser without one is sent to the sign-in page, which brings
   it back afterwards), media files (evidence, charts, downloads) and uploads (only into a Streamlit
   session opened under the same sign-in);
+- every page (Streamlit's index.html) in Vietnamese, with a loading sentence and a watchdog that reloads a tab whose
+  Streamlit frontend has stopped (page_shell.py: the blank page of issue 19), with sign-in on or off;
 - the websocket: always, but a Streamlit session id it presents is dropped unless that Streamlit session
   was opened under the same person's sign-in, so a copied id opens a fresh, signed-out session. The
   script itself (ui.current_principal) decides who is signed in, from the cookie, on every run.
@@ -36,6 +38,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import page_shell
 from scoring.access.accounts import NO_ADMIN_YET, has_accounts, sign_in, sign_in_required
 from scoring.access.auth import DEFAULT_SESSION_POLICY
 from scoring.access.sessions import COOKIE_NAME, NO_SESSION, check_session, end_session, open_session, reason_message
@@ -421,6 +424,14 @@ def without_foreign_session_id(scope: Scope, digest: str | None, username: str |
     return {**scope, "headers": headers}
 
 
+def _is_streamlit_page(scope: Scope) -> bool:
+    """A browser loading a page (Streamlit answers every such address with its index.html), not a file or a route."""
+    path = scope.get("path", "")
+    return (scope["type"] == "http" and scope.get("method") == "GET"
+            and path not in (SIGN_IN_PATH, SIGN_OUT_PATH, HEALTH_PATH) and path not in _PUBLIC_FILES
+            and not path.startswith(_NOT_PAGES + ("/static/",)))
+
+
 def _check(token: str):
     return check_session(database(), token)
 
@@ -439,6 +450,8 @@ class SignInGate:
         if path.startswith(_CLOSED_PREFIXES):
             await self._refuse(scope, receive, send, NOT_FOUND, 404)
             return
+        if _is_streamlit_page(scope):  # in Vietnamese, never blank while loading, reloaded if Streamlit's code stops
+            scope, send = page_shell.prepared(scope), page_shell.rewriting(send)
         if (not sign_in_required() or path in (SIGN_IN_PATH, SIGN_OUT_PATH, HEALTH_PATH)
                 or path.startswith(_PUBLIC_PREFIXES) or path in _PUBLIC_FILES):
             await self.app(scope, receive, send)
