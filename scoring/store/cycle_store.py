@@ -10,14 +10,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scoring.access.auth import Action
 from scoring.assessment.appraisal import LeafAppraisal, SourceDocument
 from scoring.assessment.cycle import RoundOverride, Write, vietnam_today
 from scoring.assessment.settings import ROUND_LABELS, YearSettings, copy_forward, default_settings, settings_problems
-from scoring.errors import ConflictError, InputError, NotFoundError
+from scoring.errors import ConflictError, InputError, NotFoundError, StorageError
 from scoring.store.actors import Actor, actor_name, check_allowed, require_trusted
 from scoring.store.assessment_state import (
     AssessmentView,
@@ -84,8 +84,6 @@ def save_bonus_penalty(db: Database, assessment_id: int, expected_version: int, 
     has one, else the Office from the province's document `source`. `expected_version` is the
     `bonus_penalty_version` the person saw.
     """
-    from sqlalchemy import update
-
     from scoring.criteria.numbers import parse_decimal
 
     values = {}
@@ -366,10 +364,6 @@ def fill_published_records(db: Database, assessment_ids: Iterable[int] | None = 
     The record is written only where the year is still published as it was read (a reopening meanwhile wins), in a
     unit of work of its own that moves those department-years' revisions; if the database refuses the write
     (read-only, busy), the figures are returned all the same and the next reading tries again."""
-    from sqlalchemy import update
-
-    from scoring.errors import StorageError
-
     computed: dict[int, tuple[Assessment, dict]] = {}
     with db.session() as session:
         query = select(Assessment).where(Assessment.published_at.is_not(None), Assessment.published_index.is_(None))
