@@ -99,7 +99,7 @@ PAGE_SCRIPT = r"""
   window.__benchState = state;
   window.__benchMetric = metric;
   window.__benchTime = (spec) => new Promise((resolve, reject) => {
-    let act, visible, detail = {};
+    let act, visible, detail = {}, after = () => ({});  // after: what the page holds once settled
     if (spec.kind === 'radio') {
       const root = document.querySelector(spec.radio);
       if (!root) return reject(new Error('no radio ' + spec.radio));
@@ -125,6 +125,13 @@ PAGE_SCRIPT = r"""
       detail = {option: option.innerText.trim()};
       act = () => option.click();
       visible = () => heading('h3').some(h => h.startsWith(code + '.'));
+    } else if (spec.kind === 'tab') {  // one of st.tabs: until `spec.shows` (a CSS selector) is on screen, not stale
+      const tab = [...document.querySelectorAll('[role="tab"]')].find(t => t.textContent.trim() === spec.tab);
+      if (!tab) return reject(new Error('no tab ' + spec.tab));
+      act = () => tab.click();
+      visible = () => [...document.querySelectorAll(spec.shows)].some(e => !e.closest('[data-stale="true"]'));
+      after = () => ({grids: document.querySelectorAll('[data-testid="stDataFrame"]').length,
+                      elements: document.querySelectorAll('[data-testid="stMain"] *').length});
     } else {
       return reject(new Error('unknown action ' + spec.kind));
     }
@@ -148,7 +155,7 @@ PAGE_SCRIPT = r"""
         requestAnimationFrame(() => {
           const settled = performance.now() - started;
           clearTimeout(timer);
-          resolve({...detail, visible: shown, settled,
+          resolve({...detail, ...after(), visible: shown, settled,
                    sent: log.sent.map(t => t - started), received: log.received.map(t => t - started)});
         });
       }

@@ -508,44 +508,6 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
 
 # ---------------------------------------------------------------------------------------------- the ranking tab, A/B
 
-# A click on one of Các cơ quan's tabs, timed in the page as benchmarks.browser times an action (PAGE_SCRIPT's
-# socket log and script state): until `shows` (a CSS selector) is on screen, and until the page settled.
-TAB_CLICK = r"""spec => new Promise((resolve, reject) => {
-  const tab = [...document.querySelectorAll('[role="tab"]')].find(t => t.innerText.trim() === spec.tab);
-  if (!tab) return reject(new Error('no tab ' + spec.tab));
-  const log = window.__benchSockets, state = window.__benchState;
-  log.sent.length = 0; log.received.length = 0;
-  const visible = () => [...document.querySelectorAll(spec.shows)].some(e => !e.closest('[data-stale="true"]'));
-  const settledNow = () => state() === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"]')
-    && !document.querySelector('[data-stale="true"]');
-  let started, shown = null, finished = false;
-  const check = () => {
-    if (finished) return;
-    if (shown === null && visible()) {
-      shown = -1;
-      requestAnimationFrame(() => { shown = performance.now() - started; check(); });
-    }
-    if (shown !== null && shown >= 0 && settledNow()) {
-      finished = true;
-      observer.disconnect();
-      requestAnimationFrame(() => {
-        clearTimeout(timer);
-        resolve({visible: shown, settled: performance.now() - started,
-                 received: log.received.map(t => t - started),
-                 grids: document.querySelectorAll('[data-testid="stDataFrame"]').length,
-                 elements: document.querySelectorAll('[data-testid="stMain"] *').length});
-      });
-    }
-  };
-  const observer = new MutationObserver(check);
-  observer.observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true,
-                                             attributeFilter: ['data-test-script-state', 'data-stale']});
-  const timer = setTimeout(() => { finished = true; observer.disconnect();
-    reject(new Error('no change after ' + spec.timeout + ' ms')); }, spec.timeout);
-  started = performance.now();
-  tab.click();
-  check();
-})"""
 RANKING_SHOWN = '[data-testid="stMain"] h3'  # a group's heading: the ranking tab is drawn
 PROGRESS_SHOWN = '[data-testid="stMetric"]'  # the progress tab's counts
 
@@ -555,7 +517,8 @@ async def time_tab(page, cdp, server: Server, tab: str, shows: str) -> dict:
     from benchmarks.browser import browser_work
 
     cpu, work = server.cpu_seconds(), await browser_work(cdp)
-    result = await page.evaluate(TAB_CLICK, {"tab": tab, "shows": shows, "timeout": 60_000})
+    result = await page.evaluate("spec => window.__benchTime(spec)",  # benchmarks.browser.PAGE_SCRIPT
+                                 {"kind": "tab", "tab": tab, "shows": shows, "timeout": 60_000})
     await asyncio.sleep(0.3)  # what the server still does after the run counts
     answered = [t for t in result["received"] if t <= result["visible"]]
     return {"visible": result["visible"], "settled": result["settled"], "last_message": answered[-1] if answered else None,
