@@ -9,9 +9,10 @@
 
 Three servers run at once, each a `python -m streamlit run` process on a free local port: the app (server.py,
 open mode, a scratch data folder seeded by benchmarks.generate.populate) with Streamlit's `runner.postScriptGC`
-on, the same app with it off, and a bare page (one st.radio, one st.metric showing the choice). The
-measurements take turns between them (A/B/C interleaved), so a machine shared with other work slows all three
-alike.
+on, the same app with it off, a bare page (one st.radio, one st.metric showing the choice), and a page of
+Chấm điểm's shape and size with nothing computed (TWIN_SCRIPT: the radio and its figure in a fragment, the rest
+static), which says what Streamlit's frontend alone costs for a page that size. The measurements take turns
+between them (interleaved), so a machine shared with other work slows them all alike.
 
 A click is timed inside the page (performance.now()): the click is dispatched by script, a MutationObserver
 watches the page, and the time is taken in the animation frame after the headline metric shows the new value
@@ -53,6 +54,59 @@ BARE_SCRIPT = """import streamlit as st
 
 choice = st.radio("Mức", ["Mức 1", "Mức 2", "Mức 3"], key="muc")
 st.metric("Giá trị", choice)
+"""
+# A page of Chấm điểm's shape and size with nothing computed: a sidebar, the headline metrics, two closed panels,
+# the area picker, ten one-button criteria and the open one as a fragment (its inputs, and the figure a change
+# moves). Its fragment's rerun is what Streamlit's frontend costs for a page this size: the floor under the app.
+TWIN_SCRIPT = """import streamlit as st
+
+with st.sidebar:
+    st.selectbox("Cơ quan", ["Sở Nội vụ", "Sở Tài chính"], key="co-quan")
+    st.selectbox("Năm đánh giá", [2026, 2025], key="nam")
+    st.caption("Hạn tự chấm 20/12/2026 (còn 18 ngày); sau hạn, bản tự chấm tự động chốt.")
+    st.text_input("Người thực hiện", "Văn phòng", key="nguoi")
+st.title("Chấm điểm Chỉ số CCHC")
+with st.container(horizontal=True):
+    for label, value in (("Điểm tự chấm", "58,25 / 100"), ("Chỉ số tự đánh giá", "58,25%"), ("Tiêu chí đã chấm", "47 / 47"),
+                         ("Chỉ số sau thẩm định", "—")):
+        st.metric(label, value)
+st.expander("Chốt điểm tự chấm — chưa chốt")
+st.expander("Lịch thẩm định, điểm thưởng/điểm trừ, công bố")
+with st.container(horizontal=True):
+    st.selectbox("Lĩnh vực", [f"{i}. Lĩnh vực {i}" for i in range(1, 8)], key="linh-vuc")
+    st.segmented_control("Cách xem", ["Từng tiêu chí", "Bảng cả lĩnh vực"], default="Từng tiêu chí", key="cach-xem")
+st.subheader("1. Công tác chỉ đạo, điều hành CCHC")
+st.caption("4,75/13 điểm · đã chấm 11/11 tiêu chí")
+st.toggle("Chỉ hiện tiêu chí chưa chấm", key="chua-cham")
+st.markdown("#### 1.1 Kế hoạch CCHC năm · 1/5 điểm")
+
+
+@st.fragment
+def open_criterion():
+    with st.container(border=True):
+        head, points = st.columns([4, 1])
+        head.markdown("**1.1.1** Ban hành kế hoạch CCHC năm")
+        head.caption("Tối đa 1 điểm · Cách chấm: chọn một mức")
+        left, middle, right = st.columns([3, 3, 2])
+        with left:
+            st.toggle("Không đánh giá (không áp dụng với cơ quan)", key="khong-ap-dung")
+            choice = st.radio("Mức", ["Mức 1", "Mức 2", "Mức 3"], key="muc")
+        points.metric("Giá trị", choice)
+        with middle:
+            st.text_area("Giải trình cách chấm", key="giai-trinh", height=90)
+            st.multiselect("Tài liệu kiểm chứng đã gắn", [f"TL{i} · Kế hoạch số {i}/KH-UBND" for i in range(40)],
+                           key="tai-lieu")
+            st.caption("Tài liệu cần có: kế hoạch CCHC năm")
+        with right:
+            st.caption("Thẩm định: sau khi chốt điểm tự chấm.")
+
+
+open_criterion()
+for i in range(2, 12):
+    st.button(f"**1.1.{i}** Tiêu chí {i} của lĩnh vực  \\n:small[Tối đa 1 điểm · Tự chấm: 0,5 điểm · 1 tài liệu]",
+              key=f"mo-{i}", width="stretch")
+with st.container(horizontal=True, horizontal_alignment="right"):
+    st.button("Lĩnh vực 2 ▶", key="sau")
 """
 # Streamlit writes a widget's key into a class, dots turned to dashes: st-key-s-<assessment>-1-1-1-tier
 SCORE_RADIO = f'div.stElementContainer[class*="st-key-s-"][class*="-{SCORED_LEAF.replace(".", "-")}-tier"]'
@@ -545,9 +599,10 @@ def mb(count: int) -> str:
 
 
 LABELS = {"gc_on": "Ứng dụng, `postScriptGC = true`", "gc_off": "Ứng dụng, `postScriptGC = false`",
-          "before": "Bản trước (`--against`), `postScriptGC = false`", "bare": "Trang trống (1 radio + 1 metric)"}
+          "before": "Bản trước (`--against`), `postScriptGC = false`", "bare": "Trang trống (1 radio + 1 metric)",
+          "twin": "Trang mẫu cùng cỡ, không dữ liệu (radio trong fragment)"}
 SHORT = {"gc_on": "`postScriptGC = true`", "gc_off": "`postScriptGC = false`", "before": "bản trước (`--against`)",
-         "bare": "trang trống"}
+         "bare": "trang trống", "twin": "trang mẫu"}
 
 
 def render_page_size(sizes: dict[str, dict]) -> list[str]:
@@ -566,12 +621,12 @@ def render_clicks(clicks: dict[str, dict], bare_gc: str) -> list[str]:
     ]
     for name, data in clicks.items():
         visible, settled_, sent, received = data["visible"], data["settled"], data["first_sent"], data["last_received"]
-        label = LABELS[name] + (f" (`postScriptGC = {bare_gc}`)" if name == "bare" else "")
+        label = LABELS[name] + (f" (`postScriptGC = {bare_gc}`)" if name in ("bare", "twin") else "")
         lines.append(f"| {label} | {ms(visible.get('median'))} | {ms(visible.get('p95'))} | "
                      f"{ms(settled_.get('median'))} | {ms(sent.get('median'))} | {ms(received.get('median'))} | "
                      f"{ms(data['cpu_ms'].get('mean'))} | {ms(data['browser_ms'].get('mean'))} | {len(data['errors'])} |")
     bare = clicks.get("bare", {}).get("visible", {}).get("median")
-    for name in ("gc_on", "before", "gc_off"):
+    for name in ("gc_on", "before", "gc_off", "twin"):
         page = clicks.get(name, {}).get("visible", {}).get("median")
         if page and bare:
             lines.append(f"| … {LABELS[name]} so với trang trống | {vn(page / bare, 2)} × | | | | | | | |")
@@ -649,8 +704,9 @@ async def run(args, log) -> dict:
             populate(db, departments=len(departments), years=1)
             db.dispose()
             folders[name] = folder
-        bare_script = logs / "trang_tron.py"
+        bare_script, twin_script = logs / "trang_tron.py", logs / "trang_mau.py"
         bare_script.write_text(BARE_SCRIPT, encoding="utf-8")
+        twin_script.write_text(TWIN_SCRIPT, encoding="utf-8")
         log(f"đã sinh dữ liệu ({len(departments)} cơ quan × 1 năm); khởi động máy chủ")
         servers = {"gc_off": start_server("gc_off", PROJECT_ROOT / "server.py", app_env(folders["gc_off"]),
                                           ["--runner.postScriptGC", "false", "--server.disconnectedSessionTTL", str(SESSION_TTL)], logs)}
@@ -667,6 +723,7 @@ async def run(args, log) -> dict:
                        **servers}
         if not args.soak:
             servers["bare"] = start_server("bare", bare_script, {**os.environ}, [], logs)
+            servers["twin"] = start_server("twin", twin_script, {**os.environ}, [], logs)
         for server in servers.values():
             stack.callback(server.stop)
         for server in servers.values():
@@ -683,13 +740,13 @@ async def run(args, log) -> dict:
                     result["rss_after_soak"] = {n: s.rss_bytes() for n, s in servers.items()}
                 else:
                     repetitions = 8 if args.quick else args.repetitions
-                    targets = {name: await new_target(browser, server, scoring=name != "bare")
+                    targets = {name: await new_target(browser, server, scoring=name not in ("bare", "twin"))
                                for name, server in servers.items()}
                     result["page_size"] = {name: await page_size(t.page) for name, t in targets.items()}
                     log(f"đổi điểm: {repetitions} lần mỗi trang, xen kẽ")
                     clicks = await interleaved_clicks(targets, repetitions, log)
                     result["clicks"] = {name: series_dict(s) for name, s in clicks.items()}
-                    apps = {name: t for name, t in targets.items() if name != "bare"}
+                    apps = {name: t for name, t in targets.items() if name not in ("bare", "twin")}
                     changes = await page_and_area_changes(apps, max(3, repetitions // 3), log)
                     result["changes"] = {n: {k: series_dict(s) for k, s in v.items()} for n, v in changes.items()}
                     for target in targets.values():
