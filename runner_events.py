@@ -31,6 +31,9 @@ from streamlit.runtime.scriptrunner import ScriptRunnerEvent
 log = get_logger("cchc.runner_events")  # in the server's log, with Streamlit's own lines
 
 _INSTALLED = "_cchc_runner_events"
+# Streamlit's own method, kept alive: a runner started before install() holds it weakly (blinker's signal), and
+# without this reference it would be collected and that runner's events would reach no one (its page stays empty).
+_STREAMLITS_ON_EVENT = AppSession._on_scriptrunner_event
 
 
 def _on_scriptrunner_event(self: AppSession, sender, event, **details) -> None:
@@ -58,7 +61,7 @@ def _handle_sent_by_current(self: AppSession, sender, event, **details) -> None:
 
 
 def install() -> None:
-    """Once per process (a server's sessions share the class); before the first session opens is best."""
+    """Once per process (a server's sessions share the class). Runners already started keep Streamlit's method."""
     if getattr(AppSession, _INSTALLED, False):
         return
     AppSession._on_scriptrunner_event = _on_scriptrunner_event
