@@ -174,7 +174,7 @@ def server_threads() -> str:
 
     if not SERVER_PID or not shutil.which("py-spy"):
         return "(py-spy not available)"
-    done = subprocess.run(["py-spy", "dump", "--pid", str(SERVER_PID[-1])], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["py-spy", "dump", "--pid", str(SERVER_PID[-1])], check=False, capture_output=True, text=True, timeout=60)
     return (done.stdout or done.stderr)[-20000:]
 
 

@@ -79,7 +79,7 @@ def test_a_finished_run_overtaken_by_the_next_request_still_reaches_the_browser(
         session._scriptrunner = next_one  # the 3-second check's request, taken first: a new runner
         await asyncio.sleep(0.05)  # now the loop handles the waiting events
 
-    sent, session = _scenario(play)
+    sent, _ = _scenario(play)
     assert sent == ["new_session", "session_status_changed", "delta:1 điểm", "script_finished", "session_status_changed"]
 
 
@@ -144,7 +144,7 @@ asyncio.run(main())
 def test_a_runner_started_before_the_install_still_reaches_its_page():
     """ui installs this during the first page run, while other sessions' first runs are going: their runners hold
     Streamlit's method weakly, and losing it left those pages empty after new_session (seen under 10 sessions)."""
-    done = subprocess.run([sys.executable, "-c", INSTALLED_DURING_A_RUN], capture_output=True, text=True, timeout=60,
+    done = subprocess.run([sys.executable, "-c", INSTALLED_DURING_A_RUN], check=False, capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "['new_session', 'session_status_changed']"
