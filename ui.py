@@ -22,35 +22,16 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 import runner_events
 from scoring.access.accounts import sign_in_required
-from scoring.access.auth import (
-    Action,
-    PermissionDenied,
-    Principal,
-    allowed_actions,
-    authorize,
-)
+from scoring.access.auth import Action, PermissionDenied, Principal, allowed_actions, authorize
 from scoring.access.auth import can as auth_can
-from scoring.access.sessions import (
-    COOKIE_NAME,
-    check_session,
-    end_session,
-    reason_message,
-)
+from scoring.access.sessions import COOKIE_NAME, check_session, end_session, reason_message
 from scoring.assessment.engine import AppraisalProgress
-from scoring.assessment.reminders import (
-    send_now_and_then as send_reminders_now_and_then,
-)
+from scoring.assessment.reminders import send_now_and_then as send_reminders_now_and_then
 from scoring.assessment.snapshot import Snapshot, SnapshotKeeper
 from scoring.errors import ConflictError, InputError, StorageError
 from scoring.store import actors, assessment_state, assessment_store, department_store
 from scoring.textnorm import format_percent, vn_sort_key
-from web import (
-    bind_streamlit_session,
-    close_at_deadlines_now_and_then,
-    closes_at_deadlines,
-    database,
-    sign_in_url,
-)
+from web import bind_streamlit_session, close_at_deadlines_now_and_then, closes_at_deadlines, database, sign_in_url
 
 log = logging.getLogger("cchc")
 runner_events.install()  # a run's messages are never dropped because the browser's next request overtook them
