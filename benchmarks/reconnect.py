@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import multiprocessing
 import os
@@ -152,6 +153,7 @@ class Watched:
     events: list = field(default_factory=list)
     blanks: list = field(default_factory=list)
     stale: list = field(default_factory=list)  # --check: clicks whose result never showed, each diagnosed
+    click_errors: list = field(default_factory=list)  # --check: clicks that failed otherwise (no radio on the page...)
     username: str = ""
     clicks: int = 0
     shown: int = 0
@@ -411,7 +413,8 @@ async def checked_clicker(session: Watched, until: float, pause: float, timeout:
             if "no change after" in str(problem):
                 await diagnose(session, problem, clicked_at, clicked_event, data_dir)
             else:
-                session.note("click", str(problem).splitlines()[0][:150])
+                session.click_errors.append(str(problem).splitlines()[0][:150])
+                session.note("click", session.click_errors[-1])
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -475,6 +478,7 @@ async def run(args, url: str, proxy: Proxy, usernames: list[str], server_box: di
     return {"sessions": len(sessions), "seconds": args.seconds, "load_average": os.getloadavg(), "disturbances": events,
             "clicks": sum(s.clicks for s in sessions), "shown": sum(s.shown for s in sessions),
             "stale": {s.name: s.stale for s in sessions if s.stale},
+            "click_errors": {s.name: dict(collections.Counter(s.click_errors)) for s in sessions if s.click_errors},
             "blanks": {s.name: s.blanks for s in sessions if s.blanks},
             "page_errors": [(s.name, t, text) for s in sessions for t, kind, text in s.events if kind in ("pageerror", "crash")],
             "events": {s.name: s.events[-3000:] for s in sessions}}
@@ -529,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "trang-trang.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("sessions", "seconds", "load_average", "disturbances", "clicks", "shown",
-                                             "blanks", "page_errors")}
+                                             "click_errors", "blanks", "page_errors")}
                      | {"stale": {n: [{k: f[k] for k in ("at", "error", "page", "database", "page_10s_later")} for f in found]
                                   for n, found in result["stale"].items()}},
                      ensure_ascii=False, indent=1, default=str))
