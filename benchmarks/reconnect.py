@@ -154,6 +154,7 @@ class Watched:
     blanks: list = field(default_factory=list)
     stale: list = field(default_factory=list)  # --check: clicks whose result never showed, each diagnosed
     click_errors: list = field(default_factory=list)  # --check: clicks that failed otherwise (no radio on the page...)
+    odd_clicks: list = field(default_factory=list)  # --check: the first of those, with the radio's markup
     username: str = ""
     clicks: int = 0
     shown: int = 0
@@ -396,9 +397,18 @@ async def diagnose(session: Watched, problem: Exception, clicked_at: float, clic
     session.note("stale", json.dumps({k: found[k] for k in ("page", "database", "page_10s_later")}, ensure_ascii=False))
 
 
+RADIO_MARKUP = """radio => [...document.querySelectorAll(radio)].map(r => ({
+  inputs: r.querySelectorAll('input[type="radio"]').length, labels: r.querySelectorAll('label').length,
+  stale: !!r.closest('[data-stale="true"]'), html: r.outerHTML.slice(0, 1500)}))"""
+
+
 async def checked_clicker(session: Watched, until: float, pause: float, timeout: float, data_dir: Path) -> None:
     """Click the next option and wait for the headline to move (benchmarks.browser's __benchTime); then pause."""
     page = session.page
+    try:  # the radio drawn, not Streamlit's skeleton of it (a busy page's first seconds): a click needs its options
+        await page.wait_for_selector(f'{SCORE_RADIO} input[type="radio"]', timeout=120_000)
+    except Exception as problem:  # noqa: BLE001 - the clicks below say it
+        session.note("click", f"radio not drawn: {str(problem).splitlines()[0][:120]}")
     while time.monotonic() < until:
         await asyncio.sleep(pause)
         clicked_at, clicked_event = time.monotonic(), len(session.events)
@@ -415,6 +425,12 @@ async def checked_clicker(session: Watched, until: float, pause: float, timeout:
             else:
                 session.click_errors.append(str(problem).splitlines()[0][:150])
                 session.note("click", session.click_errors[-1])
+                try:  # what the page held where the radio should be, and the messages just before
+                    radio = await page.evaluate(RADIO_MARKUP, SCORE_RADIO)
+                except Exception as gone:  # noqa: BLE001
+                    radio = str(gone)[:200]
+                session.odd_clicks.append({"error": session.click_errors[-1], "radio": radio,
+                                           "before": session.events[max(0, clicked_event - 40):]})
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -479,6 +495,7 @@ async def run(args, url: str, proxy: Proxy, usernames: list[str], server_box: di
             "clicks": sum(s.clicks for s in sessions), "shown": sum(s.shown for s in sessions),
             "stale": {s.name: s.stale for s in sessions if s.stale},
             "click_errors": {s.name: dict(collections.Counter(s.click_errors)) for s in sessions if s.click_errors},
+            "odd_clicks": {s.name: s.odd_clicks[:5] for s in sessions if s.odd_clicks},
             "blanks": {s.name: s.blanks for s in sessions if s.blanks},
             "page_errors": [(s.name, t, text) for s in sessions for t, kind, text in s.events if kind in ("pageerror", "crash")],
             "events": {s.name: s.events[-3000:] for s in sessions}}
