@@ -7,6 +7,9 @@ element (`[data-testid=stApp]`) leaves the page, with what happened just before.
                                                                                        # every sign-in ended at 45 s
     python -m benchmarks.reconnect --sessions 3 --drop 15 --hold 35 --hold-seconds 25  # websockets cut; then new
                                                                                        # connections held 25 s
+    python -m benchmarks.reconnect --sessions 10 --check --seconds 180   # each click waits for its result (the
+                                                                          # headline moves); one that never shows is
+                                                                          # diagnosed (see `diagnose`)
 
 A scratch SQLite database (benchmarks.generate.populate: one department per session, an Office account each), one
 `streamlit run server.py` with sign-in on, reached through a TCP proxy this script controls (to cut websockets or hold
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import multiprocessing
 import os
@@ -36,12 +40,15 @@ from pathlib import Path
 from benchmarks.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    HEADLINE,
     OUT,
+    PAGE_SCRIPT,
     SCORE_RADIO,
     VIEWPORT,
     start_server,
     wait_until_up,
 )
+from benchmarks.suite import SCORED_LEAF
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Trang-trang-2026!"  # every account's here; the database is a scratch one
@@ -145,6 +152,10 @@ class Watched:
     page: object = None
     events: list = field(default_factory=list)
     blanks: list = field(default_factory=list)
+    stale: list = field(default_factory=list)  # --check: clicks whose result never showed, each diagnosed
+    click_errors: list = field(default_factory=list)  # --check: clicks that failed otherwise (no radio on the page...)
+    odd_clicks: list = field(default_factory=list)  # --check: the first of those, with the radio's markup
+    username: str = ""
     clicks: int = 0
     shown: int = 0
     blank_since: float | None = None
@@ -152,10 +163,22 @@ class Watched:
     watching: object = None
 
     def note(self, kind: str, text: str) -> None:
-        self.events.append((round(time.monotonic() - START, 2), kind, text[:300]))
+        self.events.append((round(time.monotonic() - START, 2), kind, text if kind == "server.threads" else text[:300]))
 
 
 START = time.monotonic()
+SERVER_PID: list[int] = []  # the app server's process, for server_threads
+
+
+def server_threads() -> str:
+    """What every thread of the server is doing now (py-spy, where installed): why a page waits."""
+    import shutil
+    import subprocess
+
+    if not SERVER_PID or not shutil.which("py-spy"):
+        return "(py-spy not available)"
+    done = subprocess.run(["py-spy", "dump", "--pid", str(SERVER_PID[-1])], check=False, capture_output=True, text=True, timeout=60)
+    return (done.stdout or done.stderr)[-20000:]
 
 
 def forward_summary(payload: bytes) -> str:
@@ -218,6 +241,8 @@ def watch(session: Watched, page) -> None:
 async def sign_in(browser, url: str, username: str, session: Watched, stop: asyncio.Event, blank_after: float):
     context = await browser.new_context(viewport=VIEWPORT)
     page = await context.new_page()
+    await page.add_init_script(PAGE_SCRIPT)  # window.__benchTime, for --check
+    session.username = username
     watch(session, page)
     session.watching = asyncio.create_task(watcher(session, stop, blank_after))
     await page.goto(url + "/cham-diem")
@@ -230,6 +255,7 @@ async def sign_in(browser, url: str, username: str, session: Watched, stop: asyn
         await page.wait_for_selector(SCORE_RADIO, timeout=180_000)
     except Exception as problem:  # noqa: BLE001 - a page that never drew is what this looks for: kept, noted
         session.note("open", str(problem).splitlines()[0][:150])
+        session.note("server.threads", await asyncio.to_thread(server_threads))
     return page
 
 
@@ -308,6 +334,105 @@ async def clicker(session: Watched, until: float, pause: float, reload_every: fl
             session.note("click", str(problem).splitlines()[0][:150])
 
 
+# What the page shows of criterion 1.1.1 and the totals, read at once: which option the radio has checked, the
+# criterion's own points (leaf-points-<code>), the headline, Streamlit's script state, what alerts say.
+PAGE_STATE = """radio => {
+  const root = document.querySelector(radio);
+  const checked = root ? [...root.querySelectorAll('label')].find(l => l.querySelector('input:checked')) : null;
+  const metric = (scope, label) => {
+    for (const m of (scope || document).querySelectorAll('[data-testid="stMetric"]')) {
+      const name = m.querySelector('[data-testid="stMetricLabel"]');
+      if (name && name.textContent.trim() === label) {
+        const value = m.querySelector('[data-testid="stMetricValue"]');
+        return value ? value.textContent.trim() : null;
+      }
+    }
+    return null;
+  };
+  const app = document.querySelector('[data-testid="stApp"]');
+  return {
+    radio_checked: checked ? checked.textContent.trim() : null,
+    criterion_points: metric(document.querySelector('[class*="st-key-leaf-points-"]'), 'Tự chấm'),
+    headline: metric(document, 'Điểm tự chấm'),
+    headlines: [...document.querySelectorAll('[data-testid="stMetric"]')].filter(m =>
+      (m.querySelector('[data-testid="stMetricLabel"]') || {}).textContent === 'Điểm tự chấm').length,
+    script_state: app ? app.getAttribute('data-test-script-state') : null,
+    stale_elements: document.querySelectorAll('[data-stale="true"]').length,
+    alerts: [...document.querySelectorAll('[data-testid="stAlert"], [data-testid="stException"]')].map(a => a.textContent.trim().slice(0, 200)),
+  };
+}"""
+
+
+def stored_score(data_dir: Path, username: str) -> dict:
+    """What the database holds for the session's criterion: its tier and points, version, when."""
+    from scoring.access import accounts
+    from scoring.store import assessment_state, assessment_store
+    from scoring.store.db import Database, Settings
+
+    db = Database(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cchc.db'}"))
+    try:
+        department_id = next(a for a in accounts.list_accounts(db) if a.username == username).department_ids[0]
+        assessment = assessment_state.get_assessment(db, department_id, 2026)
+        score = assessment_store.list_scores(db, assessment.id).get(SCORED_LEAF)
+        if score is None:
+            return {"stored": None}
+        return {"tier": score.inputs.get("tier"), "points": str(score.self_points), "version": score.version,
+                "updated_at": str(score.updated_at)}
+    finally:
+        db.dispose()
+
+
+async def diagnose(session: Watched, problem: Exception, clicked_at: float, clicked_event: int, data_dir: Path) -> None:
+    """A click whose result did not show: what the page, the database and the websocket say, now and 10 s later."""
+    page = session.page
+    found = {"at": round(clicked_at - START, 2), "error": str(problem).splitlines()[0][:200]}
+    found["page"] = await page.evaluate(PAGE_STATE, SCORE_RADIO)
+    found["database"] = await asyncio.to_thread(stored_score, data_dir, session.username)
+    found["messages"] = [e for e in session.events[clicked_event:] if e[1].startswith("ws.")][:400]
+    found["events_before"] = session.events[max(0, clicked_event - 60):clicked_event]
+    await picture(session, f"-stale-{len(session.stale)}")
+    await asyncio.sleep(10)
+    found["page_10s_later"] = await page.evaluate(PAGE_STATE, SCORE_RADIO)
+    session.stale.append(found)
+    session.note("stale", json.dumps({k: found[k] for k in ("page", "database", "page_10s_later")}, ensure_ascii=False))
+
+
+RADIO_MARKUP = """radio => [...document.querySelectorAll(radio)].map(r => ({
+  inputs: r.querySelectorAll('input[type="radio"]').length, labels: r.querySelectorAll('label').length,
+  stale: !!r.closest('[data-stale="true"]'), html: r.outerHTML.slice(0, 1500)}))"""
+
+
+async def checked_clicker(session: Watched, until: float, pause: float, timeout: float, data_dir: Path) -> None:
+    """Click the next option and wait for the headline to move (benchmarks.browser's __benchTime); then pause."""
+    page = session.page
+    try:  # the radio drawn, not Streamlit's skeleton of it (a busy page's first seconds): a click needs its options
+        await page.wait_for_selector(f'{SCORE_RADIO} input[type="radio"]', timeout=120_000)
+    except Exception as problem:  # noqa: BLE001 - the clicks below say it
+        session.note("click", f"radio not drawn: {str(problem).splitlines()[0][:120]}")
+    while time.monotonic() < until:
+        await asyncio.sleep(pause)
+        clicked_at, clicked_event = time.monotonic(), len(session.events)
+        session.note("click", "timed")
+        try:
+            await page.evaluate("spec => window.__benchTime(spec)",
+                                {"kind": "radio", "radio": SCORE_RADIO, "metric": HEADLINE, "timeout": timeout * 1000})
+            session.clicks += 1
+            session.shown += 1
+        except Exception as problem:  # noqa: BLE001 - a click without its result is what this looks for
+            session.clicks += 1
+            if "no change after" in str(problem):
+                await diagnose(session, problem, clicked_at, clicked_event, data_dir)
+            else:
+                session.click_errors.append(str(problem).splitlines()[0][:150])
+                session.note("click", session.click_errors[-1])
+                try:  # what the page held where the radio should be, and the messages just before
+                    radio = await page.evaluate(RADIO_MARKUP, SCORE_RADIO)
+                except Exception as gone:  # noqa: BLE001
+                    radio = str(gone)[:200]
+                session.odd_clicks.append({"error": session.click_errors[-1], "radio": radio,
+                                           "before": session.events[max(0, clicked_event - 40):]})
+
+
 # ---------------------------------------------------------------------------------------------- the run
 
 
@@ -353,18 +478,24 @@ async def run(args, url: str, proxy: Proxy, usernames: list[str], server_box: di
                                          ["--server.port", str(proxy.upstream_port)], server_box["logs"])
                     fresh.url = f"http://127.0.0.1:{proxy.upstream_port}"  # the last --server.port is the one used
                     server_box["server"] = fresh
+                    SERVER_PID.append(fresh.process.pid)
                     await asyncio.to_thread(wait_until_up, fresh)
                     events.append((at, "server restarted"))
                 for s in sessions:
                     s.note("disturb", events[-1][1])
-        await asyncio.gather(disturb(), *(clicker(s, until, args.pause, args.reload) for s in sessions))
+        clicking = ([checked_clicker(s, until, args.pause, args.timeout, data_dir) for s in sessions] if args.check
+                    else [clicker(s, until, args.pause, args.reload) for s in sessions])
+        await asyncio.gather(disturb(), *clicking)
         stop.set()
         await asyncio.gather(*(s.watching for s in sessions))
         for hog in hogs:
             hog.terminate()
         await browser.close()
     return {"sessions": len(sessions), "seconds": args.seconds, "load_average": os.getloadavg(), "disturbances": events,
-            "clicks": sum(s.clicks for s in sessions),
+            "clicks": sum(s.clicks for s in sessions), "shown": sum(s.shown for s in sessions),
+            "stale": {s.name: s.stale for s in sessions if s.stale},
+            "click_errors": {s.name: dict(collections.Counter(s.click_errors)) for s in sessions if s.click_errors},
+            "odd_clicks": {s.name: s.odd_clicks[:5] for s in sessions if s.odd_clicks},
             "blanks": {s.name: s.blanks for s in sessions if s.blanks},
             "page_errors": [(s.name, t, text) for s in sessions for t, kind, text in s.events if kind in ("pageerror", "crash")],
             "events": {s.name: s.events[-3000:] for s in sessions}}
@@ -384,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--together", type=int, default=3, help="số phiên mở cùng lúc")
     parser.add_argument("--reload", type=float, default=0, help="mỗi phiên tải lại trang sau ngần này giây (0: không)")
     parser.add_argument("--blank-after", type=float, default=3.0, help="trang không có stApp quá ngần này giây thì chụp")
+    parser.add_argument("--check", action="store_true", help="mỗi lần bấm chờ kết quả hiện ra; lần không hiện thì ghi lại")
+    parser.add_argument("--timeout", type=float, default=15, help="--check: giây chờ kết quả một lần bấm")
     parser.add_argument("--extra", nargs="*", default=[], help="tùy chọn thêm cho streamlit run")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
@@ -397,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "CCHC_DATA_DIR": str(data_dir), "CCHC_AUTH": "on", "CCHC_CLOSE_AT_DEADLINE": "off"}
         env.pop("DATABASE_URL", None)
         server = start_server("reconnect", PROJECT_ROOT / "server.py", env, args.extra, folder)
+        SERVER_PID.append(server.process.pid)
         wait_until_up(server)
         port = int(server.url.rsplit(":", 1)[1])
         server_box = {"server": server, "env": env, "logs": folder}
@@ -415,8 +549,10 @@ def main(argv: list[str] | None = None) -> int:
     result["server_log_tail"] = log[-6000:]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "trang-trang.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    print(json.dumps({k: result[k] for k in ("sessions", "seconds", "load_average", "disturbances", "clicks", "blanks",
-                                             "page_errors")},
+    print(json.dumps({k: result[k] for k in ("sessions", "seconds", "load_average", "disturbances", "clicks", "shown",
+                                             "click_errors", "blanks", "page_errors")}
+                     | {"stale": {n: [{k: f[k] for k in ("at", "error", "page", "database", "page_10s_later")} for f in found]
+                                  for n, found in result["stale"].items()}},
                      ensure_ascii=False, indent=1, default=str))
     return 0
 
