@@ -7,8 +7,11 @@ of web.py (sign-in page, session cookie, health route, what is public and what i
 import streamlit as st
 from starlette.middleware import Middleware
 
+import runner_events
 import web
 from scoring.province import warm
+
+runner_events.install()  # before any session: a run's messages are never dropped because the next request overtook them
 
 # the province's progress and published indexes computed as the process starts (scoring.province.warm), not by
 # the first viewer after a restart

@@ -20,7 +20,6 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-import runner_events
 from scoring.access.accounts import sign_in_required
 from scoring.access.auth import Action, PermissionDenied, Principal, allowed_actions, authorize
 from scoring.access.auth import can as auth_can
@@ -34,7 +33,6 @@ from scoring.textnorm import format_percent, vn_sort_key
 from web import bind_streamlit_session, close_at_deadlines_now_and_then, closes_at_deadlines, database, sign_in_url
 
 log = logging.getLogger("cchc")
-runner_events.install()  # a run's messages are never dropped because the browser's next request overtook them
 
 DEFAULT_ACTOR = "Văn phòng"
 FLASH_KEY = "_flash_messages"

@@ -128,7 +128,7 @@ async def main():
     session._scriptrunner = runner
     on_event.connect(session._on_scriptrunner_event)  # as AppSession._create_scriptrunner does, weakly
     import runner_events
-    runner_events.install()  # the first page run imports ui while other sessions' runners are going
+    runner_events.install()  # installed while a session's runner is already connected
     gc.collect()
     on_event.send(runner, event=ScriptRunnerEvent.SCRIPT_STARTED, page_script_hash="page",
                   fragment_ids_this_run=None, pages={}, run_descriptor=RunDescriptor.create())
@@ -148,3 +148,12 @@ def test_a_runner_started_before_the_install_still_reaches_its_page():
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "['new_session', 'session_status_changed']"
+
+
+def test_the_served_app_installs_the_rule_before_any_session():
+    """server.py (what `streamlit run` serves) installs it as the process starts, before any runner exists."""
+    done = subprocess.run([sys.executable, "-c", "import server, runner_events\n"
+                           "from streamlit.runtime.app_session import AppSession\n"
+                           "print(AppSession._on_scriptrunner_event is runner_events._on_scriptrunner_event)"],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().endswith("True"), done.stderr[-2000:]
