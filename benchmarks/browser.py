@@ -7,7 +7,7 @@
     python -m benchmarks.browser --against /path/to/other/checkout --sessions ''   # that build in place of postScriptGC on:
                                               # two builds A/B interleaved in one run (e.g. a worktree of main)
 
-Three servers run at once, each a `python -m streamlit run` process on a free local port: the app (server.py,
+Four servers run at once, each a `python -m streamlit run` process on a free local port: the app (server.py,
 open mode, a scratch data folder seeded by benchmarks.generate.populate) with Streamlit's `runner.postScriptGC`
 on, the same app with it off, a bare page (one st.radio, one st.metric showing the choice), and a page of
 Chấm điểm's shape and size with nothing computed (TWIN_SCRIPT: the radio and its figure in a fragment, the rest
@@ -108,6 +108,7 @@ for i in range(2, 12):
 with st.container(horizontal=True, horizontal_alignment="right"):
     st.button("Lĩnh vực 2 ▶", key="sau")
 """
+REFERENCE_PAGES = ("bare", "twin")  # the servers of BARE_SCRIPT and TWIN_SCRIPT: timed beside the app, not the app
 # Streamlit writes a widget's key into a class, dots turned to dashes: st-key-s-<assessment>-1-1-1-tier
 SCORE_RADIO = f'div.stElementContainer[class*="st-key-s-"][class*="-{SCORED_LEAF.replace(".", "-")}-tier"]'
 HEADLINE = "Điểm tự chấm"
@@ -621,7 +622,7 @@ def render_clicks(clicks: dict[str, dict], bare_gc: str) -> list[str]:
     ]
     for name, data in clicks.items():
         visible, settled_, sent, received = data["visible"], data["settled"], data["first_sent"], data["last_received"]
-        label = LABELS[name] + (f" (`postScriptGC = {bare_gc}`)" if name in ("bare", "twin") else "")
+        label = LABELS[name] + (f" (`postScriptGC = {bare_gc}`)" if name in REFERENCE_PAGES else "")
         lines.append(f"| {label} | {ms(visible.get('median'))} | {ms(visible.get('p95'))} | "
                      f"{ms(settled_.get('median'))} | {ms(sent.get('median'))} | {ms(received.get('median'))} | "
                      f"{ms(data['cpu_ms'].get('mean'))} | {ms(data['browser_ms'].get('mean'))} | {len(data['errors'])} |")
@@ -740,13 +741,13 @@ async def run(args, log) -> dict:
                     result["rss_after_soak"] = {n: s.rss_bytes() for n, s in servers.items()}
                 else:
                     repetitions = 8 if args.quick else args.repetitions
-                    targets = {name: await new_target(browser, server, scoring=name not in ("bare", "twin"))
+                    targets = {name: await new_target(browser, server, scoring=name not in REFERENCE_PAGES)
                                for name, server in servers.items()}
                     result["page_size"] = {name: await page_size(t.page) for name, t in targets.items()}
                     log(f"đổi điểm: {repetitions} lần mỗi trang, xen kẽ")
                     clicks = await interleaved_clicks(targets, repetitions, log)
                     result["clicks"] = {name: series_dict(s) for name, s in clicks.items()}
-                    apps = {name: t for name, t in targets.items() if name not in ("bare", "twin")}
+                    apps = {name: t for name, t in targets.items() if name not in REFERENCE_PAGES}
                     changes = await page_and_area_changes(apps, max(3, repetitions // 3), log)
                     result["changes"] = {n: {k: series_dict(s) for k, s in v.items()} for n, v in changes.items()}
                     for target in targets.values():
