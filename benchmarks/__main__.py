@@ -6,6 +6,7 @@
     python -m benchmarks --no-readme     # print only
     python -m benchmarks --browser ...   # the served app in headless Chromium (benchmarks/browser.py; its own options)
     python -m benchmarks --scale --database-url …  # 100 sở × 5 năm on PostgreSQL, two processes, 30 sessions (benchmarks/scale.py)
+    python -m benchmarks --room ...      # a room scoring at once: one person in Chromium, the others peers (benchmarks/room.py)
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.scale import main as scale_main
 
         return scale_main([a for a in argv if a != "--scale"])
+    if "--room" in argv:
+        from benchmarks.room import main as room_main
+
+        return room_main([a for a in argv if a != "--room"])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Đo hiệu năng Chỉ số CCHC.")
     parser.add_argument("--quick", action="store_true", help="ít lần đo, quy mô nhỏ (5 sở × 2 năm); không sửa README")
     parser.add_argument("--profile", action="store_true", help="thêm: cProfile các lần chạy lại trang ở quy mô lớn nhất")
@@ -48,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-charts", action="store_true", help="bỏ báo cáo kèm biểu đồ (không khởi động Chromium)")
     parser.add_argument("--browser", action="store_true", help="đo trong Chromium (benchmarks/browser.py, tùy chọn riêng)")
     parser.add_argument("--scale", action="store_true", help="quy mô tỉnh trên PostgreSQL (benchmarks/scale.py, tùy chọn riêng)")
+    parser.add_argument("--room", action="store_true", help="một phòng cùng chấm điểm (benchmarks/room.py, tùy chọn riêng)")
     parser.add_argument("--keep", type=Path, help="giữ dữ liệu quy mô lớn nhất trong thư mục (trống) này")
     args = parser.parse_args(argv)
 

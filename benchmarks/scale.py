@@ -26,6 +26,10 @@ both processes share. Steps:
    confirmed saves against the audit entries of that score (a save confirmed on screen but missing from the
    audit, or a stored value other than the last confirmed one, is a lost update). Then Các cơ quan is loaded
    again with nothing else running. Server memory (VmRSS) per process before, with the sessions open, after.
+   With `--browsers K`, only the first K sessions are Chromium pages and the others are peers (benchmarks.peer:
+   signed in at /dang-nhap with their own cookie, the page's own WebSocket messages and follow tick, no drawing),
+   timed from the click's message to the end of the run that drew the new headline, their saves checked alike:
+   30 Chromium pages on the measuring machine's 2 cores measure the machine (benchmarks/room.py says why).
 4. The load average of the machine is sampled through the run (a shared machine: the figures depend on it).
 
 Writes benchmarks/out/quy-mo.{json,md}; no test asserts a time.
@@ -45,9 +49,14 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,11 +79,13 @@ from benchmarks.browser import (
     wait_until_up,
 )
 from benchmarks.generate import populate
+from benchmarks.peer import Peer
 from benchmarks.province import measure_province_pages, publish_past_years
 from benchmarks.report import machine, vn
 from benchmarks.suite import SCORED_LEAF
 from scoring.access import accounts
 from scoring.access.auth import Role
+from scoring.access.sessions import COOKIE_NAME
 from scoring.assessment.appraisal import LeafAppraisal
 from scoring.defaults import PROJECT_ROOT
 from scoring.province import groups
@@ -337,8 +348,11 @@ CHECKED_AND_NEXT = """radio => {
 
 
 class ScoringSession:
+    """A session of the room in Chromium: its clicks timed in the page (click → the headline shows the new value)."""
+
     def __init__(self, target: Target, department_id: int, labels: list[str]):
         self.target, self.labels = target, labels
+        self.server = target.server
         self.series = Series()
         self.saves = SessionSaves(department_id)
         self.conflicts: list[str] = []
@@ -376,6 +390,82 @@ class ScoringSession:
         else:
             self.saves.unconfirmed += 1
 
+    async def close(self) -> None:
+        await self.target.page.context.close()
+
+
+def sign_in_cookie(url: str, username: str) -> str:
+    """The Cookie header of a browser that signed in at /dang-nhap as `username` (the form a person posts)."""
+    parts = urllib.parse.urlsplit(url)
+    request = urllib.request.Request(f"{url}/dang-nhap", method="POST", headers={"Origin": f"{parts.scheme}://{parts.netloc}"},
+                                     data=urllib.parse.urlencode({"ten_dang_nhap": username, "mat_khau": PASSWORD,
+                                                                  "next": "/cham-diem"}).encode())
+
+    class Stay(urllib.request.HTTPRedirectHandler):  # the answer's own cookie, not the page it sends on to
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        response = urllib.request.build_opener(Stay).open(request, timeout=60)
+    except urllib.error.HTTPError as answer:  # the 303 after a sign-in arrives as an "error" once not followed
+        response = answer
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        if name.strip() == COOKIE_NAME:
+            return f"{COOKIE_NAME}={rest.split(';', 1)[0]}"
+    raise RuntimeError(f"đăng nhập «{username}» không nhận được cookie phiên (HTTP {response.status})")
+
+
+def option_text(markdown: str) -> str:
+    """A radio option as the page shows it: Streamlit sends it with markdown's backslash escapes."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+class PeerScoringSession:
+    """A session of the room that is a peer (benchmarks.peer: the page's own WebSocket messages, signed in with the
+    account's cookie, no drawing): its saves counted as a browser session's are, each timed from the click's
+    message to the end of the run that drew the new headline."""
+
+    def __init__(self, server: Server, peer: Peer, radio, department_id: int, labels: list[str]):
+        self.server, self.peer, self.radio, self.labels = server, peer, radio, labels
+        self.answers: list[float] = []  # ms
+        self.errors: list[str] = []
+        self.saves = SessionSaves(department_id)
+        self.conflicts: list[str] = []
+
+    async def click(self) -> None:
+        attempted = label_of_option(option_text(Peer.next_option(self.radio)), self.labels)
+        answer = await self.peer.choose_next(self.radio, watch="Điểm tự chấm", timeout=30)
+        self.saves.last_attempted = attempted
+        if answer.seconds is not None and not answer.errors:
+            self.answers.append(answer.seconds * 1000)
+            self.saves.confirmed += 1
+            self.saves.last_confirmed, self.saves.last_was_confirmed = attempted, True
+            return
+        self.saves.last_was_confirmed = False
+        conflicts = [e for e in answer.errors if CONFLICT_WORDS in e]
+        if conflicts:
+            self.saves.refused += 1
+            self.conflicts.extend(conflicts)
+        else:
+            self.saves.unconfirmed += 1
+            self.errors.extend(answer.errors or [f"người khác ({self.server.name}): {answer.status}"])
+
+    async def close(self) -> None:
+        await self.peer.close()
+
+
+async def open_peer_session(server, department, labels) -> PeerScoringSession:
+    department_id, _name, username = department
+    cookie = await asyncio.to_thread(sign_in_cookie, server.url, username)
+    peer = Peer(server.url, "cham-diem", cookie=cookie)
+    answer = await peer.open()
+    if answer.seconds is None or answer.errors:
+        await peer.close()
+        raise RuntimeError(f"trang Chấm điểm không mở được: {answer.status} {answer.errors}")
+    return PeerScoringSession(server, peer, peer.widget(kind="radio", id_ends_with=f"-{SCORED_LEAF}-tier"),
+                              department_id, labels)
+
 
 async def open_scoring_session(browser, server, department, labels) -> ScoringSession:
     department_id, _name, username = department
@@ -412,7 +502,9 @@ async def navigate_to_province_page(page) -> float:
     return timed["settled"] / 1000
 
 
-async def browser_run(servers, province: Province, labels: list[str], sessions: int, seconds: float, log) -> dict:
+async def browser_run(servers, province: Province, labels: list[str], sessions: int, seconds: float, log,
+                      browsers: int | None = None) -> dict:
+    """`sessions` people scoring at once; the first `browsers` of them (default: all) in Chromium, the others peers."""
     from playwright.async_api import async_playwright
 
     result: dict = {"rss_start": {s.name: s.rss_bytes() for s in servers}}
@@ -428,7 +520,9 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
             for first in range(0, len(chosen), len(servers)):  # one per process at a time: both work, neither drowns
                 batch = [(servers[(first + k) % len(servers)], chosen[first + k])
                          for k in range(min(len(servers), len(chosen) - first))]
-                done = await asyncio.gather(*(open_scoring_session(browser, s, d, labels) for s, d in batch),
+                in_browser = sessions if browsers is None else browsers
+                done = await asyncio.gather(*(open_scoring_session(browser, s, d, labels) if first + k < in_browser
+                                              else open_peer_session(s, d, labels) for k, (s, d) in enumerate(batch)),
                                             return_exceptions=True)
                 for (server, department), session in zip(batch, done):
                     if isinstance(session, BaseException):
@@ -479,13 +573,21 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
             result["cpu_share"] = {s.name: (s.cpu_seconds() - cpu[s.name]) / elapsed for s in servers}
             result["rss_after"] = {s.name: s.rss_bytes() for s in servers}
             result["load_average_1min"] = load
-            samples = [sample.visible for s in opened for sample in s.series.samples]
-            result["clicks"] = sum(len(s.series.samples) + len(s.series.errors) for s in opened)
+            pages = [s for s in opened if isinstance(s, ScoringSession)]
+            peers = [s for s in opened if isinstance(s, PeerScoringSession)]
+            samples = [sample.visible for s in pages for sample in s.series.samples]
+            result["clicks"] = (sum(len(s.series.samples) + len(s.series.errors) for s in pages)
+                                + sum(s.saves.confirmed + s.saves.refused + s.saves.unconfirmed for s in peers))
+            result["in_browser"], result["peers"] = len(pages), len(peers)
             result["visible"] = summary(samples)
             result["per_process_visible"] = {
-                server.name: summary([x.visible for s in opened if s.target.server is server for x in s.series.samples])
+                server.name: summary([x.visible for s in pages if s.server is server for x in s.series.samples])
                 for server in servers}
-            result["errors"] = [e for s in opened for e in s.series.errors if CONFLICT_WORDS not in e]
+            result["answer"] = summary([a for s in peers for a in s.answers])
+            result["per_process_answer"] = {server.name: summary([a for s in peers if s.server is server for a in s.answers])
+                                            for server in servers} if peers else {}
+            result["errors"] = ([e for s in pages for e in s.series.errors if CONFLICT_WORDS not in e]
+                                + [e for s in peers for e in s.errors])
             result["conflicts"] = [e for s in opened for e in s.conflicts]
             result["saves"] = [s.saves for s in opened]
             result["since"] = since
@@ -499,7 +601,7 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
             result["province_page_quiet"] = summary(quiet)
             result["province_menu_quiet"] = summary(quiet_menu)
             for session in opened:
-                await session.target.page.context.close()
+                await session.close()
             await appraiser.context.close()
         finally:
             await browser.close()
@@ -683,10 +785,19 @@ def render(result: dict) -> str:
         lines += ["", "| Trong trình duyệt | Giá trị |", "|---|---|",
                   f"| Phiên chấm điểm cùng lúc (mở được / yêu cầu), hai tiến trình | {b['opened']} / {b['sessions']} "
                   f"(mở trong {vn(b['open_seconds'], 0)} s) |",
+                  *([f"| Trong đó: phiên trong Chromium / phiên gửi đúng tin WebSocket của trang (benchmarks/peer.py) "
+                     f"| {b['in_browser']} / {b['peers']} |"] if b.get("peers") else []),
                   f"| Thời gian đo, số lần bấm | {vn(b['seconds'], 0)} s, {b['clicks']} lần |",
-                  f"| Bấm → thấy điểm mới: trung vị / p95 / lớn nhất | {_ms(v.get('median'))} / **{_ms(v.get('p95'))}** / {_ms(v.get('max'))} |"]
+                  f"| Bấm → thấy điểm mới (trong Chromium): trung vị / p95 / lớn nhất | {_ms(v.get('median'))} / **{_ms(v.get('p95'))}** / {_ms(v.get('max'))} |"]
         for name, s in b["per_process_visible"].items():
             lines.append(f"| … tiến trình {name}: trung vị / p95 (số lần) | {_ms(s.get('median'))} / {_ms(s.get('p95'))} ({s.get('n', 0)}) |")
+        if b.get("peers"):
+            a = b["answer"]
+            lines.append(f"| Máy chủ trả lời các phiên kia (gửi cú bấm → xong lần chạy vẽ điểm mới): trung vị / p95 / lớn nhất "
+                         f"(số lần) | {_ms(a.get('median'))} / **{_ms(a.get('p95'))}** / {_ms(a.get('max'))} ({a.get('n', 0)}) |")
+            for name, s in b["per_process_answer"].items():
+                lines.append(f"| … tiến trình {name}: trung vị / p95 (số lần) | {_ms(s.get('median'))} / {_ms(s.get('p95'))} "
+                             f"({s.get('n', 0)}) |")
         lines += [f"| Lỗi trên màn hình hoặc bấm không có kết quả (ngoài xung đột) | {len(b['errors'])} |",
                   f"| Lần lưu bị từ chối vì xung đột phiên bản | {len(b['conflicts'])} |",
                   f"| Cập nhật bị mất (lần lưu đã báo xong mà CSDL không giữ) | **{checked['lost_updates']}** / {checked['sessions']} phiên |",
@@ -733,6 +844,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--browsers", type=int, help="bao nhiêu phiên trong Chromium (mặc định: tất cả); các phiên còn lại gửi "
+                        "đúng các tin WebSocket của trang mà không vẽ (benchmarks/peer.py): trình duyệt của mỗi người ở máy "
+                        "của họ, máy đo chỉ cần chạy vài trình duyệt")
     parser.add_argument("--runs", type=int, default=5, help="số lần đo phía máy chủ")
     parser.add_argument("--quick", action="store_true", help="10 cơ quan × 2 năm, 4 phiên trong 15 s")
     parser.add_argument("--ranking-tab", action="store_true",
@@ -788,10 +902,13 @@ def main(argv: list[str] | None = None) -> int:
                        for name in ("A", "B")]
             for server in servers:
                 stack.callback(server.stop)
+                # the servers' logs outlive the scratch folder: what they said about an error of the run
+                stack.callback(lambda s=server: OUT.mkdir(parents=True, exist_ok=True) or shutil.copy(s.log, OUT / f"quy-mo-{s.name}.log"))
             for server in servers:
                 wait_until_up(server)
             log(f"hai tiến trình đã chạy; mở {args.sessions} phiên")
-            browser = asyncio.run(browser_run(servers, province, tier_labels(db), args.sessions, args.seconds, log))
+            browser = asyncio.run(browser_run(servers, province, tier_labels(db), args.sessions, args.seconds, log,
+                                              browsers=args.browsers))
             result["saves_check"] = check_saves(db, province.last_year, browser.pop("saves"), browser.pop("since"))
             result["browser"] = browser
     result["seconds"] = time.perf_counter() - begun
