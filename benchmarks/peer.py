@@ -134,6 +134,8 @@ class Peer:
             for run in self._runs[runs_before:]:
                 ours = first or not fragment_id or not run["fragments"] or fragment_id in run["fragments"]
                 if ours and run["finished"] is not None:
+                    if first and run["status"] == "FINISHED_EARLY_FOR_RERUN":
+                        continue  # a page load that went on to another page (st.switch_page): its answer is the next run
                     shown = run["metrics"].get(watch) if watch else None
                     if watch and (shown is None or shown == before):
                         continue  # a run that did not draw the change (one queued before it): wait for the next

@@ -30,6 +30,9 @@ both processes share. Steps:
    signed in at /dang-nhap with their own cookie, the page's own WebSocket messages and follow tick, no drawing),
    timed from the click's message to the end of the run that drew the new headline, their saves checked alike:
    30 Chromium pages on the measuring machine's 2 cores measure the machine (benchmarks/room.py says why).
+   `--appraiser peer` makes the appraiser a peer too: each reload of Các cơ quan a new session, timed to the end of
+   its first run. `--streamlit-arg=--server.X=Y` passes a Streamlit option to both servers, to measure again a
+   default of Streamlit's that the project changed (e.g. --server.fileWatcherType=auto).
 4. The load average of the machine is sampled through the run (a shared machine: the figures depend on it).
 
 Writes benchmarks/out/quy-mo.{json,md}; no test asserts a time.
@@ -478,8 +481,26 @@ async def open_scoring_session(browser, server, department, labels) -> ScoringSe
     return ScoringSession(target, department_id, labels)
 
 
+class PeerAppraiser:
+    """The appraiser as a peer (benchmarks.peer): each reload of Các cơ quan a new session of the page, as a reload
+    is, timed from asking for it to the end of its first run (the server's whole share of a page load)."""
+
+    def __init__(self, cookie: str):
+        self.cookie = cookie
+
+
 async def load_province_page(page, url: str) -> float:
-    """Seconds from asking for Các cơ quan to the page settled with its progress table drawn."""
+    """Seconds from asking for Các cơ quan to the page settled with its progress table drawn (a peer appraiser: to
+    the end of the new session's first run)."""
+    if isinstance(page, PeerAppraiser):
+        peer = Peer(url, "cac-co-quan", cookie=page.cookie)
+        try:
+            answer = await peer.open()
+        finally:
+            await peer.close()
+        if answer.seconds is None or answer.errors:
+            raise RuntimeError(f"trang Các cơ quan: {answer.status} {answer.errors}")
+        return answer.seconds
     started = time.perf_counter()
     await page.goto(f"{url}/cac-co-quan")
     await page.wait_for_selector('h1:has-text("Các cơ quan")', timeout=120_000)
@@ -503,8 +524,9 @@ async def navigate_to_province_page(page) -> float:
 
 
 async def browser_run(servers, province: Province, labels: list[str], sessions: int, seconds: float, log,
-                      browsers: int | None = None) -> dict:
-    """`sessions` people scoring at once; the first `browsers` of them (default: all) in Chromium, the others peers."""
+                      browsers: int | None = None, appraiser_peer: bool = False) -> dict:
+    """`sessions` people scoring at once; the first `browsers` of them (default: all) in Chromium, the others peers;
+    the appraiser reloading Các cơ quan meanwhile in Chromium, or as a peer (`appraiser_peer`)."""
     from playwright.async_api import async_playwright
 
     result: dict = {"rss_start": {s.name: s.rss_bytes() for s in servers}}
@@ -512,8 +534,12 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            _, appraiser = await signed_in_page(browser, servers[0].url, APPRAISER, "/cac-co-quan")
-            await settled(appraiser, timeout=120_000)
+            if appraiser_peer:
+                appraiser = PeerAppraiser(await asyncio.to_thread(sign_in_cookie, servers[0].url, APPRAISER))
+            else:
+                _, appraiser = await signed_in_page(browser, servers[0].url, APPRAISER, "/cac-co-quan")
+                await settled(appraiser, timeout=120_000)
+            result["appraiser"] = "peer" if appraiser_peer else "browser"
             opened: list[ScoringSession] = []
             open_errors: list[str] = []
             opening = time.perf_counter()
@@ -560,7 +586,8 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
                 while time.monotonic() < stop_at:
                     try:
                         province_loads.append(await load_province_page(appraiser, servers[turn % len(servers)].url))
-                        province_navigations.append(await navigate_to_province_page(appraiser))
+                        if not appraiser_peer:  # a menu click is a page's: a peer has no menu
+                            province_navigations.append(await navigate_to_province_page(appraiser))
                     except Exception as problem:  # noqa: BLE001 - counted, never hidden
                         result.setdefault("province_errors", []).append(f"{type(problem).__name__}: {str(problem)[:150]}")
                     turn += 1
@@ -597,12 +624,14 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
             quiet, quiet_menu = [], []
             for turn in range(6):  # nothing else running now
                 quiet.append(await load_province_page(appraiser, servers[turn % len(servers)].url) * 1000)
-                quiet_menu.append(await navigate_to_province_page(appraiser) * 1000)
+                if not appraiser_peer:
+                    quiet_menu.append(await navigate_to_province_page(appraiser) * 1000)
             result["province_page_quiet"] = summary(quiet)
             result["province_menu_quiet"] = summary(quiet_menu)
             for session in opened:
                 await session.close()
-            await appraiser.context.close()
+            if not appraiser_peer:
+                await appraiser.context.close()
         finally:
             await browser.close()
     return result
@@ -802,7 +831,8 @@ def render(result: dict) -> str:
                   f"| Lần lưu bị từ chối vì xung đột phiên bản | {len(b['conflicts'])} |",
                   f"| Cập nhật bị mất (lần lưu đã báo xong mà CSDL không giữ) | **{checked['lost_updates']}** / {checked['sessions']} phiên |",
                   f"| Phiên có ít dòng nhật ký hơn số lần lưu đã báo xong | {checked['sessions_with_fewer_audit_rows_than_saves']} |",
-                  f"| Trang Các cơ quan (thẩm định), tải đến lúc xong hẳn, trong lúc các phiên chấm: trung vị / p95 (lần) | "
+                  f"| Trang Các cơ quan (thẩm định), {'phía máy chủ: phiên mới đến hết lần chạy đầu' if b.get('appraiser') == 'peer' else 'tải đến lúc xong hẳn'}, "
+                  f"trong lúc các phiên chấm: trung vị / p95 (lần) | "
                   f"{_ms(b['province_page_under_load'].get('median'))} / {_ms(b['province_page_under_load'].get('p95'))} "
                   f"({b['province_page_under_load'].get('n', 0)}) |",
                   f"| … khi không còn phiên nào chấm: trung vị / nhỏ nhất–lớn nhất (lần) | {_ms(b['province_page_quiet'].get('median'))} / "
@@ -844,6 +874,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--appraiser", choices=("browser", "peer"), default="browser",
+                        help="người thẩm định mở lại Các cơ quan trong Chromium (mặc định) hay gửi đúng tin của trang (peer)")
+    parser.add_argument("--streamlit-arg", action="append", default=[], metavar="--server.X=Y",
+                        help="thêm một tùy chọn cho hai máy chủ (lặp lại được), ví dụ --streamlit-arg=--server.fileWatcherType=auto "
+                             "để đo lại một mặc định của Streamlit mà dự án đã đổi")
     parser.add_argument("--browsers", type=int, help="bao nhiêu phiên trong Chromium (mặc định: tất cả); các phiên còn lại gửi "
                         "đúng các tin WebSocket của trang mà không vẽ (benchmarks/peer.py): trình duyệt của mỗi người ở máy "
                         "của họ, máy đo chỉ cần chạy vài trình duyệt")
@@ -898,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"Cần Chromium của Debian ở {CHROMIUM} (apt-get install chromium).")
             env = {**os.environ, "CCHC_DATA_DIR": str(settings.data_dir), "CCHC_AUTH": "on",
                    "DATABASE_URL": args.database_url}
-            servers = [start_server(name, PROJECT_ROOT / "server.py", env, [], folder)
+            servers = [start_server(name, PROJECT_ROOT / "server.py", env, args.streamlit_arg, folder)
                        for name in ("A", "B")]
             for server in servers:
                 stack.callback(server.stop)
@@ -908,7 +943,7 @@ def main(argv: list[str] | None = None) -> int:
                 wait_until_up(server)
             log(f"hai tiến trình đã chạy; mở {args.sessions} phiên")
             browser = asyncio.run(browser_run(servers, province, tier_labels(db), args.sessions, args.seconds, log,
-                                              browsers=args.browsers))
+                                              browsers=args.browsers, appraiser_peer=args.appraiser == "peer"))
             result["saves_check"] = check_saves(db, province.last_year, browser.pop("saves"), browser.pop("since"))
             result["browser"] = browser
     result["seconds"] = time.perf_counter() - begun
