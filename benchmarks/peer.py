@@ -4,8 +4,10 @@ A `Peer` opens `/_stcore/stream` as Streamlit's frontend does (subprotocol "stre
 for a page with the address's query string, keeps what the server draws (each widget's id, options and fragment;
 each metric's value), answers the server's `auto_rerun` the way the frontend does (a fragment rerun every
 `interval` seconds, `is_auto_rerun`), and changes a widget the way a click does: a `rerun_script` carrying the
-widget values, scoped to the widget's fragment. The messages are the ones recorded from Chromium on this app
-(benchmarks/room.py's docstring); the server cannot tell a peer from a browser.
+widget's new value, scoped to the widget's fragment, naming the page the last `navigation` message named. These
+are the messages recorded from Chromium on this app (benchmarks/NHAT-KY-DO.md, 02/12/2026) with one difference:
+a page sends the value of every widget it shows, a peer only those it set, and the server keeps a widget's last
+value when a rerun does not carry it (Streamlit's SessionState), so the runs are the same.
 
 What a peer leaves out is the browser's own work (parsing, React, layout, paint): that runs on each person's own
 computer in a real room, so a room of peers loads the server as a room of people does and no more.
