@@ -489,6 +489,42 @@ async def page_and_area_changes(targets: dict[str, Target], repetitions: int, lo
     return results
 
 
+# Opened by address (a bookmark, F5): a new browser context each time, so a new Streamlit session and nothing cached
+# by the page before; the times are the new document's performance.now(), i.e. from the start of the navigation.
+LOADED_PAGES = (("Chấm điểm", "cham-diem"), ("Tổng quan", "tong-quan"))
+TITLE_SHOWN = "title => [...document.querySelectorAll('h1')].some(h => h.textContent.includes(title))"
+
+
+async def page_loads(browser, servers: dict[str, Server], repetitions: int, log) -> dict[str, dict[str, Series]]:
+    """Per app server and page: the page opened by its address in a new context, to its title shown ("visible")
+    and to settled; the servers take turns (interleaved), each load after the previous one closed."""
+    results = {name: {path: Series() for _title, path in LOADED_PAGES} for name in servers}
+    names = list(servers)
+    for rep in range(repetitions + 1):  # the first round warms up (each page's first session in the process)
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            for title, path in LOADED_PAGES:
+                series = results[name][path] if rep else Series()
+                context = await browser.new_context(viewport=VIEWPORT)
+                try:
+                    page = await context.new_page()
+                    cpu = servers[name].cpu_seconds()
+                    await page.goto(f"{servers[name].url}/{path}")
+                    await page.wait_for_function(TITLE_SHOWN, arg=title, polling="raf", timeout=60_000)
+                    shown = await page.evaluate("performance.now()")
+                    await settled(page, timeout=60_000)
+                    done = await page.evaluate("performance.now()")
+                    await asyncio.sleep(PAUSE)
+                    series.samples.append(Sample(shown, done, None, None, (servers[name].cpu_seconds() - cpu) * 1000, 0.0))
+                except Exception as problem:  # noqa: BLE001 - counted and reported, never hidden
+                    series.errors.append(f"{type(problem).__name__}: {str(problem).splitlines()[0][:160]}")
+                finally:
+                    await context.close()
+        if rep and rep % 5 == 0:
+            log(f"  mở trang bằng địa chỉ: {rep}/{repetitions}")
+    return results
+
+
 async def open_sessions(browser, server: Server, departments: list[str], errors: list[str]) -> list[Target]:
     """One session per department, each on that department's Chấm điểm, chosen in the sidebar and checked. Every
     session chooses, the first too: the app opens on its first department by name, which need not be the first
@@ -648,6 +684,18 @@ def render_changes(changes: dict[str, dict]) -> list[str]:
     return lines
 
 
+def render_loads(loads: dict[str, dict]) -> list[str]:
+    lines = ["| Mở trang bằng địa chỉ (ngữ cảnh trình duyệt mới, phiên mới) | Đến tiêu đề: trung vị (p95) | Xong hẳn: trung vị (p95) "
+             "| CPU máy chủ / lần | Lỗi |", "|---|---|---|---|---|"]
+    for title, path in LOADED_PAGES:
+        for server, data in loads.items():
+            row = data[path]
+            lines.append(f"| **{title}** (`/{path}`), {SHORT[server]} | {ms(row['visible'].get('median'))} ({ms(row['visible'].get('p95'))}) "
+                         f"| {ms(row['settled'].get('median'))} ({ms(row['settled'].get('p95'))}) | {ms(row['cpu_ms'].get('mean'))} "
+                         f"| {len(row['errors'])} |")
+    return lines
+
+
 def render_concurrency(levels: dict[str, list[dict]]) -> list[str]:
     lines = ["| Phiên cùng lúc (mỗi phiên đổi điểm ~1 lần/giây) | Số lần bấm | Trung vị | p95 | CPU máy chủ | "
              "RSS trước khi mở → khi mở | Mỗi phiên | RSS sau khi đóng | Lỗi |",
@@ -750,6 +798,9 @@ async def run(args, log) -> dict:
                     apps = {name: t for name, t in targets.items() if name not in REFERENCE_PAGES}
                     changes = await page_and_area_changes(apps, max(3, repetitions // 3), log)
                     result["changes"] = {n: {k: series_dict(s) for k, s in v.items()} for n, v in changes.items()}
+                    log("mở trang bằng địa chỉ")
+                    loads = await page_loads(browser, {name: servers[name] for name in apps}, max(3, repetitions // 4), log)
+                    result["loads"] = {n: {k: series_dict(s) for k, s in v.items()} for n, v in loads.items()}
                     for target in targets.values():
                         await target.page.context.close()
                     seconds = 6 if args.quick else args.seconds
@@ -774,6 +825,8 @@ def render(result: dict) -> str:
             lines += ["", *render_page_size(result["page_size"])]
         lines += ["", *render_clicks(result["clicks"], result["bare_post_script_gc"])]
         lines += ["", *render_changes(result["changes"])]
+        if "loads" in result:
+            lines += ["", *render_loads(result["loads"])]
         if any(result["concurrency"].values()):
             lines += ["", *render_concurrency(result["concurrency"])]
             shown = [f"{SHORT[n]}, {row['sessions']} phiên: {error}" for n, rows in result["concurrency"].items()
