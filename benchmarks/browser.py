@@ -538,6 +538,16 @@ async def open_sessions(browser, server: Server, departments: list[str], errors:
     return targets
 
 
+async def once_a_second(index: int, count: int, stop_at: float, act) -> None:
+    """What one of `count` people does at once: `act()` about once a second until `stop_at` (time.monotonic()), the
+    `index`-th person starting `index / count` s in, so the people are spread over the second."""
+    await asyncio.sleep(index / max(1, count))
+    while time.monotonic() < stop_at:
+        began = time.monotonic()
+        await act()
+        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
+
+
 async def concurrent_sessions(browser, server: Server, sessions: int, seconds: float, departments: list[str]) -> dict:
     """`sessions` browser contexts, each on its own department's Chấm điểm, each changing a score about once a
     second for `seconds`: click-to-visible times, errors, the server's CPU share and memory."""
@@ -547,14 +557,8 @@ async def concurrent_sessions(browser, server: Server, sessions: int, seconds: f
     rss_before, cpu_before, started = server.rss_bytes(), server.cpu_seconds(), time.monotonic()
     stop_at = started + seconds
 
-    async def loop(index: int, target: Target) -> None:
-        await asyncio.sleep(index / sessions)  # spread the sessions over the second
-        while time.monotonic() < stop_at:
-            began = time.monotonic()
-            await target.time_once(series, pause=0)
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
-
-    await asyncio.gather(*(loop(i, t) for i, t in enumerate(targets)))
+    await asyncio.gather(*(once_a_second(i, sessions, stop_at, lambda t=t: t.time_once(series, pause=0))
+                           for i, t in enumerate(targets)))
     elapsed = time.monotonic() - started
     cpu = server.cpu_seconds() - cpu_before
     result = {"sessions": sessions, "opened": len(targets), "seconds": elapsed, "clicks": len(series.samples),

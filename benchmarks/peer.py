@@ -241,3 +241,15 @@ class Peer:
                 await self.socket.send(msg.SerializeToString())
         except (websockets.ConnectionClosed, asyncio.CancelledError):
             pass
+
+
+async def open_page(base_url: str, page_name: str, query_string: str = "", *,
+                    cookie: str | None = None) -> tuple[Peer, Answer]:
+    """A peer on the page, once its first run ended with no error; otherwise the peer is closed and RuntimeError says
+    what the page answered."""
+    peer = Peer(base_url, page_name, query_string, cookie=cookie)
+    answer = await peer.open()
+    if answer.seconds is None or answer.errors:
+        await peer.close()
+        raise RuntimeError(f"trang «{page_name}» không mở được: {answer.status} {answer.errors}")
+    return peer, answer

@@ -44,12 +44,13 @@ from benchmarks.browser import (
     mb,
     ms,
     new_target,
+    once_a_second,
     start_server,
     summary,
     wait_until_up,
 )
 from benchmarks.generate import populate
-from benchmarks.peer import Peer
+from benchmarks.peer import Peer, Widget, open_page
 from benchmarks.report import machine, vn
 from benchmarks.suite import SCORED_LEAF, open_scratch, scratch_data_dir
 from scoring.defaults import PROJECT_ROOT
@@ -59,13 +60,10 @@ SCORING_PAGE = "cham-diem"  # Chấm điểm's address
 TIER_RADIO = f"-{SCORED_LEAF}-tier"  # the level radio of the criterion Chấm điểm opens first (its key ends so)
 
 
-async def open_peer(url: str, department_id: int, year: int) -> tuple[Peer, object]:
-    """A peer on the department's Chấm điểm (the address a link from Các cơ quan gives: ?co-quan=…&nam=…)."""
-    peer = Peer(url, SCORING_PAGE, f"co-quan={department_id}&nam={year}")
-    answer = await peer.open()
-    if answer.seconds is None or answer.errors:
-        await peer.close()
-        raise RuntimeError(f"trang Chấm điểm của cơ quan {department_id} không mở được: {answer.status} {answer.errors}")
+async def open_peer(url: str, query_string: str = "", *, cookie: str | None = None) -> tuple[Peer, Widget]:
+    """A peer on Chấm điểm and the level radio of the criterion it opens first. `query_string`: the department and
+    year a link from Các cơ quan names (?co-quan=…&nam=…); `cookie`: a signed-in browser's."""
+    peer, _answer = await open_page(url, SCORING_PAGE, query_string, cookie=cookie)
     return peer, peer.widget(kind="radio", id_ends_with=TIER_RADIO)
 
 
@@ -77,7 +75,7 @@ async def room(browser, server, people: int, seconds: float, departments: list[t
     peers = []
     for department_id, _name in departments[1:people]:  # one at a time, as people come into a room
         try:
-            peers.append(await open_peer(server.url, department_id, year))
+            peers.append(await open_peer(server.url, f"co-quan={department_id}&nam={year}"))
         except Exception as problem:  # noqa: BLE001 - a person who cannot start is an error, reported
             errors.append(f"không mở được phiên: {type(problem).__name__}: {str(problem)[:160]}")
     target = await new_target(browser, server, scoring=True, department=departments[0][1])
@@ -85,13 +83,6 @@ async def room(browser, server, people: int, seconds: float, departments: list[t
     answers: list[float] = []
     rss_open, cpu_before, started = server.rss_bytes(), server.cpu_seconds(), time.monotonic()
     stop_at = started + seconds
-
-    async def every_second(index: int, act) -> None:
-        await asyncio.sleep(index / people)  # spread the room over the second
-        while time.monotonic() < stop_at:
-            began = time.monotonic()
-            await act()
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
 
     def peer_click(peer: Peer, radio):
         async def act() -> None:
@@ -106,8 +97,9 @@ async def room(browser, server, people: int, seconds: float, departments: list[t
     async def browser_click() -> None:
         await target.time_once(series, pause=0)
 
-    await asyncio.gather(every_second(0, browser_click),
-                         *(every_second(i + 1, peer_click(peer, radio)) for i, (peer, radio) in enumerate(peers)))
+    await asyncio.gather(once_a_second(0, people, stop_at, browser_click),
+                         *(once_a_second(i + 1, people, stop_at, peer_click(peer, radio))
+                           for i, (peer, radio) in enumerate(peers)))
     elapsed = time.monotonic() - started
     cpu = server.cpu_seconds() - cpu_before
     rss_during = server.rss_bytes()

@@ -69,6 +69,7 @@ from sqlalchemy import func, select
 from benchmarks.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    HEADLINE,
     OUT,
     PAGE_SCRIPT,
     SCORE_RADIO,
@@ -76,15 +77,17 @@ from benchmarks.browser import (
     Series,
     Server,
     Target,
+    once_a_second,
     settled,
     start_server,
     summary,
     wait_until_up,
 )
 from benchmarks.generate import populate
-from benchmarks.peer import Peer
+from benchmarks.peer import Peer, open_page
 from benchmarks.province import measure_province_pages, publish_past_years
 from benchmarks.report import machine, vn
+from benchmarks.room import open_peer
 from benchmarks.suite import SCORED_LEAF
 from scoring.access import accounts
 from scoring.access.auth import Role
@@ -438,7 +441,7 @@ class PeerScoringSession:
 
     async def click(self) -> None:
         attempted = label_of_option(option_text(Peer.next_option(self.radio)), self.labels)
-        answer = await self.peer.choose_next(self.radio, watch="Điểm tự chấm", timeout=30)
+        answer = await self.peer.choose_next(self.radio, watch=HEADLINE, timeout=30)
         self.saves.last_attempted = attempted
         if answer.seconds is not None and not answer.errors:
             self.answers.append(answer.seconds * 1000)
@@ -460,14 +463,9 @@ class PeerScoringSession:
 
 async def open_peer_session(server, department, labels) -> PeerScoringSession:
     department_id, _name, username = department
-    cookie = await asyncio.to_thread(sign_in_cookie, server.url, username)
-    peer = Peer(server.url, "cham-diem", cookie=cookie)
-    answer = await peer.open()
-    if answer.seconds is None or answer.errors:
-        await peer.close()
-        raise RuntimeError(f"trang Chấm điểm không mở được: {answer.status} {answer.errors}")
-    return PeerScoringSession(server, peer, peer.widget(kind="radio", id_ends_with=f"-{SCORED_LEAF}-tier"),
-                              department_id, labels)
+    # signed in as the department's Office account, the page opens on its own department
+    peer, radio = await open_peer(server.url, cookie=await asyncio.to_thread(sign_in_cookie, server.url, username))
+    return PeerScoringSession(server, peer, radio, department_id, labels)
 
 
 async def open_scoring_session(browser, server, department, labels) -> ScoringSession:
@@ -477,7 +475,7 @@ async def open_scoring_session(browser, server, department, labels) -> ScoringSe
     await settled(page)
     cdp = await context.new_cdp_session(page)
     await cdp.send("Performance.enable")
-    target = Target(server, page, cdp, {"kind": "radio", "radio": SCORE_RADIO, "metric": "Điểm tự chấm"})
+    target = Target(server, page, cdp, {"kind": "radio", "radio": SCORE_RADIO, "metric": HEADLINE})
     return ScoringSession(target, department_id, labels)
 
 
@@ -493,13 +491,8 @@ async def load_province_page(page, url: str) -> float:
     """Seconds from asking for Các cơ quan to the page settled with its progress table drawn (a peer appraiser: to
     the end of the new session's first run)."""
     if isinstance(page, PeerAppraiser):
-        peer = Peer(url, "cac-co-quan", cookie=page.cookie)
-        try:
-            answer = await peer.open()
-        finally:
-            await peer.close()
-        if answer.seconds is None or answer.errors:
-            raise RuntimeError(f"trang Các cơ quan: {answer.status} {answer.errors}")
+        peer, answer = await open_page(url, "cac-co-quan", cookie=page.cookie)
+        await peer.close()
         return answer.seconds
     started = time.perf_counter()
     await page.goto(f"{url}/cac-co-quan")
@@ -569,13 +562,6 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
             started = time.monotonic()
             stop_at = started + seconds
 
-            async def clicking(index: int, session: ScoringSession) -> None:
-                await asyncio.sleep(index / max(1, len(opened)))  # spread over the second
-                while time.monotonic() < stop_at:
-                    began = time.monotonic()
-                    await session.click()
-                    await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
-
             async def sampling_load() -> None:
                 while time.monotonic() < stop_at:
                     load.append((time.monotonic() - started, os.getloadavg()[0]))
@@ -593,7 +579,8 @@ async def browser_run(servers, province: Province, labels: list[str], sessions: 
                     turn += 1
                     await asyncio.sleep(3)
 
-            await asyncio.gather(sampling_load(), watching(), *(clicking(i, s) for i, s in enumerate(opened)))
+            await asyncio.gather(sampling_load(), watching(),
+                                 *(once_a_second(i, len(opened), stop_at, s.click) for i, s in enumerate(opened)))
             elapsed = time.monotonic() - started
             load.append((elapsed, os.getloadavg()[0]))
             result["seconds"] = elapsed

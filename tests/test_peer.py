@@ -47,7 +47,7 @@ def test_a_peer_changes_a_score_as_a_click_does_and_keeps_the_follow_tick(served
     before, other_before = _saved(db, department, year), _saved(db, other, year)
 
     async def scenario():
-        peer, radio = await open_peer(server.url, department, year)
+        peer, radio = await open_peer(server.url, f"co-quan={department}&nam={year}")
         try:
             shown = peer.metrics[HEADLINE]
             answer = await peer.choose_next(radio, watch=HEADLINE)
